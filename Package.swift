@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tokki",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Tokki", targets: ["Tokki"]),
+        .executable(name: "tokki", targets: ["TokkiCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // Stable C functions over the system ICU (Debian `libicu-dev`). Swift never includes an ICU header.
+        .target(
+            name: "CICUShim",
+            linkerSettings: [
+                .linkedLibrary("icuuc"),
+                .linkedLibrary("icui18n"),
+                .linkedLibrary("icudata"),
+            ]
+        ),
+        .target(
+            name: "Tokki",
+            dependencies: [
+                "CICUShim",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "TokkiCLI",
+            dependencies: [
+                "Tokki",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TokkiTests",
+            dependencies: ["Tokki"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,252 @@
+// Implementation of CICUShim over ICU4C. See include/CICUShim.h.
+#define U_SHOW_CPLUSPLUS_API 1
+#include "CICUShim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/bytestream.h>
+#include <unicode/edits.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/uniset.h>
+#include <unicode/unorm2.h>
+#include <unicode/uset.h>
+#include <unicode/utypes.h>
+#include <unicode/uversion.h>
+
+namespace {
+
+// A ByteSink that appends into the growable buffer of a tk_utf8_result.
+class ResultSink : public icu::ByteSink {
+public:
+    explicit ResultSink(tk_utf8_result *r) : result(r), failed(false) {}
+
+    void Append(const char *bytes, int32_t n) override {
+        if (failed || n <= 0) return;
+        if (!reserve(result->length + n)) return;
+        if (bytes != reinterpret_cast<const char *>(result->bytes) + result->length) {
+            memcpy(result->bytes + result->length, bytes, (size_t)n);
+        }
+        result->length += n;
+    }
+
+    char *GetAppendBuffer(int32_t min_capacity, int32_t desired_capacity_hint, char *scratch,
+                          int32_t scratch_capacity, int32_t *result_capacity) override {
+        if (min_capacity < 1 || scratch_capacity < min_capacity) {
+            *result_capacity = 0;
+            return nullptr;
+        }
+        int32_t want = desired_capacity_hint > min_capacity ? desired_capacity_hint : min_capacity;
+        if (!failed && reserve(result->length + want)) {
+            *result_capacity = result->capacity - result->length;
+            return reinterpret_cast<char *>(result->bytes) + result->length;
+        }
+        *result_capacity = scratch_capacity;
+        return scratch;
+    }
+
+    bool failed;
+
+private:
+    bool reserve(int32_t needed) {
+        if (needed < 0) { failed = true; return false; }
+        if (needed <= result->capacity) return true;
+        int64_t cap = result->capacity > 0 ? result->capacity : 256;
+        while (cap < needed) cap *= 2;
+        if (cap > INT32_MAX) cap = INT32_MAX;
+        void *grown = realloc(result->bytes, (size_t)cap);
+        if (grown == nullptr) { failed = true; return false; }
+        result->bytes = static_cast<uint8_t *>(grown);
+        result->capacity = (int32_t)cap;
+        return true;
+    }
+
+    tk_utf8_result *result;
+};
+
+bool pushEdit(tk_utf8_result *r, int32_t src, int32_t oldLen, int32_t dst, int32_t newLen) {
+    if (r->editCount + 1 > r->editCapacity) {
+        int64_t cap = r->editCapacity > 0 ? (int64_t)r->editCapacity * 2 : 64;
+        if (cap * 4 > INT32_MAX) return false;
+        void *grown = realloc(r->edits, (size_t)cap * 4 * sizeof(int32_t));
+        if (grown == nullptr) return false;
+        r->edits = static_cast<int32_t *>(grown);
+        r->editCapacity = (int32_t)cap;
+    }
+    int32_t *e = r->edits + (size_t)r->editCount * 4;
+    e[0] = src; e[1] = oldLen; e[2] = dst; e[3] = newLen;
+    r->editCount += 1;
+    return true;
+}
+
+struct Filtered {
+    USet *set;
+    UNormalizer2 *normalizer;
+};
+
+const UNormalizer2 *instanceFor(int32_t form, UErrorCode *ec) {
+    switch (form) {
+    case TK_FORM_NFC: return unorm2_getNFCInstance(ec);
+    case TK_FORM_NFD: return unorm2_getNFDInstance(ec);
+    case TK_FORM_NFKC: return unorm2_getNFKCInstance(ec);
+    case TK_FORM_NFKD: return unorm2_getNFKDInstance(ec);
+    case TK_FORM_NFKC_CASEFOLD: return unorm2_getNFKCCasefoldInstance(ec);
+    default: *ec = U_ILLEGAL_ARGUMENT_ERROR; return nullptr;
+    }
+}
+
+// Every normalizer handed to Swift is a heap Handle. For the ICU singletons it only points
+// at the immortal instance; for filtered normalizers it owns the set and the normalizer.
+struct Handle {
+    int32_t filtered;
+    const UNormalizer2 *normalizer;
+    Filtered owned;
+};
+
+} // namespace
+
+extern "C" {
+
+void *tk_normalizer_instance(int32_t form, int32_t *status) {
+    UErrorCode ec = U_ZERO_ERROR;
+    const UNormalizer2 *n = instanceFor(form, &ec);
+    *status = (int32_t)ec;
+    if (U_FAILURE(ec) || n == nullptr) return nullptr;
+    Handle *h = static_cast<Handle *>(calloc(1, sizeof(Handle)));
+    if (h == nullptr) {
+        *status = (int32_t)U_MEMORY_ALLOCATION_ERROR;
+        return nullptr;
+    }
+    h->filtered = 0;
+    h->normalizer = n;
+    return h;
+}
+
+void *tk_normalizer_open_filtered(int32_t form, const uint16_t *pattern, int32_t patternLength,
+                                  int32_t *status) {
+    UErrorCode ec = U_ZERO_ERROR;
+    const UNormalizer2 *base = instanceFor(form, &ec);
+    if (U_FAILURE(ec)) { *status = (int32_t)ec; return nullptr; }
+    USet *set = uset_openPattern(reinterpret_cast<const UChar *>(pattern), patternLength, &ec);
+    if (U_FAILURE(ec)) { *status = (int32_t)ec; return nullptr; }
+    uset_freeze(set);
+    UNormalizer2 *filtered = unorm2_openFiltered(base, set, &ec);
+    if (U_FAILURE(ec)) {
+        uset_close(set);
+        *status = (int32_t)ec;
+        return nullptr;
+    }
+    Handle *h = static_cast<Handle *>(calloc(1, sizeof(Handle)));
+    if (h == nullptr) {
+        unorm2_close(filtered);
+        uset_close(set);
+        *status = (int32_t)U_MEMORY_ALLOCATION_ERROR;
+        return nullptr;
+    }
+    h->filtered = 1;
+    h->normalizer = filtered;
+    h->owned.set = set;
+    h->owned.normalizer = filtered;
+    *status = 0;
+    return h;
+}
+
+void tk_normalizer_close(void *normalizer) {
+    Handle *h = static_cast<Handle *>(normalizer);
+    if (h == nullptr) return;
+    if (h->filtered) {
+        unorm2_close(h->owned.normalizer);
+        uset_close(h->owned.set);
+    }
+    free(h);
+}
+
+int32_t tk_normalize_utf8(const void *normalizer, const uint8_t *source, int32_t length,
+                          tk_utf8_result *result, int32_t *status) {
+    const Handle *h = static_cast<const Handle *>(normalizer);
+    result->length = 0;
+    result->editCount = 0;
+    if (h == nullptr || length < 0) {
+        *status = (int32_t)U_ILLEGAL_ARGUMENT_ERROR;
+        return *status;
+    }
+    const icu::Normalizer2 *n2 = reinterpret_cast<const icu::Normalizer2 *>(h->normalizer);
+    UErrorCode ec = U_ZERO_ERROR;
+    ResultSink sink(result);
+    icu::Edits edits;
+    n2->normalizeUTF8(0, icu::StringPiece(reinterpret_cast<const char *>(source), length), sink,
+                      &edits, ec);
+    if (U_SUCCESS(ec) && sink.failed) ec = U_MEMORY_ALLOCATION_ERROR;
+    if (U_SUCCESS(ec)) {
+        icu::Edits::Iterator it = edits.getFineIterator();
+        while (it.next(ec)) {
+            if (!it.hasChange()) continue;
+            if (!pushEdit(result, it.sourceIndex(), it.oldLength(), it.destinationIndex(),
+                          it.newLength())) {
+                ec = U_MEMORY_ALLOCATION_ERROR;
+                break;
+            }
+        }
+    }
+    *status = (int32_t)ec;
+    return U_FAILURE(ec) ? (int32_t)ec : 0;
+}
+
+int32_t tk_is_normalized_utf8(const void *normalizer, const uint8_t *source, int32_t length,
+                              int32_t *status) {
+    const Handle *h = static_cast<const Handle *>(normalizer);
+    if (h == nullptr || length < 0) {
+        *status = (int32_t)U_ILLEGAL_ARGUMENT_ERROR;
+        return 0;
+    }
+    const icu::Normalizer2 *n2 = reinterpret_cast<const icu::Normalizer2 *>(h->normalizer);
+    UErrorCode ec = U_ZERO_ERROR;
+    UBool yes = n2->isNormalizedUTF8(
+        icu::StringPiece(reinterpret_cast<const char *>(source), length), ec);
+    *status = (int32_t)ec;
+    return (U_SUCCESS(ec) && yes) ? 1 : 0;
+}
+
+void tk_utf8_result_free(tk_utf8_result *result) {
+    if (result == nullptr) return;
+    free(result->bytes);
+    free(result->edits);
+    memset(result, 0, sizeof(*result));
+}
+
+int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity) {
+    UErrorCode ec = U_ZERO_ERROR;
+    int32_t n = u_charName((UChar32)codePoint, U_UNICODE_CHAR_NAME, buffer, capacity, &ec);
+    if (U_FAILURE(ec) || n >= capacity) {
+        if (capacity > 0) buffer[0] = 0;
+        return 0;
+    }
+    return n;
+}
+
+int32_t tk_is_extended_pictographic(uint32_t codePoint) {
+    return u_hasBinaryProperty((UChar32)codePoint, UCHAR_EXTENDED_PICTOGRAPHIC) ? 1 : 0;
+}
+
+int32_t tk_is_default_ignorable(uint32_t codePoint) {
+    return u_hasBinaryProperty((UChar32)codePoint, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) ? 1 : 0;
+}
+
+const char *tk_error_name(int32_t status) { return u_errorName((UErrorCode)status); }
+
+void tk_icu_version(char *buffer, int32_t capacity) {
+    UVersionInfo v;
+    u_getVersion(v);
+    if (capacity >= U_MAX_VERSION_STRING_LENGTH) u_versionToString(v, buffer);
+    else if (capacity > 0) buffer[0] = 0;
+}
+
+void tk_unicode_version(char *buffer, int32_t capacity) {
+    UVersionInfo v;
+    u_getUnicodeVersion(v);
+    if (capacity >= U_MAX_VERSION_STRING_LENGTH) u_versionToString(v, buffer);
+    else if (capacity > 0) buffer[0] = 0;
+}
+
+} // extern "C"

@@ -1,0 +1,85 @@
+// CICUShim: a small, stable C surface over the system ICU (Debian `libicu-dev`).
+//
+// Swift code imports this header only. It deliberately includes no ICU header: ICU's
+// headers rename every symbol with a version suffix and clash with the ICU module that
+// Foundation bundles. All ICU use in Tokki goes through these functions and the Swift
+// wrapper `ICU.swift`.
+#ifndef TOKKI_CICUSHIM_H
+#define TOKKI_CICUSHIM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Normalization forms understood by `tk_normalizer_instance`.
+enum {
+    TK_FORM_NFC = 0,
+    TK_FORM_NFD = 1,
+    TK_FORM_NFKC = 2,
+    TK_FORM_NFKD = 3,
+    TK_FORM_NFKC_CASEFOLD = 4,
+};
+
+/// The result of one UTF-8 normalization: output bytes plus the changed spans.
+/// `edits` holds `editCount` quadruples (sourceIndex, oldLength, destinationIndex, newLength),
+/// one per change, in order; bytes outside them are copied unchanged.
+typedef struct tk_utf8_result {
+    uint8_t *bytes;
+    int32_t length;
+    int32_t capacity;
+    int32_t *edits;
+    int32_t editCount;
+    int32_t editCapacity;
+} tk_utf8_result;
+
+/// A handle on one of ICU's shared normalizers; close it with `tk_normalizer_close` (which
+/// frees only the handle). Returns NULL and sets `*status` on failure.
+void *tk_normalizer_instance(int32_t form, int32_t *status);
+
+/// Opens a filtered normalizer: `form` applies only to code points in the UnicodeSet `pattern`
+/// (UTF-16, e.g. `[^[\u3130-\u318F]]`); all others pass through and act as boundaries.
+/// Close the result with `tk_normalizer_close`.
+void *tk_normalizer_open_filtered(int32_t form, const uint16_t *pattern, int32_t patternLength,
+                                  int32_t *status);
+
+/// Closes a normalizer made by `tk_normalizer_open_filtered`.
+void tk_normalizer_close(void *normalizer);
+
+/// Normalizes well-formed UTF-8 into `result` (its buffers are reused and grown as needed).
+/// Returns 0 on success, else the ICU error code (also stored in `*status`).
+int32_t tk_normalize_utf8(const void *normalizer, const uint8_t *source, int32_t length,
+                          tk_utf8_result *result, int32_t *status);
+
+/// Returns 1 when `source` is already normalized (fast quick check), 0 otherwise or on error.
+int32_t tk_is_normalized_utf8(const void *normalizer, const uint8_t *source, int32_t length,
+                              int32_t *status);
+
+/// Releases the buffers of `result` and zeroes it.
+void tk_utf8_result_free(tk_utf8_result *result);
+
+/// Writes the Unicode name of `codePoint` (NUL-terminated) into `buffer`; returns its length,
+/// or 0 when the code point has no name.
+int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity);
+
+/// Returns 1 when `codePoint` has the Extended_Pictographic property (emoji), else 0.
+int32_t tk_is_extended_pictographic(uint32_t codePoint);
+
+/// Returns 1 when `codePoint` is Default_Ignorable_Code_Point, else 0.
+int32_t tk_is_default_ignorable(uint32_t codePoint);
+
+/// The symbolic name of an ICU error code, e.g. "U_MEMORY_ALLOCATION_ERROR".
+const char *tk_error_name(int32_t status);
+
+/// The ICU version string, e.g. "72.1".
+void tk_icu_version(char *buffer, int32_t capacity);
+
+/// The Unicode version ICU implements, e.g. "15.0".
+void tk_unicode_version(char *buffer, int32_t capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,107 @@
+import CICUShim
+
+/// The single Swift wrapper over the `CICUShim` C functions (house rule 7).
+enum ICU {
+    /// ICU normalization forms.
+    enum Form: Int32, Sendable {
+        case nfc = 0, nfd = 1, nfkc = 2, nfkd = 3, nfkcCasefold = 4
+    }
+
+    /// The version of the system ICU library, e.g. "72.1".
+    static var version: String {
+        var buffer = [CChar](repeating: 0, count: 32)
+        tk_icu_version(&buffer, 32)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The Unicode version the system ICU implements, e.g. "15.0".
+    static var unicodeVersion: String {
+        var buffer = [CChar](repeating: 0, count: 32)
+        tk_unicode_version(&buffer, 32)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The Unicode character name of `scalar`, or nil when it has none (e.g. controls).
+    static func name(of scalar: UInt32) -> String? {
+        var buffer = [CChar](repeating: 0, count: 128)
+        let n = tk_char_name(scalar, &buffer, 128)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `scalar` has the Extended_Pictographic property.
+    @inline(__always)
+    static func isExtendedPictographic(_ scalar: UInt32) -> Bool { tk_is_extended_pictographic(scalar) != 0 }
+
+    /// Whether `scalar` is a Default_Ignorable_Code_Point.
+    static func isDefaultIgnorable(_ scalar: UInt32) -> Bool { tk_is_default_ignorable(scalar) != 0 }
+
+    static func errorName(_ status: Int32) -> String {
+        guard let p = tk_error_name(status) else { return "U_ERROR_\(status)" }
+        return String(cString: p)
+    }
+
+    /// An owned ICU normalizer handle (a shared ICU instance or a filtered normalizer).
+    /// ICU normalizers are immutable after creation and safe to use from many threads.
+    final class NormalizerHandle: @unchecked Sendable {
+        private let raw: UnsafeMutableRawPointer
+
+        /// A handle on ICU's shared instance for `form`.
+        init(form: Form) throws(TokkiError) {
+            var status: Int32 = 0
+            guard let p = tk_normalizer_instance(form.rawValue, &status) else {
+                throw .icu(operation: "unorm2_get instance", status: status, name: ICU.errorName(status))
+            }
+            raw = p
+        }
+
+        /// A filtered normalizer: `form` applies only to code points in the UnicodeSet `pattern`.
+        init(form: Form, filter pattern: String) throws(TokkiError) {
+            var status: Int32 = 0
+            let utf16 = Array(pattern.utf16)
+            let p = utf16.withUnsafeBufferPointer {
+                tk_normalizer_open_filtered(form.rawValue, $0.baseAddress, Int32($0.count), &status)
+            }
+            guard let p else {
+                throw .icu(operation: "unorm2_openFiltered \(pattern)", status: status, name: ICU.errorName(status))
+            }
+            raw = p
+        }
+
+        deinit { tk_normalizer_close(raw) }
+
+        /// Whether `input` is already normalized (ICU quick check; false on error).
+        func isNormalized(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+            var status: Int32 = 0
+            return tk_is_normalized_utf8(raw, input.baseAddress, Int32(input.count), &status) == 1
+        }
+
+        /// Normalizes well-formed UTF-8 `input`, returning output and alignment.
+        func normalize(_ input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+            guard input.count < Int(Int32.max) else {
+                throw .inputTooLarge(bytes: input.count, limit: Int(Int32.max) - 1)
+            }
+            if input.isEmpty || isNormalized(input) {
+                return NormalizedText(unchanged: Array(input))
+            }
+            var result = tk_utf8_result()
+            defer { tk_utf8_result_free(&result) }
+            var status: Int32 = 0
+            let rc = tk_normalize_utf8(raw, input.baseAddress, Int32(input.count), &result, &status)
+            if rc != 0 {
+                throw .icu(operation: "normalizeUTF8", status: status, name: ICU.errorName(status))
+            }
+            let bytes: [UInt8] = result.length > 0 && result.bytes != nil
+                ? Array(UnsafeBufferPointer(start: result.bytes, count: Int(result.length))) : []
+            var edits: [NormalizedText.Edit] = []
+            edits.reserveCapacity(Int(result.editCount))
+            if let e = result.edits {
+                for k in 0..<Int(result.editCount) {
+                    edits.append(.init(originalStart: Int(e[4 * k]), originalLength: Int(e[4 * k + 1]),
+                                       normalizedStart: Int(e[4 * k + 2]), normalizedLength: Int(e[4 * k + 3])))
+                }
+            }
+            return NormalizedText(original: Array(input), normalized: bytes, edits: edits)
+        }
+    }
+}

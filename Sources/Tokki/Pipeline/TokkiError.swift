@@ -1,0 +1,32 @@
+/// Errors thrown by the `Tokki` module.
+///
+/// Every case carries enough context (file, line, byte offset, piece) for a user to find
+/// and fix the problem. The `tokki` command maps each case to a message on stderr and a
+/// non-zero exit code.
+public enum TokkiError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The input is not well-formed UTF-8. `byteOffset` counts from the start of the
+    /// examined buffer (or of the line when `line` is set); `source` names the file, if any.
+    case invalidUTF8(source: String?, line: Int?, byteOffset: Int)
+    /// An ICU call failed. `status` is ICU's error code, `name` its symbolic name.
+    case icu(operation: String, status: Int32, name: String)
+    /// The input is larger than a component can handle in one piece.
+    case inputTooLarge(bytes: Int, limit: Int)
+    /// A configuration value is out of range or inconsistent.
+    case invalidConfiguration(String)
+
+    /// A one-line, human-readable description of the error.
+    public var description: String {
+        switch self {
+        case let .invalidUTF8(source, line, byteOffset):
+            var where_ = source.map { "\($0): " } ?? ""
+            if let line { where_ += "line \(line), " }
+            return "\(where_)invalid UTF-8 at byte offset \(byteOffset)"
+        case let .icu(operation, status, name):
+            return "ICU \(operation) failed: \(name) (\(status))"
+        case let .inputTooLarge(bytes, limit):
+            return "input of \(bytes) bytes exceeds the limit of \(limit) bytes"
+        case let .invalidConfiguration(message):
+            return "invalid configuration: \(message)"
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/// Unicode character data from the system ICU.
+public enum UnicodeNames {
+    /// The Unicode name of `scalar` (e.g. "HANGUL LETTER KIYEOK-SIOS"), or nil when it has
+    /// none (controls, unassigned code points).
+    public static func name(of scalar: Unicode.Scalar) -> String? {
+        ICU.name(of: scalar.value)
+    }
+
+    /// The version of the system ICU library, e.g. "72.1".
+    public static var icuVersion: String { ICU.version }
+
+    /// The Unicode version of the system ICU, e.g. "15.0".
+    public static var unicodeVersion: String { ICU.unicodeVersion }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Tokki
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// sysexits(3) codes used by every command (see CLI.md).
+enum ExitStatus: Int32 {
+    case usage = 64, dataError = 65, noInput = 66, cannotCreate = 73, ioError = 74, failure = 1
+}
+
+/// Writes `message` as one line to stderr.
+func printError(_ message: String) {
+    var line = message
+    if !line.hasSuffix("\n") { line += "\n" }
+    var bytes = Array(line.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+        var off = 0
+        while off < raw.count {
+            let n = write(2, raw.baseAddress! + off, raw.count - off)
+            if n <= 0 { break }
+            off += n
+        }
+    }
+}
+
+/// Reports `message` on stderr and returns the exit code to throw.
+func fail(_ status: ExitStatus, _ message: String) -> ExitCode {
+    printError("tokki: \(message)")
+    return ExitCode(status.rawValue)
+}
+
+/// Maps a library error to an exit code with a message.
+func fail(_ error: TokkiError) -> ExitCode {
+    switch error {
+    case .invalidUTF8: return fail(.dataError, "\(error.description) (use --invalid replace to substitute U+FFFD)")
+    case .inputTooLarge: return fail(.dataError, error.description)
+    case .invalidConfiguration: return fail(.usage, error.description)
+    case .icu: return fail(.failure, error.description)
+    }
+}

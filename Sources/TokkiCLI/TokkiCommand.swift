@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `tokki` command-line tool.
+@main
+struct TokkiCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokki",
+        abstract: "Korean-first tokenizer toolkit: normalize, tokenize, train, build pre-training batches.",
+        discussion: """
+        Examples:
+          tokki normalize --input corpus.txt > corpus.norm.txt
+          echo '수고ㄳ ① ＡＢＣ' | tokki normalize --explain
+        Run 'tokki help COMMAND' for the options and an example of each command.
+        """,
+        version: "0.1.0",
+        subcommands: [Normalize.self]
+    )
+}

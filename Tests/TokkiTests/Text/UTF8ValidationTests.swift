@@ -1,0 +1,54 @@
+import Testing
+@testable import Tokki
+
+@Suite("UTF-8 validation")
+struct UTF8ValidationTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let bytes: [UInt8]
+        let firstInvalid: Int?
+        var testDescription: String { bytes.map { String($0, radix: 16) }.joined(separator: " ") }
+    }
+
+    static let cases: [Case] = [
+        Case(bytes: [], firstInvalid: nil),
+        Case(bytes: Array("가나 abc ①".utf8), firstInvalid: nil),
+        Case(bytes: [0x80], firstInvalid: 0),                       // lone continuation
+        Case(bytes: [0x61, 0xC0, 0x80], firstInvalid: 1),           // overlong NUL
+        Case(bytes: [0xC1, 0xBF], firstInvalid: 0),                 // overlong
+        Case(bytes: [0xE0, 0x80, 0x80], firstInvalid: 0),           // overlong 3-byte
+        Case(bytes: [0xED, 0xA0, 0x80], firstInvalid: 0),           // surrogate U+D800
+        Case(bytes: [0xF4, 0x90, 0x80, 0x80], firstInvalid: 0),     // above U+10FFFF
+        Case(bytes: [0xF5, 0x80, 0x80, 0x80], firstInvalid: 0),
+        Case(bytes: [0x61, 0xEA, 0xB0], firstInvalid: 1),           // truncated 가
+        Case(bytes: Array("aaaaaaaaaaaaaaaa".utf8) + [0xFF], firstInvalid: 16),
+        Case(bytes: Array("가가가".utf8) + [0xEA, 0x41], firstInvalid: 9),
+        Case(bytes: [0xF0, 0x9F, 0x98, 0x80], firstInvalid: nil),   // 😀
+    ]
+
+    @Test(arguments: cases)
+    func firstInvalidOffset(_ c: Case) {
+        #expect(UTF8Validation.firstInvalidOffset(in: c.bytes) == c.firstInvalid)
+    }
+
+    @Test func agreesWithTheStandardLibraryOnRandomBytes() {
+        var rng = SplitMix64(seed: 7)
+        let alphabet: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x9F, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xEA, 0xED, 0xEF,
+                                 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x90, 0x8F, 0xB0]
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int(rng.next() % 10)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            let valid = String(validating: bytes, as: UTF8.self) != nil
+            #expect((UTF8Validation.firstInvalidOffset(in: bytes) == nil) == valid, "\(bytes)")
+        }
+    }
+
+    @Test func normalizeRejectsInvalidBytesWithTheirOffset() {
+        #expect(throws: TokkiError.invalidUTF8(source: nil, line: nil, byteOffset: 3)) {
+            try KoreanNormalizer().normalize(bytes: Array("가".utf8) + [0xFF, 0x41])
+        }
+    }
+
+    @Test func repairSubstitutesReplacementCharacter() {
+        #expect(UTF8Validation.repaired([0x61, 0xFF, 0x62]) == Array("a\u{FFFD}b".utf8))
+        #expect(UTF8Validation.repaired([0x61, 0x62]) == [0x61, 0x62])
+    }
+}

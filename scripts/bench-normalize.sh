@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Normalization throughput: raw ICU NFC / NFKC vs the Korean preset, one core, release build.
+# Usage: scripts/bench-normalize.sh [FILE...]   (default: the Korean corpus from fetch-corpus.sh)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ $# -eq 0 ]; then
+    [ -f "$root/.corpus/ko_help.txt" ] || "$root/scripts/fetch-corpus.sh"
+    set -- "$root/.corpus/ko_help.txt" "$root/.corpus/kobill.txt" "$root/.corpus/constitution.txt"
+fi
+swift build -c release --package-path "$root/Benchmarks" --product tokki-bench >&2
+"$root/Benchmarks/.build/release/tokki-bench" normalize "$@"
