@@ -13,6 +13,12 @@ public enum TokkiError: Error, Equatable, Sendable, CustomStringConvertible {
     case inputTooLarge(bytes: Int, limit: Int)
     /// A configuration value is out of range or inconsistent.
     case invalidConfiguration(String)
+    /// A model file is truncated, corrupt or inconsistent. `path` names the file when known.
+    case invalidModel(path: String?, problem: String)
+    /// A file could not be read or written.
+    case io(path: String, reason: String)
+    /// A token id outside the vocabulary was given to `decode`.
+    case invalidID(Int, vocabularySize: Int)
 
     /// A one-line, human-readable description of the error.
     public var description: String {
@@ -27,6 +33,12 @@ public enum TokkiError: Error, Equatable, Sendable, CustomStringConvertible {
             return "input of \(bytes) bytes exceeds the limit of \(limit) bytes"
         case let .invalidConfiguration(message):
             return "invalid configuration: \(message)"
+        case let .invalidModel(path, problem):
+            return "\(path ?? "model"): \(problem)"
+        case let .io(path, reason):
+            return "\(path): \(reason)"
+        case let .invalidID(id, size):
+            return "token id \(id) is out of range (vocabulary size \(size))"
         }
     }
 }

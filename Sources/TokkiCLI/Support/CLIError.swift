@@ -39,5 +39,8 @@ func fail(_ error: TokkiError) -> ExitCode {
     case .inputTooLarge: return fail(.dataError, error.description)
     case .invalidConfiguration: return fail(.usage, error.description)
     case .icu: return fail(.failure, error.description)
+    case .invalidModel: return fail(.dataError, error.description)
+    case .invalidID: return fail(.dataError, error.description)
+    case .io: return fail(.ioError, error.description)
     }
 }

@@ -1,0 +1,108 @@
+/// The vocabulary of a SentencePiece model, indexed for encoding.
+public struct SentencePieceVocabulary: Sendable {
+    /// Piece texts as UTF-8, by id.
+    let pieceBytes: [[UInt8]]
+    /// Piece strings, by id.
+    public let pieces: [String]
+    /// Scores, by id.
+    public let scores: [Float]
+    /// Types, by id.
+    public let types: [SentencePieceModel.PieceType]
+    /// NORMAL, USER_DEFINED and UNUSED pieces: what text can match.
+    let matchable: DoubleArrayTrie
+    /// CONTROL, UNKNOWN and BYTE pieces: looked up first by `id(for:)`, as the reference does.
+    let reserved: DoubleArrayTrie
+    /// The unknown piece's id.
+    public let unknownID: Int
+    /// `<0xXX>` ids by byte, when the model has byte fallback.
+    let byteIDs: [Int32]?
+    /// Lowest and highest score over NORMAL pieces (`FLT_MAX` / `FLT_MIN` when there are none).
+    let minScore: Float
+    let maxScore: Float
+    /// `isUserDefined[id]` and `isUnused[id]` flags for the hot loops.
+    let isUserDefined: [Bool]
+    let isUnused: [Bool]
+    let isControl: [Bool]
+
+    init(model: SentencePieceModel) throws(TokkiError) {
+        var bytes: [[UInt8]] = [], strings: [String] = [], scores: [Float] = [], types: [SentencePieceModel.PieceType] = []
+        var mKeys: [[UInt8]] = [], mVals: [Int] = [], rKeys: [[UInt8]] = [], rVals: [Int] = []
+        var minS = Float.greatestFiniteMagnitude, maxS = Float.leastNormalMagnitude
+        for (i, p) in model.pieces.enumerated() {
+            let b = Array(p.piece.utf8)
+            bytes.append(b); strings.append(p.piece); scores.append(p.score); types.append(p.type)
+            switch p.type {
+            case .normal, .userDefined, .unused:
+                if !b.contains(0) { mKeys.append(b); mVals.append(i) }
+                if p.type == .normal { minS = min(minS, p.score); maxS = max(maxS, p.score) }
+            case .control, .unknown, .byte:
+                if !b.contains(0) { rKeys.append(b); rVals.append(i) }
+            }
+        }
+        do {
+            matchable = try DoubleArrayTrie(keys: mKeys, values: mVals)
+            reserved = try DoubleArrayTrie(keys: rKeys, values: rVals)
+        } catch {
+            throw .invalidModel(path: model.path, problem: "cannot index the vocabulary: \(error)")
+        }
+        pieceBytes = bytes; pieces = strings; self.scores = scores; self.types = types
+        unknownID = model.unknownID
+        minScore = minS; maxScore = maxS
+        isUserDefined = types.map { $0 == .userDefined }
+        isUnused = types.map { $0 == .unused }
+        isControl = types.map { $0 == .control }
+        if model.byteFallback {
+            var ids = [Int32](repeating: -1, count: 256)
+            for (i, p) in model.pieces.enumerated() where p.type == .byte {
+                if let v = SentencePieceModel.byteValue(of: p.piece) { ids[Int(v)] = Int32(i) }
+            }
+            byteIDs = ids
+        } else {
+            byteIDs = nil
+        }
+    }
+
+    /// The number of pieces.
+    public var count: Int { pieces.count }
+
+    /// The id of `piece` as the reference's `PieceToId`: reserved pieces first, then the
+    /// others, else the unknown id.
+    public func id(for piece: String) -> Int {
+        let b = Array(piece.utf8)
+        return reserved.value(for: b) ?? matchable.value(for: b) ?? unknownID
+    }
+
+    /// `PieceToId` over a byte range, without allocating.
+    @inline(__always)
+    func id(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+        if let v = exact(reserved, p, start, end) { return v }
+        if let v = exact(matchable, p, start, end) { return v }
+        return unknownID
+    }
+
+    @inline(__always)
+    func exact(_ trie: DoubleArrayTrie, _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        var found: Int? = nil
+        trie.forEachPrefix(of: p, from: start, to: end) { v, l in
+            if l == end - start { found = v; return false }
+            return true
+        }
+        return found
+    }
+}
+
+/// One segment chosen by a model: a byte range of the normalized text and a piece id.
+public struct TokenSpan: Sendable, Equatable {
+    /// Start of the segment in the normalized bytes.
+    public var start: Int32
+    /// End (exclusive) of the segment in the normalized bytes.
+    public var end: Int32
+    /// The piece id (the unknown id for unknown text).
+    public var id: Int32
+}
+
+/// A segmentation algorithm over normalized UTF-8 (house rule 1: one protocol per stage).
+public protocol TokenModel: Sendable {
+    /// Appends the segments of `normalized` to `spans`, in order, covering every byte.
+    func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan])
+}

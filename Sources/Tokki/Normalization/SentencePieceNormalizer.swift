@@ -1,0 +1,238 @@
+/// Normalization exactly as SentencePiece performs it for a model.
+///
+/// Per step it takes the longest user-defined symbol at the cursor (kept verbatim), else
+/// the longest charsmap rule over the raw bytes, else one UTF-8 character (a malformed
+/// byte becomes U+FFFD). Around that it applies `remove_extra_whitespaces`,
+/// `add_dummy_prefix` (or the suffix form) and `escape_whitespaces` (`▁`), and keeps for
+/// every output byte the input offset it came from.
+public struct SentencePieceNormalizer: Normalizer {
+    /// The model's normalizer settings.
+    public let settings: SentencePieceModel.NormalizerSettings
+    /// Put the dummy `▁` at the end instead of the start.
+    public let treatWhitespaceAsSuffix: Bool
+    let charsmap: PrecompiledCharsmap?
+    let userDefined: DoubleArrayTrie?
+
+    /// Creates the normalizer of a model's `NormalizerSpec`.
+    ///
+    /// - Parameters:
+    ///   - userDefinedSymbols: symbols matched before any rule and kept verbatim.
+    public init(settings: SentencePieceModel.NormalizerSettings, treatWhitespaceAsSuffix: Bool = false,
+                userDefinedSymbols: [String] = [], path: String? = nil) throws(TokkiError) {
+        self.settings = settings
+        self.treatWhitespaceAsSuffix = treatWhitespaceAsSuffix
+        charsmap = settings.precompiledCharsmap.isEmpty ? nil : try PrecompiledCharsmap(settings.precompiledCharsmap, path: path)
+        let symbols = Array(Set(userDefinedSymbols.map { Array($0.utf8) }.filter { !$0.isEmpty && !$0.contains(0) }))
+        if symbols.isEmpty {
+            userDefined = nil
+        } else {
+            do {
+                userDefined = try DoubleArrayTrie(keys: symbols, values: symbols.map(\.count))
+            } catch {
+                throw .invalidModel(path: path, problem: "cannot index the user-defined symbols: \(error)")
+            }
+        }
+    }
+
+    /// The normalizer of `model`.
+    public init(model: SentencePieceModel) throws(TokkiError) {
+        try self.init(settings: model.normalizer, treatWhitespaceAsSuffix: model.treatWhitespaceAsSuffix,
+                      userDefinedSymbols: model.pieces.filter { $0.type == .userDefined }.map(\.piece), path: model.path)
+    }
+
+    /// Output of one normalization: bytes and, per output byte plus one, the input offset.
+    public struct Output: Sendable {
+        /// The normalized UTF-8 bytes.
+        public var bytes: [UInt8] = []
+        /// `normToOrig[i]` is the input offset of output byte `i`; the extra last entry is
+        /// the input offset where the normalized text ends (as SentencePiece's `norm_to_orig`).
+        public var normToOrig: [Int32] = []
+        /// Creates an empty output buffer.
+        public init() {}
+    }
+
+    /// Byte length of the well-formed character at `i`, or nil if malformed (SentencePiece's
+    /// `IsValidDecodeUTF8`).
+    @inline(__always)
+    static func validCharLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
+        let b0 = p[i]
+        if b0 < 0x80 { return 1 }
+        let rest = n - i
+        if b0 & 0xE0 == 0xC0 {
+            guard rest >= 2, p[i + 1] & 0xC0 == 0x80, b0 >= 0xC2 else { return nil }
+            return 2
+        }
+        if b0 & 0xF0 == 0xE0 {
+            guard rest >= 3, p[i + 1] & 0xC0 == 0x80, p[i + 2] & 0xC0 == 0x80 else { return nil }
+            let cp = (UInt32(b0 & 0x0F) << 12) | (UInt32(p[i + 1] & 0x3F) << 6) | UInt32(p[i + 2] & 0x3F)
+            guard cp >= 0x800, cp < 0xD800 || cp >= 0xE000 else { return nil }
+            return 3
+        }
+        if b0 & 0xF8 == 0xF0 {
+            guard rest >= 4, p[i + 1] & 0xC0 == 0x80, p[i + 2] & 0xC0 == 0x80, p[i + 3] & 0xC0 == 0x80 else { return nil }
+            let cp = (UInt32(b0 & 0x07) << 18) | (UInt32(p[i + 1] & 0x3F) << 12) | (UInt32(p[i + 2] & 0x3F) << 6) | UInt32(p[i + 3] & 0x3F)
+            guard cp >= 0x10000, cp <= 0x10FFFF else { return nil }
+            return 4
+        }
+        return nil
+    }
+
+    private enum Chunk {
+        case input(Int)            // copy `length` input bytes
+        case rule(Range<Int>)      // a replacement string in the charsmap blob
+        case replacementCharacter  // U+FFFD for one malformed byte
+    }
+
+    /// One `NormalizePrefix` step at `i`: what to write and how many input bytes it consumes.
+    @inline(__always)
+    private func prefix(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> (Chunk, Int) {
+        if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) {
+            return (.input(m.length), m.length)
+        }
+        if let charsmap, charsmap.startsRule[Int(p[i])],
+           let m = charsmap.trie.longestPrefix(of: p, from: i, to: n) {
+            return (.rule(charsmap.replacement(m.value)), m.length)
+        }
+        guard let len = Self.validCharLength(p, i, n) else { return (.replacementCharacter, 1) }
+        return (.input(len), len)
+    }
+
+    private static let space: [UInt8] = [0xE2, 0x96, 0x81]
+    private static let fffd: [UInt8] = [0xEF, 0xBF, 0xBD]
+
+    /// Normalizes `input` into `output` (its buffers are reused).
+    public func normalize(_ input: UnsafeBufferPointer<UInt8>, into output: inout Output) {
+        output.bytes.removeAll(keepingCapacity: true)
+        output.normToOrig.removeAll(keepingCapacity: true)
+        guard let p = input.baseAddress, input.count > 0 else { return }
+        let n = input.count
+        let removeExtra = settings.removeExtraWhitespaces
+        let escape = settings.escapeWhitespaces
+        let blob = charsmap?.replacements ?? []
+        var i = 0
+        var consumed = 0
+
+        // A chunk is exactly " " when it is a one-space rule or a literal space.
+        func isSingleSpace(_ c: Chunk, at i: Int) -> Bool {
+            switch c {
+            case .input(let len): return len == 1 && p[i] == 0x20
+            case .rule(let r): return r.count == 1 && blob[r.lowerBound] == 0x20
+            case .replacementCharacter: return false
+            }
+        }
+
+        if removeExtra {
+            while i < n {
+                let (c, len) = prefix(p, i, n)
+                guard isSingleSpace(c, at: i) else { break }
+                i += len; consumed += len
+            }
+        }
+        if i >= n { return }
+        output.bytes.reserveCapacity(n + n / 2 + 8)
+        output.normToOrig.reserveCapacity(n + n / 2 + 9)
+
+        func addSpace(_ at: Int, into o: inout Output) {
+            if escape {
+                o.bytes.append(contentsOf: Self.space)
+                o.normToOrig.append(Int32(at)); o.normToOrig.append(Int32(at)); o.normToOrig.append(Int32(at))
+            } else {
+                o.bytes.append(0x20)
+                o.normToOrig.append(Int32(at))
+            }
+        }
+        if !treatWhitespaceAsSuffix && settings.addDummyPrefix { addSpace(consumed, into: &output) }
+
+        var isPrevSpace = removeExtra
+        while i < n {
+            let (chunk, len) = prefix(p, i, n)
+            let at = Int32(consumed)
+            // The chunk's bytes, with leading spaces dropped after a space.
+            func emit(_ bytes: UnsafeBufferPointer<UInt8>) {
+                var s = 0
+                if isPrevSpace { while s < bytes.count && bytes[s] == 0x20 { s += 1 } }
+                guard s < bytes.count else { return }
+                for k in s..<bytes.count {
+                    let b = bytes[k]
+                    if escape && b == 0x20 {
+                        output.bytes.append(contentsOf: Self.space)
+                        output.normToOrig.append(at); output.normToOrig.append(at); output.normToOrig.append(at)
+                    } else {
+                        output.bytes.append(b)
+                        output.normToOrig.append(at)
+                    }
+                }
+                isPrevSpace = bytes[bytes.count - 1] == 0x20
+            }
+            switch chunk {
+            case .input(let l):
+                emit(UnsafeBufferPointer(start: p + i, count: l))
+            case .rule(let r):
+                blob.withUnsafeBufferPointer { b in emit(UnsafeBufferPointer(rebasing: b[r])) }
+            case .replacementCharacter:
+                Self.fffd.withUnsafeBufferPointer { emit($0) }
+            }
+            consumed += len
+            i += len
+            if !removeExtra { isPrevSpace = false }
+        }
+
+        if removeExtra {
+            let spaceLength = escape ? 3 : 1
+            while output.bytes.count >= spaceLength {
+                let c = output.bytes.count
+                let endsWithSpace = escape
+                    ? (output.bytes[c - 3] == 0xE2 && output.bytes[c - 2] == 0x96 && output.bytes[c - 1] == 0x81)
+                    : output.bytes[c - 1] == 0x20
+                guard endsWithSpace else { break }
+                let length = c - spaceLength
+                consumed = Int(output.normToOrig[length])
+                output.bytes.removeLast(spaceLength)
+                output.normToOrig.removeLast(spaceLength)
+            }
+        }
+        if treatWhitespaceAsSuffix && settings.addDummyPrefix { addSpace(consumed, into: &output) }
+        output.normToOrig.append(Int32(consumed))
+    }
+
+    /// Normalizes well-formed UTF-8; the alignment maps each output byte to the input span
+    /// SentencePiece attributes it to.
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        var out = Output()
+        normalize(input, into: &out)
+        return Self.normalizedText(input: Array(input), output: out)
+    }
+
+    /// Converts a `norm_to_orig` map into a ``NormalizedText``: runs of output bytes that
+    /// share an input offset form one edit covering the input up to the next offset.
+    static func normalizedText(input: [UInt8], output: Output) -> NormalizedText {
+        let bytes = output.bytes
+        let map = output.normToOrig
+        var edits: [NormalizedText.Edit] = []
+        var o = 0  // output position
+        var inPos = 0
+        while o < bytes.count {
+            let key = Int(map[o])
+            var e = o + 1
+            while e < bytes.count && Int(map[e]) == key { e += 1 }
+            let start = max(key, inPos)
+            let nextIn = max(start, e < bytes.count ? Int(map[e]) : input.count)
+            // Input skipped before this chunk (removed spaces) is a deletion.
+            if start > inPos {
+                edits.append(.init(originalStart: inPos, originalLength: start - inPos, normalizedStart: o, normalizedLength: 0))
+                inPos = start
+            }
+            let inLen = max(0, nextIn - start)
+            let same = inLen == e - o && Array(input[start..<(start + inLen)]) == Array(bytes[o..<e])
+            if !same {
+                edits.append(.init(originalStart: start, originalLength: inLen, normalizedStart: o, normalizedLength: e - o))
+            }
+            inPos = start + inLen
+            o = e
+        }
+        if inPos < input.count {
+            edits.append(.init(originalStart: inPos, originalLength: input.count - inPos, normalizedStart: bytes.count, normalizedLength: 0))
+        }
+        return NormalizedText(original: input, normalized: bytes, edits: edits)
+    }
+}

@@ -1,0 +1,308 @@
+import Dispatch
+import Foundation
+
+/// A SentencePiece model ready to encode and decode, byte-exact with the reference
+/// `sentencepiece` library.
+///
+/// ```swift
+/// let sp = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: "ko.model"))
+/// let encoding = sp.encode("「민법」 제3조제1항")
+/// encoding.ids        // same ids as sentencepiece's encode()
+/// try sp.decode(encoding.ids)
+/// ```
+///
+/// The tokenizer is immutable and `Sendable`: share one instance across threads.
+public struct SentencePieceTokenizer: Sendable {
+    /// The model file's contents.
+    public let model: SentencePieceModel
+    /// The vocabulary.
+    public let vocabulary: SentencePieceVocabulary
+    /// The model's normalizer.
+    public let normalizer: SentencePieceNormalizer
+    let denormalizer: SentencePieceNormalizer?
+    let unigram: UnigramModel?
+    let bpe: SentencePieceBPEModel?
+
+    /// Loads a `.model` file.
+    public init(contentsOf url: URL) throws(TokkiError) {
+        try self.init(model: SentencePieceModel(contentsOf: url))
+    }
+
+    /// Loads a model from the bytes of a `.model` file.
+    public init(serialized data: Data) throws(TokkiError) {
+        try self.init(model: SentencePieceModel(serialized: data))
+    }
+
+    /// Prepares `model` for encoding.
+    public init(model: SentencePieceModel) throws(TokkiError) {
+        self.model = model
+        vocabulary = try SentencePieceVocabulary(model: model)
+        normalizer = try SentencePieceNormalizer(model: model)
+        denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
+        switch model.modelType {
+        case .unigram:
+            unigram = UnigramModel(vocabulary: vocabulary); bpe = nil
+        case .bpe:
+            bpe = SentencePieceBPEModel(vocabulary: vocabulary,
+                                        userDefinedSymbols: model.pieces.filter { $0.type == .userDefined }.map(\.piece))
+            unigram = nil
+        case .word, .char:
+            throw .invalidModel(path: model.path, problem: "model type \(model.modelType.rawValue.uppercased()) is not supported yet (unigram and BPE are)")
+        }
+    }
+
+    // MARK: Vocabulary
+
+    /// The number of pieces.
+    public var vocabularySize: Int { vocabulary.count }
+    /// The id of `piece`, or nil when it is not in the vocabulary.
+    public func id(for piece: String) -> Int? {
+        let id = vocabulary.id(for: piece)
+        return id == vocabulary.unknownID && piece != vocabulary.pieces[id] ? nil : id
+    }
+    /// The piece of `id`, or nil when out of range.
+    public func piece(for id: Int) -> String? {
+        id >= 0 && id < vocabulary.count ? vocabulary.pieces[id] : nil
+    }
+    /// The unknown piece's id.
+    public var unknownID: Int { model.unknownID }
+    /// The beginning-of-sentence id, if the model has one.
+    public var bosID: Int? { model.bosID }
+    /// The end-of-sentence id, if the model has one.
+    public var eosID: Int? { model.eosID }
+    /// The padding id, if the model has one.
+    public var padID: Int? { model.padID }
+
+    // MARK: Encoding
+
+    /// Reusable buffers for the allocation-free encoding path.
+    public struct Scratch: Sendable {
+        var normalized = SentencePieceNormalizer.Output()
+        var spans: [TokenSpan] = []
+        /// Empty buffers.
+        public init() {}
+    }
+
+    @inline(__always)
+    func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan]) {
+        if let unigram { unigram.segment(normalized, into: &spans) } else if let bpe { bpe.segment(normalized, into: &spans) }
+    }
+
+    /// Normalizes and segments `input` into `scratch` (any bytes; malformed ones become U+FFFD).
+    func run(_ input: UnsafeBufferPointer<UInt8>, _ scratch: inout Scratch) {
+        normalizer.normalize(input, into: &scratch.normalized)
+        scratch.spans.removeAll(keepingCapacity: true)
+        scratch.normalized.bytes.withUnsafeBufferPointer { segment($0, into: &scratch.spans) }
+    }
+
+    /// Appends the ids of `input` to `ids`, reusing `scratch` — the fast path (no pieces, no
+    /// offsets, no allocation once the buffers have grown). `input` may be any bytes:
+    /// malformed UTF-8 becomes U+FFFD, as in the reference.
+    public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
+                          addBOS: Bool = false, addEOS: Bool = false) {
+        run(input, &scratch)
+        if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
+        let unk = Int32(vocabulary.unknownID)
+        var prevUnk = false
+        scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+            for s in scratch.spans {
+                let isUnk = s.id == unk
+                if isUnk, let byteIDs = vocabulary.byteIDs {
+                    for k in Int(s.start)..<Int(s.end) { ids.append(byteIDs[Int(norm[k])]) }
+                } else if !(isUnk && prevUnk) {
+                    ids.append(s.id)
+                }
+                prevUnk = isUnk
+            }
+        }
+        if addEOS, let eos = model.eosID { ids.append(Int32(eos)) }
+    }
+
+    /// The ids of `text`.
+    public func encodeIDs(_ text: String, addBOS: Bool = false, addEOS: Bool = false) -> [Int] {
+        var ids: [Int32] = []
+        var scratch = Scratch()
+        var s = text
+        s.withUTF8 { encodeIDs($0, into: &ids, scratch: &scratch, addBOS: addBOS, addEOS: addEOS) }
+        return ids.map(Int.init)
+    }
+
+    /// Encodes `text`: ids, pieces and offsets into `text`.
+    public func encode(_ text: String, addBOS: Bool = false, addEOS: Bool = false) -> Encoding {
+        var s = text
+        return s.withUTF8 { encode(bytes: $0, addBOS: addBOS, addEOS: addEOS) }
+    }
+
+    /// Encodes raw bytes (malformed UTF-8 becomes U+FFFD, as in the reference); offsets are
+    /// into `bytes`.
+    public func encode(bytes input: UnsafeBufferPointer<UInt8>, addBOS: Bool = false, addEOS: Bool = false) -> Encoding {
+        var scratch = Scratch()
+        run(input, &scratch)
+        var ids: [Int] = [], pieces: [String] = [], offsets: [Range<Int>] = []
+        let map = scratch.normalized.normToOrig
+        let norm = scratch.normalized.bytes
+        let unk = Int32(vocabulary.unknownID)
+        if addBOS, let bos = model.bosID { ids.append(bos); pieces.append(vocabulary.pieces[bos]); offsets.append(0..<0) }
+        var prevUnk = false
+        for s in scratch.spans {
+            let isUnk = s.id == unk
+            let begin = Int(map[Int(s.start)]), end = max(begin, Int(map[Int(s.end)]))
+            if isUnk, let byteIDs = vocabulary.byteIDs {
+                let last = Int(s.end) - 1
+                for k in Int(s.start)...last {
+                    let id = Int(byteIDs[Int(norm[k])])
+                    ids.append(id); pieces.append(vocabulary.pieces[id])
+                    offsets.append(k == last ? begin..<end : begin..<begin)
+                }
+            } else if isUnk && prevUnk {
+                let i = pieces.count - 1
+                pieces[i] += String(decoding: norm[Int(s.start)..<Int(s.end)], as: UTF8.self)
+                offsets[i] = offsets[i].lowerBound..<end
+            } else {
+                ids.append(Int(s.id))
+                pieces.append(isUnk ? String(decoding: norm[Int(s.start)..<Int(s.end)], as: UTF8.self) : vocabulary.pieces[Int(s.id)])
+                offsets.append(begin..<end)
+            }
+            prevUnk = isUnk
+        }
+        if addEOS, let eos = model.eosID { ids.append(eos); pieces.append(vocabulary.pieces[eos]); offsets.append(input.count..<input.count) }
+        return Encoding(ids: ids, pieces: pieces, offsets: offsets,
+                        characterOffsets: Self.scalarOffsets(offsets, in: input))
+    }
+
+    /// Converts byte ranges to Unicode-scalar ranges (malformed bytes count one each).
+    static func scalarOffsets(_ offsets: [Range<Int>], in input: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var prefix = [Int](repeating: 0, count: input.count + 1)
+        var count = 0
+        var i = 0
+        let n = input.count
+        while i < n {
+            prefix[i] = count
+            let len: Int
+            if let base = input.baseAddress, let l = SentencePieceNormalizer.validCharLength(base, i, n) { len = l } else { len = 1 }
+            for k in (i + 1)..<min(n, i + len) { prefix[k] = count + 1 }
+            count += 1
+            i += len
+        }
+        prefix[n] = count
+        return offsets.map { prefix[$0.lowerBound]..<prefix[$0.upperBound] }
+    }
+
+    /// Encodes many texts on `threads` threads (default: all cores). The result is the same
+    /// whatever the thread count.
+    public func encodeBatch(_ texts: [String], addBOS: Bool = false, addEOS: Bool = false, threads: Int? = nil) -> [Encoding] {
+        var results = [Encoding?](repeating: nil, count: texts.count)
+        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, texts.count))
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (texts.count + workers - 1) / max(workers, 1)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = w * chunk, hi = min(texts.count, lo + chunk)
+                guard lo < hi else { return }
+                for k in lo..<hi { out[k] = encode(texts[k], addBOS: addBOS, addEOS: addEOS) }
+            }
+        }
+        return results.map { $0 ?? Encoding(ids: [], pieces: [], offsets: [], characterOffsets: []) }
+    }
+
+    /// The ids of many texts, encoded on `threads` threads.
+    public func encodeIDsBatch(_ texts: [String], addBOS: Bool = false, addEOS: Bool = false, threads: Int? = nil) -> [[Int]] {
+        var results = [[Int]](repeating: [], count: texts.count)
+        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, texts.count))
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (texts.count + workers - 1) / max(workers, 1)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = w * chunk, hi = min(texts.count, lo + chunk)
+                guard lo < hi else { return }
+                var scratch = Scratch()
+                var ids: [Int32] = []
+                for k in lo..<hi {
+                    ids.removeAll(keepingCapacity: true)
+                    var s = texts[k]
+                    s.withUTF8 { encodeIDs($0, into: &ids, scratch: &scratch, addBOS: addBOS, addEOS: addEOS) }
+                    out[k] = ids.map(Int.init)
+                }
+            }
+        }
+        return results
+    }
+
+    // MARK: Decoding
+
+    /// Decodes ids to text exactly as the reference: `▁` → space, the first piece's leading
+    /// space dropped, control pieces dropped, the unknown piece → ` ⁇ `, byte pieces
+    /// reassembled (malformed UTF-8 → U+FFFD).
+    ///
+    /// - Throws: ``TokkiError/invalidID(_:vocabularySize:)`` for an id outside the vocabulary.
+    public func decode(_ ids: [Int]) throws(TokkiError) -> String {
+        let size = vocabulary.count
+        for id in ids where id < 0 || id >= size { throw .invalidID(id, vocabularySize: size) }
+        var text: [UInt8] = []
+        var pendingBytes: [UInt8] = []
+        let unkSurface = Array(model.unknownSurface.utf8)
+        let stripLeading = model.normalizer.addDummyPrefix || model.normalizer.removeExtraWhitespaces
+        let removeExtra = model.normalizer.removeExtraWhitespaces
+        var isBosWS = true
+        var bosWSSeen = false
+
+        func flushBytes() {
+            guard !pendingBytes.isEmpty else { return }
+            pendingBytes.withUnsafeBufferPointer { b in
+                let n = b.count
+                var i = 0
+                while i < n {
+                    if let len = SentencePieceNormalizer.validCharLength(b.baseAddress!, i, n) {
+                        text.append(contentsOf: b[i..<(i + len)]); i += len
+                    } else {
+                        text.append(contentsOf: [0xEF, 0xBF, 0xBD]); i += 1
+                    }
+                }
+            }
+            pendingBytes.removeAll(keepingCapacity: true)
+        }
+
+        for id in ids {
+            let type = vocabulary.types[id]
+            if type == .byte {
+                if let b = SentencePieceModel.byteValue(of: vocabulary.pieces[id]) { pendingBytes.append(b) }
+                continue
+            }
+            flushBytes()
+            if bosWSSeen || !text.isEmpty { isBosWS = false }
+            switch type {
+            case .control:
+                bosWSSeen = false
+            case .unknown:
+                text.append(contentsOf: unkSurface)
+                bosWSSeen = false
+            default:
+                var piece = vocabulary.pieceBytes[id][...]
+                var hasBosWS = false
+                if isBosWS && stripLeading {
+                    if piece.starts(with: [0xE2, 0x96, 0x81]) {
+                        piece = piece.dropFirst(3)
+                        hasBosWS = true
+                    }
+                    if removeExtra { hasBosWS = false }
+                }
+                var k = piece.startIndex
+                while k < piece.endIndex {
+                    if piece[k] == 0xE2 && k + 2 < piece.endIndex && piece[k + 1] == 0x96 && piece[k + 2] == 0x81 {
+                        text.append(0x20); k += 3
+                    } else {
+                        text.append(piece[k]); k += 1
+                    }
+                }
+                bosWSSeen = hasBosWS
+            }
+        }
+        flushBytes()
+        if let denormalizer {
+            var out = SentencePieceNormalizer.Output()
+            text.withUnsafeBufferPointer { denormalizer.normalize($0, into: &out) }
+            return String(decoding: out.bytes, as: UTF8.self)
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
