@@ -118,7 +118,9 @@ public struct SentencePieceModel: Sendable {
         pieces.reserveCapacity(proto.pieces.count)
         var unk: Int? = nil
         var byteSeen = [Bool](repeating: false, count: 256)
-        var normalSeen = Set<String>(), reservedSeen = Set<String>()
+        // Compare bytes, not `String`s: Swift's string equality is canonical equivalence, and
+        // real vocabularies hold canonically equivalent but distinct pieces (U+1F77 / U+03AF).
+        var normalSeen = Set<[UInt8]>(), reservedSeen = Set<[UInt8]>()
         let byteFallback = proto.trainerSpec.byteFallback
         for (i, p) in proto.pieces.enumerated() {
             guard let type = PieceType(rawValue: p.type.rawValue) else {
@@ -127,9 +129,9 @@ public struct SentencePieceModel: Sendable {
             guard !p.piece.isEmpty else { throw bad("piece \(i) is empty") }
             let isNormal = type == .normal || type == .userDefined || type == .unused
             if isNormal {
-                guard normalSeen.insert(p.piece).inserted else { throw bad("piece \(i) \"\(p.piece)\" is defined twice") }
+                guard normalSeen.insert(Array(p.piece.utf8)).inserted else { throw bad("piece \(i) \"\(p.piece)\" is defined twice") }
             } else {
-                guard reservedSeen.insert(p.piece).inserted else { throw bad("piece \(i) \"\(p.piece)\" is defined twice") }
+                guard reservedSeen.insert(Array(p.piece.utf8)).inserted else { throw bad("piece \(i) \"\(p.piece)\" is defined twice") }
             }
             if type == .unknown {
                 if let unk { throw bad("two unknown pieces: ids \(unk) and \(i)") }

@@ -58,7 +58,7 @@ public struct SentencePieceTokenizer: Sendable {
     /// The id of `piece`, or nil when it is not in the vocabulary.
     public func id(for piece: String) -> Int? {
         let id = vocabulary.id(for: piece)
-        return id == vocabulary.unknownID && piece != vocabulary.pieces[id] ? nil : id
+        return id == vocabulary.unknownID && Array(piece.utf8) != vocabulary.pieceBytes[id] ? nil : id
     }
     /// The piece of `id`, or nil when out of range.
     public func piece(for id: Int) -> String? {

@@ -105,22 +105,62 @@ extension DoubleArrayTrie {
     private struct Builder {
         let keys: [[UInt8]]
         let values: [Int]
-        var units: [UInt32] = [0]
-        var used: [Bool] = [true]        // position taken
-        var usedBase: Set<Int> = []
-        var firstFree = 1                 // lowest position that may be free
+        var units: [UInt32] = []
+        var used: [Bool] = []             // position taken
+        var isBase: [Bool] = []           // position is some node's base
+        // Circular doubly linked list of the free positions in the open window of blocks.
+        var nextFree: [Int32] = []
+        var prevFree: [Int32] = []
+        var freeHead = -1
+        var firstOpenBlock = 0
+        static let window = 16            // blocks still searched for free positions
 
         init(keys: [[UInt8]], values: [Int]) {
             self.keys = keys
             self.values = values
-            units.reserveCapacity(keys.count * 4 + 256)
-            used.reserveCapacity(keys.count * 4 + 256)
+            let estimate = keys.count * 4 + 256
+            units.reserveCapacity(estimate); used.reserveCapacity(estimate); isBase.reserveCapacity(estimate)
+            nextFree.reserveCapacity(estimate); prevFree.reserveCapacity(estimate)
+            addBlock()
+            take(0)  // the root
         }
 
-        mutating func grow(to n: Int) {
-            if n > units.count {
-                units.append(contentsOf: repeatElement(0, count: n - units.count))
-                used.append(contentsOf: repeatElement(false, count: n - used.count))
+        mutating func unlinkFree(_ q: Int) {
+            let n = Int(nextFree[q]), p = Int(prevFree[q])
+            if n == q { freeHead = -1 } else {
+                nextFree[p] = Int32(n); prevFree[n] = Int32(p)
+                if freeHead == q { freeHead = n }
+            }
+            nextFree[q] = -1; prevFree[q] = -1
+        }
+
+        mutating func take(_ q: Int) {
+            if nextFree[q] >= 0 { unlinkFree(q) }
+            used[q] = true
+        }
+
+        /// Appends a block of 256 free units, closing the oldest block beyond the window.
+        mutating func addBlock() {
+            let start = units.count
+            units.append(contentsOf: repeatElement(0, count: 256))
+            used.append(contentsOf: repeatElement(false, count: 256))
+            isBase.append(contentsOf: repeatElement(false, count: 256))
+            nextFree.append(contentsOf: repeatElement(-1, count: 256))
+            prevFree.append(contentsOf: repeatElement(-1, count: 256))
+            for q in start..<(start + 256) {
+                if freeHead < 0 {
+                    freeHead = q; nextFree[q] = Int32(q); prevFree[q] = Int32(q)
+                } else {
+                    let tail = Int(prevFree[freeHead])
+                    nextFree[tail] = Int32(q); prevFree[q] = Int32(tail)
+                    nextFree[q] = Int32(freeHead); prevFree[freeHead] = Int32(q)
+                }
+            }
+            let blocks = units.count / 256
+            while blocks - firstOpenBlock > Self.window {
+                let b = firstOpenBlock * 256
+                for q in b..<(b + 256) where nextFree[q] >= 0 { unlinkFree(q) }
+                firstOpenBlock += 1
             }
         }
 
@@ -132,26 +172,33 @@ extension DoubleArrayTrie {
             offset < (1 << 21) ? UInt32(offset) << 10 : (UInt32(offset >> 8) << 10) | (1 << 9)
         }
 
-        /// Finds a base (unused) whose child slots for `labels` are all free and whose
-        /// offset from `parent` is encodable.
+        func fits(_ base: Int, parent: Int, labels: [UInt8]) -> Bool {
+            if base <= 0 || base >= isBase.count || isBase[base] { return false }
+            if !Self.encodable(parent ^ base) { return false }
+            for c in labels where used[base ^ Int(c)] { return false }
+            return true
+        }
+
+        /// Finds a base whose child slots for `labels` are all free and whose offset from
+        /// `parent` is encodable, searching the free positions of the open window.
         mutating func findBase(parent: Int, labels: [UInt8]) throws(BuildError) -> Int {
-            while firstFree < used.count && used[firstFree] { firstFree += 1 }
-            var candidate = firstFree
+            if freeHead >= 0 {
+                var q = freeHead
+                repeat {
+                    let base = q ^ Int(labels[0])
+                    if fits(base, parent: parent, labels: labels) { return base }
+                    q = Int(nextFree[q])
+                } while q != freeHead
+            }
+            // Nothing fits: open a fresh block and place the node there.
             while true {
-                let base = candidate ^ Int(labels[0])
-                candidate += 1
-                if base == 0 || usedBase.contains(base) { continue }
-                let offset = parent ^ base
-                if !Self.encodable(offset) {
-                    if offset >= (1 << 29) { throw .tooLarge }
-                    continue
+                addBlock()
+                let blockStart = units.count - 256
+                for low in 0..<256 {
+                    let base = blockStart | low
+                    if fits(base, parent: parent, labels: labels) { return base }
                 }
-                var ok = true
-                for c in labels {
-                    let p = base ^ Int(c)
-                    if p < used.count && used[p] { ok = false; break }
-                }
-                if ok { return base }
+                if units.count >= (1 << 29) { throw .tooLarge }
             }
         }
 
@@ -159,33 +206,34 @@ extension DoubleArrayTrie {
             guard !keys.isEmpty else { return }
             // Work list of (node position, key range, depth).
             var stack: [(Int, Int, Int, Int)] = [(0, 0, keys.count, 0)]
+            var labels: [UInt8] = []
+            var ranges: [(UInt8, Int, Int)] = []
             while let (node, lo, hi, depth) = stack.popLast() {
-                // Children labels: 0 for keys ending here, else the next byte.
-                var labels: [UInt8] = []
-                var ranges: [(UInt8, Int, Int)] = []
+                // Children labels: 0 for the key ending here (sorted first), else the next byte.
+                labels.removeAll(keepingCapacity: true)
+                ranges.removeAll(keepingCapacity: true)
                 var i = lo
                 while i < hi {
                     let key = keys[i]
                     let c: UInt8 = key.count == depth ? 0 : key[depth]
                     var j = i + 1
-                    while j < hi {
-                        let k2 = keys[j]
-                        let c2: UInt8 = k2.count == depth ? 0 : k2[depth]
-                        if c2 != c { break }
-                        j += 1
+                    if c != 0 {
+                        while j < hi {
+                            let k2 = keys[j]
+                            if k2.count == depth || k2[depth] != c { break }
+                            j += 1
+                        }
                     }
                     labels.append(c)
                     ranges.append((c, i, j))
                     i = j
                 }
                 let base = try findBase(parent: node, labels: labels)
-                usedBase.insert(base)
-                let maxPos = labels.map { base ^ Int($0) }.max() ?? base
-                grow(to: maxPos + 1)
+                isBase[base] = true
                 units[node] |= Self.encode(node ^ base)
                 for (c, a, b) in ranges {
                     let p = base ^ Int(c)
-                    used[p] = true
+                    take(p)
                     if c == 0 {
                         // Value unit for the key keys[a] (exactly `depth` bytes long).
                         units[node] |= 1 << 8
@@ -202,12 +250,11 @@ extension DoubleArrayTrie {
         /// reaches position `q` only with byte `q ^ b` (same 256-block), so labelling `q` with
         /// `q ^ u` for a block-local `u` that is nobody's base makes every such check fail.
         mutating func finish() -> [UInt32] {
-            let blocks = (units.count + 255) / 256
-            grow(to: blocks * 256)
+            let blocks = units.count / 256
             for block in 0..<blocks {
                 let start = block * 256
                 var taken = [Bool](repeating: false, count: 256)
-                for b in start..<(start + 256) where usedBase.contains(b) { taken[b - start] = true }
+                for b in start..<(start + 256) where isBase[b] { taken[b - start] = true }
                 guard let free = taken.firstIndex(of: false) else { continue }
                 let unusedBase = start + free
                 for q in start..<(start + 256) where !used[q] {

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Tokki
+
+/// `tokki inspect`: what a model file holds.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a model file holds: type, vocabulary, special pieces, normalizer and trainer settings.",
+        discussion: """
+        Examples:
+          tokki inspect ko.model
+          tokki inspect .models/llama2.model
+        """
+    )
+
+    @Argument(help: "The model file (.model).")
+    var path: String
+
+    func run() throws {
+        let tokenizer = try loadTokenizer(path)
+        let m = tokenizer.model
+        var counts: [SentencePieceModel.PieceType: Int] = [:]
+        for p in m.pieces { counts[p.type, default: 0] += 1 }
+        var s = ""
+        s += "file: \(path)\n"
+        s += "format: SentencePiece model (protobuf)\n"
+        s += "model type: \(m.modelType.rawValue)\n"
+        s += "vocabulary size: \(m.pieces.count)\n"
+        let typeNames: [(SentencePieceModel.PieceType, String)] = [
+            (.normal, "normal"), (.userDefined, "user-defined"), (.control, "control"),
+            (.unknown, "unknown"), (.byte, "byte"), (.unused, "unused")]
+        s += "pieces by type: " + typeNames.compactMap { t, n in counts[t].map { "\(n) \($0)" } }.joined(separator: ", ") + "\n"
+        func special(_ name: String, _ id: Int?) -> String {
+            guard let id else { return "  \(name): none\n" }
+            return "  \(name): \(id) \(m.pieces[id].piece)\n"
+        }
+        s += "special pieces:\n"
+        s += special("unk", m.unknownID) + special("bos", m.bosID) + special("eos", m.eosID) + special("pad", m.padID)
+        let controls = m.pieces.filter { $0.type == .control }.map(\.piece)
+        let user = m.pieces.filter { $0.type == .userDefined }.map(\.piece)
+        s += "control symbols: \(Self.list(controls))\n"
+        s += "user-defined symbols: \(Self.list(user))\n"
+        s += "byte fallback: \(m.byteFallback)\n"
+        s += "unknown surface: \"\(m.unknownSurface)\"\n"
+        s += "normalizer:\n"
+        s += "  name: \(m.normalizer.name.isEmpty ? "(none)" : m.normalizer.name)\n"
+        s += "  precompiled charsmap: \(m.normalizer.precompiledCharsmap.count) bytes\n"
+        s += "  add dummy prefix: \(m.normalizer.addDummyPrefix)\n"
+        s += "  remove extra whitespaces: \(m.normalizer.removeExtraWhitespaces)\n"
+        s += "  escape whitespaces: \(m.normalizer.escapeWhitespaces)\n"
+        s += "  treat whitespace as suffix: \(m.treatWhitespaceAsSuffix)\n"
+        s += "denormalizer: \(m.denormalizer.map { "\($0.name) (\($0.precompiledCharsmap.count) bytes)" } ?? "none")\n"
+        s += "trainer settings:\n"
+        for line in m.trainerSettingsDescription.split(separator: "\n") { s += "  \(line)\n" }
+        var out = OutputWriter()
+        try out.write(s)
+        try out.flush()
+    }
+
+    static func list(_ items: [String]) -> String {
+        if items.isEmpty { return "none" }
+        let shown = items.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")
+        return items.count > 20 ? "\(shown), … (\(items.count) in all)" : shown
+    }
+}
