@@ -102,10 +102,18 @@ public struct SentencePieceTokenizer: Sendable {
                           addBOS: Bool = false, addEOS: Bool = false) {
         run(input, &scratch)
         if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
+        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids)
+        if addEOS, let eos = model.eosID { ids.append(Int32(eos)) }
+    }
+
+    /// Turns model segments into ids as the reference does: consecutive unknown segments
+    /// merge into one unknown id, or with byte fallback each becomes its `<0xXX>` ids.
+    @inline(__always)
+    func appendIDs(_ spans: [TokenSpan], normalized: [UInt8], into ids: inout [Int32]) {
         let unk = Int32(vocabulary.unknownID)
         var prevUnk = false
-        scratch.normalized.bytes.withUnsafeBufferPointer { norm in
-            for s in scratch.spans {
+        normalized.withUnsafeBufferPointer { norm in
+            for s in spans {
                 let isUnk = s.id == unk
                 if isUnk, let byteIDs = vocabulary.byteIDs {
                     for k in Int(s.start)..<Int(s.end) { ids.append(byteIDs[Int(norm[k])]) }
@@ -115,7 +123,53 @@ public struct SentencePieceTokenizer: Sendable {
                 prevUnk = isUnk
             }
         }
+    }
+
+    // MARK: Subword regularization
+
+    /// Whether the model can sample segmentations (unigram and BPE can).
+    public var supportsSampling: Bool { unigram != nil || bpe != nil }
+
+    /// A randomly sampled encoding for subword regularization, reproducible from `seed`.
+    ///
+    /// - Parameters:
+    ///   - alpha: unigram: smoothing exponent θ; BPE: merge-dropout probability.
+    ///   - nbestSize: unigram only: sample among the `nbestSize` best segmentations (> 1),
+    ///     from the whole lattice (< 0), or not at all (0, 1).
+    ///   - seed: the same seed gives the same ids.
+    public func sampleEncodeIDs(_ text: String, alpha: Double, nbestSize: Int = -1, seed: UInt64,
+                                addBOS: Bool = false, addEOS: Bool = false) -> [Int] {
+        var rng = SplitMixGenerator(seed: seed)
+        var scratch = Scratch()
+        var s = text
+        s.withUTF8 { normalizer.normalize($0, into: &scratch.normalized) }
+        scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+            if let unigram {
+                unigram.sample(norm, alpha: alpha, nbestSize: nbestSize, rng: &rng, into: &scratch.spans)
+            } else if let bpe {
+                bpe.sample(norm, alpha: alpha, nbestSize: nbestSize, rng: &rng, into: &scratch.spans)
+            }
+        }
+        var ids: [Int32] = []
+        if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
+        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids)
         if addEOS, let eos = model.eosID { ids.append(Int32(eos)) }
+        return ids.map(Int.init)
+    }
+
+    /// The `size` best segmentations of `text` (unigram models), best first. For a BPE
+    /// model this is the single BPE segmentation.
+    public func nbestEncodeIDs(_ text: String, size: Int) -> [[Int]] {
+        var scratch = Scratch()
+        var s = text
+        s.withUTF8 { normalizer.normalize($0, into: &scratch.normalized) }
+        guard let unigram else { return [encodeIDs(text)] }
+        let paths = scratch.normalized.bytes.withUnsafeBufferPointer { unigram.nbest($0, size: size) }
+        return paths.map { path in
+            var ids: [Int32] = []
+            appendIDs(path.spans, normalized: scratch.normalized.bytes, into: &ids)
+            return ids.map(Int.init)
+        }
     }
 
     /// The ids of `text`.

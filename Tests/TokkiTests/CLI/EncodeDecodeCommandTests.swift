@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@Suite("tokki encode / decode / inspect")
+struct EncodeDecodeCommandTests {
+    static let model = Fixtures.url("sentencepiece/unigram_nfkc_bf.model").path
+
+    /// Reference ids for the fixture inputs, from the Python sentencepiece package.
+    static func expected() throws -> [String: [Int]] {
+        let e = try JSONDecoder().decode(SPExpected.self, from: Fixtures.data("sentencepiece/unigram_nfkc_bf.expected.json"))
+        return Dictionary(uniqueKeysWithValues: e.cases.map { ($0.name, $0.ids) })
+    }
+
+    @Test func encodeLinesMatchTheReferenceWithAnyThreadCount() throws {
+        let inputs = try SentencePieceFixtures.inputs()
+        let expected = try Self.expected()
+        let names = ["legal_article", "legal_citation", "prose", "english", "emoji_zwj", "compat_jamo", "long_no_spaces"]
+        let stdin = names.map { inputs[$0]! }.joined(separator: "\n") + "\n"
+        let want = names.map { expected[$0]!.map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n"
+        for threads in ["1", "2"] {
+            let r = try TokkiExecutable.run(["encode", "--model", Self.model, "--threads", threads], stdin: Data(stdin.utf8))
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.text == want)
+        }
+        let one = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", inputs["legal_article"]!])
+        #expect(one.text == expected["legal_article"]!.map(String.init).joined(separator: " ") + "\n")
+    }
+
+    @Test func specialTokensPiecesAndJSONL() throws {
+        let bos = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "대한민국", "--add-special-tokens"])
+        let plain = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "대한민국"])
+        #expect(bos.text == "1 " + plain.text.dropLast() + " 2\n")
+        let pieces = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "대한민국", "--output-format", "pieces"])
+        #expect(pieces.text.hasPrefix("▁"))
+        let jsonl = try TokkiExecutable.run(["encode", "--model", Self.model, "--output-format", "jsonl"], stdin: Data("제1조 ①\n".utf8))
+        struct Row: Decodable { let ids: [Int]; let pieces: [String]; let offsets: [[Int]]; let char_offsets: [[Int]] }
+        let row = try JSONDecoder().decode(Row.self, from: Data(jsonl.text.utf8))
+        #expect(row.ids.map(String.init).joined(separator: " ") + "\n"
+                == (try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "제1조 ①"])).text)
+        #expect(row.offsets.count == row.ids.count && row.char_offsets.count == row.ids.count)
+    }
+
+    @Test func decodeRoundTripsAndRejectsBadIDs() throws {
+        let inputs = try SentencePieceFixtures.inputs()
+        let e = try JSONDecoder().decode(SPExpected.self, from: Fixtures.data("sentencepiece/unigram_nfkc_bf.expected.json"))
+        let cases = e.cases.filter { ["legal_article", "prose", "english"].contains($0.name) }
+        let stdin = cases.map { $0.ids.map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n"
+        let r = try TokkiExecutable.run(["decode", "--model", Self.model], stdin: Data(stdin.utf8))
+        #expect(r.status == 0)
+        #expect(r.text == cases.map(\.decoded).joined(separator: "\n") + "\n")
+        _ = inputs
+        let bad = try TokkiExecutable.run(["decode", "--model", Self.model], stdin: Data("5 6\n7 999999\n".utf8))
+        #expect(bad.status == 65)
+        #expect(bad.stderr.contains("999999") && bad.stderr.contains("line 2"))
+        let junk = try TokkiExecutable.run(["decode", "--model", Self.model], stdin: Data("5 x\n".utf8))
+        #expect(junk.status == 65)
+    }
+
+    @Test func inspectAndModelErrors() throws {
+        let r = try TokkiExecutable.run(["inspect", Self.model])
+        #expect(r.status == 0)
+        #expect(r.text.contains("model type: unigram"))
+        #expect(r.text.contains("vocabulary size: 2000"))
+        #expect(r.text.contains("byte fallback: true"))
+        #expect(r.text.contains("name: nmt_nfkc"))
+        let missing = try TokkiExecutable.run(["encode", "--model", "/nonexistent/m.model", "--text", "x"])
+        #expect(missing.status == 66)
+        let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-corrupt-\(UUID().uuidString).model")
+        try Data(try Fixtures.data("sentencepiece/unigram_nfkc.model").prefix(500)).write(to: corrupt)
+        defer { try? FileManager.default.removeItem(at: corrupt) }
+        let c = try TokkiExecutable.run(["inspect", corrupt.path])
+        #expect(c.status == 65)
+        #expect(c.stderr.contains(corrupt.path))
+        let invalid = try TokkiExecutable.run(["encode", "--model", Self.model], stdin: Data([0x61, 0x0A, 0xFF, 0x0A]))
+        #expect(invalid.status == 65 && invalid.stderr.contains("line 2"))
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+@testable import Tokki
+
+struct SPNBest: Decodable {
+    struct Entry: Decodable { let name: String; let nbest_size: Int; let ids: [[Int]] }
+    let nbest: [Entry]
+}
+
+@Suite("SentencePieceTokenizer")
+struct SentencePieceTokenizerTests {
+    static func load(_ name: String) throws -> SentencePieceTokenizer {
+        try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/\(name).model"))
+    }
+
+    @Test(arguments: ["unigram_nfkc", "unigram_identity_bf", "unigram_nfkc_uds"])
+    func nbestMatchesTheReference(_ name: String) throws {
+        let sp = try Self.load(name)
+        let expected = try JSONDecoder().decode(SPNBest.self, from: Fixtures.data("sentencepiece/\(name).expected.json"))
+        let inputs = try SentencePieceFixtures.inputs()
+        #expect(!expected.nbest.isEmpty)
+        for e in expected.nbest {
+            let text = try #require(inputs[e.name])
+            let ours = sp.nbestEncodeIDs(text, size: e.nbest_size)
+            #expect(ours.first == sp.encodeIDs(text), "\(e.name): the best path is the Viterbi path")
+            #expect(ours == e.ids, "\(name) / \(e.name)")
+        }
+    }
+
+    @Test(arguments: ["unigram_nfkc", "bpe_nfkc_bf"])
+    func samplingIsSeededAndLossless(_ name: String) throws {
+        let sp = try Self.load(name)
+        let text = "「민법」 제3조제1항에 따른 대한민국의 주권은 국민에게 있고, 모든 권력은 국민으로부터 나온다."
+        let reference = try sp.decode(sp.encodeIDs(text))
+        var distinct = Set<[Int]>()
+        for seed in UInt64(0)..<40 {
+            let a = sp.sampleEncodeIDs(text, alpha: name.hasPrefix("bpe") ? 0.3 : 0.5, nbestSize: -1, seed: seed)
+            let b = sp.sampleEncodeIDs(text, alpha: name.hasPrefix("bpe") ? 0.3 : 0.5, nbestSize: -1, seed: seed)
+            #expect(a == b, "same seed, same ids")
+            #expect(try sp.decode(a) == reference, "a sample decodes to the same text")
+            distinct.insert(a)
+        }
+        #expect(distinct.count > 5, "different seeds give different segmentations")
+        if name.hasPrefix("unigram") {
+            for seed in UInt64(0)..<10 {
+                let s = sp.sampleEncodeIDs(text, alpha: 0.1, nbestSize: 8, seed: seed)
+                #expect(sp.nbestEncodeIDs(text, size: 8).contains(s), "n-best sampling picks one of the n best")
+            }
+            #expect(sp.sampleEncodeIDs(text, alpha: 0.5, nbestSize: 1, seed: 3) == sp.encodeIDs(text))
+        } else {
+            #expect(sp.sampleEncodeIDs(text, alpha: 0, seed: 9) == sp.encodeIDs(text), "no dropout, plain BPE")
+            let all = sp.sampleEncodeIDs("가나다", alpha: 1, seed: 9)
+            #expect(all.count == sp.encodeIDs("▁가▁나▁다").count - 2 || all.count >= 3, "full dropout leaves characters")
+        }
+    }
+
+    @Test func batchEncodingMatchesSequentialWhateverTheThreads() throws {
+        let sp = try Self.load("bpe_nfkc_bf")
+        let lines = try String(contentsOf: Fixtures.url("text/korean-sample.txt"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let sequential = lines.map { sp.encode($0) }
+        for threads in [1, 2, 4] {
+            #expect(sp.encodeBatch(lines, threads: threads) == sequential)
+            #expect(sp.encodeIDsBatch(lines, threads: threads) == sequential.map(\.ids))
+        }
+    }
+
+    @Test func characterOffsetsCountUnicodeScalars() throws {
+        let sp = try Self.load("unigram_nfkc_bf")
+        let text = "😀 대한민국 ①조"
+        let e = sp.encode(text)
+        let scalars = Array(text.unicodeScalars)
+        let bytes = Array(text.utf8)
+        for (r, c) in zip(e.offsets, e.characterOffsets) {
+            let fromBytes = String(decoding: bytes[r], as: UTF8.self)
+            let fromScalars = String(String.UnicodeScalarView(scalars[c]))
+            #expect(fromBytes == fromScalars)
+        }
+        #expect(e.characterOffsets.last?.upperBound == scalars.count)
+    }
+
+    @Test func specialTokensAndLookups() throws {
+        let sp = try Self.load("unigram_nfkc")
+        #expect(sp.unknownID == 0 && sp.bosID == 1 && sp.eosID == 2 && sp.padID == nil)
+        #expect(sp.piece(for: 1) == "<s>" && sp.id(for: "<s>") == 1)
+        #expect(sp.id(for: "no such piece ✗") == nil)
+        #expect(sp.piece(for: sp.vocabularySize) == nil)
+        let ids = sp.encodeIDs("대한민국", addBOS: true, addEOS: true)
+        #expect(ids.first == 1 && ids.last == 2)
+        #expect(try sp.decode(ids) == "대한민국")
+        #expect(throws: TokkiError.invalidID(sp.vocabularySize, vocabularySize: sp.vocabularySize)) {
+            try sp.decode([5, sp.vocabularySize])
+        }
+        #expect(throws: TokkiError.invalidID(-1, vocabularySize: sp.vocabularySize)) { try sp.decode([-1]) }
+    }
+
+    @Test func writtenModelIsByteIdenticalAndEncodesTheSame() throws {
+        let url = Fixtures.url("sentencepiece/bpe_identity_uds.model")
+        let original = try Data(contentsOf: url)
+        let model = try SentencePieceModel(contentsOf: url)
+        #expect(try model.serialized() == original)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-\(UUID().uuidString).model")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try model.write(to: out)
+        let a = try SentencePieceTokenizer(contentsOf: url), b = try SentencePieceTokenizer(contentsOf: out)
+        for text in ["제1조 ① 대한민국은", "<sep>「민법」", "abc 123"] { #expect(a.encode(text) == b.encode(text)) }
+    }
+
+    @Test func unknownFieldsSurviveARoundTrip() throws {
+        // Append an unknown top-level field (number 300, varint 7) to a real model.
+        var bytes = try Data(contentsOf: Fixtures.url("sentencepiece/unigram_identity.model"))
+        bytes.append(contentsOf: [0xE0, 0x12, 0x07])
+        let model = try SentencePieceModel(serialized: bytes)
+        #expect(try model.serialized() == bytes)
+    }
+}
+
+@Suite("SentencePiece bad input")
+struct SentencePieceBadInputTests {
+    static func problem(_ body: () throws -> Void) -> String? {
+        do { try body(); return nil } catch let e as TokkiError {
+            if case let .invalidModel(_, problem) = e { return problem }
+            return "\(e)"
+        } catch { return "\(error)" }
+    }
+
+    @Test func truncatedAndCorruptFilesAreErrorsNamingTheFile() throws {
+        let data = try Data(contentsOf: Fixtures.url("sentencepiece/unigram_nfkc.model"))
+        for cut in [0, 1, 7, 100, data.count / 2, data.count - 1] {
+            do {
+                _ = try SentencePieceTokenizer(model: SentencePieceModel(serialized: data.prefix(cut), path: "cut.model"))
+                Issue.record("a model cut to \(cut) bytes loaded")
+            } catch {
+                #expect(error.description.contains("cut.model"), "\(error)")
+            }
+        }
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<50 {
+            var corrupt = data
+            for _ in 0..<20 { corrupt[Int(rng.next() % UInt64(corrupt.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            // Must never crash: either an error or a model that still encodes.
+            if let m = try? SentencePieceModel(serialized: corrupt), let t = try? SentencePieceTokenizer(model: m) {
+                _ = t.encode("대한민국 헌법 ①")
+            }
+        }
+        #expect(throws: TokkiError.self) { try SentencePieceModel(contentsOf: URL(fileURLWithPath: "/nonexistent/x.model")) }
+    }
+
+    @Test func missingBytePieceAndMissingUnknownAreRejected() throws {
+        let url = Fixtures.url("sentencepiece/unigram_identity_bf.model")
+        var proto = try Sentencepiece_ModelProto(serializedBytes: Data(contentsOf: url))
+        let byteIndex = try #require(proto.pieces.firstIndex { $0.piece == "<0x41>" })
+        var noByte = proto
+        noByte.pieces.remove(at: byteIndex)
+        let p1 = Self.problem { _ = try SentencePieceModel(proto: noByte, path: "nobyte.model") }
+        #expect(p1?.contains("<0x41>") == true, "\(p1 ?? "no error")")
+        let unkIndex = try #require(proto.pieces.firstIndex { $0.type == .unknown })
+        proto.pieces[unkIndex].type = .normal
+        let p2 = Self.problem { _ = try SentencePieceModel(proto: proto, path: "nounk.model") }
+        #expect(p2?.contains("no unknown piece") == true, "\(p2 ?? "no error")")
+    }
+
+    @Test func malformedBytesBecomeReplacementCharacters() throws {
+        // The reference's NormalizePrefix emits U+FFFD for a malformed byte directly, without
+        // passing it through the charsmap (which maps a literal U+FFFD to a space).
+        let sp = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/unigram_nfkc_bf.model"))
+        let bad: [UInt8] = Array("가".utf8) + [0xFF] + Array("나".utf8)
+        var out = SentencePieceNormalizer.Output()
+        bad.withUnsafeBufferPointer { sp.normalizer.normalize($0, into: &out) }
+        #expect(String(decoding: out.bytes, as: UTF8.self) == "▁가\u{FFFD}나")
+        #expect(try sp.normalizer.normalize("가\u{FFFD}나") == "▁가▁나")
+        let e = bad.withUnsafeBufferPointer { sp.encode(bytes: $0) }
+        #expect(e.pieces.contains("<0xEF>") && e.pieces.contains("<0xBF>") && e.pieces.contains("<0xBD>"))
+        #expect(e.offsets.contains(3..<4), "the byte pieces point at the malformed byte")
+    }
+}
