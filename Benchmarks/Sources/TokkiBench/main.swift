@@ -1,10 +1,20 @@
-// tokki-bench: throughput of Tokki's normalizers, side by side, in one run.
+// tokki-bench: throughput of Tokki's normalizers and tokenizers, side by side, in one run.
 //
 //   tokki-bench normalize FILE... [--repeat N]
+//   tokki-bench encode MODEL FILE [--repeat N] [--check OUT]
 //
-// For each file it normalizes every line (as the CLI does) with raw ICU NFC, raw ICU NFKC
-// and the Korean preset, repeats N times, and prints the best and median MB/s per mode on
-// one core, plus the Korean/NFKC ratio.
+// normalize: for each file it normalizes every line (as the CLI does) with raw ICU NFC, raw
+// ICU NFKC and the Korean preset, repeats N times, and prints the best and median MB/s per
+// mode on one core, plus the Korean/NFKC ratio.
+//
+// encode: loads a SentencePiece .model (load time: best of 3), then encodes every line of
+// FILE (split on LF, LF not included) on one thread with the allocation-free fast path
+// `encodeIDs(_:into:scratch:)`, N times; prints best and median MB/s (input line bytes per
+// second) and the total token count, ending with a machine-parsable line
+//   RESULT model=NAME type=unigram|bpe vocab=V lines=L bytes=B repeat=N load_s=S best_mbps=X median_mbps=Y tokens=T
+// The reference side is scripts/bench_sentencepiece_reference.py (same format); both are run
+// by scripts/bench-encode.sh. --check OUT writes the ids of each line, space-separated, one
+// line per input line, for a line-by-line parity check.
 import Foundation
 import Tokki
 
@@ -41,46 +51,143 @@ func measure(_ repeatCount: Int, bytes: Int, _ body: () throws -> Int) rethrows 
     return Measurement(best: rates.last!, median: rates[rates.count / 2])
 }
 
-let args = Array(CommandLine.arguments.dropFirst())
-guard args.first == "normalize" else {
-    FileHandle.standardError.write(Data("usage: tokki-bench normalize FILE... [--repeat N]\n".utf8))
-    exit(64)
-}
-var files: [String] = []
-var repeatCount = 7
-var i = 1
-while i < args.count {
-    if args[i] == "--repeat", i + 1 < args.count, let n = Int(args[i + 1]) { repeatCount = n; i += 2; continue }
-    files.append(args[i]); i += 1
+func fail(_ message: String, _ code: Int32) -> Never {
+    FileHandle.standardError.write(Data("tokki-bench: \(message)\n".utf8))
+    exit(code)
 }
 
-let modes: [(String, any Normalizer)] = [
-    ("icu-nfc", try ICUNormalizer(.nfc)),
-    ("icu-nfkc", try ICUNormalizer(.nfkc)),
-    ("korean", KoreanNormalizer()),
-]
-print("ICU \(UnicodeNames.icuVersion), Unicode \(UnicodeNames.unicodeVersion); one core; best/median of \(repeatCount) runs")
-print("file                         MB     mode        best MB/s  median MB/s")
-for file in files {
-    guard let data = FileManager.default.contents(atPath: file) else {
-        FileHandle.standardError.write(Data("cannot read \(file)\n".utf8)); exit(66)
-    }
-    let all = lines(of: Array(data))
-    let total = all.reduce(0) { $0 + $1.count }
-    var results: [String: Measurement] = [:]
-    for (name, normalizer) in modes {
-        let m = try measure(repeatCount, bytes: total) {
-            var produced = 0
-            for line in all {
-                produced &+= try line.withUnsafeBufferPointer { try normalizer.normalize(utf8: $0) }.normalized.count
-            }
-            return produced
+let usage = """
+    usage: tokki-bench normalize FILE... [--repeat N]
+           tokki-bench encode MODEL FILE [--repeat N] [--check OUT]
+    """
+
+/// Splits `args` into positional arguments and the values of `--repeat` / `--check`.
+func parseOptions(_ args: ArraySlice<String>, defaultRepeat: Int) -> (positional: [String], repeatCount: Int, check: String?) {
+    var positional: [String] = []
+    var repeatCount = defaultRepeat
+    var check: String?
+    var i = args.startIndex
+    while i < args.endIndex {
+        switch args[i] {
+        case "--repeat":
+            guard i + 1 < args.endIndex, let n = Int(args[i + 1]), n > 0 else { fail("--repeat needs a positive number\n\(usage)", 64) }
+            repeatCount = n; i += 2
+        case "--check":
+            guard i + 1 < args.endIndex else { fail("--check needs a file\n\(usage)", 64) }
+            check = args[i + 1]; i += 2
+        default:
+            positional.append(args[i]); i += 1
         }
-        results[name] = m
-        let label = (file as NSString).lastPathComponent.padding(toLength: 28, withPad: " ", startingAt: 0)
-        print("\(label) \(String(format: "%6.2f", Double(total) / 1e6)) \(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(String(format: "%9.1f", m.best))  \(String(format: "%11.1f", m.median))")
     }
-    if let k = results["korean"], let n = results["icu-nfkc"] {
-        print("  korean / icu-nfkc throughput ratio: \(String(format: "%.2f", k.best / n.best)) (goal: >= 0.5, i.e. within 2x)")
+    return (positional, repeatCount, check)
+}
+
+func readFile(_ path: String) -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)", 66) }
+    return Array(data)
+}
+
+// MARK: normalize
+
+func runNormalize(_ files: [String], repeatCount: Int) throws {
+    let modes: [(String, any Normalizer)] = [
+        ("icu-nfc", try ICUNormalizer(.nfc)),
+        ("icu-nfkc", try ICUNormalizer(.nfkc)),
+        ("korean", KoreanNormalizer()),
+    ]
+    print("ICU \(UnicodeNames.icuVersion), Unicode \(UnicodeNames.unicodeVersion); one core; best/median of \(repeatCount) runs")
+    print("file                         MB     mode        best MB/s  median MB/s")
+    for file in files {
+        let all = lines(of: readFile(file))
+        let total = all.reduce(0) { $0 + $1.count }
+        var results: [String: Measurement] = [:]
+        for (name, normalizer) in modes {
+            let m = try measure(repeatCount, bytes: total) {
+                var produced = 0
+                for line in all {
+                    produced &+= try line.withUnsafeBufferPointer { try normalizer.normalize(utf8: $0) }.normalized.count
+                }
+                return produced
+            }
+            results[name] = m
+            let label = (file as NSString).lastPathComponent.padding(toLength: 28, withPad: " ", startingAt: 0)
+            print("\(label) \(String(format: "%6.2f", Double(total) / 1e6)) \(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(String(format: "%9.1f", m.best))  \(String(format: "%11.1f", m.median))")
+        }
+        if let k = results["korean"], let n = results["icu-nfkc"] {
+            print("  korean / icu-nfkc throughput ratio: \(String(format: "%.2f", k.best / n.best)) (goal: >= 0.5, i.e. within 2x)")
+        }
     }
+}
+
+// MARK: encode
+
+func runEncode(model modelPath: String, file: String, repeatCount: Int, check: String?) {
+    let url = URL(fileURLWithPath: modelPath)
+    var tokenizer: SentencePieceTokenizer?
+    var loadBest = Double.infinity
+    for _ in 0..<3 {
+        let t0 = now()
+        do { tokenizer = try SentencePieceTokenizer(contentsOf: url) } catch { fail("\(modelPath): \(error)", 65) }
+        loadBest = min(loadBest, now() - t0)
+    }
+    let sp = tokenizer!
+    let all = lines(of: readFile(file))
+    let total = all.reduce(0) { $0 + $1.count }
+
+    var ids: [Int32] = []
+    ids.reserveCapacity(4096)
+    var scratch = SentencePieceTokenizer.Scratch()
+    var tokens = 0
+    var rates: [Double] = []
+    for _ in 0..<repeatCount {
+        var count = 0
+        let t0 = now()
+        for line in all {
+            ids.removeAll(keepingCapacity: true)
+            line.withUnsafeBufferPointer { sp.encodeIDs($0, into: &ids, scratch: &scratch) }
+            count &+= ids.count
+        }
+        let dt = now() - t0
+        rates.append(Double(total) / 1e6 / dt)
+        tokens = count
+    }
+    rates.sort()
+    let best = rates.last!, median = rates[rates.count / 2]
+
+    if let check {
+        var out: [UInt8] = []
+        out.reserveCapacity(tokens * 6)
+        for line in all {
+            ids.removeAll(keepingCapacity: true)
+            line.withUnsafeBufferPointer { sp.encodeIDs($0, into: &ids, scratch: &scratch) }
+            for (k, id) in ids.enumerated() {
+                if k > 0 { out.append(0x20) }
+                out.append(contentsOf: String(id).utf8)
+            }
+            out.append(0x0A)
+        }
+        guard FileManager.default.createFile(atPath: check, contents: Data(out)) else { fail("cannot write \(check)", 73) }
+    }
+
+    let name = (modelPath as NSString).lastPathComponent
+    let type = sp.model.modelType.rawValue
+    print("tokki \(name) (\(type), \(sp.vocabularySize) pieces) on \((file as NSString).lastPathComponent): \(all.count) lines, \(String(format: "%.2f", Double(total) / 1e6)) MB; one thread; best/median of \(repeatCount) runs")
+    print("  load \(String(format: "%.4f", loadBest)) s (best of 3); encode best \(String(format: "%.1f", best)) MB/s, median \(String(format: "%.1f", median)) MB/s; \(tokens) tokens")
+    print("RESULT model=\(name) type=\(type) vocab=\(sp.vocabularySize) lines=\(all.count) bytes=\(total) repeat=\(repeatCount) load_s=\(String(format: "%.6f", loadBest)) best_mbps=\(String(format: "%.3f", best)) median_mbps=\(String(format: "%.3f", median)) tokens=\(tokens)")
+}
+
+// MARK: main
+
+let args = Array(CommandLine.arguments.dropFirst())
+switch args.first {
+case "normalize":
+    let o = parseOptions(args.dropFirst(), defaultRepeat: 7)
+    guard !o.positional.isEmpty, o.check == nil else { fail(usage, 64) }
+    try runNormalize(o.positional, repeatCount: o.repeatCount)
+case "encode":
+    let o = parseOptions(args.dropFirst(), defaultRepeat: 5)
+    guard o.positional.count == 2 else { fail(usage, 64) }
+    runEncode(model: o.positional[0], file: o.positional[1], repeatCount: o.repeatCount, check: o.check)
+default:
+    fail(usage, 64)
 }

@@ -102,97 +102,134 @@ public struct SentencePieceNormalizer: Normalizer {
 
     /// Normalizes `input` into `output` (its buffers are reused).
     public func normalize(_ input: UnsafeBufferPointer<UInt8>, into output: inout Output) {
+        var capacity = input.count + input.count / 2 + 16
+        while !normalize(input, into: &output, capacity: capacity) { capacity *= 2 }
+    }
+
+    /// One attempt with output buffers of `capacity` bytes; false when they were too small.
+    private func normalize(_ input: UnsafeBufferPointer<UInt8>, into output: inout Output, capacity: Int) -> Bool {
         output.bytes.removeAll(keepingCapacity: true)
         output.normToOrig.removeAll(keepingCapacity: true)
-        guard let p = input.baseAddress, input.count > 0 else { return }
+        guard let p = input.baseAddress, input.count > 0 else { return true }
         let n = input.count
         let removeExtra = settings.removeExtraWhitespaces
         let escape = settings.escapeWhitespaces
-        let blob = charsmap?.replacements ?? []
+        let blobArray = charsmap?.replacements ?? []
         var i = 0
         var consumed = 0
-
-        // A chunk is exactly " " when it is a one-space rule or a literal space.
-        func isSingleSpace(_ c: Chunk, at i: Int) -> Bool {
-            switch c {
-            case .input(let len): return len == 1 && p[i] == 0x20
-            case .rule(let r): return r.count == 1 && blob[r.lowerBound] == 0x20
-            case .replacementCharacter: return false
-            }
-        }
 
         if removeExtra {
             while i < n {
                 let (c, len) = prefix(p, i, n)
-                guard isSingleSpace(c, at: i) else { break }
+                let single: Bool
+                switch c {
+                case .input(let l): single = l == 1 && p[i] == 0x20
+                case .rule(let r): single = r.count == 1 && blobArray[r.lowerBound] == 0x20
+                case .replacementCharacter: single = false
+                }
+                guard single else { break }
                 i += len; consumed += len
             }
         }
-        if i >= n { return }
-        output.bytes.reserveCapacity(n + n / 2 + 8)
-        output.normToOrig.reserveCapacity(n + n / 2 + 9)
+        if i >= n { return true }
 
-        func addSpace(_ at: Int, into o: inout Output) {
-            if escape {
-                o.bytes.append(contentsOf: Self.space)
-                o.normToOrig.append(Int32(at)); o.normToOrig.append(Int32(at)); o.normToOrig.append(Int32(at))
-            } else {
-                o.bytes.append(0x20)
-                o.normToOrig.append(Int32(at))
+        output.bytes.append(contentsOf: repeatElement(0, count: capacity))
+        output.normToOrig.append(contentsOf: repeatElement(0, count: capacity + 1))
+        var length = 0
+        var fits = true
+        let userDefined = self.userDefined
+        let charsmap = self.charsmap
+        let suffix = treatWhitespaceAsSuffix
+        let addDummy = settings.addDummyPrefix
+        output.bytes.withUnsafeMutableBufferPointer { ob in
+        output.normToOrig.withUnsafeMutableBufferPointer { mb in
+        blobArray.withUnsafeBufferPointer { blob in
+            let out = ob.baseAddress!, map = mb.baseAddress!
+            @inline(__always) func addSpace(_ at: Int32) {
+                if escape {
+                    out[length] = 0xE2; out[length + 1] = 0x96; out[length + 2] = 0x81
+                    map[length] = at; map[length + 1] = at; map[length + 2] = at
+                    length += 3
+                } else {
+                    out[length] = 0x20; map[length] = at; length += 1
+                }
             }
-        }
-        if !treatWhitespaceAsSuffix && settings.addDummyPrefix { addSpace(consumed, into: &output) }
-
-        var isPrevSpace = removeExtra
-        while i < n {
-            let (chunk, len) = prefix(p, i, n)
-            let at = Int32(consumed)
-            // The chunk's bytes, with leading spaces dropped after a space.
-            func emit(_ bytes: UnsafeBufferPointer<UInt8>) {
+            if !suffix && addDummy { addSpace(Int32(consumed)) }
+            var isPrevSpace = removeExtra
+            // Writes `count` bytes from `src`, dropping leading spaces after a space.
+            @inline(__always) func emit(_ src: UnsafePointer<UInt8>, _ count: Int, _ at: Int32) -> Bool {
                 var s = 0
-                if isPrevSpace { while s < bytes.count && bytes[s] == 0x20 { s += 1 } }
-                guard s < bytes.count else { return }
-                for k in s..<bytes.count {
-                    let b = bytes[k]
+                if isPrevSpace { while s < count && src[s] == 0x20 { s += 1 } }
+                if s >= count { return true }
+                if length + 3 * (count - s) > capacity - 3 { return false }
+                for k in s..<count {
+                    let b = src[k]
                     if escape && b == 0x20 {
-                        output.bytes.append(contentsOf: Self.space)
-                        output.normToOrig.append(at); output.normToOrig.append(at); output.normToOrig.append(at)
+                        out[length] = 0xE2; out[length + 1] = 0x96; out[length + 2] = 0x81
+                        map[length] = at; map[length + 1] = at; map[length + 2] = at
+                        length += 3
                     } else {
-                        output.bytes.append(b)
-                        output.normToOrig.append(at)
+                        out[length] = b; map[length] = at; length += 1
                     }
                 }
-                isPrevSpace = bytes[bytes.count - 1] == 0x20
+                isPrevSpace = src[count - 1] == 0x20
+                return true
             }
-            switch chunk {
-            case .input(let l):
-                emit(UnsafeBufferPointer(start: p + i, count: l))
-            case .rule(let r):
-                blob.withUnsafeBufferPointer { b in emit(UnsafeBufferPointer(rebasing: b[r])) }
-            case .replacementCharacter:
-                Self.fffd.withUnsafeBufferPointer { emit($0) }
+            let fffd: (UInt8, UInt8, UInt8) = (0xEF, 0xBF, 0xBD)
+            while i < n {
+                let at = Int32(consumed)
+                var len = 0
+                var ok = true
+                let b0 = p[i]
+                if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) {
+                    len = m.length
+                    ok = emit(p + i, len, at)
+                } else if let charsmap, charsmap.startsRule[Int(b0)],
+                          let m = charsmap.trie.longestPrefix(of: p, from: i, to: n) {
+                    len = m.length
+                    let r = charsmap.replacement(m.value)
+                    if !r.isEmpty { ok = emit(blob.baseAddress! + r.lowerBound, r.count, at) }
+                } else if b0 < 0x80 {
+                    len = 1
+                    if b0 == 0x20 || isPrevSpace || length + 3 > capacity - 3 {
+                        ok = emit(p + i, 1, at)
+                    } else {
+                        out[length] = b0; map[length] = at; length += 1
+                    }
+                } else if let l = Self.validCharLength(p, i, n) {
+                    len = l
+                    if length + l > capacity - 3 { ok = false } else {
+                        for k in 0..<l { out[length + k] = p[i + k]; map[length + k] = at }
+                        length += l
+                        isPrevSpace = false
+                    }
+                } else {
+                    len = 1
+                    ok = withUnsafeBytes(of: fffd) { emit($0.baseAddress!.assumingMemoryBound(to: UInt8.self), 3, at) }
+                }
+                if !ok { fits = false; return }
+                consumed += len
+                i += len
+                if !removeExtra { isPrevSpace = false }
             }
-            consumed += len
-            i += len
-            if !removeExtra { isPrevSpace = false }
-        }
-
-        if removeExtra {
-            let spaceLength = escape ? 3 : 1
-            while output.bytes.count >= spaceLength {
-                let c = output.bytes.count
-                let endsWithSpace = escape
-                    ? (output.bytes[c - 3] == 0xE2 && output.bytes[c - 2] == 0x96 && output.bytes[c - 1] == 0x81)
-                    : output.bytes[c - 1] == 0x20
-                guard endsWithSpace else { break }
-                let length = c - spaceLength
-                consumed = Int(output.normToOrig[length])
-                output.bytes.removeLast(spaceLength)
-                output.normToOrig.removeLast(spaceLength)
+            if removeExtra {
+                let spaceLength = escape ? 3 : 1
+                while length >= spaceLength {
+                    let endsWithSpace = escape
+                        ? (out[length - 3] == 0xE2 && out[length - 2] == 0x96 && out[length - 1] == 0x81)
+                        : out[length - 1] == 0x20
+                    guard endsWithSpace else { break }
+                    length -= spaceLength
+                    consumed = Int(map[length])
+                }
             }
-        }
-        if treatWhitespaceAsSuffix && settings.addDummyPrefix { addSpace(consumed, into: &output) }
-        output.normToOrig.append(Int32(consumed))
+            if suffix && addDummy { addSpace(Int32(consumed)) }
+            map[length] = Int32(consumed)
+        }}}
+        guard fits else { return false }
+        output.bytes.removeSubrange(length...)
+        output.normToOrig.removeSubrange((length + 1)...)
+        return true
     }
 
     /// Normalizes well-formed UTF-8; the alignment maps each output byte to the input span

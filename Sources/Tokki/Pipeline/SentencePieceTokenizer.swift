@@ -79,6 +79,8 @@ public struct SentencePieceTokenizer: Sendable {
     public struct Scratch: Sendable {
         var normalized = SentencePieceNormalizer.Output()
         var spans: [TokenSpan] = []
+        var unigram = UnigramModel.Buffers()
+        var bpe = SentencePieceBPEModel.Buffers()
         /// Empty buffers.
         public init() {}
     }
@@ -92,7 +94,13 @@ public struct SentencePieceTokenizer: Sendable {
     func run(_ input: UnsafeBufferPointer<UInt8>, _ scratch: inout Scratch) {
         normalizer.normalize(input, into: &scratch.normalized)
         scratch.spans.removeAll(keepingCapacity: true)
-        scratch.normalized.bytes.withUnsafeBufferPointer { segment($0, into: &scratch.spans) }
+        scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+            if let unigram {
+                unigram.segment(norm, into: &scratch.spans, buffers: &scratch.unigram)
+            } else if let bpe {
+                bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
+            }
+        }
     }
 
     /// Appends the ids of `input` to `ids`, reusing `scratch` — the fast path (no pieces, no

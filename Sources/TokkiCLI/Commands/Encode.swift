@@ -59,6 +59,8 @@ struct Encode: ParsableCommand {
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var out = OutputWriter()
         let format = outputFormat
+        // Decimal text of every id, so the hot loop only copies bytes.
+        let idText: [[UInt8]] = (0..<tokenizer.vocabularySize).map { Array(String($0).utf8) }
         let render: @Sendable (UnsafeBufferPointer<UInt8>, inout SentencePieceTokenizer.Scratch, inout [Int32], inout [UInt8]) -> Void = {
             line, scratch, ids, buffer in
             switch format {
@@ -67,7 +69,7 @@ struct Encode: ParsableCommand {
                 tokenizer.encodeIDs(line, into: &ids, scratch: &scratch, addBOS: bos, addEOS: eos)
                 for (k, id) in ids.enumerated() {
                     if k > 0 { buffer.append(0x20) }
-                    appendInt(Int(id), to: &buffer)
+                    buffer.append(contentsOf: idText[Int(id)])
                 }
             case .pieces:
                 let e = tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos)

@@ -19,54 +19,101 @@ public struct SentencePieceBPEModel: TokenModel {
         var size: Int32
     }
 
-    /// A binary max-heap ordered by score, then by smaller left index.
-    struct Agenda {
+    /// Reusable per-thread buffers for the merge loop.
+    public struct Buffers: Sendable {
+        var start: [Int32] = []
+        var length: [Int32] = []
+        var prev: [Int32] = []
+        var next: [Int32] = []
+        var freeze: [Bool] = []
         var heap: [Pair] = []
-        @inline(__always) static func before(_ a: Pair, _ b: Pair) -> Bool {
-            a.score > b.score || (a.score == b.score && a.left < b.left)
-        }
-        mutating func push(_ p: Pair) {
-            heap.append(p)
-            var i = heap.count - 1
+        /// Empty buffers.
+        public init() {}
+    }
+
+    @inline(__always) static func before(_ a: Pair, _ b: Pair) -> Bool {
+        a.score > b.score || (a.score == b.score && a.left < b.left)
+    }
+
+    @inline(__always)
+    static func push(_ heap: inout [Pair], _ pair: Pair) {
+        heap.append(pair)
+        heap.withUnsafeMutableBufferPointer { h in
+            var i = h.count - 1
             while i > 0 {
                 let parent = (i - 1) >> 1
-                if Self.before(heap[i], heap[parent]) { heap.swapAt(i, parent); i = parent } else { break }
+                if before(pair, h[parent]) { h[i] = h[parent]; i = parent } else { break }
             }
+            h[i] = pair
         }
-        mutating func pop() -> Pair? {
-            guard let top = heap.first else { return nil }
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                let n = heap.count
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < n && Self.before(heap[l], heap[m]) { m = l }
-                    if r < n && Self.before(heap[r], heap[m]) { m = r }
-                    if m == i { break }
-                    heap.swapAt(i, m); i = m
-                }
+    }
+
+    @inline(__always)
+    static func pop(_ heap: inout [Pair]) -> Pair? {
+        guard let last = heap.popLast() else { return nil }
+        if heap.isEmpty { return last }
+        return heap.withUnsafeMutableBufferPointer { h -> Pair in
+            let n = h.count
+            let top = h[0]
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                if l >= n { break }
+                var m = l
+                if l + 1 < n && before(h[l + 1], h[l]) { m = l + 1 }
+                if before(h[m], last) { h[i] = h[m]; i = m } else { break }
             }
+            h[i] = last
             return top
         }
     }
 
+    /// The id of exactly `p[s..<e]` in `units`, or -1.
+    @inline(__always)
+    static func exactID(_ units: UnsafeBufferPointer<UInt32>, _ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int {
+        let count = units.count
+        guard count > 0 else { return -1 }
+        var pos = DoubleArrayTrie.offset(units[0])
+        var k = s
+        while k < e {
+            let c = p[k]
+            pos ^= Int(c)
+            if pos >= count { return -1 }
+            let unit = units[pos]
+            if DoubleArrayTrie.label(unit) != UInt32(c) { return -1 }
+            pos ^= DoubleArrayTrie.offset(unit)
+            k += 1
+            if k == e {
+                guard DoubleArrayTrie.hasLeaf(unit), pos < count else { return -1 }
+                return DoubleArrayTrie.value(units[pos])
+            }
+        }
+        return -1
+    }
+
     /// Appends the BPE segmentation of `normalized` to `spans`.
     public func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan]) {
-        segment(normalized, into: &spans, dropout: nil)
+        var buffers = Buffers()
+        segment(normalized, into: &spans, buffers: &buffers, dropout: nil)
     }
 
     /// Segments with BPE-dropout: each merge is skipped with probability `dropout.alpha`.
     func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan],
                  dropout: (alpha: Double, rng: UnsafeMutablePointer<SplitMixGenerator>)?) {
+        var buffers = Buffers()
+        segment(normalized, into: &spans, buffers: &buffers, dropout: dropout)
+    }
+
+    /// Appends the BPE segmentation of `normalized` to `spans`, reusing `buffers`.
+    func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan], buffers b: inout Buffers,
+                 dropout: (alpha: Double, rng: UnsafeMutablePointer<SplitMixGenerator>)?) {
         let n = normalized.count
         guard n > 0, let p = normalized.baseAddress else { return }
         let v = vocabulary
-        // Symbols as (start, length) with a doubly linked list.
-        var start: [Int32] = [], length: [Int32] = [], prev: [Int32] = [], next: [Int32] = [], freeze: [Bool] = []
-        start.reserveCapacity(n); length.reserveCapacity(n); prev.reserveCapacity(n); next.reserveCapacity(n); freeze.reserveCapacity(n)
+        // Symbols as (start, length) in a doubly linked list.
+        b.start.removeAll(keepingCapacity: true); b.length.removeAll(keepingCapacity: true)
+        b.prev.removeAll(keepingCapacity: true); b.next.removeAll(keepingCapacity: true)
+        b.freeze.removeAll(keepingCapacity: true); b.heap.removeAll(keepingCapacity: true)
         var i = 0
         while i < n {
             var len = 0
@@ -76,44 +123,60 @@ public struct SentencePieceBPEModel: TokenModel {
             } else {
                 len = min(UnigramModel.oneCharLength(p[i]), n - i)
             }
-            let index = Int32(start.count)
-            start.append(Int32(i)); length.append(Int32(len)); freeze.append(frozen)
-            prev.append(index - 1)
+            let index = Int32(b.start.count)
+            b.start.append(Int32(i)); b.length.append(Int32(len)); b.freeze.append(frozen)
+            b.prev.append(index - 1)
             i += len
-            next.append(i < n ? index + 1 : -1)
+            b.next.append(i < n ? index + 1 : -1)
         }
-        var agenda = Agenda()
-        agenda.heap.reserveCapacity(start.count * 2)
         var revMerge: [Int32: Int32] = [:]  // UNUSED piece id → length of its left part
-
-        func addPair(_ l: Int32, _ r: Int32) {
-            if l < 0 || r < 0 || freeze[Int(l)] || freeze[Int(r)] { return }
-            let s = Int(start[Int(l)])
-            let e = s + Int(length[Int(l)]) + Int(length[Int(r)])
-            guard let id = v.exact(v.matchable, p, s, e) else { return }
-            agenda.push(Pair(score: v.scores[id], left: l, right: r, size: Int32(e - s)))
-            if v.isUnused[id] { revMerge[Int32(id)] = length[Int(l)] }
-        }
-        for k in 1..<start.count { addPair(Int32(k - 1), Int32(k)) }
-
-        while let top = agenda.pop() {
-            let l = Int(top.left), r = Int(top.right)
-            if length[l] == 0 || length[r] == 0 || length[l] + length[r] != top.size { continue }
-            if let dropout {
-                if dropout.alpha >= 1 { continue }
-                if dropout.alpha > 0 && dropout.rng.pointee.nextDouble() < dropout.alpha { continue }
+        var heap = b.heap
+        b.heap = []
+        defer { b.heap = heap }
+        let hasUnused = v.isUnused.contains(true)
+        let symbolCount = b.start.count
+        v.matchable.units.withUnsafeBufferPointer { units in
+        v.scores.withUnsafeBufferPointer { scores in
+        b.start.withUnsafeMutableBufferPointer { start in
+        b.length.withUnsafeMutableBufferPointer { length in
+        b.prev.withUnsafeMutableBufferPointer { prev in
+        b.next.withUnsafeMutableBufferPointer { next in
+        b.freeze.withUnsafeBufferPointer { freeze in
+            let isUnused = v.isUnused
+            // Adds the pair (l, r) when their concatenation is a piece.
+            @inline(__always) func candidate(_ l: Int32, _ r: Int32) -> Pair? {
+                if l < 0 || r < 0 || freeze[Int(l)] || freeze[Int(r)] { return nil }
+                let s = Int(start[Int(l)])
+                let e = s + Int(length[Int(l)]) + Int(length[Int(r)])
+                let id = Self.exactID(units, p, s, e)
+                guard id >= 0 else { return nil }
+                if hasUnused && isUnused[id] { revMerge[Int32(id)] = length[Int(l)] }
+                return Pair(score: scores[id], left: l, right: r, size: Int32(e - s))
             }
-            length[l] += length[r]
-            next[l] = next[r]
-            if next[r] >= 0 { prev[Int(next[r])] = Int32(l) }
-            length[r] = 0
-            addPair(prev[l], Int32(l))
-            addPair(Int32(l), next[l])
-        }
+            if symbolCount > 1 {
+                for k in 1..<symbolCount {
+                    if let c = candidate(Int32(k - 1), Int32(k)) { Self.push(&heap, c) }
+                }
+            }
+            while let top = Self.pop(&heap) {
+                let l = Int(top.left), r = Int(top.right)
+                if length[l] == 0 || length[r] == 0 || length[l] + length[r] != top.size { continue }
+                if let dropout {
+                    if dropout.alpha >= 1 { continue }
+                    if dropout.alpha > 0 && dropout.rng.pointee.nextDouble() < dropout.alpha { continue }
+                }
+                length[l] += length[r]
+                next[l] = next[r]
+                if next[r] >= 0 { prev[Int(next[r])] = Int32(l) }
+                length[r] = 0
+                if let c = candidate(prev[l], Int32(l)) { Self.push(&heap, c) }
+                if let c = candidate(Int32(l), next[l]) { Self.push(&heap, c) }
+            }
+        }}}}}}}
 
         func resegment(_ s: Int, _ e: Int) {
             let id = v.id(p, s, e)
-            if v.isUnused[id], let leftLength = revMerge[Int32(id)] {
+            if hasUnused && v.isUnused[id], let leftLength = revMerge[Int32(id)] {
                 resegment(s, s + Int(leftLength))
                 resegment(s + Int(leftLength), e)
                 return
@@ -121,10 +184,10 @@ public struct SentencePieceBPEModel: TokenModel {
             spans.append(TokenSpan(start: Int32(s), end: Int32(e), id: Int32(id)))
         }
         var k: Int32 = 0
-        while k >= 0 && Int(k) < start.count {
-            let s = Int(start[Int(k)])
-            resegment(s, s + Int(length[Int(k)]))
-            k = next[Int(k)]
+        while k >= 0 && Int(k) < symbolCount {
+            let s = Int(b.start[Int(k)])
+            resegment(s, s + Int(b.length[Int(k)]))
+            k = b.next[Int(k)]
         }
     }
 }
