@@ -84,7 +84,10 @@ public struct SentencePieceModel: Sendable {
     /// The file this model was read from, if any.
     public let path: String?
 
+    /// Everything but the pieces (trainer, normalizer, denormalizer specs, unknown fields).
     let proto: Sentencepiece_ModelProto
+    /// The file's bytes, when the model was read from one: written back unchanged.
+    let original: Data?
 
     /// Reads a `.model` file.
     ///
@@ -101,38 +104,137 @@ public struct SentencePieceModel: Sendable {
     }
 
     /// Parses the bytes of a `.model` file; `path` is only used in error messages.
+    ///
+    /// The repeated `pieces` field is read by a dedicated wire-format scanner (hundreds of
+    /// thousands of small messages); the remaining fields are decoded with SwiftProtobuf.
     public init(serialized data: Data, path: String? = nil) throws(TokkiError) {
+        let split: (pieces: [RawPiece], rest: [UInt8])
+        do {
+            let bytes = [UInt8](data)
+            split = try bytes.withUnsafeBufferPointer { try Self.splitPieces($0) }
+        } catch {
+            let message = (error as? WireError)?.message ?? "\(error)"
+            throw .invalidModel(path: path, problem: "not a SentencePiece model (\(message))")
+        }
         let proto: Sentencepiece_ModelProto
         do {
-            proto = try Sentencepiece_ModelProto(serializedBytes: data)
+            proto = try Sentencepiece_ModelProto(serializedBytes: split.rest)
         } catch {
             throw .invalidModel(path: path, problem: "not a SentencePiece model (protobuf decoding failed: \(error))")
         }
-        try self.init(proto: proto, path: path)
+        try self.init(rawPieces: split.pieces, settings: proto, original: data, path: path)
     }
 
+    /// Builds a model from a decoded message (used for models made in memory).
     init(proto: Sentencepiece_ModelProto, path: String?) throws(TokkiError) {
+        var settings = proto
+        settings.pieces = []
+        let raw = proto.pieces.map { RawPiece(piece: $0.piece, score: $0.score, type: $0.type.rawValue) }
+        try self.init(rawPieces: raw, settings: settings, original: nil, path: path)
+    }
+
+    /// One vocabulary entry as stored in the file.
+    struct RawPiece {
+        var piece: String
+        var score: Float
+        var type: Int
+    }
+
+    struct WireError: Error { let message: String }
+
+    /// Reads a base-128 varint at `i`.
+    @inline(__always)
+    static func varint(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ end: Int) throws -> UInt64 {
+            var v: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard i < end else { throw WireError(message: "truncated varint at byte \(i)") }
+                let byte = b[i]; i += 1
+                guard shift < 64 else { throw WireError(message: "varint too long at byte \(i)") }
+                v |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return v }
+                shift += 7
+            }
+    }
+
+    static func skip(_ b: UnsafeBufferPointer<UInt8>, _ wireType: UInt64, _ i: inout Int, _ end: Int) throws {
+            switch wireType {
+            case 0: _ = try varint(b, &i, end)
+            case 1: guard i + 8 <= end else { throw WireError(message: "truncated field at byte \(i)") }; i += 8
+            case 2:
+                let len = try varint(b, &i, end)
+                guard len <= UInt64(end - i) else { throw WireError(message: "field length \(len) runs past the end at byte \(i)") }
+                i += Int(len)
+            case 5: guard i + 4 <= end else { throw WireError(message: "truncated field at byte \(i)") }; i += 4
+            default: throw WireError(message: "unsupported wire type \(wireType) at byte \(i)")
+            }
+    }
+
+    /// Separates the top-level `pieces` fields (number 1) from everything else.
+    static func splitPieces(_ b: UnsafeBufferPointer<UInt8>) throws -> (pieces: [RawPiece], rest: [UInt8]) {
+        var pieces: [RawPiece] = []
+        var rest: [UInt8] = []
+        var i = 0
+        let n = b.count
+        func varint(_ i: inout Int, _ end: Int) throws -> UInt64 { try Self.varint(b, &i, end) }
+        func skip(_ wt: UInt64, _ i: inout Int, _ end: Int) throws { try Self.skip(b, wt, &i, end) }
+        while i < n {
+            let fieldStart = i
+            let key = try varint(&i, n)
+            let field = key >> 3, wireType = key & 7
+            guard field > 0 else { throw WireError(message: "invalid field number 0 at byte \(fieldStart)") }
+            if field == 1 && wireType == 2 {
+                let len = try varint(&i, n)
+                guard len <= UInt64(n - i) else { throw WireError(message: "piece \(pieces.count) runs past the end of the file") }
+                let end = i + Int(len)
+                var piece = RawPiece(piece: "", score: 0, type: 1)
+                while i < end {
+                    let k = try varint(&i, end)
+                    switch (k >> 3, k & 7) {
+                    case (1, 2):
+                        let l = try varint(&i, end)
+                        guard l <= UInt64(end - i) else { throw WireError(message: "piece \(pieces.count) text runs past its message") }
+                        guard let s = String(validating: UnsafeBufferPointer(rebasing: b[i..<(i + Int(l))]), as: UTF8.self) else {
+                            throw WireError(message: "piece \(pieces.count) is not valid UTF-8")
+                        }
+                        piece.piece = s
+                        i += Int(l)
+                    case (2, 5):
+                        guard i + 4 <= end else { throw WireError(message: "truncated score of piece \(pieces.count)") }
+                        let bits = UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+                        piece.score = Float(bitPattern: bits)
+                        i += 4
+                    case (3, 0):
+                        let t = try varint(&i, end)
+                        piece.type = t > 1000 ? -1 : Int(t)
+                    case (_, let wt):
+                        try skip(wt, &i, end)
+                    }
+                }
+                pieces.append(piece)
+            } else {
+                try skip(wireType, &i, n)
+                rest.append(contentsOf: UnsafeBufferPointer(rebasing: b[fieldStart..<i]))
+            }
+        }
+        return (pieces, rest)
+    }
+
+    init(rawPieces: [RawPiece], settings proto: Sentencepiece_ModelProto, original: Data?, path: String?) throws(TokkiError) {
         func bad(_ problem: String) -> TokkiError { .invalidModel(path: path, problem: problem) }
-        guard !proto.pieces.isEmpty else { throw bad("the model has no pieces (truncated or not a SentencePiece model)") }
+        guard !rawPieces.isEmpty else { throw bad("the model has no pieces (truncated or not a SentencePiece model)") }
         var pieces: [Piece] = []
-        pieces.reserveCapacity(proto.pieces.count)
+        pieces.reserveCapacity(rawPieces.count)
         var unk: Int? = nil
         var byteSeen = [Bool](repeating: false, count: 256)
-        // Compare bytes, not `String`s: Swift's string equality is canonical equivalence, and
-        // real vocabularies hold canonically equivalent but distinct pieces (U+1F77 / U+03AF).
-        var normalSeen = Set<[UInt8]>(), reservedSeen = Set<[UInt8]>()
         let byteFallback = proto.trainerSpec.byteFallback
-        for (i, p) in proto.pieces.enumerated() {
-            guard let type = PieceType(rawValue: p.type.rawValue) else {
-                throw bad("piece \(i) has an unknown type \(p.type.rawValue)")
+        for (i, p) in rawPieces.enumerated() {
+            guard let type = PieceType(rawValue: p.type) else {
+                throw bad("piece \(i) has an unknown type \(p.type)")
             }
             guard !p.piece.isEmpty else { throw bad("piece \(i) is empty") }
-            let isNormal = type == .normal || type == .userDefined || type == .unused
-            if isNormal {
-                guard normalSeen.insert(Array(p.piece.utf8)).inserted else { throw bad("piece \(i) \"\(p.piece)\" is defined twice") }
-            } else {
-                guard reservedSeen.insert(Array(p.piece.utf8)).inserted else { throw bad("piece \(i) \"\(p.piece)\" is defined twice") }
-            }
+            // Duplicates are found (byte-wise, not by Swift's canonical-equivalence string
+            // equality) when the vocabulary tries are built.
             if type == .unknown {
                 if let unk { throw bad("two unknown pieces: ids \(unk) and \(i)") }
                 unk = i
@@ -174,12 +276,23 @@ public struct SentencePieceModel: Sendable {
         self.unknownSurface = proto.trainerSpec.hasUnkSurface ? proto.trainerSpec.unkSurface : " \u{2047} "
         self.path = path
         self.proto = proto
+        self.original = original
     }
 
-    /// The serialized model, byte-compatible with the reference (unknown fields preserved).
+    /// The serialized model, byte-compatible with the reference: a model read from a file
+    /// is written back byte for byte (unknown fields included).
     public func serialized() throws(TokkiError) -> Data {
+        if let original { return original }
+        var full = proto
+        full.pieces = pieces.map { p in
+            var sp = Sentencepiece_ModelProto.SentencePiece()
+            sp.piece = p.piece
+            sp.score = p.score
+            if let t = Sentencepiece_ModelProto.SentencePiece.TypeEnum(rawValue: p.type.rawValue), p.type != .normal { sp.type = t }
+            return sp
+        }
         do {
-            return try proto.serializedData()
+            return try full.serializedData()
         } catch {
             throw .invalidModel(path: path, problem: "cannot serialize: \(error)")
         }

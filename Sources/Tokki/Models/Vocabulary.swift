@@ -42,6 +42,10 @@ public struct SentencePieceVocabulary: Sendable {
         do {
             matchable = try DoubleArrayTrie(keys: mKeys, values: mVals)
             reserved = try DoubleArrayTrie(keys: rKeys, values: rVals)
+        } catch .duplicateKey(let key) {
+            let piece = String(decoding: key, as: UTF8.self)
+            let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }
+            throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
         } catch {
             throw .invalidModel(path: model.path, problem: "cannot index the vocabulary: \(error)")
         }

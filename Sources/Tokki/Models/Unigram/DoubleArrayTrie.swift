@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A byte-keyed double-array trie in the Darts-clone layout used by SentencePiece.
 ///
 /// Each unit is a `UInt32`:
@@ -86,24 +92,89 @@ extension DoubleArrayTrie {
         case tooLarge
     }
 
+    /// Byte-wise lexicographic order (memcmp, then length).
+    @inline(__always)
+    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let n = min(a.count, b.count)
+        let c = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n) }
+        }
+        return c != 0 ? c < 0 : a.count < b.count
+    }
+
     /// Builds a trie mapping each key to its value. Keys need not be sorted.
     public init(keys: [[UInt8]], values: [Int]) throws(BuildError) {
         precondition(keys.count == values.count, "one value per key")
-        var order = Array(keys.indices)
-        order.sort { keys[$0].lexicographicallyPrecedes(keys[$1]) }
-        for (n, k) in order.enumerated() {
-            let key = keys[k]
-            if key.isEmpty || key.contains(0) { throw .invalidKey(key) }
-            if n > 0 && keys[order[n - 1]] == key { throw .duplicateKey(key) }
-            if values[k] < 0 || values[k] > 0x7FFF_FFFF { throw .valueOutOfRange(values[k]) }
+        var pool: [UInt8] = []
+        pool.reserveCapacity(keys.reduce(0) { $0 + $1.count })
+        var starts: [Int32] = [], lengths: [Int32] = []
+        starts.reserveCapacity(keys.count); lengths.reserveCapacity(keys.count)
+        for k in keys {
+            starts.append(Int32(pool.count)); lengths.append(Int32(k.count))
+            pool.append(contentsOf: k)
         }
-        var builder = Builder(keys: order.map { keys[$0] }, values: order.map { values[$0] })
+        try self.init(pool: pool, starts: starts, lengths: lengths, values: values)
+    }
+
+    /// Builds a trie from keys stored back to back in `pool` (key `i` is
+    /// `pool[starts[i] ..< starts[i] + lengths[i]]`). Keys need not be sorted.
+    public init(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int]) throws(BuildError) {
+        precondition(starts.count == values.count && lengths.count == values.count, "one value per key")
+        let count = values.count
+        // Sort by the first 8 bytes as a big-endian integer, then by the rest (memcmp).
+        var prefix = [UInt64](repeating: 0, count: count)
+        pool.withUnsafeBufferPointer { p in
+            for i in 0..<count {
+                var v: UInt64 = 0
+                let s = Int(starts[i]), l = Int(lengths[i])
+                for k in 0..<8 { v = (v << 8) | (k < l ? UInt64(p[s + k]) : 0) }
+                prefix[i] = v
+            }
+        }
+        var order = [Int32](unsafeUninitializedCapacity: count) { b, n in
+            for i in 0..<count { b[i] = Int32(i) }
+            n = count
+        }
+        pool.withUnsafeBufferPointer { p in
+            prefix.withUnsafeBufferPointer { pre in
+                order.sort { a, b in
+                    let x = pre[Int(a)], y = pre[Int(b)]
+                    if x != y { return x < y }
+                    let la = Int(lengths[Int(a)]), lb = Int(lengths[Int(b)])
+                    if la <= 8 || lb <= 8 { return la < lb }
+                    let m = min(la, lb) - 8
+                    let c = memcmp(p.baseAddress! + Int(starts[Int(a)]) + 8, p.baseAddress! + Int(starts[Int(b)]) + 8, m)
+                    return c != 0 ? c < 0 : la < lb
+                }
+            }
+        }
+        // Validate and detect duplicates (adjacent after sorting).
+        var sortedStarts = [Int32](repeating: 0, count: count), sortedLengths = [Int32](repeating: 0, count: count)
+        var sortedValues = [Int](repeating: 0, count: count)
+        try pool.withUnsafeBufferPointer { (p) throws(BuildError) in
+            for (n, k) in order.enumerated() {
+                let s = Int(starts[Int(k)]), l = Int(lengths[Int(k)])
+                let key = UnsafeBufferPointer(rebasing: p[s..<(s + l)])
+                if l == 0 || key.contains(0) { throw .invalidKey(Array(key)) }
+                if n > 0 {
+                    let pk = order[n - 1]
+                    let ps = Int(starts[Int(pk)]), pl = Int(lengths[Int(pk)])
+                    if pl == l && memcmp(p.baseAddress! + ps, p.baseAddress! + s, l) == 0 { throw .duplicateKey(Array(key)) }
+                }
+                let v = values[Int(k)]
+                if v < 0 || v > 0x7FFF_FFFF { throw .valueOutOfRange(v) }
+                sortedStarts[n] = Int32(s); sortedLengths[n] = Int32(l); sortedValues[n] = v
+            }
+        }
+        var builder = Builder(pool: pool, starts: sortedStarts, lengths: sortedLengths, values: sortedValues)
         try builder.build()
         self.init(units: builder.finish())
     }
 
     private struct Builder {
-        let keys: [[UInt8]]
+        let pool: [UInt8]
+        let starts: [Int32]
+        let lengths: [Int32]
         let values: [Int]
         var units: [UInt32] = []
         var used: [Bool] = []             // position taken
@@ -115,10 +186,12 @@ extension DoubleArrayTrie {
         var firstOpenBlock = 0
         static let window = 16            // blocks still searched for free positions
 
-        init(keys: [[UInt8]], values: [Int]) {
-            self.keys = keys
+        init(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int]) {
+            self.pool = pool
+            self.starts = starts
+            self.lengths = lengths
             self.values = values
-            let estimate = keys.count * 4 + 256
+            let estimate = values.count * 4 + 256
             units.reserveCapacity(estimate); used.reserveCapacity(estimate); isBase.reserveCapacity(estimate)
             nextFree.reserveCapacity(estimate); prevFree.reserveCapacity(estimate)
             addBlock()
@@ -203,9 +276,13 @@ extension DoubleArrayTrie {
         }
 
         mutating func build() throws(BuildError) {
-            guard !keys.isEmpty else { return }
+            guard !values.isEmpty else { return }
             // Work list of (node position, key range, depth).
-            var stack: [(Int, Int, Int, Int)] = [(0, 0, keys.count, 0)]
+            var stack: [(Int, Int, Int, Int)] = [(0, 0, values.count, 0)]
+            try pool.withUnsafeBufferPointer { (p) throws(BuildError) in
+            @inline(__always) func byte(_ key: Int, _ depth: Int) -> UInt8 {
+                Int(lengths[key]) == depth ? 0 : p[Int(starts[key]) + depth]
+            }
             var labels: [UInt8] = []
             var ranges: [(UInt8, Int, Int)] = []
             while let (node, lo, hi, depth) = stack.popLast() {
@@ -214,15 +291,10 @@ extension DoubleArrayTrie {
                 ranges.removeAll(keepingCapacity: true)
                 var i = lo
                 while i < hi {
-                    let key = keys[i]
-                    let c: UInt8 = key.count == depth ? 0 : key[depth]
+                    let c = byte(i, depth)
                     var j = i + 1
                     if c != 0 {
-                        while j < hi {
-                            let k2 = keys[j]
-                            if k2.count == depth || k2[depth] != c { break }
-                            j += 1
-                        }
+                        while j < hi && byte(j, depth) == c { j += 1 }
                     }
                     labels.append(c)
                     ranges.append((c, i, j))
@@ -243,6 +315,7 @@ extension DoubleArrayTrie {
                         stack.append((p, a, b, depth + 1))
                     }
                 }
+            }
             }
         }
 
