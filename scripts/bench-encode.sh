@@ -32,6 +32,8 @@ BENCH="$ROOT/Benchmarks/.build/release/tokki-bench"
 log() { printf '[bench-encode] %s\n' "$*" >&2; }
 
 log "building tokki-bench (release)"
+# A path dependency gaining source files can leave a stale build description behind.
+rm -f "$ROOT"/Benchmarks/.build/*/description.json
 swift build -c release --package-path "$ROOT/Benchmarks" --product tokki-bench >&2
 
 if ! "$PYTHON" -c 'import sys, sentencepiece as s; sys.exit(0 if s.__version__.startswith("0.2.") else 1)' 2>/dev/null; then

@@ -7,5 +7,7 @@ if [ $# -eq 0 ]; then
     [ -f "$root/.corpus/ko_help.txt" ] || "$root/scripts/fetch-corpus.sh"
     set -- "$root/.corpus/ko_help.txt" "$root/.corpus/kobill.txt" "$root/.corpus/constitution.txt"
 fi
+# A path dependency gaining files can leave a stale build description behind.
+rm -f "$root"/Benchmarks/.build/*/description.json
 swift build -c release --package-path "$root/Benchmarks" --product tokki-bench >&2
 "$root/Benchmarks/.build/release/tokki-bench" normalize "$@"

@@ -23,6 +23,8 @@ public struct SentencePieceVocabulary: Sendable {
     let isUserDefined: [Bool]
     let isUnused: [Bool]
     let isControl: [Bool]
+    /// Whether any piece is UNUSED (BPE then records how to re-split merges).
+    let hasUnused: Bool
 
     init(model: SentencePieceModel) throws(TokkiError) {
         var bytes: [[UInt8]] = [], strings: [String] = [], scores: [Float] = [], types: [SentencePieceModel.PieceType] = []
@@ -55,6 +57,7 @@ public struct SentencePieceVocabulary: Sendable {
         isUserDefined = types.map { $0 == .userDefined }
         isUnused = types.map { $0 == .unused }
         isControl = types.map { $0 == .control }
+        hasUnused = types.contains(.unused)
         if model.byteFallback {
             var ids = [Int32](repeating: -1, count: 256)
             for (i, p) in model.pieces.enumerated() where p.type == .byte {

@@ -44,7 +44,8 @@ public struct SentencePieceTokenizer: Sendable {
             unigram = UnigramModel(vocabulary: vocabulary); bpe = nil
         case .bpe:
             bpe = SentencePieceBPEModel(vocabulary: vocabulary,
-                                        userDefinedSymbols: model.pieces.filter { $0.type == .userDefined }.map(\.piece))
+                                        userDefinedSymbols: model.pieces.filter { $0.type == .userDefined }.map(\.piece),
+                                        treatWhitespaceAsSuffix: model.treatWhitespaceAsSuffix)
             unigram = nil
         case .word, .char:
             throw .invalidModel(path: model.path, problem: "model type \(model.modelType.rawValue.uppercased()) is not supported yet (unigram and BPE are)")
@@ -81,6 +82,7 @@ public struct SentencePieceTokenizer: Sendable {
         var spans: [TokenSpan] = []
         var unigram = UnigramModel.Buffers()
         var bpe = SentencePieceBPEModel.Buffers()
+        var wordCache: WordCache? = nil
         /// Empty buffers.
         public init() {}
     }
@@ -98,7 +100,8 @@ public struct SentencePieceTokenizer: Sendable {
             if let unigram {
                 unigram.segment(norm, into: &scratch.spans, buffers: &scratch.unigram)
             } else if let bpe {
-                bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
+                if scratch.wordCache == nil { scratch.wordCache = WordCache() }
+                bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &scratch.wordCache!)
             }
         }
     }

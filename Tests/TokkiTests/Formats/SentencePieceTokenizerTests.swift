@@ -174,3 +174,34 @@ struct SentencePieceBadInputTests {
         #expect(e.offsets.contains(3..<4), "the byte pieces point at the malformed byte")
     }
 }
+
+@Suite("SentencePiece BPE word cache")
+struct BPEWordCacheTests {
+    /// Word-by-word (cached) BPE must give exactly the whole-sentence merge result.
+    @Test(arguments: ["bpe_nfkc", "bpe_nfkc_bf", "bpe_identity_uds", "bpe_split_digits", "bpe_ws_suffix"])
+    func cachedEqualsWholeSentence(_ name: String) throws {
+        let sp = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/\(name).model"))
+        let bpe = try #require(sp.bpe)
+        var texts = Array(try SentencePieceFixtures.inputs().values)
+        texts += try String(contentsOf: Fixtures.url("text/korean-sample.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+        var rng = SplitMix64(seed: 11)
+        let pool = ["법", "률", " ", "  ", "▁", "제", "1", "조", "a", "b", "ab", "①", "가나", "\t"]
+        for _ in 0..<300 { texts.append((0..<Int(rng.next() % 20)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }.joined()) }
+        var cache = WordCache()
+        var buffers = SentencePieceBPEModel.Buffers()
+        for text in texts + texts {  // twice: the second pass is served from the cache
+            var s = text
+            let norm = s.withUTF8 { b -> [UInt8] in
+                var out = SentencePieceNormalizer.Output()
+                sp.normalizer.normalize(b, into: &out)
+                return out.bytes
+            }
+            var whole: [TokenSpan] = [], cached: [TokenSpan] = []
+            norm.withUnsafeBufferPointer { b in
+                bpe.segment(b, into: &whole)
+                bpe.segmentCached(b, into: &cached, buffers: &buffers, cache: &cache)
+            }
+            #expect(cached == whole, "\(name): \(text)")
+        }
+    }
+}
