@@ -41,7 +41,7 @@ public struct SentencePieceTokenizer: Sendable {
         denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
         switch model.modelType {
         case .unigram:
-            unigram = UnigramModel(vocabulary: vocabulary); bpe = nil
+            unigram = UnigramModel(vocabulary: vocabulary, treatWhitespaceAsSuffix: model.treatWhitespaceAsSuffix); bpe = nil
         case .bpe:
             bpe = SentencePieceBPEModel(vocabulary: vocabulary,
                                         userDefinedSymbols: model.pieces.filter { $0.type == .userDefined }.map(\.piece),
@@ -97,10 +97,10 @@ public struct SentencePieceTokenizer: Sendable {
         normalizer.normalize(input, into: &scratch.normalized)
         scratch.spans.removeAll(keepingCapacity: true)
         scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+            if scratch.wordCache == nil { scratch.wordCache = WordCache() }
             if let unigram {
-                unigram.segment(norm, into: &scratch.spans, buffers: &scratch.unigram)
+                unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &scratch.wordCache!)
             } else if let bpe {
-                if scratch.wordCache == nil { scratch.wordCache = WordCache() }
                 bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &scratch.wordCache!)
             }
         }

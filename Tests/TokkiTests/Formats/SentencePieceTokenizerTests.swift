@@ -205,3 +205,38 @@ struct BPEWordCacheTests {
         }
     }
 }
+
+@Suite("SentencePiece unigram word cache")
+struct UnigramWordCacheTests {
+    /// Word-by-word (cached) Viterbi must give exactly the whole-sentence result, including
+    /// on exact ties (",000" splits) deep into long lines where the running score is large.
+    @Test(arguments: ["unigram_nfkc", "unigram_nfkc_bf", "unigram_identity", "unigram_nfkc_uds", "unigram_no_dummy_prefix", "unigram_keep_ws"])
+    func cachedEqualsWholeSentence(_ name: String) throws {
+        let sp = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/\(name).model"))
+        let unigram = try #require(sp.unigram)
+        var texts = Array(try SentencePieceFixtures.inputs().values)
+        let sample = try String(contentsOf: Fixtures.url("text/korean-sample.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+        texts += sample
+        texts.append(sample.joined(separator: " "))                        // one long line
+        texts.append(String(repeating: "1,000,000원 ", count: 400))       // exact ties, large running score
+        var rng = SplitMix64(seed: 5)
+        let pool = ["1,000", ",000", "0", "00", " ", "제", "1", "조", "법률", "①", "가나", "  ", "대한민국"]
+        for _ in 0..<300 { texts.append((0..<Int(rng.next() % 40)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }.joined()) }
+        var cache = WordCache()
+        var buffers = UnigramModel.Buffers()
+        for text in texts + texts {
+            var s = text
+            let norm = s.withUTF8 { b -> [UInt8] in
+                var out = SentencePieceNormalizer.Output()
+                sp.normalizer.normalize(b, into: &out)
+                return out.bytes
+            }
+            var whole: [TokenSpan] = [], cached: [TokenSpan] = []
+            norm.withUnsafeBufferPointer { b in
+                unigram.segment(b, into: &whole)
+                unigram.segmentCached(b, into: &cached, buffers: &buffers, cache: &cache)
+            }
+            #expect(cached == whole, "\(name): \(text.prefix(80))")
+        }
+    }
+}

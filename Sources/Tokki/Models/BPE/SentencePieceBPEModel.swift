@@ -15,22 +15,7 @@ public struct SentencePieceBPEModel: TokenModel {
         self.vocabulary = vocabulary
         let symbols = Array(Set(userDefinedSymbols.map { Array($0.utf8) }.filter { !$0.isEmpty && !$0.contains(0) }))
         userDefined = symbols.isEmpty ? nil : try? DoubleArrayTrie(keys: symbols, values: symbols.map(\.count))
-        var independent = !treatWhitespaceAsSuffix
-        if independent {
-            check: for (id, bytes) in vocabulary.pieceBytes.enumerated() {
-                switch vocabulary.types[id] {
-                case .normal, .userDefined, .unused:
-                    var k = 0
-                    while k + 2 < bytes.count && bytes[k] == 0xE2 && bytes[k + 1] == 0x96 && bytes[k + 2] == 0x81 { k += 3 }
-                    while k + 2 < bytes.count {
-                        if bytes[k] == 0xE2 && bytes[k + 1] == 0x96 && bytes[k + 2] == 0x81 { independent = false; break check }
-                        k += 1
-                    }
-                default: continue
-                }
-            }
-        }
-        wordsAreIndependent = independent
+        wordsAreIndependent = WordCache.wordsAreIndependent(vocabulary, treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
     }
 
     /// Segments word by word through `cache` when words are independent, else as one unit.
@@ -40,43 +25,32 @@ public struct SentencePieceBPEModel: TokenModel {
             segment(normalized, into: &spans, buffers: &buffers, dropout: nil)
             return
         }
-        let n = normalized.count
-        var wordStart = 0
-        var i = 0
-        var inSpaceRun = false
-        while i <= n {
-            let isSpace = i + 2 < n && p[i] == 0xE2 && p[i + 1] == 0x96 && p[i + 2] == 0x81
-            // A word ends before a ▁ that follows other text, and at the end.
-            if i == n || (isSpace && !inSpaceRun && i > wordStart) {
-                let len = i - wordStart
-                if len > 0 {
-                    let word = p + wordStart
-                    if len <= WordCache.maxWordLength {
-                        let h = WordCache.hash(word, len)
-                        let (slot, found) = cache.find(word, len, h)
-                        if found {
-                            let vs = Int(cache.valueStart[slot]), vc = Int(cache.valueCount[slot])
-                            let off = Int32(wordStart)
-                            for k in vs..<(vs + vc) {
-                                let s = cache.values[k]
-                                spans.append(TokenSpan(start: s.start + off, end: s.end + off, id: s.id))
-                            }
-                        } else {
-                            let first = spans.count
-                            segment(UnsafeBufferPointer(start: word, count: len), into: &spans, buffers: &buffers, dropout: nil)
-                            for k in first..<spans.count { spans[k].start += Int32(wordStart); spans[k].end += Int32(wordStart) }
-                            cache.insert(word, len, h, slot: slot, spans: spans[first...], offset: Int32(wordStart))
-                        }
-                    } else {
-                        let first = spans.count
-                        segment(UnsafeBufferPointer(start: word, count: len), into: &spans, buffers: &buffers, dropout: nil)
-                        for k in first..<spans.count { spans[k].start += Int32(wordStart); spans[k].end += Int32(wordStart) }
+        var words = WordCache.Words(p, normalized.count)
+        while let (wordStart, wordEnd) = words.next() {
+            let len = wordEnd - wordStart
+            let word = p + wordStart
+            let base = Int32(wordStart)
+            if len <= WordCache.maxWordLength {
+                let h = WordCache.hash(word, len)
+                let (slot, found) = cache.find(word, len, h)
+                if found {
+                    let entry = cache.table[slot]
+                    let vs = Int(entry.valueStart), vc = Int(entry.valueCount)
+                    for k in vs..<(vs + vc) {
+                        let s = cache.values[k]
+                        spans.append(TokenSpan(start: s.start + base, end: s.end + base, id: s.id))
                     }
+                    continue
                 }
-                wordStart = i
+                let first = spans.count
+                segment(UnsafeBufferPointer(start: word, count: len), into: &spans, buffers: &buffers, dropout: nil)
+                for k in first..<spans.count { spans[k].start += base; spans[k].end += base }
+                cache.insert(word, len, h, slot: slot, spans: spans[first...], offset: base)
+            } else {
+                let first = spans.count
+                segment(UnsafeBufferPointer(start: word, count: len), into: &spans, buffers: &buffers, dropout: nil)
+                for k in first..<spans.count { spans[k].start += base; spans[k].end += base }
             }
-            if i == n { break }
-            if isSpace { inSpaceRun = true; i += 3 } else { inSpaceRun = false; i += 1 }
         }
     }
 

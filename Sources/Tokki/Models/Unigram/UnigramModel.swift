@@ -4,9 +4,68 @@
 public struct UnigramModel: TokenModel {
     let vocabulary: SentencePieceVocabulary
 
+    /// Whether words can be segmented independently (see ``segmentCached``).
+    let wordsAreIndependent: Bool
+
     /// The unigram model over `vocabulary`.
-    public init(vocabulary: SentencePieceVocabulary) {
+    public init(vocabulary: SentencePieceVocabulary, treatWhitespaceAsSuffix: Bool = false) {
         self.vocabulary = vocabulary
+        wordsAreIndependent = WordCache.wordsAreIndependent(vocabulary, treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
+    }
+
+    /// Viterbi word by word, reusing cached words when that provably changes nothing.
+    ///
+    /// When no piece spans a word start, every path passes through each word start, so the
+    /// reference's Viterbi decomposes into words — except that it accumulates path scores in
+    /// single precision from the sentence start, so near-ties may round differently at a
+    /// different starting score. A cached word is therefore reused only when its closest
+    /// decision's gap exceeds the rounding error possible at the current running score;
+    /// otherwise the word is recomputed from the exact running score (replayed in float,
+    /// in the reference's order), which is what the reference computes.
+    func segmentCached(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan], buffers: inout Buffers,
+                       cache: inout WordCache) {
+        guard wordsAreIndependent, let p = normalized.baseAddress else {
+            segment(normalized, into: &spans, buffers: &buffers)
+            return
+        }
+        var running: Float = 0
+        var words = WordCache.Words(p, normalized.count)
+        while let (wordStart, wordEnd) = words.next() {
+            let len = wordEnd - wordStart
+            let word = UnsafeBufferPointer(start: p + wordStart, count: len)
+            let base = Int32(wordStart)
+            var stats = DecisionStats()
+            guard len <= WordCache.maxWordLength else {
+                running = segment(word, initialScore: running, positionBase: base, into: &spans, buffers: &buffers, stats: &stats, track: false)
+                continue
+            }
+            let h = WordCache.hash(p + wordStart, len)
+            let (slot, found) = cache.find(p + wordStart, len, h)
+            if found {
+                let entry = cache.table[slot]
+                let magnitude = abs(running) + entry.deviation
+                if entry.gap > 2 * Float(len) * magnitude.ulp {
+                    let vs = Int(entry.valueStart), vc = Int(entry.valueCount)
+                    for k in vs..<(vs + vc) {
+                        let s = cache.values[k]
+                        let span = TokenSpan(start: s.start + base, end: s.end + base, id: s.id)
+                        spans.append(span)
+                        running = pathScore(span) + running
+                    }
+                    continue
+                }
+                running = segment(word, initialScore: running, positionBase: base, into: &spans, buffers: &buffers, stats: &stats, track: false)
+                continue
+            }
+            let first = spans.count
+            let start = running
+            running = segment(word, initialScore: start, positionBase: base, into: &spans, buffers: &buffers, stats: &stats, track: true)
+            // A lower bound on the exact gap: the measured gap minus this run's rounding error.
+            let measuredMagnitude = abs(start) + stats.maxDeviation
+            let exactGap = stats.minGap - 2 * Float(len) * measuredMagnitude.ulp
+            cache.insert(p + wordStart, len, h, slot: slot, spans: spans[first...], offset: base,
+                         gap: exactGap.isFinite ? exactGap : .greatestFiniteMagnitude, deviation: stats.maxDeviation)
+        }
     }
 
     /// Reusable per-thread buffers for ``segment(_:into:buffers:)``.
@@ -26,8 +85,26 @@ public struct UnigramModel: TokenModel {
 
     /// Appends the best segmentation of `normalized` to `spans`, reusing `buffers`.
     public func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan], buffers: inout Buffers) {
+        var stats = DecisionStats()
+        _ = segment(normalized, initialScore: 0, positionBase: 0, into: &spans, buffers: &buffers, stats: &stats, track: false)
+    }
+
+    /// How close the Viterbi decisions of one run were: the smallest gap between two
+    /// compared path scores, and the largest distance of any path score from the start.
+    struct DecisionStats {
+        var minGap: Float = .infinity
+        var maxDeviation: Float = 0
+    }
+
+    /// Viterbi over `normalized`, starting from path score `initialScore` (the reference's
+    /// accumulated score at this position), appending spans shifted by `positionBase`.
+    /// Returns the path score at the end.
+    func segment(_ normalized: UnsafeBufferPointer<UInt8>, initialScore: Float, positionBase: Int32,
+                 into spans: inout [TokenSpan], buffers: inout Buffers, stats: inout DecisionStats, track: Bool) -> Float {
         let n = normalized.count
-        guard n > 0, let p = normalized.baseAddress else { return }
+        guard n > 0, let p = normalized.baseAddress else { return initialScore }
+        var minGap = Float.infinity, maxDeviation: Float = 0
+        var final: Float = initialScore
         let v = vocabulary
         let unkScore: Float = v.minScore - 10.0
         let maxScore = v.maxScore
@@ -41,6 +118,7 @@ public struct UnigramModel: TokenModel {
             buffers.best.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: n + 1) }
             buffers.from.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: -1, count: n + 1) }
         }
+        buffers.best[0] = initialScore
         v.scores.withUnsafeBufferPointer { scores in
         v.isUserDefined.withUnsafeBufferPointer { userDefined in
         v.isUnused.withUnsafeBufferPointer { unused in
@@ -75,6 +153,10 @@ public struct UnigramModel: TokenModel {
                     // its output on ",000"-style inputs, where double sums pick differently).
                     let score: Float = userDefined[id] ? Float(Double(Float(length) * maxScore) - 0.1) : scores[id]
                     let candidate = score + tillHere
+                    if track {
+                        maxDeviation = max(maxDeviation, abs(candidate - initialScore))
+                        if from[k] != -1 { minGap = min(minGap, abs(candidate - best[k])) }
+                    }
                     if from[k] == -1 || candidate > best[k] {
                         best[k] = candidate; from[k] = Int32(start); ids[k] = Int32(id)
                     }
@@ -83,6 +165,10 @@ public struct UnigramModel: TokenModel {
                 if !hasSingle {
                     let end = start + charLength
                     let candidate = unkScore + tillHere
+                    if track {
+                        maxDeviation = max(maxDeviation, abs(candidate - initialScore))
+                        if from[end] != -1 { minGap = min(minGap, abs(candidate - best[end])) }
+                    }
                     if from[end] == -1 || candidate > best[end] {
                         best[end] = candidate; from[end] = Int32(start); ids[end] = unkID
                     }
@@ -90,15 +176,33 @@ public struct UnigramModel: TokenModel {
                 start += charLength
             }
             // Backtrack.
+            final = best[n]
             let first = spans.count
             var end = n
             while end > 0 {
                 let s = Int(from[end])
-                spans.append(TokenSpan(start: Int32(s), end: Int32(end), id: ids[end]))
+                spans.append(TokenSpan(start: Int32(s) + positionBase, end: Int32(end) + positionBase, id: ids[end]))
                 end = s
             }
             spans[first...].reverse()
         }}}}}}}
+        if track {
+            stats.minGap = min(stats.minGap, minGap)
+            stats.maxDeviation = max(stats.maxDeviation, maxDeviation)
+        }
+        return final
+    }
+
+    /// The score the reference adds for one chosen segment (for replaying path scores).
+    @inline(__always)
+    func pathScore(_ span: TokenSpan) -> Float {
+        let v = vocabulary
+        let id = Int(span.id)
+        if id == v.unknownID && v.types[id] == .unknown { return v.minScore - 10.0 }
+        if v.isUserDefined[id] {
+            return Float(Double(Float(Int(span.end - span.start)) * v.maxScore) - 0.1)
+        }
+        return v.scores[id]
     }
 
     /// UTF-8 sequence length from the lead byte (SentencePiece's `OneCharLen`).
