@@ -10,6 +10,8 @@ public struct PrecompiledCharsmap: Sendable, Equatable {
     public let replacements: [UInt8]
     /// For each lead byte, whether any rule starts with it (a fast skip for the rest).
     let startsRule: [Bool]
+    /// For each BMP code point, whether any rule starts with its UTF-8 bytes (a bit set).
+    let bmpStartsRule: [UInt64]
 
     /// Parses a charsmap blob.
     ///
@@ -38,6 +40,47 @@ public struct PrecompiledCharsmap: Sendable, Equatable {
             }
         }
         startsRule = starts
+        // A code point starts a rule when the trie has a node for all of its bytes.
+        var bits = [UInt64](repeating: 0, count: 1024)
+        units.withUnsafeBufferPointer { u in
+            guard let root = u.first else { return }
+            let rootBase = DoubleArrayTrie.offset(root)
+            var bytes: (UInt8, UInt8, UInt8) = (0, 0, 0)
+            for cp in 0..<0x10000 {
+                if cp >= 0xD800 && cp < 0xE000 { continue }
+                let count: Int
+                if cp < 0x80 { bytes.0 = UInt8(cp); count = 1 }
+                else if cp < 0x800 { bytes = (UInt8(0xC0 | cp >> 6), UInt8(0x80 | cp & 0x3F), 0); count = 2 }
+                else { bytes = (UInt8(0xE0 | cp >> 12), UInt8(0x80 | (cp >> 6) & 0x3F), UInt8(0x80 | cp & 0x3F)); count = 3 }
+                var pos = rootBase
+                var alive = true
+                for k in 0..<count {
+                    let c = k == 0 ? bytes.0 : (k == 1 ? bytes.1 : bytes.2)
+                    pos ^= Int(c)
+                    guard pos < u.count, DoubleArrayTrie.label(u[pos]) == UInt32(c) else { alive = false; break }
+                    pos ^= DoubleArrayTrie.offset(u[pos])
+                }
+                if alive { bits[cp >> 6] |= 1 << UInt64(cp & 63) }
+            }
+        }
+        bmpStartsRule = bits
+    }
+
+    /// Whether a rule may start at the character beginning at `p[i]` (conservative: true
+    /// for characters outside the BMP when their lead byte starts a rule).
+    @inline(__always)
+    func mayStartRule(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Bool {
+        let b0 = p[i]
+        guard startsRule[Int(b0)] else { return false }
+        if b0 >= 0xE0 && b0 < 0xF0 && i + 2 < n {
+            let cp = (Int(b0 & 0x0F) << 12) | (Int(p[i + 1] & 0x3F) << 6) | Int(p[i + 2] & 0x3F)
+            return bmpStartsRule[cp >> 6] & (1 << UInt64(cp & 63)) != 0
+        }
+        if b0 >= 0xC0 && b0 < 0xE0 && i + 1 < n {
+            let cp = (Int(b0 & 0x1F) << 6) | Int(p[i + 1] & 0x3F)
+            return bmpStartsRule[cp >> 6] & (1 << UInt64(cp & 63)) != 0
+        }
+        return true
     }
 
     /// The replacement for trie value `value`: the bytes up to the next NUL (or the end).

@@ -144,38 +144,9 @@ public struct SentencePieceNormalizer: Normalizer {
         output.bytes.withUnsafeMutableBufferPointer { ob in
         output.normToOrig.withUnsafeMutableBufferPointer { mb in
         blobArray.withUnsafeBufferPointer { blob in
-            let out = ob.baseAddress!, map = mb.baseAddress!
-            @inline(__always) func addSpace(_ at: Int32) {
-                if escape {
-                    out[length] = 0xE2; out[length + 1] = 0x96; out[length + 2] = 0x81
-                    map[length] = at; map[length + 1] = at; map[length + 2] = at
-                    length += 3
-                } else {
-                    out[length] = 0x20; map[length] = at; length += 1
-                }
-            }
-            if !suffix && addDummy { addSpace(Int32(consumed)) }
-            var isPrevSpace = removeExtra
-            // Writes `count` bytes from `src`, dropping leading spaces after a space.
-            @inline(__always) func emit(_ src: UnsafePointer<UInt8>, _ count: Int, _ at: Int32) -> Bool {
-                var s = 0
-                if isPrevSpace { while s < count && src[s] == 0x20 { s += 1 } }
-                if s >= count { return true }
-                if length + 3 * (count - s) > capacity - 3 { return false }
-                for k in s..<count {
-                    let b = src[k]
-                    if escape && b == 0x20 {
-                        out[length] = 0xE2; out[length + 1] = 0x96; out[length + 2] = 0x81
-                        map[length] = at; map[length + 1] = at; map[length + 2] = at
-                        length += 3
-                    } else {
-                        out[length] = b; map[length] = at; length += 1
-                    }
-                }
-                isPrevSpace = src[count - 1] == 0x20
-                return true
-            }
-            let fffd: (UInt8, UInt8, UInt8) = (0xEF, 0xBF, 0xBD)
+            var w = Writer(out: ob.baseAddress!, map: mb.baseAddress!, capacity: capacity, escape: escape, isPrevSpace: removeExtra)
+            if !suffix && addDummy { w.addSpace(Int32(consumed)) }
+            let fffd: [UInt8] = [0xEF, 0xBF, 0xBD]
             while i < n {
                 let at = Int32(consumed)
                 var len = 0
@@ -183,53 +154,101 @@ public struct SentencePieceNormalizer: Normalizer {
                 let b0 = p[i]
                 if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) {
                     len = m.length
-                    ok = emit(p + i, len, at)
-                } else if let charsmap, charsmap.startsRule[Int(b0)],
+                    ok = w.emit(p + i, len, at)
+                } else if let charsmap, charsmap.mayStartRule(p, i, n),
                           let m = charsmap.trie.longestPrefix(of: p, from: i, to: n) {
                     len = m.length
                     let r = charsmap.replacement(m.value)
-                    if !r.isEmpty { ok = emit(blob.baseAddress! + r.lowerBound, r.count, at) }
+                    if !r.isEmpty { ok = w.emit(blob.baseAddress! + r.lowerBound, r.count, at) }
                 } else if b0 < 0x80 {
                     len = 1
-                    if b0 == 0x20 || isPrevSpace || length + 3 > capacity - 3 {
-                        ok = emit(p + i, 1, at)
+                    if b0 == 0x20 || w.isPrevSpace || w.length + 3 > capacity - 3 {
+                        ok = w.emit(p + i, 1, at)
                     } else {
-                        out[length] = b0; map[length] = at; length += 1
+                        w.out[w.length] = b0; w.map[w.length] = at; w.length += 1
                     }
                 } else if let l = Self.validCharLength(p, i, n) {
                     len = l
-                    if length + l > capacity - 3 { ok = false } else {
-                        for k in 0..<l { out[length + k] = p[i + k]; map[length + k] = at }
-                        length += l
-                        isPrevSpace = false
+                    if w.length + l > capacity - 3 { ok = false } else {
+                        for k in 0..<l { w.out[w.length + k] = p[i + k]; w.map[w.length + k] = at }
+                        w.length += l
+                        w.isPrevSpace = false
                     }
                 } else {
                     len = 1
-                    ok = withUnsafeBytes(of: fffd) { emit($0.baseAddress!.assumingMemoryBound(to: UInt8.self), 3, at) }
+                    ok = fffd.withUnsafeBufferPointer { w.emit($0.baseAddress!, 3, at) }
                 }
                 if !ok { fits = false; return }
                 consumed += len
                 i += len
-                if !removeExtra { isPrevSpace = false }
+                if !removeExtra { w.isPrevSpace = false }
             }
             if removeExtra {
                 let spaceLength = escape ? 3 : 1
-                while length >= spaceLength {
+                while w.length >= spaceLength {
                     let endsWithSpace = escape
-                        ? (out[length - 3] == 0xE2 && out[length - 2] == 0x96 && out[length - 1] == 0x81)
-                        : out[length - 1] == 0x20
+                        ? (w.out[w.length - 3] == 0xE2 && w.out[w.length - 2] == 0x96 && w.out[w.length - 1] == 0x81)
+                        : w.out[w.length - 1] == 0x20
                     guard endsWithSpace else { break }
-                    length -= spaceLength
-                    consumed = Int(map[length])
+                    w.length -= spaceLength
+                    consumed = Int(w.map[w.length])
                 }
             }
-            if suffix && addDummy { addSpace(Int32(consumed)) }
-            map[length] = Int32(consumed)
+            if suffix && addDummy { w.addSpace(Int32(consumed)) }
+            w.map[w.length] = Int32(consumed)
+            length = w.length
         }}}
         guard fits else { return false }
         output.bytes.removeSubrange(length...)
         output.normToOrig.removeSubrange((length + 1)...)
         return true
+    }
+
+    /// Writes normalized bytes and their input offsets into preallocated buffers.
+    private struct Writer {
+        let out: UnsafeMutablePointer<UInt8>
+        let map: UnsafeMutablePointer<Int32>
+        let capacity: Int
+        let escape: Bool
+        var isPrevSpace: Bool
+        var length = 0
+
+        init(out: UnsafeMutablePointer<UInt8>, map: UnsafeMutablePointer<Int32>, capacity: Int, escape: Bool, isPrevSpace: Bool) {
+            self.out = out; self.map = map; self.capacity = capacity; self.escape = escape; self.isPrevSpace = isPrevSpace
+        }
+
+        @inline(__always)
+        mutating func addSpace(_ at: Int32) {
+            if escape {
+                out[length] = 0xE2; out[length + 1] = 0x96; out[length + 2] = 0x81
+                map[length] = at; map[length + 1] = at; map[length + 2] = at
+                length += 3
+            } else {
+                out[length] = 0x20; map[length] = at; length += 1
+            }
+        }
+
+        /// Writes `count` bytes from `src`, dropping leading spaces after a space; false
+        /// when the buffers are too small.
+        @inline(__always)
+        mutating func emit(_ src: UnsafePointer<UInt8>, _ count: Int, _ at: Int32) -> Bool {
+            var s = 0
+            if isPrevSpace { while s < count && src[s] == 0x20 { s += 1 } }
+            if s >= count { return true }
+            if length + 3 * (count - s) > capacity - 3 { return false }
+            for k in s..<count {
+                let b = src[k]
+                if escape && b == 0x20 {
+                    out[length] = 0xE2; out[length + 1] = 0x96; out[length + 2] = 0x81
+                    map[length] = at; map[length + 1] = at; map[length + 2] = at
+                    length += 3
+                } else {
+                    out[length] = b; map[length] = at; length += 1
+                }
+            }
+            isPrevSpace = src[count - 1] == 0x20
+            return true
+        }
     }
 
     /// Normalizes well-formed UTF-8; the alignment maps each output byte to the input span
