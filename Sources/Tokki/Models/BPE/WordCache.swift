@@ -27,6 +27,8 @@ struct WordCache: Sendable {
     var table = [Entry](repeating: Entry(), count: WordCache.slots)
     var keys: [UInt8] = []
     var values: [TokenSpan] = []
+    /// Unigram only: the path score the reference adds for each cached span.
+    var valueScores: [Float] = []
     var entries = 0
 
     init() {}
@@ -66,18 +68,21 @@ struct WordCache: Sendable {
     }
 
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt64, slot: Int, spans: ArraySlice<TokenSpan>, offset: Int32,
-                         gap: Float = 0, deviation: Float = 0) {
+                         gap: Float = 0, deviation: Float = 0, score: ((TokenSpan) -> Float)? = nil) {
         if entries >= Self.maxEntries || keys.count > (1 << 24) || values.count > (1 << 24) || spans.count > Int(Int16.max) {
             if spans.count > Int(Int16.max) { return }
             clear()
             let (s, _) = find(p, n, h)
-            insert(p, n, h, slot: s, spans: spans, offset: offset, gap: gap, deviation: deviation)
+            insert(p, n, h, slot: s, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score)
             return
         }
         table[slot] = Entry(hash: h, keyStart: Int32(keys.count), valueStart: Int32(values.count),
                             keyLength: Int16(n), valueCount: Int16(spans.count), gap: gap, deviation: deviation)
         keys.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
-        for s in spans { values.append(TokenSpan(start: s.start - offset, end: s.end - offset, id: s.id)) }
+        for s in spans {
+            values.append(TokenSpan(start: s.start - offset, end: s.end - offset, id: s.id))
+            valueScores.append(score?(s) ?? 0)
+        }
         entries += 1
     }
 
@@ -85,6 +90,7 @@ struct WordCache: Sendable {
         table.withUnsafeMutableBufferPointer { $0.update(repeating: Entry()) }
         keys.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
+        valueScores.removeAll(keepingCapacity: true)
         entries = 0
     }
 

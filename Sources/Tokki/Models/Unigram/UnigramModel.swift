@@ -46,11 +46,14 @@ public struct UnigramModel: TokenModel {
                 let magnitude = abs(running) + entry.deviation
                 if entry.gap > 2 * Float(len) * magnitude.ulp {
                     let vs = Int(entry.valueStart), vc = Int(entry.valueCount)
-                    for k in vs..<(vs + vc) {
-                        let s = cache.values[k]
-                        let span = TokenSpan(start: s.start + base, end: s.end + base, id: s.id)
-                        spans.append(span)
-                        running = pathScore(span) + running
+                    cache.values.withUnsafeBufferPointer { values in
+                        cache.valueScores.withUnsafeBufferPointer { scores in
+                            for k in vs..<(vs + vc) {
+                                let s = values[k]
+                                spans.append(TokenSpan(start: s.start + base, end: s.end + base, id: s.id))
+                                running = scores[k] + running
+                            }
+                        }
                     }
                     continue
                 }
@@ -64,7 +67,8 @@ public struct UnigramModel: TokenModel {
             let measuredMagnitude = abs(start) + stats.maxDeviation
             let exactGap = stats.minGap - 2 * Float(len) * measuredMagnitude.ulp
             cache.insert(p + wordStart, len, h, slot: slot, spans: spans[first...], offset: base,
-                         gap: exactGap.isFinite ? exactGap : .greatestFiniteMagnitude, deviation: stats.maxDeviation)
+                         gap: exactGap.isFinite ? exactGap : .greatestFiniteMagnitude, deviation: stats.maxDeviation,
+                         score: { pathScore($0) })
         }
     }
 
