@@ -32,14 +32,10 @@ public struct SentencePieceBPEModel: TokenModel {
             let base = Int32(wordStart)
             if len <= WordCache.maxWordLength {
                 let h = WordCache.hash(word, len)
-                let (slot, found) = cache.find(word, len, h)
-                if found {
-                    let entry = cache.table[slot]
-                    let vs = Int(entry.valueStart), vc = Int(entry.valueCount)
-                    for k in vs..<(vs + vc) {
-                        let s = cache.values[k]
-                        spans.append(TokenSpan(start: s.start + base, end: s.end + base, id: s.id))
-                    }
+                let (slot, record) = cache.find(word, len, h)
+                if let record {
+                    var ignored: Float = 0
+                    cache.appendSpans(record, base: base, to: &spans, running: &ignored)
                     continue
                 }
                 let first = spans.count

@@ -5,36 +5,27 @@ import Darwin
 #endif
 
 /// A bounded, allocation-free cache from a word's bytes to its segmentation (spans relative
-/// to the word start). Open addressing over one array of 32-byte entries; cleared when full.
-/// One per thread.
+/// to the word start). One per thread; cleared when full.
+///
+/// The table holds 8-byte entries (a 32-bit hash and a record offset) so it stays in cache;
+/// each record keeps everything a hit needs together in one pool: header, spans, their path
+/// scores and the key bytes.
 struct WordCache: Sendable {
     static let slots = 1 << 15
     static let maxEntries = slots / 2
     static let maxWordLength = 96
+    static let maxPool = 1 << 24
 
-    struct Entry: Sendable {
-        var hash: UInt64 = 0          // 0 marks an empty slot
-        var keyStart: Int32 = 0
-        var valueStart: Int32 = 0
-        var keyLength: Int16 = 0
-        var valueCount: Int16 = 0
-        /// Unigram only: a lower bound on the exact gap of the word's closest Viterbi
-        /// decision, and the largest distance of a path score from the word's starting score.
-        var gap: Float = 0
-        var deviation: Float = 0
-    }
-
-    var table = [Entry](repeating: Entry(), count: WordCache.slots)
-    var keys: [UInt8] = []
-    var values: [TokenSpan] = []
-    /// Unigram only: the path score the reference adds for each cached span.
-    var valueScores: [Float] = []
+    /// `hash` (never 0 when used) and the record's offset in `pool`.
+    var table = [UInt64](repeating: 0, count: WordCache.slots)
+    /// Records: [keyLength | valueCount << 16] [gap] [deviation] [start end id]×count [score]×count [key bytes, padded].
+    var pool: [UInt32] = []
     var entries = 0
 
     init() {}
 
     @inline(__always)
-    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         var i = 0
         while i + 8 <= n {
@@ -46,20 +37,26 @@ struct WordCache: Sendable {
         h ^= h >> 29
         h = h &* 0xBF58_476D_1CE4_E5B9
         h ^= h >> 32
-        return h | 1
+        return UInt32(truncatingIfNeeded: h) | 1
     }
 
-    /// The slot holding `word`, or the empty slot where it would go.
+    /// Looks `word` up: the record offset when cached, else the empty slot where it would go.
     @inline(__always)
-    func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt64) -> (slot: Int, found: Bool) {
-        var slot = Int(truncatingIfNeeded: h) & (Self.slots - 1)
+    func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> (slot: Int, record: Int?) {
+        var slot = Int(h) & (Self.slots - 1)
         return table.withUnsafeBufferPointer { t in
-            keys.withUnsafeBufferPointer { ks in
+            pool.withUnsafeBufferPointer { pl in
                 while true {
                     let e = t[slot]
-                    if e.hash == 0 { return (slot, false) }
-                    if e.hash == h && Int(e.keyLength) == n && memcmp(ks.baseAddress! + Int(e.keyStart), p, n) == 0 {
-                        return (slot, true)
+                    if e == 0 { return (slot, nil) }
+                    if UInt32(truncatingIfNeeded: e) == h {
+                        let r = Int(e >> 32)
+                        let header = pl[r]
+                        if Int(header & 0xFFFF) == n {
+                            let count = Int(header >> 16)
+                            let key = UnsafeRawPointer(pl.baseAddress! + r + 3 + 4 * count)
+                            if memcmp(key, p, n) == 0 { return (slot, r) }
+                        }
                     }
                     slot = (slot + 1) & (Self.slots - 1)
                 }
@@ -67,30 +64,62 @@ struct WordCache: Sendable {
         }
     }
 
-    mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt64, slot: Int, spans: ArraySlice<TokenSpan>, offset: Int32,
+    /// The unigram decision gap and path-score deviation stored with a record.
+    @inline(__always)
+    func gapAndDeviation(_ record: Int) -> (gap: Float, deviation: Float) {
+        (Float(bitPattern: pool[record + 1]), Float(bitPattern: pool[record + 2]))
+    }
+
+    /// Appends a record's spans, shifted to `base`, and adds their path scores to `running`
+    /// in order (float, as the reference accumulates them).
+    @inline(__always)
+    func appendSpans(_ record: Int, base: Int32, to spans: inout [TokenSpan], running: inout Float) {
+        pool.withUnsafeBufferPointer { pl in
+            let count = Int(pl[record] >> 16)
+            var v = record + 3
+            let scores = record + 3 + 3 * count
+            for k in 0..<count {
+                spans.append(TokenSpan(start: Int32(bitPattern: pl[v]) + base, end: Int32(bitPattern: pl[v + 1]) + base,
+                                       id: Int32(bitPattern: pl[v + 2])))
+                running = Float(bitPattern: pl[scores + k]) + running
+                v += 3
+            }
+        }
+    }
+
+    mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, slot: Int, spans: ArraySlice<TokenSpan>, offset: Int32,
                          gap: Float = 0, deviation: Float = 0, score: ((TokenSpan) -> Float)? = nil) {
-        if entries >= Self.maxEntries || keys.count > (1 << 24) || values.count > (1 << 24) || spans.count > Int(Int16.max) {
-            if spans.count > Int(Int16.max) { return }
+        let count = spans.count
+        guard n <= 0xFFFF, count <= 0xFFFF else { return }
+        if entries >= Self.maxEntries || pool.count > Self.maxPool {
             clear()
             let (s, _) = find(p, n, h)
             insert(p, n, h, slot: s, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score)
             return
         }
-        table[slot] = Entry(hash: h, keyStart: Int32(keys.count), valueStart: Int32(values.count),
-                            keyLength: Int16(n), valueCount: Int16(spans.count), gap: gap, deviation: deviation)
-        keys.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        let r = pool.count
+        table[slot] = UInt64(h) | UInt64(r) << 32
+        pool.append(UInt32(n) | UInt32(count) << 16)
+        pool.append(gap.bitPattern)
+        pool.append(deviation.bitPattern)
         for s in spans {
-            values.append(TokenSpan(start: s.start - offset, end: s.end - offset, id: s.id))
-            valueScores.append(score?(s) ?? 0)
+            pool.append(UInt32(bitPattern: s.start - offset))
+            pool.append(UInt32(bitPattern: s.end - offset))
+            pool.append(UInt32(bitPattern: s.id))
+        }
+        for s in spans { pool.append((score?(s) ?? 0).bitPattern) }
+        let words = (n + 3) / 4
+        let keyAt = pool.count
+        pool.append(contentsOf: repeatElement(0, count: words))
+        pool.withUnsafeMutableBufferPointer { pl in
+            UnsafeMutableRawPointer(pl.baseAddress! + keyAt).copyMemory(from: p, byteCount: n)
         }
         entries += 1
     }
 
     mutating func clear() {
-        table.withUnsafeMutableBufferPointer { $0.update(repeating: Entry()) }
-        keys.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
-        valueScores.removeAll(keepingCapacity: true)
+        table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        pool.removeAll(keepingCapacity: true)
         entries = 0
     }
 

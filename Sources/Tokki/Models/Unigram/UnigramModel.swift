@@ -40,21 +40,12 @@ public struct UnigramModel: TokenModel {
                 continue
             }
             let h = WordCache.hash(p + wordStart, len)
-            let (slot, found) = cache.find(p + wordStart, len, h)
-            if found {
-                let entry = cache.table[slot]
-                let magnitude = abs(running) + entry.deviation
-                if entry.gap > 2 * Float(len) * magnitude.ulp {
-                    let vs = Int(entry.valueStart), vc = Int(entry.valueCount)
-                    cache.values.withUnsafeBufferPointer { values in
-                        cache.valueScores.withUnsafeBufferPointer { scores in
-                            for k in vs..<(vs + vc) {
-                                let s = values[k]
-                                spans.append(TokenSpan(start: s.start + base, end: s.end + base, id: s.id))
-                                running = scores[k] + running
-                            }
-                        }
-                    }
+            let (slot, record) = cache.find(p + wordStart, len, h)
+            if let record {
+                let (gap, deviation) = cache.gapAndDeviation(record)
+                let magnitude = abs(running) + deviation
+                if gap > 2 * Float(len) * magnitude.ulp {
+                    cache.appendSpans(record, base: base, to: &spans, running: &running)
                     continue
                 }
                 running = segment(word, initialScore: running, positionBase: base, into: &spans, buffers: &buffers, stats: &stats, track: false)
