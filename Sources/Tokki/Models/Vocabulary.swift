@@ -1,5 +1,6 @@
-/// The vocabulary of a SentencePiece model, indexed for encoding.
-public struct SentencePieceVocabulary: Sendable {
+/// The vocabulary of a SentencePiece model, indexed for encoding. Immutable; a class so
+/// that models holding it copy one reference, not a dozen arrays, in their hot loops.
+public final class SentencePieceVocabulary: Sendable {
     /// Piece texts as UTF-8, by id.
     let pieceBytes: [[UInt8]]
     /// Piece strings, by id.

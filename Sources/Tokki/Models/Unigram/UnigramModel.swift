@@ -104,6 +104,7 @@ public struct UnigramModel: TokenModel {
         let unkScore: Float = v.minScore - 10.0
         let maxScore = v.maxScore
         let unkID = Int32(v.unknownID)
+        let hasUnused = v.hasUnused
         // Best path ending at each byte position.
         if buffers.best.count < n + 1 {
             buffers.best = [Float](repeating: 0, count: n + 1)
@@ -141,7 +142,7 @@ public struct UnigramModel: TokenModel {
                     k += 1
                     guard DoubleArrayTrie.hasLeaf(unit), pos < unitCount else { continue }
                     let id = DoubleArrayTrie.value(units[pos])
-                    if unused[id] { continue }
+                    if hasUnused && unused[id] { continue }
                     let length = k - start
                     // Path scores are summed and compared in single precision: the released
                     // reference (0.2.x wheels) breaks exact ties that way (checked against
