@@ -106,6 +106,19 @@ struct SentencePieceTokenizerTests {
         for text in ["제1조 ① 대한민국은", "<sep>「민법」", "abc 123"] { #expect(a.encode(text) == b.encode(text)) }
     }
 
+    @Test(arguments: SentencePieceFixtures.names)
+    func modelsBuiltInMemorySerializeLikeTheReference(_ name: String) throws {
+        // A model assembled from a decoded message (not from file bytes) must serialize to
+        // exactly the bytes the reference trainer wrote.
+        let bytes = try Fixtures.data("sentencepiece/\(name).model")
+        let proto = try Sentencepiece_ModelProto(serializedBytes: bytes)
+        let model = try SentencePieceModel(proto: proto, path: nil)
+        #expect(try model.serialized() == bytes)
+        let reloaded = try SentencePieceTokenizer(serialized: model.serialized())
+        let original = try SentencePieceTokenizer(serialized: bytes)
+        #expect(reloaded.encode("제1조 ① 대한민국은 민주공화국이다.") == original.encode("제1조 ① 대한민국은 민주공화국이다."))
+    }
+
     @Test func unknownFieldsSurviveARoundTrip() throws {
         // Append an unknown top-level field (number 300, varint 7) to a real model.
         var bytes = try Data(contentsOf: Fixtures.url("sentencepiece/unigram_identity.model"))
@@ -190,12 +203,7 @@ struct BPEWordCacheTests {
         var cache = WordCache()
         var buffers = SentencePieceBPEModel.Buffers()
         for text in texts + texts {  // twice: the second pass is served from the cache
-            var s = text
-            let norm = s.withUTF8 { b -> [UInt8] in
-                var out = SentencePieceNormalizer.Output()
-                sp.normalizer.normalize(b, into: &out)
-                return out.bytes
-            }
+            let norm = normalizedBytes(sp, text)
             var whole: [TokenSpan] = [], cached: [TokenSpan] = []
             norm.withUnsafeBufferPointer { b in
                 bpe.segment(b, into: &whole)
@@ -225,12 +233,7 @@ struct UnigramWordCacheTests {
         var cache = WordCache()
         var buffers = UnigramModel.Buffers()
         for text in texts + texts {
-            var s = text
-            let norm = s.withUTF8 { b -> [UInt8] in
-                var out = SentencePieceNormalizer.Output()
-                sp.normalizer.normalize(b, into: &out)
-                return out.bytes
-            }
+            let norm = normalizedBytes(sp, text)
             var whole: [TokenSpan] = [], cached: [TokenSpan] = []
             norm.withUnsafeBufferPointer { b in
                 unigram.segment(b, into: &whole)
@@ -238,5 +241,15 @@ struct UnigramWordCacheTests {
             }
             #expect(cached == whole, "\(name): \(text.prefix(80))")
         }
+    }
+}
+
+/// The SentencePiece-normalized bytes of `text`.
+func normalizedBytes(_ sp: SentencePieceTokenizer, _ text: String) -> [UInt8] {
+    var s = text
+    return s.withUTF8 { b -> [UInt8] in
+        var out = SentencePieceNormalizer.Output()
+        sp.normalizer.normalize(b, into: &out)
+        return out.bytes
     }
 }
