@@ -1,8 +1,10 @@
 /// The vocabulary of a SentencePiece model, indexed for encoding. Immutable; a class so
 /// that models holding it copy one reference, not a dozen arrays, in their hot loops.
 public final class SentencePieceVocabulary: Sendable {
-    /// Piece texts as UTF-8, by id.
-    let pieceBytes: [[UInt8]]
+    /// Piece texts as UTF-8, back to back; piece `id` is
+    /// `pool[pieceStart[id] ..< pieceStart[id + 1]]`.
+    let pool: [UInt8]
+    let pieceStart: [Int32]
     /// Piece strings, by id.
     public let pieces: [String]
     /// Scores, by id.
@@ -28,23 +30,36 @@ public final class SentencePieceVocabulary: Sendable {
     let hasUnused: Bool
 
     init(model: SentencePieceModel) throws(TokkiError) {
-        var bytes: [[UInt8]] = [], strings: [String] = [], scores: [Float] = [], types: [SentencePieceModel.PieceType] = []
-        var mKeys: [[UInt8]] = [], mVals: [Int] = [], rKeys: [[UInt8]] = [], rVals: [Int] = []
+        let count = model.pieces.count
+        var pool: [UInt8] = [], starts: [Int32] = []
+        var strings: [String] = [], scores: [Float] = [], types: [SentencePieceModel.PieceType] = []
+        pool.reserveCapacity(count * 8); starts.reserveCapacity(count + 1)
+        strings.reserveCapacity(count); scores.reserveCapacity(count); types.reserveCapacity(count)
+        var mStarts: [Int32] = [], mLengths: [Int32] = [], mVals: [Int] = []
+        var rStarts: [Int32] = [], rLengths: [Int32] = [], rVals: [Int] = []
+        mStarts.reserveCapacity(count); mLengths.reserveCapacity(count); mVals.reserveCapacity(count)
         var minS = Float.greatestFiniteMagnitude, maxS = Float.leastNormalMagnitude
         for (i, p) in model.pieces.enumerated() {
-            let b = Array(p.piece.utf8)
-            bytes.append(b); strings.append(p.piece); scores.append(p.score); types.append(p.type)
+            let start = Int32(pool.count)
+            starts.append(start)
+            var hasNUL = false
+            for b in p.piece.utf8 { pool.append(b); if b == 0 { hasNUL = true } }
+            let length = Int32(pool.count) - start
+            strings.append(p.piece); scores.append(p.score); types.append(p.type)
+            // A piece containing U+0000 cannot be a trie key (keys are NUL-terminated in the
+            // layout, as in the reference); such pieces are never matched from text.
             switch p.type {
             case .normal, .userDefined, .unused:
-                if !b.contains(0) { mKeys.append(b); mVals.append(i) }
+                if !hasNUL { mStarts.append(start); mLengths.append(length); mVals.append(i) }
                 if p.type == .normal { minS = min(minS, p.score); maxS = max(maxS, p.score) }
             case .control, .unknown, .byte:
-                if !b.contains(0) { rKeys.append(b); rVals.append(i) }
+                if !hasNUL { rStarts.append(start); rLengths.append(length); rVals.append(i) }
             }
         }
+        starts.append(Int32(pool.count))
         do {
-            matchable = try DoubleArrayTrie(keys: mKeys, values: mVals)
-            reserved = try DoubleArrayTrie(keys: rKeys, values: rVals)
+            matchable = try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals)
+            reserved = try DoubleArrayTrie(pool: pool, starts: rStarts, lengths: rLengths, values: rVals)
         } catch .duplicateKey(let key) {
             let piece = String(decoding: key, as: UTF8.self)
             let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }
@@ -52,7 +67,8 @@ public final class SentencePieceVocabulary: Sendable {
         } catch {
             throw .invalidModel(path: model.path, problem: "cannot index the vocabulary: \(error)")
         }
-        pieceBytes = bytes; pieces = strings; self.scores = scores; self.types = types
+        self.pool = pool; pieceStart = starts
+        pieces = strings; self.scores = scores; self.types = types
         unknownID = model.unknownID
         minScore = minS; maxScore = maxS
         isUserDefined = types.map { $0 == .userDefined }
@@ -72,6 +88,12 @@ public final class SentencePieceVocabulary: Sendable {
 
     /// The number of pieces.
     public var count: Int { pieces.count }
+
+    /// The UTF-8 bytes of piece `id`.
+    @inline(__always)
+    func bytes(of id: Int) -> ArraySlice<UInt8> {
+        pool[Int(pieceStart[id])..<Int(pieceStart[id + 1])]
+    }
 
     /// The id of `piece` as the reference's `PieceToId`: reserved pieces first, then the
     /// others, else the unknown id.

@@ -59,7 +59,7 @@ public struct SentencePieceTokenizer: Sendable {
     /// The id of `piece`, or nil when it is not in the vocabulary.
     public func id(for piece: String) -> Int? {
         let id = vocabulary.id(for: piece)
-        return id == vocabulary.unknownID && Array(piece.utf8) != vocabulary.pieceBytes[id] ? nil : id
+        return id == vocabulary.unknownID && !Array(piece.utf8).elementsEqual(vocabulary.bytes(of: id)) ? nil : id
     }
     /// The piece of `id`, or nil when out of range.
     public func piece(for id: Int) -> String? {
@@ -345,7 +345,7 @@ public struct SentencePieceTokenizer: Sendable {
                 text.append(contentsOf: unkSurface)
                 bosWSSeen = false
             default:
-                var piece = vocabulary.pieceBytes[id][...]
+                var piece = vocabulary.bytes(of: id)
                 var hasBosWS = false
                 if isBosWS && stripLeading {
                     if piece.starts(with: [0xE2, 0x96, 0x81]) {

@@ -159,12 +159,14 @@ struct WordCache: Sendable {
     /// the start of a word and words can be segmented independently.
     static func wordsAreIndependent(_ vocabulary: SentencePieceVocabulary, treatWhitespaceAsSuffix: Bool) -> Bool {
         if treatWhitespaceAsSuffix { return false }
-        for (id, bytes) in vocabulary.pieceBytes.enumerated() {
+        for id in 0..<vocabulary.count {
             switch vocabulary.types[id] {
             case .normal, .userDefined, .unused:
-                var k = 0
-                while k + 2 < bytes.count && bytes[k] == 0xE2 && bytes[k + 1] == 0x96 && bytes[k + 2] == 0x81 { k += 3 }
-                while k + 2 < bytes.count {
+                let bytes = vocabulary.bytes(of: id)
+                var k = bytes.startIndex
+                let end = bytes.endIndex
+                while k + 2 < end && bytes[k] == 0xE2 && bytes[k + 1] == 0x96 && bytes[k + 2] == 0x81 { k += 3 }
+                while k + 2 < end {
                     if bytes[k] == 0xE2 && bytes[k + 1] == 0x96 && bytes[k + 2] == 0x81 { return false }
                     k += 1
                 }

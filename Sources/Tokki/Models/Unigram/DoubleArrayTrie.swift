@@ -131,21 +131,43 @@ extension DoubleArrayTrie {
                 prefix[i] = v
             }
         }
+        // LSD radix sort on the 8-byte prefix (four 16-bit digits), then a comparison sort
+        // only inside runs that share the whole prefix.
         var order = [Int32](unsafeUninitializedCapacity: count) { b, n in
             for i in 0..<count { b[i] = Int32(i) }
             n = count
         }
+        var scratch = [Int32](repeating: 0, count: count)
+        var histogram = [Int](repeating: 0, count: 1 << 16)
+        for pass in 0..<4 {
+            let shift = UInt64(16 * pass)
+            histogram.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            for i in 0..<count { histogram[Int((prefix[i] >> shift) & 0xFFFF)] += 1 }
+            var sum = 0
+            for d in 0..<(1 << 16) { let c = histogram[d]; histogram[d] = sum; sum += c }
+            for k in order {
+                let d = Int((prefix[Int(k)] >> shift) & 0xFFFF)
+                scratch[histogram[d]] = k
+                histogram[d] += 1
+            }
+            swap(&order, &scratch)
+        }
         pool.withUnsafeBufferPointer { p in
-            prefix.withUnsafeBufferPointer { pre in
-                order.sort { a, b in
-                    let x = pre[Int(a)], y = pre[Int(b)]
-                    if x != y { return x < y }
-                    let la = Int(lengths[Int(a)]), lb = Int(lengths[Int(b)])
-                    if la <= 8 || lb <= 8 { return la < lb }
-                    let m = min(la, lb) - 8
-                    let c = memcmp(p.baseAddress! + Int(starts[Int(a)]) + 8, p.baseAddress! + Int(starts[Int(b)]) + 8, m)
-                    return c != 0 ? c < 0 : la < lb
+            var runStart = 0
+            while runStart < count {
+                var runEnd = runStart + 1
+                let key = prefix[Int(order[runStart])]
+                while runEnd < count && prefix[Int(order[runEnd])] == key { runEnd += 1 }
+                if runEnd - runStart > 1 {
+                    order[runStart..<runEnd].sort { a, b in
+                        let la = Int(lengths[Int(a)]), lb = Int(lengths[Int(b)])
+                        if la <= 8 || lb <= 8 { return la < lb }
+                        let m = min(la, lb) - 8
+                        let c = memcmp(p.baseAddress! + Int(starts[Int(a)]) + 8, p.baseAddress! + Int(starts[Int(b)]) + 8, m)
+                        return c != 0 ? c < 0 : la < lb
+                    }
                 }
+                runStart = runEnd
             }
         }
         // Validate and detect duplicates (adjacent after sorting).
