@@ -1,0 +1,58 @@
+import Testing
+@testable import Tokki
+
+@Suite("DoubleArrayTrie")
+struct DoubleArrayTrieTests {
+    /// Random keys over a small alphabet (so they share prefixes), checked against brute force.
+    @Test(arguments: [1, 10, 500, 20_000])
+    func matchesBruteForce(_ keyCount: Int) throws {
+        var rng = SplitMix64(seed: UInt64(keyCount))
+        let alphabet: [UInt8] = [0x61, 0x62, 0x63, 0xE2, 0x96, 0x81, 0xEA, 0xB0, 0x80, 0xFF, 0x01]
+        var keys = Set<[UInt8]>()
+        while keys.count < keyCount {
+            keys.insert((0..<(1 + Int(rng.next() % 12))).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+        }
+        let list = Array(keys)
+        let values = list.indices.map { $0 * 7 + 3 }
+        let trie = try DoubleArrayTrie(keys: list, values: values)
+        var byKey: [[UInt8]: Int] = [:]
+        for (k, v) in zip(list, values) { byKey[k] = v }
+        for (k, v) in zip(list, values) { #expect(trie.value(for: k) == v) }
+        // Queries, including NUL bytes and bytes outside the alphabet: every reported prefix
+        // must be a key with its value, and every key that is a prefix must be reported.
+        for _ in 0..<2_000 {
+            let q = (0..<Int(rng.next() % 16)).map { _ in rng.next() % 5 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            var found: [(Int, Int)] = []
+            q.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                trie.forEachPrefix(of: base, from: 0, to: b.count) { v, l in found.append((v, l)); return true }
+            }
+            let expected = (1...max(1, q.count)).compactMap { l -> (Int, Int)? in
+                guard l <= q.count, let v = byKey[Array(q[0..<l])] else { return nil }
+                return (v, l)
+            }
+            #expect(found.map(\.0) == expected.map(\.0) && found.map(\.1) == expected.map(\.1), "\(q)")
+            #expect(trie.value(for: q) == byKey[q])
+        }
+    }
+
+    @Test func rejectsBadKeys() {
+        #expect(throws: DoubleArrayTrie.BuildError.duplicateKey([0x61])) { try DoubleArrayTrie(keys: [[0x61], [0x61]], values: [1, 2]) }
+        #expect(throws: DoubleArrayTrie.BuildError.invalidKey([])) { try DoubleArrayTrie(keys: [[]], values: [1]) }
+        #expect(throws: DoubleArrayTrie.BuildError.invalidKey([0x61, 0x00])) { try DoubleArrayTrie(keys: [[0x61, 0x00]], values: [1]) }
+        #expect(throws: DoubleArrayTrie.BuildError.valueOutOfRange(-1)) { try DoubleArrayTrie(keys: [[0x61]], values: [-1]) }
+    }
+
+    @Test func compiledCharsmapNormalizesLikeItsRules() throws {
+        // A charsmap we compile ourselves must drive the SentencePiece normalizer exactly.
+        let rules: [(source: [UInt8], target: [UInt8])] = [
+            (Array("①".utf8), Array("1".utf8)), (Array("ㄱㅏ".utf8), Array("가".utf8)),
+            (Array("ㄱ".utf8), Array("ᄀ".utf8)), (Array("\t".utf8), Array(" ".utf8)),
+        ]
+        let blob = try PrecompiledCharsmap.compile(rules)
+        let settings = SentencePieceModel.NormalizerSettings(name: "test", precompiledCharsmap: blob, addDummyPrefix: true,
+                                                             removeExtraWhitespaces: true, escapeWhitespaces: true)
+        let n = try SentencePieceNormalizer(settings: settings)
+        #expect(try n.normalize("①ㄱㅏ\tㄱx") == "▁1가▁ᄀx")
+    }
+}
