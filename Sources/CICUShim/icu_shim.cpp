@@ -208,6 +208,37 @@ int32_t tk_is_normalized_utf8(const void *normalizer, const uint8_t *source, int
     return (U_SUCCESS(ec) && yes) ? 1 : 0;
 }
 
+int32_t tk_normalizer_is_inert(const void *normalizer, uint32_t codePoint) {
+    const Handle *h = static_cast<const Handle *>(normalizer);
+    if (h == nullptr) return 0;
+    return unorm2_isInert(h->normalizer, (UChar32)codePoint) ? 1 : 0;
+}
+
+int32_t tk_normalizer_is_stable_starter(const void *normalizer, uint32_t codePoint) {
+    const Handle *h = static_cast<const Handle *>(normalizer);
+    if (h == nullptr || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint < 0xE000)) return 0;
+    if (!unorm2_hasBoundaryBefore(h->normalizer, (UChar32)codePoint)) return 0;
+    UChar buffer[2];
+    int32_t length = 0;
+    if (codePoint < 0x10000) {
+        buffer[0] = (UChar)codePoint;
+        length = 1;
+    } else {
+        buffer[0] = (UChar)(0xD7C0 + (codePoint >> 10));
+        buffer[1] = (UChar)(0xDC00 | (codePoint & 0x3FF));
+        length = 2;
+    }
+    UErrorCode ec = U_ZERO_ERROR;
+    UBool yes = unorm2_isNormalized(h->normalizer, buffer, length, &ec);
+    return (U_SUCCESS(ec) && yes) ? 1 : 0;
+}
+
+void tk_normalizer_stable_starter_bitmap(const void *normalizer, uint64_t *bits) {
+    for (uint32_t c = 0; c < 0x10000; ++c) {
+        if (tk_normalizer_is_stable_starter(normalizer, c)) bits[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
+}
+
 void tk_utf8_result_free(tk_utf8_result *result) {
     if (result == nullptr) return;
     free(result->bytes);

@@ -56,6 +56,19 @@ int32_t tk_normalize_utf8(const void *normalizer, const uint8_t *source, int32_t
 int32_t tk_is_normalized_utf8(const void *normalizer, const uint8_t *source, int32_t length,
                               int32_t *status);
 
+/// Returns 1 when `codePoint` is normalization-inert for `normalizer` (unchanged by it and
+/// never interacting with its neighbours), 0 otherwise.
+int32_t tk_normalizer_is_inert(const void *normalizer, uint32_t codePoint);
+
+/// Returns 1 when `codePoint` always starts a normalization segment (no interaction with
+/// what precedes it) and is unchanged when normalized on its own, 0 otherwise. A string made
+/// only of such characters is already normalized.
+int32_t tk_normalizer_is_stable_starter(const void *normalizer, uint32_t codePoint);
+
+/// Sets bit `c` of `bits` (1024 words, all BMP code points) when
+/// `tk_normalizer_is_stable_starter(normalizer, c)`.
+void tk_normalizer_stable_starter_bitmap(const void *normalizer, uint64_t *bits);
+
 /// Releases the buffers of `result` and zeroes it.
 void tk_utf8_result_free(tk_utf8_result *result);
 

@@ -70,6 +70,19 @@ enum ICU {
 
         deinit { tk_normalizer_close(raw) }
 
+        /// Whether `scalar` is normalization-inert for this normalizer.
+        func isInert(_ scalar: UInt32) -> Bool { tk_normalizer_is_inert(raw, scalar) != 0 }
+
+        /// Whether `scalar` always starts a segment and is unchanged on its own.
+        func isStableStarter(_ scalar: UInt32) -> Bool { tk_normalizer_is_stable_starter(raw, scalar) != 0 }
+
+        /// The stable-starter bit set over the BMP (1024 words).
+        func stableStarterBitmap() -> [UInt64] {
+            var bits = [UInt64](repeating: 0, count: 1024)
+            bits.withUnsafeMutableBufferPointer { tk_normalizer_stable_starter_bitmap(raw, $0.baseAddress) }
+            return bits
+        }
+
         /// Whether `input` is already normalized (ICU quick check; false on error).
         func isNormalized(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
             var status: Int32 = 0

@@ -34,7 +34,7 @@ public struct ICUNormalizer: Normalizer {
     /// When set, only code points in this ICU UnicodeSet pattern are normalized; the rest
     /// pass through unchanged and act as normalization boundaries.
     public let filter: String?
-    private let handle: ICU.NormalizerHandle
+    let handle: ICU.NormalizerHandle
 
     /// Creates a normalizer for `form`, optionally limited to the code points of the ICU
     /// UnicodeSet pattern `filter` (e.g. `"[^\\u3130-\\u318F]"` keeps compatibility jamo).
@@ -49,6 +49,14 @@ public struct ICUNormalizer: Normalizer {
             handle = try ICU.NormalizerHandle(form: form.icu)
         }
     }
+
+    /// Whether `scalar` is normalization-inert: unchanged by this normalizer and never
+    /// interacting with its neighbours.
+    public func isInert(_ scalar: Unicode.Scalar) -> Bool { handle.isInert(scalar.value) }
+
+    /// Whether `scalar` always starts a normalization segment and is unchanged on its own:
+    /// a string made only of such characters is already normalized.
+    public func isStableStarter(_ scalar: Unicode.Scalar) -> Bool { handle.isStableStarter(scalar.value) }
 
     /// Normalizes well-formed UTF-8 with ICU (a quick check skips text already normalized).
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {

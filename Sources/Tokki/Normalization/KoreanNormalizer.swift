@@ -76,6 +76,12 @@ public struct KoreanNormalizer: Normalizer {
     public let options: Options
     private let icu: ICUNormalizer?
     private let icuError: TokkiError?
+    /// One bit per BMP code point: the character starts a normalization segment and is
+    /// unchanged on its own under the filtered ICU stage. Text made only of such characters
+    /// is already normalized, so the ICU call can be skipped.
+    private let stableBMP: [UInt64]
+    /// Testing aid: always run the ICU stage, even on text made only of stable starters.
+    var alwaysRunICU = false
 
     /// Creates the preset with the given rules (the recommended defaults when omitted).
     public init(options: Options = Options()) {
@@ -93,13 +99,17 @@ public struct KoreanNormalizer: Normalizer {
             form = .nfc
         }
         let filter = kept.isEmpty ? nil : "[^" + kept.map { "[\($0)]" }.joined() + "]"
+        var bits = [UInt64](repeating: 0, count: 1024)
         do {
-            icu = try ICUNormalizer(form, filter: filter)
+            let normalizer = try ICUNormalizer(form, filter: filter)
+            bits = normalizer.handle.stableStarterBitmap()
+            icu = normalizer
             icuError = nil
         } catch {
             icu = nil
             icuError = error
         }
+        stableBMP = bits
     }
 
     /// The ICU UnicodeSet pattern of the code points the ICU stage may change.
@@ -108,8 +118,14 @@ public struct KoreanNormalizer: Normalizer {
     /// Normalizes well-formed UTF-8 with the preset.
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
         guard let icu else { throw icuError ?? .invalidConfiguration("ICU normalizer unavailable") }
-        let first = prepass(input)
-        guard let first else { return try icu.normalize(utf8: input) }
+        var inert = true
+        let first = prepass(input, allInert: &inert)
+        guard let first else {
+            // Every character starts its own segment and is unchanged on its own: ICU would
+            // return the text unchanged, so skip it.
+            if inert && !alwaysRunICU { return NormalizedText(unchanged: Array(input)) }
+            return try icu.normalize(utf8: input)
+        }
         return try icu.normalize(first)
     }
 
@@ -184,8 +200,16 @@ public struct KoreanNormalizer: Normalizer {
         }
     }
 
-    /// Applies the byte-level rules; returns nil when nothing changed.
-    private func prepass(_ input: UnsafeBufferPointer<UInt8>) -> NormalizedText? {
+    /// Whether `c` starts its own segment and is unchanged on its own by the ICU stage.
+    @inline(__always)
+    private func isStable(_ c: UInt32) -> Bool {
+        if c >= 0x10000 { return icu?.handle.isStableStarter(c) ?? false }
+        return stableBMP[Int(c >> 6)] & (1 << UInt64(c & 63)) != 0
+    }
+
+    /// Applies the byte-level rules; returns nil when nothing changed. `allInert` is cleared
+    /// when some character may be changed by, or interact with its neighbours in, the ICU stage.
+    private func prepass(_ input: UnsafeBufferPointer<UInt8>, allInert: inout Bool) -> NormalizedText? {
         guard let p = input.baseAddress else { return nil }
         let n = input.count
         let removeControls = options.removeControlCharacters
@@ -197,6 +221,7 @@ public struct KoreanNormalizer: Normalizer {
             let b = p[i]
             if b < 0x80 {
                 if (b >= 0x20 && b != 0x7F) || b == 0x09 || b == 0x0A || !removeControls {
+                    if allInert && !isStable(UInt32(b)) { allInert = false }
                     previous = UInt32(b); i += 1; continue
                 }
                 if builder == nil { builder = NormalizedTextBuilder(capacity: n) }
@@ -207,9 +232,14 @@ public struct KoreanNormalizer: Normalizer {
             }
             // Hangul syllables (lead bytes EA–ED) and most other scripts need nothing here.
             if (b >= 0xEA && b <= 0xED) || (b >= 0xE4 && b <= 0xE9) {
+                if allInert && i + 2 < n {
+                    let c = (UInt32(b & 0x0F) << 12) | (UInt32(p[i + 1] & 0x3F) << 6) | UInt32(p[i + 2] & 0x3F)
+                    if !isStable(c) { allInert = false }
+                }
                 previous = 0xAC00; i += 3; continue
             }
             let (c, len) = decodeScalar(p, i, n)
+            if allInert && !isStable(c) { allInert = false }
             switch action(c, previous: previous, nextAt: i + len, p, n) {
             case .keep:
                 break

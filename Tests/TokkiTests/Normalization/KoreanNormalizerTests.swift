@@ -88,6 +88,22 @@ struct KoreanNormalizerTests {
         #expect(Array(text.original[range]) == Array("｢".utf8))
     }
 
+    @Test func skippingICUOnStableTextChangesNothing() throws {
+        // The fast path (no ICU call when every character is a stable starter) must give the
+        // same result as always calling ICU: on the sample, on composing sequences, at random.
+        var slow = KoreanNormalizer()
+        slow.alwaysRunICU = true
+        var texts = try String(contentsOf: Fixtures.url("text/korean-sample.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        texts += ["a\u{0301}", "가\u{11A8}", "\u{1100}\u{1161}", "e\u{0300}\u{0316}", "ᄒᆞᆫ", "Å", "ｱ\u{FF9E}", "각나", "😀\u{FE0F}"]
+        var rng = SplitMix64(seed: 21)
+        let pool = ["가", "a", "e", " ", "\u{0301}", "\u{11A8}", "\u{1161}", "\u{1100}", "①", "ㄱ", "ㅏ", "Ａ", "😀", "\u{FE0F}", "ﬁ", "\u{0316}", "\u{3099}", "か"]
+        for _ in 0..<3000 { texts.append((0..<Int(rng.next() % 8)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }.joined()) }
+        for t in texts {
+            #expect(try korean.normalizedText(t) == slow.normalizedText(t), "\(t.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     @Test func icuFilterPatternIsValid() throws {
         #expect(KoreanNormalizer().icuFilter?.hasPrefix("[^") == true)
         #expect(throws: TokkiError.self) { try ICUNormalizer(.nfkc, filter: "[unbalanced") }
