@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The vocabulary of a SentencePiece model, indexed for encoding. Immutable; a class so
 /// that models holding it copy one reference, not a dozen arrays, in their hot loops.
 public final class SentencePieceVocabulary: Sendable {
@@ -42,9 +48,9 @@ public final class SentencePieceVocabulary: Sendable {
         for (i, p) in model.pieces.enumerated() {
             let start = Int32(pool.count)
             starts.append(start)
-            var hasNUL = false
-            for b in p.piece.utf8 { pool.append(b); if b == 0 { hasNUL = true } }
+            pool.append(contentsOf: p.piece.utf8)
             let length = Int32(pool.count) - start
+            let hasNUL = pool.withUnsafeBufferPointer { memchr($0.baseAddress! + Int(start), 0, Int(length)) != nil }
             strings.append(p.piece); scores.append(p.score); types.append(p.type)
             // A piece containing U+0000 cannot be a trie key (keys are NUL-terminated in the
             // layout, as in the reference); such pieces are never matched from text.

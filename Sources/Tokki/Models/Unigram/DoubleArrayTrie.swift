@@ -138,17 +138,31 @@ extension DoubleArrayTrie {
             n = count
         }
         var scratch = [Int32](repeating: 0, count: count)
-        var histogram = [Int](repeating: 0, count: 1 << 16)
-        for pass in 0..<4 {
-            let shift = UInt64(16 * pass)
+        var histogram = [Int](repeating: 0, count: 256)
+        for pass in 0..<8 {
+            let shift = UInt64(8 * pass)
             histogram.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            for i in 0..<count { histogram[Int((prefix[i] >> shift) & 0xFFFF)] += 1 }
+            prefix.withUnsafeBufferPointer { pre in
+                histogram.withUnsafeMutableBufferPointer { h in
+                    for i in 0..<count { h[Int((pre[i] >> shift) & 0xFF)] += 1 }
+                }
+            }
+            // A digit shared by every key leaves the order as it is.
+            if histogram.contains(count) { continue }
             var sum = 0
-            for d in 0..<(1 << 16) { let c = histogram[d]; histogram[d] = sum; sum += c }
-            for k in order {
-                let d = Int((prefix[Int(k)] >> shift) & 0xFFFF)
-                scratch[histogram[d]] = k
-                histogram[d] += 1
+            for d in 0..<256 { let c = histogram[d]; histogram[d] = sum; sum += c }
+            prefix.withUnsafeBufferPointer { pre in
+                histogram.withUnsafeMutableBufferPointer { h in
+                    order.withUnsafeBufferPointer { o in
+                        scratch.withUnsafeMutableBufferPointer { out in
+                            for k in o {
+                                let d = Int((pre[Int(k)] >> shift) & 0xFF)
+                                out[h[d]] = k
+                                h[d] += 1
+                            }
+                        }
+                    }
+                }
             }
             swap(&order, &scratch)
         }
@@ -176,12 +190,11 @@ extension DoubleArrayTrie {
         try pool.withUnsafeBufferPointer { (p) throws(BuildError) in
             for (n, k) in order.enumerated() {
                 let s = Int(starts[Int(k)]), l = Int(lengths[Int(k)])
-                let key = UnsafeBufferPointer(rebasing: p[s..<(s + l)])
-                if l == 0 || key.contains(0) { throw .invalidKey(Array(key)) }
+                if l == 0 || memchr(p.baseAddress! + s, 0, l) != nil { throw .invalidKey(Array(p[s..<(s + l)])) }
                 if n > 0 {
                     let pk = order[n - 1]
                     let ps = Int(starts[Int(pk)]), pl = Int(lengths[Int(pk)])
-                    if pl == l && memcmp(p.baseAddress! + ps, p.baseAddress! + s, l) == 0 { throw .duplicateKey(Array(key)) }
+                    if pl == l && memcmp(p.baseAddress! + ps, p.baseAddress! + s, l) == 0 { throw .duplicateKey(Array(p[s..<(s + l)])) }
                 }
                 let v = values[Int(k)]
                 if v < 0 || v > 0x7FFF_FFFF { throw .valueOutOfRange(v) }
@@ -192,6 +205,9 @@ extension DoubleArrayTrie {
         try builder.build()
         self.init(units: builder.finish())
     }
+
+    private struct Work { var node: Int; var lo: Int; var hi: Int; var depth: Int }
+    private struct Child { var label: UInt8; var lo: Int; var hi: Int }
 
     private struct Builder {
         let pool: [UInt8]
@@ -300,14 +316,15 @@ extension DoubleArrayTrie {
         mutating func build() throws(BuildError) {
             guard !values.isEmpty else { return }
             // Work list of (node position, key range, depth).
-            var stack: [(Int, Int, Int, Int)] = [(0, 0, values.count, 0)]
+            var stack: [Work] = [Work(node: 0, lo: 0, hi: values.count, depth: 0)]
             try pool.withUnsafeBufferPointer { (p) throws(BuildError) in
             @inline(__always) func byte(_ key: Int, _ depth: Int) -> UInt8 {
                 Int(lengths[key]) == depth ? 0 : p[Int(starts[key]) + depth]
             }
             var labels: [UInt8] = []
-            var ranges: [(UInt8, Int, Int)] = []
-            while let (node, lo, hi, depth) = stack.popLast() {
+            var ranges: [Child] = []
+            while let work = stack.popLast() {
+                let node = work.node, lo = work.lo, hi = work.hi, depth = work.depth
                 // Children labels: 0 for the key ending here (sorted first), else the next byte.
                 labels.removeAll(keepingCapacity: true)
                 ranges.removeAll(keepingCapacity: true)
@@ -319,13 +336,14 @@ extension DoubleArrayTrie {
                         while j < hi && byte(j, depth) == c { j += 1 }
                     }
                     labels.append(c)
-                    ranges.append((c, i, j))
+                    ranges.append(Child(label: c, lo: i, hi: j))
                     i = j
                 }
                 let base = try findBase(parent: node, labels: labels)
                 isBase[base] = true
                 units[node] |= Self.encode(node ^ base)
-                for (c, a, b) in ranges {
+                for child in ranges {
+                    let c = child.label, a = child.lo, b = child.hi
                     let p = base ^ Int(c)
                     take(p)
                     if c == 0 {
@@ -334,7 +352,7 @@ extension DoubleArrayTrie {
                         units[p] = UInt32(values[a]) | (1 << 31)
                     } else {
                         units[p] = UInt32(c)
-                        stack.append((p, a, b, depth + 1))
+                        stack.append(Work(node: p, lo: a, hi: b, depth: depth + 1))
                     }
                 }
             }
