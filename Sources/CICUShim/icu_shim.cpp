@@ -10,6 +10,8 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/uniset.h>
+#include <unicode/uregex.h>
+#include <unicode/utext.h>
 #include <unicode/unorm2.h>
 #include <unicode/uset.h>
 #include <unicode/utypes.h>
@@ -244,6 +246,76 @@ void tk_utf8_result_free(tk_utf8_result *result) {
     free(result->bytes);
     free(result->edits);
     memset(result, 0, sizeof(*result));
+}
+
+void *tk_regex_open(const uint16_t *pattern, int32_t patternLength, int32_t *status, int32_t *errorOffset) {
+    UErrorCode ec = U_ZERO_ERROR;
+    UParseError pe;
+    URegularExpression *re = uregex_open(reinterpret_cast<const UChar *>(pattern), patternLength, 0, &pe, &ec);
+    *status = (int32_t)ec;
+    *errorOffset = pe.offset;
+    if (U_FAILURE(ec)) {
+        if (re) uregex_close(re);
+        return nullptr;
+    }
+    return re;
+}
+
+void *tk_regex_clone(const void *regex, int32_t *status) {
+    UErrorCode ec = U_ZERO_ERROR;
+    URegularExpression *re = uregex_clone(static_cast<const URegularExpression *>(regex), &ec);
+    *status = (int32_t)ec;
+    if (U_FAILURE(ec)) {
+        if (re) uregex_close(re);
+        return nullptr;
+    }
+    return re;
+}
+
+void tk_regex_close(void *regex) {
+    if (regex) uregex_close(static_cast<URegularExpression *>(regex));
+}
+
+static bool pushRange(tk_ranges *out, int64_t start, int64_t end) {
+    if (out->count + 1 > out->capacity) {
+        int64_t cap = out->capacity > 0 ? out->capacity * 2 : 256;
+        void *grown = realloc(out->pairs, (size_t)cap * 2 * sizeof(int64_t));
+        if (grown == nullptr) return false;
+        out->pairs = static_cast<int64_t *>(grown);
+        out->capacity = cap;
+    }
+    out->pairs[out->count * 2] = start;
+    out->pairs[out->count * 2 + 1] = end;
+    out->count += 1;
+    return true;
+}
+
+int32_t tk_regex_find_all_utf8(void *regex, const uint8_t *text, int64_t length, tk_ranges *out, int32_t *status) {
+    URegularExpression *re = static_cast<URegularExpression *>(regex);
+    out->count = 0;
+    UErrorCode ec = U_ZERO_ERROR;
+    UText *ut = utext_openUTF8(nullptr, reinterpret_cast<const char *>(text), length, &ec);
+    if (U_SUCCESS(ec)) uregex_setUText(re, ut, &ec);
+    while (U_SUCCESS(ec) && uregex_findNext(re, &ec)) {
+        int64_t start = uregex_start64(re, 0, &ec);
+        int64_t end = uregex_end64(re, 0, &ec);
+        if (U_FAILURE(ec)) break;
+        if (!pushRange(out, start, end)) { ec = U_MEMORY_ALLOCATION_ERROR; break; }
+    }
+    // Detach the text before closing it.
+    UErrorCode ignored = U_ZERO_ERROR;
+    uregex_setText(re, u"", 0, &ignored);
+    utext_close(ut);
+    *status = (int32_t)ec;
+    return U_FAILURE(ec) ? (int32_t)ec : 0;
+}
+
+void tk_ranges_free(tk_ranges *ranges) {
+    if (ranges == nullptr) return;
+    free(ranges->pairs);
+    ranges->pairs = nullptr;
+    ranges->count = 0;
+    ranges->capacity = 0;
 }
 
 int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity) {

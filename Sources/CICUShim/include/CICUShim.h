@@ -72,6 +72,31 @@ void tk_normalizer_stable_starter_bitmap(const void *normalizer, uint64_t *bits)
 /// Releases the buffers of `result` and zeroes it.
 void tk_utf8_result_free(tk_utf8_result *result);
 
+/// Growable list of byte ranges: `count` pairs (start, end) in `pairs`.
+typedef struct tk_ranges {
+    int64_t *pairs;
+    int64_t count;
+    int64_t capacity;
+} tk_ranges;
+
+/// Compiles an ICU regular expression (UTF-16 `pattern`). Returns NULL on error, with the
+/// ICU status in `*status` and the failing pattern offset in `*errorOffset`. The compiled
+/// expression is a template: use `tk_regex_clone` per thread. Close with `tk_regex_close`.
+void *tk_regex_open(const uint16_t *pattern, int32_t patternLength, int32_t *status, int32_t *errorOffset);
+
+/// Clones a compiled expression for use on one thread.
+void *tk_regex_clone(const void *regex, int32_t *status);
+
+/// Closes an expression from `tk_regex_open` or `tk_regex_clone`.
+void tk_regex_close(void *regex);
+
+/// Finds every non-overlapping match in well-formed UTF-8 `text`, appending their byte
+/// ranges to `out` (its buffer is reused and grown). Returns 0 or the ICU error code.
+int32_t tk_regex_find_all_utf8(void *regex, const uint8_t *text, int64_t length, tk_ranges *out, int32_t *status);
+
+/// Releases the buffer of `ranges`.
+void tk_ranges_free(tk_ranges *ranges);
+
 /// Writes the Unicode name of `codePoint` (NUL-terminated) into `buffer`; returns its length,
 /// or 0 when the code point has no name.
 int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity);

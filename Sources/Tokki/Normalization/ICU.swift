@@ -117,4 +117,43 @@ enum ICU {
             return NormalizedText(original: Array(input), normalized: bytes, edits: edits)
         }
     }
+
+    /// A compiled ICU regular expression (the template; matching uses a per-call clone,
+    /// since ICU regex objects hold match state).
+    final class Regex: @unchecked Sendable {
+        private let template: UnsafeMutableRawPointer
+        let pattern: String
+
+        init(_ pattern: String) throws(TokkiError) {
+            var status: Int32 = 0, errorOffset: Int32 = 0
+            let utf16 = Array(pattern.utf16)
+            let p = utf16.withUnsafeBufferPointer { tk_regex_open($0.baseAddress, Int32($0.count), &status, &errorOffset) }
+            guard let p else {
+                throw .invalidConfiguration("invalid regular expression at UTF-16 offset \(errorOffset) (\(ICU.errorName(status))): \(pattern)")
+            }
+            template = p
+            self.pattern = pattern
+        }
+
+        deinit { tk_regex_close(template) }
+
+        /// The byte ranges of all non-overlapping matches in well-formed UTF-8 `text`.
+        func matches(in text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
+            var status: Int32 = 0
+            guard let re = tk_regex_clone(template, &status) else {
+                throw .icu(operation: "uregex_clone", status: status, name: ICU.errorName(status))
+            }
+            defer { tk_regex_close(re) }
+            var ranges = tk_ranges()
+            defer { tk_ranges_free(&ranges) }
+            let rc = tk_regex_find_all_utf8(re, text.baseAddress, Int64(text.count), &ranges, &status)
+            if rc != 0 { throw .icu(operation: "uregex_findNext", status: status, name: ICU.errorName(status)) }
+            var result: [Range<Int>] = []
+            result.reserveCapacity(Int(ranges.count))
+            if let pairs = ranges.pairs {
+                for k in 0..<Int(ranges.count) { result.append(Int(pairs[2 * k])..<Int(pairs[2 * k + 1])) }
+            }
+            return result
+        }
+    }
 }

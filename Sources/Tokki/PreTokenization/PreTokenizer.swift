@@ -1,0 +1,66 @@
+/// Splits normalized text into pieces before the model runs (house rule 1: one protocol
+/// per stage). Pieces are byte ranges of the given UTF-8, in order, non-overlapping.
+public protocol PreTokenizer: Sendable {
+    /// The byte ranges of the pieces of well-formed UTF-8 `text`.
+    func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>]
+}
+
+extension PreTokenizer {
+    /// The pieces of `text` as strings.
+    public func pieces(_ text: String) throws(TokkiError) -> [String] {
+        let bytes = Array(text.utf8)
+        let ranges: [Range<Int>]
+        do {
+            ranges = try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in try split(b) }
+        }
+        return ranges.map { String(decoding: bytes[$0], as: UTF8.self) }
+    }
+}
+
+/// What Hugging Face's `Split` pre-tokenizer does with the delimiter matches.
+public enum SplitBehavior: String, Sendable, CaseIterable {
+    /// Drop the matches; keep the text between them.
+    case removed
+    /// Keep matches and the text between them as separate pieces.
+    case isolated
+    /// Append each match to the piece before it.
+    case mergedWithPrevious = "merged_with_previous"
+    /// Prepend each match to the piece after it.
+    case mergedWithNext = "merged_with_next"
+    /// Merge runs of consecutive matches (and runs of non-matches) into one piece each.
+    case contiguous
+}
+
+/// Regular-expression patterns of well-known tokenizers.
+public enum PretokenizationPattern {
+    /// GPT-2, as Hugging Face's ByteLevel pre-tokenizer writes it.
+    public static let gpt2 = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+    /// tiktoken's r50k_base / p50k_base (GPT-2 with possessive quantifiers).
+    public static let r50k = #"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"#
+    /// cl100k_base (GPT-3.5/4).
+    public static let cl100k = #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
+    /// o200k_base (GPT-4o): case-aware word pieces.
+    public static let o200k = [
+        #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
+        #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
+        #"\p{N}{1,3}"#,
+        #" ?[^\s\p{L}\p{N}]+[\r\n/]*"#,
+        #"\s*[\r\n]+"#,
+        #"\s+(?!\S)"#,
+        #"\s+"#,
+    ].joined(separator: "|")
+    /// Named patterns by their conventional names (`gpt2`, `r50k`, `p50k`, `cl100k`, `o200k`, `llama3`).
+    public static func named(_ name: String) -> String? {
+        switch name {
+        case "gpt2": gpt2
+        case "r50k", "r50k_base", "p50k", "p50k_base": r50k
+        case "cl100k", "cl100k_base": cl100k
+        case "o200k", "o200k_base": o200k
+        case "llama3": llama3
+        default: nil
+        }
+    }
+
+    /// Llama 3 (tiktoken-based).
+    public static let llama3 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+}

@@ -1,0 +1,121 @@
+/// Hugging Face's `Split` pre-tokenizer with a regular expression, on the system ICU regex
+/// engine: the matches of `pattern` (or, with `invert`, the text between them) are handled
+/// according to `behavior`, and empty pieces are dropped.
+///
+/// ```swift
+/// let split = try RegexSplit(pattern: PretokenizationPattern.gpt2, behavior: .isolated)
+/// try split.pieces("Hello world's 123")   // ["Hello", " world", "'s", " 123"]
+/// ```
+public struct RegexSplit: PreTokenizer {
+    /// Which engine's reading of the pattern to reproduce.
+    public enum Dialect: Sendable {
+        /// ICU, tiktoken (fancy-regex) and Python `regex`: `X{n,m}+` is possessive.
+        case standard
+        /// Oniguruma, the engine of Hugging Face `tokenizers` (`tokenizer.json` patterns):
+        /// `X{n,m}+` means "`X{n,m}`, one or more times". Patterns are rewritten so ICU
+        /// matches what Oniguruma does.
+        case oniguruma
+    }
+
+    /// The regular expression (ICU syntax, which covers the `\p{…}`, possessive and
+    /// look-ahead forms tokenizer patterns use).
+    public var pattern: String { regex.pattern }
+    /// What happens to the matches.
+    public let behavior: SplitBehavior
+    /// Treat the text between matches as the delimiters instead.
+    public let invert: Bool
+    private let regex: ICU.Regex
+
+    /// Compiles `pattern`.
+    ///
+    /// - Throws: ``TokkiError/invalidConfiguration(_:)`` naming the offset of a bad pattern.
+    public init(pattern: String, behavior: SplitBehavior, invert: Bool = false, dialect: Dialect = .standard) throws(TokkiError) {
+        regex = try ICU.Regex(dialect == .oniguruma ? try Self.fromOniguruma(pattern) : pattern)
+        self.behavior = behavior
+        self.invert = invert
+    }
+
+    /// Rewrites Oniguruma's `X{1,m}+` (an interval repeated one or more times, i.e. `X+`) for
+    /// ICU, where `{1,m}+` would be possessive. Other `{n,m}+` forms are rejected as unsupported.
+    static func fromOniguruma(_ pattern: String) throws(TokkiError) -> String {
+        var out: [Character] = []
+        let chars = Array(pattern)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\\", i + 1 < chars.count {
+                out.append(c); out.append(chars[i + 1]); i += 2; continue
+            }
+            if c == "{", let close = chars[i...].firstIndex(of: "}"), close + 1 < chars.count, chars[close + 1] == "+" {
+                let body = String(chars[(i + 1)..<close])
+                let bounds = body.split(separator: ",", omittingEmptySubsequences: false)
+                if bounds.count <= 2, bounds.allSatisfy({ $0.allSatisfy(\.isNumber) }), let low = Int(bounds[0]) {
+                    guard low == 1 else {
+                        throw .invalidConfiguration("unsupported Oniguruma quantifier {\(body)}+ in pattern \(pattern)")
+                    }
+                    out.append("+")
+                    i = close + 2
+                    continue
+                }
+            }
+            out.append(c)
+            i += 1
+        }
+        return String(out)
+    }
+
+    /// The byte ranges of the pieces of `text`.
+    public func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
+        let n = text.count
+        guard n > 0 else { return [] }
+        // Matches and the gaps between them, in order, as (range, isMatch).
+        var parts: [(Range<Int>, Bool)] = []
+        var previous = 0
+        for m in try regex.matches(in: text) {
+            if previous != m.lowerBound { parts.append((previous..<m.lowerBound, invert)) }
+            parts.append((m, !invert))
+            previous = m.upperBound
+        }
+        if previous != n { parts.append((previous..<n, invert)) }
+
+        var pieces: [Range<Int>] = []
+        switch behavior {
+        case .isolated:
+            pieces = parts.map(\.0)
+        case .removed:
+            pieces = parts.filter { !$0.1 }.map(\.0)
+        case .contiguous:
+            var previousMatch = false
+            for (r, isMatch) in parts {
+                if isMatch == previousMatch, let last = pieces.last {
+                    pieces[pieces.count - 1] = last.lowerBound..<r.upperBound
+                } else {
+                    pieces.append(r)
+                }
+                previousMatch = isMatch
+            }
+        case .mergedWithPrevious:
+            var previousMatch = false
+            for (r, isMatch) in parts {
+                if isMatch && !previousMatch, let last = pieces.last {
+                    pieces[pieces.count - 1] = last.lowerBound..<r.upperBound
+                } else {
+                    pieces.append(r)
+                }
+                previousMatch = isMatch
+            }
+        case .mergedWithNext:
+            var previousMatch = false
+            for (r, isMatch) in parts.reversed() {
+                if isMatch && !previousMatch, let last = pieces.last {
+                    pieces[pieces.count - 1] = r.lowerBound..<last.upperBound
+                } else {
+                    pieces.append(r)
+                }
+                previousMatch = isMatch
+            }
+            pieces.reverse()
+        }
+        return pieces.filter { !$0.isEmpty }
+    }
+}
