@@ -1,0 +1,109 @@
+import Foundation
+
+/// A tiktoken rank file (`.tiktoken`): one `base64(token bytes) rank` pair per line, the
+/// format of OpenAI's encodings and of Llama 3's `tokenizer.model`.
+public struct TiktokenRanks: Sendable {
+    /// Token bytes by rank (id); ranks missing from the file have empty bytes.
+    let tokens: [[UInt8]]
+    /// Whether `tokens[rank]` is defined.
+    let defined: [Bool]
+    let table: ByteStringTable
+    /// The file this was read from, if any.
+    public let path: String?
+
+    /// The number of ranks (highest rank + 1).
+    public var count: Int { tokens.count }
+
+    /// Reads a `.tiktoken` file.
+    public init(contentsOf url: URL) throws(TokkiError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw .io(path: url.path, reason: "cannot read the rank file (\(error.localizedDescription))")
+        }
+        try self.init(bytes: [UInt8](data), path: url.path)
+    }
+
+    /// Parses the bytes of a `.tiktoken` file; `path` is used in error messages.
+    public init(bytes: [UInt8], path: String? = nil) throws(TokkiError) {
+        func bad(_ line: Int, _ problem: String) -> TokkiError {
+            .invalidModel(path: path, problem: "line \(line): \(problem)")
+        }
+        var entries: [(token: [UInt8], rank: Int)] = []
+        var line = 0
+        var start = 0
+        let n = bytes.count
+        while start < n {
+            var end = start
+            while end < n && bytes[end] != 0x0A { end += 1 }
+            line += 1
+            var lineEnd = end
+            if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            if lineEnd > start {
+                guard let space = bytes[start..<lineEnd].firstIndex(of: 0x20) else { throw bad(line, "expected 'base64 rank'") }
+                guard let token = Self.base64Decode(bytes[start..<space]) else { throw bad(line, "invalid base64 token") }
+                var rank = 0
+                var digits = 0
+                for b in bytes[(space + 1)..<lineEnd] {
+                    guard b >= 0x30 && b <= 0x39, rank < Int(Int32.max) / 10 else { throw bad(line, "invalid rank") }
+                    rank = rank * 10 + Int(b - 0x30); digits += 1
+                }
+                guard digits > 0 else { throw bad(line, "missing rank") }
+                entries.append((token, rank))
+            }
+            start = end + 1
+        }
+        guard !entries.isEmpty else { throw .invalidModel(path: path, problem: "the rank file is empty") }
+        let size = (entries.map(\.rank).max() ?? 0) + 1
+        var tokens = [[UInt8]](repeating: [], count: size)
+        var defined = [Bool](repeating: false, count: size)
+        var table = ByteStringTable(capacity: entries.count)
+        for (k, e) in entries.enumerated() {
+            guard !defined[e.rank] else { throw .invalidModel(path: path, problem: "rank \(e.rank) is defined twice (entry \(k + 1))") }
+            let inserted = e.token.withUnsafeBufferPointer { table.insert($0, Int32(e.rank)) }
+            guard inserted else { throw .invalidModel(path: path, problem: "token of rank \(e.rank) is defined twice") }
+            tokens[e.rank] = e.token
+            defined[e.rank] = true
+        }
+        for b in 0..<256 {
+            let single = [UInt8(b)]
+            let present = single.withUnsafeBufferPointer { table.value($0.baseAddress!, 1) != nil }
+            guard present else {
+                throw .invalidModel(path: path, problem: "byte 0x\(String(b, radix: 16)) has no rank; byte-level BPE needs all 256 single bytes")
+            }
+        }
+        self.tokens = tokens
+        self.defined = defined
+        self.table = table
+        self.path = path
+    }
+
+    /// The rank of exactly `p[0..<n]`, if it is a token.
+    @inline(__always)
+    func rank(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? { table.value(p, n) }
+
+    static func base64Decode(_ s: ArraySlice<UInt8>) -> [UInt8]? {
+        func value(_ c: UInt8) -> UInt32? {
+            switch c {
+            case 0x41...0x5A: return UInt32(c - 0x41)
+            case 0x61...0x7A: return UInt32(c - 0x61 + 26)
+            case 0x30...0x39: return UInt32(c - 0x30 + 52)
+            case 0x2B: return 62
+            case 0x2F: return 63
+            default: return nil
+            }
+        }
+        var body = Array(s)
+        guard !body.isEmpty, body.count % 4 == 0 else { return nil }
+        var padding = 0
+        while body.last == 0x3D && padding < 2 { body.removeLast(); padding += 1 }
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count * 3 / 4)
+        var acc: UInt32 = 0, bits = 0
+        for c in body {
+            guard let v = value(c) else { return nil }
+            acc = (acc << 6) | v; bits += 6
+            if bits >= 8 { bits -= 8; out.append(UInt8((acc >> UInt32(bits)) & 0xFF)) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import Tokki
+
+/// Expected ids from the `tiktoken` package (`scripts/make_tiktoken_fixtures.py`).
+struct TiktokenExpected: Decodable {
+    struct Case: Decodable { let name: String; let ids: [Int]; let decoded: String }
+    let tiktoken_version: String
+    let pattern: String
+    let cases: [Case]
+}
+
+@Suite("tiktoken parity")
+struct TiktokenTests {
+    static func check(_ enc: TiktokenTokenizer, _ expected: TiktokenExpected) throws {
+        let inputs = try SentencePieceFixtures.inputs()
+        var checked = 0
+        for c in expected.cases {
+            let text = try #require(inputs[c.name])
+            let ids = try enc.encodeOrdinary(text)
+            if ids != c.ids { Issue.record("\(c.name): got \(ids.prefix(20)) want \(c.ids.prefix(20))") }
+            #expect(try enc.decode(c.ids) == c.decoded, "\(c.name): decoded")
+            checked += 1
+        }
+        #expect(checked == expected.cases.count && checked > 50)
+    }
+
+    @Test func trainedKoreanRanksMatchTiktoken() throws {
+        let expected = try JSONDecoder().decode(TiktokenExpected.self, from: Fixtures.data("tiktoken/korean-sample.expected.json"))
+        let enc = try TiktokenTokenizer(contentsOf: Fixtures.url("tiktoken/korean-sample.tiktoken"), pattern: expected.pattern)
+        #expect(enc.ranks.count == 600)
+        try Self.check(enc, expected)
+    }
+
+    static let llama3 = Fixtures.packageRoot.appendingPathComponent(".models/llama3.tiktoken")
+    static var llama3Available: Bool {
+        let ok = FileManager.default.fileExists(atPath: llama3.path + ".expected.json")
+        if !ok { print("note: Llama 3 tiktoken parity skipped: run scripts/fetch-published-models.sh and scripts/make_tiktoken_fixtures.py") }
+        return ok
+    }
+
+    @Test(.enabled(if: TiktokenTests.llama3Available, "needs .models/llama3.tiktoken and its expectations"))
+    func llama3MatchesTiktoken() throws {
+        let expected = try JSONDecoder().decode(TiktokenExpected.self, from: Data(contentsOf: URL(fileURLWithPath: Self.llama3.path + ".expected.json")))
+        let enc = try TiktokenTokenizer(contentsOf: Self.llama3)   // pattern chosen from the file name
+        #expect(enc.ranks.count == 128_000)
+        try Self.check(enc, expected)
+    }
+
+    @Test func badRankFilesAreClearErrors() {
+        func problem(_ text: String) -> String? {
+            do { _ = try TiktokenRanks(bytes: Array(text.utf8), path: "bad.tiktoken"); return nil } catch {
+                if case let .invalidModel(path, problem) = error { #expect(path == "bad.tiktoken"); return problem }
+                return "\(error)"
+            }
+        }
+        #expect(problem("QQ== 0\n!!! 1\n")?.contains("line 2") == true)
+        #expect(problem("QQ== x\n")?.contains("invalid rank") == true)
+        #expect(problem("")?.contains("empty") == true)
+        #expect(problem("QQ== 0\nQg== 0\n")?.contains("twice") == true)
+        #expect(problem("QQ== 0\n")?.contains("no rank") == true)   // not all 256 bytes
+        #expect(throws: TokkiError.self) {
+            try TiktokenTokenizer(contentsOf: Fixtures.url("tiktoken/korean-sample.tiktoken"))  // no pattern in the name
+        }
+    }
+}
