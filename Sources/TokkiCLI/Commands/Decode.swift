@@ -12,17 +12,18 @@ struct Decode: ParsableCommand {
         Examples:
           tokki encode --model ko.model --input corpus.txt | tokki decode --model ko.model
           echo '1 298 314 339 2' | tokki decode --model ko.model
+          echo '9906 1917' | tokki decode --model llama3.tiktoken
         """
     )
 
-    @Option(help: "The model: a SentencePiece .model file.")
+    @Option(help: "The model: a SentencePiece .model or a tiktoken rank file.")
     var model: String?
 
     @Option(help: "Input file of id lines (default: stdin).")
     var input: String?
 
     func run() throws {
-        let tokenizer = try loadTokenizer(model)
+        let tokenizer = try loadModel(model, needsPattern: false)
         var reader = try LineReader(path: input)
         let source = reader.displayName
         var out = OutputWriter()

@@ -16,13 +16,17 @@ struct Encode: ParsableCommand {
           tokki encode --model ko.model --text '「민법」 제3조제1항'
           tokki encode --model llama2.model --input corpus.txt --threads 1 > ids.txt
           tokki encode --model ko.model --output-format jsonl < lines.txt
+          tokki encode --model llama3.tiktoken --text 'Hello, 세계'   (tiktoken encode_ordinary)
         """
     )
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case ids, pieces, jsonl }
 
-    @Option(help: "The model: a SentencePiece .model file.")
+    @Option(help: "The model: a SentencePiece .model or a tiktoken rank file (.tiktoken).")
     var model: String?
+
+    @Option(help: "tiktoken only: the pre-tokenization pattern, a name (r50k, p50k, cl100k, o200k, llama3) or a regular expression (default: from the file name).")
+    var pattern: String?
 
     @Option(help: "Input file (default: stdin).")
     var input: String?
@@ -54,7 +58,15 @@ struct Encode: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try loadTokenizer(model)
+        let loaded = try loadModel(model, pattern: pattern)
+        let tokenizer: SentencePieceTokenizer
+        switch loaded {
+        case .tiktoken(let encoding):
+            try runTiktoken(encoding)
+            return
+        case .sentencePiece(let t):
+            tokenizer = t
+        }
         let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var out = OutputWriter()
@@ -151,5 +163,58 @@ struct Encode: ParsableCommand {
         }
         try flushBatch(&batch, &out)
         try out.flush()
+    }
+
+    /// tiktoken files: `encode_ordinary` line by line (special-token text is ordinary text).
+    func runTiktoken(_ encoding: TiktokenTokenizer) throws {
+        if addSpecialTokens || addBos || addEos {
+            throw fail(.usage, "tiktoken rank files define no BOS/EOS; drop --add-special-tokens/--add-bos/--add-eos")
+        }
+        var out = OutputWriter()
+        let format = outputFormat
+        func render(_ text: String) throws(ExitCode) {
+            let ids: [Int]
+            do { ids = try encoding.encodeOrdinary(text) } catch { throw fail(error) }
+            var buffer: [UInt8] = []
+            switch format {
+            case .ids:
+                buffer += Array(ids.map(String.init).joined(separator: " ").utf8)
+            case .pieces:
+                buffer += Array(ids.map { Self.tiktokenPiece(encoding, $0) }.joined(separator: " ").utf8)
+            case .jsonl:
+                buffer += Array("{\"ids\":[".utf8)
+                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; appendInt(id, to: &buffer) }
+                buffer += Array("],\"pieces\":[".utf8)
+                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; appendJSONString(Self.tiktokenPiece(encoding, id), to: &buffer) }
+                buffer += Array("]}".utf8)
+            }
+            buffer.append(0x0A)
+            try out.write(buffer)
+        }
+        if let text {
+            try render(text)
+            try out.flush()
+            return
+        }
+        var reader = try LineReader(path: input)
+        let source = reader.displayName
+        let replace = invalid == .replace
+        var lineNumber = 0
+        try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+            lineNumber += 1
+            if let bad = UTF8Validation.firstInvalidOffset(in: line) {
+                guard replace else {
+                    try out.flush()
+                    throw fail(.dataError, "\(source): line \(lineNumber): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); use --invalid replace to substitute U+FFFD")
+                }
+            }
+            try render(String(decoding: line, as: UTF8.self))
+        }
+        try out.flush()
+    }
+
+    /// A tiktoken token shown as text (bytes that are not valid UTF-8 alone become U+FFFD).
+    static func tiktokenPiece(_ encoding: TiktokenTokenizer, _ id: Int) -> String {
+        (try? encoding.decode([id])) ?? "?"
     }
 }

@@ -2,18 +2,76 @@ import ArgumentParser
 import Foundation
 import Tokki
 
-/// Loads the tokenizer named by `--model`, mapping failures to exit codes.
-func loadTokenizer(_ path: String?) throws(ExitCode) -> SentencePieceTokenizer {
+/// A model file loaded for the CLI; the format is detected from the content.
+enum CLIModel: Sendable {
+    case sentencePiece(SentencePieceTokenizer)
+    case tiktoken(TiktokenTokenizer)
+
+    var vocabularySize: Int {
+        switch self {
+        case .sentencePiece(let t): t.vocabularySize
+        case .tiktoken(let t): t.vocabularySize
+        }
+    }
+
+    func decode(_ ids: [Int]) throws(TokkiError) -> String {
+        switch self {
+        case .sentencePiece(let t): try t.decode(ids)
+        case .tiktoken(let t): try t.decode(ids)
+        }
+    }
+}
+
+/// Whether `bytes` look like a tiktoken rank file: a first line `base64 digits`.
+func looksLikeTiktoken(_ bytes: ArraySlice<UInt8>) -> Bool {
+    let line = bytes.prefix { $0 != 0x0A }
+    guard let space = line.firstIndex(of: 0x20), space > line.startIndex else { return false }
+    let token = line[line.startIndex..<space], rank = line[(space + 1)...].filter { $0 != 0x0D }
+    let base64: (UInt8) -> Bool = { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2F || $0 == 0x3D }
+    return token.allSatisfy(base64) && !rank.isEmpty && rank.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+}
+
+/// Loads the model named by `--model`: a SentencePiece `.model` or a tiktoken rank file
+/// (with `pattern`, or the pattern named by the file name). Failures map to exit codes.
+func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = true) throws(ExitCode) -> CLIModel {
     guard let path else {
-        throw fail(.usage, "no default vocabulary ships yet: pass --model PATH (a SentencePiece .model file)")
+        throw fail(.usage, "no default vocabulary ships yet: pass --model PATH (a SentencePiece .model or a .tiktoken file)")
     }
     guard FileManager.default.fileExists(atPath: path) else {
         throw fail(.noInput, "model file '\(path)' does not exist")
     }
+    let url = URL(fileURLWithPath: path)
+    let head: [UInt8]
     do {
-        return try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: path))
+        let handle = try FileHandle(forReadingFrom: url)
+        head = [UInt8](try handle.read(upToCount: 256) ?? Data())
+        try? handle.close()
     } catch {
+        throw fail(.noInput, "cannot read model file '\(path)': \(error.localizedDescription)")
+    }
+    do {
+        if head.first == 0x7B {
+            throw fail(.dataError, "\(path): Hugging Face tokenizer.json files are not supported yet (SentencePiece .model and .tiktoken are)")
+        }
+        if looksLikeTiktoken(head[...]) {
+            let chosen = pattern ?? (needsPattern ? nil : ".")
+            return .tiktoken(try TiktokenTokenizer(contentsOf: url, pattern: chosen))
+        }
+        return .sentencePiece(try SentencePieceTokenizer(contentsOf: url))
+    } catch let error as TokkiError {
         throw fail(error)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        throw fail(.failure, "\(error)")
+    }
+}
+
+/// Loads a SentencePiece model (for commands that need one).
+func loadTokenizer(_ path: String?) throws(ExitCode) -> SentencePieceTokenizer {
+    switch try loadModel(path, needsPattern: false) {
+    case .sentencePiece(let t): return t
+    case .tiktoken: throw fail(.usage, "'\(path ?? "")' is a tiktoken rank file; this command needs a SentencePiece .model")
     }
 }
 

@@ -75,3 +75,25 @@ struct EncodeDecodeCommandTests {
         #expect(invalid.status == 65 && invalid.stderr.contains("line 2"))
     }
 }
+
+@Suite("tokki encode / decode with tiktoken files")
+struct TiktokenCommandTests {
+    @Test func encodeAndDecodeMatchTiktoken() throws {
+        let model = Fixtures.url("tiktoken/korean-sample.tiktoken").path
+        let expected = try JSONDecoder().decode(TiktokenExpected.self, from: Fixtures.data("tiktoken/korean-sample.expected.json"))
+        let inputs = try SentencePieceFixtures.inputs()
+        let names = ["legal_article", "legal_citation", "prose", "english", "digits"]
+        let byName = Dictionary(uniqueKeysWithValues: expected.cases.map { ($0.name, $0.ids) })
+        let stdin = names.map { inputs[$0]! }.joined(separator: "\n") + "\n"
+        let want = names.map { byName[$0]!.map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n"
+        let r = try TokkiExecutable.run(["encode", "--model", model, "--pattern", "cl100k"], stdin: Data(stdin.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.text == want)
+        let d = try TokkiExecutable.run(["decode", "--model", model], stdin: Data(want.utf8))
+        #expect(d.text == stdin)
+        let noPattern = try TokkiExecutable.run(["encode", "--model", model, "--text", "x"])
+        #expect(noPattern.status == 64 && noPattern.stderr.contains("pattern"))
+        let special = try TokkiExecutable.run(["encode", "--model", model, "--pattern", "cl100k", "--text", "x", "--add-bos"])
+        #expect(special.status == 64)
+    }
+}
