@@ -10,14 +10,35 @@ struct Inspect: ParsableCommand {
         Examples:
           tokki inspect ko.model
           tokki inspect .models/llama2.model
+          tokki inspect .models/llama3.tiktoken
         """
     )
 
-    @Argument(help: "The model file (.model).")
+    @Argument(help: "The model file (.model or .tiktoken).")
     var path: String
 
+    @Option(help: "tiktoken only: the pre-tokenization pattern (name or regex) when the file name does not tell.")
+    var pattern: String?
+
     func run() throws {
-        let tokenizer = try loadTokenizer(path)
+        let tokenizer: SentencePieceTokenizer
+        switch try loadModel(path, pattern: pattern, needsPattern: false) {
+        case .tiktoken(let encoding):
+            var out = OutputWriter()
+            var s = "file: \(path)\n"
+            s += "format: tiktoken rank file (base64 token, rank)\n"
+            s += "model type: byte-level BPE (merge by lowest rank)\n"
+            s += "vocabulary size: \(encoding.ranks.count)\n"
+            let name = URL(fileURLWithPath: path).lastPathComponent.lowercased()
+            let named = ["o200k", "cl100k", "p50k", "r50k", "llama3"].first { name.contains($0) }
+            s += "pre-tokenization pattern: \(pattern ?? named ?? "(not known from the file name; pass --pattern when encoding)")\n"
+            s += "special tokens: none in the file\n"
+            try out.write(s)
+            try out.flush()
+            return
+        case .sentencePiece(let t):
+            tokenizer = t
+        }
         let m = tokenizer.model
         var counts: [SentencePieceModel.PieceType: Int] = [:]
         for p in m.pieces { counts[p.type, default: 0] += 1 }

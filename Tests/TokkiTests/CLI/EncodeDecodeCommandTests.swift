@@ -95,5 +95,7 @@ struct TiktokenCommandTests {
         #expect(noPattern.status == 64 && noPattern.stderr.contains("pattern"))
         let special = try TokkiExecutable.run(["encode", "--model", model, "--pattern", "cl100k", "--text", "x", "--add-bos"])
         #expect(special.status == 64)
+        let inspect = try TokkiExecutable.run(["inspect", model])
+        #expect(inspect.status == 0 && inspect.text.contains("vocabulary size: 600") && inspect.text.contains("tiktoken"))
     }
 }
