@@ -194,10 +194,11 @@ public struct SentencePieceModel: Sendable {
                     case (1, 2):
                         let l = try varint(&i, end)
                         guard l <= UInt64(end - i) else { throw WireError(message: "piece \(pieces.count) text runs past its message") }
-                        guard let s = String(validating: UnsafeBufferPointer(rebasing: b[i..<(i + Int(l))]), as: UTF8.self) else {
+                        let text = UnsafeBufferPointer(rebasing: b[i..<(i + Int(l))])
+                        guard UTF8Validation.firstInvalidOffset(in: text) == nil else {
                             throw WireError(message: "piece \(pieces.count) is not valid UTF-8")
                         }
-                        piece.piece = s
+                        piece.piece = String(decoding: text, as: UTF8.self)
                         i += Int(l)
                     case (2, 5):
                         guard i + 4 <= end else { throw WireError(message: "truncated score of piece \(pieces.count)") }

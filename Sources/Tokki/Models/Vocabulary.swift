@@ -19,6 +19,9 @@ public final class SentencePieceVocabulary: Sendable {
     public let types: [SentencePieceModel.PieceType]
     /// NORMAL, USER_DEFINED and UNUSED pieces: what text can match.
     let matchable: DoubleArrayTrie
+    /// The same pieces in a hash table, for models that only need exact look-ups (BPE):
+    /// building it is much cheaper than a trie for large vocabularies.
+    let matchableTable: ByteStringTable?
     /// CONTROL, UNKNOWN and BYTE pieces: looked up first by `id(for:)`, as the reference does.
     let reserved: DoubleArrayTrie
     /// The unknown piece's id.
@@ -35,7 +38,9 @@ public final class SentencePieceVocabulary: Sendable {
     /// Whether any piece is UNUSED (BPE then records how to re-split merges).
     let hasUnused: Bool
 
-    init(model: SentencePieceModel) throws(TokkiError) {
+    /// Indexes `model`'s pieces. `prefixSearch` builds the trie the unigram model walks;
+    /// without it (BPE) the matchable pieces go into a hash table instead.
+    init(model: SentencePieceModel, prefixSearch: Bool = true) throws(TokkiError) {
         let count = model.pieces.count
         var pool: [UInt8] = [], starts: [Int32] = []
         var strings: [String] = [], scores: [Float] = [], types: [SentencePieceModel.PieceType] = []
@@ -63,8 +68,26 @@ public final class SentencePieceVocabulary: Sendable {
             }
         }
         starts.append(Int32(pool.count))
+        if prefixSearch {
+            matchableTable = nil
+        } else {
+            var table = ByteStringTable(capacity: mVals.count)
+            for k in mVals.indices {
+                let s = Int(mStarts[k]), l = Int(mLengths[k])
+                let inserted = pool.withUnsafeBufferPointer { table.insert(UnsafeBufferPointer(rebasing: $0[s..<(s + l)]), Int32(mVals[k])) }
+                if !inserted || l == 0 {
+                    let key = Array(pool[s..<(s + l)])
+                    let piece = String(decoding: key, as: UTF8.self)
+                    let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }
+                    throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
+                }
+            }
+            matchableTable = table
+        }
         do {
-            matchable = try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals)
+            matchable = prefixSearch
+                ? try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals)
+                : DoubleArrayTrie(units: [])
             reserved = try DoubleArrayTrie(pool: pool, starts: rStarts, lengths: rLengths, values: rVals)
         } catch .duplicateKey(let key) {
             let piece = String(decoding: key, as: UTF8.self)
@@ -105,15 +128,25 @@ public final class SentencePieceVocabulary: Sendable {
     /// others, else the unknown id.
     public func id(for piece: String) -> Int {
         let b = Array(piece.utf8)
-        return reserved.value(for: b) ?? matchable.value(for: b) ?? unknownID
+        if let v = reserved.value(for: b) { return v }
+        if let v = b.withUnsafeBufferPointer({ matchableID($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, 0, b.count) }) { return v }
+        return unknownID
     }
 
     /// `PieceToId` over a byte range, without allocating.
     @inline(__always)
     func id(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         if let v = exact(reserved, p, start, end) { return v }
-        if let v = exact(matchable, p, start, end) { return v }
+        if let v = matchableID(p, start, end) { return v }
         return unknownID
+    }
+
+    /// The id of the NORMAL, USER_DEFINED or UNUSED piece exactly `p[start..<end]`.
+    @inline(__always)
+    func matchableID(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        guard end > start else { return nil }
+        if let table = matchableTable { return table.value(p + start, end - start).map(Int.init) }
+        return exact(matchable, p, start, end)
     }
 
     @inline(__always)

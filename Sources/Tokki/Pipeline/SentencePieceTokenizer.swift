@@ -36,7 +36,7 @@ public struct SentencePieceTokenizer: Sendable {
     /// Prepares `model` for encoding.
     public init(model: SentencePieceModel) throws(TokkiError) {
         self.model = model
-        vocabulary = try SentencePieceVocabulary(model: model)
+        vocabulary = try SentencePieceVocabulary(model: model, prefixSearch: model.modelType != .bpe)
         normalizer = try SentencePieceNormalizer(model: model)
         denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
         switch model.modelType {

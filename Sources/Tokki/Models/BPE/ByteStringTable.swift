@@ -20,6 +20,10 @@ struct ByteStringTable: Sendable {
         while size < capacity * 2 { size <<= 1 }
         slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
+        keyStart.reserveCapacity(capacity)
+        keyLength.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        pool.reserveCapacity(capacity * 8)
     }
 
     var count: Int { values.count }
@@ -64,15 +68,31 @@ struct ByteStringTable: Sendable {
 
     /// Adds `key` → `value`; returns false when the key is already present.
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ value: Int32) -> Bool {
-        guard let p = key.baseAddress ?? UnsafePointer(bitPattern: 1) else { return false }
-        if self.value(p, key.count) != nil { return false }
-        let h = Self.hash(p, key.count)
+        let n = key.count
+        let p = key.baseAddress
+        let h = p.map { Self.hash($0, n) } ?? withUnsafePointer(to: UInt8(0)) { Self.hash($0, 0) }
         var slot = Int(h) & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        // One probe sequence: stop at an equal key (duplicate) or at the first empty slot.
+        let duplicate: Bool = slots.withUnsafeBufferPointer { sl in
+            pool.withUnsafeBufferPointer { pl in
+                while true {
+                    let e = sl[slot]
+                    if e == 0 { return false }
+                    if UInt32(truncatingIfNeeded: e) == h {
+                        let k = Int(e >> 32)
+                        if Int(keyLength[k]) == n && (n == 0 || memcmp(pl.baseAddress! + Int(keyStart[k]), p!, n) == 0) {
+                            return true
+                        }
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+        if duplicate { return false }
         let index = values.count
         slots[slot] = UInt64(h) | UInt64(index) << 32
         keyStart.append(Int32(pool.count))
-        keyLength.append(Int32(key.count))
+        keyLength.append(Int32(n))
         values.append(value)
         pool.append(contentsOf: key)
         return true

@@ -106,29 +106,6 @@ public struct SentencePieceBPEModel: TokenModel {
         }
     }
 
-    /// The id of exactly `p[s..<e]` in `units`, or -1.
-    @inline(__always)
-    static func exactID(_ units: UnsafeBufferPointer<UInt32>, _ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int {
-        let count = units.count
-        guard count > 0 else { return -1 }
-        var pos = DoubleArrayTrie.offset(units[0])
-        var k = s
-        while k < e {
-            let c = p[k]
-            pos ^= Int(c)
-            if pos >= count { return -1 }
-            let unit = units[pos]
-            if DoubleArrayTrie.label(unit) != UInt32(c) { return -1 }
-            pos ^= DoubleArrayTrie.offset(unit)
-            k += 1
-            if k == e {
-                guard DoubleArrayTrie.hasLeaf(unit), pos < count else { return -1 }
-                return DoubleArrayTrie.value(units[pos])
-            }
-        }
-        return -1
-    }
-
     /// Appends the BPE segmentation of `normalized` to `spans`.
     public func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan]) {
         var buffers = Buffers()
@@ -173,7 +150,6 @@ public struct SentencePieceBPEModel: TokenModel {
         defer { b.heap = heap }
         let hasUnused = v.hasUnused
         let symbolCount = b.start.count
-        v.matchable.units.withUnsafeBufferPointer { units in
         v.scores.withUnsafeBufferPointer { scores in
         b.start.withUnsafeMutableBufferPointer { start in
         b.length.withUnsafeMutableBufferPointer { length in
@@ -186,8 +162,7 @@ public struct SentencePieceBPEModel: TokenModel {
                 if l < 0 || r < 0 || freeze[Int(l)] || freeze[Int(r)] { return nil }
                 let s = Int(start[Int(l)])
                 let e = s + Int(length[Int(l)]) + Int(length[Int(r)])
-                let id = Self.exactID(units, p, s, e)
-                guard id >= 0 else { return nil }
+                guard let id = v.matchableID(p, s, e) else { return nil }
                 if hasUnused && isUnused[id] { revMerge[Int32(id)] = length[Int(l)] }
                 return Pair(score: scores[id], left: l, right: r, size: Int32(e - s))
             }
@@ -210,7 +185,7 @@ public struct SentencePieceBPEModel: TokenModel {
                 if let c = candidate(prev[l], Int32(l)) { Self.push(&heap, c) }
                 if let c = candidate(Int32(l), next[l]) { Self.push(&heap, c) }
             }
-        }}}}}}}
+        }}}}}}
 
         func resegment(_ s: Int, _ e: Int) {
             let id = v.id(p, s, e)
