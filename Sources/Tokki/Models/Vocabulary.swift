@@ -71,18 +71,16 @@ public final class SentencePieceVocabulary: Sendable {
         if prefixSearch {
             matchableTable = nil
         } else {
-            var table = ByteStringTable(capacity: mVals.count)
-            for k in mVals.indices {
-                let s = Int(mStarts[k]), l = Int(mLengths[k])
-                let inserted = pool.withUnsafeBufferPointer { table.insert(UnsafeBufferPointer(rebasing: $0[s..<(s + l)]), Int32(mVals[k])) }
-                if !inserted || l == 0 {
-                    let key = Array(pool[s..<(s + l)])
-                    let piece = String(decoding: key, as: UTF8.self)
-                    let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }
-                    throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
-                }
+            switch ByteStringTable.build(pool: pool, starts: mStarts, lengths: mLengths, values: mVals.map { Int32($0) }) {
+            case .success(let table):
+                matchableTable = table
+            case .failure(let duplicate):
+                let s = Int(mStarts[duplicate.index]), l = Int(mLengths[duplicate.index])
+                let key = Array(pool[s..<(s + l)])
+                let piece = String(decoding: key, as: UTF8.self)
+                let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }
+                throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
             }
-            matchableTable = table
         }
         do {
             matchable = prefixSearch

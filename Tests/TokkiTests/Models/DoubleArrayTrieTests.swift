@@ -56,3 +56,49 @@ struct DoubleArrayTrieTests {
         #expect(try n.normalize("①ㄱㅏ\tㄱx") == "▁1가▁ᄀx")
     }
 }
+
+@Suite("ByteStringTable")
+struct ByteStringTableTests {
+    @Test func matchesADictionary() {
+        var rng = SplitMix64(seed: 99)
+        var reference: [[UInt8]: Int32] = [:]
+        while reference.count < 5000 {
+            let key = (0..<(1 + Int(rng.next() % 9))).map { _ in UInt8(truncatingIfNeeded: rng.next() % 6) }  // NUL bytes included
+            if reference[key] == nil { reference[key] = Int32(reference.count) }
+        }
+        let keys = Array(reference.keys)
+        var pool: [UInt8] = [], starts: [Int32] = [], lengths: [Int32] = []
+        for k in keys { starts.append(Int32(pool.count)); lengths.append(Int32(k.count)); pool += k }
+        guard case .success(let built) = ByteStringTable.build(pool: pool, starts: starts, lengths: lengths, values: keys.map { reference[$0]! }) else {
+            Issue.record("build reported a duplicate"); return
+        }
+        var inserted = ByteStringTable(capacity: 10)
+        for k in keys { #expect(k.withUnsafeBufferPointer { inserted.insert($0, reference[k]!) }) }
+        #expect(built.count == keys.count && inserted.count == keys.count)
+        for _ in 0..<20_000 {
+            let q = (0..<(1 + Int(rng.next() % 9))).map { _ in UInt8(truncatingIfNeeded: rng.next() % 7) }
+            q.withUnsafeBufferPointer { b in
+                #expect(built.value(b.baseAddress!, b.count) == reference[q])
+                #expect(inserted.value(b.baseAddress!, b.count) == reference[q])
+            }
+        }
+        // A duplicate is reported with its index, and refused by insert.
+        let dupPool = pool + keys[7]
+        let dup = ByteStringTable.build(pool: dupPool, starts: starts + [Int32(pool.count)], lengths: lengths + [Int32(keys[7].count)],
+                                        values: keys.map { reference[$0]! } + [1])
+        if case .failure(let d) = dup { #expect(d.index == 7 || d.index == keys.count) } else { Issue.record("duplicate not found") }
+        #expect(!keys[7].withUnsafeBufferPointer { inserted.insert($0, 5) })
+    }
+
+    @Test func duplicatePieceInABPEModelIsNamed() throws {
+        var proto = try Sentencepiece_ModelProto(serializedBytes: Fixtures.data("sentencepiece/bpe_nfkc.model"))
+        let target = proto.pieces[300].piece
+        proto.pieces[301].piece = target
+        do {
+            _ = try SentencePieceTokenizer(model: SentencePieceModel(proto: proto, path: "dup.model"))
+            Issue.record("a duplicated piece loaded")
+        } catch {
+            #expect(error.description.contains("defined twice") && error.description.contains("dup.model"), "\(error)")
+        }
+    }
+}

@@ -4,15 +4,76 @@ import Glibc
 import Darwin
 #endif
 
-/// An immutable hash table from arbitrary byte strings (NUL bytes allowed) to 32-bit values,
-/// looked up by pointer and length without allocating. Used for byte-level BPE ranks.
+import Dispatch
+
+/// A hash table from arbitrary byte strings (NUL bytes allowed) to 32-bit values, looked up
+/// by pointer and length without allocating, split in two halves by one hash bit so that
+/// large tables build on two threads. Used for BPE pieces and tiktoken ranks.
 struct ByteStringTable: Sendable {
+    private var halves: [ByteStringTableHalf]
+
+    /// An empty table with room for `capacity` keys.
+    init(capacity: Int) {
+        halves = [ByteStringTableHalf(capacity: capacity / 2 + 1), ByteStringTableHalf(capacity: capacity / 2 + 1)]
+    }
+
+    /// Builds a table from keys stored back to back in `pool` (key `k` is
+    /// `pool[starts[k] ..< starts[k] + lengths[k]]`), on two threads. Returns the index of a
+    /// duplicated key instead when there is one.
+    static func build(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int32]) -> Result<ByteStringTable, DuplicateKey> {
+        var halves = [ByteStringTableHalf](repeating: ByteStringTableHalf(capacity: 0), count: 2)
+        var duplicates = [Int](repeating: -1, count: 2)
+        halves.withUnsafeMutableBufferPointer { hs in
+            duplicates.withUnsafeMutableBufferPointer { ds in
+                nonisolated(unsafe) let hs = hs, ds = ds
+                DispatchQueue.concurrentPerform(iterations: 2) { half in
+                    var table = ByteStringTableHalf(capacity: values.count / 2 + 1)
+                    pool.withUnsafeBufferPointer { p in
+                        for k in values.indices {
+                            let s = Int(starts[k]), l = Int(lengths[k])
+                            let key = UnsafeBufferPointer(rebasing: p[s..<(s + l)])
+                            let h = ByteStringTableHalf.hash(key)
+                            guard Int(h >> 31) == half else { continue }
+                            if !table.insert(key, h, values[k]) { ds[half] = k; break }
+                        }
+                    }
+                    hs[half] = table
+                }
+            }
+        }
+        if let k = duplicates.first(where: { $0 >= 0 }) { return .failure(DuplicateKey(index: k)) }
+        return .success(ByteStringTable(halves: halves))
+    }
+
+    struct DuplicateKey: Error { let index: Int }
+
+    private init(halves: [ByteStringTableHalf]) { self.halves = halves }
+
+    var count: Int { halves[0].count + halves[1].count }
+
+    /// The value of `p[0..<n]`, or nil.
+    @inline(__always)
+    func value(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        let h = ByteStringTableHalf.hash(p, n)
+        return halves[Int(h >> 31)].value(p, n, h)
+    }
+
+    /// Adds `key` → `value`; returns false when the key is already present.
+    mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ value: Int32) -> Bool {
+        let h = ByteStringTableHalf.hash(key)
+        return halves[Int(h >> 31)].insert(key, h, value)
+    }
+}
+
+/// One half of a ``ByteStringTable``.
+struct ByteStringTableHalf: Sendable {
     private var slots: [UInt64]          // hash (low 32 bits, never 0) | entry index << 32
+    private var hashes: [UInt32] = []
     private var keyStart: [Int32] = []
     private var keyLength: [Int32] = []
     private var values: [Int32] = []
     private var pool: [UInt8] = []
-    private let mask: Int
+    private var mask: Int
 
     /// A table with room for `capacity` keys.
     init(capacity: Int) {
@@ -21,12 +82,19 @@ struct ByteStringTable: Sendable {
         slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         keyStart.reserveCapacity(capacity)
+        hashes.reserveCapacity(capacity)
         keyLength.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
         pool.reserveCapacity(capacity * 8)
     }
 
     var count: Int { values.count }
+
+    @inline(__always)
+    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        if let p = key.baseAddress { return hash(p, key.count) }
+        return withUnsafePointer(to: UInt8(0)) { hash($0, 0) }
+    }
 
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
@@ -44,10 +112,9 @@ struct ByteStringTable: Sendable {
         return UInt32(truncatingIfNeeded: h) | 1
     }
 
-    /// The value of `p[0..<n]`, or nil.
+    /// The value of `p[0..<n]` (whose hash is `h`), or nil.
     @inline(__always)
-    func value(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
-        let h = Self.hash(p, n)
+    func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Int32? {
         var slot = Int(h) & mask
         return slots.withUnsafeBufferPointer { s in
             pool.withUnsafeBufferPointer { pl in
@@ -67,10 +134,9 @@ struct ByteStringTable: Sendable {
     }
 
     /// Adds `key` → `value`; returns false when the key is already present.
-    mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ value: Int32) -> Bool {
+    mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ h: UInt32, _ value: Int32) -> Bool {
         let n = key.count
         let p = key.baseAddress
-        let h = p.map { Self.hash($0, n) } ?? withUnsafePointer(to: UInt8(0)) { Self.hash($0, 0) }
         var slot = Int(h) & mask
         // One probe sequence: stop at an equal key (duplicate) or at the first empty slot.
         let duplicate: Bool = slots.withUnsafeBufferPointer { sl in
@@ -89,12 +155,33 @@ struct ByteStringTable: Sendable {
             }
         }
         if duplicate { return false }
+        if (values.count + 1) * 2 > slots.count {
+            grow()
+            slot = Int(h) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+        }
         let index = values.count
+        hashes.append(h)
         slots[slot] = UInt64(h) | UInt64(index) << 32
         keyStart.append(Int32(pool.count))
         keyLength.append(Int32(n))
         values.append(value)
         pool.append(contentsOf: key)
         return true
+    }
+
+    /// Doubles the slot array and re-places every entry (keeps the load factor ≤ 1/2, so
+    /// probing always ends at an empty slot).
+    private mutating func grow() {
+        let size = slots.count * 2
+        var grown = [UInt64](repeating: 0, count: size)
+        let m = size - 1
+        for (index, h) in hashes.enumerated() {
+            var slot = Int(h) & m
+            while grown[slot] != 0 { slot = (slot + 1) & m }
+            grown[slot] = UInt64(h) | UInt64(index) << 32
+        }
+        slots = grown
+        mask = m
     }
 }
