@@ -210,12 +210,6 @@ int32_t tk_is_normalized_utf8(const void *normalizer, const uint8_t *source, int
     return (U_SUCCESS(ec) && yes) ? 1 : 0;
 }
 
-int32_t tk_normalizer_is_inert(const void *normalizer, uint32_t codePoint) {
-    const Handle *h = static_cast<const Handle *>(normalizer);
-    if (h == nullptr) return 0;
-    return unorm2_isInert(h->normalizer, (UChar32)codePoint) ? 1 : 0;
-}
-
 int32_t tk_normalizer_is_stable_starter(const void *normalizer, uint32_t codePoint) {
     const Handle *h = static_cast<const Handle *>(normalizer);
     if (h == nullptr || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint < 0xE000)) return 0;
@@ -330,10 +324,6 @@ int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity) {
 
 int32_t tk_is_extended_pictographic(uint32_t codePoint) {
     return u_hasBinaryProperty((UChar32)codePoint, UCHAR_EXTENDED_PICTOGRAPHIC) ? 1 : 0;
-}
-
-int32_t tk_is_default_ignorable(uint32_t codePoint) {
-    return u_hasBinaryProperty((UChar32)codePoint, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) ? 1 : 0;
 }
 
 const char *tk_error_name(int32_t status) { return u_errorName((UErrorCode)status); }

@@ -56,10 +56,6 @@ int32_t tk_normalize_utf8(const void *normalizer, const uint8_t *source, int32_t
 int32_t tk_is_normalized_utf8(const void *normalizer, const uint8_t *source, int32_t length,
                               int32_t *status);
 
-/// Returns 1 when `codePoint` is normalization-inert for `normalizer` (unchanged by it and
-/// never interacting with its neighbours), 0 otherwise.
-int32_t tk_normalizer_is_inert(const void *normalizer, uint32_t codePoint);
-
 /// Returns 1 when `codePoint` always starts a normalization segment (no interaction with
 /// what precedes it) and is unchanged when normalized on its own, 0 otherwise. A string made
 /// only of such characters is already normalized.
@@ -103,9 +99,6 @@ int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity);
 
 /// Returns 1 when `codePoint` has the Extended_Pictographic property (emoji), else 0.
 int32_t tk_is_extended_pictographic(uint32_t codePoint);
-
-/// Returns 1 when `codePoint` is Default_Ignorable_Code_Point, else 0.
-int32_t tk_is_default_ignorable(uint32_t codePoint);
 
 /// The symbolic name of an ICU error code, e.g. "U_MEMORY_ALLOCATION_ERROR".
 const char *tk_error_name(int32_t status);

@@ -34,7 +34,6 @@ public final class SentencePieceVocabulary: Sendable {
     /// `isUserDefined[id]` and `isUnused[id]` flags for the hot loops.
     let isUserDefined: [Bool]
     let isUnused: [Bool]
-    let isControl: [Bool]
     /// Whether any piece is UNUSED (BPE then records how to re-split merges).
     let hasUnused: Bool
 
@@ -100,7 +99,6 @@ public final class SentencePieceVocabulary: Sendable {
         minScore = minS; maxScore = maxS
         isUserDefined = types.map { $0 == .userDefined }
         isUnused = types.map { $0 == .unused }
-        isControl = types.map { $0 == .control }
         hasUnused = types.contains(.unused)
         if model.byteFallback {
             var ids = [Int32](repeating: -1, count: 256)

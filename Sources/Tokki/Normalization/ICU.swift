@@ -33,9 +33,6 @@ enum ICU {
     @inline(__always)
     static func isExtendedPictographic(_ scalar: UInt32) -> Bool { tk_is_extended_pictographic(scalar) != 0 }
 
-    /// Whether `scalar` is a Default_Ignorable_Code_Point.
-    static func isDefaultIgnorable(_ scalar: UInt32) -> Bool { tk_is_default_ignorable(scalar) != 0 }
-
     static func errorName(_ status: Int32) -> String {
         guard let p = tk_error_name(status) else { return "U_ERROR_\(status)" }
         return String(cString: p)
@@ -69,9 +66,6 @@ enum ICU {
         }
 
         deinit { tk_normalizer_close(raw) }
-
-        /// Whether `scalar` is normalization-inert for this normalizer.
-        func isInert(_ scalar: UInt32) -> Bool { tk_normalizer_is_inert(raw, scalar) != 0 }
 
         /// Whether `scalar` always starts a segment and is unchanged on its own.
         func isStableStarter(_ scalar: UInt32) -> Bool { tk_normalizer_is_stable_starter(raw, scalar) != 0 }

@@ -50,10 +50,6 @@ public struct ICUNormalizer: Normalizer {
         }
     }
 
-    /// Whether `scalar` is normalization-inert: unchanged by this normalizer and never
-    /// interacting with its neighbours.
-    public func isInert(_ scalar: Unicode.Scalar) -> Bool { handle.isInert(scalar.value) }
-
     /// Whether `scalar` always starts a normalization segment and is unchanged on its own:
     /// a string made only of such characters is already normalized.
     public func isStableStarter(_ scalar: Unicode.Scalar) -> Bool { handle.isStableStarter(scalar.value) }

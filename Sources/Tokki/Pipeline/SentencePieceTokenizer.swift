@@ -87,11 +87,6 @@ public struct SentencePieceTokenizer: Sendable {
         public init() {}
     }
 
-    @inline(__always)
-    func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan]) {
-        if let unigram { unigram.segment(normalized, into: &spans) } else if let bpe { bpe.segment(normalized, into: &spans) }
-    }
-
     /// Normalizes and segments `input` into `scratch` (any bytes; malformed ones become U+FFFD).
     func run(_ input: UnsafeBufferPointer<UInt8>, _ scratch: inout Scratch) {
         normalizer.normalize(input, into: &scratch.normalized)
@@ -137,9 +132,6 @@ public struct SentencePieceTokenizer: Sendable {
     }
 
     // MARK: Subword regularization
-
-    /// Whether the model can sample segmentations (unigram and BPE can).
-    public var supportsSampling: Bool { unigram != nil || bpe != nil }
 
     /// A randomly sampled encoding for subword regularization, reproducible from `seed`.
     ///
