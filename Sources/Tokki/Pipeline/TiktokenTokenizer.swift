@@ -23,9 +23,7 @@ public struct TiktokenTokenizer: Sendable {
         if let pattern {
             chosen = PretokenizationPattern.named(pattern) ?? pattern
         } else {
-            let name = url.lastPathComponent.lowercased()
-            guard let p = ["o200k", "cl100k", "p50k", "r50k", "llama3", "llama-3"].first(where: { name.contains($0) })
-                .flatMap({ PretokenizationPattern.named($0 == "llama-3" ? "llama3" : $0) }) else {
+            guard let p = PretokenizationPattern.name(forFileName: url.lastPathComponent).flatMap(PretokenizationPattern.named) else {
                 throw .invalidConfiguration("cannot tell the pre-tokenization pattern from the file name '\(url.lastPathComponent)'; pass a pattern name or regex")
             }
             chosen = p

@@ -49,6 +49,14 @@ public enum PretokenizationPattern {
         #"\s+(?!\S)"#,
         #"\s+"#,
     ].joined(separator: "|")
+    /// The name of the pattern a rank file's name points to (`cl100k_base.tiktoken` →
+    /// `cl100k`, `Meta-Llama-3-tokenizer.model` → `llama3`), or nil.
+    public static func name(forFileName fileName: String) -> String? {
+        let name = fileName.lowercased()
+        if name.contains("llama-3") { return "llama3" }
+        return ["o200k", "cl100k", "p50k", "r50k", "llama3"].first { name.contains($0) }
+    }
+
     /// Named patterns by their conventional names (`gpt2`, `r50k`, `p50k`, `cl100k`, `o200k`, `llama3`).
     public static func named(_ name: String) -> String? {
         switch name {

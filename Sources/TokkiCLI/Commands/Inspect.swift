@@ -29,8 +29,7 @@ struct Inspect: ParsableCommand {
             s += "format: tiktoken rank file (base64 token, rank)\n"
             s += "model type: byte-level BPE (merge by lowest rank)\n"
             s += "vocabulary size: \(encoding.ranks.count)\n"
-            let name = URL(fileURLWithPath: path).lastPathComponent.lowercased()
-            let named = ["o200k", "cl100k", "p50k", "r50k", "llama3"].first { name.contains($0) }
+            let named = PretokenizationPattern.name(forFileName: URL(fileURLWithPath: path).lastPathComponent)
             s += "pre-tokenization pattern: \(pattern ?? named ?? "(not known from the file name; pass --pattern when encoding)")\n"
             s += "special tokens: none in the file\n"
             try out.write(s)
