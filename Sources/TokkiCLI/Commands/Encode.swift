@@ -156,7 +156,7 @@ struct Encode: ParsableCommand {
             if !replace, let bad = UTF8Validation.firstInvalidOffset(in: line) {
                 try flushBatch(&batch, &out)
                 try out.flush()
-                throw fail(.dataError, "\(source): line \(lineNumber): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); use --invalid replace to substitute U+FFFD")
+                throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad)
             }
             batch.append(Array(line))
             if batch.count >= batchSize { try flushBatch(&batch, &out) }
@@ -205,7 +205,7 @@ struct Encode: ParsableCommand {
             if let bad = UTF8Validation.firstInvalidOffset(in: line) {
                 guard replace else {
                     try out.flush()
-                    throw fail(.dataError, "\(source): line \(lineNumber): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); use --invalid replace to substitute U+FFFD")
+                    throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad)
                 }
             }
             try render(String(decoding: line, as: UTF8.self))

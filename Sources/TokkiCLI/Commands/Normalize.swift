@@ -73,9 +73,7 @@ struct Normalize: ParsableCommand {
             do {
                 if let bad = UTF8Validation.firstInvalidOffset(in: line) {
                     guard replace else {
-                        // Offsets are reported within the file and within the line.
-                        let absolute = lineOffset + bad
-                        throw fail(.dataError, "\(source): line \(lineNumber): invalid UTF-8 at byte offset \(absolute) (byte \(bad + 1) of the line); use --invalid replace to substitute U+FFFD")
+                        throw invalidUTF8(source, line: lineNumber, lineOffset: lineOffset, byteInLine: bad)
                     }
                     text = try normalizer.normalize(bytes: UTF8Validation.repaired(Array(line)))
                 } else {

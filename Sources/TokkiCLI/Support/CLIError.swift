@@ -32,6 +32,12 @@ func fail(_ status: ExitStatus, _ message: String) -> ExitCode {
     return ExitCode(status.rawValue)
 }
 
+/// The error for invalid UTF-8 in an input line: file, line, byte offset in the file and
+/// byte within the line (exit 65).
+func invalidUTF8(_ source: String, line: Int, lineOffset: Int, byteInLine bad: Int) -> ExitCode {
+    fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(lineOffset + bad) (byte \(bad + 1) of the line); use --invalid replace to substitute U+FFFD")
+}
+
 /// Maps a library error to an exit code with a message.
 func fail(_ error: TokkiError) -> ExitCode {
     switch error {

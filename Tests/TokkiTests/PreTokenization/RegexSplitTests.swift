@@ -72,5 +72,8 @@ struct RegexSplitTests {
         #expect(throws: TokkiError.self) { try RegexSplit(pattern: "(unclosed", behavior: .isolated) }
         #expect(PretokenizationPattern.named("cl100k_base") == PretokenizationPattern.cl100k)
         #expect(PretokenizationPattern.named("nope") == nil)
+        #expect(PretokenizationPattern.name(forFileName: "cl100k_base.tiktoken") == "cl100k")
+        #expect(PretokenizationPattern.name(forFileName: "Meta-Llama-3-8B.tiktoken") == "llama3")
+        #expect(PretokenizationPattern.name(forFileName: "korean-sample.tiktoken") == nil)
     }
 }
