@@ -1,4 +1,5 @@
 import Foundation
+@testable import Tokki
 
 /// Locates files under `Tests/Fixtures` (committed) and the gitignored `.models/` folder.
 enum Fixtures {
@@ -9,4 +10,33 @@ enum Fixtures {
     static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
     static func data(_ relative: String) throws -> Data { try Data(contentsOf: url(relative)) }
+}
+
+extension Fixtures {
+    /// Parses a fixture's JSON with Tokki's own parser (Foundation's JSONSerialization drops
+    /// U+FEFF inside strings) into Foundation-style values: [String: Any], [Any], String,
+    /// Int, Double, Bool, NSNull.
+    static func json(_ relative: String) throws -> Any {
+        let doc = try JSONDocument(bytes: [UInt8](data(relative)), path: relative)
+        return try plain(doc.root)
+    }
+
+    private static func plain(_ v: JSONValue) throws -> Any {
+        switch v.kind {
+        case .null: return NSNull()
+        case .true: return true
+        case .false: return false
+        case .number:
+            if let i = v.document.integer(v.index), !v.document.bytes[Int(v.document.nodes[v.index].start)..<Int(v.document.nodes[v.index].end)].contains(0x2E) { return i }
+            return try v.double()
+        case .string: return try v.string()
+        case .array: return try v.array().map { try plain($0) }
+        case .object:
+            var out: [String: Any] = [:]
+            for m in try v.memberIndices() {
+                out[try v.document.string(m.key)] = try plain(v.value(at: m.value, path: ""))
+            }
+            return out
+        }
+    }
 }

@@ -59,3 +59,82 @@ public struct ICUNormalizer: Normalizer {
         try handle.normalize(input)
     }
 }
+
+/// A Unicode normalization form with Hugging Face's character alignment: every output
+/// character maps back to the one input character that produced its first code point
+/// (a composed syllable points at its leading jamo; characters absorbed by a composition
+/// map to nothing), as `tokenizers`' `NFC`/`NFD`/`NFKC`/`NFKD` normalizers report offsets.
+///
+/// ICU reports changes per normalization segment; this type refines each changed segment
+/// character by character.
+public struct CharacterAlignedNormalizer: Normalizer {
+    /// The underlying ICU normalizer.
+    public let base: ICUNormalizer
+    let decomposer: ICUNormalizer
+
+    /// Creates the normalizer for `form` (NFC, NFD, NFKC or NFKD).
+    public init(_ form: ICUNormalizer.Form) throws(TokkiError) {
+        base = try ICUNormalizer(form)
+        decomposer = try ICUNormalizer(form == .nfc || form == .nfd ? .nfd : .nfkd)
+    }
+
+    /// Normalizes, then splits every changed segment into per-character edits.
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        let coarse = try base.normalize(utf8: input)
+        guard coarse.isChanged else { return coarse }
+        var edits: [NormalizedText.Edit] = []
+        edits.reserveCapacity(coarse.edits.count)
+        for edit in coarse.edits {
+            if let fine = try refine(edit, input, coarse.normalized) { edits += fine } else { edits.append(edit) }
+        }
+        return NormalizedText(original: coarse.original, normalized: coarse.normalized, edits: edits)
+    }
+
+    /// Scalars of `bytes` with their byte ranges.
+    private func scalars(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [(UInt32, Range<Int>)] {
+        var out: [(UInt32, Range<Int>)] = []
+        guard let p = bytes.baseAddress else { return out }
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let (v, len) = decodeScalar(p, i, range.upperBound)
+            out.append((v, i..<(i + len)))
+            i += len
+        }
+        return out
+    }
+
+    private func decompositionLength(_ v: UInt32) throws(TokkiError) -> Int {
+        guard let s = Unicode.Scalar(v) else { return 1 }
+        return try decomposer.normalize(String(Character(s))).unicodeScalars.count
+    }
+
+    private func refine(_ edit: NormalizedText.Edit, _ input: UnsafeBufferPointer<UInt8>, _ output: [UInt8]) throws(TokkiError) -> [NormalizedText.Edit]? {
+        let sources = scalars(input, edit.originalRange)
+        guard sources.count > 1 || edit.normalizedLength > 0 else { return nil }
+        let outs = output.withUnsafeBufferPointer { scalars($0, edit.normalizedRange) }
+        // The decomposed source stream: which source character owns each element.
+        var owners: [Int] = []
+        for (k, s) in sources.enumerated() {
+            owners.append(contentsOf: repeatElement(k, count: try decompositionLength(s.0)))
+        }
+        // Each output character owns the source character of its first decomposed element.
+        var position = 0
+        var outOwner: [Int] = []
+        for o in outs {
+            guard position < owners.count else { return nil }
+            outOwner.append(owners[position])
+            position += try decompositionLength(o.0)
+        }
+        guard position == owners.count, zip(outOwner, outOwner.dropFirst()).allSatisfy({ $0 <= $1 }) else { return nil }
+        var edits: [NormalizedText.Edit] = []
+        var j = 0
+        for (k, s) in sources.enumerated() {
+            let first = j
+            while j < outs.count && outOwner[j] == k { j += 1 }
+            let start = first < outs.count ? outs[first].1.lowerBound : edit.normalizedRange.upperBound
+            let end = j > first ? outs[j - 1].1.upperBound : start
+            edits.append(.init(originalStart: s.1.lowerBound, originalLength: s.1.count, normalizedStart: start, normalizedLength: end - start))
+        }
+        return edits
+    }
+}

@@ -235,4 +235,17 @@ struct NormalizedTextBuilder {
         edits.append(.init(originalStart: range.lowerBound, originalLength: range.count,
                            normalizedStart: start, normalizedLength: output.count - start))
     }
+
+    /// Replaces `input[range]` by `bytes` (a deletion when empty); all of them map back to
+    /// the whole range.
+    mutating func replace<C: Collection>(bytes range: Range<Int>, with bytes: C) where C.Element == UInt8 {
+        edits.append(.init(originalStart: range.lowerBound, originalLength: range.count,
+                           normalizedStart: output.count, normalizedLength: bytes.count))
+        output.append(contentsOf: bytes)
+    }
+
+    /// The finished text for `input`.
+    func finish(_ input: UnsafeBufferPointer<UInt8>) -> NormalizedText {
+        NormalizedText(original: Array(input), normalized: output, edits: edits)
+    }
 }

@@ -1,0 +1,378 @@
+import Foundation
+
+/// Reads Hugging Face `tokenizer.json` files into typed pipeline stages. Each component's
+/// `"type"` string maps to one decoding function (house rule 2); an unknown type is an error
+/// naming it and its JSON path.
+enum TokenizerJSON {
+    static func load(bytes: [UInt8], path: String?) throws(TokkiError) -> HuggingFaceTokenizer {
+        let document = try JSONDocument(bytes: bytes, path: path)
+        let root = document.root
+        guard root.kind == .object else { throw root.error("expected an object") }
+        let normalizer = try root.optional("normalizer").map { (v) throws(TokkiError) in try readNormalizer(v) }
+        var byteLevel = false
+        let preTokenizer = try root.optional("pre_tokenizer").map { (v) throws(TokkiError) in try readPreTokenizer(v, byteLevel: &byteLevel) }
+        if let n = root.optional("normalizer"), try containsType(n, "ByteLevel", list: "normalizers") { byteLevel = true }
+        let modelValue = try root.required("model")
+        let model = try readModel(modelValue, byteLevel: byteLevel, path: path)
+        var added: [AddedToken] = []
+        if let list = root.optional("added_tokens") {
+            for v in try list.array() {
+                added.append(AddedToken(
+                    id: try v.required("id").int(), content: try v.required("content").string(),
+                    singleWord: try v.optional("single_word")?.bool() ?? false, leftStrip: try v.optional("lstrip")?.bool() ?? false,
+                    rightStrip: try v.optional("rstrip")?.bool() ?? false, normalized: try v.optional("normalized")?.bool() ?? true,
+                    special: try v.optional("special")?.bool() ?? false))
+            }
+        }
+        let tokenID: (String, JSONValue) throws(TokkiError) -> Int = { (token, at) throws(TokkiError) in
+            if let t = added.first(where: { $0.content == token }) { return t.id }
+            if let id = model.id(for: Array(token.utf8)) { return id }
+            throw at.error("token '\(token)' is not in the vocabulary")
+        }
+        let post = try root.optional("post_processor").map { (v) throws(TokkiError) in try readPostProcessor(v, tokenID: tokenID) }
+        let decoder = try root.optional("decoder").map { (v) throws(TokkiError) in try readDecoder(v) }
+        return try HuggingFaceTokenizer(normalizer: normalizer, preTokenizer: preTokenizer, model: model, byteLevel: byteLevel,
+                                        postProcessor: post, decoder: decoder, addedTokens: added, path: path)
+    }
+
+    static func type(_ v: JSONValue) throws(TokkiError) -> String {
+        try v.required("type").string()
+    }
+
+    static func containsType(_ v: JSONValue, _ name: String, list: StaticString) throws(TokkiError) -> Bool {
+        guard v.kind == .object else { return false }
+        let t = try type(v)
+        if t == name { return true }
+        if t == "Sequence", let items = v.optional(list) {
+            for item in try items.array() where try containsType(item, name, list: list) { return true }
+        }
+        return false
+    }
+
+    static func unsupported(_ v: JSONValue, _ kind: String, _ t: String) -> TokkiError {
+        v.error("unsupported \(kind) type '\(t)'")
+    }
+
+    static func pattern(_ v: JSONValue) throws(TokkiError) -> Replace.Pattern {
+        if let s = v.optional("String") { return .string(try s.string()) }
+        if let r = v.optional("Regex") { return .regex(try r.string()) }
+        throw v.error("expected {\"String\": …} or {\"Regex\": …}")
+    }
+
+    // MARK: Normalizers
+
+    static func readNormalizer(_ v: JSONValue) throws(TokkiError) -> any Normalizer {
+        let t = try type(v)
+        switch t {
+        case "NFC": return try CharacterAlignedNormalizer(.nfc)
+        case "NFD": return try CharacterAlignedNormalizer(.nfd)
+        case "NFKC": return try CharacterAlignedNormalizer(.nfkc)
+        case "NFKD": return try CharacterAlignedNormalizer(.nfkd)
+        case "Lowercase": return Lowercase()
+        case "StripAccents": return StripAccents()
+        case "Strip":
+            return Strip(left: try v.optional("strip_left")?.bool() ?? true, right: try v.optional("strip_right")?.bool() ?? true)
+        case "Prepend": return Prepend(try v.required("prepend").string())
+        case "Replace":
+            return try Replace(try pattern(try v.required("pattern")), content: try v.required("content").string())
+        case "BertNormalizer":
+            return try BertNormalizer(cleanText: try v.optional("clean_text")?.bool() ?? true,
+                                      handleChineseCharacters: try v.optional("handle_chinese_chars")?.bool() ?? true,
+                                      stripAccents: try v.optional("strip_accents")?.bool(),
+                                      lowercase: try v.optional("lowercase")?.bool() ?? true)
+        case "ByteLevel": return NormalizerSequence([])
+        case "Sequence":
+            var stages: [any Normalizer] = []
+            for item in try v.required("normalizers").array() { stages.append(try readNormalizer(item)) }
+            return NormalizerSequence(stages)
+        default: throw unsupported(v, "normalizer", t)
+        }
+    }
+
+    // MARK: Pre-tokenizers
+
+    static func behavior(_ v: JSONValue?, default d: SplitBehavior) throws(TokkiError) -> SplitBehavior {
+        guard let v else { return d }
+        switch try v.string() {
+        case "Removed": return .removed
+        case "Isolated": return .isolated
+        case "MergedWithPrevious": return .mergedWithPrevious
+        case "MergedWithNext": return .mergedWithNext
+        case "Contiguous": return .contiguous
+        case let other: throw v.error("unknown split behavior '\(other)'")
+        }
+    }
+
+    static let punctuation = #"[\p{P}!-/:-@\[-`{-~]"#
+
+    static func readPreTokenizer(_ v: JSONValue, byteLevel: inout Bool) throws(TokkiError) -> any PreTokenizationStage {
+        let t = try type(v)
+        switch t {
+        case "ByteLevel":
+            byteLevel = true
+            return try ByteLevel(addPrefixSpace: try v.optional("add_prefix_space")?.bool() ?? true,
+                                 useRegex: try v.optional("use_regex")?.bool() ?? true,
+                                 trimOffsets: try v.optional("trim_offsets")?.bool() ?? true)
+        case "Split":
+            let regex: String
+            switch try pattern(try v.required("pattern")) {
+            case .string(let s): regex = "\\Q" + s.replacingAll("\\E", with: "\\E\\\\E\\Q") + "\\E"
+            case .regex(let r): regex = r
+            }
+            do {
+                return SplittingStage(try RegexSplit(pattern: regex, behavior: try behavior(v.required("behavior"), default: .isolated),
+                                                     invert: try v.optional("invert")?.bool() ?? false, dialect: .oniguruma))
+            } catch { throw v.error(error.description) }
+        case "Metaspace":
+            let replacement = try v.optional("replacement")?.string() ?? "▁"
+            var scheme = Metaspace.PrependScheme.always
+            if let s = v.optional("prepend_scheme") {
+                guard let p = Metaspace.PrependScheme(rawValue: try s.string()) else { throw s.error("unknown prepend_scheme") }
+                scheme = p
+            } else if let a = v.optional("add_prefix_space"), try !a.bool() {
+                scheme = .never
+            }
+            return Metaspace(replacement: replacement, prependScheme: scheme, split: try v.optional("split")?.bool() ?? true)
+        case "Whitespace":
+            return SplittingStage(try RegexSplit(pattern: #"\w+|[^\w\p{White_Space}]+"#, behavior: .removed, invert: true))
+        case "WhitespaceSplit":
+            return SplittingStage(try RegexSplit(pattern: #"\p{White_Space}"#, behavior: .removed))
+        case "Punctuation":
+            return SplittingStage(try RegexSplit(pattern: punctuation, behavior: try behavior(v.optional("behavior"), default: .isolated)))
+        case "Digits":
+            let individual = try v.optional("individual_digits")?.bool() ?? false
+            return SplittingStage(try RegexSplit(pattern: #"\p{N}"#, behavior: individual ? .isolated : .contiguous))
+        case "BertPreTokenizer":
+            return PreTokenizationSequence([
+                SplittingStage(try RegexSplit(pattern: #"\p{White_Space}"#, behavior: .removed)),
+                SplittingStage(try RegexSplit(pattern: punctuation, behavior: .isolated)),
+            ])
+        case "CharDelimiterSplit":
+            let d = try v.required("delimiter").string()
+            return SplittingStage(try RegexSplit(pattern: "\\Q" + d + "\\E", behavior: .removed))
+        case "Sequence":
+            var stages: [any PreTokenizationStage] = []
+            for item in try v.required("pretokenizers").array() { stages.append(try readPreTokenizer(item, byteLevel: &byteLevel)) }
+            return PreTokenizationSequence(stages)
+        default: throw unsupported(v, "pre-tokenizer", t)
+        }
+    }
+
+    // MARK: Models
+
+    static func vocabularyObject(_ v: JSONValue, path: String?) throws(TokkiError) -> TokenTable {
+        let doc = v.document
+        var tokens: [(bytes: ArraySlice<UInt8>, id: Int)] = []
+        let members = try v.memberIndices()
+        tokens.reserveCapacity(members.count)
+        for m in members {
+            guard doc.nodes[m.value].kind == .number, let id = doc.integer(m.value) else {
+                throw v.error("the id of '\(try doc.string(m.key))' is not an integer")
+            }
+            tokens.append((ArraySlice(try doc.stringBytes(m.key)), id))
+        }
+        do { return try TokenTable(tokens: tokens) } catch { throw v.error(error.message) }
+    }
+
+    static func readModel(_ v: JSONValue, byteLevel: Bool, path: String?) throws(TokkiError) -> any PieceModel {
+        var t = try v.optional("type")?.string()
+        if t == nil {
+            if v["merges"] != nil { t = "BPE" } else if v.optional("vocab")?.kind == .array { t = "Unigram" } else if v["max_input_chars_per_word"] != nil { t = "WordPiece" } else { t = "WordLevel" }
+        }
+        switch t! {
+        case "BPE":
+            let tokens = try vocabularyObject(try v.required("vocab"), path: path)
+            let mergesValue = try v.required("merges")
+            let doc = v.document
+            var merges: [(Int32, Int32)] = []
+            let elements = try mergesValue.elementIndices()
+            merges.reserveCapacity(elements.count)
+            for (k, e) in elements.enumerated() {
+                var a: [UInt8], b: [UInt8]
+                switch doc.nodes[e].kind {
+                case .string:
+                    let s = try doc.stringBytes(e)
+                    guard let space = s.firstIndex(of: 0x20), !s[(space + 1)...].contains(0x20) else {
+                        throw mergesValue.error("merge \(k) '\(String(decoding: s, as: UTF8.self))' is not two tokens separated by a space")
+                    }
+                    a = Array(s[..<space]); b = Array(s[(space + 1)...])
+                case .array:
+                    let pair = try mergesValue.value(at: e, path: "\(mergesValue.path)[\(k)]").elementIndices()
+                    guard pair.count == 2, doc.nodes[pair[0]].kind == .string, doc.nodes[pair[1]].kind == .string else {
+                        throw mergesValue.error("merge \(k) is not a pair of strings")
+                    }
+                    a = try doc.stringBytes(pair[0]); b = try doc.stringBytes(pair[1])
+                default:
+                    throw mergesValue.error("merge \(k) is neither \"a b\" nor [\"a\", \"b\"]")
+                }
+                guard let ia = tokens.id(a), let ib = tokens.id(b) else {
+                    let missing = tokens.id(a) == nil ? a : b
+                    throw .invalidModel(path: path, problem: "$.model.merges[\(k)]: merge '\(String(decoding: a, as: UTF8.self)) \(String(decoding: b, as: UTF8.self))' names '\(String(decoding: missing, as: UTF8.self))', which is not in the vocabulary")
+                }
+                merges.append((ia, ib))
+            }
+            let options = BPEModel.Options(
+                dropout: try v.optional("dropout")?.double(), unknownToken: try v.optional("unk_token")?.string(),
+                continuingSubwordPrefix: try v.optional("continuing_subword_prefix")?.string(),
+                endOfWordSuffix: try v.optional("end_of_word_suffix")?.string(),
+                fuseUnknown: try v.optional("fuse_unk")?.bool() ?? false, byteFallback: try v.optional("byte_fallback")?.bool() ?? false,
+                ignoreMerges: try v.optional("ignore_merges")?.bool() ?? false)
+            return try BPEModel(tokens: tokens, merges: merges, options: options, byteLevel: byteLevel, path: path)
+        case "Unigram":
+            let vocab = try v.required("vocab")
+            let doc = v.document
+            var tokens: [(bytes: ArraySlice<UInt8>, id: Int)] = []
+            var scores: [Double] = []
+            for (k, e) in try vocab.elementIndices().enumerated() {
+                let pair = try vocab.value(at: e, path: "\(vocab.path)[\(k)]").elementIndices()
+                guard pair.count == 2, doc.nodes[pair[0]].kind == .string, doc.nodes[pair[1]].kind == .number else {
+                    throw vocab.error("entry \(k) is not [piece, score]")
+                }
+                tokens.append((ArraySlice(try doc.stringBytes(pair[0])), k))
+                scores.append(doc.double(pair[1]))
+            }
+            let table: TokenTable
+            do { table = try TokenTable(tokens: tokens) } catch { throw vocab.error(error.message) }
+            return try HFUnigramModel(tokens: table, scores: scores, unknownID: try v.optional("unk_id")?.int(),
+                                      byteFallback: try v.optional("byte_fallback")?.bool() ?? false, path: path)
+        case "WordPiece":
+            return try WordPieceModel(tokens: try vocabularyObject(try v.required("vocab"), path: path),
+                                      unknownToken: try v.optional("unk_token")?.string() ?? "[UNK]",
+                                      continuingSubwordPrefix: try v.optional("continuing_subword_prefix")?.string() ?? "##",
+                                      maxInputCharactersPerWord: try v.optional("max_input_chars_per_word")?.int() ?? 100, path: path)
+        case "WordLevel":
+            return try WordLevelModel(tokens: try vocabularyObject(try v.required("vocab"), path: path),
+                                      unknownToken: try v.optional("unk_token")?.string(), path: path)
+        case let other:
+            throw unsupported(v, "model", other)
+        }
+    }
+
+    // MARK: Post-processors
+
+    static func readPostProcessor(_ v: JSONValue, tokenID: (String, JSONValue) throws(TokkiError) -> Int) throws(TokkiError) -> any PostProcessor {
+        let t = try type(v)
+        func tokenPair(_ key: StaticString) throws(TokkiError) -> (id: Int, token: String) {
+            let pair = try v.required(key).array()
+            guard pair.count == 2 else { throw v.error("\(key) must be [token, id]") }
+            return (try pair[1].int(), try pair[0].string())
+        }
+        switch t {
+        case "TemplateProcessing":
+            func template(_ key: StaticString) throws(TokkiError) -> [TemplateProcessing.Piece] {
+                var out: [TemplateProcessing.Piece] = []
+                for item in try v.required(key).array() {
+                    if let s = item.optional("Sequence") {
+                        let id = try s.required("id").string()
+                        guard id == "A" || id == "B" else { throw s.error("sequence id must be A or B") }
+                        out.append(.sequence(first: id == "A", typeID: try s.optional("type_id")?.int() ?? 0))
+                    } else if let s = item.optional("SpecialToken") {
+                        out.append(.special(try s.required("id").string(), typeID: try s.optional("type_id")?.int() ?? 0))
+                    } else {
+                        throw item.error("expected Sequence or SpecialToken")
+                    }
+                }
+                return out
+            }
+            var specials: [String: [(id: Int, token: String)]] = [:]
+            if let s = v.optional("special_tokens") {
+                for m in try s.memberIndices() {
+                    let name = try s.document.string(m.key)
+                    let entry = s.value(at: m.value, path: "\(s.path).\(name)")
+                    let ids = try entry.required("ids").array()
+                    let tokens = try entry.required("tokens").array()
+                    guard ids.count == tokens.count else { throw entry.error("ids and tokens differ in length") }
+                    var list: [(id: Int, token: String)] = []
+                    for (i, tok) in zip(ids, tokens) { list.append((try i.int(), try tok.string())) }
+                    specials[name] = list
+                }
+            }
+            do {
+                return try TemplateProcessing(single: try template("single"), pair: try template("pair"), specialTokens: specials)
+            } catch { throw v.error(error.description) }
+        case "BertProcessing":
+            let sep = try tokenPair("sep"), cls = try tokenPair("cls")
+            return try TemplateProcessing(
+                single: [.special("cls", typeID: 0), .sequence(first: true, typeID: 0), .special("sep", typeID: 0)],
+                pair: [.special("cls", typeID: 0), .sequence(first: true, typeID: 0), .special("sep", typeID: 0),
+                       .sequence(first: false, typeID: 1), .special("sep", typeID: 1)],
+                specialTokens: ["cls": [cls], "sep": [sep]])
+        case "RobertaProcessing":
+            return RobertaProcessing(sep: try tokenPair("sep"), cls: try tokenPair("cls"),
+                                     trimOffsets: try v.optional("trim_offsets")?.bool() ?? true,
+                                     addPrefixSpace: try v.optional("add_prefix_space")?.bool() ?? true)
+        case "ByteLevel":
+            return ByteLevelPostProcessor(trimOffsets: try v.optional("trim_offsets")?.bool() ?? true,
+                                          addPrefixSpace: try v.optional("add_prefix_space")?.bool() ?? true)
+        case "Sequence":
+            var stages: [any PostProcessor] = []
+            for item in try v.required("processors").array() { stages.append(try readPostProcessor(item, tokenID: tokenID)) }
+            return PostProcessorSequence(stages)
+        default: throw unsupported(v, "post-processor", t)
+        }
+    }
+
+    // MARK: Decoders
+
+    static func scalar(_ v: JSONValue) throws(TokkiError) -> Unicode.Scalar {
+        let s = try v.string()
+        guard s.unicodeScalars.count == 1, let c = s.unicodeScalars.first else { throw v.error("expected one character") }
+        return c
+    }
+
+    static func readDecoder(_ v: JSONValue) throws(TokkiError) -> any TokenDecoder {
+        let t = try type(v)
+        switch t {
+        case "ByteLevel": return ByteLevelDecoder()
+        case "Metaspace":
+            var scheme = Metaspace.PrependScheme.always
+            if let s = v.optional("prepend_scheme") {
+                guard let p = Metaspace.PrependScheme(rawValue: try s.string()) else { throw s.error("unknown prepend_scheme") }
+                scheme = p
+            } else if let a = v.optional("add_prefix_space"), try !a.bool() {
+                scheme = .never
+            }
+            return MetaspaceDecoder(replacement: try v.optional("replacement").map { (r) throws(TokkiError) in try scalar(r) } ?? "▁",
+                                    prependScheme: scheme)
+        case "WordPiece":
+            return WordPieceDecoder(prefix: try v.optional("prefix")?.string() ?? "##", cleanup: try v.optional("cleanup")?.bool() ?? true)
+        case "BPEDecoder": return BPESuffixDecoder(suffix: try v.optional("suffix")?.string() ?? "</w>")
+        case "ByteFallback": return ByteFallbackDecoder()
+        case "Fuse": return FuseDecoder()
+        case "Strip":
+            return StripDecoder(content: try scalar(try v.required("content")), start: try v.optional("start")?.int() ?? 0,
+                                stop: try v.optional("stop")?.int() ?? 0)
+        case "Replace":
+            return try ReplaceDecoder(try pattern(try v.required("pattern")), content: try v.required("content").string())
+        case "CTC":
+            return CTCDecoder(padToken: try v.optional("pad_token")?.string() ?? "<pad>",
+                              wordDelimiterToken: try v.optional("word_delimiter_token")?.string() ?? "|",
+                              cleanup: try v.optional("cleanup")?.bool() ?? true)
+        case "Sequence":
+            var stages: [any TokenDecoder] = []
+            for item in try v.required("decoders").array() { stages.append(try readDecoder(item)) }
+            return DecoderSequence(stages)
+        default: throw unsupported(v, "decoder", t)
+        }
+    }
+}
+
+extension HuggingFaceTokenizer {
+    /// Loads a `tokenizer.json` file.
+    ///
+    /// - Throws: ``TokkiError/io(path:reason:)`` when unreadable;
+    ///   ``TokkiError/invalidModel(path:problem:)`` naming the JSON path of a malformed or
+    ///   unsupported part (e.g. `$.model.merges[12]`).
+    public init(contentsOf url: URL) throws(TokkiError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw .io(path: url.path, reason: "cannot read the tokenizer file (\(error.localizedDescription))")
+        }
+        self = try TokenizerJSON.load(bytes: [UInt8](data), path: url.path)
+    }
+
+    /// Loads a tokenizer from the bytes of a `tokenizer.json` file.
+    public init(json: [UInt8]) throws(TokkiError) {
+        self = try TokenizerJSON.load(bytes: json, path: nil)
+    }
+}

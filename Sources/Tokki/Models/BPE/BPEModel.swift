@@ -1,0 +1,385 @@
+/// Hugging Face's BPE model: a pre-token is split into characters (or, for byte-level
+/// vocabularies, bytes), then adjacent pairs are merged in the order of the `merges` list
+/// (lowest rank first, leftmost on ties) until no listed pair remains.
+///
+/// ```swift
+/// let bpe = try BPEModel(vocabulary: ["a": 0, "b": 1, "ab": 2], merges: [("a", "b")])
+/// ```
+///
+/// Options follow `tokenizers`' `models.BPE`: `unk_token`, `fuse_unk`, `byte_fallback`,
+/// `continuing_subword_prefix`, `end_of_word_suffix`, `ignore_merges` and `dropout`.
+public struct BPEModel: Sendable {
+    /// Model options (names as in `tokenizer.json`).
+    public struct Options: Sendable, Equatable {
+        /// Probability of skipping a merge (BPE-dropout), or nil.
+        public var dropout: Double?
+        /// The token for characters not in the vocabulary; without one they are dropped.
+        public var unknownToken: String?
+        /// Prefix of every non-initial symbol of a word (`##` in some models).
+        public var continuingSubwordPrefix: String?
+        /// Suffix of the final symbol of a word (`</w>` in some models).
+        public var endOfWordSuffix: String?
+        /// Merge consecutive unknown characters into one unknown token.
+        public var fuseUnknown: Bool
+        /// Emit `<0xXX>` tokens for the bytes of unknown characters.
+        public var byteFallback: Bool
+        /// Emit a whole pre-token as one token when it is in the vocabulary.
+        public var ignoreMerges: Bool
+
+        /// Options with `tokenizers`' defaults.
+        public init(dropout: Double? = nil, unknownToken: String? = nil, continuingSubwordPrefix: String? = nil,
+                    endOfWordSuffix: String? = nil, fuseUnknown: Bool = false, byteFallback: Bool = false,
+                    ignoreMerges: Bool = false) {
+            self.dropout = dropout
+            self.unknownToken = unknownToken
+            self.continuingSubwordPrefix = continuingSubwordPrefix
+            self.endOfWordSuffix = endOfWordSuffix
+            self.fuseUnknown = fuseUnknown
+            self.byteFallback = byteFallback
+            self.ignoreMerges = ignoreMerges
+        }
+    }
+
+    /// The options.
+    public let options: Options
+    /// Whether pre-tokens are raw bytes whose tokens are GPT-2 byte-level strings.
+    public let byteLevel: Bool
+    let tokens: TokenTable
+    /// For byte-level models: token strings decoded to the raw bytes they stand for.
+    let rawTokens: TokenTable?
+    let merges: PairTable
+    /// The merges in rank order, as (left, right) ids.
+    let mergeList: [(Int32, Int32)]
+    let unknownID: Int32?
+    let byteFallbackIDs: [Int32]?
+    /// Byte-level models: the id of each single byte (-1 when absent).
+    let byteIDs: [Int32]
+    let prefix: [UInt8]
+    let suffix: [UInt8]
+
+    /// A model from a vocabulary and merges given as token strings.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming a merge whose tokens (or
+    ///   whose result) are not in the vocabulary, or a duplicated token or id.
+    public init(vocabulary: [String: Int], merges: [(String, String)], options: Options = Options(), byteLevel: Bool = false) throws(TokkiError) {
+        let tokens = vocabulary.map { (bytes: ArraySlice(Array($0.key.utf8)), id: $0.value) }
+        let table: TokenTable
+        do { table = try TokenTable(tokens: tokens) } catch { throw .invalidModel(path: nil, problem: "vocabulary: \(error.message)") }
+        var list: [(Int32, Int32)] = []
+        for (k, m) in merges.enumerated() {
+            guard let a = table.id(Array(m.0.utf8)), let b = table.id(Array(m.1.utf8)) else {
+                throw .invalidModel(path: nil, problem: "merge \(k) ('\(m.0) \(m.1)') names a token that is not in the vocabulary")
+            }
+            list.append((a, b))
+        }
+        try self.init(tokens: table, merges: list, options: options, byteLevel: byteLevel, path: nil)
+    }
+
+    /// A model from a token table and merges as id pairs (ranks = positions).
+    init(tokens: TokenTable, merges: [(Int32, Int32)], options: Options, byteLevel: Bool, path: String?) throws(TokkiError) {
+        self.tokens = tokens
+        self.options = options
+        self.byteLevel = byteLevel
+        self.mergeList = merges
+        var pairs = PairTable(capacity: merges.count)
+        var joined: [UInt8] = []
+        for (rank, m) in merges.enumerated() {
+            joined.removeAll(keepingCapacity: true)
+            joined.append(contentsOf: tokens.bytes(of: Int(m.0)))
+            var right = tokens.bytes(of: Int(m.1))
+            if let p = options.continuingSubwordPrefix, right.starts(with: p.utf8) {
+                right = right.dropFirst(p.utf8.count)
+            }
+            joined.append(contentsOf: right)
+            guard let merged = tokens.id(joined) else {
+                throw .invalidModel(path: path, problem: "model.merges[\(rank)]: the merge of '\(String(decoding: tokens.bytes(of: Int(m.0)), as: UTF8.self))' and '\(String(decoding: tokens.bytes(of: Int(m.1)), as: UTF8.self))' gives '\(String(decoding: joined, as: UTF8.self))', which is not in the vocabulary")
+            }
+            // The first occurrence of a pair wins, as in tokenizers.
+            pairs.insertIfAbsent(m.0, m.1, rank: Int32(rank), merged: merged)
+        }
+        self.merges = pairs
+        if let unk = options.unknownToken {
+            unknownID = tokens.id(Array(unk.utf8))
+        } else {
+            unknownID = nil
+        }
+        if options.byteFallback {
+            var ids: [Int32] = []
+            for b in 0..<256 {
+                let name = Array("<0x\(b < 16 ? "0" : "")\(String(b, radix: 16, uppercase: true))>".utf8)
+                ids.append(tokens.id(name) ?? -1)
+            }
+            byteFallbackIDs = ids
+        } else {
+            byteFallbackIDs = nil
+        }
+        prefix = Array((options.continuingSubwordPrefix ?? "").utf8)
+        suffix = Array((options.endOfWordSuffix ?? "").utf8)
+        if byteLevel {
+            var raw: [(bytes: ArraySlice<UInt8>, id: Int)] = []
+            raw.reserveCapacity(tokens.count)
+            for id in 0..<tokens.count where tokens.contains(id) {
+                if let r = ByteLevelAlphabet.rawBytes(tokens.bytes(of: id)) { raw.append((ArraySlice(r), id)) }
+            }
+            do { rawTokens = try TokenTable(tokens: raw) } catch {
+                throw .invalidModel(path: path, problem: "model.vocab: \(error.message) (after byte-level decoding)")
+            }
+            var ids = [Int32](repeating: -1, count: 256)
+            for b in 0..<256 { ids[b] = tokens.id(ByteLevelAlphabet.utf8ForByte[b]) ?? -1 }
+            byteIDs = ids
+        } else {
+            rawTokens = nil
+            byteIDs = []
+        }
+    }
+
+    /// The number of merges.
+    public var mergeCount: Int { mergeList.count }
+}
+
+extension BPEModel: PieceModel {
+    var vocabularySize: Int { tokens.count }
+
+    func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
+
+    func token(for id: Int) -> String? { tokens.string(of: id) }
+
+    func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        guard n > 0 else { return }
+        let useCache = options.dropout == nil || options.dropout == 0
+        var h: UInt32 = 0
+        if useCache {
+            h = PieceCache.hash(p, n)
+            if scratch.cache.lookup(p, n, h, into: &out) { return }
+        }
+        let first = out.count
+        tokenizeUncached(p, n, into: &out, scratch: &scratch)
+        if useCache { scratch.cache.insert(p, n, h, out[first...]) }
+    }
+
+    func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        if options.ignoreMerges {
+            let whole = byteLevel ? rawTokens!.id(p, n) : wholeWordID(p, n)
+            if let id = whole { out.append(ModelToken(id: id, start: 0, end: Int32(n))); return }
+        }
+        // Initial symbols.
+        scratch.ids.removeAll(keepingCapacity: true)
+        scratch.starts.removeAll(keepingCapacity: true)
+        scratch.ends.removeAll(keepingCapacity: true)
+        if byteLevel {
+            for i in 0..<n {
+                let id = byteIDs[Int(p[i])]
+                if id >= 0 {
+                    scratch.ids.append(id); scratch.starts.append(Int32(i)); scratch.ends.append(Int32(i + 1))
+                } else {
+                    appendUnknown(start: i, end: i + 1, p, &scratch)
+                }
+            }
+        } else {
+            initialCharacters(p, n, &scratch)
+        }
+        merge(&scratch)
+        // Emit the surviving symbols in order.
+        var k: Int32 = scratch.ids.isEmpty ? -1 : 0
+        while k >= 0 {
+            let i = Int(k)
+            out.append(ModelToken(id: scratch.ids[i], start: scratch.starts[i], end: scratch.ends[i]))
+            k = scratch.next[i]
+        }
+    }
+
+    private func wholeWordID(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        if suffix.isEmpty { return tokens.id(p, n) }
+        var key = Array(UnsafeBufferPointer(start: p, count: n))
+        key.append(contentsOf: suffix)
+        return tokens.id(key)
+    }
+
+    private func initialCharacters(_ p: UnsafePointer<UInt8>, _ n: Int, _ scratch: inout ModelScratch) {
+        var i = 0
+        var key: [UInt8] = []
+        let plain = prefix.isEmpty && suffix.isEmpty
+        while i < n {
+            let len = min(n - i, Self.utf8Length(p[i]))
+            let id: Int32?
+            if plain {
+                id = tokens.id(p + i, len)
+            } else {
+                key.removeAll(keepingCapacity: true)
+                if i > 0 { key.append(contentsOf: prefix) }
+                key.append(contentsOf: UnsafeBufferPointer(start: p + i, count: len))
+                if i + len == n { key.append(contentsOf: suffix) }
+                id = tokens.id(key)
+            }
+            if let id {
+                scratch.ids.append(id); scratch.starts.append(Int32(i)); scratch.ends.append(Int32(i + len))
+            } else {
+                appendUnknown(start: i, end: i + len, p, &scratch)
+            }
+            i += len
+        }
+    }
+
+    private func appendUnknown(start: Int, end: Int, _ p: UnsafePointer<UInt8>, _ scratch: inout ModelScratch) {
+        if let fallback = byteFallbackIDs, (start..<end).allSatisfy({ fallback[Int(p[$0])] >= 0 }) {
+            for k in start..<end {
+                scratch.ids.append(fallback[Int(p[k])]); scratch.starts.append(Int32(k)); scratch.ends.append(Int32(k + 1))
+            }
+            return
+        }
+        guard let unk = unknownID else { return }
+        if options.fuseUnknown, let last = scratch.ids.last, last == unk, scratch.ends.last == Int32(start) {
+            scratch.ends[scratch.ends.count - 1] = Int32(end)
+            return
+        }
+        scratch.ids.append(unk); scratch.starts.append(Int32(start)); scratch.ends.append(Int32(end))
+    }
+
+    @inline(__always)
+    static func utf8Length(_ b: UInt8) -> Int {
+        b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
+    }
+
+    /// Runs the merges over the symbols in `scratch` (a linked list by `prev`/`next`).
+    private func merge(_ s: inout ModelScratch) {
+        let count = s.ids.count
+        s.prev.removeAll(keepingCapacity: true)
+        s.next.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            s.prev.append(Int32(i - 1))
+            s.next.append(i + 1 < count ? Int32(i + 1) : -1)
+        }
+        guard count > 1 else { return }
+        s.heap.removeAll(keepingCapacity: true)
+        s.heapIDs.removeAll(keepingCapacity: true)
+        for i in 0..<(count - 1) {
+            if let m = merges.lookup(s.ids[i], s.ids[i + 1]) {
+                Self.push(&s, rank: m.rank, position: Int32(i), merged: m.merged)
+            }
+        }
+        let dropout = options.dropout ?? 0
+        s.skipped.removeAll(keepingCapacity: true)
+        while let (key, merged) = Self.pop(&s) {
+            if dropout > 0 {
+                if s.rng == nil { s.rng = SplitMixGenerator(seed: 0) }
+                if Double.random(in: 0..<1, using: &s.rng!) < dropout {
+                    s.skipped.append((key, merged))
+                    continue
+                }
+                for (k, m) in s.skipped { Self.push(&s, key: k, merged: m) }
+                s.skipped.removeAll(keepingCapacity: true)
+            }
+            let pos = Int(key & 0xFFFF_FFFF)
+            // Stale entries: the symbol was merged away, or its pair changed.
+            if s.ids[pos] < 0 { continue }
+            let right = s.next[pos]
+            guard right >= 0 else { continue }
+            let r = Int(right)
+            guard let m = merges.lookup(s.ids[pos], s.ids[r]), m.merged == merged else { continue }
+            // Merge pos with its right neighbour.
+            s.ids[pos] = merged
+            s.ends[pos] = s.ends[r]
+            s.ids[r] = -1
+            let after = s.next[r]
+            s.next[pos] = after
+            if after >= 0 { s.prev[Int(after)] = Int32(pos) }
+            let before = s.prev[pos]
+            if before >= 0, let m2 = merges.lookup(s.ids[Int(before)], merged) {
+                Self.push(&s, rank: m2.rank, position: before, merged: m2.merged)
+            }
+            if after >= 0, let m2 = merges.lookup(merged, s.ids[Int(after)]) {
+                Self.push(&s, rank: m2.rank, position: Int32(pos), merged: m2.merged)
+            }
+        }
+    }
+
+    // A binary min-heap of (rank << 32 | position) with the merged id alongside.
+    @inline(__always)
+    private static func push(_ s: inout ModelScratch, rank: Int32, position: Int32, merged: Int32) {
+        push(&s, key: UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: position)), merged: merged)
+    }
+
+    @inline(__always)
+    private static func push(_ s: inout ModelScratch, key: UInt64, merged: Int32) {
+        s.heap.append(key); s.heapIDs.append(merged)
+        var i = s.heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard s.heap[parent] > s.heap[i] else { break }
+            s.heap.swapAt(parent, i); s.heapIDs.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    @inline(__always)
+    private static func pop(_ s: inout ModelScratch) -> (UInt64, Int32)? {
+        guard let top = s.heap.first else { return nil }
+        let topID = s.heapIDs[0]
+        let last = s.heap.removeLast(), lastID = s.heapIDs.removeLast()
+        if !s.heap.isEmpty {
+            s.heap[0] = last; s.heapIDs[0] = lastID
+            var i = 0
+            let n = s.heap.count
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < n && s.heap[l] < s.heap[m] { m = l }
+                if r < n && s.heap[r] < s.heap[m] { m = r }
+                if m == i { break }
+                s.heap.swapAt(m, i); s.heapIDs.swapAt(m, i)
+                i = m
+            }
+        }
+        return (top, topID)
+    }
+}
+
+/// An open-addressing hash table from a pair of token ids to (merge rank, merged id).
+struct PairTable: Sendable {
+    private var keys: [UInt64]
+    private var values: [UInt64]
+    private let mask: Int
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 + 2 { size <<= 1 }
+        keys = [UInt64](repeating: .max, count: size)
+        values = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        var h = key &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    mutating func insertIfAbsent(_ a: Int32, _ b: Int32, rank: Int32, merged: Int32) {
+        let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+        var i = Self.slot(key, mask)
+        while keys[i] != .max {
+            if keys[i] == key { return }
+            i = (i + 1) & mask
+        }
+        keys[i] = key
+        values[i] = UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: merged))
+    }
+
+    @inline(__always)
+    func lookup(_ a: Int32, _ b: Int32) -> (rank: Int32, merged: Int32)? {
+        let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+        var i = Self.slot(key, mask)
+        return keys.withUnsafeBufferPointer { k in
+            while true {
+                let stored = k[i]
+                if stored == key {
+                    let v = values[i]
+                    return (Int32(truncatingIfNeeded: v >> 32), Int32(truncatingIfNeeded: v))
+                }
+                if stored == .max { return nil }
+                i = (i + 1) & mask
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One token produced by a ``PieceModel``: its id and the byte range of the pre-token it
+/// covers.
+struct ModelToken: Sendable, Equatable {
+    var id: Int32
+    var start: Int32
+    var end: Int32
+}
+
+/// A model of the Hugging Face pipeline (BPE, Unigram, WordPiece, WordLevel): turns one
+/// pre-token (well-formed UTF-8, or raw bytes for byte-level models) into tokens.
+protocol PieceModel: Sendable {
+    /// Appends the tokens of `p[0..<n]` to `out`, in order.
+    func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch)
+    /// The id of a token string, or nil.
+    func id(for token: [UInt8]) -> Int?
+    /// The string of token `id`, or nil.
+    func token(for id: Int) -> String?
+    /// One more than the highest id.
+    var vocabularySize: Int { get }
+}
+
+/// Per-thread working memory for models: symbol arrays, the merge heap and a cache of
+/// recently seen pre-tokens. Reusing one across calls avoids all per-token allocation.
+struct ModelScratch: Sendable {
+    var ids: [Int32] = []
+    var starts: [Int32] = []
+    var ends: [Int32] = []
+    var prev: [Int32] = []
+    var next: [Int32] = []
+    var heap: [UInt64] = []
+    var heapIDs: [Int32] = []
+    var skipped: [(UInt64, Int32)] = []
+    var floats: [Double] = []
+    var cache = PieceCache()
+    var rng: SplitMixGenerator? = nil
+
+    init() {}
+}
+
+/// A bounded cache from pre-token bytes to their tokens. Cleared when full, so memory stays
+/// bounded on any corpus.
+struct PieceCache: Sendable {
+    static let slots = 1 << 14
+    static let maxEntries = slots / 2
+    static let maxKeyLength = 128
+
+    private struct Entry: Sendable {
+        var hash: UInt32
+        var keyStart: Int32
+        var keyLength: Int32
+        var valueStart: Int32
+        var valueCount: Int32
+    }
+
+    private var table = [Int32](repeating: -1, count: PieceCache.slots)
+    private var entries: [Entry] = []
+    private var keys: [UInt8] = []
+    private var values: [ModelToken] = []
+
+    init() {}
+
+    @inline(__always)
+    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
+
+    /// Appends the cached tokens of `p[0..<n]` (shifted by `base`) to `out`; false on a miss.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken]) -> Bool {
+        var slot = Int(h) & (Self.slots - 1)
+        while true {
+            let e = table[slot]
+            if e < 0 { return false }
+            let entry = entries[Int(e)]
+            if entry.hash == h && Int(entry.keyLength) == n {
+                let same = keys.withUnsafeBufferPointer { k in memcmp(k.baseAddress! + Int(entry.keyStart), p, n) == 0 }
+                if same {
+                    let s = Int(entry.valueStart)
+                    out.append(contentsOf: values[s..<(s + Int(entry.valueCount))])
+                    return true
+                }
+            }
+            slot = (slot + 1) & (Self.slots - 1)
+        }
+    }
+
+    /// Remembers the tokens of `p[0..<n]`.
+    mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, _ tokens: ArraySlice<ModelToken>) {
+        guard n <= Self.maxKeyLength else { return }
+        if entries.count >= Self.maxEntries {
+            for k in table.indices { table[k] = -1 }
+            entries.removeAll(keepingCapacity: true)
+            keys.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+        }
+        var slot = Int(h) & (Self.slots - 1)
+        while table[slot] >= 0 { slot = (slot + 1) & (Self.slots - 1) }
+        table[slot] = Int32(entries.count)
+        entries.append(Entry(hash: h, keyStart: Int32(keys.count), keyLength: Int32(n),
+                             valueStart: Int32(values.count), valueCount: Int32(tokens.count)))
+        keys.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        values.append(contentsOf: tokens)
+    }
+}

@@ -1,0 +1,85 @@
+/// Token strings by id with an allocation-free byte-string lookup, built without one Swift
+/// `String` per token (a 200k vocabulary loads in a few milliseconds).
+struct TokenTable: Sendable {
+    /// Token bytes back to back; token `id` is `pool[starts[id] ..< starts[id] + lengths[id]]`.
+    let pool: [UInt8]
+    let starts: [Int32]
+    /// -1 marks an id no token has.
+    let lengths: [Int32]
+    let table: ByteStringTable
+
+    /// The number of ids (highest id + 1).
+    var count: Int { lengths.count }
+
+    /// A table from (token bytes, id) pairs. Throws a message naming a duplicate token or id.
+    init(tokens: [(bytes: ArraySlice<UInt8>, id: Int)]) throws(TokenTableError) {
+        let size = (tokens.map(\.id).max() ?? -1) + 1
+        var pool: [UInt8] = []
+        pool.reserveCapacity(tokens.reduce(0) { $0 + $1.bytes.count })
+        var starts = [Int32](repeating: 0, count: size)
+        var lengths = [Int32](repeating: -1, count: size)
+        var keyStarts: [Int32] = [], keyLengths: [Int32] = [], values: [Int32] = []
+        keyStarts.reserveCapacity(tokens.count); keyLengths.reserveCapacity(tokens.count); values.reserveCapacity(tokens.count)
+        for t in tokens {
+            guard t.id >= 0 && t.id < Int(Int32.max) else { throw .badID(t.id) }
+            guard lengths[t.id] < 0 else { throw .duplicateID(t.id) }
+            starts[t.id] = Int32(pool.count)
+            lengths[t.id] = Int32(t.bytes.count)
+            keyStarts.append(Int32(pool.count)); keyLengths.append(Int32(t.bytes.count)); values.append(Int32(t.id))
+            pool.append(contentsOf: t.bytes)
+        }
+        switch ByteStringTable.build(pool: pool, starts: keyStarts, lengths: keyLengths, values: values) {
+        case .success(let table): self.table = table
+        case .failure(let dup):
+            throw .duplicateToken(String(decoding: tokens[dup.index].bytes, as: UTF8.self))
+        }
+        self.pool = pool
+        self.starts = starts
+        self.lengths = lengths
+    }
+
+    enum TokenTableError: Error {
+        case duplicateToken(String)
+        case duplicateID(Int)
+        case badID(Int)
+
+        var message: String {
+            switch self {
+            case .duplicateToken(let t): "token '\(t)' appears twice"
+            case .duplicateID(let id): "id \(id) is given to two tokens"
+            case .badID(let id): "invalid id \(id)"
+            }
+        }
+    }
+
+    /// The id of exactly `p[0..<n]`.
+    @inline(__always)
+    func id(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? { table.value(p, n) }
+
+    /// The id of `bytes`.
+    func id(_ bytes: [UInt8]) -> Int32? {
+        bytes.withUnsafeBufferPointer { b in
+            guard let p = b.baseAddress else {
+                var z: UInt8 = 0
+                return table.value(&z, 0)
+            }
+            return table.value(p, b.count)
+        }
+    }
+
+    /// Whether `id` names a token.
+    @inline(__always)
+    func contains(_ id: Int) -> Bool { id >= 0 && id < lengths.count && lengths[id] >= 0 }
+
+    /// The bytes of token `id` (which must exist).
+    func bytes(of id: Int) -> ArraySlice<UInt8> {
+        let s = Int(starts[id])
+        return pool[s..<(s + Int(lengths[id]))]
+    }
+
+    /// The token `id` as a string, or nil.
+    func string(of id: Int) -> String? {
+        guard contains(id) else { return nil }
+        return String(decoding: bytes(of: id), as: UTF8.self)
+    }
+}

@@ -1,0 +1,117 @@
+/// Hugging Face's `Unigram` model: Viterbi over the pre-token with `f64` scores, the unknown
+/// score being the lowest score of the whole vocabulary minus 10, consecutive unknown
+/// characters fused, and optional byte fallback (`<0xXX>` tokens for unknown text).
+///
+/// It differs from SentencePiece's unigram in small ways that change ids (the minimum is
+/// over all pieces, control pieces are matchable), so it is its own type.
+public struct HFUnigramModel: Sendable {
+    /// The id of the unknown token.
+    public let unknownID: Int?
+    /// Whether unknown text becomes byte tokens.
+    public let byteFallback: Bool
+    let tokens: TokenTable
+    let scores: [Double]
+    let unknownScore: Double
+    let maxTokenLength: Int
+    let byteFallbackIDs: [Int32]?
+
+    init(tokens: TokenTable, scores: [Double], unknownID: Int?, byteFallback: Bool, path: String?) throws(TokkiError) {
+        self.tokens = tokens
+        self.scores = scores
+        self.unknownID = unknownID
+        self.byteFallback = byteFallback
+        if let u = unknownID, !tokens.contains(u) {
+            throw .invalidModel(path: path, problem: "model.unk_id \(u) is outside the vocabulary")
+        }
+        unknownScore = (scores.min() ?? 0) - 10
+        maxTokenLength = (0..<tokens.count).reduce(0) { max($0, tokens.contains($1) ? Int(tokens.lengths[$1]) : 0) }
+        if byteFallback {
+            var ids: [Int32] = []
+            for b in 0..<256 {
+                ids.append(tokens.id(Array("<0x\(b < 16 ? "0" : "")\(String(b, radix: 16, uppercase: true))>".utf8)) ?? -1)
+            }
+            byteFallbackIDs = ids
+        } else {
+            byteFallbackIDs = nil
+        }
+    }
+}
+
+extension HFUnigramModel: PieceModel {
+    var vocabularySize: Int { tokens.count }
+    func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
+    func token(for id: Int) -> String? { tokens.string(of: id) }
+
+    func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        guard n > 0 else { return }
+        let h = PieceCache.hash(p, n)
+        if scratch.cache.lookup(p, n, h, into: &out) { return }
+        let first = out.count
+        viterbi(p, n, into: &out, scratch: &scratch)
+        scratch.cache.insert(p, n, h, out[first...])
+    }
+
+    private func viterbi(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch s: inout ModelScratch) {
+        // Best path ending at each byte position: score, start (-1 = none), id.
+        s.floats.removeAll(keepingCapacity: true)
+        s.floats.append(contentsOf: repeatElement(0, count: n + 1))
+        s.starts.removeAll(keepingCapacity: true)
+        s.starts.append(contentsOf: repeatElement(-1, count: n + 1))
+        s.ids.removeAll(keepingCapacity: true)
+        s.ids.append(contentsOf: repeatElement(-1, count: n + 1))
+        let unk = Int32(unknownID ?? -1)
+        var start = 0
+        while start < n {
+            let here = s.floats[start]
+            let mblen = min(n - start, BPEModel.utf8Length(p[start]))
+            var hasSingle = false
+            var end = start + 1
+            let limit = min(n, start + maxTokenLength)
+            while end <= limit {
+                if end == n || p[end] & 0xC0 != 0x80, let id = tokens.id(p + start, end - start) {
+                    let candidate = scores[Int(id)] + here
+                    if s.starts[end] < 0 || candidate > s.floats[end] {
+                        s.floats[end] = candidate; s.starts[end] = Int32(start); s.ids[end] = id
+                    }
+                    if end - start == mblen { hasSingle = true }
+                }
+                end += 1
+            }
+            if !hasSingle {
+                let e = start + mblen
+                let candidate = unknownScore + here
+                if s.starts[e] < 0 || candidate > s.floats[e] {
+                    s.floats[e] = candidate; s.starts[e] = Int32(start); s.ids[e] = unk
+                }
+            }
+            start += mblen
+        }
+        // Backtrack, fusing consecutive unknowns.
+        let mark = out.count
+        var e = n
+        var unkEnd = -1
+        while e > 0 {
+            let b = Int(s.starts[e])
+            let id = s.ids[e]
+            if id == unk && unk >= 0 {
+                if unkEnd < 0 { unkEnd = e }
+            } else {
+                if unkEnd >= 0 { emitUnknown(e, unkEnd, p, &out); unkEnd = -1 }
+                // Without an unknown token, unknown text is dropped (tokenizers reports an error).
+                if id >= 0 { out.append(ModelToken(id: id, start: Int32(b), end: Int32(e))) }
+            }
+            e = b
+        }
+        if unkEnd >= 0 { emitUnknown(0, unkEnd, p, &out) }
+        out[mark...].reverse()
+    }
+
+    /// Appends (in reverse order, as the backtrack does) the tokens of unknown text `start..<end`.
+    private func emitUnknown(_ start: Int, _ end: Int, _ p: UnsafePointer<UInt8>, _ out: inout [ModelToken]) {
+        if let ids = byteFallbackIDs, (start..<end).allSatisfy({ ids[Int(p[$0])] >= 0 }) {
+            for k in (start..<end).reversed() { out.append(ModelToken(id: ids[Int(p[k])], start: Int32(start), end: Int32(end))) }
+            return
+        }
+        out.append(ModelToken(id: Int32(unknownID ?? 0), start: Int32(start), end: Int32(end)))
+    }
+}

@@ -1,0 +1,108 @@
+/// Hugging Face's `WordPiece` model (BERT): greedy longest-match-first from the start of
+/// each pre-token; pieces after the first carry the continuing-subword prefix (`##`). A word
+/// with a part that matches nothing, or longer than `maxInputCharactersPerWord`, becomes
+/// the unknown token.
+public struct WordPieceModel: Sendable {
+    /// The unknown token.
+    public let unknownToken: String
+    /// The prefix of non-initial pieces.
+    public let continuingSubwordPrefix: String
+    /// Longer words become the unknown token.
+    public let maxInputCharactersPerWord: Int
+    let tokens: TokenTable
+    let unknownID: Int32
+    let prefix: [UInt8]
+
+    init(tokens: TokenTable, unknownToken: String, continuingSubwordPrefix: String, maxInputCharactersPerWord: Int, path: String?) throws(TokkiError) {
+        guard let unk = tokens.id(Array(unknownToken.utf8)) else {
+            throw .invalidModel(path: path, problem: "model.unk_token '\(unknownToken)' is not in the vocabulary")
+        }
+        self.tokens = tokens
+        self.unknownToken = unknownToken
+        self.continuingSubwordPrefix = continuingSubwordPrefix
+        self.maxInputCharactersPerWord = maxInputCharactersPerWord
+        unknownID = unk
+        prefix = Array(continuingSubwordPrefix.utf8)
+    }
+
+    /// A model from a vocabulary.
+    public init(vocabulary: [String: Int], unknownToken: String = "[UNK]", continuingSubwordPrefix: String = "##",
+                maxInputCharactersPerWord: Int = 100) throws(TokkiError) {
+        let table: TokenTable
+        do { table = try TokenTable(tokens: vocabulary.map { (ArraySlice(Array($0.key.utf8)), $0.value) }) } catch {
+            throw .invalidModel(path: nil, problem: "vocabulary: \(error.message)")
+        }
+        try self.init(tokens: table, unknownToken: unknownToken, continuingSubwordPrefix: continuingSubwordPrefix,
+                      maxInputCharactersPerWord: maxInputCharactersPerWord, path: nil)
+    }
+}
+
+extension WordPieceModel: PieceModel {
+    var vocabularySize: Int { tokens.count }
+    func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
+    func token(for id: Int) -> String? { tokens.string(of: id) }
+
+    func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        var chars = 0
+        var k = 0
+        while k < n { if p[k] & 0xC0 != 0x80 { chars += 1 }; k += 1 }
+        if chars > maxInputCharactersPerWord {
+            out.append(ModelToken(id: unknownID, start: 0, end: Int32(n)))
+            return
+        }
+        let first = out.count
+        var start = 0
+        var key: [UInt8] = []
+        while start < n {
+            var end = n
+            var found: Int32? = nil
+            while start < end {
+                if start == 0 {
+                    found = tokens.id(p, end)
+                } else {
+                    key.removeAll(keepingCapacity: true)
+                    key.append(contentsOf: prefix)
+                    key.append(contentsOf: UnsafeBufferPointer(start: p + start, count: end - start))
+                    found = tokens.id(key)
+                }
+                if found != nil { break }
+                end -= 1
+                while end > start && p[end] & 0xC0 == 0x80 { end -= 1 }
+            }
+            guard let id = found else {
+                out.removeSubrange(first...)
+                out.append(ModelToken(id: unknownID, start: 0, end: Int32(n)))
+                return
+            }
+            out.append(ModelToken(id: id, start: Int32(start), end: Int32(end)))
+            start = end
+        }
+    }
+}
+
+/// Hugging Face's `WordLevel` model: each pre-token is one token, or the unknown token.
+public struct WordLevelModel: Sendable {
+    /// The unknown token.
+    public let unknownToken: String?
+    let tokens: TokenTable
+    let unknownID: Int32?
+
+    init(tokens: TokenTable, unknownToken: String?, path: String?) throws(TokkiError) {
+        self.tokens = tokens
+        self.unknownToken = unknownToken
+        unknownID = unknownToken.flatMap { tokens.id(Array($0.utf8)) }
+        if let unknownToken, unknownID == nil {
+            throw .invalidModel(path: path, problem: "model.unk_token '\(unknownToken)' is not in the vocabulary")
+        }
+    }
+}
+
+extension WordLevelModel: PieceModel {
+    var vocabularySize: Int { tokens.count }
+    func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
+    func token(for id: Int) -> String? { tokens.string(of: id) }
+
+    func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        if let id = tokens.id(p, n) ?? unknownID { out.append(ModelToken(id: id, start: 0, end: Int32(n))) }
+    }
+}

@@ -1,0 +1,237 @@
+/// A normalizer defined by a function from each scalar to its replacement (nil = keep):
+/// the building block of `Lowercase`, `StripAccents`, `BertNormalizer` and friends.
+struct ScalarMapNormalizer: Normalizer {
+    let map: @Sendable (Unicode.Scalar) -> [UInt8]?
+
+    func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        var b = NormalizedTextBuilder(capacity: input.count + 8)
+        guard let p = input.baseAddress else { return b.finish(input) }
+        var i = 0
+        let n = input.count
+        while i < n {
+            let (v, len) = decodeScalar(p, i, n)
+            if let scalar = Unicode.Scalar(v), let new = map(scalar) {
+                b.replace(bytes: i..<(i + len), with: new)
+            } else {
+                b.copy(input, i..<(i + len))
+            }
+            i += len
+        }
+        return b.finish(input)
+    }
+}
+
+/// Hugging Face's `Lowercase` normalizer (Unicode full lowercase mapping, not contextual).
+public struct Lowercase: Normalizer {
+    /// Creates the normalizer.
+    public init() {}
+
+    /// Lowercases every character.
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        try ScalarMapNormalizer { s in
+            if s.value < 0x80 { return (s.value >= 0x41 && s.value <= 0x5A) ? [UInt8(s.value + 0x20)] : nil }
+            guard s.properties.changesWhenLowercased else { return nil }
+            return Array(s.properties.lowercaseMapping.utf8)
+        }.normalize(utf8: input)
+    }
+}
+
+/// Hugging Face's `StripAccents`: removes non-spacing marks (category Mn). Apply NFD first
+/// to strip the accents of precomposed letters.
+public struct StripAccents: Normalizer {
+    /// Creates the normalizer.
+    public init() {}
+
+    /// Removes every Mn character.
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        try ScalarMapNormalizer { s in s.properties.generalCategory == .nonspacingMark ? [] : nil }.normalize(utf8: input)
+    }
+}
+
+/// Hugging Face's `Strip`: removes whitespace at the start and/or end.
+public struct Strip: Normalizer {
+    /// Strip leading whitespace.
+    public let left: Bool
+    /// Strip trailing whitespace.
+    public let right: Bool
+
+    /// Creates the normalizer.
+    public init(left: Bool = true, right: Bool = true) {
+        self.left = left
+        self.right = right
+    }
+
+    /// Strips the ends.
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        var b = NormalizedTextBuilder(capacity: input.count + 8)
+        guard let p = input.baseAddress else { return b.finish(input) }
+        let n = input.count
+        var start = 0, end = n
+        if left {
+            while start < n {
+                let (v, len) = decodeScalar(p, start, n)
+                guard Unicode.Scalar(v)?.properties.isWhitespace == true else { break }
+                start += len
+            }
+        }
+        if right {
+            while end > start {
+                var k = end - 1
+                while k > start && p[k] & 0xC0 == 0x80 { k -= 1 }
+                let (v, _) = decodeScalar(p, k, n)
+                guard Unicode.Scalar(v)?.properties.isWhitespace == true else { break }
+                end = k
+            }
+        }
+        if start > 0 { b.replace(bytes: 0..<start, with: []) }
+        b.copy(input, start..<end)
+        if end < n { b.replace(bytes: end..<n, with: []) }
+        return b.finish(input)
+    }
+}
+
+/// Hugging Face's `Prepend`: puts a string in front of non-empty text.
+public struct Prepend: Normalizer {
+    /// The prefix.
+    public let prefix: String
+
+    /// Creates the normalizer.
+    public init(_ prefix: String) { self.prefix = prefix }
+
+    /// Prepends the prefix (the prefix maps back to the first character).
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        var b = NormalizedTextBuilder(capacity: input.count + 8)
+        guard let p = input.baseAddress, input.count > 0 else { return b.finish(input) }
+        let first = min(input.count, BPEModel.utf8Length(p[0]))
+        b.replace(bytes: 0..<first, with: Array(prefix.utf8) + UnsafeBufferPointer(rebasing: input[0..<first]))
+        b.copy(input, first..<input.count)
+        return b.finish(input)
+    }
+}
+
+/// Hugging Face's `Replace`: every match of a literal string or a regular expression is
+/// replaced by `content`.
+public struct Replace: Normalizer {
+    /// What to look for.
+    public enum Pattern: Sendable {
+        /// A literal string.
+        case string(String)
+        /// A regular expression (Oniguruma syntax as in `tokenizer.json`).
+        case regex(String)
+    }
+
+    /// The pattern.
+    public let pattern: Pattern
+    /// The replacement.
+    public let content: String
+    let literal: [UInt8]
+    let regex: ICU.Regex?
+
+    /// Creates the normalizer.
+    public init(_ pattern: Pattern, content: String) throws(TokkiError) {
+        self.pattern = pattern
+        self.content = content
+        switch pattern {
+        case .string(let s):
+            literal = Array(s.utf8); regex = nil
+            guard !literal.isEmpty else { throw .invalidConfiguration("Replace: the pattern is empty") }
+        case .regex(let r):
+            literal = []; regex = try ICU.Regex(RegexSplit.fromOniguruma(r))
+        }
+    }
+
+    /// The byte ranges of the matches in `input`.
+    func matches(_ input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
+        if let regex { return try regex.matches(in: input).filter { !$0.isEmpty } }
+        var out: [Range<Int>] = []
+        let m = literal.count
+        guard let p = input.baseAddress, input.count >= m else { return out }
+        var i = 0
+        let first = literal[0]
+        while i + m <= input.count {
+            if p[i] == first && literal.withUnsafeBufferPointer({ l in (1..<m).allSatisfy { p[i + $0] == l[$0] } }) {
+                out.append(i..<(i + m)); i += m
+            } else {
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Replaces every match.
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        var b = NormalizedTextBuilder(capacity: input.count + 8)
+        let new = Array(content.utf8)
+        var last = 0
+        for r in try matches(input) {
+            b.copy(input, last..<r.lowerBound)
+            b.replace(bytes: r, with: new)
+            last = r.upperBound
+        }
+        b.copy(input, last..<input.count)
+        return b.finish(input)
+    }
+}
+
+/// Hugging Face's `BertNormalizer`: control characters removed and whitespace made spaces
+/// (`cleanText`), CJK ideographs padded with spaces, accents stripped (NFD, then Mn
+/// removed — which also splits Hangul syllables into conjoining jamo), lowercase.
+public struct BertNormalizer: Normalizer {
+    /// Remove control characters, U+0000 and U+FFFD; whitespace becomes a space.
+    public let cleanText: Bool
+    /// Surround CJK ideographs with spaces.
+    public let handleChineseCharacters: Bool
+    /// Strip accents (nil: when lowercasing).
+    public let stripAccents: Bool?
+    /// Lowercase.
+    public let lowercase: Bool
+    let nfd: ICUNormalizer
+
+    /// Creates the normalizer (defaults as `tokenizers`).
+    public init(cleanText: Bool = true, handleChineseCharacters: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true) throws(TokkiError) {
+        self.cleanText = cleanText
+        self.handleChineseCharacters = handleChineseCharacters
+        self.stripAccents = stripAccents
+        self.lowercase = lowercase
+        nfd = try ICUNormalizer(.nfd)
+    }
+
+    static func isChinese(_ v: UInt32) -> Bool {
+        (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2A6DF).contains(v)
+            || (0x2A700...0x2B73F).contains(v) || (0x2B740...0x2B81F).contains(v) || (0x2B920...0x2CEAF).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v)
+    }
+
+    /// Runs the enabled steps in `tokenizers`' order.
+    public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
+        var stages: [any Normalizer] = []
+        if cleanText {
+            stages.append(ScalarMapNormalizer { s in
+                let v = s.value
+                if v == 0x09 || v == 0x0A || v == 0x0D { return [0x20] }
+                if v == 0 || v == 0xFFFD { return [] }
+                switch s.properties.generalCategory {
+                case .control, .format, .unassigned, .privateUse, .surrogate: return []
+                default: break
+                }
+                if s.properties.isWhitespace { return v == 0x20 ? nil : [0x20] }
+                return nil
+            })
+        }
+        if handleChineseCharacters {
+            stages.append(ScalarMapNormalizer { s in
+                guard Self.isChinese(s.value) else { return nil }
+                var out: [UInt8] = [0x20]
+                appendUTF8(s.value, to: &out)
+                out.append(0x20)
+                return out
+            })
+        }
+        if stripAccents ?? lowercase {
+            stages.append(nfd)
+            stages.append(StripAccents())
+        }
+        if lowercase { stages.append(Lowercase()) }
+        return try NormalizerSequence(stages).normalize(utf8: input)
+    }
+}

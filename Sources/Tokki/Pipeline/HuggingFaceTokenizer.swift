@@ -1,0 +1,242 @@
+import Foundation
+
+/// A Hugging Face `tokenizer.json` pipeline — added tokens, normalizer, pre-tokenizer,
+/// model, post-processor, decoder — byte-exact with the `tokenizers` package: same ids,
+/// tokens and offsets.
+///
+/// ```swift
+/// let tok = try HuggingFaceTokenizer(contentsOf: URL(fileURLWithPath: "tokenizer.json"))
+/// let e = try tok.encode("대한민국은 민주공화국이다.")
+/// e.ids; e.pieces; e.characterOffsets    // as tokenizers' Encoding.ids / tokens / offsets
+/// try tok.decode(e.ids, skipSpecialTokens: true)
+/// ```
+///
+/// The tokenizer is immutable and `Sendable`: share one instance across threads.
+public struct HuggingFaceTokenizer: Sendable {
+    /// The normalizer, if any.
+    public let normalizer: (any Normalizer)?
+    /// The pre-tokenizer, if any.
+    public let preTokenizer: (any PreTokenizationStage)?
+    /// The post-processor, if any.
+    public let postProcessor: (any PostProcessor)?
+    /// The decoder, if any.
+    public let decoder: (any TokenDecoder)?
+    /// The added tokens, in file order.
+    public let addedTokens: [AddedToken]
+    let model: any PieceModel
+    /// Whether the model reads raw bytes (a ByteLevel stage is present).
+    let byteLevel: Bool
+    let rawMatcher: AddedTokenMatcher
+    let normalizedMatcher: AddedTokenMatcher
+    let addedByID: [Int: AddedToken]
+    /// The file this was read from, if any.
+    public let path: String?
+
+    /// Assembles a pipeline from typed stages.
+    init(normalizer: (any Normalizer)?, preTokenizer: (any PreTokenizationStage)?, model: any PieceModel, byteLevel: Bool,
+         postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken], path: String?) throws(TokkiError) {
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.model = model
+        self.byteLevel = byteLevel
+        self.postProcessor = postProcessor
+        self.decoder = decoder
+        self.addedTokens = addedTokens
+        self.path = path
+        var raw: [(pattern: [UInt8], token: AddedToken)] = []
+        var normalized: [(pattern: [UInt8], token: AddedToken)] = []
+        for t in addedTokens {
+            if t.normalized, let normalizer {
+                normalized.append((Array(try normalizer.normalize(t.content).utf8), t))
+            } else if t.normalized {
+                normalized.append((Array(t.content.utf8), t))
+            } else {
+                raw.append((Array(t.content.utf8), t))
+            }
+        }
+        rawMatcher = AddedTokenMatcher(raw)
+        normalizedMatcher = AddedTokenMatcher(normalized)
+        addedByID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    // MARK: Vocabulary
+
+    /// The number of ids (model vocabulary and added tokens).
+    public var vocabularySize: Int { max(model.vocabularySize, (addedTokens.map(\.id).max() ?? -1) + 1) }
+
+    /// The id of a token string (added tokens first, then the model's vocabulary).
+    public func id(for token: String) -> Int? {
+        if let t = addedTokens.first(where: { $0.content == token }) { return t.id }
+        return model.id(for: Array(token.utf8))
+    }
+
+    /// The token string of `id`.
+    public func token(for id: Int) -> String? {
+        addedByID[id]?.content ?? model.token(for: id)
+    }
+
+    // MARK: Encoding
+
+    /// Encodes one text (`addSpecialTokens`: apply the post-processor's special tokens).
+    /// Offsets are UTF-8 byte offsets and Unicode-scalar offsets (Python `str` indices) into
+    /// `text`, as `tokenizers`' offsets.
+    public func encode(_ text: String, addSpecialTokens: Bool = true) throws(TokkiError) -> Encoding {
+        var scratch = ModelScratch()
+        return try encode(text, pair: nil, addSpecialTokens: addSpecialTokens, scratch: &scratch)
+    }
+
+    /// Encodes a pair of texts (e.g. question and context).
+    public func encode(_ text: String, pair: String?, addSpecialTokens: Bool = true) throws(TokkiError) -> Encoding {
+        var scratch = ModelScratch()
+        return try encode(text, pair: pair, addSpecialTokens: addSpecialTokens, scratch: &scratch)
+    }
+
+    func encode(_ text: String, pair: String?, addSpecialTokens: Bool, scratch: inout ModelScratch) throws(TokkiError) -> Encoding {
+        let bytes = Array(text.utf8)
+        var first = try encodeSequence(bytes, scratch: &scratch)
+        var second: Encoding? = nil
+        var pairBytes: [UInt8] = []
+        if let pair {
+            pairBytes = Array(pair.utf8)
+            second = try encodeSequence(pairBytes, scratch: &scratch)
+        }
+        // Post-processing works on byte offsets; then they become character offsets per sequence.
+        first.characterOffsets = Self.characterOffsets(first.offsets, in: bytes)
+        if var s = second {
+            s.characterOffsets = Self.characterOffsets(s.offsets, in: pairBytes)
+            second = s
+        }
+        var result: Encoding
+        if let postProcessor {
+            result = postProcessor.process(first, second, addSpecialTokens: addSpecialTokens)
+        } else {
+            result = concatenate(first, second)
+        }
+        return result
+    }
+
+    /// For each byte, the index of the character containing it.
+    static func charIndexMap(_ bytes: [UInt8]) -> [Int32] {
+        var map = [Int32](repeating: 0, count: bytes.count)
+        var c: Int32 = -1
+        for (i, b) in bytes.enumerated() {
+            if b & 0xC0 != 0x80 { c += 1 }
+            map[i] = max(c, 0)
+        }
+        return map
+    }
+
+    /// `tokenizers`' byte-to-character offset conversion.
+    static func convert(_ r: Range<Int>, _ map: [Int32], _ n: Int) -> Range<Int> {
+        guard r.lowerBound < n else { return r }
+        let start = Int(map[r.lowerBound])
+        let end: Int
+        if r.upperBound < n { end = Int(map[r.upperBound]) } else { end = Int(map[n - 1]) + 1 }
+        return start..<max(start, end)
+    }
+
+    static func characterOffsets(_ offsets: [Range<Int>], in bytes: [UInt8]) -> [Range<Int>] {
+        let map = charIndexMap(bytes)
+        return offsets.map { convert($0, map, bytes.count) }
+    }
+
+    /// Encodes one sequence: ids, tokens and original byte offsets (no post-processing).
+    func encodeSequence(_ bytes: [UInt8], scratch: inout ModelScratch) throws(TokkiError) -> Encoding {
+        var out = Encoding.empty
+        var modelTokens: [ModelToken] = []
+        try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
+            for part in rawMatcher.split(b) {
+                if let t = part.token {
+                    let token = rawMatcher.tokens[t]
+                    out.append(.added(token, String(decoding: b[part.range], as: UTF8.self), part.range))
+                    continue
+                }
+                let segment = UnsafeBufferPointer(rebasing: b[part.range])
+                let normalized = try normalizer.map { (n) throws(TokkiError) in try n.normalize(utf8: segment) } ?? NormalizedText(unchanged: Array(segment))
+                let base = part.range.lowerBound
+                try normalized.normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
+                    for sub in normalizedMatcher.split(nb) {
+                        if let t = sub.token {
+                            let token = normalizedMatcher.tokens[t]
+                            let o = normalized.originalRange(forNormalized: sub.range)
+                            out.append(.added(token, String(decoding: nb[sub.range], as: UTF8.self),
+                                              (o.lowerBound + base)..<(o.upperBound + base)))
+                            continue
+                        }
+                        let originalStart = base + normalized.originalPosition(ofNormalizedBoundary: sub.range.lowerBound)
+                        var pre = PreTokenizedText(bytes: Array(nb[sub.range]), originalBase: originalStart)
+                        if let preTokenizer { try preTokenizer.apply(&pre) }
+                        try pre.bytes.withUnsafeBufferPointer { (pb) throws(TokkiError) in
+                            guard let pp = pb.baseAddress else { return }
+                            for piece in pre.pieces {
+                                modelTokens.removeAll(keepingCapacity: true)
+                                model.tokenize(pp + piece.lowerBound, piece.count, into: &modelTokens, scratch: &scratch)
+                                for t in modelTokens {
+                                    let working = (piece.lowerBound + Int(t.start))..<(piece.lowerBound + Int(t.end))
+                                    var r = pre.normalizedRange(working)
+                                    r = (r.lowerBound + sub.range.lowerBound)..<(r.upperBound + sub.range.lowerBound)
+                                    r = Self.expandToCharacters(r, nb)
+                                    let o = normalized.originalRange(forNormalized: r)
+                                    out.ids.append(Int(t.id))
+                                    out.pieces.append(tokenString(t, working: working, pb))
+                                    out.offsets.append((o.lowerBound + base)..<(o.upperBound + base))
+                                    out.typeIDs.append(0); out.specialTokensMask.append(0); out.attentionMask.append(1)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.characterOffsets = out.offsets
+        return out
+    }
+
+    /// The string `tokenizers` reports for a token: the vocabulary string, except for a
+    /// Unigram unknown token, which shows the text it covers.
+    private func tokenString(_ t: ModelToken, working: Range<Int>, _ pb: UnsafeBufferPointer<UInt8>) -> String {
+        if let u = model as? HFUnigramModel, let unk = u.unknownID, Int(t.id) == unk {
+            return String(decoding: pb[working], as: UTF8.self)
+        }
+        return model.token(for: Int(t.id)) ?? ""
+    }
+
+    /// Widens a byte range of `text` to whole UTF-8 characters.
+    static func expandToCharacters(_ r: Range<Int>, _ text: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        var s = r.lowerBound, e = r.upperBound
+        while s > 0 && s < text.count && text[s] & 0xC0 == 0x80 { s -= 1 }
+        while e < text.count && e > 0 && text[e] & 0xC0 == 0x80 { e += 1 }
+        return s..<e
+    }
+
+    // MARK: Decoding
+
+    /// Decodes ids: tokens (special ones skipped when asked) through the decoder, or joined
+    /// with spaces when there is none, as `tokenizers`' `decode`.
+    ///
+    /// - Throws: ``TokkiError/invalidID(_:vocabularySize:)`` for an unknown id.
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = true) throws(TokkiError) -> String {
+        var tokens: [String] = []
+        tokens.reserveCapacity(ids.count)
+        for id in ids {
+            if let added = addedByID[id] {
+                if skipSpecialTokens && added.special { continue }
+                tokens.append(added.content)
+            } else if let t = model.token(for: id) {
+                tokens.append(t)
+            } else {
+                throw .invalidID(id, vocabularySize: vocabularySize)
+            }
+        }
+        guard let decoder else { return tokens.joined(separator: " ") }
+        return decoder.decodeChain(tokens).joined()
+    }
+}
+
+extension Encoding {
+    /// An added token matched in the text.
+    static func added(_ t: AddedToken, _ text: String, _ range: Range<Int>) -> Encoding {
+        Encoding(ids: [t.id], pieces: [text], offsets: [range], characterOffsets: [range], typeIDs: [0],
+                 specialTokensMask: [0], attentionMask: [1])
+    }
+}
