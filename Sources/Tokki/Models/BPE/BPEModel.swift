@@ -159,7 +159,7 @@ extension BPEModel: PieceModel {
 
     func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         if options.ignoreMerges {
-            let whole = byteLevel ? rawTokens!.id(p, n) : wholeWordID(p, n)
+            let whole = byteLevel && suffix.isEmpty ? rawTokens?.id(p, n) : wholeWordID(p, n)
             if let id = whole { out.append(ModelToken(id: id, start: 0, end: Int32(n))); return }
         }
         // Initial symbols.
@@ -167,8 +167,18 @@ extension BPEModel: PieceModel {
         scratch.starts.removeAll(keepingCapacity: true)
         scratch.ends.removeAll(keepingCapacity: true)
         if byteLevel {
+            let plain = prefix.isEmpty && suffix.isEmpty
+            var key: [UInt8] = []
             for i in 0..<n {
-                let id = byteIDs[Int(p[i])]
+                var id = byteIDs[Int(p[i])]
+                if !plain && (i > 0 && !prefix.isEmpty || i == n - 1 && !suffix.isEmpty) {
+                    // Prefixed / suffixed symbols are looked up by their byte-level strings.
+                    key.removeAll(keepingCapacity: true)
+                    if i > 0 { key.append(contentsOf: prefix) }
+                    key.append(contentsOf: ByteLevelAlphabet.utf8ForByte[Int(p[i])])
+                    if i == n - 1 { key.append(contentsOf: suffix) }
+                    id = tokens.id(key) ?? -1
+                }
                 if id >= 0 {
                     scratch.ids.append(id); scratch.starts.append(Int32(i)); scratch.ends.append(Int32(i + 1))
                 } else {
@@ -189,8 +199,9 @@ extension BPEModel: PieceModel {
     }
 
     private func wholeWordID(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
-        if suffix.isEmpty { return tokens.id(p, n) }
-        var key = Array(UnsafeBufferPointer(start: p, count: n))
+        if suffix.isEmpty && !byteLevel { return tokens.id(p, n) }
+        let word = UnsafeBufferPointer(start: p, count: n)
+        var key = byteLevel ? ByteLevelAlphabet.encode(word) : Array(word)
         key.append(contentsOf: suffix)
         return tokens.id(key)
     }
