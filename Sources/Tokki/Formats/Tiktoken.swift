@@ -93,6 +93,8 @@ public struct TiktokenRanks: Sendable {
             }
         }
         var body = Array(s)
+        // Python's b64decode reads "=" as the empty token (Whisper's multilingual file has one).
+        if !body.isEmpty && body.allSatisfy({ $0 == 0x3D }) { return [] }
         guard !body.isEmpty, body.count % 4 == 0 else { return nil }
         var padding = 0
         while body.last == 0x3D && padding < 2 { body.removeLast(); padding += 1 }

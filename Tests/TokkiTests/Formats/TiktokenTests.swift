@@ -64,3 +64,34 @@ struct TiktokenTests {
         }
     }
 }
+
+/// Parity on published rank files (OpenAI's r50k/p50k/cl100k/o200k, Whisper, Qwen, Llama 4)
+/// fetched by `scripts/fetch-published-tokenizers.sh`; skipped with a note when absent.
+@Suite struct PublishedTiktokenParityTests {
+    @Test(arguments: ["r50k_base.tiktoken", "p50k_base.tiktoken", "cl100k_base.tiktoken", "o200k_base.tiktoken",
+                      "whisper_multilingual.tiktoken", "qwen.tiktoken", "llama4.tiktoken"])
+    func publishedRanksMatchTiktoken(file: String) throws {
+        let url = Fixtures.packageRoot.appendingPathComponent(".models/\(file)")
+        let expectedURL = URL(fileURLWithPath: url.path + ".expected.json")
+        guard FileManager.default.fileExists(atPath: expectedURL.path) else {
+            print("skipped: \(file) not fetched (run scripts/fetch-published-tokenizers.sh)")
+            return
+        }
+        let doc = try JSONDocument(bytes: [UInt8](Data(contentsOf: expectedURL)), path: expectedURL.path)
+        let pattern = try doc.root.required("pattern_str").string()
+        let enc = try TiktokenTokenizer(contentsOf: url, pattern: pattern)
+        let inputs = try SentencePieceFixtures.inputs()
+        var failures: [String] = []
+        let cases = try doc.root.required("cases").array()
+        for c in cases {
+            let name = try c.required("name").string()
+            guard let text = try c.optional("text")?.string() ?? inputs[name] else { continue }
+            let ids = try c.required("ids").array().map { try $0.int() }
+            let mine = try enc.encodeOrdinary(text)
+            if mine != ids { failures.append("\(name): \(mine.prefix(12)) != \(ids.prefix(12))") }
+            if try !enc.decode(ids).utf8.elementsEqual(try c.required("decoded").string().utf8) { failures.append("\(name): decoded") }
+        }
+        #expect(cases.count > 100)
+        #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) differ:\n" + failures.prefix(5).joined(separator: "\n")))
+    }
+}
