@@ -52,6 +52,11 @@ public struct TiktokenRanks: Sendable {
             }
             start = end + 1
         }
+        try self.init(entries: entries, path: path)
+    }
+
+    /// Ranks from (token bytes, rank) pairs; `path` is used in error messages.
+    init(entries: [(token: [UInt8], rank: Int)], path: String?) throws(TokkiError) {
         guard !entries.isEmpty else { throw .invalidModel(path: path, problem: "the rank file is empty") }
         let size = (entries.map(\.rank).max() ?? 0) + 1
         var tokens = [[UInt8]](repeating: [], count: size)

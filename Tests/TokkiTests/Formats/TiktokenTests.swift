@@ -95,3 +95,43 @@ struct TiktokenTests {
         #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) differ:\n" + failures.prefix(5).joined(separator: "\n")))
     }
 }
+
+/// Parity with `mistral_common`'s Tekkenizer on the Tekken files it ships.
+@Suite struct TekkenParityTests {
+    @Test(arguments: ["mistral_tekken_240718.json", "mistral_tekken_240911.json"])
+    func tekkenMatchesMistralCommon(file: String) throws {
+        let url = Fixtures.packageRoot.appendingPathComponent(".models/\(file)")
+        let expectedURL = URL(fileURLWithPath: url.path + ".expected.json")
+        guard FileManager.default.fileExists(atPath: expectedURL.path) else {
+            print("skipped: \(file) not fetched (run scripts/fetch-published-tokenizers.sh)")
+            return
+        }
+        let tekken = try TekkenTokenizer(contentsOf: url)
+        let doc = try JSONDocument(bytes: [UInt8](Data(contentsOf: expectedURL)), path: expectedURL.path)
+        #expect(tekken.vocabularySize == (try doc.root.required("default_vocab_size").int()))
+        #expect(tekken.bosID == (try doc.root.required("bos_id").int()))
+        let inputs = try SentencePieceFixtures.inputs()
+        var failures: [String] = []
+        let cases = try doc.root.required("cases").array()
+        for c in cases {
+            let name = try c.required("name").string()
+            guard let text = try c.optional("text")?.string() ?? inputs[name] else { continue }
+            let ids = try c.required("ids").array().map { try $0.int() }
+            let mine = try tekken.encode(text)
+            if mine != ids { failures.append("\(name): \(mine.prefix(12)) != \(ids.prefix(12))") }
+            if try !tekken.decode(ids).utf8.elementsEqual(try c.required("decoded").string().utf8) { failures.append("\(name): decoded") }
+        }
+        #expect(cases.count > 100)
+        #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) differ:\n" + failures.prefix(5).joined(separator: "\n")))
+    }
+
+    @Test func malformedTekkenIsAClearError() {
+        #expect(throws: TokkiError.self) { try TekkenTokenizer(json: Array(#"{"config": {"pattern": "\\s+"}}"#.utf8)) }
+        do {
+            _ = try TekkenTokenizer(json: Array(#"{"config": {"pattern": "a", "default_vocab_size": 300, "default_num_special_tokens": 30}, "vocab": []}"#.utf8))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("default_vocab_size 300"))
+        }
+    }
+}

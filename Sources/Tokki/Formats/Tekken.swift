@@ -1,0 +1,111 @@
+import Foundation
+
+/// Mistral's Tekken tokenizer (`tekken.json`): tiktoken ranks and pattern, with the first
+/// `default_num_special_tokens` ids reserved for special tokens (ordinary token ids are
+/// shifted up by that count) and the vocabulary cut to `default_vocab_size` ids, exactly
+/// as `mistral_common`'s `Tekkenizer`.
+///
+/// ```swift
+/// let tekken = try TekkenTokenizer(contentsOf: URL(fileURLWithPath: "tekken.json"))
+/// let ids = try tekken.encode("대한민국은 민주공화국이다.")
+/// ```
+public struct TekkenTokenizer: Sendable {
+    /// The ordinary tokens (ids before the shift).
+    public let inner: TiktokenTokenizer
+    /// Special token strings by id (`<unk>`, `<s>`, `</s>`, …, `<SPECIAL_999>`).
+    public let specialTokens: [String]
+    /// The format version (`v3`, `v7`, …).
+    public let version: String
+
+    /// The number of ids.
+    public var vocabularySize: Int { specialTokens.count + inner.ranks.count }
+    /// The beginning-of-sequence id.
+    public var bosID: Int? { specialTokens.firstIndex(of: "<s>") }
+    /// The end-of-sequence id.
+    public var eosID: Int? { specialTokens.firstIndex(of: "</s>") }
+
+    /// The special tokens of files that do not list theirs (versions up to v7).
+    static let legacySpecialTokens = ["<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
+                                      "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[TOOL_CALLS]", "[IMG]", "<pad>", "[IMG_BREAK]",
+                                      "[IMG_END]", "[PREFIX]", "[MIDDLE]", "[SUFFIX]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]",
+                                      "[TOOL_CONTENT]"]
+
+    /// Loads a Tekken file.
+    public init(contentsOf url: URL) throws(TokkiError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw .io(path: url.path, reason: "cannot read the Tekken file (\(error.localizedDescription))")
+        }
+        try self.init(json: [UInt8](data), path: url.path)
+    }
+
+    /// Parses the bytes of a Tekken file.
+    public init(json: [UInt8], path: String? = nil) throws(TokkiError) {
+        let doc = try JSONDocument(bytes: json, path: path)
+        let root = doc.root
+        let config = try root.required("config")
+        let pattern = try config.required("pattern").string()
+        let vocabSize = try config.required("default_vocab_size").int()
+        let specialCount = try config.required("default_num_special_tokens").int()
+        version = try config.optional("version")?.string() ?? "v3"
+        var specials: [String] = []
+        if let list = root.optional("special_tokens") {
+            for (k, item) in try list.array().enumerated() {
+                guard try item.required("rank").int() == k else { throw item.error("special token ranks must be 0, 1, 2, …") }
+                specials.append(try item.required("token_str").string())
+            }
+        } else {
+            specials = Self.legacySpecialTokens
+        }
+        guard specials.count <= specialCount else {
+            throw config.error("\(specials.count) special tokens listed but default_num_special_tokens is \(specialCount)")
+        }
+        for k in specials.count..<specialCount { specials.append("<SPECIAL_\(k)>") }
+        specialTokens = specials
+        let inner = vocabSize - specialCount
+        let vocab = try root.required("vocab")
+        let items = try vocab.elementIndices()
+        guard inner > 0, items.count >= inner else {
+            throw config.error("default_vocab_size \(vocabSize) needs \(inner) ordinary tokens; the file has \(items.count)")
+        }
+        var entries: [(token: [UInt8], rank: Int)] = []
+        entries.reserveCapacity(inner)
+        for k in 0..<inner {
+            let item = vocab.value(at: items[k], path: "\(vocab.path)[\(k)]")
+            guard try item.required("rank").int() == k else { throw item.error("rank must be \(k)") }
+            let b64 = try item.required("token_bytes").stringBytes()
+            guard let bytes = TiktokenRanks.base64Decode(b64[...]) else { throw item.error("invalid base64 in token_bytes") }
+            entries.append((bytes, k))
+        }
+        let ranks = try TiktokenRanks(entries: entries, path: path)
+        self.inner = try TiktokenTokenizer(ranks: ranks, pattern: pattern)
+    }
+
+    /// Encodes text (special-token text is ordinary text), optionally adding BOS/EOS.
+    public func encode(_ text: String, addBOS: Bool = false, addEOS: Bool = false) throws(TokkiError) -> [Int] {
+        var ids = try inner.encodeOrdinary(text).map { $0 + specialTokens.count }
+        if addBOS, let bos = bosID { ids.insert(bos, at: 0) }
+        if addEOS, let eos = eosID { ids.append(eos) }
+        return ids
+    }
+
+    /// Decodes ids; special tokens are skipped unless `skipSpecialTokens` is false.
+    ///
+    /// - Throws: ``TokkiError/invalidID(_:vocabularySize:)`` for an id out of range.
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = true) throws(TokkiError) -> String {
+        var out = ""
+        var run: [Int] = []
+        let n = specialTokens.count
+        for id in ids {
+            guard id >= 0 && id < vocabularySize else { throw .invalidID(id, vocabularySize: vocabularySize) }
+            if id < n {
+                if !run.isEmpty { out += try inner.decode(run); run.removeAll() }
+                if !skipSpecialTokens { out += specialTokens[id] }
+            } else {
+                run.append(id - n)
+            }
+        }
+        if !run.isEmpty { out += try inner.decode(run) }
+        return out
+    }
+}
