@@ -240,3 +240,28 @@ extension Encoding {
                  specialTokensMask: [0], attentionMask: [1])
     }
 }
+
+extension HuggingFaceTokenizer {
+    /// A one-line description of the model (type and main options).
+    public var modelDescription: String {
+        switch model {
+        case let m as BPEModel:
+            var parts = ["BPE", "\(m.mergeCount) merges"]
+            if m.byteLevel { parts.append("byte-level") }
+            if m.options.byteFallback { parts.append("byte fallback") }
+            if let u = m.options.unknownToken { parts.append("unk \(u)") }
+            if m.options.ignoreMerges { parts.append("ignore_merges") }
+            if let p = m.options.continuingSubwordPrefix, !p.isEmpty { parts.append("prefix \(p)") }
+            if let x = m.options.endOfWordSuffix, !x.isEmpty { parts.append("suffix \(x)") }
+            return parts.joined(separator: ", ")
+        case let m as HFUnigramModel:
+            return "Unigram" + (m.byteFallback ? ", byte fallback" : "") + (m.unknownID.map { ", unk id \($0)" } ?? "")
+        case let m as WordPieceModel:
+            return "WordPiece, unk \(m.unknownToken), prefix \(m.continuingSubwordPrefix)"
+        case let m as WordLevelModel:
+            return "WordLevel" + (m.unknownToken.map { ", unk \($0)" } ?? "")
+        default:
+            return String(describing: type(of: model))
+        }
+    }
+}

@@ -13,10 +13,11 @@ struct Decode: ParsableCommand {
           tokki encode --model ko.model --input corpus.txt | tokki decode --model ko.model
           echo '1 298 314 339 2' | tokki decode --model ko.model
           echo '9906 1917' | tokki decode --model llama3.tiktoken
+          tokki encode --model tokenizer.json --text '대한민국' | tokki decode --model tokenizer.json
         """
     )
 
-    @Option(help: "The model: a SentencePiece .model or a tiktoken rank file.")
+    @Option(help: "The model: a SentencePiece .model, a tokenizer.json, a Tekken .json or a tiktoken rank file.")
     var model: String?
 
     @Option(help: "Input file of id lines (default: stdin).")

@@ -17,12 +17,18 @@ struct Encode: ParsableCommand {
           tokki encode --model llama2.model --input corpus.txt --threads 1 > ids.txt
           tokki encode --model ko.model --output-format jsonl < lines.txt
           tokki encode --model llama3.tiktoken --text 'Hello, 세계'   (tiktoken encode_ordinary)
+          tokki encode --model tokenizer.json --output-format jsonl --input ko.txt
+          tokki encode --model tekken.json --text '대한민국' --add-bos
+
+        For tokenizer.json, --add-special-tokens applies the post-processor (BOS/CLS/SEP…)
+        as tokenizers' add_special_tokens=True; jsonl then also carries type_ids and
+        special_tokens_mask.
         """
     )
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case ids, pieces, jsonl }
 
-    @Option(help: "The model: a SentencePiece .model or a tiktoken rank file (.tiktoken).")
+    @Option(help: "The model: a SentencePiece .model, a Hugging Face tokenizer.json, a Mistral Tekken .json or a tiktoken rank file (.tiktoken).")
     var model: String?
 
     @Option(help: "tiktoken only: the pre-tokenization pattern, a name (r50k, p50k, cl100k, o200k, llama3) or a regular expression (default: from the file name).")
@@ -63,6 +69,12 @@ struct Encode: ParsableCommand {
         switch loaded {
         case .tiktoken(let encoding):
             try runTiktoken(encoding)
+            return
+        case .huggingFace(let hf):
+            try runHuggingFace(hf)
+            return
+        case .tekken(let tekken):
+            try runTekken(tekken)
             return
         case .sentencePiece(let t):
             tokenizer = t
@@ -211,6 +223,124 @@ struct Encode: ParsableCommand {
             try render(String(decoding: line, as: UTF8.self))
         }
         try out.flush()
+    }
+
+    /// Encodes every line of the input (or --text) with `encode` on `--threads` threads in
+    /// batches, writing the rendered lines in order.
+    func runLines(_ encode: @escaping @Sendable (String) throws(TokkiError) -> [UInt8]) throws {
+        var out = OutputWriter()
+        if let text {
+            let bytes: [UInt8]
+            do { bytes = try encode(text) } catch { throw fail(error) }
+            try out.write(bytes)
+            try out.flush()
+            return
+        }
+        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        var reader = try LineReader(path: input)
+        let source = reader.displayName
+        let replace = invalid == .replace
+        var lineNumber = 0
+        var batch: [String] = []
+        func flushBatch() throws(ExitCode) {
+            guard !batch.isEmpty else { return }
+            let lines = batch
+            var outputs = [Result<[UInt8], TokkiError>](repeating: .success([]), count: lines.count)
+            let n = max(1, min(workers, lines.count))
+            outputs.withUnsafeMutableBufferPointer { o in
+                nonisolated(unsafe) let o = o
+                let chunk = (lines.count + n - 1) / n
+                DispatchQueue.concurrentPerform(iterations: n) { w in
+                    let lo = w * chunk, hi = min(lines.count, lo + chunk)
+                    guard lo < hi else { return }
+                    for k in lo..<hi {
+                        do throws(TokkiError) { o[k] = .success(try encode(lines[k])) } catch { o[k] = .failure(error) }
+                    }
+                }
+            }
+            for o in outputs {
+                switch o {
+                case .success(let bytes): try out.write(bytes)
+                case .failure(let e): throw fail(e)
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+        }
+        try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+            lineNumber += 1
+            if !replace, let bad = UTF8Validation.firstInvalidOffset(in: line) {
+                try flushBatch()
+                try out.flush()
+                throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad)
+            }
+            batch.append(String(decoding: line, as: UTF8.self))
+            if batch.count >= 4096 { try flushBatch() }
+        }
+        try flushBatch()
+        try out.flush()
+    }
+
+    /// Renders one encoding as a line in the chosen format.
+    static func render(_ e: Encoding, _ format: OutputFormat, extras: Bool) -> [UInt8] {
+        var buffer: [UInt8] = []
+        func ints(_ name: String, _ values: [Int]) {
+            buffer += Array(",\"\(name)\":[".utf8)
+            for (k, v) in values.enumerated() { if k > 0 { buffer.append(0x2C) }; appendInt(v, to: &buffer) }
+            buffer.append(0x5D)
+        }
+        func ranges(_ name: String, _ values: [Range<Int>]) {
+            buffer += Array(",\"\(name)\":[".utf8)
+            for (k, r) in values.enumerated() {
+                if k > 0 { buffer.append(0x2C) }
+                buffer.append(0x5B); appendInt(r.lowerBound, to: &buffer); buffer.append(0x2C)
+                appendInt(r.upperBound, to: &buffer); buffer.append(0x5D)
+            }
+            buffer.append(0x5D)
+        }
+        switch format {
+        case .ids:
+            for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x20) }; appendInt(id, to: &buffer) }
+        case .pieces:
+            buffer += Array(e.pieces.joined(separator: " ").utf8)
+        case .jsonl:
+            buffer += Array("{\"ids\":[".utf8)
+            for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; appendInt(id, to: &buffer) }
+            buffer += Array("],\"pieces\":[".utf8)
+            for (k, p) in e.pieces.enumerated() { if k > 0 { buffer.append(0x2C) }; appendJSONString(p, to: &buffer) }
+            buffer.append(0x5D)
+            if !e.offsets.isEmpty || e.ids.isEmpty {
+                ranges("offsets", e.offsets)
+                ranges("char_offsets", e.characterOffsets)
+            }
+            if extras {
+                ints("type_ids", e.typeIDs)
+                ints("special_tokens_mask", e.specialTokensMask)
+            }
+            buffer.append(0x7D)
+        }
+        buffer.append(0x0A)
+        return buffer
+    }
+
+    /// tokenizer.json files.
+    func runHuggingFace(_ tokenizer: HuggingFaceTokenizer) throws {
+        if addBos || addEos {
+            throw fail(.usage, "tokenizer.json: use --add-special-tokens (the post-processor decides which tokens are added)")
+        }
+        let special = addSpecialTokens, format = outputFormat
+        try runLines { (line) throws(TokkiError) in
+            Self.render(try tokenizer.encode(line, addSpecialTokens: special), format, extras: true)
+        }
+    }
+
+    /// Tekken files: ordinary text with optional BOS/EOS.
+    func runTekken(_ tekken: TekkenTokenizer) throws {
+        let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos, format = outputFormat
+        try runLines { (line) throws(TokkiError) in
+            let ids = try tekken.encode(line, addBOS: bos, addEOS: eos)
+            let pieces = ids.map { id in (try? tekken.decode([id], skipSpecialTokens: false)) ?? "?" }
+            return Self.render(Encoding(ids: ids, pieces: pieces, offsets: [], characterOffsets: []), format, extras: false)
+        }
     }
 
     /// A tiktoken token shown as text (bytes that are not valid UTF-8 alone become U+FFFD).

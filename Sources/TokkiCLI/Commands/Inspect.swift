@@ -11,6 +11,7 @@ struct Inspect: ParsableCommand {
           tokki inspect ko.model
           tokki inspect .models/llama2.model
           tokki inspect .models/llama3.tiktoken
+          tokki inspect tokenizer.json
         """
     )
 
@@ -32,6 +33,21 @@ struct Inspect: ParsableCommand {
             let named = PretokenizationPattern.name(forFileName: URL(fileURLWithPath: path).lastPathComponent)
             s += "pre-tokenization pattern: \(pattern ?? named ?? "(not known from the file name; pass --pattern when encoding)")\n"
             s += "special tokens: none in the file\n"
+            try out.write(s)
+            try out.flush()
+            return
+        case .huggingFace(let t):
+            var out = OutputWriter()
+            try out.write(Self.describe(t, path: path))
+            try out.flush()
+            return
+        case .tekken(let t):
+            var out = OutputWriter()
+            var s = "file: \(path)\n"
+            s += "format: Mistral Tekken (tiktoken ranks in JSON), version \(t.version)\n"
+            s += "model type: byte-level BPE (merge by lowest rank)\n"
+            s += "vocabulary size: \(t.vocabularySize) (\(t.specialTokens.count) special + \(t.inner.ranks.count) ordinary)\n"
+            s += "special tokens: \(Self.list(Array(t.specialTokens.prefix(20))))\n"
             try out.write(s)
             try out.flush()
             return
@@ -75,6 +91,23 @@ struct Inspect: ParsableCommand {
         var out = OutputWriter()
         try out.write(s)
         try out.flush()
+    }
+
+    static func describe(_ t: HuggingFaceTokenizer, path: String) -> String {
+        func name(_ v: Any?) -> String { v.map { String(describing: type(of: $0)) } ?? "none" }
+        var s = "file: \(path)\n"
+        s += "format: Hugging Face tokenizer.json\n"
+        s += "model: \(t.modelDescription)\n"
+        s += "vocabulary size: \(t.vocabularySize)\n"
+        s += "normalizer: \(name(t.normalizer))\n"
+        s += "pre-tokenizer: \(name(t.preTokenizer))\n"
+        s += "post-processor: \(name(t.postProcessor))\n"
+        s += "decoder: \(name(t.decoder))\n"
+        let special = t.addedTokens.filter(\.special).map { "\($0.content)=\($0.id)" }
+        let other = t.addedTokens.filter { !$0.special }.map { "\($0.content)=\($0.id)" }
+        s += "special tokens: \(list(Array(special.prefix(30))))\(special.count > 30 ? " (+\(special.count - 30) more)" : "")\n"
+        s += "other added tokens: \(list(Array(other.prefix(30))))\(other.count > 30 ? " (+\(other.count - 30) more)" : "")\n"
+        return s
     }
 
     static func list(_ items: [String]) -> String {

@@ -6,18 +6,26 @@ import Tokki
 enum CLIModel: Sendable {
     case sentencePiece(SentencePieceTokenizer)
     case tiktoken(TiktokenTokenizer)
+    case huggingFace(HuggingFaceTokenizer)
+    case tekken(TekkenTokenizer)
 
     var vocabularySize: Int {
         switch self {
         case .sentencePiece(let t): t.vocabularySize
         case .tiktoken(let t): t.vocabularySize
+        case .huggingFace(let t): t.vocabularySize
+        case .tekken(let t): t.vocabularySize
         }
     }
 
+    /// Decodes ids (special tokens skipped for tokenizer.json and Tekken, as their
+    /// references' `decode(..., skip_special_tokens=True)`).
     func decode(_ ids: [Int]) throws(TokkiError) -> String {
         switch self {
         case .sentencePiece(let t): try t.decode(ids)
         case .tiktoken(let t): try t.decode(ids)
+        case .huggingFace(let t): try t.decode(ids, skipSpecialTokens: true)
+        case .tekken(let t): try t.decode(ids)
         }
     }
 }
@@ -35,7 +43,7 @@ func looksLikeTiktoken(_ bytes: ArraySlice<UInt8>) -> Bool {
 /// (with `pattern`, or the pattern named by the file name). Failures map to exit codes.
 func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = true) throws(ExitCode) -> CLIModel {
     guard let path else {
-        throw fail(.usage, "no default vocabulary ships yet: pass --model PATH (a SentencePiece .model or a .tiktoken file)")
+        throw fail(.usage, "no default vocabulary ships yet: pass --model PATH (a SentencePiece .model, a tokenizer.json, a Tekken .json or a .tiktoken file)")
     }
     guard FileManager.default.fileExists(atPath: path) else {
         throw fail(.noInput, "model file '\(path)' does not exist")
@@ -50,8 +58,17 @@ func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = tru
         throw fail(.noInput, "cannot read model file '\(path)': \(error.localizedDescription)")
     }
     do {
-        if head.first == 0x7B {
-            throw fail(.dataError, "\(path): Hugging Face tokenizer.json files are not supported yet (SentencePiece .model and .tiktoken are)")
+        if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
+            // JSON: a tokenizer.json has a "model"; a Tekken file a "config" and a "vocab".
+            do {
+                return .huggingFace(try HuggingFaceTokenizer(contentsOf: url))
+            } catch let hfError {
+                if case .invalidModel(_, let problem) = hfError, problem.contains("missing field 'model'"),
+                   let tekken = try? TekkenTokenizer(contentsOf: url) {
+                    return .tekken(tekken)
+                }
+                throw hfError
+            }
         }
         if looksLikeTiktoken(head[...]) {
             let chosen = pattern ?? (needsPattern ? nil : ".")
@@ -71,7 +88,7 @@ func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = tru
 func loadTokenizer(_ path: String?) throws(ExitCode) -> SentencePieceTokenizer {
     switch try loadModel(path, needsPattern: false) {
     case .sentencePiece(let t): return t
-    case .tiktoken: throw fail(.usage, "'\(path ?? "")' is a tiktoken rank file; this command needs a SentencePiece .model")
+    default: throw fail(.usage, "'\(path ?? "")' is not a SentencePiece .model; this command needs one")
     }
 }
 

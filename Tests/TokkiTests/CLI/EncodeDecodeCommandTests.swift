@@ -99,3 +99,53 @@ struct TiktokenCommandTests {
         #expect(inspect.status == 0 && inspect.text.contains("vocabulary size: 600") && inspect.text.contains("tiktoken"))
     }
 }
+
+@Suite("tokki encode / decode with tokenizer.json files")
+struct TokenizerJSONCommandTests {
+    @Test func encodeAndDecodeMatchTokenizers() throws {
+        let model = Fixtures.url("hf/wordpiece_bert.json").path
+        let expected = try Fixtures.json("hf/wordpiece_bert.expected.json") as! [String: Any]
+        let cases = Dictionary(uniqueKeysWithValues: (expected["cases"] as! [[String: Any]]).map { ($0["name"] as! String, $0) })
+        let inputs = try SentencePieceFixtures.inputs()
+        let names = ["legal_article", "legal_citation", "prose", "english"]
+        let stdin = names.map { inputs[$0]! }.joined(separator: "\n") + "\n"
+        for (flag, key) in [(nil, "ids"), ("--add-special-tokens", "ids_special")] as [(String?, String)] {
+            let want = names.map { (cases[$0]![key] as! [Int]).map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n"
+            for threads in ["1", "2"] {
+                let r = try TokkiExecutable.run(["encode", "--model", model, "--threads", threads] + (flag.map { [$0] } ?? []), stdin: Data(stdin.utf8))
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(r.text == want)
+            }
+        }
+        let ids = names.map { (cases[$0]!["ids_special"] as! [Int]).map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n"
+        let d = try TokkiExecutable.run(["decode", "--model", model], stdin: Data(ids.utf8))
+        #expect(d.text == names.map { cases[$0]!["decoded"] as! String }.joined(separator: "\n") + "\n")
+        let jsonl = try TokkiExecutable.run(["encode", "--model", model, "--output-format", "jsonl", "--add-special-tokens", "--text", inputs["english"]!])
+        struct Row: Decodable { let ids: [Int]; let char_offsets: [[Int]]; let type_ids: [Int]; let special_tokens_mask: [Int] }
+        let row = try JSONDecoder().decode(Row.self, from: Data(jsonl.text.utf8))
+        #expect(row.char_offsets == cases["english"]!["offsets_special"] as! [[Int]])
+        #expect(row.special_tokens_mask == cases["english"]!["special_tokens_mask"] as! [Int])
+        let inspect = try TokkiExecutable.run(["inspect", model])
+        #expect(inspect.status == 0 && inspect.text.contains("WordPiece") && inspect.text.contains("[CLS]=2"))
+    }
+
+    @Test func malformedTokenizerJSONIsAClearError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-json-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases: [(String, String)] = [
+            (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a c"]}}"#, "$.model.merges[0]"),
+            (#"{"model": {"type": "Foo"}}"#, "unsupported model type 'Foo'"),
+            (#"{"model": {"type": "WordLevel", "vocab": {}}, "normalizer": {"type": "Fancy"}}"#, "$.normalizer: unsupported normalizer type 'Fancy'"),
+            ("{\"model\": {\"type\": \"BPE\",\n \"vocab\": {\"a\": 0,}}}", "line 2"),
+            (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}}"#, "id 0"),
+        ]
+        for (k, (json, message)) in cases.enumerated() {
+            let file = dir.appendingPathComponent("t\(k).json")
+            try Data(json.utf8).write(to: file)
+            let r = try TokkiExecutable.run(["encode", "--model", file.path, "--text", "a"])
+            #expect(r.status == 65, "\(json)")
+            #expect(r.stderr.contains(message) && r.stderr.contains(file.path), "\(r.stderr)")
+        }
+    }
+}
