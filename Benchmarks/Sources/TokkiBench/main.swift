@@ -58,20 +58,25 @@ func fail(_ message: String, _ code: Int32) -> Never {
 
 let usage = """
     usage: tokki-bench normalize FILE... [--repeat N]
-           tokki-bench encode MODEL FILE [--repeat N] [--check OUT]
+           tokki-bench encode MODEL FILE [--repeat N] [--check OUT] [--pattern P]
+    MODEL: a SentencePiece .model, a tokenizer.json, a Tekken .json or a .tiktoken file.
     """
 
 /// Splits `args` into positional arguments and the values of `--repeat` / `--check`.
-func parseOptions(_ args: ArraySlice<String>, defaultRepeat: Int) -> (positional: [String], repeatCount: Int, check: String?) {
+func parseOptions(_ args: ArraySlice<String>, defaultRepeat: Int) -> (positional: [String], repeatCount: Int, check: String?, pattern: String?) {
     var positional: [String] = []
     var repeatCount = defaultRepeat
     var check: String?
+    var pattern: String?
     var i = args.startIndex
     while i < args.endIndex {
         switch args[i] {
         case "--repeat":
             guard i + 1 < args.endIndex, let n = Int(args[i + 1]), n > 0 else { fail("--repeat needs a positive number\n\(usage)", 64) }
             repeatCount = n; i += 2
+        case "--pattern":
+            guard i + 1 < args.endIndex else { fail("--pattern needs a name or regex\n\(usage)", 64) }
+            pattern = args[i + 1]; i += 2
         case "--check":
             guard i + 1 < args.endIndex else { fail("--check needs a file\n\(usage)", 64) }
             check = args[i + 1]; i += 2
@@ -79,7 +84,7 @@ func parseOptions(_ args: ArraySlice<String>, defaultRepeat: Int) -> (positional
             positional.append(args[i]); i += 1
         }
     }
-    return (positional, repeatCount, check)
+    return (positional, repeatCount, check, pattern)
 }
 
 func readFile(_ path: String) -> [UInt8] {
@@ -121,22 +126,40 @@ func runNormalize(_ files: [String], repeatCount: Int) throws {
 
 // MARK: encode
 
-func runEncode(model modelPath: String, file: String, repeatCount: Int, check: String?) {
+/// A loaded model as an ids-only encoder (each keeps its own scratch memory) and a label.
+func loadEncoder(_ modelPath: String, pattern: String?) throws -> (encode: (UnsafeBufferPointer<UInt8>, inout [Int32]) -> Void, type: String, vocab: Int) {
     let url = URL(fileURLWithPath: modelPath)
-    var tokenizer: SentencePieceTokenizer?
+    if modelPath.hasSuffix(".json") {
+        if let hf = try? HuggingFaceTokenizer(contentsOf: url) {
+            var scratch = HuggingFaceTokenizer.Scratch()
+            return ({ line, ids in try! hf.encodeIDs(line, into: &ids, scratch: &scratch) }, "tokenizer.json " + hf.modelDescription.split(separator: ",")[0], hf.vocabularySize)
+        }
+        let tekken = try TekkenTokenizer(contentsOf: url)
+        return ({ line, ids in ids += try! tekken.encode(String(decoding: line, as: UTF8.self)).map { Int32($0) } }, "tekken", tekken.vocabularySize)
+    }
+    if modelPath.hasSuffix(".tiktoken") {
+        let enc = try TiktokenTokenizer(contentsOf: url, pattern: pattern)
+        return ({ line, ids in ids += try! enc.encodeOrdinary(String(decoding: line, as: UTF8.self)).map { Int32($0) } }, "tiktoken", enc.vocabularySize)
+    }
+    let sp = try SentencePieceTokenizer(contentsOf: url)
+    var scratch = SentencePieceTokenizer.Scratch()
+    return ({ line, ids in sp.encodeIDs(line, into: &ids, scratch: &scratch) }, sp.model.modelType.rawValue, sp.vocabularySize)
+}
+
+func runEncode(model modelPath: String, file: String, repeatCount: Int, check: String?, pattern: String?) {
+    var loaded: (encode: (UnsafeBufferPointer<UInt8>, inout [Int32]) -> Void, type: String, vocab: Int)?
     var loadBest = Double.infinity
     for _ in 0..<3 {
         let t0 = now()
-        do { tokenizer = try SentencePieceTokenizer(contentsOf: url) } catch { fail("\(modelPath): \(error)", 65) }
+        do { loaded = try loadEncoder(modelPath, pattern: pattern) } catch { fail("\(modelPath): \(error)", 65) }
         loadBest = min(loadBest, now() - t0)
     }
-    let sp = tokenizer!
+    let encoder = loaded!
     let all = lines(of: readFile(file))
     let total = all.reduce(0) { $0 + $1.count }
 
     var ids: [Int32] = []
     ids.reserveCapacity(4096)
-    var scratch = SentencePieceTokenizer.Scratch()
     var tokens = 0
     var rates: [Double] = []
     for _ in 0..<repeatCount {
@@ -144,7 +167,7 @@ func runEncode(model modelPath: String, file: String, repeatCount: Int, check: S
         let t0 = now()
         for line in all {
             ids.removeAll(keepingCapacity: true)
-            line.withUnsafeBufferPointer { sp.encodeIDs($0, into: &ids, scratch: &scratch) }
+            line.withUnsafeBufferPointer { encoder.encode($0, &ids) }
             count &+= ids.count
         }
         let dt = now() - t0
@@ -159,7 +182,7 @@ func runEncode(model modelPath: String, file: String, repeatCount: Int, check: S
         out.reserveCapacity(tokens * 6)
         for line in all {
             ids.removeAll(keepingCapacity: true)
-            line.withUnsafeBufferPointer { sp.encodeIDs($0, into: &ids, scratch: &scratch) }
+            line.withUnsafeBufferPointer { encoder.encode($0, &ids) }
             for (k, id) in ids.enumerated() {
                 if k > 0 { out.append(0x20) }
                 out.append(contentsOf: String(id).utf8)
@@ -170,10 +193,10 @@ func runEncode(model modelPath: String, file: String, repeatCount: Int, check: S
     }
 
     let name = (modelPath as NSString).lastPathComponent
-    let type = sp.model.modelType.rawValue
-    print("tokki \(name) (\(type), \(sp.vocabularySize) pieces) on \((file as NSString).lastPathComponent): \(all.count) lines, \(String(format: "%.2f", Double(total) / 1e6)) MB; one thread; best/median of \(repeatCount) runs")
+    let type = encoder.type.replacingOccurrences(of: " ", with: "_")
+    print("tokki \(name) (\(encoder.type), \(encoder.vocab) ids) on \((file as NSString).lastPathComponent): \(all.count) lines, \(String(format: "%.2f", Double(total) / 1e6)) MB; one thread; best/median of \(repeatCount) runs")
     print("  load \(String(format: "%.4f", loadBest)) s (best of 3); encode best \(String(format: "%.1f", best)) MB/s, median \(String(format: "%.1f", median)) MB/s; \(tokens) tokens")
-    print("RESULT model=\(name) type=\(type) vocab=\(sp.vocabularySize) lines=\(all.count) bytes=\(total) repeat=\(repeatCount) load_s=\(String(format: "%.6f", loadBest)) best_mbps=\(String(format: "%.3f", best)) median_mbps=\(String(format: "%.3f", median)) tokens=\(tokens)")
+    print("RESULT model=\(name) type=\(type) vocab=\(encoder.vocab) lines=\(all.count) bytes=\(total) repeat=\(repeatCount) load_s=\(String(format: "%.6f", loadBest)) best_mbps=\(String(format: "%.3f", best)) median_mbps=\(String(format: "%.3f", median)) tokens=\(tokens)")
 }
 
 // MARK: main
@@ -187,7 +210,7 @@ case "normalize":
 case "encode":
     let o = parseOptions(args.dropFirst(), defaultRepeat: 5)
     guard o.positional.count == 2 else { fail(usage, 64) }
-    runEncode(model: o.positional[0], file: o.positional[1], repeatCount: o.repeatCount, check: o.check)
+    runEncode(model: o.positional[0], file: o.positional[1], repeatCount: o.repeatCount, check: o.check, pattern: o.pattern)
 default:
     fail(usage, 64)
 }

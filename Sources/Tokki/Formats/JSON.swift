@@ -70,6 +70,17 @@ struct JSONDocument: Sendable {
         return try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in try Self.unescape(b, s, e, path: path) }
     }
 
+    /// Appends the unescaped bytes of string node `i` to `out`.
+    func appendStringBytes(_ i: Int, to out: inout [UInt8]) throws(TokkiError) {
+        let node = nodes[i]
+        let s = Int(node.start), e = Int(node.end)
+        if !node.escaped {
+            bytes.withUnsafeBufferPointer { b in out.append(contentsOf: UnsafeBufferPointer(rebasing: b[s..<e])) }
+        } else {
+            out.append(contentsOf: try stringBytes(i))
+        }
+    }
+
     /// The string node `i` as a Swift string.
     func string(_ i: Int) throws(TokkiError) -> String {
         let node = nodes[i]

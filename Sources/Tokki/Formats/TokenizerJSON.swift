@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Reads Hugging Face `tokenizer.json` files into typed pipeline stages. Each component's
@@ -162,16 +163,20 @@ enum TokenizerJSON {
 
     static func vocabularyObject(_ v: JSONValue, path: String?) throws(TokkiError) -> TokenTable {
         let doc = v.document
-        var tokens: [(bytes: ArraySlice<UInt8>, id: Int)] = []
         let members = try v.memberIndices()
-        tokens.reserveCapacity(members.count)
+        var pool: [UInt8] = []
+        pool.reserveCapacity(members.count * 8)
+        var starts: [Int32] = [], lengths: [Int32] = [], ids: [Int32] = []
+        starts.reserveCapacity(members.count); lengths.reserveCapacity(members.count); ids.reserveCapacity(members.count)
         for m in members {
-            guard doc.nodes[m.value].kind == .number, let id = doc.integer(m.value) else {
-                throw v.error("the id of '\(try doc.string(m.key))' is not an integer")
+            guard doc.nodes[m.value].kind == .number, let id = doc.integer(m.value), id >= 0, id < Int(Int32.max) else {
+                throw v.error("the id of '\(try doc.string(m.key))' is not a valid integer")
             }
-            tokens.append((ArraySlice(try doc.stringBytes(m.key)), id))
+            let start = pool.count
+            try doc.appendStringBytes(m.key, to: &pool)
+            starts.append(Int32(start)); lengths.append(Int32(pool.count - start)); ids.append(Int32(id))
         }
-        do { return try TokenTable(tokens: tokens) } catch { throw v.error(error.message) }
+        do { return try TokenTable(pool: pool, keyStarts: starts, keyLengths: lengths, ids: ids) } catch { throw v.error(error.message) }
     }
 
     static func readModel(_ v: JSONValue, byteLevel: Bool, path: String?) throws(TokkiError) -> any PieceModel {
@@ -184,32 +189,56 @@ enum TokenizerJSON {
             let tokens = try vocabularyObject(try v.required("vocab"), path: path)
             let mergesValue = try v.required("merges")
             let doc = v.document
-            var merges: [(Int32, Int32)] = []
             let elements = try mergesValue.elementIndices()
-            merges.reserveCapacity(elements.count)
-            for (k, e) in elements.enumerated() {
-                var a: [UInt8], b: [UInt8]
-                switch doc.nodes[e].kind {
-                case .string:
-                    let s = try doc.stringBytes(e)
-                    guard let space = s.firstIndex(of: 0x20), !s[(space + 1)...].contains(0x20) else {
-                        throw mergesValue.error("merge \(k) '\(String(decoding: s, as: UTF8.self))' is not two tokens separated by a space")
+            var merges = [(Int32, Int32)](repeating: (-1, -1), count: elements.count)
+            // Problems found per chunk (merge index, message); the first one is reported.
+            let chunks = 4
+            var problems = [(Int, String)?](repeating: nil, count: chunks)
+            let chunkSize = (elements.count + chunks - 1) / max(1, chunks)
+            merges.withUnsafeMutableBufferPointer { out in
+                problems.withUnsafeMutableBufferPointer { bad in
+                    nonisolated(unsafe) let out = out, bad = bad
+                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                        let lo = c * chunkSize, hi = min(elements.count, lo + chunkSize)
+                        guard lo < hi else { return }
+                        var a: [UInt8] = [], b: [UInt8] = [], joined: [UInt8] = []
+                        for k in lo..<hi {
+                            let e = elements[k]
+                            a.removeAll(keepingCapacity: true); b.removeAll(keepingCapacity: true)
+                            do throws(TokkiError) {
+                                switch doc.nodes[e].kind {
+                                case .string:
+                                    joined.removeAll(keepingCapacity: true)
+                                    try doc.appendStringBytes(e, to: &joined)
+                                    guard let space = joined.firstIndex(of: 0x20), !joined[(space + 1)...].contains(0x20) else {
+                                        bad[c] = (k, "merge \(k) '\(String(decoding: joined, as: UTF8.self))' is not two tokens separated by a space"); return
+                                    }
+                                    a.append(contentsOf: joined[..<space]); b.append(contentsOf: joined[(space + 1)...])
+                                case .array:
+                                    guard doc.nodes[e].count == 2, doc.nodes[e + 1].kind == .string,
+                                          doc.nodes[Int(doc.nodes[e + 1].next)].kind == .string else {
+                                        bad[c] = (k, "merge \(k) is not a pair of strings"); return
+                                    }
+                                    try doc.appendStringBytes(e + 1, to: &a)
+                                    try doc.appendStringBytes(Int(doc.nodes[e + 1].next), to: &b)
+                                default:
+                                    bad[c] = (k, "merge \(k) is neither \"a b\" nor [\"a\", \"b\"]"); return
+                                }
+                            } catch {
+                                bad[c] = (k, "merge \(k): \(error.description)"); return
+                            }
+                            guard let ia = tokens.id(a), let ib = tokens.id(b) else {
+                                let missing = tokens.id(a) == nil ? a : b
+                                bad[c] = (k, "merge '\(String(decoding: a, as: UTF8.self)) \(String(decoding: b, as: UTF8.self))' names '\(String(decoding: missing, as: UTF8.self))', which is not in the vocabulary")
+                                return
+                            }
+                            out[k] = (ia, ib)
+                        }
                     }
-                    a = Array(s[..<space]); b = Array(s[(space + 1)...])
-                case .array:
-                    let pair = try mergesValue.value(at: e, path: "\(mergesValue.path)[\(k)]").elementIndices()
-                    guard pair.count == 2, doc.nodes[pair[0]].kind == .string, doc.nodes[pair[1]].kind == .string else {
-                        throw mergesValue.error("merge \(k) is not a pair of strings")
-                    }
-                    a = try doc.stringBytes(pair[0]); b = try doc.stringBytes(pair[1])
-                default:
-                    throw mergesValue.error("merge \(k) is neither \"a b\" nor [\"a\", \"b\"]")
                 }
-                guard let ia = tokens.id(a), let ib = tokens.id(b) else {
-                    let missing = tokens.id(a) == nil ? a : b
-                    throw .invalidModel(path: path, problem: "$.model.merges[\(k)]: merge '\(String(decoding: a, as: UTF8.self)) \(String(decoding: b, as: UTF8.self))' names '\(String(decoding: missing, as: UTF8.self))', which is not in the vocabulary")
-                }
-                merges.append((ia, ib))
+            }
+            if let (k, message) = problems.compactMap({ $0 }).min(by: { $0.0 < $1.0 }) {
+                throw .invalidModel(path: path, problem: "$.model.merges[\(k)]: \(message)")
             }
             let options = BPEModel.Options(
                 dropout: try v.optional("dropout")?.double(), unknownToken: try v.optional("unk_token")?.string(),

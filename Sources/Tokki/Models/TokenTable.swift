@@ -13,25 +13,35 @@ struct TokenTable: Sendable {
 
     /// A table from (token bytes, id) pairs. Throws a message naming a duplicate token or id.
     init(tokens: [(bytes: ArraySlice<UInt8>, id: Int)]) throws(TokenTableError) {
-        let size = (tokens.map(\.id).max() ?? -1) + 1
         var pool: [UInt8] = []
         pool.reserveCapacity(tokens.reduce(0) { $0 + $1.bytes.count })
-        var starts = [Int32](repeating: 0, count: size)
-        var lengths = [Int32](repeating: -1, count: size)
-        var keyStarts: [Int32] = [], keyLengths: [Int32] = [], values: [Int32] = []
-        keyStarts.reserveCapacity(tokens.count); keyLengths.reserveCapacity(tokens.count); values.reserveCapacity(tokens.count)
+        var starts: [Int32] = [], lengths: [Int32] = [], ids: [Int32] = []
         for t in tokens {
             guard t.id >= 0 && t.id < Int(Int32.max) else { throw .badID(t.id) }
-            guard lengths[t.id] < 0 else { throw .duplicateID(t.id) }
-            starts[t.id] = Int32(pool.count)
-            lengths[t.id] = Int32(t.bytes.count)
-            keyStarts.append(Int32(pool.count)); keyLengths.append(Int32(t.bytes.count)); values.append(Int32(t.id))
+            starts.append(Int32(pool.count)); lengths.append(Int32(t.bytes.count)); ids.append(Int32(t.id))
             pool.append(contentsOf: t.bytes)
         }
-        switch ByteStringTable.build(pool: pool, starts: keyStarts, lengths: keyLengths, values: values) {
+        try self.init(pool: pool, keyStarts: starts, keyLengths: lengths, ids: ids)
+    }
+
+    /// A table from keys stored back to back in `pool` (key k is
+    /// `pool[keyStarts[k] ..< keyStarts[k] + keyLengths[k]]`, with id `ids[k]`).
+    init(pool: [UInt8], keyStarts: [Int32], keyLengths: [Int32], ids: [Int32]) throws(TokenTableError) {
+        let size = Int(ids.max() ?? -1) + 1
+        var starts = [Int32](repeating: 0, count: size)
+        var lengths = [Int32](repeating: -1, count: size)
+        for k in ids.indices {
+            let id = Int(ids[k])
+            guard id >= 0 else { throw .badID(id) }
+            guard lengths[id] < 0 else { throw .duplicateID(id) }
+            starts[id] = keyStarts[k]
+            lengths[id] = keyLengths[k]
+        }
+        switch ByteStringTable.build(pool: pool, starts: keyStarts, lengths: keyLengths, values: ids) {
         case .success(let table): self.table = table
         case .failure(let dup):
-            throw .duplicateToken(String(decoding: tokens[dup.index].bytes, as: UTF8.self))
+            let s = Int(keyStarts[dup.index])
+            throw .duplicateToken(String(decoding: pool[s..<(s + Int(keyLengths[dup.index]))], as: UTF8.self))
         }
         self.pool = pool
         self.starts = starts

@@ -29,6 +29,8 @@ public struct HuggingFaceTokenizer: Sendable {
     let rawMatcher: AddedTokenMatcher
     let normalizedMatcher: AddedTokenMatcher
     let addedByID: [Int: AddedToken]
+    /// When the pre-tokenizer only splits (no rewriting stage), its splitters in order.
+    let splitChain: [any PreTokenizer]?
     /// The file this was read from, if any.
     public let path: String?
 
@@ -57,6 +59,24 @@ public struct HuggingFaceTokenizer: Sendable {
         rawMatcher = AddedTokenMatcher(raw)
         normalizedMatcher = AddedTokenMatcher(normalized)
         addedByID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        splitChain = preTokenizer.flatMap(Self.splitters)
+    }
+
+    /// The splitters of a pre-tokenizer made only of splitting stages (ByteLevel without a
+    /// prefix space is a split, or nothing, since the model reads raw bytes); nil otherwise.
+    static func splitters(_ stage: any PreTokenizationStage) -> [any PreTokenizer]? {
+        switch stage {
+        case let s as SplittingStage: return [s.splitter]
+        case let b as ByteLevel: return b.addPrefixSpace ? nil : (b.split.map { [$0] } ?? [])
+        case let q as PreTokenizationSequence:
+            var out: [any PreTokenizer] = []
+            for s in q.stages {
+                guard let more = splitters(s) else { return nil }
+                out += more
+            }
+            return out
+        default: return nil
+        }
     }
 
     // MARK: Vocabulary
@@ -262,6 +282,77 @@ extension HuggingFaceTokenizer {
             return "WordLevel" + (m.unknownToken.map { ", unk \($0)" } ?? "")
         default:
             return String(describing: type(of: model))
+        }
+    }
+}
+
+extension HuggingFaceTokenizer {
+    /// Reusable per-thread working memory for ``encodeIDs(_:into:scratch:addSpecialTokens:)``.
+    public struct Scratch: Sendable {
+        var model = ModelScratch()
+        var tokens: [ModelToken] = []
+        /// Empty working memory.
+        public init() {}
+    }
+
+    /// Appends the ids of well-formed UTF-8 `input` to `ids` without building token strings
+    /// or offsets (the fast path for bulk encoding; same ids as ``encode(_:addSpecialTokens:)``).
+    public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
+                          addSpecialTokens: Bool = false) throws(TokkiError) {
+        if addSpecialTokens, postProcessor != nil {
+            // Special tokens come from the post-processor: take the general path.
+            let e = try encode(String(decoding: input, as: UTF8.self), pair: nil, addSpecialTokens: true, scratch: &scratch.model)
+            ids.append(contentsOf: e.ids.map { Int32($0) })
+            return
+        }
+        for part in rawMatcher.split(input) {
+            if let t = part.token { ids.append(Int32(rawMatcher.tokens[t].id)); continue }
+            let segment = UnsafeBufferPointer(rebasing: input[part.range])
+            if let normalizer {
+                let normalized = try normalizer.normalize(utf8: segment)
+                try normalized.normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
+                    try encodeNormalizedIDs(nb, base: part.range.lowerBound, into: &ids, scratch: &scratch)
+                }
+            } else {
+                try encodeNormalizedIDs(segment, base: part.range.lowerBound, into: &ids, scratch: &scratch)
+            }
+        }
+    }
+
+    private func encodeNormalizedIDs(_ text: UnsafeBufferPointer<UInt8>, base: Int, into ids: inout [Int32], scratch: inout Scratch) throws(TokkiError) {
+        for sub in normalizedMatcher.split(text) {
+            if let t = sub.token { ids.append(Int32(normalizedMatcher.tokens[t].id)); continue }
+            let piece = UnsafeBufferPointer(rebasing: text[sub.range])
+            if preTokenizer == nil || splitChain != nil {
+                // Split-only pre-tokenizers need no rewritten copy of the text.
+                guard let base = piece.baseAddress else { continue }
+                var ranges = [0..<piece.count]
+                for splitter in splitChain ?? [] {
+                    var next: [Range<Int>] = []
+                    for r in ranges {
+                        for x in try splitter.split(UnsafeBufferPointer(rebasing: piece[r])) {
+                            next.append((x.lowerBound + r.lowerBound)..<(x.upperBound + r.lowerBound))
+                        }
+                    }
+                    ranges = next
+                }
+                for r in ranges where !r.isEmpty {
+                    scratch.tokens.removeAll(keepingCapacity: true)
+                    model.tokenize(base + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
+                    for t in scratch.tokens { ids.append(t.id) }
+                }
+                continue
+            }
+            var pre = PreTokenizedText(bytes: Array(piece), originalBase: base + sub.range.lowerBound)
+            if let preTokenizer { try preTokenizer.apply(&pre) }
+            try pre.bytes.withUnsafeBufferPointer { (pb) throws(TokkiError) in
+                guard let pp = pb.baseAddress else { return }
+                for r in pre.pieces {
+                    scratch.tokens.removeAll(keepingCapacity: true)
+                    model.tokenize(pp + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
+                    for t in scratch.tokens { ids.append(t.id) }
+                }
+            }
         }
     }
 }

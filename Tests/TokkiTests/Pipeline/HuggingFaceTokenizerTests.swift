@@ -34,6 +34,10 @@ import Testing
             let plain = try tok.encode(text, addSpecialTokens: false)
             let special = try tok.encode(text, addSpecialTokens: true)
             var problems: [String] = []
+            var fast: [Int32] = [], scratch = HuggingFaceTokenizer.Scratch()
+            var t = text
+            try t.withUTF8 { try tok.encodeIDs($0, into: &fast, scratch: &scratch) }
+            if fast.map(Int.init) != c["ids"] as! [Int] { problems.append("encodeIDs \(fast) != \(c["ids"]!)") }
             if plain.ids != c["ids"] as! [Int] { problems.append("ids \(plain.ids) != \(c["ids"]!)") }
             if plain.pieces != c["tokens"] as! [String] { problems.append("tokens \(plain.pieces) != \(c["tokens"]!)") }
             if plain.characterOffsets != Self.ranges(c["offsets"]) { problems.append("offsets \(plain.characterOffsets) != \(Self.ranges(c["offsets"]))") }

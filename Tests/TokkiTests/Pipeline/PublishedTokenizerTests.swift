@@ -36,6 +36,10 @@ import Testing
             let decoded = try c.required("decoded").string()
             let plain = try tok.encode(text, addSpecialTokens: false)
             var problems: [String] = []
+            var fast: [Int32] = [], scratch = HuggingFaceTokenizer.Scratch()
+            var t = text
+            try t.withUTF8 { try tok.encodeIDs($0, into: &fast, scratch: &scratch) }
+            if fast.map(Int.init) != ids { problems.append("encodeIDs differs") }
             if plain.ids != ids { problems.append("ids \(plain.ids.prefix(12)) != \(ids.prefix(12))") }
             else if plain.characterOffsets != offsets { problems.append("offsets \(plain.characterOffsets) != \(offsets)") }
             if try tok.encode(text, addSpecialTokens: true).ids != special { problems.append("ids_special") }

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Hugging Face's BPE model: a pre-token is split into characters (or, for byte-level
 /// vocabularies, bytes), then adjacent pairs are merged in the order of the `merges` list
 /// (lowest rank first, leftmost on ties) until no listed pair remains.
@@ -45,7 +48,8 @@ public struct BPEModel: Sendable {
     /// Whether pre-tokens are raw bytes whose tokens are GPT-2 byte-level strings.
     public let byteLevel: Bool
     let tokens: TokenTable
-    /// For byte-level models: token strings decoded to the raw bytes they stand for.
+    /// For byte-level models with `ignore_merges`: token strings decoded to the raw bytes
+    /// they stand for (whole pre-tokens are looked up in it).
     let rawTokens: TokenTable?
     let merges: PairTable
     /// The merges in rank order, as (left, right) ids.
@@ -81,21 +85,33 @@ public struct BPEModel: Sendable {
         self.options = options
         self.byteLevel = byteLevel
         self.mergeList = merges
+        // Merged ids are looked up on all cores (memory-latency bound), then the pair table is
+        // filled in rank order (the first occurrence of a pair wins, as in tokenizers).
+        var mergedIDs = [Int32](repeating: -1, count: merges.count)
+        let prefixBytes = Array((options.continuingSubwordPrefix ?? "").utf8)
+        mergedIDs.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            inParallel(merges.count) { range in
+                var joined: [UInt8] = []
+                for rank in range {
+                    let m = merges[rank]
+                    joined.removeAll(keepingCapacity: true)
+                    joined.append(contentsOf: tokens.bytes(of: Int(m.0)))
+                    var right = tokens.bytes(of: Int(m.1))
+                    if !prefixBytes.isEmpty && right.starts(with: prefixBytes) { right = right.dropFirst(prefixBytes.count) }
+                    joined.append(contentsOf: right)
+                    out[rank] = tokens.id(joined) ?? -1
+                }
+            }
+        }
+        if let rank = mergedIDs.firstIndex(of: -1) {
+            let m = merges[rank]
+            let a = String(decoding: tokens.bytes(of: Int(m.0)), as: UTF8.self), b = String(decoding: tokens.bytes(of: Int(m.1)), as: UTF8.self)
+            throw .invalidModel(path: path, problem: "model.merges[\(rank)]: the merge of '\(a)' and '\(b)' is not in the vocabulary")
+        }
         var pairs = PairTable(capacity: merges.count)
-        var joined: [UInt8] = []
         for (rank, m) in merges.enumerated() {
-            joined.removeAll(keepingCapacity: true)
-            joined.append(contentsOf: tokens.bytes(of: Int(m.0)))
-            var right = tokens.bytes(of: Int(m.1))
-            if let p = options.continuingSubwordPrefix, right.starts(with: p.utf8) {
-                right = right.dropFirst(p.utf8.count)
-            }
-            joined.append(contentsOf: right)
-            guard let merged = tokens.id(joined) else {
-                throw .invalidModel(path: path, problem: "model.merges[\(rank)]: the merge of '\(String(decoding: tokens.bytes(of: Int(m.0)), as: UTF8.self))' and '\(String(decoding: tokens.bytes(of: Int(m.1)), as: UTF8.self))' gives '\(String(decoding: joined, as: UTF8.self))', which is not in the vocabulary")
-            }
-            // The first occurrence of a pair wins, as in tokenizers.
-            pairs.insertIfAbsent(m.0, m.1, rank: Int32(rank), merged: merged)
+            pairs.insertIfAbsent(m.0, m.1, rank: Int32(rank), merged: mergedIDs[rank])
         }
         self.merges = pairs
         if let unk = options.unknownToken {
@@ -115,20 +131,41 @@ public struct BPEModel: Sendable {
         }
         prefix = Array((options.continuingSubwordPrefix ?? "").utf8)
         suffix = Array((options.endOfWordSuffix ?? "").utf8)
-        if byteLevel {
-            var raw: [(bytes: ArraySlice<UInt8>, id: Int)] = []
-            raw.reserveCapacity(tokens.count)
-            for id in 0..<tokens.count where tokens.contains(id) {
-                if let r = ByteLevelAlphabet.rawBytes(tokens.bytes(of: id)) { raw.append((ArraySlice(r), id)) }
+        if byteLevel && options.ignoreMerges {
+            // Decode every byte-level token string into raw bytes, back to back in one pool.
+            var pool: [UInt8] = [], starts: [Int32] = [], lengths: [Int32] = [], ids: [Int32] = []
+            pool.reserveCapacity(tokens.pool.count)
+            tokens.pool.withUnsafeBufferPointer { b in
+                guard let p = b.baseAddress else { return }
+                for id in 0..<tokens.count where tokens.contains(id) {
+                    let s = Int(tokens.starts[id]), e = s + Int(tokens.lengths[id])
+                    let mark = pool.count
+                    var i = s
+                    var ok = true
+                    while i < e {
+                        let (v, len) = decodeScalar(p, i, e)
+                        guard v < 0x144, ByteLevelAlphabet.byteForScalar[Int(v)] >= 0 else { ok = false; break }
+                        pool.append(UInt8(ByteLevelAlphabet.byteForScalar[Int(v)]))
+                        i += len
+                    }
+                    if ok {
+                        starts.append(Int32(mark)); lengths.append(Int32(pool.count - mark)); ids.append(Int32(id))
+                    } else {
+                        pool.removeSubrange(mark...)
+                    }
+                }
             }
-            do { rawTokens = try TokenTable(tokens: raw) } catch {
+            do { rawTokens = try TokenTable(pool: pool, keyStarts: starts, keyLengths: lengths, ids: ids) } catch {
                 throw .invalidModel(path: path, problem: "model.vocab: \(error.message) (after byte-level decoding)")
             }
-            var ids = [Int32](repeating: -1, count: 256)
-            for b in 0..<256 { ids[b] = tokens.id(ByteLevelAlphabet.utf8ForByte[b]) ?? -1 }
-            byteIDs = ids
         } else {
             rawTokens = nil
+        }
+        if byteLevel {
+            var single = [Int32](repeating: -1, count: 256)
+            for b in 0..<256 { single[b] = tokens.id(ByteLevelAlphabet.utf8ForByte[b]) ?? -1 }
+            byteIDs = single
+        } else {
             byteIDs = []
         }
     }
@@ -391,6 +428,20 @@ struct PairTable: Sendable {
                 if stored == .max { return nil }
                 i = (i + 1) & mask
             }
+        }
+    }
+}
+
+/// Runs `body` over `0..<count` split into contiguous chunks, one per core (up to 4).
+func inParallel(_ count: Int, _ body: (Range<Int>) -> Void) {
+    let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount, count / 4096))
+    if workers == 1 { body(0..<count); return }
+    let chunk = (count + workers - 1) / workers
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = w * chunk, hi = min(count, lo + chunk)
+            if lo < hi { body(lo..<hi) }
         }
     }
 }

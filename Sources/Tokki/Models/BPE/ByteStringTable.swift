@@ -69,11 +69,17 @@ struct ByteStringTable: Sendable {
 struct ByteStringTableHalf: Sendable {
     private var slots: [UInt64]          // hash (low 32 bits, never 0) | entry index << 32
     private var hashes: [UInt32] = []
-    private var keyStart: [Int32] = []
-    private var keyLength: [Int32] = []
-    private var values: [Int32] = []
+    /// Per entry: key start in `pool`, key length, value — one array, so a lookup touches
+    /// one cache line for all three.
+    private var entries: [Entry] = []
     private var pool: [UInt8] = []
     private var mask: Int
+
+    private struct Entry: Sendable {
+        var start: Int32
+        var length: Int32
+        var value: Int32
+    }
 
     /// A table with room for `capacity` keys.
     init(capacity: Int) {
@@ -81,14 +87,12 @@ struct ByteStringTableHalf: Sendable {
         while size < capacity * 2 { size <<= 1 }
         slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
-        keyStart.reserveCapacity(capacity)
         hashes.reserveCapacity(capacity)
-        keyLength.reserveCapacity(capacity)
-        values.reserveCapacity(capacity)
+        entries.reserveCapacity(capacity)
         pool.reserveCapacity(capacity * 8)
     }
 
-    var count: Int { values.count }
+    var count: Int { entries.count }
 
     @inline(__always)
     static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {
@@ -117,17 +121,19 @@ struct ByteStringTableHalf: Sendable {
     func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Int32? {
         var slot = Int(h) & mask
         return slots.withUnsafeBufferPointer { s in
-            pool.withUnsafeBufferPointer { pl in
-                while true {
-                    let e = s[slot]
-                    if e == 0 { return nil }
-                    if UInt32(truncatingIfNeeded: e) == h {
-                        let k = Int(e >> 32)
-                        if Int(keyLength[k]) == n && (n == 0 || memcmp(pl.baseAddress! + Int(keyStart[k]), p, n) == 0) {
-                            return values[k]
+            entries.withUnsafeBufferPointer { en in
+                pool.withUnsafeBufferPointer { pl in
+                    while true {
+                        let e = s[slot]
+                        if e == 0 { return nil }
+                        if UInt32(truncatingIfNeeded: e) == h {
+                            let entry = en[Int(e >> 32)]
+                            if Int(entry.length) == n && (n == 0 || memcmp(pl.baseAddress! + Int(entry.start), p, n) == 0) {
+                                return entry.value
+                            }
                         }
+                        slot = (slot + 1) & mask
                     }
-                    slot = (slot + 1) & mask
                 }
             }
         }
@@ -145,8 +151,8 @@ struct ByteStringTableHalf: Sendable {
                     let e = sl[slot]
                     if e == 0 { return false }
                     if UInt32(truncatingIfNeeded: e) == h {
-                        let k = Int(e >> 32)
-                        if Int(keyLength[k]) == n && (n == 0 || memcmp(pl.baseAddress! + Int(keyStart[k]), p!, n) == 0) {
+                        let entry = entries[Int(e >> 32)]
+                        if Int(entry.length) == n && (n == 0 || memcmp(pl.baseAddress! + Int(entry.start), p!, n) == 0) {
                             return true
                         }
                     }
@@ -155,17 +161,15 @@ struct ByteStringTableHalf: Sendable {
             }
         }
         if duplicate { return false }
-        if (values.count + 1) * 2 > slots.count {
+        if (entries.count + 1) * 2 > slots.count {
             grow()
             slot = Int(h) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
         }
-        let index = values.count
+        let index = entries.count
         hashes.append(h)
         slots[slot] = UInt64(h) | UInt64(index) << 32
-        keyStart.append(Int32(pool.count))
-        keyLength.append(Int32(n))
-        values.append(value)
+        entries.append(Entry(start: Int32(pool.count), length: Int32(n), value: value))
         pool.append(contentsOf: key)
         return true
     }
