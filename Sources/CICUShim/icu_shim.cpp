@@ -326,6 +326,12 @@ int32_t tk_is_extended_pictographic(uint32_t codePoint) {
     return u_hasBinaryProperty((UChar32)codePoint, UCHAR_EXTENDED_PICTOGRAPHIC) ? 1 : 0;
 }
 
+int32_t tk_char_category(uint32_t codePoint) { return (int32_t)u_charType((UChar32)codePoint); }
+
+int32_t tk_is_white_space(uint32_t codePoint) {
+    return u_hasBinaryProperty((UChar32)codePoint, UCHAR_WHITE_SPACE) ? 1 : 0;
+}
+
 const char *tk_error_name(int32_t status) { return u_errorName((UErrorCode)status); }
 
 void tk_icu_version(char *buffer, int32_t capacity) {

@@ -100,6 +100,12 @@ int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity);
 /// Returns 1 when `codePoint` has the Extended_Pictographic property (emoji), else 0.
 int32_t tk_is_extended_pictographic(uint32_t codePoint);
 
+/// The ICU general category (UCharCategory value) of `codePoint`.
+int32_t tk_char_category(uint32_t codePoint);
+
+/// Returns 1 when `codePoint` has the White_Space property, else 0.
+int32_t tk_is_white_space(uint32_t codePoint);
+
 /// The symbolic name of an ICU error code, e.g. "U_MEMORY_ALLOCATION_ERROR".
 const char *tk_error_name(int32_t status);
 

@@ -46,8 +46,8 @@ struct ModelScratch: Sendable {
 /// A bounded cache from pre-token bytes to their tokens. Cleared when full, so memory stays
 /// bounded on any corpus.
 struct PieceCache: Sendable {
-    static let slots = 1 << 14
-    static let maxEntries = slots / 2
+    /// The table starts small (cheap for one short text) and doubles up to this size.
+    static let maxSlots = 1 << 17
     static let maxKeyLength = 128
 
     private struct Entry: Sendable {
@@ -58,7 +58,7 @@ struct PieceCache: Sendable {
         var valueCount: Int32
     }
 
-    private var table = [Int32](repeating: -1, count: PieceCache.slots)
+    private var table = [Int32](repeating: -1, count: 1 << 8)
     private var entries: [Entry] = []
     private var keys: [UInt8] = []
     private var values: [ModelToken] = []
@@ -71,7 +71,8 @@ struct PieceCache: Sendable {
     /// Appends the cached tokens of `p[0..<n]` (shifted by `base`) to `out`; false on a miss.
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken]) -> Bool {
-        var slot = Int(h) & (Self.slots - 1)
+        let mask = table.count - 1
+        var slot = Int(h) & mask
         while true {
             let e = table[slot]
             if e < 0 { return false }
@@ -84,25 +85,42 @@ struct PieceCache: Sendable {
                     return true
                 }
             }
-            slot = (slot + 1) & (Self.slots - 1)
+            slot = (slot + 1) & mask
         }
     }
 
     /// Remembers the tokens of `p[0..<n]`.
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, _ tokens: ArraySlice<ModelToken>) {
         guard n <= Self.maxKeyLength else { return }
-        if entries.count >= Self.maxEntries {
-            for k in table.indices { table[k] = -1 }
-            entries.removeAll(keepingCapacity: true)
-            keys.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
+        if (entries.count + 1) * 2 > table.count {
+            if table.count < Self.maxSlots {
+                grow()
+            } else {
+                for k in table.indices { table[k] = -1 }
+                entries.removeAll(keepingCapacity: true)
+                keys.removeAll(keepingCapacity: true)
+                values.removeAll(keepingCapacity: true)
+            }
         }
-        var slot = Int(h) & (Self.slots - 1)
-        while table[slot] >= 0 { slot = (slot + 1) & (Self.slots - 1) }
+        let mask = table.count - 1
+        var slot = Int(h) & mask
+        while table[slot] >= 0 { slot = (slot + 1) & mask }
         table[slot] = Int32(entries.count)
         entries.append(Entry(hash: h, keyStart: Int32(keys.count), keyLength: Int32(n),
                              valueStart: Int32(values.count), valueCount: Int32(tokens.count)))
         keys.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
         values.append(contentsOf: tokens)
+    }
+
+    /// Doubles the table and re-places every entry.
+    private mutating func grow() {
+        var grown = [Int32](repeating: -1, count: table.count * 2)
+        let mask = grown.count - 1
+        for (k, e) in entries.enumerated() {
+            var slot = Int(e.hash) & mask
+            while grown[slot] >= 0 { slot = (slot + 1) & mask }
+            grown[slot] = Int32(k)
+        }
+        table = grown
     }
 }

@@ -33,6 +33,12 @@ enum ICU {
     @inline(__always)
     static func isExtendedPictographic(_ scalar: UInt32) -> Bool { tk_is_extended_pictographic(scalar) != 0 }
 
+    /// ICU's general category (`UCharCategory`) of a code point.
+    static func category(_ scalar: UInt32) -> Int32 { tk_char_category(scalar) }
+
+    /// Whether a code point has the White_Space property (what `\s` matches).
+    static func isWhiteSpace(_ scalar: UInt32) -> Bool { tk_is_white_space(scalar) != 0 }
+
     static func errorName(_ status: Int32) -> String {
         guard let p = tk_error_name(status) else { return "U_ERROR_\(status)" }
         return String(cString: p)

@@ -65,10 +65,13 @@ public enum PretokenizationPattern {
         case "cl100k", "cl100k_base": cl100k
         case "o200k", "o200k_base": o200k
         case "llama3": llama3
+        case "qwen2", "qwen": qwen2
         default: nil
         }
     }
 
+    /// Qwen 2 / Qwen 3: Llama 3's pattern with single digits.
+    public static let qwen2 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     /// Llama 3 (tiktoken-based).
     public static let llama3 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 }

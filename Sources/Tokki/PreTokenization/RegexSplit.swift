@@ -25,12 +25,16 @@ public struct RegexSplit: PreTokenizer {
     /// Treat the text between matches as the delimiters instead.
     public let invert: Bool
     private let regex: ICU.Regex
+    /// A hand-written scanner giving the same matches, for the well-known patterns.
+    let scanner: PatternScanner?
 
     /// Compiles `pattern`.
     ///
     /// - Throws: ``TokkiError/invalidConfiguration(_:)`` naming the offset of a bad pattern.
     public init(pattern: String, behavior: SplitBehavior, invert: Bool = false, dialect: Dialect = .standard) throws(TokkiError) {
-        regex = try ICU.Regex(dialect == .oniguruma ? try Self.fromOniguruma(pattern) : pattern)
+        let icuPattern = dialect == .oniguruma ? try Self.fromOniguruma(pattern) : pattern
+        regex = try ICU.Regex(icuPattern)
+        scanner = PatternScanner.forPattern(icuPattern)
         self.behavior = behavior
         self.invert = invert
     }
@@ -64,6 +68,17 @@ public struct RegexSplit: PreTokenizer {
         return String(out)
     }
 
+    /// The matches of the pattern: from the scanner when there is one, else from ICU.
+    func matches(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
+        if let scanner { return scanner.matches(text) }
+        return try regex.matches(in: text)
+    }
+
+    /// The matches of the pattern from the ICU regex engine (for differential tests).
+    func regexMatches(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
+        try regex.matches(in: text)
+    }
+
     /// The byte ranges of the pieces of `text`.
     public func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
         let n = text.count
@@ -71,7 +86,7 @@ public struct RegexSplit: PreTokenizer {
         // Matches and the gaps between them, in order, as (range, isMatch).
         var parts: [(Range<Int>, Bool)] = []
         var previous = 0
-        for m in try regex.matches(in: text) {
+        for m in try matches(text) {
             if previous != m.lowerBound { parts.append((previous..<m.lowerBound, invert)) }
             parts.append((m, !invert))
             previous = m.upperBound

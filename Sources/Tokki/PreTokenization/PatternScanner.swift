@@ -1,0 +1,191 @@
+/// Hand-written scanners for the pre-tokenization patterns of GPT-2 / r50k / p50k, cl100k,
+/// and Llama 3 / Qwen 2: the same matches as the regular expressions (a differential test
+/// over random Unicode strings checks this against ICU), without a regex engine.
+///
+/// Character classes come from the system ICU (the same data its regex engine uses):
+/// `\p{L}`, `\p{N}`, `\s` (White_Space) and CR/LF.
+struct PatternScanner: Sendable {
+    enum Kind: Sendable, Equatable {
+        /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+        /// (GPT-2; r50k/p50k's possessive form matches the same).
+        case gpt2
+        /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,k}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+        /// (Llama 3 with k = 3, Qwen 2 with k = 1); with `trailingSpace`, cl100k's extra
+        /// `\s++$` before the newline alternative.
+        case llama3(maxDigits: Int, trailingSpace: Bool)
+    }
+
+    let kind: Kind
+
+    /// The scanner for `pattern`, when it is one of the known patterns.
+    static func forPattern(_ pattern: String) -> PatternScanner? {
+        switch pattern {
+        case PretokenizationPattern.gpt2, PretokenizationPattern.r50k: return PatternScanner(kind: .gpt2)
+        case PretokenizationPattern.llama3: return PatternScanner(kind: .llama3(maxDigits: 3, trailingSpace: false))
+        case PretokenizationPattern.qwen2: return PatternScanner(kind: .llama3(maxDigits: 1, trailingSpace: false))
+        case PretokenizationPattern.cl100k: return PatternScanner(kind: .llama3(maxDigits: 3, trailingSpace: true))
+        default: return nil
+        }
+    }
+
+    // MARK: Character classes
+
+    static let letter: UInt8 = 1, number: UInt8 = 2, space: UInt8 = 4, newline: UInt8 = 8
+
+    /// Classes of the Basic Multilingual Plane, one byte per code point.
+    static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
+
+    static func classify(_ v: UInt32) -> UInt8 {
+        var c: UInt8 = 0
+        switch ICU.category(v) {
+        case 1...5: c |= letter          // Lu Ll Lt Lm Lo
+        case 9...11: c |= number         // Nd Nl No
+        default: break
+        }
+        if ICU.isWhiteSpace(v) { c |= space }
+        if v == 0x0A || v == 0x0D { c |= newline }
+        return c
+    }
+
+    /// The class and byte length of the character at `i` (well-formed UTF-8).
+    @inline(__always)
+    static func at(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ table: UnsafePointer<UInt8>) -> (UInt8, Int) {
+        let b = p[i]
+        if b < 0x80 { return (table[Int(b)], 1) }
+        let (v, len) = decodeScalar(p, i, n)
+        return (v < 0x10000 ? table[Int(v)] : classify(v), len)
+    }
+
+    // MARK: Scanning
+
+    /// The matches of the pattern in `text`, in order (they cover the text).
+    func matches(_ text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        guard let p = text.baseAddress, text.count > 0 else { return out }
+        out.reserveCapacity(text.count / 4 + 1)
+        Self.bmp.withUnsafeBufferPointer { t in
+            let table = t.baseAddress!
+            var i = 0
+            let n = text.count
+            while i < n {
+                let end: Int
+                switch kind {
+                case .gpt2: end = gpt2(p, i, n, table)
+                case .llama3(let digits, let trailing): end = llama3(p, i, n, table, maxDigits: digits, trailingSpace: trailing)
+                }
+                out.append(i..<end)
+                i = end
+            }
+        }
+        return out
+    }
+
+    /// End of the run of characters from `i` whose class has a bit of `mask` (set) or has
+    /// none of it (`!set`).
+    @inline(__always)
+    func run(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>, _ mask: UInt8, _ set: Bool) -> Int {
+        var j = i
+        while j < n {
+            let (c, len) = Self.at(p, j, n, t)
+            if (c & mask != 0) != set { break }
+            j += len
+        }
+        return j
+    }
+
+    /// The end of a whitespace-only match at `i` (the `\s` alternatives), given `newlines`
+    /// (the `\s*[\r\n]+` alternative) and `trailingSpace` (`\s++$`).
+    @inline(__always)
+    func whitespace(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>, newlines: Bool, trailingSpace: Bool) -> Int {
+        // The whitespace run i..<j, its last newline and its last character.
+        var j = i, lastNewline = -1, lastStart = i
+        while j < n {
+            let (c, len) = Self.at(p, j, n, t)
+            if c & Self.space == 0 { break }
+            if c & Self.newline != 0 { lastNewline = j }
+            lastStart = j
+            j += len
+        }
+        if trailingSpace && j == n { return n }                 // \s++$
+        if newlines && lastNewline >= 0 { return lastNewline + 1 } // \s*[\r\n]+
+        if j == n { return n }                                  // \s+(?!\S) at the end
+        if lastStart > i { return lastStart }                   // \s+(?!\S): give back one
+        return j                                                // \s+ / \s: one character
+    }
+
+    /// `'s|'t|'re|'ve|'m|'ll|'d` after an apostrophe at `i`: the match length, or 0.
+    @inline(__always)
+    func contraction(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, caseInsensitive: Bool) -> Int {
+        guard i + 1 < n else { return 0 }
+        // Letters as lowercase ASCII; with (?i), 'S' and U+017F (long s) fold to 's'.
+        func letter(_ k: Int) -> (UInt8, Int) {
+            guard k < n else { return (0, 0) }
+            let b = p[k]
+            if caseInsensitive {
+                if b >= 0x41 && b <= 0x5A { return (b + 0x20, 1) }
+                if b == 0xC5 && k + 1 < n && p[k + 1] == 0xBF { return (0x73, 2) }
+            }
+            return (b, 1)
+        }
+        let (a, la) = letter(i + 1)
+        switch a {
+        case 0x73, 0x74, 0x6D, 0x64: return 1 + la                      // s t m d
+        case 0x72, 0x76:                                                // re ve
+            let (e, le) = letter(i + 1 + la)
+            return e == 0x65 ? 1 + la + le : 0
+        case 0x6C:                                                      // ll
+            let (l, ll) = letter(i + 1 + la)
+            return l == 0x6C ? 1 + la + ll : 0
+        default: return 0
+        }
+    }
+
+    func gpt2(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>) -> Int {
+        if p[i] == 0x27 {
+            let c = contraction(p, i, n, caseInsensitive: false)
+            if c > 0 { return i + c }
+        }
+        // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`
+        let k = p[i] == 0x20 && i + 1 < n ? i + 1 : i
+        let (c, _) = Self.at(p, k, n, t)
+        if k > i || c & Self.space == 0 {
+            if c & Self.letter != 0 { return run(p, k, n, t, Self.letter, true) }
+            if c & Self.number != 0 { return run(p, k, n, t, Self.number, true) }
+            if c & Self.space == 0 { return run(p, k, n, t, Self.space | Self.letter | Self.number, false) }
+        }
+        return whitespace(p, i, n, t, newlines: false, trailingSpace: false)
+    }
+
+    func llama3(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>, maxDigits: Int, trailingSpace: Bool) -> Int {
+        if p[i] == 0x27 {
+            let c = contraction(p, i, n, caseInsensitive: true)
+            if c > 0 { return i + c }
+        }
+        let (c0, l0) = Self.at(p, i, n, t)
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if c0 & Self.letter != 0 { return run(p, i, n, t, Self.letter, true) }
+        if c0 & (Self.newline | Self.number) == 0 && i + l0 < n {
+            let (c1, _) = Self.at(p, i + l0, n, t)
+            if c1 & Self.letter != 0 { return run(p, i + l0, n, t, Self.letter, true) }
+        }
+        // \p{N}{1,k}
+        if c0 & Self.number != 0 {
+            var j = i, count = 0
+            while j < n && count < maxDigits {
+                let (c, len) = Self.at(p, j, n, t)
+                guard c & Self.number != 0 else { break }
+                j += len; count += 1
+            }
+            return j
+        }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        let k = p[i] == 0x20 && i + 1 < n ? i + 1 : i
+        let (ck, _) = Self.at(p, k, n, t)
+        if ck & (Self.space | Self.letter | Self.number) == 0 {
+            var j = run(p, k, n, t, Self.space | Self.letter | Self.number, false)
+            while j < n && (p[j] == 0x0A || p[j] == 0x0D) { j += 1 }
+            return j
+        }
+        return whitespace(p, i, n, t, newlines: true, trailingSpace: trailingSpace)
+    }
+}

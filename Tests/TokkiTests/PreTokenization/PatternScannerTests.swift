@@ -1,0 +1,51 @@
+import Testing
+@testable import Tokki
+
+/// The hand-written scanners must find exactly the matches of the regular expressions
+/// (ICU's engine) on every input: random strings over an alphabet of the characters the
+/// patterns treat specially.
+@Suite struct PatternScannerTests {
+    static let patterns: [(String, String)] = [
+        ("gpt2", PretokenizationPattern.gpt2), ("r50k", PretokenizationPattern.r50k),
+        ("cl100k", PretokenizationPattern.cl100k), ("llama3", PretokenizationPattern.llama3),
+        ("qwen2", PretokenizationPattern.qwen2),
+    ]
+
+    /// Letters (ASCII, Hangul, jamo, CJK, supplementary), digits of several kinds, every
+    /// kind of whitespace, apostrophes and contraction letters in both cases, long s,
+    /// ligatures, punctuation, marks, emoji, controls.
+    static let alphabet: [String] = [
+        "a", "b", "s", "S", "t", "T", "r", "R", "e", "E", "v", "V", "m", "M", "l", "L", "d", "D", "x", "ſ", "ﬅ", "ﬆ", "K",
+        "'", "’", "한", "국", "ㄱ", "ᄀ", "ᅡ", "漢", "𝐀", "é", "\u{301}", "ß", "İ",
+        "0", "7", "٣", "Ⅻ", "½", "²", "𝟘",
+        " ", " ", " ", "\t", "\n", "\n", "\r", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{2028}", "\u{3000}", "\u{1C}",
+        ".", ",", "!", "?", "-", "「", "」", "…", "$", "+", "/", "_", "@", "👍", "🏽", "\u{200D}", "\u{FEFF}", "\u{0}", "\u{7F}",
+    ]
+
+    @Test(arguments: patterns)
+    func scannerAgreesWithTheRegex(name: String, pattern: String) throws {
+        let split = try RegexSplit(pattern: pattern, behavior: .isolated)
+        #expect(split.scanner != nil, "\(name) should have a scanner")
+        var rng = SplitMixGenerator(seed: 0x5EED_0000 + UInt64(name.utf8.count))
+        var failures: [String] = []
+        for trial in 0..<20_000 {
+            let length = Int.random(in: 0...(trial % 10 == 0 ? 60 : 12), using: &rng)
+            var s = ""
+            for _ in 0..<length { s += Self.alphabet[Int.random(in: 0..<Self.alphabet.count, using: &rng)] }
+            let bytes = Array(s.utf8)
+            let (scanned, regexed) = try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
+                (split.scanner!.matches(b), try split.regexMatches(b))
+            }
+            if scanned != regexed {
+                failures.append("\(s.unicodeScalars.map { String($0.value, radix: 16) }): scanner \(scanned) regex \(regexed)")
+                if failures.count > 5 { break }
+            }
+        }
+        #expect(failures.isEmpty, Comment(rawValue: "\(name):\n" + failures.joined(separator: "\n")))
+    }
+
+    @Test func otherPatternsHaveNoScanner() throws {
+        #expect(try RegexSplit(pattern: PretokenizationPattern.o200k, behavior: .isolated).scanner == nil)
+        #expect(try RegexSplit(pattern: #"\s+"#, behavior: .isolated).scanner == nil)
+    }
+}
