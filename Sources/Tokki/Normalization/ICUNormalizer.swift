@@ -58,6 +58,11 @@ public struct ICUNormalizer: Normalizer {
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
         try handle.normalize(input)
     }
+
+    /// Whether `input` is already in this form (ICU's quick check).
+    public func isNormalized(utf8 input: UnsafeBufferPointer<UInt8>) -> Bool {
+        input.isEmpty || handle.isNormalized(input)
+    }
 }
 
 /// A Unicode normalization form with Hugging Face's character alignment: every output

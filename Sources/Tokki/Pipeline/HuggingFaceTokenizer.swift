@@ -308,7 +308,7 @@ extension HuggingFaceTokenizer {
         for part in rawMatcher.split(input) {
             if let t = part.token { ids.append(Int32(rawMatcher.tokens[t].id)); continue }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
-            if let normalizer {
+            if let normalizer, !Self.isAlreadyNormalized(segment, normalizer) {
                 let normalized = try normalizer.normalize(utf8: segment)
                 try normalized.normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
                     try encodeNormalizedIDs(nb, base: part.range.lowerBound, into: &ids, scratch: &scratch)
@@ -319,6 +319,15 @@ extension HuggingFaceTokenizer {
         }
     }
 
+    /// Whether a Unicode normalization form would leave `text` unchanged (ids need no copy).
+    static func isAlreadyNormalized(_ text: UnsafeBufferPointer<UInt8>, _ normalizer: any Normalizer) -> Bool {
+        switch normalizer {
+        case let n as CharacterAlignedNormalizer: return n.base.isNormalized(utf8: text)
+        case let n as ICUNormalizer: return n.isNormalized(utf8: text)
+        default: return false
+        }
+    }
+
     private func encodeNormalizedIDs(_ text: UnsafeBufferPointer<UInt8>, base: Int, into ids: inout [Int32], scratch: inout Scratch) throws(TokkiError) {
         for sub in normalizedMatcher.split(text) {
             if let t = sub.token { ids.append(Int32(normalizedMatcher.tokens[t].id)); continue }
@@ -326,8 +335,9 @@ extension HuggingFaceTokenizer {
             if preTokenizer == nil || splitChain != nil {
                 // Split-only pre-tokenizers need no rewritten copy of the text.
                 guard let base = piece.baseAddress else { continue }
-                var ranges = [0..<piece.count]
-                for splitter in splitChain ?? [] {
+                let chain = splitChain ?? []
+                var ranges = chain.count == 1 ? try chain[0].split(piece) : [0..<piece.count]
+                for splitter in chain where chain.count > 1 {
                     var next: [Range<Int>] = []
                     for r in ranges {
                         for x in try splitter.split(UnsafeBufferPointer(rebasing: piece[r])) {

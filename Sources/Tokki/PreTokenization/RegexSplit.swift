@@ -83,6 +83,19 @@ public struct RegexSplit: PreTokenizer {
     public func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
         let n = text.count
         guard n > 0 else { return [] }
+        if behavior == .isolated {
+            // Matches and gaps alike become pieces: one pass, one array.
+            var pieces: [Range<Int>] = []
+            var previous = 0
+            for m in try matches(text) {
+                // An empty match still cuts the text around it.
+                if previous != m.lowerBound { pieces.append(previous..<m.lowerBound) }
+                if !m.isEmpty { pieces.append(m) }
+                previous = m.upperBound
+            }
+            if previous != n { pieces.append(previous..<n) }
+            return pieces
+        }
         // Matches and the gaps between them, in order, as (range, isMatch).
         var parts: [(Range<Int>, Bool)] = []
         var previous = 0
