@@ -7,7 +7,8 @@ public struct TiktokenRanks: Sendable {
     let tokens: [[UInt8]]
     /// Whether `tokens[rank]` is defined.
     let defined: [Bool]
-    let table: ByteStringTable
+    /// The tokens and their ranks as a token table (for the BPE model).
+    let tokenTable: TokenTable
     /// The file this was read from, if any.
     public let path: String?
 
@@ -61,30 +62,23 @@ public struct TiktokenRanks: Sendable {
         let size = (entries.map(\.rank).max() ?? 0) + 1
         var tokens = [[UInt8]](repeating: [], count: size)
         var defined = [Bool](repeating: false, count: size)
-        var table = ByteStringTable(capacity: entries.count)
         for (k, e) in entries.enumerated() {
             guard !defined[e.rank] else { throw .invalidModel(path: path, problem: "rank \(e.rank) is defined twice (entry \(k + 1))") }
-            let inserted = e.token.withUnsafeBufferPointer { table.insert($0, Int32(e.rank)) }
-            guard inserted else { throw .invalidModel(path: path, problem: "token of rank \(e.rank) is defined twice") }
             tokens[e.rank] = e.token
             defined[e.rank] = true
         }
-        for b in 0..<256 {
-            let single = [UInt8(b)]
-            let present = single.withUnsafeBufferPointer { table.value($0.baseAddress!, 1) != nil }
-            guard present else {
-                throw .invalidModel(path: path, problem: "byte 0x\(String(b, radix: 16)) has no rank; byte-level BPE needs all 256 single bytes")
-            }
+        do {
+            tokenTable = try TokenTable(tokens: entries.map { (ArraySlice($0.token), $0.rank) })
+        } catch {
+            throw .invalidModel(path: path, problem: error.message)
+        }
+        for b in 0..<256 where tokenTable.id([UInt8(b)]) == nil {
+            throw .invalidModel(path: path, problem: "byte 0x\(String(b, radix: 16)) has no rank; byte-level BPE needs all 256 single bytes")
         }
         self.tokens = tokens
         self.defined = defined
-        self.table = table
         self.path = path
     }
-
-    /// The rank of exactly `p[0..<n]`, if it is a token.
-    @inline(__always)
-    func rank(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? { table.value(p, n) }
 
     static func base64Decode(_ s: ArraySlice<UInt8>) -> [UInt8]? {
         func value(_ c: UInt8) -> UInt32? {

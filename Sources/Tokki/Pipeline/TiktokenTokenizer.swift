@@ -14,6 +14,7 @@ public struct TiktokenTokenizer: Sendable {
     /// Special tokens and their ids (not produced by `encodeOrdinary`).
     public let specialTokens: [String: Int]
     let split: RegexSplit
+    let model: BPEModel
 
     /// Loads a rank file. `pattern` is a regular expression or a name accepted by
     /// ``PretokenizationPattern/named(_:)``; when nil it is chosen from the file name
@@ -36,6 +37,7 @@ public struct TiktokenTokenizer: Sendable {
         self.ranks = ranks
         self.specialTokens = specialTokens
         split = try RegexSplit(pattern: pattern, behavior: .removed, invert: true)
+        model = BPEModel(tiktoken: ranks.tokenTable, path: ranks.path)
     }
 
     /// The number of ids (ranks and special tokens).
@@ -44,44 +46,25 @@ public struct TiktokenTokenizer: Sendable {
     /// Encodes `text` ignoring special tokens (their text is encoded as ordinary text),
     /// exactly as tiktoken's `encode_ordinary`.
     public func encodeOrdinary(_ text: String) throws(TokkiError) -> [Int] {
-        let bytes = Array(text.utf8)
-        var ids: [Int] = []
-        try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
-            guard let p = b.baseAddress else { return }
-            for piece in try split.split(b) {
-                if let r = ranks.rank(p + piece.lowerBound, piece.count) {
-                    ids.append(Int(r))
-                } else {
-                    Self.bytePairMerge(p + piece.lowerBound, piece.count, ranks, into: &ids)
-                }
-            }
+        var ids: [Int32] = []
+        var scratch = HuggingFaceTokenizer.Scratch()
+        var s = text
+        let r: Result<Void, TokkiError> = s.withUTF8 { b in
+            do throws(TokkiError) { try encodeOrdinary(b, into: &ids, scratch: &scratch); return .success(()) } catch { return .failure(error) }
         }
-        return ids
+        try r.get()
+        return ids.map(Int.init)
     }
 
-    /// tiktoken's byte-pair merge of one piece: repeatedly merge the adjacent pair whose
-    /// concatenation has the lowest rank (leftmost on ties), then emit each part's rank.
-    static func bytePairMerge(_ p: UnsafePointer<UInt8>, _ n: Int, _ ranks: TiktokenRanks, into ids: inout [Int]) {
-        // boundaries[k] is the start of part k; the last entry is n.
-        var boundaries = Array(0...n)
-        @inline(__always) func pairRank(_ k: Int) -> Int32 {
-            guard k + 2 < boundaries.count else { return .max }
-            let s = boundaries[k], e = boundaries[k + 2]
-            return ranks.rank(p + s, e - s) ?? .max
-        }
-        var pairRanks = (0..<max(0, boundaries.count - 1)).map { pairRank($0) }
-        while true {
-            var best = Int32.max, at = -1
-            for (k, r) in pairRanks.enumerated() where r < best { best = r; at = k }
-            if at < 0 { break }
-            boundaries.remove(at: at + 1)
-            pairRanks.remove(at: at + 1)
-            pairRanks[at] = pairRank(at)
-            if at > 0 { pairRanks[at - 1] = pairRank(at - 1) }
-        }
-        for k in 0..<(boundaries.count - 1) {
-            let s = boundaries[k], e = boundaries[k + 1]
-            ids.append(Int(ranks.rank(p + s, e - s) ?? 0))
+    /// Appends the ids of well-formed UTF-8 `input` to `ids`, reusing `scratch` (the
+    /// allocation-free path for bulk encoding).
+    public func encodeOrdinary(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32],
+                               scratch: inout HuggingFaceTokenizer.Scratch) throws(TokkiError) {
+        guard let p = input.baseAddress else { return }
+        for piece in try split.split(input) {
+            scratch.tokens.removeAll(keepingCapacity: true)
+            model.tokenize(p + piece.lowerBound, piece.count, into: &scratch.tokens, scratch: &scratch.model)
+            for t in scratch.tokens { ids.append(t.id) }
         }
     }
 

@@ -172,6 +172,52 @@ public struct BPEModel: Sendable {
 
     /// The number of merges.
     public var mergeCount: Int { mergeList.count }
+
+    /// tiktoken's byte-pair encoding as a BPE model over raw bytes: every way of writing a
+    /// token as two tokens is a merge ranked by the token's rank, so merging the lowest-rank
+    /// adjacent pair first (leftmost on ties) is exactly tiktoken's `_byte_pair_merge`; a
+    /// pre-token that is itself a token is emitted whole, as tiktoken does.
+    init(tiktoken table: TokenTable, path: String?) {
+        tokens = table
+        rawTokens = table
+        options = Options(ignoreMerges: true)
+        byteLevel = true
+        mergeList = []
+        unknownID = nil
+        byteFallbackIDs = nil
+        prefix = []
+        suffix = []
+        var single = [Int32](repeating: -1, count: 256)
+        for b in 0..<256 { single[b] = table.id([UInt8(b)]) ?? -1 }
+        byteIDs = single
+        // For each token, its splits into two tokens, found on all cores.
+        let ids = (0..<table.count).filter { table.contains($0) && table.lengths[$0] >= 2 }
+        var found = [[(Int32, Int32, Int32)]](repeating: [], count: 4)
+        found.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (ids.count + 3) / 4
+            DispatchQueue.concurrentPerform(iterations: 4) { w in
+                let lo = w * chunk, hi = min(ids.count, lo + chunk)
+                guard lo < hi else { return }
+                var local: [(Int32, Int32, Int32)] = []
+                table.pool.withUnsafeBufferPointer { pool in
+                    guard let base = pool.baseAddress else { return }
+                    for id in ids[lo..<hi] {
+                        let s = Int(table.starts[id]), n = Int(table.lengths[id])
+                        for k in 1..<n {
+                            if let a = table.id(base + s, k), let b = table.id(base + s + k, n - k) {
+                                local.append((a, b, Int32(id)))
+                            }
+                        }
+                    }
+                }
+                out[w] = local
+            }
+        }
+        var pairs = PairTable(capacity: found.reduce(0) { $0 + $1.count })
+        for list in found { for (a, b, id) in list { pairs.insertIfAbsent(a, b, rank: id, merged: id) } }
+        merges = pairs
+    }
 }
 
 extension BPEModel: PieceModel {
