@@ -135,11 +135,18 @@ func loadEncoder(_ modelPath: String, pattern: String?) throws -> (encode: (Unsa
             return ({ line, ids in try! hf.encodeIDs(line, into: &ids, scratch: &scratch) }, "tokenizer.json " + hf.modelDescription.split(separator: ",")[0], hf.vocabularySize)
         }
         let tekken = try TekkenTokenizer(contentsOf: url)
-        return ({ line, ids in ids += try! tekken.encode(String(decoding: line, as: UTF8.self)).map { Int32($0) } }, "tekken", tekken.vocabularySize)
+        var scratch = HuggingFaceTokenizer.Scratch()
+        let shift = Int32(tekken.specialTokens.count)
+        return ({ line, ids in
+            let start = ids.count
+            try! tekken.inner.encodeOrdinary(line, into: &ids, scratch: &scratch)
+            for k in start..<ids.count { ids[k] += shift }
+        }, "tekken", tekken.vocabularySize)
     }
     if modelPath.hasSuffix(".tiktoken") {
         let enc = try TiktokenTokenizer(contentsOf: url, pattern: pattern)
-        return ({ line, ids in ids += try! enc.encodeOrdinary(String(decoding: line, as: UTF8.self)).map { Int32($0) } }, "tiktoken", enc.vocabularySize)
+        var scratch = HuggingFaceTokenizer.Scratch()
+        return ({ line, ids in try! enc.encodeOrdinary(line, into: &ids, scratch: &scratch) }, "tiktoken", enc.vocabularySize)
     }
     let sp = try SentencePieceTokenizer(contentsOf: url)
     var scratch = SentencePieceTokenizer.Scratch()

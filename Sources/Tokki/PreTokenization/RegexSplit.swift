@@ -96,6 +96,10 @@ public struct RegexSplit: PreTokenizer {
             if previous != n { pieces.append(previous..<n) }
             return pieces
         }
+        if behavior == .removed && invert {
+            // tiktoken's find_iter: the matches are the pieces.
+            return try matches(text).filter { !$0.isEmpty }
+        }
         // Matches and the gaps between them, in order, as (range, isMatch).
         var parts: [(Range<Int>, Bool)] = []
         var previous = 0
