@@ -13,6 +13,11 @@ struct PatternScanner: Sendable {
         /// (Llama 3 with k = 3, Qwen 2 with k = 1); with `trailingSpace`, cl100k's extra
         /// `\s++$` before the newline alternative.
         case llama3(maxDigits: Int, trailingSpace: Bool)
+        /// o200k's case-aware words (`[^\r\n\p{L}\p{N}]?U*W+C?|[^\r\n\p{L}\p{N}]?U+W*C?` with
+        /// U = [Lu Lt Lm Lo M], W = [Ll Lm Lo M], C an optional contraction), digits by up to
+        /// `maxDigits`, `[\r\n/]*` after punctuation (o200k, Llama 4; Tekken without
+        /// contractions and with single digits).
+        case o200k(maxDigits: Int, contractions: Bool)
     }
 
     let kind: Kind
@@ -24,6 +29,8 @@ struct PatternScanner: Sendable {
         case PretokenizationPattern.llama3: return PatternScanner(kind: .llama3(maxDigits: 3, trailingSpace: false))
         case PretokenizationPattern.qwen2: return PatternScanner(kind: .llama3(maxDigits: 1, trailingSpace: false))
         case PretokenizationPattern.cl100k: return PatternScanner(kind: .llama3(maxDigits: 3, trailingSpace: true))
+        case PretokenizationPattern.o200k: return PatternScanner(kind: .o200k(maxDigits: 3, contractions: true))
+        case PretokenizationPattern.tekken: return PatternScanner(kind: .o200k(maxDigits: 1, contractions: false))
         default: return nil
         }
     }
@@ -31,6 +38,8 @@ struct PatternScanner: Sendable {
     // MARK: Character classes
 
     static let letter: UInt8 = 1, number: UInt8 = 2, space: UInt8 = 4, newline: UInt8 = 8
+    /// o200k's "upper" class [Lu Lt Lm Lo M] and "lower" class [Ll Lm Lo M].
+    static let upper: UInt8 = 16, lower: UInt8 = 32
 
     /// Classes of the Basic Multilingual Plane, one byte per code point.
     static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
@@ -40,6 +49,12 @@ struct PatternScanner: Sendable {
         switch ICU.category(v) {
         case 1...5: c |= letter          // Lu Ll Lt Lm Lo
         case 9...11: c |= number         // Nd Nl No
+        default: break
+        }
+        switch ICU.category(v) {
+        case 1, 3: c |= upper            // Lu Lt
+        case 2: c |= lower               // Ll
+        case 4, 5, 6, 7, 8: c |= upper | lower   // Lm Lo Mn Me Mc
         default: break
         }
         if ICU.isWhiteSpace(v) { c |= space }
@@ -72,6 +87,7 @@ struct PatternScanner: Sendable {
                 switch kind {
                 case .gpt2: end = gpt2(p, i, n, table)
                 case .llama3(let digits, let trailing): end = llama3(p, i, n, table, maxDigits: digits, trailingSpace: trailing)
+                case .o200k(let digits, let contractions): end = o200k(p, i, n, table, maxDigits: digits, contractions: contractions)
                 }
                 out.append(i..<end)
                 i = end
@@ -187,5 +203,74 @@ struct PatternScanner: Sendable {
             return j
         }
         return whitespace(p, i, n, t, newlines: true, trailingSpace: trailingSpace)
+    }
+
+    /// `U*W+` at `s` (with the regex's backtracking: U* gives back characters until W+ can
+    /// start), returning the end, or -1.
+    @inline(__always)
+    func upperThenLower(_ p: UnsafePointer<UInt8>, _ s: Int, _ n: Int, _ t: UnsafePointer<UInt8>) -> Int {
+        // U-run s..<k; remember the last character in it that is also in W.
+        var k = s, lastBoth = -1, lastBothEnd = -1
+        while k < n {
+            let (c, len) = Self.at(p, k, n, t)
+            if c & Self.upper == 0 { break }
+            if c & Self.lower != 0 { lastBoth = k; lastBothEnd = k + len }
+            k += len
+        }
+        if k < n {
+            let (c, _) = Self.at(p, k, n, t)
+            if c & Self.lower != 0 { return run(p, k, n, t, Self.lower, true) }
+        }
+        // Backtrack: W+ starts at the last character of the U-run that is also in W; the
+        // characters after it are U-only, so W+ is that one character.
+        return lastBoth >= 0 ? lastBothEnd : -1
+    }
+
+    /// `U+W*` at `s`: the end, or -1.
+    @inline(__always)
+    func upperRun(_ p: UnsafePointer<UInt8>, _ s: Int, _ n: Int, _ t: UnsafePointer<UInt8>) -> Int {
+        let k = run(p, s, n, t, Self.upper, true)
+        return k > s ? run(p, k, n, t, Self.lower, true) : -1
+    }
+
+    func o200k(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>, maxDigits: Int, contractions: Bool) -> Int {
+        let (c0, l0) = Self.at(p, i, n, t)
+        let optional = c0 & (Self.letter | Self.number | Self.newline) == 0   // [^\r\n\p{L}\p{N}]
+        func withContraction(_ e: Int) -> Int {
+            guard contractions, e < n, p[e] == 0x27 else { return e }
+            return e + contraction(p, e, n, caseInsensitive: true)
+        }
+        // Alternative 1 (optional prefix taken, then not), then alternative 2 likewise.
+        if optional && i + l0 < n {
+            let e = upperThenLower(p, i + l0, n, t)
+            if e >= 0 { return withContraction(e) }
+        }
+        var e = upperThenLower(p, i, n, t)
+        if e >= 0 { return withContraction(e) }
+        if optional && i + l0 < n {
+            e = upperRun(p, i + l0, n, t)
+            if e >= 0 { return withContraction(e) }
+        }
+        e = upperRun(p, i, n, t)
+        if e >= 0 { return withContraction(e) }
+        // \p{N}{1,k}
+        if c0 & Self.number != 0 {
+            var j = i, count = 0
+            while j < n && count < maxDigits {
+                let (c, len) = Self.at(p, j, n, t)
+                guard c & Self.number != 0 else { break }
+                j += len; count += 1
+            }
+            return j
+        }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+        let k = p[i] == 0x20 && i + 1 < n ? i + 1 : i
+        let (ck, _) = Self.at(p, k, n, t)
+        if ck & (Self.space | Self.letter | Self.number) == 0 {
+            var j = run(p, k, n, t, Self.space | Self.letter | Self.number, false)
+            while j < n && (p[j] == 0x0A || p[j] == 0x0D || p[j] == 0x2F) { j += 1 }
+            return j
+        }
+        return whitespace(p, i, n, t, newlines: true, trailingSpace: false)
     }
 }
