@@ -277,7 +277,7 @@ for rec in open(worst_results, encoding="utf-8").read().splitlines():
 
 def secs(x):
     if isinstance(x, float):
-        return f"{x:.3f}" if x < 10 else f"{x:.1f}"
+        return f"{x:.4f}" if x < 1 else f"{x:.2f}" if x < 10 else f"{x:.1f}"
     return {"TIMEOUT": f"> {timeout}", "SKIPPED": "skipped"}.get(x, x)
 
 def growth(small, big):
@@ -292,13 +292,13 @@ if wrows:
     print(f"Linear worst case: one line, no spaces; encode seconds (--repeat 1, load excluded; "
           f"timeout {timeout} s per process); growth = 1 MB time / 100 KB time (linear ~10x, quadratic ~100x)")
     head = ["model", "input", "ref 100KB s", "ref 1MB s", "ref growth",
-            "Tokki 100KB s", "Tokki 1MB s", "Tokki growth", "1MB speed-up", "ids identical (100KB, 1MB)"]
+            "Tokki 100KB s", "Tokki 1MB s", "Tokki growth", "1MB ratio (ref s / Tokki s)", "ids identical (100KB, 1MB)"]
     rows2 = []
     for (model, kind), d in wrows.items():
         s, b = d.get("100KB", ({"ref": "-", "tokki": "-"}, "-")), d.get("1MB", ({"ref": "-", "tokki": "-"}, "-"))
         rs, rb_, ts, tb_ = s[0]["ref"], b[0]["ref"], s[0]["tokki"], b[0]["tokki"]
-        speed = f"{rb_ / tb_:.0f}x faster" if isinstance(rb_, float) and isinstance(tb_, float) else (
-            f"> {float(timeout) / tb_:.0f}x faster" if rb_ in ("TIMEOUT", "SKIPPED") and isinstance(tb_, float) else "-")
+        speed = f"{rb_ / tb_:.2f}x" if isinstance(rb_, float) and isinstance(tb_, float) else (
+            f"> {float(timeout) / tb_:.0f}x" if rb_ in ("TIMEOUT", "SKIPPED") and isinstance(tb_, float) else "-")
         rows2.append([short(model), kind, secs(rs), secs(rb_), growth(rs, rb_),
                       secs(ts), secs(tb_), growth(ts, tb_), speed, f"{s[1]}, {b[1]}"])
     table(head, rows2, left={0, 1})

@@ -32,8 +32,57 @@ enum TokenizerJSON {
         }
         let post = try root.optional("post_processor").map { (v) throws(TokkiError) in try readPostProcessor(v, tokenID: tokenID) }
         let decoder = try root.optional("decoder").map { (v) throws(TokkiError) in try readDecoder(v) }
+        let truncation = try root.optional("truncation").map { (v) throws(TokkiError) in try readTruncation(v) }
+        let padding = try root.optional("padding").map { (v) throws(TokkiError) in try readPadding(v) }
         return try HuggingFaceTokenizer(normalizer: normalizer, preTokenizer: preTokenizer, model: model, byteLevel: byteLevel,
-                                        postProcessor: post, decoder: decoder, addedTokens: added, path: path)
+                                        postProcessor: post, decoder: decoder, addedTokens: added, path: path,
+                                        truncation: truncation, padding: padding)
+    }
+
+    static func readTruncation(_ v: JSONValue) throws(TokkiError) -> Truncation {
+        var t = Truncation(maxLength: try v.required("max_length").int(), stride: try v.optional("stride")?.int() ?? 0)
+        if let s = v.optional("strategy") {
+            switch try s.string() {
+            case "LongestFirst": t.strategy = .longestFirst
+            case "OnlyFirst": t.strategy = .onlyFirst
+            case "OnlySecond": t.strategy = .onlySecond
+            case let other: throw s.error("unknown truncation strategy '\(other)'")
+            }
+        }
+        if let d = v.optional("direction") {
+            switch try d.string() {
+            case "Right": t.direction = .right
+            case "Left": t.direction = .left
+            case let other: throw d.error("unknown truncation direction '\(other)'")
+            }
+        }
+        guard t.maxLength >= 0, t.stride >= 0 else { throw v.error("max_length and stride must not be negative") }
+        return t
+    }
+
+    static func readPadding(_ v: JSONValue) throws(TokkiError) -> Padding {
+        var p = Padding()
+        if let s = v.optional("strategy") {
+            if s.kind == .string {
+                guard try s.string() == "BatchLongest" else { throw s.error("unknown padding strategy") }
+            } else if let f = s.optional("Fixed") {
+                p.strategy = .fixed(try f.int())
+            } else {
+                throw s.error("expected \"BatchLongest\" or {\"Fixed\": n}")
+            }
+        }
+        if let d = v.optional("direction") {
+            switch try d.string() {
+            case "Right": p.direction = .right
+            case "Left": p.direction = .left
+            case let other: throw d.error("unknown padding direction '\(other)'")
+            }
+        }
+        p.padToMultipleOf = try v.optional("pad_to_multiple_of")?.int()
+        p.padID = try v.optional("pad_id")?.int() ?? 0
+        p.padTypeID = try v.optional("pad_type_id")?.int() ?? 0
+        p.padToken = try v.optional("pad_token")?.string() ?? "[PAD]"
+        return p
     }
 
     static func type(_ v: JSONValue) throws(TokkiError) -> String {
@@ -321,11 +370,7 @@ enum TokenizerJSON {
             } catch { throw v.error(error.description) }
         case "BertProcessing":
             let sep = try tokenPair("sep"), cls = try tokenPair("cls")
-            return try TemplateProcessing(
-                single: [.special("cls", typeID: 0), .sequence(first: true, typeID: 0), .special("sep", typeID: 0)],
-                pair: [.special("cls", typeID: 0), .sequence(first: true, typeID: 0), .special("sep", typeID: 0),
-                       .sequence(first: false, typeID: 1), .special("sep", typeID: 1)],
-                specialTokens: ["cls": [cls], "sep": [sep]])
+            return BertProcessing(sep: sep, cls: cls)
         case "RobertaProcessing":
             return RobertaProcessing(sep: try tokenPair("sep"), cls: try tokenPair("cls"),
                                      trimOffsets: try v.optional("trim_offsets")?.bool() ?? true,

@@ -33,10 +33,19 @@ public struct HuggingFaceTokenizer: Sendable {
     let splitChain: [any PreTokenizer]?
     /// The file this was read from, if any.
     public let path: String?
+    /// Truncation applied by ``encode(_:pair:addSpecialTokens:)`` (from the file's
+    /// `truncation`, or set by you); nil: none.
+    public var truncation: Truncation?
+    /// Padding applied to each encoding and across a batch (from the file's `padding`, or
+    /// set by you); nil: none.
+    public var padding: Padding?
 
     /// Assembles a pipeline from typed stages.
     init(normalizer: (any Normalizer)?, preTokenizer: (any PreTokenizationStage)?, model: any PieceModel, byteLevel: Bool,
-         postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken], path: String?) throws(TokkiError) {
+         postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken], path: String?,
+         truncation: Truncation? = nil, padding: Padding? = nil) throws(TokkiError) {
+        self.truncation = truncation
+        self.padding = padding
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
         self.model = model
@@ -113,25 +122,41 @@ public struct HuggingFaceTokenizer: Sendable {
 
     func encode(_ text: String, pair: String?, addSpecialTokens: Bool, scratch: inout ModelScratch) throws(TokkiError) -> Encoding {
         let bytes = Array(text.utf8)
-        var first = try encodeSequence(bytes, scratch: &scratch)
-        var second: Encoding? = nil
-        var pairBytes: [UInt8] = []
-        if let pair {
-            pairBytes = Array(pair.utf8)
-            second = try encodeSequence(pairBytes, scratch: &scratch)
-        }
-        // Post-processing works on byte offsets; then they become character offsets per sequence.
+        var first = try encodeSequence(bytes, typeID: 0, scratch: &scratch)
         first.characterOffsets = Self.characterOffsets(first.offsets, in: bytes)
-        if var s = second {
+        var second: Encoding? = nil
+        if let pair {
+            let pairBytes = Array(pair.utf8)
+            var s = try encodeSequence(pairBytes, typeID: 1, scratch: &scratch)
             s.characterOffsets = Self.characterOffsets(s.offsets, in: pairBytes)
             second = s
         }
+        return try postProcess(first, second, addSpecialTokens: addSpecialTokens)
+    }
+
+    /// `tokenizers`' `post_process`: truncation (leaving room for the special tokens), the
+    /// post-processor, then padding.
+    func postProcess(_ first: Encoding, _ second: Encoding?, addSpecialTokens: Bool) throws(TokkiError) -> Encoding {
+        var a = first, b = second
+        if let truncation {
+            var t = truncation
+            let added = addSpecialTokens ? (postProcessor?.addedTokenCount(pair: b != nil) ?? 0) : 0
+            guard t.maxLength >= added else {
+                throw .invalidConfiguration("truncation max_length \(t.maxLength) is smaller than the \(added) special tokens the post-processor adds")
+            }
+            t.maxLength -= added
+            try t.truncate(&a, &b)
+        }
         var result: Encoding
         if let postProcessor {
-            result = postProcessor.process(first, second, addSpecialTokens: addSpecialTokens)
+            var list = [a.withTypeID(0)]
+            list[0].overflowing = a.overflowing
+            if let b { var x = b.withTypeID(1); x.overflowing = b.overflowing; list.append(x) }
+            result = Encoding.merged(postProcessor.processEncodings(list, addSpecialTokens: addSpecialTokens))
         } else {
-            result = concatenate(first, second)
+            result = b == nil ? a : Encoding.merged([a] + (b.map { [$0] } ?? []))
         }
+        if let padding { padding.pad(&result, toLength: padding.length(for: [result.ids.count])) }
         return result
     }
 
@@ -161,14 +186,14 @@ public struct HuggingFaceTokenizer: Sendable {
     }
 
     /// Encodes one sequence: ids, tokens and original byte offsets (no post-processing).
-    func encodeSequence(_ bytes: [UInt8], scratch: inout ModelScratch) throws(TokkiError) -> Encoding {
+    func encodeSequence(_ bytes: [UInt8], typeID: Int, scratch: inout ModelScratch) throws(TokkiError) -> Encoding {
         var out = Encoding.empty
         var modelTokens: [ModelToken] = []
         try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
             for part in rawMatcher.split(b) {
                 if let t = part.token {
                     let token = rawMatcher.tokens[t]
-                    out.append(.added(token, String(decoding: b[part.range], as: UTF8.self), part.range))
+                    out.append(.added(token, String(decoding: b[part.range], as: UTF8.self), part.range, typeID: typeID))
                     continue
                 }
                 let segment = UnsafeBufferPointer(rebasing: b[part.range])
@@ -180,7 +205,7 @@ public struct HuggingFaceTokenizer: Sendable {
                             let token = normalizedMatcher.tokens[t]
                             let o = normalized.originalRange(forNormalized: sub.range)
                             out.append(.added(token, String(decoding: nb[sub.range], as: UTF8.self),
-                                              (o.lowerBound + base)..<(o.upperBound + base)))
+                                              (o.lowerBound + base)..<(o.upperBound + base), typeID: typeID))
                             continue
                         }
                         let originalStart = base + normalized.originalPosition(ofNormalizedBoundary: sub.range.lowerBound)
@@ -200,7 +225,7 @@ public struct HuggingFaceTokenizer: Sendable {
                                     out.ids.append(Int(t.id))
                                     out.pieces.append(tokenString(t, working: working, pb))
                                     out.offsets.append((o.lowerBound + base)..<(o.upperBound + base))
-                                    out.typeIDs.append(0); out.specialTokensMask.append(0); out.attentionMask.append(1)
+                                    out.typeIDs.append(typeID); out.specialTokensMask.append(0); out.attentionMask.append(1)
                                 }
                             }
                         }
@@ -255,8 +280,8 @@ public struct HuggingFaceTokenizer: Sendable {
 
 extension Encoding {
     /// An added token matched in the text.
-    static func added(_ t: AddedToken, _ text: String, _ range: Range<Int>) -> Encoding {
-        Encoding(ids: [t.id], pieces: [text], offsets: [range], characterOffsets: [range], typeIDs: [0],
+    static func added(_ t: AddedToken, _ text: String, _ range: Range<Int>, typeID: Int) -> Encoding {
+        Encoding(ids: [t.id], pieces: [text], offsets: [range], characterOffsets: [range], typeIDs: [typeID],
                  specialTokensMask: [0], attentionMask: [1])
     }
 }

@@ -1,43 +1,82 @@
 /// The last stage of a Hugging Face pipeline: adds special tokens around one sequence or a
-/// pair and sets type ids (house rule 1: one protocol per stage).
+/// pair and sets type ids (house rule 1: one protocol per stage). The tokenizer then merges
+/// the returned encodings (and their overflowing parts) as `tokenizers` does.
 public protocol PostProcessor: Sendable {
     /// How many tokens the stage adds to a single sequence or a pair.
     func addedTokenCount(pair: Bool) -> Int
-    /// Combines the encodings of a sequence (and its pair); offsets are UTF-8 byte offsets.
-    func process(_ first: Encoding, _ second: Encoding?, addSpecialTokens: Bool) -> Encoding
+    /// Rewrites the encodings of a sequence (and its pair); offsets are UTF-8 byte offsets.
+    func processEncodings(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding]
 }
 
 extension Encoding {
-    /// An encoding with every type id set to `type`.
+    /// An encoding with every type id set to `type` (overflowing parts unchanged).
     func withTypeID(_ type: Int) -> Encoding {
         var e = self
         e.typeIDs = [Int](repeating: type, count: e.ids.count)
         return e
     }
 
-    /// Appends `other` (its overflowing parts are dropped).
+    /// Appends `other`'s tokens (not its overflowing parts).
     mutating func append(_ other: Encoding) {
         ids += other.ids; pieces += other.pieces; offsets += other.offsets
         characterOffsets += other.characterOffsets; typeIDs += other.typeIDs
         specialTokensMask += other.specialTokensMask; attentionMask += other.attentionMask
     }
 
+    /// `tokenizers`' `merge_with`: appends `pair`, and combines the overflowing parts of both
+    /// (each of ours with `pair` and with each of its parts, then ourselves with each of its parts).
+    mutating func merge(with pair: Encoding) {
+        var combined: [Encoding] = []
+        for mine in overflowing {
+            var n = mine
+            n.merge(with: pair)
+            combined.append(n)
+            for theirs in pair.overflowing {
+                var m = mine
+                m.merge(with: theirs)
+                combined.append(m)
+            }
+        }
+        for theirs in pair.overflowing {
+            var n = self
+            n.merge(with: theirs)
+            combined.append(n)
+        }
+        append(pair)
+        overflowing = combined
+    }
+
+    /// `tokenizers`' `Encoding::merge`: the encodings merged left to right.
+    static func merged(_ parts: [Encoding]) -> Encoding {
+        var out = Encoding.empty
+        for p in parts { out.merge(with: p) }
+        return out
+    }
+
     /// The empty encoding.
     static let empty = Encoding(ids: [], pieces: [], offsets: [], characterOffsets: [])
 
-    /// One special token.
-    static func special(_ id: Int, _ token: String, type: Int) -> Encoding {
-        Encoding(ids: [id], pieces: [token], offsets: [0..<0], characterOffsets: [0..<0], typeIDs: [type],
-                 specialTokensMask: [1], attentionMask: [1])
+    /// Special tokens (offsets 0..<0, special mask 1).
+    static func special(_ tokens: [(id: Int, token: String)], type: Int) -> Encoding {
+        let n = tokens.count
+        return Encoding(ids: tokens.map(\.id), pieces: tokens.map(\.token), offsets: Array(repeating: 0..<0, count: n),
+                        characterOffsets: Array(repeating: 0..<0, count: n), typeIDs: Array(repeating: type, count: n),
+                        specialTokensMask: Array(repeating: 1, count: n), attentionMask: Array(repeating: 1, count: n))
     }
-}
 
-/// `tokenizers`' default when there is no post-processor: the sequences concatenated, the
-/// second with type id 1.
-func concatenate(_ first: Encoding, _ second: Encoding?) -> Encoding {
-    var e = first
-    if let second { e.append(second.withTypeID(1)) }
-    return e
+    /// `tokens` around this encoding, as BERT and RoBERTa processors build them: its own
+    /// type ids in the middle, `type` for the added tokens; its overflowing parts dropped.
+    func surrounded(by before: [(id: Int, token: String)], _ after: [(id: Int, token: String)], type: Int,
+                    middleType: Int? = nil) -> Encoding {
+        var e = Encoding.special(before, type: type)
+        var middle = self
+        middle.overflowing = []
+        if let middleType { middle.typeIDs = Array(repeating: middleType, count: middle.ids.count) }
+        middle.specialTokensMask = Array(repeating: 0, count: middle.ids.count)
+        e.append(middle)
+        e.append(.special(after, type: type))
+        return e
+    }
 }
 
 /// Hugging Face's `TemplateProcessing`: templates such as `[CLS] $A [SEP] $B:1 [SEP]:1`.
@@ -77,16 +116,18 @@ public struct TemplateProcessing: PostProcessor {
         }
     }
 
-    /// Applies the template.
-    public func process(_ first: Encoding, _ second: Encoding?, addSpecialTokens: Bool) -> Encoding {
-        var out = Encoding.empty
-        for piece in second == nil ? single : pair {
+    /// Applies the template (`tokenizers`' `apply_template`): the sequences get the
+    /// template's type ids (their overflowing parts keep theirs).
+    public func processEncodings(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
+        var out: [Encoding] = []
+        for piece in encodings.count == 2 ? pair : single {
             switch piece {
             case .sequence(let isFirst, let type):
-                if isFirst { out.append(first.withTypeID(type)) } else if let second { out.append(second.withTypeID(type)) }
+                let i = isFirst ? 0 : 1
+                if i < encodings.count { out.append(encodings[i].withTypeID(type)) }
             case .special(let name, let type):
                 guard addSpecialTokens else { continue }
-                for t in specialTokens[name] ?? [] { out.append(.special(t.id, t.token, type: type)) }
+                out.append(.special(specialTokens[name] ?? [], type: type))
             }
         }
         return out
@@ -110,10 +151,16 @@ public struct ByteLevelPostProcessor: PostProcessor {
     /// Adds nothing.
     public func addedTokenCount(pair: Bool) -> Int { 0 }
 
-    /// Trims offsets, then concatenates.
-    public func process(_ first: Encoding, _ second: Encoding?, addSpecialTokens: Bool) -> Encoding {
-        guard trimOffsets else { return concatenate(first, second) }
-        return concatenate(Self.trim(first, addPrefixSpace: addPrefixSpace), second.map { Self.trim($0, addPrefixSpace: addPrefixSpace) })
+    /// Trims offsets (of the overflowing parts too).
+    public func processEncodings(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
+        guard trimOffsets else { return encodings }
+        return encodings.map { Self.trimAll($0, addPrefixSpace: addPrefixSpace) }
+    }
+
+    static func trimAll(_ e: Encoding, addPrefixSpace: Bool) -> Encoding {
+        var t = trim(e, addPrefixSpace: addPrefixSpace)
+        t.overflowing = e.overflowing.map { trim($0, addPrefixSpace: addPrefixSpace) }
+        return t
     }
 
     static func isSpaceLike(_ s: Unicode.Scalar) -> Bool { s.value == 0x120 || s.properties.isWhitespace }
@@ -171,23 +218,49 @@ public struct RobertaProcessing: PostProcessor {
     /// 2 for a sequence, 4 for a pair.
     public func addedTokenCount(pair: Bool) -> Int { pair ? 4 : 2 }
 
+    /// Trims offsets, sets every type id to 0, adds the special tokens (to the overflowing
+    /// parts too).
+    public func processEncodings(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
+        var list = trimOffsets ? encodings.map { ByteLevelPostProcessor.trimAll($0, addPrefixSpace: addPrefixSpace) } : encodings
+        list = list.map { var e = $0.withTypeID(0); e.overflowing = $0.overflowing; return e }
+        guard addSpecialTokens else { return list }
+        return list.enumerated().map { i, e in
+            let before = i == 0 ? [cls] : [sep]
+            var out = e.surrounded(by: before, [sep], type: 0, middleType: 0)
+            out.overflowing = e.overflowing.map { $0.surrounded(by: before, [sep], type: 0, middleType: 0) }
+            return out
+        }
+    }
+}
+
+/// Hugging Face's `BertProcessing`: `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]`, type ids
+/// 0 for the first part and 1 for the second; overflowing parts get the same tokens.
+public struct BertProcessing: PostProcessor {
+    /// The separator (id, token).
+    public let sep: (id: Int, token: String)
+    /// The classification token (id, token).
+    public let cls: (id: Int, token: String)
+
+    /// Creates the post-processor.
+    public init(sep: (id: Int, token: String), cls: (id: Int, token: String)) {
+        self.sep = sep
+        self.cls = cls
+    }
+
+    /// 2 for a sequence, 3 for a pair.
+    public func addedTokenCount(pair: Bool) -> Int { pair ? 3 : 2 }
+
     /// Adds the special tokens.
-    public func process(_ first: Encoding, _ second: Encoding?, addSpecialTokens: Bool) -> Encoding {
-        var a = first, b = second
-        if trimOffsets {
-            a = ByteLevelPostProcessor.trim(a, addPrefixSpace: addPrefixSpace)
-            b = b.map { ByteLevelPostProcessor.trim($0, addPrefixSpace: addPrefixSpace) }
+    public func processEncodings(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
+        guard addSpecialTokens else { return encodings }
+        return encodings.enumerated().map { i, e in
+            let build: (Encoding) -> Encoding = { x in
+                i == 0 ? x.surrounded(by: [cls], [sep], type: 0) : x.surrounded(by: [], [sep], type: 1)
+            }
+            var out = build(e)
+            out.overflowing = e.overflowing.map(build)
+            return out
         }
-        guard addSpecialTokens else { return concatenate(a, b) }
-        var out = Encoding.special(cls.id, cls.token, type: 0)
-        out.append(a.withTypeID(0))
-        out.append(.special(sep.id, sep.token, type: 0))
-        if let b {
-            out.append(.special(sep.id, sep.token, type: 0))
-            out.append(b.withTypeID(0))
-            out.append(.special(sep.id, sep.token, type: 0))
-        }
-        return out
     }
 }
 
@@ -199,11 +272,8 @@ public struct PostProcessorSequence: PostProcessor {
     public init(_ processors: [any PostProcessor]) { self.processors = processors }
     /// The sum of the stages' counts.
     public func addedTokenCount(pair: Bool) -> Int { processors.reduce(0) { $0 + $1.addedTokenCount(pair: pair) } }
-    /// Runs the stages; after the first, the result is one sequence.
-    public func process(_ first: Encoding, _ second: Encoding?, addSpecialTokens: Bool) -> Encoding {
-        guard let head = processors.first else { return concatenate(first, second) }
-        var e = head.process(first, second, addSpecialTokens: addSpecialTokens)
-        for p in processors.dropFirst() { e = p.process(e, nil, addSpecialTokens: addSpecialTokens) }
-        return e
+    /// Runs the stages in order.
+    public func processEncodings(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
+        processors.reduce(encodings) { $1.processEncodings($0, addSpecialTokens: addSpecialTokens) }
     }
 }

@@ -65,3 +65,77 @@ import Testing
         #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) of \(cases.count) cases differ:\n" + failures.prefix(6).joined(separator: "\n")))
     }
 }
+
+/// Padding, truncation (with stride and overflowing parts) and pairs in batches, against
+/// `tokenizers`' `encode_batch` with the same settings.
+@Suite struct HuggingFaceBatchTests {
+    static func settings(_ config: [String: Any]) -> (Truncation?, Padding?) {
+        var truncation: Truncation?
+        if let t = config["truncation"] as? [String: Any] {
+            truncation = Truncation(maxLength: t["max_length"] as! Int, stride: t["stride"] as! Int,
+                                    strategy: Truncation.Strategy(rawValue: t["strategy"] as! String)!,
+                                    direction: Truncation.Direction(rawValue: t["direction"] as! String)!)
+        }
+        var padding: Padding?
+        if let p = config["padding"] as? [String: Any] {
+            padding = Padding(strategy: (p["length"] as? Int).map { .fixed($0) } ?? .batchLongest,
+                              direction: Padding.Direction(rawValue: p["direction"] as! String)!,
+                              padToMultipleOf: p["pad_to_multiple_of"] as? Int, padID: p["pad_id"] as! Int,
+                              padTypeID: p["pad_type_id"] as! Int, padToken: p["pad_token"] as! String)
+        }
+        return (truncation, padding)
+    }
+
+    static func describe(_ e: Encoding) -> [String: Any] {
+        ["ids": e.ids, "type_ids": e.typeIDs, "attention_mask": e.attentionMask, "special_tokens_mask": e.specialTokensMask,
+         "offsets": e.characterOffsets.map { [$0.lowerBound, $0.upperBound] }, "overflowing": e.overflowing.map(describe)]
+    }
+
+    static func same(_ mine: Encoding, _ want: [String: Any]) -> Bool {
+        guard mine.ids == want["ids"] as! [Int], mine.typeIDs == want["type_ids"] as! [Int],
+              mine.attentionMask == want["attention_mask"] as! [Int],
+              mine.specialTokensMask == want["special_tokens_mask"] as! [Int],
+              mine.characterOffsets.map({ [$0.lowerBound, $0.upperBound] }) == want["offsets"] as! [[Int]] else { return false }
+        let overflow = want["overflowing"] as! [[String: Any]]
+        return mine.overflowing.count == overflow.count && zip(mine.overflowing, overflow).allSatisfy { same($0, $1) }
+    }
+
+    @Test(arguments: HuggingFaceTokenizerParityTests.names)
+    func batchesMatchTheReference(name: String) throws {
+        let base = try HuggingFaceTokenizer(contentsOf: Fixtures.url("hf/\(name).json"))
+        let expected = try Fixtures.json("hf/\(name).expected.json") as! [String: Any]
+        let texts = try HuggingFaceTokenizerParityTests.texts()
+        var failures: [String] = []
+        let batches = expected["batches"] as? [[String: Any]] ?? []
+        #expect(batches.count >= 3)
+        for batch in batches {
+            var tok = base
+            (tok.truncation, tok.padding) = Self.settings(batch["config"] as! [String: Any])
+            let inputs = batch["inputs"] as! [Any]
+            let firsts = inputs.map { ($0 as? [String])?[0] ?? ($0 as! String) }.map { texts[$0]! }
+            let seconds: [String]? = inputs.first is [String] ? inputs.map { texts[($0 as! [String])[1]]! } : nil
+            for threads in [1, 2] {
+                do {
+                    let got = try tok.encodeBatch(firsts, pairs: seconds, addSpecialTokens: true, threads: threads)
+                    if let error = batch["error"] as? String {
+                        failures.append("\(batch["name"]!): expected the error \(error)")
+                        continue
+                    }
+                    let want = batch["encodings"] as! [[String: Any]]
+                    for (k, (mine, w)) in zip(got, want).enumerated() where !Self.same(mine, w) {
+                        failures.append("\(batch["name"]!)[\(k)] threads \(threads): got \(Self.describe(mine)) want \(w)")
+                    }
+                } catch {
+                    if let message = batch["error"] as? String {
+                        if !message.contains("too short") || !error.description.contains("too short") {
+                            failures.append("\(batch["name"]!): error \(error) vs \(message)")
+                        }
+                    } else {
+                        failures.append("\(batch["name"]!): unexpected error \(error)")
+                    }
+                }
+            }
+        }
+        #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) of \(batches.count * 2) batches differ:\n" + failures.prefix(3).joined(separator: "\n")))
+    }
+}
