@@ -445,8 +445,31 @@ extension HuggingFaceTokenizer {
         self = try TokenizerJSON.load(bytes: [UInt8](data), path: url.path)
     }
 
-    /// Loads a tokenizer from the bytes of a `tokenizer.json` file.
-    public init(json: [UInt8]) throws(TokkiError) {
-        self = try TokenizerJSON.load(bytes: json, path: nil)
+    /// Loads a tokenizer from the bytes of a `tokenizer.json` file (`path` names it in errors).
+    public init(json: [UInt8], path: String? = nil) throws(TokkiError) {
+        self = try TokenizerJSON.load(bytes: json, path: path)
+    }
+}
+
+/// What a JSON tokenizer file is, judged from its structure.
+public enum TokenizerJSONKind: Sendable, Equatable {
+    /// A Hugging Face `tokenizer.json` (an object with a `model` object).
+    case huggingFace
+    /// A Mistral Tekken file (`config` and `vocab`).
+    case tekken
+    /// A GPT-2 `vocab.json` (token → id).
+    case vocabulary
+    /// Something else.
+    case unknown
+
+    /// Inspects JSON bytes (throws on malformed JSON, naming the offset).
+    public static func detect(_ bytes: [UInt8], path: String? = nil) throws(TokkiError) -> TokenizerJSONKind {
+        let root = try JSONDocument(bytes: bytes, path: path).root
+        guard root.kind == .object else { return .unknown }
+        if root["model"]?.kind == .object { return .huggingFace }
+        if root["config"]?.kind == .object && root["vocab"]?.kind == .array { return .tekken }
+        let members = try root.memberIndices()
+        if !members.isEmpty && members.allSatisfy({ root.document.nodes[$0.value].kind == .number }) { return .vocabulary }
+        return .unknown
     }
 }

