@@ -3,13 +3,15 @@
 
 How to run (from anywhere; paths are relative to the repo root):
 
-    python3 -m pip install 'tokenizers==0.23.3'   # exact version is recorded in every file
-    python3 scripts/make_hf_fixtures.py            # ~1 s; rewrites Tests/Fixtures/hf/
+    python3 -m pip install 'tokenizers==0.23.3' 'sentencepiece==0.2.3'  # versions recorded in the files
+    python3 scripts/make_hf_fixtures.py            # ~2 s; rewrites Tests/Fixtures/hf/
     python3 scripts/make_hf_fixtures.py --retrain  # also retrains the nondeterministic ones
 
-Made with Python 3.11.7 and tokenizers 0.23.3. Reads only committed files:
+Made with Python 3.11.7, tokenizers 0.23.3 and sentencepiece 0.2.3. Reads only committed files:
     Tests/Fixtures/text/korean-sample.txt      training text (Korean statutes + CC0 lines)
     Tests/Fixtures/sentencepiece/inputs.json   test inputs (read, never modified)
+    Tests/Fixtures/sentencepiece/unigram_nfkc.model, bpe_nfkc_bf.model
+                                               converted, not trained (SP_SOURCES; read only)
 plus the CC0 lines hard-coded below (EXTRA_TRAINING_LINES, EXTRA_INPUTS).
 
 Writes, in Tests/Fixtures/hf/:
@@ -17,13 +19,18 @@ Writes, in Tests/Fixtures/hf/:
     NAME.expected.json   what that tokenizer.json gives (layout below)
     extra_inputs.json    extra inputs {name, text} containing added/special tokens
                          (same format as inputs.json; written from EXTRA_INPUTS)
+    precompiled_inputs.json  inputs {name, text} for the Precompiled normalizer's
+                         grapheme-cluster behaviour (written from PRECOMPILED_INPUTS; used only
+                         by the files converted from SentencePiece models)
 
 Determinism. RAYON_NUM_THREADS=1 and TOKENIZERS_PARALLELISM=false are set before tokenizers is
 imported. No dropout or sampling is used. limit_alphabet is chosen so that it never cuts through
 characters with equal counts (tie_free_limit). With that, these trainers give byte-identical
 files on every run, and the script asserts it by training them twice: bytelevel_bpe,
 bytelevel_bpe_nfkc_split, metaspace_bpe_bf, metaspace_bpe, wordlevel. unigram_bf is a
-deterministic edit of unigram.json. The other trainers depend on the iteration order of Rust hash
+deterministic edit of unigram.json. precompiled_unigram and precompiled_identity_bpe are not
+trained: they are converted from committed SentencePiece models (as transformers'
+convert_slow_tokenizer does), which is deterministic and also checked twice. The other trainers depend on the iteration order of Rust hash
 maps with random seeds: WordPieceTrainer's "##" alphabet, BpeTrainer's end_of_word_suffix alphabet,
 and UnigramTrainer's float sums and required-character scores. For unigram, wordpiece_bert and
 misc_pipeline the committed NAME.json is therefore kept, and a plain run only recomputes the
@@ -60,6 +67,17 @@ NAME.expected.json layout (compact JSON, UTF-8, ensure_ascii=False):
     Offsets are [start, end] Python code-point indices into the original (unnormalized) text;
     for pairs each offset indexes its own sequence (a or b). Special tokens added by the
     post-processor have [0, 0]. Names refer to inputs.json or extra_inputs.json.
+
+    The files converted from a SentencePiece model (SP_SOURCES) have, in addition:
+    top level   "sentencepiece_version", "sentencepiece_model": "../sentencepiece/M.model",
+                "sentencepiece_model_sha256", "precompiled_inputs": "precompiled_inputs.json",
+                "precompiled_inputs_sha256"      (between "extra_inputs_sha256" and "cases")
+                "precompiled_cases": [CASE, ...] every precompiled_inputs.json entry, same order
+                                                 (after "extra_cases")
+    CASE (in all three case lists) and every "long_cases" entry, as the last field:
+                "sentencepiece_ids"              sp.encode(text) of the original .model
+                                                 (to compare with "ids"; they differ on purpose
+                                                 for some inputs, see Tests/Fixtures/hf/README.md)
 """
 import os
 
@@ -71,15 +89,21 @@ import json  # noqa: E402
 import pathlib  # noqa: E402
 import sys  # noqa: E402
 
+import sentencepiece  # noqa: E402
 import tokenizers  # noqa: E402
 from tokenizers import AddedToken, Regex, Tokenizer  # noqa: E402
 from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import spm_proto  # noqa: E402  (protobuf-free ModelProto reader)
+
 OUT = ROOT / "Tests/Fixtures/hf"
 SAMPLE = ROOT / "Tests/Fixtures/text/korean-sample.txt"
 INPUTS_PATH = ROOT / "Tests/Fixtures/sentencepiece/inputs.json"
+SP_DIR = ROOT / "Tests/Fixtures/sentencepiece"
 EXTRA_PATH = OUT / "extra_inputs.json"
+PRECOMPILED_PATH = OUT / "precompiled_inputs.json"
 
 LLAMA3 = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 
@@ -110,6 +134,21 @@ EXTRA_INPUTS = [
     {"name": "x_contractions", "text": "Don't I'LL we've 'S THEY'RE it'd 2024년 12345 1,000,000"},
     {"name": "x_accents", "text": "ÀÉÎõü Café naïve Ωmega ǅ ﬁ ＡＢＣ"},
     {"name": "x_unk_tokens", "text": "<unk><unk> </s> <pad> <0x41><0xEA> [UNK]"},
+]
+
+# Inputs (CC0 1.0) for the tokenizers converted from SentencePiece models: what the Precompiled
+# normalizer does with extended grapheme clusters. A cluster shorter than 6 UTF-8 bytes is looked
+# up as a whole and replaced by the normalization of its *shortest* prefix in the charsmap, so
+# the rest of the cluster is dropped; a longer cluster is normalized code point by code point, so
+# sequences the charsmap composes (conjoining jamo, half-width kana + voiced mark) stay apart.
+PRECOMPILED_INPUTS = [
+    {"name": "p_fullwidth_combining", "text": "Ａ\u0301 Ｂ\u0308Ｃ ｅ\u0301 e\u0301"},
+    {"name": "p_compat_combining", "text": "ﬁ\u0301 ①\u0301 ㈜\u0301 ½\u0301"},
+    {"name": "p_space_combining", "text": "a\u00a0\u0301b \u3000\u0301c"},
+    {"name": "p_halfwidth_voiced", "text": "ｶﾞｷﾞ ﾊﾟ ｶ\u3099"},
+    {"name": "p_crlf_runs", "text": "a\r\nb\r\n\r\nc\n\rd"},
+    {"name": "p_conjoining_jamo", "text": "\u1100\u1161 \u1100\u1161\u11a8 가\u11a8 \u1112\u1161\u11ab\u1100\u1173\u11af"},
+    {"name": "p_keycap", "text": "1\ufe0f\u20e3 #\u20e3"},
 ]
 
 BYTE_PIECES = [f"<0x{b:02X}>" for b in range(256)]
@@ -340,6 +379,102 @@ def build_misc_pipeline():
     return tok
 
 
+# ---------------------------------------------------------------------------------------------
+# Tokenizers converted from committed SentencePiece models (no training).
+
+# NAME -> the SentencePiece model (in SP_DIR, without ".model") it is converted from.
+SP_SOURCES = {
+    "precompiled_unigram": "unigram_nfkc",
+    "precompiled_identity_bpe": "bpe_nfkc_bf",
+}
+
+
+def sp_model_path(name):
+    return SP_DIR / f"{SP_SOURCES[name]}.model"
+
+
+def load_sp(name):
+    """(SentencePieceProcessor, pieces, charsmap) of the model behind NAME. pieces is
+    [(piece, score, type)] read through the processor; the proto is parsed only for the
+    normalizer's precompiled_charsmap (and to check that both readers agree)."""
+    path = sp_model_path(name)
+    sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
+    proto = spm_proto.parse_model(path.read_bytes())
+
+    def kind(i):
+        for k, test in (("UNKNOWN", sp.is_unknown), ("CONTROL", sp.is_control), ("UNUSED", sp.is_unused),
+                        ("BYTE", sp.is_byte)):
+            if test(i):
+                return k
+        return "NORMAL"  # USER_DEFINED is not told apart by the processor; these models have none
+
+    pieces = [(sp.id_to_piece(i), sp.get_score(i), kind(i)) for i in range(sp.get_piece_size())]
+    assert pieces == list(proto["pieces"]), name
+    charsmap = proto["normalizer_spec"].get("precompiled_charsmap", b"")
+    return sp, pieces, charsmap
+
+
+def add_spm_control_tokens(tok, pieces):
+    # As SpmConverter: CONTROL pieces (and USER_DEFINED ones, of which these models have none)
+    # become added tokens, not normalized, CONTROL ones special.
+    tok.add_tokens([AddedToken(p, normalized=False, special=True) for p, _, t in pieces if t == "CONTROL"])
+
+
+def build_precompiled_unigram():
+    # transformers' SpmConverter / T5Converter (T5, XLM-R, mT5 ... tokenizer.json files).
+    sp, pieces, charsmap = load_sp("precompiled_unigram")
+    assert charsmap, "unigram_nfkc.model has a precompiled_charsmap"
+    tok = Tokenizer(models.Unigram([(p, s) for p, s, _ in pieces], unk_id=sp.unk_id(), byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([
+        normalizers.Precompiled(charsmap),
+        normalizers.Strip(left=False, right=True),
+        normalizers.Replace(Regex(" {2,}"), "▁"),
+    ])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    add_spm_control_tokens(tok, pieces)
+    eos = sp.id_to_piece(sp.eos_id())
+    # T5Converter's template: </s> after each sequence, every type id 0.
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"$A {eos}", pair=f"$A {eos} $B {eos}", special_tokens=[(eos, sp.eos_id())])
+    return tok
+
+
+def spm_bpe_merges(pieces):
+    """Merges as transformers' SentencePieceExtractor makes them: every split of a piece into two
+    pieces, ordered by the merged piece's id, then the left piece's id, then the right's. (For
+    SentencePiece BPE the scores of NORMAL pieces fall strictly with the id, so this is also the
+    order by score.)"""
+    vocab = {p: i for i, (p, _, _) in enumerate(pieces)}
+    merges = []
+    for i, (piece, _, _) in enumerate(pieces):
+        for k in range(1, len(piece)):
+            left, right = piece[:k], piece[k:]
+            if left in vocab and right in vocab:
+                merges.append((i, vocab[left], vocab[right], left, right))
+    merges.sort()
+    return [(left, right) for _, _, _, left, right in merges]
+
+
+def build_precompiled_identity_bpe():
+    # transformers' LlamaConverter (legacy Llama-2 form), with the model's Precompiled normalizer
+    # in front of it.
+    sp, pieces, charsmap = load_sp("precompiled_identity_bpe")
+    vocab = {p: i for i, (p, _, _) in enumerate(pieces)}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=spm_bpe_merges(pieces), unk_token=sp.id_to_piece(sp.unk_id()),
+                               fuse_unk=True, byte_fallback=True))
+    steps = [normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")]
+    tok.normalizer = normalizers.Sequence(([normalizers.Precompiled(charsmap)] if charsmap else []) + steps)
+    tok.pre_tokenizer = None
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(content=" ", left=1, right=0)])
+    add_spm_control_tokens(tok, pieces)
+    bos = sp.id_to_piece(sp.bos_id())
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A", pair=f"{bos} $A {bos}:1 $B:1", special_tokens=[(bos, sp.bos_id())])
+    return tok
+
+
 # name, builder, deterministic. The builder of a deterministic entry gives byte-identical output
 # on every run; the others depend on the iteration order of Rust hash maps with random seeds
 # (WordPieceTrainer's "##" alphabet, BpeTrainer's end_of_word_suffix alphabet, UnigramTrainer's
@@ -355,6 +490,8 @@ BUILDERS = [
     ("wordpiece_bert", build_wordpiece_bert, False),
     ("wordlevel", build_wordlevel, True),
     ("misc_pipeline", build_misc_pipeline, False),
+    ("precompiled_unigram", build_precompiled_unigram, True),
+    ("precompiled_identity_bpe", build_precompiled_identity_bpe, True),
 ]
 PAD_TOKENS = {
     "bytelevel_bpe": "<|endoftext|>",
@@ -366,6 +503,8 @@ PAD_TOKENS = {
     "wordpiece_bert": "[PAD]",
     "wordlevel": "<pad>",
     "misc_pipeline": "[PAD]",
+    "precompiled_unigram": "<unk>",
+    "precompiled_identity_bpe": "<unk>",
 }
 FULL_BATCHES = {"bytelevel_bpe_nfkc_split", "wordpiece_bert"}
 
@@ -437,10 +576,10 @@ def enc_with_overflow(e):
     }
 
 
-def case(tok, name, text):
+def case(tok, name, text, sp=None):
     e0 = tok.encode(text, add_special_tokens=False)
     e1 = tok.encode(text, add_special_tokens=True)
-    return {
+    record = {
         "name": name,
         "ids": e0.ids,
         "tokens": e0.tokens,
@@ -454,6 +593,9 @@ def case(tok, name, text):
         "decoded": tok.decode(e1.ids, skip_special_tokens=True),
         "decoded_keep_special": tok.decode(e1.ids, skip_special_tokens=False),
     }
+    if sp is not None:
+        record["sentencepiece_ids"] = sp.encode(text)
+    return record
 
 
 def batches(name, path, texts):
@@ -489,7 +631,8 @@ def expectations(name, path, inputs, extra):
         e = tok.encode(texts[a], texts[b], add_special_tokens=True)
         pairs.append({"a_name": a, "b_name": b, "ids": e.ids, "type_ids": e.type_ids, "offsets": offsets(e),
                       "special_tokens_mask": e.special_tokens_mask})
-    return {
+    sp = None
+    out = {
         "tokenizers_version": tokenizers.__version__,
         "tokenizer": path.name,
         "tokenizer_sha256": sha256(path),
@@ -497,13 +640,41 @@ def expectations(name, path, inputs, extra):
         "inputs_sha256": sha256(INPUTS_PATH),
         "extra_inputs": EXTRA_PATH.name,
         "extra_inputs_sha256": sha256(EXTRA_PATH),
-        "cases": [case(tok, x["name"], x["text"]) for x in inputs if x["name"] not in LONG_INPUTS],
-        "long_cases": [{"name": x["name"], "ids": tok.encode(x["text"], add_special_tokens=False).ids}
-                       for x in inputs if x["name"] in LONG_INPUTS],
-        "extra_cases": [case(tok, x["name"], x["text"]) for x in extra],
+    }
+    if name in SP_SOURCES:
+        sp_path = sp_model_path(name)
+        sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_path))
+        out["sentencepiece_version"] = sentencepiece.__version__
+        out["sentencepiece_model"] = f"../sentencepiece/{sp_path.name}"
+        out["sentencepiece_model_sha256"] = sha256(sp_path)
+        out["precompiled_inputs"] = PRECOMPILED_PATH.name
+        out["precompiled_inputs_sha256"] = sha256(PRECOMPILED_PATH)
+    long_cases = []
+    for x in inputs:
+        if x["name"] in LONG_INPUTS:
+            record = {"name": x["name"], "ids": tok.encode(x["text"], add_special_tokens=False).ids}
+            if sp is not None:
+                record["sentencepiece_ids"] = sp.encode(x["text"])
+            long_cases.append(record)
+    out.update({
+        "cases": [case(tok, x["name"], x["text"], sp) for x in inputs if x["name"] not in LONG_INPUTS],
+        "long_cases": long_cases,
+        "extra_cases": [case(tok, x["name"], x["text"], sp) for x in extra],
+    })
+    if sp is not None:
+        out["precompiled_cases"] = [case(tok, x["name"], x["text"], sp) for x in PRECOMPILED_INPUTS]
+    out.update({
         "pairs": pairs,
         "batches": batches(name, path, texts),
-    }
+    })
+    return out
+
+
+def sentencepiece_mismatches(expected):
+    """Names of the cases whose ids differ from sentencepiece_ids (printed, not stored)."""
+    records = (expected["cases"] + expected["long_cases"] + expected["extra_cases"]
+               + expected.get("precompiled_cases", []))
+    return [r["name"] for r in records if "sentencepiece_ids" in r and r["ids"] != r["sentencepiece_ids"]]
 
 
 def component(obj):
@@ -524,7 +695,8 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     inputs = json.loads(INPUTS_PATH.read_text(encoding="utf-8"))
     write_json(EXTRA_PATH, EXTRA_INPUTS)
-    texts = inputs + EXTRA_INPUTS
+    write_json(PRECOMPILED_PATH, PRECOMPILED_INPUTS)
+    texts = inputs + EXTRA_INPUTS + PRECOMPILED_INPUTS
     assert len({x["name"] for x in texts}) == len(texts)
 
     summary = []
@@ -548,18 +720,22 @@ def main():
                 a = tok.encode(x["text"], add_special_tokens=special)
                 b = reloaded.encode(x["text"], add_special_tokens=special)
                 assert (a.ids, a.tokens, a.offsets) == (b.ids, b.tokens, b.offsets), (name, x["name"])
-        write_json(OUT / f"{name}.expected.json", expectations(name, path, inputs, EXTRA_INPUTS))
+        expected = expectations(name, path, inputs, EXTRA_INPUTS)
+        write_json(OUT / f"{name}.expected.json", expected)
         data = json.loads(path.read_text(encoding="utf-8"))
         summary.append((name, status, data, reloaded.get_vocab_size(with_added_tokens=False),
-                        reloaded.get_vocab_size(with_added_tokens=True)))
+                        reloaded.get_vocab_size(with_added_tokens=True), sentencepiece_mismatches(expected)))
 
     print(f"tokenizers {tokenizers.__version__}; {OUT.relative_to(ROOT)}/")
-    for name, status, data, model_size, total in summary:
+    for name, status, data, model_size, total, mismatches in summary:
         print(f"  {name}.json [{status}] vocab={model_size} (with added tokens: {total})\n"
               f"      normalizer={component(data['normalizer'])}\n"
               f"      pre_tokenizer={component(data['pre_tokenizer'])}\n"
               f"      model={data['model']['type']}  post_processor={component(data['post_processor'])}\n"
               f"      decoder={component(data['decoder'])}")
+        if name in SP_SOURCES:
+            print(f"      ids != sentencepiece_ids ({SP_SOURCES[name]}.model) in {len(mismatches)} cases: "
+                  + " ".join(mismatches))
 
 
 if __name__ == "__main__":

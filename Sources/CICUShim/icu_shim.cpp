@@ -8,7 +8,10 @@
 #include <unicode/bytestream.h>
 #include <unicode/edits.h>
 #include <unicode/normalizer2.h>
+#include <unicode/ubrk.h>
 #include <unicode/uchar.h>
+#include <unicode/uscript.h>
+#include <unicode/utext.h>
 #include <unicode/uniset.h>
 #include <unicode/uregex.h>
 #include <unicode/utext.h>
@@ -324,6 +327,27 @@ int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity) {
 
 int32_t tk_is_extended_pictographic(uint32_t codePoint) {
     return u_hasBinaryProperty((UChar32)codePoint, UCHAR_EXTENDED_PICTOGRAPHIC) ? 1 : 0;
+}
+
+int32_t tk_grapheme_ends_utf8(const uint8_t *text, int32_t length, int32_t *out, int32_t capacity, int32_t *status) {
+    UErrorCode err = U_ZERO_ERROR;
+    UText *ut = utext_openUTF8(NULL, (const char *)text, length, &err);
+    UBreakIterator *bi = ubrk_open(UBRK_CHARACTER, "", NULL, 0, &err);
+    if (U_SUCCESS(err)) ubrk_setUText(bi, ut, &err);
+    int32_t count = 0;
+    if (U_SUCCESS(err)) {
+        for (int32_t p = ubrk_next(bi); p != UBRK_DONE && count < capacity; p = ubrk_next(bi)) out[count++] = p;
+    }
+    if (bi) ubrk_close(bi);
+    if (ut) utext_close(ut);
+    *status = (int32_t)err;
+    return U_SUCCESS(err) ? count : -1;
+}
+
+int32_t tk_script(uint32_t codePoint) {
+    UErrorCode err = U_ZERO_ERROR;
+    UScriptCode code = uscript_getScript((UChar32)codePoint, &err);
+    return U_SUCCESS(err) ? (int32_t)code : -1;
 }
 
 int32_t tk_char_category(uint32_t codePoint) { return (int32_t)u_charType((UChar32)codePoint); }

@@ -100,6 +100,14 @@ int32_t tk_char_name(uint32_t codePoint, char *buffer, int32_t capacity);
 /// Returns 1 when `codePoint` has the Extended_Pictographic property (emoji), else 0.
 int32_t tk_is_extended_pictographic(uint32_t codePoint);
 
+/// Writes the end offsets (in bytes) of the extended grapheme clusters of well-formed UTF-8
+/// `text` into `out` (room for `capacity` offsets; `length` + 1 always suffices). Returns
+/// the number written, or -1 on an ICU error (in `status`).
+int32_t tk_grapheme_ends_utf8(const uint8_t *text, int32_t length, int32_t *out, int32_t capacity, int32_t *status);
+
+/// The ICU script code (UScriptCode value) of `codePoint`, or -1 on error.
+int32_t tk_script(uint32_t codePoint);
+
 /// The ICU general category (UCharCategory value) of `codePoint`.
 int32_t tk_char_category(uint32_t codePoint);
 

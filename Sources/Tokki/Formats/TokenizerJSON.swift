@@ -131,6 +131,13 @@ enum TokenizerJSON {
                                       stripAccents: try v.optional("strip_accents")?.bool(),
                                       lowercase: try v.optional("lowercase")?.bool() ?? true)
         case "ByteLevel": return NormalizerSequence([])
+        case "Precompiled":
+            let field = try v.required("precompiled_charsmap")
+            if field.isNull { return NormalizerSequence([]) }
+            let b64 = try field.stringBytes()
+            if b64.isEmpty { return NormalizerSequence([]) }
+            guard let blob = TiktokenRanks.base64Decode(b64[...]) else { throw field.error("invalid base64") }
+            do { return HFPrecompiledNormalizer(try PrecompiledCharsmap(blob)) } catch { throw field.error(error.description) }
         case "Sequence":
             var stages: [any Normalizer] = []
             for item in try v.required("normalizers").array() { stages.append(try readNormalizer(item)) }
@@ -197,6 +204,8 @@ enum TokenizerJSON {
                 SplittingStage(try RegexSplit(pattern: #"\p{White_Space}"#, behavior: .removed)),
                 SplittingStage(try RegexSplit(pattern: punctuation, behavior: .isolated)),
             ])
+        case "UnicodeScripts":
+            return SplittingStage(UnicodeScripts())
         case "CharDelimiterSplit":
             let d = try v.required("delimiter").string()
             return SplittingStage(try RegexSplit(pattern: "\\Q" + d + "\\E", behavior: .removed))

@@ -36,15 +36,21 @@ public struct Lowercase: Normalizer {
     }
 }
 
-/// Hugging Face's `StripAccents`: removes non-spacing marks (category Mn). Apply NFD first
-/// to strip the accents of precomposed letters.
+/// Hugging Face's `StripAccents`: removes combining marks (categories Mn, Mc and Me, as
+/// `tokenizers`' `is_combining_mark`). Apply NFD first to strip the accents of precomposed
+/// letters. (``BertNormalizer`` removes only Mn, as `tokenizers` does there.)
 public struct StripAccents: Normalizer {
     /// Creates the normalizer.
     public init() {}
 
-    /// Removes every Mn character.
+    /// Removes every combining mark.
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
-        try ScalarMapNormalizer { s in s.properties.generalCategory == .nonspacingMark ? [] : nil }.normalize(utf8: input)
+        try ScalarMapNormalizer { s in
+            switch s.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark: return []
+            default: return nil
+            }
+        }.normalize(utf8: input)
     }
 }
 
@@ -229,7 +235,7 @@ public struct BertNormalizer: Normalizer {
         }
         if stripAccents ?? lowercase {
             stages.append(nfd)
-            stages.append(StripAccents())
+            stages.append(ScalarMapNormalizer { s in s.properties.generalCategory == .nonspacingMark ? [] : nil })
         }
         if lowercase { stages.append(Lowercase()) }
         return try NormalizerSequence(stages).normalize(utf8: input)

@@ -33,6 +33,23 @@ enum ICU {
     @inline(__always)
     static func isExtendedPictographic(_ scalar: UInt32) -> Bool { tk_is_extended_pictographic(scalar) != 0 }
 
+    /// The end offsets of the extended grapheme clusters of well-formed UTF-8 `text`.
+    static func graphemeEnds(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Int32] {
+        guard text.count > 0 else { return [] }
+        guard text.count < Int(Int32.max) else { throw .inputTooLarge(bytes: text.count, limit: Int(Int32.max) - 1) }
+        var out = [Int32](repeating: 0, count: text.count + 1)
+        var status: Int32 = 0
+        let n = out.withUnsafeMutableBufferPointer { o in
+            tk_grapheme_ends_utf8(text.baseAddress, Int32(text.count), o.baseAddress, Int32(o.count), &status)
+        }
+        guard n >= 0 else { throw .icu(operation: "ubrk (graphemes)", status: status, name: errorName(status)) }
+        out.removeSubrange(Int(n)...)
+        return out
+    }
+
+    /// ICU's script code (`UScriptCode`) of a code point.
+    static func script(_ scalar: UInt32) -> Int32 { tk_script(scalar) }
+
     /// ICU's general category (`UCharCategory`) of a code point.
     static func category(_ scalar: UInt32) -> Int32 { tk_char_category(scalar) }
 
