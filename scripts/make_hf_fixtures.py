@@ -30,11 +30,11 @@ files on every run, and the script asserts it by training them twice: bytelevel_
 bytelevel_bpe_nfkc_split, metaspace_bpe_bf, metaspace_bpe, wordlevel. unigram_bf is a
 deterministic edit of unigram.json. precompiled_unigram and precompiled_identity_bpe are not
 trained: they are converted from committed SentencePiece models (as transformers'
-convert_slow_tokenizer does), which is deterministic and also checked twice. The other trainers depend on the iteration order of Rust hash
-maps with random seeds: WordPieceTrainer's "##" alphabet, BpeTrainer's end_of_word_suffix alphabet,
-and UnigramTrainer's float sums and required-character scores. For unigram, wordpiece_bert and
-misc_pipeline the committed NAME.json is therefore kept, and a plain run only recomputes the
-expectations. --retrain trains them again, which gives different but equally valid files.
+convert_slow_tokenizer does), which is deterministic and also checked twice. The other
+trainers depend on the iteration order of Rust hash maps with random seeds: WordPieceTrainer's
+"##" alphabet, BpeTrainer's end_of_word_suffix alphabet, and UnigramTrainer's float sums and
+required-character scores. For unigram, wordpiece_bert and misc_pipeline the committed
+NAME.json is therefore kept, and a plain run only recomputes the expectations. --retrain trains them again, which gives different but equally valid files.
 Expectations are always computed from Tokenizer.from_file(NAME.json), so they are byte-identical
 on every run.
 

@@ -171,7 +171,12 @@ public struct Replace: Normalizer {
         var last = 0
         for r in try matches(input) {
             b.copy(input, last..<r.lowerBound)
-            b.replace(bytes: r, with: new)
+            // As tokenizers: the matched characters are removed and the replacement is
+            // inserted after them, sharing the alignment of the last removed character.
+            var lastChar = r.upperBound - 1
+            while lastChar > r.lowerBound && input[lastChar] & 0xC0 == 0x80 { lastChar -= 1 }
+            if lastChar > r.lowerBound { b.replace(bytes: r.lowerBound..<lastChar, with: [UInt8]()) }
+            b.replace(bytes: lastChar..<r.upperBound, with: new)
             last = r.upperBound
         }
         b.copy(input, last..<input.count)

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc
@@ -149,4 +150,26 @@ struct OutputWriter {
 /// `write(2)`, reachable from types that have a `write` method of their own.
 func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
     write(fd, p, n)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
+/// so an interruption never leaves a partial file.
+func writeAtomically(_ bytes: [UInt8], to path: String) throws(ExitCode) {
+    let url = URL(fileURLWithPath: path)
+    let dir = url.deletingLastPathComponent()
+    guard FileManager.default.fileExists(atPath: dir.path) else {
+        throw fail(.cannotCreate, "cannot write '\(path)': the folder '\(dir.path)' does not exist")
+    }
+    let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    do {
+        try Data(bytes).write(to: temp)
+        if FileManager.default.fileExists(atPath: url.path) {
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
+        } else {
+            try FileManager.default.moveItem(at: temp, to: url)
+        }
+    } catch {
+        try? FileManager.default.removeItem(at: temp)
+        throw fail(.ioError, "cannot write '\(path)': \(error.localizedDescription)")
+    }
 }

@@ -6,11 +6,12 @@ import Testing
 /// text (`scripts/make_hf_fixtures.py` wrote the files and the expected outputs).
 @Suite struct HuggingFaceTokenizerParityTests {
     static let names = ["bytelevel_bpe", "bytelevel_bpe_nfkc_split", "metaspace_bpe", "metaspace_bpe_bf",
-                        "unigram", "unigram_bf", "wordpiece_bert", "wordlevel", "misc_pipeline"]
+                        "unigram", "unigram_bf", "wordpiece_bert", "wordlevel", "misc_pipeline",
+                        "precompiled_unigram", "precompiled_identity_bpe"]
 
     static func texts() throws -> [String: String] {
         var out: [String: String] = [:]
-        for file in ["sentencepiece/inputs.json", "hf/extra_inputs.json"] {
+        for file in ["sentencepiece/inputs.json", "hf/extra_inputs.json", "hf/precompiled_inputs.json"] {
             let list = try Fixtures.json(file) as! [[String: Any]]
             for item in list { out[item["name"] as! String] = (item["text"] as! String) }
         }
@@ -28,6 +29,7 @@ import Testing
         let texts = try Self.texts()
         var failures: [String] = []
         let cases = (expected["cases"] as! [[String: Any]]) + (expected["extra_cases"] as? [[String: Any]] ?? [])
+            + (expected["precompiled_cases"] as? [[String: Any]] ?? [])
         for c in cases {
             let caseName = c["name"] as! String
             // Known difference: tokenizers' UnicodeScripts table predates Unicode 10, so it has

@@ -1,0 +1,314 @@
+import Foundation
+
+/// Conversion between SentencePiece `.model` files and Hugging Face `tokenizer.json`, for the
+/// models both can represent: SentencePiece unigram ↔ HF `Unigram` with `Metaspace`, and
+/// SentencePiece BPE ↔ HF `BPE` in the Llama layout (`Prepend`/`Replace` normalizers, byte
+/// fallback); the normalization rules travel as the `Precompiled` charsmap.
+///
+/// Where the two libraries' algorithms differ the ids can differ on some inputs: HF applies
+/// the charsmap per grapheme cluster (SentencePiece: longest byte match — NFD Hangul is
+/// composed by SentencePiece only), and HF's BPE ranks merges where SentencePiece ranks
+/// pieces. README's compatibility notes list the cases.
+extension SentencePieceModel {
+    /// The model as a `tokenizer.json` (UTF-8 bytes).
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` for model types HF cannot
+    ///   represent (WORD, CHAR) or whitespace-as-suffix models.
+    public func huggingFaceJSON() throws(TokkiError) -> [UInt8] {
+        guard modelType == .unigram || modelType == .bpe else {
+            throw .invalidModel(path: path, problem: "\(modelType.rawValue) models have no tokenizer.json equivalent")
+        }
+        guard !treatWhitespaceAsSuffix else {
+            throw .invalidModel(path: path, problem: "treat_whitespace_as_suffix has no tokenizer.json equivalent")
+        }
+        let n = normalizer
+        let unigram = modelType == .unigram
+        var w = JSONWriter()
+        w.object { top in
+            top.string("version", "1.0")
+            top.member("truncation") { $0.null() }
+            top.member("padding") { $0.null() }
+            top.member("added_tokens") { w in
+                w.array(pieces.enumerated().filter { [.control, .unknown, .userDefined].contains($0.element.type) }) { w, item in
+                    w.object { o in
+                        o.number("id", Double(item.offset))
+                        o.string("content", item.element.piece)
+                        o.bool("single_word", false); o.bool("lstrip", false); o.bool("rstrip", false)
+                        o.bool("normalized", false)
+                        o.bool("special", item.element.type != .userDefined)
+                    }
+                }
+            }
+            // Normalizer: the charsmap, then SentencePiece's whitespace handling.
+            var stages: [(inout JSONWriter) -> Void] = []
+            if !n.precompiledCharsmap.isEmpty {
+                let b64 = Self.base64(n.precompiledCharsmap)
+                stages.append { w in w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", b64) } }
+            }
+            // SentencePiece's whitespace handling as normalizers (Llama's layout, no
+            // pre-tokenizer, so the model sees the whole text as SentencePiece's does):
+            // remove_extra_whitespaces drops leading spaces, trailing spaces and `▁`, and
+            // collapses runs (spaces only — a Strip normalizer would also remove tabs and
+            // newlines); then the dummy prefix and the escaped spaces.
+            if n.removeExtraWhitespaces {
+                stages.append(Self.replace(regex: "\\A +", content: ""))
+                stages.append(Self.replace(regex: "[ ▁]+\\z", content: ""))
+                stages.append(Self.replace(regex: " {2,}", content: " "))
+            }
+            if n.addDummyPrefix { stages.append { w in w.object { o in o.string("type", "Prepend"); o.string("prepend", "▁") } } }
+            if n.escapeWhitespaces { stages.append(Self.replace(string: " ", content: "▁")) }
+            top.member("normalizer") { w in
+                switch stages.count {
+                case 0: w.null()
+                case 1: stages[0](&w)
+                default:
+                    w.object { o in
+                        o.string("type", "Sequence")
+                        o.member("normalizers") { w in w.array(stages.indices) { w, k in stages[k](&w) } }
+                    }
+                }
+            }
+            top.member("pre_tokenizer") { $0.null() }
+            top.member("post_processor") { $0.null() }
+            top.member("decoder") { w in
+                let parts: [(inout JSONWriter) -> Void] = ([
+                    Self.replace(string: "▁", content: " "),
+                    byteFallback ? { w in w.object { o in o.string("type", "ByteFallback") } } : nil,
+                    { w in w.object { o in o.string("type", "Fuse") } },
+                    { w in w.object { o in o.string("type", "Strip"); o.string("content", " "); o.number("start", n.addDummyPrefix ? 1 : 0); o.number("stop", 0) } },
+                ] as [((inout JSONWriter) -> Void)?]).compactMap { $0 }
+                w.object { o in
+                    o.string("type", "Sequence")
+                    o.member("decoders") { w in w.array(parts.indices) { w, k in parts[k](&w) } }
+                }
+            }
+            top.member("model") { w in
+                w.object { o in
+                    if unigram {
+                        o.string("type", "Unigram")
+                        o.number("unk_id", Double(unknownID))
+                        o.member("vocab") { w in
+                            w.array(pieces) { w, p in
+                                w.raw("["); w.string(p.piece); w.raw(","); w.number(Double(p.score)); w.raw("]")
+                            }
+                        }
+                        o.bool("byte_fallback", byteFallback)
+                    } else {
+                        o.string("type", "BPE")
+                        o.member("dropout") { $0.null() }
+                        o.string("unk_token", pieces[unknownID].piece)
+                        o.member("continuing_subword_prefix") { $0.null() }
+                        o.member("end_of_word_suffix") { $0.null() }
+                        o.bool("fuse_unk", true)
+                        o.bool("byte_fallback", byteFallback)
+                        o.bool("ignore_merges", false)
+                        o.member("vocab") { w in
+                            w.object { v in
+                                for (id, p) in pieces.enumerated() { v.number(p.piece, Double(id)) }
+                            }
+                        }
+                        o.member("merges") { w in
+                            w.array(bpeMerges()) { w, m in
+                                w.raw("["); w.string(pieces[m.0].piece); w.raw(","); w.string(pieces[m.1].piece); w.raw("]")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return w.bytes
+    }
+
+    /// Every way of writing a normal (or user-defined) piece as two pieces, ordered as the
+    /// SentencePiece BPE encoder prefers them: higher piece score first, then lower ids.
+    func bpeMerges() -> [(Int, Int)] {
+        var ids: [String: Int] = [:]
+        for (id, p) in pieces.enumerated() where p.type == .normal || p.type == .userDefined {
+            if ids[p.piece] == nil { ids[p.piece] = id }
+        }
+        var merges: [(target: Int, left: Int, right: Int)] = []
+        for (id, p) in pieces.enumerated() where p.type == .normal || p.type == .userDefined {
+            let scalars = Array(p.piece.unicodeScalars)
+            guard scalars.count >= 2 else { continue }
+            for k in 1..<scalars.count {
+                var a = String.UnicodeScalarView(), b = String.UnicodeScalarView()
+                a.append(contentsOf: scalars[..<k]); b.append(contentsOf: scalars[k...])
+                if let l = ids[String(a)], let r = ids[String(b)] { merges.append((id, l, r)) }
+            }
+        }
+        merges.sort { x, y in
+            let sx = pieces[x.target].score, sy = pieces[y.target].score
+            if sx != sy { return sx > sy }
+            return (x.target, x.left, x.right) < (y.target, y.left, y.right)
+        }
+        return merges.map { ($0.left, $0.right) }
+    }
+
+    static func replace(string: String, content: String) -> (inout JSONWriter) -> Void {
+        { w in
+            w.object { o in
+                o.string("type", "Replace")
+                o.member("pattern") { w in w.object { p in p.string("String", string) } }
+                o.string("content", content)
+            }
+        }
+    }
+
+    static func replace(regex: String, content: String) -> (inout JSONWriter) -> Void {
+        { w in
+            w.object { o in
+                o.string("type", "Replace")
+                o.member("pattern") { w in w.object { p in p.string("Regex", regex) } }
+                o.string("content", content)
+            }
+        }
+    }
+
+    static func base64(_ bytes: [UInt8]) -> String {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 3 <= bytes.count {
+            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], table[Int(v & 63)]]
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest == 1 {
+            let v = UInt32(bytes[i]) << 16
+            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], 0x3D, 0x3D]
+        } else if rest == 2 {
+            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], 0x3D]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension HuggingFaceTokenizer {
+    /// The tokenizer as a SentencePiece model, when its pipeline is one SentencePiece can
+    /// express: a Unigram model with a `Metaspace` pre-tokenizer, or a BPE model in the Llama
+    /// layout (`Prepend("▁")` + `Replace(" ", "▁")`, no pre-tokenizer), optionally after a
+    /// `Precompiled` normalizer.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the component that has
+    ///   no SentencePiece equivalent.
+    public func sentencePieceModel() throws(TokkiError) -> SentencePieceModel {
+        func unsupported(_ what: String) -> TokkiError {
+            .invalidModel(path: path, problem: "cannot convert to a SentencePiece model: \(what)")
+        }
+        // Normalizer stages.
+        let stages: [any Normalizer]
+        switch normalizer {
+        case nil: stages = []
+        case let s as NormalizerSequence: stages = s.normalizers
+        case let n?: stages = [n]
+        }
+        var charsmap: [UInt8] = []
+        var prepend = false, escape = false, removeExtra = false
+        for stage in stages {
+            switch stage {
+            case let p as HFPrecompiledNormalizer: charsmap = p.charsmap.blob
+            case let p as Prepend where p.prefix == "▁": prepend = true
+            case let r as Replace:
+                switch (r.pattern, r.content) {
+                case (.string(" "), "▁"): escape = true
+                case (.regex(" {2,}"), _), (.regex("\\A +"), ""), (.regex("[ ▁]+\\z"), ""), (.regex(" +\\z"), ""): removeExtra = true
+                default: throw unsupported("Replace normalizer \(r.pattern) → '\(r.content)'")
+                }
+            case is Strip: removeExtra = true
+            default: throw unsupported("normalizer \(type(of: stage))")
+            }
+        }
+        var proto = Sentencepiece_ModelProto()
+        var trainer = Sentencepiece_TrainerSpec()
+        var norm = Sentencepiece_NormalizerSpec()
+        norm.name = charsmap.isEmpty ? "identity" : "user_defined"
+        norm.precompiledCharsmap = Data(charsmap)
+        norm.removeExtraWhitespaces = removeExtra
+        let special = Set(addedTokens.filter(\.special).map(\.id))
+        let user = Set(addedTokens.filter { !$0.special }.map(\.id))
+        var pieces: [Sentencepiece_ModelProto.SentencePiece] = []
+        func piece(_ text: String, _ score: Float, _ id: Int, unknown: Int?) -> Sentencepiece_ModelProto.SentencePiece {
+            var p = Sentencepiece_ModelProto.SentencePiece()
+            p.piece = text
+            p.score = score
+            if id == unknown { p.type = .unknown }
+            else if special.contains(id) { p.type = .control }
+            else if user.contains(id) { p.type = .userDefined }
+            else if ByteFallbackDecoder.byteValue(text) != nil { p.type = .byte }
+            else { p.type = .normal }
+            return p
+        }
+        switch model {
+        case let m as HFUnigramModel:
+            if let meta = preTokenizer as? Metaspace, meta.replacement == "▁", !prepend, !escape {
+                norm.addDummyPrefix = meta.prependScheme != .never
+            } else if preTokenizer == nil, escape {
+                norm.addDummyPrefix = prepend
+            } else {
+                throw unsupported("a Unigram tokenizer needs a Metaspace(\"▁\") pre-tokenizer or Llama's Prepend/Replace normalizers")
+            }
+            trainer.modelType = .unigram
+            norm.escapeWhitespaces = true
+            for id in 0..<m.tokens.count {
+                guard let text = m.tokens.string(of: id) else { throw unsupported("id \(id) has no token") }
+                pieces.append(piece(text, Float(m.scores[id]), id, unknown: m.unknownID))
+            }
+            trainer.byteFallback = m.byteFallback
+            if let u = m.unknownID { trainer.unkID = Int32(u) }
+        case let m as BPEModel:
+            if let meta = preTokenizer as? Metaspace, meta.replacement == "▁", !prepend, !escape, !m.byteLevel {
+                prepend = meta.prependScheme != .never
+            } else if !(preTokenizer == nil && !m.byteLevel && escape) {
+                throw unsupported("a BPE tokenizer needs a Metaspace(\"▁\") pre-tokenizer or the Llama layout (Replace(\" \", \"▁\") normalizer, no pre-tokenizer)")
+            }
+            guard m.options.continuingSubwordPrefix ?? "" == "", m.options.endOfWordSuffix ?? "" == "" else {
+                throw unsupported("BPE with subword prefixes or suffixes")
+            }
+            trainer.modelType = .bpe
+            norm.addDummyPrefix = prepend
+            norm.escapeWhitespaces = true
+            // SentencePiece ranks pieces by score: a merged piece scores minus its merge rank;
+            // other pieces (characters, specials) score below every merge.
+            var score = [Float](repeating: -Float(m.mergeList.count + 1), count: m.tokens.count)
+            for (rank, pair) in m.mergeList.enumerated() {
+                if let merged = m.merges.lookup(pair.0, pair.1)?.merged, score[Int(merged)] < -Float(rank) {
+                    score[Int(merged)] = -Float(rank)
+                }
+            }
+            let unknown = m.unknownID.map(Int.init)
+            for id in 0..<m.tokens.count {
+                guard let text = m.tokens.string(of: id) else { throw unsupported("id \(id) has no token") }
+                pieces.append(piece(text, special.contains(id) || id == unknown ? 0 : score[id], id, unknown: unknown))
+            }
+            trainer.byteFallback = m.options.byteFallback
+            if let u = unknown { trainer.unkID = Int32(u) }
+        default:
+            throw unsupported("model \(type(of: model))")
+        }
+        // Special pieces by their usual names.
+        let names = Dictionary(pieces.enumerated().map { ($0.element.piece, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        trainer.bosID = Int32(names["<s>"] ?? -1)
+        trainer.eosID = Int32(names["</s>"] ?? -1)
+        trainer.padID = Int32(names["<pad>"] ?? -1)
+        guard pieces.contains(where: { $0.type == .unknown }) else { throw unsupported("SentencePiece needs an unknown token") }
+        proto.pieces = pieces
+        proto.trainerSpec = trainer
+        proto.normalizerSpec = norm
+        return try SentencePieceModel(proto: proto, path: path)
+    }
+}
+
+extension PrecompiledCharsmap {
+    /// The serialized charsmap: trie size, trie units, replacement strings.
+    var blob: [UInt8] {
+        var out: [UInt8] = []
+        let size = UInt32(trie.units.count * 4)
+        out += [UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24)]
+        for u in trie.units { out += [UInt8(u & 0xFF), UInt8(u >> 8 & 0xFF), UInt8(u >> 16 & 0xFF), UInt8(u >> 24)] }
+        out += replacements
+        return out
+    }
+}
