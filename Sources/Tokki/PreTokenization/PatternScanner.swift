@@ -18,6 +18,12 @@ struct PatternScanner: Sendable {
         /// `maxDigits`, `[\r\n/]*` after punctuation (o200k, Llama 4; Tekken without
         /// contractions and with single digits).
         case o200k(maxDigits: Int, contractions: Bool)
+        /// DeepSeek V3's three splits: `\p{N}{1,3}`, `[一-龥぀-ゟ゠-ヿ]+` and
+        /// `[ASCII punctuation][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+        /// (these leave gaps: text no alternative matches).
+        case digitGroups(Int)
+        case cjkRuns
+        case deepseek
     }
 
     let kind: Kind
@@ -31,6 +37,9 @@ struct PatternScanner: Sendable {
         case PretokenizationPattern.cl100k: return PatternScanner(kind: .llama3(maxDigits: 3, trailingSpace: true))
         case PretokenizationPattern.o200k: return PatternScanner(kind: .o200k(maxDigits: 3, contractions: true))
         case PretokenizationPattern.tekken: return PatternScanner(kind: .o200k(maxDigits: 1, contractions: false))
+        case #"\p{N}{1,3}"#: return PatternScanner(kind: .digitGroups(3))
+        case PretokenizationPattern.deepseekCJK: return PatternScanner(kind: .cjkRuns)
+        case PretokenizationPattern.deepseek: return PatternScanner(kind: .deepseek)
         default: return nil
         }
     }
@@ -40,6 +49,8 @@ struct PatternScanner: Sendable {
     static let letter: UInt8 = 1, number: UInt8 = 2, space: UInt8 = 4, newline: UInt8 = 8
     /// o200k's "upper" class [Lu Lt Lm Lo M] and "lower" class [Ll Lm Lo M].
     static let upper: UInt8 = 16, lower: UInt8 = 32
+    /// Marks (M) and punctuation or symbols (P, S).
+    static let mark: UInt8 = 64, punctOrSymbol: UInt8 = 128
 
     /// Classes of the Basic Multilingual Plane, one byte per code point.
     static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
@@ -49,6 +60,11 @@ struct PatternScanner: Sendable {
         switch ICU.category(v) {
         case 1...5: c |= letter          // Lu Ll Lt Lm Lo
         case 9...11: c |= number         // Nd Nl No
+        default: break
+        }
+        switch ICU.category(v) {
+        case 6, 7, 8: c |= mark                       // Mn Me Mc
+        case 19...29: c |= punctOrSymbol              // Pd Ps Pe Pc Po Sm Sc Sk So Pi Pf
         default: break
         }
         switch ICU.category(v) {
@@ -88,9 +104,16 @@ struct PatternScanner: Sendable {
                 case .gpt2: end = gpt2(p, i, n, table)
                 case .llama3(let digits, let trailing): end = llama3(p, i, n, table, maxDigits: digits, trailingSpace: trailing)
                 case .o200k(let digits, let contractions): end = o200k(p, i, n, table, maxDigits: digits, contractions: contractions)
+                case .digitGroups(let most): end = digitGroup(p, i, n, table, most: most)
+                case .cjkRuns: end = cjkRun(p, i, n)
+                case .deepseek: end = deepseek(p, i, n, table)
                 }
-                out.append(i..<end)
-                i = end
+                if end > i {
+                    out.append(i..<end)
+                    i = end
+                } else {
+                    i += BPEModel.utf8Length(p[i])   // no match here: the regex tries the next character
+                }
             }
         }
         return out
@@ -271,6 +294,62 @@ struct PatternScanner: Sendable {
             while j < n && (p[j] == 0x0A || p[j] == 0x0D || p[j] == 0x2F) { j += 1 }
             return j
         }
+        return whitespace(p, i, n, t, newlines: true, trailingSpace: false)
+    }
+
+    // MARK: DeepSeek V3
+
+    /// `\p{N}{1,k}` at `i`: the end, or `i` when there is no digit.
+    func digitGroup(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>, most: Int) -> Int {
+        var j = i, count = 0
+        while j < n && count < most {
+            let (c, len) = Self.at(p, j, n, t)
+            guard c & Self.number != 0 else { break }
+            j += len; count += 1
+        }
+        return j
+    }
+
+    /// `[一-龥぀-ゟ゠-ヿ]+` at `i`.
+    func cjkRun(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
+        var j = i
+        while j < n {
+            let (v, len) = decodeScalar(p, j, n)
+            guard (0x4E00...0x9FA5).contains(v) || (0x3040...0x30FF).contains(v) else { break }
+            j += len
+        }
+        return j
+    }
+
+    func deepseek(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>) -> Int {
+        @inline(__always) func asciiLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
+        @inline(__always) func asciiPunct(_ b: UInt8) -> Bool {
+            (b >= 0x21 && b <= 0x2F) || (b >= 0x3A && b <= 0x40) || (b >= 0x5B && b <= 0x60) || (b >= 0x7B && b <= 0x7E)
+        }
+        // [ASCII punctuation][A-Za-z]+
+        if asciiPunct(p[i]) && i + 1 < n && asciiLetter(p[i + 1]) {
+            var j = i + 1
+            while j < n && asciiLetter(p[j]) { j += 1 }
+            return j
+        }
+        let (c0, l0) = Self.at(p, i, n, t)
+        // [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+ (the optional part may be a mark: try with, then without)
+        let optional = c0 & (Self.newline | Self.letter | Self.punctOrSymbol) == 0
+        if optional && i + l0 < n {
+            let e = run(p, i + l0, n, t, Self.letter | Self.mark, true)
+            if e > i + l0 { return e }
+        }
+        if c0 & (Self.letter | Self.mark) != 0 { return run(p, i, n, t, Self.letter | Self.mark, true) }
+        // ` ?[\p{P}\p{S}]+[\r\n]*`
+        let k = p[i] == 0x20 && i + 1 < n ? i + 1 : i
+        let (ck, _) = Self.at(p, k, n, t)
+        if ck & Self.punctOrSymbol != 0 {
+            var j = run(p, k, n, t, Self.punctOrSymbol, true)
+            while j < n && (p[j] == 0x0A || p[j] == 0x0D) { j += 1 }
+            return j
+        }
+        // The whitespace alternatives; anything else is not matched here.
+        guard c0 & Self.space != 0 else { return i }
         return whitespace(p, i, n, t, newlines: true, trailingSpace: false)
     }
 }

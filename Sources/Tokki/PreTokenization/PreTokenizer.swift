@@ -80,6 +80,11 @@ public enum PretokenizationPattern {
         #"\s+(?!\S)"#,
         #"\s+"#,
     ].joined(separator: "|")
+    /// DeepSeek V3's CJK split (its second `Split`; U+3040 written as the character).
+    public static let deepseekCJK = "[一-龥\u{3040}-ゟ゠-ヿ]+"
+    /// DeepSeek V3's word split (its third `Split`), with literal CR and LF in the classes
+    /// as the file has them.
+    public static let deepseek = ##"[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^"## + "\r\n" + ##"\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+["## + "\r\n" + ##"]*|\s*["## + "\r\n" + ##"]+|\s+(?!\S)|\s+"##
     /// Qwen 2 / Qwen 3: Llama 3's pattern with single digits.
     public static let qwen2 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     /// Llama 3 (tiktoken-based).

@@ -9,7 +9,8 @@ import Testing
         ("gpt2", PretokenizationPattern.gpt2), ("r50k", PretokenizationPattern.r50k),
         ("cl100k", PretokenizationPattern.cl100k), ("llama3", PretokenizationPattern.llama3),
         ("qwen2", PretokenizationPattern.qwen2), ("o200k", PretokenizationPattern.o200k),
-        ("tekken", PretokenizationPattern.tekken),
+        ("tekken", PretokenizationPattern.tekken), ("digits3", #"\p{N}{1,3}"#),
+        ("deepseekCJK", PretokenizationPattern.deepseekCJK), ("deepseek", PretokenizationPattern.deepseek),
     ]
 
     /// Letters (ASCII, Hangul, jamo, CJK, supplementary), digits of several kinds, every
@@ -20,7 +21,7 @@ import Testing
         "'", "’", "한", "국", "ㄱ", "ᄀ", "ᅡ", "漢", "𝐀", "é", "\u{301}", "\u{302}", "ß", "İ", "ǅ", "ʰ", "Ａ", "ａ", "Ⓐ", "ⓐ", "ᵃ", "Σ", "ς",
         "0", "7", "٣", "Ⅻ", "½", "²", "𝟘",
         " ", " ", " ", "\t", "\n", "\n", "\r", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{2028}", "\u{3000}", "\u{1C}",
-        ".", ",", "!", "?", "-", "「", "」", "…", "$", "+", "/", "//", "_", "@", "👍", "🏽", "\u{200D}", "\u{FEFF}", "\u{0}", "\u{7F}",
+        ".", ",", "!", "?", "-", "「", "」", "…", "$", "+", "/", "//", "_", "©", "€", "^", "`", "\\", "あ", "ア", "ゟ", "ー", "㐀", "龥", "龦", "一", "@", "👍", "🏽", "\u{200D}", "\u{FEFF}", "\u{0}", "\u{7F}",
     ]
 
     @Test(arguments: patterns)
