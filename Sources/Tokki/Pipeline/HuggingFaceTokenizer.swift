@@ -31,6 +31,8 @@ public struct HuggingFaceTokenizer: Sendable {
     let addedByID: [Int: AddedToken]
     /// When the pre-tokenizer only splits (no rewriting stage), its splitters in order.
     let splitChain: [any PreTokenizer]?
+    /// A split Tokki adds when the file has no pre-tokenizer but words are independent.
+    let implicitSplit: SplittingStage?
     /// The file this was read from, if any.
     public let path: String?
     /// Truncation applied by ``encode(_:pair:addSpecialTokens:)`` (from the file's
@@ -68,7 +70,16 @@ public struct HuggingFaceTokenizer: Sendable {
         rawMatcher = AddedTokenMatcher(raw)
         normalizedMatcher = AddedTokenMatcher(normalized)
         addedByID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        splitChain = preTokenizer.flatMap(Self.splitters)
+        // Without a pre-tokenizer the model sees whole texts; when no token can span a word
+        // boundary (Llama-style `▁` vocabularies), cutting at the boundaries gives the same
+        // tokens and lets the cache work.
+        if preTokenizer == nil, let bpe = model as? BPEModel, MetaspaceWordSplit.wordsAreIndependent(bpe) {
+            splitChain = [MetaspaceWordSplit()]
+            implicitSplit = SplittingStage(MetaspaceWordSplit())
+        } else {
+            splitChain = preTokenizer.flatMap(Self.splitters)
+            implicitSplit = nil
+        }
     }
 
     /// The splitters of a pre-tokenizer made only of splitting stages (ByteLevel without a
@@ -210,7 +221,7 @@ public struct HuggingFaceTokenizer: Sendable {
                         }
                         let originalStart = base + normalized.originalPosition(ofNormalizedBoundary: sub.range.lowerBound)
                         var pre = PreTokenizedText(bytes: Array(nb[sub.range]), originalBase: originalStart)
-                        if let preTokenizer { try preTokenizer.apply(&pre) }
+                        if let stage = preTokenizer ?? implicitSplit { try stage.apply(&pre) }
                         try pre.bytes.withUnsafeBufferPointer { (pb) throws(TokkiError) in
                             guard let pp = pb.baseAddress else { return }
                             for piece in pre.pieces {
