@@ -47,7 +47,7 @@ struct ModelScratch: Sendable {
 /// bounded on any corpus.
 struct PieceCache: Sendable {
     /// The table starts small (cheap for one short text) and doubles up to this size.
-    static let maxSlots = 1 << 17
+    static let maxSlots = 1 << 18
     static let maxKeyLength = 128
 
     private struct Entry: Sendable {
