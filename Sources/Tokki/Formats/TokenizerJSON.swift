@@ -182,13 +182,7 @@ enum TokenizerJSON {
             } catch { throw v.error(error.description) }
         case "Metaspace":
             let replacement = try v.optional("replacement")?.string() ?? "▁"
-            var scheme = Metaspace.PrependScheme.always
-            if let s = v.optional("prepend_scheme") {
-                guard let p = Metaspace.PrependScheme(rawValue: try s.string()) else { throw s.error("unknown prepend_scheme") }
-                scheme = p
-            } else if let a = v.optional("add_prefix_space"), try !a.bool() {
-                scheme = .never
-            }
+            let scheme = try prependScheme(v)
             return Metaspace(replacement: replacement, prependScheme: scheme, split: try v.optional("split")?.bool() ?? true)
         case "Whitespace":
             return SplittingStage(try RegexSplit(pattern: #"\w+|[^\w\p{White_Space}]+"#, behavior: .removed, invert: true))
@@ -215,6 +209,16 @@ enum TokenizerJSON {
             return PreTokenizationSequence(stages)
         default: throw unsupported(v, "pre-tokenizer", t)
         }
+    }
+
+    /// Metaspace's `prepend_scheme` (or the older `add_prefix_space`).
+    static func prependScheme(_ v: JSONValue) throws(TokkiError) -> Metaspace.PrependScheme {
+        if let s = v.optional("prepend_scheme") {
+            guard let p = Metaspace.PrependScheme(rawValue: try s.string()) else { throw s.error("unknown prepend_scheme") }
+            return p
+        }
+        if let a = v.optional("add_prefix_space"), try !a.bool() { return .never }
+        return .always
     }
 
     // MARK: Models
@@ -408,13 +412,7 @@ enum TokenizerJSON {
         switch t {
         case "ByteLevel": return ByteLevelDecoder()
         case "Metaspace":
-            var scheme = Metaspace.PrependScheme.always
-            if let s = v.optional("prepend_scheme") {
-                guard let p = Metaspace.PrependScheme(rawValue: try s.string()) else { throw s.error("unknown prepend_scheme") }
-                scheme = p
-            } else if let a = v.optional("add_prefix_space"), try !a.bool() {
-                scheme = .never
-            }
+            let scheme = try prependScheme(v)
             return MetaspaceDecoder(replacement: try v.optional("replacement").map { (r) throws(TokkiError) in try scalar(r) } ?? "▁",
                                     prependScheme: scheme)
         case "WordPiece":

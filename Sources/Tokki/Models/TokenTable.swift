@@ -92,4 +92,9 @@ struct TokenTable: Sendable {
         guard contains(id) else { return nil }
         return String(decoding: bytes(of: id), as: UTF8.self)
     }
+
+    /// The ids of the 256 byte-fallback tokens `<0x00>`…`<0xFF>` (-1 where missing).
+    func byteFallbackIDs() -> [Int32] {
+        (0..<256).map { b in id(Array("<0x\(b < 16 ? "0" : "")\(String(b, radix: 16, uppercase: true))>".utf8)) ?? -1 }
+    }
 }

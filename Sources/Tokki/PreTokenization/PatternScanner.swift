@@ -208,15 +208,7 @@ struct PatternScanner: Sendable {
             if c1 & Self.letter != 0 { return run(p, i + l0, n, t, Self.letter, true) }
         }
         // \p{N}{1,k}
-        if c0 & Self.number != 0 {
-            var j = i, count = 0
-            while j < n && count < maxDigits {
-                let (c, len) = Self.at(p, j, n, t)
-                guard c & Self.number != 0 else { break }
-                j += len; count += 1
-            }
-            return j
-        }
+        if c0 & Self.number != 0 { return digitGroup(p, i, n, t, most: maxDigits) }
         // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
         let k = p[i] == 0x20 && i + 1 < n ? i + 1 : i
         let (ck, _) = Self.at(p, k, n, t)
@@ -277,15 +269,7 @@ struct PatternScanner: Sendable {
         e = upperRun(p, i, n, t)
         if e >= 0 { return withContraction(e) }
         // \p{N}{1,k}
-        if c0 & Self.number != 0 {
-            var j = i, count = 0
-            while j < n && count < maxDigits {
-                let (c, len) = Self.at(p, j, n, t)
-                guard c & Self.number != 0 else { break }
-                j += len; count += 1
-            }
-            return j
-        }
+        if c0 & Self.number != 0 { return digitGroup(p, i, n, t, most: maxDigits) }
         // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
         let k = p[i] == 0x20 && i + 1 < n ? i + 1 : i
         let (ck, _) = Self.at(p, k, n, t)

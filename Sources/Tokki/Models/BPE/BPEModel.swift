@@ -119,16 +119,7 @@ public struct BPEModel: Sendable {
         } else {
             unknownID = nil
         }
-        if options.byteFallback {
-            var ids: [Int32] = []
-            for b in 0..<256 {
-                let name = Array("<0x\(b < 16 ? "0" : "")\(String(b, radix: 16, uppercase: true))>".utf8)
-                ids.append(tokens.id(name) ?? -1)
-            }
-            byteFallbackIDs = ids
-        } else {
-            byteFallbackIDs = nil
-        }
+        byteFallbackIDs = options.byteFallback ? tokens.byteFallbackIDs() : nil
         prefix = Array((options.continuingSubwordPrefix ?? "").utf8)
         suffix = Array((options.endOfWordSuffix ?? "").utf8)
         if byteLevel && options.ignoreMerges {

@@ -25,15 +25,7 @@ public struct HFUnigramModel: Sendable {
         }
         unknownScore = (scores.min() ?? 0) - 10
         maxTokenLength = (0..<tokens.count).reduce(0) { max($0, tokens.contains($1) ? Int(tokens.lengths[$1]) : 0) }
-        if byteFallback {
-            var ids: [Int32] = []
-            for b in 0..<256 {
-                ids.append(tokens.id(Array("<0x\(b < 16 ? "0" : "")\(String(b, radix: 16, uppercase: true))>".utf8)) ?? -1)
-            }
-            byteFallbackIDs = ids
-        } else {
-            byteFallbackIDs = nil
-        }
+        byteFallbackIDs = byteFallback ? tokens.byteFallbackIDs() : nil
     }
 }
 
