@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Tokki", targets: ["Tokki"]),
+        .library(name: "TokkiTraining", targets: ["TokkiTraining"]),
         .executable(name: "tokki", targets: ["TokkiCLI"]),
     ],
     dependencies: [
@@ -29,16 +30,22 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Vocabulary trainers (BPE; Unigram and byte-level BPE to come) and corpus readers.
+        .target(
+            name: "TokkiTraining",
+            dependencies: ["Tokki"]
+        ),
         .executableTarget(
             name: "TokkiCLI",
             dependencies: [
                 "Tokki",
+                "TokkiTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "TokkiTests",
-            dependencies: ["Tokki"]
+            dependencies: ["Tokki", "TokkiTraining"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -26,7 +26,8 @@ indices, i.e. Unicode scalar offsets into the original text, end exclusive):
 
   *.derived.tokenizer.json  -- the same, for tokenizers built with `tokenizers`
     from published vocabulary files that have no tokenizer.json of their own
-    (GPT-2 vocab.json + merges.txt, BERT vocab.txt, CLIP bpe_simple_vocab_16e6.txt.gz);
+    (GPT-2 vocab.json + merges.txt, BERT vocab.txt, CLIP bpe_simple_vocab_16e6.txt.gz,
+    and o200k_base.tiktoken converted as transformers' TikTokenConverter does);
     the derived file is written next to them by this script and "derived_from" /
     "derivation" say how.
 
@@ -113,6 +114,7 @@ REGISTRY = [
     ("gpt2.derived.tokenizer.json", "gpt2", {"from": ["gpt2.vocab.json", "gpt2.merges.txt"]}),
     ("bert_base_uncased.derived.tokenizer.json", "bert", {"from": ["bert_base_uncased.vocab.txt"]}),
     ("clip.derived.tokenizer.json", "clip", {"from": ["clip.bpe_simple_vocab_16e6.txt.gz"]}),
+    ("o200k.derived.tokenizer.json", "o200k", {"from": ["o200k_base.tiktoken"]}),
 ]
 
 
@@ -335,7 +337,54 @@ def derive_clip(models: str, dest: str) -> dict:
                           "own tokenize() (which also runs ftfy and html.unescape)."}
 
 
-DERIVERS = {"gpt2": derive_gpt2, "bert": derive_bert, "clip": derive_clip}
+def tiktoken_vocab_merges(ranks: dict) -> tuple:
+    """(vocab, merges) as transformers 5.24 TikTokenConverter.extract_vocab_merges_from_model
+    (convert_slow_tokenizer.py) builds them: vocab = {bytes_to_unicode(token): rank}; merges =
+    for every token of >= 2 bytes, every split into two byte strings that are both tokens,
+    ordered by (rank of the token, rank of the left part, rank of the right part)."""
+    enc = bytes_to_unicode()
+
+    def s(b: bytes) -> str:
+        return "".join(enc[x] for x in b)
+
+    vocab = {s(token): rank for token, rank in ranks.items()}
+    merges = []
+    for token, rank in ranks.items():
+        for i in range(1, len(token)):
+            left, right = token[:i], token[i:]
+            rl, rr = ranks.get(left), ranks.get(right)
+            if rl is not None and rr is not None:
+                merges.append((rank, rl, rr, left, right))
+    merges.sort(key=lambda m: m[:3])
+    return vocab, [(s(m[3]), s(m[4])) for m in merges]
+
+
+def derive_o200k(models: str, dest: str) -> dict:
+    """o200k_base as a tokenizer.json, converted from the tiktoken rank file the way
+    transformers' TikTokenConverter does it (byte-level BPE, ignore_merges)."""
+    from tiktoken.load import load_tiktoken_bpe
+    from tokenizers import Regex, Tokenizer, decoders, models as m, pre_tokenizers
+    ranks = load_tiktoken_bpe(os.path.join(models, "o200k_base.tiktoken"))
+    vocab, merges = tiktoken_vocab_merges(ranks)
+    assert len(vocab) == len(ranks) and sorted(vocab.values()) == list(range(len(ranks)))
+    tok = Tokenizer(m.BPE(vocab=vocab, merges=merges, fuse_unk=False, ignore_merges=True))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(tiktoken_patterns()["o200k"]), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=False),
+    ])
+    tok.decoder = decoders.ByteLevel()
+    tok.save(dest)
+    return {"derivation": "transformers 5.24 TikTokenConverter from o200k_base.tiktoken: vocab "
+                          "{bytes_to_unicode(token): rank}; merges = every split of every token of >= 2 "
+                          "bytes into two tokens, ordered by (rank of the token, rank of left, rank of "
+                          "right), saved as [a, b] pairs; BPE(fuse_unk=False, ignore_merges=True), no "
+                          "unk; pre_tokenizer Sequence[Split(Regex(tiktoken o200k_base pat_str), "
+                          "isolated), ByteLevel(add_prefix_space=False, use_regex=False)], decoder "
+                          "ByteLevel; no normalizer, no special tokens, and no post_processor (the "
+                          "converter also sets a no-op ByteLevel(trim_offsets=False) post_processor)"}
+
+
+DERIVERS = {"gpt2": derive_gpt2, "bert": derive_bert, "clip": derive_clip, "o200k": derive_o200k}
 
 
 # --- tiktoken ---------------------------------------------------------------------

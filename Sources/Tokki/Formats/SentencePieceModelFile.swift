@@ -43,6 +43,13 @@ public struct SentencePieceModel: Sendable {
         public var score: Float
         /// The piece's role.
         public var type: PieceType
+
+        /// Creates a vocabulary entry.
+        public init(piece: String, score: Float, type: PieceType = .normal) {
+            self.piece = piece
+            self.score = score
+            self.type = type
+        }
     }
 
     /// Normalization settings (`NormalizerSpec`).
@@ -57,6 +64,16 @@ public struct SentencePieceModel: Sendable {
         public var removeExtraWhitespaces: Bool
         /// Write spaces as `▁` (U+2581).
         public var escapeWhitespaces: Bool
+
+        /// Creates normalization settings (SentencePiece's defaults for the whitespace flags).
+        public init(name: String, precompiledCharsmap: [UInt8], addDummyPrefix: Bool = true,
+                    removeExtraWhitespaces: Bool = true, escapeWhitespaces: Bool = true) {
+            self.name = name
+            self.precompiledCharsmap = precompiledCharsmap
+            self.addDummyPrefix = addDummyPrefix
+            self.removeExtraWhitespaces = removeExtraWhitespaces
+            self.escapeWhitespaces = escapeWhitespaces
+        }
     }
 
     /// The vocabulary, in id order.

@@ -122,18 +122,20 @@ extension SentencePieceModel {
     /// Every way of writing a normal (or user-defined) piece as two pieces, ordered as the
     /// SentencePiece BPE encoder prefers them: higher piece score first, then lower ids.
     func bpeMerges() -> [(Int, Int)] {
-        var ids: [String: Int] = [:]
+        // Keyed by bytes: Swift String equality is canonical equivalence (U+F914 == U+6A02).
+        var ids: [[UInt8]: Int] = [:]
         for (id, p) in pieces.enumerated() where p.type == .normal || p.type == .userDefined {
-            if ids[p.piece] == nil { ids[p.piece] = id }
+            if ids[Array(p.piece.utf8)] == nil { ids[Array(p.piece.utf8)] = id }
         }
         var merges: [(target: Int, left: Int, right: Int)] = []
         for (id, p) in pieces.enumerated() where p.type == .normal || p.type == .userDefined {
-            let scalars = Array(p.piece.unicodeScalars)
-            guard scalars.count >= 2 else { continue }
-            for k in 1..<scalars.count {
-                var a = String.UnicodeScalarView(), b = String.UnicodeScalarView()
-                a.append(contentsOf: scalars[..<k]); b.append(contentsOf: scalars[k...])
-                if let l = ids[String(a)], let r = ids[String(b)] { merges.append((id, l, r)) }
+            let bytes = Array(p.piece.utf8)
+            var k = 1
+            while k < bytes.count {
+                if bytes[k] & 0xC0 != 0x80, let l = ids[Array(bytes[..<k])], let r = ids[Array(bytes[k...])] {
+                    merges.append((id, l, r))
+                }
+                k += 1
             }
         }
         merges.sort { x, y in
@@ -289,10 +291,10 @@ extension HuggingFaceTokenizer {
             throw unsupported("model \(type(of: model))")
         }
         // Special pieces by their usual names.
-        let names = Dictionary(pieces.enumerated().map { ($0.element.piece, $0.offset) }, uniquingKeysWith: { a, _ in a })
-        trainer.bosID = Int32(names["<s>"] ?? -1)
-        trainer.eosID = Int32(names["</s>"] ?? -1)
-        trainer.padID = Int32(names["<pad>"] ?? -1)
+        func idOf(_ text: String) -> Int32 { Int32(pieces.firstIndex { $0.piece.utf8.elementsEqual(text.utf8) } ?? -1) }
+        trainer.bosID = idOf("<s>")
+        trainer.eosID = idOf("</s>")
+        trainer.padID = idOf("<pad>")
         guard pieces.contains(where: { $0.type == .unknown }) else { throw unsupported("SentencePiece needs an unknown token") }
         proto.pieces = pieces
         proto.trainerSpec = trainer

@@ -26,7 +26,7 @@ enum TokenizerJSON {
             }
         }
         let tokenID: (String, JSONValue) throws(TokkiError) -> Int = { (token, at) throws(TokkiError) in
-            if let t = added.first(where: { $0.content == token }) { return t.id }
+            if let t = added.first(where: { $0.content.utf8.elementsEqual(token.utf8) }) { return t.id }
             if let id = model.id(for: Array(token.utf8)) { return id }
             throw at.error("token '\(token)' is not in the vocabulary")
         }

@@ -106,7 +106,7 @@ public struct HuggingFaceTokenizer: Sendable {
 
     /// The id of a token string (added tokens first, then the model's vocabulary).
     public func id(for token: String) -> Int? {
-        if let t = addedTokens.first(where: { $0.content == token }) { return t.id }
+        if let t = addedTokens.first(where: { $0.content.utf8.elementsEqual(token.utf8) }) { return t.id }
         return model.id(for: Array(token.utf8))
     }
 

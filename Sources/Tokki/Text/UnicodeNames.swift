@@ -11,4 +11,8 @@ public enum UnicodeNames {
 
     /// The Unicode version of the system ICU, e.g. "15.0".
     public static var unicodeVersion: String { ICU.unicodeVersion }
+
+    /// ICU's script code (`UScriptCode`) of `scalar`: 0 Common, 1 Inherited, 17 Han,
+    /// 18 Hangul, 20 Hiragana, 22 Katakana, 25 Latin, 103 Unknown…
+    public static func script(of scalar: Unicode.Scalar) -> Int32 { ICU.script(scalar.value) }
 }

@@ -8,7 +8,8 @@ import Testing
 @Suite struct PublishedTokenizerParityTests {
     static let files = ["anthropic_claude.tokenizer.json", "deepseek_v3.tokenizer.json", "qwen3.tokenizer.json",
                         "llama2_hf.tokenizer.json", "tortoise_tts.tokenizer.json", "gpt2.derived.tokenizer.json",
-                        "bert_base_uncased.derived.tokenizer.json", "clip.derived.tokenizer.json"]
+                        "bert_base_uncased.derived.tokenizer.json", "clip.derived.tokenizer.json",
+                        "o200k.derived.tokenizer.json"]
 
     @Test(arguments: files)
     func publishedTokenizerMatchesTheReference(file: String) throws {

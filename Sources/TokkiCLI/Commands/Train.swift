@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import Tokki
+import TokkiTraining
+
+/// `tokki train`: a vocabulary from a corpus.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a vocabulary and write PREFIX.model, PREFIX.json and PREFIX.vocab.",
+        discussion: """
+        Reads plain text (one sentence or document per line) or JSONL (--text-field) from the
+        --input files or stdin. The normalization (default: the Korean preset) is compiled
+        into the model, so the .model gives the same ids in the Python sentencepiece package
+        and the .json (tokenizer.json) in tokenizers. Files are written atomically. The same
+        input, options and seed give byte-identical files whatever --threads is.
+
+        Examples:
+          tokki train --model-type bpe --vocab-size 8000 --input ko.txt --output ko8k
+          tokki train --model-type bpe --vocab-size 16000 --input a.jsonl --input b.jsonl --text-field text --output law
+          cat *.txt | tokki train --model-type bpe --vocab-size 4000 --normalization nmt_nfkc --byte-fallback --output small
+        """
+    )
+
+    enum ModelType: String, ExpressibleByArgument, CaseIterable { case unigram, bpe, byteBPE = "byte-bpe" }
+
+    @Option(help: "unigram, bpe or byte-bpe (bpe is available now).")
+    var modelType: ModelType = .bpe
+
+    @Option(help: "Vocabulary size, special pieces included.")
+    var vocabSize: Int = BPETrainer.Configuration().vocabularySize
+
+    @Option(help: "Input file (repeatable; default: stdin).")
+    var input: [String] = []
+
+    @Option(help: "Output prefix: writes PREFIX.model, PREFIX.json and PREFIX.vocab.")
+    var output: String
+
+    @Option(help: "JSONL input: the string field holding the text.")
+    var textField: String?
+
+    @Option(help: "Normalization compiled into the model: korean, nfkc, nmt_nfkc or identity.")
+    var normalization: String = BPETrainer.Configuration().normalization.rawValue
+
+    @Option(help: "Share of characters (by frequency) that become pieces; the rest are unknown.")
+    var characterCoverage: Double = BPETrainer.Configuration().characterCoverage
+
+    @Flag(help: "Add <0x00>…<0xFF> pieces: unknown characters become bytes.")
+    var byteFallback = false
+
+    @Option(help: "Comma-separated pieces that are always matched and never split.")
+    var userDefinedSymbols: String?
+
+    @Option(help: "Comma-separated control pieces (no surface; added by id).")
+    var controlSymbols: String?
+
+    @Flag(help: "Every digit is its own piece.")
+    var splitDigits = false
+
+    @Option(help: "Longest piece, in characters.")
+    var maxPieceLength: Int = BPETrainer.Configuration().maxPieceLength
+
+    @Option(help: "Train on this many lines sampled uniformly (0: all).")
+    var inputSentenceSize: Int = 0
+
+    @Option(help: "Seed for sampling.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Stop at an invalid UTF-8 line (default: skip and count it).")
+    var strict = false
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        guard vocabSize > 0 else { throw ValidationError("--vocab-size must be positive") }
+        guard characterCoverage > 0 && characterCoverage <= 1 else { throw ValidationError("--character-coverage must be in (0, 1]") }
+        guard TrainingNormalization(rawValue: normalization) != nil else {
+            throw ValidationError("--normalization must be one of \(TrainingNormalization.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        guard modelType == .bpe else {
+            throw fail(.usage, "--model-type \(modelType.rawValue) is not available yet; use --model-type bpe")
+        }
+        var c = BPETrainer.Configuration()
+        c.vocabularySize = vocabSize
+        c.characterCoverage = characterCoverage
+        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
+        c.byteFallback = byteFallback
+        c.userDefinedSymbols = userDefinedSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
+        c.controlSymbols = controlSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
+        c.splitDigits = splitDigits
+        c.maxPieceLength = maxPieceLength
+        if let threads { c.threads = threads }
+        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict)
+        let progress = Progress(quiet: quiet)
+        let result: (model: SentencePieceModel, statistics: CorpusStatistics)
+        do {
+            result = try BPETrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
+        } catch {
+            progress.finish()
+            switch error {
+            case .io: throw fail(.noInput, error.description)
+            case .invalidConfiguration, .vocabularyTooSmall, .vocabularyTooLarge: throw fail(.usage, error.description)
+            default: throw fail(.dataError, error.description)
+            }
+        }
+        progress.finish()
+        let model = result.model
+        let json: [UInt8], data: Data
+        do {
+            data = try model.serialized()
+            json = try model.huggingFaceJSON()
+        } catch { throw fail(error) }
+        try writeAtomically([UInt8](data), to: output + ".model")
+        try writeAtomically(json, to: output + ".json")
+        try writeAtomically(Array(model.vocabularyText().utf8), to: output + ".vocab")
+        let s = result.statistics
+        if !quiet {
+            var message = "tokki train: \(model.pieces.count) pieces from \(s.usedLines) lines (\(s.bytes) bytes)"
+            if s.invalidLines > 0 { message += "; skipped \(s.invalidLines) invalid UTF-8 lines" }
+            if s.missingField > 0 { message += "; \(s.missingField) JSONL lines had no '\(textField ?? "")'" }
+            FileHandle.standardError.write(Data((message + "; wrote \(output).model, \(output).json, \(output).vocab\n").utf8))
+        }
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, a line every few seconds otherwise.
+final class Progress: @unchecked Sendable {
+    let quiet: Bool
+    let terminal = isatty(2) != 0
+    var last = Date()
+    var shown = false
+    let lock = NSLock()
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func report(_ phase: String, _ value: Double) {
+        guard !quiet else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) >= (terminal ? 0.2 : 5) else { return }
+        last = now
+        let text: String
+        if value <= 1 && phase != "reading" {
+            let width = 30, filled = Int(value * Double(width))
+            text = "\(phase) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(Int(value * 100))%"
+        } else {
+            text = "\(phase): \(Int(value)) lines"
+        }
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
+        shown = true
+    }
+
+    func finish() {
+        guard !quiet, terminal, shown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,318 @@
+import Foundation
+import Tokki
+
+/// Trains a SentencePiece-style BPE model: the corpus is normalized with the model's own
+/// charsmap, cut into `▁`-words, and the most frequent adjacent pair of symbols (weighted by
+/// word frequency, exact counts) is merged until the vocabulary is full. Pieces follow
+/// SentencePiece's validity rules (length, scripts, numbers, digits, whitespace only at the
+/// start), so the model loads in the `sentencepiece` package and encodes identically there.
+public struct BPETrainer: Sendable {
+    /// Trainer options, with SentencePiece's defaults (house rule 5: the CLI reads them).
+    public struct Configuration: Sendable, Equatable {
+        /// The vocabulary size, special pieces included.
+        public var vocabularySize = 8000
+        /// The share of characters (by frequency) that must be pieces; the rest are unknown.
+        public var characterCoverage = 0.9995
+        /// Normalization compiled into the model.
+        public var normalization = TrainingNormalization.korean
+        /// Add `<0x00>`…`<0xFF>` pieces so unknown characters become bytes.
+        public var byteFallback = false
+        /// Pieces always matched and never split.
+        public var userDefinedSymbols: [String] = []
+        /// Pieces with no surface (only added by id).
+        public var controlSymbols: [String] = []
+        /// Every digit is its own piece.
+        public var splitDigits = false
+        /// Pieces do not mix Unicode scripts (Han, Hiragana and Katakana count as one).
+        public var splitByUnicodeScript = true
+        /// Pieces do not mix digits with other characters.
+        public var splitByNumber = true
+        /// The longest piece, in characters.
+        public var maxPieceLength = 16
+        /// Special pieces: ids (-1: absent) and texts.
+        public var unknownID = 0, bosID = 1, eosID = 2, padID = -1
+        /// Texts of the special pieces.
+        public var unknownPiece = "<unk>", bosPiece = "<s>", eosPiece = "</s>", padPiece = "<pad>"
+        /// Worker threads for normalizing and counting (the result does not depend on it).
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The options.
+    public let configuration: Configuration
+
+    /// Creates a trainer.
+    public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
+
+    /// Trains on a corpus; `progress` receives phase names and fractions.
+    public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil)
+        throws(TrainingError) -> (model: SentencePieceModel, statistics: CorpusStatistics) {
+        let c = configuration
+        guard c.vocabularySize > 0, c.characterCoverage > 0, c.characterCoverage <= 1, c.maxPieceLength > 0 else {
+            throw .invalidConfiguration("vocabulary size, character coverage (0…1] and max piece length must be positive")
+        }
+        let settings: SentencePieceModel.NormalizerSettings
+        let normalizer: SentencePieceNormalizer
+        do {
+            settings = try c.normalization.settings()
+            normalizer = try SentencePieceNormalizer(settings: settings, userDefinedSymbols: c.userDefinedSymbols)
+        } catch { throw .tokki(error) }
+        progress?("reading", 0)
+        var counts = WordCounts()
+        let reader = CorpusReader(options: corpus)
+        try reader.texts { (lines) throws(TrainingError) in
+            counts.add(lines: lines, normalizer: normalizer, threads: c.threads)
+            progress?("reading", Double(reader.stats.usedLines))
+        }
+        let stats = reader.stats
+        guard !counts.isEmpty else { throw .emptyCorpus }
+        let words = counts.sorted()
+        let pieces = try merge(words, progress: progress)
+        var trainer = SentencePieceModel.TrainerSettings()
+        trainer.inputs = corpus.inputs
+        trainer.vocabularySize = c.vocabularySize
+        trainer.characterCoverage = c.characterCoverage
+        trainer.inputSentenceSize = corpus.inputSentenceSize
+        trainer.maxPieceLength = c.maxPieceLength
+        trainer.splitByUnicodeScript = c.splitByUnicodeScript
+        trainer.splitByNumber = c.splitByNumber
+        trainer.splitDigits = c.splitDigits
+        trainer.byteFallback = c.byteFallback
+        trainer.controlSymbols = c.controlSymbols
+        trainer.userDefinedSymbols = c.userDefinedSymbols
+        // The thread count is not recorded: the file must not depend on it.
+        trainer.unknownID = c.unknownID; trainer.bosID = c.bosID; trainer.eosID = c.eosID; trainer.padID = c.padID
+        trainer.unknownPiece = c.unknownPiece; trainer.bosPiece = c.bosPiece
+        trainer.eosPiece = c.eosPiece; trainer.padPiece = c.padPiece
+        do {
+            let model = try SentencePieceModel(pieces: pieces, modelType: .bpe, normalizer: settings, trainer: trainer)
+            return (model, stats)
+        } catch {
+            throw .tokki(error)
+        }
+    }
+
+    // MARK: Pieces
+
+    /// The special pieces in id order (unk, bos, eos, pad at their ids; then control and
+    /// user-defined symbols; then the byte pieces).
+    func metaPieces() throws(TrainingError) -> [SentencePieceModel.Piece] {
+        let c = configuration
+        var fixed: [Int: SentencePieceModel.Piece] = [:]
+        for (id, piece, type) in [(c.unknownID, c.unknownPiece, SentencePieceModel.PieceType.unknown),
+                                  (c.bosID, c.bosPiece, .control), (c.eosID, c.eosPiece, .control), (c.padID, c.padPiece, .control)]
+        where id >= 0 {
+            guard fixed[id] == nil else { throw .invalidConfiguration("two special pieces have id \(id)") }
+            fixed[id] = SentencePieceModel.Piece(piece: piece, score: 0, type: type)
+        }
+        guard c.unknownID >= 0 else { throw .invalidConfiguration("the unknown piece needs an id") }
+        var rest = c.controlSymbols.map { SentencePieceModel.Piece(piece: $0, score: 0, type: .control) }
+            + c.userDefinedSymbols.map { SentencePieceModel.Piece(piece: $0, score: 0, type: .userDefined) }
+        if c.byteFallback {
+            rest += (0..<256).map { b in
+                SentencePieceModel.Piece(piece: "<0x\(b < 16 ? "0" : "")\(String(b, radix: 16, uppercase: true))>", score: 0, type: .byte)
+            }
+        }
+        var out: [SentencePieceModel.Piece] = []
+        var k = 0
+        let total = fixed.count + rest.count
+        for id in 0..<total {
+            if let f = fixed[id] { out.append(f) } else if k < rest.count { out.append(rest[k]); k += 1 }
+        }
+        guard out.count == total else { throw .invalidConfiguration("special piece ids must be 0…\(total - 1) without gaps") }
+        var seen = Set<String>()
+        for p in out where !seen.insert(p.piece).inserted { throw .invalidConfiguration("the piece '\(p.piece)' is given twice") }
+        return out
+    }
+
+    /// The BPE merges over `words`, returning the full piece list.
+    func merge(_ words: [(word: [UInt8], count: Int64)], progress: (@Sendable (String, Double) -> Void)?)
+        throws(TrainingError) -> [SentencePieceModel.Piece] {
+        let c = configuration
+        let meta = try metaPieces()
+        let metaTexts = Set(meta.map(\.piece))
+        // Characters by frequency; the required ones cover `characterCoverage` of all.
+        var charCount: [UInt32: Int64] = [:]
+        var wordChars: [[UInt32]] = []
+        wordChars.reserveCapacity(words.count)
+        for (w, n) in words {
+            let scalars = String(decoding: w, as: UTF8.self).unicodeScalars.map(\.value)
+            for s in scalars { charCount[s, default: 0] += n }
+            wordChars.append(scalars)
+        }
+        let total = charCount.values.reduce(0, +)
+        let byFrequency = charCount.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        var required: [(UInt32, Int64)] = []
+        var covered: Int64 = 0
+        for (ch, n) in byFrequency {
+            if Double(covered) / Double(total) >= c.characterCoverage && ch != 0x2581 { continue }
+            required.append((ch, n))
+            covered += n
+        }
+        // Characters that are also special pieces are not added twice.
+        required.removeAll { metaTexts.contains(String(Character(Unicode.Scalar($0.0)!))) }
+        let minimum = meta.count + required.count
+        guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
+        let target = c.vocabularySize - minimum
+
+        // Symbols: characters first (ids 0…), merged pieces after.
+        var symbolText: [[UInt32]] = []
+        var symbolID: [UInt32: Int32] = [:]
+        for (ch, _) in required { symbolID[ch] = Int32(symbolText.count); symbolText.append([ch]) }
+        let unknown: Int32 = -1
+        var seqs: [[Int32]] = wordChars.map { $0.map { symbolID[$0] ?? unknown } }
+        let freq = words.map(\.count)
+        // Pair statistics.
+        var pairCount: [UInt64: Int64] = [:]
+        var pairWords: [UInt64: [Int32]] = [:]
+        var valid: [UInt64: Bool] = [:]
+        var heap = PairHeap()
+        func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
+        func isValid(_ a: Int32, _ b: Int32) -> Bool {
+            let k = key(a, b)
+            if let v = valid[k] { return v }
+            let v = Self.validPiece(symbolText[Int(a)] + symbolText[Int(b)], c)
+            valid[k] = v
+            return v
+        }
+        for (w, seq) in seqs.enumerated() where seq.count > 1 {
+            for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 && isValid(seq[i], seq[i + 1]) {
+                let k = key(seq[i], seq[i + 1])
+                pairCount[k, default: 0] += freq[w]
+                if pairWords[k]?.last != Int32(w) { pairWords[k, default: []].append(Int32(w)) }
+            }
+        }
+        for (k, n) in pairCount { heap.push(n, k) }
+        var merged: [[UInt32]] = []
+        var seenPieces = Set<[UInt32]>(required.map { [$0.0] })
+        while merged.count < target {
+            guard let (n, k) = heap.pop() else { break }
+            guard let current = pairCount[k], current == n, n > 0 else { continue }
+            let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
+            let text = symbolText[Int(a)] + symbolText[Int(b)]
+            let new = Int32(symbolText.count)
+            symbolText.append(text)
+            if seenPieces.insert(text).inserted { merged.append(text) }
+            pairCount[k] = nil
+            if merged.count % 500 == 0 { progress?("merging", Double(merged.count) / Double(max(1, target))) }
+            // Rewrite every word holding the pair; its pairs are counted out before and in after.
+            var touched: [UInt64: Int64] = [:]
+            for wi in pairWords.removeValue(forKey: k) ?? [] {
+                let w = Int(wi)
+                let old = seqs[w]
+                var out: [Int32] = []
+                out.reserveCapacity(old.count)
+                var i = 0
+                while i < old.count {
+                    if i + 1 < old.count && old[i] == a && old[i + 1] == b {
+                        out.append(new); i += 2
+                    } else {
+                        out.append(old[i]); i += 1
+                    }
+                }
+                guard out.count != old.count else { continue }
+                let f = freq[w]
+                for j in 0..<(old.count - 1) where old[j] >= 0 && old[j + 1] >= 0 && isValid(old[j], old[j + 1]) {
+                    touched[key(old[j], old[j + 1]), default: 0] -= f
+                }
+                for j in 0..<max(0, out.count - 1) where out[j] >= 0 && out[j + 1] >= 0 && isValid(out[j], out[j + 1]) {
+                    let pk = key(out[j], out[j + 1])
+                    touched[pk, default: 0] += f
+                    if (out[j] == new || out[j + 1] == new) && pairWords[pk]?.last != wi { pairWords[pk, default: []].append(wi) }
+                }
+                seqs[w] = out
+            }
+            for (tk, delta) in touched where delta != 0 {
+                let updated = (pairCount[tk] ?? 0) + delta
+                if updated > 0 {
+                    pairCount[tk] = updated
+                    heap.push(updated, tk)
+                } else {
+                    pairCount[tk] = nil
+                }
+            }
+        }
+        let available = meta.count + required.count + merged.count
+        if merged.count < target { throw .vocabularyTooLarge(requested: c.vocabularySize, maximum: available) }
+        // SentencePiece's layout: specials, merged pieces (score -i), then the characters.
+        var pieces = meta
+        for (i, text) in merged.enumerated() { pieces.append(.init(piece: Self.string(text), score: -Float(i), type: .normal)) }
+        for (i, (ch, _)) in required.enumerated() {
+            pieces.append(.init(piece: Self.string([ch]), score: -Float(merged.count + i), type: .normal))
+        }
+        return pieces
+    }
+
+    static func string(_ scalars: [UInt32]) -> String {
+        var view = String.UnicodeScalarView()
+        for v in scalars { if let s = Unicode.Scalar(v) { view.append(s) } }
+        return String(view)
+    }
+
+    /// SentencePiece's piece validity (`IsValidSentencePiece`): length, `▁` only at the
+    /// start, one Unicode script per piece (Common counts as a script; Inherited takes the
+    /// previous one; Hiragana and Katakana count as Han), digits alone when split.
+    static func validPiece(_ scalars: [UInt32], _ c: Configuration) -> Bool {
+        guard !scalars.isEmpty, scalars.count <= c.maxPieceLength else { return false }
+        let any: Int32 = -1
+        var previous = any
+        for (i, v) in scalars.enumerated() {
+            if v == 0x2581 {
+                if i > 0 { return false }
+                continue
+            }
+            guard v != 0, v != 0x20, let s = Unicode.Scalar(v) else { return false }
+            let isDigit = s.properties.numericType == .decimal
+            var script = UnicodeNames.script(of: s)
+            if script == 20 || script == 22 || v == 0x30FC { script = 17 }   // Hiragana, Katakana → Han
+            else if script == 1 { script = previous }                        // Inherited
+            if !c.splitByNumber && isDigit { script = any }
+            if c.splitDigits && isDigit && scalars.count > 1 { return false }
+            if c.splitByUnicodeScript && script != any && previous != any && previous != script { return false }
+            previous = script
+        }
+        return true
+    }
+}
+
+/// A max-heap of (count, pair) with lazy deletion; ties go to the smaller pair key, so the
+/// merge order is deterministic.
+struct PairHeap {
+    private var items: [(Int64, UInt64)] = []
+
+    private static func before(_ x: (Int64, UInt64), _ y: (Int64, UInt64)) -> Bool {
+        x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
+    }
+
+    mutating func push(_ count: Int64, _ key: UInt64) {
+        items.append((count, key))
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard Self.before(items[i], items[p]) else { break }
+            items.swapAt(i, p)
+            i = p
+        }
+    }
+
+    mutating func pop() -> (Int64, UInt64)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && Self.before(items[l], items[m]) { m = l }
+                if r < items.count && Self.before(items[r], items[m]) { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Tokki
+
+/// Where training text comes from and how it is read (`--input`, `--text-field`,
+/// `--input-sentence-size`, `--strict`).
+public struct CorpusOptions: Sendable {
+    /// Files to read; `-` (or none) reads standard input.
+    public var inputs: [String]
+    /// For JSONL input: the string field holding the text; nil: plain text, one line each.
+    public var textField: String?
+    /// When > 0, train on this many lines sampled uniformly (seeded reservoir).
+    public var inputSentenceSize: Int
+    /// The sampling seed.
+    public var seed: UInt64
+    /// Stop at the first invalid UTF-8 line instead of skipping and counting it.
+    public var strict: Bool
+
+    /// Creates options.
+    public init(inputs: [String], textField: String? = nil, inputSentenceSize: Int = 0, seed: UInt64 = 0, strict: Bool = false) {
+        self.inputs = inputs
+        self.textField = textField
+        self.inputSentenceSize = inputSentenceSize
+        self.seed = seed
+        self.strict = strict
+    }
+}
+
+/// What reading the corpus found.
+public struct CorpusStatistics: Sendable, Equatable {
+    /// Lines read (after sampling: lines used).
+    public var lines = 0
+    /// Lines used for training.
+    public var usedLines = 0
+    /// Bytes of the lines used.
+    public var bytes = 0
+    /// Lines skipped because they are not valid UTF-8.
+    public var invalidLines = 0
+    /// JSONL lines without the text field.
+    public var missingField = 0
+    /// Creates empty statistics.
+    public init() {}
+}
+
+/// Errors of the training module.
+public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The corpus has no usable text.
+    case emptyCorpus
+    /// The vocabulary cannot hold the required pieces.
+    case vocabularyTooSmall(requested: Int, minimum: Int)
+    /// The corpus cannot produce this many pieces.
+    case vocabularyTooLarge(requested: Int, maximum: Int)
+    /// Invalid UTF-8 with `strict`.
+    case invalidUTF8(source: String, line: Int, byteOffset: Int)
+    /// A line of a JSONL corpus is not a JSON object.
+    case invalidJSON(source: String, line: Int, problem: String)
+    /// A file cannot be read or written.
+    case io(path: String, reason: String)
+    /// An option is out of range.
+    case invalidConfiguration(String)
+    /// An error from the Tokki library.
+    case tokki(TokkiError)
+
+    /// A one-line description.
+    public var description: String {
+        switch self {
+        case .emptyCorpus: return "the corpus has no text to train on"
+        case let .vocabularyTooSmall(requested, minimum):
+            return "vocabulary size \(requested) is too small: the special pieces and the required characters need \(minimum)"
+        case let .vocabularyTooLarge(requested, maximum):
+            return "vocabulary size \(requested) is too large for this corpus: at most \(maximum) pieces can be made (use --vocab-size \(maximum) or more text)"
+        case let .invalidUTF8(source, line, offset): return "\(source): line \(line): invalid UTF-8 at byte \(offset) of the line"
+        case let .invalidJSON(source, line, problem): return "\(source): line \(line): \(problem)"
+        case let .io(path, reason): return "\(path): \(reason)"
+        case let .invalidConfiguration(m): return "invalid configuration: \(m)"
+        case let .tokki(e): return e.description
+        }
+    }
+}
+
+/// Reads corpus lines in order from files or standard input, streaming (1 MB reads).
+final class CorpusReader {
+    let options: CorpusOptions
+    /// What has been read so far.
+    private(set) var stats = CorpusStatistics()
+
+    init(options: CorpusOptions) { self.options = options }
+
+    /// Calls `body` with every usable text (invalid UTF-8 skipped and counted unless strict).
+    func forEachText(_ body: ([UInt8]) throws(TrainingError) -> Void) throws(TrainingError) {
+        let sources = options.inputs.isEmpty ? ["-"] : options.inputs
+        for source in sources {
+            let handle: FileHandle
+            let name = source == "-" ? "<stdin>" : source
+            if source == "-" {
+                handle = FileHandle.standardInput
+            } else {
+                guard let h = FileHandle(forReadingAtPath: source) else {
+                    throw .io(path: source, reason: FileManager.default.fileExists(atPath: source) ? "cannot be read" : "no such file")
+                }
+                handle = h
+            }
+            defer { if source != "-" { try? handle.close() } }
+            var pending: [UInt8] = []
+            var lineNumber = 0
+            func emit(_ line: ArraySlice<UInt8>) throws(TrainingError) {
+                lineNumber += 1
+                stats.lines += 1
+                var text = Array(line)
+                if text.last == 0x0D { text.removeLast() }
+                if let bad = UTF8Validation.firstInvalidOffset(in: text) {
+                    if options.strict { throw .invalidUTF8(source: name, line: lineNumber, byteOffset: bad) }
+                    stats.invalidLines += 1
+                    return
+                }
+                if let field = options.textField {
+                    if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+                    do {
+                        guard let value = try JSONLines.stringField(field, in: text) else {
+                            stats.missingField += 1
+                            return
+                        }
+                        text = value
+                    } catch {
+                        var problem = error.description
+                        if problem.hasPrefix("model: ") { problem.removeFirst("model: ".count) }
+                        throw .invalidJSON(source: name, line: lineNumber, problem: problem)
+                    }
+                }
+                try body(text)
+            }
+            while true {
+                let chunk: Data
+                do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                    throw .io(path: name, reason: "read failed (\(error.localizedDescription))")
+                }
+                if chunk.isEmpty { break }
+                pending.append(contentsOf: chunk)
+                var start = 0
+                while let nl = pending[start...].firstIndex(of: 0x0A) {
+                    try emit(pending[start..<nl])
+                    start = nl + 1
+                }
+                pending.removeSubrange(0..<start)
+            }
+            if !pending.isEmpty { try emit(pending[...]) }
+        }
+    }
+
+    /// All usable texts, or a seeded uniform sample of `inputSentenceSize` of them.
+    func texts(consume: ([[UInt8]]) throws(TrainingError) -> Void) throws(TrainingError) {
+        if options.inputSentenceSize > 0 {
+            var reservoir: [[UInt8]] = []
+            var rng = SplitMixGenerator(seed: options.seed)
+            var seen = 0
+            try forEachText { (t) throws(TrainingError) in
+                seen += 1
+                if reservoir.count < options.inputSentenceSize {
+                    reservoir.append(t)
+                } else {
+                    let k = Int.random(in: 0..<seen, using: &rng)
+                    if k < options.inputSentenceSize { reservoir[k] = t }
+                }
+            }
+            stats.usedLines = reservoir.count
+            stats.bytes = reservoir.reduce(0) { $0 + $1.count }
+            try consume(reservoir)
+            return
+        }
+        var batch: [[UInt8]] = []
+        var batchBytes = 0
+        try forEachText { (t) throws(TrainingError) in
+            stats.usedLines += 1
+            stats.bytes += t.count
+            batch.append(t)
+            batchBytes += t.count
+            if batchBytes >= 8 << 20 || batch.count >= 100_000 {
+                try consume(batch)
+                batch.removeAll(keepingCapacity: true)
+                batchBytes = 0
+            }
+        }
+        if !batch.isEmpty { try consume(batch) }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Tokki
+
+/// The normalization a trained model carries (`--normalization`), compiled into the model's
+/// `precompiled_charsmap` so that the Python `sentencepiece` package normalizes exactly as
+/// Tokki does.
+public enum TrainingNormalization: String, Sendable, CaseIterable {
+    /// Tokki's Korean-safe preset (``KoreanNormalizer``), plus tab, CR and LF as spaces.
+    case korean
+    /// ICU NFKC.
+    case nfkc
+    /// NFKC with SentencePiece's NMT rules (whitespace-like characters to spaces, controls
+    /// removed), like SentencePiece's default `nmt_nfkc`.
+    case nmtNFKC = "nmt_nfkc"
+    /// No normalization (empty charsmap).
+    case identity
+
+    /// The normalizer whose per-character behaviour is compiled.
+    func normalizer() throws(TokkiError) -> (any Normalizer)? {
+        switch self {
+        case .korean: return KoreanNormalizer()
+        case .nfkc, .nmtNFKC: return try ICUNormalizer(.nfkc)
+        case .identity: return nil
+        }
+    }
+
+    /// Characters mapped after the normalizer (SentencePiece's NMT additions; for the
+    /// Korean preset, whitespace controls become spaces).
+    var overrides: [UInt32: [UInt8]] {
+        var map: [UInt32: [UInt8]] = [:]
+        switch self {
+        case .korean:
+            for c: UInt32 in [0x09, 0x0A, 0x0D] { map[c] = [0x20] }
+        case .nmtNFKC:
+            for c: UInt32 in [0x09, 0x0A, 0x0C, 0x0D, 0x1680, 0x200B, 0x200C, 0x200E, 0x200F, 0x2028, 0x2029, 0x2581, 0xFEFF, 0xFFFD] {
+                map[c] = [0x20]
+            }
+            for c: UInt32 in Array(0x01...0x08) + [0x0B] + Array(0x0E...0x1F) + [0x7F, 0x8F, 0x9F] { map[c] = [] }
+        case .nfkc, .identity:
+            break
+        }
+        return map
+    }
+
+    /// The normalizer settings of a model trained with this normalization.
+    public func settings() throws(TokkiError) -> SentencePieceModel.NormalizerSettings {
+        SentencePieceModel.NormalizerSettings(name: rawValue, precompiledCharsmap: try CharsmapCompiler.compile(self))
+    }
+}
+
+/// Compiles a normalizer's per-character behaviour into a SentencePiece charsmap: one rule
+/// for every assigned code point the normalizer changes, and one for the canonical
+/// decomposition of every character whose decomposed form it changes (so NFD Hangul is
+/// composed, as SentencePiece's own NFKC rules do).
+public enum CharsmapCompiler {
+    /// Compiled charsmaps, by normalization (compiling takes about a second).
+    nonisolated(unsafe) static var cache: [TrainingNormalization: [UInt8]] = [:]
+    static let lock = NSLock()
+
+    /// The charsmap blob for `normalization` (empty for identity).
+    public static func compile(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = cache[normalization] { return cached }
+        guard let normalizer = try normalization.normalizer() else { return [] }
+        let overrides = normalization.overrides
+        let nfd = try ICUNormalizer(.nfd)
+        var rules: [(source: [UInt8], target: [UInt8])] = []
+        var seen = Set<[UInt8]>()
+        func apply(_ s: String) throws(TokkiError) -> [UInt8] {
+            var out: [UInt8] = []
+            let normalized = try normalizer.normalize(s)
+            for scalar in normalized.unicodeScalars {
+                if let o = overrides[scalar.value] { out += o } else { out += Array(String(scalar).utf8) }
+            }
+            return out
+        }
+        for v in UInt32(1)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            switch scalar.properties.generalCategory {
+            case .unassigned, .privateUse, .surrogate: continue
+            default: break
+            }
+            let s = String(scalar)
+            let source = Array(s.utf8)
+            let target = try apply(s)
+            if target != source && seen.insert(source).inserted { rules.append((source, target)) }
+            // The decomposed form, when it has several code points.
+            let decomposed = try nfd.normalize(s)
+            if decomposed.unicodeScalars.count > 1 {
+                let d = Array(decomposed.utf8)
+                let t = try apply(decomposed)
+                if t != d && seen.insert(d).inserted { rules.append((d, t)) }
+            }
+        }
+        let blob: [UInt8]
+        do { blob = try PrecompiledCharsmap.compile(rules) } catch {
+            throw .invalidConfiguration("cannot compile the \(normalization.rawValue) rules into a charsmap: \(error)")
+        }
+        cache[normalization] = blob
+        return blob
+    }
+}

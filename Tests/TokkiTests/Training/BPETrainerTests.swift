@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import Tokki
+@testable import TokkiTraining
+
+@Suite("BPE trainer")
+struct BPETrainerTests {
+    static let sample = Fixtures.url("text/korean-sample.txt").path
+
+    static func train(vocab: Int = 1000, threads: Int = 2, configure: (inout BPETrainer.Configuration) -> Void = { _ in },
+                      corpus: CorpusOptions? = nil) throws -> SentencePieceModel {
+        var c = BPETrainer.Configuration()
+        c.vocabularySize = vocab
+        c.threads = threads
+        configure(&c)
+        return try BPETrainer(c).train(corpus ?? CorpusOptions(inputs: [sample])).model
+    }
+
+    @Test func sameBytesWhateverTheThreadCount() throws {
+        let one = try Self.train(threads: 1).serialized()
+        let four = try Self.train(threads: 4).serialized()
+        #expect(one == four)
+    }
+
+    @Test func modelLoadsAndFollowsSentencePieceRules() throws {
+        let model = try Self.train()
+        #expect(model.pieces.count == 1000)
+        #expect(model.pieces[0].type == .unknown && model.pieces[1].piece == "<s>" && model.pieces[2].piece == "</s>")
+        let reloaded = try SentencePieceModel(serialized: try model.serialized())
+        #expect(reloaded.pieces == model.pieces)
+        let config = BPETrainer.Configuration()
+        for p in model.pieces where p.type == .normal {
+            #expect(BPETrainer.validPiece(p.piece.unicodeScalars.map(\.value), config), "\(p.piece)")
+            #expect(!p.piece.dropFirst().contains("▁"), "\(p.piece)")
+        }
+        // Scores fall in the order pieces were made.
+        let scores = model.pieces.filter { $0.type == .normal }.map(\.score)
+        #expect(scores == scores.sorted(by: >))
+        let sp = try SentencePieceTokenizer(model: model)
+        #expect(try sp.decode(sp.encodeIDs("대한민국은 민주공화국이다.")) == "대한민국은 민주공화국이다.")
+        // Frequent words of the statutes become single pieces.
+        #expect(sp.encode("대한민국은").pieces.count <= 2)
+    }
+
+    @Test func koreanNormalizationIsCompiledIntoTheModel() throws {
+        let sp = try SentencePieceTokenizer(model: try Self.train())
+        #expect(sp.model.normalizer.name == "korean")
+        let normalized = try sp.normalizer.normalize("수고ㄳ ① ＡＢＣ ｢민법｣ 각")
+        #expect(normalized == "▁수고ㄳ▁①▁ABC▁「민법」▁각")   // compat jamo and ① kept, NFKC elsewhere, NFD composed
+        let nmt = try SentencePieceTokenizer(model: try Self.train { $0.normalization = .nmtNFKC })
+        #expect(try nmt.normalizer.normalize("수고ㄳ ①") == "▁수곣▁1")
+        let identity = try SentencePieceTokenizer(model: try Self.train { $0.normalization = .identity })
+        #expect(identity.model.normalizer.precompiledCharsmap.isEmpty)
+    }
+
+    @Test func byteFallbackAndSymbols() throws {
+        let model = try Self.train(vocab: 1400) {
+            $0.byteFallback = true
+            $0.userDefinedSymbols = ["「민법」"]
+            $0.controlSymbols = ["<mask>"]
+        }
+        #expect(model.pieces.filter { $0.type == .byte }.count == 256)
+        #expect(model.pieces[3].piece == "<mask>" && model.pieces[3].type == .control)
+        #expect(model.pieces[4].piece == "「민법」" && model.pieces[4].type == .userDefined)
+        let sp = try SentencePieceTokenizer(model: model)
+        #expect(sp.encode("「민법」 제3조").pieces.contains("「민법」"))
+        #expect(try sp.decode(sp.encodeIDs("🦄 鬱")) == "🦄 鬱")   // unseen characters survive as bytes
+    }
+
+    @Test func badSizesAndCorporaAreClearErrors() throws {
+        #expect(throws: TrainingError.vocabularyTooSmall(requested: 10, minimum: try Self.minimum())) { try Self.train(vocab: 10) }
+        do {
+            _ = try Self.train(vocab: 100_000)
+            Issue.record("expected an error")
+        } catch let TrainingError.vocabularyTooLarge(requested, maximum) {
+            #expect(requested == 100_000 && maximum > 1000 && maximum < 100_000)
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let empty = dir.appendingPathComponent("empty.txt")
+        try Data().write(to: empty)
+        #expect(throws: TrainingError.emptyCorpus) { try Self.train(corpus: CorpusOptions(inputs: [empty.path])) }
+        let mixed = dir.appendingPathComponent("mixed.txt")
+        var bytes = try Data(contentsOf: Fixtures.url("text/korean-sample.txt"))
+        bytes.append(contentsOf: [0x61, 0xFF, 0x0A])
+        try bytes.write(to: mixed)
+        let result = try BPETrainer({ var c = BPETrainer.Configuration(); c.vocabularySize = 1000; return c }()).train(CorpusOptions(inputs: [mixed.path]))
+        #expect(result.statistics.invalidLines == 1)
+        #expect(throws: TrainingError.self) { try Self.train(corpus: CorpusOptions(inputs: [mixed.path], strict: true)) }
+        #expect(throws: TrainingError.self) { try Self.train(corpus: CorpusOptions(inputs: [dir.appendingPathComponent("missing.txt").path])) }
+    }
+
+    static func minimum() throws -> Int {
+        do { _ = try train(vocab: 10) } catch let TrainingError.vocabularyTooSmall(_, minimum) { return minimum }
+        return -1
+    }
+
+    @Test func jsonlAndSampling() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-jsonl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lines = try String(contentsOf: Fixtures.url("text/korean-sample.txt"), encoding: .utf8).split(separator: "\n")
+        var jsonl = ""
+        for l in lines {
+            let escaped = l.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\t", with: "\\t")
+            jsonl += "{\"id\": 1, \"text\": \"\(escaped)\"}\n"
+        }
+        let file = dir.appendingPathComponent("c.jsonl")
+        try Data(jsonl.utf8).write(to: file)
+        let fromJSONL = try Self.train(corpus: CorpusOptions(inputs: [file.path], textField: "text"))
+        let fromText = try Self.train()
+        #expect(fromJSONL.pieces == fromText.pieces)
+        // A seeded sample: the same seed gives the same model.
+        let a = try Self.train(vocab: 600, corpus: CorpusOptions(inputs: [Self.sample], inputSentenceSize: 40, seed: 7))
+        let b = try Self.train(vocab: 600, corpus: CorpusOptions(inputs: [Self.sample], inputSentenceSize: 40, seed: 7))
+        #expect(try a.serialized() == b.serialized())
+    }
+}
