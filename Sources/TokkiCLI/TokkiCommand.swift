@@ -13,6 +13,6 @@ struct TokkiCommand: ParsableCommand {
         Run 'tokki help COMMAND' for the options and an example of each command.
         """,
         version: "0.1.0",
-        subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self]
+        subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Stats.self]
     )
 }
