@@ -18,6 +18,7 @@ struct Train: ParsableCommand {
           tokki train --model-type bpe --vocab-size 8000 --input ko.txt --output ko8k
           tokki train --model-type bpe --vocab-size 16000 --input a.jsonl --input b.jsonl --text-field text --output law
           cat *.txt | tokki train --model-type bpe --vocab-size 4000 --normalization nmt_nfkc --byte-fallback --output small
+          tokki train --vocab-size 16000 --input ko.txt --pad-id 3 --control-symbols '<mask>,<extra_id_0>,<extra_id_1>' --output ko
         """
     )
 
@@ -55,6 +56,18 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Every digit is its own piece.")
     var splitDigits = false
+
+    @Option(help: "Id of the unknown piece.")
+    var unkID: Int = BPETrainer.Configuration().unknownID
+
+    @Option(help: "Id of <s> (-1: none).")
+    var bosID: Int = BPETrainer.Configuration().bosID
+
+    @Option(help: "Id of </s> (-1: none).")
+    var eosID: Int = BPETrainer.Configuration().eosID
+
+    @Option(help: "Id of <pad> (-1: none).")
+    var padID: Int = BPETrainer.Configuration().padID
 
     @Option(help: "Longest piece, in characters.")
     var maxPieceLength: Int = BPETrainer.Configuration().maxPieceLength
@@ -95,6 +108,7 @@ struct Train: ParsableCommand {
         c.userDefinedSymbols = userDefinedSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
         c.controlSymbols = controlSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
         c.splitDigits = splitDigits
+        c.unknownID = unkID; c.bosID = bosID; c.eosID = eosID; c.padID = padID
         c.maxPieceLength = maxPieceLength
         if let threads { c.threads = threads }
         let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict)

@@ -30,6 +30,25 @@ enum CLIModel: Sendable {
     }
 }
 
+/// The file name of the shipped default vocabulary.
+let defaultModelName = "tokki-ko-bpe-16k.model"
+
+/// Where the default vocabulary is: `$TOKKI_VOCAB`, else `Vocab/` in the current folder,
+/// beside the executable's package (`swift run`), or in the source checkout it was built from.
+func defaultModelPath() -> String? {
+    if let env = ProcessInfo.processInfo.environment["TOKKI_VOCAB"], !env.isEmpty { return env }
+    var candidates = [FileManager.default.currentDirectoryPath + "/Vocab/" + defaultModelName]
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<4 {
+        candidates.append(dir.appendingPathComponent("Vocab/" + defaultModelName).path)
+        dir = dir.deletingLastPathComponent()
+    }
+    let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    candidates.append(source.appendingPathComponent("Vocab/" + defaultModelName).path)
+    return candidates.first { FileManager.default.fileExists(atPath: $0) }
+}
+
 /// Whether `bytes` look like a tiktoken rank file: a first line `base64 digits`.
 func looksLikeTiktoken(_ bytes: ArraySlice<UInt8>) -> Bool {
     let line = bytes.prefix { $0 != 0x0A }
@@ -42,8 +61,8 @@ func looksLikeTiktoken(_ bytes: ArraySlice<UInt8>) -> Bool {
 /// Loads the model named by `--model`: a SentencePiece `.model` or a tiktoken rank file
 /// (with `pattern`, or the pattern named by the file name). Failures map to exit codes.
 func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = true) throws(ExitCode) -> CLIModel {
-    guard let path else {
-        throw fail(.usage, "no default vocabulary ships yet: pass --model PATH (a SentencePiece .model, a tokenizer.json, a Tekken .json or a .tiktoken file)")
+    guard let path = path ?? defaultModelPath() else {
+        throw fail(.usage, "the default vocabulary (Vocab/\(defaultModelName)) was not found: pass --model PATH or set TOKKI_VOCAB")
     }
     guard FileManager.default.fileExists(atPath: path) else {
         throw fail(.noInput, "model file '\(path)' does not exist")

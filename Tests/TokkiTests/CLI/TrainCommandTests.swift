@@ -1,4 +1,6 @@
 import Foundation
+import Tokki
+@testable import TokkiTraining
 import Testing
 
 @Suite("tokki train / stats")
@@ -53,5 +55,32 @@ struct TrainCommandTests {
         #expect(empty.status == 65 && empty.stderr.contains("no text"))
         let unigram = try TokkiExecutable.run(["train", "--model-type", "unigram", "--input", sample, "--output", prefix])
         #expect(unigram.status == 64)
+    }
+}
+
+@Suite("default vocabulary")
+struct DefaultVocabularyTests {
+    static let model = Fixtures.packageRoot.appendingPathComponent("Vocab/tokki-ko-bpe-16k.model")
+
+    @Test func carriesEverySpecialPieceTheObjectivesNeed() throws {
+        let sp = try SentencePieceTokenizer(contentsOf: Self.model)
+        #expect(sp.vocabularySize == 16000)
+        #expect(sp.id(for: "<unk>") == 0 && sp.id(for: "<s>") == 1 && sp.id(for: "</s>") == 2 && sp.id(for: "<pad>") == 3)
+        #expect(sp.id(for: "<mask>") == 4)
+        for k in 0..<100 { #expect(sp.id(for: "<extra_id_\(k)>") == 5 + k) }
+        #expect(sp.model.byteFallback && sp.model.normalizer.name == "korean")
+        // The tokenizer.json beside it is the same vocabulary.
+        let hf = try HuggingFaceTokenizer(contentsOf: Self.model.deletingPathExtension().appendingPathExtension("json"))
+        let text = "대한민국은 민주공화국이다. 「민법」 제3조제1항"
+        #expect(try hf.encode(text, addSpecialTokens: false).ids == sp.encodeIDs(text))
+    }
+
+    @Test func encodeAndDecodeUseItWithoutModel() throws {
+        let r = try TokkiExecutable.run(["encode", "--text", "대한민국은 민주공화국이다."])
+        #expect(r.status == 0, "\(r.stderr)")
+        let sp = try SentencePieceTokenizer(contentsOf: Self.model)
+        #expect(r.text == sp.encodeIDs("대한민국은 민주공화국이다.").map(String.init).joined(separator: " ") + "\n")
+        let d = try TokkiExecutable.run(["decode"], stdin: Data(r.text.utf8))
+        #expect(d.text == "대한민국은 민주공화국이다.\n")
     }
 }

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Checks `tokki train --model-type bpe` against BOTH reference libraries and the reference trainer.
+
+    swift build -c release --product tokki --scratch-path /tmp/tokki-release
+    python3 scripts/check_training.py [--tokki /tmp/tokki-release/release/tokki]
+    python3 scripts/check_training.py --vocab-sizes 8000 --normalizations korean --byte-fallback yes
+
+Split (written to a temp dir; .corpus/ from scripts/fetch-corpus.sh, fetched if missing):
+  held-out = every 10th line of .corpus/ko_help.txt (lines 10, 20, 30, ...);
+  train    = the other ko_help.txt lines + constitution.txt + kobill.txt.
+For every vocab size (default 4000, 8000), normalization (default korean, nmt_nfkc) and
+byte fallback (off, on) it runs
+  tokki train --model-type bpe --vocab-size N --normalization NORM [--byte-fallback]
+              --threads 2 --quiet --input train.txt --output PREFIX
+and checks:
+  (a) `tokki encode --model PREFIX.model --input heldout.txt` gives, line by line, the ids
+      of the Python `sentencepiece` package on PREFIX.model (for korean, also on the
+      pre-normalized held-out text of (c)).  Any difference is a Tokki bug: exit 1.
+  (b) the Python `tokenizers` package on PREFIX.json (encode_batch, add_special_tokens=False)
+      against `sentencepiece` on PREFIX.model, on the raw held-out lines: lines that differ
+      are counted and up to 5 shown.  Known, by-design differences: tokenizers' Precompiled
+      normalizer works per grapheme (NFD Hangul, "\\r\\n"), it matches special-token text
+      (<s>, </s>, <unk>) inside the text.  Also `tokki encode --model PREFIX.json` against
+      `tokenizers` (informational).
+  (c) quality against the reference trainer: `sentencepiece` BPE trained on the same text
+      with model_type=bpe, the same vocab_size, character_coverage (0.9995, both defaults),
+      byte_fallback, num_threads=2, input_sentence_size=0 (all lines, file order),
+      max_sentence_length=1<<20 (no line is skipped), other options at their defaults.
+        nmt_nfkc: normalization_rule_name=nmt_nfkc on train.txt; both models encode the
+                  raw held-out lines.
+        korean:   sentencepiece has no such rule, so the text is pre-normalized by Tokki's
+                  Korean preset, `tokki normalize --input train.txt > train.norm.txt` (same
+                  for the held-out lines), sentencepiece trains with
+                  normalization_rule_name=identity on train.norm.txt, and both models encode
+                  heldout.norm.txt (Tokki's own charsmap is then a no-op but for tab/CR/LF).
+                  Tokki's tokens/char on the raw held-out lines is shown as well.
+      Tokens are counted with `sentencepiece` on each .model (identical to Tokki's ids when
+      (a) passes); tokens/char = tokens / Unicode code points of the ORIGINAL held-out lines
+      (newlines excluded).  ratio = Tokki / sentencepiece (issue goal: <= 1.01).
+      "shared" = share of sentencepiece's normal pieces that Tokki's model also has.
+
+Prints one table row per model and the examples of (a) and (b) below it.  Exit status 1
+when (a) fails anywhere (or tokki train/encode fails).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import sentencepiece as spm
+from sentencepiece import sentencepiece_model_pb2 as spm_pb2
+from tokenizers import Tokenizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, ".corpus")
+
+
+def default_tokki() -> str:
+    for p in ("/tmp/tokki-release/release/tokki", os.path.join(ROOT, ".build", "release", "tokki"),
+              os.path.join(ROOT, ".build", "debug", "tokki")):
+        if os.access(p, os.X_OK):
+            return p
+    return os.path.join(ROOT, ".build", "release", "tokki")
+
+
+def read_lines(path: str) -> list[str]:
+    """Lines as `tokki encode` reads them: split on LF, no final empty line."""
+    parts = open(path, "rb").read().split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return [p.decode("utf-8") for p in parts]
+
+
+def write_lines(path: str, lines: list[str]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("".join(s + "\n" for s in lines))
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    r = subprocess.run(cmd, capture_output=True, **kw)
+    if r.returncode != 0:
+        err = r.stderr.decode("utf-8", "replace") if isinstance(r.stderr, bytes) else r.stderr
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {err.strip()[:500]}")
+    return r
+
+
+def tokki_ids(tokki: str, model: str, path: str) -> list[list[int]]:
+    out = run([tokki, "encode", "--model", model, "--input", path]).stdout.decode("utf-8")
+    rows = out.split("\n")
+    if rows and rows[-1] == "":
+        rows.pop()
+    return [[int(x) for x in r.split()] for r in rows]
+
+
+def diff(a: list[list[int]], b: list[list[int]]) -> list[int]:
+    return [i for i in range(max(len(a), len(b)))
+            if (a[i] if i < len(a) else None) != (b[i] if i < len(b) else None)]
+
+
+def normal_pieces(path: str) -> set[str]:
+    m = spm_pb2.ModelProto()
+    m.ParseFromString(open(path, "rb").read())
+    return {p.piece for p in m.pieces if p.type == spm_pb2.ModelProto.SentencePiece.NORMAL}
+
+
+def table(head: list[str], rows: list[list], left: set[int]) -> None:
+    width = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    print("  ".join(h.ljust(w) for h, w in zip(head, width)))
+    print("  ".join("-" * w for w in width))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) if i in left else str(c).rjust(w)
+                        for i, (c, w) in enumerate(zip(r, width))))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tokki", default=default_tokki())
+    ap.add_argument("--vocab-sizes", default="4000,8000")
+    ap.add_argument("--normalizations", default="korean,nmt_nfkc")
+    ap.add_argument("--byte-fallback", default="both", choices=["both", "yes", "no"])
+    ap.add_argument("--keep", help="write the split and the models here instead of a temp dir")
+    a = ap.parse_args()
+    if not os.access(a.tokki, os.X_OK):
+        sys.exit(f"{a.tokki}: not found; build it first (see the docstring) or pass --tokki")
+    for f in ("ko_help.txt", "constitution.txt", "kobill.txt"):
+        path = os.path.join(CORPUS, f)
+        if not os.path.exists(path) or os.path.getsize(path) == 0:
+            print("[check-training] fetching the corpus", file=sys.stderr)
+            subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-corpus.sh")], check=True,
+                           stdout=sys.stderr)
+            break
+    vocab_sizes = [int(v) for v in a.vocab_sizes.split(",")]
+    norms = a.normalizations.split(",")
+    fallbacks = {"both": [False, True], "yes": [True], "no": [False]}[a.byte_fallback]
+
+    tmp_ctx = tempfile.TemporaryDirectory(prefix="tokki-check-training.") if not a.keep else None
+    tmp = a.keep or tmp_ctx.name
+    os.makedirs(tmp, exist_ok=True)
+
+    # ---- split
+    help_lines = read_lines(os.path.join(CORPUS, "ko_help.txt"))
+    held_numbers = [i + 1 for i in range(len(help_lines)) if (i + 1) % 10 == 0]
+    held = [help_lines[n - 1] for n in held_numbers]
+    train = [s for i, s in enumerate(help_lines) if (i + 1) % 10 != 0]
+    train += read_lines(os.path.join(CORPUS, "constitution.txt")) + read_lines(os.path.join(CORPUS, "kobill.txt"))
+    train_path, held_path = os.path.join(tmp, "train.txt"), os.path.join(tmp, "heldout.txt")
+    write_lines(train_path, train)
+    write_lines(held_path, held)
+    chars = sum(len(s) for s in held)
+    # The Korean preset as plain text, for sentencepiece's identity rule.
+    norm_train, norm_held = os.path.join(tmp, "train.norm.txt"), os.path.join(tmp, "heldout.norm.txt")
+    if "korean" in norms:
+        for src, dst in ((train_path, norm_train), (held_path, norm_held)):
+            with open(dst, "wb") as f:
+                subprocess.run([a.tokki, "normalize", "--input", src], stdout=f, check=True)
+        assert len(read_lines(norm_held)) == len(held), "tokki normalize changed the number of lines"
+    held_norm = read_lines(norm_held) if "korean" in norms else []
+    print(f"split: train {len(train)} lines ({os.path.getsize(train_path):,} bytes: ko_help.txt minus every "
+          f"10th line + constitution.txt + kobill.txt); held-out {len(held)} lines "
+          f"({os.path.getsize(held_path):,} bytes, {chars:,} code points; ko_help.txt lines 10, 20, ...)")
+    print(f"tokki: {a.tokki}; sentencepiece {spm.__version__}; tokenizers "
+          f"{__import__('tokenizers').__version__}")
+    print()
+
+    rows, a_fail, examples = [], False, []
+    for vocab in vocab_sizes:
+        for norm in norms:
+            for bf in fallbacks:
+                name = f"{norm}_{vocab}{'_bf' if bf else ''}"
+                prefix = os.path.join(tmp, "tokki_" + name)
+                cmd = [a.tokki, "train", "--model-type", "bpe", "--vocab-size", str(vocab), "--normalization", norm,
+                       "--threads", "2", "--quiet", "--input", train_path, "--output", prefix]
+                if bf:
+                    cmd.append("--byte-fallback")
+                t0 = time.perf_counter()
+                try:
+                    run(cmd)
+                except RuntimeError as e:
+                    print(f"{name}: {e}")
+                    a_fail = True
+                    rows.append([vocab, norm, "yes" if bf else "no", "TRAIN FAILED"] + ["-"] * 8)
+                    continue
+                t_tokki = time.perf_counter() - t0
+                model = prefix + ".model"
+                sp = spm.SentencePieceProcessor(model_file=model)
+
+                # (a) tokki encode .model vs sentencepiece
+                checks = [("heldout.txt", held_path, held)]
+                if norm == "korean":
+                    checks.append(("heldout.norm.txt", norm_held, held_norm))
+                a_cells = []
+                for label, path, lines in checks:
+                    ref = sp.encode(lines)
+                    got = tokki_ids(a.tokki, model, path)
+                    bad = diff(ref, got)
+                    a_cells.append(f"{len(bad)}/{len(lines)}")
+                    if bad:
+                        a_fail = True
+                        for i in bad[:5]:
+                            examples.append(("(a) tokki encode != sentencepiece", name, label, held_numbers[i],
+                                             lines[i] if i < len(lines) else "",
+                                             ref[i] if i < len(ref) else None, got[i] if i < len(got) else None))
+
+                # (b) tokenizers on .json vs sentencepiece on .model; tokki on .json vs tokenizers
+                hf = Tokenizer.from_file(prefix + ".json")
+                hf.no_truncation()
+                hf.no_padding()
+                hf_ids = [e.ids for e in hf.encode_batch(held, add_special_tokens=False)]
+                ref = sp.encode(held)
+                bad_hf = diff(ref, hf_ids)
+                for i in bad_hf[:5]:
+                    examples.append(("(b) tokenizers .json != sentencepiece .model", name, "heldout.txt",
+                                     held_numbers[i], held[i], ref[i], hf_ids[i]))
+                bad_json = diff(hf_ids, tokki_ids(a.tokki, prefix + ".json", held_path))
+
+                # (c) reference trainer
+                ref_prefix = os.path.join(tmp, "spm_" + name)
+                spm.set_random_generator_seed(20240501)
+                t0 = time.perf_counter()
+                spm.SentencePieceTrainer.train(
+                    input=norm_train if norm == "korean" else train_path, model_prefix=ref_prefix,
+                    model_type="bpe", vocab_size=vocab, character_coverage=0.9995, byte_fallback=bf,
+                    normalization_rule_name="identity" if norm == "korean" else norm,
+                    num_threads=2, input_sentence_size=0, shuffle_input_sentence=False,
+                    max_sentence_length=1 << 20, minloglevel=2)
+                t_spm = time.perf_counter() - t0
+                sp_ref = spm.SentencePieceProcessor(model_file=ref_prefix + ".model")
+                eval_lines = held_norm if norm == "korean" else held
+                n_tokki = sum(len(x) for x in sp.encode(eval_lines))
+                n_ref = sum(len(x) for x in sp_ref.encode(eval_lines))
+                raw_tokki = sum(len(x) for x in ref)  # tokki's model on the raw held-out lines
+                ref_pieces = normal_pieces(ref_prefix + ".model")
+                shared = len(ref_pieces & normal_pieces(model)) / max(1, len(ref_pieces))
+                ratio = n_tokki / n_ref
+                rows.append([vocab, norm, "yes" if bf else "no", " + ".join(a_cells),
+                             f"{len(bad_hf)}/{len(held)}", f"{len(bad_json)}/{len(held)}",
+                             f"{raw_tokki / chars:.4f}" if norm == "korean" else "-",
+                             f"{n_tokki / chars:.4f}", f"{n_ref / chars:.4f}",
+                             f"{ratio:.4f}" + ("" if ratio <= 1.01 else " !"), f"{shared:.1%}",
+                             f"{t_tokki:.1f} / {t_spm:.1f}"])
+                print(f"[check-training] {name}: done", file=sys.stderr)
+
+    print("BPE training check (vocab sizes x normalizations x byte fallback)")
+    print("(a) = lines where `tokki encode PREFIX.model` != sentencepiece (raw held-out [+ pre-normalized "
+          "held-out for korean]); must be 0")
+    print("(b) = lines where tokenizers(PREFIX.json) != sentencepiece(PREFIX.model); json = lines where "
+          "`tokki encode PREFIX.json` != tokenizers")
+    print("tok/char = tokens / code points of the original held-out lines; eval text: raw (nmt_nfkc) or "
+          "`tokki normalize` output (korean); raw = tokki's model on the raw lines")
+    table(["vocab", "norm", "byte fb", "(a) tokki!=spm", "(b) HF!=spm", "json tokki!=HF", "tokki tok/char raw",
+           "tokki tok/char", "spm tok/char", "ratio tokki/spm", "shared pieces", "train s tokki / spm"],
+          rows, left={1, 2})
+    print("goal: (a) 0 everywhere; ratio <= 1.01 (tokki within 1% of the sentencepiece BPE trainer, or below)")
+    if examples:
+        print()
+        print("Examples (line = line number in .corpus/ko_help.txt):")
+        for what, name, label, line, text, ref, got in examples:
+            print(f"  {what}: {name} on {label}, line {line}: {text[:160]!r}")
+            print(f"      sentencepiece: {str(ref)[:300]}")
+            print(f"      other:         {str(got)[:300]}")
+    if tmp_ctx:
+        tmp_ctx.cleanup()
+    return 1 if a_fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
