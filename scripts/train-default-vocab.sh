@@ -25,9 +25,10 @@ for _ in $(seq 20); do cat "$CORPUS/constitution.txt" "$CORPUS/kobill.txt"; done
 awk 'NR % 20 != 0' "$CORPUS/ko_help.txt" >>"$TMP/train.txt"
 awk 'NR % 20 == 0' "$CORPUS/ko_help.txt" >"$TMP/heldout.txt"
 SPECIAL="<mask>$(for i in $(seq 0 99); do printf ',<extra_id_%d>' "$i"; done)"
-"$TOKKI" train --model-type bpe --vocab-size 16000 --input "$TMP/train.txt" \
+# Run from the temp folder so the model records the input as plain "train.txt".
+(cd "$TMP" && "$TOKKI" train --model-type bpe --vocab-size 16000 --input train.txt \
   --normalization korean --byte-fallback --pad-id 3 --control-symbols "$SPECIAL" \
-  --threads 1 --output "$ROOT/Vocab/tokki-ko-bpe-16k"
+  --threads 1 --output "$ROOT/Vocab/tokki-ko-bpe-16k")
 echo "== tokki stats on the Constitution (in the training text)"
 "$TOKKI" stats --model "$ROOT/Vocab/tokki-ko-bpe-16k.model" --input "$CORPUS/constitution.txt"
 echo "== tokki stats on held-out help text (every 20th line of ko_help.txt)"

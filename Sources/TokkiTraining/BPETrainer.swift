@@ -158,81 +158,17 @@ public struct BPETrainer: Sendable {
         let target = c.vocabularySize - minimum
 
         // Symbols: characters first (ids 0…), merged pieces after.
-        var symbolText: [[UInt32]] = []
         var symbolID: [UInt32: Int32] = [:]
-        for (ch, _) in required { symbolID[ch] = Int32(symbolText.count); symbolText.append([ch]) }
-        let unknown: Int32 = -1
-        var seqs: [[Int32]] = wordChars.map { $0.map { symbolID[$0] ?? unknown } }
-        let freq = words.map(\.count)
-        // Pair statistics.
-        var pairCount: [UInt64: Int64] = [:]
-        var pairWords: [UInt64: [Int32]] = [:]
-        var valid: [UInt64: Bool] = [:]
-        var heap = PairHeap()
-        func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
-        func isValid(_ a: Int32, _ b: Int32) -> Bool {
-            let k = key(a, b)
-            if let v = valid[k] { return v }
-            let v = Self.validPiece(symbolText[Int(a)] + symbolText[Int(b)], c)
-            valid[k] = v
-            return v
+        for (k, (ch, _)) in required.enumerated() { symbolID[ch] = Int32(k) }
+        let seqs: [[Int32]] = wordChars.map { $0.map { symbolID[$0] ?? -1 } }
+        var merger = PairMerger(symbols: required.map { [$0.0] }, sequences: seqs, frequencies: words.map(\.count)) { scalars in
+            Self.validPiece(scalars, c)
         }
-        for (w, seq) in seqs.enumerated() where seq.count > 1 {
-            for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 && isValid(seq[i], seq[i + 1]) {
-                let k = key(seq[i], seq[i + 1])
-                pairCount[k, default: 0] += freq[w]
-                if pairWords[k]?.last != Int32(w) { pairWords[k, default: []].append(Int32(w)) }
-            }
-        }
-        for (k, n) in pairCount { heap.push(n, k) }
         var merged: [[UInt32]] = []
         var seenPieces = Set<[UInt32]>(required.map { [$0.0] })
-        while merged.count < target {
-            guard let (n, k) = heap.pop() else { break }
-            guard let current = pairCount[k], current == n, n > 0 else { continue }
-            let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
-            let text = symbolText[Int(a)] + symbolText[Int(b)]
-            let new = Int32(symbolText.count)
-            symbolText.append(text)
-            if seenPieces.insert(text).inserted { merged.append(text) }
-            pairCount[k] = nil
+        while merged.count < target, let m = merger.next() {
+            if seenPieces.insert(m.text).inserted { merged.append(m.text) }
             if merged.count % 500 == 0 { progress?("merging", Double(merged.count) / Double(max(1, target))) }
-            // Rewrite every word holding the pair; its pairs are counted out before and in after.
-            var touched: [UInt64: Int64] = [:]
-            for wi in pairWords.removeValue(forKey: k) ?? [] {
-                let w = Int(wi)
-                let old = seqs[w]
-                var out: [Int32] = []
-                out.reserveCapacity(old.count)
-                var i = 0
-                while i < old.count {
-                    if i + 1 < old.count && old[i] == a && old[i + 1] == b {
-                        out.append(new); i += 2
-                    } else {
-                        out.append(old[i]); i += 1
-                    }
-                }
-                guard out.count != old.count else { continue }
-                let f = freq[w]
-                for j in 0..<(old.count - 1) where old[j] >= 0 && old[j + 1] >= 0 && isValid(old[j], old[j + 1]) {
-                    touched[key(old[j], old[j + 1]), default: 0] -= f
-                }
-                for j in 0..<max(0, out.count - 1) where out[j] >= 0 && out[j + 1] >= 0 && isValid(out[j], out[j + 1]) {
-                    let pk = key(out[j], out[j + 1])
-                    touched[pk, default: 0] += f
-                    if (out[j] == new || out[j + 1] == new) && pairWords[pk]?.last != wi { pairWords[pk, default: []].append(wi) }
-                }
-                seqs[w] = out
-            }
-            for (tk, delta) in touched where delta != 0 {
-                let updated = (pairCount[tk] ?? 0) + delta
-                if updated > 0 {
-                    pairCount[tk] = updated
-                    heap.push(updated, tk)
-                } else {
-                    pairCount[tk] = nil
-                }
-            }
         }
         let available = meta.count + required.count + merged.count
         if merged.count < target { throw .vocabularyTooLarge(requested: c.vocabularySize, maximum: available) }
@@ -277,42 +213,3 @@ public struct BPETrainer: Sendable {
     }
 }
 
-/// A max-heap of (count, pair) with lazy deletion; ties go to the smaller pair key, so the
-/// merge order is deterministic.
-struct PairHeap {
-    private var items: [(Int64, UInt64)] = []
-
-    private static func before(_ x: (Int64, UInt64), _ y: (Int64, UInt64)) -> Bool {
-        x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
-    }
-
-    mutating func push(_ count: Int64, _ key: UInt64) {
-        items.append((count, key))
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard Self.before(items[i], items[p]) else { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> (Int64, UInt64)? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && Self.before(items[l], items[m]) { m = l }
-                if r < items.count && Self.before(items[r], items[m]) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
-}

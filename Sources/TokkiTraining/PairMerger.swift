@@ -1,0 +1,154 @@
+/// The core of BPE training: exact counts of adjacent symbol pairs over weighted symbol
+/// sequences, and the merge of the most frequent pair (ties: the smaller pair of ids) with
+/// incremental count updates. Symbols are sequences of `Element`s (scalars for SentencePiece
+/// style, bytes for byte-level BPE); `isValid` says whether a merged symbol may exist.
+struct PairMerger<Element: Hashable> {
+    /// Symbol contents by id.
+    private(set) var symbols: [[Element]]
+    private var sequences: [[Int32]]
+    private let frequencies: [Int64]
+    private let isValid: ([Element]) -> Bool
+    private var pairCount: [UInt64: Int64] = [:]
+    private var pairWords: [UInt64: [Int32]] = [:]
+    private var valid: [UInt64: Bool] = [:]
+    private var heap = PairHeap()
+
+    /// One merge: the pair and the new symbol.
+    struct Merge {
+        var left: Int32
+        var right: Int32
+        var symbol: Int32
+        var text: [Element]
+        var count: Int64
+    }
+
+    /// Starts from `sequences` of symbol ids (-1: a symbol that never merges) weighted by
+    /// `frequencies`.
+    init(symbols: [[Element]], sequences: [[Int32]], frequencies: [Int64], isValid: @escaping ([Element]) -> Bool) {
+        self.symbols = symbols
+        self.sequences = sequences
+        self.frequencies = frequencies
+        self.isValid = isValid
+        for (w, seq) in sequences.enumerated() where seq.count > 1 {
+            for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 && pairIsValid(seq[i], seq[i + 1]) {
+                let k = Self.key(seq[i], seq[i + 1])
+                pairCount[k, default: 0] += frequencies[w]
+                if pairWords[k]?.last != Int32(w) { pairWords[k, default: []].append(Int32(w)) }
+            }
+        }
+        for (k, n) in pairCount { heap.push(n, k) }
+    }
+
+    @inline(__always)
+    static func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
+
+    private mutating func pairIsValid(_ a: Int32, _ b: Int32) -> Bool {
+        let k = Self.key(a, b)
+        if let v = valid[k] { return v }
+        let v = isValid(symbols[Int(a)] + symbols[Int(b)])
+        valid[k] = v
+        return v
+    }
+
+    /// The count of the most frequent pair, without merging it.
+    mutating func peekCount() -> Int64? {
+        while let (n, k) = heap.peek() {
+            if pairCount[k] == n && n > 0 { return n }
+            _ = heap.pop()
+        }
+        return nil
+    }
+
+    /// Merges the most frequent pair everywhere; nil when no pair is left.
+    mutating func next() -> Merge? {
+        var chosen: (Int64, UInt64)? = nil
+        while let (n, k) = heap.pop() {
+            if let current = pairCount[k], current == n, n > 0 { chosen = (n, k); break }
+        }
+        guard let (n, k) = chosen else { return nil }
+        let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
+        let text = symbols[Int(a)] + symbols[Int(b)]
+        let new = Int32(symbols.count)
+        symbols.append(text)
+        pairCount[k] = nil
+        // Rewrite every sequence holding the pair; its pairs are counted out before and in after.
+        var touched: [UInt64: Int64] = [:]
+        for wi in pairWords.removeValue(forKey: k) ?? [] {
+            let w = Int(wi)
+            let old = sequences[w]
+            var out: [Int32] = []
+            out.reserveCapacity(old.count)
+            var i = 0
+            while i < old.count {
+                if i + 1 < old.count && old[i] == a && old[i + 1] == b {
+                    out.append(new); i += 2
+                } else {
+                    out.append(old[i]); i += 1
+                }
+            }
+            guard out.count != old.count else { continue }
+            let f = frequencies[w]
+            for j in 0..<(old.count - 1) where old[j] >= 0 && old[j + 1] >= 0 && pairIsValid(old[j], old[j + 1]) {
+                touched[Self.key(old[j], old[j + 1]), default: 0] -= f
+            }
+            for j in 0..<max(0, out.count - 1) where out[j] >= 0 && out[j + 1] >= 0 && pairIsValid(out[j], out[j + 1]) {
+                let pk = Self.key(out[j], out[j + 1])
+                touched[pk, default: 0] += f
+                if (out[j] == new || out[j + 1] == new) && pairWords[pk]?.last != wi { pairWords[pk, default: []].append(wi) }
+            }
+            sequences[w] = out
+        }
+        for (tk, delta) in touched where delta != 0 {
+            let updated = (pairCount[tk] ?? 0) + delta
+            if updated > 0 {
+                pairCount[tk] = updated
+                heap.push(updated, tk)
+            } else {
+                pairCount[tk] = nil
+            }
+        }
+        return Merge(left: a, right: b, symbol: new, text: text, count: n)
+    }
+}
+
+/// A max-heap of (count, pair) with lazy deletion; ties go to the smaller pair key, so the
+/// merge order is deterministic.
+struct PairHeap {
+    private var items: [(Int64, UInt64)] = []
+
+    private static func before(_ x: (Int64, UInt64), _ y: (Int64, UInt64)) -> Bool {
+        x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
+    }
+
+    mutating func push(_ count: Int64, _ key: UInt64) {
+        items.append((count, key))
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard Self.before(items[i], items[p]) else { break }
+            items.swapAt(i, p)
+            i = p
+        }
+    }
+
+    func peek() -> (Int64, UInt64)? { items.first }
+
+    mutating func pop() -> (Int64, UInt64)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && Self.before(items[l], items[m]) { m = l }
+                if r < items.count && Self.before(items[r], items[m]) { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}
