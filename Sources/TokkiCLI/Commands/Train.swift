@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
 
     enum ModelType: String, ExpressibleByArgument, CaseIterable { case unigram, bpe, byteBPE = "byte-bpe" }
 
-    @Option(help: "unigram, bpe or byte-bpe (bpe is available now).")
+    @Option(help: "unigram, bpe or byte-bpe (bpe and byte-bpe are available now).")
     var modelType: ModelType = .bpe
 
     @Option(help: "Vocabulary size, special pieces included.")
@@ -78,6 +78,15 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for sampling.")
     var seed: UInt64 = 0
 
+    @Option(help: "byte-bpe: comma-separated special tokens (ids 0…).")
+    var specialTokens: String?
+
+    @Option(help: "byte-bpe: pairs seen fewer times are not merged.")
+    var minFrequency: Int = ByteLevelBPETrainer.Configuration().minFrequency
+
+    @Option(help: "byte-bpe: the pre-tokenization pattern, a name (gpt2, llama3, qwen2, cl100k, o200k) or a regex.")
+    var pattern: String = ByteLevelBPETrainer.Configuration().pattern
+
     @Flag(help: "Stop at an invalid UTF-8 line (default: skip and count it).")
     var strict = false
 
@@ -97,8 +106,9 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        if modelType == .byteBPE { return try runByteLevel() }
         guard modelType == .bpe else {
-            throw fail(.usage, "--model-type \(modelType.rawValue) is not available yet; use --model-type bpe")
+            throw fail(.usage, "--model-type \(modelType.rawValue) is not available yet; use --model-type bpe or byte-bpe")
         }
         var c = BPETrainer.Configuration()
         c.vocabularySize = vocabSize
@@ -140,6 +150,40 @@ struct Train: ParsableCommand {
             if s.invalidLines > 0 { message += "; skipped \(s.invalidLines) invalid UTF-8 lines" }
             if s.missingField > 0 { message += "; \(s.missingField) JSONL lines had no '\(textField ?? "")'" }
             FileHandle.standardError.write(Data((message + "; wrote \(output).model, \(output).json, \(output).vocab\n").utf8))
+        }
+    }
+}
+
+extension Train {
+    /// `--model-type byte-bpe`: writes PREFIX.json (tokenizer.json) and PREFIX.vocab; a
+    /// byte-level BPE has no SentencePiece equivalent, so no .model.
+    func runByteLevel() throws {
+        var c = ByteLevelBPETrainer.Configuration()
+        c.vocabularySize = vocabSize
+        c.minFrequency = minFrequency
+        c.specialTokens = specialTokens.map { $0.split(separator: ",").map(String.init) } ?? []
+        c.pattern = pattern
+        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
+        if let threads { c.threads = threads }
+        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict)
+        let progress = Progress(quiet: quiet)
+        let result: ByteLevelBPETrainer.Result
+        do {
+            result = try ByteLevelBPETrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
+        } catch {
+            progress.finish()
+            switch error {
+            case .io: throw fail(.noInput, error.description)
+            case .invalidConfiguration, .vocabularyTooSmall, .vocabularyTooLarge: throw fail(.usage, error.description)
+            default: throw fail(.dataError, error.description)
+            }
+        }
+        progress.finish()
+        try writeAtomically(result.json, to: output + ".json")
+        try writeAtomically(Array(result.vocabularyText().utf8), to: output + ".vocab")
+        if !quiet {
+            let s = result.statistics
+            FileHandle.standardError.write(Data("tokki train: \(result.tokens.count) tokens from \(s.usedLines) lines (\(s.bytes) bytes); wrote \(output).json, \(output).vocab (a byte-level BPE has no .model)\n".utf8))
         }
     }
 }

@@ -1,0 +1,183 @@
+import Foundation
+import Tokki
+
+/// Trains a GPT-2-style byte-level BPE, as `tokenizers`' `BpeTrainer` with a `ByteLevel`
+/// pre-tokenizer: text is normalized (by default with the Korean preset as a `Precompiled`
+/// charsmap), split with a regular expression (GPT-2's by default), and merges start from all
+/// 256 bytes. The result is a `tokenizer.json` that loads in `tokenizers` with Tokki's ids.
+public struct ByteLevelBPETrainer: Sendable {
+    /// Trainer options, with `tokenizers`' defaults.
+    public struct Configuration: Sendable, Equatable {
+        /// The vocabulary size, special tokens included.
+        public var vocabularySize = 30000
+        /// Pairs seen fewer times are not merged.
+        public var minFrequency = 0
+        /// Special tokens (ids 0…, before the bytes).
+        public var specialTokens: [String] = []
+        /// The pre-tokenization pattern (a name such as `gpt2`, `llama3`, `cl100k`, or a regex).
+        public var pattern = "gpt2"
+        /// Normalization, as a `Precompiled` charsmap in the tokenizer.
+        public var normalization = TrainingNormalization.korean
+        /// The longest token, in bytes (nil: no limit).
+        public var maxTokenLength: Int? = nil
+        /// Worker threads for normalizing and counting (the result does not depend on it).
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// A trained tokenizer.
+    public struct Result: Sendable {
+        /// The `tokenizer.json` bytes.
+        public let json: [UInt8]
+        /// Tokens (raw bytes) by id.
+        public let tokens: [[UInt8]]
+        /// What reading the corpus found.
+        public let statistics: CorpusStatistics
+
+        /// `token<TAB>id` lines, tokens in GPT-2's byte-level spelling.
+        public func vocabularyText() -> String {
+            tokens.enumerated().map { "\(ByteLevelBPETrainer.spelling($0.element))\t\($0.offset)" }.joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// The options.
+    public let configuration: Configuration
+
+    /// Creates a trainer.
+    public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
+
+    /// GPT-2's byte-to-character spelling of raw bytes.
+    static func spelling(_ raw: [UInt8]) -> String {
+        var view = String.UnicodeScalarView()
+        for b in raw {
+            let v: UInt32
+            if (0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b) {
+                v = UInt32(b)
+            } else {
+                // The 68 remapped bytes, in order, from U+0100.
+                var n: UInt32 = 0
+                for x in 0..<Int(b) where !((0x21...0x7E).contains(x) || (0xA1...0xAC).contains(x) || (0xAE...0xFF).contains(x)) { n += 1 }
+                v = 0x100 + n
+            }
+            view.append(Unicode.Scalar(v)!)
+        }
+        return String(view)
+    }
+
+    /// Trains on a corpus.
+    public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil) throws(TrainingError) -> Result {
+        let c = configuration
+        let specials = c.specialTokens
+        guard Set(specials).count == specials.count else { throw .invalidConfiguration("a special token is given twice") }
+        let minimum = specials.count + 256
+        guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
+        let pattern = PretokenizationPattern.named(c.pattern) ?? c.pattern
+        let charsmap: [UInt8]
+        let split: RegexSplit
+        let normalizer: (any Normalizer)?
+        do {
+            charsmap = try CharsmapCompiler.compile(c.normalization)
+            normalizer = charsmap.isEmpty ? nil : HFPrecompiledNormalizer(try PrecompiledCharsmap(charsmap))
+            split = try RegexSplit(pattern: pattern, behavior: .isolated, dialect: .oniguruma)
+        } catch { throw .tokki(error) }
+        // Count pre-tokens.
+        var counts: [[UInt8]: Int64] = [:]
+        let reader = CorpusReader(options: corpus)
+        try reader.texts { (lines) throws(TrainingError) in
+            let partial = Self.count(lines, normalizer: normalizer, split: split, threads: c.threads)
+            for (w, n) in partial { counts[w, default: 0] += n }
+            progress?("reading", Double(reader.stats.usedLines))
+        }
+        guard !counts.isEmpty else { throw .emptyCorpus }
+        let words = counts.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        // Symbols 0…255 are the bytes; ids in the vocabulary come after the special tokens,
+        // bytes in the order of their GPT-2 spelling (as tokenizers sorts its alphabet).
+        let byteOrder = (0..<256).sorted { Self.spelling([UInt8($0)]).unicodeScalars.first!.value < Self.spelling([UInt8($1)]).unicodeScalars.first!.value }
+        let maxLength = c.maxTokenLength
+        var merger = PairMerger(symbols: (0..<256).map { [UInt8($0)] }, sequences: words.map { $0.key.map { Int32($0) } },
+                                frequencies: words.map(\.value)) { bytes in maxLength.map { bytes.count <= $0 } ?? true }
+        var tokens: [[UInt8]] = specials.map { Array($0.utf8) } + byteOrder.map { [UInt8($0)] }
+        var idOfSymbol = [Int32: Int](minimumCapacity: c.vocabularySize)
+        for (k, b) in byteOrder.enumerated() { idOfSymbol[Int32(b)] = specials.count + k }
+        var merges: [(Int, Int)] = []
+        var seen = Set(tokens)
+        let target = c.vocabularySize
+        while tokens.count < target {
+            if let n = merger.peekCount(), n < Int64(c.minFrequency) { break }
+            guard let m = merger.next() else { break }
+            guard let l = idOfSymbol[m.left], let r = idOfSymbol[m.right] else { continue }
+            if seen.insert(m.text).inserted {
+                idOfSymbol[m.symbol] = tokens.count
+                tokens.append(m.text)
+                merges.append((l, r))
+            } else if let existing = tokens.firstIndex(of: m.text) {
+                idOfSymbol[m.symbol] = existing
+            }
+            if tokens.count % 500 == 0 { progress?("merging", Double(tokens.count) / Double(target)) }
+        }
+        let json = Self.tokenizerJSON(tokens: tokens, specials: specials.count, merges: merges, charsmap: charsmap, pattern: pattern)
+        return Result(json: json, tokens: tokens, statistics: reader.stats)
+    }
+
+    static func count(_ lines: [[UInt8]], normalizer: (any Normalizer)?, split: RegexSplit, threads: Int) -> [[UInt8]: Int64] {
+        let workers = max(1, min(threads, lines.count / 256 + 1))
+        var partial = [[[UInt8]: Int64]](repeating: [:], count: workers)
+        partial.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (lines.count + workers - 1) / workers
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var local: [[UInt8]: Int64] = [:]
+                let lo = w * chunk, hi = min(lines.count, lo + chunk)
+                guard lo < hi else { return }
+                for k in lo..<hi {
+                    let text = (try? normalizer.map { (n) throws(TokkiError) in try n.normalize(bytes: lines[k]).normalized }) ?? lines[k]
+                    text.withUnsafeBufferPointer { b in
+                        for r in (try? split.split(b)) ?? [] { local[Array(b[r]), default: 0] += 1 }
+                    }
+                }
+                out[w] = local
+            }
+        }
+        var all: [[UInt8]: Int64] = [:]
+        for p in partial { for (w, n) in p { all[w, default: 0] += n } }
+        return all
+    }
+
+    static func tokenizerJSON(tokens: [[UInt8]], specials: Int, merges: [(Int, Int)], charsmap: [UInt8], pattern: String) -> [UInt8] {
+        func str(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        }
+        let spelled = tokens.enumerated().map { $0.offset < specials ? String(decoding: $0.element, as: UTF8.self) : spelling($0.element) }
+        var j = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
+        j += (0..<specials).map { "{\"id\":\($0),\"content\":\(str(spelled[$0])),\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}" }.joined(separator: ",")
+        j += "],\"normalizer\":"
+        j += charsmap.isEmpty ? "null" : "{\"type\":\"Precompiled\",\"precompiled_charsmap\":\(str(Data(charsmap).base64EncodedString()))}"
+        if pattern == PretokenizationPattern.gpt2 {
+            j += ",\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}"
+        } else {
+            j += ",\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":\(str(pattern))},\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":false}]}"
+        }
+        j += ",\"post_processor\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}"
+        j += ",\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}"
+        j += ",\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":false,\"byte_fallback\":false,\"ignore_merges\":false,\"vocab\":{"
+        j += spelled.enumerated().map { "\(str($0.element)):\($0.offset)" }.joined(separator: ",")
+        j += "},\"merges\":["
+        j += merges.map { "[\(str(spelled[$0.0])),\(str(spelled[$0.1]))]" }.joined(separator: ",")
+        j += "]}}"
+        return Array(j.utf8)
+    }
+}
