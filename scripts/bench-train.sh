@@ -207,6 +207,7 @@ run_one() {
   rm -f "$prefix".*
 }
 
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 TRAINERS=("tokki nmt_nfkc" "tokki korean" "sentencepiece" "tokenizers")
 declare -A TIMED_OUT=()
 while IFS=$'\t' read -r size file bytes desc; do
@@ -228,11 +229,11 @@ while IFS=$'\t' read -r size file bytes desc; do
 done <"$OUT/inputs.tsv"
 
 # ---------------------------------------------------------------- tables
-"$PYTHON" - "$RESULTS" "$OUT/inputs.tsv" "$REF_TIMEOUT" "$(nproc)" <<'EOF'
-import sys
+"$PYTHON" - "$RESULTS" "$OUT/inputs.tsv" "$REF_TIMEOUT" "$(nproc)" "$LOAD_BEFORE" <<'EOF'
+import os, sys
 from collections import defaultdict
 
-results, inputs, timeout, cores = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+results, inputs, timeout, cores, load_before = sys.argv[1:6]
 sizes = [l.split("\t") for l in open(inputs, encoding="utf-8").read().splitlines()]
 runs = defaultdict(list)
 for line in open(results, encoding="utf-8").read().splitlines():
@@ -292,6 +293,8 @@ for size, path, nbytes, desc in sizes:
 
 print(f"BPE training, {cores} cores, every trainer with 2 threads (tokki --threads 2; sentencepiece "
       "num_threads=2; tokenizers RAYON_NUM_THREADS=2)")
+print(f"load average before the runs: {load_before}; after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+      "(other work on the machine makes the times noisy)")
 print("inputs: " + "; ".join(f"{s[0]} = {int(s[2]) / 1e6:.1f} MB ({s[3]})" for s in sizes))
 print("wall s = whole process, best of the runs; train() s = the Python train call alone (imports excluded); "
       "peak MB = max RSS (largest of the runs); after import = RSS of the Python process before training")

@@ -128,11 +128,7 @@ struct Train: ParsableCommand {
             result = try BPETrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
         } catch {
             progress.finish()
-            switch error {
-            case .io: throw fail(.noInput, error.description)
-            case .invalidConfiguration, .vocabularyTooSmall, .vocabularyTooLarge: throw fail(.usage, error.description)
-            default: throw fail(.dataError, error.description)
-            }
+            throw Self.failure(error)
         }
         progress.finish()
         let model = result.model
@@ -172,11 +168,7 @@ extension Train {
             result = try ByteLevelBPETrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
         } catch {
             progress.finish()
-            switch error {
-            case .io: throw fail(.noInput, error.description)
-            case .invalidConfiguration, .vocabularyTooSmall, .vocabularyTooLarge: throw fail(.usage, error.description)
-            default: throw fail(.dataError, error.description)
-            }
+            throw Self.failure(error)
         }
         progress.finish()
         try writeAtomically(result.json, to: output + ".json")
@@ -184,6 +176,17 @@ extension Train {
         if !quiet {
             let s = result.statistics
             FileHandle.standardError.write(Data("tokki train: \(result.tokens.count) tokens from \(s.usedLines) lines (\(s.bytes) bytes); wrote \(output).json, \(output).vocab (a byte-level BPE has no .model)\n".utf8))
+        }
+    }
+}
+
+extension Train {
+    /// The exit status and message for a training error.
+    static func failure(_ error: TrainingError) -> ExitCode {
+        switch error {
+        case .io: return fail(.noInput, error.description)
+        case .invalidConfiguration, .vocabularyTooSmall, .vocabularyTooLarge: return fail(.usage, error.description)
+        default: return fail(.dataError, error.description)
         }
     }
 }
