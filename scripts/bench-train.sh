@@ -3,7 +3,7 @@
 # the `sentencepiece` BPE trainer and Hugging Face `tokenizers` BpeTrainer, same text, same
 # vocabulary size, all cores (2 here) for every tool.
 #
-#   scripts/bench-train.sh                       # everything (about 10-20 minutes on 2 cores)
+#   scripts/bench-train.sh                       # everything (about 4-5 minutes on 2 cores)
 #   REPEAT=1 scripts/bench-train.sh              # timed runs per trainer (default 3; the 100 MB
 #                                                # input gets BIG_REPEAT runs, default 1)
 #   SIZES="2 ko 20" scripts/bench-train.sh       # inputs (default "2 ko 20 100"), see below

@@ -15,9 +15,11 @@ byte fallback (off, on) it runs
 and checks:
   (a) `tokki encode --model PREFIX.model --input heldout.txt` gives, line by line, the ids
       of the Python `sentencepiece` package on PREFIX.model (for korean, also on the
-      pre-normalized held-out text of (c)).  Any difference is a Tokki bug: exit 1.
+      pre-normalized held-out text of (c); for all, also on the hand-written EDGE_CASES
+      lines: NFD Hangul, CR, special-token text, compatibility forms, emoji, rare Han,
+      spaces, zero-width characters, other scripts).  Any difference is a Tokki bug: exit 1.
   (b) the Python `tokenizers` package on PREFIX.json (encode_batch, add_special_tokens=False)
-      against `sentencepiece` on PREFIX.model, on the raw held-out lines: lines that differ
+      against `sentencepiece` on PREFIX.model, on the raw held-out and edge-case lines: lines that differ
       are counted and up to 5 shown.  Known, by-design differences: tokenizers' Precompiled
       normalizer works per grapheme (NFD Hangul, "\\r\\n"), it matches special-token text
       (<s>, </s>, <unk>) inside the text.  Also `tokki encode --model PREFIX.json` against
@@ -50,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 
 import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2 as spm_pb2
@@ -57,6 +60,25 @@ from tokenizers import Tokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, ".corpus")
+
+
+# Hand-written lines for (a) and (b) besides the held-out prose, which has none of these.
+EDGE_CASES = [
+    unicodedata.normalize("NFD", "한국어 자모 분해 텍스트"),            # NFD Hangul
+    "줄 끝에 CR\r",                                                   # CR (lines are split on LF)
+    "<s> 특수 토큰 </s> 모양 <unk>",                                   # special-token text
+    "ㅋㅋㅋ ㄳ ① ㈜ ㉠ ＡＢＣ　전각 ｢인용｣",                             # compatibility forms
+    "탭\t구분\t텍스트",
+    "이모지 😀 🇰🇷 👍🏽",
+    "한자 大韓民國 丁乙丙 𠀀 희귀 문자",                                 # 𠀀: CJK Ext. B
+    "AI모델 GPT-4o는 3.14% 1,000,000원 2024-05-01",
+    "",
+    "   ",
+    "   앞뒤 공백   여러   칸   ",
+    "영\u200b폭\u00ad문자\u00a0NBSP\u2009얇은\u3000공백\x0c폼피드",
+    "Ελληνικά Русский العربية हिन्दी ไทย 日本語のテキスト",
+    "▁ 메타 기호 ▁▁",
+]
 
 
 def default_tokki() -> str:
@@ -150,6 +172,8 @@ def main() -> int:
     train_path, held_path = os.path.join(tmp, "train.txt"), os.path.join(tmp, "heldout.txt")
     write_lines(train_path, train)
     write_lines(held_path, held)
+    edge_path = os.path.join(tmp, "edge.txt")
+    write_lines(edge_path, EDGE_CASES)
     chars = sum(len(s) for s in held)
     # The Korean preset as plain text, for sentencepiece's identity rule.
     norm_train, norm_held = os.path.join(tmp, "train.norm.txt"), os.path.join(tmp, "heldout.norm.txt")
@@ -166,7 +190,7 @@ def main() -> int:
           f"{__import__('tokenizers').__version__}")
     print()
 
-    rows, a_fail, examples = [], False, []
+    rows, a_fail, examples, b_examples = [], False, [], []
     for vocab in vocab_sizes:
         for norm in norms:
             for bf in fallbacks:
@@ -189,11 +213,12 @@ def main() -> int:
                 sp = spm.SentencePieceProcessor(model_file=model)
 
                 # (a) tokki encode .model vs sentencepiece
-                checks = [("heldout.txt", held_path, held)]
+                checks = [("heldout.txt", held_path, held, held_numbers)]
                 if norm == "korean":
-                    checks.append(("heldout.norm.txt", norm_held, held_norm))
+                    checks.append(("heldout.norm.txt", norm_held, held_norm, held_numbers))
+                checks.append(("edge.txt", edge_path, EDGE_CASES, list(range(1, len(EDGE_CASES) + 1))))
                 a_cells = []
-                for label, path, lines in checks:
+                for label, path, lines, numbers in checks:
                     ref = sp.encode(lines)
                     got = tokki_ids(a.tokki, model, path)
                     bad = diff(ref, got)
@@ -201,7 +226,7 @@ def main() -> int:
                     if bad:
                         a_fail = True
                         for i in bad[:5]:
-                            examples.append(("(a) tokki encode != sentencepiece", name, label, held_numbers[i],
+                            examples.append(("(a) tokki encode != sentencepiece", name, label, numbers[i],
                                              lines[i] if i < len(lines) else "",
                                              ref[i] if i < len(ref) else None, got[i] if i < len(got) else None))
 
@@ -209,13 +234,19 @@ def main() -> int:
                 hf = Tokenizer.from_file(prefix + ".json")
                 hf.no_truncation()
                 hf.no_padding()
-                hf_ids = [e.ids for e in hf.encode_batch(held, add_special_tokens=False)]
+                b_cells, json_cells = [], []
+                for label, path, lines, numbers in (checks[0], checks[-1]):
+                    hf_ids = [e.ids for e in hf.encode_batch(lines, add_special_tokens=False)]
+                    sp_ids = sp.encode(lines)
+                    bad_hf = diff(sp_ids, hf_ids)
+                    b_cells.append(f"{len(bad_hf)}/{len(lines)}")
+                    for i in bad_hf:
+                        # Up to 5 examples in all, one per distinct text.
+                        if len(b_examples) < 5 and lines[i] not in {e[4] for e in b_examples}:
+                            b_examples.append(("(b) tokenizers .json != sentencepiece .model", name, label,
+                                               numbers[i], lines[i], sp_ids[i], hf_ids[i]))
+                    json_cells.append(f"{len(diff(hf_ids, tokki_ids(a.tokki, prefix + '.json', path)))}/{len(lines)}")
                 ref = sp.encode(held)
-                bad_hf = diff(ref, hf_ids)
-                for i in bad_hf[:5]:
-                    examples.append(("(b) tokenizers .json != sentencepiece .model", name, "heldout.txt",
-                                     held_numbers[i], held[i], ref[i], hf_ids[i]))
-                bad_json = diff(hf_ids, tokki_ids(a.tokki, prefix + ".json", held_path))
 
                 # (c) reference trainer
                 ref_prefix = os.path.join(tmp, "spm_" + name)
@@ -237,7 +268,7 @@ def main() -> int:
                 shared = len(ref_pieces & normal_pieces(model)) / max(1, len(ref_pieces))
                 ratio = n_tokki / n_ref
                 rows.append([vocab, norm, "yes" if bf else "no", " + ".join(a_cells),
-                             f"{len(bad_hf)}/{len(held)}", f"{len(bad_json)}/{len(held)}",
+                             " + ".join(b_cells), " + ".join(json_cells),
                              f"{raw_tokki / chars:.4f}" if norm == "korean" else "-",
                              f"{n_tokki / chars:.4f}", f"{n_ref / chars:.4f}",
                              f"{ratio:.4f}" + ("" if ratio <= 1.01 else " !"), f"{shared:.1%}",
@@ -245,23 +276,25 @@ def main() -> int:
                 print(f"[check-training] {name}: done", file=sys.stderr)
 
     print("BPE training check (vocab sizes x normalizations x byte fallback)")
-    print("(a) = lines where `tokki encode PREFIX.model` != sentencepiece (raw held-out [+ pre-normalized "
-          "held-out for korean]); must be 0")
-    print("(b) = lines where tokenizers(PREFIX.json) != sentencepiece(PREFIX.model); json = lines where "
-          "`tokki encode PREFIX.json` != tokenizers")
+    print("(a) = lines where `tokki encode PREFIX.model` != sentencepiece: raw held-out [+ pre-normalized "
+          f"held-out for korean] + {len(EDGE_CASES)} edge-case lines; must be 0")
+    print("(b) = lines where tokenizers(PREFIX.json) != sentencepiece(PREFIX.model): held-out + edge cases; "
+          "json = lines where `tokki encode PREFIX.json` != tokenizers, same texts")
     print("tok/char = tokens / code points of the original held-out lines; eval text: raw (nmt_nfkc) or "
           "`tokki normalize` output (korean); raw = tokki's model on the raw lines")
     table(["vocab", "norm", "byte fb", "(a) tokki!=spm", "(b) HF!=spm", "json tokki!=HF", "tokki tok/char raw",
            "tokki tok/char", "spm tok/char", "ratio tokki/spm", "shared pieces", "train s tokki / spm"],
           rows, left={1, 2})
     print("goal: (a) 0 everywhere; ratio <= 1.01 (tokki within 1% of the sentencepiece BPE trainer, or below)")
+    examples += b_examples
     if examples:
         print()
-        print("Examples (line = line number in .corpus/ko_help.txt):")
+        print("Examples (line = line number in .corpus/ko_help.txt, or in the EDGE_CASES list for edge.txt):")
         for what, name, label, line, text, ref, got in examples:
-            print(f"  {what}: {name} on {label}, line {line}: {text[:160]!r}")
-            print(f"      sentencepiece: {str(ref)[:300]}")
-            print(f"      other:         {str(got)[:300]}")
+            shown = repr(text[:160]) if unicodedata.is_normalized("NFC", text) else ascii(text[:80]) + " (not NFC)"
+            print(f"  {what}: {name} on {label}, line {line}: {shown}")
+            print(f"      sentencepiece: {str(ref)[:200]}")
+            print(f"      other:         {str(got)[:200]}")
     if tmp_ctx:
         tmp_ctx.cleanup()
     return 1 if a_fail else 0
