@@ -8,9 +8,10 @@ struct PairMerger<Element: Hashable> {
     private var sequences: [[Int32]]
     private let frequencies: [Int64]
     private let isValid: ([Element]) -> Bool
-    private var pairCount: [UInt64: Int64] = [:]
-    private var pairWords: [UInt64: [Int32]] = [:]
-    private var valid: [UInt64: Bool] = [:]
+    private var pairCount = UInt64Map<Int64>(empty: 0)
+    private var pairWords = UInt64Map<[Int32]>(empty: [])
+    /// 0 unknown, 1 valid, 2 invalid.
+    private var valid = UInt64Map<UInt8>(empty: 0)
     private var heap = PairHeap()
 
     /// One merge: the pair and the new symbol.
@@ -32,11 +33,11 @@ struct PairMerger<Element: Hashable> {
         for (w, seq) in sequences.enumerated() where seq.count > 1 {
             for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 && pairIsValid(seq[i], seq[i + 1]) {
                 let k = Self.key(seq[i], seq[i + 1])
-                pairCount[k, default: 0] += frequencies[w]
-                if pairWords[k]?.last != Int32(w) { pairWords[k, default: []].append(Int32(w)) }
+                pairCount.modify(k) { $0 += frequencies[w] }
+                pairWords.modify(k) { if $0.last != Int32(w) { $0.append(Int32(w)) } }
             }
         }
-        for (k, n) in pairCount { heap.push(n, k) }
+        pairCount.forEach { k, n in heap.push(n, k) }
     }
 
     @inline(__always)
@@ -44,9 +45,10 @@ struct PairMerger<Element: Hashable> {
 
     private mutating func pairIsValid(_ a: Int32, _ b: Int32) -> Bool {
         let k = Self.key(a, b)
-        if let v = valid[k] { return v }
+        let known = valid[k]
+        if known != 0 { return known == 1 }
         let v = isValid(symbols[Int(a)] + symbols[Int(b)])
-        valid[k] = v
+        valid[k] = v ? 1 : 2
         return v
     }
 
@@ -63,17 +65,19 @@ struct PairMerger<Element: Hashable> {
     mutating func next() -> Merge? {
         var chosen: (Int64, UInt64)? = nil
         while let (n, k) = heap.pop() {
-            if let current = pairCount[k], current == n, n > 0 { chosen = (n, k); break }
+            if pairCount[k] == n && n > 0 { chosen = (n, k); break }
         }
         guard let (n, k) = chosen else { return nil }
         let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
         let text = symbols[Int(a)] + symbols[Int(b)]
         let new = Int32(symbols.count)
         symbols.append(text)
-        pairCount[k] = nil
+        pairCount[k] = 0
         // Rewrite every sequence holding the pair; its pairs are counted out before and in after.
-        var touched: [UInt64: Int64] = [:]
-        for wi in pairWords.removeValue(forKey: k) ?? [] {
+        var deltas: [(UInt64, Int64)] = []
+        let holders = pairWords[k]
+        pairWords[k] = []
+        for wi in holders {
             let w = Int(wi)
             let old = sequences[w]
             var out: [Int32] = []
@@ -89,23 +93,26 @@ struct PairMerger<Element: Hashable> {
             guard out.count != old.count else { continue }
             let f = frequencies[w]
             for j in 0..<(old.count - 1) where old[j] >= 0 && old[j + 1] >= 0 && pairIsValid(old[j], old[j + 1]) {
-                touched[Self.key(old[j], old[j + 1]), default: 0] -= f
+                deltas.append((Self.key(old[j], old[j + 1]), -f))
             }
             for j in 0..<max(0, out.count - 1) where out[j] >= 0 && out[j + 1] >= 0 && pairIsValid(out[j], out[j + 1]) {
                 let pk = Self.key(out[j], out[j + 1])
-                touched[pk, default: 0] += f
-                if (out[j] == new || out[j + 1] == new) && pairWords[pk]?.last != wi { pairWords[pk, default: []].append(wi) }
+                deltas.append((pk, f))
+                if out[j] == new || out[j + 1] == new { pairWords.modify(pk) { if $0.last != wi { $0.append(wi) } } }
             }
             sequences[w] = out
         }
-        for (tk, delta) in touched where delta != 0 {
-            let updated = (pairCount[tk] ?? 0) + delta
-            if updated > 0 {
-                pairCount[tk] = updated
-                heap.push(updated, tk)
-            } else {
-                pairCount[tk] = nil
-            }
+        // Sum the changes per pair (sorted by key: no hashing), then update the counts.
+        deltas.sort { $0.0 < $1.0 }
+        var j = 0
+        while j < deltas.count {
+            let tk = deltas[j].0
+            var delta: Int64 = 0
+            while j < deltas.count && deltas[j].0 == tk { delta += deltas[j].1; j += 1 }
+            guard delta != 0 else { continue }
+            let updated = max(0, pairCount[tk] + delta)
+            pairCount[tk] = updated
+            if updated > 0 { heap.push(updated, tk) }
         }
         return Merge(left: a, right: b, symbol: new, text: text, count: n)
     }

@@ -57,6 +57,20 @@ public enum CharsmapCompiler {
     nonisolated(unsafe) static var cache: [TrainingNormalization: [UInt8]] = [:]
     static let lock = NSLock()
 
+    /// Applies `f` to every string of `inputs` separately. They are joined with line feeds
+    /// (which these normalizers keep, and which nothing composes with) and done in one call;
+    /// when the output does not split back into as many lines, each is done alone.
+    static func normalizeEach(_ inputs: [String], _ f: (String) throws(TokkiError) -> String) throws(TokkiError) -> [String] {
+        // Split on the LF byte: as Characters, "\r" + "\n" would be one.
+        let joined = Array(try f(inputs.joined(separator: "\n")).utf8)
+        let parts = joined.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if parts.count == inputs.count { return parts.map { String(decoding: $0, as: UTF8.self) } }
+        var out: [String] = []
+        out.reserveCapacity(inputs.count)
+        for s in inputs { out.append(try f(s)) }
+        return out
+    }
+
     /// The charsmap blob for `normalization` (empty for identity).
     public static func compile(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
         lock.lock()
@@ -67,32 +81,35 @@ public enum CharsmapCompiler {
         let nfd = try ICUNormalizer(.nfd)
         var rules: [(source: [UInt8], target: [UInt8])] = []
         var seen = Set<[UInt8]>()
-        func apply(_ s: String) throws(TokkiError) -> [UInt8] {
+        func overridden<S: StringProtocol>(_ normalized: S) -> [UInt8] {
             var out: [UInt8] = []
-            let normalized = try normalizer.normalize(s)
             for scalar in normalized.unicodeScalars {
                 if let o = overrides[scalar.value] { out += o } else { out += Array(String(scalar).utf8) }
             }
             return out
         }
+        // Candidates: every assigned code point (but LF, the batch separator, done alone), and
+        // the decomposed form of those that have one.
+        var singles: [String] = []
         for v in UInt32(1)...0x10FFFF {
-            guard let scalar = Unicode.Scalar(v) else { continue }
+            guard let scalar = Unicode.Scalar(v), v != 0x0A else { continue }
             switch scalar.properties.generalCategory {
             case .unassigned, .privateUse, .surrogate: continue
             default: break
             }
-            let s = String(scalar)
-            let source = Array(s.utf8)
-            let target = try apply(s)
-            if target != source && seen.insert(source).inserted { rules.append((source, target)) }
-            // The decomposed form, when it has several code points.
-            let decomposed = try nfd.normalize(s)
-            if decomposed.unicodeScalars.count > 1 {
-                let d = Array(decomposed.utf8)
-                let t = try apply(decomposed)
-                if t != d && seen.insert(d).inserted { rules.append((d, t)) }
+            singles.append(String(scalar))
+        }
+        let decomposed = try normalizeEach(singles) { (s) throws(TokkiError) in try nfd.normalize(s) }
+        let decomposedForms = decomposed.filter { $0.unicodeScalars.count > 1 }
+        let lineFeed = [(source: [UInt8(0x0A)], target: overridden(try normalizer.normalize("\n")))]
+        for (sources, targets) in [(singles, try normalizeEach(singles) { (s) throws(TokkiError) in try normalizer.normalize(s) }),
+                                   (decomposedForms, try normalizeEach(decomposedForms) { (s) throws(TokkiError) in try normalizer.normalize(s) })] {
+            for (s, t) in zip(sources, targets) {
+                let source = Array(s.utf8), target = overridden(t)
+                if target != source && seen.insert(source).inserted { rules.append((source, target)) }
             }
         }
+        for r in lineFeed where r.target != r.source { rules.append(r) }
         let blob: [UInt8]
         do { blob = try PrecompiledCharsmap.compile(rules) } catch {
             throw .invalidConfiguration("cannot compile the \(normalization.rawValue) rules into a charsmap: \(error)")
