@@ -11,6 +11,7 @@ public struct SentencePieceBPEModel: TokenModel {
     /// other text, and words segmented (and cached) independently with identical results.
     let wordsAreIndependent: Bool
 
+    /// A model over `vocabulary`; `userDefinedSymbols` are never split or merged.
     public init(vocabulary: SentencePieceVocabulary, userDefinedSymbols: [String], treatWhitespaceAsSuffix: Bool = false) {
         self.vocabulary = vocabulary
         let symbols = Array(Set(userDefinedSymbols.map { Array($0.utf8) }.filter { !$0.isEmpty && !$0.contains(0) }))
