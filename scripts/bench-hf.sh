@@ -61,6 +61,7 @@ ALL_MODELS=(
   "$MODELS_DIR/bert_base_uncased.derived.tokenizer.json"
   "$MODELS_DIR/cl100k_base.tiktoken"
   "$MODELS_DIR/o200k_base.tiktoken"
+  "$MODELS_DIR/o200k.derived.tokenizer.json"
   "$MODELS_DIR/r50k_base.tiktoken"
 )
 if [[ -n "${WORST_MODELS:-}" ]]; then

@@ -43,20 +43,48 @@ and checks:
 
 Prints one table row per model and the examples of (a) and (b) below it.  Exit status 1
 when (a) fails anywhere (or tokki train/encode fails).
+
+Byte-level BPE (`--byte-patterns`, default gpt2,llama3; "" skips it; `--byte-bpe only` skips
+the sections above), on the same split, for every vocab size and pattern:
+  tokki train --model-type byte-bpe --vocab-size N --pattern P --normalization identity
+              --special-tokens "<|endoftext|>" --threads 2 --quiet --input train.norm.txt --output PREFIX
+on the Korean-preset text of (c) (`tokki normalize`), against `tokenizers`' BpeTrainer trained
+the standard way on the same lines: Tokenizer(models.BPE()), no normalizer, pre-tokenizer
+ByteLevel(add_prefix_space=False, use_regex=True) for gpt2, else Sequence[Split(Regex(P's
+pattern string, read from Sources/Tokki/PreTokenization/PreTokenizer.swift), "isolated"),
+ByteLevel(add_prefix_space=False, use_regex=False)], decoder ByteLevel,
+BpeTrainer(vocab_size=N, initial_alphabet=ByteLevel.alphabet(), special_tokens=["<|endoftext|>"],
+min_frequency=0, show_progress=False), trained with train_from_iterator on the lines of
+train.norm.txt as tokki reads them (split on LF, no newline; `Tokenizer.train(files)` would keep
+each line's "\n", which tokki never sees).  RAYON_NUM_THREADS defaults to 2 (as --threads 2).
+  (d) `tokenizers` loading tokki's PREFIX.json (encode_batch, add_special_tokens=False) gives
+      the ids of `tokki encode --model PREFIX.json`, line by line, on the raw held-out lines,
+      the pre-normalized held-out lines and the edge-case lines (plus one with <|endoftext|>
+      inside the text).  Any difference: exit 1 (shown with line numbers).
+  (e) quality: tokens/char of each model on heldout.norm.txt (tokens / code points of the
+      ORIGINAL held-out lines), ratio = tokki / tokenizers (goal <= 1.01); "shared" = share of
+      tokenizers' learned tokens (not special, not the 256 bytes) that tokki also has; "same id"
+      = share of ids with the same token in both vocabularies, and the first id that differs;
+      training time of each (tokki: the whole `tokki train` process; tokenizers: the train call).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
 
+# tokenizers' thread pool (read on first use): 2 threads, as tokki --threads 2 and sentencepiece num_threads=2.
+os.environ.setdefault("RAYON_NUM_THREADS", "2")
+
 import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2 as spm_pb2
-from tokenizers import Tokenizer
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, ".corpus")
@@ -138,6 +166,145 @@ def table(head: list[str], rows: list[list], left: set[int]) -> None:
                         for i, (c, w) in enumerate(zip(r, width))))
 
 
+# ---- byte-level BPE section
+
+SPECIAL = "<|endoftext|>"
+# The edge cases plus the special token inside the text (matched as a special token by both).
+BYTE_EDGE_CASES = EDGE_CASES + [f"문서 끝{SPECIAL}다음 문서 {SPECIAL} 끝"]
+PRETOKENIZER_SWIFT = os.path.join(ROOT, "Sources", "Tokki", "PreTokenization", "PreTokenizer.swift")
+
+
+def swift_pattern(name: str) -> str:
+    """PretokenizationPattern.<name>, a one-line Swift raw string literal in PreTokenizer.swift."""
+    src = open(PRETOKENIZER_SWIFT, encoding="utf-8").read()
+    m = re.search(r'static let ' + re.escape(name) + r' = #"(.*)"#[ \t]*$', src, re.M)
+    if not m or '\\#' in m.group(1):
+        sys.exit(f"pattern {name!r}: no one-line raw string `static let {name} = #\"...\"#` in {PRETOKENIZER_SWIFT}")
+    return m.group(1)
+
+
+def train_hf_byte_bpe(lines: list[str], vocab: int, pattern: str) -> tuple[Tokenizer, float]:
+    """tokenizers' BpeTrainer, the standard GPT-2 byte-level setup; returns it and the seconds of the train call."""
+    tok = Tokenizer(models.BPE())
+    if pattern == "gpt2":
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(swift_pattern(pattern)), "isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  special_tokens=[SPECIAL], min_frequency=0, show_progress=False)
+    t0 = time.perf_counter()
+    tok.train_from_iterator(lines, trainer, length=len(lines))
+    return tok, time.perf_counter() - t0
+
+
+def byte_level_section(tokki: str, tmp: str, vocab_sizes: list[int], patterns: list[str], held: list[str],
+                       held_numbers: list[int], held_path: str, norm_train: str, norm_held: str,
+                       held_norm: list[str], chars: int) -> bool:
+    """(d) and (e) of the docstring; prints its table; True when (d) fails or tokki fails."""
+    edge_path = os.path.join(tmp, "edge.byte.txt")
+    write_lines(edge_path, BYTE_EDGE_CASES)
+    train_lines = read_lines(norm_train)
+    alphabet = set(pre_tokenizers.ByteLevel.alphabet())
+    checks = [("heldout.txt", held_path, held, held_numbers),
+              ("heldout.norm.txt", norm_held, held_norm, held_numbers),
+              ("edge.byte.txt", edge_path, BYTE_EDGE_CASES, list(range(1, len(BYTE_EDGE_CASES) + 1)))]
+    rows, fail, mismatches = [], False, []
+    for vocab in vocab_sizes:
+        for pattern in patterns:
+            name = f"byte_{pattern}_{vocab}"
+            prefix = os.path.join(tmp, "tokki_" + name)
+            cmd = [tokki, "train", "--model-type", "byte-bpe", "--vocab-size", str(vocab), "--pattern", pattern,
+                   "--normalization", "identity", "--special-tokens", SPECIAL, "--threads", "2", "--quiet",
+                   "--input", norm_train, "--output", prefix]
+            t0 = time.perf_counter()
+            try:
+                run(cmd)
+            except RuntimeError as e:
+                print(f"{name}: {e}")
+                fail = True
+                rows.append([vocab, pattern, "TRAIN FAILED"] + ["-"] * 7)
+                continue
+            t_tokki = time.perf_counter() - t0
+
+            # (d) tokenizers on tokki's tokenizer.json vs tokki encode on it
+            hf_tokki = Tokenizer.from_file(prefix + ".json")
+            hf_tokki.no_truncation()
+            hf_tokki.no_padding()
+            d_cells, tokki_norm_ids = [], None
+            for label, path, lines, numbers in checks:
+                try:
+                    got = tokki_ids(tokki, prefix + ".json", path)
+                except RuntimeError as e:
+                    print(f"{name}: {e}")
+                    fail = True
+                    d_cells.append("ENCODE FAILED")
+                    continue
+                ref = [e.ids for e in hf_tokki.encode_batch(lines, add_special_tokens=False)]
+                bad = diff(ref, got)
+                d_cells.append(f"{len(bad)}/{len(lines)}")
+                if label == "heldout.norm.txt":
+                    tokki_norm_ids = got
+                if bad:
+                    fail = True
+                    mismatches.append((name, label, [numbers[i] if i < len(numbers) else f"#{i + 1}" for i in bad],
+                                       [(numbers[i] if i < len(numbers) else f"#{i + 1}",
+                                         lines[i] if i < len(lines) else "",
+                                         ref[i] if i < len(ref) else None,
+                                         got[i] if i < len(got) else None) for i in bad[:3]]))
+
+            # (e) the reference trainer
+            hf, t_hf = train_hf_byte_bpe(train_lines, vocab, pattern)
+            hf.save(os.path.join(tmp, "hf_" + name + ".json"))
+            n_hf = sum(len(e.ids) for e in hf.encode_batch(held_norm, add_special_tokens=False))
+            if tokki_norm_ids is None:  # tokki encode failed: count with tokenizers on tokki's file
+                tokki_norm_ids = [e.ids for e in hf_tokki.encode_batch(held_norm, add_special_tokens=False)]
+            n_tokki = sum(len(x) for x in tokki_norm_ids)
+            v_tokki = json.load(open(prefix + ".json", encoding="utf-8"))["model"]["vocab"]
+            v_hf = json.loads(hf.to_str())["model"]["vocab"]
+            learned_tokki = set(v_tokki) - alphabet - {SPECIAL}
+            learned_hf = set(v_hf) - alphabet - {SPECIAL}
+            shared = len(learned_tokki & learned_hf) / max(1, len(learned_hf))
+            by_id_tokki = {i: t for t, i in v_tokki.items()}
+            by_id_hf = {i: t for t, i in v_hf.items()}
+            ids = range(max(len(by_id_tokki), len(by_id_hf)))
+            differ = [i for i in ids if by_id_tokki.get(i) != by_id_hf.get(i)]
+            same = 1 - len(differ) / max(1, len(ids))
+            ratio = n_tokki / n_hf
+            rows.append([vocab, pattern, " + ".join(d_cells), f"{n_tokki / chars:.4f}", f"{n_hf / chars:.4f}",
+                         f"{ratio:.4f}" + ("" if ratio <= 1.01 else " !"), f"{shared:.1%}",
+                         f"{same:.1%} ({differ[0] if differ else '-'})", f"{len(v_tokki)} / {len(v_hf)}",
+                         f"{t_tokki:.1f} / {t_hf:.1f}"])
+            print(f"[check-training] {name}: done", file=sys.stderr)
+
+    print("Byte-level BPE training check (vocab sizes x patterns; tokki --normalization identity and tokenizers' "
+          f"BpeTrainer, both on the `tokki normalize` text, special token {SPECIAL})")
+    print("(d) = lines where tokenizers(tokki's PREFIX.json) != `tokki encode PREFIX.json`: raw held-out + "
+          f"pre-normalized held-out + {len(BYTE_EDGE_CASES)} edge-case lines; must be 0")
+    print("tok/char = tokens on the pre-normalized held-out lines / code points of the original held-out lines; "
+          "HF = tokenizers' BpeTrainer")
+    print("shared = share of HF's learned tokens (not special, not bytes) that tokki has; same id = share of ids "
+          "with the same token (first id that differs)")
+    table(["vocab", "pattern", "(d) HF(tokki.json)!=tokki", "tokki tok/char", "HF tok/char", "ratio tokki/HF",
+           "shared tokens", "same id (first diff)", "size tokki / HF", "train s tokki / HF"],
+          rows, left={1})
+    print("goal: (d) 0 everywhere; ratio <= 1.01 (tokki within 1% of tokenizers' BpeTrainer, or below)")
+    if mismatches:
+        print()
+        print("(d) mismatches (line = line number in .corpus/ko_help.txt, or in the edge-case list for edge.byte.txt):")
+        for name, label, numbers, shown in mismatches:
+            listed = ", ".join(str(n) for n in numbers[:40]) + (f", ... ({len(numbers)} lines)" if len(numbers) > 40 else "")
+            print(f"  {name} on {label}: lines {listed}")
+            for line, text, ref, got in shown:
+                text_shown = repr(text[:160]) if unicodedata.is_normalized("NFC", text) else ascii(text[:80]) + " (not NFC)"
+                print(f"    line {line}: {text_shown}")
+                print(f"      tokenizers:  {str(ref)[:200]}")
+                print(f"      tokki:       {str(got)[:200]}")
+    return fail
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokki", default=default_tokki())
@@ -145,6 +312,10 @@ def main() -> int:
     ap.add_argument("--normalizations", default="korean,nmt_nfkc")
     ap.add_argument("--byte-fallback", default="both", choices=["both", "yes", "no"])
     ap.add_argument("--keep", help="write the split and the models here instead of a temp dir")
+    ap.add_argument("--byte-patterns", default="gpt2,llama3",
+                    help="byte-level BPE section: pre-tokenization patterns (\"\" skips the section)")
+    ap.add_argument("--only-byte-bpe", action="store_true",
+                    help="run only the byte-level BPE section (not the sentencepiece-format BPE checks)")
     a = ap.parse_args()
     if not os.access(a.tokki, os.X_OK):
         sys.exit(f"{a.tokki}: not found; build it first (see the docstring) or pass --tokki")
@@ -158,6 +329,13 @@ def main() -> int:
     vocab_sizes = [int(v) for v in a.vocab_sizes.split(",")]
     norms = a.normalizations.split(",")
     fallbacks = {"both": [False, True], "yes": [True], "no": [False]}[a.byte_fallback]
+    byte_patterns = [p for p in a.byte_patterns.split(",") if p]
+    if a.only_byte_bpe and not byte_patterns:
+        sys.exit("--only-byte-bpe with no --byte-patterns: nothing to check")
+    for p in byte_patterns:
+        if p != "gpt2":
+            swift_pattern(p)  # fails early on a name it cannot read
+    need_norm = "korean" in norms or bool(byte_patterns)
 
     tmp_ctx = tempfile.TemporaryDirectory(prefix="tokki-check-training.") if not a.keep else None
     tmp = a.keep or tmp_ctx.name
@@ -177,12 +355,12 @@ def main() -> int:
     chars = sum(len(s) for s in held)
     # The Korean preset as plain text, for sentencepiece's identity rule.
     norm_train, norm_held = os.path.join(tmp, "train.norm.txt"), os.path.join(tmp, "heldout.norm.txt")
-    if "korean" in norms:
+    if need_norm:
         for src, dst in ((train_path, norm_train), (held_path, norm_held)):
             with open(dst, "wb") as f:
                 subprocess.run([a.tokki, "normalize", "--input", src], stdout=f, check=True)
         assert len(read_lines(norm_held)) == len(held), "tokki normalize changed the number of lines"
-    held_norm = read_lines(norm_held) if "korean" in norms else []
+    held_norm = read_lines(norm_held) if need_norm else []
     print(f"split: train {len(train)} lines ({os.path.getsize(train_path):,} bytes: ko_help.txt minus every "
           f"10th line + constitution.txt + kobill.txt); held-out {len(held)} lines "
           f"({os.path.getsize(held_path):,} bytes, {chars:,} code points; ko_help.txt lines 10, 20, ...)")
@@ -191,7 +369,7 @@ def main() -> int:
     print()
 
     rows, a_fail, examples, b_examples = [], False, [], []
-    for vocab in vocab_sizes:
+    for vocab in ([] if a.only_byte_bpe else vocab_sizes):
         for norm in norms:
             for bf in fallbacks:
                 name = f"{norm}_{vocab}{'_bf' if bf else ''}"
@@ -275,29 +453,37 @@ def main() -> int:
                              f"{t_tokki:.1f} / {t_spm:.1f}"])
                 print(f"[check-training] {name}: done", file=sys.stderr)
 
-    print("BPE training check (vocab sizes x normalizations x byte fallback)")
-    print("(a) = lines where `tokki encode PREFIX.model` != sentencepiece: raw held-out [+ pre-normalized "
-          f"held-out for korean] + {len(EDGE_CASES)} edge-case lines; must be 0")
-    print("(b) = lines where tokenizers(PREFIX.json) != sentencepiece(PREFIX.model): held-out + edge cases; "
-          "json = lines where `tokki encode PREFIX.json` != tokenizers, same texts")
-    print("tok/char = tokens / code points of the original held-out lines; eval text: raw (nmt_nfkc) or "
-          "`tokki normalize` output (korean); raw = tokki's model on the raw lines")
-    table(["vocab", "norm", "byte fb", "(a) tokki!=spm", "(b) HF!=spm", "json tokki!=HF", "tokki tok/char raw",
-           "tokki tok/char", "spm tok/char", "ratio tokki/spm", "shared pieces", "train s tokki / spm"],
-          rows, left={1, 2})
-    print("goal: (a) 0 everywhere; ratio <= 1.01 (tokki within 1% of the sentencepiece BPE trainer, or below)")
-    examples += b_examples
-    if examples:
-        print()
-        print("Examples (line = line number in .corpus/ko_help.txt, or in the EDGE_CASES list for edge.txt):")
-        for what, name, label, line, text, ref, got in examples:
-            shown = repr(text[:160]) if unicodedata.is_normalized("NFC", text) else ascii(text[:80]) + " (not NFC)"
-            print(f"  {what}: {name} on {label}, line {line}: {shown}")
-            print(f"      sentencepiece: {str(ref)[:200]}")
-            print(f"      other:         {str(got)[:200]}")
+    if not a.only_byte_bpe:
+        print("BPE training check (vocab sizes x normalizations x byte fallback)")
+        print("(a) = lines where `tokki encode PREFIX.model` != sentencepiece: raw held-out [+ pre-normalized "
+              f"held-out for korean] + {len(EDGE_CASES)} edge-case lines; must be 0")
+        print("(b) = lines where tokenizers(PREFIX.json) != sentencepiece(PREFIX.model): held-out + edge cases; "
+              "json = lines where `tokki encode PREFIX.json` != tokenizers, same texts")
+        print("tok/char = tokens / code points of the original held-out lines; eval text: raw (nmt_nfkc) or "
+              "`tokki normalize` output (korean); raw = tokki's model on the raw lines")
+        table(["vocab", "norm", "byte fb", "(a) tokki!=spm", "(b) HF!=spm", "json tokki!=HF", "tokki tok/char raw",
+               "tokki tok/char", "spm tok/char", "ratio tokki/spm", "shared pieces", "train s tokki / spm"],
+              rows, left={1, 2})
+        print("goal: (a) 0 everywhere; ratio <= 1.01 (tokki within 1% of the sentencepiece BPE trainer, or below)")
+        examples += b_examples
+        if examples:
+            print()
+            print("Examples (line = line number in .corpus/ko_help.txt, or in the EDGE_CASES list for edge.txt):")
+            for what, name, label, line, text, ref, got in examples:
+                shown = repr(text[:160]) if unicodedata.is_normalized("NFC", text) else ascii(text[:80]) + " (not NFC)"
+                print(f"  {what}: {name} on {label}, line {line}: {shown}")
+                print(f"      sentencepiece: {str(ref)[:200]}")
+                print(f"      other:         {str(got)[:200]}")
+
+    byte_fail = False
+    if byte_patterns:
+        if not a.only_byte_bpe:
+            print()
+        byte_fail = byte_level_section(a.tokki, tmp, vocab_sizes, byte_patterns, held, held_numbers, held_path,
+                                       norm_train, norm_held, held_norm, chars)
     if tmp_ctx:
         tmp_ctx.cleanup()
-    return 1 if a_fail else 0
+    return 1 if a_fail or byte_fail else 0
 
 
 if __name__ == "__main__":
