@@ -96,11 +96,15 @@ public struct ByteLevelBPETrainer: Sendable {
         // bytes in the order of their GPT-2 spelling (as tokenizers sorts its alphabet).
         let byteOrder = (0..<256).sorted { Self.spelling([UInt8($0)]).unicodeScalars.first!.value < Self.spelling([UInt8($1)]).unicodeScalars.first!.value }
         let maxLength = c.maxTokenLength
-        var merger = PairMerger(symbols: (0..<256).map { [UInt8($0)] }, sequences: words.map { $0.key.map { Int32($0) } },
+        // Byte symbols are numbered in that order too, so ties between equally frequent pairs
+        // go the way tokenizers breaks them (by vocabulary id).
+        var symbolOfByte = [Int32](repeating: 0, count: 256)
+        for (k, b) in byteOrder.enumerated() { symbolOfByte[b] = Int32(k) }
+        var merger = PairMerger(symbols: byteOrder.map { [UInt8($0)] }, sequences: words.map { $0.key.map { symbolOfByte[Int($0)] } },
                                 frequencies: words.map(\.value)) { bytes in maxLength.map { bytes.count <= $0 } ?? true }
         var tokens: [[UInt8]] = specials.map { Array($0.utf8) } + byteOrder.map { [UInt8($0)] }
         var idOfSymbol = [Int32: Int](minimumCapacity: c.vocabularySize)
-        for (k, b) in byteOrder.enumerated() { idOfSymbol[Int32(b)] = specials.count + k }
+        for k in 0..<256 { idOfSymbol[Int32(k)] = specials.count + k }
         var merges: [(Int, Int)] = []
         var seen = Set(tokens)
         let target = c.vocabularySize

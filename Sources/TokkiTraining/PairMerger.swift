@@ -13,6 +13,8 @@ struct PairMerger<Element: Hashable> {
     /// 0 unknown, 1 valid, 2 invalid.
     private var valid = UInt64Map<UInt8>(empty: 0)
     private var heap = PairHeap()
+    /// Per-merge scratch: the count changes.
+    private var deltas: [(UInt64, Int64)] = []
 
     /// One merge: the pair and the new symbol.
     struct Merge {
@@ -74,33 +76,37 @@ struct PairMerger<Element: Hashable> {
         symbols.append(text)
         pairCount[k] = 0
         // Rewrite every sequence holding the pair; its pairs are counted out before and in after.
-        var deltas: [(UInt64, Int64)] = []
+        deltas.removeAll(keepingCapacity: true)
         let holders = pairWords[k]
         pairWords[k] = []
         for wi in holders {
             let w = Int(wi)
-            let old = sequences[w]
-            var out: [Int32] = []
-            out.reserveCapacity(old.count)
-            var i = 0
-            while i < old.count {
-                if i + 1 < old.count && old[i] == a && old[i + 1] == b {
-                    out.append(new); i += 2
-                } else {
-                    out.append(old[i]); i += 1
-                }
-            }
-            guard out.count != old.count else { continue }
             let f = frequencies[w]
-            for j in 0..<(old.count - 1) where old[j] >= 0 && old[j + 1] >= 0 && pairIsValid(old[j], old[j + 1]) {
-                deltas.append((Self.key(old[j], old[j + 1]), -f))
+            var occurs = false
+            var seq = sequences[w]
+            sequences[w] = []   // unique storage: the rewrite below is in place
+            let oldCount = seq.count
+            for j in 0..<max(0, oldCount - 1) where seq[j] == a && seq[j + 1] == b { occurs = true; break }
+            guard occurs else { sequences[w] = seq; continue }
+            for j in 0..<(oldCount - 1) where seq[j] >= 0 && seq[j + 1] >= 0 && pairIsValid(seq[j], seq[j + 1]) {
+                deltas.append((Self.key(seq[j], seq[j + 1]), -f))
             }
-            for j in 0..<max(0, out.count - 1) where out[j] >= 0 && out[j + 1] >= 0 && pairIsValid(out[j], out[j + 1]) {
-                let pk = Self.key(out[j], out[j + 1])
+            var r = 0, i = 0
+            while i < oldCount {
+                if i + 1 < oldCount && seq[i] == a && seq[i + 1] == b {
+                    seq[r] = new; i += 2
+                } else {
+                    seq[r] = seq[i]; i += 1
+                }
+                r += 1
+            }
+            seq.removeLast(oldCount - r)
+            for j in 0..<max(0, r - 1) where seq[j] >= 0 && seq[j + 1] >= 0 && pairIsValid(seq[j], seq[j + 1]) {
+                let pk = Self.key(seq[j], seq[j + 1])
                 deltas.append((pk, f))
-                if out[j] == new || out[j + 1] == new { pairWords.modify(pk) { if $0.last != wi { $0.append(wi) } } }
+                if seq[j] == new || seq[j + 1] == new { pairWords.modify(pk) { if $0.last != wi { $0.append(wi) } } }
             }
-            sequences[w] = out
+            sequences[w] = seq
         }
         // Sum the changes per pair (sorted by key: no hashing), then update the counts.
         deltas.sort { $0.0 < $1.0 }

@@ -4,33 +4,80 @@ import Tokki
 
 /// Distinct words of a normalized corpus with their frequencies: SentencePiece's training
 /// view of text (each word starts with `▁`, as `split_by_whitespace` cuts it). Memory is
-/// bounded by the number of distinct words, not by the corpus.
+/// bounded by the number of distinct words, not by the corpus. Words live back to back in
+/// one byte pool behind an open-addressing table, so counting allocates nothing per word.
 struct WordCounts: Sendable {
-    /// Word bytes by index.
-    private(set) var words: [[UInt8]] = []
-    /// Frequency by index.
+    private var pool: [UInt8] = []
+    private var starts: [Int32] = []
+    private var lengths: [Int32] = []
+    private var hashes: [UInt64] = []
     private(set) var counts: [Int64] = []
-    private var index: [[UInt8]: Int32] = [:]
+    private var table = [Int32](repeating: -1, count: 1 << 12)
 
-    mutating func add(_ word: [UInt8], _ count: Int64) {
-        if let k = index[word] {
-            counts[Int(k)] += count
-        } else {
-            index[word] = Int32(words.count)
-            words.append(word)
-            counts.append(count)
+    var isEmpty: Bool { counts.isEmpty }
+
+    @inline(__always)
+    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(n)
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+            i += 8
+        }
+        while i < n { h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3; i += 1 }
+        h ^= h >> 29
+        return h &* 0xBF58_476D_1CE4_E5B9
+    }
+
+    /// Adds `count` occurrences of the word `p[0..<n]`.
+    mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64) {
+        let h = Self.hash(p, n)
+        let mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = table[slot]
+            if e < 0 { break }
+            let k = Int(e)
+            if hashes[k] == h && Int(lengths[k]) == n {
+                let same = pool.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(starts[k]), p, n) == 0 }
+                if same { counts[k] += count; return }
+            }
+            slot = (slot + 1) & mask
+        }
+        table[slot] = Int32(counts.count)
+        starts.append(Int32(pool.count)); lengths.append(Int32(n)); hashes.append(h); counts.append(count)
+        pool.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        if counts.count * 2 > table.count { grow() }
+    }
+
+    private mutating func grow() {
+        table = [Int32](repeating: -1, count: table.count * 2)
+        let mask = table.count - 1
+        for k in counts.indices {
+            var slot = Int(truncatingIfNeeded: hashes[k]) & mask
+            while table[slot] >= 0 { slot = (slot + 1) & mask }
+            table[slot] = Int32(k)
         }
     }
 
-    mutating func merge(_ other: WordCounts) {
-        for (k, w) in other.words.enumerated() { add(w, other.counts[k]) }
+    /// The bytes of word `k`.
+    func word(_ k: Int) -> ArraySlice<UInt8> {
+        let s = Int(starts[k])
+        return pool[s..<(s + Int(lengths[k]))]
     }
 
-    var isEmpty: Bool { words.isEmpty }
+    mutating func merge(_ other: WordCounts) {
+        other.pool.withUnsafeBufferPointer { p in
+            for k in other.counts.indices {
+                add(p.baseAddress! + Int(other.starts[k]), Int(other.lengths[k]), other.counts[k])
+            }
+        }
+    }
 
     /// The words sorted by bytes (a deterministic order whatever the threads did).
     func sorted() -> [(word: [UInt8], count: Int64)] {
-        zip(words, counts).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map { ($0.0, $0.1) }
+        counts.indices.sorted { word($0).lexicographicallyPrecedes(word($1)) }.map { (Array(word($0)), counts[$0]) }
     }
 
     /// Normalizes `lines` with `normalizer` on `threads` threads and adds their words.
@@ -47,28 +94,29 @@ struct WordCounts: Sendable {
                 guard lo < hi else { return }
                 for k in lo..<hi {
                     lines[k].withUnsafeBufferPointer { normalizer.normalize($0, into: &output) }
-                    for word in Self.split(output.bytes) { local.add(word, 1) }
+                    output.bytes.withUnsafeBufferPointer { b in
+                        Self.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, 1) }
+                    }
                 }
                 out[w] = local
             }
         }
+        if isEmpty && workers == 1 { self = partial[0]; return }
         for p in partial { merge(p) }
     }
 
-    /// Cuts normalized text before every `▁` (U+2581).
-    static func split(_ text: [UInt8]) -> [[UInt8]] {
-        var out: [[UInt8]] = []
+    /// Calls `body` with the byte range of every word: cuts before every `▁` (U+2581).
+    static func forEachWord(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
         var start = 0
         var i = 0
         let n = text.count
         while i < n {
             if i > start && i + 2 < n && text[i] == 0xE2 && text[i + 1] == 0x96 && text[i + 2] == 0x81 {
-                out.append(Array(text[start..<i]))
+                body(start, i)
                 start = i
             }
             i += 1
         }
-        if start < n { out.append(Array(text[start..<n])) }
-        return out
+        if start < n { body(start, n) }
     }
 }
