@@ -47,6 +47,9 @@ public struct TekkenTokenizer: Sendable {
         let pattern = try config.required("pattern").string()
         let vocabSize = try config.required("default_vocab_size").int()
         let specialCount = try config.required("default_num_special_tokens").int()
+        guard specialCount >= 0 && specialCount < 1 << 20, vocabSize >= 0 && vocabSize < 1 << 24 else {
+            throw config.error("default_num_special_tokens or default_vocab_size is out of range")
+        }
         version = try config.optional("version")?.string() ?? "v3"
         var specials: [String] = []
         if let list = root.optional("special_tokens") {

@@ -45,7 +45,7 @@ public struct TiktokenRanks: Sendable {
                 var rank = 0
                 var digits = 0
                 for b in bytes[(space + 1)..<lineEnd] {
-                    guard b >= 0x30 && b <= 0x39, rank < Int(Int32.max) / 10 else { throw bad(line, "invalid rank") }
+                    guard b >= 0x30 && b <= 0x39, rank < (1 << 24) / 10 else { throw bad(line, "invalid rank (ranks must be below 16,777,216)") }
                     rank = rank * 10 + Int(b - 0x30); digits += 1
                 }
                 guard digits > 0 else { throw bad(line, "missing rank") }

@@ -18,8 +18,10 @@ enum TokenizerJSON {
         var added: [AddedToken] = []
         if let list = root.optional("added_tokens") {
             for v in try list.array() {
+                let id = try v.required("id").int()
+                guard id >= 0 && id < maxID else { throw v.error("added token id \(id) is not in 0..<\(maxID)") }
                 added.append(AddedToken(
-                    id: try v.required("id").int(), content: try v.required("content").string(),
+                    id: id, content: try v.required("content").string(),
                     singleWord: try v.optional("single_word")?.bool() ?? false, leftStrip: try v.optional("lstrip")?.bool() ?? false,
                     rightStrip: try v.optional("rstrip")?.bool() ?? false, normalized: try v.optional("normalized")?.bool() ?? true,
                     special: try v.optional("special")?.bool() ?? false))
@@ -66,7 +68,9 @@ enum TokenizerJSON {
             if s.kind == .string {
                 guard try s.string() == "BatchLongest" else { throw s.error("unknown padding strategy") }
             } else if let f = s.optional("Fixed") {
-                p.strategy = .fixed(try f.int())
+                let n = try f.int()
+                guard n >= 0 && n < maxID else { throw f.error("padding length must be in 0..<\(maxID)") }
+                p.strategy = .fixed(n)
             } else {
                 throw s.error("expected \"BatchLongest\" or {\"Fixed\": n}")
             }
@@ -223,6 +227,10 @@ enum TokenizerJSON {
 
     // MARK: Models
 
+    /// Ids above this are refused (a vocabulary of 16M tokens is far beyond any real one, and
+    /// tables are sized by the highest id).
+    static let maxID = 1 << 24
+
     static func vocabularyObject(_ v: JSONValue, path: String?) throws(TokkiError) -> TokenTable {
         let doc = v.document
         let members = try v.memberIndices()
@@ -231,8 +239,8 @@ enum TokenizerJSON {
         var starts: [Int32] = [], lengths: [Int32] = [], ids: [Int32] = []
         starts.reserveCapacity(members.count); lengths.reserveCapacity(members.count); ids.reserveCapacity(members.count)
         for m in members {
-            guard doc.nodes[m.value].kind == .number, let id = doc.integer(m.value), id >= 0, id < Int(Int32.max) else {
-                throw v.error("the id of '\(try doc.string(m.key))' is not a valid integer")
+            guard doc.nodes[m.value].kind == .number, let id = doc.integer(m.value), id >= 0, id < maxID else {
+                throw v.error("the id of '\(try doc.string(m.key))' is not an integer in 0..<\(maxID)")
             }
             let start = pool.count
             try doc.appendStringBytes(m.key, to: &pool)

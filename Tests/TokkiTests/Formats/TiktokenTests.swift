@@ -56,6 +56,7 @@ struct TiktokenTests {
         }
         #expect(problem("QQ== 0\n!!! 1\n")?.contains("line 2") == true)
         #expect(problem("QQ== x\n")?.contains("invalid rank") == true)
+        #expect(problem("QQ== 999999999\n")?.contains("below 16,777,216") == true)   // no 4 GB table for one line
         #expect(problem("")?.contains("empty") == true)
         #expect(problem("QQ== 0\nQg== 0\n")?.contains("twice") == true)
         #expect(problem("QQ== 0\n")?.contains("no rank") == true)   // not all 256 bytes
