@@ -186,6 +186,7 @@ enum TokenizerJSON {
             } catch { throw v.error(error.description) }
         case "Metaspace":
             let replacement = try v.optional("replacement")?.string() ?? "▁"
+            guard replacement.unicodeScalars.count == 1 else { throw v.error("Metaspace replacement must be one character") }
             let scheme = try prependScheme(v)
             return Metaspace(replacement: replacement, prependScheme: scheme, split: try v.optional("split")?.bool() ?? true)
         case "Whitespace":

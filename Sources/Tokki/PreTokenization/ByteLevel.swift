@@ -102,7 +102,7 @@ public struct Metaspace: PreTokenizationStage {
                     if doSplit { w.cut() }
                     w.write(rep, for: k..<(k + 1))
                     k += 1
-                } else if doSplit && b[k...].starts(with: rep) && k + rep.count <= piece.upperBound {
+                } else if doSplit && !rep.isEmpty && b[k...].starts(with: rep) && k + rep.count <= piece.upperBound {
                     w.cut()
                     for j in k..<(k + rep.count) { w.copy(j) }
                     k += rep.count

@@ -140,6 +140,7 @@ struct TokenizerJSONCommandTests {
             ("{\"model\": {\"type\": \"BPE\",\n \"vocab\": {\"a\": 0,}}}", "line 2"),
             (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}}"#, "id 0"),
             (#"{"model": {"type": "WordLevel", "vocab": {"a": 1000000000}}}"#, "not an integer in 0..<16777216"),
+            (#"{"model": {"type": "WordLevel", "vocab": {"a": 0}}, "pre_tokenizer": {"type": "Metaspace", "replacement": ""}}"#, "one character"),
             (#"{"model": {"type": "WordLevel", "vocab": {"a": 0}}, "padding": {"strategy": {"Fixed": 99999999999}}}"#, "padding length"),
         ]
         for (k, (json, message)) in cases.enumerated() {
