@@ -261,6 +261,9 @@ void *tk_regex_open(const uint16_t *pattern, int32_t patternLength, int32_t *sta
 void *tk_regex_clone(const void *regex, int32_t *status) {
     UErrorCode ec = U_ZERO_ERROR;
     URegularExpression *re = uregex_clone(static_cast<const URegularExpression *>(regex), &ec);
+    // A pattern from a file must not backtrack forever: a match attempt that takes more than
+    // 20000 engine steps (each ~10,000 operations: seconds) fails with U_REGEX_TIME_OUT.
+    if (U_SUCCESS(ec)) uregex_setTimeLimit(re, 20000, &ec);
     *status = (int32_t)ec;
     if (U_FAILURE(ec)) {
         if (re) uregex_close(re);
