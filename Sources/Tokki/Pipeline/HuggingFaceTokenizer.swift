@@ -335,8 +335,8 @@ extension HuggingFaceTokenizer {
     /// or offsets (the fast path for bulk encoding; same ids as ``encode(_:addSpecialTokens:)``).
     public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
                           addSpecialTokens: Bool = false) throws(TokkiError) {
-        if addSpecialTokens, postProcessor != nil {
-            // Special tokens come from the post-processor: take the general path.
+        if addSpecialTokens && postProcessor != nil || truncation != nil || padding != nil {
+            // Special tokens, truncation and padding need the full encoding: take the general path.
             let e = try encode(String(decoding: input, as: UTF8.self), pair: nil, addSpecialTokens: true, scratch: &scratch.model)
             ids.append(contentsOf: e.ids.map { Int32($0) })
             return
