@@ -49,6 +49,21 @@ public struct BPETrainer: Sendable {
     /// Trains on a corpus; `progress` receives phase names and fractions.
     public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil)
         throws(TrainingError) -> (model: SentencePieceModel, statistics: CorpusStatistics) {
+        let (words, stats, settings) = try countWords(corpus, progress: progress)
+        let pieces = try merge(words, progress: progress)
+        do {
+            let model = try SentencePieceModel(pieces: pieces, modelType: .bpe, normalizer: settings, trainer: trainerSettings(corpus))
+            return (model, stats)
+        } catch {
+            throw .tokki(error)
+        }
+    }
+
+    /// Reads and normalizes the corpus into distinct `▁`-words with their frequencies (sorted
+    /// by bytes), with the normalizer settings the model will carry.
+    func countWords(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)?)
+        throws(TrainingError) -> (words: [(word: [UInt8], count: Int64)], statistics: CorpusStatistics,
+                                  settings: SentencePieceModel.NormalizerSettings) {
         let c = configuration
         guard c.vocabularySize > 0, c.characterCoverage > 0, c.characterCoverage <= 1, c.maxPieceLength > 0 else {
             throw .invalidConfiguration("vocabulary size, character coverage (0…1] and max piece length must be positive")
@@ -66,10 +81,13 @@ public struct BPETrainer: Sendable {
             counts.add(lines: lines, normalizer: normalizer, threads: c.threads)
             progress?("reading", Double(reader.stats.usedLines))
         }
-        let stats = reader.stats
         guard !counts.isEmpty else { throw .emptyCorpus }
-        let words = counts.sorted()
-        let pieces = try merge(words, progress: progress)
+        return (counts.sorted(), reader.stats, settings)
+    }
+
+    /// The trainer settings recorded in the model.
+    func trainerSettings(_ corpus: CorpusOptions) -> SentencePieceModel.TrainerSettings {
+        let c = configuration
         var trainer = SentencePieceModel.TrainerSettings()
         trainer.inputs = corpus.inputs
         trainer.vocabularySize = c.vocabularySize
@@ -86,12 +104,34 @@ public struct BPETrainer: Sendable {
         trainer.unknownID = c.unknownID; trainer.bosID = c.bosID; trainer.eosID = c.eosID; trainer.padID = c.padID
         trainer.unknownPiece = c.unknownPiece; trainer.bosPiece = c.bosPiece
         trainer.eosPiece = c.eosPiece; trainer.padPiece = c.padPiece
-        do {
-            let model = try SentencePieceModel(pieces: pieces, modelType: .bpe, normalizer: settings, trainer: trainer)
-            return (model, stats)
-        } catch {
-            throw .tokki(error)
+        return trainer
+    }
+
+    /// The characters that must be pieces (the most frequent ones covering
+    /// `characterCoverage` of all, and `▁`), by frequency, and every word as scalars.
+    func requiredCharacters(_ words: [(word: [UInt8], count: Int64)], meta: [SentencePieceModel.Piece])
+        throws(TrainingError) -> (required: [(UInt32, Int64)], wordChars: [[UInt32]]) {
+        let metaTexts = Set(meta.map { Array($0.piece.utf8) })
+        var charCount: [UInt32: Int64] = [:]
+        var wordChars: [[UInt32]] = []
+        wordChars.reserveCapacity(words.count)
+        for (w, n) in words {
+            let scalars = String(decoding: w, as: UTF8.self).unicodeScalars.map(\.value)
+            for s in scalars { charCount[s, default: 0] += n }
+            wordChars.append(scalars)
         }
+        let total = charCount.values.reduce(0, +)
+        let byFrequency = charCount.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        var required: [(UInt32, Int64)] = []
+        var covered: Int64 = 0
+        for (ch, n) in byFrequency {
+            if Double(covered) / Double(total) >= configuration.characterCoverage && ch != 0x2581 { continue }
+            required.append((ch, n))
+            covered += n
+        }
+        // Characters that are also special pieces are not added twice.
+        required.removeAll { metaTexts.contains(Array(Self.string([$0.0]).utf8)) }
+        return (required, wordChars)
     }
 
     // MARK: Pieces
@@ -132,27 +172,7 @@ public struct BPETrainer: Sendable {
         throws(TrainingError) -> [SentencePieceModel.Piece] {
         let c = configuration
         let meta = try metaPieces()
-        let metaTexts = Set(meta.map(\.piece))
-        // Characters by frequency; the required ones cover `characterCoverage` of all.
-        var charCount: [UInt32: Int64] = [:]
-        var wordChars: [[UInt32]] = []
-        wordChars.reserveCapacity(words.count)
-        for (w, n) in words {
-            let scalars = String(decoding: w, as: UTF8.self).unicodeScalars.map(\.value)
-            for s in scalars { charCount[s, default: 0] += n }
-            wordChars.append(scalars)
-        }
-        let total = charCount.values.reduce(0, +)
-        let byFrequency = charCount.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-        var required: [(UInt32, Int64)] = []
-        var covered: Int64 = 0
-        for (ch, n) in byFrequency {
-            if Double(covered) / Double(total) >= c.characterCoverage && ch != 0x2581 { continue }
-            required.append((ch, n))
-            covered += n
-        }
-        // Characters that are also special pieces are not added twice.
-        required.removeAll { metaTexts.contains(String(Character(Unicode.Scalar($0.0)!))) }
+        let (required, wordChars) = try requiredCharacters(words, meta: meta)
         let minimum = meta.count + required.count
         guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
         let target = c.vocabularySize - minimum

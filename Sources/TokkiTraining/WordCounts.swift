@@ -61,6 +61,24 @@ struct WordCounts: Sendable {
         }
     }
 
+    /// The index of the word `p[0..<n]`, if counted.
+    @inline(__always)
+    func find(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+        let h = Self.hash(p, n)
+        let mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = table[slot]
+            if e < 0 { return nil }
+            let k = Int(e)
+            if hashes[k] == h && Int(lengths[k]) == n {
+                let same = pool.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(starts[k]), p, n) == 0 }
+                if same { return k }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
     /// The bytes of word `k`.
     func word(_ k: Int) -> ArraySlice<UInt8> {
         let s = Int(starts[k])

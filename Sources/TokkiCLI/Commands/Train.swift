@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
 
     enum ModelType: String, ExpressibleByArgument, CaseIterable { case unigram, bpe, byteBPE = "byte-bpe" }
 
-    @Option(help: "unigram, bpe or byte-bpe (bpe and byte-bpe are available now).")
+    @Option(help: "unigram, bpe or byte-bpe.")
     var modelType: ModelType = .bpe
 
     @Option(help: "Vocabulary size, special pieces included.")
@@ -107,9 +107,6 @@ struct Train: ParsableCommand {
 
     func run() throws {
         if modelType == .byteBPE { return try runByteLevel() }
-        guard modelType == .bpe else {
-            throw fail(.usage, "--model-type \(modelType.rawValue) is not available yet; use --model-type bpe or byte-bpe")
-        }
         var c = BPETrainer.Configuration()
         c.vocabularySize = vocabSize
         c.characterCoverage = characterCoverage
@@ -125,7 +122,13 @@ struct Train: ParsableCommand {
         let progress = Progress(quiet: quiet)
         let result: (model: SentencePieceModel, statistics: CorpusStatistics)
         do {
-            result = try BPETrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
+            if modelType == .unigram {
+                var u = UnigramTrainer.Configuration()
+                u.base = c
+                result = try UnigramTrainer(u).train(corpus) { phase, value in progress.report(phase, value) }
+            } else {
+                result = try BPETrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
+            }
         } catch {
             progress.finish()
             throw Self.failure(error)
