@@ -66,6 +66,24 @@ each line's "\n", which tokki never sees).  RAYON_NUM_THREADS defaults to 2 (as 
       tokenizers' learned tokens (not special, not the 256 bytes) that tokki also has; "same id"
       = share of ids with the same token in both vocabularies, and the first id that differs;
       training time of each (tokki: the whole `tokki train` process; tokenizers: the train call).
+
+Unigram (`--only-unigram` runs only this section; the default run includes it), on the same split,
+for every vocab size and normalization without byte fallback, plus byte fallback for the largest
+vocab size with korean (`--byte-fallback yes`: byte fallback everywhere; `no`: none):
+  tokki train --model-type unigram --vocab-size N --normalization NORM [--byte-fallback]
+              --threads 2 --quiet --input train.txt --output PREFIX
+  (a) as (a) above: `tokki encode --model PREFIX.model` against `sentencepiece` on PREFIX.model, on the
+      raw held-out lines [+ heldout.norm.txt for korean] + the edge cases.  Any difference: exit 1
+      (line numbers and text shown).
+  (b) as (b) above: `tokenizers` on PREFIX.json against `sentencepiece` on PREFIX.model (held-out +
+      edge cases).  Informational: tokenizers' Unigram differs by design (e.g. its Viterbi breaks
+      ties differently and it scores unknown characters differently), so a few lines are expected;
+      up to 5 examples are shown with the pieces of both around the first difference.
+  (c) as (c) above with sentencepiece's Unigram trainer: model_type=unigram, the same vocab_size,
+      character_coverage=0.9995, byte_fallback, num_threads=2, input_sentence_size=0,
+      max_sentence_length=1<<20, other options at their defaults; korean via the pre-normalized text
+      and normalization_rule_name=identity, nmt_nfkc on the raw text, exactly as for BPE.
+      ratio = tokki / sentencepiece (goal <= 1.01); training seconds of each.
 """
 from __future__ import annotations
 
@@ -305,6 +323,147 @@ def byte_level_section(tokki: str, tmp: str, vocab_sizes: list[int], patterns: l
     return fail
 
 
+# ---- Unigram section
+
+def piece_window(sp_pieces: list[str], hf_pieces: list[str], width: int = 6) -> tuple[str, str]:
+    """The pieces of both around the first position where they differ."""
+    k = next((i for i, (x, y) in enumerate(zip(sp_pieces, hf_pieces)) if x != y), min(len(sp_pieces), len(hf_pieces)))
+    lo = max(0, k - 2)
+
+    def show(p: list[str]) -> str:
+        return (f"[{lo} more] + " if lo else "") + repr(p[lo:k + width]) + \
+            (f" + [{len(p) - k - width} more]" if k + width < len(p) else "")
+    return show(sp_pieces), show(hf_pieces)
+
+
+def unigram_section(tokki: str, tmp: str, configs: list[tuple[int, str, bool]], held: list[str],
+                    held_numbers: list[int], held_path: str, edge_path: str, train_path: str,
+                    norm_train: str, norm_held: str, held_norm: list[str], chars: int) -> bool:
+    """(a), (b), (c) of the docstring's Unigram part; prints its table; True when (a) fails or tokki fails."""
+    rows, fail, a_examples, b_examples = [], False, [], []
+    for vocab, norm, bf in configs:
+        name = f"unigram_{norm}_{vocab}{'_bf' if bf else ''}"
+        prefix = os.path.join(tmp, "tokki_" + name)
+        cmd = [tokki, "train", "--model-type", "unigram", "--vocab-size", str(vocab), "--normalization", norm,
+               "--threads", "2", "--quiet", "--input", train_path, "--output", prefix]
+        if bf:
+            cmd.append("--byte-fallback")
+        t0 = time.perf_counter()
+        try:
+            run(cmd)
+        except RuntimeError as e:
+            print(f"{name}: {e}")
+            fail = True
+            rows.append([vocab, norm, "yes" if bf else "no", "TRAIN FAILED"] + ["-"] * 8)
+            continue
+        t_tokki = time.perf_counter() - t0
+        model = prefix + ".model"
+        sp = spm.SentencePieceProcessor(model_file=model)
+
+        # (a) tokki encode .model vs sentencepiece
+        checks = [("heldout.txt", held_path, held, held_numbers)]
+        if norm == "korean":
+            checks.append(("heldout.norm.txt", norm_held, held_norm, held_numbers))
+        checks.append(("edge.txt", edge_path, EDGE_CASES, list(range(1, len(EDGE_CASES) + 1))))
+        a_cells = []
+        for label, path, lines, numbers in checks:
+            ref = sp.encode(lines)
+            try:
+                got = tokki_ids(tokki, model, path)
+            except RuntimeError as e:
+                print(f"{name}: {e}")
+                fail = True
+                a_cells.append("ENCODE FAILED")
+                continue
+            bad = diff(ref, got)
+            a_cells.append(f"{len(bad)}/{len(lines)}")
+            if bad:
+                fail = True
+                a_examples.append((name, label, [numbers[i] if i < len(numbers) else f"#{i + 1}" for i in bad],
+                                   [(numbers[i] if i < len(numbers) else f"#{i + 1}",
+                                     lines[i] if i < len(lines) else "",
+                                     ref[i] if i < len(ref) else None,
+                                     got[i] if i < len(got) else None) for i in bad[:5]]))
+
+        # (b) tokenizers on .json vs sentencepiece on .model; tokki on .json vs tokenizers
+        hf = Tokenizer.from_file(prefix + ".json")
+        hf.no_truncation()
+        hf.no_padding()
+        b_cells, json_cells = [], []
+        for label, path, lines, numbers in (checks[0], checks[-1]):
+            hf_enc = hf.encode_batch(lines, add_special_tokens=False)
+            hf_ids = [e.ids for e in hf_enc]
+            sp_ids = sp.encode(lines)
+            bad_hf = diff(sp_ids, hf_ids)
+            b_cells.append(f"{len(bad_hf)}/{len(lines)}")
+            for i in bad_hf:
+                if len(b_examples) < 5 and lines[i] not in {e[3] for e in b_examples}:
+                    b_examples.append((name, label, numbers[i], lines[i],
+                                       [sp.id_to_piece(x) for x in sp_ids[i]], list(hf_enc[i].tokens)))
+            try:
+                json_cells.append(f"{len(diff(hf_ids, tokki_ids(tokki, prefix + '.json', path)))}/{len(lines)}")
+            except RuntimeError as e:
+                print(f"{name}: {e}")
+                json_cells.append("ENCODE FAILED")
+
+        # (c) reference trainer
+        ref_prefix = os.path.join(tmp, "spm_" + name)
+        spm.set_random_generator_seed(20240501)
+        t0 = time.perf_counter()
+        spm.SentencePieceTrainer.train(
+            input=norm_train if norm == "korean" else train_path, model_prefix=ref_prefix,
+            model_type="unigram", vocab_size=vocab, character_coverage=0.9995, byte_fallback=bf,
+            normalization_rule_name="identity" if norm == "korean" else norm,
+            num_threads=2, input_sentence_size=0, shuffle_input_sentence=False,
+            max_sentence_length=1 << 20, minloglevel=2)
+        t_spm = time.perf_counter() - t0
+        sp_ref = spm.SentencePieceProcessor(model_file=ref_prefix + ".model")
+        eval_lines = held_norm if norm == "korean" else held
+        n_tokki = sum(len(x) for x in sp.encode(eval_lines))
+        n_ref = sum(len(x) for x in sp_ref.encode(eval_lines))
+        raw_tokki = sum(len(x) for x in sp.encode(held))
+        ref_pieces = normal_pieces(ref_prefix + ".model")
+        shared = len(ref_pieces & normal_pieces(model)) / max(1, len(ref_pieces))
+        ratio = n_tokki / n_ref
+        rows.append([vocab, norm, "yes" if bf else "no", " + ".join(a_cells), " + ".join(b_cells),
+                     " + ".join(json_cells), f"{raw_tokki / chars:.4f}" if norm == "korean" else "-",
+                     f"{n_tokki / chars:.4f}", f"{n_ref / chars:.4f}",
+                     f"{ratio:.4f}" + ("" if ratio <= 1.01 else " !"), f"{shared:.1%}",
+                     f"{t_tokki:.1f} / {t_spm:.1f}"])
+        print(f"[check-training] {name}: done", file=sys.stderr)
+
+    print("Unigram training check (tokki --model-type unigram against sentencepiece's Unigram trainer)")
+    print("(a) = lines where `tokki encode PREFIX.model` != sentencepiece: raw held-out [+ pre-normalized "
+          f"held-out for korean] + {len(EDGE_CASES)} edge-case lines; must be 0")
+    print("(b) = lines where tokenizers(PREFIX.json) != sentencepiece(PREFIX.model): held-out + edge cases "
+          "(tokenizers' Unigram differs by design: a few expected); json = lines where `tokki encode PREFIX.json` "
+          "!= tokenizers, same texts")
+    print("tok/char = tokens / code points of the original held-out lines; eval text: raw (nmt_nfkc) or "
+          "`tokki normalize` output (korean); raw = tokki's model on the raw lines")
+    table(["vocab", "norm", "byte fb", "(a) tokki!=spm", "(b) HF!=spm", "json tokki!=HF", "tokki tok/char raw",
+           "tokki tok/char", "spm tok/char", "ratio tokki/spm", "shared pieces", "train s tokki / spm"],
+          rows, left={1, 2})
+    print("goal: (a) 0 everywhere; ratio <= 1.01 (tokki within 1% of the sentencepiece Unigram trainer, or below)")
+    if a_examples or b_examples:
+        print()
+        print("Examples (line = line number in .corpus/ko_help.txt, or in the EDGE_CASES list for edge.txt):")
+    for name, label, numbers, shown in a_examples:
+        listed = ", ".join(str(n) for n in numbers[:40]) + (f", ... ({len(numbers)} lines)" if len(numbers) > 40 else "")
+        print(f"  (a) tokki encode != sentencepiece: {name} on {label}: lines {listed}")
+        for line, text, ref, got in shown:
+            text_shown = repr(text[:160]) if unicodedata.is_normalized("NFC", text) else ascii(text[:80]) + " (not NFC)"
+            print(f"    line {line}: {text_shown}")
+            print(f"      sentencepiece: {str(ref)[:200]}")
+            print(f"      tokki:         {str(got)[:200]}")
+    for name, label, line, text, sp_pieces, hf_pieces in b_examples:
+        text_shown = repr(text[:160]) if unicodedata.is_normalized("NFC", text) else ascii(text[:80]) + " (not NFC)"
+        sp_w, hf_w = piece_window(sp_pieces, hf_pieces)
+        print(f"  (b) tokenizers .json != sentencepiece .model: {name} on {label}, line {line}: {text_shown}")
+        print(f"      sentencepiece ({len(sp_pieces)} pieces): {sp_w[:240]}")
+        print(f"      tokenizers    ({len(hf_pieces)} pieces): {hf_w[:240]}")
+    return fail
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokki", default=default_tokki())
@@ -316,6 +475,8 @@ def main() -> int:
                     help="byte-level BPE section: pre-tokenization patterns (\"\" skips the section)")
     ap.add_argument("--only-byte-bpe", action="store_true",
                     help="run only the byte-level BPE section (not the sentencepiece-format BPE checks)")
+    ap.add_argument("--only-unigram", action="store_true",
+                    help="run only the Unigram section (with --only-byte-bpe: those two sections)")
     a = ap.parse_args()
     if not os.access(a.tokki, os.X_OK):
         sys.exit(f"{a.tokki}: not found; build it first (see the docstring) or pass --tokki")
@@ -332,6 +493,22 @@ def main() -> int:
     byte_patterns = [p for p in a.byte_patterns.split(",") if p]
     if a.only_byte_bpe and not byte_patterns:
         sys.exit("--only-byte-bpe with no --byte-patterns: nothing to check")
+    run_bpe = not (a.only_byte_bpe or a.only_unigram)
+    run_unigram = a.only_unigram or not a.only_byte_bpe
+    if a.only_unigram and not a.only_byte_bpe:
+        byte_patterns = []
+    # Unigram: no byte fallback everywhere, plus byte fallback for the largest vocab with korean (or the first
+    # normalization); --byte-fallback yes/no: byte fallback everywhere / nowhere.
+    unigram_configs = []
+    if run_unigram:
+        bf_norm = "korean" if "korean" in norms else norms[0]
+        for vocab in vocab_sizes:
+            for norm in norms:
+                if a.byte_fallback != "yes":
+                    unigram_configs.append((vocab, norm, False))
+                if a.byte_fallback == "yes" or (a.byte_fallback == "both" and vocab == max(vocab_sizes)
+                                                and norm == bf_norm):
+                    unigram_configs.append((vocab, norm, True))
     for p in byte_patterns:
         if p != "gpt2":
             swift_pattern(p)  # fails early on a name it cannot read
@@ -369,7 +546,7 @@ def main() -> int:
     print()
 
     rows, a_fail, examples, b_examples = [], False, [], []
-    for vocab in ([] if a.only_byte_bpe else vocab_sizes):
+    for vocab in (vocab_sizes if run_bpe else []):
         for norm in norms:
             for bf in fallbacks:
                 name = f"{norm}_{vocab}{'_bf' if bf else ''}"
@@ -453,7 +630,7 @@ def main() -> int:
                              f"{t_tokki:.1f} / {t_spm:.1f}"])
                 print(f"[check-training] {name}: done", file=sys.stderr)
 
-    if not a.only_byte_bpe:
+    if run_bpe:
         print("BPE training check (vocab sizes x normalizations x byte fallback)")
         print("(a) = lines where `tokki encode PREFIX.model` != sentencepiece: raw held-out [+ pre-normalized "
               f"held-out for korean] + {len(EDGE_CASES)} edge-case lines; must be 0")
@@ -475,15 +652,22 @@ def main() -> int:
                 print(f"      sentencepiece: {str(ref)[:200]}")
                 print(f"      other:         {str(got)[:200]}")
 
+    unigram_fail = False
+    if run_unigram:
+        if run_bpe:
+            print()
+        unigram_fail = unigram_section(a.tokki, tmp, unigram_configs, held, held_numbers, held_path, edge_path,
+                                       train_path, norm_train, norm_held, held_norm, chars)
+
     byte_fail = False
     if byte_patterns:
-        if not a.only_byte_bpe:
+        if run_bpe or run_unigram:
             print()
         byte_fail = byte_level_section(a.tokki, tmp, vocab_sizes, byte_patterns, held, held_numbers, held_path,
                                        norm_train, norm_held, held_norm, chars)
     if tmp_ctx:
         tmp_ctx.cleanup()
-    return 1 if a_fail or byte_fail else 0
+    return 1 if a_fail or unigram_fail or byte_fail else 0
 
 
 if __name__ == "__main__":
