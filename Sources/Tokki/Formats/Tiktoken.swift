@@ -3,17 +3,13 @@ import Foundation
 /// A tiktoken rank file (`.tiktoken`): one `base64(token bytes) rank` pair per line, the
 /// format of OpenAI's encodings and of Llama 3's `tokenizer.model`.
 public struct TiktokenRanks: Sendable {
-    /// Token bytes by rank (id); ranks missing from the file have empty bytes.
-    let tokens: [[UInt8]]
-    /// Whether `tokens[rank]` is defined.
-    let defined: [Bool]
-    /// The tokens and their ranks as a token table (for the BPE model).
+    /// The tokens by rank, with a byte-string lookup.
     let tokenTable: TokenTable
     /// The file this was read from, if any.
     public let path: String?
 
     /// The number of ranks (highest rank + 1).
-    public var count: Int { tokens.count }
+    public var count: Int { tokenTable.count }
 
     /// Reads a `.tiktoken` file.
     public init(contentsOf url: URL) throws(TokkiError) {
@@ -59,24 +55,15 @@ public struct TiktokenRanks: Sendable {
     /// Ranks from (token bytes, rank) pairs; `path` is used in error messages.
     init(entries: [(token: [UInt8], rank: Int)], path: String?) throws(TokkiError) {
         guard !entries.isEmpty else { throw .invalidModel(path: path, problem: "the rank file is empty") }
-        let size = (entries.map(\.rank).max() ?? 0) + 1
-        var tokens = [[UInt8]](repeating: [], count: size)
-        var defined = [Bool](repeating: false, count: size)
-        for (k, e) in entries.enumerated() {
-            guard !defined[e.rank] else { throw .invalidModel(path: path, problem: "rank \(e.rank) is defined twice (entry \(k + 1))") }
-            tokens[e.rank] = e.token
-            defined[e.rank] = true
-        }
         do {
             tokenTable = try TokenTable(tokens: entries.map { (ArraySlice($0.token), $0.rank) })
         } catch {
+            if case .duplicateID(let rank) = error { throw .invalidModel(path: path, problem: "rank \(rank) is defined twice") }
             throw .invalidModel(path: path, problem: error.message)
         }
         for b in 0..<256 where tokenTable.id([UInt8(b)]) == nil {
             throw .invalidModel(path: path, problem: "byte 0x\(String(b, radix: 16)) has no rank; byte-level BPE needs all 256 single bytes")
         }
-        self.tokens = tokens
-        self.defined = defined
         self.path = path
     }
 

@@ -76,8 +76,8 @@ public struct TiktokenTokenizer: Sendable {
         let special = Dictionary(specialTokens.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
         var bytes: [UInt8] = []
         for id in ids {
-            if id >= 0 && id < ranks.count && ranks.defined[id] {
-                bytes.append(contentsOf: ranks.tokens[id])
+            if ranks.tokenTable.contains(id) {
+                bytes.append(contentsOf: ranks.tokenTable.bytes(of: id))
             } else if let s = special[id] {
                 bytes.append(contentsOf: s.utf8)
             } else {
