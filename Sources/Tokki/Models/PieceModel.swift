@@ -23,6 +23,13 @@ protocol PieceModel: Sendable {
     func token(for id: Int) -> String?
     /// One more than the highest id.
     var vocabularySize: Int { get }
+    /// The string `tokenizers` reports for token `id` covering `text`: the vocabulary string
+    /// (a Unigram unknown token reports the text it covers).
+    func tokenString(_ id: Int32, covering text: UnsafeBufferPointer<UInt8>) -> String
+}
+
+extension PieceModel {
+    func tokenString(_ id: Int32, covering text: UnsafeBufferPointer<UInt8>) -> String { token(for: Int(id)) ?? "" }
 }
 
 /// Per-thread working memory for models: symbol arrays, the merge heap and a cache of

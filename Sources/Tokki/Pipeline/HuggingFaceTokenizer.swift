@@ -234,7 +234,7 @@ public struct HuggingFaceTokenizer: Sendable {
                                     r = Self.expandToCharacters(r, nb)
                                     let o = normalized.originalRange(forNormalized: r)
                                     out.ids.append(Int(t.id))
-                                    out.pieces.append(tokenString(t, working: working, pb))
+                                    out.pieces.append(model.tokenString(t.id, covering: UnsafeBufferPointer(rebasing: pb[working])))
                                     out.offsets.append((o.lowerBound + base)..<(o.upperBound + base))
                                     out.typeIDs.append(typeID); out.specialTokensMask.append(0); out.attentionMask.append(1)
                                 }
@@ -246,15 +246,6 @@ public struct HuggingFaceTokenizer: Sendable {
         }
         out.characterOffsets = out.offsets
         return out
-    }
-
-    /// The string `tokenizers` reports for a token: the vocabulary string, except for a
-    /// Unigram unknown token, which shows the text it covers.
-    private func tokenString(_ t: ModelToken, working: Range<Int>, _ pb: UnsafeBufferPointer<UInt8>) -> String {
-        if let u = model as? HFUnigramModel, let unk = u.unknownID, Int(t.id) == unk {
-            return String(decoding: pb[working], as: UTF8.self)
-        }
-        return model.token(for: Int(t.id)) ?? ""
     }
 
     /// Widens a byte range of `text` to whole UTF-8 characters.

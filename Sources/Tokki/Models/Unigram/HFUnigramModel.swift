@@ -34,6 +34,11 @@ extension HFUnigramModel: PieceModel {
     func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
     func token(for id: Int) -> String? { tokens.string(of: id) }
 
+    func tokenString(_ id: Int32, covering text: UnsafeBufferPointer<UInt8>) -> String {
+        if let unk = unknownID, Int(id) == unk { return String(decoding: text, as: UTF8.self) }
+        return tokens.string(of: Int(id)) ?? ""
+    }
+
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         guard n > 0 else { return }
         let h = PieceCache.hash(p, n)
