@@ -38,7 +38,7 @@ public struct ByteLevelBPETrainer: Sendable {
 
         /// `token<TAB>id` lines, tokens in GPT-2's byte-level spelling.
         public func vocabularyText() -> String {
-            tokens.enumerated().map { "\(ByteLevelBPETrainer.spelling($0.element))\t\($0.offset)" }.joined(separator: "\n") + "\n"
+            tokens.enumerated().map { "\(ByteLevelAlphabet.spelling($0.element))\t\($0.offset)" }.joined(separator: "\n") + "\n"
         }
     }
 
@@ -47,24 +47,6 @@ public struct ByteLevelBPETrainer: Sendable {
 
     /// Creates a trainer.
     public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
-
-    /// GPT-2's byte-to-character spelling of raw bytes.
-    static func spelling(_ raw: [UInt8]) -> String {
-        var view = String.UnicodeScalarView()
-        for b in raw {
-            let v: UInt32
-            if (0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b) {
-                v = UInt32(b)
-            } else {
-                // The 68 remapped bytes, in order, from U+0100.
-                var n: UInt32 = 0
-                for x in 0..<Int(b) where !((0x21...0x7E).contains(x) || (0xA1...0xAC).contains(x) || (0xAE...0xFF).contains(x)) { n += 1 }
-                v = 0x100 + n
-            }
-            view.append(Unicode.Scalar(v)!)
-        }
-        return String(view)
-    }
 
     /// Trains on a corpus.
     public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil) throws(TrainingError) -> Result {
@@ -94,7 +76,7 @@ public struct ByteLevelBPETrainer: Sendable {
         let words = counts.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         // Symbols 0…255 are the bytes; ids in the vocabulary come after the special tokens,
         // bytes in the order of their GPT-2 spelling (as tokenizers sorts its alphabet).
-        let byteOrder = (0..<256).sorted { Self.spelling([UInt8($0)]).unicodeScalars.first!.value < Self.spelling([UInt8($1)]).unicodeScalars.first!.value }
+        let byteOrder = (0..<256).sorted { ByteLevelAlphabet.spelling([UInt8($0)]).unicodeScalars.first!.value < ByteLevelAlphabet.spelling([UInt8($1)]).unicodeScalars.first!.value }
         let maxLength = c.maxTokenLength
         // Byte symbols are numbered in that order too, so ties between equally frequent pairs
         // go the way tokenizers breaks them (by vocabulary id).
@@ -121,7 +103,7 @@ public struct ByteLevelBPETrainer: Sendable {
             }
             if tokens.count % 500 == 0 { progress?("merging", Double(tokens.count) / Double(target)) }
         }
-        let json = Self.tokenizerJSON(tokens: tokens, specials: specials.count, merges: merges, charsmap: charsmap, pattern: pattern)
+        let json = TokenizerJSONWriter.byteLevelBPE(tokens: tokens, specialCount: specials.count, merges: merges, charsmap: charsmap, pattern: pattern)
         return Result(json: json, tokens: tokens, statistics: reader.stats)
     }
 
@@ -147,41 +129,5 @@ public struct ByteLevelBPETrainer: Sendable {
         var all: [[UInt8]: Int64] = [:]
         for p in partial { for (w, n) in p { all[w, default: 0] += n } }
         return all
-    }
-
-    static func tokenizerJSON(tokens: [[UInt8]], specials: Int, merges: [(Int, Int)], charsmap: [UInt8], pattern: String) -> [UInt8] {
-        func str(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
-        }
-        let spelled = tokens.enumerated().map { $0.offset < specials ? String(decoding: $0.element, as: UTF8.self) : spelling($0.element) }
-        var j = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
-        j += (0..<specials).map { "{\"id\":\($0),\"content\":\(str(spelled[$0])),\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}" }.joined(separator: ",")
-        j += "],\"normalizer\":"
-        j += charsmap.isEmpty ? "null" : "{\"type\":\"Precompiled\",\"precompiled_charsmap\":\(str(Data(charsmap).base64EncodedString()))}"
-        if pattern == PretokenizationPattern.gpt2 {
-            j += ",\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}"
-        } else {
-            j += ",\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":\(str(pattern))},\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":false}]}"
-        }
-        j += ",\"post_processor\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}"
-        j += ",\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}"
-        j += ",\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":false,\"byte_fallback\":false,\"ignore_merges\":false,\"vocab\":{"
-        j += spelled.enumerated().map { "\(str($0.element)):\($0.offset)" }.joined(separator: ",")
-        j += "},\"merges\":["
-        j += merges.map { "[\(str(spelled[$0.0])),\(str(spelled[$0.1]))]" }.joined(separator: ",")
-        j += "]}}"
-        return Array(j.utf8)
     }
 }

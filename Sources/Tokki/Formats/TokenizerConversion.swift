@@ -314,3 +314,73 @@ extension PrecompiledCharsmap {
         return out
     }
 }
+
+/// Writes `tokenizer.json` files for tokenizers Tokki makes.
+public enum TokenizerJSONWriter {
+    /// A GPT-2-style byte-level BPE: `tokens` are raw bytes by id (the first `specialCount`
+    /// are special tokens, written as they are), `merges` pairs of ids in rank order,
+    /// `charsmap` an optional `Precompiled` normalizer (empty: none) and `pattern` the
+    /// pre-tokenization regex (GPT-2's gives a plain `ByteLevel` pre-tokenizer).
+    public static func byteLevelBPE(tokens: [[UInt8]], specialCount: Int, merges: [(Int, Int)], charsmap: [UInt8],
+                                    pattern: String) -> [UInt8] {
+        let spelled = tokens.enumerated().map { $0.offset < specialCount ? String(decoding: $0.element, as: UTF8.self) : ByteLevelAlphabet.spelling($0.element) }
+        func byteLevel(_ w: inout JSONWriter, useRegex: Bool) {
+            w.object { o in
+                o.string("type", "ByteLevel"); o.bool("add_prefix_space", false); o.bool("trim_offsets", true); o.bool("use_regex", useRegex)
+            }
+        }
+        var w = JSONWriter()
+        w.object { top in
+            top.string("version", "1.0")
+            top.member("truncation") { $0.null() }
+            top.member("padding") { $0.null() }
+            top.member("added_tokens") { w in
+                w.array(0..<specialCount) { w, id in
+                    w.object { o in
+                        o.number("id", Double(id)); o.string("content", spelled[id])
+                        o.bool("single_word", false); o.bool("lstrip", false); o.bool("rstrip", false)
+                        o.bool("normalized", false); o.bool("special", true)
+                    }
+                }
+            }
+            top.member("normalizer") { w in
+                guard !charsmap.isEmpty else { w.null(); return }
+                w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", SentencePieceModel.base64(charsmap)) }
+            }
+            top.member("pre_tokenizer") { w in
+                if pattern == PretokenizationPattern.gpt2 { byteLevel(&w, useRegex: true); return }
+                w.object { o in
+                    o.string("type", "Sequence")
+                    o.member("pretokenizers") { w in
+                        w.raw("[")
+                        w.object { s in
+                            s.string("type", "Split")
+                            s.member("pattern") { w in w.object { p in p.string("Regex", pattern) } }
+                            s.string("behavior", "Isolated"); s.bool("invert", false)
+                        }
+                        w.raw(",")
+                        byteLevel(&w, useRegex: false)
+                        w.raw("]")
+                    }
+                }
+            }
+            top.member("post_processor") { byteLevel(&$0, useRegex: true) }
+            top.member("decoder") { byteLevel(&$0, useRegex: true) }
+            top.member("model") { w in
+                w.object { o in
+                    o.string("type", "BPE")
+                    o.member("dropout") { $0.null() }
+                    o.member("unk_token") { $0.null() }
+                    o.member("continuing_subword_prefix") { $0.null() }
+                    o.member("end_of_word_suffix") { $0.null() }
+                    o.bool("fuse_unk", false); o.bool("byte_fallback", false); o.bool("ignore_merges", false)
+                    o.member("vocab") { w in w.object { v in for (id, t) in spelled.enumerated() { v.number(t, Double(id)) } } }
+                    o.member("merges") { w in
+                        w.array(merges) { w, m in w.raw("["); w.string(spelled[m.0]); w.raw(","); w.string(spelled[m.1]); w.raw("]") }
+                    }
+                }
+            }
+        }
+        return w.bytes
+    }
+}

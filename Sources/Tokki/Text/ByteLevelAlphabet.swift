@@ -1,7 +1,7 @@
 /// GPT-2's byte-to-character map (COMPATIBILITY.md E7): bytes 0x21–0x7E, 0xA1–0xAC and
 /// 0xAE–0xFF stand for themselves; the other 68 bytes map, in ascending order, to U+0100,
 /// U+0101, … (space → `Ġ` U+0120, LF → `Ċ` U+010A).
-enum ByteLevelAlphabet {
+public enum ByteLevelAlphabet {
     /// The code point standing for each byte.
     static let scalarForByte: [UInt32] = {
         var table = [UInt32](repeating: 0, count: 256)
@@ -57,5 +57,10 @@ enum ByteLevelAlphabet {
         out.reserveCapacity(raw.count * 2)
         for b in raw { out.append(contentsOf: utf8ForByte[Int(b)]) }
         return out
+    }
+
+    /// GPT-2's spelling of raw bytes as a token string (`" hello"` → `"Ġhello"`).
+    public static func spelling<C: Collection>(_ raw: C) -> String where C.Element == UInt8 {
+        String(decoding: encode(raw), as: UTF8.self)
     }
 }
