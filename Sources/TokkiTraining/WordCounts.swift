@@ -16,23 +16,9 @@ struct WordCounts: Sendable {
 
     var isEmpty: Bool { counts.isEmpty }
 
-    @inline(__always)
-    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(n)
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 32
-            i += 8
-        }
-        while i < n { h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3; i += 1 }
-        h ^= h >> 29
-        return h &* 0xBF58_476D_1CE4_E5B9
-    }
-
     /// Adds `count` occurrences of the word `p[0..<n]`.
     mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64) {
-        let h = Self.hash(p, n)
+        let h = ByteHash.hash(p, n)
         let mask = table.count - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -64,7 +50,7 @@ struct WordCounts: Sendable {
     /// The index of the word `p[0..<n]`, if counted.
     @inline(__always)
     func find(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
-        let h = Self.hash(p, n)
+        let h = ByteHash.hash(p, n)
         let mask = table.count - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {

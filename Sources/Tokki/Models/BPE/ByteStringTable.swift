@@ -102,16 +102,7 @@ struct ByteStringTableHalf: Sendable {
 
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(n)
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 32
-            i += 8
-        }
-        while i < n { h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3; i += 1 }
-        h ^= h >> 29
-        h = h &* 0xBF58_476D_1CE4_E5B9
+        var h = ByteHash.hash(p, n)
         h ^= h >> 32
         return UInt32(truncatingIfNeeded: h) | 1
     }
