@@ -56,7 +56,7 @@ public struct UnigramTrainer: Sendable {
             guard n >= 2 else { continue }
             let bytes = words[w].word
             var offsets = [0]
-            for ch in chars { offsets.append(offsets.last! + UTF8Scalar.length(ch)) }
+            for ch in chars { offsets.append(offsets.last! + (Unicode.Scalar(ch)?.utf8.count ?? 0)) }
             bytes.withUnsafeBufferPointer { b in
                 for i in 0..<n where requiredSet.contains(chars[i]) {
                     var j = i + 1
@@ -180,11 +180,6 @@ public struct UnigramTrainer: Sendable {
     }
 }
 
-/// UTF-8 length of a scalar value.
-enum UTF8Scalar {
-    static func length(_ v: UInt32) -> Int { v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4 }
-}
-
 /// Pieces indexed for segmenting words: forward–backward and Viterbi over characters,
 /// looking pieces up by their UTF-8 bytes (no allocation per lookup).
 struct Lattice {
@@ -215,10 +210,7 @@ struct Lattice {
     }
 
     static func append(_ v: UInt32, to out: inout [UInt8]) {
-        if v < 0x80 { out.append(UInt8(v)) }
-        else if v < 0x800 { out += [UInt8(0xC0 | v >> 6), UInt8(0x80 | v & 0x3F)] }
-        else if v < 0x10000 { out += [UInt8(0xE0 | v >> 12), UInt8(0x80 | (v >> 6) & 0x3F), UInt8(0x80 | v & 0x3F)] }
-        else { out += [UInt8(0xF0 | v >> 18), UInt8(0x80 | (v >> 12) & 0x3F), UInt8(0x80 | (v >> 6) & 0x3F), UInt8(0x80 | v & 0x3F)] }
+        if let scalar = Unicode.Scalar(v) { out.append(contentsOf: scalar.utf8) }
     }
 
     /// The edges of a word: (start, end, piece or -1 for an unknown character), by start.
