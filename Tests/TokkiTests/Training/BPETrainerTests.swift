@@ -116,5 +116,9 @@ struct BPETrainerTests {
         let a = try Self.train(vocab: 600, corpus: CorpusOptions(inputs: [Self.sample], inputSentenceSize: 40, seed: 7))
         let b = try Self.train(vocab: 600, corpus: CorpusOptions(inputs: [Self.sample], inputSentenceSize: 40, seed: 7))
         #expect(try a.serialized() == b.serialized())
+        // Several input files are read in turn: the sample twice doubles every count, which
+        // keeps the merge order.
+        let twice = try Self.train(corpus: CorpusOptions(inputs: [Self.sample, Self.sample]))
+        #expect(twice.pieces == fromText.pieces)
     }
 }
