@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Tokki", targets: ["Tokki"]),
         .library(name: "TokkiTraining", targets: ["TokkiTraining"]),
+        .library(name: "TokkiObjectives", targets: ["TokkiObjectives"]),
+        .library(name: "TokkiData", targets: ["TokkiData"]),
         .executable(name: "tokki", targets: ["TokkiCLI"]),
     ],
     dependencies: [
@@ -35,17 +37,29 @@ let package = Package(
             name: "TokkiTraining",
             dependencies: ["Tokki"]
         ),
+        // Pre-training objectives: masked LM, causal-LM packing, T5 span corruption / UL2.
+        .target(
+            name: "TokkiObjectives",
+            dependencies: ["Tokki"]
+        ),
+        // Dataset writers: .npy, safetensors, Megatron indexed datasets, JSONL.
+        .target(
+            name: "TokkiData",
+            dependencies: ["Tokki", "TokkiObjectives"]
+        ),
         .executableTarget(
             name: "TokkiCLI",
             dependencies: [
                 "Tokki",
                 "TokkiTraining",
+                "TokkiObjectives",
+                "TokkiData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "TokkiTests",
-            dependencies: ["Tokki", "TokkiTraining"]
+            dependencies: ["Tokki", "TokkiTraining", "TokkiObjectives", "TokkiData"]
         ),
     ],
     swiftLanguageModes: [.v6]

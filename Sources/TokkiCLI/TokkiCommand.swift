@@ -13,6 +13,7 @@ struct TokkiCommand: ParsableCommand {
         Run 'tokki help COMMAND' for the options and an example of each command.
         """,
         version: "0.1.0",
-        subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Stats.self]
+        subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Stats.self,
+                      BatchCommand.self, Prepare.self, Merge.self]
     )
 }

@@ -1,0 +1,286 @@
+import ArgumentParser
+import Foundation
+import Tokki
+import TokkiData
+import TokkiObjectives
+
+/// `tokki batch`: pre-training batches for one of the three objectives.
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Build pre-training batches: masked LM, packed causal LM or T5 span corruption.",
+        discussion: """
+        Reads documents (one per line, or a JSONL field), tokenizes them, forms rows and applies
+        the objective. Every random choice of row r comes from (seed, epoch, r), so the output is
+        byte-identical for any --threads and --batch-size.
+
+        The output format follows the name: OUT.safetensors (one file, every batch stacked),
+        OUT.jsonl (one row per line), anything else is a folder of .npy files
+        (input_ids.npy, attention_mask.npy, labels.npy, …).
+
+        Tensors: mlm → input_ids, attention_mask, labels (−100 where not masked);
+        causal → input_ids, attention_mask, labels, position_ids, segment_ids, cu_seqlens (int32
+        boundaries over the flattened tokens, for variable-length attention);
+        span → input_ids, attention_mask, labels, decoder_input_ids, decoder_attention_mask.
+
+        Examples:
+          tokki batch --objective mlm --input kolaw.txt --seq-len 512 --batch-size 32 --seed 1 --output mlm.safetensors
+          tokki batch --objective mlm --whole-word markers --selection exact --input kolaw.txt --output mlm-wwm/
+          tokki batch --objective causal --input corpus.jsonl --text-field text --seq-len 2048 --no-cross-document-labels --output gpt.safetensors
+          tokki batch --objective span --input kolaw.txt --seq-len 512 --output t5.jsonl
+          tokki batch --objective span --ul2 --input kolaw.txt --output ul2.safetensors
+        """
+    )
+
+    enum Objective: String, ExpressibleByArgument, CaseIterable { case mlm, causal, span }
+    enum WholeWord: String, ExpressibleByArgument, CaseIterable { case none, markers, offsets }
+    enum SentinelSource: String, ExpressibleByArgument, CaseIterable { case named, end }
+    enum InvalidPolicy: String, ExpressibleByArgument, CaseIterable { case error, replace }
+
+    @Option(help: "mlm, causal or span.")
+    var objective: Objective
+
+    @Option(help: "Input file (repeatable; default: stdin).")
+    var input: [String] = []
+
+    @Option(help: "JSONL input: the field holding the text.")
+    var textField: String?
+
+    @Option(help: "The model (default: the shipped Korean vocabulary).")
+    var model: String?
+
+    @Option(help: "tiktoken only: the pre-tokenization pattern.")
+    var pattern: String?
+
+    @Option(help: "Tokens per row (encoder input length for span). Default: 512 (mlm, span), 1024 (causal).")
+    var seqLen: Int?
+
+    @Option(help: "Rows per batch.")
+    var batchSize: Int = 32
+
+    @Option(help: "Stop after this many batches.")
+    var maxBatches: Int?
+
+    @Option(help: "The seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "The epoch (same rows, new masks).")
+    var epoch: UInt64 = 0
+
+    @Option(help: "Worker threads (default: all cores; 1 = one core).")
+    var threads: Int?
+
+    @Option(help: "Output: OUT.safetensors, OUT.jsonl, or a folder for .npy files.")
+    var output: String
+
+    @Option(help: "Element type of the tensors: int64 (PyTorch's long) or int32.")
+    var dtype: String = "int64"
+
+    @Option(help: "Invalid UTF-8 in the input: error (default) or replace with U+FFFD.")
+    var invalid: InvalidPolicy = .error
+
+    @Option(help: "Token text to use as BOS (default: the model's, or <s>, [CLS], …).")
+    var bosToken: String?
+    @Option(help: "Token text to use as EOS.")
+    var eosToken: String?
+    @Option(help: "Token text to use as padding.")
+    var padToken: String?
+    @Option(help: "Token text to use as the mask token.")
+    var maskToken: String?
+
+    // MLM.
+    @Option(help: "mlm: the fraction of tokens selected.")
+    var mlmProbability: Double = MaskedLanguageModeling.Configuration().mlmProbability
+    @Option(help: "mlm: of the selected tokens, the fraction replaced by the mask token.")
+    var maskReplaceProb: Double = MaskedLanguageModeling.Configuration().maskReplaceProbability
+    @Option(help: "mlm: of the selected tokens, the fraction replaced by a random token.")
+    var randomReplaceProb: Double = MaskedLanguageModeling.Configuration().randomReplaceProbability
+    @Option(help: "mlm: bernoulli (per token, as HF) or exact (a fixed count per row, as BERT).")
+    var selection: String = MaskedLanguageModeling.Configuration().selection.rawValue
+    @Option(help: "mlm: whole-word masking: none, markers (▁, Ġ, ##) or offsets (words = touching tokens; tokenizer.json and .model).")
+    var wholeWord: WholeWord = .none
+    @Flag(help: "mlm: SpanBERT span masking (geometric lengths of whole words, p 0.2, at most 10).")
+    var spanMasking = false
+    @Option(help: "mlm: pad rows to a multiple of this.")
+    var padToMultipleOf: Int?
+
+    // Causal.
+    @Flag(help: "causal: put BOS before every document.")
+    var addBos = false
+    @Flag(help: "causal: do not put EOS after every document.")
+    var noEos = false
+    @Option(help: "causal: a document that does not fit its row: carry (continue in the next row), pad, drop.")
+    var remainder: String = CausalLanguageModeling.Configuration().remainder.rawValue
+    @Flag(help: "causal: label −100 on the first token of each packed document.")
+    var noCrossDocumentLabels = false
+
+    // Span corruption.
+    @Option(help: "span: the noise density.")
+    var noiseDensity: Double = SpanCorruption.Configuration().noiseDensity
+    @Option(help: "span: the mean noise span length.")
+    var meanSpanLength: Double = SpanCorruption.Configuration().meanNoiseSpanLength
+    @Flag(help: "span: rotate each mask by a random offset.")
+    var randomRoll = false
+    @Option(help: "span: sentinels by name (<extra_id_N>) or from the vocabulary's end.")
+    var sentinels: SentinelSource = .named
+    @Flag(help: "span: the UL2 mixture of denoisers (needs [NLU], [NLG], [S2S] tokens).")
+    var ul2 = false
+    @Flag(help: "span: put EOS between concatenated documents.")
+    var separateDocuments = false
+
+    @Flag(help: "No progress display.")
+    var quiet = false
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxBatches, maxBatches < 1 { throw ValidationError("--max-batches must be at least 1") }
+        if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
+        guard ["int32", "int64"].contains(dtype) else { throw ValidationError("--dtype must be int32 or int64") }
+        guard MaskedLanguageModeling.Selection(rawValue: selection) != nil else { throw ValidationError("--selection must be bernoulli or exact") }
+        guard CausalLanguageModeling.Remainder(rawValue: remainder) != nil else { throw ValidationError("--remainder must be carry, pad or drop") }
+    }
+
+    func run() throws {
+        let loaded = try loadModel(model, pattern: pattern)
+        var overrides: [String: String] = [:]
+        if let bosToken { overrides["bos"] = bosToken }
+        if let eosToken { overrides["eos"] = eosToken }
+        if let padToken { overrides["pad"] = padToken }
+        if let maskToken { overrides["mask"] = maskToken }
+        let vocabulary = try BatchVocabulary(loaded, overrides: overrides)
+        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+
+        // Validate everything before any output exists.
+        var builder: any BatchBuilder
+        let wantWordIDs = objective == .mlm && wholeWord == .offsets
+        do {
+            switch objective {
+            case .mlm:
+                var c = MaskedLanguageModeling.Configuration()
+                c.sequenceLength = seqLen ?? 512
+                c.mlmProbability = mlmProbability
+                c.maskReplaceProbability = maskReplaceProb
+                c.randomReplaceProbability = randomReplaceProb
+                c.selection = MaskedLanguageModeling.Selection(rawValue: selection) ?? .bernoulli
+                c.padToMultipleOf = padToMultipleOf
+                c.seed = seed
+                c.epoch = epoch
+                switch wholeWord {
+                case .none: break
+                case .markers: c.wholeWord = .wordStarts(vocabulary.wordStarts())
+                case .offsets:
+                    if case .tiktoken = loaded { throw fail(.usage, "--whole-word offsets needs a tokenizer.json or .model (use markers)") }
+                    if case .tekken = loaded { throw fail(.usage, "--whole-word offsets needs a tokenizer.json or .model (use markers)") }
+                    c.wholeWord = .explicit
+                }
+                if spanMasking { c.spanMasking = .init() }
+                builder = MaskedLanguageModeling.Builder(try MaskedLanguageModeling(c, tokens: vocabulary.tokens))
+            case .causal:
+                var c = CausalLanguageModeling.Configuration()
+                c.sequenceLength = seqLen ?? 1024
+                c.addBOS = addBos
+                c.addEOS = !noEos
+                c.remainder = CausalLanguageModeling.Remainder(rawValue: remainder) ?? .carryOver
+                c.crossDocumentLabels = !noCrossDocumentLabels
+                builder = CausalLanguageModeling.Builder(try CausalLanguageModeling(c, tokens: vocabulary.tokens))
+            case .span:
+                var c = SpanCorruption.Configuration()
+                c.inputLength = seqLen ?? 512
+                c.noiseDensity = noiseDensity
+                c.meanNoiseSpanLength = meanSpanLength
+                c.randomRoll = randomRoll
+                c.sentinels = sentinels == .named ? .t5 : .vocabularyEnd
+                if ul2 { c.denoisers = SpanCorruption.Denoiser.ul2 }
+                c.separateDocuments = separateDocuments
+                c.seed = seed
+                c.epoch = epoch
+                builder = SpanCorruption.Builder(try SpanCorruption(c, tokens: vocabulary.tokens))
+            }
+        } catch let error as ObjectiveError {
+            throw fail(.usage, error.description)
+        }
+        let type: ElementType = dtype == "int32" ? .int32 : .int64
+
+        let writer: any BatchWriter
+        do {
+            if output.hasSuffix(".safetensors") {
+                writer = SafetensorsBatchWriter(path: output, type: type, metadata: [
+                    ("objective", objective.rawValue), ("seed", String(seed)), ("epoch", String(epoch)),
+                    ("format", "tokki"),
+                ])
+            } else if output.hasSuffix(".jsonl") {
+                writer = try JSONLBatchWriter(path: output)
+            } else {
+                writer = try NpyDirectoryWriter(directory: output, type: type)
+            }
+        } catch { throw fail(.cannotCreate, error.description) }
+
+        let source = try DocumentSource(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        let progress = Progress(quiet: quiet)
+        var batches = 0, rows = 0, documents = 0, missing = 0
+        var pending: [[UInt8]] = []
+        let limit = maxBatches
+        func drain(final: Bool) throws(ExitCode) -> Bool {
+            while builder.pendingRows >= batchSize || (final && builder.pendingRows > 0) {
+                if let limit, batches >= limit { return false }
+                guard let batch = builder.nextBatch(maxRows: batchSize, threads: workers) else { break }
+                do { try writer.append(batch) } catch {
+                    writer.abort()
+                    throw fail(.ioError, error.description)
+                }
+                batches += 1
+                rows += batch.rows
+            }
+            if let limit, batches >= limit { return false }
+            return true
+        }
+        func flush() throws(ExitCode) -> Bool {
+            guard !pending.isEmpty else { return true }
+            let docs = try encodeDocuments(pending, vocabulary: vocabulary, wordIDs: wantWordIDs, workers: workers)
+            pending.removeAll(keepingCapacity: true)
+            for d in docs {
+                do { try builder.append(d) } catch {
+                    writer.abort()
+                    throw fail(.dataError, error.description)
+                }
+                documents += 1
+                if try !drain(final: false) { return false }
+            }
+            return true
+        }
+        do {
+            try source.forEach(missingField: &missing) { (text, offset) throws(ExitCode) in
+                pending.append(text)
+                if pending.count >= 4096 {
+                    guard try flush() else { return false }
+                    if let total = source.totalBytes, total > 0 { progress.report("batch", Double(offset) / Double(total)) }
+                }
+                return true
+            }
+            if try flush() {
+                builder.finishInput()
+                _ = try drain(final: true)
+            }
+            try writer.finish()
+        } catch let error as ExitCode {
+            writer.abort()
+            progress.finish()
+            throw error
+        } catch {
+            writer.abort()
+            progress.finish()
+            throw fail(.ioError, "\(error)")
+        }
+        progress.finish()
+        if !quiet {
+            var message = "tokki batch: \(batches) batches, \(rows) rows from \(documents) documents; wrote \(output)"
+            if missing > 0 { message += "; \(missing) JSONL lines had no '\(textField ?? "")'" }
+            if let b = builder as? CausalLanguageModeling.Builder, b.droppedTokens > 0 {
+                message += "; --remainder drop dropped \(b.droppedTokens) tokens"
+            }
+            printError(message)
+        }
+        if rows == 0 { throw fail(.dataError, "the input produced no rows (is it empty?)") }
+    }
+}

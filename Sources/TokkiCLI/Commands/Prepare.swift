@@ -1,0 +1,185 @@
+import ArgumentParser
+import Foundation
+import Tokki
+import TokkiData
+import TokkiObjectives
+
+/// `tokki prepare`: a corpus tokenized into a Megatron-LM indexed dataset.
+struct Prepare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tokenize a corpus into a Megatron-LM dataset (PREFIX.bin + PREFIX.idx), streaming and sharded.",
+        discussion: """
+        One document per line (or the --text-field of JSONL lines); each document becomes one
+        sequence, EOS appended with --append-eos; empty documents are skipped (as Megatron's
+        preprocess_data.py). Tokens are uint16 when the vocabulary has fewer than 65,500 ids,
+        else int32. Memory does not grow with the corpus.
+
+        --shard K/N processes the K-th of N parts (K from 0): a line belongs to the part its
+        first byte falls in when the concatenated inputs are cut into N equal byte ranges. Run
+        the N parts anywhere (a Slurm array, a Kubernetes indexed job, GNU parallel), then
+        'tokki merge' them in order: the result is byte-identical to one unsharded run.
+
+        Examples:
+          tokki prepare --input kolaw.txt --output-prefix data/kolaw --append-eos
+          tokki prepare --input web.jsonl --text-field text --model tokenizer.json --output-prefix web --shard 3/8 --append-eos
+          parallel tokki prepare --input corpus.txt --output-prefix part{} --shard {}/4 --append-eos ::: 0 1 2 3
+          tokki merge part0 part1 part2 part3 --output-prefix corpus
+        """
+    )
+
+    @Option(help: "Input file (repeatable; default: stdin, which cannot be sharded).")
+    var input: [String] = []
+
+    @Option(help: "JSONL input: the field holding the text.")
+    var textField: String?
+
+    @Option(help: "The model (default: the shipped Korean vocabulary).")
+    var model: String?
+
+    @Option(help: "tiktoken only: the pre-tokenization pattern.")
+    var pattern: String?
+
+    @Option(help: "Output prefix: writes PREFIX.bin and PREFIX.idx.")
+    var outputPrefix: String
+
+    @Flag(help: "Append EOS (the end-of-document token) to every document.")
+    var appendEos = false
+
+    @Option(help: "Token text to use as EOS (default: the model's, or </s>, <|endoftext|>, …).")
+    var eosToken: String?
+
+    @Option(help: "Process shard K of N (K/N, K from 0).")
+    var shard: String?
+
+    @Option(help: "Worker threads (default: all cores; 1 = one core).")
+    var threads: Int?
+
+    @Option(help: "Invalid UTF-8 in the input: error (default) or replace with U+FFFD.")
+    var invalid: BatchCommand.InvalidPolicy = .error
+
+    @Flag(help: "No progress display.")
+    var quiet = false
+
+    func parsedShard() throws -> (Int, Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else {
+            throw ValidationError("--shard must be K/N with 0 ≤ K < N, e.g. 0/4")
+        }
+        return (k, n)
+    }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        _ = try parsedShard()
+    }
+
+    func run() throws {
+        let loaded = try loadModel(model, pattern: pattern)
+        var overrides: [String: String] = [:]
+        if let eosToken { overrides["eos"] = eosToken }
+        let vocabulary = try BatchVocabulary(loaded, overrides: overrides)
+        if appendEos && vocabulary.tokens.eos == nil {
+            throw fail(.usage, "--append-eos: the model has no EOS token; name one with --eos-token")
+        }
+        let eos = vocabulary.tokens.eos
+        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let source = try DocumentSource(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        let shardRange: Range<Int>?
+        if let (k, n) = try parsedShard() {
+            guard let total = source.totalBytes else { throw fail(.usage, "--shard needs input files (stdin has no known size)") }
+            // Part k holds the lines whose first byte is in [k·T/N, (k+1)·T/N).
+            let lo = Int((Int64(total) * Int64(k)) / Int64(n)), hi = Int((Int64(total) * Int64(k + 1)) / Int64(n))
+            shardRange = lo..<hi
+        } else { shardRange = nil }
+
+        let type = ElementType.megatron(vocabularySize: vocabulary.tokens.vocabularySize)
+        let writer: MegatronWriter
+        do { writer = try MegatronWriter(prefix: outputPrefix, type: type) } catch { throw fail(.cannotCreate, error.description) }
+        let progress = Progress(quiet: quiet)
+        var pending: [[UInt8]] = []
+        var missing = 0, empty = 0
+        let append = appendEos
+        func flush() throws(ExitCode) {
+            guard !pending.isEmpty else { return }
+            let docs = try encodeDocuments(pending, vocabulary: vocabulary, wordIDs: false, workers: workers)
+            pending.removeAll(keepingCapacity: true)
+            for var d in docs {
+                if d.ids.isEmpty { empty += 1; continue }
+                if append, let eos { d.ids.append(eos) }
+                do { try writer.append(d.ids) } catch {
+                    writer.abort()
+                    throw fail(.ioError, error.description)
+                }
+            }
+        }
+        do {
+            try source.forEach(missingField: &missing) { (text, offset) throws(ExitCode) in
+                if let r = shardRange {
+                    if offset >= r.upperBound { return false }
+                    if offset < r.lowerBound { return true }
+                }
+                pending.append(text)
+                if pending.count >= 8192 {
+                    try flush()
+                    if let total = source.totalBytes, total > 0 {
+                        let lo = shardRange?.lowerBound ?? 0, hi = shardRange?.upperBound ?? total
+                        progress.report("prepare", Double(offset - lo) / Double(max(1, hi - lo)))
+                    }
+                }
+                return true
+            }
+            try flush()
+            try writer.finish()
+        } catch let error as ExitCode {
+            writer.abort()
+            progress.finish()
+            throw error
+        } catch let error as DataError {
+            writer.abort()
+            progress.finish()
+            throw fail(.ioError, error.description)
+        }
+        progress.finish()
+        if !quiet {
+            var message = "tokki prepare: \(writer.documents) documents, \(writer.tokens) tokens (\(type.rawValue)); wrote \(outputPrefix).bin, \(outputPrefix).idx"
+            if empty > 0 { message += "; skipped \(empty) empty documents" }
+            if missing > 0 { message += "; \(missing) JSONL lines had no '\(textField ?? "")'" }
+            printError(message)
+        }
+    }
+}
+
+/// `tokki merge`: concatenates Megatron datasets (shards) in order.
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Concatenate Megatron-LM datasets (e.g. the shards of 'tokki prepare --shard') in order.",
+        discussion: """
+        Examples:
+          tokki merge part0 part1 part2 part3 --output-prefix corpus
+          tokki merge $(ls -v shards/*.idx | sed 's/\\.idx$//') --output-prefix all
+        """
+    )
+
+    @Argument(help: "Input prefixes (each with .bin and .idx), in order.")
+    var inputs: [String]
+
+    @Option(help: "Output prefix: writes PREFIX.bin and PREFIX.idx.")
+    var outputPrefix: String
+
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input prefix") }
+    }
+
+    func run() throws {
+        let prefixes = inputs.map { $0.hasSuffix(".idx") || $0.hasSuffix(".bin") ? String($0.dropLast(4)) : $0 }
+        do { try MegatronDataset.merge(prefixes, into: outputPrefix) } catch {
+            switch error {
+            case .io(let path, _) where !FileManager.default.fileExists(atPath: path): throw fail(.noInput, error.description)
+            case .io: throw fail(.ioError, error.description)
+            case .invalidFormat: throw fail(.dataError, error.description)
+            default: throw fail(.usage, error.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+import Tokki
+import TokkiObjectives
+
+/// What `tokki batch` and `tokki prepare` need from a model: special ids, token texts (for
+/// word-start markers) and a per-thread encoder of plain text to ids without special tokens.
+struct BatchVocabulary: Sendable {
+    let model: CLIModel
+    let tokens: SpecialTokens
+    /// Token text per id (empty where unknown).
+    let pieces: [String]
+
+    /// Token names tried, in order, for each role when no override is given.
+    static let bosNames = ["<s>", "[CLS]", "<|begin_of_text|>", "<|startoftext|>", "<bos>", "<|im_start|>"]
+    static let eosNames = ["</s>", "[SEP]", "<|endoftext|>", "<|end_of_text|>", "<eos>", "<|eot_id|>"]
+    static let padNames = ["<pad>", "[PAD]", "<|pad|>", "<|padding|>"]
+    static let maskNames = ["<mask>", "[MASK]", "<|mask|>"]
+
+    /// Builds the table; `overrides` maps a role (bos, eos, pad, mask) to a token text.
+    init(_ model: CLIModel, overrides: [String: String]) throws(ExitCode) {
+        self.model = model
+        let size = model.vocabularySize
+        var special = Set<Int32>()
+        var pieces = [String](repeating: "", count: size)
+        let lookup: @Sendable (String) -> Int32?
+        var bos: Int32?, eos: Int32?, pad: Int32?
+        switch model {
+        case .sentencePiece(let t):
+            for (i, p) in t.model.pieces.enumerated() {
+                pieces[i] = p.piece
+                if p.type == .control || p.type == .unknown { special.insert(Int32(i)) }
+            }
+            lookup = { t.id(for: $0).map(Int32.init) }
+            bos = t.bosID.map(Int32.init); eos = t.eosID.map(Int32.init); pad = t.padID.map(Int32.init)
+        case .huggingFace(let t):
+            for i in 0..<size { pieces[i] = t.token(for: i) ?? "" }
+            for a in t.addedTokens where a.special { special.insert(Int32(a.id)) }
+            lookup = { t.id(for: $0).map(Int32.init) }
+            if let p = t.padding { pad = Int32(p.padID) }
+        case .tiktoken(let t):
+            for (name, id) in t.specialTokens { special.insert(Int32(id)); if id < size { pieces[id] = name } }
+            let table = t.specialTokens
+            lookup = { table[$0].map(Int32.init) }
+        case .tekken(let t):
+            for (i, name) in t.specialTokens.enumerated() { special.insert(Int32(i)); pieces[i] = name }
+            let names = t.specialTokens
+            lookup = { names.firstIndex(of: $0).map(Int32.init) }
+            bos = t.bosID.map(Int32.init); eos = t.eosID.map(Int32.init)
+        }
+        func find(_ role: String, _ names: [String], _ current: Int32?) throws(ExitCode) -> Int32? {
+            if let name = overrides[role] {
+                guard let id = lookup(name) else { throw fail(.usage, "--\(role)-token '\(name)' is not in the vocabulary") }
+                return id
+            }
+            if let current { return current }
+            for n in names { if let id = lookup(n) { return id } }
+            return nil
+        }
+        bos = try find("bos", Self.bosNames, bos)
+        eos = try find("eos", Self.eosNames, eos)
+        pad = try find("pad", Self.padNames, pad)
+        let mask = try find("mask", Self.maskNames, nil)
+        for id in [bos, eos, pad, mask].compactMap({ $0 }) { special.insert(id) }
+        tokens = SpecialTokens(vocabularySize: size, special: special, pad: pad, bos: bos, eos: eos, mask: mask, lookup: lookup)
+        self.pieces = pieces
+    }
+
+    /// A word-start table from the token texts: `▁` (SentencePiece, Metaspace), `Ġ`
+    /// (byte-level BPE) or a leading space begin a word; a WordPiece `##` continues one.
+    func wordStarts() -> [Bool] {
+        let wordPiece = pieces.contains { $0.hasPrefix("##") }
+        if wordPiece { return WordUnits.wordPieceStarts(pieces) }
+        return pieces.map { p in
+            p.hasPrefix("\u{2581}") || p.hasPrefix("\u{0120}") || p.hasPrefix(" ") || p.isEmpty
+        }
+    }
+
+    /// A new encoder for one thread. With `wordIDs`, documents carry word ids from offsets
+    /// (tokenizer.json and SentencePiece models only).
+    func makeEncoder(wordIDs: Bool) -> (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Document {
+        switch model {
+        case .sentencePiece(let t):
+            var scratch = SentencePieceTokenizer.Scratch()
+            if wordIDs {
+                return { line throws(TokkiError) in
+                    let e = t.encode(bytes: line)
+                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets))
+                }
+            }
+            return { line throws(TokkiError) in
+                var ids: [Int32] = []
+                t.encodeIDs(line, into: &ids, scratch: &scratch, addBOS: false, addEOS: false)
+                return Document(ids: ids)
+            }
+        case .huggingFace(var t):
+            t.truncation = nil
+            t.padding = nil
+            let tokenizer = t
+            var scratch = HuggingFaceTokenizer.Scratch()
+            if wordIDs {
+                return { line throws(TokkiError) in
+                    let e = try tokenizer.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: false)
+                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets))
+                }
+            }
+            return { line throws(TokkiError) in
+                var ids: [Int32] = []
+                try tokenizer.encodeIDs(line, into: &ids, scratch: &scratch, addSpecialTokens: false)
+                return Document(ids: ids)
+            }
+        case .tiktoken(let t):
+            var scratch = HuggingFaceTokenizer.Scratch()
+            return { line throws(TokkiError) in
+                var ids: [Int32] = []
+                try t.encodeOrdinary(line, into: &ids, scratch: &scratch)
+                return Document(ids: ids)
+            }
+        case .tekken(let t):
+            return { line throws(TokkiError) in
+                Document(ids: try t.encode(String(decoding: line, as: UTF8.self)).map(Int32.init))
+            }
+        }
+    }
+}
+
+/// Reads documents (lines, or a JSONL field) from files or stdin, in order, with each line's
+/// offset in the concatenated input (for `--shard`).
+struct DocumentSource {
+    let inputs: [String?]
+    let textField: String?
+    let replaceInvalid: Bool
+    /// Summed sizes of the input files (nil when reading stdin).
+    let totalBytes: Int?
+
+    init(inputs: [String], textField: String?, replaceInvalid: Bool) throws(ExitCode) {
+        self.inputs = inputs.isEmpty ? [nil] : inputs.map { $0 == "-" ? nil : $0 }
+        self.textField = textField
+        self.replaceInvalid = replaceInvalid
+        var total = 0
+        var known = true
+        for path in self.inputs {
+            guard let path else { known = false; continue }
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let size = attributes[.size] as? NSNumber
+            else { throw fail(.noInput, "cannot open input file '\(path)': no such file") }
+            total += size.intValue
+        }
+        totalBytes = known ? total : nil
+    }
+
+    /// Calls `body(text, globalOffset)` for each document. Lines without the JSONL field are
+    /// counted in `missingField`; `stop` ends the reading early.
+    func forEach(missingField: inout Int, _ body: ([UInt8], Int) throws(ExitCode) -> Bool) throws(ExitCode) {
+        var base = 0
+        var missing = 0
+        for path in inputs {
+            var reader = try LineReader(path: path)
+            let source = reader.displayName
+            var lineNumber = 0
+            var size = 0
+            var stopped = false
+            try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+                guard !stopped else { return }
+                lineNumber += 1
+                size = offset + line.count + 1
+                var text = Array(line)
+                if text.last == 0x0D { text.removeLast() }
+                if let bad = UTF8Validation.firstInvalidOffset(in: text) {
+                    guard replaceInvalid else { throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad) }
+                    text = Array(String(decoding: text, as: UTF8.self).utf8)
+                }
+                if let field = textField {
+                    if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+                    do {
+                        guard let value = try JSONLines.stringField(field, in: text) else { missing += 1; return }
+                        text = value
+                    } catch {
+                        throw fail(.dataError, "\(source): line \(lineNumber): \(error)")
+                    }
+                }
+                if try !body(text, base + offset) { stopped = true }
+            }
+            if let path, let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+               let s = attributes[.size] as? NSNumber { base += s.intValue } else { base += size }
+            if stopped { break }
+        }
+        missingField += missing
+    }
+}
+
+/// Encodes `lines` on up to `workers` threads, keeping the order.
+func encodeDocuments(_ lines: [[UInt8]], vocabulary: BatchVocabulary, wordIDs: Bool, workers: Int) throws(ExitCode) -> [Document] {
+    var results = [Result<Document, TokkiError>](repeating: .success(Document(ids: [])), count: lines.count)
+    let n = max(1, min(workers, lines.count))
+    results.withUnsafeMutableBufferPointer { out in
+        nonisolated(unsafe) let out = out
+        let chunk = (lines.count + n - 1) / n
+        DispatchQueue.concurrentPerform(iterations: n) { w in
+            let lo = w * chunk, hi = min(lines.count, lo + chunk)
+            guard lo < hi else { return }
+            let encode = vocabulary.makeEncoder(wordIDs: wordIDs)
+            for k in lo..<hi {
+                do throws(TokkiError) {
+                    out[k] = .success(try lines[k].withUnsafeBufferPointer { (b) throws(TokkiError) in try encode(b) })
+                } catch { out[k] = .failure(error) }
+            }
+        }
+    }
+    var docs: [Document] = []
+    docs.reserveCapacity(lines.count)
+    for r in results {
+        switch r {
+        case .success(let d): docs.append(d)
+        case .failure(let e): throw fail(e)
+        }
+    }
+    return docs
+}

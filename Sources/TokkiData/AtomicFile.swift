@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An output file written under a temporary name in the destination's folder and renamed into
+/// place by `commit()`. Until then the destination is untouched; `abort()` (or dropping the
+/// object uncommitted) removes the temporary file, so an interrupted run leaves no partial
+/// output.
+public final class AtomicFile {
+    /// The destination.
+    public let path: String
+    /// The temporary file's path.
+    public let temporaryPath: String
+    private var fd: Int32
+    /// The open descriptor of the temporary file.
+    var descriptor: Int32 { fd }
+    private var buffer: [UInt8] = []
+    private var done = false
+    /// Bytes written so far (buffered included).
+    public private(set) var size = 0
+
+    /// Creates the temporary file beside `path`.
+    public init(path: String) throws(DataError) {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        temporaryPath = (slash == nil ? "" : dir + "/") + ".\(name).tmp-\(getpid())"
+        fd = open(temporaryPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw .io(path: path, reason: "cannot create (\(String(cString: strerror(errno)))); does the folder '\(dir)' exist?")
+        }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    deinit {
+        if !done { abort() }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: [UInt8]) throws(DataError) {
+        buffer.append(contentsOf: bytes)
+        size += bytes.count
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(DataError) {
+        buffer.append(contentsOf: bytes)
+        size += bytes.count
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: ArraySlice<UInt8>) throws(DataError) {
+        buffer.append(contentsOf: bytes)
+        size += bytes.count
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    /// Writes buffered bytes to the file.
+    public func flush() throws(DataError) {
+        guard !buffer.isEmpty else { return }
+        var failure: Int32 = 0
+        buffer.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc_write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                off += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+        if failure != 0 { throw .io(path: path, reason: "write failed: \(String(cString: strerror(failure)))") }
+    }
+
+    /// Overwrites bytes at `offset` (already written ones, e.g. a header patched at the end).
+    public func overwrite(_ bytes: [UInt8], at offset: Int) throws(DataError) {
+        try flush()
+        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, off_t(offset)) }
+        guard n == bytes.count else { throw .io(path: path, reason: "write failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Copies the whole content of another (uncommitted) file after the current end.
+    public func append(contentsOf other: AtomicFile) throws(DataError) {
+        try other.flush()
+        try flush()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(other.fd, $0.baseAddress!, $0.count, offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: other.path, reason: "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            offset += off_t(n)
+            try write(chunk[0..<n])
+        }
+    }
+
+    /// Flushes, closes and renames the temporary file to the destination.
+    public func commit() throws(DataError) {
+        guard !done else { return }
+        do { try flush() } catch { abort(); throw error }
+        let synced = fsync(fd) == 0
+        close(fd)
+        fd = -1
+        done = true
+        guard synced else {
+            unlink(temporaryPath)
+            throw .io(path: path, reason: "cannot flush to disk: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw .io(path: path, reason: "cannot rename into place: \(reason)")
+        }
+    }
+
+    /// Closes and removes the temporary file; the destination is untouched.
+    public func abort() {
+        guard !done else { return }
+        done = true
+        if fd >= 0 { close(fd) }
+        fd = -1
+        unlink(temporaryPath)
+    }
+}
+
+/// `write(2)`, reachable inside a type with its own `write` method.
+@inline(__always)
+func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }

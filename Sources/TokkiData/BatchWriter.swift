@@ -1,0 +1,237 @@
+import TokkiObjectives
+
+/// A destination for batches: every batch is appended, and `finish()` makes the output
+/// appear atomically. Row-shaped tensors of all batches are stacked along the first dimension
+/// (one `[rows, width]` tensor per name); `cu_seqlens`, the boundaries of a batch's flattened
+/// tokens, is re-based and concatenated so that it indexes the stacked tokens
+/// (`0, …, rows·width`).
+public protocol BatchWriter: AnyObject {
+    /// Appends one batch.
+    func append(_ batch: Batch) throws(DataError)
+    /// Completes the output (renames it into place).
+    func finish() throws(DataError)
+    /// Drops the output; nothing appears at the destination.
+    func abort()
+}
+
+/// Turns per-batch `cu_seqlens` into boundaries over all rows written so far.
+struct BoundaryStacker {
+    var tokensBefore: Int32 = 0
+    var first = true
+
+    /// The values to append for this batch's `cu_seqlens`, and the new token total.
+    mutating func stack(_ batch: Batch) -> [Int32]? {
+        guard let cu = batch["cu_seqlens"] else { return nil }
+        let base = tokensBefore
+        var out = cu.values.map { $0 + base }
+        if !first, !out.isEmpty { out.removeFirst() }
+        first = false
+        if let width = batch["input_ids"]?.shape.last { tokensBefore += Int32(batch.rows * width) }
+        return out
+    }
+}
+
+/// Writes one `.npy` file per tensor into a folder (`input_ids.npy`, `labels.npy`, …).
+public final class NpyDirectoryWriter: BatchWriter {
+    /// The folder.
+    public let directory: String
+    /// The element type of every tensor.
+    public let type: ElementType
+    var writers: [String: NpyWriter] = [:]
+    var order: [String] = []
+    var stacker = BoundaryStacker()
+
+    /// Creates the writer; the folder is created when missing.
+    public init(directory: String, type: ElementType) throws(DataError) {
+        self.directory = directory
+        self.type = type
+        try makeDirectory(directory)
+    }
+
+    /// Appends a batch.
+    public func append(_ batch: Batch) throws(DataError) {
+        let stacked = stacker.stack(batch)
+        for t in batch.tensors {
+            let w: NpyWriter
+            if let existing = writers[t.name] {
+                w = existing
+            } else {
+                w = try NpyWriter(path: directory + "/" + t.name + ".npy", type: type,
+                                  rowShape: Array(t.shape.dropFirst()), name: t.name)
+                writers[t.name] = w
+                order.append(t.name)
+            }
+            if t.name == "cu_seqlens", let stacked { try w.append(stacked) } else { try w.append(t.values) }
+        }
+    }
+
+    /// Renames every file into place.
+    public func finish() throws(DataError) {
+        for name in order { try writers[name]?.finish() }
+    }
+
+    /// Removes every temporary file.
+    public func abort() { for w in writers.values { w.abort() } }
+}
+
+/// Writes all batches into one safetensors file. Each tensor is spooled to its own temporary
+/// file while batches arrive (memory stays bounded), and `finish()` writes the header and the
+/// spools into the destination's temporary file, then renames it.
+public final class SafetensorsBatchWriter: BatchWriter {
+    /// The destination.
+    public let path: String
+    /// The element type of every tensor.
+    public let type: ElementType
+    /// String metadata stored in the header (`__metadata__`).
+    public var metadata: [(String, String)]
+    var spools: [String: AtomicFile] = [:]
+    var shapes: [String: [Int]] = [:]
+    var order: [String] = []
+    var stacker = BoundaryStacker()
+    var scratch: [UInt8] = []
+
+    /// Creates the writer.
+    public init(path: String, type: ElementType, metadata: [(String, String)] = []) {
+        self.path = path
+        self.type = type
+        self.metadata = metadata
+    }
+
+    /// Appends a batch.
+    public func append(_ batch: Batch) throws(DataError) {
+        let stacked = stacker.stack(batch)
+        for t in batch.tensors {
+            let spool: AtomicFile
+            if let s = spools[t.name] {
+                spool = s
+            } else {
+                spool = try AtomicFile(path: path + "." + t.name + ".spool")
+                spools[t.name] = spool
+                order.append(t.name)
+                shapes[t.name] = [0] + t.shape.dropFirst()
+            }
+            let values = (t.name == "cu_seqlens" ? stacked : nil) ?? t.values
+            scratch.removeAll(keepingCapacity: true)
+            try values.withUnsafeBufferPointer { (b) throws(DataError) in try type.encode(b, into: &scratch, tensor: t.name) }
+            try spool.write(scratch)
+            shapes[t.name]![0] += t.shape.count > 1 ? t.shape[0] : values.count
+        }
+    }
+
+    /// Writes the file and renames it into place; the spools are removed.
+    public func finish() throws(DataError) {
+        defer { abortSpools() }
+        let entries = SafetensorsFormat.ordered(order.map { SafetensorsFormat.Entry(name: $0, type: type, shape: shapes[$0] ?? [0]) })
+        let out = try AtomicFile(path: path)
+        do {
+            try out.write(SafetensorsFormat.header(entries, metadata: metadata))
+            for e in entries {
+                guard let spool = spools[e.name] else { continue }
+                try out.append(contentsOf: spool)
+            }
+            try out.commit()
+        } catch {
+            out.abort()
+            throw error
+        }
+    }
+
+    func abortSpools() {
+        for s in spools.values { s.abort() }
+        spools.removeAll()
+    }
+
+    /// Removes every temporary file.
+    public func abort() { abortSpools() }
+}
+
+/// Writes one JSON object per row: `{"input_ids":[…],"attention_mask":[…],…}`. For packed
+/// causal rows, `cu_seqlens` holds the row's own boundaries (0 … width).
+public final class JSONLBatchWriter: BatchWriter {
+    let file: AtomicFile
+    var line: [UInt8] = []
+
+    /// Creates the temporary file (or writes to `path` "-" = stdout, unbuffered by rename).
+    public init(path: String) throws(DataError) {
+        file = try AtomicFile(path: path)
+    }
+
+    /// Appends a batch, a line per row.
+    public func append(_ batch: Batch) throws(DataError) {
+        let cu = batch["cu_seqlens"]
+        var cuIndex = 0
+        for r in 0..<batch.rows {
+            line.removeAll(keepingCapacity: true)
+            line.append(0x7B)
+            var firstKey = true
+            var rowWidth = 0
+            for t in batch.tensors where t.shape.count == 2 {
+                if !firstKey { line.append(0x2C) }
+                firstKey = false
+                line += Array("\"\(t.name)\":[".utf8)
+                let row = t.row(r)
+                rowWidth = row.count
+                var first = true
+                for v in row {
+                    if !first { line.append(0x2C) }
+                    first = false
+                    appendDecimal(Int(v), &line)
+                }
+                line.append(0x5D)
+            }
+            if let cu {
+                // This row's boundaries, relative to its first token.
+                let base = Int32(r * rowWidth), end = base + Int32(rowWidth)
+                line += Array(",\"cu_seqlens\":[".utf8)
+                var first = true
+                while cuIndex < cu.values.count && cu.values[cuIndex] <= end {
+                    let v = cu.values[cuIndex]
+                    if v >= base {
+                        if !first { line.append(0x2C) }
+                        first = false
+                        appendDecimal(Int(v - base), &line)
+                    }
+                    if v == end { break }
+                    cuIndex += 1
+                }
+                line.append(0x5D)
+            }
+            line += [0x7D, 0x0A]
+            try file.write(line)
+        }
+    }
+
+    /// Renames the file into place.
+    public func finish() throws(DataError) { try file.commit() }
+
+    /// Removes the temporary file.
+    public func abort() { file.abort() }
+}
+
+/// Appends the decimal digits of `v`.
+func appendDecimal(_ v: Int, _ out: inout [UInt8]) {
+    if v < 0 { out.append(0x2D); appendDecimal(-v, &out); return }
+    if v >= 10 { appendDecimal(v / 10, &out) }
+    out.append(0x30 + UInt8(v % 10))
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Creates `path` (and its parents) unless it exists as a folder.
+func makeDirectory(_ path: String) throws(DataError) {
+    var st = stat()
+    if stat(path, &st) == 0 {
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .io(path: path, reason: "exists and is not a folder") }
+        return
+    }
+    if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+        try makeDirectory(String(path[..<slash]))
+    }
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+        throw .io(path: path, reason: "cannot create the folder: \(String(cString: strerror(errno)))")
+    }
+}
