@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import Tokki
+@testable import TokkiData
+
+/// `tokki batch`, `tokki prepare`, `tokki merge` on Korean statute text.
+@Suite("tokki batch / prepare / merge")
+struct BatchCommandTests {
+    static let vocab = Fixtures.packageRoot.appendingPathComponent("Vocab/tokki-ko-bpe-16k.model").path
+    /// A fixture model without <mask> and <extra_id_N>.
+    static let plainModel = Fixtures.url("sentencepiece/unigram_nfkc_bf.model").path
+
+    static func corpus() throws -> String {
+        let dir = NSTemporaryDirectory() + "tokki-batch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let inputs = try SentencePieceFixtures.inputs()
+        // A few hundred lines of statute-like text with blank lines between paragraphs.
+        var lines: [String] = []
+        for k in 0..<120 {
+            lines.append("제\(k + 1)조(목적) 이 법은 " + (inputs["legal_article"] ?? "") + " 제\(k)항에 따른다.")
+            lines.append(inputs["prose"] ?? "")
+            if k % 7 == 0 { lines.append("") }
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/corpus.txt"))
+        return dir
+    }
+
+    static func bytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+    @Test(arguments: ["mlm", "causal", "span"])
+    func outputIsIdenticalForAnyThreadCountAndBatchSize(_ objective: String) throws {
+        let dir = try Self.corpus()
+        var outputs: [[UInt8]] = []
+        for (threads, batch) in [("1", "8"), ("2", "3")] {
+            let out = dir + "/\(objective)-\(threads).safetensors"
+            let r = try TokkiExecutable.run(["batch", "--objective", objective, "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                             "--seq-len", "128", "--batch-size", batch, "--threads", threads, "--seed", "3",
+                                             "--output", out, "--quiet"])
+            #expect(r.status == 0, "\(r.stderr)")
+            outputs.append(try Self.bytes(out))
+        }
+        #expect(outputs[0] == outputs[1])
+        // Another seed gives other masks (causal packing has no randomness).
+        let other = dir + "/\(objective)-seed.safetensors"
+        _ = try TokkiExecutable.run(["batch", "--objective", objective, "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                     "--seq-len", "128", "--seed", "4", "--output", other, "--quiet"])
+        func payload(_ b: [UInt8]) -> ArraySlice<UInt8> {
+            let n = b.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            return b.dropFirst(8 + n)  // the tensors, without the header (whose metadata names the seed)
+        }
+        #expect((payload(try Self.bytes(other)) == payload(outputs[0])) == (objective == "causal"))
+    }
+
+    @Test func jsonlAndNpyOutputsAgreeWithSafetensors() throws {
+        let dir = try Self.corpus()
+        let common = ["batch", "--objective", "span", "--model", Self.vocab, "--input", dir + "/corpus.txt", "--seq-len", "64",
+                      "--dtype", "int32", "--quiet", "--output"]
+        #expect(try TokkiExecutable.run(common + [dir + "/s.jsonl"]).status == 0)
+        #expect(try TokkiExecutable.run(common + [dir + "/npy"]).status == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/npy").sorted()
+        #expect(names == ["attention_mask.npy", "decoder_attention_mask.npy", "decoder_input_ids.npy", "input_ids.npy", "labels.npy"])
+        struct Row: Decodable { let input_ids: [Int32]; let labels: [Int32] }
+        let rows = try String(decoding: Self.bytes(dir + "/s.jsonl"), as: UTF8.self).split(separator: "\n")
+            .map { try JSONDecoder().decode(Row.self, from: Data($0.utf8)) }
+        let npy = try Self.bytes(dir + "/npy/input_ids.npy")
+        let header = NpyFormat.header(type: .int32, shape: [rows.count, 64])
+        #expect(Array(npy.prefix(header.count)) == header)
+        let values = npy.dropFirst(header.count).withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+        #expect(values == rows.flatMap(\.input_ids))
+        // Sentinels of the default vocabulary: <extra_id_0> = 5, in order.
+        #expect(rows[0].input_ids.contains(5) && rows[0].labels.first == 5)
+    }
+
+    @Test func badSettingsFailBeforeAnyOutputExists() throws {
+        let dir = try Self.corpus()
+        let cases: [([String], Int32, String)] = [
+            (["--objective", "mlm", "--model", Self.plainModel], 64, "mask"),
+            (["--objective", "span", "--model", Self.plainModel], 64, "padding token"),
+            (["--objective", "span", "--model", Self.plainModel, "--pad-token", "<unk>"], 64, "extra_id_0"),
+            (["--objective", "span", "--seq-len", "3"], 64, "too small"),
+            (["--objective", "causal", "--seq-len", "1"], 64, "too small"),
+            (["--objective", "mlm", "--mask-token", "<nope>"], 64, "<nope>"),
+        ]
+        for (args, status, message) in cases {
+            let out = dir + "/out.safetensors"
+            var full = ["batch", "--input", dir + "/corpus.txt", "--output", out] + args
+            if !args.contains("--model") { full += ["--model", Self.vocab] }
+            let r = try TokkiExecutable.run(full)
+            #expect(r.status == status, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["corpus.txt"], "\(args) left files")
+        }
+        // Invalid UTF-8 names the line; nothing is written.
+        try Data([0x41, 0x0A, 0x42, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: dir + "/bad.txt"))
+        let r = try TokkiExecutable.run(["batch", "--objective", "causal", "--model", Self.vocab, "--input", dir + "/bad.txt",
+                                         "--output", dir + "/x.safetensors"])
+        #expect(r.status == 65 && r.stderr.contains("line 2"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
+    }
+
+    @Test func prepareWritesEveryDocumentAndShardsMergeToTheSameBytes() throws {
+        let dir = try Self.corpus()
+        let input = dir + "/corpus.txt"
+        let single = try TokkiExecutable.run(["prepare", "--model", Self.vocab, "--input", input, "--output-prefix", dir + "/all",
+                                              "--append-eos", "--quiet"])
+        #expect(single.status == 0, "\(single.stderr)")
+        // The dataset holds the encoding of every non-empty line followed by EOS (</s> = 2).
+        let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: Self.vocab))
+        let lines = String(decoding: try Self.bytes(input), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+        let ds = try MegatronDataset(prefix: dir + "/all")
+        #expect(ds.type == .uint16 && ds.count == lines.count)
+        for k in [0, 1, 57, lines.count - 1] {
+            #expect(try ds.sequence(k) == tokenizer.encodeIDs(String(lines[k])).map(Int32.init) + [2])
+        }
+        // Four shards (with different thread counts), merged in order: the same bytes.
+        var parts: [String] = []
+        for k in 0..<4 {
+            let r = try TokkiExecutable.run(["prepare", "--model", Self.vocab, "--input", input, "--output-prefix", dir + "/part\(k)",
+                                             "--append-eos", "--shard", "\(k)/4", "--threads", k % 2 == 0 ? "1" : "2", "--quiet"])
+            #expect(r.status == 0, "\(r.stderr)")
+            parts.append(dir + "/part\(k)")
+        }
+        let merge = try TokkiExecutable.run(["merge"] + parts + ["--output-prefix", dir + "/merged"])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(try Self.bytes(dir + "/merged.bin") == Self.bytes(dir + "/all.bin"))
+        #expect(try Self.bytes(dir + "/merged.idx") == Self.bytes(dir + "/all.idx"))
+        // Shards are not all empty.
+        #expect(try parts.allSatisfy { try MegatronDataset(prefix: $0).count > 0 })
+        // Errors: a bad shard, stdin shards, a missing part.
+        #expect(try TokkiExecutable.run(["prepare", "--input", input, "--output-prefix", dir + "/x", "--shard", "4/4"]).status == 64)
+        #expect(try TokkiExecutable.run(["prepare", "--model", Self.vocab, "--output-prefix", dir + "/x", "--shard", "0/2"], stdin: Data("a\n".utf8)).status == 64)
+        #expect(try TokkiExecutable.run(["merge", dir + "/nope", "--output-prefix", dir + "/y"]).status == 66)
+    }
+}
