@@ -12,7 +12,10 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "tokki-bench",
-            dependencies: [.product(name: "Tokki", package: "Tokki")],
+            dependencies: [
+                .product(name: "Tokki", package: "Tokki"),
+                .product(name: "TokkiObjectives", package: "Tokki"),
+            ],
             path: "Sources/TokkiBench"
         ),
     ],

@@ -57,7 +57,8 @@ func fail(_ message: String, _ code: Int32) -> Never {
 }
 
 let usage = """
-    usage: tokki-bench normalize FILE... [--repeat N]
+    usage: tokki-bench mlm|span ROWS [--batch B] [--repeat N]
+           tokki-bench normalize FILE... [--repeat N]
            tokki-bench encode MODEL FILE [--repeat N] [--check OUT] [--pattern P]
     MODEL: a SentencePiece .model, a tokenizer.json, a Tekken .json or a .tiktoken file.
     """
@@ -218,6 +219,19 @@ case "encode":
     let o = parseOptions(args.dropFirst(), defaultRepeat: 5)
     guard o.positional.count == 2 else { fail(usage, 64) }
     runEncode(model: o.positional[0], file: o.positional[1], repeatCount: o.repeatCount, check: o.check, pattern: o.pattern)
+case "mlm", "span":
+    var batch = 32, repeatCount = 7, positional: [String] = []
+    var k = 1
+    while k < args.count {
+        switch args[k] {
+        case "--batch": k += 1; batch = k < args.count ? Int(args[k]) ?? 32 : 32
+        case "--repeat": k += 1; repeatCount = k < args.count ? Int(args[k]) ?? 7 : 7
+        default: positional.append(args[k])
+        }
+        k += 1
+    }
+    guard positional.count == 1 else { fail(usage, 64) }
+    runBatches(objective: args[0], file: positional[0], batch: batch, repeatCount: repeatCount)
 default:
     fail(usage, 64)
 }
