@@ -5,10 +5,15 @@ public enum WordUnits {
     /// Korean this groups the pieces of one eojeol (space-separated word), whatever the
     /// pre-tokenizer split inside it. Special tokens get −1.
     ///
+    /// Tokenizers whose pieces carry the space before a word (SentencePiece's `▁word`, byte-level
+    /// `Ġword`) report offsets that touch across the space; pass the text (and byte offsets) so
+    /// that a token starting at a space also starts a word.
+    ///
     /// - Parameters:
-    ///   - offsets: each token's range in the original text (bytes or characters).
+    ///   - offsets: each token's range in the original text (UTF-8 bytes when `text` is given).
     ///   - special: true for special tokens (nil: none).
-    public static func fromOffsets(_ offsets: [Range<Int>], special: [Bool]? = nil) -> [Int32] {
+    ///   - text: the original text's UTF-8 bytes, or nil.
+    public static func fromOffsets(_ offsets: [Range<Int>], special: [Bool]? = nil, text: [UInt8]? = nil) -> [Int32] {
         var result = [Int32](repeating: -1, count: offsets.count)
         var word: Int32 = -1
         var previousEnd = -1
@@ -18,7 +23,12 @@ public enum WordUnits {
                 previousSpecial = true
                 continue
             }
-            if previousSpecial || r.lowerBound != previousEnd { word += 1 }
+            var startsAtSpace = false
+            if let text, r.lowerBound < text.count, r.lowerBound < r.upperBound {
+                let b = text[r.lowerBound]
+                startsAtSpace = b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
+            }
+            if previousSpecial || r.lowerBound != previousEnd || startsAtSpace { word += 1 }
             result[i] = word
             previousEnd = r.upperBound
             previousSpecial = false

@@ -66,11 +66,14 @@ struct BatchVocabulary: Sendable {
         self.pieces = pieces
     }
 
-    /// A word-start table from the token texts: `▁` (SentencePiece, Metaspace), `Ġ`
-    /// (byte-level BPE) or a leading space begin a word; a WordPiece `##` continues one.
+    /// A word-start table from the token texts: for a WordPiece tokenizer.json a token without
+    /// the continuing prefix (`##`) begins a word; otherwise a token beginning with `▁`
+    /// (SentencePiece, Metaspace), `Ġ` (byte-level BPE) or a space does.
     func wordStarts() -> [Bool] {
-        let wordPiece = pieces.contains { $0.hasPrefix("##") }
-        if wordPiece { return WordUnits.wordPieceStarts(pieces) }
+        if case .huggingFace(let t) = model, t.modelDescription.hasPrefix("WordPiece") {
+            let prefix = t.modelDescription.components(separatedBy: "prefix ").last ?? "##"
+            return WordUnits.wordPieceStarts(pieces, prefix: prefix)
+        }
         return pieces.map { p in
             p.hasPrefix("\u{2581}") || p.hasPrefix("\u{0120}") || p.hasPrefix(" ") || p.isEmpty
         }
@@ -85,7 +88,7 @@ struct BatchVocabulary: Sendable {
             if wordIDs {
                 return { line throws(TokkiError) in
                     let e = t.encode(bytes: line)
-                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets))
+                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets, text: Array(line)))
                 }
             }
             return { line throws(TokkiError) in
@@ -101,7 +104,7 @@ struct BatchVocabulary: Sendable {
             if wordIDs {
                 return { line throws(TokkiError) in
                     let e = try tokenizer.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: false)
-                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets))
+                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets, text: Array(line)))
                 }
             }
             return { line throws(TokkiError) in

@@ -71,6 +71,29 @@ struct BatchCommandTests {
         #expect(rows[0].input_ids.contains(5) && rows[0].labels.first == 5)
     }
 
+    @Test(arguments: ["markers", "offsets"])
+    func wholeWordMaskingSelectsWholeEojeol(_ unit: String) throws {
+        let dir = try Self.corpus()
+        let out = dir + "/wwm.jsonl"
+        let r = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                         "--seq-len", "128", "--whole-word", unit, "--mlm-probability", "0.3", "--output", out, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: Self.vocab))
+        struct Row: Decodable { let input_ids: [Int]; let labels: [Int] }
+        var continuing = 0
+        for line in String(decoding: try Self.bytes(out), as: UTF8.self).split(separator: "\n") {
+            let row = try JSONDecoder().decode(Row.self, from: Data(line.utf8))
+            let original = zip(row.input_ids, row.labels).map { $1 == -100 ? $0 : $1 }
+            for i in 1..<original.count where original[i] > 104 && original[i - 1] > 104 {
+                // A piece without "▁" continues the eojeol of the piece before it.
+                guard let piece = tokenizer.piece(for: original[i]), !piece.hasPrefix("▁") else { continue }
+                continuing += 1
+                #expect((row.labels[i] == -100) == (row.labels[i - 1] == -100), "piece \(piece) masked apart from its word")
+            }
+        }
+        #expect(continuing > 100)
+    }
+
     @Test func badSettingsFailBeforeAnyOutputExists() throws {
         let dir = try Self.corpus()
         let cases: [([String], Int32, String)] = [

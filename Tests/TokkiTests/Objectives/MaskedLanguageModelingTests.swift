@@ -189,6 +189,11 @@ struct MaskedLanguageModelingTests {
         let offsets = [0..<0, 0..<6, 6..<12, 12..<15, 16..<22, 22..<31, 31..<37, 37..<38, 0..<0]
         let special = [true, false, false, false, false, false, false, false, true]
         #expect(WordUnits.fromOffsets(offsets, special: special) == [-1, 0, 0, 0, 1, 1, 1, 1, -1])
+        // SentencePiece-style pieces carry the space: "▁대한민국은" 0..<15, "▁민주공화국이다" 15..<37, "." 37..<38.
+        let text = Array("대한민국은 민주공화국이다.".utf8)
+        let sp = [0..<15, 15..<37, 37..<38]
+        #expect(WordUnits.fromOffsets(sp) == [0, 0, 0])  // touching: one word without the text
+        #expect(WordUnits.fromOffsets(sp, text: text) == [0, 1, 1])
         #expect(WordUnits.metaspaceStarts(["▁대한", "민국", "▁은"]) == [true, false, true])
         #expect(WordUnits.wordPieceStarts(["un", "##able"]) == [true, false])
     }
