@@ -4,7 +4,7 @@ import TokkiObjectives
 /// appear atomically. Row-shaped tensors of all batches are stacked along the first dimension
 /// (one `[rows, width]` tensor per name); `cu_seqlens`, the boundaries of a batch's flattened
 /// tokens, is re-based and concatenated so that it indexes the stacked tokens
-/// (`0, …, rows·width`).
+/// (`0, …, rows·width`), and is always int32.
 public protocol BatchWriter: AnyObject {
     /// Appends one batch.
     func append(_ batch: Batch) throws(DataError)
@@ -12,6 +12,12 @@ public protocol BatchWriter: AnyObject {
     func finish() throws(DataError)
     /// Drops the output; nothing appears at the destination.
     func abort()
+}
+
+/// The element type of a tensor: `cu_seqlens` is always int32 (what variable-length attention
+/// kernels take); every other tensor has the writer's type.
+func elementType(of name: String, default type: ElementType) -> ElementType {
+    name == "cu_seqlens" ? .int32 : type
 }
 
 /// Turns per-batch `cu_seqlens` into boundaries over all rows written so far.
@@ -56,7 +62,7 @@ public final class NpyDirectoryWriter: BatchWriter {
             if let existing = writers[t.name] {
                 w = existing
             } else {
-                w = try NpyWriter(path: directory + "/" + t.name + ".npy", type: type,
+                w = try NpyWriter(path: directory + "/" + t.name + ".npy", type: elementType(of: t.name, default: type),
                                   rowShape: Array(t.shape.dropFirst()), name: t.name)
                 writers[t.name] = w
                 order.append(t.name)
@@ -112,7 +118,8 @@ public final class SafetensorsBatchWriter: BatchWriter {
             }
             let values = (t.name == "cu_seqlens" ? stacked : nil) ?? t.values
             scratch.removeAll(keepingCapacity: true)
-            try values.withUnsafeBufferPointer { (b) throws(DataError) in try type.encode(b, into: &scratch, tensor: t.name) }
+            let tensorType = elementType(of: t.name, default: type)
+            try values.withUnsafeBufferPointer { (b) throws(DataError) in try tensorType.encode(b, into: &scratch, tensor: t.name) }
             try spool.write(scratch)
             shapes[t.name]![0] += t.shape.count > 1 ? t.shape[0] : values.count
         }
@@ -121,7 +128,9 @@ public final class SafetensorsBatchWriter: BatchWriter {
     /// Writes the file and renames it into place; the spools are removed.
     public func finish() throws(DataError) {
         defer { abortSpools() }
-        let entries = SafetensorsFormat.ordered(order.map { SafetensorsFormat.Entry(name: $0, type: type, shape: shapes[$0] ?? [0]) })
+        let entries = SafetensorsFormat.ordered(order.map {
+            SafetensorsFormat.Entry(name: $0, type: elementType(of: $0, default: type), shape: shapes[$0] ?? [0])
+        })
         let out = try AtomicFile(path: path)
         do {
             try out.write(SafetensorsFormat.header(entries, metadata: metadata))
