@@ -49,6 +49,10 @@ struct BatchCommandTests {
             return b.dropFirst(8 + n)  // the tensors, without the header (whose metadata names the seed)
         }
         #expect((payload(try Self.bytes(other)) == payload(outputs[0])) == (objective == "causal"))
+        // Tensors follow --dtype (int64 by default); cu_seqlens is always int32.
+        let header = String(decoding: outputs[0].dropFirst(8).prefix(600), as: UTF8.self)
+        #expect(header.contains("\"input_ids\":{\"dtype\":\"I64\""))
+        if objective == "causal" { #expect(header.contains("\"cu_seqlens\":{\"dtype\":\"I32\"")) }
     }
 
     @Test func jsonlAndNpyOutputsAgreeWithSafetensors() throws {
