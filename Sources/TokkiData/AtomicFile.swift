@@ -105,6 +105,14 @@ public final class AtomicFile {
         }
     }
 
+    /// Reads `out.count` 32-bit values stored at byte `offset` (flushing buffered writes first).
+    func readValues(at offset: Int, into out: inout [UInt32]) throws(DataError) {
+        try flush()
+        let want = out.count * 4
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(offset)) }
+        guard n == want else { throw .io(path: temporaryPath, reason: "short read of a spilled signature") }
+    }
+
     /// Flushes, closes and renames the temporary file to the destination.
     public func commit() throws(DataError) {
         guard !done else { return }
