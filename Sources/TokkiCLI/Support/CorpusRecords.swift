@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import Tokki
+import TokkiData
+
+/// One input record for `clean` and `dedup`: its original line, where it came from, and its text
+/// (or why it has none).
+struct CorpusRecord {
+    var raw: [UInt8]
+    var source: String
+    var line: Int
+    /// The text, or the rule that rejects the record before any filter (`invalid_utf8`,
+    /// `invalid_json`, `missing_field`, `empty`).
+    var text: RecordText
+}
+
+/// A record's text, or why it has none.
+enum RecordText {
+    case text([UInt8])
+    case rejected(Rejection)
+}
+
+/// Reads records from files or stdin in order, a batch at a time.
+struct CorpusRecordReader {
+    let inputs: [String]
+    let textField: String?
+    let strict: Bool
+    let totalBytes: Int?
+
+    init(inputs: [String], textField: String?, strict: Bool) throws(ExitCode) {
+        self.inputs = inputs.isEmpty ? ["-"] : inputs
+        self.textField = textField
+        self.strict = strict
+        var total = 0
+        var known = true
+        for p in self.inputs {
+            if p == "-" { known = false; continue }
+            guard let a = try? FileManager.default.attributesOfItem(atPath: p), let s = a[.size] as? NSNumber else {
+                throw fail(.noInput, "cannot open input file '\(p)': no such file")
+            }
+            total += s.intValue
+        }
+        totalBytes = known ? total : nil
+    }
+
+    /// Calls `body` with batches of up to 4096 records and the bytes read so far.
+    func forEachBatch(_ body: ([CorpusRecord], Int) throws(ExitCode) -> Void) throws(ExitCode) {
+        var batch: [CorpusRecord] = []
+        var done = 0
+        for path in inputs {
+            var reader = try LineReader(path: path == "-" ? nil : path)
+            let name = reader.displayName
+            var number = 0
+            try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+                number += 1
+                var raw = Array(line)
+                if raw.last == 0x0D { raw.removeLast() }
+                batch.append(try record(raw, source: name, line: number, offset: offset))
+                if batch.count >= 4096 {
+                    try body(batch, done + offset)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if let a = try? FileManager.default.attributesOfItem(atPath: path), let s = a[.size] as? NSNumber { done += s.intValue }
+        }
+        if !batch.isEmpty { try body(batch, done) }
+    }
+
+    func record(_ raw: [UInt8], source: String, line: Int, offset: Int) throws(ExitCode) -> CorpusRecord {
+        var r = CorpusRecord(raw: raw, source: source, line: line, text: .text(raw))
+        if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
+            if strict { throw invalidUTF8(source, line: line, lineOffset: offset, byteInLine: bad).withStrictHint() }
+            r.text = .rejected(Rejection(rule: "invalid_utf8", detail: "invalid UTF-8 at byte \(bad) of the line"))
+            return r
+        }
+        if let field = textField {
+            if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                r.text = .rejected(Rejection(rule: "empty", detail: "blank line"))
+                return r
+            }
+            do {
+                guard let value = try JSONLines.stringField(field, in: raw) else {
+                    if strict { throw fail(.dataError, "\(source): line \(line): no string field '\(field)'") }
+                    r.text = .rejected(Rejection(rule: "missing_field", detail: "no string field '\(field)'"))
+                    return r
+                }
+                r.text = .text(value)
+            } catch let e as TokkiError {
+                if strict { throw fail(.dataError, "\(source): line \(line): \(e.description)") }
+                r.text = .rejected(Rejection(rule: "invalid_json", detail: e.description))
+                return r
+            } catch let e as ExitCode {
+                throw e
+            } catch {
+                throw fail(.failure, "\(error)")
+            }
+        }
+        if case .text(let t) = r.text, t.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            r.text = .rejected(Rejection(rule: "empty", detail: "no text"))
+        }
+        return r
+    }
+}
+
+extension ExitCode {
+    /// The same code (the message was already printed by `invalidUTF8`).
+    func withStrictHint() -> ExitCode { self }
+}
+
+/// Where `clean` and `dedup` put kept records, rejected records and the report.
+final class CleaningOutputs {
+    let kept: AtomicFile?
+    var stdout = OutputWriter()
+    let rejected: AtomicFile?
+    let reportPath: String?
+    var counts: [String: Int] = [:]
+    var documents = 0
+    var keptCount = 0
+
+    init(output: String?, rejected: String?, report: String?) throws(ExitCode) {
+        do {
+            kept = try output.flatMap { (p) throws(DataError) in p == "-" ? nil : try AtomicFile(path: p) }
+            self.rejected = try rejected.map { (p) throws(DataError) in try AtomicFile(path: p) }
+        } catch {
+            throw fail(.cannotCreate, error.description)
+        }
+        reportPath = report
+    }
+
+    func keep(_ r: CorpusRecord) throws(ExitCode) {
+        documents += 1
+        keptCount += 1
+        if let kept {
+            do { try kept.write(r.raw); try kept.write([0x0A]) } catch { throw fail(.ioError, error.description) }
+        } else {
+            try stdout.write(r.raw)
+            try stdout.write(byte: 0x0A)
+        }
+    }
+
+    func reject(_ r: CorpusRecord, _ why: Rejection, extra: [(String, String)] = []) throws(ExitCode) {
+        documents += 1
+        counts[why.rule, default: 0] += 1
+        guard let rejected else { return }
+        var line: [UInt8] = Array("{\"rule\":".utf8)
+        appendJSONString(why.rule, to: &line)
+        line += Array(",\"detail\":".utf8); appendJSONString(why.detail, to: &line)
+        line += Array(",\"source\":".utf8); appendJSONString(r.source, to: &line)
+        line += Array(",\"line\":".utf8); appendInt(r.line, to: &line)
+        for (k, v) in extra { line += Array(",\"\(k)\":".utf8); line += Array(v.utf8) }
+        if why.rule == "invalid_utf8" {
+            // The exact bytes, since the text below had to replace them.
+            let hex = Array("0123456789abcdef".utf8)
+            line += Array(",\"hex\":\"".utf8)
+            for b in r.raw { line.append(hex[Int(b >> 4)]); line.append(hex[Int(b & 15)]) }
+            line.append(0x22)
+        }
+        line += Array(",\"text\":".utf8); appendJSONString(String(decoding: r.raw, as: UTF8.self), to: &line)
+        line += [0x7D, 0x0A]
+        do { try rejected.write(line) } catch { throw fail(.ioError, error.description) }
+    }
+
+    /// Commits the files and writes the report (`extra` = more JSON members).
+    func finish(command: String, inputs: [String], extra: [(String, String)]) throws(ExitCode) {
+        do {
+            try stdout.flush()
+            try kept?.commit()
+            try rejected?.commit()
+            if let reportPath {
+                var json = "{\"command\":\"\(command)\",\"inputs\":["
+                var names: [String] = []
+                for s in inputs {
+                    var b: [UInt8] = []
+                    appendJSONString(s, to: &b)
+                    names.append(String(decoding: b, as: UTF8.self))
+                }
+                json += names.joined(separator: ",")
+                json += "],\"documents\":\(documents),\"kept\":\(keptCount),\"removed\":\(documents - keptCount),\"removed_by_rule\":{"
+                let sortedCounts = counts.sorted { $0.key < $1.key }
+                json += sortedCounts.map { pair -> String in "\"\(pair.key)\":\(pair.value)" }.joined(separator: ",")
+                json += "}"
+                for (k, v) in extra { json += ",\"\(k)\":\(v)" }
+                json += "}\n"
+                let f = try AtomicFile(path: reportPath)
+                try f.write(Array(json.utf8))
+                try f.commit()
+            }
+        } catch let e as DataError {
+            abort()
+            throw fail(.ioError, e.description)
+        } catch let e as ExitCode {
+            abort()
+            throw e
+        } catch {
+            abort()
+            throw fail(.failure, "\(error)")
+        }
+    }
+
+    func abort() {
+        kept?.abort()
+        rejected?.abort()
+    }
+}
