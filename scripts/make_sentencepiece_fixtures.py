@@ -122,6 +122,16 @@ MODELS = {
                             normalization_rule_name="identity", remove_extra_whitespaces=False),
     "bpe_ws_suffix": dict(model_type="bpe", vocab_size=1500, byte_fallback=True,
                           normalization_rule_name="identity", treat_whitespace_as_suffix=True),
+    # CHAR and WORD model types.
+    "char_nfkc_bf_uds": dict(model_type="char", vocab_size=900, byte_fallback=True,
+                             normalization_rule_name="nmt_nfkc",
+                             user_defined_symbols=["<법>", "제1항", "ㄱㄴ"]),
+    "char_identity": dict(model_type="char", vocab_size=900, byte_fallback=False,
+                          normalization_rule_name="identity"),
+    "word_identity_keep_ws": dict(model_type="word", vocab_size=1500, byte_fallback=False,
+                                  normalization_rule_name="identity", remove_extra_whitespaces=False),
+    "word_nfkc_bf_suffix": dict(model_type="word", vocab_size=1500, byte_fallback=True,
+                                normalization_rule_name="nmt_nfkc", treat_whitespace_as_suffix=True),
 }
 
 

@@ -22,6 +22,8 @@ public struct SentencePieceTokenizer: Sendable {
     let denormalizer: SentencePieceNormalizer?
     let unigram: UnigramModel?
     let bpe: SentencePieceBPEModel?
+    let char: SentencePieceCharModel?
+    let word: SentencePieceWordModel?
 
     /// Loads a `.model` file.
     public init(contentsOf url: URL) throws(TokkiError) {
@@ -36,20 +38,16 @@ public struct SentencePieceTokenizer: Sendable {
     /// Prepares `model` for encoding.
     public init(model: SentencePieceModel) throws(TokkiError) {
         self.model = model
-        vocabulary = try SentencePieceVocabulary(model: model, prefixSearch: model.modelType != .bpe)
+        vocabulary = try SentencePieceVocabulary(model: model, prefixSearch: model.modelType == .unigram)
         normalizer = try SentencePieceNormalizer(model: model)
         denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
-        switch model.modelType {
-        case .unigram:
-            unigram = UnigramModel(vocabulary: vocabulary, treatWhitespaceAsSuffix: model.treatWhitespaceAsSuffix); bpe = nil
-        case .bpe:
-            bpe = SentencePieceBPEModel(vocabulary: vocabulary,
-                                        userDefinedSymbols: model.pieces.filter { $0.type == .userDefined }.map(\.piece),
-                                        treatWhitespaceAsSuffix: model.treatWhitespaceAsSuffix)
-            unigram = nil
-        case .word, .char:
-            throw .invalidModel(path: model.path, problem: "model type \(model.modelType.rawValue.uppercased()) is not supported yet (unigram and BPE are)")
-        }
+        let userDefined = model.pieces.filter { $0.type == .userDefined }.map(\.piece)
+        let ws = model.treatWhitespaceAsSuffix
+        unigram = model.modelType == .unigram ? UnigramModel(vocabulary: vocabulary, treatWhitespaceAsSuffix: ws) : nil
+        bpe = model.modelType == .bpe
+            ? SentencePieceBPEModel(vocabulary: vocabulary, userDefinedSymbols: userDefined, treatWhitespaceAsSuffix: ws) : nil
+        char = model.modelType == .char ? SentencePieceCharModel(vocabulary: vocabulary, userDefinedSymbols: userDefined) : nil
+        word = model.modelType == .word ? SentencePieceWordModel(vocabulary: vocabulary) : nil
     }
 
     // MARK: Vocabulary
@@ -97,6 +95,10 @@ public struct SentencePieceTokenizer: Sendable {
                 unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &scratch.wordCache!)
             } else if let bpe {
                 bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &scratch.wordCache!)
+            } else if let char {
+                char.segment(norm, into: &scratch.spans)
+            } else if let word {
+                word.segment(norm, into: &scratch.spans)
             }
         }
     }
@@ -140,6 +142,8 @@ public struct SentencePieceTokenizer: Sendable {
     ///   - nbestSize: unigram only: sample among the `nbestSize` best segmentations (> 1),
     ///     from the whole lattice (< 0), or not at all (0, 1).
     ///   - seed: the same seed gives the same ids.
+    ///
+    /// CHAR and WORD models have a single segmentation: they return the plain encoding.
     public func sampleEncodeIDs(_ text: String, alpha: Double, nbestSize: Int = -1, seed: UInt64,
                                 addBOS: Bool = false, addEOS: Bool = false) -> [Int] {
         var rng = SplitMixGenerator(seed: seed)
@@ -151,6 +155,10 @@ public struct SentencePieceTokenizer: Sendable {
                 unigram.sample(norm, alpha: alpha, nbestSize: nbestSize, rng: &rng, into: &scratch.spans)
             } else if let bpe {
                 bpe.sample(norm, alpha: alpha, nbestSize: nbestSize, rng: &rng, into: &scratch.spans)
+            } else if let char {
+                char.segment(norm, into: &scratch.spans)
+            } else if let word {
+                word.segment(norm, into: &scratch.spans)
             }
         }
         var ids: [Int32] = []

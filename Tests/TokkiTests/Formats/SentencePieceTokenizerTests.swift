@@ -27,6 +27,15 @@ struct SentencePieceTokenizerTests {
         }
     }
 
+    @Test(arguments: ["char_identity", "word_identity_keep_ws"])
+    func charAndWordModelsHaveOneSegmentation(_ name: String) throws {
+        let sp = try Self.load(name)
+        let text = "대한민국의 주권은 국민에게 있고, 모든 권력은 국민으로부터 나온다."
+        #expect(sp.sampleEncodeIDs(text, alpha: 0.5, seed: 3) == sp.encodeIDs(text))
+        #expect(sp.nbestEncodeIDs(text, size: 3) == [sp.encodeIDs(text)])
+        #expect(!sp.encodeIDs(text).isEmpty)
+    }
+
     @Test(arguments: ["unigram_nfkc", "bpe_nfkc_bf"])
     func samplingIsSeededAndLossless(_ name: String) throws {
         let sp = try Self.load(name)
