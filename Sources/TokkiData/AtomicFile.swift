@@ -8,6 +8,9 @@ import Darwin
 /// place by `commit()`. Until then the destination is untouched; `abort()` (or dropping the
 /// object uncommitted) removes the temporary file, so an interrupted run leaves no partial
 /// output.
+///
+/// A destination that exists and is not a regular file (`/dev/null`, a named pipe, a terminal)
+/// is written directly: renaming over it would replace the device.
 public final class AtomicFile {
     /// The destination.
     public let path: String
@@ -18,6 +21,8 @@ public final class AtomicFile {
     var descriptor: Int32 { fd }
     private var buffer: [UInt8] = []
     private var done = false
+    /// True when writing straight into a non-regular destination (no temporary file).
+    public let isDirect: Bool
     /// Bytes written so far (buffered included).
     public private(set) var size = 0
 
@@ -27,6 +32,16 @@ public final class AtomicFile {
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        var st = stat()
+        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR {
+            isDirect = true
+            temporaryPath = path
+            fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw .io(path: path, reason: "cannot open for writing (\(String(cString: strerror(errno))))") }
+            buffer.reserveCapacity(1 << 20)
+            return
+        }
+        isDirect = false
         temporaryPath = (slash == nil ? "" : dir + "/") + ".\(name).tmp-\(getpid())"
         fd = open(temporaryPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -117,6 +132,12 @@ public final class AtomicFile {
     public func commit() throws(DataError) {
         guard !done else { return }
         do { try flush() } catch { abort(); throw error }
+        if isDirect {
+            close(fd)
+            fd = -1
+            done = true
+            return
+        }
         let synced = fsync(fd) == 0
         close(fd)
         fd = -1
@@ -138,7 +159,7 @@ public final class AtomicFile {
         done = true
         if fd >= 0 { close(fd) }
         fd = -1
-        unlink(temporaryPath)
+        if !isDirect { unlink(temporaryPath) }
     }
 }
 

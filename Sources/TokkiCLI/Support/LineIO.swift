@@ -155,6 +155,16 @@ func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
 /// so an interruption never leaves a partial file.
 func writeAtomically(_ bytes: [UInt8], to path: String) throws(ExitCode) {
+    // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written directly: renaming over it
+    // would replace it.
+    var st = stat()
+    if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR {
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw fail(.cannotCreate, "cannot open '\(path)' for writing") }
+        do { try handle.write(contentsOf: Data(bytes)); try handle.close() } catch {
+            throw fail(.ioError, "cannot write '\(path)': \(error.localizedDescription)")
+        }
+        return
+    }
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent()
     guard FileManager.default.fileExists(atPath: dir.path) else {

@@ -126,3 +126,41 @@ struct WriterGoldenTests {
         #expect(data == (try NpyFormat.encode([0, 3, 4, 8, 12, 14, 16], shape: [7], type: .int32)))
     }
 }
+
+@Suite("Atomic output")
+struct AtomicOutputTests {
+    @Test func nonRegularDestinationsAreWrittenInPlace() throws {
+        let dir = try WriterGoldenTests.temporaryDirectory()
+        let fifo = dir + "/pipe"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { close(reader) }
+        let out = try AtomicFile(path: fifo)
+        #expect(out.isDirect)
+        try out.write(Array("kept\n".utf8))
+        try out.commit()
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress!, 16) }
+        #expect(n == 5 && Array(buffer[0..<5]) == Array("kept\n".utf8))
+        // Still a pipe, not a regular file renamed over it; no temporary file left.
+        var st = stat()
+        #expect(stat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["pipe"])
+    }
+
+    @Test func regularDestinationsAppearOnlyOnCommit() throws {
+        let dir = try WriterGoldenTests.temporaryDirectory()
+        let out = try AtomicFile(path: dir + "/f.txt")
+        #expect(!out.isDirect)
+        try out.write(Array("x".utf8))
+        try out.flush()
+        #expect(!FileManager.default.fileExists(atPath: dir + "/f.txt"))
+        out.abort()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
