@@ -10,25 +10,30 @@ struct BatchCommand: ParsableCommand {
         commandName: "batch",
         abstract: "Build pre-training batches: masked LM, packed causal LM or T5 span corruption.",
         discussion: """
-        Reads documents (one per line, or a JSONL field), tokenizes them, forms rows and applies
-        the objective. Every random choice of row r comes from (seed, epoch, r), so the output is
-        byte-identical for any --threads and --batch-size.
+        Reads documents (one per line, or a JSONL field), tokenizes them, forms rows
+        and applies the objective. Every random choice of row r comes from (seed,
+        epoch, r), so the output is byte-identical for any --threads and --batch-size.
 
-        The output format follows the name: OUT.safetensors (one file, every batch stacked),
-        OUT.jsonl (one row per line), anything else is a folder of .npy files
-        (input_ids.npy, attention_mask.npy, labels.npy, …).
+        The output format follows the name: OUT.safetensors (one file, every batch
+        stacked), OUT.jsonl (one row per line), anything else is a folder of .npy
+        files (input_ids.npy, attention_mask.npy, labels.npy, …).
 
         Tensors: mlm → input_ids, attention_mask, labels (−100 where not masked);
-        causal → input_ids, attention_mask, labels, position_ids, segment_ids, cu_seqlens (int32
-        boundaries over the flattened tokens, for variable-length attention);
-        span → input_ids, attention_mask, labels, decoder_input_ids, decoder_attention_mask.
+        causal → input_ids, attention_mask, labels, position_ids, segment_ids,
+        cu_seqlens (int32 boundaries over the flattened tokens, for variable-length
+        attention); span → input_ids, attention_mask, labels, decoder_input_ids,
+        decoder_attention_mask.
 
         Examples:
-          tokki batch --objective mlm --input kolaw.txt --seq-len 512 --batch-size 32 --seed 1 --output mlm.safetensors
-          tokki batch --objective mlm --whole-word markers --selection exact --input kolaw.txt --output mlm-wwm/
-          tokki batch --objective causal --input corpus.jsonl --text-field text --seq-len 2048 --no-cross-document-labels --output gpt.safetensors
-          tokki batch --objective span --input kolaw.txt --seq-len 512 --output t5.jsonl
-          tokki batch --objective span --ul2 --input kolaw.txt --output ul2.safetensors
+          tokki batch --objective mlm --input kolaw.txt --seq-len 512 \\
+              --batch-size 32 --seed 1 --output mlm.safetensors
+          tokki batch --objective mlm --whole-word markers --selection exact \\
+              --input kolaw.txt --output mlm-wwm/
+          tokki batch --objective causal --input corpus.jsonl --text-field text \\
+              --seq-len 2048 --no-cross-document-labels --output gpt.safetensors
+          tokki batch --objective span --input kolaw.txt --output t5.jsonl
+          tokki batch --objective span --ul2 --input kolaw.txt \\
+              --output ul2.safetensors
         """
     )
 

@@ -9,25 +9,34 @@ struct Clean: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove low-quality documents: length, script mix, symbols, repetition, boilerplate, broken text, block list.",
         discussion: """
-        Reads documents (one per line, or the --text-field of JSONL lines) and writes the kept ones
-        unchanged, in order, to --output (default: stdout). Every removed document is counted under
-        the first rule that removed it in --report (JSON) and, with --rejected, written there as a
-        JSON line with the rule, the measured value, the file and the line. Invalid UTF-8, invalid
-        JSON, missing fields and empty documents are rules too (or errors with --strict).
+        Reads documents (one per line, or the --text-field of JSONL lines) and writes
+        the kept ones unchanged, in order, to --output (default: stdout). Every
+        removed document is counted under the first rule that removed it in --report
+        (JSON) and, with --rejected, written there as a JSON line with the rule, the
+        measured value, the file and the line. Invalid UTF-8, invalid JSON, missing
+        fields and empty documents are rules too (or errors with --strict).
 
-        Rules (all on by default; --off RULE turns one off; each threshold has an option):
-          invalid_characters  U+FFFD, control, private-use or unassigned characters
-          length              --min-chars 10, --max-chars, --min-words, --max-words 100000
-          script              --min-hangul-ratio 0.3 (of letters), --max-other-script-ratio 0.3
-          character_classes   --max-symbol-ratio 0.1, --max-digit-ratio 0.3, --max-punctuation-ratio 0.3
-          word_length         --min-mean-word-length 1.5, --max-mean-word-length 15
-          repetition          Gopher's duplicate line/paragraph and n-gram rules
-          boilerplate         --max-boilerplate-fraction 0.5 (copyright, menus, login lines)
-          block_list          --block-list FILE (phrases; lines starting with re: are ICU regexes)
+        Rules (all on by default; --off RULE turns one off):
+          invalid_characters  U+FFFD, control, private-use, unassigned
+          length              --min-chars 10, --max-chars,
+                              --min-words, --max-words 100000
+          script              --min-hangul-ratio 0.3 (of letters),
+                              --max-other-script-ratio 0.3
+          character_classes   --max-symbol-ratio 0.1, --max-digit-ratio 0.3,
+                              --max-punctuation-ratio 0.3
+          word_length         --min-mean-word-length 1.5,
+                              --max-mean-word-length 15
+          repetition          Gopher's duplicate line, paragraph, n-gram rules
+          boilerplate         --max-boilerplate-fraction 0.5
+                              (copyright lines, menus, login links)
+          block_list          --block-list FILE (phrases; lines starting
+                              with re: are ICU regular expressions)
 
         Examples:
-          tokki clean --input crawl.txt --output clean.txt --report clean.json --rejected rejected.jsonl
-          tokki clean --input court.jsonl --text-field text --min-hangul-ratio 0.5 --block-list block.txt --output kept.jsonl
+          tokki clean --input crawl.txt --output clean.txt \\
+              --report clean.json --rejected rejected.jsonl
+          tokki clean --input court.jsonl --text-field text \\
+              --min-hangul-ratio 0.5 --block-list block.txt --output kept.jsonl
           tokki clean --input kolaw.txt --off script --off length > kept.txt
         """
     )
@@ -163,18 +172,22 @@ struct Dedup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove duplicate documents: exact (128-bit hash), and near duplicates with MinHash LSH (--near).",
         discussion: """
-        Documents are compared after collapsing whitespace and lowercasing ASCII. The first copy is
-        kept; later copies are removed and reported with the document they repeat. With --near, a
-        document is also removed when its MinHash estimate of Jaccard similarity with a kept
-        document reaches --threshold, over shingles of --ngram characters (Korean has no reliable
-        word boundaries; --shingle word uses words). Bands and rows default to datasketch's choice
-        for the threshold and --num-perm. The report lists every cluster: the kept document and
-        the ones removed as its copies. Same input and --seed: the same output.
+        Documents are compared after collapsing whitespace and lowercasing ASCII. The
+        first copy is kept; later copies are removed and reported with the document
+        they repeat. With --near, a document is also removed when its MinHash estimate
+        of Jaccard similarity with a kept document reaches --threshold, over shingles
+        of --ngram characters (Korean has no reliable word boundaries; --shingle word
+        uses words). Bands and rows default to datasketch's choice for the threshold
+        and --num-perm. The report lists every cluster: the kept document and the ones
+        removed as its copies. Same input and --seed: the same output.
 
         Examples:
-          tokki dedup --input a.txt --input b.txt --output unique.txt --report dedup.json
-          tokki dedup --near --threshold 0.8 --input crawl.jsonl --text-field text --output unique.jsonl --rejected dups.jsonl
-          tokki dedup --near --num-perm 256 --shingle word --ngram 3 --signatures-on-disk /scratch/sig --input big.txt --output u.txt
+          tokki dedup --input a.txt --input b.txt --output unique.txt \\
+              --report dedup.json
+          tokki dedup --near --threshold 0.8 --input crawl.jsonl \\
+              --text-field text --output unique.jsonl --rejected dups.jsonl
+          tokki dedup --near --num-perm 256 --shingle word --ngram 3 \\
+              --signatures-on-disk /scratch/sig --input big.txt --output u.txt
         """
     )
 
