@@ -122,6 +122,9 @@ MODELS = {
                             normalization_rule_name="identity", remove_extra_whitespaces=False),
     "bpe_ws_suffix": dict(model_type="bpe", vocab_size=1500, byte_fallback=True,
                           normalization_rule_name="identity", treat_whitespace_as_suffix=True),
+    # A denormalizer (restores what NFKC expands: (주) → ㈜, ... → …) applied by decode.
+    "unigram_denorm": dict(model_type="unigram", vocab_size=1500, byte_fallback=True,
+                           normalization_rule_name="nmt_nfkc", denormalization_rule_tsv="denorm.tsv"),
     # CHAR and WORD model types.
     "char_nfkc_bf_uds": dict(model_type="char", vocab_size=900, byte_fallback=True,
                              normalization_rule_name="nmt_nfkc",
@@ -238,6 +241,10 @@ def train(spm, name: str, train_file: str, outdir: str) -> tuple[dict, float]:
     # Relative paths (cwd = outdir) so that the TrainerSpec stored inside the
     # model does not contain the random temp-dir name.
     call = dict(args, input=os.path.basename(train_file), model_prefix=name, minloglevel=2)
+    if "denormalization_rule_tsv" in args:
+        # Source and target code points in hex, TAB-separated (SentencePiece's rule TSV).
+        with open(os.path.join(outdir, args["denormalization_rule_tsv"]), "w", encoding="utf-8") as fh:
+            fh.write("28 C8FC 29\t321C\n2E 2E 2E\t2026\n")
     spm.set_random_generator_seed(SEED)
     cwd = os.getcwd()
     os.chdir(outdir)
@@ -248,6 +255,8 @@ def train(spm, name: str, train_file: str, outdir: str) -> tuple[dict, float]:
     finally:
         os.chdir(cwd)
     os.remove(os.path.join(outdir, name + ".vocab"))
+    if "denormalization_rule_tsv" in args:
+        os.remove(os.path.join(outdir, args["denormalization_rule_tsv"]))
     return args, elapsed
 
 

@@ -27,6 +27,14 @@ struct SentencePieceTokenizerTests {
         }
     }
 
+    @Test func denormalizerRestoresWhatNFKCExpanded() throws {
+        // unigram_denorm's denormalization rules map (주) → ㈜ and ... → … (see the fixture script).
+        let plain = try Self.load("unigram_nfkc"), denorm = try Self.load("unigram_denorm")
+        #expect(denorm.model.denormalizer != nil && plain.model.denormalizer == nil)
+        #expect(try plain.decode(plain.encodeIDs("㈜한국")) == "(주)한국")
+        #expect(try denorm.decode(denorm.encodeIDs("㈜한국 (주)대한")) == "㈜한국 ㈜대한")
+    }
+
     @Test(arguments: ["char_identity", "word_identity_keep_ws"])
     func charAndWordModelsHaveOneSegmentation(_ name: String) throws {
         let sp = try Self.load(name)
