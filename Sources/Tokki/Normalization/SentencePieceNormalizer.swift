@@ -47,6 +47,11 @@ public struct SentencePieceNormalizer: Normalizer {
         /// `normToOrig[i]` is the input offset of output byte `i`; the extra last entry is
         /// the input offset where the normalized text ends (as SentencePiece's `norm_to_orig`).
         public var normToOrig: [Int32] = []
+        /// Whether `normToOrig` is filled (the ids-only path turns it off).
+        public var tracksOffsets = true
+        /// Working buffers, grown (and zero-filled) only when a longer input arrives.
+        var workBytes: [UInt8] = []
+        var workMap: [Int32] = []
         /// Creates an empty output buffer.
         public init() {}
     }
@@ -133,16 +138,18 @@ public struct SentencePieceNormalizer: Normalizer {
         }
         if i >= n { return true }
 
-        output.bytes.append(contentsOf: repeatElement(0, count: capacity))
-        output.normToOrig.append(contentsOf: repeatElement(0, count: capacity + 1))
+        // Every byte up to `length` is written before it is read, so the working buffers need
+        // no clearing; they only grow.
+        if output.workBytes.count < capacity { output.workBytes.append(contentsOf: repeatElement(0, count: capacity - output.workBytes.count)) }
+        if output.workMap.count < capacity + 1 { output.workMap.append(contentsOf: repeatElement(0, count: capacity + 1 - output.workMap.count)) }
         var length = 0
         var fits = true
         let userDefined = self.userDefined
         let charsmap = self.charsmap
         let suffix = treatWhitespaceAsSuffix
         let addDummy = settings.addDummyPrefix
-        output.bytes.withUnsafeMutableBufferPointer { ob in
-        output.normToOrig.withUnsafeMutableBufferPointer { mb in
+        output.workBytes.withUnsafeMutableBufferPointer { ob in
+        output.workMap.withUnsafeMutableBufferPointer { mb in
         blobArray.withUnsafeBufferPointer { blob in
             var w = Writer(out: ob.baseAddress!, map: mb.baseAddress!, capacity: capacity, escape: escape, isPrevSpace: removeExtra)
             if !suffix && addDummy { w.addSpace(Int32(consumed)) }
@@ -199,8 +206,10 @@ public struct SentencePieceNormalizer: Normalizer {
             length = w.length
         }}}
         guard fits else { return false }
-        output.bytes.removeSubrange(length...)
-        output.normToOrig.removeSubrange((length + 1)...)
+        output.workBytes.withUnsafeBufferPointer { output.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<length])) }
+        if output.tracksOffsets {
+            output.workMap.withUnsafeBufferPointer { output.normToOrig.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0...length])) }
+        }
         return true
     }
 

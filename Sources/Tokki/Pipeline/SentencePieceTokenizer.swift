@@ -108,6 +108,7 @@ public struct SentencePieceTokenizer: Sendable {
     /// malformed UTF-8 becomes U+FFFD, as in the reference.
     public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
                           addBOS: Bool = false, addEOS: Bool = false) {
+        scratch.normalized.tracksOffsets = false  // ids only: no byte alignment needed
         run(input, &scratch)
         if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
         appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids)
