@@ -223,14 +223,22 @@ struct Dedup: ParsableCommand {
     var seed: UInt64 = MinHashLSH.Configuration().seed
     @Option(help: "Keep signatures in a temporary file at this path instead of memory.")
     var signaturesOnDisk: String?
+    @Option(help: "Bound memory: remember at most this many documents (a copy is found within the last half of them).")
+    var maxIndexDocuments: Int?
     @Option(help: "Worker threads for signatures (default: all cores).")
     var threads: Int?
     @Flag(help: "No progress display.")
     var quiet = false
 
+    func validate() throws {
+        if let maxIndexDocuments, maxIndexDocuments < 2 { throw ValidationError("--max-index-documents must be at least 2") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() throws {
         var lsh: MinHashLSH? = nil
         var index: NearDuplicateIndex? = nil
+        var windowed: WindowedNearDuplicateIndex? = nil
         if near {
             var c = MinHashLSH.Configuration()
             c.threshold = threshold
@@ -242,14 +250,18 @@ struct Dedup: ParsableCommand {
             do {
                 let l = try MinHashLSH(c)
                 lsh = l
-                index = try NearDuplicateIndex(l, spillPath: signaturesOnDisk)
+                if let maxIndexDocuments {
+                    windowed = try WindowedNearDuplicateIndex(l, maxDocuments: maxIndexDocuments, spillPrefix: signaturesOnDisk)
+                } else {
+                    index = try NearDuplicateIndex(l, spillPath: signaturesOnDisk)
+                }
             } catch { throw fail(.usage, error.description) }
         }
         let reader = try CorpusRecordReader(inputs: input, textField: textField, strict: strict)
         let outputs = try CleaningOutputs(output: output, rejected: rejected, report: report)
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let progress = Progress(quiet: quiet)
-        var exact = ExactDeduplicator()
+        var exact = ExactDeduplicator(maxDocuments: maxIndexDocuments)
         // Every document with text gets a number; `representative[n]` is the kept document it
         // belongs to (itself when kept). Clusters list the removed copies by representative.
         var locations: [(source: String, line: Int)] = []
@@ -290,9 +302,13 @@ struct Dedup: ParsableCommand {
                                            extra: [("duplicate_of", location(original.source, original.line)), ("similarity", "1")])
                         continue
                     }
-                    if let index {
+                    if index != nil || windowed != nil {
                         let m: NearDuplicateIndex.Match?
-                        do throws(DataError) { m = try index.check(signatures[k], number: number) } catch { throw fail(.ioError, error.description) }
+                        do throws(DataError) {
+                            if let windowed { m = try windowed.check(signatures[k], number: number) }
+                            else if let index { m = try index.check(signatures[k], number: number) }
+                            else { m = nil }
+                        } catch { throw fail(.ioError, error.description) }
                         if let m {
                             representative.append(Int32(m.document))
                             nearCount += 1
@@ -340,7 +356,7 @@ struct Dedup: ParsableCommand {
             var message = "tokki dedup: kept \(outputs.keptCount) of \(outputs.documents) documents; \(exactCount) exact and \(nearCount) near duplicates"
             let other = outputs.counts.filter { $0.key != "exact_duplicate" && $0.key != "near_duplicate" }
             if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
-            if let index { message += "; index \(index.memoryBytes / 1_048_576) MB" }
+            if let bytes = index?.memoryBytes ?? windowed?.memoryBytes { message += "; index \(bytes / 1_048_576) MB" }
             printError(message)
         }
     }

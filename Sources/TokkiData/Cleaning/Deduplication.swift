@@ -22,23 +22,35 @@ public func deduplicationKey(_ text: [UInt8]) -> [UInt8] {
 }
 
 /// Exact de-duplication: a document repeats an earlier one when the 128-bit hashes of their
-/// `deduplicationKey`s are equal. Memory: 24 bytes per distinct document.
+/// `deduplicationKey`s are equal. Memory: about 40 bytes per distinct document; with
+/// `maxDocuments`, at most that many are remembered (see ``WindowedNearDuplicateIndex``).
 public struct ExactDeduplicator: Sendable {
     var seen: [Hash128: Int] = [:]
-    /// Creates an empty index.
-    public init() {}
+    var previous: [Hash128: Int] = [:]
+    let generation: Int?
+
+    /// Creates an empty index; with `maxDocuments`, documents are remembered in two
+    /// generations of `maxDocuments / 2`, so a copy is always found within the last
+    /// `maxDocuments / 2` distinct documents and memory stays bounded.
+    public init(maxDocuments: Int? = nil) {
+        generation = maxDocuments.map { max(1, $0 / 2) }
+    }
 
     /// The index of the earlier document this one repeats, or nil (then it is remembered as
     /// document `index`).
     public mutating func check(_ text: [UInt8], index: Int) -> Int? {
         let h = Hash128(deduplicationKey(text))
-        if let first = seen[h] { return first }
+        if let first = seen[h] ?? previous[h] { return first }
+        if let generation, seen.count >= generation {
+            previous = seen
+            seen = [:]
+        }
         seen[h] = index
         return nil
     }
 
-    /// Distinct documents seen.
-    public var count: Int { seen.count }
+    /// Distinct documents remembered.
+    public var count: Int { seen.count + previous.count }
 }
 
 /// MinHash signatures and banded locality-sensitive hashing for near-duplicate detection
@@ -272,8 +284,27 @@ public final class NearDuplicateIndex {
     /// Checks a signature against the kept documents; when there is no match the document is
     /// kept (added to the index) as `number`.
     public func check(_ signature: [UInt32], number: Int) throws(DataError) -> Match? {
+        var bandKeys: [UInt64] = []
+        if let m = try match(signature, bandKeys: &bandKeys) { return m }
+        try keep(signature, number: number, bandKeys: bandKeys)
+        return nil
+    }
+
+    /// Keeps a document without looking for matches.
+    func add(_ signature: [UInt32], number: Int) throws(DataError) {
+        let keys = signature.withUnsafeBufferPointer { sig in (0..<lsh.bands).map { lsh.bandKey(sig, $0) } }
+        try keep(signature, number: number, bandKeys: keys)
+    }
+
+    /// The best kept document matching `signature`, without adding it.
+    public func match(_ signature: [UInt32]) throws(DataError) -> Match? {
+        var bandKeys: [UInt64] = []
+        return try match(signature, bandKeys: &bandKeys)
+    }
+
+    func match(_ signature: [UInt32], bandKeys: inout [UInt64]) throws(DataError) -> Match? {
         let bands = lsh.bands
-        var bandKeys = [UInt64](repeating: 0, count: bands)
+        bandKeys = [UInt64](repeating: 0, count: bands)
         var best: Match? = nil
         var bestID = Int.max
         var checked = Set<Int32>()
@@ -297,8 +328,11 @@ public final class NearDuplicateIndex {
                 }
             }
         }
-        if best != nil { return best }
-        // Keep it.
+        return best
+    }
+
+    func keep(_ signature: [UInt32], number: Int, bandKeys: [UInt64]) throws(DataError) {
+        let bands = lsh.bands
         let id = Int32(kept)
         kept += 1
         documentNumbers.append(number)
@@ -309,7 +343,6 @@ public final class NearDuplicateIndex {
         }
         if (used + bands) * 2 > keys.count { grow() }
         for k in 0..<bands { insert(bandKeys[k], id) }
-        return nil
     }
 
     func insert(_ key: UInt64, _ id: Int32) {
@@ -339,4 +372,48 @@ public final class NearDuplicateIndex {
 
     /// Bytes of memory used by the index and in-memory signatures.
     public var memoryBytes: Int { keys.count * 12 + signatures.count * 4 + documentNumbers.count * 8 }
+}
+
+/// Near-duplicate detection with bounded memory: two generations of ``NearDuplicateIndex``, each
+/// holding at most `maxDocuments / 2` kept documents. When the newer one is full the older one is
+/// dropped, so every document is compared with at least the last `maxDocuments / 2` kept
+/// documents and memory never exceeds that of `maxDocuments`. For corpora whose index would not
+/// fit in memory (near duplicates in crawls are mostly close together in time or source order).
+public final class WindowedNearDuplicateIndex {
+    /// The hashing scheme.
+    public let lsh: MinHashLSH
+    let generation: Int
+    let spillPrefix: String?
+    var current: NearDuplicateIndex
+    var previous: NearDuplicateIndex?
+    var generations = 0
+
+    /// Creates the index; `spillPrefix` puts each generation's signatures in a temporary file.
+    public init(_ lsh: MinHashLSH, maxDocuments: Int, spillPrefix: String? = nil) throws(DataError) {
+        self.lsh = lsh
+        generation = max(1, maxDocuments / 2)
+        self.spillPrefix = spillPrefix
+        current = try NearDuplicateIndex(lsh, spillPath: spillPrefix.map { $0 + ".0" })
+    }
+
+    /// As ``NearDuplicateIndex/check(_:number:)``, against both generations: the most similar
+    /// match wins (the newer generation on ties).
+    public func check(_ signature: [UInt32], number: Int) throws(DataError) -> NearDuplicateIndex.Match? {
+        var best = try current.match(signature)
+        if let previous, let m = try previous.match(signature), m.similarity > (best?.similarity ?? -1) { best = m }
+        if let best { return best }
+        if current.kept >= generation {
+            generations += 1
+            previous = current
+            current = try NearDuplicateIndex(lsh, spillPath: spillPrefix.map { $0 + ".\(generations % 2)" })
+        }
+        try current.add(signature, number: number)
+        return nil
+    }
+
+    /// Kept documents remembered.
+    public var kept: Int { current.kept + (previous?.kept ?? 0) }
+
+    /// Bytes of memory used.
+    public var memoryBytes: Int { current.memoryBytes + (previous?.memoryBytes ?? 0) }
 }

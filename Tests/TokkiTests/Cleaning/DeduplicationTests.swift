@@ -111,6 +111,24 @@ struct DeduplicationTests {
         #expect(memory.kept == disk.kept && disk.memoryBytes < memory.memoryBytes)
     }
 
+    @Test func windowedIndexBoundsMemoryAndFindsRecentCopies() throws {
+        let lsh = try MinHashLSH(.init())
+        var rng = SeededMixer(seed: 4)
+        let docs = (0..<60).map { _ in Array(Corpus.line(&rng, words: 20).utf8) }
+        let index = try WindowedNearDuplicateIndex(lsh, maxDocuments: 20)
+        for (i, d) in docs.enumerated() { #expect(try index.check(lsh.signature(d), number: i) == nil) }
+        #expect(index.kept <= 20)
+        // A copy of a recent document is found; one of the first (long forgotten) is not.
+        #expect(try index.check(lsh.signature(docs[58]), number: 60)?.document == 58)
+        #expect(try index.check(lsh.signature(docs[0]), number: 61) == nil)
+        // Exact: the same window rule.
+        var exact = ExactDeduplicator(maxDocuments: 10)
+        for (i, d) in docs.enumerated() { #expect(exact.check(d, index: i) == nil) }
+        #expect(exact.count <= 10)
+        #expect(exact.check(docs[59], index: 60) == 59)
+        #expect(exact.check(docs[1], index: 61) == nil)
+    }
+
     @Test func exactDeduplicationIgnoresWhitespaceAndASCIICase() {
         var exact = ExactDeduplicator()
         #expect(exact.check(Array("대한민국 Constitution".utf8), index: 0) == nil)

@@ -112,6 +112,24 @@ struct WriterGoldenTests {
         #expect(throws: DataError.self) { try MegatronDataset(prefix: dir + "/u") }
     }
 
+    @Test func jsonlRowsAreOneObjectPerRow() throws {
+        let dir = try Self.temporaryDirectory()
+        let w = try JSONLBatchWriter(path: dir + "/b.jsonl")
+        try w.append(Batch(tensors: [
+            Tensor(name: "input_ids", shape: [2, 3], values: [5, 6, 7, 8, 9, 0]),
+            Tensor(name: "labels", shape: [2, 3], values: [-100, 6, -100, 8, -100, -100]),
+            Tensor(name: "cu_seqlens", shape: [4], values: [0, 3, 5, 6]),
+        ], rows: 2, firstSample: 0))
+        try w.finish()
+        // Written by hand from the format: the row's values, and its own boundaries.
+        let want = """
+        {"input_ids":[5,6,7],"labels":[-100,6,-100],"cu_seqlens":[0,3]}
+        {"input_ids":[8,9,0],"labels":[8,-100,-100],"cu_seqlens":[0,2,3]}
+
+        """
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/b.jsonl")), as: UTF8.self) == want)
+    }
+
     @Test func cuSeqlensAreRebasedWhenBatchesAreStacked() throws {
         let dir = try Self.temporaryDirectory()
         let w = try NpyDirectoryWriter(directory: dir + "/out", type: .int32)
