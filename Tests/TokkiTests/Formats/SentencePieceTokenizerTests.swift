@@ -258,6 +258,30 @@ struct UnigramWordCacheTests {
             }
             #expect(cached == whole, "\(name): \(text.prefix(80))")
         }
+        // The ids-only path (a cache of final ids, shared across lines) gives the ids of the
+        // whole-sentence spans, unknown runs merged and byte fallback applied.
+        var scratch = SentencePieceTokenizer.Scratch()
+        for text in texts + texts {
+            var fast: [Int32] = []
+            var t = text
+            t.withUTF8 { sp.encodeIDs($0, into: &fast, scratch: &scratch) }
+            #expect(fast.map(Int.init) == sp.encode(text).ids, "\(name): \(text.prefix(80))")
+        }
+    }
+
+    @Test func idsCacheMergesUnknownRunsAcrossWords() throws {
+        // Without byte fallback, unknown characters in a row become one <unk> — also when the
+        // run continues into the next word (a word without a leading ▁: no dummy prefix).
+        let sp = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/unigram_nfkc.model"))
+        var scratch = SentencePieceTokenizer.Scratch()
+        for text in ["☃☃ ☃", "x☃☃", "☃☃☃☃ 법률 ☃☃", "𝄞 𝄞𝄞 𝄞"] {
+            for _ in 0..<2 {
+                var fast: [Int32] = []
+                var t = text
+                t.withUTF8 { sp.encodeIDs($0, into: &fast, scratch: &scratch) }
+                #expect(fast.map(Int.init) == sp.encode(text).ids, "\(text)")
+            }
+        }
     }
 }
 
