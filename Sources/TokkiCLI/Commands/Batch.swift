@@ -267,6 +267,8 @@ struct BatchCommand: ParsableCommand {
                 builder.finishInput()
                 _ = try drain(final: true)
             }
+            // No rows: no output file at all.
+            if rows == 0 { throw fail(.dataError, "the input produced no rows (is it empty?); nothing was written") }
             try writer.finish()
         } catch let error as ExitCode {
             writer.abort()
@@ -286,6 +288,5 @@ struct BatchCommand: ParsableCommand {
             }
             printError(message)
         }
-        if rows == 0 { throw fail(.dataError, "the input produced no rows (is it empty?)") }
     }
 }

@@ -117,6 +117,12 @@ struct BatchCommandTests {
             #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["corpus.txt"], "\(args) left files")
         }
+        // Empty input: an error, and no file.
+        try Data("\n\n".utf8).write(to: URL(fileURLWithPath: dir + "/empty.txt"))
+        let empty = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", Self.vocab, "--input", dir + "/empty.txt",
+                                             "--output", dir + "/e.safetensors"])
+        #expect(empty.status == 65 && empty.stderr.contains("no rows"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/e.safetensors"))
         // Invalid UTF-8 names the line; nothing is written.
         try Data([0x41, 0x0A, 0x42, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: dir + "/bad.txt"))
         let r = try TokkiExecutable.run(["batch", "--objective", "causal", "--model", Self.vocab, "--input", dir + "/bad.txt",
