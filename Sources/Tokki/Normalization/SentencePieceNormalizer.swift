@@ -154,6 +154,7 @@ public struct SentencePieceNormalizer: Normalizer {
             var w = Writer(out: ob.baseAddress!, map: mb.baseAddress!, capacity: capacity, escape: escape, isPrevSpace: removeExtra)
             if !suffix && addDummy { w.addSpace(Int32(consumed)) }
             let fffd: [UInt8] = [0xEF, 0xBF, 0xBD]
+            let tracks = output.tracksOffsets
             while i < n {
                 let at = Int32(consumed)
                 var len = 0
@@ -177,7 +178,8 @@ public struct SentencePieceNormalizer: Normalizer {
                 } else if let l = Self.validCharLength(p, i, n) {
                     len = l
                     if w.length + l > capacity - 3 { ok = false } else {
-                        for k in 0..<l { w.out[w.length + k] = p[i + k]; w.map[w.length + k] = at }
+                        for k in 0..<l { w.out[w.length + k] = p[i + k] }
+                        if tracks { for k in 0..<l { w.map[w.length + k] = at } }
                         w.length += l
                         w.isPrevSpace = false
                     }
