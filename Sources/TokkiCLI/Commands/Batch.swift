@@ -279,6 +279,7 @@ struct BatchCommand: ParsableCommand {
             progress.finish()
             throw fail(.ioError, "\(error)")
         }
+        progress.report("batch", 1)
         progress.finish()
         if !quiet {
             var message = "tokki batch: \(batches) batches, \(rows) rows from \(documents) documents; wrote \(output)"

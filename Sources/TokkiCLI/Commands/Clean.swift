@@ -155,6 +155,7 @@ struct Clean: ParsableCommand {
             progress.finish()
             throw error
         }
+        progress.report("clean", 1)
         progress.finish()
         var settings = "{\"off\":[\(off.map { "\"\($0)\"" }.joined(separator: ","))],\"min_chars\":\(minChars),\"min_hangul_ratio\":\(minHangulRatio),"
         settings += "\"max_symbol_ratio\":\(maxSymbolRatio),\"max_digit_ratio\":\(maxDigitRatio),\"max_punctuation_ratio\":\(maxPunctuationRatio),"
@@ -330,6 +331,7 @@ struct Dedup: ParsableCommand {
             progress.finish()
             throw error
         }
+        progress.report("dedup", 1)
         progress.finish()
         var json = "["
         for (i, key) in members.keys.sorted().enumerated() {

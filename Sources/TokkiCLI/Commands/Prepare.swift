@@ -144,6 +144,7 @@ struct Prepare: ParsableCommand {
             progress.finish()
             throw fail(.ioError, error.description)
         }
+        progress.report("prepare", 1)
         progress.finish()
         if !quiet {
             var message = "tokki prepare: \(writer.documents) documents, \(writer.tokens) tokens (\(type.rawValue)); wrote \(outputPrefix).bin, \(outputPrefix).idx"

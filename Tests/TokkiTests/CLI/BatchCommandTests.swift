@@ -98,6 +98,22 @@ struct BatchCommandTests {
         #expect(continuing > 100)
     }
 
+    @Test func progressShowsPhasePercentAndTimeUnlessQuiet() throws {
+        let dir = try Self.corpus()
+        let env = ["TOKKI_PROGRESS": "plain", "TOKKI_PROGRESS_INTERVAL": "0"]
+        let batch = try TokkiExecutable.run(["batch", "--objective", "span", "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                             "--seq-len", "64", "--output", dir + "/p.jsonl"], environment: env)
+        #expect(batch.status == 0)
+        #expect(batch.stderr.contains("batch [##############################] 100% 0:0"), "\(batch.stderr)")
+        let train = try TokkiExecutable.run(["train", "--model-type", "bpe", "--vocab-size", "200", "--input", dir + "/corpus.txt",
+                                             "--output", dir + "/m"], environment: env)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("reading: ") && train.stderr.contains(" lines/s, 0:0"), "\(train.stderr)")
+        let quiet = try TokkiExecutable.run(["batch", "--objective", "span", "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                             "--seq-len", "64", "--output", dir + "/q.jsonl", "--quiet"], environment: env)
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+
     @Test func badSettingsFailBeforeAnyOutputExists() throws {
         let dir = try Self.corpus()
         let cases: [([String], Int32, String)] = [
