@@ -6,6 +6,7 @@ import TokkiData
 /// One input record for `clean` and `dedup`: its original line, where it came from, and its text
 /// (or why it has none).
 struct CorpusRecord {
+    /// The line as read (without its LF).
     var raw: [UInt8]
     var source: String
     var line: Int
@@ -53,9 +54,14 @@ struct CorpusRecordReader {
             var number = 0
             try reader.forEachLine { (line, _, offset) throws(ExitCode) in
                 number += 1
-                var raw = Array(line)
-                if raw.last == 0x0D { raw.removeLast() }
-                batch.append(try record(raw, source: name, line: number, offset: offset))
+                // The text leaves out a CR of a CRLF line ending; the record keeps it, so kept
+                // lines are written back byte for byte.
+                let raw = Array(line)
+                var text = raw
+                if text.last == 0x0D { text.removeLast() }
+                var r = try record(text, source: name, line: number, offset: offset)
+                r.raw = raw
+                batch.append(r)
                 if batch.count >= 4096 {
                     try body(batch, done + offset)
                     batch.removeAll(keepingCapacity: true)

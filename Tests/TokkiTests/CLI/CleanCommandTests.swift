@@ -47,6 +47,15 @@ struct CleanCommandTests {
         #expect(try TokkiExecutable.run(["clean", "--input", dir + "/in.txt", "--off", "nope"]).status == 64)
     }
 
+    @Test func keptLinesAreWrittenBackByteForByte() throws {
+        // CRLF line endings survive; the CR is not part of the text the filters see.
+        let input = Self.good.map { $0 + "\r\n" }.joined()
+        let r = try TokkiExecutable.run(["clean", "--quiet"], stdin: Data(input.utf8))
+        #expect(r.text == Self.good.map { $0 + "\r\n" }.joined())
+        let d = try TokkiExecutable.run(["dedup", "--quiet"], stdin: Data((input + Self.good[0] + "\n").utf8))
+        #expect(d.text == input)
+    }
+
     @Test func cleanReadsJSONLFieldsAndKeepsRecordsVerbatim() throws {
         let dir = try Self.directory()
         let records = [
