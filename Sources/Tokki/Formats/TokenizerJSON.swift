@@ -164,7 +164,7 @@ enum TokenizerJSON {
         }
     }
 
-    static let punctuation = #"[\p{P}!-/:-@\[-`{-~]"#
+    static let punctuation = PretokenizationPattern.bertPunctuation
 
     static func readPreTokenizer(_ v: JSONValue, byteLevel: inout Bool) throws(TokkiError) -> any PreTokenizationStage {
         let t = try type(v)

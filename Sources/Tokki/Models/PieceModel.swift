@@ -44,6 +44,7 @@ struct ModelScratch: Sendable {
     var heapIDs: [Int32] = []
     var skipped: [(UInt64, Int32)] = []
     var floats: [Double] = []
+    var bytes: [UInt8] = []
     var cache = PieceCache()
     var rng: SplitMixGenerator? = nil
 

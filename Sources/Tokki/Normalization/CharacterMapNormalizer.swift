@@ -29,11 +29,23 @@ public struct Lowercase: Normalizer {
     /// Lowercases every character.
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
         try ScalarMapNormalizer { s in
-            if s.value < 0x80 { return (s.value >= 0x41 && s.value <= 0x5A) ? [UInt8(s.value + 0x20)] : nil }
+            let v = s.value
+            if v < 0x80 { return (v >= 0x41 && v <= 0x5A) ? [UInt8(v + 0x20)] : nil }
+            if v < 0x10000 && Self.bmpChanges[Int(v >> 6)] & (1 << UInt64(v & 63)) == 0 { return nil }
             guard s.properties.changesWhenLowercased else { return nil }
             return Array(s.properties.lowercaseMapping.utf8)
         }.normalize(utf8: input)
     }
+
+    /// Which code points of the Basic Multilingual Plane change when lowercased, one bit each
+    /// (the property lookup is slow; most text never needs it).
+    static let bmpChanges: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 0x10000 / 64)
+        for v in 0..<0x10000 {
+            if let s = Unicode.Scalar(UInt32(v)), s.properties.changesWhenLowercased { bits[v >> 6] |= 1 << UInt64(v & 63) }
+        }
+        return bits
+    }()
 }
 
 /// Hugging Face's `StripAccents`: removes combining marks (categories Mn, Mc and Me, as
@@ -46,8 +58,9 @@ public struct StripAccents: Normalizer {
     /// Removes every combining mark.
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
         try ScalarMapNormalizer { s in
-            switch s.properties.generalCategory {
-            case .nonspacingMark, .spacingMark, .enclosingMark: return []
+            guard s.value >= 0x300 else { return nil }   // no combining mark below U+0300
+            switch ICU.category(s.value) {
+            case 6, 7, 8: return []   // Mn Me Mc
             default: return nil
             }
         }.normalize(utf8: input)
@@ -221,11 +234,12 @@ public struct BertNormalizer: Normalizer {
                 let v = s.value
                 if v == 0x09 || v == 0x0A || v == 0x0D { return [0x20] }
                 if v == 0 || v == 0xFFFD { return [] }
-                switch s.properties.generalCategory {
-                case .control, .format, .unassigned, .privateUse, .surrogate: return []
+                if v >= 0x21 && v < 0x7F { return nil }   // printable ASCII: unchanged
+                switch ICU.category(v) {
+                case 15, 16, 0, 17, 18: return []          // Cc Cf Cn Co Cs
                 default: break
                 }
-                if s.properties.isWhitespace { return v == 0x20 ? nil : [0x20] }
+                if ICU.isWhiteSpace(v) { return v == 0x20 ? nil : [0x20] }
                 return nil
             })
         }
@@ -240,7 +254,7 @@ public struct BertNormalizer: Normalizer {
         }
         if stripAccents ?? lowercase {
             stages.append(nfd)
-            stages.append(ScalarMapNormalizer { s in s.properties.generalCategory == .nonspacingMark ? [] : nil })
+            stages.append(ScalarMapNormalizer { s in s.value >= 0x300 && ICU.category(s.value) == 6 ? [] : nil })  // Mn
         }
         if lowercase { stages.append(Lowercase()) }
         return try NormalizerSequence(stages).normalize(utf8: input)

@@ -24,6 +24,11 @@ struct PatternScanner: Sendable {
         case digitGroups(Int)
         case cjkRuns
         case deepseek
+        /// `\p{White_Space}`: every whitespace character alone (BERT's and `Whitespace`'s split).
+        case whiteSpace
+        /// `[\p{P}!-/:-@\[-`{-~]`: every punctuation character (Unicode P, or an ASCII
+        /// symbol) alone (BERT's and `Punctuation`'s split).
+        case bertPunctuation
     }
 
     let kind: Kind
@@ -40,6 +45,8 @@ struct PatternScanner: Sendable {
         case #"\p{N}{1,3}"#: return PatternScanner(kind: .digitGroups(3))
         case PretokenizationPattern.deepseekCJK: return PatternScanner(kind: .cjkRuns)
         case PretokenizationPattern.deepseek: return PatternScanner(kind: .deepseek)
+        case #"\p{White_Space}"#: return PatternScanner(kind: .whiteSpace)
+        case PretokenizationPattern.bertPunctuation: return PatternScanner(kind: .bertPunctuation)
         default: return nil
         }
     }
@@ -51,6 +58,27 @@ struct PatternScanner: Sendable {
     static let upper: UInt8 = 16, lower: UInt8 = 32
     /// Marks (M) and punctuation or symbols (P, S).
     static let mark: UInt8 = 64, punctOrSymbol: UInt8 = 128
+
+    /// Unicode punctuation (P) or an ASCII symbol, as BERT's `_is_punctuation`.
+    @inline(__always)
+    static func isBertPunctuation(_ v: UInt32) -> Bool {
+        if v < 0x80 {
+            return (0x21...0x2F).contains(v) || (0x3A...0x40).contains(v) || (0x5B...0x60).contains(v) || (0x7B...0x7E).contains(v)
+        }
+        if v < 0x10000 { return bmpPunctuation[Int(v)] }
+        switch ICU.category(v) {
+        case 19...23, 28, 29: return true    // Pd Ps Pe Pc Po Pi Pf
+        default: return false
+        }
+    }
+
+    /// Unicode punctuation (P) in the Basic Multilingual Plane.
+    static let bmpPunctuation: [Bool] = (0..<0x10000).map { v in
+        switch ICU.category(UInt32(v)) {
+        case 19...23, 28, 29: return true
+        default: return false
+        }
+    }
 
     /// Classes of the Basic Multilingual Plane, one byte per code point.
     static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
@@ -107,6 +135,12 @@ struct PatternScanner: Sendable {
                 case .digitGroups(let most): end = digitGroup(p, i, n, table, most: most)
                 case .cjkRuns: end = cjkRun(p, i, n)
                 case .deepseek: end = deepseek(p, i, n, table)
+                case .whiteSpace:
+                    let (c, len) = Self.at(p, i, n, table)
+                    end = c & Self.space != 0 ? i + len : i
+                case .bertPunctuation:
+                    let (v, len) = decodeScalar(p, i, n)
+                    end = Self.isBertPunctuation(v) ? i + len : i
                 }
                 if end > i {
                     out.append(i..<end)

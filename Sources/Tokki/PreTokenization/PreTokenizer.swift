@@ -85,6 +85,9 @@ public enum PretokenizationPattern {
     /// DeepSeek V3's word split (its third `Split`), with literal CR and LF in the classes
     /// as the file has them.
     public static let deepseek = ##"[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^"## + "\r\n" + ##"\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+["## + "\r\n" + ##"]*|\s*["## + "\r\n" + ##"]+|\s+(?!\S)|\s+"##
+    /// Hugging Face's `Punctuation` and `BertPreTokenizer` class: Unicode punctuation or an ASCII
+    /// symbol, one character at a time.
+    public static let bertPunctuation = #"[\p{P}!-/:-@\[-`{-~]"#
     /// Qwen 2 / Qwen 3: Llama 3's pattern with single digits.
     public static let qwen2 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     /// Llama 3 (tiktoken-based).

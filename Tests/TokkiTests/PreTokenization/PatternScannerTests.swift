@@ -11,6 +11,7 @@ import Testing
         ("qwen2", PretokenizationPattern.qwen2), ("o200k", PretokenizationPattern.o200k),
         ("tekken", PretokenizationPattern.tekken), ("digits3", #"\p{N}{1,3}"#),
         ("deepseekCJK", PretokenizationPattern.deepseekCJK), ("deepseek", PretokenizationPattern.deepseek),
+        ("whiteSpace", #"\p{White_Space}"#), ("bertPunctuation", PretokenizationPattern.bertPunctuation),
     ]
 
     /// Letters (ASCII, Hangul, jamo, CJK, supplementary), digits of several kinds, every
@@ -22,6 +23,7 @@ import Testing
         "0", "7", "٣", "Ⅻ", "½", "²", "𝟘",
         " ", " ", " ", "\t", "\n", "\n", "\r", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{2028}", "\u{3000}", "\u{1C}",
         ".", ",", "!", "?", "-", "「", "」", "…", "$", "+", "/", "//", "_", "©", "€", "^", "`", "\\", "あ", "ア", "ゟ", "ー", "㐀", "龥", "龦", "一", "@", "👍", "🏽", "\u{200D}", "\u{FEFF}", "\u{0}", "\u{7F}",
+        "*", "%", "[", "]", "{", "~", "·", "¿", "§", "‐", "〔", "・", "｡", "𝄞", "𐄀", "\u{1680}", "\u{205F}",
     ]
 
     @Test(arguments: patterns)

@@ -12,6 +12,8 @@ public struct WordPieceModel: Sendable {
     let tokens: TokenTable
     let unknownID: Int32
     let prefix: [UInt8]
+    /// The longest token in bytes: no longer candidate needs a lookup.
+    let longestToken: Int
 
     init(tokens: TokenTable, unknownToken: String, continuingSubwordPrefix: String, maxInputCharactersPerWord: Int, path: String?) throws(TokkiError) {
         guard let unk = tokens.id(Array(unknownToken.utf8)) else {
@@ -23,6 +25,7 @@ public struct WordPieceModel: Sendable {
         self.maxInputCharactersPerWord = maxInputCharactersPerWord
         unknownID = unk
         prefix = Array(continuingSubwordPrefix.utf8)
+        longestToken = Int(tokens.lengths.max() ?? 0)
     }
 
     /// A model from a vocabulary.
@@ -52,22 +55,31 @@ extension WordPieceModel: PieceModel {
         }
         let first = out.count
         var start = 0
-        var key: [UInt8] = []
+        // Candidates with the prefix are looked up in place: the word sits after the prefix in
+        // a scratch buffer, and the prefix is copied just before each new start (the bytes it
+        // overwrites are behind the start and never needed again).
+        let pl = prefix.count
+        var buffer: [UInt8] = []
+        swap(&buffer, &scratch.bytes)   // take the scratch storage (unique: no copy)
+        defer { swap(&buffer, &scratch.bytes) }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: prefix)
+        buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        var found: Int32? = nil
         while start < n {
-            var end = n
-            var found: Int32? = nil
-            while start < end {
-                if start == 0 {
-                    found = tokens.id(p, end)
-                } else {
-                    key.removeAll(keepingCapacity: true)
-                    key.append(contentsOf: prefix)
-                    key.append(contentsOf: UnsafeBufferPointer(start: p + start, count: end - start))
-                    found = tokens.id(key)
+            // The longest candidate that could be a token.
+            var end = min(n, start + max(0, longestToken - (start == 0 ? 0 : pl)))
+            while end > start && end < n && p[end] & 0xC0 == 0x80 { end -= 1 }
+            found = nil
+            buffer.withUnsafeMutableBufferPointer { b in
+                let base = b.baseAddress!
+                if start > 0 { for k in 0..<pl { base[start + k] = prefix[k] } }
+                while start < end {
+                    found = start == 0 ? tokens.id(p, end) : tokens.id(UnsafePointer(base + start), pl + end - start)
+                    if found != nil { break }
+                    end -= 1
+                    while end > start && p[end] & 0xC0 == 0x80 { end -= 1 }
                 }
-                if found != nil { break }
-                end -= 1
-                while end > start && p[end] & 0xC0 == 0x80 { end -= 1 }
             }
             guard let id = found else {
                 out.removeSubrange(first...)
