@@ -454,11 +454,7 @@ extension HuggingFaceTokenizer {
     ///   ``TokkiError/invalidModel(path:problem:)`` naming the JSON path of a malformed or
     ///   unsupported part (e.g. `$.model.merges[12]`).
     public init(contentsOf url: URL) throws(TokkiError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw .io(path: url.path, reason: "cannot read the tokenizer file (\(error.localizedDescription))")
-        }
-        self = try TokenizerJSON.load(bytes: [UInt8](data), path: url.path)
+        self = try TokenizerJSON.load(bytes: try readFileBytes(url.path), path: url.path)
     }
 
     /// Loads a tokenizer from the bytes of a `tokenizer.json` file (`path` names it in errors).

@@ -10,11 +10,15 @@ import Dispatch
 /// by pointer and length without allocating, split in two halves by one hash bit so that
 /// large tables build on two threads. Used for BPE pieces and tiktoken ranks.
 struct ByteStringTable: Sendable {
-    private var halves: [ByteStringTableHalf]
+    // Two stored halves rather than an array of them: reading an array element copies the
+    // half (retaining its four arrays) on every lookup.
+    private var low: ByteStringTableHalf
+    private var high: ByteStringTableHalf
 
     /// An empty table with room for `capacity` keys.
     init(capacity: Int) {
-        halves = [ByteStringTableHalf(capacity: capacity / 2 + 1), ByteStringTableHalf(capacity: capacity / 2 + 1)]
+        low = ByteStringTableHalf(capacity: capacity / 2 + 1)
+        high = ByteStringTableHalf(capacity: capacity / 2 + 1)
     }
 
     /// Builds a table from keys stored back to back in `pool` (key `k` is
@@ -47,21 +51,24 @@ struct ByteStringTable: Sendable {
 
     struct DuplicateKey: Error { let index: Int }
 
-    private init(halves: [ByteStringTableHalf]) { self.halves = halves }
+    private init(halves: [ByteStringTableHalf]) {
+        low = halves[0]
+        high = halves[1]
+    }
 
-    var count: Int { halves[0].count + halves[1].count }
+    var count: Int { low.count + high.count }
 
     /// The value of `p[0..<n]`, or nil.
     @inline(__always)
     func value(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
         let h = ByteStringTableHalf.hash(p, n)
-        return halves[Int(h >> 31)].value(p, n, h)
+        return h >> 31 == 0 ? low.value(p, n, h) : high.value(p, n, h)
     }
 
     /// Adds `key` → `value`; returns false when the key is already present.
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ value: Int32) -> Bool {
         let h = ByteStringTableHalf.hash(key)
-        return halves[Int(h >> 31)].insert(key, h, value)
+        return h >> 31 == 0 ? low.insert(key, h, value) : high.insert(key, h, value)
     }
 }
 
