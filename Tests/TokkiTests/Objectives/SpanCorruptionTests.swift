@@ -139,6 +139,27 @@ struct SpanCorruptionTests {
         #expect(modes.count == 3)
     }
 
+    @Test func prefixLMRowsSplitIntoPrefixAndSuffix() throws {
+        var c = SpanCorruption.Configuration()
+        c.inputLength = 64
+        c.denoisers = [.init(.prefixLM(targetFraction: 0.25), modeToken: "[S2S]")]
+        let objective = try SpanCorruption(c, tokens: TestVocabulary.tokens)
+        #expect(objective.rawLengths == [62])   // 64 − mode token − EOS
+        let rows = (0..<50).map { TestVocabulary.document(62, seed: UInt64($0)) }
+        let b = objective.batch(rows, firstSample: 0)
+        var targetShare = 0.0
+        for r in 0..<50 {
+            let input = Array(b["input_ids"]!.row(r)).filter { $0 != 0 }, labels = Array(b["labels"]!.row(r)).filter { $0 != -100 }
+            #expect(input.first == 999 && input.last == 2 && labels.last == 2)
+            // Prefix + suffix = the raw row; the suffix is at least 1 and at most half the row.
+            #expect(Array(input.dropFirst().dropLast()) + labels.dropLast() == rows[r])
+            #expect(labels.count - 1 >= 1 && labels.count - 1 <= 32)   // prefix in [round(30.5) = 30, 61]
+            targetShare += Double(labels.count - 1) / 62
+        }
+        // Prefix length uniform in [round(0.5 · 61), 61]: the target is about a quarter of the row.
+        #expect(abs(targetShare / 50 - 0.25) < 0.06)
+    }
+
     @Test func configurationErrorsNameWhatIsMissing() {
         var noSentinels = TestVocabulary.tokens
         noSentinels.lookup = { $0.hasPrefix("<extra_id_2") ? nil : TestVocabulary.lookup($0) }
