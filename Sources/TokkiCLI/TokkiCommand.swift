@@ -14,6 +14,6 @@ struct TokkiCommand: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Stats.self,
-                      BatchCommand.self, Prepare.self, Merge.self, Clean.self, Dedup.self]
+                      BatchCommand.self, Prepare.self, Merge.self, Clean.self, Dedup.self, CharsmapDump.self]
     )
 }

@@ -71,8 +71,20 @@ public enum CharsmapCompiler {
         return out
     }
 
-    /// The charsmap blob for `normalization` (empty for identity).
+    /// The charsmap blob for `normalization` (empty for identity): the one shipped with Tokki
+    /// (compiled from the ICU recorded in ``ShippedCharsmaps/icuVersion``), so that a
+    /// model trained anywhere has the same bytes and tiny runs skip the compile; with
+    /// `TOKKI_COMPILE_CHARSMAPS=1` in the environment, compiled from the system ICU.
     public static func compile(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
+        if ProcessInfo.processInfo.environment["TOKKI_COMPILE_CHARSMAPS"] != "1",
+           let shipped = ShippedCharsmaps.blob(normalization) {
+            return shipped
+        }
+        return try compileFromICU(normalization)
+    }
+
+    /// The charsmap blob for `normalization`, compiled from the system ICU (about 0.2 s).
+    public static func compileFromICU(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
         if let cached = cache[normalization] { return cached }

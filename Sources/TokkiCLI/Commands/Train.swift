@@ -262,3 +262,27 @@ final class Progress: @unchecked Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }
+
+/// `tokki charsmap NAME`: the charsmap a normalization compiles to, on stdout (for
+/// scripts/make-charsmaps.sh, which regenerates the shipped ones). Not listed in the help.
+struct CharsmapDump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charsmap", abstract: "Write the compiled charsmap of a normalization to stdout.",
+        discussion: """
+        Example:
+          tokki charsmap korean > korean.bin
+        """,
+        shouldDisplay: false)
+
+    @Argument(help: "korean, nfkc or nmt_nfkc.")
+    var normalization: String
+
+    func run() throws {
+        guard let n = TrainingNormalization(rawValue: normalization) else { throw ValidationError("unknown normalization '\(normalization)'") }
+        let blob: [UInt8]
+        do { blob = try CharsmapCompiler.compileFromICU(n) } catch { throw fail(error) }
+        var out = OutputWriter()
+        try out.write(blob)
+        try out.flush()
+    }
+}
