@@ -15,6 +15,11 @@ struct PairMerger<Element: Hashable> {
     private var heap = PairHeap()
     /// Per-merge scratch: the count changes.
     private var deltas: [(UInt64, Int64)] = []
+    /// The merge (generation) in which each pair's count last changed, and the pairs changed
+    /// in this merge with their count before it.
+    private var touchedAt = UInt64Map<UInt32>(empty: 0)
+    private var generation: UInt32 = 0
+    private var touched: [(UInt64, Int64)] = []
 
     /// One merge: the pair and the new symbol.
     struct Merge {
@@ -108,17 +113,22 @@ struct PairMerger<Element: Hashable> {
             }
             sequences[w] = seq
         }
-        // Sum the changes per pair (sorted by key: no hashing), then update the counts.
-        deltas.sort { $0.0 < $1.0 }
-        var j = 0
-        while j < deltas.count {
-            let tk = deltas[j].0
-            var delta: Int64 = 0
-            while j < deltas.count && deltas[j].0 == tk { delta += deltas[j].1; j += 1 }
-            guard delta != 0 else { continue }
-            let updated = max(0, pairCount[tk] + delta)
-            pairCount[tk] = updated
-            if updated > 0 { heap.push(updated, tk) }
+        // Apply the changes; pairs whose count changed go back on the heap.
+        generation &+= 1
+        if generation == 0 { generation = 1; touchedAt = UInt64Map<UInt32>(empty: 0) }
+        touched.removeAll(keepingCapacity: true)
+        for (tk, delta) in deltas {
+            if touchedAt[tk] != generation {
+                touchedAt[tk] = generation
+                touched.append((tk, pairCount[tk]))
+            }
+            pairCount.modify(tk) { $0 += delta }
+        }
+        for (tk, before) in touched {
+            var now = pairCount[tk]
+            guard now != before else { continue }
+            if now < 0 { now = 0; pairCount[tk] = 0 }
+            if now > 0 { heap.push(now, tk) }
         }
         return Merge(left: a, right: b, symbol: new, text: text, count: n)
     }
