@@ -75,7 +75,9 @@ struct CorpusRecordReader {
     func record(_ raw: [UInt8], source: String, line: Int, offset: Int) throws(ExitCode) -> CorpusRecord {
         var r = CorpusRecord(raw: raw, source: source, line: line, text: .text(raw))
         if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
-            if strict { throw invalidUTF8(source, line: line, lineOffset: offset, byteInLine: bad).withStrictHint() }
+            if strict {
+                throw fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); without --strict such lines are counted and reported")
+            }
             r.text = .rejected(Rejection(rule: "invalid_utf8", detail: "invalid UTF-8 at byte \(bad) of the line"))
             return r
         }
@@ -106,11 +108,6 @@ struct CorpusRecordReader {
         }
         return r
     }
-}
-
-extension ExitCode {
-    /// The same code (the message was already printed by `invalidUTF8`).
-    func withStrictHint() -> ExitCode { self }
 }
 
 /// Where `clean` and `dedup` put kept records, rejected records and the report.
