@@ -156,6 +156,9 @@ public struct RepetitionFilter: QualityFilter {
     public var maxTopNGramFraction: [Int: Double] = [2: 0.20, 3: 0.18, 4: 0.16]
     /// For n = 5 … 10: most share of characters in repeated n-grams (0.15 … 0.10).
     public var maxDuplicateNGramFraction: [Int: Double] = [5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10]
+    /// The n-gram rules apply to documents of at least this many words (Gopher's documents have
+    /// at least 50): in one sentence of a statute, "법률이 정하는 바에 의하여" may well occur twice.
+    public var minWordsForNGramRules = 50
     /// Creates the filter with Gopher's thresholds.
     public init() {}
     /// `repetition`.
@@ -205,6 +208,7 @@ public struct RepetitionFilter: QualityFilter {
             let s = p.scalars[w]
             if let id = table[s] { ids.append(id) } else { table[s] = table.count; ids.append(table.count - 1) }
         }
+        guard words.count >= minWordsForNGramRules else { return nil }
         for n in maxTopNGramFraction.keys.sorted() where words.count >= n {
             guard let m = maxTopNGramFraction[n] else { continue }
             var counts: [[Int]: Int] = [:]
@@ -253,12 +257,16 @@ public struct BoilerplateFilter: QualityFilter {
     /// Lowercased phrases that mark a boilerplate line.
     public var phrases: [String] = [
         "copyright", "all rights reserved", "©", "ⓒ", "무단전재", "무단 전재", "재배포 금지", "재배포금지",
-        "저작권자", "이용약관", "개인정보처리방침", "개인정보 처리방침", "로그인", "회원가입", "바로가기",
+        "이용약관", "개인정보처리방침", "개인정보 처리방침", "로그인", "회원가입", "바로가기",
         "맨 위로", "top으로", "privacy policy", "terms of use", "cookie",
     ]
-    /// Lines of at most this many words made only of separators-joined items (`홈 | 소개 | 문의`)
-    /// count as menus.
+    /// Lines of at most this many words whose items are joined by `|`, `›`, `»` or `>`
+    /// (`홈 | 소개 | 문의`, `홈 > 법령 > 헌법`) count as menus. The middle dot `·` is not a
+    /// separator: Korean statutes enumerate with it (`보통·평등·직접·비밀선거`).
     public var menuMaxWords = 12
+    /// A line with a boilerplate phrase counts only when it has at most this many words: a
+    /// sentence of the Copyright Act that mentions copyright is not a footer.
+    public var phraseLineMaxWords = 15
     /// Most share of boilerplate lines (default 0.5).
     public var maxFraction: Double = 0.5
     /// Creates the filter with the defaults.
@@ -276,11 +284,11 @@ public struct BoilerplateFilter: QualityFilter {
             let text = Array(p.scalars[l]).map { s -> Unicode.Scalar in
                 (s.value >= 0x41 && s.value <= 0x5A) ? Unicode.Scalar(s.value + 32)! : s
             }
-            var boiler = lowered.contains { phrase in Self.contains(text, phrase) }
+            let words = text.split { $0 == " " }.count
+            var boiler = words <= phraseLineMaxWords && lowered.contains { phrase in Self.contains(text, phrase) }
             if !boiler {
-                // Menus: several short items joined by | · > › or /.
-                let separators = text.filter { ["|", "›", ">", "·", "/"].contains($0) }.count
-                let words = text.split { $0 == " " }.count
+                // Menus: several short items joined by |, ›, » or >.
+                let separators = text.filter { ["|", "›", "»", ">"].contains($0) }.count
                 boiler = separators >= 2 && words <= menuMaxWords && separators * 2 >= words - 1
             }
             if boiler { hits += 1 }

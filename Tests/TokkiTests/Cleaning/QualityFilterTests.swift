@@ -70,14 +70,21 @@ struct QualityFilterTests {
         // 2 of 5 lines repeat: 0.4 > 0.3.
         #expect(f.evaluate(Self.profile([a, b, a, b, c].joined(separator: "\n")))?.detail.hasPrefix("duplicate line fraction") == true)
         #expect(f.evaluate(Self.profile([a, b, c, d].joined(separator: "\n"))) == nil)
-        // One word pair repeated: the top 2-gram covers most characters.
-        let spam = Array(repeating: "무료 상담", count: 10).joined(separator: " ") + " 지금 바로 연락 주세요 감사합니다"
+        // One word pair repeated: the top 2-gram covers most characters (a document of ≥ 50 words).
+        let spam = Array(repeating: "무료 상담", count: 25).joined(separator: " ") + " 지금 바로 연락 주세요 감사합니다"
         #expect(f.evaluate(Self.profile(spam))?.detail.hasPrefix("top 2-gram") == true)
+        // The n-gram rules leave short documents alone: a statute sentence may repeat a phrase.
+        let statute = "③정당은 법률이 정하는 바에 의하여 국가의 보호를 받으며, 국가는 법률이 정하는 바에 의하여 정당운영에 필요한 자금을 보조할 수 있다."
+        #expect(f.evaluate(Self.profile(statute)) == nil)
+        var strict = RepetitionFilter()
+        strict.minWordsForNGramRules = 0
+        #expect(strict.evaluate(Self.profile(statute))?.detail.hasPrefix("top 2-gram") == true)
         // Repeated 5-grams.
         var loose = RepetitionFilter()
         loose.maxTopNGramFraction = [:]
         let phrase = "국가는 모든 국민의 인간다운 생활을 보장한다"
-        let text = [phrase, "그리고", phrase, "또한", phrase].joined(separator: " ")
+        let text = ([phrase, "그리고", phrase, "또한", phrase] + Array(repeating: "국민의 권리와 의무에 관한 사항", count: 1)).joined(separator: " ")
+        loose.minWordsForNGramRules = 0
         #expect(loose.evaluate(Self.profile(text))?.detail.hasPrefix("duplicate 5-gram") == true)
         // Paragraphs (blank-line separated).
         var paragraphs = RepetitionFilter()
@@ -94,6 +101,10 @@ struct QualityFilterTests {
         #expect(f.evaluate(Self.profile("홈 > 법령 > 헌법"))?.rule == "boilerplate")
         #expect(f.evaluate(Self.profile("제1조 이 법은 국민의 권리를 보호한다.\n무단전재 및 재배포 금지")) == nil)   // 1 of 2 = 0.5: kept
         #expect(f.evaluate(Self.profile("제1조 이 법은 국민의 권리를 보호한다.")) == nil)
+        // Statutes enumerate with the middle dot, and the Copyright Act mentions copyright.
+        #expect(f.evaluate(Self.profile("②저작자·발명가·과학기술자와 예술가의 권리는 법률로써 보호한다.")) == nil)
+        #expect(f.evaluate(Self.profile("제67조 ① 대통령은 국민의 보통·평등·직접·비밀선거에 의하여 선출한다.")) == nil)
+        #expect(f.evaluate(Self.profile("제10조 저작자는 제11조부터 제13조까지에 따른 저작인격권과 제16조부터 제22조까지에 따른 저작재산권을 가진다. 저작권자의 허락 없이 복제할 수 없으며 copyright 보호는 창작한 때부터 발생한다.")) == nil)
     }
 
     @Test func blockListPhrasesAndPatterns() throws {
