@@ -124,7 +124,8 @@ public struct WordLengthFilter: QualityFilter {
 public struct InvalidCharacterFilter: QualityFilter {
     /// Most replacement characters (default 0).
     public var maxReplacements: Int? = 0
-    /// Most control characters other than tab, LF, CR (default 0).
+    /// Most control characters other than tab, LF, VT, FF, CR (default 0; form feeds from
+    /// converted documents are whitespace).
     public var maxControls: Int? = 0
     /// Most private-use / unassigned code points (default 0).
     public var maxInvalid: Int? = 0

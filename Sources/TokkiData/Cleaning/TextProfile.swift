@@ -26,7 +26,7 @@ public struct TextProfile: Sendable {
     public private(set) var punctuation = 0
     /// Symbols (S*).
     public private(set) var symbols = 0
-    /// Control characters other than tab, newline and carriage return (Cc).
+    /// Control characters other than the ASCII whitespace ones (tab, LF, VT, FF, CR) (Cc).
     public private(set) var controls = 0
     /// U+FFFD replacement characters (the trace of a broken decoding).
     public private(set) var replacements = 0
@@ -56,7 +56,7 @@ public struct TextProfile: Sendable {
         var lineStart = 0
         for (i, s) in scalars.enumerated() {
             let v = s.value
-            let space = v == 0x20 || v == 0x09 || v == 0x0A || v == 0x0D || v == 0x3000 || (v > 0x7F && s.properties.isWhitespace)
+            let space = v == 0x20 || (v >= 0x09 && v <= 0x0D) || v == 0x3000 || (v > 0x7F && s.properties.isWhitespace)
             if space {
                 if wordStart >= 0 { words.append(wordStart..<i); wordStart = -1 }
                 if v == 0x0A { lines.append(lineStart..<i); lineStart = i + 1 }

@@ -59,6 +59,9 @@ struct QualityFilterTests {
         #expect(f.evaluate(Self.profile("정상적인 문장입니다.\t탭")) == nil)
         #expect(f.evaluate(Self.profile("깨진 \u{FFFD} 문자"))?.detail == "1 U+FFFD > 0")
         #expect(f.evaluate(Self.profile("제어 \u{0007} 문자"))?.detail == "1 control characters > 0")
+        // Form feeds and vertical tabs (page breaks of converted documents) are whitespace.
+        #expect(f.evaluate(Self.profile("법률\u{0C}제 호\u{0B}끝")) == nil)
+        #expect(Self.profile("법률\u{0C}제").words.count == 2)
         #expect(f.evaluate(Self.profile("사용자 \u{E000} 영역"))?.rule == "invalid_characters")
     }
 
