@@ -93,8 +93,23 @@ struct PairMerger<Element: Hashable> {
             let oldCount = seq.count
             for j in 0..<max(0, oldCount - 1) where seq[j] == a && seq[j + 1] == b { occurs = true; break }
             guard occurs else { sequences[w] = seq; continue }
-            for j in 0..<(oldCount - 1) where seq[j] >= 0 && seq[j + 1] >= 0 && pairIsValid(seq[j], seq[j + 1]) {
-                deltas.append((Self.key(seq[j], seq[j + 1]), -f))
+            // Only the pairs next to a merge change: the old pairs that touch a merged (a, b)
+            // are counted out, and the new pairs that touch the new symbol counted in (every
+            // other pair is the same before and after).
+            var lastOut = -1
+            var j = 0
+            while j + 1 < oldCount {
+                guard seq[j] == a && seq[j + 1] == b else { j += 1; continue }
+                var ps = max(j - 1, lastOut + 1)
+                let last = min(j + 1, oldCount - 2)
+                while ps <= last {
+                    if seq[ps] >= 0 && seq[ps + 1] >= 0 && pairIsValid(seq[ps], seq[ps + 1]) {
+                        deltas.append((Self.key(seq[ps], seq[ps + 1]), -f))
+                    }
+                    ps += 1
+                }
+                lastOut = max(lastOut, last)
+                j += 2
             }
             var r = 0, i = 0
             while i < oldCount {
@@ -106,10 +121,19 @@ struct PairMerger<Element: Hashable> {
                 r += 1
             }
             seq.removeLast(oldCount - r)
-            for j in 0..<max(0, r - 1) where seq[j] >= 0 && seq[j + 1] >= 0 && pairIsValid(seq[j], seq[j + 1]) {
-                let pk = Self.key(seq[j], seq[j + 1])
-                deltas.append((pk, f))
-                if seq[j] == new || seq[j + 1] == new { pairWords.modify(pk) { if $0.last != wi { $0.append(wi) } } }
+            var lastIn = -1
+            for k in 0..<r where seq[k] == new {
+                var ps = max(k - 1, lastIn + 1, 0)
+                let last = min(k, r - 2)
+                while ps <= last {
+                    if seq[ps] >= 0 && seq[ps + 1] >= 0 && pairIsValid(seq[ps], seq[ps + 1]) {
+                        let pk = Self.key(seq[ps], seq[ps + 1])
+                        deltas.append((pk, f))
+                        pairWords.modify(pk) { if $0.last != wi { $0.append(wi) } }
+                    }
+                    ps += 1
+                }
+                lastIn = max(lastIn, last)
             }
             sequences[w] = seq
         }
