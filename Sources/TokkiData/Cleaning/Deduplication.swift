@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 
+import Tokki
+
 /// Text as de-duplication sees it: whitespace runs collapsed to one space, ends trimmed, ASCII
 /// letters lowercased (Hangul and other scripts unchanged).
 public func deduplicationKey(_ text: [UInt8]) -> [UInt8] {
@@ -120,7 +122,7 @@ public struct MinHashLSH: Sendable {
             (bands, rows) = Self.optimalParameters(threshold: c.threshold, permutations: c.permutations)
         }
         self.configuration = c
-        var rng = SeededMixer(seed: c.seed)
+        var rng = SplitMixGenerator(seed: c.seed)
         a = (0..<c.permutations).map { _ in rng.next() | 1 }
         b = (0..<c.permutations).map { _ in rng.next() }
     }
@@ -226,19 +228,6 @@ public struct MinHashLSH: Sendable {
             h ^= h >> 29
         }
         return h
-    }
-}
-
-/// SplitMix64, for the hash functions' parameters.
-struct SeededMixer {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TokkiData
+import Tokki
 
 @Suite("De-duplication")
 struct DeduplicationTests {
@@ -33,13 +34,13 @@ struct DeduplicationTests {
     /// A synthetic Korean-like corpus with planted duplicates (a seeded generator, no fixtures).
     struct Corpus {
         var documents: [[UInt8]] = []
-        static func syllable(_ rng: inout SeededMixer) -> String {
+        static func syllable(_ rng: inout SplitMixGenerator) -> String {
             String(UnicodeScalar(0xAC00 + UInt32(rng.next() % 2350))!)
         }
-        static func line(_ rng: inout SeededMixer, words: Int) -> String {
+        static func line(_ rng: inout SplitMixGenerator, words: Int) -> String {
             (0..<words).map { _ in (0..<(1 + Int(rng.next() % 4))).map { _ in syllable(&rng) }.joined() }.joined(separator: " ")
         }
-        static func edit(_ text: String, _ edits: Int, _ rng: inout SeededMixer) -> String {
+        static func edit(_ text: String, _ edits: Int, _ rng: inout SplitMixGenerator) -> String {
             var scalars = Array(text.unicodeScalars)
             for _ in 0..<edits {
                 let i = Int(rng.next() % UInt64(scalars.count))
@@ -49,7 +50,7 @@ struct DeduplicationTests {
         }
 
         init(seed: UInt64) {
-            var rng = SeededMixer(seed: seed)
+            var rng = SplitMixGenerator(seed: seed)
             var bases: [String] = []
             for _ in 0..<300 {
                 bases.append((0..<3).map { _ in Self.line(&rng, words: 12) }.joined(separator: "\n"))
@@ -113,7 +114,7 @@ struct DeduplicationTests {
 
     @Test func windowedIndexBoundsMemoryAndFindsRecentCopies() throws {
         let lsh = try MinHashLSH(.init())
-        var rng = SeededMixer(seed: 4)
+        var rng = SplitMixGenerator(seed: 4)
         let docs = (0..<60).map { _ in Array(Corpus.line(&rng, words: 20).utf8) }
         let index = try WindowedNearDuplicateIndex(lsh, maxDocuments: 20)
         for (i, d) in docs.enumerated() { #expect(try index.check(lsh.signature(d), number: i) == nil) }
