@@ -81,7 +81,6 @@ public struct SentencePieceTokenizer: Sendable {
         var unigram = UnigramModel.Buffers()
         var bpe = SentencePieceBPEModel.Buffers()
         var wordCache: WordCache? = nil
-        var unigramIDs: UnigramModel.IDBuffers? = nil
         /// Empty buffers.
         public init() {}
     }
@@ -110,15 +109,6 @@ public struct SentencePieceTokenizer: Sendable {
     public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
                           addBOS: Bool = false, addEOS: Bool = false) {
         scratch.normalized.tracksOffsets = false  // ids only: no byte alignment needed
-        if let unigram, unigram.wordsAreIndependent {
-            // Words through a cache of their final ids.
-            normalizer.normalize(input, into: &scratch.normalized)
-            if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
-            if scratch.unigramIDs == nil { scratch.unigramIDs = UnigramModel.IDBuffers() }
-            scratch.normalized.bytes.withUnsafeBufferPointer { unigram.encodeIDsCached($0, into: &ids, buffers: &scratch.unigramIDs!) }
-            if addEOS, let eos = model.eosID { ids.append(Int32(eos)) }
-            return
-        }
         run(input, &scratch)
         if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
         appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids)

@@ -258,7 +258,7 @@ struct UnigramWordCacheTests {
             }
             #expect(cached == whole, "\(name): \(text.prefix(80))")
         }
-        // The ids-only path (a cache of final ids, shared across lines) gives the ids of the
+        // The ids-only path (the word cache shared across lines) gives the ids of the
         // whole-sentence spans, unknown runs merged and byte fallback applied.
         var scratch = SentencePieceTokenizer.Scratch()
         for text in texts + texts {
@@ -269,7 +269,7 @@ struct UnigramWordCacheTests {
         }
     }
 
-    @Test func idsCacheMergesUnknownRunsAcrossWords() throws {
+    @Test func idsPathMergesUnknownRunsAcrossWords() throws {
         // Without byte fallback, unknown characters in a row become one <unk> — also when the
         // run continues into the next word (a word without a leading ▁: no dummy prefix).
         let sp = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/unigram_nfkc.model"))
