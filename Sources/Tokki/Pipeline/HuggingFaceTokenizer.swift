@@ -289,6 +289,9 @@ extension Encoding {
 }
 
 extension HuggingFaceTokenizer {
+    /// The continuing-subword prefix (`##`) when the model is WordPiece, else nil.
+    public var wordPiecePrefix: String? { (model as? WordPieceModel)?.continuingSubwordPrefix }
+
     /// A one-line description of the model (type and main options).
     public var modelDescription: String {
         switch model {

@@ -70,8 +70,7 @@ struct BatchVocabulary: Sendable {
     /// the continuing prefix (`##`) begins a word; otherwise a token beginning with `▁`
     /// (SentencePiece, Metaspace), `Ġ` (byte-level BPE) or a space does.
     func wordStarts() -> [Bool] {
-        if case .huggingFace(let t) = model, t.modelDescription.hasPrefix("WordPiece") {
-            let prefix = t.modelDescription.components(separatedBy: "prefix ").last ?? "##"
+        if case .huggingFace(let t) = model, let prefix = t.wordPiecePrefix {
             return WordUnits.wordPieceStarts(pieces, prefix: prefix)
         }
         return pieces.map { p in
