@@ -98,6 +98,36 @@ struct BatchCommandTests {
         #expect(continuing > 100)
     }
 
+    @Test func wordPieceContinuationsJoinTheirWord() throws {
+        // A WordPiece tokenizer.json: "##" pieces continue the previous token's word.
+        let dir = try Self.corpus()
+        let model = Fixtures.url("hf/wordpiece_bert.json").path
+        #expect(try HuggingFaceTokenizer(contentsOf: URL(fileURLWithPath: model)).wordPiecePrefix == "##")
+        #expect(try HuggingFaceTokenizer(contentsOf: Fixtures.url("hf/unigram.json")).wordPiecePrefix == nil)
+        let out = dir + "/wp.jsonl"
+        let r = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", model, "--input", dir + "/corpus.txt",
+                                         "--seq-len", "64", "--whole-word", "markers", "--mlm-probability", "0.3",
+                                         "--output", out, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let tokenizer = try HuggingFaceTokenizer(contentsOf: URL(fileURLWithPath: model))
+        struct Row: Decodable { let input_ids: [Int]; let labels: [Int] }
+        var continuing = 0, splitWords = 0
+        for line in String(decoding: try Self.bytes(out), as: UTF8.self).split(separator: "\n") {
+            let row = try JSONDecoder().decode(Row.self, from: Data(line.utf8))
+            let original = zip(row.input_ids, row.labels).map { $1 == -100 ? $0 : $1 }
+            for i in 2..<original.count where tokenizer.token(for: original[i - 1])?.hasPrefix("[") == false {
+                let sameMask = (row.labels[i] == -100) == (row.labels[i - 1] == -100)
+                if tokenizer.token(for: original[i])?.hasPrefix("##") == true {
+                    continuing += 1
+                    #expect(sameMask)
+                } else if tokenizer.token(for: original[i])?.hasPrefix("[") == false, !sameMask {
+                    splitWords += 1   // a new word may be masked apart from the previous one
+                }
+            }
+        }
+        #expect(continuing > 50 && splitWords > 10)
+    }
+
     @Test func progressShowsPhasePercentAndTimeUnlessQuiet() throws {
         let dir = try Self.corpus()
         let env = ["TOKKI_PROGRESS": "plain", "TOKKI_PROGRESS_INTERVAL": "0"]
