@@ -1,3 +1,4 @@
+import Tokki
 import TokkiObjectives
 
 /// A destination for batches: every batch is appended, and `finish()` makes the output
@@ -184,7 +185,7 @@ public final class JSONLBatchWriter: BatchWriter {
                 for v in row {
                     if !first { line.append(0x2C) }
                     first = false
-                    appendDecimal(Int(v), &line)
+                    JSONText.appendInteger(Int(v), to: &line)
                 }
                 line.append(0x5D)
             }
@@ -198,7 +199,7 @@ public final class JSONLBatchWriter: BatchWriter {
                     if v >= base {
                         if !first { line.append(0x2C) }
                         first = false
-                        appendDecimal(Int(v - base), &line)
+                        JSONText.appendInteger(Int(v - base), to: &line)
                     }
                     if v == end { break }
                     cuIndex += 1
@@ -215,13 +216,6 @@ public final class JSONLBatchWriter: BatchWriter {
 
     /// Removes the temporary file.
     public func abort() { file.abort() }
-}
-
-/// Appends the decimal digits of `v`.
-func appendDecimal(_ v: Int, _ out: inout [UInt8]) {
-    if v < 0 { out.append(0x2D); appendDecimal(-v, &out); return }
-    if v >= 10 { appendDecimal(v / 10, &out) }
-    out.append(0x30 + UInt8(v % 10))
 }
 
 #if canImport(Glibc)

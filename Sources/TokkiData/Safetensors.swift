@@ -37,7 +37,7 @@ public enum SafetensorsFormat {
         func key(_ s: String) {
             if !first { json.append(0x2C) }
             first = false
-            appendString(s, &json)
+            JSONText.appendString(s, to: &json)
             json.append(0x3A)
         }
         if !metadata.isEmpty {
@@ -46,7 +46,7 @@ public enum SafetensorsFormat {
             let sorted = metadata.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
             for (i, (k, v)) in sorted.enumerated() {
                 if i > 0 { json.append(0x2C) }
-                appendString(k, &json); json.append(0x3A); appendString(v, &json)
+                JSONText.appendString(k, to: &json); json.append(0x3A); JSONText.appendString(v, to: &json)
             }
             json.append(0x7D)
         }
@@ -63,24 +63,6 @@ public enum SafetensorsFormat {
         return out + json
     }
 
-    static func appendString(_ s: String, _ out: inout [UInt8]) {
-        out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, 0x6E]
-            case 0x0D: out += [0x5C, 0x72]
-            case 0x09: out += [0x5C, 0x74]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: out.append(b)
-            }
-        }
-        out.append(0x22)
-    }
-
     /// A whole safetensors file holding `tensors` as `type`.
     public static func encode(_ tensors: [Tensor], type: ElementType, metadata: [(String, String)] = []) throws(DataError) -> [UInt8] {
         let entries = ordered(tensors.map { Entry(name: $0.name, type: type, shape: $0.shape) })
@@ -93,4 +75,5 @@ public enum SafetensorsFormat {
     }
 }
 
+import Tokki
 import TokkiObjectives

@@ -7,22 +7,7 @@ struct JSONWriter {
 
     /// A JSON string literal (UTF-8 kept as is; quotes, backslashes and controls escaped).
     mutating func string<C: Collection>(bytes s: C) where C.Element == UInt8 {
-        bytes.append(0x22)
-        let hex = Array("0123456789abcdef".utf8)
-        for b in s {
-            switch b {
-            case 0x22: bytes += [0x5C, 0x22]
-            case 0x5C: bytes += [0x5C, 0x5C]
-            case 0x0A: bytes += [0x5C, 0x6E]
-            case 0x0D: bytes += [0x5C, 0x72]
-            case 0x09: bytes += [0x5C, 0x74]
-            case 0x08: bytes += [0x5C, 0x62]
-            case 0x0C: bytes += [0x5C, 0x66]
-            case 0..<0x20, 0x7F: bytes += [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(0x22)
+        JSONText.appendString(s, to: &bytes)
     }
 
     mutating func string(_ s: String) { string(bytes: s.utf8) }
@@ -79,4 +64,47 @@ struct JSONWriter {
             member(key) { w in if let value { w.number(value) } else { w.null() } }
         }
     }
+}
+
+/// Pieces of JSON text for the writers that build lines byte by byte (JSONL rows, safetensors
+/// headers, CLI output): one escaping rule for the whole project.
+public enum JSONText {
+    /// Appends `s` as a JSON string literal: UTF-8 kept as is; quotes, backslashes and control
+    /// characters escaped (`\n`, `\r`, `\t`, `\b`, `\f`, else `\u00XX`; DEL too).
+    public static func appendString<C: Collection>(_ s: C, to out: inout [UInt8]) where C.Element == UInt8 {
+        out.append(0x22)
+        for b in s {
+            switch b {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, 0x6E]
+            case 0x0D: out += [0x5C, 0x72]
+            case 0x09: out += [0x5C, 0x74]
+            case 0x08: out += [0x5C, 0x62]
+            case 0x0C: out += [0x5C, 0x66]
+            case 0..<0x20, 0x7F: out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+
+    /// Appends `s` as a JSON string literal.
+    public static func appendString(_ s: String, to out: inout [UInt8]) { appendString(s.utf8, to: &out) }
+
+    /// Appends the decimal digits of `v` (with a minus sign when negative).
+    @inline(__always)
+    public static func appendInteger(_ v: Int, to out: inout [UInt8]) {
+        if v < 0 { out.append(0x2D) }
+        var x = v.magnitude
+        if x < 10 { out.append(0x30 + UInt8(x)); return }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // room for 24 digits
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while x > 0 { d[n] = 0x30 + UInt8(x % 10); x /= 10; n += 1 }
+            while n > 0 { n -= 1; out.append(d[n]) }
+        }
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
 }

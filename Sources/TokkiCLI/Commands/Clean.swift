@@ -365,7 +365,7 @@ struct Dedup: ParsableCommand {
 
     func location(_ source: String, _ line: Int) -> String {
         var b: [UInt8] = Array("{\"source\":".utf8)
-        appendJSONString(source, to: &b)
+        JSONText.appendString(source, to: &b)
         b += Array(",\"line\":\(line)}".utf8)
         return String(decoding: b, as: UTF8.self)
     }

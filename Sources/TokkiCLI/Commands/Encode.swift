@@ -101,20 +101,20 @@ struct Encode: ParsableCommand {
             case .jsonl:
                 let e = tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos)
                 buffer += Array("{\"ids\":[".utf8)
-                for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; appendInt(id, to: &buffer) }
+                for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(id, to: &buffer) }
                 buffer += Array("],\"pieces\":[".utf8)
-                for (k, p) in e.pieces.enumerated() { if k > 0 { buffer.append(0x2C) }; appendJSONString(p, to: &buffer) }
+                for (k, p) in e.pieces.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(p, to: &buffer) }
                 buffer += Array("],\"offsets\":[".utf8)
                 for (k, r) in e.offsets.enumerated() {
                     if k > 0 { buffer.append(0x2C) }
-                    buffer.append(0x5B); appendInt(r.lowerBound, to: &buffer); buffer.append(0x2C)
-                    appendInt(r.upperBound, to: &buffer); buffer.append(0x5D)
+                    buffer.append(0x5B); JSONText.appendInteger(r.lowerBound, to: &buffer); buffer.append(0x2C)
+                    JSONText.appendInteger(r.upperBound, to: &buffer); buffer.append(0x5D)
                 }
                 buffer += Array("],\"char_offsets\":[".utf8)
                 for (k, r) in e.characterOffsets.enumerated() {
                     if k > 0 { buffer.append(0x2C) }
-                    buffer.append(0x5B); appendInt(r.lowerBound, to: &buffer); buffer.append(0x2C)
-                    appendInt(r.upperBound, to: &buffer); buffer.append(0x5D)
+                    buffer.append(0x5B); JSONText.appendInteger(r.lowerBound, to: &buffer); buffer.append(0x2C)
+                    JSONText.appendInteger(r.upperBound, to: &buffer); buffer.append(0x5D)
                 }
                 buffer += Array("]}".utf8)
             }
@@ -195,9 +195,9 @@ struct Encode: ParsableCommand {
                 buffer += Array(ids.map { Self.tiktokenPiece(encoding, $0) }.joined(separator: " ").utf8)
             case .jsonl:
                 buffer += Array("{\"ids\":[".utf8)
-                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; appendInt(id, to: &buffer) }
+                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(id, to: &buffer) }
                 buffer += Array("],\"pieces\":[".utf8)
-                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; appendJSONString(Self.tiktokenPiece(encoding, id), to: &buffer) }
+                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(Self.tiktokenPiece(encoding, id), to: &buffer) }
                 buffer += Array("]}".utf8)
             }
             buffer.append(0x0A)
@@ -285,28 +285,28 @@ struct Encode: ParsableCommand {
         var buffer: [UInt8] = []
         func ints(_ name: String, _ values: [Int]) {
             buffer += Array(",\"\(name)\":[".utf8)
-            for (k, v) in values.enumerated() { if k > 0 { buffer.append(0x2C) }; appendInt(v, to: &buffer) }
+            for (k, v) in values.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(v, to: &buffer) }
             buffer.append(0x5D)
         }
         func ranges(_ name: String, _ values: [Range<Int>]) {
             buffer += Array(",\"\(name)\":[".utf8)
             for (k, r) in values.enumerated() {
                 if k > 0 { buffer.append(0x2C) }
-                buffer.append(0x5B); appendInt(r.lowerBound, to: &buffer); buffer.append(0x2C)
-                appendInt(r.upperBound, to: &buffer); buffer.append(0x5D)
+                buffer.append(0x5B); JSONText.appendInteger(r.lowerBound, to: &buffer); buffer.append(0x2C)
+                JSONText.appendInteger(r.upperBound, to: &buffer); buffer.append(0x5D)
             }
             buffer.append(0x5D)
         }
         switch format {
         case .ids:
-            for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x20) }; appendInt(id, to: &buffer) }
+            for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x20) }; JSONText.appendInteger(id, to: &buffer) }
         case .pieces:
             buffer += Array(e.pieces.joined(separator: " ").utf8)
         case .jsonl:
             buffer += Array("{\"ids\":[".utf8)
-            for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; appendInt(id, to: &buffer) }
+            for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(id, to: &buffer) }
             buffer += Array("],\"pieces\":[".utf8)
-            for (k, p) in e.pieces.enumerated() { if k > 0 { buffer.append(0x2C) }; appendJSONString(p, to: &buffer) }
+            for (k, p) in e.pieces.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(p, to: &buffer) }
             buffer.append(0x5D)
             if !e.offsets.isEmpty || e.ids.isEmpty {
                 ranges("offsets", e.offsets)

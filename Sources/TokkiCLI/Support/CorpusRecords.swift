@@ -146,10 +146,10 @@ final class CleaningOutputs {
         counts[why.rule, default: 0] += 1
         guard let rejected else { return }
         var line: [UInt8] = Array("{\"rule\":".utf8)
-        appendJSONString(why.rule, to: &line)
-        line += Array(",\"detail\":".utf8); appendJSONString(why.detail, to: &line)
-        line += Array(",\"source\":".utf8); appendJSONString(r.source, to: &line)
-        line += Array(",\"line\":".utf8); appendInt(r.line, to: &line)
+        JSONText.appendString(why.rule, to: &line)
+        line += Array(",\"detail\":".utf8); JSONText.appendString(why.detail, to: &line)
+        line += Array(",\"source\":".utf8); JSONText.appendString(r.source, to: &line)
+        line += Array(",\"line\":".utf8); JSONText.appendInteger(r.line, to: &line)
         for (k, v) in extra { line += Array(",\"\(k)\":".utf8); line += Array(v.utf8) }
         if why.rule == "invalid_utf8" {
             // The exact bytes, since the text below had to replace them.
@@ -158,7 +158,7 @@ final class CleaningOutputs {
             for b in r.raw { line.append(hex[Int(b >> 4)]); line.append(hex[Int(b & 15)]) }
             line.append(0x22)
         }
-        line += Array(",\"text\":".utf8); appendJSONString(String(decoding: r.raw, as: UTF8.self), to: &line)
+        line += Array(",\"text\":".utf8); JSONText.appendString(String(decoding: r.raw, as: UTF8.self), to: &line)
         line += [0x7D, 0x0A]
         do { try rejected.write(line) } catch { throw fail(.ioError, error.description) }
     }
@@ -174,7 +174,7 @@ final class CleaningOutputs {
                 var names: [String] = []
                 for s in inputs {
                     var b: [UInt8] = []
-                    appendJSONString(s, to: &b)
+                    JSONText.appendString(s, to: &b)
                     names.append(String(decoding: b, as: UTF8.self))
                 }
                 json += names.joined(separator: ",")
