@@ -104,20 +104,8 @@ public final class AtomicFile {
 
     /// Copies the whole content of another (uncommitted) file after the current end.
     public func append(contentsOf other: AtomicFile) throws(DataError) {
-        try other.flush()
         try flush()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: off_t = 0
-        while true {
-            let n = chunk.withUnsafeMutableBytes { pread(other.fd, $0.baseAddress!, $0.count, offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: other.path, reason: "read failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            offset += off_t(n)
-            try write(chunk[0..<n])
-        }
+        try other.forEachChunk { (chunk) throws(DataError) in try write(chunk) }
     }
 
     /// Reads `out.count` 32-bit values stored at byte `offset` (flushing buffered writes first).

@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 
+import Tokki
+
 /// Megatron-LM's indexed dataset (`MMIDIDX`, version 1): `PREFIX.bin` holds the tokens of
 /// every sequence back to back; `PREFIX.idx` holds the header (magic, version, dtype code,
 /// sequence count, document count), the sequence lengths (int32), the byte pointers (int64) and
@@ -150,7 +152,11 @@ public struct MegatronDataset: Sendable {
     public init(prefix: String) throws(DataError) {
         self.prefix = prefix
         let idxPath = prefix + ".idx"
-        let idx = try readWholeFile(idxPath)
+        let idx: [UInt8]
+        do { idx = try readFileBytes(idxPath) } catch {
+            if case let .io(path, reason) = error { throw .io(path: path, reason: reason) }
+            throw .io(path: idxPath, reason: error.description)
+        }
         func fail(_ m: String) -> DataError { .invalidFormat(path: idxPath, problem: m) }
         guard idx.count >= MegatronFormat.headerSize, Array(idx[0..<9]) == MegatronFormat.magic else {
             throw fail("not a Megatron index (no MMIDIDX magic)")
@@ -282,23 +288,5 @@ extension AtomicFile {
             if n == 0 { return }
             try write(chunk[0..<n])
         }
-    }
-}
-
-/// The whole content of a file.
-func readWholeFile(_ path: String) throws(DataError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .io(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno))) }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw .io(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
-        }
-        if n == 0 { return out }
-        out.append(contentsOf: chunk[0..<n])
     }
 }

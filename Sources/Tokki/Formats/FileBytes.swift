@@ -6,7 +6,9 @@ import Darwin
 
 /// The whole content of a file, read straight into one array (no intermediate `Data` copy,
 /// which matters for 30 MB tokenizer files).
-func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
+///
+/// - Throws: ``TokkiError/io(path:reason:)`` naming the file.
+public func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
         throw .io(path: path, reason: errno == ENOENT ? "no such file" : "cannot open (\(String(cString: strerror(errno))))")

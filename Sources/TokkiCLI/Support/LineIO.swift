@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import TokkiData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -152,33 +153,15 @@ func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
     write(fd, p, n)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
-/// so an interruption never leaves a partial file.
+/// Writes `bytes` to `path` atomically with ``AtomicFile`` (a temporary file in the same folder,
+/// then a rename; devices and pipes are written in place).
 func writeAtomically(_ bytes: [UInt8], to path: String) throws(ExitCode) {
-    // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written directly: renaming over it
-    // would replace it.
-    var st = stat()
-    if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR {
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw fail(.cannotCreate, "cannot open '\(path)' for writing") }
-        do { try handle.write(contentsOf: Data(bytes)); try handle.close() } catch {
-            throw fail(.ioError, "cannot write '\(path)': \(error.localizedDescription)")
-        }
-        return
-    }
-    let url = URL(fileURLWithPath: path)
-    let dir = url.deletingLastPathComponent()
-    guard FileManager.default.fileExists(atPath: dir.path) else {
-        throw fail(.cannotCreate, "cannot write '\(path)': the folder '\(dir.path)' does not exist")
-    }
-    let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    let file: AtomicFile
+    do { file = try AtomicFile(path: path) } catch { throw fail(.cannotCreate, error.description) }
     do {
-        try Data(bytes).write(to: temp)
-        // rename(2) replaces the destination atomically.
-        guard rename(temp.path, url.path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-        }
+        try file.write(bytes)
+        try file.commit()
     } catch {
-        try? FileManager.default.removeItem(at: temp)
-        throw fail(.ioError, "cannot write '\(path)': \(error.localizedDescription)")
+        throw fail(.ioError, error.description)
     }
 }
