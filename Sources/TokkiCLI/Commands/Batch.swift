@@ -221,7 +221,7 @@ struct BatchCommand: ParsableCommand {
             }
         } catch { throw fail(.cannotCreate, error.description) }
 
-        let source = try DocumentSource(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        let source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
         let progress = Progress(quiet: quiet)
         var batches = 0, rows = 0, documents = 0, missing = 0
         var pending: [[UInt8]] = []
@@ -255,7 +255,12 @@ struct BatchCommand: ParsableCommand {
             return true
         }
         do {
-            try source.forEach(missingField: &missing) { (text, offset) throws(ExitCode) in
+            try source.forEachRecord { (record) throws(ExitCode) in
+                guard case .text(let text) = record.text else {
+                    if case .rejected(let why) = record.text, why.rule == "missing_field" { missing += 1 }
+                    return true   // blank lines are no documents
+                }
+                let offset = record.offset
                 pending.append(text)
                 if pending.count >= 4096 {
                     guard try flush() else { return false }

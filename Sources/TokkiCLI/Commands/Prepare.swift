@@ -88,7 +88,7 @@ struct Prepare: ParsableCommand {
         }
         let eos = vocabulary.tokens.eos
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let source = try DocumentSource(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        let source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
         let shardRange: Range<Int>?
         if let (k, n) = try parsedShard() {
             guard let total = source.totalBytes else { throw fail(.usage, "--shard needs input files (stdin has no known size)") }
@@ -118,10 +118,17 @@ struct Prepare: ParsableCommand {
             }
         }
         do {
-            try source.forEach(missingField: &missing) { (text, offset) throws(ExitCode) in
+            try source.forEachRecord { (record) throws(ExitCode) in
+                let offset = record.offset
                 if let r = shardRange {
                     if offset >= r.upperBound { return false }
                     if offset < r.lowerBound { return true }
+                }
+                guard case .text(let text) = record.text else {
+                    if case .rejected(let why) = record.text {
+                        if why.rule == "missing_field" { missing += 1 } else { empty += 1 }
+                    }
+                    return true
                 }
                 pending.append(text)
                 if pending.count >= 8192 {

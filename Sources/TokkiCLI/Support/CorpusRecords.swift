@@ -3,13 +3,14 @@ import Foundation
 import Tokki
 import TokkiData
 
-/// One input record for `clean` and `dedup`: its original line, where it came from, and its text
-/// (or why it has none).
+/// One input record: its original line, where it came from, and its text (or why it has none).
 struct CorpusRecord {
     /// The line as read (without its LF).
     var raw: [UInt8]
     var source: String
     var line: Int
+    /// Byte offset of the line in the concatenated inputs (for `--shard`).
+    var offset: Int
     /// The text, or the rule that rejects the record before any filter (`invalid_utf8`,
     /// `invalid_json`, `missing_field`, `empty`).
     var text: RecordText
@@ -21,17 +22,46 @@ enum RecordText {
     case rejected(Rejection)
 }
 
-/// Reads records from files or stdin in order, a batch at a time.
+/// Reads records (lines, or a JSONL field) from files or stdin in order, for every command that
+/// reads documents: `batch`, `prepare`, `clean`, `dedup`.
 struct CorpusRecordReader {
+    /// What happens to a kind of bad record.
+    enum Handling {
+        /// Counted as a rule of its own (the record has no text).
+        case count
+        /// An error; the hint says how to avoid it.
+        case fail(hint: String)
+        /// Invalid UTF-8 only: U+FFFD substituted.
+        case replace
+    }
+
     let inputs: [String]
     let textField: String?
-    let strict: Bool
     let totalBytes: Int?
+    var invalidUTF8 = Handling.count
+    var invalidJSON = Handling.count
+    var missingField = Handling.count
 
+    /// For `clean` and `dedup`: bad records are counted, or errors with `--strict`.
     init(inputs: [String], textField: String?, strict: Bool) throws(ExitCode) {
+        try self.init(inputs: inputs, textField: textField)
+        if strict {
+            let hint = "without --strict such lines are counted and reported"
+            invalidUTF8 = .fail(hint: hint); invalidJSON = .fail(hint: hint); missingField = .fail(hint: hint)
+        }
+    }
+
+    /// For `batch` and `prepare`: invalid UTF-8 is an error (or replaced), invalid JSON an error,
+    /// lines without the field are counted.
+    init(inputs: [String], textField: String?, replaceInvalid: Bool) throws(ExitCode) {
+        try self.init(inputs: inputs, textField: textField)
+        invalidUTF8 = replaceInvalid ? .replace : .fail(hint: "use --invalid replace to substitute U+FFFD")
+        invalidJSON = .fail(hint: "fix the line or drop it")
+    }
+
+    private init(inputs: [String], textField: String?) throws(ExitCode) {
         self.inputs = inputs.isEmpty ? ["-"] : inputs
         self.textField = textField
-        self.strict = strict
         var total = 0
         var known = true
         for p in self.inputs {
@@ -44,57 +74,78 @@ struct CorpusRecordReader {
         totalBytes = known ? total : nil
     }
 
-    /// Calls `body` with batches of up to 4096 records and the bytes read so far.
-    func forEachBatch(_ body: ([CorpusRecord], Int) throws(ExitCode) -> Void) throws(ExitCode) {
-        var batch: [CorpusRecord] = []
-        var done = 0
+    /// Calls `body` with every record in order; `body` returns false to stop reading.
+    func forEachRecord(_ body: (CorpusRecord) throws(ExitCode) -> Bool) throws(ExitCode) {
+        var base = 0
         for path in inputs {
             var reader = try LineReader(path: path == "-" ? nil : path)
             let name = reader.displayName
             var number = 0
+            var size = 0
+            var stopped = false
             try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+                guard !stopped else { return }
                 number += 1
+                size = offset + line.count + 1
                 // The text leaves out a CR of a CRLF line ending; the record keeps it, so kept
                 // lines are written back byte for byte.
                 let raw = Array(line)
                 var text = raw
                 if text.last == 0x0D { text.removeLast() }
-                var r = try record(text, source: name, line: number, offset: offset)
+                var r = try record(text, source: name, line: number, offset: base + offset)
                 r.raw = raw
-                batch.append(r)
-                if batch.count >= 4096 {
-                    try body(batch, done + offset)
-                    batch.removeAll(keepingCapacity: true)
-                }
+                if try !body(r) { stopped = true }
             }
-            if let a = try? FileManager.default.attributesOfItem(atPath: path), let s = a[.size] as? NSNumber { done += s.intValue }
+            if stopped { return }
+            if let a = try? FileManager.default.attributesOfItem(atPath: path), let s = a[.size] as? NSNumber { base += s.intValue } else { base += size }
         }
-        if !batch.isEmpty { try body(batch, done) }
     }
 
-    func record(_ raw: [UInt8], source: String, line: Int, offset: Int) throws(ExitCode) -> CorpusRecord {
-        var r = CorpusRecord(raw: raw, source: source, line: line, text: .text(raw))
-        if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
-            if strict {
-                throw fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); without --strict such lines are counted and reported")
+    /// Calls `body` with batches of up to 4096 records and the bytes read so far.
+    func forEachBatch(_ body: ([CorpusRecord], Int) throws(ExitCode) -> Void) throws(ExitCode) {
+        var batch: [CorpusRecord] = []
+        var done = 0
+        try forEachRecord { (r) throws(ExitCode) in
+            batch.append(r)
+            done = r.offset + r.raw.count + 1
+            if batch.count >= 4096 {
+                try body(batch, done)
+                batch.removeAll(keepingCapacity: true)
             }
-            r.text = .rejected(Rejection(rule: "invalid_utf8", detail: "invalid UTF-8 at byte \(bad) of the line"))
-            return r
+            return true
+        }
+        if !batch.isEmpty { try body(batch, totalBytes ?? done) }
+    }
+
+    /// The record of one line (CR removed): its text, or the rule that rejects it.
+    func record(_ raw: [UInt8], source: String, line: Int, offset: Int) throws(ExitCode) -> CorpusRecord {
+        var r = CorpusRecord(raw: raw, source: source, line: line, offset: offset, text: .text(raw))
+        var text = raw
+        if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
+            switch invalidUTF8 {
+            case .fail(let hint):
+                throw fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); \(hint)")
+            case .count:
+                r.text = .rejected(Rejection(rule: "invalid_utf8", detail: "invalid UTF-8 at byte \(bad) of the line"))
+                return r
+            case .replace:
+                text = Array(String(decoding: raw, as: UTF8.self).utf8)
+            }
         }
         if let field = textField {
-            if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+            if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                 r.text = .rejected(Rejection(rule: "empty", detail: "blank line"))
                 return r
             }
             do {
-                guard let value = try JSONLines.stringField(field, in: raw) else {
-                    if strict { throw fail(.dataError, "\(source): line \(line): no string field '\(field)'") }
+                guard let value = try JSONLines.stringField(field, in: text) else {
+                    if case .fail(let hint) = missingField { throw fail(.dataError, "\(source): line \(line): no string field '\(field)'; \(hint)") }
                     r.text = .rejected(Rejection(rule: "missing_field", detail: "no string field '\(field)'"))
                     return r
                 }
-                r.text = .text(value)
+                text = value
             } catch let e as TokkiError {
-                if strict { throw fail(.dataError, "\(source): line \(line): \(e.description)") }
+                if case .fail(let hint) = invalidJSON { throw fail(.dataError, "\(source): line \(line): \(e.description); \(hint)") }
                 r.text = .rejected(Rejection(rule: "invalid_json", detail: e.description))
                 return r
             } catch let e as ExitCode {
@@ -103,8 +154,10 @@ struct CorpusRecordReader {
                 throw fail(.failure, "\(error)")
             }
         }
-        if case .text(let t) = r.text, t.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+        if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             r.text = .rejected(Rejection(rule: "empty", detail: "no text"))
+        } else {
+            r.text = .text(text)
         }
         return r
     }
