@@ -41,18 +41,7 @@ struct Clean: ParsableCommand {
         """
     )
 
-    @Option(help: "Input file (repeatable; default: stdin).")
-    var input: [String] = []
-    @Option(help: "Kept documents (default: stdout).")
-    var output: String?
-    @Option(help: "JSONL input: the field holding the text.")
-    var textField: String?
-    @Option(help: "Write a JSON report here.")
-    var report: String?
-    @Option(help: "Write removed documents here (JSON lines with the rule).")
-    var rejected: String?
-    @Flag(help: "Stop at invalid UTF-8, invalid JSON or a missing field instead of counting it.")
-    var strict = false
+    @OptionGroup var corpus: CorpusCleaningOptions
     @Option(help: "Turn a rule off (repeatable).")
     var off: [String] = []
     @Option(help: "A block-list file.")
@@ -69,18 +58,12 @@ struct Clean: ParsableCommand {
     @Option(help: "Shortest mean word length.") var minMeanWordLength: Double = WordLengthFilter().minMean ?? 0
     @Option(help: "Longest mean word length.") var maxMeanWordLength: Double = WordLengthFilter().maxMean ?? 1000
     @Option(help: "Most share of boilerplate lines.") var maxBoilerplateFraction: Double = BoilerplateFilter().maxFraction
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
-    @Flag(help: "No progress display.")
-    var quiet = false
-
     static let rules = ["invalid_characters", "length", "script", "character_classes", "word_length", "repetition", "boilerplate", "block_list"]
 
     func validate() throws {
         for r in off where !Self.rules.contains(r) {
             throw ValidationError("unknown rule '\(r)' for --off (rules: \(Self.rules.joined(separator: ", ")))")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func pipeline() throws -> QualityPipeline {
@@ -126,10 +109,9 @@ struct Clean: ParsableCommand {
 
     func run() throws {
         let quality = try pipeline()
-        let reader = try CorpusRecordReader(inputs: input, textField: textField, strict: strict)
-        let outputs = try CleaningOutputs(output: output, rejected: rejected, report: report)
-        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let progress = Progress(quiet: quiet)
+        let (reader, outputs) = try corpus.open()
+        let workers = corpus.workers
+        let progress = Progress(quiet: corpus.quiet)
         do {
             try reader.forEachBatch { (batch, done) throws(ExitCode) in
                 var verdicts = [Rejection?](repeating: nil, count: batch.count)
@@ -160,8 +142,8 @@ struct Clean: ParsableCommand {
         var settings = "{\"off\":[\(off.map { "\"\($0)\"" }.joined(separator: ","))],\"min_chars\":\(minChars),\"min_hangul_ratio\":\(minHangulRatio),"
         settings += "\"max_symbol_ratio\":\(maxSymbolRatio),\"max_digit_ratio\":\(maxDigitRatio),\"max_punctuation_ratio\":\(maxPunctuationRatio),"
         settings += "\"max_boilerplate_fraction\":\(maxBoilerplateFraction)}"
-        try outputs.finish(command: "clean", inputs: input, extra: [("settings", settings)])
-        if !quiet {
+        try outputs.finish(command: "clean", inputs: corpus.input, extra: [("settings", settings)])
+        if !corpus.quiet {
             printError("tokki clean: kept \(outputs.keptCount) of \(outputs.documents) documents; removed " +
                        (outputs.counts.isEmpty ? "none" : outputs.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         }
@@ -194,18 +176,7 @@ struct Dedup: ParsableCommand {
 
     enum ShingleUnit: String, ExpressibleByArgument, CaseIterable { case char, word }
 
-    @Option(help: "Input file (repeatable; default: stdin).")
-    var input: [String] = []
-    @Option(help: "Kept documents (default: stdout).")
-    var output: String?
-    @Option(help: "JSONL input: the field holding the text.")
-    var textField: String?
-    @Option(help: "Write a JSON report (counts and clusters) here.")
-    var report: String?
-    @Option(help: "Write removed documents here (JSON lines with the document they repeat).")
-    var rejected: String?
-    @Flag(help: "Stop at invalid UTF-8, invalid JSON or a missing field instead of counting it.")
-    var strict = false
+    @OptionGroup var corpus: CorpusCleaningOptions
     @Flag(help: "Also remove near duplicates (MinHash LSH).")
     var near = false
     @Option(help: "Jaccard similarity for a near duplicate.")
@@ -226,14 +197,9 @@ struct Dedup: ParsableCommand {
     var signaturesOnDisk: String?
     @Option(help: "Bound memory: remember at most this many documents (a copy is found within the last half of them).")
     var maxIndexDocuments: Int?
-    @Option(help: "Worker threads for signatures (default: all cores).")
-    var threads: Int?
-    @Flag(help: "No progress display.")
-    var quiet = false
 
     func validate() throws {
         if let maxIndexDocuments, maxIndexDocuments < 2 { throw ValidationError("--max-index-documents must be at least 2") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -258,10 +224,9 @@ struct Dedup: ParsableCommand {
                 }
             } catch { throw fail(.usage, error.description) }
         }
-        let reader = try CorpusRecordReader(inputs: input, textField: textField, strict: strict)
-        let outputs = try CleaningOutputs(output: output, rejected: rejected, report: report)
-        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let progress = Progress(quiet: quiet)
+        let (reader, outputs) = try corpus.open()
+        let workers = corpus.workers
+        let progress = Progress(quiet: corpus.quiet)
         var exact = ExactDeduplicator(maxDocuments: maxIndexDocuments)
         // Every document with text gets a number; `representative[n]` is the kept document it
         // belongs to (itself when kept). Clusters list the removed copies by representative.
@@ -350,11 +315,11 @@ struct Dedup: ParsableCommand {
         var settings = "{\"near\":\(near),\"threshold\":\(threshold),\"num_perm\":\(numPerm),\"shingle\":\"\(shingle.rawValue)\",\"ngram\":\(ngram),\"seed\":\(seed)"
         if let lsh { settings += ",\"bands\":\(lsh.bands),\"rows\":\(lsh.rows)" }
         settings += "}"
-        try outputs.finish(command: "dedup", inputs: input, extra: [
+        try outputs.finish(command: "dedup", inputs: corpus.input, extra: [
             ("exact_duplicates", String(exactCount)), ("near_duplicates", String(nearCount)),
             ("settings", settings), ("clusters", json),
         ])
-        if !quiet {
+        if !corpus.quiet {
             var message = "tokki dedup: kept \(outputs.keptCount) of \(outputs.documents) documents; \(exactCount) exact and \(nearCount) near duplicates"
             let other = outputs.counts.filter { $0.key != "exact_duplicate" && $0.key != "near_duplicate" }
             if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
@@ -371,3 +336,37 @@ struct Dedup: ParsableCommand {
     }
 }
 
+
+/// The options `clean` and `dedup` share: where documents come from and where kept and removed
+/// ones and the report go.
+struct CorpusCleaningOptions: ParsableArguments {
+    @Option(help: "Input file (repeatable; default: stdin).")
+    var input: [String] = []
+    @Option(help: "Kept documents (default: stdout).")
+    var output: String?
+    @Option(help: "JSONL input: the field holding the text.")
+    var textField: String?
+    @Option(help: "Write a JSON report here (counts per rule; dedup adds the clusters).")
+    var report: String?
+    @Option(help: "Write removed documents here (JSON lines with the rule and, for dedup, the document they repeat).")
+    var rejected: String?
+    @Flag(help: "Stop at invalid UTF-8, invalid JSON or a missing field instead of counting it.")
+    var strict = false
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+    @Flag(help: "No progress display.")
+    var quiet = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Worker threads to use.
+    var workers: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    /// The reader and the outputs.
+    func open() throws(ExitCode) -> (CorpusRecordReader, CleaningOutputs) {
+        (try CorpusRecordReader(inputs: input, textField: textField, strict: strict),
+         try CleaningOutputs(output: output, rejected: rejected, report: report))
+    }
+}
