@@ -127,17 +127,18 @@ public protocol BatchBuilder: Sendable {
     mutating func nextBatch(maxRows: Int, threads: Int) -> Batch?
 }
 
-/// Runs `body(i)` for `i` in `0..<count` on up to `threads` threads.
-func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+/// Cuts `0..<count` into up to `threads` contiguous ranges and runs `body` on each, in
+/// parallel (one range per worker, so a worker can keep its own scratch memory).
+func parallelChunks(_ count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
     let n = max(1, min(threads, count))
     if n == 1 {
-        for i in 0..<count { body(i) }
+        if count > 0 { body(0..<count) }
         return
     }
     let chunk = (count + n - 1) / n
     DispatchQueue.concurrentPerform(iterations: n) { w in
         let lo = w * chunk, hi = min(count, lo + chunk)
-        if lo < hi { for i in lo..<hi { body(i) } }
+        if lo < hi { body(lo..<hi) }
     }
 }
 

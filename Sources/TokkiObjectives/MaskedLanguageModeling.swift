@@ -134,13 +134,9 @@ public struct MaskedLanguageModeling: Sendable {
             attention.withUnsafeMutableBufferPointer { ap in
                 labels.withUnsafeMutableBufferPointer { lp in
                     nonisolated(unsafe) let ip = ip, ap = ap, lp = lp
-                    let workers = max(1, min(threads, count))
-                    let chunk = (count + workers - 1) / max(workers, 1)
-                    parallelFor(workers, threads: workers) { worker in
+                    parallelChunks(count, threads: threads) { range in
                         var scratch = Scratch()
-                        let lo = worker * chunk, hi = min(count, lo + chunk)
-                        guard lo < hi else { return }
-                        for r in lo..<hi {
+                        for r in range {
                             let row = rows[r]
                             let n = min(row.count, w)
                             let base = r * w

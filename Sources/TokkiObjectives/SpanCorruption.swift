@@ -302,14 +302,10 @@ public struct SpanCorruption: Sendable {
                     decoder.withUnsafeMutableBufferPointer { dp in
                         decoderMask.withUnsafeMutableBufferPointer { mp in
                             nonisolated(unsafe) let ip = ip, ap = ap, lp = lp, dp = dp, mp = mp
-                            let workers = max(1, min(threads, count))
-                            let chunk = (count + workers - 1) / workers
-                            parallelFor(workers, threads: workers) { w in
+                            parallelChunks(count, threads: threads) { range in
                                 var mask: [Bool] = []
                                 var cuts: [Int32] = []
-                                let lo = w * chunk, hi = min(count, lo + chunk)
-                                guard lo < hi else { return }
-                                for r in lo..<hi {
+                                for r in range {
                                     corrupt(rows[r], sample: firstSample + UInt64(r), mask: &mask, cuts: &cuts,
                                             input: UnsafeMutableBufferPointer(rebasing: ip[(r * W)..<((r + 1) * W)]),
                                             attention: UnsafeMutableBufferPointer(rebasing: ap[(r * W)..<((r + 1) * W)]),
