@@ -255,12 +255,24 @@ public struct RepetitionFilter: QualityFilter {
 /// Boilerplate: the share of lines that look like site furniture (copyright notices, menus,
 /// login and terms links, "reproduction prohibited" notices).
 public struct BoilerplateFilter: QualityFilter {
-    /// Lowercased phrases that mark a boilerplate line.
-    public var phrases: [String] = [
+    /// Phrases that mark a boilerplate line (matched ignoring ASCII case).
+    public var phrases: [String] = BoilerplateFilter.defaultPhrases {
+        didSet { lowered = Self.lowercased(phrases) }
+    }
+    /// The phrases as lowercased scalars, computed once rather than per document.
+    private var lowered = BoilerplateFilter.lowercased(BoilerplateFilter.defaultPhrases)
+
+    /// The default phrases: copyright and reproduction notices, login and terms links.
+    public static let defaultPhrases = [
         "copyright", "all rights reserved", "©", "ⓒ", "무단전재", "무단 전재", "재배포 금지", "재배포금지",
         "이용약관", "개인정보처리방침", "개인정보 처리방침", "로그인", "회원가입", "바로가기",
         "맨 위로", "top으로", "privacy policy", "terms of use", "cookie",
     ]
+
+    static func lowercased(_ phrases: [String]) -> [[Unicode.Scalar]] {
+        phrases.map { Array($0.lowercased().unicodeScalars) }
+    }
+
     /// Lines of at most this many words whose items are joined by `|`, `›`, `»` or `>`
     /// (`홈 | 소개 | 문의`, `홈 > 법령 > 헌법`) count as menus. The middle dot `·` is not a
     /// separator: Korean statutes enumerate with it (`보통·평등·직접·비밀선거`).
@@ -279,7 +291,6 @@ public struct BoilerplateFilter: QualityFilter {
     public func evaluate(_ p: TextProfile) -> Rejection? {
         let lines = p.lines.filter { !$0.isEmpty }
         guard !lines.isEmpty else { return nil }
-        let lowered = phrases.map { Array($0.lowercased().unicodeScalars) }
         var hits = 0
         for l in lines {
             let text = Array(p.scalars[l]).map { s -> Unicode.Scalar in

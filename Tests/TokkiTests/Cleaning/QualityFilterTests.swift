@@ -104,6 +104,11 @@ struct QualityFilterTests {
         #expect(f.evaluate(Self.profile("홈 > 법령 > 헌법"))?.rule == "boilerplate")
         #expect(f.evaluate(Self.profile("제1조 이 법은 국민의 권리를 보호한다.\n무단전재 및 재배포 금지")) == nil)   // 1 of 2 = 0.5: kept
         #expect(f.evaluate(Self.profile("제1조 이 법은 국민의 권리를 보호한다.")) == nil)
+        // Custom phrases replace the defaults.
+        var custom = BoilerplateFilter()
+        custom.phrases = ["광고문의"]
+        #expect(custom.evaluate(Self.profile("광고문의 02-123-4567"))?.rule == "boilerplate")
+        #expect(custom.evaluate(Self.profile("Copyright 2024")) == nil)
         // Statutes enumerate with the middle dot, and the Copyright Act mentions copyright.
         #expect(f.evaluate(Self.profile("②저작자·발명가·과학기술자와 예술가의 권리는 법률로써 보호한다.")) == nil)
         #expect(f.evaluate(Self.profile("제67조 ① 대통령은 국민의 보통·평등·직접·비밀선거에 의하여 선출한다.")) == nil)
