@@ -83,6 +83,13 @@ public struct PrecompiledCharsmap: Sendable, Equatable {
         return true
     }
 
+    /// Whether some replacement string contains `bytes`.
+    func replacementsContain(_ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty, replacements.count >= bytes.count else { return false }
+        for k in 0...(replacements.count - bytes.count) where replacements[k..<(k + bytes.count)].elementsEqual(bytes) { return true }
+        return false
+    }
+
     /// The replacement for trie value `value`: the bytes up to the next NUL (or the end).
     @inline(__always)
     func replacement(_ value: Int) -> Range<Int> {

@@ -24,6 +24,9 @@ public struct SentencePieceTokenizer: Sendable {
     let bpe: SentencePieceBPEModel?
     let char: SentencePieceCharModel?
     let word: SentencePieceWordModel?
+    /// Whether the ids-only path may cut the raw input at ASCII spaces and normalize and
+    /// segment each piece on its own (see ``encodeIDsByRawWords(_:into:scratch:)``).
+    let splitsRawWords: Bool
 
     /// Loads a `.model` file.
     public init(contentsOf url: URL) throws(TokkiError) {
@@ -48,6 +51,13 @@ public struct SentencePieceTokenizer: Sendable {
             ? SentencePieceBPEModel(vocabulary: vocabulary, userDefinedSymbols: userDefined, treatWhitespaceAsSuffix: ws) : nil
         char = model.modelType == .char ? SentencePieceCharModel(vocabulary: vocabulary, userDefinedSymbols: userDefined) : nil
         word = model.modelType == .word ? SentencePieceWordModel(vocabulary: vocabulary) : nil
+        // Cutting at raw spaces is exact when no rule or symbol can span a space and the
+        // normalizer collapses spaces into one `▁` that starts each word.
+        let settings = normalizer.settings
+        let spaceFree = !(normalizer.charsmap?.trie.mayContain(0x20) ?? false) && !userDefined.contains { $0.utf8.contains(0x20) }
+            && !(normalizer.charsmap?.replacementsContain([0xE2, 0x96, 0x81]) ?? false)
+        splitsRawWords = spaceFree && settings.removeExtraWhitespaces && settings.addDummyPrefix && settings.escapeWhitespaces
+            && !ws && ((unigram?.wordsAreIndependent ?? false) || (bpe?.wordsAreIndependent ?? false))
     }
 
     // MARK: Vocabulary
@@ -81,6 +91,7 @@ public struct SentencePieceTokenizer: Sendable {
         var unigram = UnigramModel.Buffers()
         var bpe = SentencePieceBPEModel.Buffers()
         var wordCache: WordCache? = nil
+        var rawWordCache: WordCache? = nil
         /// Empty buffers.
         public init() {}
     }
@@ -92,7 +103,8 @@ public struct SentencePieceTokenizer: Sendable {
         scratch.normalized.bytes.withUnsafeBufferPointer { norm in
             if scratch.wordCache == nil { scratch.wordCache = WordCache() }
             if let unigram {
-                unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &scratch.wordCache!)
+                var running: Float = 0
+                unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &scratch.wordCache!, running: &running)
             } else if let bpe {
                 bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &scratch.wordCache!)
             } else if let char {
@@ -109,18 +121,130 @@ public struct SentencePieceTokenizer: Sendable {
     public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
                           addBOS: Bool = false, addEOS: Bool = false) {
         scratch.normalized.tracksOffsets = false  // ids only: no byte alignment needed
-        run(input, &scratch)
         if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
-        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids)
+        if splitsRawWords {
+            encodeIDsByRawWords(input, into: &ids, scratch: &scratch)
+        } else {
+            run(input, &scratch)
+            var prevUnk = false
+            appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+        }
         if addEOS, let eos = model.eosID { ids.append(Int32(eos)) }
+    }
+
+    /// The ids of `input`, cut at ASCII spaces into raw words that are normalized and
+    /// segmented one by one; a raw word seen before takes its ids from a cache without
+    /// being normalized again.
+    ///
+    /// This equals normalizing and segmenting the whole line when ``splitsRawWords`` holds:
+    /// no charsmap rule or user-defined symbol contains a space, so every match stays inside
+    /// one raw word, and with extra whitespace removed the spaces between words become the
+    /// one `▁` that starts the next word's normalized form — which is what the word alone
+    /// normalizes to (dummy prefix, trailing spaces dropped). Words therefore split where the
+    /// whole line's words split, except around a literal `▁` (no rule may produce one),
+    /// which trailing-whitespace removal would strip from a word alone: from a word holding
+    /// one, the rest of the line is done in one piece. A raw word is cached only when its normalized form is `▁` followed by the word
+    /// itself; the unigram path replays the cached
+    /// path scores under the same float-rounding guard as ``UnigramModel/segmentCached``.
+    func encodeIDsByRawWords(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch) {
+        guard let p = input.baseAddress else { return }
+        let n = input.count
+        // Own the caches while working, so that no copy-on-write check sees a second owner.
+        var cache = scratch.wordCache ?? WordCache()
+        var rawCache = scratch.rawWordCache ?? WordCache()
+        scratch.wordCache = nil
+        scratch.rawWordCache = nil
+        defer { scratch.wordCache = cache; scratch.rawWordCache = rawCache }
+        let replaysScores = unigram != nil
+        let unk = Int32(vocabulary.unknownID)
+        let byteIDs = vocabulary.byteIDs
+        var running: Float = 0
+        var prevUnk = false
+        var i = 0
+        while i < n {
+            while i < n && p[i] == 0x20 { i += 1 }
+            if i == n { break }
+            var j = i + 1
+            while j < n && p[j] != 0x20 { j += 1 }
+            let len = j - i
+            var freeSlot = -1
+            var h: UInt32 = 0
+            if len + 3 <= WordCache.maxWordLength {
+                h = WordCache.hash(p + i, len)
+                let (slot, record) = rawCache.find(p + i, len, h)
+                if let record {
+                    let (gap, deviation) = rawCache.gapAndDeviation(record)
+                    if !replaysScores || UnigramModel.replayIsExact(gap: gap, deviation: deviation, running: running, length: len + 3) {
+                        // As appendIDs, over the normalized word `▁` + word.
+                        let word = p + i
+                        rawCache.forEachSpan(record) { start, end, id, score in
+                            running = score + running
+                            guard id == unk else { ids.append(id); prevUnk = false; return }
+                            if let byteIDs {
+                                for k in Int(start)..<Int(end) { ids.append(byteIDs[Int(k >= 3 ? word[k - 3] : (k == 0 ? 0xE2 : (k == 1 ? 0x96 : 0x81)))]) }
+                            } else if !prevUnk {
+                                ids.append(id)
+                            }
+                            prevUnk = true
+                        }
+                        i = j
+                        continue
+                    }
+                } else {
+                    freeSlot = slot
+                }
+            }
+            if encodeChunk(p + i, len, orThrough: n - i, into: &ids, scratch: &scratch, cache: &cache, running: &running, prevUnk: &prevUnk) {
+                return
+            }
+            if freeSlot >= 0 {
+                scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+                    guard norm.count == len + 3, let q = norm.baseAddress, q[0] == 0xE2, q[1] == 0x96, q[2] == 0x81,
+                          memcmp(q + 3, p + i, len) == 0 else { return }
+                    // The word's record in the normalized-word cache, copied under the raw key.
+                    guard let record = cache.find(q, len + 3, WordCache.hash(q, len + 3)).record else { return }
+                    rawCache.insertCopy(of: record, from: cache, key: p + i, len, h, slot: freeSlot)
+                }
+            }
+            i = j
+        }
+    }
+
+    /// Normalizes and segments the raw word `p[0..<count]` on its own, continuing the path
+    /// score `running` and the unknown-merging state `prevUnk`, and appends its ids. When
+    /// the word holds a literal `▁` — which, at its end, would join the next word in the
+    /// line but be stripped from the word alone — it takes the rest of the line,
+    /// `p[0..<restCount]`, in one piece instead and returns true.
+    private func encodeChunk(_ p: UnsafePointer<UInt8>, _ count: Int, orThrough restCount: Int, into ids: inout [Int32],
+                             scratch: inout Scratch, cache: inout WordCache, running: inout Float, prevUnk: inout Bool) -> Bool {
+        // A literal `▁` in the word is the only way to get one there (no rule produces it):
+        // alone, a trailing one would be stripped as trailing whitespace.
+        var hasSpaceSymbol = false
+        var k = 0
+        while k + 2 < count {
+            if p[k] == 0xE2 && p[k + 1] == 0x96 && p[k + 2] == 0x81 { hasSpaceSymbol = true; break }
+            k += 1
+        }
+        let tookRest = hasSpaceSymbol && restCount > count
+        normalizer.normalize(UnsafeBufferPointer(start: p, count: tookRest ? restCount : count), into: &scratch.normalized)
+        scratch.spans.removeAll(keepingCapacity: true)
+        scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+            if let unigram {
+                unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &cache, running: &running)
+            } else if let bpe {
+                bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &cache)
+            }
+        }
+        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+        return tookRest
     }
 
     /// Turns model segments into ids as the reference does: consecutive unknown segments
     /// merge into one unknown id, or with byte fallback each becomes its `<0xXX>` ids.
+    /// `prevUnk` carries whether the segment before `spans` was unknown.
     @inline(__always)
-    func appendIDs(_ spans: [TokenSpan], normalized: [UInt8], into ids: inout [Int32]) {
+    func appendIDs(_ spans: [TokenSpan], normalized: [UInt8], into ids: inout [Int32], prevUnk: inout Bool) {
         let unk = Int32(vocabulary.unknownID)
-        var prevUnk = false
         normalized.withUnsafeBufferPointer { norm in
             for s in spans {
                 let isUnk = s.id == unk
@@ -164,7 +288,8 @@ public struct SentencePieceTokenizer: Sendable {
         }
         var ids: [Int32] = []
         if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
-        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids)
+        var prevUnk = false
+        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
         if addEOS, let eos = model.eosID { ids.append(Int32(eos)) }
         return ids.map(Int.init)
     }
@@ -179,7 +304,8 @@ public struct SentencePieceTokenizer: Sendable {
         let paths = scratch.normalized.bytes.withUnsafeBufferPointer { unigram.nbest($0, size: size) }
         return paths.map { path in
             var ids: [Int32] = []
-            appendIDs(path.spans, normalized: scratch.normalized.bytes, into: &ids)
+            var prevUnk = false
+            appendIDs(path.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
             return ids.map(Int.init)
         }
     }

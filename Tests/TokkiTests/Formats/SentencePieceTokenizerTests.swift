@@ -254,7 +254,8 @@ struct UnigramWordCacheTests {
             var whole: [TokenSpan] = [], cached: [TokenSpan] = []
             norm.withUnsafeBufferPointer { b in
                 unigram.segment(b, into: &whole)
-                unigram.segmentCached(b, into: &cached, buffers: &buffers, cache: &cache)
+                var running: Float = 0
+                unigram.segmentCached(b, into: &cached, buffers: &buffers, cache: &cache, running: &running)
             }
             #expect(cached == whole, "\(name): \(text.prefix(80))")
         }
@@ -292,5 +293,45 @@ func normalizedBytes(_ sp: SentencePieceTokenizer, _ text: String) -> [UInt8] {
         var out = SentencePieceNormalizer.Output()
         sp.normalizer.normalize(b, into: &out)
         return out.bytes
+    }
+}
+
+@Suite("SentencePiece raw-word ids path")
+struct RawWordPathTests {
+    /// The ids-only path that cuts raw input at spaces (and caches raw words across lines)
+    /// must give the ids of normalizing and segmenting each whole line, on inputs built to
+    /// break it: characters that normalize to spaces or to nothing, a literal `▁`, rules
+    /// whose output starts with a space, malformed bytes, long words, runs of spaces.
+    @Test(arguments: ["unigram_nfkc", "unigram_nfkc_bf", "unigram_identity", "unigram_identity_bf", "unigram_nfkc_uds",
+                      "unigram_nfkc_cf", "unigram_denorm", "unigram_no_dummy_prefix", "unigram_keep_ws",
+                      "bpe_nfkc", "bpe_nfkc_bf", "bpe_identity", "bpe_identity_bf", "bpe_identity_uds", "bpe_split_digits", "bpe_ws_suffix"])
+    func rawWordsEqualWholeLine(_ name: String) throws {
+        let sp = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/\(name).model"))
+        let expectedSplit = !["unigram_no_dummy_prefix", "unigram_keep_ws", "bpe_ws_suffix"].contains(name)
+        #expect(sp.splitsRawWords == expectedSplit, "\(name)")
+        var lines: [[UInt8]] = try SentencePieceFixtures.inputs().values.map { Array($0.utf8) }
+        lines += try String(contentsOf: Fixtures.url("text/korean-sample.txt"), encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
+        let pool: [[UInt8]] = ["법률", "제1조", " ", "  ", "\t", "\u{3000}", "▁", "a▁", "▁b", "¨", "\u{200B}", "\u{0001}", "ｱ", "①",
+                               "(주)", "...", "1,000", "가나", "ᄀ", "\u{1161}", "👩‍👩‍👧", "abc", String(repeating: "가", count: 40)].map { Array($0.utf8) }
+            + [[0xFF], [0xE2, 0x96], [0xC3], [0xED, 0xA0, 0x80]]
+        var rng = SplitMix64(seed: 29)
+        for _ in 0..<600 {
+            var line: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 24) { line += pool[Int(rng.next() % UInt64(pool.count))] }
+            lines.append(line)
+        }
+        var fastScratch = SentencePieceTokenizer.Scratch()
+        var wholeScratch = SentencePieceTokenizer.Scratch()
+        for line in lines + lines {  // twice: the second pass is served from the raw-word cache
+            var fast: [Int32] = [], whole: [Int32] = []
+            line.withUnsafeBufferPointer { b in
+                sp.encodeIDs(b, into: &fast, scratch: &fastScratch)
+                wholeScratch.normalized.tracksOffsets = false
+                sp.run(b, &wholeScratch)
+            }
+            var prevUnk = false
+            sp.appendIDs(wholeScratch.spans, normalized: wholeScratch.normalized.bytes, into: &whole, prevUnk: &prevUnk)
+            #expect(fast == whole, "\(name): \(line) \(String(decoding: line, as: UTF8.self).debugDescription)")
+        }
     }
 }

@@ -11,7 +11,7 @@ import Darwin
 /// each record keeps everything a hit needs together in one pool: header, spans, their path
 /// scores and the key bytes.
 struct WordCache: Sendable {
-    static let slots = 1 << 15
+    static let slots = 1 << 16
     static let maxEntries = slots / 2
     static let maxWordLength = 96
     static let maxPool = 1 << 24
@@ -73,6 +73,44 @@ struct WordCache: Sendable {
                 v += 3
             }
         }
+    }
+
+    /// Calls `body(start, end, id, score)` for each span of a record, in order (positions
+    /// relative to the word start; `score` is the span's path score).
+    @inline(__always)
+    func forEachSpan(_ record: Int, _ body: (Int32, Int32, Int32, Float) -> Void) {
+        pool.withUnsafeBufferPointer { pl in
+            let count = Int(pl[record] >> 16)
+            let scores = record + 3 + 3 * count
+            var v = record + 3
+            for k in 0..<count {
+                body(Int32(bitPattern: pl[v]), Int32(bitPattern: pl[v + 1]), Int32(bitPattern: pl[v + 2]), Float(bitPattern: pl[scores + k]))
+                v += 3
+            }
+        }
+    }
+
+    /// Stores a copy of `other`'s `record` under a new key (spans, scores, gap and deviation
+    /// unchanged), in `slot` as returned by ``find(_:_:_:)`` for that key.
+    mutating func insertCopy(of record: Int, from other: WordCache, key p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, slot: Int) {
+        guard n <= 0xFFFF else { return }
+        var slot = slot
+        if entries >= Self.maxEntries || pool.count > Self.maxPool {
+            clear()
+            slot = find(p, n, h).slot
+        }
+        let r = pool.count
+        let count = Int(other.pool[record] >> 16)
+        table[slot] = UInt64(h) | UInt64(r) << 32
+        pool.append(UInt32(n) | UInt32(count) << 16)
+        pool.append(contentsOf: other.pool[(record + 1)..<(record + 3 + 4 * count)])
+        let words = (n + 3) / 4
+        let keyAt = pool.count
+        pool.append(contentsOf: repeatElement(0, count: words))
+        pool.withUnsafeMutableBufferPointer { pl in
+            UnsafeMutableRawPointer(pl.baseAddress! + keyAt).copyMemory(from: p, byteCount: n)
+        }
+        entries += 1
     }
 
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, slot: Int, spans: ArraySlice<TokenSpan>, offset: Int32,

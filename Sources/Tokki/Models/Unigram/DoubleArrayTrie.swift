@@ -31,6 +31,12 @@ public struct DoubleArrayTrie: Sendable, Equatable {
     @inline(__always) static func hasLeaf(_ u: UInt32) -> Bool { (u >> 8) & 1 == 1 }
     @inline(__always) static func value(_ u: UInt32) -> Int { Int(u & 0x7FFF_FFFF) }
 
+    /// Whether some key may contain `byte` (conservative: true whenever any node carries
+    /// that label, so false means no key contains it).
+    public func mayContain(_ byte: UInt8) -> Bool {
+        units.contains { Self.label($0) == UInt32(byte) }
+    }
+
     /// Calls `body(value, length)` for every key that is a prefix of `bytes[start..<end]`,
     /// shortest first. Stops early when `body` returns false.
     @inline(__always)

@@ -22,13 +22,16 @@ public struct UnigramModel: TokenModel {
     /// decision's gap exceeds the rounding error possible at the current running score;
     /// otherwise the word is recomputed from the exact running score (replayed in float,
     /// in the reference's order), which is what the reference computes.
+    ///
+    /// `running` is the reference's accumulated path score before `normalized` (0 at the
+    /// start of a sentence); it is updated to the score at its end.
     func segmentCached(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan], buffers: inout Buffers,
-                       cache: inout WordCache) {
+                       cache: inout WordCache, running: inout Float) {
         guard wordsAreIndependent, let p = normalized.baseAddress else {
-            segment(normalized, into: &spans, buffers: &buffers)
+            var stats = DecisionStats()
+            running = segment(normalized, initialScore: running, positionBase: 0, into: &spans, buffers: &buffers, stats: &stats, track: false)
             return
         }
-        var running: Float = 0
         var words = WordCache.Words(p, normalized.count)
         while let (wordStart, wordEnd) = words.next() {
             let len = wordEnd - wordStart
@@ -43,8 +46,7 @@ public struct UnigramModel: TokenModel {
             let (slot, record) = cache.find(p + wordStart, len, h)
             if let record {
                 let (gap, deviation) = cache.gapAndDeviation(record)
-                let magnitude = abs(running) + deviation
-                if gap > 2 * Float(len) * magnitude.ulp {
+                if Self.replayIsExact(gap: gap, deviation: deviation, running: running, length: len) {
                     cache.appendSpans(record, base: base, to: &spans, running: &running)
                     continue
                 }
@@ -61,6 +63,14 @@ public struct UnigramModel: TokenModel {
                          gap: exactGap.isFinite ? exactGap : .greatestFiniteMagnitude, deviation: stats.maxDeviation,
                          score: { pathScore($0) })
         }
+    }
+
+    /// Whether replaying a cached word of `length` normalized bytes from path score `running`
+    /// gives the reference's decisions: its closest decision `gap` exceeds the rounding error
+    /// possible at that score (`deviation`: the word's largest path-score excursion).
+    @inline(__always)
+    static func replayIsExact(gap: Float, deviation: Float, running: Float, length: Int) -> Bool {
+        gap > 2 * Float(length) * (abs(running) + deviation).ulp
     }
 
     /// Reusable per-thread buffers for ``segment(_:into:buffers:)``.
