@@ -143,9 +143,10 @@ public struct SentencePieceTokenizer: Sendable {
     /// normalizes to (dummy prefix, trailing spaces dropped). Words therefore split where the
     /// whole line's words split, except around a literal `▁` (no rule may produce one),
     /// which trailing-whitespace removal would strip from a word alone: from a word holding
-    /// one, the rest of the line is done in one piece. A raw word is cached only when its normalized form is `▁` followed by the word
-    /// itself; the unigram path replays the cached
-    /// path scores under the same float-rounding guard as ``UnigramModel/segmentCached``.
+    /// one, the rest of the line is done in one piece. A raw word is cached only when its
+    /// normalized form is `▁` followed by the word itself; the unigram path replays the
+    /// cached path scores under the same float-rounding guard as
+    /// ``UnigramModel/segmentCached(_:into:buffers:cache:running:)``.
     func encodeIDsByRawWords(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch) {
         guard let p = input.baseAddress else { return }
         let n = input.count
@@ -194,49 +195,40 @@ public struct SentencePieceTokenizer: Sendable {
                     freeSlot = slot
                 }
             }
-            if encodeChunk(p + i, len, orThrough: n - i, into: &ids, scratch: &scratch, cache: &cache, running: &running, prevUnk: &prevUnk) {
-                return
+            // A literal `▁` (no rule produces one) would, at the word's end, join the next
+            // word in the line but be stripped as trailing whitespace from the word alone:
+            // from such a word on, the line is done in one piece.
+            var hasSpaceSymbol = false
+            var k = i
+            while k + 2 < j {
+                if p[k] == 0xE2 && p[k + 1] == 0x96 && p[k + 2] == 0x81 { hasSpaceSymbol = true; break }
+                k += 1
             }
-            if freeSlot >= 0 {
-                scratch.normalized.bytes.withUnsafeBufferPointer { norm in
-                    guard norm.count == len + 3, let q = norm.baseAddress, q[0] == 0xE2, q[1] == 0x96, q[2] == 0x81,
-                          memcmp(q + 3, p + i, len) == 0 else { return }
-                    // The word's record in the normalized-word cache, copied under the raw key.
-                    guard let record = cache.find(q, len + 3, WordCache.hash(q, len + 3)).record else { return }
-                    rawCache.insertCopy(of: record, from: cache, key: p + i, len, h, slot: freeSlot)
+            let end = hasSpaceSymbol ? n : j
+            normalizer.normalize(UnsafeBufferPointer(start: p + i, count: end - i), into: &scratch.normalized)
+            scratch.spans.removeAll(keepingCapacity: true)
+            scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+                guard let q = norm.baseAddress else { return }
+                // The common case: the word normalizes to `▁` + itself; segment it and cache it
+                // under its raw bytes.
+                if freeSlot >= 0 && norm.count == len + 3 && q[0] == 0xE2 && q[1] == 0x96 && q[2] == 0x81 && memcmp(q + 3, p + i, len) == 0 {
+                    if let unigram {
+                        let (gap, deviation) = unigram.segmentTracked(norm, running: &running, into: &scratch.spans, buffers: &scratch.unigram)
+                        rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0, gap: gap, deviation: deviation,
+                                        score: { unigram.pathScore($0) })
+                    } else if let bpe {
+                        bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
+                        rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0)
+                    }
+                } else if let unigram {
+                    unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &cache, running: &running)
+                } else if let bpe {
+                    bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &cache)
                 }
             }
-            i = j
+            appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+            i = end
         }
-    }
-
-    /// Normalizes and segments the raw word `p[0..<count]` on its own, continuing the path
-    /// score `running` and the unknown-merging state `prevUnk`, and appends its ids. When
-    /// the word holds a literal `▁` — which, at its end, would join the next word in the
-    /// line but be stripped from the word alone — it takes the rest of the line,
-    /// `p[0..<restCount]`, in one piece instead and returns true.
-    private func encodeChunk(_ p: UnsafePointer<UInt8>, _ count: Int, orThrough restCount: Int, into ids: inout [Int32],
-                             scratch: inout Scratch, cache: inout WordCache, running: inout Float, prevUnk: inout Bool) -> Bool {
-        // A literal `▁` in the word is the only way to get one there (no rule produces it):
-        // alone, a trailing one would be stripped as trailing whitespace.
-        var hasSpaceSymbol = false
-        var k = 0
-        while k + 2 < count {
-            if p[k] == 0xE2 && p[k + 1] == 0x96 && p[k + 2] == 0x81 { hasSpaceSymbol = true; break }
-            k += 1
-        }
-        let tookRest = hasSpaceSymbol && restCount > count
-        normalizer.normalize(UnsafeBufferPointer(start: p, count: tookRest ? restCount : count), into: &scratch.normalized)
-        scratch.spans.removeAll(keepingCapacity: true)
-        scratch.normalized.bytes.withUnsafeBufferPointer { norm in
-            if let unigram {
-                unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &cache, running: &running)
-            } else if let bpe {
-                bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &cache)
-            }
-        }
-        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
-        return tookRest
     }
 
     /// Turns model segments into ids as the reference does: consecutive unknown segments

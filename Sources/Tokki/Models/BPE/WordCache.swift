@@ -90,29 +90,6 @@ struct WordCache: Sendable {
         }
     }
 
-    /// Stores a copy of `other`'s `record` under a new key (spans, scores, gap and deviation
-    /// unchanged), in `slot` as returned by ``find(_:_:_:)`` for that key.
-    mutating func insertCopy(of record: Int, from other: WordCache, key p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, slot: Int) {
-        guard n <= 0xFFFF else { return }
-        var slot = slot
-        if entries >= Self.maxEntries || pool.count > Self.maxPool {
-            clear()
-            slot = find(p, n, h).slot
-        }
-        let r = pool.count
-        let count = Int(other.pool[record] >> 16)
-        table[slot] = UInt64(h) | UInt64(r) << 32
-        pool.append(UInt32(n) | UInt32(count) << 16)
-        pool.append(contentsOf: other.pool[(record + 1)..<(record + 3 + 4 * count)])
-        let words = (n + 3) / 4
-        let keyAt = pool.count
-        pool.append(contentsOf: repeatElement(0, count: words))
-        pool.withUnsafeMutableBufferPointer { pl in
-            UnsafeMutableRawPointer(pl.baseAddress! + keyAt).copyMemory(from: p, byteCount: n)
-        }
-        entries += 1
-    }
-
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, slot: Int, spans: ArraySlice<TokenSpan>, offset: Int32,
                          gap: Float = 0, deviation: Float = 0, score: ((TokenSpan) -> Float)? = nil) {
         let count = spans.count

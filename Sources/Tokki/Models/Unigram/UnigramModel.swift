@@ -54,15 +54,24 @@ public struct UnigramModel: TokenModel {
                 continue
             }
             let first = spans.count
-            let start = running
-            running = segment(word, initialScore: start, positionBase: base, into: &spans, buffers: &buffers, stats: &stats, track: true)
-            // A lower bound on the exact gap: the measured gap minus this run's rounding error.
-            let measuredMagnitude = abs(start) + stats.maxDeviation
-            let exactGap = stats.minGap - 2 * Float(len) * measuredMagnitude.ulp
-            cache.insert(p + wordStart, len, h, slot: slot, spans: spans[first...], offset: base,
-                         gap: exactGap.isFinite ? exactGap : .greatestFiniteMagnitude, deviation: stats.maxDeviation,
+            let (gap, deviation) = segmentTracked(word, positionBase: base, running: &running, into: &spans, buffers: &buffers)
+            cache.insert(p + wordStart, len, h, slot: slot, spans: spans[first...], offset: base, gap: gap, deviation: deviation,
                          score: { pathScore($0) })
         }
+    }
+
+    /// Viterbi over one word from path score `running` (updated), appending its spans
+    /// shifted by `positionBase`; returns what a cache needs to replay it safely: a lower
+    /// bound on its closest decision's exact gap (the measured gap minus this run's rounding
+    /// error) and its largest path-score excursion.
+    func segmentTracked(_ word: UnsafeBufferPointer<UInt8>, positionBase: Int32 = 0, running: inout Float,
+                        into spans: inout [TokenSpan], buffers: inout Buffers) -> (gap: Float, deviation: Float) {
+        var stats = DecisionStats()
+        let start = running
+        running = segment(word, initialScore: start, positionBase: positionBase, into: &spans, buffers: &buffers, stats: &stats, track: true)
+        let measuredMagnitude = abs(start) + stats.maxDeviation
+        let exactGap = stats.minGap - 2 * Float(word.count) * measuredMagnitude.ulp
+        return (exactGap.isFinite ? exactGap : .greatestFiniteMagnitude, stats.maxDeviation)
     }
 
     /// Whether replaying a cached word of `length` normalized bytes from path score `running`
