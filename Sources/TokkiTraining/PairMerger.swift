@@ -2,24 +2,36 @@
 /// sequences, and the merge of the most frequent pair (ties: the smaller pair of ids) with
 /// incremental count updates. Symbols are sequences of `Element`s (scalars for SentencePiece
 /// style, bytes for byte-level BPE); `isValid` says whether a merged symbol may exist.
+///
+/// Layout, for speed: every pair seen gets a dense id on first sight (one hash look-up), and
+/// its count, validity and last-change mark live in arrays under that id. The words holding
+/// a pair are a linked list in one pool (stale entries are skipped when met). All sequences
+/// live back to back in one array and are rewritten in place.
 struct PairMerger<Element: Hashable> {
     /// Symbol contents by id.
     private(set) var symbols: [[Element]]
-    private var sequences: [[Int32]]
+    /// Sequence `w` is `flat[start[w] ..< start[w] + length[w]]`.
+    private var flat: [Int32] = []
+    private var start: [Int32] = []
+    private var length: [Int32] = []
     private let frequencies: [Int64]
     private let isValid: ([Element]) -> Bool
-    private var pairCount = UInt64Map<Int64>(empty: 0)
-    private var pairWords = UInt64Map<[Int32]>(empty: [])
-    /// 0 unknown, 1 valid, 2 invalid.
-    private var valid = UInt64Map<UInt8>(empty: 0)
+    /// Pair key → dense pair id.
+    private var pairID = UInt64Map<Int32>(empty: -1)
+    private var pairKey: [UInt64] = []
+    private var pairCount: [Int64] = []
+    private var pairValid: [Bool] = []
+    /// The merge (generation) in which each pair's count last changed.
+    private var touchedAt: [UInt32] = []
+    /// Per pair, the newest entry of its word list (-1: none); entries link to older ones.
+    private var head: [Int32] = []
+    private var entryWord: [Int32] = []
+    private var entryNext: [Int32] = []
     private var heap = PairHeap()
-    /// Per-merge scratch: the count changes.
-    private var deltas: [(UInt64, Int64)] = []
-    /// The merge (generation) in which each pair's count last changed, and the pairs changed
-    /// in this merge with their count before it.
-    private var touchedAt = UInt64Map<UInt32>(empty: 0)
+    /// Per-merge scratch: the count changes, and the pairs changed with their count before.
+    private var deltas: [(Int32, Int64)] = []
+    private var touched: [(Int32, Int64)] = []
     private var generation: UInt32 = 0
-    private var touched: [(UInt64, Int64)] = []
 
     /// One merge: the pair and the new symbol.
     struct Merge {
@@ -34,35 +46,61 @@ struct PairMerger<Element: Hashable> {
     /// `frequencies`.
     init(symbols: [[Element]], sequences: [[Int32]], frequencies: [Int64], isValid: @escaping ([Element]) -> Bool) {
         self.symbols = symbols
-        self.sequences = sequences
         self.frequencies = frequencies
         self.isValid = isValid
+        var total = 0
+        for seq in sequences { total += seq.count }
+        flat.reserveCapacity(total)
+        start.reserveCapacity(sequences.count)
+        length.reserveCapacity(sequences.count)
+        for seq in sequences {
+            start.append(Int32(flat.count)); length.append(Int32(seq.count))
+            flat.append(contentsOf: seq)
+        }
         for (w, seq) in sequences.enumerated() where seq.count > 1 {
-            for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 && pairIsValid(seq[i], seq[i + 1]) {
-                let k = Self.key(seq[i], seq[i + 1])
-                pairCount.modify(k) { $0 += frequencies[w] }
-                pairWords.modify(k) { if $0.last != Int32(w) { $0.append(Int32(w)) } }
+            for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 {
+                let p = Int(pair(seq[i], seq[i + 1]))
+                guard pairValid[p] else { continue }
+                pairCount[p] += frequencies[w]
+                addWord(Int32(w), to: p)
             }
         }
-        pairCount.forEach { k, n in heap.push(n, k) }
+        for p in pairCount.indices where pairCount[p] > 0 { heap.push(pairCount[p], pairKey[p], Int32(p)) }
     }
 
     @inline(__always)
     static func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
 
-    private mutating func pairIsValid(_ a: Int32, _ b: Int32) -> Bool {
+    /// The id of pair (a, b), created (with its validity decided) on first sight.
+    @inline(__always)
+    private mutating func pair(_ a: Int32, _ b: Int32) -> Int32 {
         let k = Self.key(a, b)
-        let known = valid[k]
-        if known != 0 { return known == 1 }
-        let v = isValid(symbols[Int(a)] + symbols[Int(b)])
-        valid[k] = v ? 1 : 2
-        return v
+        let known = pairID[k]
+        if known >= 0 { return known }
+        let id = Int32(pairKey.count)
+        pairID[k] = id
+        pairKey.append(k)
+        pairCount.append(0)
+        pairValid.append(isValid(symbols[Int(a)] + symbols[Int(b)]))
+        touchedAt.append(0)
+        head.append(-1)
+        return id
+    }
+
+    /// Records that word `w` holds pair `p` (once per run of additions from the same word).
+    @inline(__always)
+    private mutating func addWord(_ w: Int32, to p: Int) {
+        let h = head[p]
+        if h >= 0 && entryWord[Int(h)] == w { return }
+        head[p] = Int32(entryWord.count)
+        entryWord.append(w)
+        entryNext.append(h)
     }
 
     /// The count of the most frequent pair, without merging it.
     mutating func peekCount() -> Int64? {
-        while let (n, k) = heap.peek() {
-            if pairCount[k] == n && n > 0 { return n }
+        while let (n, _, p) = heap.peek() {
+            if pairCount[Int(p)] == n && n > 0 { return n }
             _ = heap.pop()
         }
         return nil
@@ -70,41 +108,46 @@ struct PairMerger<Element: Hashable> {
 
     /// Merges the most frequent pair everywhere; nil when no pair is left.
     mutating func next() -> Merge? {
-        var chosen: (Int64, UInt64)? = nil
-        while let (n, k) = heap.pop() {
-            if pairCount[k] == n && n > 0 { chosen = (n, k); break }
+        var chosen: (Int64, UInt64, Int32)? = nil
+        while let (n, k, p) = heap.pop() {
+            if pairCount[Int(p)] == n && n > 0 { chosen = (n, k, p); break }
         }
-        guard let (n, k) = chosen else { return nil }
+        guard let (n, k, chosenID) = chosen else { return nil }
         let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
         let text = symbols[Int(a)] + symbols[Int(b)]
         let new = Int32(symbols.count)
         symbols.append(text)
-        pairCount[k] = 0
-        // Rewrite every sequence holding the pair; its pairs are counted out before and in after.
+        pairCount[Int(chosenID)] = 0
         deltas.removeAll(keepingCapacity: true)
-        let holders = pairWords[k]
-        pairWords[k] = []
-        for wi in holders {
+        // Rewrite every sequence holding the pair; only the pairs next to a merge change: the
+        // old pairs that touch a merged (a, b) are counted out, and the new pairs that touch
+        // the new symbol counted in (every other pair is the same before and after).
+        var entry = head[Int(chosenID)]
+        head[Int(chosenID)] = -1
+        while entry >= 0 {
+            let wi = entryWord[Int(entry)]
+            entry = entryNext[Int(entry)]
             let w = Int(wi)
             let f = frequencies[w]
+            let base = Int(start[w])
+            let oldCount = Int(length[w])
             var occurs = false
-            var seq = sequences[w]
-            sequences[w] = []   // unique storage: the rewrite below is in place
-            let oldCount = seq.count
-            for j in 0..<max(0, oldCount - 1) where seq[j] == a && seq[j + 1] == b { occurs = true; break }
-            guard occurs else { sequences[w] = seq; continue }
-            // Only the pairs next to a merge change: the old pairs that touch a merged (a, b)
-            // are counted out, and the new pairs that touch the new symbol counted in (every
-            // other pair is the same before and after).
-            var lastOut = -1
             var j = 0
             while j + 1 < oldCount {
-                guard seq[j] == a && seq[j + 1] == b else { j += 1; continue }
+                if flat[base + j] == a && flat[base + j + 1] == b { occurs = true; break }
+                j += 1
+            }
+            guard occurs else { continue }
+            var lastOut = -1
+            while j + 1 < oldCount {
+                guard flat[base + j] == a && flat[base + j + 1] == b else { j += 1; continue }
                 var ps = max(j - 1, lastOut + 1)
                 let last = min(j + 1, oldCount - 2)
                 while ps <= last {
-                    if seq[ps] >= 0 && seq[ps + 1] >= 0 && pairIsValid(seq[ps], seq[ps + 1]) {
-                        deltas.append((Self.key(seq[ps], seq[ps + 1]), -f))
+                    let x = flat[base + ps], y = flat[base + ps + 1]
+                    if x >= 0 && y >= 0 {
+                        let p = pair(x, y)
+                        if pairValid[Int(p)] { deltas.append((p, -f)) }
                     }
                     ps += 1
                 }
@@ -113,62 +156,69 @@ struct PairMerger<Element: Hashable> {
             }
             var r = 0, i = 0
             while i < oldCount {
-                if i + 1 < oldCount && seq[i] == a && seq[i + 1] == b {
-                    seq[r] = new; i += 2
+                if i + 1 < oldCount && flat[base + i] == a && flat[base + i + 1] == b {
+                    flat[base + r] = new; i += 2
                 } else {
-                    seq[r] = seq[i]; i += 1
+                    flat[base + r] = flat[base + i]; i += 1
                 }
                 r += 1
             }
-            seq.removeLast(oldCount - r)
+            length[w] = Int32(r)
             var lastIn = -1
-            for k in 0..<r where seq[k] == new {
-                var ps = max(k - 1, lastIn + 1, 0)
-                let last = min(k, r - 2)
+            for q in 0..<r where flat[base + q] == new {
+                var ps = max(q - 1, lastIn + 1, 0)
+                let last = min(q, r - 2)
                 while ps <= last {
-                    if seq[ps] >= 0 && seq[ps + 1] >= 0 && pairIsValid(seq[ps], seq[ps + 1]) {
-                        let pk = Self.key(seq[ps], seq[ps + 1])
-                        deltas.append((pk, f))
-                        pairWords.modify(pk) { if $0.last != wi { $0.append(wi) } }
+                    let x = flat[base + ps], y = flat[base + ps + 1]
+                    if x >= 0 && y >= 0 {
+                        let p = pair(x, y)
+                        if pairValid[Int(p)] {
+                            deltas.append((p, f))
+                            addWord(wi, to: Int(p))
+                        }
                     }
                     ps += 1
                 }
                 lastIn = max(lastIn, last)
             }
-            sequences[w] = seq
         }
         // Apply the changes; pairs whose count changed go back on the heap.
         generation &+= 1
-        if generation == 0 { generation = 1; touchedAt = UInt64Map<UInt32>(empty: 0) }
-        touched.removeAll(keepingCapacity: true)
-        for (tk, delta) in deltas {
-            if touchedAt[tk] != generation {
-                touchedAt[tk] = generation
-                touched.append((tk, pairCount[tk]))
-            }
-            pairCount.modify(tk) { $0 += delta }
+        if generation == 0 {
+            generation = 1
+            for p in touchedAt.indices { touchedAt[p] = 0 }
         }
-        for (tk, before) in touched {
-            var now = pairCount[tk]
+        touched.removeAll(keepingCapacity: true)
+        for (p, delta) in deltas {
+            let pi = Int(p)
+            if touchedAt[pi] != generation {
+                touchedAt[pi] = generation
+                touched.append((p, pairCount[pi]))
+            }
+            pairCount[pi] += delta
+        }
+        for (p, before) in touched {
+            let pi = Int(p)
+            var now = pairCount[pi]
             guard now != before else { continue }
-            if now < 0 { now = 0; pairCount[tk] = 0 }
-            if now > 0 { heap.push(now, tk) }
+            if now < 0 { now = 0; pairCount[pi] = 0 }
+            if now > 0 { heap.push(now, pairKey[pi], p) }
         }
         return Merge(left: a, right: b, symbol: new, text: text, count: n)
     }
 }
 
-/// A max-heap of (count, pair) with lazy deletion; ties go to the smaller pair key, so the
-/// merge order is deterministic.
+/// A max-heap of (count, pair key, pair id) with lazy deletion; ties go to the smaller pair
+/// key, so the merge order is deterministic.
 struct PairHeap {
-    private var items: [(Int64, UInt64)] = []
+    private var items: [(Int64, UInt64, Int32)] = []
 
-    private static func before(_ x: (Int64, UInt64), _ y: (Int64, UInt64)) -> Bool {
+    private static func before(_ x: (Int64, UInt64, Int32), _ y: (Int64, UInt64, Int32)) -> Bool {
         x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
     }
 
-    mutating func push(_ count: Int64, _ key: UInt64) {
-        items.append((count, key))
+    mutating func push(_ count: Int64, _ key: UInt64, _ id: Int32) {
+        items.append((count, key, id))
         var i = items.count - 1
         while i > 0 {
             let p = (i - 1) / 2
@@ -178,9 +228,9 @@ struct PairHeap {
         }
     }
 
-    func peek() -> (Int64, UInt64)? { items.first }
+    func peek() -> (Int64, UInt64, Int32)? { items.first }
 
-    mutating func pop() -> (Int64, UInt64)? {
+    mutating func pop() -> (Int64, UInt64, Int32)? {
         guard let top = items.first else { return nil }
         let last = items.removeLast()
         if !items.isEmpty {

@@ -1,0 +1,63 @@
+import Testing
+@testable import TokkiTraining
+
+@Suite("BPE pair merger")
+struct PairMergerTests {
+    /// Naive BPE: recount every adjacent valid pair of every sequence before each merge,
+    /// take the most frequent (ties: the smaller (left, right) ids), rewrite left to right.
+    static func naiveMerges(symbols: [[UInt8]], sequences: [[Int32]], frequencies: [Int64],
+                            isValid: ([UInt8]) -> Bool, limit: Int) -> [(Int32, Int32, Int64)] {
+        var symbols = symbols
+        var sequences = sequences
+        var out: [(Int32, Int32, Int64)] = []
+        while out.count < limit {
+            var counts: [UInt64: Int64] = [:]
+            for (w, seq) in sequences.enumerated() where seq.count > 1 {
+                for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0
+                    && isValid(symbols[Int(seq[i])] + symbols[Int(seq[i + 1])]) {
+                    counts[UInt64(UInt32(seq[i])) << 32 | UInt64(UInt32(seq[i + 1])), default: 0] += frequencies[w]
+                }
+            }
+            guard let best = counts.filter({ $0.value > 0 }).min(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key })
+            else { break }
+            let a = Int32(best.key >> 32), b = Int32(best.key & 0xFFFF_FFFF)
+            let new = Int32(symbols.count)
+            symbols.append(symbols[Int(a)] + symbols[Int(b)])
+            for w in sequences.indices {
+                var rewritten: [Int32] = []
+                var i = 0
+                let seq = sequences[w]
+                while i < seq.count {
+                    if i + 1 < seq.count && seq[i] == a && seq[i + 1] == b { rewritten.append(new); i += 2 } else { rewritten.append(seq[i]); i += 1 }
+                }
+                sequences[w] = rewritten
+            }
+            out.append((a, b, best.value))
+        }
+        return out
+    }
+
+    /// The incremental merger gives exactly the naive merges — order, pairs and counts — on
+    /// random weighted sequences with repeats (`aaa`), never-merging symbols (-1) and a
+    /// validity rule.
+    @Test(arguments: [1, 2, 3, 4])
+    func incrementalEqualsNaive(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let alphabet = 2 + Int(rng.next() % 5)
+        let symbols = (0..<alphabet).map { [UInt8($0)] }
+        var sequences: [[Int32]] = []
+        var frequencies: [Int64] = []
+        for _ in 0..<(20 + Int(rng.next() % 60)) {
+            sequences.append((0..<Int(rng.next() % 12)).map { _ in rng.next() % 13 == 0 ? -1 : Int32(rng.next() % UInt64(alphabet)) })
+            frequencies.append(Int64(1 + rng.next() % 9))
+        }
+        let isValid: ([UInt8]) -> Bool = { $0.count <= 5 && !($0.first == 0 && $0.last == 1) }
+        let expected = Self.naiveMerges(symbols: symbols, sequences: sequences, frequencies: frequencies, isValid: isValid, limit: 200)
+        var merger = PairMerger(symbols: symbols, sequences: sequences, frequencies: frequencies, isValid: isValid)
+        var got: [(Int32, Int32, Int64)] = []
+        while got.count < 200, let m = merger.next() { got.append((m.left, m.right, m.count)) }
+        #expect(expected.count > 5)
+        #expect(got.count == expected.count)
+        for (g, e) in zip(got, expected) { #expect(g == e) }
+    }
+}
