@@ -75,12 +75,13 @@ public struct BPETrainer: Sendable {
             normalizer = try SentencePieceNormalizer(settings: settings, userDefinedSymbols: c.userDefinedSymbols)
         } catch { throw .tokki(error) }
         progress?("reading", 0)
-        var counts = WordCounts()
+        var counter = WordCounter(normalizer: normalizer, threads: c.threads)
         let reader = CorpusReader(options: corpus)
         try reader.texts { (lines) throws(TrainingError) in
-            counts.add(lines: lines, normalizer: normalizer, threads: c.threads)
+            counter.add(lines: lines)
             progress?("reading", Double(reader.stats.usedLines))
         }
+        let counts = counter.finish()
         guard !counts.isEmpty else { throw .emptyCorpus }
         return (counts.sorted(), reader.stats, settings)
     }

@@ -4,34 +4,43 @@
 /// style, bytes for byte-level BPE); `isValid` says whether a merged symbol may exist.
 ///
 /// Layout, for speed: every pair seen gets a dense id on first sight (one hash look-up), and
-/// its count, validity and last-change mark live in arrays under that id. The words holding
-/// a pair are a linked list in one pool (stale entries are skipped when met). All sequences
-/// live back to back in one array and are rewritten in place.
+/// its count, validity, last-change mark and word list live together under that id. The
+/// words holding a pair are a linked list in one pool (stale entries are skipped when met).
+/// All sequences live back to back in one array and are rewritten in place.
 struct PairMerger<Element: Hashable> {
     /// Symbol contents by id.
     private(set) var symbols: [[Element]]
-    /// Sequence `w` is `flat[start[w] ..< start[w] + length[w]]`.
+    /// Sequence `w` is `flat[words[w].start ..< words[w].start + words[w].length]`.
     private var flat: [Int32] = []
-    private var start: [Int32] = []
-    private var length: [Int32] = []
-    private let frequencies: [Int64]
+    private var words: [Word] = []
     private let isValid: ([Element]) -> Bool
     /// Pair key → dense pair id.
     private var pairID = UInt64Map<Int32>(empty: -1)
-    private var pairKey: [UInt64] = []
-    private var pairCount: [Int64] = []
-    private var pairValid: [Bool] = []
-    /// The merge (generation) in which each pair's count last changed.
-    private var touchedAt: [UInt32] = []
-    /// Per pair, the newest entry of its word list (-1: none); entries link to older ones.
-    private var head: [Int32] = []
-    private var entryWord: [Int32] = []
-    private var entryNext: [Int32] = []
+    private var pairs: [Pair] = []
+    /// The word lists' entries: a word and the next (older) entry, -1 ending the list.
+    private var entries: [(word: Int32, next: Int32)] = []
     private var heap = PairHeap()
     /// Per-merge scratch: the count changes, and the pairs changed with their count before.
     private var deltas: [(Int32, Int64)] = []
     private var touched: [(Int32, Int64)] = []
     private var generation: UInt32 = 0
+
+    private struct Word {
+        var start: Int32
+        var length: Int32
+        let frequency: Int64
+    }
+
+    /// Everything about one pair, together in memory.
+    private struct Pair {
+        let key: UInt64
+        var count: Int64 = 0
+        /// The merge (generation) in which the count last changed.
+        var touchedAt: UInt32 = 0
+        /// The newest entry of the list of words holding the pair (-1: none).
+        var head: Int32 = -1
+        let valid: Bool
+    }
 
     /// One merge: the pair and the new symbol.
     struct Merge {
@@ -46,26 +55,24 @@ struct PairMerger<Element: Hashable> {
     /// `frequencies`.
     init(symbols: [[Element]], sequences: [[Int32]], frequencies: [Int64], isValid: @escaping ([Element]) -> Bool) {
         self.symbols = symbols
-        self.frequencies = frequencies
         self.isValid = isValid
         var total = 0
         for seq in sequences { total += seq.count }
         flat.reserveCapacity(total)
-        start.reserveCapacity(sequences.count)
-        length.reserveCapacity(sequences.count)
-        for seq in sequences {
-            start.append(Int32(flat.count)); length.append(Int32(seq.count))
+        words.reserveCapacity(sequences.count)
+        for (w, seq) in sequences.enumerated() {
+            words.append(Word(start: Int32(flat.count), length: Int32(seq.count), frequency: frequencies[w]))
             flat.append(contentsOf: seq)
         }
         for (w, seq) in sequences.enumerated() where seq.count > 1 {
             for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 {
                 let p = Int(pair(seq[i], seq[i + 1]))
-                guard pairValid[p] else { continue }
-                pairCount[p] += frequencies[w]
+                guard pairs[p].valid else { continue }
+                pairs[p].count += frequencies[w]
                 addWord(Int32(w), to: p)
             }
         }
-        for p in pairCount.indices where pairCount[p] > 0 { heap.push(pairCount[p], pairKey[p], Int32(p)) }
+        for p in pairs.indices where pairs[p].count > 0 { heap.push(pairs[p].count, pairs[p].key, Int32(p)) }
     }
 
     @inline(__always)
@@ -77,30 +84,25 @@ struct PairMerger<Element: Hashable> {
         let k = Self.key(a, b)
         let known = pairID[k]
         if known >= 0 { return known }
-        let id = Int32(pairKey.count)
+        let id = Int32(pairs.count)
         pairID[k] = id
-        pairKey.append(k)
-        pairCount.append(0)
-        pairValid.append(isValid(symbols[Int(a)] + symbols[Int(b)]))
-        touchedAt.append(0)
-        head.append(-1)
+        pairs.append(Pair(key: k, valid: isValid(symbols[Int(a)] + symbols[Int(b)])))
         return id
     }
 
     /// Records that word `w` holds pair `p` (once per run of additions from the same word).
     @inline(__always)
     private mutating func addWord(_ w: Int32, to p: Int) {
-        let h = head[p]
-        if h >= 0 && entryWord[Int(h)] == w { return }
-        head[p] = Int32(entryWord.count)
-        entryWord.append(w)
-        entryNext.append(h)
+        let h = pairs[p].head
+        if h >= 0 && entries[Int(h)].word == w { return }
+        pairs[p].head = Int32(entries.count)
+        entries.append((w, h))
     }
 
     /// The count of the most frequent pair, without merging it.
     mutating func peekCount() -> Int64? {
         while let (n, _, p) = heap.peek() {
-            if pairCount[Int(p)] == n && n > 0 { return n }
+            if pairs[Int(p)].count == n && n > 0 { return n }
             _ = heap.pop()
         }
         return nil
@@ -110,27 +112,28 @@ struct PairMerger<Element: Hashable> {
     mutating func next() -> Merge? {
         var chosen: (Int64, UInt64, Int32)? = nil
         while let (n, k, p) = heap.pop() {
-            if pairCount[Int(p)] == n && n > 0 { chosen = (n, k, p); break }
+            if pairs[Int(p)].count == n && n > 0 { chosen = (n, k, p); break }
         }
         guard let (n, k, chosenID) = chosen else { return nil }
         let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
         let text = symbols[Int(a)] + symbols[Int(b)]
         let new = Int32(symbols.count)
         symbols.append(text)
-        pairCount[Int(chosenID)] = 0
+        pairs[Int(chosenID)].count = 0
         deltas.removeAll(keepingCapacity: true)
         // Rewrite every sequence holding the pair; only the pairs next to a merge change: the
         // old pairs that touch a merged (a, b) are counted out, and the new pairs that touch
         // the new symbol counted in (every other pair is the same before and after).
-        var entry = head[Int(chosenID)]
-        head[Int(chosenID)] = -1
+        var entry = pairs[Int(chosenID)].head
+        pairs[Int(chosenID)].head = -1
         while entry >= 0 {
-            let wi = entryWord[Int(entry)]
-            entry = entryNext[Int(entry)]
+            let (wi, next) = entries[Int(entry)]
+            entry = next
             let w = Int(wi)
-            let f = frequencies[w]
-            let base = Int(start[w])
-            let oldCount = Int(length[w])
+            let word = words[w]
+            let f = word.frequency
+            let base = Int(word.start)
+            let oldCount = Int(word.length)
             var occurs = false
             var j = 0
             while j + 1 < oldCount {
@@ -147,7 +150,7 @@ struct PairMerger<Element: Hashable> {
                     let x = flat[base + ps], y = flat[base + ps + 1]
                     if x >= 0 && y >= 0 {
                         let p = pair(x, y)
-                        if pairValid[Int(p)] { deltas.append((p, -f)) }
+                        if pairs[Int(p)].valid { deltas.append((p, -f)) }
                     }
                     ps += 1
                 }
@@ -163,7 +166,7 @@ struct PairMerger<Element: Hashable> {
                 }
                 r += 1
             }
-            length[w] = Int32(r)
+            words[w].length = Int32(r)
             var lastIn = -1
             for q in 0..<r where flat[base + q] == new {
                 var ps = max(q - 1, lastIn + 1, 0)
@@ -172,7 +175,7 @@ struct PairMerger<Element: Hashable> {
                     let x = flat[base + ps], y = flat[base + ps + 1]
                     if x >= 0 && y >= 0 {
                         let p = pair(x, y)
-                        if pairValid[Int(p)] {
+                        if pairs[Int(p)].valid {
                             deltas.append((p, f))
                             addWord(wi, to: Int(p))
                         }
@@ -186,23 +189,23 @@ struct PairMerger<Element: Hashable> {
         generation &+= 1
         if generation == 0 {
             generation = 1
-            for p in touchedAt.indices { touchedAt[p] = 0 }
+            for p in pairs.indices { pairs[p].touchedAt = 0 }
         }
         touched.removeAll(keepingCapacity: true)
         for (p, delta) in deltas {
             let pi = Int(p)
-            if touchedAt[pi] != generation {
-                touchedAt[pi] = generation
-                touched.append((p, pairCount[pi]))
+            if pairs[pi].touchedAt != generation {
+                pairs[pi].touchedAt = generation
+                touched.append((p, pairs[pi].count))
             }
-            pairCount[pi] += delta
+            pairs[pi].count += delta
         }
         for (p, before) in touched {
             let pi = Int(p)
-            var now = pairCount[pi]
+            var now = pairs[pi].count
             guard now != before else { continue }
-            if now < 0 { now = 0; pairCount[pi] = 0 }
-            if now > 0 { heap.push(now, pairKey[pi], p) }
+            if now < 0 { now = 0; pairs[pi].count = 0 }
+            if now > 0 { heap.push(now, pairs[pi].key, p) }
         }
         return Merge(left: a, right: b, symbol: new, text: text, count: n)
     }

@@ -84,31 +84,6 @@ struct WordCounts: Sendable {
         counts.indices.sorted { word($0).lexicographicallyPrecedes(word($1)) }.map { (Array(word($0)), counts[$0]) }
     }
 
-    /// Normalizes `lines` with `normalizer` on `threads` threads and adds their words.
-    mutating func add(lines: [[UInt8]], normalizer: SentencePieceNormalizer, threads: Int) {
-        let workers = max(1, min(threads, lines.count / 256 + 1))
-        var partial = [WordCounts](repeating: WordCounts(), count: workers)
-        partial.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            let chunk = (lines.count + workers - 1) / workers
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var local = WordCounts()
-                var output = SentencePieceNormalizer.Output()
-                let lo = w * chunk, hi = min(lines.count, lo + chunk)
-                guard lo < hi else { return }
-                for k in lo..<hi {
-                    lines[k].withUnsafeBufferPointer { normalizer.normalize($0, into: &output) }
-                    output.bytes.withUnsafeBufferPointer { b in
-                        Self.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, 1) }
-                    }
-                }
-                out[w] = local
-            }
-        }
-        if isEmpty && workers == 1 { self = partial[0]; return }
-        for p in partial { merge(p) }
-    }
-
     /// Calls `body` with the byte range of every word: cuts before every `▁` (U+2581).
     static func forEachWord(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
         var start = 0
@@ -122,5 +97,120 @@ struct WordCounts: Sendable {
             i += 1
         }
         if start < n { body(start, n) }
+    }
+}
+
+/// Counts the normalized words of a corpus fed in batches of lines, on several threads.
+///
+/// When the normalizer treats raw words independently
+/// (``SentencePieceNormalizer/normalizesWordsIndependently``), lines are only cut at spaces
+/// and their distinct raw words counted; each distinct raw word is normalized once, at the
+/// end, and its normalized words take its count. Lines holding a literal `▁` — and every
+/// line under other normalizers — are normalized whole. Either way the counts are exactly
+/// those of normalizing every line.
+struct WordCounter {
+    let normalizer: SentencePieceNormalizer
+    let threads: Int
+    private var raw = WordCounts()
+    private var normalized = WordCounts()
+
+    init(normalizer: SentencePieceNormalizer, threads: Int) {
+        self.normalizer = normalizer
+        self.threads = max(1, threads)
+    }
+
+    /// Counts the words of `lines`.
+    mutating func add(lines: [[UInt8]]) {
+        let workers = max(1, min(threads, lines.count / 256 + 1))
+        let cutsAtSpaces = normalizer.normalizesWordsIndependently
+        let normalizer = self.normalizer
+        var partial = [(raw: WordCounts, normalized: WordCounts)](repeating: (WordCounts(), WordCounts()), count: workers)
+        partial.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (lines.count + workers - 1) / workers
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var raw = WordCounts(), local = WordCounts()
+                var output = SentencePieceNormalizer.Output()
+                output.tracksOffsets = false
+                let lo = w * chunk, hi = min(lines.count, lo + chunk)
+                guard lo < hi else { return }
+                for k in lo..<hi {
+                    lines[k].withUnsafeBufferPointer { line in
+                        guard let p = line.baseAddress else { return }
+                        if cutsAtSpaces && !Self.holdsSpaceSymbol(line) {
+                            Self.forEachRawWord(line) { s, e in raw.add(p + s, e - s, 1) }
+                        } else {
+                            normalizer.normalize(line, into: &output)
+                            output.bytes.withUnsafeBufferPointer { b in
+                                WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, 1) }
+                            }
+                        }
+                    }
+                }
+                out[w] = (raw, local)
+            }
+        }
+        for (r, n) in partial {
+            if raw.isEmpty { raw = r } else { raw.merge(r) }
+            if normalized.isEmpty { normalized = n } else { normalized.merge(n) }
+        }
+    }
+
+    /// The normalized words with their counts.
+    mutating func finish() -> WordCounts {
+        let distinct = raw.counts.count
+        guard distinct > 0 else { return normalized }
+        let workers = max(1, min(threads, distinct / 1024 + 1))
+        let normalizer = self.normalizer
+        let raw = self.raw
+        var partial = [WordCounts](repeating: WordCounts(), count: workers)
+        partial.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (distinct + workers - 1) / workers
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var local = WordCounts()
+                var output = SentencePieceNormalizer.Output()
+                output.tracksOffsets = false
+                let lo = w * chunk, hi = min(distinct, lo + chunk)
+                guard lo < hi else { return }
+                for k in lo..<hi {
+                    let count = raw.counts[k]
+                    raw.word(k).withUnsafeBufferPointer { normalizer.normalize($0, into: &output) }
+                    output.bytes.withUnsafeBufferPointer { b in
+                        WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, count) }
+                    }
+                }
+                out[w] = local
+            }
+        }
+        for p in partial {
+            if normalized.isEmpty { normalized = p } else { normalized.merge(p) }
+        }
+        self.raw = WordCounts()
+        return normalized
+    }
+
+    /// Whether `line` holds `▁` (U+2581) literally.
+    static func holdsSpaceSymbol(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = line.count
+        while i + 2 < n {
+            if line[i] == 0xE2 && line[i + 1] == 0x96 && line[i + 2] == 0x81 { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Calls `body` with the byte range of every run of non-space bytes (spaces: 0x20 only).
+    static func forEachRawWord(_ line: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+        let n = line.count
+        var i = 0
+        while i < n {
+            while i < n && line[i] == 0x20 { i += 1 }
+            if i == n { return }
+            let start = i
+            while i < n && line[i] != 0x20 { i += 1 }
+            body(start, i)
+        }
     }
 }

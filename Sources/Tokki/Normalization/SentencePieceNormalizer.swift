@@ -12,6 +12,16 @@ public struct SentencePieceNormalizer: Normalizer {
     public let treatWhitespaceAsSuffix: Bool
     let charsmap: PrecompiledCharsmap?
     let userDefined: DoubleArrayTrie?
+    /// Whether a line without a literal `▁` normalizes to the concatenation of its
+    /// space-separated raw words normalized one by one (each then starts with `▁`).
+    ///
+    /// True when extra whitespace is removed, a dummy `▁` prefix is added and spaces are
+    /// escaped, and no charsmap rule or user-defined symbol contains a space (so every match
+    /// stays inside one raw word) and no rule produces `▁`: the spaces between words then
+    /// become the one `▁` that starts the next word's normalized form, which is what the word
+    /// alone normalizes to (trailing spaces dropped). A literal `▁` breaks it: at a word's
+    /// end it would be stripped as trailing whitespace from the word alone.
+    public let normalizesWordsIndependently: Bool
 
     /// Creates the normalizer of a model's `NormalizerSpec`.
     ///
@@ -23,6 +33,9 @@ public struct SentencePieceNormalizer: Normalizer {
         self.treatWhitespaceAsSuffix = treatWhitespaceAsSuffix
         charsmap = settings.precompiledCharsmap.isEmpty ? nil : try PrecompiledCharsmap(settings.precompiledCharsmap, path: path)
         let symbols = Array(Set(userDefinedSymbols.map { Array($0.utf8) }.filter { !$0.isEmpty && !$0.contains(0) }))
+        normalizesWordsIndependently = settings.removeExtraWhitespaces && settings.addDummyPrefix && settings.escapeWhitespaces
+            && !treatWhitespaceAsSuffix && !symbols.contains { $0.contains(0x20) }
+            && !(charsmap?.trie.mayContain(0x20) ?? false) && !(charsmap?.replacementsContain([0xE2, 0x96, 0x81]) ?? false)
         if symbols.isEmpty {
             userDefined = nil
         } else {

@@ -51,13 +51,8 @@ public struct SentencePieceTokenizer: Sendable {
             ? SentencePieceBPEModel(vocabulary: vocabulary, userDefinedSymbols: userDefined, treatWhitespaceAsSuffix: ws) : nil
         char = model.modelType == .char ? SentencePieceCharModel(vocabulary: vocabulary, userDefinedSymbols: userDefined) : nil
         word = model.modelType == .word ? SentencePieceWordModel(vocabulary: vocabulary) : nil
-        // Cutting at raw spaces is exact when no rule or symbol can span a space and the
-        // normalizer collapses spaces into one `▁` that starts each word.
-        let settings = normalizer.settings
-        let spaceFree = !(normalizer.charsmap?.trie.mayContain(0x20) ?? false) && !userDefined.contains { $0.utf8.contains(0x20) }
-            && !(normalizer.charsmap?.replacementsContain([0xE2, 0x96, 0x81]) ?? false)
-        splitsRawWords = spaceFree && settings.removeExtraWhitespaces && settings.addDummyPrefix && settings.escapeWhitespaces
-            && !ws && ((unigram?.wordsAreIndependent ?? false) || (bpe?.wordsAreIndependent ?? false))
+        splitsRawWords = normalizer.normalizesWordsIndependently
+            && ((unigram?.wordsAreIndependent ?? false) || (bpe?.wordsAreIndependent ?? false))
     }
 
     // MARK: Vocabulary
@@ -137,15 +132,12 @@ public struct SentencePieceTokenizer: Sendable {
     /// being normalized again.
     ///
     /// This equals normalizing and segmenting the whole line when ``splitsRawWords`` holds:
-    /// no charsmap rule or user-defined symbol contains a space, so every match stays inside
-    /// one raw word, and with extra whitespace removed the spaces between words become the
-    /// one `▁` that starts the next word's normalized form — which is what the word alone
-    /// normalizes to (dummy prefix, trailing spaces dropped). Words therefore split where the
-    /// whole line's words split, except around a literal `▁` (no rule may produce one),
-    /// which trailing-whitespace removal would strip from a word alone: from a word holding
-    /// one, the rest of the line is done in one piece. A raw word is cached only when its
-    /// normalized form is `▁` followed by the word itself; the unigram path replays the
-    /// cached path scores under the same float-rounding guard as
+    /// the normalizer treats raw words independently (see
+    /// ``SentencePieceNormalizer/normalizesWordsIndependently``) and no piece spans a word
+    /// start, so words split where the whole line's words split — except around a literal
+    /// `▁`: from a word holding one, the rest of the line is done in one piece. A raw word
+    /// is cached only when its normalized form is `▁` followed by the word itself; the
+    /// unigram path replays the cached path scores under the same float-rounding guard as
     /// ``UnigramModel/segmentCached(_:into:buffers:cache:running:)``.
     func encodeIDsByRawWords(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch) {
         guard let p = input.baseAddress else { return }
