@@ -1,4 +1,5 @@
 import Testing
+import Tokki
 @testable import TokkiTraining
 
 @Suite("BPE pair merger")
@@ -59,5 +60,44 @@ struct PairMergerTests {
         #expect(expected.count > 5)
         #expect(got.count == expected.count)
         for (g, e) in zip(got, expected) { #expect(g == e) }
+    }
+}
+
+@Suite("Training word counts")
+struct WordCounterTests {
+    /// Counting distinct raw words and normalizing each once gives exactly the counts of
+    /// normalizing every line, under every training normalization, on lines built to break
+    /// it (characters that normalize to spaces or to nothing, literal `▁`, rules producing
+    /// leading spaces, malformed bytes), for 1 and 3 threads.
+    @Test(arguments: [TrainingNormalization.korean, .nfkc, .nmtNFKC, .identity])
+    func rawWordCountsEqualLineCounts(_ normalization: TrainingNormalization) throws {
+        let settings = try normalization.settings()
+        let normalizer = try SentencePieceNormalizer(settings: settings, userDefinedSymbols: ["(주)", "제1조"])
+        #expect(normalizer.normalizesWordsIndependently)
+        let pool: [[UInt8]] = ["법률", "제1조", " ", "  ", "\t", "\u{3000}", "▁", "a▁", "¨", "\u{200B}", "\u{0001}", "ｱ", "①",
+                               "(주)", "...", "가나", "ᄀ", "\u{1161}", "Ａ", "abc"].map { Array($0.utf8) } + [[0xFF], [0xE2, 0x96], [0xC3]]
+        var rng = SplitMix64(seed: 41)
+        var lines: [[UInt8]] = []
+        for _ in 0..<3000 {
+            var line: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 16) { line += pool[Int(rng.next() % UInt64(pool.count))] }
+            lines.append(line)
+        }
+        var expected: [[UInt8]: Int64] = [:]
+        var output = SentencePieceNormalizer.Output()
+        for line in lines {
+            line.withUnsafeBufferPointer { normalizer.normalize($0, into: &output) }
+            output.bytes.withUnsafeBufferPointer { b in
+                WordCounts.forEachWord(b) { s, e in expected[Array(b[s..<e]), default: 0] += 1 }
+            }
+        }
+        for threads in [1, 3] {
+            var counter = WordCounter(normalizer: normalizer, threads: threads)
+            counter.add(lines: Array(lines[..<1000]))
+            counter.add(lines: Array(lines[1000...]))
+            let got = counter.finish().sorted()
+            #expect(got.count == expected.count)
+            #expect(Dictionary(uniqueKeysWithValues: got.map { ($0.word, $0.count) }) == expected, "\(normalization) threads \(threads)")
+        }
     }
 }
