@@ -182,7 +182,7 @@ public struct BPETrainer: Sendable {
         var symbolID: [UInt32: Int32] = [:]
         for (k, (ch, _)) in required.enumerated() { symbolID[ch] = Int32(k) }
         let seqs: [[Int32]] = wordChars.map { $0.map { symbolID[$0] ?? -1 } }
-        var merger = PairMerger(symbols: required.map { [$0.0] }, sequences: seqs, frequencies: words.map(\.count)) { scalars in
+        var merger = try PairMerger(symbols: required.map { [$0.0] }, sequences: seqs, frequencies: words.map(\.count)) { scalars in
             Self.validPiece(scalars, c)
         }
         var merged: [[UInt32]] = []

@@ -82,7 +82,7 @@ public struct ByteLevelBPETrainer: Sendable {
         // go the way tokenizers breaks them (by vocabulary id).
         var symbolOfByte = [Int32](repeating: 0, count: 256)
         for (k, b) in byteOrder.enumerated() { symbolOfByte[b] = Int32(k) }
-        var merger = PairMerger(symbols: byteOrder.map { [UInt8($0)] }, sequences: words.map { $0.key.map { symbolOfByte[Int($0)] } },
+        var merger = try PairMerger(symbols: byteOrder.map { [UInt8($0)] }, sequences: words.map { $0.key.map { symbolOfByte[Int($0)] } },
                                 frequencies: words.map(\.value)) { bytes in maxLength.map { bytes.count <= $0 } ?? true }
         var tokens: [[UInt8]] = specials.map { Array($0.utf8) } + byteOrder.map { [UInt8($0)] }
         var idOfSymbol = [Int32: Int](minimumCapacity: c.vocabularySize)

@@ -6,30 +6,26 @@
 /// Layout, for speed: every pair seen gets a dense id on first sight (one hash look-up), and
 /// its count, validity, last-change mark and word list live together under that id. The
 /// words holding a pair are a linked list in one pool (stale entries are skipped when met).
-/// All sequences live back to back in one array and are rewritten in place.
+/// All sequences live back to back in one array, each behind its length and frequency (so
+/// one memory access reaches a word), and are rewritten in place.
 struct PairMerger<Element: Hashable> {
     /// Symbol contents by id.
     private(set) var symbols: [[Element]]
-    /// Sequence `w` is `flat[words[w].start ..< words[w].start + words[w].length]`.
+    /// Word records: at offset `o`, the current length, the frequency (two halves), then the
+    /// symbols.
     private var flat: [Int32] = []
-    private var words: [Word] = []
     private let isValid: ([Element]) -> Bool
-    /// Pair key → dense pair id.
-    private var pairID = UInt64Map<Int32>(empty: -1)
+    /// Pair key → dense pair id: open addressing, key and id side by side.
+    private var pairTable = [(key: UInt64, id: Int32)](repeating: (.max, -1), count: 1 << 16)
     private var pairs: [Pair] = []
-    /// The word lists' entries: a word and the next (older) entry, -1 ending the list.
+    /// The word lists' entries: a word (its record offset) and the next (older) entry, -1
+    /// ending the list.
     private var entries: [(word: Int32, next: Int32)] = []
     private var heap = PairHeap()
     /// Per-merge scratch: the count changes, and the pairs changed with their count before.
     private var deltas: [(Int32, Int64)] = []
     private var touched: [(Int32, Int64)] = []
     private var generation: UInt32 = 0
-
-    private struct Word {
-        var start: Int32
-        var length: Int32
-        let frequency: Int64
-    }
 
     /// Everything about one pair, together in memory.
     private struct Pair {
@@ -53,23 +49,31 @@ struct PairMerger<Element: Hashable> {
 
     /// Starts from `sequences` of symbol ids (-1: a symbol that never merges) weighted by
     /// `frequencies`.
-    init(symbols: [[Element]], sequences: [[Int32]], frequencies: [Int64], isValid: @escaping ([Element]) -> Bool) {
+    ///
+    /// - Throws: ``TrainingError/invalidConfiguration(_:)`` when the words hold more symbols
+    ///   than 32-bit offsets reach (billions: sample the corpus instead).
+    init(symbols: [[Element]], sequences: [[Int32]], frequencies: [Int64], isValid: @escaping ([Element]) -> Bool) throws(TrainingError) {
         self.symbols = symbols
         self.isValid = isValid
         var total = 0
-        for seq in sequences { total += seq.count }
-        flat.reserveCapacity(total)
-        words.reserveCapacity(sequences.count)
-        for (w, seq) in sequences.enumerated() {
-            words.append(Word(start: Int32(flat.count), length: Int32(seq.count), frequency: frequencies[w]))
-            flat.append(contentsOf: seq)
+        for seq in sequences { total += seq.count + 3 }
+        guard total < Int(Int32.max) else {
+            throw .invalidConfiguration("the distinct words hold \(total) symbols, more than training can index; sample the corpus (input sentence size)")
         }
-        for (w, seq) in sequences.enumerated() where seq.count > 1 {
+        flat.reserveCapacity(total)
+        for (w, seq) in sequences.enumerated() {
+            let record = Int32(flat.count)
+            let f = UInt64(bitPattern: frequencies[w])
+            flat.append(Int32(seq.count))
+            flat.append(Int32(bitPattern: UInt32(truncatingIfNeeded: f)))
+            flat.append(Int32(bitPattern: UInt32(truncatingIfNeeded: f >> 32)))
+            flat.append(contentsOf: seq)
+            guard seq.count > 1 else { continue }
             for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 {
                 let p = Int(pair(seq[i], seq[i + 1]))
                 guard pairs[p].valid else { continue }
                 pairs[p].count += frequencies[w]
-                addWord(Int32(w), to: p)
+                addWord(record, to: p)
             }
         }
         for p in pairs.indices where pairs[p].count > 0 { heap.push(pairs[p].count, pairs[p].key, Int32(p)) }
@@ -82,12 +86,36 @@ struct PairMerger<Element: Hashable> {
     @inline(__always)
     private mutating func pair(_ a: Int32, _ b: Int32) -> Int32 {
         let k = Self.key(a, b)
-        let known = pairID[k]
-        if known >= 0 { return known }
+        var mask = pairTable.count - 1
+        var slot = Self.slot(k, mask)
+        while true {
+            let e = pairTable[slot]
+            if e.key == k { return e.id }
+            if e.id < 0 { break }
+            slot = (slot + 1) & mask
+        }
         let id = Int32(pairs.count)
-        pairID[k] = id
         pairs.append(Pair(key: k, valid: isValid(symbols[Int(a)] + symbols[Int(b)])))
+        if pairs.count * 2 > pairTable.count {
+            // Grow: reinsert every pair (ids never change).
+            pairTable = [(key: UInt64, id: Int32)](repeating: (.max, -1), count: pairTable.count * 2)
+            mask = pairTable.count - 1
+            for (q, p) in pairs.enumerated() {
+                var s = Self.slot(p.key, mask)
+                while pairTable[s].id >= 0 { s = (s + 1) & mask }
+                pairTable[s] = (p.key, Int32(q))
+            }
+        } else {
+            pairTable[slot] = (k, id)
+        }
         return id
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        var h = key &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 32
+        return Int(truncatingIfNeeded: h) & mask
     }
 
     /// Records that word `w` holds pair `p` (once per run of additions from the same word).
@@ -129,11 +157,11 @@ struct PairMerger<Element: Hashable> {
         while entry >= 0 {
             let (wi, next) = entries[Int(entry)]
             entry = next
-            let w = Int(wi)
-            let word = words[w]
-            let f = word.frequency
-            let base = Int(word.start)
-            let oldCount = Int(word.length)
+            let record = Int(wi)
+            let oldCount = Int(flat[record])
+            guard oldCount > 1 else { continue }
+            let f = Int64(bitPattern: UInt64(UInt32(bitPattern: flat[record + 1])) | UInt64(UInt32(bitPattern: flat[record + 2])) << 32)
+            let base = record + 3
             var occurs = false
             var j = 0
             while j + 1 < oldCount {
@@ -166,7 +194,7 @@ struct PairMerger<Element: Hashable> {
                 }
                 r += 1
             }
-            words[w].length = Int32(r)
+            flat[record] = Int32(r)
             var lastIn = -1
             for q in 0..<r where flat[base + q] == new {
                 var ps = max(q - 1, lastIn + 1, 0)

@@ -42,7 +42,7 @@ struct PairMergerTests {
     /// random weighted sequences with repeats (`aaa`), never-merging symbols (-1) and a
     /// validity rule.
     @Test(arguments: [1, 2, 3, 4])
-    func incrementalEqualsNaive(seed: UInt64) {
+    func incrementalEqualsNaive(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let alphabet = 2 + Int(rng.next() % 5)
         let symbols = (0..<alphabet).map { [UInt8($0)] }
@@ -54,7 +54,7 @@ struct PairMergerTests {
         }
         let isValid: ([UInt8]) -> Bool = { $0.count <= 5 && !($0.first == 0 && $0.last == 1) }
         let expected = Self.naiveMerges(symbols: symbols, sequences: sequences, frequencies: frequencies, isValid: isValid, limit: 200)
-        var merger = PairMerger(symbols: symbols, sequences: sequences, frequencies: frequencies, isValid: isValid)
+        var merger = try PairMerger(symbols: symbols, sequences: sequences, frequencies: frequencies, isValid: isValid)
         var got: [(Int32, Int32, Int64)] = []
         while got.count < 200, let m = merger.next() { got.append((m.left, m.right, m.count)) }
         #expect(expected.count > 5)
