@@ -3,29 +3,38 @@
 /// incremental count updates. Symbols are sequences of `Element`s (scalars for SentencePiece
 /// style, bytes for byte-level BPE); `isValid` says whether a merged symbol may exist.
 ///
-/// Layout, for speed: every pair seen gets a dense id on first sight (one hash look-up), and
-/// its count, validity, last-change mark and word list live together under that id. The
-/// words holding a pair are a linked list in one pool (stale entries are skipped when met).
-/// All sequences live back to back in one array, each behind its length and frequency (so
-/// one memory access reaches a word), and are rewritten in place.
+/// Layout, for speed (the merge loop is bound by memory latency):
+/// - Each word is one record in one array: its length, capacity and frequency, its symbols,
+///   and for each adjacent position the id of the pair there (-1: a pair that may not
+///   merge). Counting a pair out therefore needs no look-up, and records are rewritten in
+///   place.
+/// - Pairs get dense ids; each pair's count, last-change mark and word list live together.
+///   Only the initial pairs go through a hash table: every pair made by a merge holds the
+///   new symbol, so it is new, and is found through small per-merge arrays indexed by the
+///   other symbol.
+/// - The words holding a pair are a linked list in one pool (stale entries are skipped).
 struct PairMerger<Element: Hashable> {
     /// Symbol contents by id.
     private(set) var symbols: [[Element]]
-    /// Word records: at offset `o`, the current length, the frequency (two halves), then the
-    /// symbols.
+    /// Word records: at offset `o`, the length, the capacity `c`, the frequency (two
+    /// halves), `c` symbols, then `c - 1` pair ids.
     private var flat: [Int32] = []
     private let isValid: ([Element]) -> Bool
-    /// Pair key → dense pair id: open addressing, key and id side by side.
-    private var pairTable = [(key: UInt64, id: Int32)](repeating: (.max, -1), count: 1 << 16)
     private var pairs: [Pair] = []
     /// The word lists' entries: a word (its record offset) and the next (older) entry, -1
     /// ending the list.
     private var entries: [(word: Int32, next: Int32)] = []
     private var heap = PairHeap()
+    /// Per merge: the ids of the pairs (x, new) and (new, y), valid where the stamp is the
+    /// new symbol's id.
+    private var leftOfNew: [(stamp: Int32, id: Int32)] = []
+    private var rightOfNew: [(stamp: Int32, id: Int32)] = []
     /// Per-merge scratch: the count changes, and the pairs changed with their count before.
     private var deltas: [(Int32, Int64)] = []
     private var touched: [(Int32, Int64)] = []
     private var generation: UInt32 = 0
+
+    private static var header: Int { 4 }
 
     /// Everything about one pair, together in memory.
     private struct Pair {
@@ -35,7 +44,6 @@ struct PairMerger<Element: Hashable> {
         var touchedAt: UInt32 = 0
         /// The newest entry of the list of words holding the pair (-1: none).
         var head: Int32 = -1
-        let valid: Bool
     }
 
     /// One merge: the pair and the new symbol.
@@ -55,25 +63,59 @@ struct PairMerger<Element: Hashable> {
     init(symbols: [[Element]], sequences: [[Int32]], frequencies: [Int64], isValid: @escaping ([Element]) -> Bool) throws(TrainingError) {
         self.symbols = symbols
         self.isValid = isValid
+        leftOfNew = Array(repeating: (-1, -1), count: symbols.count)
+        rightOfNew = leftOfNew
         var total = 0
-        for seq in sequences { total += seq.count + 3 }
+        for seq in sequences { total += Self.header + 2 * seq.count }
         guard total < Int(Int32.max) else {
-            throw .invalidConfiguration("the distinct words hold \(total) symbols, more than training can index; sample the corpus (input sentence size)")
+            throw .invalidConfiguration("the distinct words hold \(total / 2) symbols, more than training can index; sample the corpus (input sentence size)")
         }
         flat.reserveCapacity(total)
+        // Initial pairs: key → id (-1: may not merge), open addressing.
+        let empty = Int32.min
+        var size = 1 << 12
+        var table = [(key: UInt64, id: Int32)](repeating: (.max, empty), count: size)
+        var used = 0
+        func pairID(_ x: Int32, _ y: Int32) -> Int32 {
+            guard x >= 0 && y >= 0 else { return -1 }
+            let k = Self.key(x, y)
+            var slot = Self.slot(k, size - 1)
+            while table[slot].id != empty {
+                if table[slot].key == k { return table[slot].id }
+                slot = (slot + 1) & (size - 1)
+            }
+            let id: Int32 = isValid(symbols[Int(x)] + symbols[Int(y)]) ? Int32(pairs.count) : -1
+            if id >= 0 { pairs.append(Pair(key: k)) }
+            table[slot] = (k, id)
+            used += 1
+            if 2 * used > size {
+                let old = table
+                size *= 2
+                table = Array(repeating: (.max, empty), count: size)
+                for e in old where e.id != empty {
+                    var t = Self.slot(e.key, size - 1)
+                    while table[t].id != empty { t = (t + 1) & (size - 1) }
+                    table[t] = e
+                }
+            }
+            return id
+        }
         for (w, seq) in sequences.enumerated() {
             let record = Int32(flat.count)
+            let n = seq.count
             let f = UInt64(bitPattern: frequencies[w])
-            flat.append(Int32(seq.count))
+            flat.append(Int32(n))
+            flat.append(Int32(n))
             flat.append(Int32(bitPattern: UInt32(truncatingIfNeeded: f)))
             flat.append(Int32(bitPattern: UInt32(truncatingIfNeeded: f >> 32)))
             flat.append(contentsOf: seq)
-            guard seq.count > 1 else { continue }
-            for i in 0..<(seq.count - 1) where seq[i] >= 0 && seq[i + 1] >= 0 {
-                let p = Int(pair(seq[i], seq[i + 1]))
-                guard pairs[p].valid else { continue }
-                pairs[p].count += frequencies[w]
-                addWord(record, to: p)
+            guard n > 1 else { continue }
+            for i in 0..<(n - 1) {
+                let p = pairID(seq[i], seq[i + 1])
+                flat.append(p)
+                guard p >= 0 else { continue }
+                pairs[Int(p)].count += frequencies[w]
+                addWord(record, to: Int(p))
             }
         }
         for p in pairs.indices where pairs[p].count > 0 { heap.push(pairs[p].count, pairs[p].key, Int32(p)) }
@@ -82,40 +124,32 @@ struct PairMerger<Element: Hashable> {
     @inline(__always)
     static func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
 
-    /// The id of pair (a, b), created (with its validity decided) on first sight.
-    @inline(__always)
-    private mutating func pair(_ a: Int32, _ b: Int32) -> Int32 {
-        let k = Self.key(a, b)
-        var mask = pairTable.count - 1
-        var slot = Self.slot(k, mask)
-        while true {
-            let e = pairTable[slot]
-            if e.key == k { return e.id }
-            if e.id < 0 { break }
-            slot = (slot + 1) & mask
-        }
-        let id = Int32(pairs.count)
-        pairs.append(Pair(key: k, valid: isValid(symbols[Int(a)] + symbols[Int(b)])))
-        if pairs.count * 2 > pairTable.count {
-            // Grow: reinsert every pair (ids never change).
-            pairTable = [(key: UInt64, id: Int32)](repeating: (.max, -1), count: pairTable.count * 2)
-            mask = pairTable.count - 1
-            for (q, p) in pairs.enumerated() {
-                var s = Self.slot(p.key, mask)
-                while pairTable[s].id >= 0 { s = (s + 1) & mask }
-                pairTable[s] = (p.key, Int32(q))
-            }
-        } else {
-            pairTable[slot] = (k, id)
-        }
-        return id
-    }
-
     @inline(__always)
     private static func slot(_ key: UInt64, _ mask: Int) -> Int {
         var h = key &* 0x9E37_79B9_7F4A_7C15
         h ^= h >> 32
         return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// The id of pair (x, y), one of which is the new symbol `new` (-1: may not merge);
+    /// made on first sight in this merge.
+    @inline(__always)
+    private mutating func newPair(_ x: Int32, _ y: Int32, new: Int32) -> Int32 {
+        guard x >= 0 && y >= 0 else { return -1 }
+        if y == new {
+            let e = leftOfNew[Int(x)]
+            if e.stamp == new { return e.id }
+        } else {
+            let e = rightOfNew[Int(y)]
+            if e.stamp == new { return e.id }
+        }
+        var id: Int32 = -1
+        if isValid(symbols[Int(x)] + symbols[Int(y)]) {
+            id = Int32(pairs.count)
+            pairs.append(Pair(key: Self.key(x, y)))
+        }
+        if y == new { leftOfNew[Int(x)] = (new, id) } else { rightOfNew[Int(y)] = (new, id) }
+        return id
     }
 
     /// Records that word `w` holds pair `p` (once per run of additions from the same word).
@@ -147,6 +181,8 @@ struct PairMerger<Element: Hashable> {
         let text = symbols[Int(a)] + symbols[Int(b)]
         let new = Int32(symbols.count)
         symbols.append(text)
+        leftOfNew.append((-1, -1))
+        rightOfNew.append((-1, -1))
         pairs[Int(chosenID)].count = 0
         deltas.removeAll(keepingCapacity: true)
         // Rewrite every sequence holding the pair; only the pairs next to a merge change: the
@@ -160,58 +196,56 @@ struct PairMerger<Element: Hashable> {
             let record = Int(wi)
             let oldCount = Int(flat[record])
             guard oldCount > 1 else { continue }
-            let f = Int64(bitPattern: UInt64(UInt32(bitPattern: flat[record + 1])) | UInt64(UInt32(bitPattern: flat[record + 2])) << 32)
-            let base = record + 3
-            var occurs = false
+            let syms = record + Self.header
+            let pids = syms + Int(flat[record + 1])
             var j = 0
-            while j + 1 < oldCount {
-                if flat[base + j] == a && flat[base + j + 1] == b { occurs = true; break }
-                j += 1
-            }
-            guard occurs else { continue }
+            while j + 1 < oldCount && flat[pids + j] != chosenID { j += 1 }
+            guard j + 1 < oldCount else { continue }
+            let f = Int64(bitPattern: UInt64(UInt32(bitPattern: flat[record + 2])) | UInt64(UInt32(bitPattern: flat[record + 3])) << 32)
+            // Out: the pairs at and next to each merge site, each position once.
             var lastOut = -1
             while j + 1 < oldCount {
-                guard flat[base + j] == a && flat[base + j + 1] == b else { j += 1; continue }
+                guard flat[syms + j] == a && flat[syms + j + 1] == b else { j += 1; continue }
                 var ps = max(j - 1, lastOut + 1)
                 let last = min(j + 1, oldCount - 2)
                 while ps <= last {
-                    let x = flat[base + ps], y = flat[base + ps + 1]
-                    if x >= 0 && y >= 0 {
-                        let p = pair(x, y)
-                        if pairs[Int(p)].valid { deltas.append((p, -f)) }
-                    }
+                    let p = flat[pids + ps]
+                    if p >= 0 { deltas.append((p, -f)) }
                     ps += 1
                 }
                 lastOut = max(lastOut, last)
                 j += 2
             }
+            // Rewrite in place; a position pair keeps its id unless it holds the new symbol
+            // (then it is new: counted in).
             var r = 0, i = 0
             while i < oldCount {
-                if i + 1 < oldCount && flat[base + i] == a && flat[base + i + 1] == b {
-                    flat[base + r] = new; i += 2
+                let symbol: Int32
+                let step: Int
+                if i + 1 < oldCount && flat[syms + i] == a && flat[syms + i + 1] == b {
+                    symbol = new; step = 2
                 } else {
-                    flat[base + r] = flat[base + i]; i += 1
+                    symbol = flat[syms + i]; step = 1
                 }
-                r += 1
-            }
-            flat[record] = Int32(r)
-            var lastIn = -1
-            for q in 0..<r where flat[base + q] == new {
-                var ps = max(q - 1, lastIn + 1, 0)
-                let last = min(q, r - 2)
-                while ps <= last {
-                    let x = flat[base + ps], y = flat[base + ps + 1]
-                    if x >= 0 && y >= 0 {
-                        let p = pair(x, y)
-                        if pairs[Int(p)].valid {
+                if r > 0 {
+                    let previous = flat[syms + r - 1]
+                    var p: Int32
+                    if previous == new || symbol == new {
+                        p = newPair(previous, symbol, new: new)
+                        if p >= 0 {
                             deltas.append((p, f))
                             addWord(wi, to: Int(p))
                         }
+                    } else {
+                        p = flat[pids + i - 1]  // `previous` came from old position i - 1
                     }
-                    ps += 1
+                    flat[pids + r - 1] = p
                 }
-                lastIn = max(lastIn, last)
+                flat[syms + r] = symbol
+                r += 1
+                i += step
             }
+            flat[record] = Int32(r)
         }
         // Apply the changes; pairs whose count changed go back on the heap.
         generation &+= 1
