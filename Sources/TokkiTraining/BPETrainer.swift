@@ -113,15 +113,22 @@ public struct BPETrainer: Sendable {
     func requiredCharacters(_ words: [(word: [UInt8], count: Int64)], meta: [SentencePieceModel.Piece])
         throws(TrainingError) -> (required: [(UInt32, Int64)], wordChars: [[UInt32]]) {
         let metaTexts = Set(meta.map { Array($0.piece.utf8) })
-        var charCount: [UInt32: Int64] = [:]
+        // Counts: an array for the BMP, a dictionary beyond.
+        var bmpCount = [Int64](repeating: 0, count: 0x10000)
+        var otherCount: [UInt32: Int64] = [:]
         var wordChars: [[UInt32]] = []
         wordChars.reserveCapacity(words.count)
         for (w, n) in words {
-            let scalars = String(decoding: w, as: UTF8.self).unicodeScalars.map(\.value)
-            for s in scalars { charCount[s, default: 0] += n }
+            let scalars = Self.scalars(of: w)
+            for s in scalars {
+                if s < 0x10000 { bmpCount[Int(s)] += n } else { otherCount[s, default: 0] += n }
+            }
             wordChars.append(scalars)
         }
-        let total = charCount.values.reduce(0, +)
+        var charCount: [(key: UInt32, value: Int64)] = []
+        for (s, n) in bmpCount.enumerated() where n > 0 { charCount.append((UInt32(s), n)) }
+        for (s, n) in otherCount { charCount.append((s, n)) }
+        let total = charCount.reduce(0) { $0 + $1.value }
         let byFrequency = charCount.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         var required: [(UInt32, Int64)] = []
         var covered: Int64 = 0
@@ -179,11 +186,15 @@ public struct BPETrainer: Sendable {
         let target = c.vocabularySize - minimum
 
         // Symbols: characters first (ids 0…), merged pieces after.
-        var symbolID: [UInt32: Int32] = [:]
-        for (k, (ch, _)) in required.enumerated() { symbolID[ch] = Int32(k) }
-        let seqs: [[Int32]] = wordChars.map { $0.map { symbolID[$0] ?? -1 } }
+        var bmpSymbol = [Int32](repeating: -1, count: 0x10000)
+        var otherSymbol: [UInt32: Int32] = [:]
+        for (k, (ch, _)) in required.enumerated() {
+            if ch < 0x10000 { bmpSymbol[Int(ch)] = Int32(k) } else { otherSymbol[ch] = Int32(k) }
+        }
+        let seqs: [[Int32]] = wordChars.map { $0.map { $0 < 0x10000 ? bmpSymbol[Int($0)] : otherSymbol[$0] ?? -1 } }
+        let classes = CharacterClasses(required.map(\.0))
         var merger = try PairMerger(symbols: required.map { [$0.0] }, sequences: seqs, frequencies: words.map(\.count)) { scalars in
-            Self.validPiece(scalars, c)
+            Self.validPiece(scalars, c, classes)
         }
         var merged: [[UInt32]] = []
         var seenPieces = Set<[UInt32]>(required.map { [$0.0] })
@@ -202,6 +213,33 @@ public struct BPETrainer: Sendable {
         return pieces
     }
 
+    /// The scalars of well-formed UTF-8 (normalizer output); a malformed byte gives U+FFFD.
+    static func scalars(of bytes: [UInt8]) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(bytes.count)
+        bytes.withUnsafeBufferPointer { b in
+            let n = b.count
+            var i = 0
+            while i < n {
+                let b0 = UInt32(b[i])
+                var v: UInt32, len: Int
+                if b0 < 0x80 { v = b0; len = 1 }
+                else if b0 >= 0xF0 { v = b0 & 0x07; len = 4 }
+                else if b0 >= 0xE0 { v = b0 & 0x0F; len = 3 }
+                else if b0 >= 0xC0 { v = b0 & 0x1F; len = 2 }
+                else { v = 0xFFFD; len = 1 }
+                if len > 1 {
+                    if i + len > n { v = 0xFFFD; len = 1 } else {
+                        for k in 1..<len { v = v << 6 | UInt32(b[i + k] & 0x3F) }
+                    }
+                }
+                out.append(v)
+                i += len
+            }
+        }
+        return out
+    }
+
     static func string(_ scalars: [UInt32]) -> String {
         var view = String.UnicodeScalarView()
         for v in scalars { if let s = Unicode.Scalar(v) { view.append(s) } }
@@ -211,7 +249,7 @@ public struct BPETrainer: Sendable {
     /// SentencePiece's piece validity (`IsValidSentencePiece`): length, `▁` only at the
     /// start, one Unicode script per piece (Common counts as a script; Inherited takes the
     /// previous one; Hiragana and Katakana count as Han), digits alone when split.
-    static func validPiece(_ scalars: [UInt32], _ c: Configuration) -> Bool {
+    static func validPiece(_ scalars: [UInt32], _ c: Configuration, _ classes: CharacterClasses? = nil) -> Bool {
         guard !scalars.isEmpty, scalars.count <= c.maxPieceLength else { return false }
         let any: Int32 = -1
         var previous = any
@@ -220,9 +258,10 @@ public struct BPETrainer: Sendable {
                 if i > 0 { return false }
                 continue
             }
-            guard v != 0, v != 0x20, let s = Unicode.Scalar(v) else { return false }
-            let isDigit = s.properties.numericType == .decimal
-            var script = UnicodeNames.script(of: s)
+            guard v != 0, v != 0x20, Unicode.Scalar(v) != nil else { return false }
+            let cls = classes?.classes(of: v) ?? CharacterClasses.compute(v)
+            var script = cls.0
+            let isDigit = cls.1
             if script == 20 || script == 22 || v == 0x30FC { script = 17 }   // Hiragana, Katakana → Han
             else if script == 1 { script = previous }                        // Inherited
             if !c.splitByNumber && isDigit { script = any }
@@ -234,3 +273,34 @@ public struct BPETrainer: Sendable {
     }
 }
 
+
+/// The Unicode script and decimal-digit class of characters, for piece validity: looked up
+/// once for the characters given (BMP), computed through ICU for any other.
+struct CharacterClasses: Sendable {
+    /// Per BMP code point: 0 when not precomputed, else (script + 2) | digit << 15.
+    private var bmp: [UInt16]
+
+    init(_ scalars: some Sequence<UInt32>) {
+        bmp = [UInt16](repeating: 0, count: 0x10000)
+        for v in scalars where v < 0x10000 && Unicode.Scalar(v) != nil {
+            let (script, isDigit) = Self.compute(v)
+            guard script >= -1, script < 0x7FFD else { continue }
+            bmp[Int(v)] = UInt16(script + 2) | (isDigit ? 0x8000 : 0)
+        }
+    }
+
+    /// The script (ICU's code) and whether `v` is a decimal digit.
+    @inline(__always)
+    func classes(of v: UInt32) -> (Int32, Bool) {
+        if v < 0x10000 {
+            let e = bmp[Int(v)]
+            if e != 0 { return (Int32(e & 0x7FFF) - 2, e & 0x8000 != 0) }
+        }
+        return Self.compute(v)
+    }
+
+    static func compute(_ v: UInt32) -> (Int32, Bool) {
+        guard let s = Unicode.Scalar(v) else { return (0, false) }
+        return (UnicodeNames.script(of: s), s.properties.numericType == .decimal)
+    }
+}

@@ -68,9 +68,10 @@ public struct UnigramTrainer: Sendable {
             }
         }
         var seeds: [(piece: [UInt32], score: Double)] = []
+        let classes = CharacterClasses(required.map(\.0))
         for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
             let scalars = String(decoding: substrings.word(k), as: UTF8.self).unicodeScalars.map(\.value)
-            guard BPETrainer.validPiece(scalars, c) else { continue }
+            guard BPETrainer.validPiece(scalars, c, classes) else { continue }
             seeds.append((scalars, Double(substrings.counts[k]) * Double(scalars.count)))
         }
         seeds.sort { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) }

@@ -81,7 +81,16 @@ struct WordCounts: Sendable {
 
     /// The words sorted by bytes (a deterministic order whatever the threads did).
     func sorted() -> [(word: [UInt8], count: Int64)] {
-        counts.indices.sorted { word($0).lexicographicallyPrecedes(word($1)) }.map { (Array(word($0)), counts[$0]) }
+        var order = Array(counts.indices)
+        pool.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            order.sort { x, y in
+                let lx = Int(lengths[x]), ly = Int(lengths[y])
+                let c = memcmp(base + Int(starts[x]), base + Int(starts[y]), min(lx, ly))
+                return c != 0 ? c < 0 : lx < ly
+            }
+        }
+        return order.map { (Array(word($0)), counts[$0]) }
     }
 
     /// Calls `body` with the byte range of every word: cuts before every `▁` (U+2581).
