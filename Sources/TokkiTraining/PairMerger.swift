@@ -12,7 +12,9 @@
 ///   Only the initial pairs go through a hash table: every pair made by a merge holds the
 ///   new symbol, so it is new, and is found through small per-merge arrays indexed by the
 ///   other symbol.
-/// - The words holding a pair are a linked list in one pool (stale entries are skipped).
+/// - The words holding a pair are a list of blocks of six in one pool (stale entries are
+///   skipped); a merge first gathers them, so that the words' records are fetched
+///   independently rather than one pointer chase at a time.
 struct PairMerger<Element: Hashable> {
     /// Symbol contents by id.
     private(set) var symbols: [[Element]]
@@ -21,9 +23,12 @@ struct PairMerger<Element: Hashable> {
     private var flat: [Int32] = []
     private let isValid: ([Element]) -> Bool
     private var pairs: [Pair] = []
-    /// The word lists' entries: a word (its record offset) and the next (older) entry, -1
-    /// ending the list.
-    private var entries: [(word: Int32, next: Int32)] = []
+    /// The word lists' blocks, `blockSize` each: the next (older) block (-1: none), the
+    /// number of words used, then the words (record offsets).
+    private var blocks: [Int32] = []
+    private static var blockSize: Int { 8 }
+    /// Per-merge scratch: the words holding the merged pair.
+    private var holders: [Int32] = []
     private var heap = PairHeap()
     /// Per merge: the ids of the pairs (x, new) and (new, y), valid where the stamp is the
     /// new symbol's id.
@@ -42,7 +47,7 @@ struct PairMerger<Element: Hashable> {
         var count: Int64 = 0
         /// The merge (generation) in which the count last changed.
         var touchedAt: UInt32 = 0
-        /// The newest entry of the list of words holding the pair (-1: none).
+        /// The newest block of the list of words holding the pair (-1: none).
         var head: Int32 = -1
     }
 
@@ -155,10 +160,21 @@ struct PairMerger<Element: Hashable> {
     /// Records that word `w` holds pair `p` (once per run of additions from the same word).
     @inline(__always)
     private mutating func addWord(_ w: Int32, to p: Int) {
-        let h = pairs[p].head
-        if h >= 0 && entries[Int(h)].word == w { return }
-        pairs[p].head = Int32(entries.count)
-        entries.append((w, h))
+        let h = Int(pairs[p].head)
+        if h >= 0 {
+            let used = Int(blocks[h + 1])
+            if blocks[h + 1 + used] == w { return }
+            if used < Self.blockSize - 2 {
+                blocks[h + 2 + used] = w
+                blocks[h + 1] = Int32(used + 1)
+                return
+            }
+        }
+        pairs[p].head = Int32(blocks.count)
+        blocks.append(Int32(h))
+        blocks.append(1)
+        blocks.append(w)
+        blocks.append(contentsOf: repeatElement(-1, count: Self.blockSize - 3))
     }
 
     /// The count of the most frequent pair, without merging it.
@@ -188,11 +204,15 @@ struct PairMerger<Element: Hashable> {
         // Rewrite every sequence holding the pair; only the pairs next to a merge change: the
         // old pairs that touch a merged (a, b) are counted out, and the new pairs that touch
         // the new symbol counted in (every other pair is the same before and after).
-        var entry = pairs[Int(chosenID)].head
+        var block = Int(pairs[Int(chosenID)].head)
         pairs[Int(chosenID)].head = -1
-        while entry >= 0 {
-            let (wi, next) = entries[Int(entry)]
-            entry = next
+        holders.removeAll(keepingCapacity: true)
+        while block >= 0 {
+            let used = Int(blocks[block + 1])
+            for k in 0..<used { holders.append(blocks[block + 2 + k]) }
+            block = Int(blocks[block])
+        }
+        for wi in holders {
             let record = Int(wi)
             let oldCount = Int(flat[record])
             guard oldCount > 1 else { continue }
