@@ -44,9 +44,12 @@ public struct UnigramTrainer: Sendable {
         let wantPieces = c.vocabularySize - meta.count
 
         // Words as scalars with UTF-8 offsets.
-        let wordScalars = words.map { String(decoding: $0.word, as: UTF8.self).unicodeScalars.map(\.value) }
+        let wordScalars = words.map { BPETrainer.scalars(of: $0.word) }
         let freqs = words.map { Double($0.count) }
         let requiredSet = Set(required.map(\.0))
+        var requiredBMP = [Bool](repeating: false, count: 0x10000)
+        for (ch, _) in required where ch < 0x10000 { requiredBMP[Int(ch)] = true }
+        func isRequired(_ ch: UInt32) -> Bool { ch < 0x10000 ? requiredBMP[Int(ch)] : requiredSet.contains(ch) }
 
         // Seeds: substrings of 2…max characters seen at least twice, scored frequency × length.
         progress?("seeding", 0)
@@ -58,9 +61,9 @@ public struct UnigramTrainer: Sendable {
             var offsets = [0]
             for ch in chars { offsets.append(offsets.last! + (Unicode.Scalar(ch)?.utf8.count ?? 0)) }
             bytes.withUnsafeBufferPointer { b in
-                for i in 0..<n where requiredSet.contains(chars[i]) {
+                for i in 0..<n where isRequired(chars[i]) {
                     var j = i + 1
-                    while j < n && j - i < c.maxPieceLength && requiredSet.contains(chars[j]) {
+                    while j < n && j - i < c.maxPieceLength && isRequired(chars[j]) {
                         j += 1
                         substrings.add(b.baseAddress! + offsets[i], offsets[j] - offsets[i], words[w].count)
                     }
@@ -78,22 +81,25 @@ public struct UnigramTrainer: Sendable {
         if seeds.count > configuration.seedSize { seeds.removeLast(seeds.count - configuration.seedSize) }
         for (ch, n) in required { seeds.append(([ch], Double(n))) }
         let total = seeds.reduce(0) { $0 + $1.score }
-        var pieces = seeds.map { (piece: $0.piece, score: log($0.score) - log(total)) }
+        var pieces = seeds.enumerated().map { (piece: $0.element.piece, score: log($0.element.score) - log(total), id: $0.offset) }
+        // Every piece there will ever be is a seed: index them once.
+        let index = try PieceIndex(pieces.map(\.piece))
+        let corpusWords = LatticeWords(words.map(\.word))
 
         // EM and pruning.
         let desired = Int(Double(wantPieces) * 1.1)
         var round = 0
         while true {
             for _ in 0..<configuration.subIterations {
-                let lattice = Lattice(pieces: pieces.map(\.piece), scores: pieces.map(\.score), maxLength: c.maxPieceLength)
-                let expected = lattice.expectedCounts(wordScalars, freqs)
+                let lattice = Lattice(index: index, pieces: pieces)
+                let expected = lattice.expectedCounts(corpusWords, freqs, threads: c.threads)
                 pieces = Self.mStep(pieces, expected, requiredSet)
             }
             round += 1
             progress?("EM", Double(round))
             if pieces.count <= desired { break }
-            pieces = Self.prune(pieces, words: wordScalars, freqs: freqs, keepAtLeast: max(desired, Int(Double(pieces.count) * configuration.shrinkingFactor)),
-                                required: requiredSet, maxLength: c.maxPieceLength)
+            pieces = Self.prune(pieces, index: index, words: corpusWords, freqs: freqs,
+                                keepAtLeast: max(desired, Int(Double(pieces.count) * configuration.shrinkingFactor)), threads: c.threads)
         }
         // Final: required characters first, then the best-scoring pieces.
         let minScore = pieces.map(\.score).min() ?? 0
@@ -104,7 +110,7 @@ public struct UnigramTrainer: Sendable {
         }
         for p in pieces.sorted(by: { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) })
         where chosen.count < wantPieces && !seen.contains(p.piece) {
-            chosen.append(p); seen.insert(p.piece)
+            chosen.append((p.piece, p.score)); seen.insert(p.piece)
         }
         if chosen.count < wantPieces {
             throw .vocabularyTooLarge(requested: c.vocabularySize, maximum: meta.count + chosen.count)
@@ -124,19 +130,21 @@ public struct UnigramTrainer: Sendable {
         }
     }
 
+    /// A piece under training: its characters, log probability, and index (its seed number).
+    typealias Piece = (piece: [UInt32], score: Double, id: Int)
+
     /// The M-step: drop pieces expected less than 0.5 times (required characters stay), and
     /// score the rest by digamma(expected) − digamma(total).
-    static func mStep(_ pieces: [(piece: [UInt32], score: Double)], _ expected: [Double], _ required: Set<UInt32>)
-        -> [(piece: [UInt32], score: Double)] {
-        var kept: [(piece: [UInt32], count: Double)] = []
+    static func mStep(_ pieces: [Piece], _ expected: [Double], _ required: Set<UInt32>) -> [Piece] {
+        var kept: [(piece: [UInt32], count: Double, id: Int)] = []
         for (k, p) in pieces.enumerated() {
             let isRequired = p.piece.count == 1 && required.contains(p.piece[0])
             if expected[k] < 0.5 && !isRequired { continue }
-            kept.append((p.piece, max(expected[k], 1e-3)))
+            kept.append((p.piece, max(expected[k], 1e-3), p.id))
         }
         let sum = kept.reduce(0) { $0 + $1.count }
         let logSum = digamma(sum)
-        return kept.map { ($0.piece, digamma($0.count) - logSum) }
+        return kept.map { ($0.piece, digamma($0.count) - logSum, $0.id) }
     }
 
     /// The digamma function (recurrence to x ≥ 7, then the asymptotic series).
@@ -151,26 +159,37 @@ public struct UnigramTrainer: Sendable {
     /// Pruning: every piece's loss is the drop in likelihood when its occurrences (in the
     /// best segmentations) are rewritten with its best segmentation without it; keep the
     /// pieces that cannot be rewritten and the highest losses.
-    static func prune(_ pieces: [(piece: [UInt32], score: Double)], words: [[UInt32]], freqs: [Double], keepAtLeast: Int,
-                      required: Set<UInt32>, maxLength: Int) -> [(piece: [UInt32], score: Double)] {
-        let lattice = Lattice(pieces: pieces.map(\.piece), scores: pieces.map(\.score), maxLength: maxLength)
-        var freq = [Double](repeating: 0, count: pieces.count)
-        for (w, chars) in words.enumerated() {
-            for id in lattice.viterbi(chars, excluding: -1) where id >= 0 { freq[id] += freqs[w] }
-        }
+    static func prune(_ pieces: [Piece], index: PieceIndex, words: LatticeWords, freqs: [Double], keepAtLeast: Int,
+                      threads: Int) -> [Piece] {
+        let lattice = Lattice(index: index, pieces: pieces)
+        // Viterbi frequencies: sums of whole numbers, exact in any order.
+        let freq = lattice.viterbiCounts(words, freqs, threads: threads)
         let vsum = freq.reduce(0, +)
         let logSum = log(max(vsum, 1e-300))
+        // Each piece's best split without itself, computed independently.
+        var alternatives = [[Int]](repeating: [], count: pieces.count)
+        alternatives.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            parallelRanges(pieces.count, threads: threads) { range in
+                var scratch = Lattice.Scratch()
+                for k in range where pieces[k].piece.count > 1 {
+                    var bytes: [UInt8] = []
+                    for v in pieces[k].piece { Lattice.append(v, to: &bytes) }
+                    out[k] = bytes.withUnsafeBufferPointer { lattice.viterbi($0, excluding: k, scratch: &scratch) }
+                }
+            }
+        }
         var alwaysKeep = [Bool](repeating: false, count: pieces.count)
         var loss: [(Int, Double)] = []
         for (k, p) in pieces.enumerated() {
             if p.piece.count == 1 { alwaysKeep[k] = true; continue }
-            let alternatives = lattice.viterbi(p.piece, excluding: k)
-            if alternatives.isEmpty || alternatives.contains(-1) { alwaysKeep[k] = true; continue }
+            let alt = alternatives[k]
+            if alt.isEmpty || alt.contains(-1) { alwaysKeep[k] = true; continue }
             if freq[k] == 0 { loss.append((k, 0)); continue }
             let logProb = log(freq[k]) - logSum
-            let logSumAlt = log(vsum + freq[k] * Double(alternatives.count - 1))
+            let logSumAlt = log(vsum + freq[k] * Double(alt.count - 1))
             var logProbAlt = 0.0
-            for a in alternatives { logProbAlt += log(freq[a] + freq[k]) - logSumAlt }
+            for a in alt { logProbAlt += log(freq[a] + freq[k]) - logSumAlt }
             loss.append((k, freq[k] * (logProb - logProbAlt)))
         }
         loss.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
@@ -181,107 +200,249 @@ public struct UnigramTrainer: Sendable {
     }
 }
 
-/// Pieces indexed for segmenting words: forward–backward and Viterbi over characters,
-/// looking pieces up by their UTF-8 bytes (no allocation per lookup).
-struct Lattice {
-    let scores: [Double]
-    /// Piece bytes → index into `pieceIDs`.
-    var index = WordCounts()
-    var pieceIDs: [Int] = []
-    let maxLength: Int
-    let unknownScore: Double
+/// Runs `body` over `0..<count` cut into up to `threads` contiguous ranges, concurrently.
+func parallelRanges(_ count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let workers = max(1, min(threads, count / 64 + 1))
+    let chunk = (count + workers - 1) / max(1, workers)
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let lo = w * chunk, hi = min(count, lo + chunk)
+        if lo < hi { body(lo..<hi) }
+    }
+}
 
-    init(pieces: [[UInt32]], scores: [Double], maxLength: Int) {
-        self.scores = scores
-        self.maxLength = maxLength
-        unknownScore = (scores.min() ?? 0) - 10
-        var index = WordCounts()
-        var pieceIDs: [Int] = []
+/// Every seed piece in a byte trie (value: the seed number), built once per training: the
+/// pieces only ever shrink from there.
+struct PieceIndex: Sendable {
+    let trie: DoubleArrayTrie
+    let count: Int
+
+    init(_ pieces: [[UInt32]]) throws(TrainingError) {
+        var keys: [[UInt8]] = [], values: [Int] = []
+        var seen = Set<[UInt8]>()
         for (k, p) in pieces.enumerated() {
             var bytes: [UInt8] = []
-            for v in p { Self.append(v, to: &bytes) }
-            let found = bytes.withUnsafeBufferPointer { b in index.find(b.baseAddress!, b.count) }
-            if found == nil {
-                bytes.withUnsafeBufferPointer { b in index.add(b.baseAddress!, b.count, 1) }
-                pieceIDs.append(k)
-            }
+            for v in p { Lattice.append(v, to: &bytes) }
+            // A piece given twice: the first one is found.
+            if !bytes.isEmpty && seen.insert(bytes).inserted { keys.append(bytes); values.append(k) }
         }
+        do { trie = try DoubleArrayTrie(keys: keys, values: values) } catch {
+            throw .invalidConfiguration("cannot index the seed pieces: \(error)")
+        }
+        count = pieces.count
+    }
+}
+
+/// The training words, back to back, with the byte offset of every character.
+struct LatticeWords: Sendable {
+    var bytes: [UInt8] = []
+    /// Word `w` is `bytes[wordStart[w] ..< wordStart[w + 1]]`.
+    var wordStart: [Int32] = [0]
+    /// Its characters start at `charStart[charIndex[w] ..< charIndex[w + 1]]`, offsets within the word.
+    var charStart: [Int32] = []
+    var charIndex: [Int32] = [0]
+
+    init(_ words: [[UInt8]]) {
+        for w in words {
+            for (k, b) in w.enumerated() where b & 0xC0 != 0x80 { charStart.append(Int32(k)) }
+            bytes += w
+            wordStart.append(Int32(bytes.count))
+            charIndex.append(Int32(charStart.count))
+        }
+    }
+
+    var count: Int { wordStart.count - 1 }
+}
+
+/// The current pieces over the seed index: forward–backward and Viterbi over a word's
+/// characters, edges found by walking the trie.
+struct Lattice: Sendable {
+    let index: PieceIndex
+    /// Seed number → position in the current pieces (-1: gone).
+    let position: [Int32]
+    /// Scores by position.
+    let scores: [Double]
+    let unknownScore: Double
+
+    init(index: PieceIndex, pieces: [UnigramTrainer.Piece]) {
         self.index = index
-        self.pieceIDs = pieceIDs
+        var position = [Int32](repeating: -1, count: index.count)
+        for (k, p) in pieces.enumerated() { position[p.id] = Int32(k) }
+        self.position = position
+        scores = pieces.map(\.score)
+        unknownScore = (scores.min() ?? 0) - 10
     }
 
     static func append(_ v: UInt32, to out: inout [UInt8]) {
         if let scalar = Unicode.Scalar(v) { out.append(contentsOf: scalar.utf8) }
     }
 
-    /// The edges of a word: (start, end, piece or -1 for an unknown character), by start.
-    func edges(_ chars: [UInt32], excluding: Int, into edges: inout [(Int, Int, Int)], bytes: inout [UInt8], offsets: inout [Int]) {
-        edges.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
-        offsets.removeAll(keepingCapacity: true)
-        offsets.append(0)
-        for ch in chars { Self.append(ch, to: &bytes); offsets.append(bytes.count) }
-        let n = chars.count
-        bytes.withUnsafeBufferPointer { b in
-            guard let base = b.baseAddress else { return }
+    /// Reusable per-thread buffers.
+    struct Scratch {
+        var edges: [(Int32, Int32, Int32)] = []
+        var charAt: [Int32] = []
+        var alpha: [Double] = []
+        var beta: [Double] = []
+        var starts: [Int32] = []
+    }
+
+    /// The edges of a word of `n` characters starting at byte offsets `starts`:
+    /// (start, end, position or -1 for an unknown character), by start; never piece
+    /// position `excluding`.
+    func edges(_ word: UnsafeBufferPointer<UInt8>, starts: UnsafeBufferPointer<Int32>, excluding: Int, scratch: inout Scratch) {
+        scratch.edges.removeAll(keepingCapacity: true)
+        let n = starts.count
+        let m = word.count
+        if scratch.charAt.count < m + 1 { scratch.charAt = [Int32](repeating: -1, count: m + 1) }
+        for (c, s) in starts.enumerated() { scratch.charAt[Int(s)] = Int32(c) }
+        scratch.charAt[m] = Int32(n)
+        guard let base = word.baseAddress else { return }
+        index.trie.units.withUnsafeBufferPointer { units in
+        position.withUnsafeBufferPointer { position in
+            let unitCount = units.count
+            guard unitCount > 0 else { return }
+            let root = DoubleArrayTrie.offset(units[0])
             for i in 0..<n {
                 var single = false
-                var j = i + 1
-                while j <= n && j - i <= maxLength {
-                    if let k = index.find(base + offsets[i], offsets[j] - offsets[i]) {
-                        let id = pieceIDs[k]
-                        if id != excluding {
-                            edges.append((i, j, id))
-                            if j == i + 1 { single = true }
-                        }
+                let from = Int(starts[i])
+                // Walk the trie from this character; every key ending on the way is an edge.
+                var node = root
+                var k = from
+                while k < m {
+                    let c = base[k]
+                    node ^= Int(c)
+                    guard node < unitCount else { break }
+                    let unit = units[node]
+                    guard DoubleArrayTrie.label(unit) == UInt32(c) else { break }
+                    node ^= DoubleArrayTrie.offset(unit)
+                    k += 1
+                    guard DoubleArrayTrie.hasLeaf(unit), node < unitCount else { continue }
+                    let p = Int(position[DoubleArrayTrie.value(units[node])])
+                    if p >= 0 && p != excluding {
+                        let end = scratch.charAt[k]
+                        scratch.edges.append((Int32(i), end, Int32(p)))
+                        if end == Int32(i + 1) { single = true }
                     }
-                    j += 1
                 }
-                if !single { edges.append((i, i + 1, -1)) }
+                if !single { scratch.edges.append((Int32(i), Int32(i + 1), -1)) }
             }
+        }}
+    }
+
+    /// Expected piece counts over all words (forward–backward in log space), by position.
+    ///
+    /// The words are cut into parts that depend only on their number; each part's counts
+    /// are summed in word order and the parts added in order, so the result is the same
+    /// for any thread count.
+    func expectedCounts(_ words: LatticeWords, _ freqs: [Double], threads: Int) -> [Double] {
+        let parts = max(1, min(16, words.count / 2048))
+        let partSize = (words.count + parts - 1) / parts
+        var total = [Double](repeating: 0, count: scores.count)
+        let wave = max(1, threads)
+        var first = 0
+        while first < parts {
+            let count = min(wave, parts - first)
+            let firstPart = first
+            var partial = [[Double]](repeating: [], count: count)
+            partial.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                DispatchQueue.concurrentPerform(iterations: count) { t in
+                    let part = firstPart + t
+                    let lo = part * partSize, hi = min(words.count, lo + partSize)
+                    var expected = [Double](repeating: 0, count: scores.count)
+                    var scratch = Scratch()
+                    if lo < hi { for w in lo..<hi { forwardBackward(words, w, freqs[w], into: &expected, scratch: &scratch) } }
+                    out[t] = expected
+                }
+            }
+            for p in partial { for k in total.indices { total[k] += p[k] } }
+            first += count
+        }
+        return total
+    }
+
+    private func forwardBackward(_ words: LatticeWords, _ w: Int, _ freq: Double, into expected: inout [Double], scratch: inout Scratch) {
+        let ws = Int(words.wordStart[w]), we = Int(words.wordStart[w + 1])
+        let cs = Int(words.charIndex[w]), ce = Int(words.charIndex[w + 1])
+        let n = ce - cs
+        guard n > 0 else { return }
+        words.bytes.withUnsafeBufferPointer { b in
+            words.charStart.withUnsafeBufferPointer { c in
+                edges(UnsafeBufferPointer(rebasing: b[ws..<we]), starts: UnsafeBufferPointer(rebasing: c[cs..<ce]), excluding: -2, scratch: &scratch)
+            }
+        }
+        if scratch.alpha.count < n + 1 {
+            scratch.alpha = [Double](repeating: 0, count: n + 1)
+            scratch.beta = [Double](repeating: 0, count: n + 1)
+        }
+        for k in 0...n { scratch.alpha[k] = -.infinity; scratch.beta[k] = -.infinity }
+        scratch.alpha[0] = 0
+        for (s, e, id) in scratch.edges {
+            scratch.alpha[Int(e)] = Self.logAdd(scratch.alpha[Int(e)], scratch.alpha[Int(s)] + (id >= 0 ? scores[Int(id)] : unknownScore))
+        }
+        scratch.beta[n] = 0
+        for (s, e, id) in scratch.edges.reversed() {
+            scratch.beta[Int(s)] = Self.logAdd(scratch.beta[Int(s)], scratch.beta[Int(e)] + (id >= 0 ? scores[Int(id)] : unknownScore))
+        }
+        let z = scratch.alpha[n]
+        for (s, e, id) in scratch.edges where id >= 0 {
+            expected[Int(id)] += freq * exp(scratch.alpha[Int(s)] + scores[Int(id)] + scratch.beta[Int(e)] - z)
         }
     }
 
-    /// Expected piece counts over all words (forward–backward in log space).
-    func expectedCounts(_ words: [[UInt32]], _ freqs: [Double]) -> [Double] {
-        var expected = [Double](repeating: 0, count: scores.count)
-        var alpha: [Double] = [], beta: [Double] = []
-        var list: [(Int, Int, Int)] = [], bytes: [UInt8] = [], offsets: [Int] = []
-        for (w, chars) in words.enumerated() {
-            let n = chars.count
-            guard n > 0 else { continue }
-            edges(chars, excluding: -2, into: &list, bytes: &bytes, offsets: &offsets)
-            alpha = [Double](repeating: -.infinity, count: n + 1)
-            beta = [Double](repeating: -.infinity, count: n + 1)
-            alpha[0] = 0
-            for (s, e, id) in list { alpha[e] = Self.logAdd(alpha[e], alpha[s] + (id >= 0 ? scores[id] : unknownScore)) }
-            beta[n] = 0
-            for (s, e, id) in list.reversed() { beta[s] = Self.logAdd(beta[s], beta[e] + (id >= 0 ? scores[id] : unknownScore)) }
-            let z = alpha[n]
-            for (s, e, id) in list where id >= 0 {
-                expected[id] += freqs[w] * exp(alpha[s] + scores[id] + beta[e] - z)
+    /// How often each piece is in the words' best segmentations (weighted by frequency).
+    func viterbiCounts(_ words: LatticeWords, _ freqs: [Double], threads: Int) -> [Double] {
+        var partial = [[Double]](repeating: [], count: max(1, threads))
+        let workers = partial.count
+        partial.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (words.count + workers - 1) / workers
+            DispatchQueue.concurrentPerform(iterations: workers) { t in
+                var freq = [Double](repeating: 0, count: scores.count)
+                var scratch = Scratch()
+                let lo = t * chunk, hi = min(words.count, lo + chunk)
+                if lo < hi {
+                    for w in lo..<hi {
+                        let ws = Int(words.wordStart[w]), we = Int(words.wordStart[w + 1])
+                        let cs = Int(words.charIndex[w]), ce = Int(words.charIndex[w + 1])
+                        scratch.starts.removeAll(keepingCapacity: true)
+                        for k in cs..<ce { scratch.starts.append(words.charStart[k]) }
+                        let best = words.bytes.withUnsafeBufferPointer { b in
+                            viterbi(UnsafeBufferPointer(rebasing: b[ws..<we]), excluding: -1, scratch: &scratch)
+                        }
+                        for id in best where id >= 0 { freq[id] += freqs[w] }
+                    }
+                }
+                out[t] = freq
             }
         }
-        return expected
+        // Whole numbers: the sum is exact whatever the split.
+        var total = [Double](repeating: 0, count: scores.count)
+        for p in partial where !p.isEmpty { for k in total.indices { total[k] += p[k] } }
+        return total
     }
 
-    /// The best segmentation of `chars` (piece ids, -1 for an unknown character), never
-    /// using piece `excluding`.
-    func viterbi(_ chars: [UInt32], excluding: Int) -> [Int] {
-        let n = chars.count
+    /// The best segmentation of a word (positions, -1 for an unknown character), never
+    /// using position `excluding`. Uses `scratch.starts` as the character offsets when it
+    /// is filled, else computes them.
+    func viterbi(_ word: UnsafeBufferPointer<UInt8>, excluding: Int, scratch: inout Scratch) -> [Int] {
+        if scratch.starts.isEmpty {
+            for (k, b) in word.enumerated() where b & 0xC0 != 0x80 { scratch.starts.append(Int32(k)) }
+        }
+        let n = scratch.starts.count
         guard n > 0 else { return [] }
-        var list: [(Int, Int, Int)] = [], bytes: [UInt8] = [], offsets: [Int] = []
-        edges(chars, excluding: excluding, into: &list, bytes: &bytes, offsets: &offsets)
+        let starts = scratch.starts
+        starts.withUnsafeBufferPointer { edges(word, starts: $0, excluding: excluding, scratch: &scratch) }
+        scratch.starts.removeAll(keepingCapacity: true)
         var best = [Double](repeating: -.infinity, count: n + 1)
-        var back = [(Int, Int)](repeating: (-1, -1), count: n + 1)
+        var back = [(Int32, Int32)](repeating: (-1, -1), count: n + 1)
         best[0] = 0
-        for (s, e, id) in list where best[s] > -.infinity {
-            let v = best[s] + (id >= 0 ? scores[id] : unknownScore)
-            if v > best[e] { best[e] = v; back[e] = (s, id) }
+        for (s, e, id) in scratch.edges where best[Int(s)] > -.infinity {
+            let v = best[Int(s)] + (id >= 0 ? scores[Int(id)] : unknownScore)
+            if v > best[Int(e)] { best[Int(e)] = v; back[Int(e)] = (s, id) }
         }
         var out: [Int] = []
         var e = n
-        while e > 0 { let (s, id) = back[e]; out.append(id); e = s }
+        while e > 0 { let (s, id) = back[e]; out.append(Int(id)); e = Int(s) }
         return out.reversed()
     }
 
