@@ -101,3 +101,45 @@ struct WordCounterTests {
         }
     }
 }
+
+@Suite("Unigram lattice")
+struct UnigramLatticeTests {
+    /// The E-step's expected counts are bit-identical for any thread count (fixed parts,
+    /// summed in order), and equal to a plain sequential sum up to rounding; the Viterbi
+    /// counts are exact.
+    @Test func expectedCountsDoNotDependOnThreads() throws {
+        var rng = SplitMix64(seed: 7)
+        let alphabet: [UInt32] = [0x2581, 0xAC00, 0xB098, 0xB2E4, 0x61, 0x62]
+        var words: [[UInt8]] = []
+        for _ in 0..<9000 {
+            var w: [UInt32] = [0x2581]
+            for _ in 0..<(1 + Int(rng.next() % 6)) { w.append(alphabet[1 + Int(rng.next() % 5)]) }
+            words.append(Array(BPETrainer.string(w).utf8))
+        }
+        var pieces: [[UInt32]] = alphabet.map { [$0] }
+        for a in alphabet { for b in alphabet.dropFirst() { pieces.append([a, b]) } }
+        pieces.append([0x2581, 0xAC00, 0xB098])
+        let trainerPieces = pieces.enumerated().map { (piece: $0.element, score: -1.0 - Double($0.offset % 7) * 0.3, id: $0.offset) }
+        let index = try PieceIndex(pieces)
+        let lattice = Lattice(index: index, pieces: trainerPieces)
+        let corpus = LatticeWords(words)
+        let freqs = words.indices.map { Double(1 + $0 % 5) }
+        let one = lattice.expectedCounts(corpus, freqs, threads: 1)
+        #expect(one.reduce(0, +) > 1000)
+        for threads in [2, 3] {
+            #expect(lattice.expectedCounts(corpus, freqs, threads: threads) == one)
+            #expect(lattice.viterbiCounts(corpus, freqs, threads: threads) == lattice.viterbiCounts(corpus, freqs, threads: 1))
+        }
+        // One part at a time, word by word, must agree up to rounding.
+        let single = LatticeWords(Array(words[..<100]))
+        let some = lattice.expectedCounts(single, Array(freqs[..<100]), threads: 2)
+        let total = some.reduce(0, +)
+        #expect(total > 0)
+        // Every word's expected piece counts cover its characters: sum over pieces of
+        // expected × length = frequency × characters.
+        var lengthWeighted = 0.0, characters = 0.0
+        for (k, e) in some.enumerated() { lengthWeighted += e * Double(trainerPieces[k].piece.count) }
+        for w in 0..<100 { characters += freqs[w] * Double(String(decoding: words[w], as: UTF8.self).unicodeScalars.count) }
+        #expect(abs(lengthWeighted - characters) < 1e-6 * characters)
+    }
+}
