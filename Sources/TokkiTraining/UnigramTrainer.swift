@@ -49,33 +49,49 @@ public struct UnigramTrainer: Sendable {
         let requiredSet = Set(required.map(\.0))
         var requiredBMP = [Bool](repeating: false, count: 0x10000)
         for (ch, _) in required where ch < 0x10000 { requiredBMP[Int(ch)] = true }
-        func isRequired(_ ch: UInt32) -> Bool { ch < 0x10000 ? requiredBMP[Int(ch)] : requiredSet.contains(ch) }
+        let isRequired: @Sendable (UInt32) -> Bool = { [requiredBMP] ch in ch < 0x10000 ? requiredBMP[Int(ch)] : requiredSet.contains(ch) }
 
         // Seeds: substrings of 2…max characters seen at least twice, scored frequency × length.
         progress?("seeding", 0)
-        var substrings = WordCounts()
-        for (w, chars) in wordScalars.enumerated() {
-            let n = chars.count
-            guard n >= 2 else { continue }
-            let bytes = words[w].word
-            var offsets = [0]
-            for ch in chars { offsets.append(offsets.last! + (Unicode.Scalar(ch)?.utf8.count ?? 0)) }
-            bytes.withUnsafeBufferPointer { b in
-                for i in 0..<n where isRequired(chars[i]) {
-                    var j = i + 1
-                    while j < n && j - i < c.maxPieceLength && isRequired(chars[j]) {
-                        j += 1
-                        substrings.add(b.baseAddress! + offsets[i], offsets[j] - offsets[i], words[w].count)
+        // Each thread counts the substrings whose hash falls in its share (no merging).
+        let workers = max(1, min(c.threads, words.count / 1024 + 1))
+        var shares = [WordCounts](repeating: WordCounts(), count: workers)
+        let maxLength = c.maxPieceLength
+        shares.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: workers) { t in
+                var local = WordCounts()
+                var offsets: [Int] = []
+                for (w, chars) in wordScalars.enumerated() {
+                    let n = chars.count
+                    guard n >= 2 else { continue }
+                    offsets.removeAll(keepingCapacity: true)
+                    offsets.append(0)
+                    for ch in chars { offsets.append(offsets[offsets.count - 1] + (Unicode.Scalar(ch)?.utf8.count ?? 0)) }
+                    let count = words[w].count
+                    words[w].word.withUnsafeBufferPointer { b in
+                        guard let base = b.baseAddress else { return }
+                        for i in 0..<n where isRequired(chars[i]) {
+                            var j = i + 1
+                            while j < n && j - i < maxLength && isRequired(chars[j]) {
+                                j += 1
+                                let h = ByteHash.hash(base + offsets[i], offsets[j] - offsets[i])
+                                if Int(h % UInt64(workers)) == t { local.add(base + offsets[i], offsets[j] - offsets[i], count, hash: h) }
+                            }
+                        }
                     }
                 }
+                out[t] = local
             }
         }
         var seeds: [(piece: [UInt32], score: Double)] = []
         let classes = CharacterClasses(required.map(\.0))
-        for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
-            let scalars = String(decoding: substrings.word(k), as: UTF8.self).unicodeScalars.map(\.value)
-            guard BPETrainer.validPiece(scalars, c, classes) else { continue }
-            seeds.append((scalars, Double(substrings.counts[k]) * Double(scalars.count)))
+        for substrings in shares {
+            for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
+                let scalars = BPETrainer.scalars(of: Array(substrings.word(k)))
+                guard BPETrainer.validPiece(scalars, c, classes) else { continue }
+                seeds.append((scalars, Double(substrings.counts[k]) * Double(scalars.count)))
+            }
         }
         seeds.sort { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) }
         if seeds.count > configuration.seedSize { seeds.removeLast(seeds.count - configuration.seedSize) }
@@ -217,15 +233,20 @@ struct PieceIndex: Sendable {
     let count: Int
 
     init(_ pieces: [[UInt32]]) throws(TrainingError) {
-        var keys: [[UInt8]] = [], values: [Int] = []
-        var seen = Set<[UInt8]>()
+        var keys = WordCounts()
+        var values: [Int] = []
+        var bytes: [UInt8] = []
         for (k, p) in pieces.enumerated() {
-            var bytes: [UInt8] = []
+            bytes.removeAll(keepingCapacity: true)
             for v in p { Lattice.append(v, to: &bytes) }
             // A piece given twice: the first one is found.
-            if !bytes.isEmpty && seen.insert(bytes).inserted { keys.append(bytes); values.append(k) }
+            bytes.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress, keys.find(base, b.count) == nil else { return }
+                keys.add(base, b.count, 1)
+                values.append(k)
+            }
         }
-        do { trie = try DoubleArrayTrie(keys: keys, values: values) } catch {
+        do { trie = try keys.withKeys { pool, starts, lengths in try DoubleArrayTrie(pool: pool, starts: starts, lengths: lengths, values: values) } } catch {
             throw .invalidConfiguration("cannot index the seed pieces: \(error)")
         }
         count = pieces.count

@@ -18,7 +18,16 @@ struct WordCounts: Sendable {
 
     /// Adds `count` occurrences of the word `p[0..<n]`.
     mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64) {
-        let h = ByteHash.hash(p, n)
+        add(p, n, count, hash: ByteHash.hash(p, n))
+    }
+
+    /// The keys back to back: `body(pool, starts, lengths)`, in insertion order.
+    func withKeys<R, E: Error>(_ body: ([UInt8], [Int32], [Int32]) throws(E) -> R) throws(E) -> R {
+        try body(pool, starts, lengths)
+    }
+
+    /// Adds `count` occurrences of the word `p[0..<n]` whose `ByteHash` is `h`.
+    mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64, hash h: UInt64) {
         let mask = table.count - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
