@@ -303,6 +303,7 @@ struct Lattice: Sendable {
         var charAt: [Int32] = []
         var alpha: [Double] = []
         var beta: [Double] = []
+        var back: [(Int32, Int32)] = []
         var starts: [Int32] = []
     }
 
@@ -454,17 +455,25 @@ struct Lattice: Sendable {
         let starts = scratch.starts
         starts.withUnsafeBufferPointer { edges(word, starts: $0, excluding: excluding, scratch: &scratch) }
         scratch.starts.removeAll(keepingCapacity: true)
-        var best = [Double](repeating: -.infinity, count: n + 1)
-        var back = [(Int32, Int32)](repeating: (-1, -1), count: n + 1)
-        best[0] = 0
-        for (s, e, id) in scratch.edges where best[Int(s)] > -.infinity {
-            let v = best[Int(s)] + (id >= 0 ? scores[Int(id)] : unknownScore)
-            if v > best[Int(e)] { best[Int(e)] = v; back[Int(e)] = (s, id) }
+        if scratch.alpha.count < n + 1 {
+            scratch.alpha = [Double](repeating: 0, count: n + 1)
+            scratch.beta = [Double](repeating: 0, count: n + 1)
         }
-        var out: [Int] = []
+        if scratch.back.count < n + 1 { scratch.back = [(Int32, Int32)](repeating: (-1, -1), count: n + 1) }
+        // `alpha` holds the best scores here.
+        for k in 0...n { scratch.alpha[k] = -.infinity }
+        scratch.alpha[0] = 0
+        for (s, e, id) in scratch.edges where scratch.alpha[Int(s)] > -.infinity {
+            let v = scratch.alpha[Int(s)] + (id >= 0 ? scores[Int(id)] : unknownScore)
+            if v > scratch.alpha[Int(e)] { scratch.alpha[Int(e)] = v; scratch.back[Int(e)] = (s, id) }
+        }
+        var count = 0
         var e = n
-        while e > 0 { let (s, id) = back[e]; out.append(Int(id)); e = Int(s) }
-        return out.reversed()
+        while e > 0 { count += 1; e = Int(scratch.back[e].0) }
+        var out = [Int](repeating: 0, count: count)
+        e = n
+        while e > 0 { count -= 1; out[count] = Int(scratch.back[e].1); e = Int(scratch.back[e].0) }
+        return out
     }
 
     @inline(__always)
