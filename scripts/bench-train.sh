@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# BPE training speed and peak memory, side by side: `tokki train` vs the reference trainers,
+# BPE (or Unigram) training speed and peak memory, side by side: `tokki train` vs the reference trainers,
 # the `sentencepiece` BPE trainer and Hugging Face `tokenizers` BpeTrainer, same text, same
 # vocabulary size, all cores (2 here) for every tool.
 #
@@ -11,6 +11,9 @@
 #   REF_TIMEOUT=600 scripts/bench-train.sh       # a run longer than this (s) is killed: TIMEOUT;
 #                                                # a trainer that times out is not run on larger inputs
 #   TOKKI=/path/to/tokki scripts/bench-train.sh  # skip the build, use this binary
+#   MODEL_TYPE=unigram scripts/bench-train.sh    # the Unigram trainers instead of BPE (default
+#                                                # bpe): tokki --model-type unigram, sentencepiece
+#                                                # model_type=unigram, tokenizers UnigramTrainer
 #
 # Steps: release build of tokki in its own scratch dir (TOKKI_SCRATCH, default
 # /tmp/tokki-release, so that it never blocks a build in .build/); scripts/fetch-corpus.sh if
@@ -57,6 +60,8 @@ BIG_REPEAT="${BIG_REPEAT:-1}"
 SIZES="${SIZES:-2 ko 20 100}"
 VOCABS="${VOCABS:-8000 32000}"
 REF_TIMEOUT="${REF_TIMEOUT:-600}"
+MODEL_TYPE="${MODEL_TYPE:-bpe}"
+case "$MODEL_TYPE" in bpe|unigram) ;; *) echo "MODEL_TYPE must be bpe or unigram" >&2; exit 64 ;; esac
 TOKKI_SCRATCH="${TOKKI_SCRATCH:-/tmp/tokki-release}"
 CORPUS="$ROOT/.corpus"
 log() { printf '[bench-train] %s\n' "$*" >&2; }
@@ -150,13 +155,13 @@ cat >"$OUT/ref_train.py" <<'EOF'
 import os, resource, sys, time
 os.environ["RAYON_NUM_THREADS"] = "2"
 os.environ["TOKENIZERS_PARALLELISM"] = "true"
-kind, path, vocab, prefix = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+kind, path, vocab, prefix, model_type = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 if kind == "sentencepiece":
     import sentencepiece as spm
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     spm.SentencePieceTrainer.train(
-        input=path, model_prefix=prefix, model_type="bpe", vocab_size=vocab, num_threads=2,
+        input=path, model_prefix=prefix, model_type=model_type, vocab_size=vocab, num_threads=2,
         normalization_rule_name="nmt_nfkc", character_coverage=0.9995, input_sentence_size=0,
         shuffle_input_sentence=False, max_sentence_length=1 << 20, minloglevel=2)
     dt = time.perf_counter() - t0
@@ -165,10 +170,15 @@ else:
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    specials = ["<unk>", "<s>", "</s>"]
+    if model_type == "bpe":
+        tok = Tokenizer(models.BPE(unk_token="<unk>"))
+        trainer = trainers.BpeTrainer(vocab_size=vocab, special_tokens=specials, show_progress=False)
+    else:
+        tok = Tokenizer(models.Unigram())
+        trainer = trainers.UnigramTrainer(vocab_size=vocab, special_tokens=specials, unk_token="<unk>", show_progress=False)
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
-    trainer = trainers.BpeTrainer(vocab_size=vocab, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False)
     tok.train([path], trainer)
     tok.save(prefix + ".json")
     dt = time.perf_counter() - t0
@@ -183,11 +193,11 @@ run_one() {
   local prefix="$OUT/m_${trainer// /_}_${size}_${vocab}" tf="$OUT/time.txt" so="$OUT/stdout.txt"
   local cmd
   case "$trainer" in
-    "tokki nmt_nfkc") cmd=("$TOKKI" train --model-type bpe --vocab-size "$vocab" --normalization nmt_nfkc
+    "tokki nmt_nfkc") cmd=("$TOKKI" train --model-type "$MODEL_TYPE" --vocab-size "$vocab" --normalization nmt_nfkc
                             --threads 2 --quiet --input "$file" --output "$prefix") ;;
-    "tokki korean")   cmd=("$TOKKI" train --model-type bpe --vocab-size "$vocab" --normalization korean
+    "tokki korean")   cmd=("$TOKKI" train --model-type "$MODEL_TYPE" --vocab-size "$vocab" --normalization korean
                             --threads 2 --quiet --input "$file" --output "$prefix") ;;
-    *)                cmd=("$PYTHON" "$OUT/ref_train.py" "$trainer" "$file" "$vocab" "$prefix") ;;
+    *)                cmd=("$PYTHON" "$OUT/ref_train.py" "$trainer" "$file" "$vocab" "$prefix" "$MODEL_TYPE") ;;
   esac
   set +e
   timeout "$REF_TIMEOUT" /usr/bin/time -f "%e %M %P" -o "$tf" "${cmd[@]}" >"$so" 2>"$OUT/stderr.txt"
@@ -229,11 +239,11 @@ while IFS=$'\t' read -r size file bytes desc; do
 done <"$OUT/inputs.tsv"
 
 # ---------------------------------------------------------------- tables
-"$PYTHON" - "$RESULTS" "$OUT/inputs.tsv" "$REF_TIMEOUT" "$(nproc)" "$LOAD_BEFORE" <<'EOF'
+"$PYTHON" - "$RESULTS" "$OUT/inputs.tsv" "$REF_TIMEOUT" "$(nproc)" "$LOAD_BEFORE" "$MODEL_TYPE" <<'EOF'
 import os, sys
 from collections import defaultdict
 
-results, inputs, timeout, cores, load_before = sys.argv[1:6]
+results, inputs, timeout, cores, load_before, model_type = sys.argv[1:7]
 sizes = [l.split("\t") for l in open(inputs, encoding="utf-8").read().splitlines()]
 runs = defaultdict(list)
 for line in open(results, encoding="utf-8").read().splitlines():
@@ -291,7 +301,7 @@ for size, path, nbytes, desc in sizes:
                          r["pieces"], speed, memr])
             growth[(t, vocab)][size] = (mb, r["wall"], r["mb"])
 
-print(f"BPE training, {cores} cores, every trainer with 2 threads (tokki --threads 2; sentencepiece "
+print(f"{'BPE' if model_type == 'bpe' else 'Unigram'} training, {cores} cores, every trainer with 2 threads (tokki --threads 2; sentencepiece "
       "num_threads=2; tokenizers RAYON_NUM_THREADS=2)")
 print(f"load average before the runs: {load_before}; after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
       "(other work on the machine makes the times noisy)")
