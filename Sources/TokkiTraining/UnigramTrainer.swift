@@ -43,59 +43,10 @@ public struct UnigramTrainer: Sendable {
         guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
         let wantPieces = c.vocabularySize - meta.count
 
-        // Words as scalars with UTF-8 offsets.
-        let wordScalars = words.map { BPETrainer.scalars(of: $0.word) }
         let freqs = words.map { Double($0.count) }
         let requiredSet = Set(required.map(\.0))
-        var requiredBMP = [Bool](repeating: false, count: 0x10000)
-        for (ch, _) in required where ch < 0x10000 { requiredBMP[Int(ch)] = true }
-        let isRequired: @Sendable (UInt32) -> Bool = { [requiredBMP] ch in ch < 0x10000 ? requiredBMP[Int(ch)] : requiredSet.contains(ch) }
-
-        // Seeds: substrings of 2…max characters seen at least twice, scored frequency × length.
         progress?("seeding", 0)
-        // Each thread counts the substrings whose hash falls in its share (no merging).
-        let workers = max(1, min(c.threads, words.count / 1024 + 1))
-        var shares = [WordCounts](repeating: WordCounts(), count: workers)
-        let maxLength = c.maxPieceLength
-        shares.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            DispatchQueue.concurrentPerform(iterations: workers) { t in
-                var local = WordCounts()
-                var offsets: [Int] = []
-                for (w, chars) in wordScalars.enumerated() {
-                    let n = chars.count
-                    guard n >= 2 else { continue }
-                    offsets.removeAll(keepingCapacity: true)
-                    offsets.append(0)
-                    for ch in chars { offsets.append(offsets[offsets.count - 1] + (Unicode.Scalar(ch)?.utf8.count ?? 0)) }
-                    let count = words[w].count
-                    words[w].word.withUnsafeBufferPointer { b in
-                        guard let base = b.baseAddress else { return }
-                        for i in 0..<n where isRequired(chars[i]) {
-                            var j = i + 1
-                            while j < n && j - i < maxLength && isRequired(chars[j]) {
-                                j += 1
-                                let h = ByteHash.hash(base + offsets[i], offsets[j] - offsets[i])
-                                if Int(h % UInt64(workers)) == t { local.add(base + offsets[i], offsets[j] - offsets[i], count, hash: h) }
-                            }
-                        }
-                    }
-                }
-                out[t] = local
-            }
-        }
-        var seeds: [(piece: [UInt32], score: Double)] = []
-        let classes = CharacterClasses(required.map(\.0))
-        for substrings in shares {
-            for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
-                let scalars = BPETrainer.scalars(of: Array(substrings.word(k)))
-                guard BPETrainer.validPiece(scalars, c, classes) else { continue }
-                seeds.append((scalars, Double(substrings.counts[k]) * Double(scalars.count)))
-            }
-        }
-        seeds.sort { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) }
-        if seeds.count > configuration.seedSize { seeds.removeLast(seeds.count - configuration.seedSize) }
-        for (ch, n) in required { seeds.append(([ch], Double(n))) }
+        let seeds = Self.seeds(words, required: required, configuration: configuration)
         let total = seeds.reduce(0) { $0 + $1.score }
         var pieces = seeds.enumerated().map { (piece: $0.element.piece, score: log($0.element.score) - log(total), id: $0.offset) }
         // Every piece there will ever be is a seed: index them once.
@@ -144,6 +95,65 @@ public struct UnigramTrainer: Sendable {
         } catch {
             throw .tokki(error)
         }
+    }
+
+    /// Seeds: substrings of 2…max characters (of required characters only) seen at least
+    /// twice, scored frequency × length, the best `seedSize` of them; then the required
+    /// characters. Its working tables are freed on return.
+    static func seeds(_ words: [(word: [UInt8], count: Int64)], required: [(UInt32, Int64)],
+                      configuration: Configuration) -> [(piece: [UInt32], score: Double)] {
+        let c = configuration.base
+        let wordScalars = words.map { BPETrainer.scalars(of: $0.word) }
+        let requiredSet = Set(required.map(\.0))
+        var requiredBMP = [Bool](repeating: false, count: 0x10000)
+        for (ch, _) in required where ch < 0x10000 { requiredBMP[Int(ch)] = true }
+        let isRequired: @Sendable (UInt32) -> Bool = { [requiredBMP] ch in ch < 0x10000 ? requiredBMP[Int(ch)] : requiredSet.contains(ch) }
+
+        // Seeds: substrings of 2…max characters seen at least twice, scored frequency × length.
+        // Each thread counts the substrings whose hash falls in its share (no merging).
+        let workers = max(1, min(c.threads, words.count / 1024 + 1))
+        var shares = [WordCounts](repeating: WordCounts(), count: workers)
+        let maxLength = c.maxPieceLength
+        shares.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: workers) { t in
+                var local = WordCounts()
+                var offsets: [Int] = []
+                for (w, chars) in wordScalars.enumerated() {
+                    let n = chars.count
+                    guard n >= 2 else { continue }
+                    offsets.removeAll(keepingCapacity: true)
+                    offsets.append(0)
+                    for ch in chars { offsets.append(offsets[offsets.count - 1] + (Unicode.Scalar(ch)?.utf8.count ?? 0)) }
+                    let count = words[w].count
+                    words[w].word.withUnsafeBufferPointer { b in
+                        guard let base = b.baseAddress else { return }
+                        for i in 0..<n where isRequired(chars[i]) {
+                            var j = i + 1
+                            while j < n && j - i < maxLength && isRequired(chars[j]) {
+                                j += 1
+                                let h = ByteHash.hash(base + offsets[i], offsets[j] - offsets[i])
+                                if Int(h % UInt64(workers)) == t { local.add(base + offsets[i], offsets[j] - offsets[i], count, hash: h) }
+                            }
+                        }
+                    }
+                }
+                out[t] = local
+            }
+        }
+        var seeds: [(piece: [UInt32], score: Double)] = []
+        let classes = CharacterClasses(required.map(\.0))
+        for substrings in shares {
+            for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
+                let scalars = BPETrainer.scalars(of: Array(substrings.word(k)))
+                guard BPETrainer.validPiece(scalars, c, classes) else { continue }
+                seeds.append((scalars, Double(substrings.counts[k]) * Double(scalars.count)))
+            }
+        }
+        seeds.sort { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) }
+        if seeds.count > configuration.seedSize { seeds.removeLast(seeds.count - configuration.seedSize) }
+        for (ch, n) in required { seeds.append(([ch], Double(n))) }
+        return seeds
     }
 
     /// A piece under training: its characters, log probability, and index (its seed number).
