@@ -49,7 +49,7 @@ public struct BPETrainer: Sendable {
     /// Trains on a corpus; `progress` receives phase names and fractions.
     public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil)
         throws(TrainingError) -> (model: SentencePieceModel, statistics: CorpusStatistics) {
-        let (words, stats, settings) = try countWords(corpus, progress: progress)
+        let (words, stats, settings) = try countWords(corpus, sorted: false, progress: progress)
         let pieces = try merge(words, progress: progress)
         do {
             let model = try SentencePieceModel(pieces: pieces, modelType: .bpe, normalizer: settings, trainer: trainerSettings(corpus))
@@ -61,7 +61,10 @@ public struct BPETrainer: Sendable {
 
     /// Reads and normalizes the corpus into distinct `▁`-words with their frequencies (sorted
     /// by bytes), with the normalizer settings the model will carry.
-    func countWords(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)?)
+    ///
+    /// With `sorted` false the words come in an order that may depend on the thread count;
+    /// BPE does not mind (its merges depend only on the counts), Unigram's E-step does.
+    func countWords(_ corpus: CorpusOptions, sorted: Bool = true, progress: (@Sendable (String, Double) -> Void)?)
         throws(TrainingError) -> (words: [(word: [UInt8], count: Int64)], statistics: CorpusStatistics,
                                   settings: SentencePieceModel.NormalizerSettings) {
         let c = configuration
@@ -83,7 +86,7 @@ public struct BPETrainer: Sendable {
         }
         let counts = counter.finish()
         guard !counts.isEmpty else { throw .emptyCorpus }
-        return (counts.sorted(), reader.stats, settings)
+        return (sorted ? counts.sorted() : counts.unsorted(), reader.stats, settings)
     }
 
     /// The trainer settings recorded in the model.

@@ -88,6 +88,11 @@ struct WordCounts: Sendable {
         }
     }
 
+    /// The words in insertion order.
+    func unsorted() -> [(word: [UInt8], count: Int64)] {
+        counts.indices.map { (Array(word($0)), counts[$0]) }
+    }
+
     /// The words sorted by bytes (a deterministic order whatever the threads did).
     func sorted() -> [(word: [UInt8], count: Int64)] {
         var order = Array(counts.indices)
