@@ -459,60 +459,82 @@ struct JSONDocument: Sendable {
 
         /// Reads `["a b", …]` or `[["a", "b"], …]` (or a mix).
         mutating func bulkMerges(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ nodes: inout [Node]) -> Bool {
-            let n = b.count
-            let remaining = n - i
-            // A merge takes at least 4 bytes (`" ",`).
-            var pool = BulkBuffer<UInt8>(capacity: remaining)
+            let remaining = b.count - i
+            // Upper bounds: a merge takes at least 4 bytes (`" ",`), and its tokens are no longer
+            // unescaped than in the file. The arrays are written in place (only the pages
+            // written are ever committed), not copied to exact size: they live only while loading.
             let maxMerges = remaining / 4 + 2
-            var starts = BulkBuffer<Int32>(capacity: maxMerges)
-            var splits = BulkBuffer<Int32>(capacity: maxMerges)
-            defer { pool.free(); starts.free(); splits.free() }
-            starts.append(0)
-            var j = i + 1
-            skipSpace(b, &j)
-            if j < n && b[j] == 0x5D {
-                j += 1
-            } else {
-                while true {
-                    guard j < n else { return false }
-                    if b[j] == 0x22 {
-                        // "a b": exactly one space (in the unescaped text), which is dropped.
-                        guard let s = Self.scanString(b, &j) else { return false }
-                        let mark = pool.count
-                        guard appendString(b, s, to: &pool) else { return false }
-                        guard let space = pool.firstSpace(from: mark), pool.firstSpace(from: space + 1) == nil else { return false }
-                        pool.remove(at: space)
-                        splits.append(Int32(space))
-                    } else if b[j] == 0x5B {
-                        j += 1
-                        skipSpace(b, &j)
-                        guard j < n, b[j] == 0x22, let left = Self.scanString(b, &j), appendString(b, left, to: &pool) else { return false }
-                        splits.append(Int32(pool.count))
-                        skipSpace(b, &j)
-                        guard j < n, b[j] == 0x2C else { return false }
-                        j += 1
-                        skipSpace(b, &j)
-                        guard j < n, b[j] == 0x22, let right = Self.scanString(b, &j), appendString(b, right, to: &pool) else { return false }
-                        skipSpace(b, &j)
-                        guard j < n, b[j] == 0x5D else { return false }
-                        j += 1
-                    } else {
-                        return false
+            var j = i
+            var ok = false
+            var pool: [UInt8] = [], starts: [Int32] = []
+            let splits = [Int32](unsafeUninitializedCapacity: maxMerges) { splitsOut, splitsCount in
+                starts = [Int32](unsafeUninitializedCapacity: maxMerges + 1) { startsOut, startsCount in
+                    pool = [UInt8](unsafeUninitializedCapacity: remaining + 1) { poolOut, poolCount in
+                        guard let p = poolOut.baseAddress, let st = startsOut.baseAddress, let sp = splitsOut.baseAddress else { return }
+                        var poolWriter = BulkBuffer(wrapping: p), startsWriter = BulkBuffer(wrapping: st), splitsWriter = BulkBuffer(wrapping: sp)
+                        ok = scanMerges(b, &j, pool: &poolWriter, starts: &startsWriter, splits: &splitsWriter)
+                        if ok {
+                            // A padding byte, so that the pool has an address even when every token is empty.
+                            poolWriter.append(0)
+                            poolCount = poolWriter.count
+                            startsCount = startsWriter.count
+                            splitsCount = splitsWriter.count
+                        }
                     }
-                    starts.append(Int32(pool.count))
-                    skipSpace(b, &j)
-                    guard j < n else { return false }
-                    if b[j] == 0x2C { j += 1; skipSpace(b, &j); continue }
-                    if b[j] == 0x5D { j += 1; break }
-                    return false
                 }
             }
-            // A padding byte, so that the pool has an address even when every token is empty.
-            pool.append(0)
-            merges[nodes.count] = BulkMerges(pool: pool.array(), starts: starts.array(), splits: splits.array())
+            guard ok else { return false }
+            merges[nodes.count] = BulkMerges(pool: pool, starts: starts, splits: splits)
             nodes.append(Node(kind: .array, escaped: false, start: Int32(i), end: Int32(j), count: 0, next: Int32(nodes.count + 1), bulk: true))
             i = j
             return true
+        }
+
+        /// The body of ``bulkMerges(_:_:_:)``: `j` at the opening bracket; false at anything
+        /// unexpected.
+        func scanMerges(_ b: UnsafeBufferPointer<UInt8>, _ j: inout Int, pool: inout BulkBuffer<UInt8>,
+                        starts: inout BulkBuffer<Int32>, splits: inout BulkBuffer<Int32>) -> Bool {
+            let n = b.count
+            starts.append(0)
+            j += 1
+            skipSpace(b, &j)
+            if j < n && b[j] == 0x5D {
+                j += 1
+                return true
+            }
+            while true {
+                guard j < n else { return false }
+                if b[j] == 0x22 {
+                    // "a b": exactly one space (in the unescaped text), which is dropped.
+                    guard let s = Self.scanString(b, &j) else { return false }
+                    let mark = pool.count
+                    guard appendString(b, s, to: &pool) else { return false }
+                    guard let space = pool.firstSpace(from: mark), pool.firstSpace(from: space + 1) == nil else { return false }
+                    pool.remove(at: space)
+                    splits.append(Int32(space))
+                } else if b[j] == 0x5B {
+                    j += 1
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x22, let left = Self.scanString(b, &j), appendString(b, left, to: &pool) else { return false }
+                    splits.append(Int32(pool.count))
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x2C else { return false }
+                    j += 1
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x22, let right = Self.scanString(b, &j), appendString(b, right, to: &pool) else { return false }
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x5D else { return false }
+                    j += 1
+                } else {
+                    return false
+                }
+                starts.append(Int32(pool.count))
+                skipSpace(b, &j)
+                guard j < n else { return false }
+                if b[j] == 0x2C { j += 1; skipSpace(b, &j); continue }
+                if b[j] == 0x5D { j += 1; return true }
+                return false
+            }
         }
 
         /// Appends the unescaped text of a scanned string; false when an escape is invalid.
@@ -801,14 +823,21 @@ private final class VocabularyHandoff: @unchecked Sendable {
 }
 
 /// Raw memory of an upper-bound size for the bulk readers of ``JSONDocument`` (only the pages
-/// written are ever committed), copied into an exact-size array at the end. Not copyable in
-/// spirit: one owner, freed explicitly.
+/// written are ever committed), appended to without capacity checks: either owned (copied
+/// into an exact-size array at the end, then freed explicitly) or wrapping an array's
+/// uninitialized capacity.
 struct BulkBuffer<Element: BitwiseCopyable> {
     private let base: UnsafeMutablePointer<Element>
     private(set) var count = 0
 
+    /// Owned memory for `capacity` elements (release it with ``free()``).
     init(capacity: Int) {
         base = .allocate(capacity: max(1, capacity))
+    }
+
+    /// Writes into memory someone else owns (never call ``free()`` then).
+    init(wrapping base: UnsafeMutablePointer<Element>) {
+        self.base = base
     }
 
     @inline(__always)

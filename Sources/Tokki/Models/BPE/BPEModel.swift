@@ -493,36 +493,65 @@ struct PairTable: Sendable {
 
     /// A table of `merges` (rank = position; the first occurrence of a pair wins) with their
     /// results `mergedIDs`. The entries are first bucket-sorted by home slot (stable, so ranks
-    /// stay in order within a bucket), so that filling the table walks it from start to end
-    /// instead of jumping around 16 MB.
+    /// stay in order within a bucket), then placed in that order into slots that are cleared
+    /// just ahead of use: building writes the 16 MB table once, from start to end, instead of
+    /// clearing it and then jumping around it.
     init(merges: [(Int32, Int32)], mergedIDs: [Int32]) {
-        self.init(capacity: merges.count)
-        let mask = self.mask
         let n = merges.count
-        let slotBits = (mask + 1).trailingZeroBitCount
-        let shift = slotBits - min(slotBits, 12)
-        var offsets = [Int](repeating: 0, count: (1 << min(slotBits, 12)) + 1)
-        let sorted = [Slot](unsafeUninitializedCapacity: n) { out, count in
-            merges.withUnsafeBufferPointer { m in
-                for (a, b) in m { offsets[Self.slot(Self.key(a, b), mask) >> shift + 1] += 1 }
-                for k in 1..<offsets.count { offsets[k] += offsets[k - 1] }
-                for rank in 0..<n {
-                    let key = Self.key(m[rank].0, m[rank].1)
-                    let bucket = Self.slot(key, mask) >> shift
-                    out[offsets[bucket]] = Slot(key: key, value: UInt64(UInt32(bitPattern: Int32(rank))) << 32
-                                                    | UInt64(UInt32(bitPattern: mergedIDs[rank])))
-                    offsets[bucket] += 1
+        var size = 16
+        while size < n * 2 + 2 { size <<= 1 }
+        let mask = size - 1
+        let slotBits = size.trailingZeroBitCount
+        let bucketBits = min(slotBits, 12)
+        let shift = slotBits - bucketBits
+        let bucketCount = 1 << bucketBits
+        var offsets = [Int](repeating: 0, count: bucketCount + 1)
+        var homes = [UInt32](repeating: 0, count: n)
+        let sorted: [Slot] = merges.withUnsafeBufferPointer { m in
+            mergedIDs.withUnsafeBufferPointer { merged in
+                homes.withUnsafeMutableBufferPointer { h in
+                    offsets.withUnsafeMutableBufferPointer { o in
+                        for r in 0..<n {
+                            let home = Self.slot(Self.key(m[r].0, m[r].1), mask)
+                            h[r] = UInt32(truncatingIfNeeded: home)
+                            o[home >> shift + 1] += 1
+                        }
+                        for k in 1...bucketCount { o[k] += o[k - 1] }
+                        return [Slot](unsafeUninitializedCapacity: n) { out, count in
+                            for r in 0..<n {
+                                let bucket = Int(h[r]) >> shift
+                                out[o[bucket]] = Slot(key: Self.key(m[r].0, m[r].1),
+                                                      value: UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: r))) << 32
+                                                          | UInt64(UInt32(bitPattern: merged[r])))
+                                o[bucket] += 1
+                            }
+                            count = n
+                        }
+                    }
                 }
             }
-            count = n
         }
-        slots.withUnsafeMutableBufferPointer { t in
+        homes = []
+        slots = [Slot](unsafeUninitializedCapacity: size) { t, count in
+            // Slots below `cleared` are initialized; probing never looks past them unset.
+            var cleared = 0
             for e in sorted {
                 var i = Self.slot(e.key, mask)
-                while t[i].key != .max && t[i].key != e.key { i = (i + 1) & mask }
-                if t[i].key == .max { t[i] = e }
+                while true {
+                    while i >= cleared {
+                        let end = min(size, cleared + 1024)
+                        for k in cleared..<end { t[k] = Self.empty }
+                        cleared = end
+                    }
+                    if t[i].key == .max { t[i] = e; break }
+                    if t[i].key == e.key { break }
+                    i = (i + 1) & mask
+                }
             }
+            for k in cleared..<size { t[k] = Self.empty }
+            count = size
         }
+        self.mask = mask
     }
 
     @inline(__always)
