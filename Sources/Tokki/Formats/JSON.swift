@@ -33,28 +33,93 @@ struct JSONDocument: Sendable {
         var end: Int32
         var count: Int32
         var next: Int32
+        /// A container read in bulk (see ``bulkVocabularies`` and ``bulkMerges``): it has no
+        /// child nodes.
+        var bulk = false
+    }
+
+    /// A `{"token": id, …}` object read straight into a byte pool (no node per member).
+    /// Member `k` (file order) is the unescaped key `pool[starts[k] ..< starts[k] + lengths[k]]`
+    /// with id `ids[k]`.
+    struct BulkVocabulary: Sendable {
+        var pool: [UInt8]
+        var starts: [Int32]
+        var lengths: [Int32]
+        var ids: [Int32]
+    }
+
+    /// A `merges` array (`"a b"` strings or `["a", "b"]` pairs) read straight into a byte
+    /// pool: merge `k`'s left token is `pool[starts[k] ..< splits[k]]` and its right token
+    /// `pool[splits[k] ..< starts[k + 1]]`, so the two are also adjacent, as their
+    /// concatenation.
+    struct BulkMerges: Sendable {
+        var pool: [UInt8]
+        /// `count + 1` entries.
+        var starts: [Int32]
+        var splits: [Int32]
+
+        var count: Int { splits.count }
     }
 
     let bytes: [UInt8]
     private(set) var nodes: [Node] = []
     /// The file the document came from, for error messages.
     let path: String?
+    /// Containers read in bulk, by node index.
+    private(set) var bulkVocabularies: [Int: BulkVocabulary] = [:]
+    private(set) var bulkMerges: [Int: BulkMerges] = [:]
 
     static let maxDepth = 512
 
     /// Parses `bytes`; throws `invalidModel` naming the byte offset and line of a syntax error.
-    init(bytes: [UInt8], path: String?) throws(TokkiError) {
+    ///
+    /// With `tokenizerFields`, the `vocab` object and `merges` array of the root's `model`
+    /// object are read in bulk (``bulkVocabularies``, ``bulkMerges``) when they have the
+    /// usual shape (string keys with integer ids below `TokenizerJSON.maxID`; merges as
+    /// `"a b"` or `["a", "b"]`); anything else in them is parsed as usual, so errors are
+    /// reported exactly as without the option. UTF-8 is then validated on a second thread
+    /// while parsing; if the parser has read a bulk vocabulary by the time validation ends
+    /// (and the document is valid UTF-8), that thread passes it to `whileParsing` (node index,
+    /// vocabulary), so that the caller can index it while the parser reads on.
+    init(bytes: [UInt8], path: String?, tokenizerFields: Bool = false,
+         whileParsing: (@Sendable (Int, BulkVocabulary) -> Void)? = nil) throws(TokkiError) {
         guard bytes.count < Int(Int32.max) else { throw .inputTooLarge(bytes: bytes.count, limit: Int(Int32.max) - 1) }
         self.bytes = bytes
         self.path = path
-        nodes.reserveCapacity(bytes.count / 8 + 16)
-        var parser = Parser(path: path)
+        var parser = Parser(path: path, bulk: tokenizerFields)
         var nodes: [Node] = []
-        nodes.reserveCapacity(bytes.count / 8 + 16)
-        try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
-            try parser.parseDocument(b, into: &nodes)
+        // Containers read in bulk need no nodes; without them a node per 8 bytes is ample.
+        nodes.reserveCapacity(tokenizerFields ? 1024 : bytes.count / 8 + 16)
+        if tokenizerFields {
+            let handoff = VocabularyHandoff()
+            parser.onVocabulary = { node, vocabulary in handoff.offer(node, vocabulary) }
+            nonisolated(unsafe) var sharedParser = parser, sharedNodes = nodes
+            nonisolated(unsafe) var parsed: Result<Void, TokkiError> = .success(())
+            nonisolated(unsafe) var invalid: Int? = nil
+            bytes.withUnsafeBufferPointer { b in
+                nonisolated(unsafe) let b = b
+                DispatchQueue.concurrentPerform(iterations: 2) { task in
+                    if task == 0 {
+                        parsed = Result { () throws(TokkiError) in try sharedParser.parseDocument(b, into: &sharedNodes, validate: false) }
+                    } else {
+                        invalid = UTF8Validation.firstInvalidOffset(in: b)
+                        if let (node, vocabulary) = handoff.take(), invalid == nil { whileParsing?(node, vocabulary) }
+                    }
+                }
+            }
+            parser = sharedParser
+            nodes = sharedNodes
+            // Invalid UTF-8 is reported first, as when it is checked before parsing.
+            if let bad = invalid { throw bytes.withUnsafeBufferPointer { parser.fail($0, bad, "invalid UTF-8") } }
+            try parsed.get()
+        } else {
+            try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
+                try parser.parseDocument(b, into: &nodes, validate: true)
+            }
         }
         self.nodes = nodes
+        bulkVocabularies = parser.vocabularies
+        bulkMerges = parser.merges
     }
 
     /// The root value.
@@ -208,6 +273,20 @@ struct JSONDocument: Sendable {
 
     private struct Parser {
         let path: String?
+        /// Whether to read `model.vocab` and `model.merges` in bulk.
+        let bulk: Bool
+        var vocabularies: [Int: BulkVocabulary] = [:]
+        var merges: [Int: BulkMerges] = [:]
+        /// Called with each vocabulary read in bulk (node index, vocabulary).
+        var onVocabulary: ((Int, BulkVocabulary) -> Void)? = nil
+
+        init(path: String?, bulk: Bool) {
+            self.path = path
+            self.bulk = bulk
+        }
+
+        /// Where a value sits, as far as bulk reading cares.
+        enum Role { case other, root, model }
 
         func fail(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ message: String) -> TokkiError {
             var line = 1, column = 1
@@ -226,18 +305,19 @@ struct JSONDocument: Sendable {
             }
         }
 
-        mutating func parseDocument(_ b: UnsafeBufferPointer<UInt8>, into nodes: inout [Node]) throws(TokkiError) {
-            if let bad = UTF8Validation.firstInvalidOffset(in: b) { throw fail(b, bad, "invalid UTF-8") }
+        mutating func parseDocument(_ b: UnsafeBufferPointer<UInt8>, into nodes: inout [Node], validate: Bool) throws(TokkiError) {
+            if validate, let bad = UTF8Validation.firstInvalidOffset(in: b) { throw fail(b, bad, "invalid UTF-8") }
             var i = 0
             // A UTF-8 byte-order mark is tolerated, as Python's json does not but editors write one.
             if b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { i = 3 }
             skipSpace(b, &i)
-            try parseValue(b, &i, &nodes, depth: 0)
+            try parseValue(b, &i, &nodes, depth: 0, role: bulk ? .root : .other)
             skipSpace(b, &i)
             guard i == b.count else { throw fail(b, i, "unexpected text after the JSON value") }
         }
 
-        mutating func parseValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ nodes: inout [Node], depth: Int) throws(TokkiError) {
+        mutating func parseValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ nodes: inout [Node], depth: Int,
+                                 role: Role = .other) throws(TokkiError) {
             guard i < b.count else { throw fail(b, i, "unexpected end of input") }
             guard depth < JSONDocument.maxDepth else { throw fail(b, i, "nesting deeper than \(JSONDocument.maxDepth)") }
             let c = b[i]
@@ -254,16 +334,29 @@ struct JSONDocument: Sendable {
                     i += 1
                 } else {
                     while true {
+                        var childRole = Role.other
+                        var done = false
                         if isObject {
                             guard i < b.count, b[i] == 0x22 else { throw fail(b, i, "expected a string key") }
+                            let key = nodes.count
                             try parseString(b, &i, &nodes)
                             skipSpace(b, &i)
                             guard i < b.count, b[i] == 0x3A else { throw fail(b, i, "expected ':'") }
                             i += 1
                             skipSpace(b, &i)
                             count += 1
+                            if role != .other && i < b.count && !nodes[key].escaped {
+                                let k = nodes[key]
+                                if role == .root && b[i] == 0x7B && Self.equals(b, k, "model") {
+                                    childRole = .model
+                                } else if role == .model && b[i] == 0x7B && Self.equals(b, k, "vocab") {
+                                    done = bulkVocabulary(b, &i, &nodes)
+                                } else if role == .model && b[i] == 0x5B && Self.equals(b, k, "merges") {
+                                    done = bulkMerges(b, &i, &nodes)
+                                }
+                            }
                         }
-                        try parseValue(b, &i, &nodes, depth: depth + 1)
+                        if !done { try parseValue(b, &i, &nodes, depth: depth + 1, role: childRole) }
                         count += 1
                         skipSpace(b, &i)
                         guard i < b.count else { throw fail(b, i, "unexpected end of input inside \(isObject ? "an object" : "an array")") }
@@ -288,6 +381,210 @@ struct JSONDocument: Sendable {
             default:
                 throw fail(b, i, "unexpected character")
             }
+        }
+
+        static func equals(_ b: UnsafeBufferPointer<UInt8>, _ node: Node, _ key: StaticString) -> Bool {
+            let n = Int(node.end - node.start)
+            guard n == key.utf8CodeUnitCount, let base = b.baseAddress else { return false }
+            return memcmp(base + Int(node.start), key.utf8Start, n) == 0
+        }
+
+        // MARK: Bulk readers
+        //
+        // Each reads one container of the expected shape and returns true, having appended
+        // one childless node for it; at anything unexpected it returns false with `i`
+        // unchanged, and the general parser reads the container instead (and reports what is
+        // wrong with it exactly as it always does).
+
+        /// Reads `{"token": id, …}` with non-negative integer ids below `TokenizerJSON.maxID`.
+        mutating func bulkVocabulary(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ nodes: inout [Node]) -> Bool {
+            guard let base = b.baseAddress else { return false }
+            let n = b.count
+            let remaining = n - i
+            // Upper bounds: keys are no longer unescaped than in the file, and a member takes
+            // at least 5 bytes (`"":0,`). Only the pages written are ever committed.
+            var pool = BulkBuffer<UInt8>(capacity: remaining)
+            let maxMembers = remaining / 5 + 1
+            var starts = BulkBuffer<Int32>(capacity: maxMembers)
+            var lengths = BulkBuffer<Int32>(capacity: maxMembers)
+            var ids = BulkBuffer<Int32>(capacity: maxMembers)
+            defer { pool.free(); starts.free(); lengths.free(); ids.free() }
+            let limit = TokenizerJSON.maxID
+            var j = i + 1
+            skipSpace(b, &j)
+            if j < n && b[j] == 0x7D {
+                j += 1
+            } else {
+                while true {
+                    guard j < n, b[j] == 0x22, let key = Self.scanString(b, &j) else { return false }
+                    let mark = pool.count
+                    guard appendString(b, key, to: &pool) else { return false }
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x3A else { return false }
+                    j += 1
+                    skipSpace(b, &j)
+                    // A plain integer: no sign, leading zero, fraction or exponent.
+                    guard j < n else { return false }
+                    var id = Int(base[j]) &- 0x30
+                    guard id >= 0 && id <= 9 else { return false }
+                    j += 1
+                    if id == 0 {
+                        if j < n && base[j] >= 0x30 && base[j] <= 0x39 { return false }
+                    } else {
+                        while j < n {
+                            let d = Int(base[j]) &- 0x30
+                            guard d >= 0 && d <= 9 else { break }
+                            id = id * 10 + d
+                            guard id < limit else { return false }
+                            j += 1
+                        }
+                    }
+                    guard id < limit else { return false }
+                    if j < n && (base[j] == 0x2E || base[j] == 0x65 || base[j] == 0x45) { return false }
+                    starts.append(Int32(mark)); lengths.append(Int32(pool.count - mark)); ids.append(Int32(id))
+                    skipSpace(b, &j)
+                    guard j < n else { return false }
+                    if b[j] == 0x2C { j += 1; skipSpace(b, &j); continue }
+                    if b[j] == 0x7D { j += 1; break }
+                    return false
+                }
+            }
+            let vocabulary = BulkVocabulary(pool: pool.array(), starts: starts.array(), lengths: lengths.array(), ids: ids.array())
+            vocabularies[nodes.count] = vocabulary
+            onVocabulary?(nodes.count, vocabulary)
+            nodes.append(Node(kind: .object, escaped: false, start: Int32(i), end: Int32(j), count: 0, next: Int32(nodes.count + 1), bulk: true))
+            i = j
+            return true
+        }
+
+        /// Reads `["a b", …]` or `[["a", "b"], …]` (or a mix).
+        mutating func bulkMerges(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ nodes: inout [Node]) -> Bool {
+            let remaining = b.count - i
+            // Upper bounds: a merge takes at least 4 bytes (`" ",`), and its tokens are no longer
+            // unescaped than in the file. The arrays are written in place (only the pages
+            // written are ever committed), not copied to exact size: they live only while loading.
+            let maxMerges = remaining / 4 + 2
+            var j = i
+            var ok = false
+            var pool: [UInt8] = [], starts: [Int32] = []
+            let splits = [Int32](unsafeUninitializedCapacity: maxMerges) { splitsOut, splitsCount in
+                starts = [Int32](unsafeUninitializedCapacity: maxMerges + 1) { startsOut, startsCount in
+                    pool = [UInt8](unsafeUninitializedCapacity: remaining + 1) { poolOut, poolCount in
+                        guard let p = poolOut.baseAddress, let st = startsOut.baseAddress, let sp = splitsOut.baseAddress else { return }
+                        var poolWriter = BulkBuffer(wrapping: p), startsWriter = BulkBuffer(wrapping: st), splitsWriter = BulkBuffer(wrapping: sp)
+                        ok = scanMerges(b, &j, pool: &poolWriter, starts: &startsWriter, splits: &splitsWriter)
+                        if ok {
+                            // A padding byte, so that the pool has an address even when every token is empty.
+                            poolWriter.append(0)
+                            poolCount = poolWriter.count
+                            startsCount = startsWriter.count
+                            splitsCount = splitsWriter.count
+                        }
+                    }
+                }
+            }
+            guard ok else { return false }
+            merges[nodes.count] = BulkMerges(pool: pool, starts: starts, splits: splits)
+            nodes.append(Node(kind: .array, escaped: false, start: Int32(i), end: Int32(j), count: 0, next: Int32(nodes.count + 1), bulk: true))
+            i = j
+            return true
+        }
+
+        /// The body of ``bulkMerges(_:_:_:)``: `j` at the opening bracket; false at anything
+        /// unexpected.
+        func scanMerges(_ b: UnsafeBufferPointer<UInt8>, _ j: inout Int, pool: inout BulkBuffer<UInt8>,
+                        starts: inout BulkBuffer<Int32>, splits: inout BulkBuffer<Int32>) -> Bool {
+            let n = b.count
+            starts.append(0)
+            j += 1
+            skipSpace(b, &j)
+            if j < n && b[j] == 0x5D {
+                j += 1
+                return true
+            }
+            while true {
+                guard j < n else { return false }
+                if b[j] == 0x22 {
+                    // "a b": exactly one space (in the unescaped text), which is dropped.
+                    guard let s = Self.scanString(b, &j) else { return false }
+                    let mark = pool.count
+                    guard appendString(b, s, to: &pool) else { return false }
+                    guard let space = pool.firstSpace(from: mark), pool.firstSpace(from: space + 1) == nil else { return false }
+                    pool.remove(at: space)
+                    splits.append(Int32(space))
+                } else if b[j] == 0x5B {
+                    j += 1
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x22, let left = Self.scanString(b, &j), appendString(b, left, to: &pool) else { return false }
+                    splits.append(Int32(pool.count))
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x2C else { return false }
+                    j += 1
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x22, let right = Self.scanString(b, &j), appendString(b, right, to: &pool) else { return false }
+                    skipSpace(b, &j)
+                    guard j < n, b[j] == 0x5D else { return false }
+                    j += 1
+                } else {
+                    return false
+                }
+                starts.append(Int32(pool.count))
+                skipSpace(b, &j)
+                guard j < n else { return false }
+                if b[j] == 0x2C { j += 1; skipSpace(b, &j); continue }
+                if b[j] == 0x5D { j += 1; return true }
+                return false
+            }
+        }
+
+        /// Appends the unescaped text of a scanned string; false when an escape is invalid.
+        @inline(__always)
+        func appendString(_ b: UnsafeBufferPointer<UInt8>, _ s: (start: Int, end: Int, escaped: Bool), to pool: inout BulkBuffer<UInt8>) -> Bool {
+            guard let base = b.baseAddress else { return false }
+            if !s.escaped {
+                pool.append(base + s.start, s.end - s.start)
+                return true
+            }
+            guard let text = try? JSONDocument.unescape(b, s.start, s.end, path: path) else { return false }
+            text.withUnsafeBufferPointer { t in if let p = t.baseAddress { pool.append(p, t.count) } }
+            return true
+        }
+
+        /// Scans the string whose opening quote is at `j`, leaving `j` past its closing quote:
+        /// the range of its text and whether it has escapes; nil when it is unterminated or
+        /// holds a control character. Eight bytes at a time while none is a quote, a
+        /// backslash or a control character.
+        @inline(__always)
+        static func scanString(_ b: UnsafeBufferPointer<UInt8>, _ j: inout Int) -> (start: Int, end: Int, escaped: Bool)? {
+            guard let base = b.baseAddress else { return nil }
+            let n = b.count
+            let start = j + 1
+            var k = start
+            var escaped = false
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
+            while true {
+                while k + 8 <= n {
+                    let w = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+                    let quote = w ^ (ones &* 0x22), slash = w ^ (ones &* 0x5C)
+                    let hits = ((quote &- ones) & ~quote | (slash &- ones) & ~slash | (w &- ones &* 0x20) & ~w) & high
+                    if hits != 0 { k += hits.trailingZeroBitCount >> 3; break }
+                    k += 8
+                }
+                guard k < n else { return nil }
+                let c = base[k]
+                if c == 0x22 { break }
+                if c == 0x5C {
+                    escaped = true
+                    guard k + 1 < n else { return nil }
+                    k += 2
+                    continue
+                }
+                if c < 0x20 { return nil }
+                k += 1
+            }
+            j = k + 1
+            return (start, k, escaped)
         }
 
         func literal(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ word: StaticString, _ kind: Kind, _ nodes: inout [Node]) throws(TokkiError) {
@@ -364,6 +661,16 @@ struct JSONValue: Sendable {
         guard self.kind == kind else { throw error("expected \(kind.name), found \(self.kind.name)") }
     }
 
+    /// Whether this container was read in bulk (it has no child nodes; see
+    /// ``JSONDocument/bulkVocabularies`` and ``JSONDocument/bulkMerges``).
+    var isBulk: Bool { document.nodes[index].bulk }
+
+    /// Containers read in bulk have no child nodes to walk.
+    private func expectChildren(_ kind: JSONDocument.Kind) throws(TokkiError) {
+        try expect(kind)
+        guard !isBulk else { throw error("read in bulk; its members cannot be walked one by one") }
+    }
+
     func string() throws(TokkiError) -> String {
         try expect(.string)
         return try document.string(index)
@@ -395,7 +702,7 @@ struct JSONValue: Sendable {
 
     /// The elements of an array.
     func array() throws(TokkiError) -> [JSONValue] {
-        try expect(.array)
+        try expectChildren(.array)
         var out: [JSONValue] = []
         let nodes = document.nodes
         out.reserveCapacity(Int(nodes[index].count))
@@ -411,7 +718,7 @@ struct JSONValue: Sendable {
 
     /// Node indices of an array's elements (no path strings: for bulk data).
     func elementIndices() throws(TokkiError) -> [Int] {
-        try expect(.array)
+        try expectChildren(.array)
         let nodes = document.nodes
         var out: [Int] = []
         out.reserveCapacity(Int(nodes[index].count))
@@ -425,7 +732,7 @@ struct JSONValue: Sendable {
 
     /// (key node, value node) indices of an object's members, in file order.
     func memberIndices() throws(TokkiError) -> [(key: Int, value: Int)] {
-        try expect(.object)
+        try expectChildren(.object)
         let nodes = document.nodes
         var out: [(key: Int, value: Int)] = []
         out.reserveCapacity(Int(nodes[index].count) / 2)
@@ -440,7 +747,7 @@ struct JSONValue: Sendable {
 
     /// The member `key` of an object, or nil when absent.
     subscript(key: StaticString) -> JSONValue? {
-        guard kind == .object else { return nil }
+        guard kind == .object, !isBulk else { return nil }
         let nodes = document.nodes
         var k = index + 1
         for _ in 0..<(Int(nodes[index].count) / 2) {
@@ -488,6 +795,84 @@ public enum JSONLines {
         for m in try root.memberIndices() where try root.document.string(m.key) == field {
             guard root.document.nodes[m.value].kind == .string else { return nil }
             return try root.document.stringBytes(m.value)
+        }
+        return nil
+    }
+}
+
+/// Hands the first bulk vocabulary from the parsing thread to the validating thread, if it is
+/// read before validation ends (neither thread ever waits for the other).
+private final class VocabularyHandoff: @unchecked Sendable {
+    private let lock = NSLock()
+    private var vocabulary: (Int, JSONDocument.BulkVocabulary)?
+    private var closed = false
+
+    /// Parsing thread: offers a vocabulary (kept only if none was, and before `take`).
+    func offer(_ node: Int, _ v: JSONDocument.BulkVocabulary) {
+        lock.withLock { if !closed && vocabulary == nil { vocabulary = (node, v) } }
+    }
+
+    /// Validating thread: takes the vocabulary offered so far, and refuses later ones.
+    func take() -> (Int, JSONDocument.BulkVocabulary)? {
+        lock.withLock {
+            closed = true
+            defer { vocabulary = nil }
+            return vocabulary
+        }
+    }
+}
+
+/// Raw memory of an upper-bound size for the bulk readers of ``JSONDocument`` (only the pages
+/// written are ever committed), appended to without capacity checks: either owned (copied
+/// into an exact-size array at the end, then freed explicitly) or wrapping an array's
+/// uninitialized capacity.
+struct BulkBuffer<Element: BitwiseCopyable> {
+    private let base: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+
+    /// Owned memory for `capacity` elements (release it with ``free()``).
+    init(capacity: Int) {
+        base = .allocate(capacity: max(1, capacity))
+    }
+
+    /// Writes into memory someone else owns (never call ``free()`` then).
+    init(wrapping base: UnsafeMutablePointer<Element>) {
+        self.base = base
+    }
+
+    @inline(__always)
+    mutating func append(_ e: Element) {
+        base[count] = e
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ p: UnsafePointer<Element>, _ n: Int) {
+        memcpy(base + count, p, n * MemoryLayout<Element>.stride)
+        count += n
+    }
+
+    /// Removes element `at`, moving the later ones down.
+    mutating func remove(at index: Int) {
+        memmove(base + index, base + index + 1, (count - index - 1) * MemoryLayout<Element>.stride)
+        count -= 1
+    }
+
+    /// The elements as an array.
+    func array() -> [Element] {
+        Array(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    func free() { base.deallocate() }
+}
+
+extension BulkBuffer where Element == UInt8 {
+    /// The index of the first space at or after `from`, or nil.
+    func firstSpace(from: Int) -> Int? {
+        var k = from
+        while k < count {
+            if base[k] == 0x20 { return k }
+            k += 1
         }
         return nil
     }

@@ -66,6 +66,10 @@ struct TokenTable: Sendable {
     @inline(__always)
     func id(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? { table.value(p, n) }
 
+    /// Runs `body` with a reference-counting-free lookup of ids by bytes (see
+    /// ``ByteStringTable/withUnsafeLookup(_:)``).
+    func withUnsafeLookup<R>(_ body: (UnsafeByteStringLookup) -> R) -> R { table.withUnsafeLookup(body) }
+
     /// The id of `bytes`.
     func id(_ bytes: [UInt8]) -> Int32? {
         bytes.withUnsafeBufferPointer { b in

@@ -79,85 +79,138 @@ public struct BPEModel: Sendable {
         try self.init(tokens: table, merges: list, options: options, byteLevel: byteLevel, path: nil)
     }
 
-    /// A model from a token table and merges as id pairs (ranks = positions).
-    init(tokens: TokenTable, merges: [(Int32, Int32)], options: Options, byteLevel: Bool, path: String?) throws(TokkiError) {
+    /// A model from a token table and merges as id pairs (ranks = positions). `mergedIDs`
+    /// (the id of each merge's result, -1 when it is not a token) are looked up when not given.
+    init(tokens: TokenTable, merges: [(Int32, Int32)], mergedIDs: [Int32]? = nil, options: Options, byteLevel: Bool,
+         path: String?) throws(TokkiError) {
         self.tokens = tokens
         self.options = options
         self.byteLevel = byteLevel
         self.mergeList = merges
-        // Merged ids are looked up on all cores (memory-latency bound), then the pair table is
-        // filled in rank order (the first occurrence of a pair wins, as in tokenizers).
-        var mergedIDs = [Int32](repeating: -1, count: merges.count)
         let prefixBytes = Array((options.continuingSubwordPrefix ?? "").utf8)
-        mergedIDs.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            inParallel(merges.count) { range in
-                var joined: [UInt8] = []
-                for rank in range {
-                    let m = merges[rank]
-                    joined.removeAll(keepingCapacity: true)
-                    joined.append(contentsOf: tokens.bytes(of: Int(m.0)))
-                    var right = tokens.bytes(of: Int(m.1))
-                    if !prefixBytes.isEmpty && right.starts(with: prefixBytes) { right = right.dropFirst(prefixBytes.count) }
-                    joined.append(contentsOf: right)
-                    out[rank] = tokens.id(joined) ?? -1
-                }
-            }
-        }
+        let mergedIDs = mergedIDs ?? Self.mergedIDs(merges, tokens: tokens, prefix: prefixBytes)
         if let rank = mergedIDs.firstIndex(of: -1) {
             let m = merges[rank]
             let a = String(decoding: tokens.bytes(of: Int(m.0)), as: UTF8.self), b = String(decoding: tokens.bytes(of: Int(m.1)), as: UTF8.self)
             throw .invalidModel(path: path, problem: "model.merges[\(rank)]: the merge of '\(a)' and '\(b)' is not in the vocabulary")
         }
-        var pairs = PairTable(capacity: merges.count)
-        for (rank, m) in merges.enumerated() {
-            pairs.insertIfAbsent(m.0, m.1, rank: Int32(rank), merged: mergedIDs[rank])
+        // The pair table and (byte-level models with ignore_merges) the table of tokens as raw
+        // bytes need nothing from each other: built side by side.
+        let buildRaw = byteLevel && options.ignoreMerges
+        nonisolated(unsafe) var pairs: PairTable? = nil
+        nonisolated(unsafe) var raw: Result<TokenTable, TokkiError>? = nil
+        DispatchQueue.concurrentPerform(iterations: buildRaw ? 2 : 1) { task in
+            if task == 0 {
+                pairs = PairTable(merges: merges, mergedIDs: mergedIDs)
+            } else {
+                raw = Result { () throws(TokkiError) in try Self.rawTokenTable(tokens, path: path) }
+            }
         }
+        guard let pairs else { throw .invalidModel(path: path, problem: "internal: the merge table was not built") }
         self.merges = pairs
+        switch raw {
+        case .success(let table)?: rawTokens = table
+        case .failure(let error)?: throw error
+        case nil: rawTokens = nil
+        }
         if let unk = options.unknownToken {
             unknownID = tokens.id(Array(unk.utf8))
         } else {
             unknownID = nil
         }
         byteFallbackIDs = options.byteFallback ? tokens.byteFallbackIDs() : nil
-        prefix = Array((options.continuingSubwordPrefix ?? "").utf8)
+        prefix = prefixBytes
         suffix = Array((options.endOfWordSuffix ?? "").utf8)
-        if byteLevel && options.ignoreMerges {
-            // Decode every byte-level token string into raw bytes, back to back in one pool.
-            var pool: [UInt8] = [], starts: [Int32] = [], lengths: [Int32] = [], ids: [Int32] = []
-            pool.reserveCapacity(tokens.pool.count)
-            tokens.pool.withUnsafeBufferPointer { b in
-                guard let p = b.baseAddress else { return }
-                for id in 0..<tokens.count where tokens.contains(id) {
-                    let s = Int(tokens.starts[id]), e = s + Int(tokens.lengths[id])
-                    let mark = pool.count
-                    var i = s
-                    var ok = true
-                    while i < e {
-                        let (v, len) = decodeScalar(p, i, e)
-                        guard v < 0x144, ByteLevelAlphabet.byteForScalar[Int(v)] >= 0 else { ok = false; break }
-                        pool.append(UInt8(ByteLevelAlphabet.byteForScalar[Int(v)]))
-                        i += len
-                    }
-                    if ok {
-                        starts.append(Int32(mark)); lengths.append(Int32(pool.count - mark)); ids.append(Int32(id))
-                    } else {
-                        pool.removeSubrange(mark...)
-                    }
-                }
-            }
-            do { rawTokens = try TokenTable(pool: pool, keyStarts: starts, keyLengths: lengths, ids: ids) } catch {
-                throw .invalidModel(path: path, problem: "model.vocab: \(error.message) (after byte-level decoding)")
-            }
-        } else {
-            rawTokens = nil
-        }
         if byteLevel {
             var single = [Int32](repeating: -1, count: 256)
             for b in 0..<256 { single[b] = tokens.id(ByteLevelAlphabet.utf8ForByte[b]) ?? -1 }
             byteIDs = single
         } else {
             byteIDs = []
+        }
+    }
+
+    /// The id of each merge's result (left token, then right token without `prefix` when it
+    /// starts with it), -1 when it is not a token; looked up on all cores.
+    static func mergedIDs(_ merges: [(Int32, Int32)], tokens: TokenTable, prefix: [UInt8]) -> [Int32] {
+        var mergedIDs = [Int32](repeating: -1, count: merges.count)
+        mergedIDs.withUnsafeMutableBufferPointer { out in
+            tokens.pool.withUnsafeBufferPointer { pool in
+                tokens.starts.withUnsafeBufferPointer { starts in
+                    tokens.lengths.withUnsafeBufferPointer { lengths in
+                        tokens.withUnsafeLookup { lookup in
+                            nonisolated(unsafe) let out = out
+                            inParallel(merges.count) { range in
+                                var joined: [UInt8] = []
+                                for rank in range {
+                                    let (a, b) = merges[rank]
+                                    joined.removeAll(keepingCapacity: true)
+                                    if let p = pool.baseAddress {
+                                        joined.append(contentsOf: UnsafeBufferPointer(start: p + Int(starts[Int(a)]), count: Int(lengths[Int(a)])))
+                                        var right = UnsafeBufferPointer(start: p + Int(starts[Int(b)]), count: Int(lengths[Int(b)]))
+                                        if !prefix.isEmpty && right.starts(with: prefix) { right = UnsafeBufferPointer(rebasing: right.dropFirst(prefix.count)) }
+                                        joined.append(contentsOf: right)
+                                    }
+                                    out[rank] = joined.withUnsafeBufferPointer { j in
+                                        withUnsafePointer(to: UInt8(0)) { zero in lookup.value(j.baseAddress ?? zero, j.count) }
+                                    } ?? -1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return mergedIDs
+    }
+
+    /// A byte-level vocabulary's tokens decoded to the raw bytes they stand for (tokens that
+    /// are not byte-level strings are left out).
+    static func rawTokenTable(_ tokens: TokenTable, path: String?) throws(TokkiError) -> TokenTable {
+        let count = tokens.count
+        var pool = [UInt8](repeating: 0, count: tokens.pool.count)
+        var starts: [Int32] = [], lengths: [Int32] = [], ids: [Int32] = []
+        starts.reserveCapacity(count); lengths.reserveCapacity(count); ids.reserveCapacity(count)
+        var used = 0
+        ByteLevelAlphabet.byteForScalar.withUnsafeBufferPointer { byteFor in
+            tokens.pool.withUnsafeBufferPointer { b in
+                tokens.starts.withUnsafeBufferPointer { tokenStarts in
+                    tokens.lengths.withUnsafeBufferPointer { tokenLengths in
+                        pool.withUnsafeMutableBufferPointer { out in
+                            guard let p = b.baseAddress, let o = out.baseAddress else { return }
+                            for id in 0..<count where tokenLengths[id] >= 0 {
+                                let s = Int(tokenStarts[id]), e = s + Int(tokenLengths[id])
+                                let mark = used
+                                var i = s
+                                var ok = true
+                                while i < e {
+                                    // Byte-level strings use U+0021…U+0143 only (1 or 2 UTF-8 bytes).
+                                    let c = p[i]
+                                    var v: Int
+                                    if c < 0x80 {
+                                        v = Int(c); i += 1
+                                    } else {
+                                        let (scalar, len) = decodeScalar(p, i, e)
+                                        v = Int(scalar); i += len
+                                    }
+                                    guard v < 0x144, byteFor[v] >= 0 else { ok = false; break }
+                                    o[used] = UInt8(truncatingIfNeeded: byteFor[v])
+                                    used += 1
+                                }
+                                if ok {
+                                    starts.append(Int32(mark)); lengths.append(Int32(used - mark)); ids.append(Int32(id))
+                                } else {
+                                    used = mark
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        pool.removeSubrange(used...)
+        do { return try TokenTable(pool: pool, keyStarts: starts, keyLengths: lengths, ids: ids) } catch {
+            throw .invalidModel(path: path, problem: "model.vocab: \(error.message) (after byte-level decoding)")
         }
     }
 
@@ -419,18 +472,91 @@ extension BPEModel: PieceModel {
     }
 }
 
-/// An open-addressing hash table from a pair of token ids to (merge rank, merged id).
+/// An open-addressing hash table from a pair of token ids to (merge rank, merged id). Key and
+/// value share one 16-byte slot, so a probe reads one cache line.
 struct PairTable: Sendable {
-    private var keys: [UInt64]
-    private var values: [UInt64]
+    private struct Slot: Sendable {
+        var key: UInt64
+        var value: UInt64
+    }
+
+    private static let empty = Slot(key: .max, value: 0)
+    private var slots: [Slot]
     private let mask: Int
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 + 2 { size <<= 1 }
-        keys = [UInt64](repeating: .max, count: size)
-        values = [UInt64](repeating: 0, count: size)
+        slots = [Slot](repeating: Self.empty, count: size)
         mask = size - 1
+    }
+
+    /// A table of `merges` (rank = position; the first occurrence of a pair wins) with their
+    /// results `mergedIDs`. The entries are first bucket-sorted by home slot (stable, so ranks
+    /// stay in order within a bucket), then placed in that order into slots that are cleared
+    /// just ahead of use: building writes the 16 MB table once, from start to end, instead of
+    /// clearing it and then jumping around it.
+    init(merges: [(Int32, Int32)], mergedIDs: [Int32]) {
+        let n = merges.count
+        var size = 16
+        while size < n * 2 + 2 { size <<= 1 }
+        let mask = size - 1
+        let slotBits = size.trailingZeroBitCount
+        let bucketBits = min(slotBits, 12)
+        let shift = slotBits - bucketBits
+        let bucketCount = 1 << bucketBits
+        var offsets = [Int](repeating: 0, count: bucketCount + 1)
+        var homes = [UInt32](repeating: 0, count: n)
+        let sorted: [Slot] = merges.withUnsafeBufferPointer { m in
+            mergedIDs.withUnsafeBufferPointer { merged in
+                homes.withUnsafeMutableBufferPointer { h in
+                    offsets.withUnsafeMutableBufferPointer { o in
+                        for r in 0..<n {
+                            let home = Self.slot(Self.key(m[r].0, m[r].1), mask)
+                            h[r] = UInt32(truncatingIfNeeded: home)
+                            o[home >> shift + 1] += 1
+                        }
+                        for k in 1...bucketCount { o[k] += o[k - 1] }
+                        return [Slot](unsafeUninitializedCapacity: n) { out, count in
+                            for r in 0..<n {
+                                let bucket = Int(h[r]) >> shift
+                                out[o[bucket]] = Slot(key: Self.key(m[r].0, m[r].1),
+                                                      value: UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: r))) << 32
+                                                          | UInt64(UInt32(bitPattern: merged[r])))
+                                o[bucket] += 1
+                            }
+                            count = n
+                        }
+                    }
+                }
+            }
+        }
+        homes = []
+        slots = [Slot](unsafeUninitializedCapacity: size) { t, count in
+            // Slots below `cleared` are initialized; probing never looks past them unset.
+            var cleared = 0
+            for e in sorted {
+                var i = Self.slot(e.key, mask)
+                while true {
+                    while i >= cleared {
+                        let end = min(size, cleared + 1024)
+                        for k in cleared..<end { t[k] = Self.empty }
+                        cleared = end
+                    }
+                    if t[i].key == .max { t[i] = e; break }
+                    if t[i].key == e.key { break }
+                    i = (i + 1) & mask
+                }
+            }
+            for k in cleared..<size { t[k] = Self.empty }
+            count = size
+        }
+        self.mask = mask
+    }
+
+    @inline(__always)
+    private static func key(_ a: Int32, _ b: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
     }
 
     @inline(__always)
@@ -443,26 +569,24 @@ struct PairTable: Sendable {
     mutating func insertIfAbsent(_ a: Int32, _ b: Int32, rank: Int32, merged: Int32) {
         let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
         var i = Self.slot(key, mask)
-        while keys[i] != .max {
-            if keys[i] == key { return }
+        while slots[i].key != .max {
+            if slots[i].key == key { return }
             i = (i + 1) & mask
         }
-        keys[i] = key
-        values[i] = UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: merged))
+        slots[i] = Slot(key: key, value: UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: merged)))
     }
 
     @inline(__always)
     func lookup(_ a: Int32, _ b: Int32) -> (rank: Int32, merged: Int32)? {
         let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
         var i = Self.slot(key, mask)
-        return keys.withUnsafeBufferPointer { k in
+        return slots.withUnsafeBufferPointer { t in
             while true {
-                let stored = k[i]
-                if stored == key {
-                    let v = values[i]
-                    return (Int32(truncatingIfNeeded: v >> 32), Int32(truncatingIfNeeded: v))
+                let stored = t[i]
+                if stored.key == key {
+                    return (Int32(truncatingIfNeeded: stored.value >> 32), Int32(truncatingIfNeeded: stored.value))
                 }
-                if stored == .max { return nil }
+                if stored.key == .max { return nil }
                 i = (i + 1) & mask
             }
         }

@@ -23,25 +23,38 @@ struct ByteStringTable: Sendable {
 
     /// Builds a table from keys stored back to back in `pool` (key `k` is
     /// `pool[starts[k] ..< starts[k] + lengths[k]]`), on two threads. Returns the index of a
-    /// duplicated key instead when there is one.
+    /// duplicated key instead when there is one (the first key, in index order, equal to an
+    /// earlier one; in the low half first).
     static func build(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int32]) -> Result<ByteStringTable, DuplicateKey> {
+        let n = values.count
+        // Each key is hashed once (on all cores); each half then takes its keys.
+        var hashes = [UInt32](repeating: 0, count: n)
+        pool.withUnsafeBufferPointer { p in
+            starts.withUnsafeBufferPointer { s in
+                lengths.withUnsafeBufferPointer { l in
+                    hashes.withUnsafeMutableBufferPointer { h in
+                        nonisolated(unsafe) let p = p, s = s, l = l, h = h
+                        inParallel(n) { range in
+                            withUnsafePointer(to: UInt8(0)) { zero in
+                                let base = p.baseAddress ?? zero
+                                for k in range { h[k] = ByteStringTableHalf.hash(base + Int(s[k]), Int(l[k])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let keyHashes = hashes
         var halves = [ByteStringTableHalf](repeating: ByteStringTableHalf(capacity: 0), count: 2)
         var duplicates = [Int](repeating: -1, count: 2)
         halves.withUnsafeMutableBufferPointer { hs in
             duplicates.withUnsafeMutableBufferPointer { ds in
                 nonisolated(unsafe) let hs = hs, ds = ds
                 DispatchQueue.concurrentPerform(iterations: 2) { half in
-                    var table = ByteStringTableHalf(capacity: values.count / 2 + 1)
-                    pool.withUnsafeBufferPointer { p in
-                        for k in values.indices {
-                            let s = Int(starts[k]), l = Int(lengths[k])
-                            let key = UnsafeBufferPointer(rebasing: p[s..<(s + l)])
-                            let h = ByteStringTableHalf.hash(key)
-                            guard Int(h >> 31) == half else { continue }
-                            if !table.insert(key, h, values[k]) { ds[half] = k; break }
-                        }
-                    }
+                    let (table, duplicate) = ByteStringTableHalf.build(half: half, pool: pool, starts: starts, lengths: lengths,
+                                                                       values: values, hashes: keyHashes)
                     hs[half] = table
+                    ds[half] = duplicate ?? -1
                 }
             }
         }
@@ -70,6 +83,73 @@ struct ByteStringTable: Sendable {
         let h = ByteStringTableHalf.hash(key)
         return h >> 31 == 0 ? low.insert(key, h, value) : high.insert(key, h, value)
     }
+
+    /// Runs `body` with a lookup over raw pointers into the table (no reference counting per
+    /// lookup, which matters when several threads look up at once); valid only inside `body`.
+    func withUnsafeLookup<R>(_ body: (UnsafeByteStringLookup) -> R) -> R {
+        low.withUnsafeParts { l in high.withUnsafeParts { h in body(UnsafeByteStringLookup(low: l, high: h)) } }
+    }
+}
+
+/// Raw pointers into a ``ByteStringTable``, from ``ByteStringTable/withUnsafeLookup(_:)``.
+/// Read-only, so threads may share it while the table lives.
+struct UnsafeByteStringLookup: @unchecked Sendable {
+    fileprivate let low: ByteStringTableHalf.Parts
+    fileprivate let high: ByteStringTableHalf.Parts
+
+    /// The value of `p[0..<n]`, or nil.
+    @inline(__always)
+    func value(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        let h = ByteStringTableHalf.hash(p, n)
+        return (h >> 31 == 0 ? low : high).value(p, n, h)
+    }
+
+    /// One key of a batch: its bytes (from a base pointer) and, while looking it up, its hash,
+    /// home slot word and entry.
+    struct BatchKey {
+        var start: Int32
+        var length: Int32
+        fileprivate var hash: UInt32 = 0
+        fileprivate var slot: UInt64 = 0
+        fileprivate var entry = ByteStringTableHalf.Entry(start: 0, length: -1, value: -1)
+
+        /// The key `base[start ..< start + length]`.
+        init(start: Int32, length: Int32) {
+            self.start = start
+            self.length = length
+        }
+    }
+
+    /// Looks up a batch of keys at once, writing each value (or -1) to `out`. Each step
+    /// (hash and home slot, entry, key bytes) is done for every key before the next, so that
+    /// the cache misses of different keys overlap instead of queueing one after another.
+    func values(_ keys: UnsafeMutableBufferPointer<BatchKey>, base: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<Int32>) {
+        for j in keys.indices {
+            let h = ByteStringTableHalf.hash(base + Int(keys[j].start), Int(keys[j].length))
+            let part = h >> 31 == 0 ? low : high
+            keys[j].hash = h
+            keys[j].slot = part.slots[Int(h) & part.mask]
+        }
+        for j in keys.indices {
+            let e = keys[j].slot
+            if e != 0 && UInt32(truncatingIfNeeded: e) == keys[j].hash {
+                keys[j].entry = (keys[j].hash >> 31 == 0 ? low : high).entries[Int(e >> 32)]
+            }
+        }
+        for j in keys.indices {
+            let k = keys[j]
+            let n = Int(k.length), p = base + Int(k.start)
+            if k.slot == 0 {
+                out[j] = -1
+            } else if k.entry.length == k.length
+                        && (n == 0 || (k.hash >> 31 == 0 ? low : high).pool.baseAddress.map { bytesEqual($0 + Int(k.entry.start), p, n) } ?? false) {
+                out[j] = k.entry.value
+            } else {
+                // Another key in the home slot: probe on.
+                out[j] = (k.hash >> 31 == 0 ? low : high).value(p, n, k.hash) ?? -1
+            }
+        }
+    }
 }
 
 /// One half of a ``ByteStringTable``.
@@ -82,24 +162,116 @@ struct ByteStringTableHalf: Sendable {
     private var pool: [UInt8] = []
     private var mask: Int
 
-    private struct Entry: Sendable {
+    fileprivate struct Entry: Sendable {
         var start: Int32
         var length: Int32
         var value: Int32
     }
 
-    /// A table with room for `capacity` keys.
-    init(capacity: Int) {
+    /// Raw pointers to one half's arrays.
+    fileprivate struct Parts: @unchecked Sendable {
+        let slots: UnsafeBufferPointer<UInt64>
+        let entries: UnsafeBufferPointer<Entry>
+        let pool: UnsafeBufferPointer<UInt8>
+        let mask: Int
+
+        @inline(__always)
+        func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Int32? {
+            var slot = Int(h) & mask
+            while true {
+                let e = slots[slot]
+                if e == 0 { return nil }
+                if UInt32(truncatingIfNeeded: e) == h {
+                    let entry = entries[Int(e >> 32)]
+                    if Int(entry.length) == n
+                        && (n == 0 || pool.baseAddress.map { bytesEqual($0 + Int(entry.start), p, n) } ?? false) {
+                        return entry.value
+                    }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    fileprivate func withUnsafeParts<R>(_ body: (Parts) -> R) -> R {
+        slots.withUnsafeBufferPointer { s in
+            entries.withUnsafeBufferPointer { en in
+                pool.withUnsafeBufferPointer { pl in body(Parts(slots: s, entries: en, pool: pl, mask: mask)) }
+            }
+        }
+    }
+
+    /// A table with room for `capacity` keys (of `poolCapacity` bytes in all).
+    init(capacity: Int, poolCapacity: Int? = nil) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         hashes.reserveCapacity(capacity)
         entries.reserveCapacity(capacity)
-        pool.reserveCapacity(capacity * 8)
+        pool.reserveCapacity(poolCapacity ?? capacity * 8)
     }
 
     var count: Int { entries.count }
+
+    /// The half (`half`: the top hash bit) of a table of the given keys, whose hashes are
+    /// `hashes`. The half shares `pool` (no key is copied). Also returns the first key (in
+    /// index order) equal to an earlier one, if any.
+    static func build(half: Int, pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int32],
+                      hashes: [UInt32]) -> (ByteStringTableHalf, Int?) {
+        var mine = 0
+        for h in hashes where Int(h >> 31) == half { mine += 1 }
+        var table = ByteStringTableHalf(capacity: mine, poolCapacity: 0)
+        table.pool = pool
+        let mask = table.mask
+        var duplicate: Int? = nil
+        var entries = [Entry](repeating: Entry(start: 0, length: 0, value: 0), count: mine)
+        var entryHashes = [UInt32](repeating: 0, count: mine)
+        var used = 0
+        table.slots.withUnsafeMutableBufferPointer { sl in
+            entries.withUnsafeMutableBufferPointer { en in
+                entryHashes.withUnsafeMutableBufferPointer { eh in
+                    pool.withUnsafeBufferPointer { src in
+                        withUnsafePointer(to: UInt8(0)) { zero in
+                            let base = src.baseAddress ?? zero
+                            for k in hashes.indices {
+                                let h = hashes[k]
+                                guard Int(h >> 31) == half else { continue }
+                                let n = Int(lengths[k]), start = Int(starts[k])
+                                var slot = Int(h) & mask
+                                var isDuplicate = false
+                                while true {
+                                    let e = sl[slot]
+                                    if e == 0 { break }
+                                    if UInt32(truncatingIfNeeded: e) == h {
+                                        let entry = en[Int(e >> 32)]
+                                        if Int(entry.length) == n && bytesEqual(base + Int(entry.start), base + start, n) {
+                                            isDuplicate = true
+                                            break
+                                        }
+                                    }
+                                    slot = (slot + 1) & mask
+                                }
+                                if isDuplicate {
+                                    if duplicate == nil { duplicate = k }
+                                    continue
+                                }
+                                sl[slot] = UInt64(h) | UInt64(used) << 32
+                                en[used] = Entry(start: Int32(start), length: Int32(n), value: values[k])
+                                eh[used] = h
+                                used += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        entries.removeSubrange(used...)
+        entryHashes.removeSubrange(used...)
+        table.entries = entries
+        table.hashes = entryHashes
+        return (table, duplicate)
+    }
 
     @inline(__always)
     static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {
@@ -107,9 +279,32 @@ struct ByteStringTableHalf: Sendable {
         return withUnsafePointer(to: UInt8(0)) { hash($0, 0) }
     }
 
+    /// The table hash of `p[0..<n]` (never 0). Words of 8 bytes, then the last 1–7 bytes in
+    /// one word read with (overlapping) 4-byte or single-byte loads, so a short key costs a
+    /// few multiplications rather than one per byte. Never reads outside `p[0..<n]`.
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
-        var h = ByteHash.hash(p, n)
+        let raw = UnsafeRawPointer(p)
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ (UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15)
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+            i += 8
+        }
+        let r = n - i
+        if r > 0 {
+            let tail: UInt64
+            if r >= 4 {
+                tail = UInt64(raw.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+                    | UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
+            } else {
+                tail = UInt64(p[i]) | UInt64(p[i + r >> 1]) << 8 | UInt64(p[n - 1]) << 16
+            }
+            h = (h ^ tail) &* 0xBF58_476D_1CE4_E5B9
+        }
+        h ^= h >> 29
+        h = h &* 0x94D0_49BB_1331_11EB
         h ^= h >> 32
         return UInt32(truncatingIfNeeded: h) | 1
     }
@@ -186,4 +381,29 @@ struct ByteStringTableHalf: Sendable {
         slots = grown
         mask = m
     }
+}
+
+/// Whether `a[0..<n]` equals `b[0..<n]`; word loads instead of a `memcmp` call, as token keys
+/// are short.
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    if n >= 8 {
+        var i = 0
+        while i + 8 <= n {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        // The last 8 bytes (overlapping what was compared).
+        return i == n || ra.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == rb.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    }
+    if n >= 4 {
+        return ra.loadUnaligned(as: UInt32.self) == rb.loadUnaligned(as: UInt32.self)
+            && ra.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == rb.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+    }
+    if n >= 2 {
+        return ra.loadUnaligned(as: UInt16.self) == rb.loadUnaligned(as: UInt16.self)
+            && ra.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self) == rb.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self)
+    }
+    return n == 0 || a[0] == b[0]
 }

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import Tokki
+
+/// `tokenizer.json`'s `model.vocab` and `model.merges` are read in bulk (straight into byte
+/// pools, no JSON node per entry); these tests compare that with reading them node by node,
+/// on well-formed files (same model) and malformed ones (same error).
+@Suite struct TokenizerJSONBulkTests {
+    static func file(vocab: String, merges: String, model: String = "", pretty: Bool = false) -> String {
+        let sep = pretty ? "\n      " : ""
+        return """
+        {"version": "1.0", "added_tokens": [], "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
+         "decoder": {"type": "ByteLevel"},
+         "model": {"type": "BPE", \(model)\(sep)"vocab": \(vocab),\(sep)"merges": \(merges)}}
+        """
+    }
+
+    /// The outcome of loading `json` one way: the model's tokens, merges and merged ids, or
+    /// the error's text.
+    static func outcome(_ json: String, bulk: Bool) -> String {
+        do {
+            let tok = try TokenizerJSON.load(bytes: Array(json.utf8), path: "t.json", bulk: bulk)
+            guard let bpe = tok.model as? BPEModel else { return "not BPE" }
+            var out = "size \(bpe.vocabularySize)\n"
+            for id in 0..<bpe.tokens.count where bpe.tokens.contains(id) {
+                out += "\(id) \(Array(bpe.tokens.bytes(of: id)))\n"
+            }
+            for (rank, m) in bpe.mergeList.enumerated() {
+                let found = bpe.merges.lookup(m.0, m.1)
+                out += "merge \(rank) \(m.0) \(m.1) -> \(found.map { "\($0.rank) \($0.merged)" } ?? "none")\n"
+            }
+            out += "raw \(bpe.rawTokens?.count ?? -1)\n"
+            out += "ids \(try tok.encode("ab ba abc").ids)"
+            return out
+        } catch {
+            return "error: \(error)"
+        }
+    }
+
+    static func same(_ json: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let bulk = outcome(json, bulk: true), nodes = outcome(json, bulk: false)
+        #expect(bulk == nodes, "\(json)", sourceLocation: sourceLocation)
+    }
+
+    @Test func wellFormedFilesGiveTheSameModel() {
+        let vocab = #"{"a": 0, "b": 1, "c": 2, "ab": 3, "ba": 4, "abc": 5, "Ġ": 6, "Ġa": 7}"#
+        for pretty in [false, true] {
+            Self.same(Self.file(vocab: vocab, merges: #"["a b", "b a", "ab c", "Ġ a"]"#, pretty: pretty))
+            Self.same(Self.file(vocab: vocab, merges: #"[["a", "b"], ["b", "a"], ["ab", "c"], ["Ġ", "a"]]"#, pretty: pretty))
+            Self.same(Self.file(vocab: vocab, merges: #"[ [ "a" , "b" ] , "b a",["ab","c"] ]"#, pretty: pretty))
+        }
+        // Pretty-printed as Python's json.dumps(indent=2) does.
+        Self.same(Self.file(vocab: "{\n  \"a\": 0,\n  \"b\": 1,\n  \"ab\": 2\n}", merges: "[\n  [\n    \"a\",\n    \"b\"\n  ]\n]"))
+        // Duplicate pairs: the first rank wins.
+        Self.same(Self.file(vocab: vocab, merges: #"["a b", "b a", "a b"]"#))
+        // Empty containers.
+        Self.same(Self.file(vocab: "{}", merges: "[]"))
+        Self.same(Self.file(vocab: #"{"a": 0}"#, merges: "[ ]"))
+        // ignore_merges on a byte-level model builds the raw-byte table.
+        Self.same(Self.file(vocab: vocab, merges: #"["a b"]"#, model: #""ignore_merges": true,"#))
+        // A continuing-subword prefix is dropped from the right side of a merge's result.
+        Self.same(Self.file(vocab: #"{"a": 0, "@@b": 1, "ab": 2, "b": 3, "@@": 4, "a@@": 5}"#, merges: #"["a @@b", "a @@"]"#,
+                            model: #""continuing_subword_prefix": "@@","#))
+        // Ids with gaps, in any order; ids written as 1.0 or 1e0 are integers to the reader too.
+        Self.same(Self.file(vocab: #"{"b": 9, "a": 3, "ab": 1.0, "ba": 2e0}"#, merges: #"["a b"]"#))
+    }
+
+    @Test func escapesAreReadAsInNodes() {
+        let vocab = #"{"\u0061": 0, "b": 1, "a\"b": 2, "\\": 3, "a\\": 4, "\ud83d\ude00": 5, "x\/y": 6, "ab": 7, "\u00e9": 8, "\u00e9b": 9}"#
+        Self.same(Self.file(vocab: vocab, merges: #"["\u0061 b", "a \"b", "a \\", ["\u00e9", "b"]]"#))
+        Self.same(Self.file(vocab: vocab, merges: #"["a\u0020b"]"#))
+        // Two spaces after unescaping.
+        Self.same(Self.file(vocab: vocab, merges: #"["a\u0020b c"]"#))
+    }
+
+    @Test func malformedFilesGiveTheSameError() {
+        let vocab = #"{"a": 0, "b": 1, "ab": 2}"#
+        let cases: [(vocab: String, merges: String)] = [
+            (#"{"a": 0, "b": -1}"#, "[]"),
+            (#"{"a": 0, "b": 01}"#, "[]"),
+            (#"{"a": 0, "b": 1.5}"#, "[]"),
+            (#"{"a": 0, "b": "1"}"#, "[]"),
+            (#"{"a": 0, "b": 16777216}"#, "[]"),
+            (#"{"a": 0, "b": 99999999999999999999}"#, "[]"),
+            (#"{"a": 0, "b": 0}"#, "[]"),
+            (#"{"a": 0, "a": 1}"#, "[]"),
+            (#"{"a": 0,}"#, "[]"),
+            (#"{"a": 0 "b": 1}"#, "[]"),
+            (#"{"a" 0}"#, "[]"),
+            (#"{"\uZZZZ": 0}"#, "[]"),
+            (#"{"\ud800": 0}"#, "[]"),
+            (#"{"a": 0, "b": 1, "ab": 2"#, "[]"),
+            (vocab, #"["a c"]"#),
+            (vocab, #"["c a"]"#),
+            (vocab, #"["a b", "b a"]"#),
+            (vocab, #"["ab"]"#),
+            (vocab, #"["a b b"]"#),
+            (vocab, #"[["a"]]"#),
+            (vocab, #"[["a", "b", "c"]]"#),
+            (vocab, #"[["a", 1]]"#),
+            (vocab, #"[1]"#),
+            (vocab, #"["a b",]"#),
+            (vocab, #"["a b" "a b"]"#),
+            (vocab, #"["\uZZZZ b"]"#),
+            (vocab, #"[["a", "\q"]]"#),
+            (vocab, #"["a b""#),
+            (vocab, "[\"a\tb\"]"),
+            (vocab, #"["a b", ["b", "c"], "a c"]"#),
+        ]
+        for c in cases {
+            let json = Self.file(vocab: c.vocab, merges: c.merges)
+            let bulk = Self.outcome(json, bulk: true)
+            #expect(bulk.hasPrefix("error: "), "\(json)")
+            #expect(bulk == Self.outcome(json, bulk: false), "\(json)")
+        }
+        // Invalid UTF-8 inside the vocabulary is reported at its offset, as before.
+        var bytes = Array(Self.file(vocab: #"{"a": 0, "b": 1}"#, merges: "[]").utf8)
+        let at = bytes.firstIndex(of: UInt8(ascii: "b"))!
+        bytes[at] = 0xFF
+        let message = { (bulk: Bool) -> String in
+            do { _ = try TokenizerJSON.load(bytes: bytes, path: nil, bulk: bulk); return "loaded" } catch { return "\(error)" }
+        }
+        #expect(message(true).contains("invalid UTF-8") && message(true) == message(false))
+    }
+
+    /// The published files in `.models/` load the same both ways.
+    @Test func publishedFilesGiveTheSameModel() throws {
+        let models = Fixtures.packageRoot.appendingPathComponent(".models")
+        for name in ["gpt2.derived.tokenizer.json", "llama2_hf.tokenizer.json"] {
+            let url = models.appendingPathComponent(name)
+            guard let bytes = try? readFileBytes(url.path) else { print("skipped: \(name) not fetched"); continue }
+            let bulk = try TokenizerJSON.load(bytes: bytes, path: nil, bulk: true)
+            let nodes = try TokenizerJSON.load(bytes: bytes, path: nil, bulk: false)
+            let a = try #require(bulk.model as? BPEModel), b = try #require(nodes.model as? BPEModel)
+            #expect(a.tokens.pool == b.tokens.pool && a.tokens.starts == b.tokens.starts && a.tokens.lengths == b.tokens.lengths)
+            #expect(a.mergeList.elementsEqual(b.mergeList, by: ==))
+            for (x, y) in a.mergeList.prefix(5000) { #expect(a.merges.lookup(x, y)! == b.merges.lookup(x, y)!) }
+        }
+    }
+}
