@@ -189,14 +189,35 @@ extension SentencePieceModel {
 }
 
 extension HuggingFaceTokenizer {
+    /// What a conversion to a SentencePiece model could not reproduce exactly (empty when
+    /// the conversion is exact or impossible for another reason).
+    public var approximations: [String] {
+        var out: [String] = []
+        if preTokenizer is Metaspace {
+            out.append("Metaspace adds no '▁' before text starting with a space or '▁' and keeps repeated spaces; SentencePiece's normalizer cannot do both")
+        }
+        if let m = model as? BPEModel, m.unknownID != nil, !m.options.fuseUnknown, !m.options.byteFallback {
+            out.append("the BPE model does not fuse runs of unknown characters (fuse_unk false); SentencePiece always does")
+        }
+        return out
+    }
+
     /// The tokenizer as a SentencePiece model, when its pipeline is one SentencePiece can
     /// express: a Unigram model with a `Metaspace` pre-tokenizer, or a BPE model in the Llama
     /// layout (`Prepend("▁")` + `Replace(" ", "▁")`, no pre-tokenizer), optionally after a
     /// `Precompiled` normalizer.
     ///
+    /// The conversion is exact — the model gives this tokenizer's ids on every input — or it
+    /// is refused. Two habits of a `Metaspace` pipeline have no SentencePiece equivalent:
+    /// Metaspace adds no `▁` before text that already starts with a space or `▁` (and keeps
+    /// repeated spaces), and a BPE model without `fuse_unk` (and without byte fallback) does
+    /// not fuse runs of unknown characters. With `approximate` such tokenizers convert
+    /// anyway (the result differs on inputs with those features); ``approximations`` lists
+    /// what would differ.
+    ///
     /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the component that has
-    ///   no SentencePiece equivalent.
-    public func sentencePieceModel() throws(TokkiError) -> SentencePieceModel {
+    ///   no SentencePiece equivalent, or the habit that makes the conversion inexact.
+    public func sentencePieceModel(approximate: Bool = false) throws(TokkiError) -> SentencePieceModel {
         func unsupported(_ what: String) -> TokkiError {
             .invalidModel(path: path, problem: "cannot convert to a SentencePiece model: \(what)")
         }
@@ -296,6 +317,9 @@ extension HuggingFaceTokenizer {
         trainer.eosID = idOf("</s>")
         trainer.padID = idOf("<pad>")
         guard pieces.contains(where: { $0.type == .unknown }) else { throw unsupported("SentencePiece needs an unknown token") }
+        if !approximate, let first = approximations.first {
+            throw unsupported("\(first) (pass approximate to convert anyway; ids then differ on such inputs)")
+        }
         proto.pieces = pieces
         proto.trainerSpec = trainer
         proto.normalizerSpec = norm

@@ -10,15 +10,21 @@ struct Convert: ParsableCommand {
         The direction follows OUT's extension: .json writes a Hugging Face tokenizer.json,
         .model a SentencePiece model. SentencePiece unigram and BPE models convert to HF
         Unigram/BPE with their normalization as a Precompiled charsmap; tokenizer.json files
-        convert back when their pipeline is one SentencePiece can express (Unigram or BPE with
-        Metaspace or Llama-style Prepend/Replace normalizers, optionally Precompiled). The
-        output is written atomically.
+        convert back when their pipeline is one SentencePiece can express exactly (Unigram or
+        BPE with Llama-style Prepend/Replace normalizers, optionally Precompiled). A Metaspace
+        pipeline cannot be reproduced exactly (leading and repeated spaces, unfused unknowns):
+        it is refused unless --approximate is given, which converts it anyway and says on
+        stderr what will differ. The output is written atomically.
 
         Examples:
           tokki convert ko.model ko.tokenizer.json
           tokki convert tokenizer.json tokenizer.model
+          tokki convert --approximate metaspace-bpe.json bpe.model
         """
     )
+
+    @Flag(help: "Convert a tokenizer.json SentencePiece cannot reproduce exactly, and list the differences on stderr.")
+    var approximate = false
 
     @Argument(help: "The input model (.model or tokenizer.json).")
     var input: String
@@ -38,7 +44,10 @@ struct Convert: ParsableCommand {
             guard output.hasSuffix(".model") else {
                 throw fail(.usage, "converting a tokenizer.json: OUT must end in .model (a SentencePiece model)")
             }
-            do { bytes = [UInt8](try hf.sentencePieceModel().serialized()) } catch { throw fail(error) }
+            if approximate {
+                for what in hf.approximations { printError("tokki: warning: \(input): not exact: \(what)") }
+            }
+            do { bytes = [UInt8](try hf.sentencePieceModel(approximate: approximate).serialized()) } catch { throw fail(error) }
         case .tiktoken, .tekken:
             throw fail(.usage, "\(input): tiktoken and Tekken files cannot be converted (no SentencePiece or tokenizer.json equivalent is written yet)")
         }

@@ -151,4 +151,28 @@ struct TokenizerJSONCommandTests {
             #expect(r.stderr.contains(message) && r.stderr.contains(file.path), "\(r.stderr)")
         }
     }
+
+    /// `convert`: .model → tokenizer.json → .model keeps the ids; a Metaspace tokenizer.json
+    /// is refused (exit 65, reason on stderr) unless --approximate, which warns.
+    @Test func convertIsExactOrRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-convert-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("t.json").path, back = dir.appendingPathComponent("t.model").path
+        #expect(try TokkiExecutable.run(["convert", EncodeDecodeCommandTests.model, json]).status == 0)
+        let r = try TokkiExecutable.run(["convert", json, back])
+        #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+        let text = "「민법」 제3조제1항  Tokki 😀"
+        let a = try TokkiExecutable.run(["encode", "--model", EncodeDecodeCommandTests.model, "--text", text])
+        let b = try TokkiExecutable.run(["encode", "--model", back, "--text", text])
+        #expect(a.status == 0 && a.text == b.text)
+        let metaspace = Fixtures.url("hf/metaspace_bpe.json").path
+        let refused = try TokkiExecutable.run(["convert", metaspace, back + "2.model"])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("Metaspace adds no"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: back + "2.model"))
+        let approx = try TokkiExecutable.run(["convert", "--approximate", metaspace, back + "2.model"])
+        #expect(approx.status == 0)
+        #expect(approx.stderr.contains("warning") && approx.stderr.contains("fuse_unk"), "\(approx.stderr)")
+    }
 }
