@@ -27,8 +27,11 @@ struct PairMerger<Element: Hashable> {
     /// number of words used, then the words (record offsets).
     private var blocks: [Int32] = []
     private static var blockSize: Int { 8 }
-    /// Per-merge scratch: the words holding the merged pair.
+    /// Per-merge scratch: the words holding the merged pair, and in each batch of them the
+    /// ones that still do with the first position of the pair.
     private var holders: [Int32] = []
+    private var sites: [(Int32, Int32)] = []
+    private static var batch: Int { 64 }
     private var heap = PairHeap()
     /// Per merge: the ids of the pairs (x, new) and (new, y), valid where the stamp is the
     /// new symbol's id.
@@ -212,15 +215,27 @@ struct PairMerger<Element: Hashable> {
             for k in 0..<used { holders.append(blocks[block + 2 + k]) }
             block = Int(blocks[block])
         }
-        for wi in holders {
-            let record = Int(wi)
+        // In batches: first find where each word holds the pair (a short loop of independent
+        // loads, so the memory system fetches many records at once), then rewrite those.
+        var batchStart = 0
+        while batchStart < holders.count {
+        let batchEnd = min(batchStart + Self.batch, holders.count)
+        sites.removeAll(keepingCapacity: true)
+        for h in batchStart..<batchEnd {
+            let record = Int(holders[h])
             let oldCount = Int(flat[record])
-            guard oldCount > 1 else { continue }
-            let syms = record + Self.header
-            let pids = syms + Int(flat[record + 1])
+            let pids = record + Self.header + Int(flat[record + 1])
             var j = 0
             while j + 1 < oldCount && flat[pids + j] != chosenID { j += 1 }
-            guard j + 1 < oldCount else { continue }
+            if j + 1 < oldCount { sites.append((Int32(record), Int32(j))) }
+        }
+        batchStart = batchEnd
+        for (wi, site) in sites {
+            let record = Int(wi)
+            let oldCount = Int(flat[record])
+            let syms = record + Self.header
+            let pids = syms + Int(flat[record + 1])
+            var j = Int(site)
             let f = Int64(bitPattern: UInt64(UInt32(bitPattern: flat[record + 2])) | UInt64(UInt32(bitPattern: flat[record + 3])) << 32)
             // Out: the pairs at and next to each merge site, each position once.
             var lastOut = -1
@@ -266,6 +281,7 @@ struct PairMerger<Element: Hashable> {
                 i += step
             }
             flat[record] = Int32(r)
+        }
         }
         // Apply the changes; pairs whose count changed go back on the heap.
         generation &+= 1

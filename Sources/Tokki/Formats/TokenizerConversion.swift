@@ -123,19 +123,41 @@ extension SentencePieceModel {
     /// SentencePiece BPE encoder prefers them: higher piece score first, then lower ids.
     func bpeMerges() -> [(Int, Int)] {
         // Keyed by bytes: Swift String equality is canonical equivalence (U+F914 == U+6A02).
-        var ids: [[UInt8]: Int] = [:]
+        // All pieces back to back, looked up in one byte-string table (the first of equal
+        // pieces wins).
+        var pool: [UInt8] = [], starts: [Int32] = [], lengths: [Int32] = [], values: [Int32] = []
         for (id, p) in pieces.enumerated() where p.type == .normal || p.type == .userDefined {
-            if ids[Array(p.piece.utf8)] == nil { ids[Array(p.piece.utf8)] = id }
+            starts.append(Int32(pool.count))
+            pool.append(contentsOf: p.piece.utf8)
+            lengths.append(Int32(pool.count) - starts[starts.count - 1])
+            values.append(Int32(id))
+        }
+        let table: ByteStringTable
+        switch ByteStringTable.build(pool: pool, starts: starts, lengths: lengths, values: values) {
+        case .success(let t): table = t
+        case .failure:
+            // Equal pieces (only in hand-made models): the first of each is found.
+            var firsts = Set<[UInt8]>()
+            let kept = values.indices.filter { k in
+                let s = Int(starts[k])
+                return firsts.insert(Array(pool[s..<(s + Int(lengths[k]))])).inserted
+            }
+            guard case .success(let t) = ByteStringTable.build(pool: pool, starts: kept.map { starts[$0] }, lengths: kept.map { lengths[$0] },
+                                                                values: kept.map { values[$0] }) else { return [] }
+            table = t
         }
         var merges: [(target: Int, left: Int, right: Int)] = []
-        for (id, p) in pieces.enumerated() where p.type == .normal || p.type == .userDefined {
-            let bytes = Array(p.piece.utf8)
-            var k = 1
-            while k < bytes.count {
-                if bytes[k] & 0xC0 != 0x80, let l = ids[Array(bytes[..<k])], let r = ids[Array(bytes[k...])] {
-                    merges.append((id, l, r))
+        pool.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            for k in values.indices {
+                let s = Int(starts[k]), n = Int(lengths[k])
+                var cut = 1
+                while cut < n {
+                    if base[s + cut] & 0xC0 != 0x80, let l = table.value(base + s, cut), let r = table.value(base + s + cut, n - cut) {
+                        merges.append((Int(values[k]), Int(l), Int(r)))
+                    }
+                    cut += 1
                 }
-                k += 1
             }
         }
         merges.sort { x, y in
