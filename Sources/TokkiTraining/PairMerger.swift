@@ -126,7 +126,7 @@ struct PairMerger<Element: Hashable> {
                 addWord(record, to: Int(p))
             }
         }
-        for p in pairs.indices where pairs[p].count > 0 { heap.push(pairs[p].count, pairs[p].key, Int32(p)) }
+        heap = PairHeap(pairs.indices.compactMap { p in pairs[p].count > 0 ? (pairs[p].count, pairs[p].key, Int32(p)) : nil })
     }
 
     @inline(__always)
@@ -314,6 +314,31 @@ struct PairMerger<Element: Hashable> {
 struct PairHeap {
     private var items: [(Int64, UInt64, Int32)] = []
 
+    init() {}
+
+    /// A heap of `items` (built bottom-up in linear time).
+    init(_ items: [(Int64, UInt64, Int32)]) {
+        self.items = items
+        var i = items.count / 2
+        while i > 0 {
+            i -= 1
+            siftDown(i)
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count && Self.before(items[l], items[m]) { m = l }
+            if r < items.count && Self.before(items[r], items[m]) { m = r }
+            if m == i { return }
+            items.swapAt(i, m)
+            i = m
+        }
+    }
+
     private static func before(_ x: (Int64, UInt64, Int32), _ y: (Int64, UInt64, Int32)) -> Bool {
         x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
     }
@@ -336,16 +361,7 @@ struct PairHeap {
         let last = items.removeLast()
         if !items.isEmpty {
             items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && Self.before(items[l], items[m]) { m = l }
-                if r < items.count && Self.before(items[r], items[m]) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
+            siftDown(0)
         }
         return top
     }
