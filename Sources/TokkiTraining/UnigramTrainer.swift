@@ -110,7 +110,7 @@ public struct UnigramTrainer: Sendable {
         let isRequired: @Sendable (UInt32) -> Bool = { [requiredBMP] ch in ch < 0x10000 ? requiredBMP[Int(ch)] : requiredSet.contains(ch) }
 
         // Seeds: substrings of 2…max characters seen at least twice, scored frequency × length.
-        // Each thread counts the substrings whose hash falls in its share (no merging).
+        // Each thread counts its share of the substrings (no merging).
         let workers = max(1, min(c.threads, words.count / 1024 + 1))
         var shares = [WordCounts](repeating: WordCounts(), count: workers)
         let maxLength = c.maxPieceLength
@@ -128,12 +128,14 @@ public struct UnigramTrainer: Sendable {
                     let count = words[w].count
                     words[w].word.withUnsafeBufferPointer { b in
                         guard let base = b.baseAddress else { return }
-                        for i in 0..<n where isRequired(chars[i]) {
+                        // A thread takes the substrings whose first two characters fall in its share.
+                        for i in 0..<(n - 1) where isRequired(chars[i]) {
+                            let share = (UInt64(chars[i]) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(chars[i + 1])) &* 0xBF58_476D_1CE4_E5B9
+                            guard Int((share >> 32) % UInt64(workers)) == t else { continue }
                             var j = i + 1
                             while j < n && j - i < maxLength && isRequired(chars[j]) {
                                 j += 1
-                                let h = ByteHash.hash(base + offsets[i], offsets[j] - offsets[i])
-                                if Int(h % UInt64(workers)) == t { local.add(base + offsets[i], offsets[j] - offsets[i], count, hash: h) }
+                                local.add(base + offsets[i], offsets[j] - offsets[i], count)
                             }
                         }
                     }
@@ -192,13 +194,20 @@ public struct UnigramTrainer: Sendable {
         let freq = lattice.viterbiCounts(words, freqs, threads: threads)
         let vsum = freq.reduce(0, +)
         let logSum = log(max(vsum, 1e-300))
-        // Each piece's best split without itself, computed independently.
+        // Each piece's best split without itself, computed independently. A piece never in
+        // a best segmentation whose characters are all pieces loses nothing (its split into
+        // characters is a known alternative): its split is not needed.
+        var single = Set<UInt32>()
+        for p in pieces where p.piece.count == 1 { single.insert(p.piece[0]) }
+        let needsSplit = pieces.indices.map { k in
+            pieces[k].piece.count > 1 && (freq[k] > 0 || !pieces[k].piece.allSatisfy { single.contains($0) })
+        }
         var alternatives = [[Int]](repeating: [], count: pieces.count)
         alternatives.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             parallelRanges(pieces.count, threads: threads) { range in
                 var scratch = Lattice.Scratch()
-                for k in range where pieces[k].piece.count > 1 {
+                for k in range where needsSplit[k] {
                     var bytes: [UInt8] = []
                     for v in pieces[k].piece { Lattice.append(v, to: &bytes) }
                     out[k] = bytes.withUnsafeBufferPointer { lattice.viterbi($0, excluding: k, scratch: &scratch) }
@@ -209,6 +218,7 @@ public struct UnigramTrainer: Sendable {
         var loss: [(Int, Double)] = []
         for (k, p) in pieces.enumerated() {
             if p.piece.count == 1 { alwaysKeep[k] = true; continue }
+            if !needsSplit[k] { loss.append((k, 0)); continue }
             let alt = alternatives[k]
             if alt.isEmpty || alt.contains(-1) { alwaysKeep[k] = true; continue }
             if freq[k] == 0 { loss.append((k, 0)); continue }
