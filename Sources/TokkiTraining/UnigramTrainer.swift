@@ -52,20 +52,22 @@ public struct UnigramTrainer: Sendable {
         // Every piece there will ever be is a seed: index them once.
         let index = try PieceIndex(pieces.map(\.piece))
         let corpusWords = LatticeWords(words.map(\.word))
+        // Edges are found once (at most 8M of them, ~100 MB), then filtered each round.
+        let cache = EdgeCache.build(Lattice(index: index, pieces: pieces), corpusWords, threads: c.threads, budget: 8 << 20)
 
         // EM and pruning.
         let desired = Int(Double(wantPieces) * 1.1)
         var round = 0
         while true {
             for _ in 0..<configuration.subIterations {
-                let lattice = Lattice(index: index, pieces: pieces)
+                let lattice = Lattice(index: index, pieces: pieces, cache: cache)
                 let expected = lattice.expectedCounts(corpusWords, freqs, threads: c.threads)
                 pieces = Self.mStep(pieces, expected, requiredSet)
             }
             round += 1
             progress?("EM", Double(round))
             if pieces.count <= desired { break }
-            pieces = Self.prune(pieces, index: index, words: corpusWords, freqs: freqs,
+            pieces = Self.prune(pieces, index: index, cache: cache, words: corpusWords, freqs: freqs,
                                 keepAtLeast: max(desired, Int(Double(pieces.count) * configuration.shrinkingFactor)), threads: c.threads)
         }
         // Final: required characters first, then the best-scoring pieces.
@@ -187,9 +189,9 @@ public struct UnigramTrainer: Sendable {
     /// Pruning: every piece's loss is the drop in likelihood when its occurrences (in the
     /// best segmentations) are rewritten with its best segmentation without it; keep the
     /// pieces that cannot be rewritten and the highest losses.
-    static func prune(_ pieces: [Piece], index: PieceIndex, words: LatticeWords, freqs: [Double], keepAtLeast: Int,
-                      threads: Int) -> [Piece] {
-        let lattice = Lattice(index: index, pieces: pieces)
+    static func prune(_ pieces: [Piece], index: PieceIndex, cache: EdgeCache? = nil, words: LatticeWords, freqs: [Double],
+                      keepAtLeast: Int, threads: Int) -> [Piece] {
+        let lattice = Lattice(index: index, pieces: pieces, cache: cache)
         // Viterbi frequencies: sums of whole numbers, exact in any order.
         let freq = lattice.viterbiCounts(words, freqs, threads: threads)
         let vsum = freq.reduce(0, +)
@@ -303,9 +305,12 @@ struct Lattice: Sendable {
     /// Scores by position.
     let scores: [Double]
     let unknownScore: Double
+    /// The words' edges over all seeds, when they were worth keeping.
+    let cache: EdgeCache?
 
-    init(index: PieceIndex, pieces: [UnigramTrainer.Piece]) {
+    init(index: PieceIndex, pieces: [UnigramTrainer.Piece], cache: EdgeCache? = nil) {
         self.index = index
+        self.cache = cache
         var position = [Int32](repeating: -1, count: index.count)
         for (k, p) in pieces.enumerated() { position[p.id] = Int32(k) }
         self.position = position
@@ -407,9 +412,13 @@ struct Lattice: Sendable {
         let cs = Int(words.charIndex[w]), ce = Int(words.charIndex[w + 1])
         let n = ce - cs
         guard n > 0 else { return }
-        words.bytes.withUnsafeBufferPointer { b in
-            words.charStart.withUnsafeBufferPointer { c in
-                edges(UnsafeBufferPointer(rebasing: b[ws..<we]), starts: UnsafeBufferPointer(rebasing: c[cs..<ce]), excluding: -2, scratch: &scratch)
+        if let cache {
+            cache.edges(of: w, positions: position, into: &scratch.edges)
+        } else {
+            words.bytes.withUnsafeBufferPointer { b in
+                words.charStart.withUnsafeBufferPointer { c in
+                    edges(UnsafeBufferPointer(rebasing: b[ws..<we]), starts: UnsafeBufferPointer(rebasing: c[cs..<ce]), excluding: -2, scratch: &scratch)
+                }
             }
         }
         if scratch.alpha.count < n + 1 {
@@ -446,10 +455,16 @@ struct Lattice: Sendable {
                     for w in lo..<hi {
                         let ws = Int(words.wordStart[w]), we = Int(words.wordStart[w + 1])
                         let cs = Int(words.charIndex[w]), ce = Int(words.charIndex[w + 1])
-                        scratch.starts.removeAll(keepingCapacity: true)
-                        for k in cs..<ce { scratch.starts.append(words.charStart[k]) }
-                        let best = words.bytes.withUnsafeBufferPointer { b in
-                            viterbi(UnsafeBufferPointer(rebasing: b[ws..<we]), excluding: -1, scratch: &scratch)
+                        let best: [Int]
+                        if let cache {
+                            cache.edges(of: w, positions: position, into: &scratch.edges)
+                            best = bestPath(ce - cs, scratch: &scratch)
+                        } else {
+                            scratch.starts.removeAll(keepingCapacity: true)
+                            for k in cs..<ce { scratch.starts.append(words.charStart[k]) }
+                            best = words.bytes.withUnsafeBufferPointer { b in
+                                viterbi(UnsafeBufferPointer(rebasing: b[ws..<we]), excluding: -1, scratch: &scratch)
+                            }
                         }
                         for id in best where id >= 0 { freq[id] += freqs[w] }
                     }
@@ -475,6 +490,12 @@ struct Lattice: Sendable {
         let starts = scratch.starts
         starts.withUnsafeBufferPointer { edges(word, starts: $0, excluding: excluding, scratch: &scratch) }
         scratch.starts.removeAll(keepingCapacity: true)
+        return bestPath(n, scratch: &scratch)
+    }
+
+    /// The best path through `scratch.edges` over `n` characters (positions, -1 unknown).
+    func bestPath(_ n: Int, scratch: inout Scratch) -> [Int] {
+        guard n > 0 else { return [] }
         if scratch.alpha.count < n + 1 {
             scratch.alpha = [Double](repeating: 0, count: n + 1)
             scratch.beta = [Double](repeating: 0, count: n + 1)
@@ -501,5 +522,81 @@ struct Lattice: Sendable {
         if a == -.infinity { return b }
         if b == -.infinity { return a }
         return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b))
+    }
+}
+
+/// Every word's lattice edges over all seed pieces, computed once: pieces only disappear
+/// during training, so later lattices just drop the edges of pieces that are gone (single
+/// characters never go, so the unknown-character edges stay right).
+///
+/// An edge is 8 bytes: its start character (24 bits) and length (8 bits), and the seed
+/// number (-1: an unknown character). Kept in the parts they were built in (no copy).
+struct EdgeCache: Sendable {
+    private let partSize: Int
+    /// Per part: word `w`'s edges are `edges[start[w - first] ..< start[w - first + 1]]`.
+    private var parts: [(start: [Int32], edges: [(UInt32, Int32)])] = []
+
+    /// The cache for `words` under `lattice` (whose positions are the seed numbers), or nil
+    /// when it would hold more than `budget` edges or a word is too long to pack.
+    static func build(_ lattice: Lattice, _ words: LatticeWords, threads: Int, budget: Int) -> EdgeCache? {
+        let partCount = max(1, min(64, words.count / 1024))
+        let partSize = (words.count + partCount - 1) / partCount
+        var built = [(start: [Int32], edges: [(UInt32, Int32)])?](repeating: nil, count: partCount)
+        var first = 0
+        while first < partCount {
+            let count = min(max(1, threads), partCount - first)
+            let firstPart = first
+            built.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                DispatchQueue.concurrentPerform(iterations: count) { t in
+                    let part = firstPart + t
+                    let lo = part * partSize, hi = min(words.count, lo + partSize)
+                    var starts: [Int32] = [0], edges: [(UInt32, Int32)] = []
+                    var scratch = Lattice.Scratch()
+                    for w in lo..<max(lo, hi) {
+                        let ws = Int(words.wordStart[w]), we = Int(words.wordStart[w + 1])
+                        let cs = Int(words.charIndex[w]), ce = Int(words.charIndex[w + 1])
+                        guard ce - cs < 1 << 24 else { return }
+                        words.bytes.withUnsafeBufferPointer { b in
+                            words.charStart.withUnsafeBufferPointer { c in
+                                lattice.edges(UnsafeBufferPointer(rebasing: b[ws..<we]), starts: UnsafeBufferPointer(rebasing: c[cs..<ce]),
+                                              excluding: -2, scratch: &scratch)
+                            }
+                        }
+                        for (s, e, seed) in scratch.edges {
+                            guard e - s < 256 else { return }
+                            edges.append((UInt32(s) << 8 | UInt32(e - s), seed))
+                        }
+                        starts.append(Int32(edges.count))
+                        if edges.count > budget / partCount { return }
+                    }
+                    out[part] = (starts, edges)
+                }
+            }
+            first += count
+        }
+        var cache = EdgeCache(partSize: partSize)
+        for part in built {
+            guard let part else { return nil }
+            cache.parts.append(part)
+        }
+        return cache
+    }
+
+    private init(partSize: Int) { self.partSize = partSize }
+
+    /// Word `w`'s edges whose pieces are still there, as (start, end, position or -1).
+    @inline(__always)
+    func edges(of w: Int, positions: [Int32], into out: inout [(Int32, Int32, Int32)]) {
+        out.removeAll(keepingCapacity: true)
+        let part = w / partSize, local = w - part * partSize
+        let p = parts[part]
+        for k in Int(p.start[local])..<Int(p.start[local + 1]) {
+            let (packed, seed) = p.edges[k]
+            let s = Int32(packed >> 8), e = s + Int32(packed & 0xFF)
+            if seed < 0 { out.append((s, e, -1)); continue }
+            let position = positions[Int(seed)]
+            if position >= 0 { out.append((s, e, position)) }
+        }
     }
 }

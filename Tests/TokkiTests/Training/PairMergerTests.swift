@@ -130,6 +130,15 @@ struct UnigramLatticeTests {
             #expect(lattice.expectedCounts(corpus, freqs, threads: threads) == one)
             #expect(lattice.viterbiCounts(corpus, freqs, threads: threads) == lattice.viterbiCounts(corpus, freqs, threads: 1))
         }
+        // Edges cached once over all seeds give the same lattice after pieces are dropped.
+        let cache = try #require(EdgeCache.build(lattice, corpus, threads: 2, budget: 1 << 24))
+        #expect(EdgeCache.build(lattice, corpus, threads: 2, budget: 10) == nil)
+        let fewer = trainerPieces.filter { $0.piece.count == 1 || $0.id % 3 != 0 }
+        let plain = Lattice(index: index, pieces: fewer)
+        let cached = Lattice(index: index, pieces: fewer, cache: cache)
+        #expect(cached.expectedCounts(corpus, freqs, threads: 2) == plain.expectedCounts(corpus, freqs, threads: 2))
+        #expect(cached.viterbiCounts(corpus, freqs, threads: 2) == plain.viterbiCounts(corpus, freqs, threads: 2))
+        #expect(fewer.count < trainerPieces.count)
         // One part at a time, word by word, must agree up to rounding.
         let single = LatticeWords(Array(words[..<100]))
         let some = lattice.expectedCounts(single, Array(freqs[..<100]), threads: 2)
