@@ -80,9 +80,18 @@ public struct BPETrainer: Sendable {
         progress?("reading", 0)
         var counter = WordCounter(normalizer: normalizer, threads: c.threads)
         let reader = CorpusReader(options: corpus)
-        try reader.texts { (lines) throws(TrainingError) in
-            counter.add(lines: lines)
-            progress?("reading", Double(reader.stats.usedLines))
+        if corpus.textField == nil && corpus.inputSentenceSize <= 0 {
+            // Plain text: the line splitting and UTF-8 checks run on the counting threads too.
+            try reader.chunks { chunk in
+                let lines = counter.add(chunk: chunk)
+                progress?("reading", Double(reader.stats.usedLines + lines.lines - lines.invalid))
+                return lines
+            }
+        } else {
+            try reader.texts { (lines) throws(TrainingError) in
+                counter.add(lines: lines)
+                progress?("reading", Double(reader.stats.usedLines))
+            }
         }
         let counts = counter.finish()
         guard !counts.isEmpty else { throw .emptyCorpus }

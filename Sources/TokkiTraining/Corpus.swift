@@ -146,6 +146,57 @@ final class CorpusReader {
         }
     }
 
+    /// Plain text in chunks of whole lines (about 4 MB), for consumers that split and check
+    /// the lines themselves, on several threads: `consume` gets the chunk and returns what
+    /// its lines held (see ``ChunkLines``). The reader adds that to ``stats`` and, in strict
+    /// mode, throws for the first invalid line with its line number in the source.
+    ///
+    /// Only for plain text without sampling (no `textField`, no `inputSentenceSize`).
+    func chunks(consume: ([UInt8]) -> ChunkLines) throws(TrainingError) {
+        let sources = options.inputs.isEmpty ? ["-"] : options.inputs
+        for source in sources {
+            let handle: FileHandle
+            let name = source == "-" ? "<stdin>" : source
+            if source == "-" {
+                handle = FileHandle.standardInput
+            } else {
+                guard let h = FileHandle(forReadingAtPath: source) else {
+                    throw .io(path: source, reason: FileManager.default.fileExists(atPath: source) ? "cannot be read" : "no such file")
+                }
+                handle = h
+            }
+            defer { if source != "-" { try? handle.close() } }
+            var pending: [UInt8] = []
+            var linesBefore = 0
+            func deliver(_ chunk: [UInt8]) throws(TrainingError) {
+                let r = consume(chunk)
+                if options.strict, let (line, offset) = r.firstInvalid {
+                    throw .invalidUTF8(source: name, line: linesBefore + line + 1, byteOffset: offset)
+                }
+                stats.lines += r.lines
+                stats.usedLines += r.lines - r.invalid
+                stats.bytes += r.bytes
+                stats.invalidLines += r.invalid
+                linesBefore += r.lines
+            }
+            while true {
+                let data: Data
+                do { data = try handle.read(upToCount: 1 << 22) ?? Data() } catch {
+                    throw .io(path: name, reason: "read failed (\(error.localizedDescription))")
+                }
+                if data.isEmpty { break }
+                pending.append(contentsOf: data)
+                // Hand over everything up to the last line end; keep the rest.
+                guard let last = pending.lastIndex(of: 0x0A) else { continue }
+                let rest = Array(pending[(last + 1)...])
+                pending.removeSubrange((last + 1)...)
+                try deliver(pending)
+                pending = rest
+            }
+            if !pending.isEmpty { try deliver(pending) }
+        }
+    }
+
     /// All usable texts, or a seeded uniform sample of `inputSentenceSize` of them.
     func texts(consume: ([[UInt8]]) throws(TrainingError) -> Void) throws(TrainingError) {
         if options.inputSentenceSize > 0 {
@@ -180,5 +231,50 @@ final class CorpusReader {
             }
         }
         if !batch.isEmpty { try consume(batch) }
+    }
+}
+
+/// What a chunk of lines held: lines (a final line without a line end counts; the empty
+/// text after a final line end does not), invalid UTF-8 lines among them, the bytes of the
+/// valid ones (without line ends), and the first invalid line (index in the chunk) with
+/// its byte offset.
+struct ChunkLines: Sendable {
+    var lines = 0
+    var invalid = 0
+    var bytes = 0
+    var firstInvalid: (line: Int, offset: Int)?
+
+    /// Calls `body` with every valid line of `chunk[range]` (a trailing CR dropped) and
+    /// returns the tally; `range` starts at a line start and ends at a line end or the end.
+    static func forEachLine(_ chunk: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                            _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> ChunkLines {
+        var r = ChunkLines()
+        guard let base = chunk.baseAddress else { return r }
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i < end {
+            let nl = memchr(base + i, 0x0A, end - i).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? end
+            var e = nl
+            if e > i && base[e - 1] == 0x0D { e -= 1 }
+            let line = UnsafeBufferPointer(start: base + i, count: e - i)
+            if let bad = UTF8Validation.firstInvalidOffset(in: line) {
+                if r.firstInvalid == nil { r.firstInvalid = (r.lines, bad) }
+                r.invalid += 1
+            } else {
+                r.bytes += line.count
+                body(line)
+            }
+            r.lines += 1
+            i = nl + 1
+        }
+        return r
+    }
+
+    /// Adds the tally of the chunk part that follows this one.
+    mutating func append(_ next: ChunkLines) {
+        if firstInvalid == nil, let (line, offset) = next.firstInvalid { firstInvalid = (lines + line, offset) }
+        lines += next.lines
+        invalid += next.invalid
+        bytes += next.bytes
     }
 }

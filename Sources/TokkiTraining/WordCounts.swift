@@ -179,6 +179,57 @@ struct WordCounter {
         }
     }
 
+    /// Counts the words of a chunk of plain-text lines (see ``CorpusReader/chunks(consume:)``),
+    /// split at line ends into one part per thread; returns what the lines held.
+    mutating func add(chunk: [UInt8]) -> ChunkLines {
+        let workers = max(1, min(threads, chunk.count / (64 << 10) + 1))
+        // Part boundaries: just after a line end.
+        var cuts = [0]
+        chunk.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            for w in 1..<workers {
+                var at = max(cuts[cuts.count - 1], b.count * w / workers)
+                if let nl = memchr(base + at, 0x0A, b.count - at) { at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(nl)) + 1 } else { at = b.count }
+                cuts.append(at)
+            }
+        }
+        cuts.append(chunk.count)
+        let cutsAtSpaces = normalizer.normalizesWordsIndependently
+        let normalizer = self.normalizer
+        let boundaries = cuts
+        var partial = [(raw: WordCounts, normalized: WordCounts, lines: ChunkLines)](repeating: (WordCounts(), WordCounts(), ChunkLines()), count: workers)
+        partial.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            chunk.withUnsafeBufferPointer { b in
+                nonisolated(unsafe) let b = b
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    var raw = WordCounts(), local = WordCounts()
+                    var output = SentencePieceNormalizer.Output()
+                    output.tracksOffsets = false
+                    let lines = ChunkLines.forEachLine(b, boundaries[w]..<boundaries[w + 1]) { line in
+                        guard let p = line.baseAddress else { return }
+                        if cutsAtSpaces && !Self.holdsSpaceSymbol(line) {
+                            Self.forEachRawWord(line) { s, e in raw.add(p + s, e - s, 1) }
+                        } else {
+                            normalizer.normalize(line, into: &output)
+                            output.bytes.withUnsafeBufferPointer { o in
+                                WordCounts.forEachWord(o) { s, e in local.add(o.baseAddress! + s, e - s, 1) }
+                            }
+                        }
+                    }
+                    out[w] = (raw, local, lines)
+                }
+            }
+        }
+        var tally = ChunkLines()
+        for (r, n, lines) in partial {
+            if raw.isEmpty { raw = r } else { raw.merge(r) }
+            if normalized.isEmpty { normalized = n } else { normalized.merge(n) }
+            tally.append(lines)
+        }
+        return tally
+    }
+
     /// The normalized words with their counts.
     mutating func finish() -> WordCounts {
         let distinct = raw.counts.count
