@@ -91,6 +91,51 @@ struct BPETrainerTests {
         #expect(throws: TrainingError.self) { try Self.train(corpus: CorpusOptions(inputs: [dir.appendingPathComponent("missing.txt").path])) }
     }
 
+    /// Plain text is read in chunks split across threads: the statistics and the strict
+    /// error (line number, byte offset) are those of reading line by line.
+    @Test func chunkedReadingKeepsStatisticsAndLineNumbers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-chunks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sample = try Data(contentsOf: Fixtures.url("text/korean-sample.txt"))
+        var text: [UInt8] = []
+        var lines = 0, invalid = 0, bytes = 0
+        var firstBad: (line: Int, offset: Int)?
+        var rng = SplitMix64(seed: 3)
+        let sampleLines = sample.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+        while text.count < 400_000 {
+            var line = sampleLines[Int(rng.next() % UInt64(sampleLines.count))]
+            switch rng.next() % 9 {
+            case 0: line.insert(0xFF, at: min(line.count, 3))
+            case 1: line = []
+            default: break
+            }
+            lines += 1
+            if let bad = line.withUnsafeBufferPointer({ UTF8Validation.firstInvalidOffset(in: $0) }) {
+                invalid += 1
+                if firstBad == nil { firstBad = (lines, bad) }
+            } else {
+                bytes += line.count
+            }
+            text += line
+            text += rng.next() % 4 == 0 ? [0x0D, 0x0A] : [0x0A]
+        }
+        text.removeLast()  // no final line end (a CR may stay: counted as part of the line)
+        if text.last == 0x0D { text.removeLast() }
+        let file = dir.appendingPathComponent("lines.txt")
+        try Data(text).write(to: file)
+        let result = try BPETrainer({ var c = BPETrainer.Configuration(); c.vocabularySize = 1000; c.threads = 3; return c }())
+            .train(CorpusOptions(inputs: [file.path]))
+        #expect(result.statistics.lines == lines)
+        #expect(result.statistics.usedLines == lines - invalid)
+        #expect(result.statistics.invalidLines == invalid)
+        #expect(result.statistics.bytes == bytes)
+        let bad = try #require(firstBad)
+        #expect(throws: TrainingError.invalidUTF8(source: file.path, line: bad.line, byteOffset: bad.offset)) {
+            try Self.train(corpus: CorpusOptions(inputs: [file.path], strict: true))
+        }
+    }
+
     static func minimum() throws -> Int {
         do { _ = try train(vocab: 10) } catch let TrainingError.vocabularyTooSmall(_, minimum) { return minimum }
         return -1
