@@ -321,6 +321,8 @@ extension HuggingFaceTokenizer {
     public struct Scratch: Sendable {
         var model = ModelScratch()
         var tokens: [ModelToken] = []
+        var ranges: [Range<Int>] = []
+        var next: [Range<Int>] = []
         /// Empty working memory.
         public init() {}
     }
@@ -366,21 +368,26 @@ extension HuggingFaceTokenizer {
                 // Split-only pre-tokenizers need no rewritten copy of the text.
                 guard let base = piece.baseAddress else { continue }
                 let chain = splitChain ?? []
-                var ranges = chain.count == 1 ? try chain[0].split(piece) : [0..<piece.count]
-                for splitter in chain where chain.count > 1 {
-                    var next: [Range<Int>] = []
+                // Each splitter cuts every piece of the one before; two reused buffers.
+                var ranges: [Range<Int>] = [], next: [Range<Int>] = []
+                swap(&ranges, &scratch.ranges)   // owned, so no copy on write
+                swap(&next, &scratch.next)
+                ranges.removeAll(keepingCapacity: true)
+                ranges.append(0..<piece.count)
+                for splitter in chain {
+                    next.removeAll(keepingCapacity: true)
                     for r in ranges {
-                        for x in try splitter.split(UnsafeBufferPointer(rebasing: piece[r])) {
-                            next.append((x.lowerBound + r.lowerBound)..<(x.upperBound + r.lowerBound))
-                        }
+                        try splitter.split(UnsafeBufferPointer(rebasing: piece[r]), offset: r.lowerBound, appendingTo: &next)
                     }
-                    ranges = next
+                    swap(&ranges, &next)
                 }
                 for r in ranges where !r.isEmpty {
                     scratch.tokens.removeAll(keepingCapacity: true)
                     model.tokenize(base + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
                     for t in scratch.tokens { ids.append(t.id) }
                 }
+                scratch.ranges = ranges
+                scratch.next = next
                 continue
             }
             var pre = PreTokenizedText(bytes: Array(piece), originalBase: base + sub.range.lowerBound)

@@ -120,8 +120,15 @@ struct PatternScanner: Sendable {
     /// The matches of the pattern in `text`, in order (they cover the text).
     func matches(_ text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        guard let p = text.baseAddress, text.count > 0 else { return out }
         out.reserveCapacity(text.count / 4 + 1)
+        forEachMatch(text) { out.append($0..<$1) }
+        return out
+    }
+
+    /// Calls `body(start, end)` for every match of the pattern in `text`, in order.
+    @inline(__always)
+    func forEachMatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+        guard let p = text.baseAddress, text.count > 0 else { return }
         Self.bmp.withUnsafeBufferPointer { t in
             let table = t.baseAddress!
             var i = 0
@@ -143,14 +150,13 @@ struct PatternScanner: Sendable {
                     end = Self.isBertPunctuation(v) ? i + len : i
                 }
                 if end > i {
-                    out.append(i..<end)
+                    body(i, end)
                     i = end
                 } else {
                     i += BPEModel.utf8Length(p[i])   // no match here: the regex tries the next character
                 }
             }
         }
-        return out
     }
 
     /// End of the run of characters from `i` whose class has a bit of `mask` (set) or has

@@ -3,9 +3,18 @@
 public protocol PreTokenizer: Sendable {
     /// The byte ranges of the pieces of well-formed UTF-8 `text`.
     func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>]
+
+    /// Appends the pieces of `text`, shifted by `offset`, to `pieces` (the same pieces as
+    /// ``split(_:)``; splitters that can avoid the intermediate array do).
+    func split(_ text: UnsafeBufferPointer<UInt8>, offset: Int, appendingTo pieces: inout [Range<Int>]) throws(TokkiError)
 }
 
 extension PreTokenizer {
+    /// Appends the pieces of ``split(_:)``, shifted by `offset`.
+    public func split(_ text: UnsafeBufferPointer<UInt8>, offset: Int, appendingTo pieces: inout [Range<Int>]) throws(TokkiError) {
+        for r in try split(text) { pieces.append((r.lowerBound + offset)..<(r.upperBound + offset)) }
+    }
+
     /// The pieces of `text` as strings.
     public func pieces(_ text: String) throws(TokkiError) -> [String] {
         let bytes = Array(text.utf8)

@@ -79,6 +79,24 @@ public struct RegexSplit: PreTokenizer {
         try regex.matches(in: text)
     }
 
+    /// Appends the pieces of `text`, shifted by `offset` (isolated splits by a hand-written
+    /// scanner go straight into `pieces`).
+    public func split(_ text: UnsafeBufferPointer<UInt8>, offset: Int, appendingTo pieces: inout [Range<Int>]) throws(TokkiError) {
+        guard let scanner, behavior == .isolated, !invert else {
+            for r in try split(text) { pieces.append((r.lowerBound + offset)..<(r.upperBound + offset)) }
+            return
+        }
+        let n = text.count
+        guard n > 0 else { return }
+        var previous = 0
+        scanner.forEachMatch(text) { start, end in
+            if previous != start { pieces.append((previous + offset)..<(start + offset)) }
+            pieces.append((start + offset)..<(end + offset))
+            previous = end
+        }
+        if previous != n { pieces.append((previous + offset)..<(n + offset)) }
+    }
+
     /// The byte ranges of the pieces of `text`.
     public func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
         let n = text.count
