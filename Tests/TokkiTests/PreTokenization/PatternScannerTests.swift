@@ -26,6 +26,30 @@ import Testing
         "*", "%", "[", "]", "{", "~", "·", "¿", "§", "‐", "〔", "・", "｡", "𝄞", "𐄀", "\u{1680}", "\u{205F}",
     ]
 
+    /// Appending pieces with an offset gives `split`'s pieces shifted, for scanner splits
+    /// (streamed) and regex splits of every behaviour (through the default).
+    @Test func appendingSplitEqualsSplit() throws {
+        var splitters: [RegexSplit] = []
+        for (_, pattern) in Self.patterns { splitters.append(try RegexSplit(pattern: pattern, behavior: .isolated)) }
+        for behavior in SplitBehavior.allCases { splitters.append(try RegexSplit(pattern: #"\s+|\p{N}"#, behavior: behavior)) }
+        splitters.append(try RegexSplit(pattern: #"\p{L}+"#, behavior: .removed, invert: true))
+        #expect(splitters.contains { $0.scanner != nil } && splitters.contains { $0.scanner == nil })
+        var rng = SplitMixGenerator(seed: 77)
+        for trial in 0..<2_000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0...(trial % 10 == 0 ? 40 : 10), using: &rng) { s += Self.alphabet[Int.random(in: 0..<Self.alphabet.count, using: &rng)] }
+            let bytes = Array(s.utf8)
+            for split in splitters {
+                try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
+                    var appended: [Range<Int>] = [0..<0]
+                    try split.split(b, offset: 5, appendingTo: &appended)
+                    let expected = [0..<0] + (try split.split(b)).map { ($0.lowerBound + 5)..<($0.upperBound + 5) }
+                    #expect(appended == expected, "\(split.behavior) \(s.debugDescription)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: patterns)
     func scannerAgreesWithTheRegex(name: String, pattern: String) throws {
         let split = try RegexSplit(pattern: pattern, behavior: .isolated)
