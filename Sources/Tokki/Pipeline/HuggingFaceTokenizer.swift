@@ -381,11 +381,11 @@ extension HuggingFaceTokenizer {
                     }
                     swap(&ranges, &next)
                 }
+                scratch.tokens.removeAll(keepingCapacity: true)
                 for r in ranges where !r.isEmpty {
-                    scratch.tokens.removeAll(keepingCapacity: true)
                     model.tokenize(base + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
-                    for t in scratch.tokens { ids.append(t.id) }
                 }
+                for t in scratch.tokens { ids.append(t.id) }
                 scratch.ranges = ranges
                 scratch.next = next
                 continue
