@@ -146,7 +146,7 @@ final class CorpusReader {
         }
     }
 
-    /// Plain text in chunks of whole lines (about 4 MB), for consumers that split and check
+    /// Plain text in chunks of whole lines (about 1 MB), for consumers that split and check
     /// the lines themselves, on several threads: `consume` gets the chunk and returns what
     /// its lines held (see ``ChunkLines``). The reader adds that to ``stats`` and, in strict
     /// mode, throws for the first invalid line with its line number in the source.
@@ -181,7 +181,7 @@ final class CorpusReader {
             }
             while true {
                 let data: Data
-                do { data = try handle.read(upToCount: 1 << 22) ?? Data() } catch {
+                do { data = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
                     throw .io(path: name, reason: "read failed (\(error.localizedDescription))")
                 }
                 if data.isEmpty { break }
