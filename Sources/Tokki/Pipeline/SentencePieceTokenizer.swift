@@ -203,7 +203,7 @@ public struct SentencePieceTokenizer: Sendable {
                 guard let q = norm.baseAddress else { return }
                 // The common case: the word normalizes to `▁` + itself; segment it and cache it
                 // under its raw bytes.
-                if freeSlot >= 0 && norm.count == len + 3 && q[0] == 0xE2 && q[1] == 0x96 && q[2] == 0x81 && memcmp(q + 3, p + i, len) == 0 {
+                if freeSlot >= 0 && !hasSpaceSymbol && norm.count == len + 3 && q[0] == 0xE2 && q[1] == 0x96 && q[2] == 0x81 && memcmp(q + 3, p + i, len) == 0 {
                     if let unigram {
                         let (gap, deviation) = unigram.segmentTracked(norm, running: &running, into: &scratch.spans, buffers: &scratch.unigram)
                         rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0, gap: gap, deviation: deviation,
