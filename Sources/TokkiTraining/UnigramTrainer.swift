@@ -52,7 +52,7 @@ public struct UnigramTrainer: Sendable {
         // Every piece there will ever be is a seed: index them once.
         let index = try PieceIndex(pieces.map(\.piece))
         let corpusWords = LatticeWords(words.map(\.word))
-        // Edges are found once (at most 8M of them, ~100 MB), then filtered each round.
+        // Edges are found once (at most 8M of them, 64 MB), then filtered each round.
         let cache = EdgeCache.build(Lattice(index: index, pieces: pieces), corpusWords, threads: c.threads, budget: 8 << 20)
 
         // EM and pruning.
