@@ -126,6 +126,10 @@ struct BPETrainerTests {
         try Data(text).write(to: file)
         let result = try BPETrainer({ var c = BPETrainer.Configuration(); c.vocabularySize = 1000; c.threads = 3; return c }())
             .train(CorpusOptions(inputs: [file.path]))
+        // Several chunk parts and counting threads: the same model as one thread.
+        let one = try BPETrainer({ var c = BPETrainer.Configuration(); c.vocabularySize = 1000; c.threads = 1; return c }())
+            .train(CorpusOptions(inputs: [file.path]))
+        #expect(try one.model.serialized() == result.model.serialized())
         #expect(result.statistics.lines == lines)
         #expect(result.statistics.usedLines == lines - invalid)
         #expect(result.statistics.invalidLines == invalid)
