@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Tokki
 import TokkiTraining
@@ -135,14 +136,22 @@ struct Train: ParsableCommand {
         }
         progress.finish()
         let model = result.model
-        let json: [UInt8], data: Data
+        // The three files are made side by side (the tokenizer.json takes the longest).
+        nonisolated(unsafe) var data: Result<Data, TokkiError> = .success(Data())
+        nonisolated(unsafe) var json: Result<[UInt8], TokkiError> = .success([])
+        nonisolated(unsafe) var vocab: [UInt8] = []
+        DispatchQueue.concurrentPerform(iterations: 3) { task in
+            switch task {
+            case 0: data = Result { () throws(TokkiError) in try model.serialized() }
+            case 1: json = Result { () throws(TokkiError) in try model.huggingFaceJSON() }
+            default: vocab = Array(model.vocabularyText().utf8)
+            }
+        }
         do {
-            data = try model.serialized()
-            json = try model.huggingFaceJSON()
-        } catch { throw fail(error) }
-        try writeAtomically([UInt8](data), to: output + ".model")
-        try writeAtomically(json, to: output + ".json")
-        try writeAtomically(Array(model.vocabularyText().utf8), to: output + ".vocab")
+            try writeAtomically([UInt8](try data.get()), to: output + ".model")
+            try writeAtomically(try json.get(), to: output + ".json")
+        } catch let error as TokkiError { throw fail(error) }
+        try writeAtomically(vocab, to: output + ".vocab")
         let s = result.statistics
         if !quiet {
             var message = "tokki train: \(model.pieces.count) pieces from \(s.usedLines) lines (\(s.bytes) bytes)"
