@@ -85,8 +85,9 @@ final class CorpusReader {
 
     init(options: CorpusOptions) { self.options = options }
 
-    /// Calls `body` with every usable text (invalid UTF-8 skipped and counted unless strict).
-    func forEachText(_ body: ([UInt8]) throws(TrainingError) -> Void) throws(TrainingError) {
+    /// Reads every input (`-` or none: standard input) in 1 MB blocks: `body(name, block)`
+    /// for each block, then `body(name, nil)` at the end of each input.
+    private func forEachBlock(_ body: (String, Data?) throws(TrainingError) -> Void) throws(TrainingError) {
         let sources = options.inputs.isEmpty ? ["-"] : options.inputs
         for source in sources {
             let handle: FileHandle
@@ -100,49 +101,63 @@ final class CorpusReader {
                 handle = h
             }
             defer { if source != "-" { try? handle.close() } }
-            var pending: [UInt8] = []
-            var lineNumber = 0
-            func emit(_ line: ArraySlice<UInt8>) throws(TrainingError) {
-                lineNumber += 1
-                stats.lines += 1
-                var text = Array(line)
-                if text.last == 0x0D { text.removeLast() }
-                if let bad = UTF8Validation.firstInvalidOffset(in: text) {
-                    if options.strict { throw .invalidUTF8(source: name, line: lineNumber, byteOffset: bad) }
-                    stats.invalidLines += 1
-                    return
-                }
-                if let field = options.textField {
-                    if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                    do {
-                        guard let value = try JSONLines.stringField(field, in: text) else {
-                            stats.missingField += 1
-                            return
-                        }
-                        text = value
-                    } catch {
-                        var problem = error.description
-                        if problem.hasPrefix("model: ") { problem.removeFirst("model: ".count) }
-                        throw .invalidJSON(source: name, line: lineNumber, problem: problem)
-                    }
-                }
-                try body(text)
-            }
             while true {
-                let chunk: Data
-                do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                let data: Data
+                do { data = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
                     throw .io(path: name, reason: "read failed (\(error.localizedDescription))")
                 }
-                if chunk.isEmpty { break }
-                pending.append(contentsOf: chunk)
-                var start = 0
-                while let nl = pending[start...].firstIndex(of: 0x0A) {
-                    try emit(pending[start..<nl])
-                    start = nl + 1
-                }
-                pending.removeSubrange(0..<start)
+                if data.isEmpty { break }
+                try body(name, data)
             }
-            if !pending.isEmpty { try emit(pending[...]) }
+            try body(name, nil)
+        }
+    }
+
+    /// Calls `body` with every usable text (invalid UTF-8 skipped and counted unless strict).
+    func forEachText(_ body: ([UInt8]) throws(TrainingError) -> Void) throws(TrainingError) {
+        var pending: [UInt8] = []
+        var lineNumber = 0
+        func emit(_ line: ArraySlice<UInt8>, _ name: String) throws(TrainingError) {
+            lineNumber += 1
+            stats.lines += 1
+            var text = Array(line)
+            if text.last == 0x0D { text.removeLast() }
+            if let bad = UTF8Validation.firstInvalidOffset(in: text) {
+                if options.strict { throw .invalidUTF8(source: name, line: lineNumber, byteOffset: bad) }
+                stats.invalidLines += 1
+                return
+            }
+            if let field = options.textField {
+                if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+                do {
+                    guard let value = try JSONLines.stringField(field, in: text) else {
+                        stats.missingField += 1
+                        return
+                    }
+                    text = value
+                } catch {
+                    var problem = error.description
+                    if problem.hasPrefix("model: ") { problem.removeFirst("model: ".count) }
+                    throw .invalidJSON(source: name, line: lineNumber, problem: problem)
+                }
+            }
+            try body(text)
+        }
+        try forEachBlock { (name, block) throws(TrainingError) in
+            guard let block else {
+                // The end of an input: its last line, if it has no line end.
+                if !pending.isEmpty { try emit(pending[...], name) }
+                pending.removeAll()
+                lineNumber = 0
+                return
+            }
+            pending.append(contentsOf: block)
+            var start = 0
+            while let nl = pending[start...].firstIndex(of: 0x0A) {
+                try emit(pending[start..<nl], name)
+                start = nl + 1
+            }
+            pending.removeSubrange(0..<start)
         }
     }
 
@@ -153,47 +168,33 @@ final class CorpusReader {
     ///
     /// Only for plain text without sampling (no `textField`, no `inputSentenceSize`).
     func chunks(consume: ([UInt8]) -> ChunkLines) throws(TrainingError) {
-        let sources = options.inputs.isEmpty ? ["-"] : options.inputs
-        for source in sources {
-            let handle: FileHandle
-            let name = source == "-" ? "<stdin>" : source
-            if source == "-" {
-                handle = FileHandle.standardInput
-            } else {
-                guard let h = FileHandle(forReadingAtPath: source) else {
-                    throw .io(path: source, reason: FileManager.default.fileExists(atPath: source) ? "cannot be read" : "no such file")
-                }
-                handle = h
+        var pending: [UInt8] = []
+        var linesBefore = 0
+        func deliver(_ chunk: [UInt8], _ name: String) throws(TrainingError) {
+            let r = consume(chunk)
+            if options.strict, let (line, offset) = r.firstInvalid {
+                throw .invalidUTF8(source: name, line: linesBefore + line + 1, byteOffset: offset)
             }
-            defer { if source != "-" { try? handle.close() } }
-            var pending: [UInt8] = []
-            var linesBefore = 0
-            func deliver(_ chunk: [UInt8]) throws(TrainingError) {
-                let r = consume(chunk)
-                if options.strict, let (line, offset) = r.firstInvalid {
-                    throw .invalidUTF8(source: name, line: linesBefore + line + 1, byteOffset: offset)
-                }
-                stats.lines += r.lines
-                stats.usedLines += r.lines - r.invalid
-                stats.bytes += r.bytes
-                stats.invalidLines += r.invalid
-                linesBefore += r.lines
+            stats.lines += r.lines
+            stats.usedLines += r.lines - r.invalid
+            stats.bytes += r.bytes
+            stats.invalidLines += r.invalid
+            linesBefore += r.lines
+        }
+        try forEachBlock { (name, block) throws(TrainingError) in
+            guard let block else {
+                if !pending.isEmpty { try deliver(pending, name) }
+                pending.removeAll()
+                linesBefore = 0
+                return
             }
-            while true {
-                let data: Data
-                do { data = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
-                    throw .io(path: name, reason: "read failed (\(error.localizedDescription))")
-                }
-                if data.isEmpty { break }
-                pending.append(contentsOf: data)
-                // Hand over everything up to the last line end; keep the rest.
-                guard let last = pending.lastIndex(of: 0x0A) else { continue }
-                let rest = Array(pending[(last + 1)...])
-                pending.removeSubrange((last + 1)...)
-                try deliver(pending)
-                pending = rest
-            }
-            if !pending.isEmpty { try deliver(pending) }
+            pending.append(contentsOf: block)
+            // Hand over everything up to the last line end; keep the rest.
+            guard let last = pending.lastIndex(of: 0x0A) else { return }
+            let rest = Array(pending[(last + 1)...])
+            pending.removeSubrange((last + 1)...)
+            try deliver(pending, name)
+            pending = rest
         }
     }
 

@@ -343,36 +343,23 @@ struct Lattice: Sendable {
         for (c, s) in starts.enumerated() { scratch.charAt[Int(s)] = Int32(c) }
         scratch.charAt[m] = Int32(n)
         guard let base = word.baseAddress else { return }
-        index.trie.units.withUnsafeBufferPointer { units in
         position.withUnsafeBufferPointer { position in
-            let unitCount = units.count
-            guard unitCount > 0 else { return }
-            let root = DoubleArrayTrie.offset(units[0])
             for i in 0..<n {
                 var single = false
                 let from = Int(starts[i])
-                // Walk the trie from this character; every key ending on the way is an edge.
-                var node = root
-                var k = from
-                while k < m {
-                    let c = base[k]
-                    node ^= Int(c)
-                    guard node < unitCount else { break }
-                    let unit = units[node]
-                    guard DoubleArrayTrie.label(unit) == UInt32(c) else { break }
-                    node ^= DoubleArrayTrie.offset(unit)
-                    k += 1
-                    guard DoubleArrayTrie.hasLeaf(unit), node < unitCount else { continue }
-                    let p = Int(position[DoubleArrayTrie.value(units[node])])
+                // Every key on the trie path from this character is an edge.
+                index.trie.forEachPrefix(of: base, from: from, to: m) { value, length in
+                    let p = Int(position[value])
                     if p >= 0 && p != excluding {
-                        let end = scratch.charAt[k]
+                        let end = scratch.charAt[from + length]
                         scratch.edges.append((Int32(i), end, Int32(p)))
                         if end == Int32(i + 1) { single = true }
                     }
+                    return true
                 }
                 if !single { scratch.edges.append((Int32(i), Int32(i + 1), -1)) }
             }
-        }}
+        }
     }
 
     /// Expected piece counts over all words (forward–backward in log space), by position.

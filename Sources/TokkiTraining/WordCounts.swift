@@ -159,15 +159,7 @@ struct WordCounter {
                 guard lo < hi else { return }
                 for k in lo..<hi {
                     lines[k].withUnsafeBufferPointer { line in
-                        guard let p = line.baseAddress else { return }
-                        if cutsAtSpaces && !Self.holdsSpaceSymbol(line) {
-                            Self.forEachRawWord(line) { s, e in raw.add(p + s, e - s, 1) }
-                        } else {
-                            normalizer.normalize(line, into: &output)
-                            output.bytes.withUnsafeBufferPointer { b in
-                                WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, 1) }
-                            }
-                        }
+                        Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw, normalized: &local, output: &output)
                     }
                 }
                 out[w] = (raw, local)
@@ -207,15 +199,7 @@ struct WordCounter {
                     var output = SentencePieceNormalizer.Output()
                     output.tracksOffsets = false
                     let lines = ChunkLines.forEachLine(b, boundaries[w]..<boundaries[w + 1]) { line in
-                        guard let p = line.baseAddress else { return }
-                        if cutsAtSpaces && !Self.holdsSpaceSymbol(line) {
-                            Self.forEachRawWord(line) { s, e in raw.add(p + s, e - s, 1) }
-                        } else {
-                            normalizer.normalize(line, into: &output)
-                            output.bytes.withUnsafeBufferPointer { o in
-                                WordCounts.forEachWord(o) { s, e in local.add(o.baseAddress! + s, e - s, 1) }
-                            }
-                        }
+                        Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw, normalized: &local, output: &output)
                     }
                     out[w] = (raw, local, lines)
                 }
@@ -262,6 +246,23 @@ struct WordCounter {
         }
         self.raw = WordCounts()
         return normalized
+    }
+
+    /// Counts one line: its raw words into `raw` when the normalizer allows cutting at
+    /// spaces and the line holds no literal `▁`, else its normalized words into `normalized`.
+    @inline(__always)
+    static func count(_ line: UnsafeBufferPointer<UInt8>, cutsAtSpaces: Bool, normalizer: SentencePieceNormalizer,
+                      raw: inout WordCounts, normalized: inout WordCounts, output: inout SentencePieceNormalizer.Output) {
+        guard let p = line.baseAddress else { return }
+        if cutsAtSpaces && !holdsSpaceSymbol(line) {
+            forEachRawWord(line) { s, e in raw.add(p + s, e - s, 1) }
+        } else {
+            normalizer.normalize(line, into: &output)
+            output.bytes.withUnsafeBufferPointer { o in
+                guard let q = o.baseAddress else { return }
+                WordCounts.forEachWord(o) { s, e in normalized.add(q + s, e - s, 1) }
+            }
+        }
     }
 
     /// Whether `line` holds `▁` (U+2581) literally.

@@ -24,21 +24,21 @@ public struct DoubleArrayTrie: Sendable, Equatable {
         self.units = units
     }
 
-    // Unit accessors, for walking `units` by hand: from node `p` (the root's is
-    // `offset(units[0])`), byte `c` leads to `q = p ^ c` when `label(units[q]) == c`, and on
-    // to `q ^ offset(units[q])`; if `hasLeaf(units[q])`, a key ends there and its value is
-    // `value(units[q ^ offset(units[q])])`.
+    // Unit accessors (inlinable, for `forEachPrefix` in other modules): from node `p` (the
+    // root's is `offset(units[0])`), byte `c` leads to `q = p ^ c` when `label(units[q]) == c`,
+    // and on to `q ^ offset(units[q])`; if `hasLeaf(units[q])`, a key ends there and its
+    // value is `value(units[q ^ offset(units[q])])`.
 
     /// The child offset stored in a unit.
-    @inlinable @inline(__always) public static func offset(_ u: UInt32) -> Int {
+    @inlinable @inline(__always) static func offset(_ u: UInt32) -> Int {
         Int((u >> 10) << ((u & (1 << 9)) >> 6))
     }
     /// The label of a unit (a byte, with the leaf bit for value units).
-    @inlinable @inline(__always) public static func label(_ u: UInt32) -> UInt32 { u & ((1 << 31) | 0xFF) }
+    @inlinable @inline(__always) static func label(_ u: UInt32) -> UInt32 { u & ((1 << 31) | 0xFF) }
     /// Whether a key ends at the node a unit leads to.
-    @inlinable @inline(__always) public static func hasLeaf(_ u: UInt32) -> Bool { (u >> 8) & 1 == 1 }
+    @inlinable @inline(__always) static func hasLeaf(_ u: UInt32) -> Bool { (u >> 8) & 1 == 1 }
     /// The value stored in a value unit.
-    @inlinable @inline(__always) public static func value(_ u: UInt32) -> Int { Int(u & 0x7FFF_FFFF) }
+    @inlinable @inline(__always) static func value(_ u: UInt32) -> Int { Int(u & 0x7FFF_FFFF) }
 
     /// Whether some key may contain `byte` (conservative: true whenever any node carries
     /// that label, so false means no key contains it).
@@ -48,7 +48,7 @@ public struct DoubleArrayTrie: Sendable, Equatable {
 
     /// Calls `body(value, length)` for every key that is a prefix of `bytes[start..<end]`,
     /// shortest first. Stops early when `body` returns false.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func forEachPrefix(of bytes: UnsafePointer<UInt8>, from start: Int, to end: Int,
                               _ body: (Int, Int) -> Bool) {
         units.withUnsafeBufferPointer { u in
