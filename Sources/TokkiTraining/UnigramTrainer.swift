@@ -48,9 +48,11 @@ public struct UnigramTrainer: Sendable {
         progress?("seeding", 0)
         let seeds = Self.seeds(words, required: required, configuration: configuration)
         let total = seeds.reduce(0) { $0 + $1.score }
-        var pieces = seeds.enumerated().map { (piece: $0.element.piece, score: log($0.element.score) - log(total), id: $0.offset) }
-        // Every piece there will ever be is a seed: index them once.
-        let index = try PieceIndex(pieces.map(\.piece))
+        // Every piece there will ever be is a seed: their texts are kept once, by seed number,
+        // and indexed once; the working list holds only scores and seed numbers.
+        let texts = seeds.map(\.piece)
+        var pieces: [Piece] = seeds.enumerated().map { (score: log($0.element.score) - log(total), id: $0.offset) }
+        let index = try PieceIndex(texts)
         let corpusWords = LatticeWords(words.map(\.word))
         // Edges are found once (at most 8M of them, 64 MB), then filtered each round.
         let cache = EdgeCache.build(Lattice(index: index, pieces: pieces), corpusWords, threads: c.threads, budget: 8 << 20)
@@ -62,24 +64,24 @@ public struct UnigramTrainer: Sendable {
             for _ in 0..<configuration.subIterations {
                 let lattice = Lattice(index: index, pieces: pieces, cache: cache)
                 let expected = lattice.expectedCounts(corpusWords, freqs, threads: c.threads)
-                pieces = Self.mStep(pieces, expected, requiredSet)
+                pieces = Self.mStep(pieces, texts, expected, requiredSet)
             }
             round += 1
             progress?("EM", Double(round))
             if pieces.count <= desired { break }
-            pieces = Self.prune(pieces, index: index, cache: cache, words: corpusWords, freqs: freqs,
+            pieces = Self.prune(pieces, texts, index: index, cache: cache, words: corpusWords, freqs: freqs,
                                 keepAtLeast: max(desired, Int(Double(pieces.count) * configuration.shrinkingFactor)), threads: c.threads)
         }
         // Final: required characters first, then the best-scoring pieces.
         let minScore = pieces.map(\.score).min() ?? 0
         var chosen: [(piece: [UInt32], score: Double)] = []
         var seen = Set<[UInt32]>()
-        for (ch, _) in required where !pieces.contains(where: { $0.piece == [ch] }) {
+        for (ch, _) in required where !pieces.contains(where: { texts[$0.id] == [ch] }) {
             chosen.append(([ch], minScore - 10)); seen.insert([ch])
         }
-        for p in pieces.sorted(by: { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) })
-        where chosen.count < wantPieces && !seen.contains(p.piece) {
-            chosen.append((p.piece, p.score)); seen.insert(p.piece)
+        for p in pieces.sorted(by: { $0.score != $1.score ? $0.score > $1.score : texts[$0.id].lexicographicallyPrecedes(texts[$1.id]) })
+        where chosen.count < wantPieces && !seen.contains(texts[p.id]) {
+            chosen.append((texts[p.id], p.score)); seen.insert(texts[p.id])
         }
         if chosen.count < wantPieces {
             throw .vocabularyTooLarge(requested: c.vocabularySize, maximum: meta.count + chosen.count)
@@ -161,20 +163,21 @@ public struct UnigramTrainer: Sendable {
     }
 
     /// A piece under training: its characters, log probability, and index (its seed number).
-    typealias Piece = (piece: [UInt32], score: Double, id: Int)
+    typealias Piece = (score: Double, id: Int)
 
     /// The M-step: drop pieces expected less than 0.5 times (required characters stay), and
     /// score the rest by digamma(expected) − digamma(total).
-    static func mStep(_ pieces: [Piece], _ expected: [Double], _ required: Set<UInt32>) -> [Piece] {
-        var kept: [(piece: [UInt32], count: Double, id: Int)] = []
+    static func mStep(_ pieces: [Piece], _ texts: [[UInt32]], _ expected: [Double], _ required: Set<UInt32>) -> [Piece] {
+        var kept: [(count: Double, id: Int)] = []
         for (k, p) in pieces.enumerated() {
-            let isRequired = p.piece.count == 1 && required.contains(p.piece[0])
+            let text = texts[p.id]
+            let isRequired = text.count == 1 && required.contains(text[0])
             if expected[k] < 0.5 && !isRequired { continue }
-            kept.append((p.piece, max(expected[k], 1e-3), p.id))
+            kept.append((max(expected[k], 1e-3), p.id))
         }
         let sum = kept.reduce(0) { $0 + $1.count }
         let logSum = digamma(sum)
-        return kept.map { ($0.piece, digamma($0.count) - logSum, $0.id) }
+        return kept.map { (digamma($0.count) - logSum, $0.id) }
     }
 
     /// The digamma function (recurrence to x ≥ 7, then the asymptotic series).
@@ -189,7 +192,7 @@ public struct UnigramTrainer: Sendable {
     /// Pruning: every piece's loss is the drop in likelihood when its occurrences (in the
     /// best segmentations) are rewritten with its best segmentation without it; keep the
     /// pieces that cannot be rewritten and the highest losses.
-    static func prune(_ pieces: [Piece], index: PieceIndex, cache: EdgeCache? = nil, words: LatticeWords, freqs: [Double],
+    static func prune(_ pieces: [Piece], _ texts: [[UInt32]], index: PieceIndex, cache: EdgeCache? = nil, words: LatticeWords, freqs: [Double],
                       keepAtLeast: Int, threads: Int) -> [Piece] {
         let lattice = Lattice(index: index, pieces: pieces, cache: cache)
         // Viterbi frequencies: sums of whole numbers, exact in any order.
@@ -200,9 +203,9 @@ public struct UnigramTrainer: Sendable {
         // a best segmentation whose characters are all pieces loses nothing (its split into
         // characters is a known alternative): its split is not needed.
         var single = Set<UInt32>()
-        for p in pieces where p.piece.count == 1 { single.insert(p.piece[0]) }
+        for p in pieces where texts[p.id].count == 1 { single.insert(texts[p.id][0]) }
         let needsSplit = pieces.indices.map { k in
-            pieces[k].piece.count > 1 && (freq[k] > 0 || !pieces[k].piece.allSatisfy { single.contains($0) })
+            texts[pieces[k].id].count > 1 && (freq[k] > 0 || !texts[pieces[k].id].allSatisfy { single.contains($0) })
         }
         var alternatives = [[Int]](repeating: [], count: pieces.count)
         alternatives.withUnsafeMutableBufferPointer { out in
@@ -211,7 +214,7 @@ public struct UnigramTrainer: Sendable {
                 var scratch = Lattice.Scratch()
                 for k in range where needsSplit[k] {
                     var bytes: [UInt8] = []
-                    for v in pieces[k].piece { Lattice.append(v, to: &bytes) }
+                    for v in texts[pieces[k].id] { Lattice.append(v, to: &bytes) }
                     out[k] = bytes.withUnsafeBufferPointer { lattice.viterbi($0, excluding: k, scratch: &scratch) }
                 }
             }
@@ -219,7 +222,7 @@ public struct UnigramTrainer: Sendable {
         var alwaysKeep = [Bool](repeating: false, count: pieces.count)
         var loss: [(Int, Double)] = []
         for (k, p) in pieces.enumerated() {
-            if p.piece.count == 1 { alwaysKeep[k] = true; continue }
+            if texts[p.id].count == 1 { alwaysKeep[k] = true; continue }
             if !needsSplit[k] { loss.append((k, 0)); continue }
             let alt = alternatives[k]
             if alt.isEmpty || alt.contains(-1) { alwaysKeep[k] = true; continue }

@@ -119,7 +119,7 @@ struct UnigramLatticeTests {
         var pieces: [[UInt32]] = alphabet.map { [$0] }
         for a in alphabet { for b in alphabet.dropFirst() { pieces.append([a, b]) } }
         pieces.append([0x2581, 0xAC00, 0xB098])
-        let trainerPieces = pieces.enumerated().map { (piece: $0.element, score: -1.0 - Double($0.offset % 7) * 0.3, id: $0.offset) }
+        let trainerPieces: [UnigramTrainer.Piece] = pieces.indices.map { (score: -1.0 - Double($0 % 7) * 0.3, id: $0) }
         let index = try PieceIndex(pieces)
         let lattice = Lattice(index: index, pieces: trainerPieces)
         let corpus = LatticeWords(words)
@@ -133,7 +133,7 @@ struct UnigramLatticeTests {
         // Edges cached once over all seeds give the same lattice after pieces are dropped.
         let cache = try #require(EdgeCache.build(lattice, corpus, threads: 2, budget: 1 << 24))
         #expect(EdgeCache.build(lattice, corpus, threads: 2, budget: 10) == nil)
-        let fewer = trainerPieces.filter { $0.piece.count == 1 || $0.id % 3 != 0 }
+        let fewer = trainerPieces.filter { pieces[$0.id].count == 1 || $0.id % 3 != 0 }
         let plain = Lattice(index: index, pieces: fewer)
         let cached = Lattice(index: index, pieces: fewer, cache: cache)
         #expect(cached.expectedCounts(corpus, freqs, threads: 2) == plain.expectedCounts(corpus, freqs, threads: 2))
@@ -147,7 +147,7 @@ struct UnigramLatticeTests {
         // Every word's expected piece counts cover its characters: sum over pieces of
         // expected × length = frequency × characters.
         var lengthWeighted = 0.0, characters = 0.0
-        for (k, e) in some.enumerated() { lengthWeighted += e * Double(trainerPieces[k].piece.count) }
+        for (k, e) in some.enumerated() { lengthWeighted += e * Double(pieces[trainerPieces[k].id].count) }
         for w in 0..<100 { characters += freqs[w] * Double(String(decoding: words[w], as: UTF8.self).unicodeScalars.count) }
         #expect(abs(lengthWeighted - characters) < 1e-6 * characters)
     }
