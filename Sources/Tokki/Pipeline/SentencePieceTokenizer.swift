@@ -87,6 +87,9 @@ public struct SentencePieceTokenizer: Sendable {
         var bpe = SentencePieceBPEModel.Buffers()
         var wordCache: WordCache? = nil
         var rawWordCache: WordCache? = nil
+        /// Whether to cache words across calls (worth it when the scratch is reused; a
+        /// one-shot encode skips the caches' tables).
+        var cachesWords = true
         /// Empty buffers.
         public init() {}
     }
@@ -96,6 +99,15 @@ public struct SentencePieceTokenizer: Sendable {
         normalizer.normalize(input, into: &scratch.normalized)
         scratch.spans.removeAll(keepingCapacity: true)
         scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+            if !scratch.cachesWords {
+                if let unigram {
+                    unigram.segment(norm, into: &scratch.spans, buffers: &scratch.unigram)
+                    return
+                } else if let bpe {
+                    bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
+                    return
+                }
+            }
             if scratch.wordCache == nil { scratch.wordCache = WordCache() }
             if let unigram {
                 var running: Float = 0
@@ -117,7 +129,7 @@ public struct SentencePieceTokenizer: Sendable {
                           addBOS: Bool = false, addEOS: Bool = false) {
         scratch.normalized.tracksOffsets = false  // ids only: no byte alignment needed
         if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
-        if splitsRawWords {
+        if splitsRawWords && scratch.cachesWords {
             encodeIDsByRawWords(input, into: &ids, scratch: &scratch)
         } else {
             run(input, &scratch)
@@ -298,6 +310,7 @@ public struct SentencePieceTokenizer: Sendable {
     public func encodeIDs(_ text: String, addBOS: Bool = false, addEOS: Bool = false) -> [Int] {
         var ids: [Int32] = []
         var scratch = Scratch()
+        scratch.cachesWords = false
         var s = text
         s.withUTF8 { encodeIDs($0, into: &ids, scratch: &scratch, addBOS: addBOS, addEOS: addEOS) }
         return ids.map(Int.init)
@@ -313,6 +326,7 @@ public struct SentencePieceTokenizer: Sendable {
     /// into `bytes`.
     public func encode(bytes input: UnsafeBufferPointer<UInt8>, addBOS: Bool = false, addEOS: Bool = false) -> Encoding {
         var scratch = Scratch()
+        scratch.cachesWords = false
         run(input, &scratch)
         var ids: [Int] = [], pieces: [String] = [], offsets: [Range<Int>] = []
         let map = scratch.normalized.normToOrig

@@ -322,6 +322,7 @@ struct RawWordPathTests {
         }
         var fastScratch = SentencePieceTokenizer.Scratch()
         var wholeScratch = SentencePieceTokenizer.Scratch()
+        wholeScratch.cachesWords = false   // the reference: the whole line, no cache at all
         for line in lines + lines {  // twice: the second pass is served from the raw-word cache
             var fast: [Int32] = [], whole: [Int32] = []
             line.withUnsafeBufferPointer { b in
