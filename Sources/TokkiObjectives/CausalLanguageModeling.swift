@@ -109,19 +109,11 @@ public struct CausalLanguageModeling: Sendable {
             guard !doc.isEmpty else { return }
             let L = c.sequenceLength
             switch c.remainder {
-            case .carryOver:
+            case .carryOver, .pad:
+                // Padding starts a document that does not fit in a fresh row; both then cut
+                // what is longer than a row across rows.
+                if c.remainder == .pad && doc.count > L - current.count && !current.isEmpty { closeRow() }
                 var start = 0
-                var first = true
-                while start < doc.count {
-                    let take = min(L - current.count, doc.count - start)
-                    place(doc[start..<(start + take)], startsDocument: first)
-                    first = false
-                    start += take
-                    if current.count == L { closeRow() }
-                }
-            case .pad:
-                var start = 0
-                if doc.count > L - current.count && !current.isEmpty { closeRow() }
                 var first = true
                 while start < doc.count {
                     let take = min(L - current.count, doc.count - start)
