@@ -12,12 +12,6 @@ struct SentencePieceCharModel: Sendable {
         userDefined = symbols.isEmpty ? nil : try? DoubleArrayTrie(keys: symbols, values: symbols.map(\.count))
     }
 
-    /// A piece's id; text spelling a control piece (`<s>`) is unknown, as in the reference.
-    @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int32 {
-        Int32(vocabulary.matchableID(p, start, end) ?? vocabulary.unknownID)
-    }
-
     func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan]) {
         guard let p = normalized.baseAddress else { return }
         let n = normalized.count
@@ -25,7 +19,7 @@ struct SentencePieceCharModel: Sendable {
         while i < n {
             var len = min(UnigramModel.oneCharLength(p[i]), n - i)
             if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) { len = m.length }
-            spans.append(TokenSpan(start: Int32(i), end: Int32(i + len), id: Int32(lookup(p, i, i + len))))
+            spans.append(TokenSpan(start: Int32(i), end: Int32(i + len), id: vocabulary.idOrUnknown(p, i, i + len)))
             i += len
         }
     }
@@ -38,12 +32,6 @@ struct SentencePieceCharModel: Sendable {
 struct SentencePieceWordModel: Sendable {
     let vocabulary: SentencePieceVocabulary
 
-    /// A piece's id; text spelling a control piece (`<s>`) is unknown, as in the reference.
-    @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int32 {
-        Int32(vocabulary.matchableID(p, start, end) ?? vocabulary.unknownID)
-    }
-
     func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan]) {
         guard let p = normalized.baseAddress else { return }
         let n = normalized.count
@@ -55,11 +43,11 @@ struct SentencePieceWordModel: Sendable {
             let len = min(UnigramModel.oneCharLength(p[i]), n - i)
             let space = len == 3 && isSpace(i)
             if space && i > start {
-                spans.append(TokenSpan(start: Int32(start), end: Int32(i), id: Int32(lookup(p, start, i))))
+                spans.append(TokenSpan(start: Int32(start), end: Int32(i), id: vocabulary.idOrUnknown(p, start, i)))
                 start = i
             }
             i += len
         }
-        if n > start { spans.append(TokenSpan(start: Int32(start), end: Int32(n), id: Int32(lookup(p, start, n)))) }
+        if n > start { spans.append(TokenSpan(start: Int32(start), end: Int32(n), id: vocabulary.idOrUnknown(p, start, n))) }
     }
 }

@@ -137,6 +137,13 @@ public final class SentencePieceVocabulary: Sendable {
         return unknownID
     }
 
+    /// The id of the piece `p[start..<end]`, or the unknown id; unlike ``id(_:_:_:)``, text
+    /// spelling a control piece (`<s>`) is unknown, as in the reference's CHAR and WORD models.
+    @inline(__always)
+    func idOrUnknown(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int32 {
+        Int32(matchableID(p, start, end) ?? unknownID)
+    }
+
     /// The id of the NORMAL, USER_DEFINED or UNUSED piece exactly `p[start..<end]`.
     @inline(__always)
     func matchableID(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
