@@ -1,3 +1,4 @@
+import Tokki
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -78,19 +79,7 @@ public final class AtomicFile {
     /// Writes buffered bytes to the file.
     public func flush() throws(DataError) {
         guard !buffer.isEmpty else { return }
-        var failure: Int32 = 0
-        buffer.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Glibc_write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                off += n
-            }
-        }
+        let failure = buffer.withUnsafeBytes { writeAll(fd, $0) }
         buffer.removeAll(keepingCapacity: true)
         if failure != 0 { throw .io(path: path, reason: "write failed: \(String(cString: strerror(failure)))") }
     }
@@ -151,6 +140,3 @@ public final class AtomicFile {
     }
 }
 
-/// `write(2)`, reachable inside a type with its own `write` method.
-@inline(__always)
-func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }

@@ -46,3 +46,19 @@ public func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
     }
     return bytes
 }
+
+/// Writes all of `bytes` to the file descriptor `fd`, retrying after interruptions and short
+/// writes. Returns 0, or the `errno` of the write that failed.
+public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+    guard let base = bytes.baseAddress else { return 0 }
+    var off = 0
+    while off < bytes.count {
+        let n = write(fd, base + off, bytes.count - off)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        off += n
+    }
+    return 0
+}

@@ -15,15 +15,8 @@ enum ExitStatus: Int32 {
 func printError(_ message: String) {
     var line = message
     if !line.hasSuffix("\n") { line += "\n" }
-    var bytes = Array(line.utf8)
-    bytes.withUnsafeMutableBytes { raw in
-        var off = 0
-        while off < raw.count {
-            let n = write(2, raw.baseAddress! + off, raw.count - off)
-            if n <= 0 { break }
-            off += n
-        }
-    }
+    let bytes = Array(line.utf8)
+    _ = bytes.withUnsafeBytes { writeAll(2, $0) }   // nowhere left to report a failure
 }
 
 /// Reports `message` on stderr and returns the exit code to throw.

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import Tokki
 import TokkiData
 #if canImport(Glibc)
 import Glibc
@@ -127,30 +128,12 @@ struct OutputWriter {
     }
 
     mutating func flush() throws(ExitCode) {
-        var off = 0
-        let total = buffer.count
-        var failure: Int32 = 0
-        buffer.withUnsafeBytes { raw in
-            while off < total {
-                let n = posixWrite(fd, raw.baseAddress! + off, total - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                off += n
-            }
-        }
+        let failure = buffer.withUnsafeBytes { writeAll(fd, $0) }
         buffer.removeAll(keepingCapacity: true)
         if failure != 0 {
             throw fail(.ioError, "cannot write output: \(String(cString: strerror(failure)))")
         }
     }
-}
-
-/// `write(2)`, reachable from types that have a `write` method of their own.
-func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
-    write(fd, p, n)
 }
 
 /// Writes `bytes` to `path` atomically with ``AtomicFile`` (a temporary file in the same folder,
