@@ -51,11 +51,7 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "JSONL input: the field holding the text.")
     var textField: String?
 
-    @Option(help: "The model (default: the shipped Korean vocabulary).")
-    var model: String?
-
-    @Option(help: "tiktoken only: the pre-tokenization pattern.")
-    var pattern: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Tokens per row (encoder input length for span). Default: 512 (mlm, span), 1024 (causal).")
     var seqLen: Int?
@@ -147,7 +143,7 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadModel(model, pattern: pattern)
+        let loaded = try modelOptions.load()
         var overrides: [String: String] = [:]
         if let bosToken { overrides["bos"] = bosToken }
         if let eosToken { overrides["eos"] = eosToken }

@@ -37,11 +37,7 @@ struct Prepare: ParsableCommand {
     @Option(help: "JSONL input: the field holding the text.")
     var textField: String?
 
-    @Option(help: "The model (default: the shipped Korean vocabulary).")
-    var model: String?
-
-    @Option(help: "tiktoken only: the pre-tokenization pattern.")
-    var pattern: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Output prefix: writes PREFIX.bin and PREFIX.idx.")
     var outputPrefix: String
@@ -79,7 +75,7 @@ struct Prepare: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadModel(model, pattern: pattern)
+        let loaded = try modelOptions.load()
         var overrides: [String: String] = [:]
         if let eosToken { overrides["eos"] = eosToken }
         let vocabulary = try BatchVocabulary(loaded, overrides: overrides)

@@ -58,6 +58,18 @@ func looksLikeTiktoken(_ bytes: ArraySlice<UInt8>) -> Bool {
     return token.allSatisfy(base64) && !rank.isEmpty && rank.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
 }
 
+/// `--model` and `--pattern` as `batch` and `prepare` take them.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The model (default: the shipped Korean vocabulary).")
+    var model: String?
+
+    @Option(help: "tiktoken only: the pre-tokenization pattern.")
+    var pattern: String?
+
+    /// The model they name.
+    func load() throws(ExitCode) -> CLIModel { try loadModel(model, pattern: pattern) }
+}
+
 /// Loads the model named by `--model`: a SentencePiece `.model` or a tiktoken rank file
 /// (with `pattern`, or the pattern named by the file name). Failures map to exit codes.
 func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = true) throws(ExitCode) -> CLIModel {
