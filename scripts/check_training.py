@@ -169,6 +169,28 @@ def diff(a: list[list[int]], b: list[list[int]]) -> list[int]:
             if (a[i] if i < len(a) else None) != (b[i] if i < len(b) else None)]
 
 
+def train_tokki(tokki: str, model_type: str, vocab: int, norm: str, bf: bool, train_path: str, prefix: str) -> float:
+    """`tokki train` with the checks' options; returns its seconds (RuntimeError when it fails)."""
+    cmd = [tokki, "train", "--model-type", model_type, "--vocab-size", str(vocab), "--normalization", norm,
+           "--threads", "2", "--quiet", "--input", train_path, "--output", prefix]
+    if bf:
+        cmd.append("--byte-fallback")
+    t0 = time.perf_counter()
+    run(cmd)
+    return time.perf_counter() - t0
+
+
+def id_checks(norm: str, held_path: str, held: list[str], held_numbers: list[int], norm_held: str,
+              held_norm: list[str], edge_path: str) -> list[tuple[str, str, list[str], list[int]]]:
+    """The texts that (a) compares, as (label, path, lines, line numbers): the raw held-out lines,
+    for korean also the pre-normalized ones, and the edge cases."""
+    checks = [("heldout.txt", held_path, held, held_numbers)]
+    if norm == "korean":
+        checks.append(("heldout.norm.txt", norm_held, held_norm, held_numbers))
+    checks.append(("edge.txt", edge_path, EDGE_CASES, list(range(1, len(EDGE_CASES) + 1))))
+    return checks
+
+
 def normal_pieces(path: str) -> set[str]:
     m = spm_pb2.ModelProto()
     m.ParseFromString(open(path, "rb").read())
@@ -344,27 +366,18 @@ def unigram_section(tokki: str, tmp: str, configs: list[tuple[int, str, bool]], 
     for vocab, norm, bf in configs:
         name = f"unigram_{norm}_{vocab}{'_bf' if bf else ''}"
         prefix = os.path.join(tmp, "tokki_" + name)
-        cmd = [tokki, "train", "--model-type", "unigram", "--vocab-size", str(vocab), "--normalization", norm,
-               "--threads", "2", "--quiet", "--input", train_path, "--output", prefix]
-        if bf:
-            cmd.append("--byte-fallback")
-        t0 = time.perf_counter()
         try:
-            run(cmd)
+            t_tokki = train_tokki(tokki, "unigram", vocab, norm, bf, train_path, prefix)
         except RuntimeError as e:
             print(f"{name}: {e}")
             fail = True
             rows.append([vocab, norm, "yes" if bf else "no", "TRAIN FAILED"] + ["-"] * 8)
             continue
-        t_tokki = time.perf_counter() - t0
         model = prefix + ".model"
         sp = spm.SentencePieceProcessor(model_file=model)
 
         # (a) tokki encode .model vs sentencepiece
-        checks = [("heldout.txt", held_path, held, held_numbers)]
-        if norm == "korean":
-            checks.append(("heldout.norm.txt", norm_held, held_norm, held_numbers))
-        checks.append(("edge.txt", edge_path, EDGE_CASES, list(range(1, len(EDGE_CASES) + 1))))
+        checks = id_checks(norm, held_path, held, held_numbers, norm_held, held_norm, edge_path)
         a_cells = []
         for label, path, lines, numbers in checks:
             ref = sp.encode(lines)
@@ -551,27 +564,18 @@ def main() -> int:
             for bf in fallbacks:
                 name = f"{norm}_{vocab}{'_bf' if bf else ''}"
                 prefix = os.path.join(tmp, "tokki_" + name)
-                cmd = [a.tokki, "train", "--model-type", "bpe", "--vocab-size", str(vocab), "--normalization", norm,
-                       "--threads", "2", "--quiet", "--input", train_path, "--output", prefix]
-                if bf:
-                    cmd.append("--byte-fallback")
-                t0 = time.perf_counter()
                 try:
-                    run(cmd)
+                    t_tokki = train_tokki(a.tokki, "bpe", vocab, norm, bf, train_path, prefix)
                 except RuntimeError as e:
                     print(f"{name}: {e}")
                     a_fail = True
                     rows.append([vocab, norm, "yes" if bf else "no", "TRAIN FAILED"] + ["-"] * 8)
                     continue
-                t_tokki = time.perf_counter() - t0
                 model = prefix + ".model"
                 sp = spm.SentencePieceProcessor(model_file=model)
 
                 # (a) tokki encode .model vs sentencepiece
-                checks = [("heldout.txt", held_path, held, held_numbers)]
-                if norm == "korean":
-                    checks.append(("heldout.norm.txt", norm_held, held_norm, held_numbers))
-                checks.append(("edge.txt", edge_path, EDGE_CASES, list(range(1, len(EDGE_CASES) + 1))))
+                checks = id_checks(norm, held_path, held, held_numbers, norm_held, held_norm, edge_path)
                 a_cells = []
                 for label, path, lines, numbers in checks:
                     ref = sp.encode(lines)
