@@ -126,20 +126,3 @@ public protocol BatchBuilder: Sendable {
     /// `threads` > 1 applies the objective to rows in parallel; the result is identical.
     mutating func nextBatch(maxRows: Int, threads: Int) -> Batch?
 }
-
-/// Cuts `0..<count` into up to `threads` contiguous ranges and runs `body` on each, in
-/// parallel (one range per worker, so a worker can keep its own scratch memory).
-func parallelChunks(_ count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
-    let n = max(1, min(threads, count))
-    if n == 1 {
-        if count > 0 { body(0..<count) }
-        return
-    }
-    let chunk = (count + n - 1) / n
-    DispatchQueue.concurrentPerform(iterations: n) { w in
-        let lo = w * chunk, hi = min(count, lo + chunk)
-        if lo < hi { body(lo..<hi) }
-    }
-}
-
-import Dispatch

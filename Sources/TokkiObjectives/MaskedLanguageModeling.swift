@@ -1,3 +1,5 @@
+import Tokki
+
 /// Masked-language-model batches (BERT, RoBERTa): a fraction of the tokens is selected; of
 /// those, 80% become the mask token, 10% a random non-special token and 10% stay, and only
 /// the selected positions carry a label.
@@ -134,7 +136,7 @@ public struct MaskedLanguageModeling: Sendable {
             attention.withUnsafeMutableBufferPointer { ap in
                 labels.withUnsafeMutableBufferPointer { lp in
                     nonisolated(unsafe) let ip = ip, ap = ap, lp = lp
-                    parallelChunks(count, threads: threads) { range in
+                    parallelRanges(count, threads: threads) { range in
                         var scratch = Scratch()
                         for r in range {
                             let row = rows[r]

@@ -1,3 +1,5 @@
+import Tokki
+
 /// T5 span corruption (encoder–decoder): a random set of spans, `noiseDensity` of the tokens
 /// with mean length `meanNoiseSpanLength`, is cut out of each row; the input keeps the rest with
 /// one sentinel per span, the target lists the spans, each after its sentinel.
@@ -302,7 +304,7 @@ public struct SpanCorruption: Sendable {
                     decoder.withUnsafeMutableBufferPointer { dp in
                         decoderMask.withUnsafeMutableBufferPointer { mp in
                             nonisolated(unsafe) let ip = ip, ap = ap, lp = lp, dp = dp, mp = mp
-                            parallelChunks(count, threads: threads) { range in
+                            parallelRanges(count, threads: threads) { range in
                                 var mask: [Bool] = []
                                 var cuts: [Int32] = []
                                 for r in range {

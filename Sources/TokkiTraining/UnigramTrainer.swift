@@ -210,7 +210,7 @@ public struct UnigramTrainer: Sendable {
         var alternatives = [[Int]](repeating: [], count: pieces.count)
         alternatives.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
-            parallelRanges(pieces.count, threads: threads) { range in
+            parallelRanges(pieces.count, threads: threads, grain: 64) { range in
                 var scratch = Lattice.Scratch()
                 for k in range where needsSplit[k] {
                     var bytes: [UInt8] = []
@@ -238,16 +238,6 @@ public struct UnigramTrainer: Sendable {
         var count = alwaysKeep.filter { $0 }.count
         for (k, _) in loss where count < keepAtLeast { keep[k] = true; count += 1 }
         return pieces.enumerated().filter { keep[$0.offset] }.map(\.element)
-    }
-}
-
-/// Runs `body` over `0..<count` cut into up to `threads` contiguous ranges, concurrently.
-func parallelRanges(_ count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
-    let workers = max(1, min(threads, count / 64 + 1))
-    let chunk = (count + workers - 1) / max(1, workers)
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        let lo = w * chunk, hi = min(count, lo + chunk)
-        if lo < hi { body(lo..<hi) }
     }
 }
 

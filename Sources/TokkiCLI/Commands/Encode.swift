@@ -246,14 +246,9 @@ struct Encode: ParsableCommand {
             guard !batch.isEmpty else { return }
             let lines = batch
             var outputs = [Result<[UInt8], TokkiError>](repeating: .success([]), count: lines.count)
-            let n = max(1, min(workers, lines.count))
             outputs.withUnsafeMutableBufferPointer { o in
-                nonisolated(unsafe) let o = o
-                let chunk = (lines.count + n - 1) / n
-                DispatchQueue.concurrentPerform(iterations: n) { w in
-                    let lo = w * chunk, hi = min(lines.count, lo + chunk)
-                    guard lo < hi else { return }
-                    for k in lo..<hi {
+                parallelRanges(lines.count, threads: workers) { range in
+                    for k in range {
                         do throws(TokkiError) { o[k] = .success(try encode(lines[k])) } catch { o[k] = .failure(error) }
                     }
                 }

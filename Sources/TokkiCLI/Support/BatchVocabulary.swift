@@ -129,15 +129,10 @@ struct BatchVocabulary: Sendable {
 /// Encodes `lines` on up to `workers` threads, keeping the order.
 func encodeDocuments(_ lines: [[UInt8]], vocabulary: BatchVocabulary, wordIDs: Bool, workers: Int) throws(ExitCode) -> [Document] {
     var results = [Result<Document, TokkiError>](repeating: .success(Document(ids: [])), count: lines.count)
-    let n = max(1, min(workers, lines.count))
     results.withUnsafeMutableBufferPointer { out in
-        nonisolated(unsafe) let out = out
-        let chunk = (lines.count + n - 1) / n
-        DispatchQueue.concurrentPerform(iterations: n) { w in
-            let lo = w * chunk, hi = min(lines.count, lo + chunk)
-            guard lo < hi else { return }
+        parallelRanges(lines.count, threads: workers) { range in
             let encode = vocabulary.makeEncoder(wordIDs: wordIDs)
-            for k in lo..<hi {
+            for k in range {
                 do throws(TokkiError) {
                     out[k] = .success(try lines[k].withUnsafeBufferPointer { (b) throws(TokkiError) in try encode(b) })
                 } catch { out[k] = .failure(error) }

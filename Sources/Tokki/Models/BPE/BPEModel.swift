@@ -140,7 +140,7 @@ public struct BPEModel: Sendable {
                     tokens.lengths.withUnsafeBufferPointer { lengths in
                         tokens.withUnsafeLookup { lookup in
                             nonisolated(unsafe) let out = out
-                            inParallel(merges.count) { range in
+                            parallelRanges(merges.count, threads: min(4, availableCores), grain: 4096) { range in
                                 var joined: [UInt8] = []
                                 for rank in range {
                                     let (a, b) = merges[rank]
@@ -589,20 +589,6 @@ struct PairTable: Sendable {
                 if stored.key == .max { return nil }
                 i = (i + 1) & mask
             }
-        }
-    }
-}
-
-/// Runs `body` over `0..<count` split into contiguous chunks, one per core (up to 4).
-func inParallel(_ count: Int, _ body: (Range<Int>) -> Void) {
-    let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount, count / 4096))
-    if workers == 1 { body(0..<count); return }
-    let chunk = (count + workers - 1) / workers
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = w * chunk, hi = min(count, lo + chunk)
-            if lo < hi { body(lo..<hi) }
         }
     }
 }

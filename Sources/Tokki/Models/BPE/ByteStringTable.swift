@@ -34,7 +34,7 @@ struct ByteStringTable: Sendable {
                 lengths.withUnsafeBufferPointer { l in
                     hashes.withUnsafeMutableBufferPointer { h in
                         nonisolated(unsafe) let p = p, s = s, l = l, h = h
-                        inParallel(n) { range in
+                        parallelRanges(n, threads: min(4, availableCores), grain: 4096) { range in
                             withUnsafePointer(to: UInt8(0)) { zero in
                                 let base = p.baseAddress ?? zero
                                 for k in range { h[k] = ByteStringTableHalf.hash(base + Int(s[k]), Int(l[k])) }
