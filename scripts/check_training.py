@@ -191,6 +191,34 @@ def id_checks(norm: str, held_path: str, held: list[str], held_numbers: list[int
     return checks
 
 
+def quality_cells(model_type: str, tmp: str, name: str, sp, model: str, vocab: int, norm: str, bf: bool,
+                  train_path: str, norm_train: str, held: list[str], held_norm: list[str], chars: int,
+                  t_tokki: float) -> list[str]:
+    """(c): trains the sentencepiece reference (`model_type`) on the same text and returns the table
+    cells: tokki's tokens/char on the raw held-out lines (korean only), tokki's and the reference's
+    tokens/char on the evaluation text, their ratio, the shared pieces and both training times."""
+    ref_prefix = os.path.join(tmp, "spm_" + name)
+    spm.set_random_generator_seed(20240501)
+    t0 = time.perf_counter()
+    spm.SentencePieceTrainer.train(
+        input=norm_train if norm == "korean" else train_path, model_prefix=ref_prefix,
+        model_type=model_type, vocab_size=vocab, character_coverage=0.9995, byte_fallback=bf,
+        normalization_rule_name="identity" if norm == "korean" else norm,
+        num_threads=2, input_sentence_size=0, shuffle_input_sentence=False,
+        max_sentence_length=1 << 20, minloglevel=2)
+    t_spm = time.perf_counter() - t0
+    sp_ref = spm.SentencePieceProcessor(model_file=ref_prefix + ".model")
+    eval_lines = held_norm if norm == "korean" else held
+    n_tokki = sum(len(x) for x in sp.encode(eval_lines))
+    n_ref = sum(len(x) for x in sp_ref.encode(eval_lines))
+    raw_tokki = sum(len(x) for x in sp.encode(held))  # tokki's model on the raw held-out lines
+    ref_pieces = normal_pieces(ref_prefix + ".model")
+    shared = len(ref_pieces & normal_pieces(model)) / max(1, len(ref_pieces))
+    ratio = n_tokki / n_ref
+    return [f"{raw_tokki / chars:.4f}" if norm == "korean" else "-", f"{n_tokki / chars:.4f}", f"{n_ref / chars:.4f}",
+            f"{ratio:.4f}" + ("" if ratio <= 1.01 else " !"), f"{shared:.1%}", f"{t_tokki:.1f} / {t_spm:.1f}"]
+
+
 def normal_pieces(path: str) -> set[str]:
     m = spm_pb2.ModelProto()
     m.ParseFromString(open(path, "rb").read())
@@ -420,29 +448,9 @@ def unigram_section(tokki: str, tmp: str, configs: list[tuple[int, str, bool]], 
                 json_cells.append("ENCODE FAILED")
 
         # (c) reference trainer
-        ref_prefix = os.path.join(tmp, "spm_" + name)
-        spm.set_random_generator_seed(20240501)
-        t0 = time.perf_counter()
-        spm.SentencePieceTrainer.train(
-            input=norm_train if norm == "korean" else train_path, model_prefix=ref_prefix,
-            model_type="unigram", vocab_size=vocab, character_coverage=0.9995, byte_fallback=bf,
-            normalization_rule_name="identity" if norm == "korean" else norm,
-            num_threads=2, input_sentence_size=0, shuffle_input_sentence=False,
-            max_sentence_length=1 << 20, minloglevel=2)
-        t_spm = time.perf_counter() - t0
-        sp_ref = spm.SentencePieceProcessor(model_file=ref_prefix + ".model")
-        eval_lines = held_norm if norm == "korean" else held
-        n_tokki = sum(len(x) for x in sp.encode(eval_lines))
-        n_ref = sum(len(x) for x in sp_ref.encode(eval_lines))
-        raw_tokki = sum(len(x) for x in sp.encode(held))
-        ref_pieces = normal_pieces(ref_prefix + ".model")
-        shared = len(ref_pieces & normal_pieces(model)) / max(1, len(ref_pieces))
-        ratio = n_tokki / n_ref
-        rows.append([vocab, norm, "yes" if bf else "no", " + ".join(a_cells), " + ".join(b_cells),
-                     " + ".join(json_cells), f"{raw_tokki / chars:.4f}" if norm == "korean" else "-",
-                     f"{n_tokki / chars:.4f}", f"{n_ref / chars:.4f}",
-                     f"{ratio:.4f}" + ("" if ratio <= 1.01 else " !"), f"{shared:.1%}",
-                     f"{t_tokki:.1f} / {t_spm:.1f}"])
+        rows.append([vocab, norm, "yes" if bf else "no", " + ".join(a_cells), " + ".join(b_cells), " + ".join(json_cells)]
+                    + quality_cells("unigram", tmp, name, sp, model, vocab, norm, bf, train_path, norm_train, held,
+                                    held_norm, chars, t_tokki))
         print(f"[check-training] {name}: done", file=sys.stderr)
 
     print("Unigram training check (tokki --model-type unigram against sentencepiece's Unigram trainer)")
@@ -605,33 +613,11 @@ def main() -> int:
                             b_examples.append(("(b) tokenizers .json != sentencepiece .model", name, label,
                                                numbers[i], lines[i], sp_ids[i], hf_ids[i]))
                     json_cells.append(f"{len(diff(hf_ids, tokki_ids(a.tokki, prefix + '.json', path)))}/{len(lines)}")
-                ref = sp.encode(held)
-
                 # (c) reference trainer
-                ref_prefix = os.path.join(tmp, "spm_" + name)
-                spm.set_random_generator_seed(20240501)
-                t0 = time.perf_counter()
-                spm.SentencePieceTrainer.train(
-                    input=norm_train if norm == "korean" else train_path, model_prefix=ref_prefix,
-                    model_type="bpe", vocab_size=vocab, character_coverage=0.9995, byte_fallback=bf,
-                    normalization_rule_name="identity" if norm == "korean" else norm,
-                    num_threads=2, input_sentence_size=0, shuffle_input_sentence=False,
-                    max_sentence_length=1 << 20, minloglevel=2)
-                t_spm = time.perf_counter() - t0
-                sp_ref = spm.SentencePieceProcessor(model_file=ref_prefix + ".model")
-                eval_lines = held_norm if norm == "korean" else held
-                n_tokki = sum(len(x) for x in sp.encode(eval_lines))
-                n_ref = sum(len(x) for x in sp_ref.encode(eval_lines))
-                raw_tokki = sum(len(x) for x in ref)  # tokki's model on the raw held-out lines
-                ref_pieces = normal_pieces(ref_prefix + ".model")
-                shared = len(ref_pieces & normal_pieces(model)) / max(1, len(ref_pieces))
-                ratio = n_tokki / n_ref
-                rows.append([vocab, norm, "yes" if bf else "no", " + ".join(a_cells),
-                             " + ".join(b_cells), " + ".join(json_cells),
-                             f"{raw_tokki / chars:.4f}" if norm == "korean" else "-",
-                             f"{n_tokki / chars:.4f}", f"{n_ref / chars:.4f}",
-                             f"{ratio:.4f}" + ("" if ratio <= 1.01 else " !"), f"{shared:.1%}",
-                             f"{t_tokki:.1f} / {t_spm:.1f}"])
+                rows.append([vocab, norm, "yes" if bf else "no", " + ".join(a_cells), " + ".join(b_cells),
+                             " + ".join(json_cells)]
+                            + quality_cells("bpe", tmp, name, sp, model, vocab, norm, bf, train_path, norm_train, held,
+                                            held_norm, chars, t_tokki))
                 print(f"[check-training] {name}: done", file=sys.stderr)
 
     if run_bpe:
