@@ -171,8 +171,10 @@ struct BatchCommand: ParsableCommand {
                 case .none: break
                 case .markers: c.wholeWord = .wordStarts(vocabulary.wordStarts())
                 case .offsets:
-                    if case .tiktoken = loaded { throw fail(.usage, "--whole-word offsets needs a tokenizer.json or .model (use markers)") }
-                    if case .tekken = loaded { throw fail(.usage, "--whole-word offsets needs a tokenizer.json or .model (use markers)") }
+                    switch loaded {
+                    case .tiktoken, .tekken: throw fail(.usage, "--whole-word offsets needs a tokenizer.json or .model (use markers)")
+                    case .sentencePiece, .huggingFace: break
+                    }
                     c.wholeWord = .explicit
                 }
                 if spanMasking { c.spanMasking = .init() }
