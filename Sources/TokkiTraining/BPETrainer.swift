@@ -204,21 +204,19 @@ public struct BPETrainer: Sendable {
             if ch < 0x10000 { bmpSymbol[Int(ch)] = Int32(k) } else { otherSymbol[ch] = Int32(k) }
         }
         let seqs: [[Int32]] = wordChars.map { $0.map { $0 < 0x10000 ? bmpSymbol[Int($0)] : otherSymbol[$0] ?? -1 } }
-        let classes = CharacterClasses(required.map(\.0))
-        var merger = try PairMerger(symbols: required.map { [$0.0] }, sequences: seqs, frequencies: words.map(\.count)) { scalars in
-            Self.validPiece(scalars, c, classes)
-        }
-        var merged: [[UInt32]] = []
-        var seenPieces = Set<[UInt32]>(required.map { [$0.0] })
+        let rule = PieceRule(c, classes: CharacterClasses(required.map(\.0)))
+        var merger = try PairMerger(symbols: required.map { [$0.0] }, summaries: required.map { rule.summary(of: $0.0) },
+                                    sequences: seqs, frequencies: words.map(\.count), combine: rule.combine)
+        var merged: [Int32] = []
         while merged.count < target, let m = merger.next() {
-            if seenPieces.insert(m.text).inserted { merged.append(m.text) }
+            if m.isNewText { merged.append(m.symbol) }
             if merged.count % 500 == 0 { progress?("merging", Double(merged.count) / Double(max(1, target))) }
         }
         let available = meta.count + required.count + merged.count
         if merged.count < target { throw .vocabularyTooLarge(requested: c.vocabularySize, maximum: available) }
         // SentencePiece's layout: specials, merged pieces (score -i), then the characters.
         var pieces = meta
-        for (i, text) in merged.enumerated() { pieces.append(.init(piece: Self.string(text), score: -Float(i), type: .normal)) }
+        for (i, symbol) in merged.enumerated() { pieces.append(.init(piece: Self.string(merger.text(symbol)), score: -Float(i), type: .normal)) }
         for (i, (ch, _)) in required.enumerated() {
             pieces.append(.init(piece: Self.string([ch]), score: -Float(merged.count + i), type: .normal))
         }
@@ -252,7 +250,7 @@ public struct BPETrainer: Sendable {
         return out
     }
 
-    static func string(_ scalars: [UInt32]) -> String {
+    static func string(_ scalars: some Collection<UInt32>) -> String {
         var view = String.UnicodeScalarView()
         for v in scalars { if let s = Unicode.Scalar(v) { view.append(s) } }
         return String(view)
@@ -285,6 +283,61 @@ public struct BPETrainer: Sendable {
     }
 }
 
+
+/// ``BPETrainer/validPiece(_:_:_:)`` decided from 64-bit summaries of the two halves, so that
+/// the merge loop never builds a text to check a pair. A summary holds what the rule needs:
+/// the length; whether the piece starts with `▁`; whether it holds a digit; the script of
+/// its first character that does not take the previous one's (Inherited: 0 = none, else
+/// script + 2 with 1 = any); the script in force after its last character (same code).
+/// Nil (as a summary: `invalid`): the piece may not exist.
+struct PieceRule: Sendable {
+    let configuration: BPETrainer.Configuration
+    let classes: CharacterClasses
+
+    init(_ configuration: BPETrainer.Configuration, classes: CharacterClasses) {
+        self.configuration = configuration
+        self.classes = classes
+    }
+
+    static let invalid: UInt64 = 1 << 63
+    private static let none: UInt64 = 0, any: UInt64 = 1
+
+    private static func pack(length: Int, meta: Bool, digit: Bool, first: UInt64, last: UInt64) -> UInt64 {
+        UInt64(length) | (meta ? 1 << 16 : 0) | (digit ? 1 << 17 : 0) | first << 20 | last << 40
+    }
+
+    /// The summary of the one-character piece `v`.
+    func summary(of v: UInt32) -> UInt64 {
+        let c = configuration
+        guard c.maxPieceLength >= 1 else { return Self.invalid }
+        if v == 0x2581 { return Self.pack(length: 1, meta: true, digit: false, first: Self.none, last: Self.any) }
+        guard v != 0, v != 0x20, Unicode.Scalar(v) != nil else { return Self.invalid }
+        let (rawScript, isDigit) = classes.classes(of: v)
+        var script: UInt64?   // nil: takes the previous character's
+        if rawScript == 20 || rawScript == 22 || v == 0x30FC { script = 17 + 2 }
+        else if rawScript == 1 { script = nil }
+        else if rawScript >= -1 && rawScript < 0xFFFF - 2 { script = UInt64(rawScript + 2) }
+        else { return Self.invalid }
+        if !c.splitByNumber && isDigit { script = Self.any }
+        if let s = script { return Self.pack(length: 1, meta: false, digit: isDigit, first: s, last: s) }
+        return Self.pack(length: 1, meta: false, digit: isDigit, first: Self.none, last: Self.any)
+    }
+
+    /// The summary of piece `x` followed by piece `y`; nil when that piece is not valid.
+    func combine(_ x: UInt64, _ y: UInt64) -> UInt64? {
+        guard x & Self.invalid == 0, y & Self.invalid == 0 else { return nil }
+        let c = configuration
+        let length = Int(x & 0xFFFF) + Int(y & 0xFFFF)
+        guard length <= c.maxPieceLength, length <= 0xFFFF, y & (1 << 16) == 0 else { return nil }   // `▁` only first
+        let digit = (x | y) & (1 << 17) != 0
+        if c.splitDigits && digit { return nil }
+        let xFirst = x >> 20 & 0xF_FFFF, xLast = x >> 40 & 0xF_FFFF
+        let yFirst = y >> 20 & 0xF_FFFF, yLast = y >> 40 & 0xF_FFFF
+        if c.splitByUnicodeScript && yFirst != Self.none && yFirst != Self.any && xLast != Self.any && yFirst != xLast { return nil }
+        return Self.pack(length: length, meta: x & (1 << 16) != 0, digit: digit,
+                         first: xFirst != Self.none ? xFirst : yFirst, last: yFirst != Self.none ? yLast : xLast)
+    }
+}
 
 /// The Unicode script and decimal-digit class of characters, for piece validity: looked up
 /// once for the characters given (BMP), computed through ICU for any other.

@@ -77,29 +77,40 @@ public struct ByteLevelBPETrainer: Sendable {
         // Symbols 0…255 are the bytes; ids in the vocabulary come after the special tokens,
         // bytes in the order of their GPT-2 spelling (as tokenizers sorts its alphabet).
         let byteOrder = (0..<256).sorted { ByteLevelAlphabet.spelling([UInt8($0)]).unicodeScalars.first!.value < ByteLevelAlphabet.spelling([UInt8($1)]).unicodeScalars.first!.value }
-        let maxLength = c.maxTokenLength
         // Byte symbols are numbered in that order too, so ties between equally frequent pairs
         // go the way tokenizers breaks them (by vocabulary id).
         var symbolOfByte = [Int32](repeating: 0, count: 256)
         for (k, b) in byteOrder.enumerated() { symbolOfByte[b] = Int32(k) }
-        var merger = try PairMerger(symbols: byteOrder.map { [UInt8($0)] }, sequences: words.map { $0.key.map { symbolOfByte[Int($0)] } },
-                                frequencies: words.map(\.value)) { bytes in maxLength.map { bytes.count <= $0 } ?? true }
+        // Summaries are lengths.
+        let maxLength = UInt64(max(0, c.maxTokenLength ?? Int.max))
+        var merger = try PairMerger(symbols: byteOrder.map { [UInt8($0)] }, summaries: Array(repeating: 1, count: 256),
+                                    sequences: words.map { $0.key.map { symbolOfByte[Int($0)] } }, frequencies: words.map(\.value)) { x, y in
+            x + y <= maxLength ? x + y : nil
+        }
         var tokens: [[UInt8]] = specials.map { Array($0.utf8) } + byteOrder.map { [UInt8($0)] }
-        var idOfSymbol = [Int32: Int](minimumCapacity: c.vocabularySize)
-        for k in 0..<256 { idOfSymbol[Int32(k)] = specials.count + k }
+        var idOfSymbol = [Int32](repeating: -1, count: 256 + c.vocabularySize)
+        for k in 0..<256 { idOfSymbol[k] = Int32(specials.count + k) }
+        var specialID: [[UInt8]: Int] = [:]
+        for (k, t) in tokens.prefix(specials.count).enumerated() where specialID[t] == nil { specialID[t] = k }
         var merges: [(Int, Int)] = []
-        var seen = Set(tokens)
         let target = c.vocabularySize
         while tokens.count < target {
             if let n = merger.peekCount(), n < Int64(c.minFrequency) { break }
             guard let m = merger.next() else { break }
-            guard let l = idOfSymbol[m.left], let r = idOfSymbol[m.right] else { continue }
-            if seen.insert(m.text).inserted {
-                idOfSymbol[m.symbol] = tokens.count
-                tokens.append(m.text)
-                merges.append((l, r))
-            } else if let existing = tokens.firstIndex(of: m.text) {
-                idOfSymbol[m.symbol] = existing
+            if Int(m.symbol) >= idOfSymbol.count { idOfSymbol.append(contentsOf: repeatElement(-1, count: idOfSymbol.count)) }
+            let l = idOfSymbol[Int(m.left)], r = idOfSymbol[Int(m.right)]
+            guard l >= 0, r >= 0 else { continue }
+            if m.isNewText {
+                let text = Array(merger.text(m.symbol))
+                if let special = specialID[text] {   // spelled like a special token: that token
+                    idOfSymbol[Int(m.symbol)] = Int32(special)
+                    continue
+                }
+                idOfSymbol[Int(m.symbol)] = Int32(tokens.count)
+                tokens.append(text)
+                merges.append((Int(l), Int(r)))
+            } else {
+                idOfSymbol[Int(m.symbol)] = idOfSymbol[Int(m.original)]
             }
             if tokens.count % 500 == 0 { progress?("merging", Double(tokens.count) / Double(target)) }
         }

@@ -15,13 +15,22 @@
 /// - The words holding a pair are a list of blocks of six in one pool (stale entries are
 ///   skipped); a merge first gathers them, so that the words' records are fetched
 ///   independently rather than one pointer chase at a time.
-struct PairMerger<Element: Hashable> {
-    /// Symbol contents by id.
-    private(set) var symbols: [[Element]]
+struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
+    /// Symbol texts, back to back: symbol `k` is `pool[textStart[k]..<textStart[k + 1]]`.
+    private var pool: [Element] = []
+    private var textStart: [Int32] = [0]
+    /// Per symbol: its summary, its text's hash and the hash multiplier for its length.
+    private var summaries: [UInt64]
+    private var textHash: [UInt64] = []
+    private var hashPower: [UInt64] = []
+    /// Per symbol: the first symbol with the same text (itself when the text is new).
+    private var firstWithText: [Int32] = []
+    /// Symbols by text hash (open addressing; -1: empty).
+    private var textTable: [Int32] = []
     /// Word records: at offset `o`, the length, the capacity `c`, the frequency (two
     /// halves), `c` symbols, then `c - 1` pair ids.
     private var flat: [Int32] = []
-    private let isValid: ([Element]) -> Bool
+    private let combine: (UInt64, UInt64) -> UInt64?
     private var pairs: [Pair] = []
     /// The word lists' blocks, `blockSize` each: the next (older) block (-1: none), the
     /// number of words used, then the words (record offsets).
@@ -59,8 +68,51 @@ struct PairMerger<Element: Hashable> {
         var left: Int32
         var right: Int32
         var symbol: Int32
-        var text: [Element]
         var count: Int64
+        /// The first symbol with the new symbol's text: `symbol` itself unless an earlier
+        /// merge (or an initial symbol) spelled the same text from other parts.
+        var original: Int32
+        /// Whether the new symbol's text is new.
+        var isNewText: Bool { original == symbol }
+    }
+
+    /// The number of symbols so far.
+    var symbolCount: Int { summaries.count }
+
+    /// The text of `symbol`.
+    func text(_ symbol: Int32) -> ArraySlice<Element> {
+        pool[Int(textStart[Int(symbol)])..<Int(textStart[Int(symbol) + 1])]
+    }
+
+    private static var hashBase: UInt64 { 0x100_0000_01B3 }
+
+    /// Adds a symbol whose text was just appended to the pool, with its hash, multiplier and
+    /// summary.
+    private mutating func addSymbol(hash: UInt64, power: UInt64, summary: UInt64) -> Int32 {
+        let id = Int32(summaries.count)
+        textStart.append(Int32(pool.count))
+        summaries.append(summary)
+        textHash.append(hash)
+        hashPower.append(power)
+        if 2 * (summaries.count + 1) > textTable.count {
+            textTable = Array(repeating: -1, count: max(64, 4 * textTable.count))
+            for k in 0..<Int(id) where firstWithText[k] == Int32(k) { _ = insertText(Int32(k)) }
+        }
+        firstWithText.append(insertText(id))
+        return id
+    }
+
+    /// The first symbol with the text of `id`, recording `id` if it is the first.
+    private mutating func insertText(_ id: Int32) -> Int32 {
+        let mask = textTable.count - 1
+        var slot = Self.slot(textHash[Int(id)], mask)
+        while true {
+            let other = textTable[slot]
+            if other < 0 { textTable[slot] = id; return id }
+            if other != id && textHash[Int(other)] == textHash[Int(id)] && text(other) == text(id) { return other }
+            if other == id { return id }
+            slot = (slot + 1) & mask
+        }
     }
 
     /// Starts from `sequences` of symbol ids (-1: a symbol that never merges) weighted by
@@ -68,9 +120,16 @@ struct PairMerger<Element: Hashable> {
     ///
     /// - Throws: ``TrainingError/invalidConfiguration(_:)`` when the words hold more symbols
     ///   than 32-bit offsets reach (billions: sample the corpus instead).
-    init(symbols: [[Element]], sequences: [[Int32]], frequencies: [Int64], isValid: @escaping ([Element]) -> Bool) throws(TrainingError) {
-        self.symbols = symbols
-        self.isValid = isValid
+    init(symbols: [[Element]], summaries: [UInt64], sequences: [[Int32]], frequencies: [Int64],
+         combine: @escaping (UInt64, UInt64) -> UInt64?) throws(TrainingError) {
+        self.summaries = []
+        self.combine = combine
+        for (k, symbol) in symbols.enumerated() {
+            var h: UInt64 = 0, power: UInt64 = 1
+            for e in symbol { h = h &* Self.hashBase &+ UInt64(e) &+ 1; power = power &* Self.hashBase }
+            pool.append(contentsOf: symbol)
+            _ = addSymbol(hash: h, power: power, summary: summaries[k])
+        }
         leftOfNew = Array(repeating: (-1, -1), count: symbols.count)
         rightOfNew = leftOfNew
         var total = 0
@@ -92,7 +151,7 @@ struct PairMerger<Element: Hashable> {
                 if table[slot].key == k { return table[slot].id }
                 slot = (slot + 1) & (size - 1)
             }
-            let id: Int32 = isValid(symbols[Int(x)] + symbols[Int(y)]) ? Int32(pairs.count) : -1
+            let id: Int32 = combine(summaries[Int(x)], summaries[Int(y)]) != nil ? Int32(pairs.count) : -1
             if id >= 0 { pairs.append(Pair(key: k)) }
             table[slot] = (k, id)
             used += 1
@@ -152,7 +211,7 @@ struct PairMerger<Element: Hashable> {
             if e.stamp == new { return e.id }
         }
         var id: Int32 = -1
-        if isValid(symbols[Int(x)] + symbols[Int(y)]) {
+        if combine(summaries[Int(x)], summaries[Int(y)]) != nil {
             id = Int32(pairs.count)
             pairs.append(Pair(key: Self.key(x, y)))
         }
@@ -197,9 +256,12 @@ struct PairMerger<Element: Hashable> {
         }
         guard let (n, k, chosenID) = chosen else { return nil }
         let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
-        let text = symbols[Int(a)] + symbols[Int(b)]
-        let new = Int32(symbols.count)
-        symbols.append(text)
+        // The new symbol: texts back to back, hashes combined (h(ab) = h(a)·B^|b| + h(b)).
+        for i in Int(textStart[Int(a)])..<Int(textStart[Int(a) + 1]) { pool.append(pool[i]) }
+        for i in Int(textStart[Int(b)])..<Int(textStart[Int(b) + 1]) { pool.append(pool[i]) }
+        let new = addSymbol(hash: textHash[Int(a)] &* hashPower[Int(b)] &+ textHash[Int(b)],
+                            power: hashPower[Int(a)] &* hashPower[Int(b)],
+                            summary: combine(summaries[Int(a)], summaries[Int(b)]) ?? 0)
         leftOfNew.append((-1, -1))
         rightOfNew.append((-1, -1))
         pairs[Int(chosenID)].count = 0
@@ -305,7 +367,7 @@ struct PairMerger<Element: Hashable> {
             if now < 0 { now = 0; pairs[pi].count = 0 }
             if now > 0 { heap.push(now, pairs[pi].key, p) }
         }
-        return Merge(left: a, right: b, symbol: new, text: text, count: n)
+        return Merge(left: a, right: b, symbol: new, count: n, original: firstWithText[Int(new)])
     }
 }
 

@@ -10,11 +10,11 @@ struct JSONWriter {
         JSONText.appendString(s, to: &bytes)
     }
 
-    mutating func string(_ s: String) { string(bytes: s.utf8) }
+    mutating func string(_ s: String) { JSONText.appendString(s, to: &bytes) }
 
     /// A number: integers without a fraction, others in Swift's shortest round-trip form.
     mutating func number(_ d: Double) {
-        if d == d.rounded() && abs(d) < 1e15 { raw(String(Int(d))) } else { raw("\(d)") }
+        if d == d.rounded() && abs(d) < 1e15 { JSONText.appendInteger(Int(d), to: &bytes) } else { raw("\(d)") }
     }
 
     mutating func bool(_ b: Bool) { raw(b ? "true" : "false") }
@@ -73,24 +73,39 @@ public enum JSONText {
     /// characters escaped (`\n`, `\r`, `\t`, `\b`, `\f`, else `\u00XX`; DEL too).
     public static func appendString<C: Collection>(_ s: C, to out: inout [UInt8]) where C.Element == UInt8 {
         out.append(0x22)
-        for b in s {
-            switch b {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, 0x6E]
-            case 0x0D: out += [0x5C, 0x72]
-            case 0x09: out += [0x5C, 0x74]
-            case 0x08: out += [0x5C, 0x62]
-            case 0x0C: out += [0x5C, 0x66]
-            case 0..<0x20, 0x7F: out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
-            default: out.append(b)
-            }
+        // Most strings need no escape: checked first, then copied in one go.
+        let done: Bool? = s.withContiguousStorageIfAvailable { b in
+            for c in b where c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F { return false }
+            out.append(contentsOf: b)
+            return true
+        }
+        if done != true {
+            for b in s { appendEscaped(b, to: &out) }
         }
         out.append(0x22)
     }
 
+    @inline(__always)
+    static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        switch b {
+        case 0x22, 0x5C: out.append(0x5C); out.append(b)
+        case 0x0A: out.append(0x5C); out.append(0x6E)
+        case 0x0D: out.append(0x5C); out.append(0x72)
+        case 0x09: out.append(0x5C); out.append(0x74)
+        case 0x08: out.append(0x5C); out.append(0x62)
+        case 0x0C: out.append(0x5C); out.append(0x66)
+        case 0..<0x20, 0x7F:
+            out.append(0x5C); out.append(0x75); out.append(0x30); out.append(0x30)
+            out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 15)])
+        default: out.append(b)
+        }
+    }
+
     /// Appends `s` as a JSON string literal.
-    public static func appendString(_ s: String, to out: inout [UInt8]) { appendString(s.utf8, to: &out) }
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendString($0, to: &out) }
+    }
 
     /// Appends the decimal digits of `v` (with a minus sign when negative).
     @inline(__always)

@@ -301,19 +301,43 @@ public struct SentencePieceModel: Sendable {
     /// is written back byte for byte (unknown fields included).
     public func serialized() throws(TokkiError) -> Data {
         if let original { return original }
-        var full = proto
-        full.pieces = pieces.map { p in
-            var sp = Sentencepiece_ModelProto.SentencePiece()
-            sp.piece = p.piece
-            sp.score = p.score
-            if let t = Sentencepiece_ModelProto.SentencePiece.TypeEnum(rawValue: p.type.rawValue), p.type != .normal { sp.type = t }
-            return sp
-        }
+        // The pieces (field 1, first in field order) are written here directly, the rest
+        // of the message by swift-protobuf: the same bytes as serializing it whole, without
+        // making a message object per piece.
+        var rest = proto
+        rest.pieces = []
+        let tail: Data
         do {
-            return try full.serializedData()
+            tail = try rest.serializedData()
         } catch {
             throw .invalidModel(path: path, problem: "cannot serialize: \(error)")
         }
+        var out: [UInt8] = []
+        var size = tail.count
+        for p in pieces { size += 16 + p.piece.utf8.count }
+        out.reserveCapacity(size)
+        func varint(_ v: Int) {
+            var x = UInt64(v)
+            while x >= 0x80 { out.append(UInt8(x & 0x7F) | 0x80); x >>= 7 }
+            out.append(UInt8(x))
+        }
+        func varintSize(_ v: Int) -> Int { v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x20_0000 ? 3 : v < 0x1000_0000 ? 4 : 5 }
+        for p in pieces {
+            var text = p.piece
+            text.withUTF8 { t in
+                let typed = p.type != .normal
+                let body = 1 + varintSize(t.count) + t.count + 5 + (typed ? 1 + varintSize(p.type.rawValue) : 0)
+                out.append(0x0A); varint(body)                  // pieces, length-delimited
+                out.append(0x0A); varint(t.count)               // piece
+                out.append(contentsOf: t)
+                out.append(0x15)                                // score, fixed32
+                let bits = p.score.bitPattern
+                for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: bits >> (8 * k))) }
+                if typed { out.append(0x18); varint(p.type.rawValue) }   // type
+            }
+        }
+        out.append(contentsOf: tail)
+        return Data(out)
     }
 
     /// Writes the model to `url` atomically (temporary file, then rename).

@@ -146,26 +146,26 @@ extension SentencePieceModel {
                                                                 values: kept.map { values[$0] }) else { return [] }
             table = t
         }
-        var merges: [(target: Int, left: Int, right: Int)] = []
+        var merges: [(score: Float, target: Int32, left: Int32, right: Int32)] = []
         pool.withUnsafeBufferPointer { b in
             guard let base = b.baseAddress else { return }
             for k in values.indices {
                 let s = Int(starts[k]), n = Int(lengths[k])
+                let score = pieces[Int(values[k])].score
                 var cut = 1
                 while cut < n {
                     if base[s + cut] & 0xC0 != 0x80, let l = table.value(base + s, cut), let r = table.value(base + s + cut, n - cut) {
-                        merges.append((Int(values[k]), Int(l), Int(r)))
+                        merges.append((score, values[k], l, r))
                     }
                     cut += 1
                 }
             }
         }
         merges.sort { x, y in
-            let sx = pieces[x.target].score, sy = pieces[y.target].score
-            if sx != sy { return sx > sy }
+            if x.score != y.score { return x.score > y.score }
             return (x.target, x.left, x.right) < (y.target, y.left, y.right)
         }
-        return merges.map { ($0.left, $0.right) }
+        return merges.map { (Int($0.left), Int($0.right)) }
     }
 
     static func replace(string: String, content: String) -> (inout JSONWriter) -> Void {

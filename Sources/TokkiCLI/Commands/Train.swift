@@ -136,22 +136,24 @@ struct Train: ParsableCommand {
         }
         progress.finish()
         let model = result.model
-        // The three files are made side by side (the tokenizer.json takes the longest).
-        nonisolated(unsafe) var data: Result<Data, TokkiError> = .success(Data())
-        nonisolated(unsafe) var json: Result<[UInt8], TokkiError> = .success([])
-        nonisolated(unsafe) var vocab: [UInt8] = []
+        // The three files are made and written side by side (the tokenizer.json takes the
+        // longest); the first failure, in file order, is reported.
+        nonisolated(unsafe) var failures: [(ExitStatus, String)?] = [nil, nil, nil]
         DispatchQueue.concurrentPerform(iterations: 3) { task in
-            switch task {
-            case 0: data = Result { () throws(TokkiError) in try model.serialized() }
-            case 1: json = Result { () throws(TokkiError) in try model.huggingFaceJSON() }
-            default: vocab = Array(model.vocabularyText().utf8)
+            let suffix = [".model", ".json", ".vocab"][task]
+            do throws(TokkiError) {
+                let bytes: [UInt8]
+                switch task {
+                case 0: bytes = [UInt8](try model.serialized())
+                case 1: bytes = try model.huggingFaceJSON()
+                default: bytes = Array(model.vocabularyText().utf8)
+                }
+                failures[task] = atomicWrite(bytes, to: output + suffix)
+            } catch {
+                failures[task] = (.dataError, error.description)
             }
         }
-        do {
-            try writeAtomically([UInt8](try data.get()), to: output + ".model")
-            try writeAtomically(try json.get(), to: output + ".json")
-        } catch let error as TokkiError { throw fail(error) }
-        try writeAtomically(vocab, to: output + ".vocab")
+        if let (status, message) = failures.lazy.compactMap({ $0 }).first { throw fail(status, message) }
         let s = result.statistics
         if !quiet {
             var message = "tokki train: \(model.pieces.count) pieces from \(s.usedLines) lines (\(s.bytes) bytes)"

@@ -139,12 +139,18 @@ struct OutputWriter {
 /// Writes `bytes` to `path` atomically with ``AtomicFile`` (a temporary file in the same folder,
 /// then a rename; devices and pipes are written in place).
 func writeAtomically(_ bytes: [UInt8], to path: String) throws(ExitCode) {
+    if let (status, message) = atomicWrite(bytes, to: path) { throw fail(status, message) }
+}
+
+/// ``writeAtomically(_:to:)`` without printing: the failure (exit status and message), if any.
+func atomicWrite(_ bytes: [UInt8], to path: String) -> (ExitStatus, String)? {
     let file: AtomicFile
-    do { file = try AtomicFile(path: path) } catch { throw fail(.cannotCreate, error.description) }
+    do { file = try AtomicFile(path: path) } catch { return (.cannotCreate, error.description) }
     do {
         try file.write(bytes)
         try file.commit()
     } catch {
-        throw fail(.ioError, error.description)
+        return (.ioError, error.description)
     }
+    return nil
 }

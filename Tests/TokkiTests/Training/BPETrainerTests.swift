@@ -42,6 +42,52 @@ struct BPETrainerTests {
         #expect(sp.encode("대한민국은").pieces.count <= 2)
     }
 
+    /// The merge loop decides validity from summaries of the two halves (`PieceRule`): on
+    /// random strings of Hangul, Latin, Greek, Han, Hiragana, Katakana and `ー`, ASCII and
+    /// Arabic-Indic digits, combining marks (Inherited), punctuation (Common) and `▁`, built
+    /// up through random splits, every summary says what `validPiece` says of the whole
+    /// text, under every combination of the script, number and digit options.
+    @Test(arguments: [(false, false, false), (true, false, false), (false, true, false), (false, false, true),
+                      (true, true, false), (true, false, true), (false, true, true), (true, true, true)])
+    func pieceSummariesDecideAsValidPiece(options: (Bool, Bool, Bool)) {
+        let alphabet: [UInt32] = [0x2581, 0xAC00, 0xB098, 0x61, 0x62, 0x3B1, 0x6F22, 0x5B57, 0x3042, 0x30A2, 0x30FC,
+                                  0x30, 0x37, 0x661, 0x301, 0x302, 0x2E, 0x2D, 0x28]
+        for maxLength in [3, 16] {
+            var c = BPETrainer.Configuration()
+            c.splitByUnicodeScript = options.0
+            c.splitByNumber = options.1
+            c.splitDigits = options.2
+            c.maxPieceLength = maxLength
+            let rule = PieceRule(c, classes: CharacterClasses(alphabet.prefix(9)))   // the rest computed through ICU
+            var rng = SplitMix64(seed: 7)
+            var outcomes = (valid: 0, invalid: 0)
+            func fold(_ s: ArraySlice<UInt32>) -> UInt64? {
+                let whole = BPETrainer.validPiece(Array(s), c)
+                if s.count == 1 {
+                    let v = rule.summary(of: s[s.startIndex])
+                    #expect((v != PieceRule.invalid) == whole)
+                    return v == PieceRule.invalid ? nil : v
+                }
+                let cut = s.startIndex + 1 + Int(rng.next() % UInt64(s.count - 1))
+                guard let l = fold(s[..<cut]), let r = fold(s[cut...]) else { return nil }
+                let combined = rule.combine(l, r)
+                #expect((combined != nil) == whole, "\(s.map { String($0, radix: 16) })")
+                if whole { outcomes.valid += 1 } else { outcomes.invalid += 1 }
+                return combined
+            }
+            for _ in 0..<3000 {
+                // Runs of one kind make long valid pieces likely.
+                var text: [UInt32] = []
+                for _ in 0..<(1 + Int(rng.next() % 8)) {
+                    let v = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                    text += Array(repeating: v, count: 1 + Int(rng.next() % 3))
+                }
+                _ = fold(text[...])
+            }
+            #expect(outcomes.valid > 100 && outcomes.invalid > 100)
+        }
+    }
+
     @Test func koreanNormalizationIsCompiledIntoTheModel() throws {
         let sp = try SentencePieceTokenizer(model: try Self.train())
         #expect(sp.model.normalizer.name == "korean")

@@ -54,12 +54,43 @@ struct PairMergerTests {
         }
         let isValid: ([UInt8]) -> Bool = { $0.count <= 5 && !($0.first == 0 && $0.last == 1) }
         let expected = Self.naiveMerges(symbols: symbols, sequences: sequences, frequencies: frequencies, isValid: isValid, limit: 200)
-        var merger = try PairMerger(symbols: symbols, sequences: sequences, frequencies: frequencies, isValid: isValid)
+        // The same rule as summaries: length, first and last byte (+1; 0: none).
+        func summary(_ s: [UInt8]) -> UInt64 { UInt64(s.count) | (UInt64(s[0]) + 1) << 16 | (UInt64(s[s.count - 1]) + 1) << 32 }
+        var merger = try PairMerger(symbols: symbols, summaries: symbols.map(summary), sequences: sequences, frequencies: frequencies) { x, y in
+            let length = (x & 0xFFFF) + (y & 0xFFFF)
+            let first = x >> 16 & 0xFFFF, last = y >> 32
+            return length <= 5 && !(first == 1 && last == 2) ? length | first << 16 | last << 32 : nil
+        }
         var got: [(Int32, Int32, Int64)] = []
-        while got.count < 200, let m = merger.next() { got.append((m.left, m.right, m.count)) }
+        var texts = symbols
+        while got.count < 200, let m = merger.next() {
+            got.append((m.left, m.right, m.count))
+            texts.append(texts[Int(m.left)] + texts[Int(m.right)])
+            // Texts, and the first symbol spelled the same.
+            #expect(Array(merger.text(m.symbol)) == texts[Int(m.symbol)])
+            #expect(m.original == Int32(texts.firstIndex(of: texts[Int(m.symbol)]) ?? -1))
+        }
         #expect(expected.count > 5)
         #expect(got.count == expected.count)
         for (g, e) in zip(got, expected) { #expect(g == e) }
+    }
+
+    /// A merge that spells an existing text (an initial symbol `ab`; later `abab` a second
+    /// time) names the first symbol with that text.
+    @Test func repeatedTextsNameTheFirstSymbol() throws {
+        let symbols: [[UInt8]] = [[0], [1], [0, 1]]
+        var merger = try PairMerger(symbols: symbols, summaries: [1, 1, 2], sequences: [[0, 1, 0, 1], [0, 1, 0], [2, 0, 1]],
+                                    frequencies: [5, 4, 1]) { x, y in x + y }
+        var merges: [(Int32, Int32, Int32, Int32)] = []
+        while let m = merger.next() { merges.append((m.left, m.right, m.symbol, m.original)) }
+        // (a, b) ×15 → 3 = "ab", spelled like symbol 2; then (ab, ab) ×5 → 4 = "abab";
+        // (ab, a) ×4 → 5 = "aba"; (2, ab) ×1 → 6 = "abab" again.
+        #expect(merges.count == 4)
+        #expect(merges[0] == (0, 1, 3, 2))
+        #expect(merges[1] == (3, 3, 4, 4))
+        #expect(merges[2] == (3, 0, 5, 5))
+        #expect(merges[3] == (2, 3, 6, 4))
+        #expect(Array(merger.text(6)) == [0, 1, 0, 1])
     }
 }
 
