@@ -49,7 +49,7 @@ public struct BPETrainer: Sendable {
     /// Trains on a corpus; `progress` receives phase names and fractions.
     public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil)
         throws(TrainingError) -> (model: SentencePieceModel, statistics: CorpusStatistics) {
-        let (words, stats, settings) = try countWords(corpus, sorted: false, progress: progress)
+        let (words, stats, settings) = try countWords(corpus, progress: progress)
         let pieces = try merge(words, progress: progress)
         do {
             let model = try SentencePieceModel(pieces: pieces, modelType: .bpe, normalizer: settings, trainer: trainerSettings(corpus))
@@ -59,13 +59,13 @@ public struct BPETrainer: Sendable {
         }
     }
 
-    /// Reads and normalizes the corpus into distinct `▁`-words with their frequencies (sorted
-    /// by bytes), with the normalizer settings the model will carry.
+    /// Reads and normalizes the corpus into distinct `▁`-words with their frequencies, with
+    /// the normalizer settings the model will carry.
     ///
-    /// With `sorted` false the words come in an order that may depend on the thread count;
-    /// BPE does not mind (its merges depend only on the counts), Unigram's E-step does.
-    func countWords(_ corpus: CorpusOptions, sorted: Bool = true, progress: (@Sendable (String, Double) -> Void)?)
-        throws(TrainingError) -> (words: [(word: [UInt8], count: Int64)], statistics: CorpusStatistics,
+    /// The words come in an order that may depend on the thread count; BPE does not mind
+    /// (its merges depend only on the counts), Unigram sorts them (its E-step does mind).
+    func countWords(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)?)
+        throws(TrainingError) -> (words: WordCounts, statistics: CorpusStatistics,
                                   settings: SentencePieceModel.NormalizerSettings) {
         let c = configuration
         guard c.vocabularySize > 0, c.characterCoverage > 0, c.characterCoverage <= 1, c.maxPieceLength > 0 else {
@@ -95,7 +95,7 @@ public struct BPETrainer: Sendable {
         }
         let counts = counter.finish()
         guard !counts.isEmpty else { throw .emptyCorpus }
-        return (sorted ? counts.sorted() : counts.unsorted(), reader.stats, settings)
+        return (counts, reader.stats, settings)
     }
 
     /// The trainer settings recorded in the model.
@@ -121,21 +121,35 @@ public struct BPETrainer: Sendable {
     }
 
     /// The characters that must be pieces (the most frequent ones covering
-    /// `characterCoverage` of all, and `▁`), by frequency, and every word as scalars.
-    func requiredCharacters(_ words: [(word: [UInt8], count: Int64)], meta: [SentencePieceModel.Piece])
-        throws(TrainingError) -> (required: [(UInt32, Int64)], wordChars: [[UInt32]]) {
+    /// `characterCoverage` of all, and `▁`), by frequency; with `keepingCharacters`, also
+    /// every word's characters back to back (word `k` ends at `ends[k]`).
+    func requiredCharacters(_ words: WordCounts, meta: [SentencePieceModel.Piece], keepingCharacters: Bool = false)
+        throws(TrainingError) -> (required: [(UInt32, Int64)], characters: [UInt32], ends: [Int32]) {
         let metaTexts = Set(meta.map { Array($0.piece.utf8) })
         // Counts: an array for the BMP, a dictionary beyond.
         var bmpCount = [Int64](repeating: 0, count: 0x10000)
         var otherCount: [UInt32: Int64] = [:]
-        var wordChars: [[UInt32]] = []
-        wordChars.reserveCapacity(words.count)
-        for (w, n) in words {
-            let scalars = Self.scalars(of: w)
-            for s in scalars {
+        var characters: [UInt32] = [], ends: [Int32] = []
+        if keepingCharacters {
+            // One per lead byte: exact for well-formed text.
+            words.withKeys { pool, _, _ in characters.reserveCapacity(pool.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }) }
+            ends.reserveCapacity(words.counts.count)
+        }
+        var wordCharacters: [UInt32] = []
+        for k in words.counts.indices {
+            let n = words.counts[k]
+            wordCharacters.removeAll(keepingCapacity: true)
+            words.withWord(k) { Self.appendScalars(of: $0, to: &wordCharacters) }
+            for s in wordCharacters {
                 if s < 0x10000 { bmpCount[Int(s)] += n } else { otherCount[s, default: 0] += n }
             }
-            wordChars.append(scalars)
+            if keepingCharacters {
+                characters.append(contentsOf: wordCharacters)
+                guard characters.count < Int(Int32.max) else {
+                    throw .invalidConfiguration("the distinct words hold more characters than training can index; sample the corpus (input sentence size)")
+                }
+                ends.append(Int32(characters.count))
+            }
         }
         var charCount: [(key: UInt32, value: Int64)] = []
         for (s, n) in bmpCount.enumerated() where n > 0 { charCount.append((UInt32(s), n)) }
@@ -151,7 +165,7 @@ public struct BPETrainer: Sendable {
         }
         // Characters that are also special pieces are not added twice.
         required.removeAll { metaTexts.contains(Array(Self.string([$0.0]).utf8)) }
-        return (required, wordChars)
+        return (required, characters, ends)
     }
 
     // MARK: Pieces
@@ -188,11 +202,11 @@ public struct BPETrainer: Sendable {
     }
 
     /// The BPE merges over `words`, returning the full piece list.
-    func merge(_ words: [(word: [UInt8], count: Int64)], progress: (@Sendable (String, Double) -> Void)?)
+    func merge(_ words: WordCounts, progress: (@Sendable (String, Double) -> Void)?)
         throws(TrainingError) -> [SentencePieceModel.Piece] {
         let c = configuration
         let meta = try metaPieces()
-        let (required, wordChars) = try requiredCharacters(words, meta: meta)
+        let (required, characters, ends) = try requiredCharacters(words, meta: meta, keepingCharacters: true)
         let minimum = meta.count + required.count
         guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
         let target = c.vocabularySize - minimum
@@ -203,10 +217,10 @@ public struct BPETrainer: Sendable {
         for (k, (ch, _)) in required.enumerated() {
             if ch < 0x10000 { bmpSymbol[Int(ch)] = Int32(k) } else { otherSymbol[ch] = Int32(k) }
         }
-        let seqs: [[Int32]] = wordChars.map { $0.map { $0 < 0x10000 ? bmpSymbol[Int($0)] : otherSymbol[$0] ?? -1 } }
+        let sequences = characters.map { $0 < 0x10000 ? bmpSymbol[Int($0)] : otherSymbol[$0] ?? -1 }
         let rule = PieceRule(c, classes: CharacterClasses(required.map(\.0)))
         var merger = try PairMerger(symbols: required.map { [$0.0] }, summaries: required.map { rule.summary(of: $0.0) },
-                                    sequences: seqs, frequencies: words.map(\.count), combine: rule.combine)
+                                    flatSequences: sequences, ends: ends, frequencies: words.counts, combine: rule.combine)
         var merged: [Int32] = []
         while merged.count < target, let m = merger.next() {
             if m.isNewText { merged.append(m.symbol) }
@@ -226,28 +240,31 @@ public struct BPETrainer: Sendable {
     /// The scalars of well-formed UTF-8 (normalizer output); a malformed byte gives U+FFFD.
     static func scalars(of bytes: [UInt8]) -> [UInt32] {
         var out: [UInt32] = []
-        out.reserveCapacity(bytes.count)
-        bytes.withUnsafeBufferPointer { b in
-            let n = b.count
-            var i = 0
-            while i < n {
-                let b0 = UInt32(b[i])
-                var v: UInt32, len: Int
-                if b0 < 0x80 { v = b0; len = 1 }
-                else if b0 >= 0xF0 { v = b0 & 0x07; len = 4 }
-                else if b0 >= 0xE0 { v = b0 & 0x0F; len = 3 }
-                else if b0 >= 0xC0 { v = b0 & 0x1F; len = 2 }
-                else { v = 0xFFFD; len = 1 }
-                if len > 1 {
-                    if i + len > n { v = 0xFFFD; len = 1 } else {
-                        for k in 1..<len { v = v << 6 | UInt32(b[i + k] & 0x3F) }
-                    }
-                }
-                out.append(v)
-                i += len
-            }
-        }
+        bytes.withUnsafeBufferPointer { appendScalars(of: $0, to: &out) }
         return out
+    }
+
+    /// Appends the scalars of `b` to `out` (see ``scalars(of:)``).
+    static func appendScalars(of b: UnsafeBufferPointer<UInt8>, to out: inout [UInt32]) {
+        out.reserveCapacity(out.count + b.count)
+        let n = b.count
+        var i = 0
+        while i < n {
+            let b0 = UInt32(b[i])
+            var v: UInt32, len: Int
+            if b0 < 0x80 { v = b0; len = 1 }
+            else if b0 >= 0xF0 { v = b0 & 0x07; len = 4 }
+            else if b0 >= 0xE0 { v = b0 & 0x0F; len = 3 }
+            else if b0 >= 0xC0 { v = b0 & 0x1F; len = 2 }
+            else { v = 0xFFFD; len = 1 }
+            if len > 1 {
+                if i + len > n { v = 0xFFFD; len = 1 } else {
+                    for k in 1..<len { v = v << 6 | UInt32(b[i + k] & 0x3F) }
+                }
+            }
+            out.append(v)
+            i += len
+        }
     }
 
     static func string(_ scalars: some Collection<UInt32>) -> String {

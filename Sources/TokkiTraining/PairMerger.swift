@@ -46,10 +46,8 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
     /// new symbol's id.
     private var leftOfNew: [(stamp: Int32, id: Int32)] = []
     private var rightOfNew: [(stamp: Int32, id: Int32)] = []
-    /// Per-merge scratch: the count changes, and the pairs changed with their count before.
+    /// Per-merge scratch: the count changes.
     private var deltas: [(Int32, Int64)] = []
-    private var touched: [(Int32, Int64)] = []
-    private var generation: UInt32 = 0
 
     private static var header: Int { 4 }
 
@@ -57,8 +55,6 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
     private struct Pair {
         let key: UInt64
         var count: Int64 = 0
-        /// The merge (generation) in which the count last changed.
-        var touchedAt: UInt32 = 0
         /// The newest block of the list of words holding the pair (-1: none).
         var head: Int32 = -1
     }
@@ -122,6 +118,16 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
     ///   than 32-bit offsets reach (billions: sample the corpus instead).
     init(symbols: [[Element]], summaries: [UInt64], sequences: [[Int32]], frequencies: [Int64],
          combine: @escaping (UInt64, UInt64) -> UInt64?) throws(TrainingError) {
+        var ends: [Int32] = []
+        var total = 0
+        for seq in sequences { total += seq.count; ends.append(Int32(clamping: total)) }
+        try self.init(symbols: symbols, summaries: summaries, flatSequences: Array(sequences.joined()), ends: ends,
+                      frequencies: frequencies, combine: combine)
+    }
+
+    /// Starts from sequences of symbol ids back to back (sequence `k` ends at `ends[k]`).
+    init(symbols: [[Element]], summaries: [UInt64], flatSequences sequences: [Int32], ends: [Int32], frequencies: [Int64],
+         combine: @escaping (UInt64, UInt64) -> UInt64?) throws(TrainingError) {
         self.summaries = []
         self.combine = combine
         for (k, symbol) in symbols.enumerated() {
@@ -132,10 +138,9 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         }
         leftOfNew = Array(repeating: (-1, -1), count: symbols.count)
         rightOfNew = leftOfNew
-        var total = 0
-        for seq in sequences { total += Self.header + 2 * seq.count }
-        guard total < Int(Int32.max) else {
-            throw .invalidConfiguration("the distinct words hold \(total / 2) symbols, more than training can index; sample the corpus (input sentence size)")
+        let total = Self.header * ends.count + 2 * sequences.count
+        guard total < Int(Int32.max), sequences.count < Int(Int32.max) else {
+            throw .invalidConfiguration("the distinct words hold \(sequences.count) symbols, more than training can index; sample the corpus (input sentence size)")
         }
         flat.reserveCapacity(total)
         // Initial pairs: key → id (-1: may not merge), open addressing.
@@ -167,8 +172,11 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
             }
             return id
         }
-        for (w, seq) in sequences.enumerated() {
+        var start = 0
+        for (w, end) in ends.enumerated() {
             let record = Int32(flat.count)
+            let seq = sequences[start..<Int(end)]
+            start = Int(end)
             let n = seq.count
             let f = UInt64(bitPattern: frequencies[w])
             flat.append(Int32(n))
@@ -177,8 +185,8 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
             flat.append(Int32(bitPattern: UInt32(truncatingIfNeeded: f >> 32)))
             flat.append(contentsOf: seq)
             guard n > 1 else { continue }
-            for i in 0..<(n - 1) {
-                let p = pairID(seq[i], seq[i + 1])
+            for i in seq.startIndex..<(seq.endIndex - 1) {
+                let p = pairID(sequences[i], sequences[i + 1])
                 flat.append(p)
                 guard p >= 0 else { continue }
                 pairs[Int(p)].count += frequencies[w]
@@ -239,22 +247,28 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         blocks.append(contentsOf: repeatElement(-1, count: Self.blockSize - 3))
     }
 
-    /// The count of the most frequent pair, without merging it.
-    mutating func peekCount() -> Int64? {
-        while let (n, _, p) = heap.peek() {
-            if pairs[Int(p)].count == n && n > 0 { return n }
-            _ = heap.pop()
+    /// The most frequent pair (count, key, id), left on the heap.
+    ///
+    /// The heap holds one entry per pair with a count, at a count never below the pair's
+    /// own: a count that falls (pairs that exist only lose occurrences; every pair a merge
+    /// makes is new) is put right only when its entry comes to the top. So the first entry
+    /// found up to date is the most frequent pair, ties to the smaller key.
+    private mutating func top() -> (Int64, UInt64, Int32)? {
+        while let (n, k, p) = heap.peek() {
+            let now = pairs[Int(p)].count
+            if now == n { return (n, k, p) }
+            if now > 0 { heap.replaceTop(now, k, p) } else { _ = heap.pop() }
         }
         return nil
     }
 
+    /// The count of the most frequent pair, without merging it.
+    mutating func peekCount() -> Int64? { top()?.0 }
+
     /// Merges the most frequent pair everywhere; nil when no pair is left.
     mutating func next() -> Merge? {
-        var chosen: (Int64, UInt64, Int32)? = nil
-        while let (n, k, p) = heap.pop() {
-            if pairs[Int(p)].count == n && n > 0 { chosen = (n, k, p); break }
-        }
-        guard let (n, k, chosenID) = chosen else { return nil }
+        guard let (n, k, chosenID) = top() else { return nil }
+        _ = heap.pop()
         let a = Int32(truncatingIfNeeded: k >> 32), b = Int32(truncatingIfNeeded: k & 0xFFFF_FFFF)
         // The new symbol: texts back to back, hashes combined (h(ab) = h(a)·B^|b| + h(b)).
         for i in Int(textStart[Int(a)])..<Int(textStart[Int(a) + 1]) { pool.append(pool[i]) }
@@ -265,6 +279,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         leftOfNew.append((-1, -1))
         rightOfNew.append((-1, -1))
         pairs[Int(chosenID)].count = 0
+        let firstNewPair = pairs.count
         deltas.removeAll(keepingCapacity: true)
         // Rewrite every sequence holding the pair; only the pairs next to a merge change: the
         // old pairs that touch a merged (a, b) are counted out, and the new pairs that touch
@@ -345,27 +360,11 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
             flat[record] = Int32(r)
         }
         }
-        // Apply the changes; pairs whose count changed go back on the heap.
-        generation &+= 1
-        if generation == 0 {
-            generation = 1
-            for p in pairs.indices { pairs[p].touchedAt = 0 }
-        }
-        touched.removeAll(keepingCapacity: true)
-        for (p, delta) in deltas {
-            let pi = Int(p)
-            if pairs[pi].touchedAt != generation {
-                pairs[pi].touchedAt = generation
-                touched.append((p, pairs[pi].count))
-            }
-            pairs[pi].count += delta
-        }
-        for (p, before) in touched {
-            let pi = Int(p)
-            var now = pairs[pi].count
-            guard now != before else { continue }
-            if now < 0 { now = 0; pairs[pi].count = 0 }
-            if now > 0 { heap.push(now, pairs[pi].key, p) }
+        // Apply the changes; the pairs made by this merge go on the heap.
+        for (p, delta) in deltas { pairs[Int(p)].count += delta }
+        for p in firstNewPair..<pairs.count {
+            if pairs[p].count < 0 { pairs[p].count = 0 }
+            if pairs[p].count > 0 { heap.push(pairs[p].count, pairs[p].key, Int32(p)) }
         }
         return Merge(left: a, right: b, symbol: new, count: n, original: firstWithText[Int(new)])
     }
@@ -417,6 +416,12 @@ struct PairHeap {
     }
 
     func peek() -> (Int64, UInt64, Int32)? { items.first }
+
+    /// Replaces the top entry (a smaller count for the same pair).
+    mutating func replaceTop(_ count: Int64, _ key: UInt64, _ id: Int32) {
+        items[0] = (count, key, id)
+        siftDown(0)
+    }
 
     mutating func pop() -> (Int64, UInt64, Int32)? {
         guard let top = items.first else { return nil }

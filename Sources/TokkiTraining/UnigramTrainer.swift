@@ -36,9 +36,10 @@ public struct UnigramTrainer: Sendable {
             throw .invalidConfiguration("shrinking factor must be in (0, 1) and sub-iterations positive")
         }
         let bpe = BPETrainer(c)
-        let (words, stats, settings) = try bpe.countWords(corpus, progress: progress)
+        let (counts, stats, settings) = try bpe.countWords(corpus, progress: progress)
         let meta = try bpe.metaPieces()
-        let (required, _) = try bpe.requiredCharacters(words, meta: meta)
+        let (required, _, _) = try bpe.requiredCharacters(counts, meta: meta)
+        let words = counts.sorted()
         let minimum = meta.count + required.count
         guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
         let wantPieces = c.vocabularySize - meta.count

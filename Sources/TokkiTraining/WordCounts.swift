@@ -46,9 +46,12 @@ struct WordCounts: Sendable {
         if counts.count * 2 > table.count { grow() }
     }
 
-    private mutating func grow() {
-        table = [Int32](repeating: -1, count: table.count * 2)
-        let mask = table.count - 1
+    private mutating func grow() { rehash(table.count * 2) }
+
+    /// Rebuilds the table with `size` slots (a power of two).
+    private mutating func rehash(_ size: Int) {
+        table = [Int32](repeating: -1, count: size)
+        let mask = size - 1
         for k in counts.indices {
             var slot = Int(truncatingIfNeeded: hashes[k]) & mask
             while table[slot] >= 0 { slot = (slot + 1) & mask }
@@ -80,17 +83,25 @@ struct WordCounts: Sendable {
         return pool[s..<(s + Int(lengths[k]))]
     }
 
+    /// Adds the counts of `other` (its hashes are reused).
     mutating func merge(_ other: WordCounts) {
+        guard !other.isEmpty else { return }
+        guard !isEmpty else { self = other; return }
+        var size = table.count
+        while 2 * (counts.count + other.counts.count) > size { size *= 2 }
+        if size > table.count { rehash(size) }
         other.pool.withUnsafeBufferPointer { p in
             for k in other.counts.indices {
-                add(p.baseAddress! + Int(other.starts[k]), Int(other.lengths[k]), other.counts[k])
+                add(p.baseAddress! + Int(other.starts[k]), Int(other.lengths[k]), other.counts[k], hash: other.hashes[k])
             }
         }
     }
 
-    /// The words in insertion order.
-    func unsorted() -> [(word: [UInt8], count: Int64)] {
-        counts.indices.map { (Array(word($0)), counts[$0]) }
+    /// Calls `body` with the bytes of word `k`.
+    func withWord<R>(_ k: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try pool.withUnsafeBufferPointer { p in
+            try body(UnsafeBufferPointer(rebasing: p[Int(starts[k])..<(Int(starts[k]) + Int(lengths[k]))]))
+        }
     }
 
     /// The words sorted by bytes (a deterministic order whatever the threads did).
@@ -134,12 +145,16 @@ struct WordCounts: Sendable {
 struct WordCounter {
     let normalizer: SentencePieceNormalizer
     let threads: Int
-    private var raw = WordCounts()
-    private var normalized = WordCounts()
+    /// Per worker, kept across batches (merged once, in `finish`): distinct raw words, and
+    /// the normalized words of lines counted whole.
+    private var raw: [WordCounts]
+    private var normalized: [WordCounts]
 
     init(normalizer: SentencePieceNormalizer, threads: Int) {
         self.normalizer = normalizer
         self.threads = max(1, threads)
+        raw = Array(repeating: WordCounts(), count: self.threads)
+        normalized = raw
     }
 
     /// Counts the words of `lines`.
@@ -147,27 +162,27 @@ struct WordCounter {
         let workers = max(1, min(threads, lines.count / 256 + 1))
         let cutsAtSpaces = normalizer.normalizesWordsIndependently
         let normalizer = self.normalizer
-        var partial = [(raw: WordCounts, normalized: WordCounts)](repeating: (WordCounts(), WordCounts()), count: workers)
-        partial.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
+        withTables { raw, normalized in
+            nonisolated(unsafe) let raw = raw, normalized = normalized
             let chunk = (lines.count + workers - 1) / workers
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var raw = WordCounts(), local = WordCounts()
                 var output = SentencePieceNormalizer.Output()
                 output.tracksOffsets = false
                 let lo = w * chunk, hi = min(lines.count, lo + chunk)
                 guard lo < hi else { return }
                 for k in lo..<hi {
                     lines[k].withUnsafeBufferPointer { line in
-                        Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw, normalized: &local, output: &output)
+                        Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw[w], normalized: &normalized[w], output: &output)
                     }
                 }
-                out[w] = (raw, local)
             }
         }
-        for (r, n) in partial {
-            if raw.isEmpty { raw = r } else { raw.merge(r) }
-            if normalized.isEmpty { normalized = n } else { normalized.merge(n) }
+    }
+
+    /// Calls `body` with the per-worker tables, for threads that each touch only their own.
+    private mutating func withTables(_ body: (UnsafeMutableBufferPointer<WordCounts>, UnsafeMutableBufferPointer<WordCounts>) -> Void) {
+        raw.withUnsafeMutableBufferPointer { r in
+            normalized.withUnsafeMutableBufferPointer { n in body(r, n) }
         }
     }
 
@@ -189,63 +204,70 @@ struct WordCounter {
         let cutsAtSpaces = normalizer.normalizesWordsIndependently
         let normalizer = self.normalizer
         let boundaries = cuts
-        var partial = [(raw: WordCounts, normalized: WordCounts, lines: ChunkLines)](repeating: (WordCounts(), WordCounts(), ChunkLines()), count: workers)
-        partial.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            chunk.withUnsafeBufferPointer { b in
-                nonisolated(unsafe) let b = b
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    var raw = WordCounts(), local = WordCounts()
-                    var output = SentencePieceNormalizer.Output()
-                    output.tracksOffsets = false
-                    let lines = ChunkLines.forEachLine(b, boundaries[w]..<boundaries[w + 1]) { line in
-                        Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw, normalized: &local, output: &output)
+        var partial = [ChunkLines](repeating: ChunkLines(), count: workers)
+        withTables { raw, normalized in
+            nonisolated(unsafe) let raw = raw, normalized = normalized
+            partial.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                chunk.withUnsafeBufferPointer { b in
+                    nonisolated(unsafe) let b = b
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var output = SentencePieceNormalizer.Output()
+                        output.tracksOffsets = false
+                        out[w] = ChunkLines.forEachLine(b, boundaries[w]..<boundaries[w + 1]) { line in
+                            Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw[w], normalized: &normalized[w], output: &output)
+                        }
                     }
-                    out[w] = (raw, local, lines)
                 }
             }
         }
         var tally = ChunkLines()
-        for (r, n, lines) in partial {
-            if raw.isEmpty { raw = r } else { raw.merge(r) }
-            if normalized.isEmpty { normalized = n } else { normalized.merge(n) }
-            tally.append(lines)
-        }
+        for lines in partial { tally.append(lines) }
         return tally
     }
 
     /// The normalized words with their counts.
     mutating func finish() -> WordCounts {
+        // The workers' raw words, merged (largest first), then each distinct one normalized once.
+        var tables = raw.sorted { $0.counts.count > $1.counts.count }
+        self.raw = []
+        var merged = tables.isEmpty ? WordCounts() : tables.removeFirst()
+        for t in tables { merged.merge(t) }
+        tables = []
+        let raw = merged
+        merged = WordCounts()
+        var normalized = self.normalized
+        self.normalized = []
         let distinct = raw.counts.count
-        guard distinct > 0 else { return normalized }
         let workers = max(1, min(threads, distinct / 1024 + 1))
         let normalizer = self.normalizer
-        let raw = self.raw
         var partial = [WordCounts](repeating: WordCounts(), count: workers)
-        partial.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            let chunk = (distinct + workers - 1) / workers
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var local = WordCounts()
-                var output = SentencePieceNormalizer.Output()
-                output.tracksOffsets = false
-                let lo = w * chunk, hi = min(distinct, lo + chunk)
-                guard lo < hi else { return }
-                for k in lo..<hi {
-                    let count = raw.counts[k]
-                    raw.word(k).withUnsafeBufferPointer { normalizer.normalize($0, into: &output) }
-                    output.bytes.withUnsafeBufferPointer { b in
-                        WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, count) }
+        if distinct > 0 {
+            partial.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                let chunk = (distinct + workers - 1) / workers
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    var local = WordCounts()
+                    var output = SentencePieceNormalizer.Output()
+                    output.tracksOffsets = false
+                    let lo = w * chunk, hi = min(distinct, lo + chunk)
+                    guard lo < hi else { return }
+                    for k in lo..<hi {
+                        let count = raw.counts[k]
+                        raw.withWord(k) { normalizer.normalize($0, into: &output) }
+                        output.bytes.withUnsafeBufferPointer { b in
+                            WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, count) }
+                        }
                     }
+                    out[w] = local
                 }
-                out[w] = local
             }
         }
-        for p in partial {
-            if normalized.isEmpty { normalized = p } else { normalized.merge(p) }
-        }
-        self.raw = WordCounts()
-        return normalized
+        normalized += partial
+        normalized.sort { $0.counts.count > $1.counts.count }
+        var all = normalized.isEmpty ? WordCounts() : normalized.removeFirst()
+        for t in normalized { all.merge(t) }
+        return all
     }
 
     /// Counts one line: its raw words into `raw` when the normalizer allows cutting at

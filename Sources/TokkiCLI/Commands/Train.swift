@@ -138,19 +138,22 @@ struct Train: ParsableCommand {
         let model = result.model
         // The three files are made and written side by side (the tokenizer.json takes the
         // longest); the first failure, in file order, is reported.
-        nonisolated(unsafe) var failures: [(ExitStatus, String)?] = [nil, nil, nil]
-        DispatchQueue.concurrentPerform(iterations: 3) { task in
-            let suffix = [".model", ".json", ".vocab"][task]
-            do throws(TokkiError) {
-                let bytes: [UInt8]
-                switch task {
-                case 0: bytes = [UInt8](try model.serialized())
-                case 1: bytes = try model.huggingFaceJSON()
-                default: bytes = Array(model.vocabularyText().utf8)
+        var failures = [(ExitStatus, String)?](repeating: nil, count: 3)
+        failures.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: 3) { task in
+                let suffix = [".model", ".json", ".vocab"][task]
+                do throws(TokkiError) {
+                    let bytes: [UInt8]
+                    switch task {
+                    case 0: bytes = [UInt8](try model.serialized())
+                    case 1: bytes = try model.huggingFaceJSON()
+                    default: bytes = Array(model.vocabularyText().utf8)
+                    }
+                    out[task] = atomicWrite(bytes, to: output + suffix)
+                } catch {
+                    out[task] = (.dataError, error.description)
                 }
-                failures[task] = atomicWrite(bytes, to: output + suffix)
-            } catch {
-                failures[task] = (.dataError, error.description)
             }
         }
         if let (status, message) = failures.lazy.compactMap({ $0 }).first { throw fail(status, message) }
