@@ -373,6 +373,8 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
 /// A max-heap of (count, pair key, pair id) with lazy deletion; ties go to the smaller pair
 /// key, so the merge order is deterministic.
 struct PairHeap {
+    /// A 4-ary heap: the children of `i` are `4i + 1`…`4i + 4` (half the levels of a binary
+    /// heap, and each node's children side by side in memory).
     private var items: [(Int64, UInt64, Int32)] = []
 
     init() {}
@@ -380,38 +382,55 @@ struct PairHeap {
     /// A heap of `items` (built bottom-up in linear time).
     init(_ items: [(Int64, UInt64, Int32)]) {
         self.items = items
-        var i = items.count / 2
+        var i = items.count / 4 + 1
         while i > 0 {
             i -= 1
             siftDown(i)
         }
     }
 
+    /// Moves the entry at `start` down to its place (entries move up into the hole).
     private mutating func siftDown(_ start: Int) {
-        var i = start
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < items.count && Self.before(items[l], items[m]) { m = l }
-            if r < items.count && Self.before(items[r], items[m]) { m = r }
-            if m == i { return }
-            items.swapAt(i, m)
-            i = m
+        let n = items.count
+        guard start < n else { return }
+        items.withUnsafeMutableBufferPointer { h in
+            let moving = h[start]
+            var i = start
+            while true {
+                let first = 4 * i + 1
+                if first >= n { break }
+                var m = first
+                let last = min(first + 4, n)
+                var k = first + 1
+                while k < last {
+                    if Self.before(h[k], h[m]) { m = k }
+                    k += 1
+                }
+                guard Self.before(h[m], moving) else { break }
+                h[i] = h[m]
+                i = m
+            }
+            h[i] = moving
         }
     }
 
+    @inline(__always)
     private static func before(_ x: (Int64, UInt64, Int32), _ y: (Int64, UInt64, Int32)) -> Bool {
         x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
     }
 
     mutating func push(_ count: Int64, _ key: UInt64, _ id: Int32) {
-        items.append((count, key, id))
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard Self.before(items[i], items[p]) else { break }
-            items.swapAt(i, p)
-            i = p
+        let moving = (count, key, id)
+        items.append(moving)
+        items.withUnsafeMutableBufferPointer { h in
+            var i = h.count - 1
+            while i > 0 {
+                let p = (i - 1) / 4
+                guard Self.before(moving, h[p]) else { break }
+                h[i] = h[p]
+                i = p
+            }
+            h[i] = moving
         }
     }
 
