@@ -15,8 +15,8 @@ struct BatchCommand: ParsableCommand {
         epoch, r), so the output is byte-identical for any --threads and --batch-size.
 
         The output format follows the name: OUT.safetensors (one file, every batch
-        stacked), OUT.jsonl (one row per line), anything else is a folder of .npy
-        files (input_ids.npy, attention_mask.npy, labels.npy, …).
+        stacked), OUT.jsonl (one row per line), anything else is a folder of .npy files
+        (input_ids.npy, attention_mask.npy, labels.npy, …).
 
         Tensors: mlm → input_ids, attention_mask, labels (−100 where not masked);
         causal → input_ids, attention_mask, labels, position_ids, segment_ids,

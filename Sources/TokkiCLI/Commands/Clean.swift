@@ -10,11 +10,11 @@ struct Clean: ParsableCommand {
         abstract: "Remove low-quality documents: length, script mix, symbols, repetition, boilerplate, broken text, block list.",
         discussion: """
         Reads documents (one per line, or the --text-field of JSONL lines) and writes
-        the kept ones unchanged, in order, to --output (default: stdout). Every
-        removed document is counted under the first rule that removed it in --report
-        (JSON) and, with --rejected, written there as a JSON line with the rule, the
-        measured value, the file and the line. Invalid UTF-8, invalid JSON, missing
-        fields and empty documents are rules too (or errors with --strict).
+        the kept ones unchanged, in order, to --output (default: stdout). Every removed
+        document is counted under the first rule that removed it in --report (JSON)
+        and, with --rejected, written there as a JSON line with the rule, the measured
+        value, the file and the line. Invalid UTF-8, invalid JSON, missing fields and
+        empty documents are rules too (or errors with --strict).
 
         Rules (all on by default; --off RULE turns one off):
           invalid_characters  U+FFFD, control, private-use, unassigned

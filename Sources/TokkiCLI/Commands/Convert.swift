@@ -7,14 +7,15 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a SentencePiece .model to a tokenizer.json, or back.",
         discussion: """
-        The direction follows OUT's extension: .json writes a Hugging Face tokenizer.json,
-        .model a SentencePiece model. SentencePiece unigram and BPE models convert to HF
-        Unigram/BPE with their normalization as a Precompiled charsmap; tokenizer.json files
-        convert back when their pipeline is one SentencePiece can express exactly (Unigram or
-        BPE with Llama-style Prepend/Replace normalizers, optionally Precompiled). A Metaspace
-        pipeline cannot be reproduced exactly (leading and repeated spaces, unfused unknowns):
-        it is refused unless --approximate is given, which converts it anyway and says on
-        stderr what will differ. The output is written atomically.
+        The direction follows OUT's extension: .json writes a Hugging Face
+        tokenizer.json, .model a SentencePiece model. SentencePiece unigram and BPE
+        models convert to HF Unigram/BPE with their normalization as a Precompiled
+        charsmap; tokenizer.json files convert back when their pipeline is one
+        SentencePiece can express exactly (Unigram or BPE with Llama-style
+        Prepend/Replace normalizers, optionally Precompiled). A Metaspace pipeline
+        cannot be reproduced exactly (leading and repeated spaces, unfused unknowns):
+        it is refused unless --approximate is given, which converts it anyway and says
+        on stderr what will differ. The output is written atomically.
 
         Examples:
           tokki convert ko.model ko.tokenizer.json

@@ -6,14 +6,16 @@ struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode lines of space-separated token ids into text.",
         discussion: """
-        Each input line holds ids separated by spaces; each output line is the decoded text,
-        exactly as the reference decodes it.
+        Each input line holds ids separated by spaces; each output line is the decoded
+        text, exactly as the reference decodes it.
 
         Examples:
-          tokki encode --model ko.model --input corpus.txt | tokki decode --model ko.model
+          tokki encode --model ko.model --input corpus.txt \\
+            | tokki decode --model ko.model
           echo '1 298 314 339 2' | tokki decode --model ko.model
           echo '9906 1917' | tokki decode --model llama3.tiktoken
-          tokki encode --model tokenizer.json --text '대한민국' | tokki decode --model tokenizer.json
+          tokki encode --model tokenizer.json --text '대한민국' \\
+            | tokki decode --model tokenizer.json
         """
     )
 

@@ -8,21 +8,22 @@ struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode text into token ids, one output line per input line.",
         discussion: """
-        Reads lines from --input, --text or stdin. Ids are separated by spaces. By default no
-        BOS/EOS is added (as the reference's plain encode); --add-special-tokens adds the
-        model's BOS and EOS, --add-bos / --add-eos one of them.
+        Reads lines from --input, --text or stdin. Ids are separated by spaces. By
+        default no BOS/EOS is added (as the reference's plain encode);
+        --add-special-tokens adds the model's BOS and EOS, --add-bos / --add-eos one of
+        them.
 
         Examples:
           tokki encode --model ko.model --text '「민법」 제3조제1항'
           tokki encode --model llama2.model --input corpus.txt --threads 1 > ids.txt
           tokki encode --model ko.model --output-format jsonl < lines.txt
-          tokki encode --model llama3.tiktoken --text 'Hello, 세계'   (tiktoken encode_ordinary)
+          tokki encode --model llama3.tiktoken --text 'Hello, 세계'   # encode_ordinary
           tokki encode --model tokenizer.json --output-format jsonl --input ko.txt
           tokki encode --model tekken.json --text '대한민국' --add-bos
 
-        For tokenizer.json, --add-special-tokens applies the post-processor (BOS/CLS/SEP…)
-        as tokenizers' add_special_tokens=True; jsonl then also carries type_ids and
-        special_tokens_mask.
+        For tokenizer.json, --add-special-tokens applies the post-processor
+        (BOS/CLS/SEP…) as tokenizers' add_special_tokens=True; jsonl then also carries
+        type_ids and special_tokens_mask.
         """
     )
 

@@ -6,14 +6,15 @@ struct Normalize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Normalize UTF-8 text line by line (Korean-safe by default).",
         discussion: """
-        Reads lines from --input or stdin and writes one normalized line per input line to
-        stdout, streaming (memory is bounded by the longest line).
+        Reads lines from --input or stdin and writes one normalized line per input line
+        to stdout, streaming (memory is bounded by the longest line).
 
         Forms:
-          korean   Korean-safe preset: keeps compatibility jamo (ㅋㅋ, ㄳ), circled numbers (①),
-                   enclosed CJK (㈜ ㉠ ㉮) and CJK compatibility ideographs; folds fullwidth
-                   ASCII, ｢｣, U+3000/NBSP, middle dots and tildes; removes zero-width
-                   characters, the soft hyphen, Hangul fillers and control characters.
+          korean   Korean-safe preset: keeps compatibility jamo (ㅋㅋ, ㄳ), circled
+                   numbers (①), enclosed CJK (㈜ ㉠ ㉮) and CJK compatibility
+                   ideographs; folds fullwidth ASCII, ｢｣, U+3000/NBSP, middle dots
+                   and tildes; removes zero-width characters, the soft hyphen,
+                   Hangul fillers and control characters.
           nfc, nfd, nfkc, nfkd, nfkc_cf   plain ICU normalization forms.
 
         Examples:

@@ -12,14 +12,14 @@ struct Prepare: ParsableCommand {
         One document per line (or the --text-field of JSONL lines); each document
         becomes one sequence, EOS appended with --append-eos; empty documents are
         skipped (as Megatron's preprocess_data.py). Tokens are uint16 when the
-        vocabulary has fewer than 65,500 ids, else int32. Memory does not grow with
-        the corpus.
+        vocabulary has fewer than 65,500 ids, else int32. Memory does not grow with the
+        corpus.
 
         --shard K/N processes the K-th of N parts (K from 0): a line belongs to the
         part its first byte falls in when the concatenated inputs are cut into N equal
-        byte ranges. Run the N parts anywhere (a Slurm array, a Kubernetes indexed
-        job, GNU parallel), then 'tokki merge' them in order: the result is
-        byte-identical to one unsharded run.
+        byte ranges. Run the N parts anywhere (a Slurm array, a Kubernetes indexed job,
+        GNU parallel), then 'tokki merge' them in order: the result is byte-identical
+        to one unsharded run.
 
         Examples:
           tokki prepare --input kolaw.txt --output-prefix data/kolaw --append-eos

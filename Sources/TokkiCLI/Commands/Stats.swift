@@ -8,10 +8,10 @@ struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tokens per character and per eojeol, unknown and byte-fallback rates, vocabulary usage.",
         discussion: """
-        Encodes every line of the inputs (or stdin) and prints, for comparing vocabularies:
-        tokens per character (Unicode scalars, newlines excluded), tokens per eojeol
-        (space-separated word), the share of unknown tokens, the share of byte-fallback
-        tokens, and how much of the vocabulary is used.
+        Encodes every line of the inputs (or stdin) and prints, for comparing
+        vocabularies: tokens per character (Unicode scalars, newlines excluded), tokens
+        per eojeol (space-separated word), the share of unknown tokens, the share of
+        byte-fallback tokens, and how much of the vocabulary is used.
 
         Examples:
           tokki stats --model ko8k.model --input heldout.txt

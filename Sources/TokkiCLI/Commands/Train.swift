@@ -9,17 +9,21 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a vocabulary and write PREFIX.model, PREFIX.json and PREFIX.vocab.",
         discussion: """
-        Reads plain text (one sentence or document per line) or JSONL (--text-field) from the
-        --input files or stdin. The normalization (default: the Korean preset) is compiled
-        into the model, so the .model gives the same ids in the Python sentencepiece package
-        and the .json (tokenizer.json) in tokenizers. Files are written atomically. The same
-        input, options and seed give byte-identical files whatever --threads is.
+        Reads plain text (one sentence or document per line) or JSONL (--text-field)
+        from the --input files or stdin. The normalization (default: the Korean preset)
+        is compiled into the model, so the .model gives the same ids in the Python
+        sentencepiece package and the .json (tokenizer.json) in tokenizers. Files are
+        written atomically. The same input, options and seed give byte-identical files
+        whatever --threads is.
 
         Examples:
           tokki train --model-type bpe --vocab-size 8000 --input ko.txt --output ko8k
-          tokki train --model-type bpe --vocab-size 16000 --input a.jsonl --input b.jsonl --text-field text --output law
-          cat *.txt | tokki train --model-type bpe --vocab-size 4000 --normalization nmt_nfkc --byte-fallback --output small
-          tokki train --vocab-size 16000 --input ko.txt --pad-id 3 --control-symbols '<mask>,<extra_id_0>,<extra_id_1>' --output ko
+          tokki train --model-type bpe --vocab-size 16000 \\
+            --input a.jsonl --input b.jsonl --text-field text --output law
+          cat *.txt | tokki train --model-type bpe --vocab-size 4000 \\
+            --normalization nmt_nfkc --byte-fallback --output small
+          tokki train --vocab-size 16000 --input ko.txt --pad-id 3 \\
+            --control-symbols '<mask>,<extra_id_0>,<extra_id_1>' --output ko
         """
     )
 
@@ -283,8 +287,9 @@ struct CharsmapDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charsmap", abstract: "Write the compiled charsmap of a normalization to stdout.",
         discussion: """
-        Example:
+        Examples:
           tokki charsmap korean > korean.bin
+          tokki charsmap nmt_nfkc | xxd | head
         """,
         shouldDisplay: false)
 
