@@ -8,9 +8,12 @@ struct TokkiCommand: ParsableCommand {
         abstract: "Korean-first tokenizer toolkit: normalize, tokenize, train, build pre-training batches.",
         discussion: """
         Examples:
+          tokki encode --text '대한민국은 민주공화국이다.'   # shipped vocabulary
           tokki normalize --input corpus.txt > corpus.norm.txt
           echo '수고ㄳ ① ＡＢＣ' | tokki normalize --explain
-        Run 'tokki help COMMAND' for the options and an example of each command.
+          tokki train --vocab-size 16000 --input corpus.txt --output ko
+
+        Run 'tokki help COMMAND' for the options and examples of each command.
         """,
         version: "0.1.0",
         subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Stats.self,

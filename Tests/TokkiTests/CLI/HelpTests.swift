@@ -5,7 +5,7 @@ import Testing
 /// 80-column terminal.
 @Suite("tokki --help")
 struct HelpTests {
-    static let commands = ["normalize", "encode", "decode", "inspect", "convert", "train", "stats",
+    static let commands = ["", "normalize", "encode", "decode", "inspect", "convert", "train", "stats",
                            "batch", "prepare", "merge", "clean", "dedup", "charsmap"]
 
     /// Terminal columns of `line`: Hangul, CJK and fullwidth forms take two.
@@ -21,10 +21,10 @@ struct HelpTests {
     /// ArgumentParser wraps each line of a description to the terminal but keeps its line
     /// breaks, so a source line longer than the terminal leaves a ragged stub. Shown
     /// unwrapped (COLUMNS=1000), every description line fits in 80 columns, and an
-    /// `Examples:` section shows `tokki` itself.
+    /// `Examples:` section shows `tokki` itself ("": the top-level help).
     @Test(arguments: commands)
     func descriptionFitsAndHasExamples(_ command: String) throws {
-        let r = try TokkiExecutable.run([command, "--help"], environment: ["COLUMNS": "1000"])
+        let r = try TokkiExecutable.run(command.isEmpty ? ["--help"] : [command, "--help"], environment: ["COLUMNS": "1000"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.text.split(separator: "\n", omittingEmptySubsequences: false)
         // The description: after the OVERVIEW paragraph, up to USAGE.
