@@ -231,20 +231,24 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
     @inline(__always)
     private mutating func addWord(_ w: Int32, to p: Int) {
         let h = Int(pairs[p].head)
-        if h >= 0 {
-            let used = Int(blocks[h + 1])
-            if blocks[h + 1 + used] == w { return }
-            if used < Self.blockSize - 2 {
-                blocks[h + 2 + used] = w
-                blocks[h + 1] = Int32(used + 1)
-                return
-            }
+        let added: Bool = blocks.withUnsafeMutableBufferPointer { B in
+            guard h >= 0 else { return false }
+            let used = Int(B[h + 1])
+            if B[h + 1 + used] == w { return true }
+            guard used < Self.blockSize - 2 else { return false }
+            B[h + 2 + used] = w
+            B[h + 1] = Int32(used + 1)
+            return true
         }
-        pairs[p].head = Int32(blocks.count)
-        blocks.append(Int32(h))
-        blocks.append(1)
-        blocks.append(w)
-        blocks.append(contentsOf: repeatElement(-1, count: Self.blockSize - 3))
+        if added { return }
+        let at = blocks.count
+        pairs[p].head = Int32(at)
+        blocks.append(contentsOf: repeatElement(-1, count: Self.blockSize))
+        blocks.withUnsafeMutableBufferPointer { B in
+            B[at] = Int32(h)
+            B[at + 1] = 1
+            B[at + 2] = w
+        }
     }
 
     /// The most frequent pair (count, key, id), left on the heap.
@@ -294,74 +298,84 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         }
         // In batches: first find where each word holds the pair (a short loop of independent
         // loads, so the memory system fetches many records at once), then rewrite those.
-        var batchStart = 0
-        while batchStart < holders.count {
-        let batchEnd = min(batchStart + Self.batch, holders.count)
-        sites.removeAll(keepingCapacity: true)
-        for h in batchStart..<batchEnd {
-            let record = Int(holders[h])
-            let oldCount = Int(flat[record])
-            let pids = record + Self.header + Int(flat[record + 1])
-            var j = 0
-            while j + 1 < oldCount && flat[pids + j] != chosenID { j += 1 }
-            if j + 1 < oldCount { sites.append((Int32(record), Int32(j))) }
-        }
-        batchStart = batchEnd
-        for (wi, site) in sites {
-            let record = Int(wi)
-            let oldCount = Int(flat[record])
-            let syms = record + Self.header
-            let pids = syms + Int(flat[record + 1])
-            var j = Int(site)
-            let f = Int64(bitPattern: UInt64(UInt32(bitPattern: flat[record + 2])) | UInt64(UInt32(bitPattern: flat[record + 3])) << 32)
-            // Out: the pairs at and next to each merge site, each position once.
-            var lastOut = -1
-            while j + 1 < oldCount {
-                guard flat[syms + j] == a && flat[syms + j + 1] == b else { j += 1; continue }
-                var ps = max(j - 1, lastOut + 1)
-                let last = min(j + 1, oldCount - 2)
-                while ps <= last {
-                    let p = flat[pids + ps]
-                    if p >= 0 { deltas.append((p, -f)) }
-                    ps += 1
-                }
-                lastOut = max(lastOut, last)
-                j += 2
+        // The records are moved out of `self` and reached through a pointer: offsets come from
+        // the records themselves, and `newPair`/`addWord` may mutate `self` meanwhile.
+        var records: [Int32] = []
+        swap(&records, &flat)
+        records.withUnsafeMutableBufferPointer { buffer in
+            guard let F = buffer.baseAddress else { return }
+            var batchStart = 0
+            while batchStart < holders.count {
+            let batchEnd = min(batchStart + Self.batch, holders.count)
+            sites.removeAll(keepingCapacity: true)
+            for h in batchStart..<batchEnd {
+                let record = Int(holders[h])
+                let oldCount = Int(F[record])
+                let pids = record + Self.header + Int(F[record + 1])
+                var j = 0
+                while j + 1 < oldCount && F[pids + j] != chosenID { j += 1 }
+                if j + 1 < oldCount { sites.append((Int32(record), Int32(j))) }
             }
-            // Rewrite in place; a position pair keeps its id unless it holds the new symbol
-            // (then it is new: counted in).
-            var r = 0, i = 0
-            while i < oldCount {
-                let symbol: Int32
-                let step: Int
-                if i + 1 < oldCount && flat[syms + i] == a && flat[syms + i + 1] == b {
-                    symbol = new; step = 2
-                } else {
-                    symbol = flat[syms + i]; step = 1
-                }
-                if r > 0 {
-                    let previous = flat[syms + r - 1]
-                    var p: Int32
-                    if previous == new || symbol == new {
-                        p = newPair(previous, symbol, new: new)
-                        if p >= 0 {
-                            deltas.append((p, f))
-                            addWord(wi, to: Int(p))
-                        }
-                    } else {
-                        p = flat[pids + i - 1]  // `previous` came from old position i - 1
+            batchStart = batchEnd
+            for (wi, site) in sites {
+                let record = Int(wi)
+                let oldCount = Int(F[record])
+                let syms = record + Self.header
+                let pids = syms + Int(F[record + 1])
+                var j = Int(site)
+                let f = Int64(bitPattern: UInt64(UInt32(bitPattern: F[record + 2])) | UInt64(UInt32(bitPattern: F[record + 3])) << 32)
+                // Out: the pairs at and next to each merge site, each position once.
+                var lastOut = -1
+                while j + 1 < oldCount {
+                    guard F[syms + j] == a && F[syms + j + 1] == b else { j += 1; continue }
+                    var ps = max(j - 1, lastOut + 1)
+                    let last = min(j + 1, oldCount - 2)
+                    while ps <= last {
+                        let p = F[pids + ps]
+                        if p >= 0 { deltas.append((p, -f)) }
+                        ps += 1
                     }
-                    flat[pids + r - 1] = p
+                    lastOut = max(lastOut, last)
+                    j += 2
                 }
-                flat[syms + r] = symbol
-                r += 1
-                i += step
+                // Rewrite in place; a position pair keeps its id unless it holds the new symbol
+                // (then it is new: counted in).
+                var r = 0, i = 0
+                while i < oldCount {
+                    let symbol: Int32
+                    let step: Int
+                    if i + 1 < oldCount && F[syms + i] == a && F[syms + i + 1] == b {
+                        symbol = new; step = 2
+                    } else {
+                        symbol = F[syms + i]; step = 1
+                    }
+                    if r > 0 {
+                        let previous = F[syms + r - 1]
+                        var p: Int32
+                        if previous == new || symbol == new {
+                            p = newPair(previous, symbol, new: new)
+                            if p >= 0 {
+                                deltas.append((p, f))
+                                addWord(wi, to: Int(p))
+                            }
+                        } else {
+                            p = F[pids + i - 1]  // `previous` came from old position i - 1
+                        }
+                        F[pids + r - 1] = p
+                    }
+                    F[syms + r] = symbol
+                    r += 1
+                    i += step
+                }
+                F[record] = Int32(r)
             }
-            flat[record] = Int32(r)
+            }
         }
-        }
+        swap(&records, &flat)
         // Apply the changes; the pairs made by this merge go on the heap.
-        for (p, delta) in deltas { pairs[Int(p)].count += delta }
+        pairs.withUnsafeMutableBufferPointer { P in
+            for (p, delta) in deltas { P[Int(p)].count += delta }
+        }
         for p in firstNewPair..<pairs.count {
             if pairs[p].count < 0 { pairs[p].count = 0 }
             if pairs[p].count > 0 { heap.push(pairs[p].count, pairs[p].key, Int32(p)) }
