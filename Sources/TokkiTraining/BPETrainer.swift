@@ -49,8 +49,8 @@ public struct BPETrainer: Sendable {
     /// Trains on a corpus; `progress` receives phase names and fractions.
     public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil)
         throws(TrainingError) -> (model: SentencePieceModel, statistics: CorpusStatistics) {
-        let (words, stats, settings) = try countWords(corpus, progress: progress)
-        let pieces = try merge(words, progress: progress)
+        var (words, stats, settings) = try countWords(corpus, progress: progress)
+        let pieces = try merge(&words, progress: progress)
         do {
             let model = try SentencePieceModel(pieces: pieces, modelType: .bpe, normalizer: settings, trainer: trainerSettings(corpus))
             return (model, stats)
@@ -124,12 +124,12 @@ public struct BPETrainer: Sendable {
     /// `characterCoverage` of all, and `▁`), by frequency; with `keepingCharacters`, also
     /// every word's characters back to back (word `k` ends at `ends[k]`).
     func requiredCharacters(_ words: WordCounts, meta: [SentencePieceModel.Piece], keepingCharacters: Bool = false)
-        throws(TrainingError) -> (required: [(UInt32, Int64)], characters: [UInt32], ends: [Int32]) {
+        throws(TrainingError) -> (required: [(UInt32, Int64)], characters: [Int32], ends: [Int32]) {
         let metaTexts = Set(meta.map { Array($0.piece.utf8) })
         // Counts: an array for the BMP, a dictionary beyond.
         var bmpCount = [Int64](repeating: 0, count: 0x10000)
         var otherCount: [UInt32: Int64] = [:]
-        var characters: [UInt32] = [], ends: [Int32] = []
+        var characters: [Int32] = [], ends: [Int32] = []
         if keepingCharacters {
             // One per lead byte: exact for well-formed text.
             words.withKeys { pool, _, _ in characters.reserveCapacity(pool.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }) }
@@ -144,7 +144,7 @@ public struct BPETrainer: Sendable {
                 if s < 0x10000 { bmpCount[Int(s)] += n } else { otherCount[s, default: 0] += n }
             }
             if keepingCharacters {
-                characters.append(contentsOf: wordCharacters)
+                for ch in wordCharacters { characters.append(Int32(bitPattern: ch)) }
                 guard characters.count < Int(Int32.max) else {
                     throw .invalidConfiguration("the distinct words hold more characters than training can index; sample the corpus (input sentence size)")
                 }
@@ -202,11 +202,15 @@ public struct BPETrainer: Sendable {
     }
 
     /// The BPE merges over `words`, returning the full piece list.
-    func merge(_ words: WordCounts, progress: (@Sendable (String, Double) -> Void)?)
+    ///
+    /// `words` is emptied as soon as the merger holds what it needs (peak memory).
+    func merge(_ words: inout WordCounts, progress: (@Sendable (String, Double) -> Void)?)
         throws(TrainingError) -> [SentencePieceModel.Piece] {
         let c = configuration
         let meta = try metaPieces()
-        let (required, characters, ends) = try requiredCharacters(words, meta: meta, keepingCharacters: true)
+        var (required, characters, ends) = try requiredCharacters(words, meta: meta, keepingCharacters: true)
+        let frequencies = words.counts
+        words = WordCounts()
         let minimum = meta.count + required.count
         guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
         let target = c.vocabularySize - minimum
@@ -217,10 +221,17 @@ public struct BPETrainer: Sendable {
         for (k, (ch, _)) in required.enumerated() {
             if ch < 0x10000 { bmpSymbol[Int(ch)] = Int32(k) } else { otherSymbol[ch] = Int32(k) }
         }
-        let sequences = characters.map { $0 < 0x10000 ? bmpSymbol[Int($0)] : otherSymbol[$0] ?? -1 }
+        // The characters become symbol ids in place.
+        characters.withUnsafeMutableBufferPointer { chars in
+            for k in chars.indices {
+                let ch = UInt32(bitPattern: chars[k])
+                chars[k] = ch < 0x10000 ? bmpSymbol[Int(ch)] : otherSymbol[ch] ?? -1
+            }
+        }
         let rule = PieceRule(c, classes: CharacterClasses(required.map(\.0)))
         var merger = try PairMerger(symbols: required.map { [$0.0] }, summaries: required.map { rule.summary(of: $0.0) },
-                                    flatSequences: sequences, ends: ends, frequencies: words.counts, combine: rule.combine)
+                                    flatSequences: characters, ends: ends, frequencies: frequencies, combine: rule.combine)
+        characters = []
         var merged: [Int32] = []
         while merged.count < target, let m = merger.next() {
             if m.isNewText { merged.append(m.symbol) }
