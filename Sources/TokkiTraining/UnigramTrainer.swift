@@ -36,10 +36,11 @@ public struct UnigramTrainer: Sendable {
             throw .invalidConfiguration("shrinking factor must be in (0, 1) and sub-iterations positive")
         }
         let bpe = BPETrainer(c)
-        let (counts, stats, settings) = try bpe.countWords(corpus, progress: progress)
+        var (counts, stats, settings) = try bpe.countWords(corpus, progress: progress)
         let meta = try bpe.metaPieces()
         let (required, _, _) = try bpe.requiredCharacters(counts, meta: meta)
-        let words = counts.sorted()
+        var words = counts.sorted()
+        counts = WordCounts()   // the table is not needed past here (peak memory)
         let minimum = meta.count + required.count
         guard c.vocabularySize >= minimum else { throw .vocabularyTooSmall(requested: c.vocabularySize, minimum: minimum) }
         let wantPieces = c.vocabularySize - meta.count
@@ -55,6 +56,7 @@ public struct UnigramTrainer: Sendable {
         var pieces: [Piece] = seeds.enumerated().map { (score: log($0.element.score) - log(total), id: $0.offset) }
         let index = try PieceIndex(texts)
         let corpusWords = LatticeWords(words.map(\.word))
+        words = []
         // Edges are found once (at most 8M of them, 64 MB), then filtered each round.
         let cache = EdgeCache.build(Lattice(index: index, pieces: pieces), corpusWords, threads: c.threads, budget: 8 << 20)
 
@@ -150,7 +152,9 @@ public struct UnigramTrainer: Sendable {
         }
         var seeds: [(piece: [UInt32], score: Double)] = []
         let classes = CharacterClasses(required.map(\.0))
-        for substrings in shares {
+        for t in shares.indices {
+            let substrings = shares[t]
+            shares[t] = WordCounts()   // each table is freed once read (peak memory)
             for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
                 let scalars = BPETrainer.scalars(of: Array(substrings.word(k)))
                 guard BPETrainer.validPiece(scalars, c, classes) else { continue }
@@ -506,6 +510,14 @@ struct Lattice: Sendable {
     }
 }
 
+/// A copy of `a` in a buffer of exactly its size.
+func exactCopy<T>(_ a: [T]) -> [T] {
+    [T](unsafeUninitializedCapacity: a.count) { buffer, count in
+        _ = buffer.initialize(fromContentsOf: a)
+        count = a.count
+    }
+}
+
 /// Every word's lattice edges over all seed pieces, computed once: pieces only disappear
 /// during training, so later lattices just drop the edges of pieces that are gone (single
 /// characters never go, so the unknown-character edges stay right).
@@ -551,7 +563,8 @@ struct EdgeCache: Sendable {
                         starts.append(Int32(edges.count))
                         if edges.count > budget / partCount { return }
                     }
-                    out[part] = (starts, edges)
+                    // At their exact size: growth leaves up to half of an array unused.
+                    out[part] = (exactCopy(starts), exactCopy(edges))
                 }
             }
             first += count
