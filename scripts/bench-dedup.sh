@@ -10,8 +10,8 @@
 #   SIZE_MB=50 scripts/bench-dedup.sh          # size of the made corpus (default 10)
 #   TOKKI=/path/to/tokki scripts/bench-dedup.sh  # skip the build, use this binary
 #
-# Steps: release build of tokki in its own scratch dir (TOKKI_SCRATCH, default
-# /tmp/tokki-release, so that it never blocks a build in .build/); datasketch installed with pip
+# Steps: the standalone release build of tokki, scripts/build-release.sh (--static-swift-stdlib,
+# in its own scratch dir TOKKI_SCRATCH, default /tmp/tokki-release-static); datasketch installed with pip
 # if missing; scripts/fetch-corpus.sh if .corpus/ko_all.txt is missing; then
 #   scripts/make_dedup_corpus.py CORPUS --size-mb 10   # Korean lines with planted exact, edited
 #                                                      # and sentence-swapped copies, seeded;
@@ -41,14 +41,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
 SIZE_MB="${SIZE_MB:-10}"
-TOKKI_SCRATCH="${TOKKI_SCRATCH:-/tmp/tokki-release}"
 log() { printf '[bench-dedup] %s\n' "$*" >&2; }
 START=$SECONDS
 
 if [[ -z "${TOKKI:-}" ]]; then
-  log "building tokki (release, scratch $TOKKI_SCRATCH)"
-  swift build -c release --product tokki --package-path "$ROOT" --scratch-path "$TOKKI_SCRATCH" >&2
-  TOKKI="$TOKKI_SCRATCH/release/tokki"
+  TOKKI="$("$ROOT/scripts/build-release.sh")"
 fi
 [[ -x "$TOKKI" ]] || { log "$TOKKI is not an executable"; exit 2; }
 [[ -x /usr/bin/time ]] || { log "installing GNU time"; apt-get install -y -qq time >&2; }

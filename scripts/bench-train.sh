@@ -15,8 +15,8 @@
 #                                                # bpe): tokki --model-type unigram, sentencepiece
 #                                                # model_type=unigram, tokenizers UnigramTrainer
 #
-# Steps: release build of tokki in its own scratch dir (TOKKI_SCRATCH, default
-# /tmp/tokki-release, so that it never blocks a build in .build/); scripts/fetch-corpus.sh if
+# Steps: the standalone release build of tokki, scripts/build-release.sh (--static-swift-stdlib,
+# in its own scratch dir TOKKI_SCRATCH, default /tmp/tokki-release-static); scripts/fetch-corpus.sh if
 # .corpus/ko_all.txt is missing; .corpus/en_help.txt (English prose, made once and cached):
 # the Debian packages gimp-help-en and libreoffice-help-en-us (`apt-get download`, never
 # installed) through scripts/extract_help_text.py, exactly as ko_help.txt is made (GFDL /
@@ -62,15 +62,12 @@ VOCABS="${VOCABS:-8000 32000}"
 REF_TIMEOUT="${REF_TIMEOUT:-600}"
 MODEL_TYPE="${MODEL_TYPE:-bpe}"
 case "$MODEL_TYPE" in bpe|unigram) ;; *) echo "MODEL_TYPE must be bpe or unigram" >&2; exit 64 ;; esac
-TOKKI_SCRATCH="${TOKKI_SCRATCH:-/tmp/tokki-release}"
 CORPUS="$ROOT/.corpus"
 log() { printf '[bench-train] %s\n' "$*" >&2; }
 START=$SECONDS
 
 if [[ -z "${TOKKI:-}" ]]; then
-  log "building tokki (release, scratch $TOKKI_SCRATCH)"
-  swift build -c release --product tokki --package-path "$ROOT" --scratch-path "$TOKKI_SCRATCH" >&2
-  TOKKI="$TOKKI_SCRATCH/release/tokki"
+  TOKKI="$("$ROOT/scripts/build-release.sh")"
 fi
 [[ -x /usr/bin/time ]] || { log "installing GNU time"; apt-get install -y -qq time >&2; }
 
@@ -239,7 +236,7 @@ while IFS=$'\t' read -r size file bytes desc; do
 done <"$OUT/inputs.tsv"
 
 # ---------------------------------------------------------------- tables
-"$PYTHON" - "$RESULTS" "$OUT/inputs.tsv" "$REF_TIMEOUT" "$(nproc)" "$LOAD_BEFORE" "$MODEL_TYPE" <<'EOF'
+"$PYTHON" - "$RESULTS" "$OUT/inputs.tsv" "$REF_TIMEOUT" "$(nproc)" "$LOAD_BEFORE" "$MODEL_TYPE" "$TOKKI" <<'EOF'
 import os, sys
 from collections import defaultdict
 
@@ -303,6 +300,7 @@ for size, path, nbytes, desc in sizes:
 
 print(f"{'BPE' if model_type == 'bpe' else 'Unigram'} training, {cores} cores, every trainer with 2 threads (tokki --threads 2; sentencepiece "
       "num_threads=2; tokenizers RAYON_NUM_THREADS=2)")
+print(f"tokki binary: {sys.argv[7]} (scripts/build-release.sh: release, --static-swift-stdlib, unless TOKKI was given)")
 print(f"load average before the runs: {load_before}; after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
       "(other work on the machine makes the times noisy)")
 print("inputs: " + "; ".join(f"{s[0]} = {int(s[2]) / 1e6:.1f} MB ({s[3]})" for s in sizes))
