@@ -11,8 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-4}"
-swift build -c release --product tokki >/dev/null
-T=.build/release/tokki
+T="${TOKKI:-$(scripts/build-release.sh)}"   # the standalone release binary
 [ -f .corpus/ko_all.txt ] || scripts/fetch-corpus.sh
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
