@@ -212,12 +212,8 @@ public struct RepetitionFilter: QualityFilter {
         guard words.count >= minWordsForNGramRules else { return nil }
         for n in maxTopNGramFraction.keys.sorted() where words.count >= n {
             guard let m = maxTopNGramFraction[n] else { continue }
-            var counts: [[Int]: Int] = [:]
             var best = 0, bestStart = 0
-            for i in 0...(words.count - n) {
-                let key = Array(ids[i..<(i + n)])
-                let c = (counts[key] ?? 0) + 1
-                counts[key] = c
+            Self.forEachNGram(ids, n) { i, c in
                 if c > best { best = c; bestStart = i }
             }
             let length = (bestStart..<(bestStart + n)).reduce(0) { $0 + words[$1].count }
@@ -227,17 +223,47 @@ public struct RepetitionFilter: QualityFilter {
         for n in maxDuplicateNGramFraction.keys.sorted() where words.count >= n {
             guard let m = maxDuplicateNGramFraction[n] else { continue }
             // Characters of words inside an n-gram seen before (each word counted once).
-            var seen = Set<[Int]>()
             var covered = [Bool](repeating: false, count: words.count)
-            for i in 0...(words.count - n) {
-                let key = Array(ids[i..<(i + n)])
-                if !seen.insert(key).inserted { for k in i..<(i + n) { covered[k] = true } }
+            Self.forEachNGram(ids, n) { i, c in
+                if c > 1 { for k in i..<(i + n) { covered[k] = true } }
             }
             let chars = zip(words, covered).reduce(0) { $0 + ($1.1 ? $1.0.count : 0) }
             let fraction = ratio(chars, wordChars)
             if fraction > m { return Rejection(rule: name, detail: "duplicate \(n)-gram characters \(format(fraction)) > \(m)") }
         }
         return nil
+    }
+
+    /// Calls `body(i, c)` for every n-gram of `ids`, in order: `ids[i..<i + n]` is its
+    /// `c`-th occurrence so far. The n-grams are compared in place (no key arrays).
+    static func forEachNGram(_ ids: [Int], _ n: Int, _ body: (Int, Int) -> Void) {
+        guard n > 0, ids.count >= n else { return }
+        let count = ids.count - n + 1
+        var size = 16
+        while size < 2 * count { size *= 2 }
+        let mask = size - 1
+        var starts = [Int](repeating: -1, count: size)   // first start of the n-gram in a slot
+        var seen = [Int](repeating: 0, count: size)      // its occurrences so far
+        ids.withUnsafeBufferPointer { w in
+            for i in 0..<count {
+                var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                for k in i..<(i + n) { h = (h ^ UInt64(bitPattern: Int64(w[k]))) &* 0x100_0000_01B3 }
+                var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+                while true {
+                    let j = starts[slot]
+                    if j < 0 {
+                        starts[slot] = i
+                        seen[slot] = 1
+                        break
+                    }
+                    var same = true
+                    for k in 0..<n where w[j + k] != w[i + k] { same = false; break }
+                    if same { seen[slot] += 1; break }
+                    slot = (slot + 1) & mask
+                }
+                body(i, seen[slot])
+            }
+        }
     }
 
     /// How many items repeat an earlier one, and their characters.

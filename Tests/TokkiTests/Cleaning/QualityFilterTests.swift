@@ -97,6 +97,31 @@ struct QualityFilterTests {
         #expect(paragraphs.evaluate(Self.profile(doc))?.detail.hasPrefix("duplicate paragraph") == true)
     }
 
+    /// The n-gram occurrence counter (compared in place, no key arrays) against counting
+    /// array keys in a dictionary, for n = 1…10 on random word ids with many repeats.
+    @Test func nGramOccurrencesMatchADictionary() {
+        var state: UInt64 = 12345
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        for length in [0, 1, 9, 200, 3000] {
+            let ids = (0..<length).map { _ in next() % 7 }
+            for n in 1...10 {
+                var counts: [[Int]: Int] = [:]
+                var expected: [(Int, Int)] = []
+                if ids.count >= n {
+                    for i in 0...(ids.count - n) {
+                        let c = (counts[Array(ids[i..<(i + n)])] ?? 0) + 1
+                        counts[Array(ids[i..<(i + n)])] = c
+                        expected.append((i, c))
+                    }
+                }
+                var got: [(Int, Int)] = []
+                RepetitionFilter.forEachNGram(ids, n) { got.append(($0, $1)) }
+                #expect(got.count == expected.count, "length \(length) n \(n)")
+                #expect(zip(got, expected).allSatisfy { $0 == $1 }, "length \(length) n \(n)")
+            }
+        }
+    }
+
     @Test func boilerplateLines() {
         let f = BoilerplateFilter()
         #expect(f.evaluate(Self.profile("Copyright © 2024 법제처. All rights reserved."))?.rule == "boilerplate")
