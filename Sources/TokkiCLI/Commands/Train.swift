@@ -213,7 +213,7 @@ extension Train {
 }
 
 /// Progress on stderr: a bar on a terminal (redrawn at most 5 times a second), a plain line
-/// every 5 seconds otherwise, nothing with `--quiet`. Each phase shows its elapsed time; phases
+/// every 5 seconds otherwise (none for a job done sooner), nothing with `--quiet`. Each phase shows its elapsed time; phases
 /// with a known fraction show a bar, the percentage and an ETA, counting phases (`reading`
 /// lines, `EM` rounds) their count and rate.
 ///
@@ -237,6 +237,8 @@ final class Progress: @unchecked Sendable {
         let forced = env["TOKKI_PROGRESS"].flatMap(Mode.init(rawValue:))
         mode = quiet ? .off : (forced ?? (isatty(2) != 0 ? .bar : .plain))
         interval = env["TOKKI_PROGRESS_INTERVAL"].flatMap(Double.init) ?? (mode == .bar ? 0.2 : 5)
+        // Plain lines start after the first interval: a job shorter than that logs nothing.
+        if mode == .plain { last = Date() }
     }
 
     /// `value`: the fraction done for most phases, a count for counting phases.

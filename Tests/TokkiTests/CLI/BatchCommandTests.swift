@@ -142,6 +142,11 @@ struct BatchCommandTests {
         let quiet = try TokkiExecutable.run(["batch", "--objective", "span", "--model", Self.vocab, "--input", dir + "/corpus.txt",
                                              "--seq-len", "64", "--output", dir + "/q.jsonl", "--quiet"], environment: env)
         #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        // Plain lines come every 5 seconds by default, the first after 5 seconds: a short job
+        // logs no progress at all.
+        let short = try TokkiExecutable.run(["batch", "--objective", "span", "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                             "--seq-len", "64", "--output", dir + "/s.jsonl"], environment: ["TOKKI_PROGRESS": "plain"])
+        #expect(short.status == 0 && !short.stderr.contains("batch ["), "\(short.stderr)")
     }
 
     @Test func badSettingsFailBeforeAnyOutputExists() throws {
