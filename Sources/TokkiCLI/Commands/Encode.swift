@@ -81,21 +81,16 @@ struct Encode: ParsableCommand {
             tokenizer = t
         }
         let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos
-        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        var out = OutputWriter()
         let format = outputFormat
         // Decimal text of every id, so the hot loop only copies bytes.
-        let idText: [[UInt8]] = (0..<tokenizer.vocabularySize).map { Array(String($0).utf8) }
-        let render: @Sendable (UnsafeBufferPointer<UInt8>, inout SentencePieceTokenizer.Scratch, inout [Int32], inout [UInt8]) -> Void = {
-            line, scratch, ids, buffer in
+        let idText = Self.decimalTexts(tokenizer.vocabularySize)
+        // SentencePiece maps malformed bytes itself (--invalid replace): the bytes go as they are.
+        try encodeLines(repairing: false, makeScratch: { (SentencePieceTokenizer.Scratch(), [Int32]()) }) { line, scratch, buffer in
             switch format {
             case .ids:
-                ids.removeAll(keepingCapacity: true)
-                tokenizer.encodeIDs(line, into: &ids, scratch: &scratch, addBOS: bos, addEOS: eos)
-                for (k, id) in ids.enumerated() {
-                    if k > 0 { buffer.append(0x20) }
-                    buffer.append(contentsOf: idText[Int(id)])
-                }
+                scratch.1.removeAll(keepingCapacity: true)
+                tokenizer.encodeIDs(line, into: &scratch.1, scratch: &scratch.0, addBOS: bos, addEOS: eos)
+                Self.appendIDs(scratch.1, idText, to: &buffer)
             case .pieces:
                 let e = tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos)
                 buffer += Array(e.pieces.joined(separator: " ").utf8)
@@ -121,159 +116,130 @@ struct Encode: ParsableCommand {
             }
             buffer.append(0x0A)
         }
+    }
 
+    /// The decimal text of every id below `count`.
+    static func decimalTexts(_ count: Int) -> [[UInt8]] {
+        (0..<count).map { id in
+            var t: [UInt8] = []
+            JSONText.appendInteger(id, to: &t)
+            return t
+        }
+    }
+
+    /// Appends `ids` separated by spaces (ids beyond `idText` written digit by digit).
+    static func appendIDs(_ ids: [Int32], _ idText: [[UInt8]], to buffer: inout [UInt8]) {
+        for (k, id) in ids.enumerated() {
+            if k > 0 { buffer.append(0x20) }
+            if Int(id) < idText.count && id >= 0 { buffer.append(contentsOf: idText[Int(id)]) } else { JSONText.appendInteger(Int(id), to: &buffer) }
+        }
+    }
+
+    /// Encodes the input's lines (or --text) on `--threads` workers, in batches of 4096 lines,
+    /// and writes the rendered lines in order. `render` appends one output line, newline
+    /// included. Each worker keeps its scratch (and so its word caches) across batches and
+    /// renders its lines into one buffer.
+    ///
+    /// Malformed UTF-8 stops with exit 65 naming the line and byte, unless --invalid replace:
+    /// then, with `repairing`, the line is repaired (U+FFFD) before `render` sees it.
+    func encodeLines<Scratch>(repairing: Bool, makeScratch: () -> Scratch,
+                              render: @escaping @Sendable (UnsafeBufferPointer<UInt8>, inout Scratch, inout [UInt8]) throws(TokkiError) -> Void) throws {
+        var out = OutputWriter()
+        let replace = invalid == .replace
         if let text {
-            var scratch = SentencePieceTokenizer.Scratch()
-            var ids: [Int32] = []
+            var scratch = makeScratch()
             var buffer: [UInt8] = []
             var s = text
-            s.withUTF8 { render($0, &scratch, &ids, &buffer) }
+            let r: Result<Void, TokkiError> = s.withUTF8 { b in
+                do throws(TokkiError) { try render(b, &scratch, &buffer); return .success(()) } catch { return .failure(error) }
+            }
+            if case .failure(let e) = r { throw fail(e) }
             try out.write(buffer)
             try out.flush()
             return
         }
-
+        let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        var scratches = (0..<workers).map { _ in makeScratch() }
         var reader = try LineReader(path: input)
         let source = reader.displayName
-        let replace = invalid == .replace
         var batch: [[UInt8]] = []
         var lineNumber = 0
         let batchSize = 4096
 
-        func flushBatch(_ batch: inout [[UInt8]], _ out: inout OutputWriter) throws(ExitCode) {
+        func flushBatch() throws(ExitCode) {
             guard !batch.isEmpty else { return }
             let lines = batch
-            var outputs = [[UInt8]](repeating: [], count: lines.count)
             let n = min(workers, lines.count)
-            if n <= 1 {
-                var scratch = SentencePieceTokenizer.Scratch(); var ids: [Int32] = []
-                for k in lines.indices { lines[k].withUnsafeBufferPointer { render($0, &scratch, &ids, &outputs[k]) } }
-            } else {
-                outputs.withUnsafeMutableBufferPointer { o in
-                    nonisolated(unsafe) let o = o
-                    let chunk = (lines.count + n - 1) / n
-                    DispatchQueue.concurrentPerform(iterations: n) { w in
-                        var scratch = SentencePieceTokenizer.Scratch(); var ids: [Int32] = []
+            let chunk = (lines.count + n - 1) / n
+            // Per worker: its lines' output, and the error that stopped it (lines before it are written).
+            var outputs = [([UInt8], TokkiError?)](repeating: ([], nil), count: n)
+            outputs.withUnsafeMutableBufferPointer { o in
+                scratches.withUnsafeMutableBufferPointer { sc in
+                    nonisolated(unsafe) let o = o, sc = sc
+                    let work: @Sendable (Int) -> Void = { w in
                         let lo = w * chunk, hi = min(lines.count, lo + chunk)
                         guard lo < hi else { return }
-                        for k in lo..<hi { lines[k].withUnsafeBufferPointer { render($0, &scratch, &ids, &o[k]) } }
+                        var buffer: [UInt8] = []
+                        for k in lo..<hi {
+                            let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
+                                do throws(TokkiError) { try render(line, &sc[w], &buffer); return nil } catch { return error }
+                            }
+                            if let failure { o[w] = (buffer, failure); return }
+                        }
+                        o[w] = (buffer, nil)
                     }
+                    if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
                 }
             }
-            for o in outputs { try out.write(o) }
+            for (bytes, failure) in outputs {
+                try out.write(bytes)
+                if let failure { throw fail(failure) }
+            }
             batch.removeAll(keepingCapacity: true)
         }
 
-        try reader.forEachLine { (line, _, offset) throws(ExitCode) in
-            lineNumber += 1
-            if !replace, let bad = UTF8Validation.firstInvalidOffset(in: line) {
-                try flushBatch(&batch, &out)
-                try out.flush()
-                throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad)
-            }
-            batch.append(Array(line))
-            if batch.count >= batchSize { try flushBatch(&batch, &out) }
-        }
-        try flushBatch(&batch, &out)
-        try out.flush()
-    }
-
-    /// tiktoken files: `encode_ordinary` line by line (special-token text is ordinary text).
-    func runTiktoken(_ encoding: TiktokenTokenizer) throws {
-        if addSpecialTokens || addBos || addEos {
-            throw fail(.usage, "tiktoken rank files define no BOS/EOS; drop --add-special-tokens/--add-bos/--add-eos")
-        }
-        var out = OutputWriter()
-        let format = outputFormat
-        func render(_ text: String) throws(ExitCode) {
-            let ids: [Int]
-            do { ids = try encoding.encodeOrdinary(text) } catch { throw fail(error) }
-            var buffer: [UInt8] = []
-            switch format {
-            case .ids:
-                buffer += Array(ids.map(String.init).joined(separator: " ").utf8)
-            case .pieces:
-                buffer += Array(ids.map { Self.tiktokenPiece(encoding, $0) }.joined(separator: " ").utf8)
-            case .jsonl:
-                buffer += Array("{\"ids\":[".utf8)
-                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(id, to: &buffer) }
-                buffer += Array("],\"pieces\":[".utf8)
-                for (k, id) in ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(Self.tiktokenPiece(encoding, id), to: &buffer) }
-                buffer += Array("]}".utf8)
-            }
-            buffer.append(0x0A)
-            try out.write(buffer)
-        }
-        if let text {
-            try render(text)
-            try out.flush()
-            return
-        }
-        var reader = try LineReader(path: input)
-        let source = reader.displayName
-        let replace = invalid == .replace
-        var lineNumber = 0
         try reader.forEachLine { (line, _, offset) throws(ExitCode) in
             lineNumber += 1
             if let bad = UTF8Validation.firstInvalidOffset(in: line) {
                 guard replace else {
+                    try flushBatch()
                     try out.flush()
                     throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad)
                 }
+                batch.append(repairing ? Array(String(decoding: line, as: UTF8.self).utf8) : Array(line))
+            } else {
+                batch.append(Array(line))
             }
-            try render(String(decoding: line, as: UTF8.self))
-        }
-        try out.flush()
-    }
-
-    /// Encodes every line of the input (or --text) with `encode` on `--threads` threads in
-    /// batches, writing the rendered lines in order.
-    func runLines(_ encode: @escaping @Sendable (String) throws(TokkiError) -> [UInt8]) throws {
-        var out = OutputWriter()
-        if let text {
-            let bytes: [UInt8]
-            do { bytes = try encode(text) } catch { throw fail(error) }
-            try out.write(bytes)
-            try out.flush()
-            return
-        }
-        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        var reader = try LineReader(path: input)
-        let source = reader.displayName
-        let replace = invalid == .replace
-        var lineNumber = 0
-        var batch: [String] = []
-        func flushBatch() throws(ExitCode) {
-            guard !batch.isEmpty else { return }
-            let lines = batch
-            var outputs = [Result<[UInt8], TokkiError>](repeating: .success([]), count: lines.count)
-            outputs.withUnsafeMutableBufferPointer { o in
-                parallelRanges(lines.count, threads: workers) { range in
-                    for k in range {
-                        do throws(TokkiError) { o[k] = .success(try encode(lines[k])) } catch { o[k] = .failure(error) }
-                    }
-                }
-            }
-            for o in outputs {
-                switch o {
-                case .success(let bytes): try out.write(bytes)
-                case .failure(let e): throw fail(e)
-                }
-            }
-            batch.removeAll(keepingCapacity: true)
-        }
-        try reader.forEachLine { (line, _, offset) throws(ExitCode) in
-            lineNumber += 1
-            if !replace, let bad = UTF8Validation.firstInvalidOffset(in: line) {
-                try flushBatch()
-                try out.flush()
-                throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad)
-            }
-            batch.append(String(decoding: line, as: UTF8.self))
-            if batch.count >= 4096 { try flushBatch() }
+            if batch.count >= batchSize { try flushBatch() }
         }
         try flushBatch()
         try out.flush()
+    }
+
+    /// tiktoken files: `encode_ordinary` (special-token text is ordinary text).
+    func runTiktoken(_ encoding: TiktokenTokenizer) throws {
+        if addSpecialTokens || addBos || addEos {
+            throw fail(.usage, "tiktoken rank files define no BOS/EOS; drop --add-special-tokens/--add-bos/--add-eos")
+        }
+        let format = outputFormat
+        let idText = Self.decimalTexts(format == .ids ? encoding.vocabularySize : 0)
+        try encodeLines(repairing: true, makeScratch: { (HuggingFaceTokenizer.Scratch(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+            scratch.1.removeAll(keepingCapacity: true)
+            try encoding.encodeOrdinary(line, into: &scratch.1, scratch: &scratch.0)
+            switch format {
+            case .ids:
+                Self.appendIDs(scratch.1, idText, to: &buffer)
+            case .pieces:
+                buffer += Array(scratch.1.map { Self.tiktokenPiece(encoding, Int($0)) }.joined(separator: " ").utf8)
+            case .jsonl:
+                buffer += Array("{\"ids\":[".utf8)
+                for (k, id) in scratch.1.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(Int(id), to: &buffer) }
+                buffer += Array("],\"pieces\":[".utf8)
+                for (k, id) in scratch.1.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(Self.tiktokenPiece(encoding, Int(id)), to: &buffer) }
+                buffer += Array("]}".utf8)
+            }
+            buffer.append(0x0A)
+        }
     }
 
     /// Renders one encoding as a line in the chosen format.
@@ -324,18 +290,40 @@ struct Encode: ParsableCommand {
             throw fail(.usage, "tokenizer.json: use --add-special-tokens (the post-processor decides which tokens are added)")
         }
         let special = addSpecialTokens, format = outputFormat
-        try runLines { (line) throws(TokkiError) in
-            Self.render(try tokenizer.encode(line, addSpecialTokens: special), format, extras: true)
+        let idText = Self.decimalTexts(format == .ids ? tokenizer.vocabularySize : 0)
+        try encodeLines(repairing: true, makeScratch: { (HuggingFaceTokenizer.Scratch(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+            if format == .ids {
+                // The ids-only path (same ids as `encode`), with this worker's caches.
+                scratch.1.removeAll(keepingCapacity: true)
+                try tokenizer.encodeIDs(line, into: &scratch.1, scratch: &scratch.0, addSpecialTokens: special)
+                Self.appendIDs(scratch.1, idText, to: &buffer)
+                buffer.append(0x0A)
+            } else {
+                buffer += Self.render(try tokenizer.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: special), format, extras: true)
+            }
         }
     }
 
     /// Tekken files: ordinary text with optional BOS/EOS.
     func runTekken(_ tekken: TekkenTokenizer) throws {
         let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos, format = outputFormat
-        try runLines { (line) throws(TokkiError) in
-            let ids = try tekken.encode(line, addBOS: bos, addEOS: eos)
-            let pieces = ids.map { id in (try? tekken.decode([id], skipSpecialTokens: false)) ?? "?" }
-            return Self.render(Encoding(ids: ids, pieces: pieces, offsets: [], characterOffsets: []), format, extras: false)
+        let idText = Self.decimalTexts(format == .ids ? tekken.vocabularySize : 0)
+        let shift = Int32(tekken.specialTokens.count)
+        try encodeLines(repairing: true, makeScratch: { (HuggingFaceTokenizer.Scratch(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+            scratch.1.removeAll(keepingCapacity: true)
+            if bos, let b = tekken.bosID { scratch.1.append(Int32(b)) }
+            let first = scratch.1.count
+            try tekken.inner.encodeOrdinary(line, into: &scratch.1, scratch: &scratch.0)
+            for k in first..<scratch.1.count { scratch.1[k] += shift }
+            if eos, let e = tekken.eosID { scratch.1.append(Int32(e)) }
+            if format == .ids {
+                Self.appendIDs(scratch.1, idText, to: &buffer)
+                buffer.append(0x0A)
+            } else {
+                let ids = scratch.1.map(Int.init)
+                let pieces = ids.map { id in (try? tekken.decode([id], skipSpecialTokens: false)) ?? "?" }
+                buffer += Self.render(Encoding(ids: ids, pieces: pieces, offsets: [], characterOffsets: []), format, extras: false)
+            }
         }
     }
 

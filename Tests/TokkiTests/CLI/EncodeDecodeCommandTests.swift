@@ -129,6 +129,34 @@ struct TokenizerJSONCommandTests {
         #expect(inspect.status == 0 && inspect.text.contains("WordPiece") && inspect.text.contains("[CLS]=2"))
     }
 
+    /// Over several batches (4096 lines each) and any thread count, every line of a tiktoken
+    /// and a tokenizer.json model gets the reference ids, in order; a malformed line stops
+    /// the run with exit 65 after every earlier line was written.
+    @Test func manyLinesOnAnyThreadCountKeepTheReferenceIDs() throws {
+        let inputs = try SentencePieceFixtures.inputs()
+        let tiktoken = try JSONDecoder().decode(TiktokenExpected.self, from: Fixtures.data("tiktoken/korean-sample.expected.json"))
+        let tiktokenIDs = Dictionary(uniqueKeysWithValues: tiktoken.cases.map { ($0.name, $0.ids) })
+        let bert = try Fixtures.json("hf/wordpiece_bert.expected.json") as! [String: Any]
+        let bertIDs = Dictionary(uniqueKeysWithValues: (bert["cases"] as! [[String: Any]]).map { ($0["name"] as! String, $0["ids"] as! [Int]) })
+        let names = ["legal_article", "legal_citation", "prose", "english"]
+        let order = (0..<9000).map { names[($0 * 7 + $0 / 5) % names.count] }
+        let stdin = order.map { inputs[$0]! }.joined(separator: "\n") + "\n"
+        for (model, extra, ids) in [(Fixtures.url("tiktoken/korean-sample.tiktoken").path, ["--pattern", "cl100k"], tiktokenIDs),
+                                    (Fixtures.url("hf/wordpiece_bert.json").path, [], bertIDs)] {
+            let want = order.map { ids[$0]!.map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n"
+            for threads in ["1", "3"] {
+                let r = try TokkiExecutable.run(["encode", "--model", model, "--threads", threads] + extra, stdin: Data(stdin.utf8))
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(r.text == want, "\(model) --threads \(threads)")
+            }
+            var bad = Data(order.prefix(5000).map { inputs[$0]! }.joined(separator: "\n").utf8)
+            bad.append(contentsOf: [0x0A, 0x61, 0xFF, 0x0A, 0x62, 0x0A])
+            let r = try TokkiExecutable.run(["encode", "--model", model, "--threads", "2"] + extra, stdin: bad)
+            #expect(r.status == 65 && r.stderr.contains("line 5001"), "\(r.stderr)")
+            #expect(r.text == order.prefix(5000).map { ids[$0]!.map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n")
+        }
+    }
+
     @Test func malformedTokenizerJSONIsAClearError() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-json-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
