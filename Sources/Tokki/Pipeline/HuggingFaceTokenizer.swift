@@ -333,7 +333,7 @@ extension HuggingFaceTokenizer {
                           addSpecialTokens: Bool = false) throws(TokkiError) {
         if addSpecialTokens && postProcessor != nil || truncation != nil || padding != nil {
             // Special tokens, truncation and padding need the full encoding: take the general path.
-            let e = try encode(String(decoding: input, as: UTF8.self), pair: nil, addSpecialTokens: true, scratch: &scratch.model)
+            let e = try encode(String(decoding: input, as: UTF8.self), pair: nil, addSpecialTokens: addSpecialTokens, scratch: &scratch.model)
             ids.append(contentsOf: e.ids.map { Int32($0) })
             return
         }

@@ -43,6 +43,15 @@ import Testing
             var t = text
             try t.withUTF8 { try tok.encodeIDs($0, into: &fast, scratch: &scratch) }
             if fast.map(Int.init) != c["ids"] as! [Int] { problems.append("encodeIDs \(fast) != \(c["ids"]!)") }
+            // With truncation set (too long to cut anything) the ids path takes the general
+            // one; it must still add special tokens only when asked.
+            var truncating = tok
+            truncating.truncation = Truncation(maxLength: 1 << 20)
+            for (flag, key) in [(false, "ids"), (true, "ids_special")] {
+                var general: [Int32] = [], generalScratch = HuggingFaceTokenizer.Scratch()
+                try t.withUTF8 { try truncating.encodeIDs($0, into: &general, scratch: &generalScratch, addSpecialTokens: flag) }
+                if general.map(Int.init) != c[key] as! [Int] { problems.append("encodeIDs with truncation, special \(flag): \(general) != \(c[key]!)") }
+            }
             if plain.ids != c["ids"] as! [Int] { problems.append("ids \(plain.ids) != \(c["ids"]!)") }
             if plain.pieces != c["tokens"] as! [String] { problems.append("tokens \(plain.pieces) != \(c["tokens"]!)") }
             if plain.characterOffsets != Self.ranges(c["offsets"]) { problems.append("offsets \(plain.characterOffsets) != \(Self.ranges(c["offsets"]))") }
