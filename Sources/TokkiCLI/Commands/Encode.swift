@@ -85,11 +85,11 @@ struct Encode: ParsableCommand {
         // Decimal text of every id, so the hot loop only copies bytes.
         let idText = Self.decimalTexts(tokenizer.vocabularySize)
         // SentencePiece maps malformed bytes itself (--invalid replace): the bytes go as they are.
-        try encodeLines(repairing: false, makeScratch: { (SentencePieceTokenizer.Scratch(), [Int32]()) }) { line, scratch, buffer in
+        try encodeLines(repairing: false, makeScratch: { (loaded.makeIDEncoder(bos: bos, eos: eos), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
             switch format {
             case .ids:
                 scratch.1.removeAll(keepingCapacity: true)
-                tokenizer.encodeIDs(line, into: &scratch.1, scratch: &scratch.0, addBOS: bos, addEOS: eos)
+                try scratch.0(line, &scratch.1)
                 Self.appendIDs(scratch.1, idText, to: &buffer)
             case .pieces:
                 let e = tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos)
@@ -218,14 +218,15 @@ struct Encode: ParsableCommand {
 
     /// tiktoken files: `encode_ordinary` (special-token text is ordinary text).
     func runTiktoken(_ encoding: TiktokenTokenizer) throws {
+        let loaded = CLIModel.tiktoken(encoding)
         if addSpecialTokens || addBos || addEos {
             throw fail(.usage, "tiktoken rank files define no BOS/EOS; drop --add-special-tokens/--add-bos/--add-eos")
         }
         let format = outputFormat
         let idText = Self.decimalTexts(format == .ids ? encoding.vocabularySize : 0)
-        try encodeLines(repairing: true, makeScratch: { (HuggingFaceTokenizer.Scratch(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+        try encodeLines(repairing: true, makeScratch: { (loaded.makeIDEncoder(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
             scratch.1.removeAll(keepingCapacity: true)
-            try encoding.encodeOrdinary(line, into: &scratch.1, scratch: &scratch.0)
+            try scratch.0(line, &scratch.1)
             switch format {
             case .ids:
                 Self.appendIDs(scratch.1, idText, to: &buffer)
@@ -286,16 +287,17 @@ struct Encode: ParsableCommand {
 
     /// tokenizer.json files.
     func runHuggingFace(_ tokenizer: HuggingFaceTokenizer) throws {
+        let loaded = CLIModel.huggingFace(tokenizer)
         if addBos || addEos {
             throw fail(.usage, "tokenizer.json: use --add-special-tokens (the post-processor decides which tokens are added)")
         }
         let special = addSpecialTokens, format = outputFormat
         let idText = Self.decimalTexts(format == .ids ? tokenizer.vocabularySize : 0)
-        try encodeLines(repairing: true, makeScratch: { (HuggingFaceTokenizer.Scratch(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+        try encodeLines(repairing: true, makeScratch: { (loaded.makeIDEncoder(special: special), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
             if format == .ids {
                 // The ids-only path (same ids as `encode`), with this worker's caches.
                 scratch.1.removeAll(keepingCapacity: true)
-                try tokenizer.encodeIDs(line, into: &scratch.1, scratch: &scratch.0, addSpecialTokens: special)
+                try scratch.0(line, &scratch.1)
                 Self.appendIDs(scratch.1, idText, to: &buffer)
                 buffer.append(0x0A)
             } else {
@@ -306,16 +308,12 @@ struct Encode: ParsableCommand {
 
     /// Tekken files: ordinary text with optional BOS/EOS.
     func runTekken(_ tekken: TekkenTokenizer) throws {
+        let loaded = CLIModel.tekken(tekken)
         let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos, format = outputFormat
         let idText = Self.decimalTexts(format == .ids ? tekken.vocabularySize : 0)
-        let shift = Int32(tekken.specialTokens.count)
-        try encodeLines(repairing: true, makeScratch: { (HuggingFaceTokenizer.Scratch(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+        try encodeLines(repairing: true, makeScratch: { (loaded.makeIDEncoder(bos: bos, eos: eos), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
             scratch.1.removeAll(keepingCapacity: true)
-            if bos, let b = tekken.bosID { scratch.1.append(Int32(b)) }
-            let first = scratch.1.count
-            try tekken.inner.encodeOrdinary(line, into: &scratch.1, scratch: &scratch.0)
-            for k in first..<scratch.1.count { scratch.1[k] += shift }
-            if eos, let e = tekken.eosID { scratch.1.append(Int32(e)) }
+            try scratch.0(line, &scratch.1)
             if format == .ids {
                 Self.appendIDs(scratch.1, idText, to: &buffer)
                 buffer.append(0x0A)

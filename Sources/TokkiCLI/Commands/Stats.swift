@@ -31,28 +31,80 @@ struct Stats: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (U+FFFD, as encode does).")
+    var invalid: Normalize.InvalidPolicy = .error
+
+    /// Counts of one worker (added up at the end).
+    struct Tally {
+        var lines = 0, tokens = 0, unknowns = 0, bytes = 0, characters = 0, eojeols = 0
+        /// Which ids occurred.
+        var used: [Bool]
+
+        mutating func add(_ other: Tally) {
+            lines += other.lines; tokens += other.tokens; unknowns += other.unknowns
+            bytes += other.bytes; characters += other.characters; eojeols += other.eojeols
+            for (k, u) in other.used.enumerated() where u { used[k] = true }
+        }
+    }
+
     func run() throws {
         let loaded = try loadModel(model, pattern: pattern)
-        let encode: @Sendable (String) throws(TokkiError) -> [Int]
-        var unknown: Set<Int> = []
-        var bytePieces: Set<Int> = []
+        let size = loaded.vocabularySize
+        var unknown = [Bool](repeating: false, count: size)
+        var bytePiece = [Bool](repeating: false, count: size)
         switch loaded {
         case .sentencePiece(let t):
-            encode = { t.encodeIDs($0) }
-            unknown = [t.model.unknownID]
-            bytePieces = Set(t.model.pieces.indices.filter { t.model.pieces[$0].type == .byte })
+            if t.model.unknownID < size { unknown[t.model.unknownID] = true }
+            for (k, p) in t.model.pieces.enumerated() where p.type == .byte && k < size { bytePiece[k] = true }
         case .huggingFace(let t):
-            encode = { (s) throws(TokkiError) in try t.encode(s, addSpecialTokens: false).ids }
-            for name in ["<unk>", "[UNK]", "<|unk|>"] { if let id = t.id(for: name) { unknown.insert(id) } }
-            for id in 0..<t.vocabularySize {
-                if let s = t.token(for: id), s.utf8.count == 6, s.hasPrefix("<0x"), s.hasSuffix(">") { bytePieces.insert(id) }
+            for name in ["<unk>", "[UNK]", "<|unk|>"] { if let id = t.id(for: name), id < size { unknown[id] = true } }
+            for id in 0..<size {
+                if let s = t.token(for: id), s.utf8.count == 6, s.hasPrefix("<0x"), s.hasSuffix(">") { bytePiece[id] = true }
             }
-        case .tiktoken(let t):
-            encode = { (s) throws(TokkiError) in try t.encodeOrdinary(s) }
-        case .tekken(let t):
-            encode = { (s) throws(TokkiError) in try t.encode(s) }
+        case .tiktoken, .tekken:
+            break
         }
-        var lines: [String] = []
+        // Streamed in batches of lines; each worker keeps its encoder (and caches) and its tally.
+        let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        var encoders = (0..<workers).map { _ in loaded.makeIDEncoder() }
+        var tallies = [Tally](repeating: Tally(used: [Bool](repeating: false, count: size)), count: workers)
+        let isUnknown = unknown, isByte = bytePiece
+        var batch: [[UInt8]] = []
+        func flush() throws(ExitCode) {
+            guard !batch.isEmpty else { return }
+            let lines = batch
+            let n = min(workers, lines.count)
+            let chunk = (lines.count + n - 1) / n
+            var failures = [TokkiError?](repeating: nil, count: n)
+            failures.withUnsafeMutableBufferPointer { f in
+                encoders.withUnsafeMutableBufferPointer { e in
+                    tallies.withUnsafeMutableBufferPointer { t in
+                        nonisolated(unsafe) let f = f, e = e, t = t
+                        let work: @Sendable (Int) -> Void = { w in
+                            var ids: [Int32] = []
+                            for k in (w * chunk)..<min(lines.count, (w + 1) * chunk) {
+                                ids.removeAll(keepingCapacity: true)
+                                let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
+                                    do throws(TokkiError) { try e[w](line, &ids) } catch { return error }
+                                    Self.count(line, into: &t[w])
+                                    return nil
+                                }
+                                if let failure { f[w] = failure; return }
+                                t[w].tokens += ids.count
+                                for id in ids where id >= 0 && Int(id) < size {
+                                    t[w].used[Int(id)] = true
+                                    if isUnknown[Int(id)] { t[w].unknowns += 1 }
+                                    if isByte[Int(id)] { t[w].bytes += 1 }
+                                }
+                            }
+                        }
+                        if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
+                    }
+                }
+            }
+            if let failure = failures.lazy.compactMap({ $0 }).first { throw fail(failure) }
+            batch.removeAll(keepingCapacity: true)
+        }
         for path in input.isEmpty ? [nil] : input.map(Optional.some) {
             var reader = try LineReader(path: path)
             let source = reader.displayName
@@ -60,54 +112,43 @@ struct Stats: ParsableCommand {
             try reader.forEachLine { (line, _, offset) throws(ExitCode) in
                 n += 1
                 if let bad = UTF8Validation.firstInvalidOffset(in: line) {
-                    throw invalidUTF8(source, line: n, lineOffset: offset, byteInLine: bad)
+                    guard invalid == .replace else { throw invalidUTF8(source, line: n, lineOffset: offset, byteInLine: bad) }
+                    batch.append(Array(String(decoding: line, as: UTF8.self).utf8))
+                } else {
+                    batch.append(Array(line))
                 }
-                lines.append(String(decoding: line, as: UTF8.self))
+                if batch.count >= 4096 { try flush() }
             }
         }
-        let texts = lines
-        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, texts.count))
-        var results = [Result<[Int], TokkiError>](repeating: .success([]), count: texts.count)
-        results.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            let chunk = (texts.count + workers - 1) / max(1, workers)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lo = w * chunk, hi = min(texts.count, lo + chunk)
-                guard lo < hi else { return }
-                for k in lo..<hi {
-                    do throws(TokkiError) { out[k] = .success(try encode(texts[k])) } catch { out[k] = .failure(error) }
-                }
-            }
-        }
-        var tokens = 0, unknowns = 0, bytes = 0, chars = 0, eojeols = 0
-        var used = Set<Int>()
-        for (k, r) in results.enumerated() {
-            let ids: [Int]
-            switch r {
-            case .success(let v): ids = v
-            case .failure(let e): throw fail(e)
-            }
-            tokens += ids.count
-            for id in ids {
-                used.insert(id)
-                if unknown.contains(id) { unknowns += 1 }
-                if bytePieces.contains(id) { bytes += 1 }
-            }
-            chars += lines[k].unicodeScalars.count
-            eojeols += lines[k].split(whereSeparator: { $0 == " " || $0 == "\t" }).count
-        }
+        try flush()
+        var total = tallies[0]
+        for t in tallies.dropFirst() { total.add(t) }
+        let tokens = total.tokens, unknowns = total.unknowns, bytes = total.bytes, chars = total.characters
+        let eojeols = total.eojeols, used = total.used.reduce(0) { $0 + ($1 ? 1 : 0) }
         func ratio(_ a: Int, _ b: Int) -> String { b == 0 ? "n/a" : String(format: "%.4f", Double(a) / Double(b)) }
         func percent(_ a: Int, _ b: Int) -> String { b == 0 ? "n/a" : String(format: "%.3f%%", 100 * Double(a) / Double(b)) }
         var s = ""
         s += "model: \(model ?? "")\n"
-        s += "lines: \(lines.count), characters: \(chars), eojeols: \(eojeols), tokens: \(tokens)\n"
+        s += "lines: \(total.lines), characters: \(chars), eojeols: \(eojeols), tokens: \(tokens)\n"
         s += "tokens per character: \(ratio(tokens, chars))\n"
         s += "tokens per eojeol: \(ratio(tokens, eojeols))\n"
         s += "unknown tokens: \(unknowns) (\(percent(unknowns, tokens)))\n"
         s += "byte-fallback tokens: \(bytes) (\(percent(bytes, tokens)))\n"
-        s += "vocabulary used: \(used.count) of \(loaded.vocabularySize) (\(percent(used.count, loaded.vocabularySize)))\n"
+        s += "vocabulary used: \(used) of \(size) (\(percent(used, size)))\n"
         var out = OutputWriter()
         try out.write(s)
         try out.flush()
+    }
+
+    /// Adds one line's characters (Unicode scalars) and eojeols (runs without space or tab).
+    static func count(_ line: UnsafeBufferPointer<UInt8>, into t: inout Tally) {
+        t.lines += 1
+        var inWord = false
+        for b in line {
+            if b & 0xC0 != 0x80 { t.characters += 1 }
+            let separator = b == 0x20 || b == 0x09
+            if !separator && !inWord { t.eojeols += 1 }
+            inWord = !separator
+        }
     }
 }

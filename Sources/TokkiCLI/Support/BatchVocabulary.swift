@@ -81,47 +81,33 @@ struct BatchVocabulary: Sendable {
     /// A new encoder for one thread. With `wordIDs`, documents carry word ids from offsets
     /// (tokenizer.json and SentencePiece models only).
     func makeEncoder(wordIDs: Bool) -> (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Document {
-        switch model {
-        case .sentencePiece(let t):
-            var scratch = SentencePieceTokenizer.Scratch()
-            if wordIDs {
+        var model = self.model
+        if case .huggingFace(var t) = model {
+            t.truncation = nil
+            t.padding = nil
+            model = .huggingFace(t)
+        }
+        if wordIDs {
+            switch model {
+            case .sentencePiece(let t):
                 return { line throws(TokkiError) in
                     let e = t.encode(bytes: line)
                     return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets, text: Array(line)))
                 }
-            }
-            return { line throws(TokkiError) in
-                var ids: [Int32] = []
-                t.encodeIDs(line, into: &ids, scratch: &scratch, addBOS: false, addEOS: false)
-                return Document(ids: ids)
-            }
-        case .huggingFace(var t):
-            t.truncation = nil
-            t.padding = nil
-            let tokenizer = t
-            var scratch = HuggingFaceTokenizer.Scratch()
-            if wordIDs {
+            case .huggingFace(let t):
                 return { line throws(TokkiError) in
-                    let e = try tokenizer.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: false)
+                    let e = try t.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: false)
                     return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets, text: Array(line)))
                 }
+            case .tiktoken, .tekken:
+                break   // no offsets: the commands refuse --whole-word for them before encoding
             }
-            return { line throws(TokkiError) in
-                var ids: [Int32] = []
-                try tokenizer.encodeIDs(line, into: &ids, scratch: &scratch, addSpecialTokens: false)
-                return Document(ids: ids)
-            }
-        case .tiktoken(let t):
-            var scratch = HuggingFaceTokenizer.Scratch()
-            return { line throws(TokkiError) in
-                var ids: [Int32] = []
-                try t.encodeOrdinary(line, into: &ids, scratch: &scratch)
-                return Document(ids: ids)
-            }
-        case .tekken(let t):
-            return { line throws(TokkiError) in
-                Document(ids: try t.encode(String(decoding: line, as: UTF8.self)).map(Int32.init))
-            }
+        }
+        let encode = model.makeIDEncoder()
+        return { line throws(TokkiError) in
+            var ids: [Int32] = []
+            try encode(line, &ids)
+            return Document(ids: ids)
         }
     }
 }

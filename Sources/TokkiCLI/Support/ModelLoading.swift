@@ -140,3 +140,34 @@ func loadTokenizer(_ path: String?) throws(ExitCode) -> SentencePieceTokenizer {
     default: throw fail(.usage, "'\(path ?? "")' is not a SentencePiece .model; this command needs one")
     }
 }
+
+extension CLIModel {
+    /// A new ids encoder for one thread: it keeps its own scratch memory (and word caches)
+    /// from call to call. Each call appends the ids of one line — well-formed UTF-8, or any
+    /// bytes for SentencePiece, which maps malformed bytes itself — to `ids`. `bos`/`eos`:
+    /// SentencePiece and Tekken; `special`: a tokenizer.json's post-processor tokens.
+    func makeIDEncoder(bos: Bool = false, eos: Bool = false, special: Bool = false)
+        -> (UnsafeBufferPointer<UInt8>, inout [Int32]) throws(TokkiError) -> Void {
+        switch self {
+        case .sentencePiece(let t):
+            var scratch = SentencePieceTokenizer.Scratch()
+            return { line, ids in t.encodeIDs(line, into: &ids, scratch: &scratch, addBOS: bos, addEOS: eos) }
+        case .huggingFace(let t):
+            var scratch = HuggingFaceTokenizer.Scratch()
+            return { (line, ids) throws(TokkiError) in try t.encodeIDs(line, into: &ids, scratch: &scratch, addSpecialTokens: special) }
+        case .tiktoken(let t):
+            var scratch = HuggingFaceTokenizer.Scratch()
+            return { (line, ids) throws(TokkiError) in try t.encodeOrdinary(line, into: &ids, scratch: &scratch) }
+        case .tekken(let t):
+            var scratch = HuggingFaceTokenizer.Scratch()
+            let shift = Int32(t.specialTokens.count)
+            return { (line, ids) throws(TokkiError) in
+                if bos, let b = t.bosID { ids.append(Int32(b)) }
+                let first = ids.count
+                try t.inner.encodeOrdinary(line, into: &ids, scratch: &scratch)
+                for k in first..<ids.count { ids[k] += shift }
+                if eos, let e = t.eosID { ids.append(Int32(e)) }
+            }
+        }
+    }
+}

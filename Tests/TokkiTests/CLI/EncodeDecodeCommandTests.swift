@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tokki
 
 @Suite("tokki encode / decode / inspect")
 struct EncodeDecodeCommandTests {
@@ -24,6 +25,43 @@ struct EncodeDecodeCommandTests {
         }
         let one = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", inputs["legal_article"]!])
         #expect(one.text == expected["legal_article"]!.map(String.init).joined(separator: " ") + "\n")
+    }
+
+    /// `tokki stats` over many lines (several batches, any thread count) gives the counts
+    /// made from the reference ids: tokens, characters, eojeols, unknown and byte-fallback
+    /// tokens, distinct ids. A malformed line is an error, or with --invalid replace a line
+    /// holding U+FFFD.
+    @Test func statsCountWhatTheReferenceIDsSay() throws {
+        let inputs = try SentencePieceFixtures.inputs()
+        let expected = try Self.expected()
+        let model = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: Self.model)).model
+        let names = ["legal_article", "legal_citation", "prose", "english", "emoji_zwj", "compat_jamo"]
+        let order = (0..<5000).map { names[($0 * 5 + $0 / 3) % names.count] }
+        var tokens = 0, chars = 0, eojeols = 0, unknowns = 0, bytes = 0
+        var used = Set<Int>()
+        for name in order {
+            let ids = expected[name]!
+            tokens += ids.count
+            chars += inputs[name]!.unicodeScalars.count
+            eojeols += inputs[name]!.split(whereSeparator: { $0 == " " || $0 == "\t" }).count
+            unknowns += ids.filter { $0 == model.unknownID }.count
+            bytes += ids.filter { model.pieces[$0].type == .byte }.count
+            used.formUnion(ids)
+        }
+        #expect(bytes > 0 && chars > eojeols)
+        let stdin = Data((order.map { inputs[$0]! }.joined(separator: "\n") + "\n").utf8)
+        for threads in ["1", "3"] {
+            let r = try TokkiExecutable.run(["stats", "--model", Self.model, "--threads", threads], stdin: stdin)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.text.contains("lines: 5000, characters: \(chars), eojeols: \(eojeols), tokens: \(tokens)\n"), "\(r.text)")
+            #expect(r.text.contains("unknown tokens: \(unknowns) (") && r.text.contains("byte-fallback tokens: \(bytes) ("), "\(r.text)")
+            #expect(r.text.contains("vocabulary used: \(used.count) of \(model.pieces.count) ("), "\(r.text)")
+        }
+        let bad = Data([0x61, 0x0A, 0x62, 0xFF, 0x0A])
+        let stop = try TokkiExecutable.run(["stats", "--model", Self.model], stdin: bad)
+        #expect(stop.status == 65 && stop.stderr.contains("line 2"))
+        let replaced = try TokkiExecutable.run(["stats", "--model", Self.model, "--invalid", "replace"], stdin: bad)
+        #expect(replaced.status == 0 && replaced.text.contains("lines: 2, characters: 3,"), "\(replaced.text)")
     }
 
     @Test func specialTokensPiecesAndJSONL() throws {
