@@ -85,12 +85,11 @@ struct Encode: ParsableCommand {
         // Decimal text of every id, so the hot loop only copies bytes.
         let idText = Self.decimalTexts(tokenizer.vocabularySize)
         // SentencePiece maps malformed bytes itself (--invalid replace): the bytes go as they are.
-        try encodeLines(repairing: false, makeScratch: { (loaded.makeIDEncoder(bos: bos, eos: eos), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+        try encodeLines(repairing: false, makeWorker: { IDWorker(loaded, bos: bos, eos: eos) }) { (line, worker, buffer) throws(TokkiError) in
             switch format {
             case .ids:
-                scratch.1.removeAll(keepingCapacity: true)
-                try scratch.0(line, &scratch.1)
-                Self.appendIDs(scratch.1, idText, to: &buffer)
+                try worker.encode(line)
+                Self.appendIDs(worker.ids, idText, to: &buffer)
             case .pieces:
                 let e = tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos)
                 buffer += Array(e.pieces.joined(separator: " ").utf8)
@@ -137,21 +136,21 @@ struct Encode: ParsableCommand {
 
     /// Encodes the input's lines (or --text) on `--threads` workers, in batches of 4096 lines,
     /// and writes the rendered lines in order. `render` appends one output line, newline
-    /// included. Each worker keeps its scratch (and so its word caches) across batches and
-    /// renders its lines into one buffer.
+    /// included. Each thread keeps its ``IDWorker`` (and so its word caches) across batches
+    /// and renders its lines into one buffer.
     ///
     /// Malformed UTF-8 stops with exit 65 naming the line and byte, unless --invalid replace:
     /// then, with `repairing`, the line is repaired (U+FFFD) before `render` sees it.
-    func encodeLines<Scratch>(repairing: Bool, makeScratch: () -> Scratch,
-                              render: @escaping @Sendable (UnsafeBufferPointer<UInt8>, inout Scratch, inout [UInt8]) throws(TokkiError) -> Void) throws {
+    func encodeLines(repairing: Bool, makeWorker: () -> IDWorker,
+                     render: @escaping @Sendable (UnsafeBufferPointer<UInt8>, IDWorker, inout [UInt8]) throws(TokkiError) -> Void) throws {
         var out = OutputWriter()
         let replace = invalid == .replace
         if let text {
-            var scratch = makeScratch()
+            let worker = makeWorker()
             var buffer: [UInt8] = []
             var s = text
             let r: Result<Void, TokkiError> = s.withUTF8 { b in
-                do throws(TokkiError) { try render(b, &scratch, &buffer); return .success(()) } catch { return .failure(error) }
+                do throws(TokkiError) { try render(b, worker, &buffer); return .success(()) } catch { return .failure(error) }
             }
             if case .failure(let e) = r { throw fail(e) }
             try out.write(buffer)
@@ -159,7 +158,7 @@ struct Encode: ParsableCommand {
             return
         }
         let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        var scratches = (0..<workers).map { _ in makeScratch() }
+        let pool = (0..<workers).map { _ in makeWorker() }
         var reader = try LineReader(path: input)
         let source = reader.displayName
         var batch: [[UInt8]] = []
@@ -174,22 +173,20 @@ struct Encode: ParsableCommand {
             // Per worker: its lines' output, and the error that stopped it (lines before it are written).
             var outputs = [([UInt8], TokkiError?)](repeating: ([], nil), count: n)
             outputs.withUnsafeMutableBufferPointer { o in
-                scratches.withUnsafeMutableBufferPointer { sc in
-                    nonisolated(unsafe) let o = o, sc = sc
-                    let work: @Sendable (Int) -> Void = { w in
-                        let lo = w * chunk, hi = min(lines.count, lo + chunk)
-                        guard lo < hi else { return }
-                        var buffer: [UInt8] = []
-                        for k in lo..<hi {
-                            let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
-                                do throws(TokkiError) { try render(line, &sc[w], &buffer); return nil } catch { return error }
-                            }
-                            if let failure { o[w] = (buffer, failure); return }
+                nonisolated(unsafe) let o = o, pool = pool
+                let work: @Sendable (Int) -> Void = { w in
+                    let lo = w * chunk, hi = min(lines.count, lo + chunk)
+                    guard lo < hi else { return }
+                    var buffer: [UInt8] = []
+                    for k in lo..<hi {
+                        let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
+                            do throws(TokkiError) { try render(line, pool[w], &buffer); return nil } catch { return error }
                         }
-                        o[w] = (buffer, nil)
+                        if let failure { o[w] = (buffer, failure); return }
                     }
-                    if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
+                    o[w] = (buffer, nil)
                 }
+                if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
             }
             for (bytes, failure) in outputs {
                 try out.write(bytes)
@@ -224,19 +221,18 @@ struct Encode: ParsableCommand {
         }
         let format = outputFormat
         let idText = Self.decimalTexts(format == .ids ? encoding.vocabularySize : 0)
-        try encodeLines(repairing: true, makeScratch: { (loaded.makeIDEncoder(), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
-            scratch.1.removeAll(keepingCapacity: true)
-            try scratch.0(line, &scratch.1)
+        try encodeLines(repairing: true, makeWorker: { IDWorker(loaded) }) { (line, worker, buffer) throws(TokkiError) in
+            try worker.encode(line)
             switch format {
             case .ids:
-                Self.appendIDs(scratch.1, idText, to: &buffer)
+                Self.appendIDs(worker.ids, idText, to: &buffer)
             case .pieces:
-                buffer += Array(scratch.1.map { Self.tiktokenPiece(encoding, Int($0)) }.joined(separator: " ").utf8)
+                buffer += Array(worker.ids.map { Self.tiktokenPiece(encoding, Int($0)) }.joined(separator: " ").utf8)
             case .jsonl:
                 buffer += Array("{\"ids\":[".utf8)
-                for (k, id) in scratch.1.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(Int(id), to: &buffer) }
+                for (k, id) in worker.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(Int(id), to: &buffer) }
                 buffer += Array("],\"pieces\":[".utf8)
-                for (k, id) in scratch.1.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(Self.tiktokenPiece(encoding, Int(id)), to: &buffer) }
+                for (k, id) in worker.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(Self.tiktokenPiece(encoding, Int(id)), to: &buffer) }
                 buffer += Array("]}".utf8)
             }
             buffer.append(0x0A)
@@ -293,12 +289,11 @@ struct Encode: ParsableCommand {
         }
         let special = addSpecialTokens, format = outputFormat
         let idText = Self.decimalTexts(format == .ids ? tokenizer.vocabularySize : 0)
-        try encodeLines(repairing: true, makeScratch: { (loaded.makeIDEncoder(special: special), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
+        try encodeLines(repairing: true, makeWorker: { IDWorker(loaded, special: special) }) { (line, worker, buffer) throws(TokkiError) in
             if format == .ids {
                 // The ids-only path (same ids as `encode`), with this worker's caches.
-                scratch.1.removeAll(keepingCapacity: true)
-                try scratch.0(line, &scratch.1)
-                Self.appendIDs(scratch.1, idText, to: &buffer)
+                try worker.encode(line)
+                Self.appendIDs(worker.ids, idText, to: &buffer)
                 buffer.append(0x0A)
             } else {
                 buffer += Self.render(try tokenizer.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: special), format, extras: true)
@@ -311,14 +306,13 @@ struct Encode: ParsableCommand {
         let loaded = CLIModel.tekken(tekken)
         let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos, format = outputFormat
         let idText = Self.decimalTexts(format == .ids ? tekken.vocabularySize : 0)
-        try encodeLines(repairing: true, makeScratch: { (loaded.makeIDEncoder(bos: bos, eos: eos), [Int32]()) }) { (line, scratch, buffer) throws(TokkiError) in
-            scratch.1.removeAll(keepingCapacity: true)
-            try scratch.0(line, &scratch.1)
+        try encodeLines(repairing: true, makeWorker: { IDWorker(loaded, bos: bos, eos: eos) }) { (line, worker, buffer) throws(TokkiError) in
+            try worker.encode(line)
             if format == .ids {
-                Self.appendIDs(scratch.1, idText, to: &buffer)
+                Self.appendIDs(worker.ids, idText, to: &buffer)
                 buffer.append(0x0A)
             } else {
-                let ids = scratch.1.map(Int.init)
+                let ids = worker.ids.map(Int.init)
                 let pieces = ids.map { id in (try? tekken.decode([id], skipSpecialTokens: false)) ?? "?" }
                 buffer += Self.render(Encoding(ids: ids, pieces: pieces, offsets: [], characterOffsets: []), format, extras: false)
             }

@@ -66,7 +66,7 @@ struct Stats: ParsableCommand {
         }
         // Streamed in batches of lines; each worker keeps its encoder (and caches) and its tally.
         let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        var encoders = (0..<workers).map { _ in loaded.makeIDEncoder() }
+        let pool = (0..<workers).map { _ in IDWorker(loaded) }
         var tallies = [Tally](repeating: Tally(used: [Bool](repeating: false, count: size)), count: workers)
         let isUnknown = unknown, isByte = bytePiece
         var batch: [[UInt8]] = []
@@ -77,29 +77,26 @@ struct Stats: ParsableCommand {
             let chunk = (lines.count + n - 1) / n
             var failures = [TokkiError?](repeating: nil, count: n)
             failures.withUnsafeMutableBufferPointer { f in
-                encoders.withUnsafeMutableBufferPointer { e in
-                    tallies.withUnsafeMutableBufferPointer { t in
-                        nonisolated(unsafe) let f = f, e = e, t = t
-                        let work: @Sendable (Int) -> Void = { w in
-                            var ids: [Int32] = []
-                            for k in (w * chunk)..<min(lines.count, (w + 1) * chunk) {
-                                ids.removeAll(keepingCapacity: true)
-                                let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
-                                    do throws(TokkiError) { try e[w](line, &ids) } catch { return error }
-                                    Self.count(line, into: &t[w])
-                                    return nil
-                                }
-                                if let failure { f[w] = failure; return }
-                                t[w].tokens += ids.count
-                                for id in ids where id >= 0 && Int(id) < size {
-                                    t[w].used[Int(id)] = true
-                                    if isUnknown[Int(id)] { t[w].unknowns += 1 }
-                                    if isByte[Int(id)] { t[w].bytes += 1 }
-                                }
+                tallies.withUnsafeMutableBufferPointer { t in
+                    nonisolated(unsafe) let f = f, e = pool, t = t
+                    let work: @Sendable (Int) -> Void = { w in
+                        for k in (w * chunk)..<min(lines.count, (w + 1) * chunk) {
+                            let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
+                                do throws(TokkiError) { try e[w].encode(line) } catch { return error }
+                                Self.count(line, into: &t[w])
+                                return nil
+                            }
+                            if let failure { f[w] = failure; return }
+                            let ids = e[w].ids
+                            t[w].tokens += ids.count
+                            for id in ids where id >= 0 && Int(id) < size {
+                                t[w].used[Int(id)] = true
+                                if isUnknown[Int(id)] { t[w].unknowns += 1 }
+                                if isByte[Int(id)] { t[w].bytes += 1 }
                             }
                         }
-                        if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
                     }
+                    if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
                 }
             }
             if let failure = failures.lazy.compactMap({ $0 }).first { throw fail(failure) }

@@ -171,3 +171,22 @@ extension CLIModel {
         }
     }
 }
+
+/// One thread's ids encoder (``CLIModel/makeIDEncoder(bos:eos:special:)``) and the ids of its
+/// last line. A class: the encoder closure is called in place, never copied in and out of a
+/// generic container (which re-wrapped it on every call).
+final class IDWorker {
+    private let encoder: (UnsafeBufferPointer<UInt8>, inout [Int32]) throws(TokkiError) -> Void
+    /// The ids of the last line encoded.
+    private(set) var ids: [Int32] = []
+
+    init(_ model: CLIModel, bos: Bool = false, eos: Bool = false, special: Bool = false) {
+        encoder = model.makeIDEncoder(bos: bos, eos: eos, special: special)
+    }
+
+    /// Encodes one line into ``ids``.
+    func encode(_ line: UnsafeBufferPointer<UInt8>) throws(TokkiError) {
+        ids.removeAll(keepingCapacity: true)
+        try encoder(line, &ids)
+    }
+}

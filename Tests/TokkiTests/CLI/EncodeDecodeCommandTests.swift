@@ -195,6 +195,22 @@ struct TokenizerJSONCommandTests {
         }
     }
 
+    /// One worker encoding 150,000 lines keeps working (each worker's encoder is called in
+    /// place: held in a generic container, it was re-wrapped on every line until the stack
+    /// overflowed), for every model kind, in encode and stats.
+    @Test func oneWorkerEncodesVeryManyLines() throws {
+        let stdin = Data(String(repeating: "제1조 법\n", count: 150_000).utf8)
+        for (model, extra) in [(EncodeDecodeCommandTests.model, []), (Fixtures.url("tiktoken/korean-sample.tiktoken").path, ["--pattern", "cl100k"]),
+                               (Fixtures.url("hf/wordpiece_bert.json").path, [])] {
+            let r = try TokkiExecutable.run(["encode", "--model", model, "--threads", "1"] + extra, stdin: stdin)
+            #expect(r.status == 0, "\(model): \(r.stderr.prefix(300))")
+            let lines = r.text.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == 150_001 && Set(lines.dropLast()).count == 1, "\(model)")
+            let stats = try TokkiExecutable.run(["stats", "--model", model, "--threads", "1"] + extra, stdin: stdin)
+            #expect(stats.status == 0 && stats.text.contains("lines: 150000,"), "\(model): \(stats.stderr.prefix(300))")
+        }
+    }
+
     @Test func malformedTokenizerJSONIsAClearError() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-json-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
