@@ -306,69 +306,69 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
             guard let F = buffer.baseAddress else { return }
             var batchStart = 0
             while batchStart < holders.count {
-            let batchEnd = min(batchStart + Self.batch, holders.count)
-            sites.removeAll(keepingCapacity: true)
-            for h in batchStart..<batchEnd {
-                let record = Int(holders[h])
-                let oldCount = Int(F[record])
-                let pids = record + Self.header + Int(F[record + 1])
-                var j = 0
-                while j + 1 < oldCount && F[pids + j] != chosenID { j += 1 }
-                if j + 1 < oldCount { sites.append((Int32(record), Int32(j))) }
-            }
-            batchStart = batchEnd
-            for (wi, site) in sites {
-                let record = Int(wi)
-                let oldCount = Int(F[record])
-                let syms = record + Self.header
-                let pids = syms + Int(F[record + 1])
-                var j = Int(site)
-                let f = Int64(bitPattern: UInt64(UInt32(bitPattern: F[record + 2])) | UInt64(UInt32(bitPattern: F[record + 3])) << 32)
-                // Out: the pairs at and next to each merge site, each position once.
-                var lastOut = -1
-                while j + 1 < oldCount {
-                    guard F[syms + j] == a && F[syms + j + 1] == b else { j += 1; continue }
-                    var ps = max(j - 1, lastOut + 1)
-                    let last = min(j + 1, oldCount - 2)
-                    while ps <= last {
-                        let p = F[pids + ps]
-                        if p >= 0 { deltas.append((p, -f)) }
-                        ps += 1
-                    }
-                    lastOut = max(lastOut, last)
-                    j += 2
+                let batchEnd = min(batchStart + Self.batch, holders.count)
+                sites.removeAll(keepingCapacity: true)
+                for h in batchStart..<batchEnd {
+                    let record = Int(holders[h])
+                    let oldCount = Int(F[record])
+                    let pids = record + Self.header + Int(F[record + 1])
+                    var j = 0
+                    while j + 1 < oldCount && F[pids + j] != chosenID { j += 1 }
+                    if j + 1 < oldCount { sites.append((Int32(record), Int32(j))) }
                 }
-                // Rewrite in place; a position pair keeps its id unless it holds the new symbol
-                // (then it is new: counted in).
-                var r = 0, i = 0
-                while i < oldCount {
-                    let symbol: Int32
-                    let step: Int
-                    if i + 1 < oldCount && F[syms + i] == a && F[syms + i + 1] == b {
-                        symbol = new; step = 2
-                    } else {
-                        symbol = F[syms + i]; step = 1
-                    }
-                    if r > 0 {
-                        let previous = F[syms + r - 1]
-                        var p: Int32
-                        if previous == new || symbol == new {
-                            p = newPair(previous, symbol, new: new)
-                            if p >= 0 {
-                                deltas.append((p, f))
-                                addWord(wi, to: Int(p))
-                            }
-                        } else {
-                            p = F[pids + i - 1]  // `previous` came from old position i - 1
+                batchStart = batchEnd
+                for (wi, site) in sites {
+                    let record = Int(wi)
+                    let oldCount = Int(F[record])
+                    let syms = record + Self.header
+                    let pids = syms + Int(F[record + 1])
+                    var j = Int(site)
+                    let f = Int64(bitPattern: UInt64(UInt32(bitPattern: F[record + 2])) | UInt64(UInt32(bitPattern: F[record + 3])) << 32)
+                    // Out: the pairs at and next to each merge site, each position once.
+                    var lastOut = -1
+                    while j + 1 < oldCount {
+                        guard F[syms + j] == a && F[syms + j + 1] == b else { j += 1; continue }
+                        var ps = max(j - 1, lastOut + 1)
+                        let last = min(j + 1, oldCount - 2)
+                        while ps <= last {
+                            let p = F[pids + ps]
+                            if p >= 0 { deltas.append((p, -f)) }
+                            ps += 1
                         }
-                        F[pids + r - 1] = p
+                        lastOut = max(lastOut, last)
+                        j += 2
                     }
-                    F[syms + r] = symbol
-                    r += 1
-                    i += step
+                    // Rewrite in place; a position pair keeps its id unless it holds the new symbol
+                    // (then it is new: counted in).
+                    var r = 0, i = 0
+                    while i < oldCount {
+                        let symbol: Int32
+                        let step: Int
+                        if i + 1 < oldCount && F[syms + i] == a && F[syms + i + 1] == b {
+                            symbol = new; step = 2
+                        } else {
+                            symbol = F[syms + i]; step = 1
+                        }
+                        if r > 0 {
+                            let previous = F[syms + r - 1]
+                            var p: Int32
+                            if previous == new || symbol == new {
+                                p = newPair(previous, symbol, new: new)
+                                if p >= 0 {
+                                    deltas.append((p, f))
+                                    addWord(wi, to: Int(p))
+                                }
+                            } else {
+                                p = F[pids + i - 1]  // `previous` came from old position i - 1
+                            }
+                            F[pids + r - 1] = p
+                        }
+                        F[syms + r] = symbol
+                        r += 1
+                        i += step
+                    }
+                    F[record] = Int32(r)
                 }
-                F[record] = Int32(r)
-            }
             }
         }
         swap(&records, &flat)
