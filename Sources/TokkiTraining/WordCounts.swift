@@ -159,18 +159,14 @@ struct WordCounter {
 
     /// Counts the words of `lines`.
     mutating func add(lines: [[UInt8]]) {
-        let workers = max(1, min(threads, lines.count / 256 + 1))
         let cutsAtSpaces = normalizer.normalizesWordsIndependently
-        let normalizer = self.normalizer
+        let normalizer = self.normalizer, threads = self.threads
         withTables { raw, normalized in
             nonisolated(unsafe) let raw = raw, normalized = normalized
-            let chunk = (lines.count + workers - 1) / workers
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            parallelRanges(lines.count, threads: threads, grain: 256) { w, range in
                 var output = SentencePieceNormalizer.Output()
                 output.tracksOffsets = false
-                let lo = w * chunk, hi = min(lines.count, lo + chunk)
-                guard lo < hi else { return }
-                for k in lo..<hi {
+                for k in range {
                     lines[k].withUnsafeBufferPointer { line in
                         Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw[w], normalized: &normalized[w], output: &output)
                     }
@@ -239,28 +235,22 @@ struct WordCounter {
         var normalized = self.normalized
         self.normalized = []
         let distinct = raw.counts.count
-        let workers = max(1, min(threads, distinct / 1024 + 1))
         let normalizer = self.normalizer
-        var partial = [WordCounts](repeating: WordCounts(), count: workers)
-        if distinct > 0 {
-            partial.withUnsafeMutableBufferPointer { out in
-                nonisolated(unsafe) let out = out
-                let chunk = (distinct + workers - 1) / workers
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    var local = WordCounts()
-                    var output = SentencePieceNormalizer.Output()
-                    output.tracksOffsets = false
-                    let lo = w * chunk, hi = min(distinct, lo + chunk)
-                    guard lo < hi else { return }
-                    for k in lo..<hi {
-                        let count = raw.counts[k]
-                        raw.withWord(k) { normalizer.normalize($0, into: &output) }
-                        output.bytes.withUnsafeBufferPointer { b in
-                            WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, count) }
-                        }
+        var partial = [WordCounts](repeating: WordCounts(), count: threads)
+        partial.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            parallelRanges(distinct, threads: threads, grain: 1024) { w, range in
+                var local = WordCounts()
+                var output = SentencePieceNormalizer.Output()
+                output.tracksOffsets = false
+                for k in range {
+                    let count = raw.counts[k]
+                    raw.withWord(k) { normalizer.normalize($0, into: &output) }
+                    output.bytes.withUnsafeBufferPointer { b in
+                        WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, count) }
                     }
-                    out[w] = local
                 }
+                out[w] = local
             }
         }
         normalized += partial

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Tokki
 
@@ -90,30 +89,10 @@ struct Encode: ParsableCommand {
             case .ids:
                 try worker.encode(line)
                 Self.appendIDs(worker.ids, idText, to: &buffer)
-            case .pieces:
-                let e = tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos)
-                buffer += Array(e.pieces.joined(separator: " ").utf8)
-            case .jsonl:
-                let e = tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos)
-                buffer += Array("{\"ids\":[".utf8)
-                for (k, id) in e.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(id, to: &buffer) }
-                buffer += Array("],\"pieces\":[".utf8)
-                for (k, p) in e.pieces.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(p, to: &buffer) }
-                buffer += Array("],\"offsets\":[".utf8)
-                for (k, r) in e.offsets.enumerated() {
-                    if k > 0 { buffer.append(0x2C) }
-                    buffer.append(0x5B); JSONText.appendInteger(r.lowerBound, to: &buffer); buffer.append(0x2C)
-                    JSONText.appendInteger(r.upperBound, to: &buffer); buffer.append(0x5D)
-                }
-                buffer += Array("],\"char_offsets\":[".utf8)
-                for (k, r) in e.characterOffsets.enumerated() {
-                    if k > 0 { buffer.append(0x2C) }
-                    buffer.append(0x5B); JSONText.appendInteger(r.lowerBound, to: &buffer); buffer.append(0x2C)
-                    JSONText.appendInteger(r.upperBound, to: &buffer); buffer.append(0x5D)
-                }
-                buffer += Array("]}".utf8)
+                buffer.append(0x0A)
+            case .pieces, .jsonl:
+                buffer += Self.render(tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos), format, extras: false)
             }
-            buffer.append(0x0A)
         }
     }
 
@@ -168,17 +147,13 @@ struct Encode: ParsableCommand {
         func flushBatch() throws(ExitCode) {
             guard !batch.isEmpty else { return }
             let lines = batch
-            let n = min(workers, lines.count)
-            let chunk = (lines.count + n - 1) / n
             // Per worker: its lines' output, and the error that stopped it (lines before it are written).
-            var outputs = [([UInt8], TokkiError?)](repeating: ([], nil), count: n)
+            var outputs = [([UInt8], TokkiError?)](repeating: ([], nil), count: workers)
             outputs.withUnsafeMutableBufferPointer { o in
                 nonisolated(unsafe) let o = o, pool = pool
-                let work: @Sendable (Int) -> Void = { w in
-                    let lo = w * chunk, hi = min(lines.count, lo + chunk)
-                    guard lo < hi else { return }
+                parallelRanges(lines.count, threads: workers) { w, range in
                     var buffer: [UInt8] = []
-                    for k in lo..<hi {
+                    for k in range {
                         let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
                             do throws(TokkiError) { try render(line, pool[w], &buffer); return nil } catch { return error }
                         }
@@ -186,7 +161,6 @@ struct Encode: ParsableCommand {
                     }
                     o[w] = (buffer, nil)
                 }
-                if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
             }
             for (bytes, failure) in outputs {
                 try out.write(bytes)

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Tokki
 
@@ -73,14 +72,12 @@ struct Stats: ParsableCommand {
         func flush() throws(ExitCode) {
             guard !batch.isEmpty else { return }
             let lines = batch
-            let n = min(workers, lines.count)
-            let chunk = (lines.count + n - 1) / n
-            var failures = [TokkiError?](repeating: nil, count: n)
+            var failures = [TokkiError?](repeating: nil, count: workers)
             failures.withUnsafeMutableBufferPointer { f in
                 tallies.withUnsafeMutableBufferPointer { t in
                     nonisolated(unsafe) let f = f, e = pool, t = t
-                    let work: @Sendable (Int) -> Void = { w in
-                        for k in (w * chunk)..<min(lines.count, (w + 1) * chunk) {
+                    parallelRanges(lines.count, threads: workers) { w, range in
+                        for k in range {
                             let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
                                 do throws(TokkiError) { try e[w].encode(line) } catch { return error }
                                 Self.count(line, into: &t[w])
@@ -96,7 +93,6 @@ struct Stats: ParsableCommand {
                             }
                         }
                     }
-                    if n == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
                 }
             }
             if let failure = failures.lazy.compactMap({ $0 }).first { throw fail(failure) }
