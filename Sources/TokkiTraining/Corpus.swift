@@ -14,10 +14,15 @@ public struct CorpusOptions: Sendable {
     public var seed: UInt64
     /// Stop at the first invalid UTF-8 line instead of skipping and counting it.
     public var strict: Bool
+    /// The longest line accepted, in bytes; a longer one stops reading with
+    /// ``TokkiError/lineTooLong(source:line:byteOffset:limit:)``.
+    public var maxLineBytes: Int
 
     /// Creates options.
-    public init(inputs: [String], textField: String? = nil, inputSentenceSize: Int = 0, seed: UInt64 = 0, strict: Bool = false) {
+    public init(inputs: [String], textField: String? = nil, inputSentenceSize: Int = 0, seed: UInt64 = 0, strict: Bool = false,
+                maxLineBytes: Int = LineReader.defaultMaxLineBytes) {
         self.inputs = inputs
+        self.maxLineBytes = maxLineBytes
         self.textField = textField
         self.inputSentenceSize = inputSentenceSize
         self.seed = seed
@@ -85,51 +90,36 @@ final class CorpusReader {
 
     init(options: CorpusOptions) { self.options = options }
 
-    /// Reads every input (`-` or none: standard input) in 1 MB blocks: `body(name, block)`
-    /// for each block, then `body(name, nil)` at the end of each input.
-    private func forEachBlock(_ body: (String, Data?) throws(TrainingError) -> Void) throws(TrainingError) {
+    /// Calls `body(name, line)` for every line of every input (`-` or none: standard input),
+    /// read by ``LineReader`` (`\n` and `\r\n` end a line), then `body(name, nil)` at the end
+    /// of each input.
+    private func forEachLine(_ body: (String, UnsafeBufferPointer<UInt8>?) throws(TrainingError) -> Void) throws(TrainingError) {
         let sources = options.inputs.isEmpty ? ["-"] : options.inputs
         for source in sources {
-            let handle: FileHandle
-            let name = source == "-" ? "<stdin>" : source
-            if source == "-" {
-                handle = FileHandle.standardInput
-            } else {
-                guard let h = FileHandle(forReadingAtPath: source) else {
-                    throw .io(path: source, reason: FileManager.default.fileExists(atPath: source) ? "cannot be read" : "no such file")
-                }
-                handle = h
-            }
-            defer { if source != "-" { try? handle.close() } }
-            while true {
-                let data: Data
-                do { data = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
-                    throw .io(path: name, reason: "read failed (\(error.localizedDescription))")
-                }
-                if data.isEmpty { break }
-                try body(name, data)
-            }
+            var reader: LineReader
+            do { reader = try LineReader(path: source, maxLineBytes: options.maxLineBytes) } catch { throw .tokki(error) }
+            let name = reader.displayName
+            try reader.forEachLine({ (line, _, _) throws(TrainingError) in try body(name, line) }, failure: { .tokki($0) })
             try body(name, nil)
         }
     }
 
     /// Calls `body` with every usable text (invalid UTF-8 skipped and counted unless strict).
     func forEachText(_ body: ([UInt8]) throws(TrainingError) -> Void) throws(TrainingError) {
-        var pending: [UInt8] = []
         var lineNumber = 0
-        func emit(_ line: ArraySlice<UInt8>, _ name: String) throws(TrainingError) {
+        try forEachLine { (name, line) throws(TrainingError) in
+            guard let line else { lineNumber = 0; return }
             lineNumber += 1
             stats.lines += 1
-            var text = Array(line)
-            if text.last == 0x0D { text.removeLast() }
-            if let bad = UTF8Validation.firstInvalidOffset(in: text) {
+            if let bad = UTF8Validation.firstInvalidOffset(in: line) {
                 if options.strict { throw .invalidUTF8(source: name, line: lineNumber, byteOffset: bad) }
                 stats.invalidLines += 1
                 return
             }
+            var text = Array(line)
             if let field = options.textField {
                 if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                do {
+                do throws(TokkiError) {
                     guard let value = try JSONLines.stringField(field, in: text) else {
                         stats.missingField += 1
                         return
@@ -143,35 +133,22 @@ final class CorpusReader {
             }
             try body(text)
         }
-        try forEachBlock { (name, block) throws(TrainingError) in
-            guard let block else {
-                // The end of an input: its last line, if it has no line end.
-                if !pending.isEmpty { try emit(pending[...], name) }
-                pending.removeAll()
-                lineNumber = 0
-                return
-            }
-            pending.append(contentsOf: block)
-            var start = 0
-            while let nl = pending[start...].firstIndex(of: 0x0A) {
-                try emit(pending[start..<nl], name)
-                start = nl + 1
-            }
-            pending.removeSubrange(0..<start)
-        }
     }
 
-    /// Plain text in chunks of whole lines (about 1 MB), for consumers that split and check
-    /// the lines themselves, on several threads: `consume` gets the chunk and returns what
-    /// its lines held (see ``ChunkLines``). The reader adds that to ``stats`` and, in strict
-    /// mode, throws for the first invalid line with its line number in the source.
+    /// Plain text in chunks of whole lines (about 1 MB, each line ended by one LF, CRs of CRLF
+    /// line ends already removed), for consumers that split and check the lines themselves, on
+    /// several threads: `consume` gets the chunk and returns what its lines held (see
+    /// ``ChunkLines``). The reader adds that to ``stats`` and, in strict mode, throws for the
+    /// first invalid line with its line number in the source.
     ///
     /// Only for plain text without sampling (no `textField`, no `inputSentenceSize`).
     func chunks(consume: ([UInt8]) -> ChunkLines) throws(TrainingError) {
         var pending: [UInt8] = []
+        pending.reserveCapacity((1 << 20) + 4096)
         var linesBefore = 0
-        func deliver(_ chunk: [UInt8], _ name: String) throws(TrainingError) {
-            let r = consume(chunk)
+        func deliver(_ name: String) throws(TrainingError) {
+            let r = consume(pending)
+            pending.removeAll(keepingCapacity: true)
             if options.strict, let (line, offset) = r.firstInvalid {
                 throw .invalidUTF8(source: name, line: linesBefore + line + 1, byteOffset: offset)
             }
@@ -181,20 +158,15 @@ final class CorpusReader {
             stats.invalidLines += r.invalid
             linesBefore += r.lines
         }
-        try forEachBlock { (name, block) throws(TrainingError) in
-            guard let block else {
-                if !pending.isEmpty { try deliver(pending, name) }
-                pending.removeAll()
+        try forEachLine { (name, line) throws(TrainingError) in
+            guard let line else {
+                if !pending.isEmpty { try deliver(name) }
                 linesBefore = 0
                 return
             }
-            pending.append(contentsOf: block)
-            // Hand over everything up to the last line end; keep the rest.
-            guard let last = pending.lastIndex(of: 0x0A) else { return }
-            let rest = Array(pending[(last + 1)...])
-            pending.removeSubrange((last + 1)...)
-            try deliver(pending, name)
-            pending = rest
+            pending.append(contentsOf: line)
+            pending.append(0x0A)
+            if pending.count >= 1 << 20 { try deliver(name) }
         }
     }
 
@@ -245,8 +217,9 @@ struct ChunkLines: Sendable {
     var bytes = 0
     var firstInvalid: (line: Int, offset: Int)?
 
-    /// Calls `body` with every valid line of `chunk[range]` (a trailing CR dropped) and
-    /// returns the tally; `range` starts at a line start and ends at a line end or the end.
+    /// Calls `body` with every valid line of `chunk[range]` and returns the tally; `range`
+    /// starts at a line start and ends at a line end or the end. The chunk comes from
+    /// ``CorpusReader/chunks(consume:)``, whose lines end in one LF (a CR here is text).
     static func forEachLine(_ chunk: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
                             _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> ChunkLines {
         var r = ChunkLines()
@@ -255,9 +228,7 @@ struct ChunkLines: Sendable {
         let end = range.upperBound
         while i < end {
             let nl = memchr(base + i, 0x0A, end - i).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? end
-            var e = nl
-            if e > i && base[e - 1] == 0x0D { e -= 1 }
-            let line = UnsafeBufferPointer(start: base + i, count: e - i)
+            let line = UnsafeBufferPointer(start: base + i, count: nl - i)
             if let bad = UTF8Validation.firstInvalidOffset(in: line) {
                 if r.firstInvalid == nil { r.firstInvalid = (r.lines, bad) }
                 r.invalid += 1

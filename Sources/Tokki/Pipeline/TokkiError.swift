@@ -19,6 +19,9 @@ public enum TokkiError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(path: String, reason: String)
     /// A token id outside the vocabulary was given to `decode`.
     case invalidID(Int, vocabularySize: Int)
+    /// A line of a text input is longer than the reader's limit (see ``LineReader``).
+    /// `line` is 1-based; `byteOffset` is where the line starts in the input.
+    case lineTooLong(source: String, line: Int, byteOffset: Int, limit: Int)
 
     /// A one-line, human-readable description of the error.
     public var description: String {
@@ -39,6 +42,8 @@ public enum TokkiError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): \(reason)"
         case let .invalidID(id, size):
             return "token id \(id) is out of range (vocabulary size \(size))"
+        case let .lineTooLong(source, line, byteOffset, limit):
+            return "\(source): line \(line) (at byte offset \(byteOffset)) is longer than the limit of \(limit) bytes"
         }
     }
 }

@@ -52,6 +52,7 @@ struct BatchCommand: ParsableCommand {
     var textField: String?
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var lineLimit: LineLimitOptions
 
     @Option(help: "Tokens per row (encoder input length for span). Default: 512 (mlm, span), 1024 (causal).")
     var seqLen: Int?
@@ -219,7 +220,8 @@ struct BatchCommand: ParsableCommand {
             }
         } catch { throw fail(.cannotCreate, error.description) }
 
-        let source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        var source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        source.maxLineBytes = lineLimit.maxLineBytes.value
         let progress = Progress(quiet: quiet)
         var batches = 0, rows = 0, documents = 0, missing = 0
         var pending: [[UInt8]] = []

@@ -356,6 +356,7 @@ struct CorpusCleaningOptions: ParsableArguments {
     var threads: Int?
     @Flag(help: "No progress display.")
     var quiet = false
+    @OptionGroup var lineLimit: LineLimitOptions
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -366,7 +367,8 @@ struct CorpusCleaningOptions: ParsableArguments {
 
     /// The reader and the outputs.
     func open() throws(ExitCode) -> (CorpusRecordReader, CleaningOutputs) {
-        (try CorpusRecordReader(inputs: input, textField: textField, strict: strict),
-         try CleaningOutputs(output: output, rejected: rejected, report: report))
+        var reader = try CorpusRecordReader(inputs: input, textField: textField, strict: strict)
+        reader.maxLineBytes = lineLimit.maxLineBytes.value
+        return (reader, try CleaningOutputs(output: output, rejected: rejected, report: report))
     }
 }

@@ -25,9 +25,11 @@ struct Decode: ParsableCommand {
     @Option(help: "Input file of id lines (default: stdin).")
     var input: String?
 
+    @OptionGroup var lineLimit: LineLimitOptions
+
     func run() throws {
         let tokenizer = try loadModel(model, needsPattern: false)
-        var reader = try LineReader(path: input)
+        var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         let source = reader.displayName
         var out = OutputWriter()
         var lineNumber = 0

@@ -58,6 +58,8 @@ struct Encode: ParsableCommand {
     @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (U+FFFD, as the reference does).")
     var invalid: Normalize.InvalidPolicy = .error
 
+    @OptionGroup var lineLimit: LineLimitOptions
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if text != nil && input != nil { throw ValidationError("give either --text or --input, not both") }
@@ -138,7 +140,7 @@ struct Encode: ParsableCommand {
         }
         let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let pool = (0..<workers).map { _ in makeWorker() }
-        var reader = try LineReader(path: input)
+        var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         let source = reader.displayName
         var batch: [[UInt8]] = []
         var lineNumber = 0

@@ -45,6 +45,8 @@ struct Normalize: ParsableCommand {
     @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (substitute U+FFFD).")
     var invalid: InvalidPolicy = .error
 
+    @OptionGroup var lineLimit: LineLimitOptions
+
     func makeNormalizer() throws(ExitCode) -> any Normalizer {
         do {
             switch form {
@@ -62,13 +64,13 @@ struct Normalize: ParsableCommand {
 
     func run() throws {
         let normalizer = try makeNormalizer()
-        var reader = try LineReader(path: input)
+        var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         var out = OutputWriter()
         var lineNumber = 0
         let replace = invalid == .replace
         let explain = self.explain
         let source = reader.displayName
-        try reader.forEachLine { (line, hadNewline, lineOffset) throws(ExitCode) in
+        try reader.forEachLine { (line, lineEnd, lineOffset) throws(ExitCode) in
             lineNumber += 1
             var text: NormalizedText
             do {
@@ -93,7 +95,7 @@ struct Normalize: ParsableCommand {
                 }
             } else {
                 try text.normalized.withUnsafeBufferPointer { (b) throws(ExitCode) in try out.write(b) }
-                if hadNewline { try out.write(byte: 0x0A) }
+                if lineEnd != .none { try out.write(byte: 0x0A) }
             }
         }
         try out.flush()

@@ -38,6 +38,7 @@ struct Prepare: ParsableCommand {
     var textField: String?
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var lineLimit: LineLimitOptions
 
     @Option(help: "Output prefix: writes PREFIX.bin and PREFIX.idx.")
     var outputPrefix: String
@@ -84,7 +85,8 @@ struct Prepare: ParsableCommand {
         }
         let eos = vocabulary.tokens.eos
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        var source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        source.maxLineBytes = lineLimit.maxLineBytes.value
         let shardRange: Range<Int>?
         if let (k, n) = try parsedShard() {
             guard let total = source.totalBytes else { throw fail(.usage, "--shard needs input files (stdin has no known size)") }

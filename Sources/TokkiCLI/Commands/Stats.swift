@@ -33,6 +33,8 @@ struct Stats: ParsableCommand {
     @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (U+FFFD, as encode does).")
     var invalid: Normalize.InvalidPolicy = .error
 
+    @OptionGroup var lineLimit: LineLimitOptions
+
     /// Counts of one worker (added up at the end).
     struct Tally {
         var lines = 0, tokens = 0, unknowns = 0, bytes = 0, characters = 0, eojeols = 0
@@ -99,7 +101,7 @@ struct Stats: ParsableCommand {
             batch.removeAll(keepingCapacity: true)
         }
         for path in input.isEmpty ? [nil] : input.map(Optional.some) {
-            var reader = try LineReader(path: path)
+            var reader = try LineReader.open(path, maxLineBytes: lineLimit.maxLineBytes.value)
             let source = reader.displayName
             var n = 0
             try reader.forEachLine { (line, _, offset) throws(ExitCode) in

@@ -101,6 +101,8 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @OptionGroup var lineLimit: LineLimitOptions
+
     func validate() throws {
         guard vocabSize > 0 else { throw ValidationError("--vocab-size must be positive") }
         guard characterCoverage > 0 && characterCoverage <= 1 else { throw ValidationError("--character-coverage must be in (0, 1]") }
@@ -123,7 +125,8 @@ struct Train: ParsableCommand {
         c.unknownID = unkID; c.bosID = bosID; c.eosID = eosID; c.padID = padID
         c.maxPieceLength = maxPieceLength
         if let threads { c.threads = threads }
-        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict)
+        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict,
+                                   maxLineBytes: lineLimit.maxLineBytes.value)
         let progress = Progress(quiet: quiet)
         let result: (model: SentencePieceModel, statistics: CorpusStatistics)
         do {
@@ -182,7 +185,8 @@ extension Train {
         c.pattern = pattern
         c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
         if let threads { c.threads = threads }
-        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict)
+        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict,
+                                   maxLineBytes: lineLimit.maxLineBytes.value)
         let progress = Progress(quiet: quiet)
         let result: ByteLevelBPETrainer.Result
         do {
@@ -206,6 +210,7 @@ extension Train {
     static func failure(_ error: TrainingError) -> ExitCode {
         switch error {
         case .io: return fail(.noInput, error.description)
+        case .tokki(let e): return fail(e)
         case .invalidConfiguration, .vocabularyTooSmall, .vocabularyTooLarge: return fail(.usage, error.description)
         default: return fail(.dataError, error.description)
         }

@@ -41,5 +41,6 @@ func fail(_ error: TokkiError) -> ExitCode {
     case .invalidModel: return fail(.dataError, error.description)
     case .invalidID: return fail(.dataError, error.description)
     case .io: return fail(.ioError, error.description)
+    case .lineTooLong: return fail(.dataError, "\(error.description); raise it with --max-line-bytes")
     }
 }

@@ -5,7 +5,8 @@ import TokkiData
 
 /// One input record: its original line, where it came from, and its text (or why it has none).
 struct CorpusRecord {
-    /// The line as read (without its LF).
+    /// The line as read, without its line end but with the CR of a CRLF line end, so that a
+    /// kept record is written back byte for byte.
     var raw: [UInt8]
     var source: String
     var line: Int
@@ -41,6 +42,8 @@ struct CorpusRecordReader {
     var invalidUTF8 = Handling.count
     var invalidJSON = Handling.count
     var missingField = Handling.count
+    /// The longest line accepted (`--max-line-bytes`).
+    var maxLineBytes = LineReader.defaultMaxLineBytes
 
     /// For `clean` and `dedup`: bad records are counted, or errors with `--strict`.
     init(inputs: [String], textField: String?, strict: Bool) throws(ExitCode) {
@@ -78,22 +81,19 @@ struct CorpusRecordReader {
     func forEachRecord(_ body: (CorpusRecord) throws(ExitCode) -> Bool) throws(ExitCode) {
         var base = 0
         for path in inputs {
-            var reader = try LineReader(path: path == "-" ? nil : path)
+            var reader = try LineReader.open(path == "-" ? nil : path, maxLineBytes: maxLineBytes)
             let name = reader.displayName
             var number = 0
             var size = 0
             var stopped = false
-            try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+            try reader.forEachLine { (line, lineEnd, offset) throws(ExitCode) in
                 guard !stopped else { return }
                 number += 1
-                size = offset + line.count + 1
-                // The text leaves out a CR of a CRLF line ending; the record keeps it, so kept
+                size = offset + line.count + lineEnd.bytes.count
+                // The text leaves out the CR of a CRLF line end; the record keeps it, so kept
                 // lines are written back byte for byte.
-                let raw = Array(line)
-                var text = raw
-                if text.last == 0x0D { text.removeLast() }
-                var r = try record(text, source: name, line: number, offset: base + offset)
-                r.raw = raw
+                var r = try record(Array(line), source: name, line: number, offset: base + offset)
+                if lineEnd == .crlf { r.raw.append(0x0D) }
                 if try !body(r) { stopped = true }
             }
             if stopped { return }

@@ -8,94 +8,57 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads a file or stdin in large chunks and hands out one line at a time, without the
-/// newline. Memory stays bounded by the longest line, whatever the file size.
-struct LineReader {
-    let path: String?
-    private let fd: Int32
-    private var buffer: [UInt8]
-    private var start = 0
-    private var end = 0
-    private var eof = false
-    /// Byte offset in the input of the first byte of the line handed out last.
-    private(set) var lineOffset = 0
-    private var consumed = 0
-
-    /// Opens `path`, or stdin when nil or "-".
-    init(path: String?, chunkSize: Int = 1 << 20) throws(ExitCode) {
-        if let path, path != "-" {
-            let fd = open(path, O_RDONLY)
-            guard fd >= 0 else {
-                let reason = String(cString: strerror(errno))
-                throw fail(.noInput, "cannot open input file '\(path)': \(reason)")
-            }
-            self.fd = fd
-            self.path = path
-        } else {
-            self.fd = 0
-            self.path = nil
+extension LineReader {
+    /// Opens `path` (stdin when nil or "-") for a command: failures become exit codes with a
+    /// message (66 when the file cannot be opened).
+    static func open(_ path: String?, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws(ExitCode) -> LineReader {
+        do {
+            return try LineReader(path: path, maxLineBytes: maxLineBytes)
+        } catch {
+            if case .io(let p, let reason) = error { throw fail(.noInput, "cannot open input file '\(p)': \(reason)") }
+            throw fail(error)
         }
-        buffer = [UInt8](repeating: 0, count: chunkSize)
     }
 
-    /// The name to show in messages.
-    var displayName: String { path ?? "<stdin>" }
+    /// Calls `body` with each line (without its `\n` or `\r\n`), how it ended, and the byte
+    /// offset of its first byte in the input. A line over the limit stops with exit 65.
+    mutating func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, LineEnd, Int) throws(ExitCode) -> Void) throws(ExitCode) {
+        try forEachLine(body, failure: { fail($0) })
+    }
+}
 
-    /// Calls `body` with each line (without its "\n"), whether it ended with a newline, and
-    /// the byte offset of its first byte in the input.
-    mutating func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Bool, Int) throws(ExitCode) -> Void) throws(ExitCode) {
-        while true {
-            // Look for a newline in the buffered bytes.
-            let found: Int? = buffer.withUnsafeBufferPointer { b in
-                guard end > start else { return nil }
-                let p = memchr(b.baseAddress! + start, 0x0A, end - start)
-                return p.map { UnsafeRawPointer($0) - UnsafeRawPointer(b.baseAddress!) }
-            }
-            if let nl = found {
-                lineOffset = consumed
-                let lineStart = start
-                start = nl + 1
-                consumed += nl + 1 - lineStart
-                try buffer.withUnsafeBufferPointer { (b) throws(ExitCode) in
-                    try body(UnsafeBufferPointer(rebasing: b[lineStart..<nl]), true, lineOffset)
-                }
-                continue
-            }
-            if eof {
-                if end > start {
-                    lineOffset = consumed
-                    let s = start, e = end
-                    start = end
-                    consumed += e - s
-                    try buffer.withUnsafeBufferPointer { (b) throws(ExitCode) in
-                        try body(UnsafeBufferPointer(rebasing: b[s..<e]), false, lineOffset)
-                    }
-                }
-                if fd > 2 { close(fd) }
-                return
-            }
-            // Compact, grow if a single line fills the buffer, then read more.
-            if start > 0 {
-                let count = end - start
-                if count > 0 {
-                    buffer.withUnsafeMutableBufferPointer { b in
-                        _ = memmove(b.baseAddress!, b.baseAddress! + start, count)
-                    }
-                }
-                start = 0; end = count
-            }
-            if end == buffer.count {
-                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
-            }
-            let n = buffer.withUnsafeMutableBufferPointer { b in
-                read(fd, b.baseAddress! + end, b.count - end)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw fail(.ioError, "cannot read '\(displayName)': \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { eof = true } else { end += n }
+/// `--max-line-bytes`, for every command that reads text line by line.
+struct LineLimitOptions: ParsableArguments {
+    @Option(name: .customLong("max-line-bytes"), help: ArgumentHelp(
+        "Longest input line accepted, in bytes (suffixes K, M, G); a longer line stops with exit 65.",
+        valueName: "N"))
+    var maxLineBytes: ByteCount = ByteCount(LineReader.defaultMaxLineBytes)
+}
+
+/// A byte count given as `N`, `NK`, `NM` or `NG` (binary units).
+struct ByteCount: ExpressibleByArgument, Sendable {
+    let value: Int
+
+    init(_ value: Int) { self.value = value }
+
+    init?(argument: String) {
+        var digits = Substring(argument)
+        var unit = 1
+        switch digits.last {
+        case "k", "K": unit = 1 << 10
+        case "m", "M": unit = 1 << 20
+        case "g", "G": unit = 1 << 30
+        default: break
         }
+        if unit > 1 { digits = digits.dropLast() }
+        guard let n = Int(digits), n >= 1 else { return nil }
+        let (v, overflow) = n.multipliedReportingOverflow(by: unit)
+        guard !overflow else { return nil }
+        value = v
+    }
+
+    var defaultValueDescription: String {
+        value % (1 << 20) == 0 ? "\(value >> 20)M" : "\(value)"
     }
 }
 
