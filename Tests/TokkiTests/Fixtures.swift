@@ -40,3 +40,20 @@ extension Fixtures {
         }
     }
 }
+
+/// Published third-party files that the fetch scripts bring into the gitignored `.models/`
+/// with reference outputs. Tests that need them are `.enabled(if:)` these flags, so that a
+/// missing file shows as a skipped test; once fetched, a missing expectation is a failure.
+enum Published {
+    static let directory = Fixtures.packageRoot.appendingPathComponent(".models")
+
+    static func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
+
+    static func exists(_ file: String) -> Bool { FileManager.default.fileExists(atPath: path(file)) }
+
+    /// `scripts/fetch-published-tokenizers.sh` ran (with its reference outputs).
+    static let tokenizersFetched = exists("MANIFEST-tokenizers.tsv") && exists("qwen3.tokenizer.json.expected.json")
+
+    /// `scripts/fetch-published-models.sh` ran (with its reference outputs).
+    static let modelsFetched = exists("MANIFEST.tsv") && exists("gemma3.expected.json")
+}

@@ -12,24 +12,31 @@ public struct TiktokenTokenizer: Sendable {
     /// The ranks (token ids) of the encoding.
     public let ranks: TiktokenRanks
     /// Special tokens and their ids (not produced by `encodeOrdinary`).
-    public let specialTokens: [String: Int]
+    public private(set) var specialTokens: [String: Int]
     let split: RegexSplit
     let model: BPEModel
 
     /// Loads a rank file. `pattern` is a regular expression or a name accepted by
     /// ``PretokenizationPattern/named(_:)``; when nil it is chosen from the file name
-    /// (`r50k`, `p50k`, `cl100k`, `o200k`, `llama3`).
-    public init(contentsOf url: URL, pattern: String? = nil, specialTokens: [String: Int] = [:]) throws(TokkiError) {
+    /// (`r50k`, `p50k`, `cl100k`, `o200k`, `llama3`) or, for a file that is one of tiktoken's
+    /// named encodings (``TiktokenEncoding``), from its number of ranks.
+    ///
+    /// `specialTokens` nil: the special tokens tiktoken defines for a recognised encoding
+    /// (`<|endoftext|>` and the others), none for other files; pass a table to choose them.
+    public init(contentsOf url: URL, pattern: String? = nil, specialTokens: [String: Int]? = nil) throws(TokkiError) {
+        let ranks = try TiktokenRanks(contentsOf: url)
+        let encoding = TiktokenEncoding.recognize(fileName: url.lastPathComponent, rankCount: ranks.count)
         let chosen: String
         if let pattern {
             chosen = PretokenizationPattern.named(pattern) ?? pattern
         } else {
-            guard let p = PretokenizationPattern.name(forFileName: url.lastPathComponent).flatMap(PretokenizationPattern.named) else {
+            guard let p = (PretokenizationPattern.name(forFileName: url.lastPathComponent) ?? encoding?.patternName)
+                .flatMap(PretokenizationPattern.named) else {
                 throw .invalidConfiguration("cannot tell the pre-tokenization pattern from the file name '\(url.lastPathComponent)'; pass a pattern name or regex")
             }
             chosen = p
         }
-        try self.init(ranks: TiktokenRanks(contentsOf: url), pattern: chosen, specialTokens: specialTokens)
+        try self.init(ranks: ranks, pattern: chosen, specialTokens: specialTokens ?? encoding?.specialTokens(freeIn: ranks) ?? [:])
     }
 
     /// An encoding from parsed ranks and a regular expression (tiktoken semantics).
@@ -38,6 +45,24 @@ public struct TiktokenTokenizer: Sendable {
         self.specialTokens = specialTokens
         split = try RegexSplit(pattern: pattern, behavior: .removed, invert: true)
         model = BPEModel(tiktoken: ranks.tokenTable, path: ranks.path)
+    }
+
+    /// The same encoding with `table` as its special tokens.
+    ///
+    /// - Throws: ``TokkiError/invalidConfiguration(_:)`` when an id is a rank or two tokens
+    ///   share an id.
+    public func withSpecialTokens(_ table: [String: Int]) throws(TokkiError) -> TiktokenTokenizer {
+        var seen: [Int: String] = [:]
+        for (text, id) in table.sorted(by: { $0.key < $1.key }) {
+            if id < 0 || ranks.tokenTable.contains(id) {
+                throw .invalidConfiguration("special token '\(text)': id \(id) is \(id < 0 ? "negative" : "a rank of the encoding")")
+            }
+            if let other = seen[id] { throw .invalidConfiguration("special tokens '\(other)' and '\(text)' share id \(id)") }
+            seen[id] = text
+        }
+        var copy = self
+        copy.specialTokens = table
+        return copy
     }
 
     /// The number of ids (ranks and special tokens).

@@ -26,9 +26,10 @@ struct Decode: ParsableCommand {
     var input: String?
 
     @OptionGroup var lineLimit: LineLimitOptions
+    @OptionGroup var specialTokens: SpecialTokenOptions
 
     func run() throws {
-        let tokenizer = try loadModel(model, needsPattern: false)
+        let tokenizer = try loadModel(model, needsPattern: false, specialTokens: specialTokens.parsed())
         var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         let source = reader.displayName
         var out = OutputWriter()

@@ -81,7 +81,8 @@ struct Prepare: ParsableCommand {
         if let eosToken { overrides["eos"] = eosToken }
         let vocabulary = try BatchVocabulary(loaded, overrides: overrides)
         if appendEos && vocabulary.tokens.eos == nil {
-            throw fail(.usage, "--append-eos: the model has no EOS token; name one with --eos-token")
+            throw fail(.usage, "--append-eos: the model has no EOS token; name one with --eos-token TEXT or --eos-token id:N"
+                + (loaded.isTiktoken ? " (a tiktoken file's own tokens can be added with --special-token TEXT=ID)" : ""))
         }
         let eos = vocabulary.tokens.eos
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount

@@ -123,7 +123,7 @@ struct Stats: ParsableCommand {
         func ratio(_ a: Int, _ b: Int) -> String { b == 0 ? "n/a" : String(format: "%.4f", Double(a) / Double(b)) }
         func percent(_ a: Int, _ b: Int) -> String { b == 0 ? "n/a" : String(format: "%.3f%%", 100 * Double(a) / Double(b)) }
         var s = ""
-        s += "model: \(model ?? "")\n"
+        s += "model: \(model ?? "\(defaultModelPath() ?? defaultModelName) (the default vocabulary)")\n"
         s += "lines: \(total.lines), characters: \(chars), eojeols: \(eojeols), tokens: \(tokens)\n"
         s += "tokens per character: \(ratio(tokens, chars))\n"
         s += "tokens per eojeol: \(ratio(tokens, eojeols))\n"

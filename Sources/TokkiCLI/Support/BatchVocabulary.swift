@@ -49,6 +49,12 @@ struct BatchVocabulary: Sendable {
             bos = t.bosID.map(Int32.init); eos = t.eosID.map(Int32.init)
         }
         func find(_ role: String, _ names: [String], _ current: Int32?) throws(ExitCode) -> Int32? {
+            if let name = overrides[role], name.hasPrefix("id:") {
+                guard let id = Int32(name.dropFirst(3)), id >= 0, Int(id) < size else {
+                    throw fail(.usage, "--\(role)-token '\(name)': expected id:N with N from 0 to \(size - 1)")
+                }
+                return id
+            }
             if let name = overrides[role] {
                 guard let id = lookup(name) else { throw fail(.usage, "--\(role)-token '\(name)' is not in the vocabulary") }
                 return id

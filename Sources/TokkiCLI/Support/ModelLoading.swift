@@ -9,6 +9,9 @@ enum CLIModel: Sendable {
     case huggingFace(HuggingFaceTokenizer)
     case tekken(TekkenTokenizer)
 
+    /// Whether this is a tiktoken rank file.
+    var isTiktoken: Bool { if case .tiktoken = self { true } else { false } }
+
     var vocabularySize: Int {
         switch self {
         case .sentencePiece(let t): t.vocabularySize
@@ -66,13 +69,42 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "tiktoken only: the pre-tokenization pattern.")
     var pattern: String?
 
+    @OptionGroup var specialTokens: SpecialTokenOptions
+
     /// The model they name.
-    func load() throws(ExitCode) -> CLIModel { try loadModel(model, pattern: pattern) }
+    func load() throws(ExitCode) -> CLIModel {
+        try loadModel(model, pattern: pattern, specialTokens: specialTokens.parsed())
+    }
+}
+
+/// `--special-token TEXT=ID` (repeatable): special tokens of a tiktoken rank file beyond the
+/// ones tiktoken defines for its named encodings.
+struct SpecialTokenOptions: ParsableArguments {
+    @Option(name: .customLong("special-token"), help: ArgumentHelp(
+        "tiktoken only: add a special token TEXT with id ID (repeatable), e.g. '<|eot|>=100265'.",
+        valueName: "TEXT=ID"))
+    var specialToken: [String] = []
+
+    /// The tokens given, by text.
+    func parsed() throws(ExitCode) -> [String: Int] {
+        var table: [String: Int] = [:]
+        for item in specialToken {
+            guard let eq = item.lastIndex(of: "="), eq > item.startIndex, let id = Int(item[item.index(after: eq)...]), id >= 0 else {
+                throw fail(.usage, "--special-token '\(item)': expected TEXT=ID with a non-negative ID")
+            }
+            table[String(item[..<eq])] = id
+        }
+        return table
+    }
 }
 
 /// Loads the model named by `--model`: a SentencePiece `.model` or a tiktoken rank file
 /// (with `pattern`, or the pattern named by the file name). Failures map to exit codes.
-func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = true) throws(ExitCode) -> CLIModel {
+///
+/// `specialTokens` adds special tokens to a tiktoken rank file (on top of those of a recognised
+/// encoding); other formats define their own, and refuse them.
+func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = true,
+               specialTokens extra: [String: Int] = [:]) throws(ExitCode) -> CLIModel {
     guard let path = path ?? defaultModelPath() else {
         throw fail(.usage, "the default vocabulary (Vocab/\(defaultModelName)) was not found: pass --model PATH or set TOKKI_VOCAB")
     }
@@ -95,6 +127,9 @@ func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = tru
             do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
                 throw fail(.noInput, "cannot read model file '\(path)': \(error.localizedDescription)")
             }
+            if !extra.isEmpty {
+                throw fail(.usage, "--special-token is for tiktoken rank files; \(path) defines its own special tokens")
+            }
             switch try TokenizerJSONKind.detect(bytes, path: path) {
             case .huggingFace: return .huggingFace(try HuggingFaceTokenizer(json: bytes, path: path))
             case .tekken: return .tekken(try TekkenTokenizer(json: bytes, path: path))
@@ -109,7 +144,16 @@ func loadModel(_ path: String?, pattern: String? = nil, needsPattern: Bool = tru
         }
         if looksLikeTiktoken(head[...]) {
             let chosen = pattern ?? (needsPattern ? nil : ".")
-            return .tiktoken(try TiktokenTokenizer(contentsOf: url, pattern: chosen))
+            let t = try TiktokenTokenizer(contentsOf: url, pattern: chosen)
+            guard !extra.isEmpty else { return .tiktoken(t) }
+            do {
+                return .tiktoken(try t.withSpecialTokens(t.specialTokens.merging(extra) { _, new in new }))
+            } catch {
+                throw fail(.usage, "--special-token: \(error.description)")
+            }
+        }
+        if !extra.isEmpty {
+            throw fail(.usage, "--special-token is for tiktoken rank files; \(path) defines its own special tokens")
         }
         return .sentencePiece(try SentencePieceTokenizer(contentsOf: url))
     } catch let error as TokkiError {

@@ -67,17 +67,15 @@ struct TiktokenTests {
 }
 
 /// Parity on published rank files (OpenAI's r50k/p50k/cl100k/o200k, Whisper, Qwen, Llama 4)
-/// fetched by `scripts/fetch-published-tokenizers.sh`; skipped with a note when absent.
-@Suite struct PublishedTiktokenParityTests {
+/// fetched by `scripts/fetch-published-tokenizers.sh`; skipped when they were not fetched.
+@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+struct PublishedTiktokenParityTests {
     @Test(arguments: ["r50k_base.tiktoken", "p50k_base.tiktoken", "cl100k_base.tiktoken", "o200k_base.tiktoken",
                       "whisper_multilingual.tiktoken", "qwen.tiktoken", "llama4.tiktoken"])
     func publishedRanksMatchTiktoken(file: String) throws {
         let url = Fixtures.packageRoot.appendingPathComponent(".models/\(file)")
         let expectedURL = URL(fileURLWithPath: url.path + ".expected.json")
-        guard FileManager.default.fileExists(atPath: expectedURL.path) else {
-            print("skipped: \(file) not fetched (run scripts/fetch-published-tokenizers.sh)")
-            return
-        }
+        try #require(FileManager.default.fileExists(atPath: expectedURL.path), "\(file) has no reference output")
         let doc = try JSONDocument(bytes: [UInt8](Data(contentsOf: expectedURL)), path: expectedURL.path)
         let pattern = try doc.root.required("pattern_str").string()
         let enc = try TiktokenTokenizer(contentsOf: url, pattern: pattern)
@@ -99,14 +97,12 @@ struct TiktokenTests {
 
 /// Parity with `mistral_common`'s Tekkenizer on the Tekken files it ships.
 @Suite struct TekkenParityTests {
-    @Test(arguments: ["mistral_tekken_240718.json", "mistral_tekken_240911.json"])
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"),
+          arguments: ["mistral_tekken_240718.json", "mistral_tekken_240911.json"])
     func tekkenMatchesMistralCommon(file: String) throws {
         let url = Fixtures.packageRoot.appendingPathComponent(".models/\(file)")
         let expectedURL = URL(fileURLWithPath: url.path + ".expected.json")
-        guard FileManager.default.fileExists(atPath: expectedURL.path) else {
-            print("skipped: \(file) not fetched (run scripts/fetch-published-tokenizers.sh)")
-            return
-        }
+        try #require(FileManager.default.fileExists(atPath: expectedURL.path), "\(file) has no reference output")
         let tekken = try TekkenTokenizer(contentsOf: url)
         let doc = try JSONDocument(bytes: [UInt8](Data(contentsOf: expectedURL)), path: expectedURL.path)
         #expect(tekken.vocabularySize == (try doc.root.required("default_vocab_size").int()))
@@ -134,5 +130,70 @@ struct TiktokenTests {
         } catch {
             #expect(error.description.contains("default_vocab_size 300"))
         }
+    }
+}
+
+/// The special tokens and patterns of tiktoken's named encodings, recorded from the `tiktoken`
+/// package by `scripts/make_tiktoken_encodings.py`, and their use on published rank files.
+@Suite struct TiktokenEncodingTests {
+    static func fixture() throws -> [String: [String: Any]] {
+        let doc = try #require(try Fixtures.json("tiktoken/encodings.json") as? [String: Any])
+        return try #require(doc["encodings"] as? [String: [String: Any]])
+    }
+
+    @Test func namedEncodingsAreTiktokens() throws {
+        let encodings = try Self.fixture()
+        for (name, encoding) in [("gpt2", TiktokenEncoding.r50k), ("r50k_base", .r50k), ("p50k_base", .p50k),
+                                 ("cl100k_base", .cl100k), ("o200k_base", .o200k)] {
+            let spec = try #require(encodings[name])
+            let special = try #require(spec["special_tokens"] as? [String: Any]).mapValues { $0 as? Int ?? -1 }
+            #expect(encoding.specialTokens == special, "\(name)")
+            if let n = spec["explicit_n_vocab"] as? Int { #expect(max(encoding.rankCount, (special.values.max() ?? 0) + 1) == n, "\(name)") }
+            if name != "gpt2" {
+                #expect(PretokenizationPattern.named(encoding.patternName) == spec["pat_str"] as? String, "\(name)")
+            }
+        }
+    }
+
+    @Test func recognitionNeedsAMatchingNameOrSize() {
+        #expect(TiktokenEncoding.recognize(fileName: "cl100k_base.tiktoken", rankCount: 100_256) == .cl100k)
+        #expect(TiktokenEncoding.recognize(fileName: "9b5ad71b2ce5302211f9c61530b329a4922fc6a4", rankCount: 100_256) == .cl100k)
+        #expect(TiktokenEncoding.recognize(fileName: "gpt2.tiktoken", rankCount: 50_256) == .r50k)
+        #expect(TiktokenEncoding.recognize(fileName: "cl100k_base.tiktoken", rankCount: 1000) == nil)   // a truncated file
+        #expect(TiktokenEncoding.recognize(fileName: "llama3.tiktoken", rankCount: 199_998) == nil)
+        #expect(TiktokenEncoding.recognize(fileName: "mine.tiktoken", rankCount: 600) == nil)
+    }
+
+    @Test func extraSpecialTokensAreChecked() throws {
+        let enc = try TiktokenTokenizer(contentsOf: Fixtures.url("tiktoken/korean-sample.tiktoken"), pattern: "cl100k")
+        #expect(enc.specialTokens.isEmpty && enc.vocabularySize == 600)
+        let more = try enc.withSpecialTokens(["<|eot|>": 600, "<|pad|>": 605])
+        #expect(more.vocabularySize == 606)
+        #expect(try more.decode([600, 65]) == "<|eot|>" + (try enc.decode([65])))
+        #expect(throws: TokkiError.self) { try enc.withSpecialTokens(["<|eot|>": 5]) }   // a rank
+        #expect(throws: TokkiError.self) { try enc.withSpecialTokens(["a": 700, "b": 700]) }
+    }
+
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"),
+          arguments: [("r50k_base.tiktoken", "r50k_base"), ("p50k_base.tiktoken", "p50k_base"),
+                      ("cl100k_base.tiktoken", "cl100k_base"), ("o200k_base.tiktoken", "o200k_base"),
+                      ("whisper_multilingual.tiktoken", nil), ("qwen.tiktoken", nil), ("llama4.tiktoken", nil)] as [(String, String?)])
+    func publishedRankFilesGetTiktokensSpecialTokens(_ file: String, _ name: String?) throws {
+        let enc = try TiktokenTokenizer(contentsOf: URL(fileURLWithPath: Published.path(file)), pattern: "cl100k")
+        guard let name else {
+            #expect(enc.specialTokens.isEmpty)
+            return
+        }
+        let spec = try #require(try Self.fixture()[name])
+        let special = try #require(spec["special_tokens"] as? [String: Any]).mapValues { $0 as? Int ?? -1 }
+        #expect(enc.specialTokens == special)
+        #expect(enc.vocabularySize == (spec["explicit_n_vocab"] as? Int ?? (special.values.max() ?? 0) + 1))
+        // The same file under a hash name (as litellm stores them) is recognised by its size,
+        // pattern included.
+        let copy = NSTemporaryDirectory() + "tokki-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: Published.path(file), toPath: copy)
+        let renamed = try TiktokenTokenizer(contentsOf: URL(fileURLWithPath: copy))
+        #expect(renamed.specialTokens == special)
+        #expect(try renamed.encodeOrdinary("Hello 세계") == (try TiktokenTokenizer(contentsOf: URL(fileURLWithPath: Published.path(file))).encodeOrdinary("Hello 세계")))
     }
 }

