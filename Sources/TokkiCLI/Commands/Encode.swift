@@ -22,7 +22,9 @@ struct Encode: ParsableCommand {
 
         For tokenizer.json, --add-special-tokens applies the post-processor
         (BOS/CLS/SEP…) as tokenizers' add_special_tokens=True; jsonl then also carries
-        type_ids and special_tokens_mask.
+        type_ids and special_tokens_mask. Padding and truncation stored in the file are
+        applied as tokenizers applies them; --no-padding / --no-truncation give plain ids:
+          tokki encode --model tokenizer.json --no-padding --no-truncation < ko.txt
         """
     )
 
@@ -57,6 +59,12 @@ struct Encode: ParsableCommand {
 
     @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (U+FFFD, as the reference does).")
     var invalid: Normalize.InvalidPolicy = .error
+
+    @Flag(help: "tokenizer.json: ignore the padding the file stores (by default it is applied, as tokenizers does).")
+    var noPadding = false
+
+    @Flag(help: "tokenizer.json: ignore the truncation the file stores (by default it is applied, as tokenizers does).")
+    var noTruncation = false
 
     @OptionGroup var lineLimit: LineLimitOptions
 
@@ -205,11 +213,8 @@ struct Encode: ParsableCommand {
             case .pieces:
                 buffer += Array(worker.ids.map { Self.tiktokenPiece(encoding, Int($0)) }.joined(separator: " ").utf8)
             case .jsonl:
-                buffer += Array("{\"ids\":[".utf8)
-                for (k, id) in worker.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendInteger(Int(id), to: &buffer) }
-                buffer += Array("],\"pieces\":[".utf8)
-                for (k, id) in worker.ids.enumerated() { if k > 0 { buffer.append(0x2C) }; JSONText.appendString(Self.tiktokenPiece(encoding, Int(id)), to: &buffer) }
-                buffer += Array("]}".utf8)
+                buffer += Self.render(try encoding.encodeWithOffsets(String(decoding: line, as: UTF8.self)), .jsonl, extras: false)
+                return
             }
             buffer.append(0x0A)
         }
@@ -258,7 +263,11 @@ struct Encode: ParsableCommand {
     }
 
     /// tokenizer.json files.
-    func runHuggingFace(_ tokenizer: HuggingFaceTokenizer) throws {
+    func runHuggingFace(_ stored: HuggingFaceTokenizer) throws {
+        var configured = stored
+        if noPadding { configured.padding = nil }
+        if noTruncation { configured.truncation = nil }
+        let tokenizer = configured
         let loaded = CLIModel.huggingFace(tokenizer)
         if addBos || addEos {
             throw fail(.usage, "tokenizer.json: use --add-special-tokens (the post-processor decides which tokens are added)")
@@ -283,14 +292,12 @@ struct Encode: ParsableCommand {
         let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos, format = outputFormat
         let idText = Self.decimalTexts(format == .ids ? tekken.vocabularySize : 0)
         try encodeLines(repairing: true, makeWorker: { IDWorker(loaded, bos: bos, eos: eos) }) { (line, worker, buffer) throws(TokkiError) in
-            try worker.encode(line)
             if format == .ids {
+                try worker.encode(line)
                 Self.appendIDs(worker.ids, idText, to: &buffer)
                 buffer.append(0x0A)
             } else {
-                let ids = worker.ids.map(Int.init)
-                let pieces = ids.map { id in (try? tekken.decode([id], skipSpecialTokens: false)) ?? "?" }
-                buffer += Self.render(Encoding(ids: ids, pieces: pieces, offsets: [], characterOffsets: []), format, extras: false)
+                buffer += Self.render(try tekken.encodeWithOffsets(String(decoding: line, as: UTF8.self), addBOS: bos, addEOS: eos), format, extras: false)
             }
         }
     }

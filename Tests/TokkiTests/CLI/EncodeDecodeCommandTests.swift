@@ -258,3 +258,32 @@ struct TokenizerJSONCommandTests {
         #expect(approx.stderr.contains("warning") && approx.stderr.contains("fuse_unk"), "\(approx.stderr)")
     }
 }
+
+/// A tokenizer.json that stores padding and truncation: `tokki encode` applies them, and
+/// `--no-padding` / `--no-truncation` turn them off.
+@Suite("tokki encode: stored padding and truncation")
+struct StoredPaddingCommandTests {
+    @Test func storedSettingsApplyUnlessTurnedOff() throws {
+        let plainPath = Fixtures.url("hf/bytelevel_bpe.json").path
+        var json = String(decoding: try Fixtures.data("hf/bytelevel_bpe.json"), as: UTF8.self)
+        #expect(json.contains("\"truncation\":null") && json.contains("\"padding\":null"))
+        json = json.replacingOccurrences(of: "\"truncation\":null", with: #""truncation":{"direction":"Right","max_length":6,"strategy":"LongestFirst","stride":0}"#)
+        json = json.replacingOccurrences(of: "\"padding\":null", with: #""padding":{"strategy":{"Fixed":9},"direction":"Right","pad_to_multiple_of":null,"pad_id":0,"pad_type_id":0,"pad_token":"<pad>"}"#)
+        let path = NSTemporaryDirectory() + "tokki-padded-\(UUID().uuidString).json"
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        let input = Data("대한민국은 민주공화국이다. 대한민국의 주권은 국민에게 있다.\n가\n".utf8)
+        func ids(_ args: [String]) throws -> [[Int]] {
+            let r = try TokkiExecutable.run(["encode", "--input", "-", "--threads", "1"] + args, stdin: input)
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0.split(separator: " ").compactMap { Int($0) } }
+        }
+        let plain = try ids(["--model", plainPath])
+        try #require(plain.count == 2 && plain[0].count > 6 && plain[1].count < 6)
+        // Stored: cut to 6, then padded to 9 with id 0.
+        let stored = try ids(["--model", path])
+        #expect(stored == [Array(plain[0].prefix(6)) + [0, 0, 0], plain[1] + [Int](repeating: 0, count: 9 - plain[1].count)])
+        #expect(try ids(["--model", path, "--no-truncation"]) == [plain[0] + [Int](repeating: 0, count: max(0, 9 - plain[0].count)), stored[1]])
+        #expect(try ids(["--model", path, "--no-padding"]) == [Array(plain[0].prefix(6)), plain[1]])
+        #expect(try ids(["--model", path, "--no-padding", "--no-truncation"]) == plain)
+    }
+}

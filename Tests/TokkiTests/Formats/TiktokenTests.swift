@@ -197,3 +197,74 @@ struct PublishedTiktokenParityTests {
         #expect(try renamed.encodeOrdinary("Hello 세계") == (try TiktokenTokenizer(contentsOf: URL(fileURLWithPath: Published.path(file))).encodeOrdinary("Hello 세계")))
     }
 }
+
+/// Offsets of tiktoken and Tekken tokens against tiktoken's `decode_single_token_bytes` and
+/// `decode_with_offsets` (`scripts/make_tiktoken_offsets.py`), in the library and in
+/// `tokki encode --output-format jsonl`.
+@Suite struct TiktokenOffsetTests {
+    struct Case: Decodable { let name: String; let ids: [Int]; let starts: [Int]; let token_bytes: [String] }
+    struct File: Decodable { let cases: [Case] }
+
+    static func hex(_ s: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var it = s.utf8.makeIterator()
+        func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+        while let a = it.next(), let b = it.next() { out.append(nibble(a) << 4 | nibble(b)) }
+        return out
+    }
+
+    @Test func offsetsMatchTiktoken() throws {
+        let file = try JSONDecoder().decode(File.self, from: Fixtures.data("tiktoken/korean-sample.offsets.json"))
+        let enc = try TiktokenTokenizer(contentsOf: Fixtures.url("tiktoken/korean-sample.tiktoken"), pattern: "cl100k")
+        let inputs = try SentencePieceFixtures.inputs()
+        #expect(file.cases.count > 100)
+        var multiByteSplits = 0
+        for c in file.cases {
+            let text = try #require(inputs[c.name])
+            let e = try enc.encodeWithOffsets(text)
+            #expect(e.ids == c.ids, "\(c.name)")
+            try #require(e.offsets.count == c.ids.count && e.characterOffsets.count == c.ids.count)
+            let bytes = Array(text.utf8)
+            for k in 0..<c.ids.count {
+                #expect(Array(bytes[e.offsets[k]]) == Self.hex(c.token_bytes[k]), "\(c.name) token \(k): bytes")
+                #expect(e.characterOffsets[k].lowerBound == c.starts[k], "\(c.name) token \(k): start")
+                if c.token_bytes[k].count > 2, Self.hex(c.token_bytes[k]).first.map({ $0 & 0xC0 == 0x80 }) == true { multiByteSplits += 1 }
+            }
+            // Scalar ranges cover the text, each ending where the next token's scalar begins or later.
+            #expect(e.characterOffsets.last?.upperBound ?? 0 == text.unicodeScalars.count, "\(c.name)")
+        }
+        #expect(multiByteSplits > 0, "no token starts inside a character: the start rule is untested")
+    }
+
+    @Test func commandLineJSONLCarriesOffsets() throws {
+        let text = "「민법」 제3조 Hello 🎉"
+        let r = try TokkiExecutable.run(["encode", "--model", Fixtures.url("tiktoken/korean-sample.tiktoken").path, "--pattern", "cl100k",
+                                         "--output-format", "jsonl", "--text", text])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        let enc = try TiktokenTokenizer(contentsOf: Fixtures.url("tiktoken/korean-sample.tiktoken"), pattern: "cl100k")
+        let e = try enc.encodeWithOffsets(text)
+        #expect(line["ids"] as? [Int] == e.ids)
+        #expect((line["offsets"] as? [[Int]])?.map { $0[0]..<$0[1] } == e.offsets)
+        #expect((line["char_offsets"] as? [[Int]])?.map { $0[0]..<$0[1] } == e.characterOffsets)
+        #expect(e.offsets.last?.upperBound == text.utf8.count)
+    }
+
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+    func tekkenOffsetsFollowItsIDs() throws {
+        let tekken = try TekkenTokenizer(contentsOf: URL(fileURLWithPath: Published.path("mistral_tekken_240911.json")))
+        for text in ["「민법」 제3조 ① Hello 🎉", "", "ㅋㅋㅋ 수고ㄳ"] {
+            let e = try tekken.encodeWithOffsets(text, addBOS: true, addEOS: true)
+            #expect(e.ids == (try tekken.encode(text, addBOS: true, addEOS: true)))
+            #expect(e.offsets.first == 0..<0 && e.offsets.last == text.utf8.count..<text.utf8.count)
+            // The ordinary tokens' bytes laid end to end are the text.
+            var joined: [UInt8] = []
+            for r in e.offsets.dropFirst().dropLast() { joined += Array(text.utf8)[r] }
+            #expect(joined == Array(text.utf8))
+            let r = try TokkiExecutable.run(["encode", "--model", Published.path("mistral_tekken_240911.json"), "--output-format", "jsonl",
+                                             "--add-special-tokens", "--text", text])
+            let line = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+            #expect((line["offsets"] as? [[Int]])?.map { $0[0]..<$0[1] } == e.offsets)
+        }
+    }
+}
