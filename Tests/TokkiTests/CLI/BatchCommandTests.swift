@@ -42,8 +42,9 @@ struct BatchCommandTests {
         #expect(outputs[0] == outputs[1])
         // Another seed gives other masks (causal packing has no randomness).
         let other = dir + "/\(objective)-seed.safetensors"
-        _ = try TokkiExecutable.run(["batch", "--objective", objective, "--model", Self.vocab, "--input", dir + "/corpus.txt",
-                                     "--seq-len", "128", "--seed", "4", "--output", other, "--quiet"])
+        let seeded = try TokkiExecutable.run(["batch", "--objective", objective, "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                              "--seq-len", "128", "--seed", "4", "--output", other, "--quiet"])
+        #expect(seeded.status == 0, "\(seeded.stderr)")
         func payload(_ b: [UInt8]) -> ArraySlice<UInt8> {
             let n = b.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             return b.dropFirst(8 + n)  // the tensors, without the header (whose metadata names the seed)

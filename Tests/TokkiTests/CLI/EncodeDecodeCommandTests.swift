@@ -68,14 +68,28 @@ struct EncodeDecodeCommandTests {
         let bos = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "대한민국", "--add-special-tokens"])
         let plain = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "대한민국"])
         #expect(bos.text == "1 " + plain.text.dropLast() + " 2\n")
-        let pieces = try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "대한민국", "--output-format", "pieces"])
-        #expect(pieces.text.hasPrefix("▁"))
-        let jsonl = try TokkiExecutable.run(["encode", "--model", Self.model, "--output-format", "jsonl"], stdin: Data("제1조 ①\n".utf8))
+        // Pieces and byte offsets as the reference gives them (sentencepiece's pieces and
+        // immutable-proto spans, recorded in the fixture), for every fixture text.
+        let expected = try JSONDecoder().decode(SPExpected.self, from: Fixtures.data("sentencepiece/unigram_nfkc_bf.expected.json"))
+        let inputs = try SentencePieceFixtures.inputs()
+        let cases = expected.cases.filter { c in inputs[c.name].map { !$0.contains("\n") && !$0.contains("\r") } ?? false }
+        #expect(cases.count > 80)
+        let stdin = cases.map { inputs[$0.name]! }.joined(separator: "\n") + "\n"
+        let pieces = try TokkiExecutable.run(["encode", "--model", Self.model, "--output-format", "pieces", "--invalid", "replace"], stdin: Data(stdin.utf8))
+        #expect(pieces.status == 0, "\(pieces.stderr)")
+        #expect(pieces.text == cases.map { $0.pieces.joined(separator: " ") + "\n" }.joined())
+        let jsonl = try TokkiExecutable.run(["encode", "--model", Self.model, "--output-format", "jsonl", "--invalid", "replace"], stdin: Data(stdin.utf8))
         struct Row: Decodable { let ids: [Int]; let pieces: [String]; let offsets: [[Int]]; let char_offsets: [[Int]] }
-        let row = try JSONDecoder().decode(Row.self, from: Data(jsonl.text.utf8))
-        #expect(row.ids.map(String.init).joined(separator: " ") + "\n"
-                == (try TokkiExecutable.run(["encode", "--model", Self.model, "--text", "제1조 ①"])).text)
-        #expect(row.offsets.count == row.ids.count && row.char_offsets.count == row.ids.count)
+        let rows = try jsonl.text.split(separator: "\n").map { try JSONDecoder().decode(Row.self, from: Data($0.utf8)) }
+        try #require(rows.count == cases.count)
+        for (row, c) in zip(rows, cases) {
+            #expect(row.ids == c.ids && row.pieces == c.pieces, "\(c.name)")
+            #expect(row.offsets == c.spans, "\(c.name): offsets")
+            // Scalar offsets are the byte offsets counted in scalars of the input.
+            let bytes = Array(inputs[c.name]!.utf8)
+            let scalars = row.offsets.map { o in [o[0], o[1]].map { String(decoding: bytes[..<$0], as: UTF8.self).unicodeScalars.count } }
+            #expect(row.char_offsets == scalars, "\(c.name): char_offsets")
+        }
     }
 
     @Test func decodeRoundTripsAndRejectsBadIDs() throws {
@@ -206,6 +220,17 @@ struct TokenizerJSONCommandTests {
             #expect(r.status == 0, "\(model): \(r.stderr.prefix(300))")
             let lines = r.text.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count == 150_001 && Set(lines.dropLast()).count == 1, "\(model)")
+            // Every line holds the ids of the text, as the library gives them.
+            let want: [Int]
+            switch model {
+            case EncodeDecodeCommandTests.model:
+                want = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: model)).encodeIDs("제1조 법")
+            case let m where m.hasSuffix(".tiktoken"):
+                want = try TiktokenTokenizer(contentsOf: URL(fileURLWithPath: m), pattern: "cl100k").encodeOrdinary("제1조 법")
+            default:
+                want = try HuggingFaceTokenizer(contentsOf: URL(fileURLWithPath: model)).encode("제1조 법", addSpecialTokens: false).ids
+            }
+            #expect(!want.isEmpty && lines.first == Substring(want.map(String.init).joined(separator: " ")), "\(model)")
             let stats = try TokkiExecutable.run(["stats", "--model", model, "--threads", "1"] + extra, stdin: stdin)
             #expect(stats.status == 0 && stats.text.contains("lines: 150000,"), "\(model): \(stats.stderr.prefix(300))")
         }

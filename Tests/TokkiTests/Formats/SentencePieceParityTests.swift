@@ -50,7 +50,7 @@ enum SentencePieceFixtures {
 @Suite("SentencePiece parity (trained fixtures)")
 struct SentencePieceParityTests {
     @Test func fixturesArePresent() {
-        #expect(SentencePieceFixtures.names.count >= 14, "MANIFEST.json lists the fixture models")
+        #expect(SentencePieceFixtures.names.count == 20, "MANIFEST.json lists the fixture models")
     }
 
     @Test(arguments: SentencePieceFixtures.names)

@@ -137,6 +137,9 @@ import Testing
                         continue
                     }
                     let want = batch["encodings"] as! [[String: Any]]
+                    if got.count != want.count {
+                        failures.append("\(batch["name"]!) threads \(threads): \(got.count) encodings, want \(want.count)")
+                    }
                     for (k, (mine, w)) in zip(got, want).enumerated() where !Self.same(mine, w) {
                         failures.append("\(batch["name"]!)[\(k)] threads \(threads): got \(Self.describe(mine)) want \(w)")
                     }
