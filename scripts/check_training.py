@@ -111,7 +111,8 @@ CORPUS = os.path.join(ROOT, ".corpus")
 # Hand-written lines for (a) and (b) besides the held-out prose, which has none of these.
 EDGE_CASES = [
     unicodedata.normalize("NFD", "한국어 자모 분해 텍스트"),            # NFD Hangul
-    "줄 끝에 CR\r",                                                   # CR (lines are split on LF)
+    "줄 끝에 CR\r",                                                   # CRLF: a line end (the CR is not text)
+    "줄 가운데 CR\r 하나",                                             # a lone CR is text
     "<s> 특수 토큰 </s> 모양 <unk>",                                   # special-token text
     "ㅋㅋㅋ ㄳ ① ㈜ ㉠ ＡＢＣ　전각 ｢인용｣",                             # compatibility forms
     "탭\t구분\t텍스트",
@@ -136,11 +137,11 @@ def default_tokki() -> str:
 
 
 def read_lines(path: str) -> list[str]:
-    """Lines as `tokki encode` reads them: split on LF, no final empty line."""
+    """Lines as `tokki encode` reads them: LF and CRLF end lines, no final empty line."""
     parts = open(path, "rb").read().split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
-    return [p.decode("utf-8") for p in parts]
+    return [(p[:-1] if p.endswith(b"\r") else p).decode("utf-8") for p in parts]
 
 
 def write_lines(path: str, lines: list[str]) -> None:
@@ -187,7 +188,8 @@ def id_checks(norm: str, held_path: str, held: list[str], held_numbers: list[int
     checks = [("heldout.txt", held_path, held, held_numbers)]
     if norm == "korean":
         checks.append(("heldout.norm.txt", norm_held, held_norm, held_numbers))
-    checks.append(("edge.txt", edge_path, EDGE_CASES, list(range(1, len(EDGE_CASES) + 1))))
+    # The texts as tokki reads the file (a CR before the LF ends the line, it is not text).
+    checks.append(("edge.txt", edge_path, read_lines(edge_path), list(range(1, len(EDGE_CASES) + 1))))
     return checks
 
 
@@ -278,7 +280,7 @@ def byte_level_section(tokki: str, tmp: str, vocab_sizes: list[int], patterns: l
     alphabet = set(pre_tokenizers.ByteLevel.alphabet())
     checks = [("heldout.txt", held_path, held, held_numbers),
               ("heldout.norm.txt", norm_held, held_norm, held_numbers),
-              ("edge.byte.txt", edge_path, BYTE_EDGE_CASES, list(range(1, len(BYTE_EDGE_CASES) + 1)))]
+              ("edge.byte.txt", edge_path, read_lines(edge_path), list(range(1, len(BYTE_EDGE_CASES) + 1)))]
     rows, fail, mismatches = [], False, []
     for vocab in vocab_sizes:
         for pattern in patterns:

@@ -15,7 +15,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .io(path, reason): return "\(path): \(reason)"
         case let .invalidFormat(path, problem): return "\(path): \(problem)"
         case let .valueOutOfRange(value, type, tensor):
-            return "\(tensor): value \(value) does not fit \(type.rawValue) (choose a wider --dtype)"
+            return "\(tensor): value \(value) does not fit \(type.rawValue) (choose a wider type)"
         case let .mismatch(m): return m
         }
     }

@@ -72,7 +72,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .vocabularyTooSmall(requested, minimum):
             return "vocabulary size \(requested) is too small: the special pieces and the required characters need \(minimum)"
         case let .vocabularyTooLarge(requested, maximum):
-            return "vocabulary size \(requested) is too large for this corpus: at most \(maximum) pieces can be made (use --vocab-size \(maximum) or more text)"
+            return "vocabulary size \(requested) is too large for this corpus: at most \(maximum) pieces can be made"
         case let .invalidUTF8(source, line, offset): return "\(source): line \(line): invalid UTF-8 at byte \(offset) of the line"
         case let .invalidJSON(source, line, problem): return "\(source): line \(line): \(problem)"
         case let .io(path, reason): return "\(path): \(reason)"

@@ -232,6 +232,7 @@ struct BatchCommand: ParsableCommand {
                 guard let batch = builder.nextBatch(maxRows: batchSize, threads: workers) else { break }
                 do { try writer.append(batch) } catch {
                     writer.abort()
+                    if case .valueOutOfRange = error { throw fail(.dataError, "\(error.description); use a wider --dtype") }
                     throw fail(.ioError, error.description)
                 }
                 batches += 1

@@ -211,7 +211,8 @@ extension Train {
         switch error {
         case .io: return fail(.noInput, error.description)
         case .tokki(let e): return fail(e)
-        case .invalidConfiguration, .vocabularyTooSmall, .vocabularyTooLarge: return fail(.usage, error.description)
+        case .vocabularyTooLarge(_, let maximum): return fail(.usage, "\(error.description) (use --vocab-size \(maximum) or more text)")
+        case .invalidConfiguration, .vocabularyTooSmall: return fail(.usage, error.description)
         default: return fail(.dataError, error.description)
         }
     }
