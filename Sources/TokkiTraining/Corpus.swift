@@ -97,7 +97,10 @@ final class CorpusReader {
         let sources = options.inputs.isEmpty ? ["-"] : options.inputs
         for source in sources {
             var reader: LineReader
-            do { reader = try LineReader(path: source, maxLineBytes: options.maxLineBytes) } catch { throw .tokki(error) }
+            do { reader = try LineReader(path: source, maxLineBytes: options.maxLineBytes) } catch {
+                if case .io(let path, let reason) = error { throw .io(path: path, reason: reason) }
+                throw .tokki(error)
+            }
             let name = reader.displayName
             try reader.forEachLine({ (line, _, _) throws(TrainingError) in try body(name, line) }, failure: { .tokki($0) })
             try body(name, nil)

@@ -23,8 +23,9 @@ struct Encode: ParsableCommand {
         For tokenizer.json, --add-special-tokens applies the post-processor
         (BOS/CLS/SEP…) as tokenizers' add_special_tokens=True; jsonl then also carries
         type_ids and special_tokens_mask. Padding and truncation stored in the file are
-        applied as tokenizers applies them; --no-padding / --no-truncation give plain ids:
-          tokki encode --model tokenizer.json --no-padding --no-truncation < ko.txt
+        applied as tokenizers applies them; --no-padding / --no-truncation give plain
+        ids:
+          tokki encode --model tokenizer.json --no-padding --no-truncation < in.txt
         """
     )
 
