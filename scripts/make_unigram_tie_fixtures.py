@@ -41,6 +41,12 @@ Layout of unigram_ties.expected.json:
                        "byte_fallback", "add_dummy_prefix", "ids": [[...] per line]}},
      "published": {name: {"model": ".models/<name>.model", "model_sha256",
                           "lines": [...], "ids": [[...] per line]}}}
+
+The issue's own case does not reproduce with 0.2.3: gemma3.model (like gemma.model and
+gemma4.model) is a BPE model, and both sentencepiece and Tokki encode the dash run of
+`말한다)의 자녀-------------` as the single piece `-------------`; its ids are recorded
+anyway.  The renormalization does change real unigram models' ids on long lines
+(sp_botchan_unigram_1000, sp_kyoto_ja_unigram_8000 below).
 """
 
 from __future__ import annotations
@@ -196,16 +202,38 @@ def build_lines():
     return lines
 
 
-PUBLISHED = ["gemma3", "gemma", "gemma4", "maxtext_default_unigram_32k"]
-
-
 def published_lines():
+    """The issue's line (issue #14: gemma3, reported as tie-broken differently) and dash
+    runs, for the published models named in the issue."""
     lines = ["말한다)의 자녀-------------", "말한다)의 자녀를 ----------"]
     lines += ["-" * k for k in range(1, 41)]
     lines += ["ㅋ" * k for k in range(1, 21)]
     lines += ["자녀" + "-" * k for k in range(1, 30)]
     lines.append(" ".join("-" * k for k in range(1, 30)))
     return lines
+
+
+def long_line(kind: str, words: int) -> str:
+    """Synthetic long lines whose path scores cross the renormalization threshold many
+    times (smallest sizes found where Tokki without the renormalization differed)."""
+    if kind == "dash":
+        return " ".join("-" * (i % 40 + 1) for i in range(words))
+    if kind == "won":
+        return " ".join("1,000,000원" for _ in range(words))
+    if kind == "eq":
+        return " ".join("=" * (i % 25 + 1) + "." * (i % 7) for i in range(words))
+    raise ValueError(kind)
+
+
+# Published models (.models/, fetched by scripts/fetch-published-models.sh) and their lines.
+PUBLISHED = {
+    "gemma3": published_lines,
+    "gemma": published_lines,
+    "gemma4": published_lines,
+    "maxtext_default_unigram_32k": published_lines,
+    "sp_botchan_unigram_1000": lambda: [long_line("dash", 1600)],
+    "sp_kyoto_ja_unigram_8000": lambda: [long_line("won", 1600), long_line("eq", 800)],
+}
 
 
 def sha256_file(path: str) -> str:
@@ -244,8 +272,8 @@ def main() -> int:
             "add_dummy_prefix": dp,
             "ids": [sp.encode(line) for line in lines],
         }
-    plines = published_lines()
-    for name in PUBLISHED:
+    for name, make_lines in PUBLISHED.items():
+        plines = make_lines()
         path = os.path.join(MODELS_DIR, f"{name}.model")
         if not os.path.exists(path):
             print(f"note: {path} missing; its cases are not recorded", file=sys.stderr)
