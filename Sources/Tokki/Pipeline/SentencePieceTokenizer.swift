@@ -174,6 +174,7 @@ public struct SentencePieceTokenizer: Sendable {
             let len = j - i
             var freeSlot = -1
             var h: UInt32 = 0
+            if replaysScores { running = UnigramModel.renormalized(running) }  // a reset due at the word start
             if len + 3 <= WordCache.maxWordLength {
                 h = WordCache.hash(p + i, len)
                 let (slot, record) = rawCache.find(p + i, len, h)
@@ -217,9 +218,10 @@ public struct SentencePieceTokenizer: Sendable {
                 // under its raw bytes.
                 if freeSlot >= 0 && !hasSpaceSymbol && norm.count == len + 3 && q[0] == 0xE2 && q[1] == 0x96 && q[2] == 0x81 && memcmp(q + 3, p + i, len) == 0 {
                     if let unigram {
-                        let (gap, deviation) = unigram.segmentTracked(norm, running: &running, into: &scratch.spans, buffers: &scratch.unigram)
-                        rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0, gap: gap, deviation: deviation,
-                                        score: { unigram.pathScore($0) })
+                        if let (gap, deviation) = unigram.segmentTracked(norm, running: &running, into: &scratch.spans, buffers: &scratch.unigram) {
+                            rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0, gap: gap, deviation: deviation,
+                                            score: { unigram.pathScore($0) })
+                        }
                     } else if let bpe {
                         bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
                         rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0)

@@ -10,7 +10,7 @@ extension UnigramModel: SamplingModel {
     }
 
     /// All lattice nodes, in order of start position (the reference's `PopulateNodes`:
-    /// user-defined pieces score `chars × max_score − 0.1`, an unknown node covers one
+    /// user-defined pieces score `Float(0.1 × (chars − 1))`, an unknown node covers one
     /// character where no single-character piece exists).
     func lattice(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Node] {
         let v = vocabulary
@@ -27,7 +27,7 @@ extension UnigramModel: SamplingModel {
                 if v.isUserDefined[id] {
                     var chars = 0
                     for k in start..<(start + length) where p[k] & 0xC0 != 0x80 { chars += 1 }
-                    score = Double(Float(chars) * v.maxScore) - 0.1
+                    score = Double(Self.userDefinedScore(length: chars))
                 }
                 nodes.append(Node(start: Int32(start), end: Int32(start + length), id: Int32(id), score: score))
                 if length == charLength { hasSingle = true }

@@ -1,6 +1,22 @@
 /// SentencePiece's unigram model: the highest-scoring segmentation (Viterbi) over the
 /// normalized bytes, exactly as the reference's optimized encoder computes it, float
 /// rounding included.
+///
+/// The rule, from sentencepiece 0.2.3's `unigram::Model::EncodeOptimized` (what
+/// `Model::Encode` runs; `Lattice::Viterbi` is used only for n-best and sampling), which
+/// decides every tie and near-tie:
+/// - one best path per end byte position; start positions are visited left to right, one
+///   UTF-8 character at a time, and from each start the trie yields pieces shortest first;
+/// - a candidate's path score is `score + best[start]`, summed in single precision
+///   (`Float`), and it replaces the best path ending at its end only if strictly greater —
+///   so of equal scores the first candidate stays: the one from the earliest start, i.e.
+///   with the longest last piece;
+/// - scores: a normal piece its own score; a user-defined piece `Float(0.1 * (bytes - 1))`;
+///   an unknown character (no one-character piece starts there) `minScore - 10`;
+/// - renormalization: when the best score at a start position lies outside ±100,000, that
+///   score is subtracted (in `Float`) from the best score of every position from that start
+///   up to the furthest end reached so far, and the paths go on from 0 — so the rounding of
+///   later sums, hence which of two equal paths wins, depends on where these resets fall.
 public struct UnigramModel: TokenModel {
     let vocabulary: SentencePieceVocabulary
 
@@ -34,6 +50,8 @@ public struct UnigramModel: TokenModel {
         }
         var words = WordCache.Words(p, normalized.count)
         while let (wordStart, wordEnd) = words.next() {
+            // A reset due at the word start: no path reaches beyond it yet.
+            running = Self.renormalized(running)
             let len = wordEnd - wordStart
             let word = UnsafeBufferPointer(start: p + wordStart, count: len)
             let base = Int32(wordStart)
@@ -54,7 +72,8 @@ public struct UnigramModel: TokenModel {
                 continue
             }
             let first = spans.count
-            let (gap, deviation) = segmentTracked(word, positionBase: base, running: &running, into: &spans, buffers: &buffers)
+            guard let (gap, deviation) = segmentTracked(word, positionBase: base, running: &running, into: &spans, buffers: &buffers)
+            else { continue }
             cache.insert(p + wordStart, len, h, slot: slot, spans: spans[first...], offset: base, gap: gap, deviation: deviation,
                          score: { pathScore($0) })
         }
@@ -63,23 +82,39 @@ public struct UnigramModel: TokenModel {
     /// Viterbi over one word from path score `running` (updated), appending its spans
     /// shifted by `positionBase`; returns what a cache needs to replay it safely: a lower
     /// bound on its closest decision's exact gap (the measured gap minus this run's rounding
-    /// error) and its largest path-score excursion.
+    /// error) and its largest path-score excursion — or nil when the scores were
+    /// renormalized inside the word (such a run is not replayable).
     func segmentTracked(_ word: UnsafeBufferPointer<UInt8>, positionBase: Int32 = 0, running: inout Float,
-                        into spans: inout [TokenSpan], buffers: inout Buffers) -> (gap: Float, deviation: Float) {
+                        into spans: inout [TokenSpan], buffers: inout Buffers) -> (gap: Float, deviation: Float)? {
         var stats = DecisionStats()
-        let start = running
+        let start = Self.renormalized(running)
         running = segment(word, initialScore: start, positionBase: positionBase, into: &spans, buffers: &buffers, stats: &stats, track: true)
+        if stats.renormalized { return nil }
         let measuredMagnitude = abs(start) + stats.maxDeviation
         let exactGap = stats.minGap - 2 * Float(word.count) * measuredMagnitude.ulp
         return (exactGap.isFinite ? exactGap : .greatestFiniteMagnitude, stats.maxDeviation)
     }
 
     /// Whether replaying a cached word of `length` normalized bytes from path score `running`
-    /// gives the reference's decisions: its closest decision `gap` exceeds the rounding error
-    /// possible at that score (`deviation`: the word's largest path-score excursion).
+    /// (already ``renormalized(_:)``) gives the reference's decisions: its closest decision
+    /// `gap` exceeds the rounding error possible at that score (`deviation`: the word's
+    /// largest path-score excursion), and no path score inside the word can pass the
+    /// renormalization threshold (the replay adds the path's scores only).
     @inline(__always)
     static func replayIsExact(gap: Float, deviation: Float, running: Float, length: Int) -> Bool {
-        gap > 2 * Float(length) * (abs(running) + deviation).ulp
+        let magnitude = abs(running) + deviation
+        let error = 2 * Float(length) * magnitude.ulp
+        return gap > error && magnitude + 2 * error <= scoreResetThreshold
+    }
+
+    /// The reference's renormalization threshold (`kScoreResetThreshold`).
+    static let scoreResetThreshold: Float = 100_000
+
+    /// The path score the reference goes on from at a start position whose best score is
+    /// `score`: 0 once it lies outside ±``scoreResetThreshold``.
+    @inline(__always)
+    static func renormalized(_ score: Float) -> Float {
+        score < -scoreResetThreshold || score > scoreResetThreshold ? 0 : score
     }
 
     /// Reusable per-thread buffers for ``segment(_:into:buffers:)``.
@@ -108,20 +143,23 @@ public struct UnigramModel: TokenModel {
     struct DecisionStats {
         var minGap: Float = .infinity
         var maxDeviation: Float = 0
+        /// Whether the scores were renormalized after the first position.
+        var renormalized = false
     }
 
     /// Viterbi over `normalized`, starting from path score `initialScore` (the reference's
-    /// accumulated score at this position), appending spans shifted by `positionBase`.
-    /// Returns the path score at the end.
+    /// accumulated score at this position, with no path reaching beyond it), appending spans
+    /// shifted by `positionBase`. Returns the path score at the end.
     func segment(_ normalized: UnsafeBufferPointer<UInt8>, initialScore: Float, positionBase: Int32,
                  into spans: inout [TokenSpan], buffers: inout Buffers, stats: inout DecisionStats, track: Bool) -> Float {
         let n = normalized.count
         guard n > 0, let p = normalized.baseAddress else { return initialScore }
+        let initialScore = Self.renormalized(initialScore)
         var minGap = Float.infinity, maxDeviation: Float = 0
+        var renormalizedInside = false
         var final: Float = initialScore
         let v = vocabulary
         let unkScore: Float = v.minScore - 10.0
-        let maxScore = v.maxScore
         let unkID = Int32(v.unknownID)
         let hasUnused = v.hasUnused
         // Best path ending at each byte position.
@@ -144,8 +182,15 @@ public struct UnigramModel: TokenModel {
             let unitCount = units.count
             let rootOffset = unitCount > 0 ? DoubleArrayTrie.offset(units[0]) : 0
             var start = 0
+            var frontier = 0  // the furthest end reached so far
             while start < n {
-                let tillHere = best[start]
+                var tillHere = best[start]
+                if start > 0 && Self.renormalized(tillHere) != tillHere {
+                    // The reference's renormalization (see the type's documentation).
+                    for i in start...frontier where from[i] != -1 { best[i] = best[i] - tillHere }
+                    tillHere = 0
+                    renormalizedInside = true
+                }
                 let charLength = min(Self.oneCharLength(p[start]), n - start)
                 var hasSingle = false
                 // Walk the vocabulary trie from `start`; every key ending on the way is a node.
@@ -163,10 +208,9 @@ public struct UnigramModel: TokenModel {
                     let id = DoubleArrayTrie.value(units[pos])
                     if hasUnused && unused[id] { continue }
                     let length = k - start
-                    // Path scores are summed and compared in single precision: the released
-                    // reference (0.2.x wheels) breaks exact ties that way (checked against
-                    // its output on ",000"-style inputs, where double sums pick differently).
-                    let score: Float = userDefined[id] ? Float(Double(Float(length) * maxScore) - 0.1) : scores[id]
+                    if k > frontier { frontier = k }
+                    // Summed and compared in Float; strictly greater replaces (see the type).
+                    let score: Float = userDefined[id] ? Self.userDefinedScore(length: length) : scores[id]
                     let candidate = score + tillHere
                     if track {
                         maxDeviation = max(maxDeviation, abs(candidate - initialScore))
@@ -179,6 +223,7 @@ public struct UnigramModel: TokenModel {
                 }
                 if !hasSingle {
                     let end = start + charLength
+                    if end > frontier { frontier = end }
                     let candidate = unkScore + tillHere
                     if track {
                         maxDeviation = max(maxDeviation, abs(candidate - initialScore))
@@ -205,8 +250,14 @@ public struct UnigramModel: TokenModel {
             stats.minGap = min(stats.minGap, minGap)
             stats.maxDeviation = max(stats.maxDeviation, maxDeviation)
         }
+        if renormalizedInside { stats.renormalized = true }
         return final
     }
+
+    /// The reference's score of a user-defined piece of `length` bytes (0.2.x
+    /// `GetUserDefinedScore`: longer matches win).
+    @inline(__always)
+    static func userDefinedScore(length: Int) -> Float { Float(0.1 * Double(length - 1)) }
 
     /// The score the reference adds for one chosen segment (for replaying path scores).
     @inline(__always)
@@ -214,9 +265,7 @@ public struct UnigramModel: TokenModel {
         let v = vocabulary
         let id = Int(span.id)
         if id == v.unknownID && v.types[id] == .unknown { return v.minScore - 10.0 }
-        if v.isUserDefined[id] {
-            return Float(Double(Float(Int(span.end - span.start)) * v.maxScore) - 0.1)
-        }
+        if v.isUserDefined[id] { return Self.userDefinedScore(length: Int(span.end - span.start)) }
         return v.scores[id]
     }
 
