@@ -198,6 +198,8 @@ public struct MinHashLSH: Sendable {
     /// The signature of shingle hashes into `sig` (already filled with `.max`).
     public func signature(_ hashes: [UInt64], into sig: inout [UInt32]) {
         let n = a.count
+        // One minimum per permutation: the writes below go to sp[0..<n].
+        assert(sig.count >= n && b.count == n, "signature buffer of \(sig.count) for \(n) permutations")
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 sig.withUnsafeMutableBufferPointer { sp in
