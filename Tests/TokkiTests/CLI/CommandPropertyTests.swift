@@ -11,6 +11,9 @@ struct CommandPropertyTests {
     /// Exit statuses of a refusal (a signal shows up as its number: 4, 6, 11, …).
     static let refusals: Set<Int32> = [1, 64, 65, 66, 73, 74]
 
+    /// A file's text (String(contentsOfFile:) leaks its buffer in FoundationEssentials under LeakSanitizer).
+    static func text(_ path: String) throws -> String { String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self) }
+
     static func directory() throws -> String {
         let dir = NSTemporaryDirectory() + "tokki-cli-props-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -95,7 +98,7 @@ struct CommandPropertyTests {
             // The output holds rows of the requested width.
             switch format {
             case "jsonl":
-                let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+                let lines = try Self.text(out).split(separator: "\n")
                 #expect(!lines.isEmpty, "\(label)")
                 for line in lines {
                     let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(label)")
@@ -161,7 +164,7 @@ struct CommandPropertyTests {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let corpora = ["empty": "", "one": "가", "repeated": String(repeating: "가", count: 30) + "\n", "spaces": "   \n  \n",
-                       "newlines": "\n\n\n", "crlf": "가나\r\n다라\r\n", "tiny": try String(contentsOfFile: try Self.tinyCorpus(dir), encoding: .utf8)]
+                       "newlines": "\n\n\n", "crlf": "가나\r\n다라\r\n", "tiny": try Self.text(try Self.tinyCorpus(dir))]
         for (name, text) in corpora.sorted(by: { $0.key < $1.key }) {
             let input = dir + "/\(name).txt"
             try Data(text.utf8).write(to: URL(fileURLWithPath: input))
@@ -212,8 +215,8 @@ struct CommandPropertyTests {
             let r = try TokkiExecutable.run(["dedup", "--input", input, "--output", out, "--report", report, "--quiet"] + options)
             let label = "dedup \(options.joined(separator: " ")) on \((input as NSString).lastPathComponent)"
             if Self.judge(r, output: out, label) {
-                let kept = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-                let all = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                let kept = try Self.text(out).split(separator: "\n", omittingEmptySubsequences: false)
+                let all = try Self.text(input).split(separator: "\n", omittingEmptySubsequences: false)
                 #expect(kept.count <= all.count, "\(label)")
                 #expect(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) is [String: Any], "\(label)")
                 // Exact copies go (a window of two documents only sees the previous one).
@@ -252,8 +255,8 @@ struct CommandPropertyTests {
             let r = try TokkiExecutable.run(["clean", "--input", input, "--output", out, "--rejected", rejected, "--quiet"] + options)
             let label = "clean \(options.joined(separator: " ")) on \((input as NSString).lastPathComponent)"
             if Self.judge(r, output: out, label) {
-                let kept = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
-                let all = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
+                let kept = try Self.text(out).split(separator: "\n")
+                let all = try Self.text(input).split(separator: "\n")
                 // Kept documents are input documents, unchanged and in order.
                 var at = 0
                 for line in kept {

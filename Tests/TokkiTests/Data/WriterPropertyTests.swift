@@ -25,6 +25,9 @@ struct WriterPropertyTests {
         }
     }
 
+    /// A file's text (String(contentsOfFile:) leaks its buffer in FoundationEssentials under LeakSanitizer).
+    static func text(_ path: String) throws -> String { String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self) }
+
     static func temporaryDirectory() throws -> String {
         let dir = NSTemporaryDirectory() + "tokki-writer-props-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -209,7 +212,7 @@ struct WriterPropertyTests {
     }
 
     static func readJSONL(_ path: String, width: [(String, Int)]) throws -> [String: (shape: [Int], values: [Int64])] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try Self.text(path)
         var out: [String: (shape: [Int], values: [Int64])] = [:]
         let lines = text.split(separator: "\n")
         var tokensBefore: Int64 = 0
