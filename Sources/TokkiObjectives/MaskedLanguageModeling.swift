@@ -142,6 +142,8 @@ public struct MaskedLanguageModeling: Sendable {
                             let row = rows[r]
                             let n = min(row.count, w)
                             let base = r * w
+                            // Row r is `r·w ..< (r+1)·w` of arrays of count·w; n ≤ w.
+                            assert(base + n <= ip.count && ip.count == ap.count && ip.count == lp.count)
                             for i in 0..<n { ip[base + i] = row[i]; ap[base + i] = 1 }
                             let words = wordIDs.map { $0[r] }
                             let rowInput = UnsafeMutableBufferPointer(rebasing: ip[base..<(base + n)])
@@ -174,6 +176,8 @@ public struct MaskedLanguageModeling: Sendable {
         let c = configuration
         var rng = CounterRNG(seed: c.seed, epoch: c.epoch, index: sample)
         let n = ids.count
+        // Every write below is at a position < n, in both buffers (units lie in 0..<n).
+        assert(labels.count == n, "labels (\(labels.count)) and ids (\(n)) differ in length")
         let p = c.mlmProbability
         guard p > 0, n > 0 else { return }
 

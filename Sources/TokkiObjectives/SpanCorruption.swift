@@ -102,20 +102,52 @@ public struct SpanCorruption: Sendable {
     /// `f(n)`: noise = round(n·d), spans = round(noise/μ); inputs = n − noise + spans + 1,
     /// targets = noise + spans + 1. The raw length is the largest n with inputs ≤ `inputLength`;
     /// at density 0.5 the raw length drops by one if the targets would be longer than the inputs.
+    ///
+    /// The counts are the ones `noiseMask` actually draws (`spanCounts`): where T5's helper
+    /// rounds the span count to 0 (short rows, or a mean span longer than twice the noise), the
+    /// mask still cuts one span, which takes a sentinel in both the inputs and the targets. T5's
+    /// helper then promises one slot too few; with these counts every row fits its tensors.
+    /// Wherever T5's helper counts at least one span the results are T5's.
     public static func lengths(inputLength: Int, noiseDensity d: Double, meanSpanLength mu: Double) -> (raw: Int, targets: Int) {
         func f(_ n: Int) -> (inputs: Int, targets: Int) {
-            let noise = Int((Double(n) * d).rounded(.toNearestOrEven))
-            let spans = Int((Double(noise) / mu).rounded(.toNearestOrEven))
-            return (n - noise + spans + 1, noise + spans + 1)
+            let c = spanCounts(length: n, noiseDensity: d, meanSpanLength: mu)
+            return (n - c.noise + c.spans + 1, c.noise + c.spans + 1)
         }
-        var n = inputLength - 1
-        while f(n + 1).inputs <= inputLength { n += 1 }
+        // f(n).inputs ≤ n + 1 (spans ≤ noise), so n = inputLength − 1 always fits; the inputs
+        // grow with n, so the largest fitting n is found by galloping and bisection.
+        var n = max(inputLength - 1, 0)
+        var step = 1
+        while step < maxRawLength && f(n + step).inputs <= inputLength {
+            n += step
+            step *= 2
+        }
+        while step > 1 {
+            step /= 2
+            if f(n + step).inputs <= inputLength { n += step }
+        }
         var targets = f(n).targets
         if d == 0.5 && targets > f(n).inputs {
             n -= 1
-            targets -= 1
+            // T5 subtracts one; the recount is never larger.
+            targets = max(targets - 1, f(n).targets)
         }
         return (n, targets)
+    }
+
+    /// The longest raw row `lengths` considers (a density near 1 with long spans would
+    /// otherwise ask for rows of billions of tokens); `init` rejects settings that reach it.
+    static let maxRawLength = 1 << 24
+
+    /// The noise token and span counts of a row of `length` tokens, as `noiseMask` draws them:
+    /// noise = round(max(length, 2)·d) kept in 1 … length−1, spans = round(noise/μ), at least 1,
+    /// and at most the noise and the non-noise count (every segment is non-empty).
+    static func spanCounts(length original: Int, noiseDensity: Double, meanSpanLength: Double)
+        -> (noise: Int, spans: Int) {
+        let length = max(original, 2)
+        var noise = Int((Double(length) * noiseDensity).rounded(.toNearestOrEven))
+        noise = min(max(noise, 1), length - 1)
+        let spans = max(Int((Double(noise) / meanSpanLength).rounded(.toNearestOrEven)), 1)
+        return (noise, min(spans, noise, length - noise))
     }
 
     /// The noise mask of one row: `noise[i]` is true for corrupted tokens (T5's
@@ -136,12 +168,9 @@ public struct SpanCorruption: Sendable {
         for i in 0..<original { mask[i] = false }
         guard noiseDensity > 0, original > 0 else { return }
         let length = max(original, 2)
-        var noise = Int((Double(length) * noiseDensity).rounded(.toNearestOrEven))
-        noise = min(max(noise, 1), length - 1)
-        var spans = max(Int((Double(noise) / meanSpanLength).rounded(.toNearestOrEven)), 1)
+        // Every segment is non-empty (the HF port's guard; T5 would make empty spans).
+        let (noise, spans) = spanCounts(length: original, noiseDensity: noiseDensity, meanSpanLength: meanSpanLength)
         let nonNoise = length - noise
-        // Every segment must be non-empty (the HF port's guard; T5 would make empty spans).
-        spans = min(spans, noise, nonNoise)
         // Segment lengths: k−1 distinct cut points among 1…n−1 (uniform), which is the
         // distribution of T5's shuffled `first_in_segment` indicator.
         func segments(_ n: Int, _ k: Int, _ cuts: inout [Int32], _ rng: inout CounterRNG) {
@@ -220,16 +249,19 @@ public struct SpanCorruption: Sendable {
                 guard density > 0, density < 1, mu >= 1 else {
                     throw .invalidConfiguration("noise density must be in (0, 1) and the mean span length at least 1")
                 }
-                guard room >= 4 else { throw .sequenceTooShort(length: c.inputLength, minimum: 4 + (mode == nil ? 0 : 1), objective: "span-corruption") }
+                guard room >= 4 else { throw .sequenceTooShort(length: c.inputLength, minimum: c.inputLength - room + 4, objective: "span-corruption") }
                 let l = Self.lengths(inputLength: room, noiseDensity: density, meanSpanLength: mu)
                 guard l.raw >= 2 else { throw .sequenceTooShort(length: c.inputLength, minimum: 4, objective: "span-corruption") }
+                guard l.raw < Self.maxRawLength else {
+                    throw .invalidConfiguration("noise density \(density) with mean span length \(mu) needs raw rows of more than \(Self.maxRawLength) tokens for an input of \(c.inputLength); lower the density or the span length")
+                }
                 raws.append(l.raw)
                 targets.append(l.targets + roll)
-                let noise = min(max(Int((Double(l.raw) * density).rounded(.toNearestOrEven)), 1), l.raw - 1)
-                maxSpans = max(maxSpans, max(Int((Double(noise) / mu).rounded(.toNearestOrEven)), 1) + roll)
+                // Span counts grow with the row length: the full row has the most.
+                maxSpans = max(maxSpans, Self.spanCounts(length: l.raw, noiseDensity: density, meanSpanLength: mu).spans + roll)
             case let .prefixLM(fraction):
                 guard fraction > 0, fraction <= 0.5 else { throw .invalidConfiguration("the prefix-LM target fraction must be in (0, 0.5]") }
-                guard room >= 3 else { throw .sequenceTooShort(length: c.inputLength, minimum: 3, objective: "prefix-LM") }
+                guard room >= 3 else { throw .sequenceTooShort(length: c.inputLength, minimum: c.inputLength - room + 3, objective: "prefix-LM") }
                 let raw = room - 1
                 raws.append(raw)
                 targets.append(raw - Self.shortestPrefix(raw, fraction) + 1)
@@ -258,6 +290,12 @@ public struct SpanCorruption: Sendable {
         guard Set(sentinels).count == sentinels.count else { throw .invalidConfiguration("two sentinels share an id") }
         for s in sentinels where s == eos || s == pad {
             throw .invalidConfiguration("sentinel id \(s) is also the EOS or pad id")
+        }
+        // A mode token that is also a sentinel would make rows that cannot be read back.
+        for (d, mode) in zip(mixture, modes) {
+            if let mode, let k = sentinels.firstIndex(of: mode) {
+                throw .invalidConfiguration("mode token \(d.modeToken ?? "") (id \(mode)) is also sentinel \(k); take sentinels by name")
+            }
         }
         self.configuration = c
         self.tokens = tokens
@@ -293,6 +331,7 @@ public struct SpanCorruption: Sendable {
     public func batch(_ rows: [[Int32]], firstSample: UInt64, threads: Int = 1) -> Batch {
         let count = rows.count
         let W = configuration.inputLength, T = targetLength
+        // Row r's slices below are `r·W ..< (r+1)·W` and `r·T ..< (r+1)·T` of arrays of count·W and count·T.
         var input = [Int32](repeating: pad, count: count * W)
         var attention = [Int32](repeating: 0, count: count * W)
         var labels = [Int32](repeating: -100, count: count * T)
@@ -351,11 +390,22 @@ public struct SpanCorruption: Sendable {
                 for i in prefix..<n { mask[i] = true }
             }
         }
+        // The writes below go through unchecked pointers: `init` sized the tensors (`rawLengths`,
+        // `targetLength`) so that every row of at most its raw length fits, inputs (mode, kept
+        // tokens, one sentinel per noise span, EOS) in `input`, targets in `labels`.
+        assert(input.count == configuration.inputLength && attention.count == input.count)
+        assert(labels.count == targetLength && decoder.count == labels.count && decoderMask.count == labels.count)
         var k = 0, t = 0
-        if let mode = modeIDs[d] { input[k] = mode; attention[k] = 1; k += 1 }
+        if let mode = modeIDs[d] { assert(k < input.count); input[k] = mode; attention[k] = 1; k += 1 }
         if case .prefixLM = mixture[d].kind {
             for i in 0..<n {
-                if mask[i] { labels[t] = raw[i]; t += 1 } else { input[k] = raw[i]; attention[k] = 1; k += 1 }
+                if mask[i] {
+                    assert(t < labels.count, "prefix-LM target overflows its \(labels.count) slots")
+                    labels[t] = raw[i]; t += 1
+                } else {
+                    assert(k < input.count, "prefix-LM input overflows its \(input.count) slots")
+                    input[k] = raw[i]; attention[k] = 1; k += 1
+                }
             }
         } else {
             // T5's noise_span_to_unique_sentinel on the inputs and nonnoise_span_to_unique_sentinel
@@ -366,19 +416,25 @@ public struct SpanCorruption: Sendable {
                 let starts = i == 0 || mask[i - 1] != mask[i]
                 if mask[i] {
                     if starts {
+                        assert(k < input.count, "span-corruption input overflows its \(input.count) slots")
                         input[k] = sentinelIDs[noiseSpans]; attention[k] = 1; k += 1
                         noiseSpans += 1
                     }
+                    assert(t < labels.count, "span-corruption target overflows its \(labels.count) slots")
                     labels[t] = raw[i]; t += 1
                 } else {
                     if starts {
+                        assert(t < labels.count, "span-corruption target overflows its \(labels.count) slots")
                         labels[t] = sentinelIDs[nonNoiseSpans]; t += 1
                         nonNoiseSpans += 1
                     }
+                    assert(k < input.count, "span-corruption input overflows its \(input.count) slots")
                     input[k] = raw[i]; attention[k] = 1; k += 1
                 }
             }
         }
+        // Room for EOS in both.
+        assert(k < input.count && t < labels.count, "no room for EOS (input \(k)/\(input.count), target \(t)/\(labels.count))")
         input[k] = eos; attention[k] = 1; k += 1
         labels[t] = eos; t += 1
         // decoder_input_ids = labels shifted right, starting with the pad id (T5's decoder start).

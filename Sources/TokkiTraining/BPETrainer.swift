@@ -140,7 +140,9 @@ public struct BPETrainer: Sendable {
             let n = words.counts[k]
             wordCharacters.removeAll(keepingCapacity: true)
             words.withWord(k) { Self.appendScalars(of: $0, to: &wordCharacters) }
-            for s in wordCharacters {
+            // NUL is never a piece (it ends keys in the trie; SentencePiece skips it too): it
+            // stays unknown, like an uncovered character.
+            for s in wordCharacters where s != 0 {
                 if s < 0x10000 { bmpCount[Int(s)] += n } else { otherCount[s, default: 0] += n }
             }
             if keepingCharacters {

@@ -134,6 +134,7 @@ public struct ByteLevelBPETrainer: Sendable {
                         for r in (try? split.split(b)) ?? [] { local[Array(b[r]), default: 0] += 1 }
                     }
                 }
+                assert(w < out.count)  // one slot per worker
                 out[w] = local
             }
         }

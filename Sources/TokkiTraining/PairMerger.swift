@@ -233,6 +233,8 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         let h = Int(pairs[p].head)
         let added: Bool = blocks.withUnsafeMutableBufferPointer { B in
             guard h >= 0 else { return false }
+            // A block is `blockSize` entries at h: next, used, then up to blockSize − 2 words.
+            assert(h + Self.blockSize <= B.count)
             let used = Int(B[h + 1])
             if B[h + 1 + used] == w { return true }
             guard used < Self.blockSize - 2 else { return false }
@@ -245,6 +247,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         pairs[p].head = Int32(at)
         blocks.append(contentsOf: repeatElement(-1, count: Self.blockSize))
         blocks.withUnsafeMutableBufferPointer { B in
+            assert(at + Self.blockSize == B.count)
             B[at] = Int32(h)
             B[at + 1] = 1
             B[at + 2] = w
@@ -320,6 +323,10 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
                 for (wi, site) in sites {
                     let record = Int(wi)
                     let oldCount = Int(F[record])
+                    // A record: header, `capacity` symbols, `capacity − 1` pair ids; the rewrite
+                    // only shortens it (r ≤ i < oldCount ≤ capacity).
+                    assert(record >= 0 && oldCount <= Int(F[record + 1])
+                           && record + Self.header + 2 * Int(F[record + 1]) - 1 <= buffer.count)
                     let syms = record + Self.header
                     let pids = syms + Int(F[record + 1])
                     var j = Int(site)
@@ -361,6 +368,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
                             } else {
                                 p = F[pids + i - 1]  // `previous` came from old position i - 1
                             }
+                            assert(r <= i && i < oldCount)
                             F[pids + r - 1] = p
                         }
                         F[syms + r] = symbol
@@ -374,7 +382,10 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         swap(&records, &flat)
         // Apply the changes; the pairs made by this merge go on the heap.
         pairs.withUnsafeMutableBufferPointer { P in
-            for (p, delta) in deltas { P[Int(p)].count += delta }
+            for (p, delta) in deltas {
+                assert(p >= 0 && Int(p) < P.count)  // deltas hold ids of existing pairs
+                P[Int(p)].count += delta
+            }
         }
         for p in firstNewPair..<pairs.count {
             if pairs[p].count < 0 { pairs[p].count = 0 }
@@ -421,6 +432,7 @@ struct PairHeap {
                     k += 1
                 }
                 guard Self.before(h[m], moving) else { break }
+                assert(m < n)  // children below `last` ≤ n
                 h[i] = h[m]
                 i = m
             }
@@ -439,7 +451,7 @@ struct PairHeap {
         items.withUnsafeMutableBufferPointer { h in
             var i = h.count - 1
             while i > 0 {
-                let p = (i - 1) / 4
+                let p = (i - 1) / 4  // a parent: below i, so inside the heap
                 guard Self.before(moving, h[p]) else { break }
                 h[i] = h[p]
                 i = p

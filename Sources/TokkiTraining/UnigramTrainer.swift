@@ -147,6 +147,7 @@ public struct UnigramTrainer: Sendable {
                         }
                     }
                 }
+                assert(t < out.count)  // one slot per worker
                 out[t] = local
             }
         }
@@ -220,6 +221,7 @@ public struct UnigramTrainer: Sendable {
                 for k in range where needsSplit[k] {
                     var bytes: [UInt8] = []
                     for v in texts[pieces[k].id] { Lattice.append(v, to: &bytes) }
+                    assert(k < out.count)  // one slot per piece
                     out[k] = bytes.withUnsafeBufferPointer { lattice.viterbi($0, excluding: k, scratch: &scratch) }
                 }
             }
@@ -383,6 +385,7 @@ struct Lattice: Sendable {
                     var expected = [Double](repeating: 0, count: scores.count)
                     var scratch = Scratch()
                     if lo < hi { for w in lo..<hi { forwardBackward(words, w, freqs[w], into: &expected, scratch: &scratch) } }
+                    assert(t < out.count)  // one slot per part of the wave
                     out[t] = expected
                 }
             }
@@ -454,6 +457,7 @@ struct Lattice: Sendable {
                         for id in best where id >= 0 { freq[id] += freqs[w] }
                     }
                 }
+                assert(t < out.count)  // one slot per worker
                 out[t] = freq
             }
         }
@@ -513,6 +517,7 @@ struct Lattice: Sendable {
 /// A copy of `a` in a buffer of exactly its size.
 func exactCopy<T>(_ a: [T]) -> [T] {
     [T](unsafeUninitializedCapacity: a.count) { buffer, count in
+        assert(buffer.count >= a.count)
         _ = buffer.initialize(fromContentsOf: a)
         count = a.count
     }
@@ -564,6 +569,7 @@ struct EdgeCache: Sendable {
                         if edges.count > budget / partCount { return }
                     }
                     // At their exact size: growth leaves up to half of an array unused.
+                    assert(part < out.count)  // one slot per part
                     out[part] = (exactCopy(starts), exactCopy(edges))
                 }
             }

@@ -166,6 +166,7 @@ struct WordCounter {
             parallelRanges(lines.count, threads: threads, grain: 256) { w, range in
                 var output = SentencePieceNormalizer.Output()
                 output.tracksOffsets = false
+                assert(w < raw.count && w < normalized.count)  // one table per worker, fewer workers than `threads`
                 for k in range {
                     lines[k].withUnsafeBufferPointer { line in
                         Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw[w], normalized: &normalized[w], output: &output)
@@ -210,6 +211,7 @@ struct WordCounter {
                     DispatchQueue.concurrentPerform(iterations: workers) { w in
                         var output = SentencePieceNormalizer.Output()
                         output.tracksOffsets = false
+                        assert(w < out.count && w < raw.count && w < normalized.count)  // workers ≤ threads
                         out[w] = ChunkLines.forEachLine(b, boundaries[w]..<boundaries[w + 1]) { line in
                             Self.count(line, cutsAtSpaces: cutsAtSpaces, normalizer: normalizer, raw: &raw[w], normalized: &normalized[w], output: &output)
                         }
@@ -250,6 +252,7 @@ struct WordCounter {
                         WordCounts.forEachWord(b) { s, e in local.add(b.baseAddress! + s, e - s, count) }
                     }
                 }
+                assert(w < out.count)  // one table per worker
                 out[w] = local
             }
         }

@@ -471,7 +471,9 @@ struct JSONDocument: Sendable {
                 starts = [Int32](unsafeUninitializedCapacity: maxMerges + 1) { startsOut, startsCount in
                     pool = [UInt8](unsafeUninitializedCapacity: remaining + 1) { poolOut, poolCount in
                         guard let p = poolOut.baseAddress, let st = startsOut.baseAddress, let sp = splitsOut.baseAddress else { return }
-                        var poolWriter = BulkBuffer(wrapping: p), startsWriter = BulkBuffer(wrapping: st), splitsWriter = BulkBuffer(wrapping: sp)
+                        var poolWriter = BulkBuffer(wrapping: p, capacity: poolOut.count)
+                        var startsWriter = BulkBuffer(wrapping: st, capacity: startsOut.count)
+                        var splitsWriter = BulkBuffer(wrapping: sp, capacity: splitsOut.count)
                         ok = scanMerges(b, &j, pool: &poolWriter, starts: &startsWriter, splits: &splitsWriter)
                         if ok {
                             // A padding byte, so that the pool has an address even when every token is empty.
@@ -829,31 +831,38 @@ private final class VocabularyHandoff: @unchecked Sendable {
 struct BulkBuffer<Element: BitwiseCopyable> {
     private let base: UnsafeMutablePointer<Element>
     private(set) var count = 0
+    /// The elements the memory holds: the callers' upper bound, checked only by debug asserts.
+    let capacity: Int
 
     /// Owned memory for `capacity` elements (release it with ``free()``).
     init(capacity: Int) {
-        base = .allocate(capacity: max(1, capacity))
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
     }
 
-    /// Writes into memory someone else owns (never call ``free()`` then).
-    init(wrapping base: UnsafeMutablePointer<Element>) {
+    /// Writes into memory someone else owns, `capacity` elements (never call ``free()`` then).
+    init(wrapping base: UnsafeMutablePointer<Element>, capacity: Int) {
         self.base = base
+        self.capacity = capacity
     }
 
     @inline(__always)
     mutating func append(_ e: Element) {
+        assert(count < capacity, "BulkBuffer: append past the upper bound of \(capacity)")
         base[count] = e
         count += 1
     }
 
     @inline(__always)
     mutating func append(_ p: UnsafePointer<Element>, _ n: Int) {
+        assert(n >= 0 && count + n <= capacity, "BulkBuffer: \(n) more after \(count) exceed the upper bound of \(capacity)")
         memcpy(base + count, p, n * MemoryLayout<Element>.stride)
         count += n
     }
 
     /// Removes element `at`, moving the later ones down.
     mutating func remove(at index: Int) {
+        assert(index >= 0 && index < count, "BulkBuffer: remove(at: \(index)) of \(count)")
         memmove(base + index, base + index + 1, (count - index - 1) * MemoryLayout<Element>.stride)
         count -= 1
     }

@@ -116,7 +116,10 @@ public enum JSONText {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // room for 24 digits
         var n = 0
         withUnsafeMutableBytes(of: &digits) { d in
-            while x > 0 { d[n] = 0x30 + UInt8(x % 10); x /= 10; n += 1 }
+            while x > 0 {
+                assert(n < d.count)  // UInt64.max has 20 digits
+                d[n] = 0x30 + UInt8(x % 10); x /= 10; n += 1
+            }
             while n > 0 { n -= 1; out.append(d[n]) }
         }
     }

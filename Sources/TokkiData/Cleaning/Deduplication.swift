@@ -111,7 +111,8 @@ public struct MinHashLSH: Sendable {
         case .characters(let n), .words(let n): guard n >= 1, n <= 64 else { throw .mismatch("the shingle size must be in 1…64") }
         }
         if let b = c.bands, let r = c.rows {
-            guard b >= 1, r >= 1, b * r <= c.permutations else {
+            // (b · r may overflow for values from a command line.)
+            guard b >= 1, r >= 1, !b.multipliedReportingOverflow(by: r).overflow, b * r <= c.permutations else {
                 throw .mismatch("bands × rows (\(b) × \(r)) must be at most the number of permutations (\(c.permutations))")
             }
             bands = b
@@ -198,6 +199,8 @@ public struct MinHashLSH: Sendable {
     /// The signature of shingle hashes into `sig` (already filled with `.max`).
     public func signature(_ hashes: [UInt64], into sig: inout [UInt32]) {
         let n = a.count
+        // One minimum per permutation: the writes below go to sp[0..<n].
+        assert(sig.count >= n && b.count == n, "signature buffer of \(sig.count) for \(n) permutations")
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 sig.withUnsafeMutableBufferPointer { sp in

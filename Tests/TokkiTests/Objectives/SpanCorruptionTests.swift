@@ -184,3 +184,72 @@ struct SpanCorruptionTests {
         #expect(throws: ObjectiveError.missingToken("mode token [NLG]", objective: "UL2")) { try SpanCorruption(ul2, tokens: noModes) }
     }
 }
+
+/// Issue #14 item 3: `--seq-len 4…9` wrote past the end of the input and label tensors. T5's
+/// length helper rounded the span count to 0 where the mask still cuts one span (and puts one
+/// sentinel in each tensor), so the tensors were one slot short.
+@Suite("Span corruption: short rows fit their tensors")
+struct SpanCorruptionShortRowTests {
+    /// The counts the helper promises hold for the masks actually drawn, at every raw length up
+    /// to the row's (the mask of a full row and of every shorter final row).
+    @Test(arguments: [(0.15, 3.0), (0.5, 3), (0.15, 8), (0.15, 64), (0.5, 64), (0.3, 1), (0.05, 3)])
+    func helperCountsMatchTheDrawnMasks(_ density: Double, _ mu: Double) {
+        for inputLength in 4...40 {
+            let l = SpanCorruption.lengths(inputLength: inputLength, noiseDensity: density, meanSpanLength: mu)
+            for n in 1...l.raw {
+                for index in 0..<8 {
+                    var rng = CounterRNG(seed: 3, index: UInt64(index))
+                    let mask = SpanCorruption.noiseMask(length: n, noiseDensity: density, meanSpanLength: mu, rng: &rng)
+                    let noise = mask.filter { $0 }.count
+                    let noiseSpans = (0..<n).filter { mask[$0] && ($0 == 0 || !mask[$0 - 1]) }.count
+                    let keptSpans = (0..<n).filter { !mask[$0] && ($0 == 0 || mask[$0 - 1]) }.count
+                    let inputs = n - noise + noiseSpans + 1, targets = noise + keptSpans + 1
+                    #expect(inputs <= inputLength, "input \(inputLength), d \(density), μ \(mu): \(n) raw tokens need \(inputs) input slots")
+                    #expect(targets <= l.targets, "input \(inputLength), d \(density), μ \(mu): \(n) raw tokens need \(targets) target slots, helper says \(l.targets)")
+                }
+            }
+        }
+    }
+
+    /// Korean-like documents through the builder at every short length and batch size: every
+    /// row reads back to its raw tokens.
+    @Test(arguments: 4...12)
+    func shortInputLengthsRoundTrip(_ inputLength: Int) throws {
+        var c = SpanCorruption.Configuration()
+        c.inputLength = inputLength
+        let objective = try SpanCorruption(c, tokens: TestVocabulary.tokens)
+        for batchSize in 1...3 {
+            var builder = SpanCorruption.Builder(objective)
+            var stream: [Int32] = []
+            for k in 0..<30 {
+                let doc = TestVocabulary.document(k % 7 * 3 + 1, seed: UInt64(k))
+                stream += doc
+                try builder.append(Document(ids: doc))
+            }
+            builder.finishInput()
+            var rebuilt: [Int32] = []
+            while let b = builder.nextBatch(maxRows: batchSize, threads: 2) {
+                let input = try #require(b["input_ids"]), labels = try #require(b["labels"])
+                #expect(input.shape == [b.rows, inputLength] && labels.shape == [b.rows, objective.targetLength])
+                for r in 0..<b.rows {
+                    rebuilt += SpanCorruptionShortRowTests.reassemble(Array(input.row(r)), Array(labels.row(r)))
+                }
+            }
+            #expect(rebuilt == stream, "input length \(inputLength), batch size \(batchSize)")
+        }
+    }
+
+    /// A raw row from an input row and its target (sentinels 5…104, EOS 2, pad 0, −100).
+    static func reassemble(_ input: [Int32], _ labels: [Int32]) -> [Int32] {
+        var spans: [Int32: [Int32]] = [:]
+        var current: Int32 = -1
+        for x in labels where x != -100 && x != 2 {
+            if (5...104).contains(x) { current = x } else { spans[current, default: []].append(x) }
+        }
+        var out: [Int32] = []
+        for x in input where x != 0 && x != 2 {
+            if (5...104).contains(x) { out += spans[x] ?? [] } else { out.append(x) }
+        }
+        return out
+    }
+}

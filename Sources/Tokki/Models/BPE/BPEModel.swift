@@ -151,6 +151,7 @@ public struct BPEModel: Sendable {
                                         if !prefix.isEmpty && right.starts(with: prefix) { right = UnsafeBufferPointer(rebasing: right.dropFirst(prefix.count)) }
                                         joined.append(contentsOf: right)
                                     }
+                                    assert(rank < out.count)
                                     out[rank] = joined.withUnsafeBufferPointer { j in
                                         withUnsafePointer(to: UInt8(0)) { zero in lookup.value(j.baseAddress ?? zero, j.count) }
                                     } ?? -1
@@ -194,6 +195,8 @@ public struct BPEModel: Sendable {
                                         v = Int(scalar); i += len
                                     }
                                     guard v < 0x144, byteFor[v] >= 0 else { ok = false; break }
+                                    // One byte per scalar of at least one byte: `used` ≤ i ≤ the pool's size.
+                                    assert(used < out.count)
                                     o[used] = UInt8(truncatingIfNeeded: byteFor[v])
                                     used += 1
                                 }
@@ -255,6 +258,7 @@ public struct BPEModel: Sendable {
                         }
                     }
                 }
+                assert(w < out.count)
                 out[w] = local
             }
         }
@@ -513,6 +517,8 @@ struct PairTable: Sendable {
                     offsets.withUnsafeMutableBufferPointer { o in
                         for r in 0..<n {
                             let home = Self.slot(Self.key(m[r].0, m[r].1), mask)
+                            // home < size = bucketCount << shift, so its bucket + 1 ≤ bucketCount.
+                            assert(r < h.count && home >> shift + 1 < o.count)
                             h[r] = UInt32(truncatingIfNeeded: home)
                             o[home >> shift + 1] += 1
                         }
@@ -520,6 +526,7 @@ struct PairTable: Sendable {
                         return [Slot](unsafeUninitializedCapacity: n) { out, count in
                             for r in 0..<n {
                                 let bucket = Int(h[r]) >> shift
+                                assert(o[bucket] < n)  // the running start of the bucket, below its end
                                 out[o[bucket]] = Slot(key: Self.key(m[r].0, m[r].1),
                                                       value: UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: r))) << 32
                                                           | UInt64(UInt32(bitPattern: merged[r])))

@@ -27,6 +27,9 @@ struct ByteStringTable: Sendable {
     /// earlier one; in the low half first).
     static func build(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int32]) -> Result<ByteStringTable, DuplicateKey> {
         let n = values.count
+        // Keys are read at `starts[k]`, `lengths[k]` for every value `k`, inside the pool.
+        assert(starts.count >= n && lengths.count >= n, "ByteStringTable: \(n) values for \(starts.count) starts, \(lengths.count) lengths")
+        assert((0..<n).allSatisfy { starts[$0] >= 0 && lengths[$0] >= 0 && Int(starts[$0]) + Int(lengths[$0]) <= pool.count })
         // Each key is hashed once (on all cores); each half then takes its keys.
         var hashes = [UInt32](repeating: 0, count: n)
         pool.withUnsafeBufferPointer { p in
@@ -37,7 +40,10 @@ struct ByteStringTable: Sendable {
                         parallelRanges(n, threads: min(4, availableCores), grain: 4096) { range in
                             withUnsafePointer(to: UInt8(0)) { zero in
                                 let base = p.baseAddress ?? zero
-                                for k in range { h[k] = ByteStringTableHalf.hash(base + Int(s[k]), Int(l[k])) }
+                                for k in range {
+                                    assert(k < h.count)
+                                    h[k] = ByteStringTableHalf.hash(base + Int(s[k]), Int(l[k]))
+                                }
                             }
                         }
                     }
@@ -53,6 +59,7 @@ struct ByteStringTable: Sendable {
                 DispatchQueue.concurrentPerform(iterations: 2) { half in
                     let (table, duplicate) = ByteStringTableHalf.build(half: half, pool: pool, starts: starts, lengths: lengths,
                                                                        values: values, hashes: keyHashes)
+                    assert(half < hs.count && half < ds.count)
                     hs[half] = table
                     ds[half] = duplicate ?? -1
                 }
@@ -123,6 +130,7 @@ struct UnsafeByteStringLookup: @unchecked Sendable {
     /// Looks up a batch of keys at once, writing each value (or -1) to `out`. Each step
     /// (hash and home slot, entry, key bytes) is done for every key before the next, so that
     /// the cache misses of different keys overlap instead of queueing one after another.
+    /// `out` has room for `keys.count` values.
     func values(_ keys: UnsafeMutableBufferPointer<BatchKey>, base: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<Int32>) {
         for j in keys.indices {
             let h = ByteStringTableHalf.hash(base + Int(keys[j].start), Int(keys[j].length))
@@ -256,6 +264,9 @@ struct ByteStringTableHalf: Sendable {
                                     if duplicate == nil { duplicate = k }
                                     continue
                                 }
+                                // `mine` keys of this half, at most one entry each; the load factor
+                                // stays ≤ 1/2, so probing ended at an empty slot.
+                                assert(used < en.count && used < eh.count && slot < sl.count && sl[slot] == 0)
                                 sl[slot] = UInt64(h) | UInt64(used) << 32
                                 en[used] = Entry(start: Int32(start), length: Int32(n), value: values[k])
                                 eh[used] = h
@@ -360,6 +371,7 @@ struct ByteStringTableHalf: Sendable {
             while slots[slot] != 0 { slot = (slot + 1) & mask }
         }
         let index = entries.count
+        assert(slots[slot] == 0 && (entries.count + 1) * 2 <= slots.count, "ByteStringTable: load factor above 1/2")
         hashes.append(h)
         slots[slot] = UInt64(h) | UInt64(index) << 32
         entries.append(Entry(start: Int32(pool.count), length: Int32(n), value: value))

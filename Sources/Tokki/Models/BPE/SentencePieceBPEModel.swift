@@ -174,6 +174,8 @@ public struct SentencePieceBPEModel: TokenModel {
             }
             while let top = Self.pop(&heap) {
                 let l = Int(top.left), r = Int(top.right)
+                // Pairs hold symbol indices: below the symbol count (the buffers' size).
+                assert(l >= 0 && r >= 0 && l < symbolCount && r < symbolCount)
                 if length[l] == 0 || length[r] == 0 || length[l] + length[r] != top.size { continue }
                 if let dropout {
                     if dropout.alpha >= 1 { continue }
@@ -181,6 +183,7 @@ public struct SentencePieceBPEModel: TokenModel {
                 }
                 length[l] += length[r]
                 next[l] = next[r]
+                assert(next[r] < Int32(symbolCount))
                 if next[r] >= 0 { prev[Int(next[r])] = Int32(l) }
                 length[r] = 0
                 if let c = candidate(prev[l], Int32(l)) { Self.push(&heap, c) }

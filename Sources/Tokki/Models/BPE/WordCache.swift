@@ -115,6 +115,8 @@ struct WordCache: Sendable {
         let keyAt = pool.count
         pool.append(contentsOf: repeatElement(0, count: words))
         pool.withUnsafeMutableBufferPointer { pl in
+            // The key's n bytes go into the `words` zeroed UInt32s just appended.
+            assert(n <= 4 * words && keyAt + words == pl.count)
             UnsafeMutableRawPointer(pl.baseAddress! + keyAt).copyMemory(from: p, byteCount: n)
         }
         entries += 1

@@ -135,6 +135,11 @@ extension DoubleArrayTrie {
     /// `pool[starts[i] ..< starts[i] + lengths[i]]`). Keys need not be sorted.
     public init(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int]) throws(BuildError) {
         precondition(starts.count == values.count && lengths.count == values.count, "one value per key")
+        // Every key is read through an unchecked pointer into the pool.
+        for k in 0..<values.count {
+            let s = Int(starts[k]), l = Int(lengths[k])
+            precondition(s >= 0 && l >= 0 && s + l <= pool.count, "key \(k) lies outside the pool")
+        }
         let count = values.count
         // Sort by the first 8 bytes as a big-endian integer, then by the rest (memcmp).
         var prefix = [UInt64](repeating: 0, count: count)
@@ -159,7 +164,7 @@ extension DoubleArrayTrie {
             histogram.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             prefix.withUnsafeBufferPointer { pre in
                 histogram.withUnsafeMutableBufferPointer { h in
-                    for i in 0..<count { h[Int((pre[i] >> shift) & 0xFF)] += 1 }
+                    for i in 0..<count { h[Int((pre[i] >> shift) & 0xFF)] += 1 }  // a byte: < 256 = h.count
                 }
             }
             // A digit shared by every key leaves the order as it is.
@@ -172,6 +177,8 @@ extension DoubleArrayTrie {
                         scratch.withUnsafeMutableBufferPointer { out in
                             for k in o {
                                 let d = Int((pre[Int(k)] >> shift) & 0xFF)
+                                // h[d] is the running start of digit d: below `count` = out.count.
+                                assert(h[d] < out.count)
                                 out[h[d]] = k
                                 h[d] += 1
                             }
