@@ -81,7 +81,7 @@ def main():
 
     # tiktoken (first byte even) and Tekken (odd).
     lines = open(os.path.join(FIX, "tiktoken", "korean-sample.tiktoken"), "rb").read().split(b"\n")
-    small = b"\n".join(lines[:300]) + b"\n"
+    small = b"\n".join(lines[:280]) + b"\n"
     write("tiktoken_tekken", "ranks", b"\x00" + small)
     write("tiktoken_tekken", "ranks-crlf", b"\x00" + small.replace(b"\n", b"\r\n")[:600])
     write("tiktoken_tekken", "ranks-bad", b"\x00" + b"YQ== 0\nYg== 1\n!!!! 2\nYWI= 99999999999\nYWI=\n")
@@ -91,20 +91,21 @@ def main():
         if not line:
             break
         b64, rank = line.split(b" ")
-        vocab.append({"rank": int(rank), "token_bytes": b64.decode(), "token_str": None})
+        vocab.append({"rank": int(rank), "token_bytes": b64.decode()})
     tekken = {"config": {"pattern": "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-                         "default_vocab_size": 256 + 4, "default_num_special_tokens": 4, "version": "v7"},
-              "vocab": vocab[:256],
+                         "default_vocab_size": 270 + 4, "default_num_special_tokens": 4, "version": "v7"},
+              "vocab": vocab[:270],
               "special_tokens": [{"rank": i, "token_str": s, "is_control": True} for i, s in enumerate(["<unk>", "<s>", "</s>", "[INST]"])]}
     write("tiktoken_tekken", "tekken", b"\x01" + j(tekken).encode())
     t2 = json.loads(j(tekken))
     del t2["special_tokens"]
     t2["config"]["default_num_special_tokens"] = 30
-    t2["config"]["default_vocab_size"] = 30 + 100
+    t2["config"]["default_vocab_size"] = 30 + 270
     write("tiktoken_tekken", "tekken-legacy", b"\x01" + j(t2).encode())
     t3 = json.loads(j(tekken))
     t3["config"]["default_vocab_size"] = 99999
     t3["config"]["pattern"] = "(unclosed"
+    t3["vocab"] = t3["vocab"][:20]
     write("tiktoken_tekken", "tekken-bad", b"\x01" + j(t3).encode())
 
     # GPT-2 vocab.json + merges.txt, split at "\n#MERGES\n".
