@@ -58,9 +58,22 @@ public let scratchDirectory: String = {
     return dir
 }()
 
-/// Writes `bytes` to `path` (a broken scratch directory ends the run).
+/// Writes `bytes` to `path` with plain system calls (Foundation's file writing is slow and
+/// holds on to memory at fuzzing rates); a broken scratch directory ends the run.
 public func writeScratch(_ bytes: [UInt8], to path: String) {
-    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    var written = 0
+    if fd >= 0 {
+        bytes.withUnsafeBytes { raw in
+            while written < raw.count, let base = raw.baseAddress {
+                let n = write(fd, base + written, raw.count - written)
+                if n <= 0 { break }
+                written += n
+            }
+        }
+        close(fd)
+    }
+    guard fd >= 0, written == bytes.count else {
         FileHandle.standardError.write(Data("fuzz setup: cannot write \(path)\n".utf8))
         exit(2)
     }

@@ -6,13 +6,14 @@ import FuzzSupport
 import TokkiData
 
 let prefix = scratchDirectory + "/fuzz"
+let binPattern = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = inputBytes(start, count)
     guard bytes.count >= 2 else { return 0 }
     let binSize = Int(bytes[0]) | Int(bytes[1]) << 8
-    writeScratch((0..<binSize).map { UInt8(truncatingIfNeeded: $0 &* 31) }, to: prefix + ".bin")
+    writeScratch(Array(binPattern[..<binSize]), to: prefix + ".bin")
     writeScratch(Array(bytes.dropFirst(2)), to: prefix + ".idx")
     guard let dataset = try? MegatronDataset(prefix: prefix) else { return 0 }
     for i in 0..<min(dataset.count, 1024) { _ = try? dataset.sequence(i) }
