@@ -21,6 +21,10 @@ public struct TiktokenRanks: Sendable {
     }
 
     /// Parses the bytes of a `.tiktoken` file; `path` is used in error messages.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the line of a malformed
+    ///   entry, of a rank of 16,777,216 or more, or of a rank at least twice the number of
+    ///   tokens (a table mostly made of gaps).
     public init(bytes: [UInt8], path: String? = nil) throws(TokkiError) {
         func bad(_ line: Int, _ problem: String) -> TokkiError {
             .invalidModel(path: path, problem: "line \(line): \(problem)")
@@ -28,6 +32,7 @@ public struct TiktokenRanks: Sendable {
         var entries: [(token: [UInt8], rank: Int)] = []
         var line = 0
         var start = 0
+        var highest = (rank: -1, line: 0)
         let n = bytes.count
         while start < n {
             var end = start
@@ -46,8 +51,14 @@ public struct TiktokenRanks: Sendable {
                 }
                 guard digits > 0 else { throw bad(line, "missing rank") }
                 entries.append((token, rank))
+                if rank > highest.rank { highest = (rank, line) }
             }
             start = end + 1
+        }
+        // Tables are indexed by rank: a few lines with huge ranks would cost tables (and
+        // loops) of 16 million entries. Published files have no gaps, or a few (p50k).
+        guard highest.rank < 2 * entries.count else {
+            throw bad(highest.line, "rank \(highest.rank) leaves most ranks unused (\(entries.count) tokens; ranks must be below twice the number of tokens)")
         }
         try self.init(entries: entries, path: path)
     }

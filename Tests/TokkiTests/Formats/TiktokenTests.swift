@@ -64,6 +64,23 @@ struct TiktokenTests {
             try TiktokenTokenizer(contentsOf: Fixtures.url("tiktoken/korean-sample.tiktoken"))  // no pattern in the name
         }
     }
+
+    /// Found by the `tiktoken_tekken` fuzz target: 256 byte tokens and one token at rank
+    /// 11,111,139 built rank-indexed tables of 11 million entries (over 10 s under ASan).
+    @Test func sparseRanksAreRejectedWithTheirLine() throws {
+        let bytes = (0..<256).map { "\(Data([UInt8($0)]).base64EncodedString()) \($0)\n" }.joined()
+        do {
+            _ = try TiktokenRanks(bytes: Array((bytes + "QUI= 11111139\n").utf8), path: "sparse.tiktoken")
+            Issue.record("a rank file that is mostly gaps loaded")
+        } catch {
+            guard case let .invalidModel(path, problem) = error else { Issue.record("\(error)"); return }
+            #expect(path == "sparse.tiktoken")
+            #expect(problem.hasPrefix("line 257: rank 11111139"))
+        }
+        // A few gaps, as in p50k_base, are fine.
+        let gappy = try TiktokenRanks(bytes: Array((bytes + "QUI= 300\n").utf8))
+        #expect(gappy.count == 301)
+    }
 }
 
 /// Parity on published rank files (OpenAI's r50k/p50k/cl100k/o200k, Whisper, Qwen, Llama 4)

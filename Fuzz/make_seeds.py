@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Writes the hand-made part of the fuzz seed corpus (Fuzz/Corpus/<target>/*), from small
+pieces of Tests/Fixtures plus malformed variants. Stdlib only. The generated part (tiny
+SentencePiece models, charsmaps) comes from `swift run make_seeds`; scripts/fuzz.sh
+--seeds runs both."""
+
+import base64
+import json
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "..", "Tests", "Fixtures")
+CORPUS = os.path.join(HERE, "Corpus")
+
+TEXTS = [
+    "대한민국은 민주공화국이다.",
+    "「민법」 제3조제1항 ① ㈜ ㉮ ㎡ 수고ㄳ ㅋㅋ",
+    "Hello, world! It's 2024-01-01 12:34.",
+    "ＡＢＣ ｢민법｣ 정치ㆍ경제 가\u200b나 ﾡ\u00ad",
+    "  leading and  double  spaces\t\ttabs\r\nnewline ",
+    "emoji 👩\u200d💻 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, 한자 金 豈",
+    "",
+]
+BAD_UTF8 = [b"\xff\xfe", b"\xed\xa0\x80", b"\xe1\x84", b"\xc0\xaf", b"\xf4\x90\x80\x80"]
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def j(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def trim_hf(name, keep=40):
+    d = json.load(open(os.path.join(FIX, "hf", name)))
+    m = d["model"]
+    if isinstance(m["vocab"], dict):
+        items = sorted(m["vocab"].items(), key=lambda kv: kv[1])[:keep]
+        # Keep the special and the first ordinary tokens, with ids renumbered densely.
+        m["vocab"] = {k: i for i, (k, _) in enumerate(items)}
+        if "merges" in m:
+            merges = []
+            for mg in m["merges"]:
+                a, b = mg.split(" ", 1) if isinstance(mg, str) else mg
+                if a in m["vocab"] and b in m["vocab"] and a + b in m["vocab"]:
+                    merges.append(mg)
+            m["merges"] = merges[:20]
+        if m.get("unk_token") and m["unk_token"] not in m["vocab"]:
+            m["vocab"][m["unk_token"]] = len(m["vocab"])
+    else:
+        m["vocab"] = m["vocab"][:keep]
+        if m.get("unk_id") is not None and m["unk_id"] >= keep:
+            m["unk_id"] = 0
+    ids = set(m["vocab"].values()) if isinstance(m["vocab"], dict) else set(range(len(m["vocab"])))
+    d["added_tokens"] = [t for t in d.get("added_tokens") or [] if t["id"] in ids]
+    return d
+
+
+def main():
+    # tokenizer.json: trimmed fixtures and malformed variants.
+    for name in ["bytelevel_bpe.json", "wordpiece_bert.json", "unigram.json", "metaspace_bpe_bf.json",
+                 "misc_pipeline.json", "wordlevel.json"]:
+        d = trim_hf(name)
+        s = j(d)
+        write("tokenizer_json", name, s)
+        write("tokenizer_json", name + ".cut", s[: len(s) // 3])
+        d2 = json.loads(s)
+        d2["model"]["vocab"] = {"a": -1, "b": 1 << 40} if isinstance(d2["model"]["vocab"], dict) else [["a", "x"]]
+        write("tokenizer_json", name + ".badvocab", j(d2))
+    write("tokenizer_json", "empty-object.json", "{}")
+    write("tokenizer_json", "deep.json", "[" * 200 + "]" * 200)
+    write("tokenizer_json", "numbers.json", '{"model":{"type":"BPE","vocab":{"a":1e999,"b":-0,"c":1.5},"merges":["a b"]}}')
+    write("tokenizer_json", "escapes.json", '{"model":{"type":"WordLevel","vocab":{"\\ud800":0,"\\u0041\\n":1},"unk_token":"\\ud83d\\ude00"}}')
+
+    # tiktoken (first byte even) and Tekken (odd).
+    lines = open(os.path.join(FIX, "tiktoken", "korean-sample.tiktoken"), "rb").read().split(b"\n")
+    small = b"\n".join(lines[:280]) + b"\n"
+    write("tiktoken_tekken", "ranks", b"\x00" + small)
+    write("tiktoken_tekken", "ranks-crlf", b"\x00" + small.replace(b"\n", b"\r\n")[:600])
+    write("tiktoken_tekken", "ranks-bad", b"\x00" + b"YQ== 0\nYg== 1\n!!!! 2\nYWI= 99999999999\nYWI=\n")
+    write("tiktoken_tekken", "ranks-dup", b"\x00" + b"YQ== 0\nYQ== 1\nYg== 1\n")
+    vocab = []
+    for k, line in enumerate(lines[:260]):
+        if not line:
+            break
+        b64, rank = line.split(b" ")
+        vocab.append({"rank": int(rank), "token_bytes": b64.decode()})
+    tekken = {"config": {"pattern": "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+                         "default_vocab_size": 270 + 4, "default_num_special_tokens": 4, "version": "v7"},
+              "vocab": vocab[:270],
+              "special_tokens": [{"rank": i, "token_str": s, "is_control": True} for i, s in enumerate(["<unk>", "<s>", "</s>", "[INST]"])]}
+    write("tiktoken_tekken", "tekken", b"\x01" + j(tekken).encode())
+    t2 = json.loads(j(tekken))
+    del t2["special_tokens"]
+    t2["config"]["default_num_special_tokens"] = 30
+    t2["config"]["default_vocab_size"] = 30 + 270
+    write("tiktoken_tekken", "tekken-legacy", b"\x01" + j(t2).encode())
+    t3 = json.loads(j(tekken))
+    t3["config"]["default_vocab_size"] = 99999
+    t3["config"]["pattern"] = "(unclosed"
+    t3["vocab"] = t3["vocab"][:20]
+    write("tiktoken_tekken", "tekken-bad", b"\x01" + j(t3).encode())
+
+    # GPT-2 vocab.json + merges.txt, split at "\n#MERGES\n".
+    d = json.load(open(os.path.join(FIX, "hf", "bytelevel_bpe.json")))
+    v = {k: i for k, i in d["model"]["vocab"].items() if i < 300}
+    merges = [m if isinstance(m, str) else " ".join(m) for m in d["model"]["merges"]]
+    merges = [m for m in merges if all(p in v for p in m.split(" "))][:40]
+    sep = b"\n#MERGES\n"
+    write("gpt2_files", "gpt2", j(v).encode() + sep + ("#version: 0.2\n" + "\n".join(merges) + "\n").encode())
+    write("gpt2_files", "gpt2-crlf", j(v).encode() + sep + ("#version: 0.2\r\n" + "\r\n".join(merges[:10])).encode())
+    write("gpt2_files", "gpt2-unknown", j({"a": 0, "b": 1}).encode() + sep + b"a c\na b\nab  b\n")
+    write("gpt2_files", "gpt2-noseparator", j({"a": 0, "b": 1, "ab": 2}).encode())
+
+    # Megatron: [.bin size LE16][.idx].
+    for p in ["docs_u16", "docs_i32", "docs_u16b", "merged_u16"]:
+        binsize = os.path.getsize(os.path.join(FIX, "data", p + ".bin"))
+        idx = open(os.path.join(FIX, "data", p + ".idx"), "rb").read()
+        write("megatron_idx", p, struct.pack("<H", binsize) + idx)
+    idx = open(os.path.join(FIX, "data", "docs_u16.idx"), "rb").read()
+    write("megatron_idx", "truncated", struct.pack("<H", 12) + idx[:40])
+    write("megatron_idx", "huge-count", struct.pack("<H", 12) + idx[:18] + struct.pack("<Q", 1 << 30) + idx[26:])
+    write("megatron_idx", "bad-dtype", struct.pack("<H", 12) + idx[:17] + b"\x63" + idx[18:])
+
+    # Normalizers: [selector][...]; see the target's header.
+    for k, t in enumerate(TEXTS):
+        write("normalizers", f"korean-{k}", b"\x00" + t.encode())
+        write("normalizers", f"korean-opts-{k}", bytes([1, (k * 37) & 0xFF]) + t.encode())
+        write("normalizers", f"spm-{k}", bytes([3, k * 5 & 0x1F]) + t.encode())
+    for k, b in enumerate(BAD_UTF8):
+        write("normalizers", f"bad-{k}", b"\x00" + "가".encode() + b + b"a")
+        write("normalizers", f"spm-bad-{k}", b"\x03\x07" + b + "ＡＢ".encode())
+
+    # Encode: [model selector][text]; decode: [model selector][LE32 ids].
+    for m in range(7):
+        for k, t in enumerate(TEXTS[:-1]):
+            write("encode", f"m{m}-{k}", bytes([m + (0x80 if k % 2 else 0)]) + t.encode())
+        write("encode", f"m{m}-bad", bytes([m]) + "한".encode() + BAD_UTF8[m % len(BAD_UTF8)] + b" x")
+        ids = [0, 1, 2, 3, 5, 100, 255, 256, 259, 300, 599, 999]
+        write("decode", f"m{m}", bytes([m | 0x80]) + b"".join(struct.pack("<I", i) for i in ids))
+        write("decode", f"m{m}-wild", bytes([m]) + b"".join(struct.pack("<i", i) for i in [-1, 1 << 30, 70000, 3]))
+
+    # JSONL corpus: [selector (bit 0 strict, bits 1-2 field, bit 4 plain text)][lines].
+    jl = "\n".join([j({"text": t}) for t in TEXTS[:4]] + [
+        '{"text": 3}', '{"other":"x"}', "   ", '{"text":"\\ud800\\u0041"}', '[1,2]', '{"text":"a"', "not json",
+        j({"content": "내용", "text": "본문"}), '{"text":"a\\tb\\n"}  ', '{"t\\u0065xt":"escaped key"}'])
+    write("jsonl", "text", b"\x00" + jl.encode())
+    write("jsonl", "text-strict", b"\x01" + jl.encode() + b"\n" + b'{"text":"\xff"}')
+    write("jsonl", "content", b"\x02" + jl.encode())
+    write("jsonl", "plain", b"\x10" + "\n".join(TEXTS).encode() + b"\r\n\xff\xfe\n")
+
+
+if __name__ == "__main__":
+    main()
