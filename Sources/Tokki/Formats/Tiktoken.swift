@@ -23,8 +23,8 @@ public struct TiktokenRanks: Sendable {
     /// Parses the bytes of a `.tiktoken` file; `path` is used in error messages.
     ///
     /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the line of a malformed
-    ///   entry, of a rank of 16,777,216 or more, or of a rank at least twice the number of
-    ///   tokens (a table mostly made of gaps).
+    ///   entry, of a rank of 16,777,216 or more, or of a rank of 1,048,576 or more that is
+    ///   also at least twice the number of tokens (a large table mostly made of gaps).
     public init(bytes: [UInt8], path: String? = nil) throws(TokkiError) {
         func bad(_ line: Int, _ problem: String) -> TokkiError {
             .invalidModel(path: path, problem: "line \(line): \(problem)")
@@ -56,9 +56,10 @@ public struct TiktokenRanks: Sendable {
             start = end + 1
         }
         // Tables are indexed by rank: a few lines with huge ranks would cost tables (and
-        // loops) of 16 million entries. Published files have no gaps, or a few (p50k).
-        guard highest.rank < 2 * entries.count else {
-            throw bad(highest.line, "rank \(highest.rank) leaves most ranks unused (\(entries.count) tokens; ranks must be below twice the number of tokens)")
+        // loops) of 16 million entries. Published files have no gaps, or a few (p50k); a
+        // sparse file (which tiktoken would load) is refused only when its table would be large.
+        guard highest.rank < max(2 * entries.count, 1 << 20) else {
+            throw bad(highest.line, "rank \(highest.rank) leaves most ranks unused (\(entries.count) tokens; ranks of 1048576 or more must be below twice the number of tokens)")
         }
         try self.init(entries: entries, path: path)
     }

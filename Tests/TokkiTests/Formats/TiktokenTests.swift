@@ -77,9 +77,12 @@ struct TiktokenTests {
             #expect(path == "sparse.tiktoken")
             #expect(problem.hasPrefix("line 257: rank 11111139"))
         }
-        // A few gaps, as in p50k_base, are fine.
+        // A few gaps, as in p50k_base, are fine, and so are many in a small table.
         let gappy = try TiktokenRanks(bytes: Array((bytes + "QUI= 300\n").utf8))
         #expect(gappy.count == 301)
+        let small = try TiktokenRanks(bytes: Array((bytes + "QUI= 1048575\n").utf8))
+        #expect(small.count == 1_048_576)
+        #expect(throws: TokkiError.self) { try TiktokenRanks(bytes: Array((bytes + "QUI= 1048576\n").utf8)) }
     }
 }
 
