@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tokki
 @testable import TokkiData
 
 /// A representative subset of each command's option space run through the `tokki` executable
@@ -11,20 +12,10 @@ struct CommandPropertyTests {
     /// Exit statuses of a refusal (a signal shows up as its number: 4, 6, 11, …).
     static let refusals: Set<Int32> = [1, 64, 65, 66, 73, 74]
 
-    /// A file's text, read with POSIX calls (Foundation's file reading leaks its buffer under
-    /// LeakSanitizer on Linux, which fails `swift test --sanitize=address`).
+    /// A file's text, read with POSIX calls (``readFileBytes(_:)``): Foundation's file reading
+    /// leaks its buffer under LeakSanitizer on Linux.
     static func text(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw CocoaError(.fileReadNoSuchFile) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: try readFileBytes(path), as: UTF8.self)
     }
 
     static func directory() throws -> String {

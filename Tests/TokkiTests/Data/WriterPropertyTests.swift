@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tokki
 @testable import TokkiData
 @testable import TokkiObjectives
 
@@ -25,20 +26,10 @@ struct WriterPropertyTests {
         }
     }
 
-    /// A file's text, read with POSIX calls (Foundation's file reading leaks its buffer under
-    /// LeakSanitizer on Linux, which fails `swift test --sanitize=address`).
+    /// A file's text, read with POSIX calls (``readFileBytes(_:)``): Foundation's file reading
+    /// leaks its buffer under LeakSanitizer on Linux.
     static func text(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw CocoaError(.fileReadNoSuchFile) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: try readFileBytes(path), as: UTF8.self)
     }
 
     static func temporaryDirectory() throws -> String {
