@@ -13,6 +13,15 @@ public enum LineEnd: Sendable, Equatable {
     /// `\r\n` (Windows). The `\r` is not part of the line.
     case crlf
 
+    /// The number of bytes of the line end in the input (0, 1 or 2).
+    public var byteCount: Int {
+        switch self {
+        case .none: return 0
+        case .lf: return 1
+        case .crlf: return 2
+        }
+    }
+
     /// The bytes of the line end as they were in the input.
     public var bytes: [UInt8] {
         switch self {

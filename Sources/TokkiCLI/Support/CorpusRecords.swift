@@ -89,7 +89,7 @@ struct CorpusRecordReader {
             try reader.forEachLine { (line, lineEnd, offset) throws(ExitCode) in
                 guard !stopped else { return }
                 number += 1
-                size = offset + line.count + lineEnd.bytes.count
+                size = offset + line.count + lineEnd.byteCount
                 // The text leaves out the CR of a CRLF line end; the record keeps it, so kept
                 // lines are written back byte for byte.
                 var r = try record(Array(line), source: name, line: number, offset: base + offset)
