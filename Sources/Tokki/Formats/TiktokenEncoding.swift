@@ -49,13 +49,16 @@ public enum TiktokenEncoding: String, Sendable, CaseIterable {
     /// `gpt2`), else the one with exactly `rankCount` ranks; nil when neither tells, or when a
     /// name and the count disagree.
     public static func recognize(fileName: String, rankCount: Int) -> TiktokenEncoding? {
-        let name = fileName.lowercased()
-        let named: TiktokenEncoding? =
-            name.contains("o200k") ? .o200k : name.contains("cl100k") ? .cl100k : name.contains("p50k") ? .p50k
-            : (name.contains("r50k") || name.hasPrefix("gpt2")) ? .r50k : nil
+        let named: TiktokenEncoding?
+        switch PretokenizationPattern.name(forFileName: fileName) {
+        case "o200k": named = .o200k
+        case "cl100k": named = .cl100k
+        case "p50k": named = .p50k
+        case "r50k": named = .r50k
+        case nil: named = fileName.lowercased().hasPrefix("gpt2") ? .r50k : nil
+        default: return nil   // another named pattern (Llama 3): not one of these, whatever its size
+        }
         if let named { return named.rankCount == rankCount ? named : nil }
-        // Other named files (Llama 3, Qwen) are not these encodings, whatever their size.
-        if PretokenizationPattern.name(forFileName: fileName) != nil { return nil }
         return allCases.first { $0.rankCount == rankCount }
     }
 
