@@ -211,28 +211,20 @@ extension Encoding {
 
 extension HuggingFaceTokenizer {
     /// Encodes many texts (or pairs, when `pairs` is given: one per text) on `threads`
-    /// threads (default: all cores), then pads them together — as `tokenizers`'
+    /// threads (nil: ``Parallelism/threads``), then pads them together — as `tokenizers`'
     /// `encode_batch`. The result does not depend on the thread count.
     public func encodeBatch(_ texts: [String], pairs: [String]? = nil, addSpecialTokens: Bool = true,
                             threads: Int? = nil) throws(TokkiError) -> [Encoding] {
         if let pairs, pairs.count != texts.count {
             throw .invalidConfiguration("encodeBatch: \(texts.count) texts but \(pairs.count) pairs")
         }
-        var results = [Result<Encoding, TokkiError>](repeating: .success(.empty), count: texts.count)
-        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, texts.count))
-        results.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            let chunk = (texts.count + workers - 1) / max(1, workers)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var scratch = ModelScratch()
-                let lo = w * chunk, hi = min(texts.count, lo + chunk)
-                guard lo < hi else { return }
-                for k in lo..<hi {
-                    do throws(TokkiError) {
-                        out[k] = .success(try encode(texts[k], pair: pairs?[k], addSpecialTokens: addSpecialTokens, scratch: &scratch))
-                    } catch {
-                        out[k] = .failure(error)
-                    }
+        let results = Parallelism.map(texts.count, threads: threads, empty: Result<Encoding, TokkiError>.success(.empty)) { range, out in
+            var scratch = ModelScratch()
+            for k in range {
+                do throws(TokkiError) {
+                    out[k] = .success(try encode(texts[k], pair: pairs?[k], addSpecialTokens: addSpecialTokens, scratch: &scratch))
+                } catch {
+                    out[k] = .failure(error)
                 }
             }
         }

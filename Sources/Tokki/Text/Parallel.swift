@@ -1,34 +1,102 @@
 import Dispatch
 import Foundation
 
-/// The cores this process may use.
-let availableCores = ProcessInfo.processInfo.activeProcessorCount
-
-/// Cuts `0..<count` into contiguous ranges — at most `threads` of them and at most one per
-/// `grain` items — and runs `body` on each, concurrently (one range per worker, so a worker
-/// can keep its own scratch memory). One range runs on the calling thread.
+/// The process-wide thread setting, and the one way Tokki runs work on several threads.
 ///
-/// `body` runs on several threads at once: it must only write state no other range touches.
-/// Results that depend only on their own index are therefore the same for any thread count.
-public func parallelRanges(_ count: Int, threads: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-    parallelRanges(count, threads: threads, grain: grain) { _, range in body(range) }
-}
+/// Every parallel loop in Tokki (batch encoding, loading large vocabularies, training,
+/// batching, de-duplication) takes its thread count from a call's own `threads` argument or,
+/// when that is nil, from ``threads``. Set it once at start-up to bound Tokki's threads in a
+/// process that runs other work too — as `TOKENIZERS_PARALLELISM`/`RAYON_NUM_THREADS` do for
+/// Hugging Face tokenizers.
+///
+/// ```swift
+/// Parallelism.threads = 4          // or TOKKI_NUM_THREADS=4 in the environment
+/// let encodings = try tokenizer.encodeBatch(texts)   // at most 4 threads
+/// ```
+///
+/// Results never depend on the thread count: work is cut into contiguous ranges, and each
+/// result depends only on its own index.
+public enum Parallelism {
+    /// The cores this process may use.
+    public static let availableCores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-/// ``parallelRanges(_:threads:grain:_:)`` that also tells `body` which worker (0, 1, …, in
-/// range order, fewer than `threads`) runs the range, so that per-worker state kept across
-/// calls (caches, tallies) can be indexed by it.
-public func parallelRanges(_ count: Int, threads: Int, grain: Int = 1, _ body: (_ worker: Int, Range<Int>) -> Void) {
-    let workers = max(1, min(threads, count / max(1, grain)))
-    if workers == 1 {
-        if count > 0 { body(0, 0..<count) }
-        return
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var setting: Int? = nil
+
+    /// The default number of threads (at least 1): what was set here, else the environment
+    /// variable `TOKKI_NUM_THREADS` (a positive integer) at first use, else ``availableCores``.
+    public static var threads: Int {
+        get {
+            lock.lock(); defer { lock.unlock() }
+            if let setting { return setting }
+            let fromEnvironment = ProcessInfo.processInfo.environment["TOKKI_NUM_THREADS"].flatMap { Int($0) }
+            let value = fromEnvironment.map { max(1, $0) } ?? availableCores
+            setting = value
+            return value
+        }
+        set {
+            lock.lock(); defer { lock.unlock() }
+            setting = max(1, newValue)
+        }
     }
-    let chunk = (count + workers - 1) / workers
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+
+    /// `threads` when given (at least 1), else the process-wide ``threads``.
+    public static func resolve(_ threads: Int?) -> Int { threads.map { max(1, $0) } ?? Self.threads }
+
+    /// Runs `body(0)`, `body(1)`, …, `body(tasks - 1)` concurrently and returns when all
+    /// have finished. A single task runs on the calling thread.
+    ///
+    /// `body` runs on several threads at once: it must only write state no other task touches.
+    package static func run(tasks: Int, _ body: (_ task: Int) -> Void) {
+        if tasks <= 0 { return }
+        if tasks == 1 { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: tasks) { body($0) }
+        }
+    }
+
+    /// Cuts `0..<count` into contiguous ranges — at most `threads` of them (nil: the process
+    /// setting) and at most one per `grain` items — and runs `body` on each, concurrently (one
+    /// range per worker, so a worker can keep its own scratch memory). `body` is told which
+    /// worker (0, 1, …, in range order) runs the range, so per-worker state kept across calls
+    /// (caches, tallies) can be indexed by it. One range runs on the calling thread.
+    package static func ranges(_ count: Int, threads: Int? = nil, grain: Int = 1,
+                               _ body: (_ worker: Int, Range<Int>) -> Void) {
+        let workers = max(1, min(resolve(threads), count / max(1, grain)))
+        if workers == 1 {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        let chunk = (count + workers - 1) / workers
+        run(tasks: workers) { w in
             let lo = w * chunk, hi = min(count, lo + chunk)
             if lo < hi { body(w, lo..<hi) }
         }
     }
+
+    /// Fills an array of `count` results on up to `threads` threads (nil: the process
+    /// setting), each worker given one contiguous range and writing only its own elements.
+    package static func map<T>(_ count: Int, threads: Int? = nil, empty: T,
+                               _ work: (Range<Int>, UnsafeMutableBufferPointer<T>) -> Void) -> [T] {
+        var results = [T](repeating: empty, count: count)
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            ranges(count, threads: threads) { _, range in work(range, out) }
+        }
+        return results
+    }
+}
+
+/// The cores this process may use.
+let availableCores = Parallelism.availableCores
+
+/// ``Parallelism/ranges(_:threads:grain:_:)`` without the worker index.
+package func parallelRanges(_ count: Int, threads: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    Parallelism.ranges(count, threads: threads, grain: grain) { _, range in body(range) }
+}
+
+/// ``Parallelism/ranges(_:threads:grain:_:)`` with an explicit thread count.
+package func parallelRanges(_ count: Int, threads: Int, grain: Int = 1, _ body: (_ worker: Int, Range<Int>) -> Void) {
+    Parallelism.ranges(count, threads: threads, grain: grain, body)
 }

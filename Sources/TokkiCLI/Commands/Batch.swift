@@ -172,10 +172,7 @@ struct BatchCommand: ParsableCommand {
                 case .none: break
                 case .markers: c.wholeWord = .wordStarts(vocabulary.wordStarts())
                 case .offsets:
-                    switch loaded {
-                    case .tiktoken, .tekken: throw fail(.usage, "--whole-word offsets needs a tokenizer.json or .model (use markers)")
-                    case .sentencePiece, .huggingFace: break
-                    }
+                    // Every tokenizer gives byte offsets: words are runs of touching tokens.
                     c.wholeWord = .explicit
                 }
                 if spanMasking { c.spanMasking = .init() }
@@ -201,7 +198,7 @@ struct BatchCommand: ParsableCommand {
                 c.epoch = epoch
                 builder = SpanCorruption.Builder(try SpanCorruption(c, tokens: vocabulary.tokens))
             }
-        } catch let error as ObjectiveError {
+        } catch {
             throw fail(.usage, error.description)
         }
         let type: ElementType = dtype == "int32" ? .int32 : .int64

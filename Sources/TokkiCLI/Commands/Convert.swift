@@ -35,21 +35,22 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let bytes: [UInt8]
-        switch try loadModel(input, needsPattern: false) {
-        case .sentencePiece(let sp):
+        // Conversion is between two particular formats: the only command that asks which one.
+        let loaded = try loadModel(input, decodeOnly: true)
+        if let sp = loaded as? SentencePieceTokenizer {
             guard output.hasSuffix(".json") else {
                 throw fail(.usage, "converting a SentencePiece model: OUT must end in .json (a tokenizer.json)")
             }
-            do { bytes = try sp.model.huggingFaceJSON() } catch { throw fail(error) }
-        case .huggingFace(let hf):
+            do throws(TokkiError) { bytes = try sp.model.huggingFaceJSON() } catch { throw fail(error) }
+        } else if let hf = loaded as? HuggingFaceTokenizer {
             guard output.hasSuffix(".model") else {
                 throw fail(.usage, "converting a tokenizer.json: OUT must end in .model (a SentencePiece model)")
             }
             if approximate {
                 for what in hf.approximations { printError("tokki: warning: \(input): not exact: \(what)") }
             }
-            do { bytes = [UInt8](try hf.sentencePieceModel(approximate: approximate).serialized()) } catch { throw fail(error) }
-        case .tiktoken, .tekken:
+            do throws(TokkiError) { bytes = [UInt8](try hf.sentencePieceModel(approximate: approximate).serialized()) } catch { throw fail(error) }
+        } else {
             throw fail(.usage, "\(input): tiktoken and Tekken files cannot be converted (no SentencePiece or tokenizer.json equivalent is written yet)")
         }
         try writeAtomically(bytes, to: output)

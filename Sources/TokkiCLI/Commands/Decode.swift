@@ -25,11 +25,22 @@ struct Decode: ParsableCommand {
     @Option(help: "Input file of id lines (default: stdin).")
     var input: String?
 
+    @Flag(help: "Write special tokens' text (default: as the reference decodes; SentencePiece always leaves out control pieces).")
+    var keepSpecialTokens = false
+
+    @Flag(help: "Leave out special tokens (default: as the reference decodes: tiktoken keeps them, the others leave them out).")
+    var skipSpecialTokens = false
+
+    func validate() throws {
+        if keepSpecialTokens && skipSpecialTokens { throw ValidationError("give --keep-special-tokens or --skip-special-tokens, not both") }
+    }
+
     @OptionGroup var lineLimit: LineLimitOptions
     @OptionGroup var specialTokens: SpecialTokenOptions
 
     func run() throws {
-        let tokenizer = try loadModel(model, needsPattern: false, specialTokens: specialTokens.parsed())
+        let tokenizer = try loadModel(model, decodeOnly: true, specialTokens: specialTokens.parsed())
+        let skipSpecial: Bool? = keepSpecialTokens ? false : skipSpecialTokens ? true : nil
         var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         let source = reader.displayName
         var out = OutputWriter()
@@ -60,7 +71,8 @@ struct Decode: ParsableCommand {
             }
             if inNumber { ids.append(negative ? -value : value) }
             do {
-                try out.write(try tokenizer.decode(ids))
+                try out.write(try skipSpecial.map { (skip) throws(TokkiError) in try tokenizer.decode(ids, skipSpecialTokens: skip) }
+                    ?? tokenizer.decode(ids))
             } catch let e as TokkiError {
                 throw fail(.dataError, "\(source): line \(lineNumber): \(e.description)")
             } catch let e as ExitCode {

@@ -75,34 +75,32 @@ struct Encode: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadModel(model, pattern: pattern)
-        let tokenizer: SentencePieceTokenizer
-        switch loaded {
-        case .tiktoken(let encoding):
-            try runTiktoken(encoding)
-            return
-        case .huggingFace(let hf):
-            try runHuggingFace(hf)
-            return
-        case .tekken(let tekken):
-            try runTekken(tekken)
-            return
-        case .sentencePiece(let t):
-            tokenizer = t
+        let tokenizer = try loadModel(model, pattern: pattern, storedTruncation: !noTruncation, storedPadding: !noPadding)
+        switch tokenizer.specialTokenPolicy {
+        case .none where addSpecialTokens || addBos || addEos:
+            throw fail(.usage, "this model defines no BOS/EOS (tiktoken rank file); drop --add-special-tokens/--add-bos/--add-eos")
+        case .postProcessor where addBos || addEos:
+            throw fail(.usage, "tokenizer.json: use --add-special-tokens (the post-processor decides which tokens are added)")
+        default:
+            break
         }
-        let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos
+        let options = EncodeOptions(addSpecialTokens: addSpecialTokens, addBOS: addBos, addEOS: addEos)
         let format = outputFormat
+        // Type ids and the special-tokens mask come from a post-processor (tokenizer.json).
+        let extras = tokenizer.specialTokenPolicy == .postProcessor
         // Decimal text of every id, so the hot loop only copies bytes.
-        let idText = Self.decimalTexts(tokenizer.vocabularySize)
-        // SentencePiece maps malformed bytes itself (--invalid replace): the bytes go as they are.
-        try encodeLines(repairing: false, makeWorker: { IDWorker(loaded, bos: bos, eos: eos) }) { (line, worker, buffer) throws(TokkiError) in
-            switch format {
-            case .ids:
+        let idText = Self.decimalTexts(format == .ids ? tokenizer.vocabularySize : 0)
+        // A tokenizer that maps malformed bytes itself (SentencePiece) gets the bytes as they
+        // are; the others get lines repaired or refused as --invalid says.
+        let repairing = !tokenizer.acceptsMalformedUTF8
+        try encodeLines(repairing: repairing, makeWorker: { tokenizer.makeIDEncoder(options: options) }) { (line, worker, buffer) throws(TokkiError) in
+            if format == .ids {
+                // The ids-only path (same ids as `encode`), with this worker's caches.
                 try worker.encode(line)
                 Self.appendIDs(worker.ids, idText, to: &buffer)
                 buffer.append(0x0A)
-            case .pieces, .jsonl:
-                buffer += Self.render(tokenizer.encode(bytes: line, addBOS: bos, addEOS: eos), format, extras: false)
+            } else {
+                buffer += Self.render(try tokenizer.encode(bytes: line, options: options), format, extras: extras)
             }
         }
     }
@@ -198,29 +196,6 @@ struct Encode: ParsableCommand {
         try out.flush()
     }
 
-    /// tiktoken files: `encode_ordinary` (special-token text is ordinary text).
-    func runTiktoken(_ encoding: TiktokenTokenizer) throws {
-        let loaded = CLIModel.tiktoken(encoding)
-        if addSpecialTokens || addBos || addEos {
-            throw fail(.usage, "tiktoken rank files define no BOS/EOS; drop --add-special-tokens/--add-bos/--add-eos")
-        }
-        let format = outputFormat
-        let idText = Self.decimalTexts(format == .ids ? encoding.vocabularySize : 0)
-        try encodeLines(repairing: true, makeWorker: { IDWorker(loaded) }) { (line, worker, buffer) throws(TokkiError) in
-            try worker.encode(line)
-            switch format {
-            case .ids:
-                Self.appendIDs(worker.ids, idText, to: &buffer)
-            case .pieces:
-                buffer += Array(worker.ids.map { Self.tiktokenPiece(encoding, Int($0)) }.joined(separator: " ").utf8)
-            case .jsonl:
-                buffer += Self.render(try encoding.encodeWithOffsets(String(decoding: line, as: UTF8.self)), .jsonl, extras: false)
-                return
-            }
-            buffer.append(0x0A)
-        }
-    }
-
     /// Renders one encoding as a line in the chosen format.
     static func render(_ e: Encoding, _ format: OutputFormat, extras: Bool) -> [UInt8] {
         var buffer: [UInt8] = []
@@ -261,50 +236,5 @@ struct Encode: ParsableCommand {
         }
         buffer.append(0x0A)
         return buffer
-    }
-
-    /// tokenizer.json files.
-    func runHuggingFace(_ stored: HuggingFaceTokenizer) throws {
-        var configured = stored
-        if noPadding { configured.padding = nil }
-        if noTruncation { configured.truncation = nil }
-        let tokenizer = configured
-        let loaded = CLIModel.huggingFace(tokenizer)
-        if addBos || addEos {
-            throw fail(.usage, "tokenizer.json: use --add-special-tokens (the post-processor decides which tokens are added)")
-        }
-        let special = addSpecialTokens, format = outputFormat
-        let idText = Self.decimalTexts(format == .ids ? tokenizer.vocabularySize : 0)
-        try encodeLines(repairing: true, makeWorker: { IDWorker(loaded, special: special) }) { (line, worker, buffer) throws(TokkiError) in
-            if format == .ids {
-                // The ids-only path (same ids as `encode`), with this worker's caches.
-                try worker.encode(line)
-                Self.appendIDs(worker.ids, idText, to: &buffer)
-                buffer.append(0x0A)
-            } else {
-                buffer += Self.render(try tokenizer.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: special), format, extras: true)
-            }
-        }
-    }
-
-    /// Tekken files: ordinary text with optional BOS/EOS.
-    func runTekken(_ tekken: TekkenTokenizer) throws {
-        let loaded = CLIModel.tekken(tekken)
-        let bos = addSpecialTokens || addBos, eos = addSpecialTokens || addEos, format = outputFormat
-        let idText = Self.decimalTexts(format == .ids ? tekken.vocabularySize : 0)
-        try encodeLines(repairing: true, makeWorker: { IDWorker(loaded, bos: bos, eos: eos) }) { (line, worker, buffer) throws(TokkiError) in
-            if format == .ids {
-                try worker.encode(line)
-                Self.appendIDs(worker.ids, idText, to: &buffer)
-                buffer.append(0x0A)
-            } else {
-                buffer += Self.render(try tekken.encodeWithOffsets(String(decoding: line, as: UTF8.self), addBOS: bos, addEOS: eos), format, extras: false)
-            }
-        }
-    }
-
-    /// A tiktoken token shown as text (bytes that are not valid UTF-8 alone become U+FFFD).
-    static func tiktokenPiece(_ encoding: TiktokenTokenizer, _ id: Int) -> String {
-        (try? encoding.decode([id])) ?? "?"
     }
 }

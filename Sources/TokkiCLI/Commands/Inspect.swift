@@ -22,9 +22,11 @@ struct Inspect: ParsableCommand {
     var pattern: String?
 
     func run() throws {
+        // The description is per format; a format without its own falls back to what every
+        // tokenizer tells (``describe(_:path:)``).
+        let loaded = try loadModel(path, pattern: pattern, decodeOnly: true)
         let tokenizer: SentencePieceTokenizer
-        switch try loadModel(path, pattern: pattern, needsPattern: false) {
-        case .tiktoken(let encoding):
+        if let encoding = loaded as? TiktokenTokenizer {
             var out = OutputWriter()
             var s = "file: \(path)\n"
             s += "format: tiktoken rank file (base64 token, rank)\n"
@@ -36,12 +38,12 @@ struct Inspect: ParsableCommand {
             try out.write(s)
             try out.flush()
             return
-        case .huggingFace(let t):
+        } else if let t = loaded as? HuggingFaceTokenizer {
             var out = OutputWriter()
             try out.write(Self.describe(t, path: path))
             try out.flush()
             return
-        case .tekken(let t):
+        } else if let t = loaded as? TekkenTokenizer {
             var out = OutputWriter()
             var s = "file: \(path)\n"
             s += "format: Mistral Tekken (tiktoken ranks in JSON), version \(t.version)\n"
@@ -51,8 +53,13 @@ struct Inspect: ParsableCommand {
             try out.write(s)
             try out.flush()
             return
-        case .sentencePiece(let t):
+        } else if let t = loaded as? SentencePieceTokenizer {
             tokenizer = t
+        } else {
+            var out = OutputWriter()
+            try out.write(Self.describe(loaded, path: path))
+            try out.flush()
+            return
         }
         let m = tokenizer.model
         var counts: [SentencePieceModel.PieceType: Int] = [:]
@@ -107,6 +114,16 @@ struct Inspect: ParsableCommand {
         let other = t.addedTokens.filter { !$0.special }.map { "\($0.content)=\($0.id)" }
         s += "special tokens: \(list(Array(special.prefix(30))))\(special.count > 30 ? " (+\(special.count - 30) more)" : "")\n"
         s += "other added tokens: \(list(Array(other.prefix(30))))\(other.count > 30 ? " (+\(other.count - 30) more)" : "")\n"
+        return s
+    }
+
+    /// What any tokenizer tells about itself.
+    static func describe(_ t: any Tokenizer, path: String) -> String {
+        var s = "file: \(path)\n"
+        s += "format: \(String(describing: type(of: t)))\n"
+        s += "vocabulary size: \(t.vocabularySize)\n"
+        let special = t.specialTokenIDs.map { "\(t.token(for: $0) ?? "?")=\($0)" }
+        s += "special tokens: \(list(Array(special.prefix(30))))\(special.count > 30 ? " (+\(special.count - 30) more)" : "")\n"
         return s
     }
 

@@ -82,7 +82,7 @@ struct Prepare: ParsableCommand {
         let vocabulary = try BatchVocabulary(loaded, overrides: overrides)
         if appendEos && vocabulary.tokens.eos == nil {
             throw fail(.usage, "--append-eos: the model has no EOS token; name one with --eos-token TEXT or --eos-token id:N"
-                + (loaded.isTiktoken ? " (a tiktoken file's own tokens can be added with --special-token TEXT=ID)" : ""))
+                + (loaded.specialTokenPolicy == .none ? " (a tiktoken file's own tokens can be added with --special-token TEXT=ID)" : ""))
         }
         let eos = vocabulary.tokens.eos
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount

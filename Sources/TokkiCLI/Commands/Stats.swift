@@ -53,21 +53,18 @@ struct Stats: ParsableCommand {
         let size = loaded.vocabularySize
         var unknown = [Bool](repeating: false, count: size)
         var bytePiece = [Bool](repeating: false, count: size)
-        switch loaded {
-        case .sentencePiece(let t):
-            if t.model.unknownID < size { unknown[t.model.unknownID] = true }
-            for (k, p) in t.model.pieces.enumerated() where p.type == .byte && k < size { bytePiece[k] = true }
-        case .huggingFace(let t):
-            for name in ["<unk>", "[UNK]", "<|unk|>"] { if let id = t.id(for: name), id < size { unknown[id] = true } }
-            for id in 0..<size {
-                if let s = t.token(for: id), s.utf8.count == 6, s.hasPrefix("<0x"), s.hasSuffix(">") { bytePiece[id] = true }
-            }
-        case .tiktoken, .tekken:
-            break
+        if let id = loaded.specialTokenRoles.unknown, id >= 0, id < size { unknown[id] = true }
+        // Byte-fallback tokens: `<0x00>` … `<0xFF>` (SentencePiece byte pieces and their
+        // tokenizer.json form). Byte-level vocabularies (tiktoken) have none.
+        let hex: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x46) }
+        for id in 0..<size {
+            guard let s = loaded.token(for: id) else { continue }
+            let b = Array(s.utf8)
+            if b.count == 6, b.starts(with: [0x3C, 0x30, 0x78]), b[5] == 0x3E, hex(b[3]), hex(b[4]) { bytePiece[id] = true }
         }
         // Streamed in batches of lines; each worker keeps its encoder (and caches) and its tally.
         let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let pool = (0..<workers).map { _ in IDWorker(loaded) }
+        let pool = (0..<workers).map { _ in loaded.makeIDEncoder() }
         var tallies = [Tally](repeating: Tally(used: [Bool](repeating: false, count: size)), count: workers)
         let isUnknown = unknown, isByte = bytePiece
         var batch: [[UInt8]] = []

@@ -6,7 +6,8 @@ import TokkiObjectives
 /// What `tokki batch` and `tokki prepare` need from a model: special ids, token texts (for
 /// word-start markers) and a per-thread encoder of plain text to ids without special tokens.
 struct BatchVocabulary: Sendable {
-    let model: CLIModel
+    /// The tokenizer, without stored truncation and padding (the objectives cut and pad).
+    let model: any Tokenizer
     let tokens: SpecialTokens
     /// Token text per id (empty where unknown).
     let pieces: [String]
@@ -18,37 +19,14 @@ struct BatchVocabulary: Sendable {
     static let maskNames = ["<mask>", "[MASK]", "<|mask|>"]
 
     /// Builds the table; `overrides` maps a role (bos, eos, pad, mask) to a token text.
-    init(_ model: CLIModel, overrides: [String: String]) throws(ExitCode) {
-        self.model = model
+    init(_ model: any Tokenizer, overrides: [String: String]) throws(ExitCode) {
+        self.model = model.withoutStoredTruncationAndPadding()
         let size = model.vocabularySize
-        var special = Set<Int32>()
-        var pieces = [String](repeating: "", count: size)
-        let lookup: @Sendable (String) -> Int32?
-        var bos: Int32?, eos: Int32?, pad: Int32?
-        switch model {
-        case .sentencePiece(let t):
-            for (i, p) in t.model.pieces.enumerated() {
-                pieces[i] = p.piece
-                if p.type == .control || p.type == .unknown { special.insert(Int32(i)) }
-            }
-            lookup = { t.id(for: $0).map(Int32.init) }
-            bos = t.bosID.map(Int32.init); eos = t.eosID.map(Int32.init); pad = t.padID.map(Int32.init)
-        case .huggingFace(let t):
-            for i in 0..<size { pieces[i] = t.token(for: i) ?? "" }
-            for a in t.addedTokens where a.special { special.insert(Int32(a.id)) }
-            lookup = { t.id(for: $0).map(Int32.init) }
-            if let p = t.padding { pad = Int32(p.padID) }
-        case .tiktoken(let t):
-            for (name, id) in t.specialTokens { special.insert(Int32(id)); if id < size { pieces[id] = name } }
-            let table = t.specialTokens
-            lookup = { table[$0].map(Int32.init) }
-        case .tekken(let t):
-            for (i, name) in t.specialTokens.enumerated() { special.insert(Int32(i)); pieces[i] = name }
-            let names = t.specialTokens
-            lookup = { names.firstIndex(of: $0).map(Int32.init) }
-            bos = t.bosID.map(Int32.init); eos = t.eosID.map(Int32.init)
-        }
-        func find(_ role: String, _ names: [String], _ current: Int32?) throws(ExitCode) -> Int32? {
+        var special = Set(model.specialTokenIDs.map(Int32.init))
+        let pieces = (0..<size).map { model.token(for: $0) ?? "" }
+        let lookup: @Sendable (String) -> Int32? = { model.specialTokenID(for: $0).map(Int32.init) }
+        let roles = model.specialTokenRoles
+        func find(_ role: String, _ names: [String], _ current: Int?) throws(ExitCode) -> Int32? {
             if let name = overrides[role], name.hasPrefix("id:") {
                 guard let id = Int32(name.dropFirst(3)), id >= 0, Int(id) < size else {
                     throw fail(.usage, "--\(role)-token '\(name)': expected id:N with N from 0 to \(size - 1)")
@@ -59,13 +37,13 @@ struct BatchVocabulary: Sendable {
                 guard let id = lookup(name) else { throw fail(.usage, "--\(role)-token '\(name)' is not in the vocabulary") }
                 return id
             }
-            if let current { return current }
+            if let current { return Int32(current) }
             for n in names { if let id = lookup(n) { return id } }
             return nil
         }
-        bos = try find("bos", Self.bosNames, bos)
-        eos = try find("eos", Self.eosNames, eos)
-        pad = try find("pad", Self.padNames, pad)
+        let bos = try find("bos", Self.bosNames, roles.bos)
+        let eos = try find("eos", Self.eosNames, roles.eos)
+        let pad = try find("pad", Self.padNames, roles.pad)
         let mask = try find("mask", Self.maskNames, nil)
         for id in [bos, eos, pad, mask].compactMap({ $0 }) { special.insert(id) }
         tokens = SpecialTokens(vocabularySize: size, special: special, pad: pad, bos: bos, eos: eos, mask: mask, lookup: lookup)
@@ -74,9 +52,9 @@ struct BatchVocabulary: Sendable {
 
     /// A word-start table from the token texts: for a WordPiece tokenizer.json a token without
     /// the continuing prefix (`##`) begins a word; otherwise a token beginning with `▁`
-    /// (SentencePiece, Metaspace), `Ġ` (byte-level BPE) or a space does.
+    /// (SentencePiece, Metaspace), `Ġ` (byte-level BPE) or a space (tiktoken, Tekken) does.
     func wordStarts() -> [Bool] {
-        if case .huggingFace(let t) = model, let prefix = t.wordPiecePrefix {
+        if let prefix = model.continuingSubwordPrefix {
             return WordUnits.wordPieceStarts(pieces, prefix: prefix)
         }
         return pieces.map { p in
@@ -84,35 +62,20 @@ struct BatchVocabulary: Sendable {
         }
     }
 
-    /// A new encoder for one thread. With `wordIDs`, documents carry word ids from offsets
-    /// (tokenizer.json and SentencePiece models only).
+    /// A new encoder for one thread. With `wordIDs`, documents carry word ids from the
+    /// tokens' byte offsets.
     func makeEncoder(wordIDs: Bool) -> (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Document {
-        var model = self.model
-        if case .huggingFace(var t) = model {
-            t.truncation = nil
-            t.padding = nil
-            model = .huggingFace(t)
-        }
+        let model = self.model
         if wordIDs {
-            switch model {
-            case .sentencePiece(let t):
-                return { line throws(TokkiError) in
-                    let e = t.encode(bytes: line)
-                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets, text: Array(line)))
-                }
-            case .huggingFace(let t):
-                return { line throws(TokkiError) in
-                    let e = try t.encode(String(decoding: line, as: UTF8.self), addSpecialTokens: false)
-                    return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets, text: Array(line)))
-                }
-            case .tiktoken, .tekken:
-                break   // no offsets: the commands refuse --whole-word for them before encoding
+            return { line throws(TokkiError) in
+                let e = try model.encode(bytes: line, options: EncodeOptions())
+                return Document(ids: e.ids.map(Int32.init), wordIDs: WordUnits.fromOffsets(e.offsets, text: Array(line)))
             }
         }
-        let encode = model.makeIDEncoder()
+        let encoder = model.makeIDEncoder()
         return { line throws(TokkiError) in
             var ids: [Int32] = []
-            try encode(line, &ids)
+            try encoder.append(line, to: &ids)
             return Document(ids: ids)
         }
     }

@@ -51,6 +51,25 @@ struct SpecialTokenCommandTests {
         // decode knows the added token.
         let decoded = try TokkiExecutable.run(["decode", "--model", Self.ranks, "--special-token", "<|eot|>=600"], stdin: Data("600\n".utf8))
         #expect(decoded.status == 0 && decoded.text == "<|eot|>\n", "\(decoded.stderr)")
+        // … and leaves it out when asked; both flags at once are a usage error.
+        let skipped = try TokkiExecutable.run(["decode", "--model", Self.ranks, "--special-token", "<|eot|>=600", "--skip-special-tokens"],
+                                              stdin: Data("600\n".utf8))
+        #expect(skipped.status == 0 && skipped.text == "\n", "\(skipped.stderr)")
+        let both = try TokkiExecutable.run(["decode", "--model", Self.ranks, "--keep-special-tokens", "--skip-special-tokens"], stdin: Data("1\n".utf8))
+        #expect(both.status == 64)
+    }
+
+    /// Whole-word masking from offsets works for a rank file too: its tokens' byte offsets
+    /// group touching tokens into words (so a word's tokens are masked together).
+    @Test func wholeWordOffsetsWithARankFile() throws {
+        let (dir, input, _) = try Self.corpus()
+        let r = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", Self.ranks, "--pattern", "cl100k",
+                                         "--special-token", "<|mask|>=600", "--special-token", "<|pad|>=601",
+                                         "--whole-word", "offsets", "--seq-len", "32", "--batch-size", "2", "--seed", "1",
+                                         "--input", input, "--output", dir + "/mlm.jsonl", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try String(contentsOfFile: dir + "/mlm.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(!rows.isEmpty && rows.allSatisfy { $0.contains("\"input_ids\"") })
     }
 
     @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"),

@@ -1,0 +1,171 @@
+import Foundation
+
+/// The tokenizer file formats Tokki reads, told apart by content (not by file name).
+public enum TokenizerFormat: String, Sendable, Hashable, CaseIterable {
+    /// A SentencePiece `.model` (protobuf).
+    case sentencePiece
+    /// A Hugging Face `tokenizer.json`.
+    case huggingFace
+    /// A GPT-2 `vocab.json` with its `merges.txt`.
+    case gpt2
+    /// A tiktoken rank file (`base64token rank` lines).
+    case tiktoken
+    /// A Mistral Tekken file (`tekken.json`).
+    case tekken
+
+    /// The format of the file at `path` (for a folder: of the tokenizer file in it, see
+    /// ``TokenizerLoader/resolve(_:)``).
+    ///
+    /// - Throws: ``TokkiError/io(path:reason:)`` when the file cannot be read,
+    ///   ``TokkiError/invalidModel(path:problem:)`` for a JSON file of no known kind.
+    public static func detect(at path: String) throws(TokkiError) -> TokenizerFormat {
+        try detect(file: try TokenizerLoader.resolve(path)).format
+    }
+
+    /// The format of `file`, and the file's bytes when detecting needed all of them (JSON).
+    static func detect(file: String) throws(TokkiError) -> (format: TokenizerFormat, bytes: [UInt8]?) {
+        let head = try TokenizerLoader.readHead(file, count: 256)
+        if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
+            let bytes = try readFileBytes(file)
+            switch try TokenizerJSONKind.detect(bytes, path: file) {
+            case .huggingFace: return (.huggingFace, bytes)
+            case .tekken: return (.tekken, bytes)
+            case .vocabulary: return (.gpt2, bytes)
+            case .unknown: throw .invalidModel(path: file, problem: "a JSON file that is neither a tokenizer.json, a Tekken file nor a vocab.json")
+            }
+        }
+        return (looksLikeTiktoken(head[...]) ? .tiktoken : .sentencePiece, nil)
+    }
+
+    /// Whether `bytes` begin like a tiktoken rank file: a first line `base64 digits`.
+    static func looksLikeTiktoken(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let line = bytes.prefix { $0 != 0x0A }
+        guard let space = line.firstIndex(of: 0x20), space > line.startIndex else { return false }
+        let token = line[line.startIndex..<space], rank = line[(space + 1)...].filter { $0 != 0x0D }
+        let base64: (UInt8) -> Bool = {
+            ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2F || $0 == 0x3D
+        }
+        return token.allSatisfy(base64) && !rank.isEmpty && rank.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+}
+
+/// How ``loadTokenizer(at:options:)`` loads a file.
+public struct TokenizerLoadOptions: Sendable {
+    /// tiktoken: the pre-tokenization pattern, a regular expression or a name accepted by
+    /// ``PretokenizationPattern/named(_:)``. Nil: chosen from the file name or the encoding.
+    public var pattern: String?
+    /// tiktoken: special tokens added to those of a recognised encoding (text → id). Other
+    /// formats define their own and refuse these.
+    public var specialTokens: [String: Int]
+    /// tokenizer.json: apply the truncation the file stores (as `tokenizers` does). False
+    /// for callers that cut sequences themselves.
+    public var storedTruncation: Bool
+    /// tokenizer.json: apply the padding the file stores (as `tokenizers` does). False for
+    /// callers that pad sequences themselves.
+    public var storedPadding: Bool
+    /// The tokenizer is only used to decode and inspect: a tiktoken file whose pattern is not
+    /// known still loads (its encoding must then not be used).
+    public var decodeOnly: Bool
+
+    /// Options; by default a file loads as its reference loads it.
+    public init(pattern: String? = nil, specialTokens: [String: Int] = [:], storedTruncation: Bool = true,
+                storedPadding: Bool = true, decodeOnly: Bool = false) {
+        self.pattern = pattern
+        self.specialTokens = specialTokens
+        self.storedTruncation = storedTruncation
+        self.storedPadding = storedPadding
+        self.decodeOnly = decodeOnly
+    }
+}
+
+/// Loads a tokenizer of any format, detected from the content: a SentencePiece `.model`, a
+/// `tokenizer.json`, a GPT-2 `vocab.json` (with `merges.txt` beside it), a tiktoken rank
+/// file or a Tekken file — or a model folder holding one of them.
+///
+/// ```swift
+/// let tokenizer = try loadTokenizer(at: "models/llama-3/tokenizer.json")
+/// let ids = try tokenizer.encodeIDs("대한민국", options: EncodeOptions())
+/// ```
+///
+/// - Throws: ``TokkiError/io(path:reason:)`` when the file is missing or unreadable;
+///   ``TokkiError/invalidModel(path:problem:)`` when it is malformed or of no known kind;
+///   ``TokkiError/invalidConfiguration(_:)`` for options the format cannot take.
+public func loadTokenizer(at path: String, options: TokenizerLoadOptions = TokenizerLoadOptions()) throws(TokkiError) -> any Tokenizer {
+    let file = try TokenizerLoader.resolve(path)
+    let url = URL(fileURLWithPath: file)
+    let (format, bytes) = try TokenizerFormat.detect(file: file)
+    if format != .tiktoken && !options.specialTokens.isEmpty {
+        throw .invalidConfiguration("added special tokens are for tiktoken rank files; \(file) defines its own special tokens")
+    }
+    let json: () throws(TokkiError) -> [UInt8] = { () throws(TokkiError) in
+        if let bytes { return bytes }
+        return try readFileBytes(file)
+    }
+    switch format {
+    case .sentencePiece:
+        return try SentencePieceTokenizer(contentsOf: url)
+    case .huggingFace:
+        var t = try HuggingFaceTokenizer(json: try json(), path: file)
+        if !options.storedTruncation { t.truncation = nil }
+        if !options.storedPadding { t.padding = nil }
+        return t
+    case .gpt2:
+        guard let merges = TokenizerLoader.mergesFile(besides: url) else {
+            throw .invalidModel(path: file, problem: "looks like a GPT-2 vocab.json, but no merges.txt was found next to it")
+        }
+        return try HuggingFaceTokenizer(vocabulary: url, merges: merges)
+    case .tekken:
+        return try TekkenTokenizer(json: try json(), path: file)
+    case .tiktoken:
+        let t = try TiktokenTokenizer(contentsOf: url, pattern: options.pattern ?? (options.decodeOnly ? "." : nil))
+        guard !options.specialTokens.isEmpty else { return t }
+        return try t.withSpecialTokens(t.specialTokens.merging(options.specialTokens) { _, new in new })
+    }
+}
+
+/// File helpers of ``loadTokenizer(at:options:)``.
+public enum TokenizerLoader {
+    /// The tokenizer file names looked for in a model folder, in order.
+    public static let folderFileNames = ["tokenizer.json", "tekken.json", "tokenizer.model", "spiece.model",
+                                         "sentencepiece.bpe.model", "vocab.json"]
+
+    /// `path` itself, or for a folder the first of ``folderFileNames`` in it.
+    ///
+    /// - Throws: ``TokkiError/io(path:reason:)`` when nothing is there.
+    public static func resolve(_ path: String) throws(TokkiError) -> String {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw .io(path: path, reason: "no such file")
+        }
+        guard isFolder.boolValue else { return path }
+        let folder = URL(fileURLWithPath: path)
+        for name in folderFileNames {
+            let candidate = folder.appendingPathComponent(name).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        throw .io(path: path, reason: "a folder without a tokenizer file (looked for \(folderFileNames.joined(separator: ", ")))")
+    }
+
+    /// The merges file of a GPT-2 `vocab.json`: `merges.txt` beside it, or the same name with
+    /// `vocab.json` replaced by `merges.txt` (`gpt2.vocab.json` → `gpt2.merges.txt`).
+    public static func mergesFile(besides vocab: URL) -> URL? {
+        let dir = vocab.deletingLastPathComponent()
+        let name = vocab.lastPathComponent
+        var candidates = [dir.appendingPathComponent("merges.txt")]
+        if name.hasSuffix("vocab.json") {
+            candidates.insert(dir.appendingPathComponent(String(name.dropLast("vocab.json".count)) + "merges.txt"), at: 0)
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// The first `count` bytes of a file.
+    static func readHead(_ path: String, count: Int) throws(TokkiError) -> [UInt8] {
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            return [UInt8](try handle.read(upToCount: count) ?? Data())
+        } catch {
+            throw .io(path: path, reason: "cannot read the tokenizer file (\(error.localizedDescription))")
+        }
+    }
+}
