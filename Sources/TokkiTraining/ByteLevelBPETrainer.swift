@@ -25,6 +25,14 @@ public struct ByteLevelBPETrainer: Sendable {
 
         /// The defaults.
         public init() {}
+
+        /// The defaults, with the settings the trainers share (vocabulary size,
+        /// normalization, threads) taken from `shared`.
+        public init(sharing shared: TrainerConfiguration) {
+            vocabularySize = shared.vocabularySize
+            normalization = shared.normalization
+            threads = shared.threads
+        }
     }
 
     /// A trained tokenizer.
@@ -65,15 +73,9 @@ public struct ByteLevelBPETrainer: Sendable {
             split = try RegexSplit(pattern: pattern, behavior: .isolated, dialect: .oniguruma)
         } catch { throw .tokki(error) }
         // Count pre-tokens.
-        var counts: [[UInt8]: Int64] = [:]
-        let reader = CorpusReader(options: corpus)
-        try reader.texts { (lines) throws(TrainingError) in
-            let partial = Self.count(lines, normalizer: normalizer, split: split, threads: c.threads)
-            for (w, n) in partial { counts[w, default: 0] += n }
-            progress?("reading", Double(reader.stats.usedLines))
-        }
-        guard !counts.isEmpty else { throw .emptyCorpus }
-        let words = counts.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let (counts, statistics) = try WordCounter(.pretokens(normalizer: normalizer, split: split), threads: c.threads)
+            .count(corpus, progress: progress)
+        let words = counts.sorted()
         // Symbols 0…255 are the bytes; ids in the vocabulary come after the special tokens,
         // bytes in the order of their GPT-2 spelling (as tokenizers sorts its alphabet).
         let byteOrder = (0..<256).sorted { ByteLevelAlphabet.spelling([UInt8($0)]).unicodeScalars.first!.value < ByteLevelAlphabet.spelling([UInt8($1)]).unicodeScalars.first!.value }
@@ -84,7 +86,7 @@ public struct ByteLevelBPETrainer: Sendable {
         // Summaries are lengths.
         let maxLength = UInt64(max(0, c.maxTokenLength ?? Int.max))
         var merger = try PairMerger(symbols: byteOrder.map { [UInt8($0)] }, summaries: Array(repeating: 1, count: 256),
-                                    sequences: words.map { $0.key.map { symbolOfByte[Int($0)] } }, frequencies: words.map(\.value)) { x, y in
+                                    sequences: words.map { $0.word.map { symbolOfByte[Int($0)] } }, frequencies: words.map(\.count)) { x, y in
             x + y <= maxLength ? x + y : nil
         }
         var tokens: [[UInt8]] = specials.map { Array($0.utf8) } + byteOrder.map { [UInt8($0)] }
@@ -115,31 +117,6 @@ public struct ByteLevelBPETrainer: Sendable {
             if tokens.count % 500 == 0 { progress?("merging", Double(tokens.count) / Double(target)) }
         }
         let json = TokenizerJSONWriter.byteLevelBPE(tokens: tokens, specialCount: specials.count, merges: merges, charsmap: charsmap, pattern: pattern)
-        return Result(json: json, tokens: tokens, statistics: reader.stats)
-    }
-
-    static func count(_ lines: [[UInt8]], normalizer: (any Normalizer)?, split: RegexSplit, threads: Int) -> [[UInt8]: Int64] {
-        let workers = max(1, min(threads, lines.count / 256 + 1))
-        var partial = [[[UInt8]: Int64]](repeating: [:], count: workers)
-        partial.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            let chunk = (lines.count + workers - 1) / workers
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var local: [[UInt8]: Int64] = [:]
-                let lo = w * chunk, hi = min(lines.count, lo + chunk)
-                guard lo < hi else { return }
-                for k in lo..<hi {
-                    let text = (try? normalizer.map { (n) throws(TokkiError) in try n.normalize(bytes: lines[k]).normalized }) ?? lines[k]
-                    text.withUnsafeBufferPointer { b in
-                        for r in (try? split.split(b)) ?? [] { local[Array(b[r]), default: 0] += 1 }
-                    }
-                }
-                assert(w < out.count)  // one slot per worker
-                out[w] = local
-            }
-        }
-        var all: [[UInt8]: Int64] = [:]
-        for p in partial { for (w, n) in p { all[w, default: 0] += n } }
-        return all
+        return Result(json: json, tokens: tokens, statistics: statistics)
     }
 }

@@ -7,10 +7,9 @@ import Tokki
 /// alternating with pruning by the likelihood lost when a piece is removed, until the
 /// vocabulary fits. Required characters are always kept.
 public struct UnigramTrainer: Sendable {
-    /// Trainer options, with SentencePiece's defaults.
-    public struct Configuration: Sendable, Equatable {
-        /// The shared options (vocabulary size, coverage, normalization, symbols, ids…).
-        public var base = BPETrainer.Configuration()
+    /// The Unigram-only options, with SentencePiece's defaults (the shared ones are a
+    /// ``TrainerConfiguration``).
+    public struct Options: Sendable, Equatable {
         /// How many seed pieces to start from.
         public var seedSize = 1_000_000
         /// Each pruning keeps at least this share of the pieces.
@@ -22,23 +21,27 @@ public struct UnigramTrainer: Sendable {
         public init() {}
     }
 
-    /// The options.
-    public let configuration: Configuration
+    /// The options shared with the other SentencePiece-style trainers.
+    public let configuration: TrainerConfiguration
+    /// The Unigram-only options.
+    public let options: Options
 
     /// Creates a trainer.
-    public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
+    public init(_ configuration: TrainerConfiguration = TrainerConfiguration(), options: Options = Options()) {
+        self.configuration = configuration
+        self.options = options
+    }
 
     /// Trains on a corpus.
     public func train(_ corpus: CorpusOptions, progress: (@Sendable (String, Double) -> Void)? = nil)
         throws(TrainingError) -> (model: SentencePieceModel, statistics: CorpusStatistics) {
-        let c = configuration.base
-        guard configuration.shrinkingFactor > 0, configuration.shrinkingFactor < 1, configuration.subIterations > 0 else {
+        let c = configuration
+        guard options.shrinkingFactor > 0, options.shrinkingFactor < 1, options.subIterations > 0 else {
             throw .invalidConfiguration("shrinking factor must be in (0, 1) and sub-iterations positive")
         }
-        let bpe = BPETrainer(c)
-        var (counts, stats, settings) = try bpe.countWords(corpus, progress: progress)
-        let meta = try bpe.metaPieces()
-        let (required, _, _) = try bpe.requiredCharacters(counts, meta: meta)
+        var (counts, stats, settings) = try WordCounter.words(of: corpus, c, progress: progress)
+        let meta = try c.metaPieces()
+        let (required, _, _) = try c.requiredCharacters(counts, meta: meta)
         var words = counts.sorted()
         counts = WordCounts()   // the table is not needed past here (peak memory)
         let minimum = meta.count + required.count
@@ -48,7 +51,7 @@ public struct UnigramTrainer: Sendable {
         let freqs = words.map { Double($0.count) }
         let requiredSet = Set(required.map(\.0))
         progress?("seeding", 0)
-        let seeds = Self.seeds(words, required: required, configuration: configuration)
+        let seeds = Self.seeds(words, required: required, configuration: c, options: options)
         let total = seeds.reduce(0) { $0 + $1.score }
         // Every piece there will ever be is a seed: their texts are kept once, by seed number,
         // and indexed once; the working list holds only scores and seed numbers.
@@ -64,7 +67,7 @@ public struct UnigramTrainer: Sendable {
         let desired = Int(Double(wantPieces) * 1.1)
         var round = 0
         while true {
-            for _ in 0..<configuration.subIterations {
+            for _ in 0..<options.subIterations {
                 let lattice = Lattice(index: index, pieces: pieces, cache: cache)
                 let expected = lattice.expectedCounts(corpusWords, freqs, threads: c.threads)
                 pieces = Self.mStep(pieces, texts, expected, requiredSet)
@@ -73,7 +76,7 @@ public struct UnigramTrainer: Sendable {
             progress?("EM", Double(round))
             if pieces.count <= desired { break }
             pieces = Self.prune(pieces, texts, index: index, cache: cache, words: corpusWords, freqs: freqs,
-                                keepAtLeast: max(desired, Int(Double(pieces.count) * configuration.shrinkingFactor)), threads: c.threads)
+                                keepAtLeast: max(desired, Int(Double(pieces.count) * options.shrinkingFactor)), threads: c.threads)
         }
         // Final: required characters first, then the best-scoring pieces.
         let minScore = pieces.map(\.score).min() ?? 0
@@ -92,25 +95,18 @@ public struct UnigramTrainer: Sendable {
         chosen.sort { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) }
         let metaTexts = Set(meta.map(\.piece))
         var all = meta
-        for p in chosen where !metaTexts.contains(BPETrainer.string(p.piece)) {
-            all.append(.init(piece: BPETrainer.string(p.piece), score: Float(p.score), type: .normal))
+        for p in chosen where !metaTexts.contains(PieceText.string(p.piece)) {
+            all.append(.init(piece: PieceText.string(p.piece), score: Float(p.score), type: .normal))
         }
-        var trainer = bpe.trainerSettings(corpus)
-        trainer.vocabularySize = c.vocabularySize
-        do {
-            return (try SentencePieceModel(pieces: all, modelType: .unigram, normalizer: settings, trainer: trainer), stats)
-        } catch {
-            throw .tokki(error)
-        }
+        return (try c.model(all, type: .unigram, normalizer: settings, corpus: corpus), stats)
     }
 
     /// Seeds: substrings of 2…max characters (of required characters only) seen at least
     /// twice, scored frequency × length, the best `seedSize` of them; then the required
     /// characters. Its working tables are freed on return.
     static func seeds(_ words: [(word: [UInt8], count: Int64)], required: [(UInt32, Int64)],
-                      configuration: Configuration) -> [(piece: [UInt32], score: Double)] {
-        let c = configuration.base
-        let wordScalars = words.map { BPETrainer.scalars(of: $0.word) }
+                      configuration c: TrainerConfiguration, options: Options) -> [(piece: [UInt32], score: Double)] {
+        let wordScalars = words.map { PieceText.scalars(of: $0.word) }
         let requiredSet = Set(required.map(\.0))
         var requiredBMP = [Bool](repeating: false, count: 0x10000)
         for (ch, _) in required where ch < 0x10000 { requiredBMP[Int(ch)] = true }
@@ -157,13 +153,13 @@ public struct UnigramTrainer: Sendable {
             let substrings = shares[t]
             shares[t] = WordCounts()   // each table is freed once read (peak memory)
             for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
-                let scalars = BPETrainer.scalars(of: Array(substrings.word(k)))
-                guard BPETrainer.validPiece(scalars, c, classes) else { continue }
+                let scalars = PieceText.scalars(of: Array(substrings.word(k)))
+                guard PieceRule.isValid(scalars, c, classes) else { continue }
                 seeds.append((scalars, Double(substrings.counts[k]) * Double(scalars.count)))
             }
         }
         seeds.sort { $0.score != $1.score ? $0.score > $1.score : $0.piece.lexicographicallyPrecedes($1.piece) }
-        if seeds.count > configuration.seedSize { seeds.removeLast(seeds.count - configuration.seedSize) }
+        if seeds.count > options.seedSize { seeds.removeLast(seeds.count - options.seedSize) }
         for (ch, n) in required { seeds.append(([ch], Double(n))) }
         return seeds
     }

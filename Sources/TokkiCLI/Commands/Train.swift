@@ -33,7 +33,7 @@ struct Train: ParsableCommand {
     var modelType: ModelType = .bpe
 
     @Option(help: "Vocabulary size, special pieces included.")
-    var vocabSize: Int = BPETrainer.Configuration().vocabularySize
+    var vocabSize: Int = TrainerConfiguration().vocabularySize
 
     @Option(help: "Input file (repeatable; default: stdin).")
     var input: [String] = []
@@ -45,10 +45,10 @@ struct Train: ParsableCommand {
     var textField: String?
 
     @Option(help: "Normalization compiled into the model: korean, nfkc, nmt_nfkc or identity.")
-    var normalization: String = BPETrainer.Configuration().normalization.rawValue
+    var normalization: String = TrainerConfiguration().normalization.rawValue
 
     @Option(help: "Share of characters (by frequency) that become pieces; the rest are unknown.")
-    var characterCoverage: Double = BPETrainer.Configuration().characterCoverage
+    var characterCoverage: Double = TrainerConfiguration().characterCoverage
 
     @Flag(help: "Add <0x00>…<0xFF> pieces: unknown characters become bytes.")
     var byteFallback = false
@@ -63,19 +63,19 @@ struct Train: ParsableCommand {
     var splitDigits = false
 
     @Option(help: "Id of the unknown piece.")
-    var unkID: Int = BPETrainer.Configuration().unknownID
+    var unkID: Int = TrainerConfiguration().unknownID
 
     @Option(help: "Id of <s> (-1: none).")
-    var bosID: Int = BPETrainer.Configuration().bosID
+    var bosID: Int = TrainerConfiguration().bosID
 
     @Option(help: "Id of </s> (-1: none).")
-    var eosID: Int = BPETrainer.Configuration().eosID
+    var eosID: Int = TrainerConfiguration().eosID
 
     @Option(help: "Id of <pad> (-1: none).")
-    var padID: Int = BPETrainer.Configuration().padID
+    var padID: Int = TrainerConfiguration().padID
 
     @Option(help: "Longest piece, in characters.")
-    var maxPieceLength: Int = BPETrainer.Configuration().maxPieceLength
+    var maxPieceLength: Int = TrainerConfiguration().maxPieceLength
 
     @Option(help: "Train on this many lines sampled uniformly (0: all).")
     var inputSentenceSize: Int = 0
@@ -114,26 +114,13 @@ struct Train: ParsableCommand {
 
     func run() throws {
         if modelType == .byteBPE { return try runByteLevel() }
-        var c = BPETrainer.Configuration()
-        c.vocabularySize = vocabSize
-        c.characterCoverage = characterCoverage
-        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
-        c.byteFallback = byteFallback
-        c.userDefinedSymbols = userDefinedSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
-        c.controlSymbols = controlSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
-        c.splitDigits = splitDigits
-        c.unknownID = unkID; c.bosID = bosID; c.eosID = eosID; c.padID = padID
-        c.maxPieceLength = maxPieceLength
-        if let threads { c.threads = threads }
-        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict,
-                                   maxLineBytes: lineLimit.maxLineBytes.value)
+        let c = trainerConfiguration
+        let corpus = corpusOptions
         let progress = Progress(quiet: quiet)
         let result: (model: SentencePieceModel, statistics: CorpusStatistics)
         do {
             if modelType == .unigram {
-                var u = UnigramTrainer.Configuration()
-                u.base = c
-                result = try UnigramTrainer(u).train(corpus) { phase, value in progress.report(phase, value) }
+                result = try UnigramTrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
             } else {
                 result = try BPETrainer(c).train(corpus) { phase, value in progress.report(phase, value) }
             }
@@ -178,15 +165,8 @@ extension Train {
     /// `--model-type byte-bpe`: writes PREFIX.json (tokenizer.json) and PREFIX.vocab; a
     /// byte-level BPE has no SentencePiece equivalent, so no .model.
     func runByteLevel() throws {
-        var c = ByteLevelBPETrainer.Configuration()
-        c.vocabularySize = vocabSize
-        c.minFrequency = minFrequency
-        c.specialTokens = specialTokens.map { $0.split(separator: ",").map(String.init) } ?? []
-        c.pattern = pattern
-        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
-        if let threads { c.threads = threads }
-        let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict,
-                                   maxLineBytes: lineLimit.maxLineBytes.value)
+        let c = byteLevelConfiguration
+        let corpus = corpusOptions
         let progress = Progress(quiet: quiet)
         let result: ByteLevelBPETrainer.Result
         do {
@@ -206,6 +186,39 @@ extension Train {
 }
 
 extension Train {
+    /// The options as the SentencePiece-style trainers take them: the one mapping from
+    /// the command line to the trainer settings.
+    var trainerConfiguration: TrainerConfiguration {
+        var c = TrainerConfiguration()
+        c.vocabularySize = vocabSize
+        c.characterCoverage = characterCoverage
+        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
+        c.byteFallback = byteFallback
+        c.userDefinedSymbols = userDefinedSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
+        c.controlSymbols = controlSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
+        c.splitDigits = splitDigits
+        c.unknownID = unkID; c.bosID = bosID; c.eosID = eosID; c.padID = padID
+        c.maxPieceLength = maxPieceLength
+        if let threads { c.threads = threads }
+        return c
+    }
+
+    /// The options as the byte-level BPE trainer takes them: the shared settings from
+    /// ``trainerConfiguration``, then its own.
+    var byteLevelConfiguration: ByteLevelBPETrainer.Configuration {
+        var c = ByteLevelBPETrainer.Configuration(sharing: trainerConfiguration)
+        c.minFrequency = minFrequency
+        c.specialTokens = specialTokens.map { $0.split(separator: ",").map(String.init) } ?? []
+        c.pattern = pattern
+        return c
+    }
+
+    /// Where the text comes from and how it is read.
+    var corpusOptions: CorpusOptions {
+        CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict,
+                      maxLineBytes: lineLimit.maxLineBytes.value)
+    }
+
     /// The exit status and message for a training error.
     static func failure(_ error: TrainingError) -> ExitCode {
         switch error {

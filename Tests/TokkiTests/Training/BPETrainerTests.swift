@@ -7,9 +7,9 @@ import Tokki
 struct BPETrainerTests {
     static let sample = Fixtures.url("text/korean-sample.txt").path
 
-    static func train(vocab: Int = 1000, threads: Int = 2, configure: (inout BPETrainer.Configuration) -> Void = { _ in },
+    static func train(vocab: Int = 1000, threads: Int = 2, configure: (inout TrainerConfiguration) -> Void = { _ in },
                       corpus: CorpusOptions? = nil) throws -> SentencePieceModel {
-        var c = BPETrainer.Configuration()
+        var c = TrainerConfiguration()
         c.vocabularySize = vocab
         c.threads = threads
         configure(&c)
@@ -28,9 +28,9 @@ struct BPETrainerTests {
         #expect(model.pieces[0].type == .unknown && model.pieces[1].piece == "<s>" && model.pieces[2].piece == "</s>")
         let reloaded = try SentencePieceModel(serialized: try model.serialized())
         #expect(reloaded.pieces == model.pieces)
-        let config = BPETrainer.Configuration()
+        let config = TrainerConfiguration()
         for p in model.pieces where p.type == .normal {
-            #expect(BPETrainer.validPiece(p.piece.unicodeScalars.map(\.value), config), "\(p.piece)")
+            #expect(PieceRule.isValid(p.piece.unicodeScalars.map(\.value), config), "\(p.piece)")
             #expect(!p.piece.dropFirst().contains("▁"), "\(p.piece)")
         }
         // Scores fall in the order pieces were made.
@@ -45,7 +45,7 @@ struct BPETrainerTests {
     /// The merge loop decides validity from summaries of the two halves (`PieceRule`): on
     /// random strings of Hangul, Latin, Greek, Han, Hiragana, Katakana and `ー`, ASCII and
     /// Arabic-Indic digits, combining marks (Inherited), punctuation (Common) and `▁`, built
-    /// up through random splits, every summary says what `validPiece` says of the whole
+    /// up through random splits, every summary says what `PieceRule.isValid` says of the whole
     /// text, under every combination of the script, number and digit options.
     @Test(arguments: [(false, false, false), (true, false, false), (false, true, false), (false, false, true),
                       (true, true, false), (true, false, true), (false, true, true), (true, true, true)])
@@ -53,7 +53,7 @@ struct BPETrainerTests {
         let alphabet: [UInt32] = [0x2581, 0xAC00, 0xB098, 0x61, 0x62, 0x3B1, 0x6F22, 0x5B57, 0x3042, 0x30A2, 0x30FC,
                                   0x30, 0x37, 0x661, 0x301, 0x302, 0x2E, 0x2D, 0x28]
         for maxLength in [3, 16] {
-            var c = BPETrainer.Configuration()
+            var c = TrainerConfiguration()
             c.splitByUnicodeScript = options.0
             c.splitByNumber = options.1
             c.splitDigits = options.2
@@ -62,7 +62,7 @@ struct BPETrainerTests {
             var rng = SplitMix64(seed: 7)
             var outcomes = (valid: 0, invalid: 0)
             func fold(_ s: ArraySlice<UInt32>) -> UInt64? {
-                let whole = BPETrainer.validPiece(Array(s), c)
+                let whole = PieceRule.isValid(Array(s), c)
                 if s.count == 1 {
                     let v = rule.summary(of: s[s.startIndex])
                     #expect((v != PieceRule.invalid) == whole)
@@ -131,7 +131,7 @@ struct BPETrainerTests {
         var bytes = try Data(contentsOf: Fixtures.url("text/korean-sample.txt"))
         bytes.append(contentsOf: [0x61, 0xFF, 0x0A])
         try bytes.write(to: mixed)
-        let result = try BPETrainer({ var c = BPETrainer.Configuration(); c.vocabularySize = 1000; return c }()).train(CorpusOptions(inputs: [mixed.path]))
+        let result = try BPETrainer({ var c = TrainerConfiguration(); c.vocabularySize = 1000; return c }()).train(CorpusOptions(inputs: [mixed.path]))
         #expect(result.statistics.invalidLines == 1)
         #expect(throws: TrainingError.self) { try Self.train(corpus: CorpusOptions(inputs: [mixed.path], strict: true)) }
         #expect(throws: TrainingError.self) { try Self.train(corpus: CorpusOptions(inputs: [dir.appendingPathComponent("missing.txt").path])) }
@@ -170,10 +170,10 @@ struct BPETrainerTests {
         if text.last == 0x0D { text.removeLast() }
         let file = dir.appendingPathComponent("lines.txt")
         try Data(text).write(to: file)
-        let result = try BPETrainer({ var c = BPETrainer.Configuration(); c.vocabularySize = 1000; c.threads = 3; return c }())
+        let result = try BPETrainer({ var c = TrainerConfiguration(); c.vocabularySize = 1000; c.threads = 3; return c }())
             .train(CorpusOptions(inputs: [file.path]))
         // Several chunk parts and counting threads: the same model as one thread.
-        let one = try BPETrainer({ var c = BPETrainer.Configuration(); c.vocabularySize = 1000; c.threads = 1; return c }())
+        let one = try BPETrainer({ var c = TrainerConfiguration(); c.vocabularySize = 1000; c.threads = 1; return c }())
             .train(CorpusOptions(inputs: [file.path]))
         #expect(try one.model.serialized() == result.model.serialized())
         #expect(result.statistics.lines == lines)

@@ -145,7 +145,7 @@ struct UnigramLatticeTests {
         for _ in 0..<9000 {
             var w: [UInt32] = [0x2581]
             for _ in 0..<(1 + Int(rng.next() % 6)) { w.append(alphabet[1 + Int(rng.next() % 5)]) }
-            words.append(Array(BPETrainer.string(w).utf8))
+            words.append(Array(PieceText.string(w).utf8))
         }
         var pieces: [[UInt32]] = alphabet.map { [$0] }
         for a in alphabet { for b in alphabet.dropFirst() { pieces.append([a, b]) } }

@@ -56,16 +56,14 @@ struct TrainerPropertyTests {
             do {
                 switch c.kind {
                 case .bpe, .unigram:
-                    var base = BPETrainer.Configuration()
+                    var base = TrainerConfiguration()
                     base.vocabularySize = size
                     base.threads = size % 2 + 1
                     let model: SentencePieceModel
                     if c.kind == .bpe {
                         model = try BPETrainer(base).train(corpus).model
                     } else {
-                        var u = UnigramTrainer.Configuration()
-                        u.base = base
-                        model = try UnigramTrainer(u).train(corpus).model
+                        model = try UnigramTrainer(base).train(corpus).model
                     }
                     #expect(model.pieces.count == size, "\(label): \(model.pieces.count) pieces")
                     let reloaded = try SentencePieceModel(serialized: try model.serialized())

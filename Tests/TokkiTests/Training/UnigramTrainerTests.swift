@@ -8,9 +8,9 @@ struct UnigramTrainerTests {
     static let corpus = CorpusOptions(inputs: [Fixtures.url("text/korean-sample.txt").path])
 
     static func train(vocab: Int = 500, threads: Int = 2) throws -> SentencePieceModel {
-        var c = UnigramTrainer.Configuration()
-        c.base.vocabularySize = vocab
-        c.base.threads = threads
+        var c = TrainerConfiguration()
+        c.vocabularySize = vocab
+        c.threads = threads
         return try UnigramTrainer(c).train(corpus).model
     }
 
