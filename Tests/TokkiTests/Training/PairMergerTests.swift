@@ -131,6 +131,33 @@ struct WordCounterTests {
             #expect(Dictionary(uniqueKeysWithValues: got.map { ($0.word, $0.count) }) == expected, "\(normalization) threads \(threads)")
         }
     }
+
+    /// The byte-level trainer's words: the counts of splitting every normalized line.
+    @Test func pretokenCountsEqualLineCounts() throws {
+        let normalizer = HFPrecompiledNormalizer(try PrecompiledCharsmap(try CharsmapCompiler.compile(.korean)))
+        let split = try RegexSplit(pattern: try #require(PretokenizationPattern.named("gpt2")), behavior: .isolated, dialect: .oniguruma)
+        let pool = ["대한민국은", " 민주공화국이다.", "  ", "수고ㄳ", " ①", " 123", "\t!", "abc", "Ａ", ""]
+        var rng = SplitMix64(seed: 43)
+        var lines: [[UInt8]] = []
+        for _ in 0..<2000 {
+            var line = ""
+            for _ in 0..<Int(rng.next() % 8) { line += pool[Int(rng.next() % UInt64(pool.count))] }
+            lines.append(Array(line.utf8))
+        }
+        var expected: [[UInt8]: Int64] = [:]
+        for line in lines {
+            let text = try normalizer.normalize(bytes: line).normalized
+            try text.withUnsafeBufferPointer { b in for r in try split.split(b) { expected[Array(b[r]), default: 0] += 1 } }
+        }
+        for threads in [1, 3] {
+            var counter = WordCounter(.pretokens(normalizer: normalizer, split: split), threads: threads)
+            counter.add(lines: Array(lines[..<700]))
+            counter.add(lines: Array(lines[700...]))
+            let got = counter.finish().sorted()
+            #expect(got.map(\.word) == expected.keys.sorted { $0.lexicographicallyPrecedes($1) }, "threads \(threads)")
+            #expect(Dictionary(uniqueKeysWithValues: got.map { ($0.word, $0.count) }) == expected, "threads \(threads)")
+        }
+    }
 }
 
 @Suite("Unigram lattice")
