@@ -20,8 +20,9 @@ public struct ByteLevelBPETrainer: Sendable {
         public var normalization = TrainingNormalization.korean
         /// The longest token, in bytes (nil: no limit).
         public var maxTokenLength: Int? = nil
-        /// Worker threads for normalizing and counting (the result does not depend on it).
-        public var threads = ProcessInfo.processInfo.activeProcessorCount
+        /// Worker threads for normalizing and counting (default: the process-wide
+        /// `Parallelism.threads`; the result does not depend on it).
+        public var threads = Parallelism.threads
 
         /// The defaults.
         public init() {}

@@ -32,8 +32,9 @@ public struct TrainerConfiguration: Sendable, Equatable {
     public var unknownID = 0, bosID = 1, eosID = 2, padID = -1
     /// Texts of the special pieces.
     public var unknownPiece = "<unk>", bosPiece = "<s>", eosPiece = "</s>", padPiece = "<pad>"
-    /// Worker threads for normalizing and counting (the result does not depend on it).
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Worker threads for normalizing and counting (default: the process-wide
+    /// `Parallelism.threads`; the result does not depend on it).
+    public var threads = Parallelism.threads
 
     /// The defaults.
     public init() {}

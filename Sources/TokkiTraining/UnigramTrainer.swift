@@ -119,7 +119,7 @@ public struct UnigramTrainer: Sendable {
         let maxLength = c.maxPieceLength
         shares.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
-            DispatchQueue.concurrentPerform(iterations: workers) { t in
+            Parallelism.run(tasks: workers) { t in
                 var local = WordCounts()
                 var offsets: [Int] = []
                 for (w, chars) in wordScalars.enumerated() {
@@ -375,7 +375,7 @@ struct Lattice: Sendable {
             var partial = [[Double]](repeating: [], count: count)
             partial.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out
-                DispatchQueue.concurrentPerform(iterations: count) { t in
+                Parallelism.run(tasks: count) { t in
                     let part = firstPart + t
                     let lo = part * partSize, hi = min(words.count, lo + partSize)
                     var expected = [Double](repeating: 0, count: scores.count)
@@ -431,7 +431,7 @@ struct Lattice: Sendable {
         partial.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             let chunk = (words.count + workers - 1) / workers
-            DispatchQueue.concurrentPerform(iterations: workers) { t in
+            Parallelism.run(tasks: workers) { t in
                 var freq = [Double](repeating: 0, count: scores.count)
                 var scratch = Scratch()
                 let lo = t * chunk, hi = min(words.count, lo + chunk)
@@ -542,7 +542,7 @@ struct EdgeCache: Sendable {
             let firstPart = first
             built.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out
-                DispatchQueue.concurrentPerform(iterations: count) { t in
+                Parallelism.run(tasks: count) { t in
                     let part = firstPart + t
                     let lo = part * partSize, hi = min(words.count, lo + partSize)
                     var starts: [Int32] = [0], edges: [(UInt32, Int32)] = []

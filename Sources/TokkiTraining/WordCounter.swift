@@ -100,7 +100,7 @@ struct WordCounter {
                 nonisolated(unsafe) let out = out
                 chunk.withUnsafeBufferPointer { b in
                     nonisolated(unsafe) let b = b
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    Parallelism.run(tasks: workers) { w in
                         var output = SentencePieceNormalizer.Output()
                         output.tracksOffsets = false
                         assert(w < out.count && w < raw.count && w < normalized.count)  // workers ≤ threads
