@@ -152,39 +152,3 @@ struct Clean: ParsableCommand {
         }
     }
 }
-
-/// The options `clean` and `dedup` share: where documents come from and where kept and removed
-/// ones and the report go.
-struct CorpusCleaningOptions: ParsableArguments {
-    @Option(help: "Input file (repeatable; default: stdin).")
-    var input: [String] = []
-    @Option(help: "Kept documents (default: stdout).")
-    var output: String?
-    @Option(help: "JSONL input: the field holding the text.")
-    var textField: String?
-    @Option(help: "Write a JSON report here (counts per rule; dedup adds the clusters).")
-    var report: String?
-    @Option(help: "Write removed documents here (JSON lines with the rule and, for dedup, the document they repeat).")
-    var rejected: String?
-    @Flag(help: "Stop at invalid UTF-8, invalid JSON or a missing field instead of counting it.")
-    var strict = false
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
-    @Flag(help: "No progress display.")
-    var quiet = false
-    @OptionGroup var lineLimit: LineLimitOptions
-
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
-    /// Worker threads to use.
-    var workers: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
-
-    /// The reader and the outputs.
-    func open() throws(ExitCode) -> (CorpusRecordReader, CleaningOutputs) {
-        var reader = try CorpusRecordReader(inputs: input, textField: textField, strict: strict)
-        reader.maxLineBytes = lineLimit.maxLineBytes.value
-        return (reader, try CleaningOutputs(output: output, rejected: rejected, report: report))
-    }
-}

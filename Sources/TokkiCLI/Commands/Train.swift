@@ -44,8 +44,8 @@ struct Train: ParsableCommand {
     @Option(help: "JSONL input: the string field holding the text.")
     var textField: String?
 
-    @Option(help: "Normalization compiled into the model: korean, nfkc, nmt_nfkc or identity.")
-    var normalization: String = BPETrainer.Configuration().normalization.rawValue
+    @Option(help: "Normalization compiled into the model.")
+    var normalization: TrainingNormalization = BPETrainer.Configuration().normalization
 
     @Option(help: "Share of characters (by frequency) that become pieces; the rest are unknown.")
     var characterCoverage: Double = BPETrainer.Configuration().characterCoverage
@@ -106,9 +106,6 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard vocabSize > 0 else { throw ValidationError("--vocab-size must be positive") }
         guard characterCoverage > 0 && characterCoverage <= 1 else { throw ValidationError("--character-coverage must be in (0, 1]") }
-        guard TrainingNormalization(rawValue: normalization) != nil else {
-            throw ValidationError("--normalization must be one of \(TrainingNormalization.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -117,7 +114,7 @@ struct Train: ParsableCommand {
         var c = BPETrainer.Configuration()
         c.vocabularySize = vocabSize
         c.characterCoverage = characterCoverage
-        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
+        c.normalization = normalization
         c.byteFallback = byteFallback
         c.userDefinedSymbols = userDefinedSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
         c.controlSymbols = controlSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
@@ -183,7 +180,7 @@ extension Train {
         c.minFrequency = minFrequency
         c.specialTokens = specialTokens.map { $0.split(separator: ",").map(String.init) } ?? []
         c.pattern = pattern
-        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
+        c.normalization = normalization
         if let threads { c.threads = threads }
         let corpus = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict,
                                    maxLineBytes: lineLimit.maxLineBytes.value)
@@ -230,13 +227,12 @@ struct CharsmapDump: ParsableCommand {
         """,
         shouldDisplay: false)
 
-    @Argument(help: "korean, nfkc or nmt_nfkc.")
-    var normalization: String
+    @Argument(help: "The normalization.")
+    var normalization: TrainingNormalization
 
     func run() throws {
-        guard let n = TrainingNormalization(rawValue: normalization) else { throw ValidationError("unknown normalization '\(normalization)'") }
         let blob: [UInt8]
-        do { blob = try CharsmapCompiler.compileFromICU(n) } catch { throw fail(error) }
+        do { blob = try CharsmapCompiler.compileFromICU(normalization) } catch { throw fail(error) }
         var out = OutputWriter()
         try out.write(blob)
         try out.flush()
