@@ -1,27 +1,43 @@
 /// A small JSON emitter with stable output (keys in the order written, two-space indents
-/// for the top level, compact arrays of numbers), for `tokenizer.json` files.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+/// for the top level, compact arrays of numbers), for `tokenizer.json` files and the reports of
+/// the other modules.
+package struct JSONWriter {
+    /// The JSON text written so far.
+    package private(set) var bytes: [UInt8] = []
 
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    /// An empty writer.
+    package init() {}
+
+    /// Text written as it is.
+    package mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
     /// A JSON string literal (UTF-8 kept as is; quotes, backslashes and controls escaped).
     mutating func string<C: Collection>(bytes s: C) where C.Element == UInt8 {
         JSONText.appendString(s, to: &bytes)
     }
 
-    mutating func string(_ s: String) { JSONText.appendString(s, to: &bytes) }
+    /// A JSON string literal.
+    package mutating func string(_ s: String) { JSONText.appendString(s, to: &bytes) }
+
+    /// An integer.
+    package mutating func integer(_ v: Int) { JSONText.appendInteger(v, to: &bytes) }
+
+    /// A number in Swift's `description` form (`1.0`, `0.25`, `1e-05`): a fraction digit even
+    /// for integral values, unlike ``number(_:)``.
+    package mutating func decimal(_ d: Double) { raw(d.description) }
 
     /// A number: integers without a fraction, others in Swift's shortest round-trip form.
     mutating func number(_ d: Double) {
         if d == d.rounded() && abs(d) < 1e15 { JSONText.appendInteger(Int(d), to: &bytes) } else { raw("\(d)") }
     }
 
-    mutating func bool(_ b: Bool) { raw(b ? "true" : "false") }
-    mutating func null() { raw("null") }
+    /// `true` or `false`.
+    package mutating func bool(_ b: Bool) { raw(b ? "true" : "false") }
+    /// `null`.
+    package mutating func null() { raw("null") }
 
     /// An object whose members are written by `body` through `member`.
-    mutating func object(_ body: (inout ObjectWriter) -> Void) {
+    package mutating func object(_ body: (inout ObjectWriter) -> Void) {
         var o = ObjectWriter(writer: self)
         raw("{")
         o.writer = self
@@ -31,7 +47,7 @@ struct JSONWriter {
     }
 
     /// An array whose elements are written by `body`, separated by commas.
-    mutating func array<S: Sequence>(_ items: S, _ body: (inout JSONWriter, S.Element) -> Void) {
+    package mutating func array<S: Sequence>(_ items: S, _ body: (inout JSONWriter, S.Element) -> Void) {
         raw("[")
         var first = true
         for item in items {
@@ -42,11 +58,13 @@ struct JSONWriter {
         raw("]")
     }
 
-    struct ObjectWriter {
+    /// Writes the members of an object, separated by commas.
+    package struct ObjectWriter {
         var writer: JSONWriter
         var count = 0
 
-        mutating func member(_ key: String, _ value: (inout JSONWriter) -> Void) {
+        /// A member whose value `value` writes.
+        package mutating func member(_ key: String, _ value: (inout JSONWriter) -> Void) {
             if count > 0 { writer.raw(",") }
             count += 1
             writer.string(key)

@@ -40,17 +40,12 @@ struct BatchCommand: ParsableCommand {
     enum Objective: String, ExpressibleByArgument, CaseIterable { case mlm, causal, span }
     enum WholeWord: String, ExpressibleByArgument, CaseIterable { case none, markers, offsets }
     enum SentinelSource: String, ExpressibleByArgument, CaseIterable { case named, end }
-    enum InvalidPolicy: String, ExpressibleByArgument, CaseIterable { case error, replace }
+    enum ElementTypeName: String, ExpressibleByArgument, CaseIterable { case int32, int64 }
 
     @Option(help: "mlm, causal or span.")
     var objective: Objective
 
-    @Option(help: "Input file (repeatable; default: stdin).")
-    var input: [String] = []
-
-    @Option(help: "JSONL input: the field holding the text.")
-    var textField: String?
-
+    @OptionGroup var corpusInput: DocumentInputOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var lineLimit: LineLimitOptions
 
@@ -69,17 +64,15 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "The epoch (same rows, new masks).")
     var epoch: UInt64 = 0
 
-    @Option(help: "Worker threads (default: all cores; 1 = one core).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Output: OUT.safetensors, OUT.jsonl, or a folder for .npy files.")
     var output: String
 
     @Option(help: "Element type of the tensors: int64 (PyTorch's long) or int32.")
-    var dtype: String = "int64"
+    var dtype: ElementTypeName = .int64
 
-    @Option(help: "Invalid UTF-8 in the input: error (default) or replace with U+FFFD.")
-    var invalid: InvalidPolicy = .error
+    @OptionGroup var invalidInput: InvalidUTF8Options
 
     @Option(help: "Token text to use as BOS (default: the model's, or <s>, [CLS], …).")
     var bosToken: String?
@@ -130,15 +123,12 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "span: put EOS between concatenated documents.")
     var separateDocuments = false
 
-    @Flag(help: "No progress display.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxBatches, maxBatches < 1 { throw ValidationError("--max-batches must be at least 1") }
         if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
-        guard ["int32", "int64"].contains(dtype) else { throw ValidationError("--dtype must be int32 or int64") }
         guard MaskedLanguageModeling.Selection(rawValue: selection) != nil else { throw ValidationError("--selection must be bernoulli or exact") }
         guard CausalLanguageModeling.Remainder(rawValue: remainder) != nil else { throw ValidationError("--remainder must be carry, pad or drop") }
     }
@@ -151,7 +141,7 @@ struct BatchCommand: ParsableCommand {
         if let padToken { overrides["pad"] = padToken }
         if let maskToken { overrides["mask"] = maskToken }
         let vocabulary = try BatchVocabulary(loaded, overrides: overrides)
-        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let workers = threading.workers
 
         // Validate everything before any output exists.
         var builder: any BatchBuilder
@@ -201,7 +191,7 @@ struct BatchCommand: ParsableCommand {
         } catch {
             throw fail(.usage, error.description)
         }
-        let type: ElementType = dtype == "int32" ? .int32 : .int64
+        let type: ElementType = dtype == .int32 ? .int32 : .int64
 
         let writer: any BatchWriter
         do {
@@ -217,9 +207,9 @@ struct BatchCommand: ParsableCommand {
             }
         } catch { throw fail(.cannotCreate, error.description) }
 
-        var source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        var source = try CorpusRecordReader(inputs: corpusInput.input, textField: corpusInput.textField, replaceInvalid: invalidInput.replace)
         source.maxLineBytes = lineLimit.maxLineBytes.value
-        let progress = Progress(quiet: quiet)
+        let progress = progressOptions.progress()
         var batches = 0, rows = 0, documents = 0, missing = 0
         var pending: [[UInt8]] = []
         let limit = maxBatches
@@ -284,9 +274,9 @@ struct BatchCommand: ParsableCommand {
         }
         progress.report("batch", 1)
         progress.finish()
-        if !quiet {
+        if !progressOptions.quiet {
             var message = "tokki batch: \(batches) batches, \(rows) rows from \(documents) documents; wrote \(output)"
-            if missing > 0 { message += "; \(missing) JSONL lines had no '\(textField ?? "")'" }
+            if missing > 0 { message += "; \(missing) JSONL lines had no '\(corpusInput.textField ?? "")'" }
             if let b = builder as? CausalLanguageModeling.Builder, b.droppedTokens > 0 {
                 message += "; --remainder drop dropped \(b.droppedTokens) tokens"
             }

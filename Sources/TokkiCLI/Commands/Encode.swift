@@ -55,11 +55,8 @@ struct Encode: ParsableCommand {
     @Flag(help: "Add the model's EOS id.")
     var addEos = false
 
-    @Option(help: "Worker threads (default: all cores; 1 = one core).")
-    var threads: Int?
-
-    @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (U+FFFD, as the reference does).")
-    var invalid: Normalize.InvalidPolicy = .error
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var invalidInput: InvalidUTF8Options
 
     @Flag(help: "tokenizer.json: ignore the padding the file stores (by default it is applied, as tokenizers does).")
     var noPadding = false
@@ -70,7 +67,6 @@ struct Encode: ParsableCommand {
     @OptionGroup var lineLimit: LineLimitOptions
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if text != nil && input != nil { throw ValidationError("give either --text or --input, not both") }
     }
 
@@ -132,7 +128,7 @@ struct Encode: ParsableCommand {
     func encodeLines(repairing: Bool, makeWorker: () -> IDWorker,
                      render: @escaping @Sendable (UnsafeBufferPointer<UInt8>, IDWorker, inout [UInt8]) throws(TokkiError) -> Void) throws {
         var out = OutputWriter()
-        let replace = invalid == .replace
+        let replace = invalidInput.replace
         if let text {
             let worker = makeWorker()
             var buffer: [UInt8] = []
@@ -145,7 +141,7 @@ struct Encode: ParsableCommand {
             try out.flush()
             return
         }
-        let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let workers = max(1, threading.workers)
         let pool = (0..<workers).map { _ in makeWorker() }
         var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         let source = reader.displayName

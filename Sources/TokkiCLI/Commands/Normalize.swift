@@ -29,10 +29,6 @@ struct Normalize: ParsableCommand {
         case nfkcCasefold = "nfkc_cf"
     }
 
-    enum InvalidPolicy: String, ExpressibleByArgument, CaseIterable {
-        case error, replace
-    }
-
     @Option(help: "Normalization form: \(Form.allCases.map(\.rawValue).joined(separator: ", ")).")
     var form: Form = .korean
 
@@ -42,8 +38,7 @@ struct Normalize: ParsableCommand {
     @Flag(help: "Instead of the text, print for each changed line which characters changed into what.")
     var explain = false
 
-    @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (substitute U+FFFD).")
-    var invalid: InvalidPolicy = .error
+    @OptionGroup var invalidInput: InvalidUTF8Options
 
     @OptionGroup var lineLimit: LineLimitOptions
 
@@ -67,7 +62,7 @@ struct Normalize: ParsableCommand {
         var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         var out = OutputWriter()
         var lineNumber = 0
-        let replace = invalid == .replace
+        let replace = invalidInput.replace
         let explain = self.explain
         let source = reader.displayName
         try reader.forEachLine { (line, lineEnd, lineOffset) throws(ExitCode) in

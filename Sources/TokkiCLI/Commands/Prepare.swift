@@ -31,12 +31,7 @@ struct Prepare: ParsableCommand {
         """
     )
 
-    @Option(help: "Input file (repeatable; default: stdin, which cannot be sharded).")
-    var input: [String] = []
-
-    @Option(help: "JSONL input: the field holding the text.")
-    var textField: String?
-
+    @OptionGroup var corpusInput: DocumentInputOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var lineLimit: LineLimitOptions
 
@@ -52,14 +47,9 @@ struct Prepare: ParsableCommand {
     @Option(help: "Process shard K of N (K/N, K from 0).")
     var shard: String?
 
-    @Option(help: "Worker threads (default: all cores; 1 = one core).")
-    var threads: Int?
-
-    @Option(help: "Invalid UTF-8 in the input: error (default) or replace with U+FFFD.")
-    var invalid: BatchCommand.InvalidPolicy = .error
-
-    @Flag(help: "No progress display.")
-    var quiet = false
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var invalidInput: InvalidUTF8Options
+    @OptionGroup var progressOptions: ProgressOptions
 
     func parsedShard() throws -> (Int, Int)? {
         guard let shard else { return nil }
@@ -71,7 +61,6 @@ struct Prepare: ParsableCommand {
     }
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         _ = try parsedShard()
     }
 
@@ -85,8 +74,8 @@ struct Prepare: ParsableCommand {
                 + (loaded.specialTokenPolicy == .none ? " (a tiktoken file's own tokens can be added with --special-token TEXT=ID)" : ""))
         }
         let eos = vocabulary.tokens.eos
-        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        var source = try CorpusRecordReader(inputs: input, textField: textField, replaceInvalid: invalid == .replace)
+        let workers = threading.workers
+        var source = try CorpusRecordReader(inputs: corpusInput.input, textField: corpusInput.textField, replaceInvalid: invalidInput.replace)
         source.maxLineBytes = lineLimit.maxLineBytes.value
         let shardRange: Range<Int>?
         if let (k, n) = try parsedShard() {
@@ -99,7 +88,7 @@ struct Prepare: ParsableCommand {
         let type = ElementType.megatron(vocabularySize: vocabulary.tokens.vocabularySize)
         let writer: MegatronWriter
         do { writer = try MegatronWriter(prefix: outputPrefix, type: type) } catch { throw fail(.cannotCreate, error.description) }
-        let progress = Progress(quiet: quiet)
+        let progress = progressOptions.progress()
         var pending: [[UInt8]] = []
         var missing = 0, empty = 0
         let append = appendEos
@@ -152,45 +141,11 @@ struct Prepare: ParsableCommand {
         }
         progress.report("prepare", 1)
         progress.finish()
-        if !quiet {
+        if !progressOptions.quiet {
             var message = "tokki prepare: \(writer.documents) documents, \(writer.tokens) tokens (\(type.rawValue)); wrote \(outputPrefix).bin, \(outputPrefix).idx"
             if empty > 0 { message += "; skipped \(empty) empty documents" }
-            if missing > 0 { message += "; \(missing) JSONL lines had no '\(textField ?? "")'" }
+            if missing > 0 { message += "; \(missing) JSONL lines had no '\(corpusInput.textField ?? "")'" }
             printError(message)
-        }
-    }
-}
-
-/// `tokki merge`: concatenates Megatron datasets (shards) in order.
-struct Merge: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Concatenate Megatron-LM datasets (e.g. the shards of 'tokki prepare --shard') in order.",
-        discussion: """
-        Examples:
-          tokki merge part0 part1 part2 part3 --output-prefix corpus
-          tokki merge $(ls -v shards/*.idx | sed 's/\\.idx$//') --output-prefix all
-        """
-    )
-
-    @Argument(help: "Input prefixes (each with .bin and .idx), in order.")
-    var inputs: [String]
-
-    @Option(help: "Output prefix: writes PREFIX.bin and PREFIX.idx.")
-    var outputPrefix: String
-
-    func validate() throws {
-        if inputs.isEmpty { throw ValidationError("give at least one input prefix") }
-    }
-
-    func run() throws {
-        let prefixes = inputs.map { $0.hasSuffix(".idx") || $0.hasSuffix(".bin") ? String($0.dropLast(4)) : $0 }
-        do { try MegatronDataset.merge(prefixes, into: outputPrefix) } catch {
-            switch error {
-            case .io(let path, _) where !FileManager.default.fileExists(atPath: path): throw fail(.noInput, error.description)
-            case .io: throw fail(.ioError, error.description)
-            case .invalidFormat: throw fail(.dataError, error.description)
-            default: throw fail(.usage, error.description)
-            }
         }
     }
 }

@@ -30,8 +30,7 @@ struct Stats: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: "What to do with invalid UTF-8: error (stop, exit 65) or replace (U+FFFD, as encode does).")
-    var invalid: Normalize.InvalidPolicy = .error
+    @OptionGroup var invalidInput: InvalidUTF8Options
 
     @OptionGroup var lineLimit: LineLimitOptions
 
@@ -104,7 +103,7 @@ struct Stats: ParsableCommand {
             try reader.forEachLine { (line, _, offset) throws(ExitCode) in
                 n += 1
                 if let bad = UTF8Validation.firstInvalidOffset(in: line) {
-                    guard invalid == .replace else { throw invalidUTF8(source, line: n, lineOffset: offset, byteInLine: bad) }
+                    guard invalidInput.replace else { throw invalidUTF8(source, line: n, lineOffset: offset, byteInLine: bad) }
                     batch.append(Array(String(decoding: line, as: UTF8.self).utf8))
                 } else {
                     batch.append(Array(line))

@@ -44,8 +44,8 @@ struct Train: ParsableCommand {
     @Option(help: "JSONL input: the string field holding the text.")
     var textField: String?
 
-    @Option(help: "Normalization compiled into the model: korean, nfkc, nmt_nfkc or identity.")
-    var normalization: String = TrainerConfiguration().normalization.rawValue
+    @Option(help: "Normalization compiled into the model.")
+    var normalization: TrainingNormalization = TrainerConfiguration().normalization
 
     @Option(help: "Share of characters (by frequency) that become pieces; the rest are unknown.")
     var characterCoverage: Double = TrainerConfiguration().characterCoverage
@@ -106,9 +106,6 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard vocabSize > 0 else { throw ValidationError("--vocab-size must be positive") }
         guard characterCoverage > 0 && characterCoverage <= 1 else { throw ValidationError("--character-coverage must be in (0, 1]") }
-        guard TrainingNormalization(rawValue: normalization) != nil else {
-            throw ValidationError("--normalization must be one of \(TrainingNormalization.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -192,7 +189,7 @@ extension Train {
         var c = TrainerConfiguration()
         c.vocabularySize = vocabSize
         c.characterCoverage = characterCoverage
-        c.normalization = TrainingNormalization(rawValue: normalization) ?? .korean
+        c.normalization = normalization
         c.byteFallback = byteFallback
         c.userDefinedSymbols = userDefinedSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
         c.controlSymbols = controlSymbols.map { $0.split(separator: ",").map(String.init) } ?? []
@@ -231,77 +228,6 @@ extension Train {
     }
 }
 
-/// Progress on stderr: a bar on a terminal (redrawn at most 5 times a second), a plain line
-/// every 5 seconds otherwise (none for a job done sooner), nothing with `--quiet`. Each phase shows its elapsed time; phases
-/// with a known fraction show a bar, the percentage and an ETA, counting phases (`reading`
-/// lines, `EM` rounds) their count and rate.
-///
-/// `TOKKI_PROGRESS=bar|plain|off` forces a mode and `TOKKI_PROGRESS_INTERVAL=SECONDS` the
-/// redraw interval (used by the tests).
-final class Progress: @unchecked Sendable {
-    enum Mode: String { case bar, plain, off }
-    let mode: Mode
-    let interval: Double
-    var last = Date.distantPast
-    var phase = ""
-    var phaseStart = Date()
-    var shown = false
-    let lock = NSLock()
-
-    /// Phases that count things rather than progress towards a known end, and their unit.
-    static let countingPhases = ["reading": "lines", "EM": "rounds", "seeding": "steps"]
-
-    init(quiet: Bool) {
-        let env = ProcessInfo.processInfo.environment
-        let forced = env["TOKKI_PROGRESS"].flatMap(Mode.init(rawValue:))
-        mode = quiet ? .off : (forced ?? (isatty(2) != 0 ? .bar : .plain))
-        interval = env["TOKKI_PROGRESS_INTERVAL"].flatMap(Double.init) ?? (mode == .bar ? 0.2 : 5)
-        // Plain lines start after the first interval: a job shorter than that logs nothing.
-        if mode == .plain { last = Date() }
-    }
-
-    /// `value`: the fraction done for most phases, a count for counting phases.
-    func report(_ phase: String, _ value: Double) {
-        guard mode != .off else { return }
-        lock.lock(); defer { lock.unlock() }
-        let now = Date()
-        if phase != self.phase {
-            self.phase = phase
-            phaseStart = now
-        }
-        guard now.timeIntervalSince(last) >= interval else { return }
-        last = now
-        let text = Self.describe(phase, value, elapsed: now.timeIntervalSince(phaseStart))
-        FileHandle.standardError.write(Data((mode == .bar ? "\r\u{1B}[K" + text : text + "\n").utf8))
-        shown = true
-    }
-
-    /// One progress line.
-    static func describe(_ phase: String, _ value: Double, elapsed: Double) -> String {
-        if let unit = countingPhases[phase] {
-            let rate = elapsed > 0 ? Int(value / elapsed) : 0
-            return "\(phase): \(Int(value)) \(unit), \(rate) \(unit)/s, \(clock(elapsed))"
-        }
-        let f = min(1, max(0, value))
-        let width = 30, filled = Int(f * Double(width))
-        var text = "\(phase) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(Int(f * 100))% \(clock(elapsed))"
-        if f >= 0.01 && f < 1 { text += ", ETA \(clock(elapsed * (1 - f) / f))" }
-        return text
-    }
-
-    /// m:ss.
-    static func clock(_ seconds: Double) -> String {
-        let s = max(0, Int(seconds.rounded()))
-        return "\(s / 60):" + (s % 60 < 10 ? "0" : "") + "\(s % 60)"
-    }
-
-    /// Clears the bar.
-    func finish() {
-        guard mode == .bar, shown else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    }
-}
-
 /// `tokki charsmap NAME`: the charsmap a normalization compiles to, on stdout (for
 /// scripts/make-charsmaps.sh, which regenerates the shipped ones). Not listed in the help.
 struct CharsmapDump: ParsableCommand {
@@ -314,13 +240,12 @@ struct CharsmapDump: ParsableCommand {
         """,
         shouldDisplay: false)
 
-    @Argument(help: "korean, nfkc or nmt_nfkc.")
-    var normalization: String
+    @Argument(help: "The normalization.")
+    var normalization: TrainingNormalization
 
     func run() throws {
-        guard let n = TrainingNormalization(rawValue: normalization) else { throw ValidationError("unknown normalization '\(normalization)'") }
         let blob: [UInt8]
-        do { blob = try CharsmapCompiler.compileFromICU(n) } catch { throw fail(error) }
+        do { blob = try CharsmapCompiler.compileFromICU(normalization) } catch { throw fail(error) }
         var out = OutputWriter()
         try out.write(blob)
         try out.flush()

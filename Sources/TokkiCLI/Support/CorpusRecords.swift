@@ -194,7 +194,9 @@ final class CleaningOutputs {
         }
     }
 
-    func reject(_ r: CorpusRecord, _ why: Rejection, extra: [(String, String)] = []) throws(ExitCode) {
+    /// Counts a removed record and writes it to the rejected file; `extra` = more members (JSON
+    /// values).
+    func reject(_ r: CorpusRecord, _ why: Rejection, extra: [(String, [UInt8])] = []) throws(ExitCode) {
         documents += 1
         counts[why.rule, default: 0] += 1
         guard let rejected else { return }
@@ -203,7 +205,7 @@ final class CleaningOutputs {
         line += Array(",\"detail\":".utf8); JSONText.appendString(why.detail, to: &line)
         line += Array(",\"source\":".utf8); JSONText.appendString(r.source, to: &line)
         line += Array(",\"line\":".utf8); JSONText.appendInteger(r.line, to: &line)
-        for (k, v) in extra { line += Array(",\"\(k)\":".utf8); line += Array(v.utf8) }
+        for (k, v) in extra { line += Array(",\"\(k)\":".utf8); line += v }
         if why.rule == "invalid_utf8" {
             // The exact bytes, since the text below had to replace them.
             let hex = Array("0123456789abcdef".utf8)
@@ -216,29 +218,20 @@ final class CleaningOutputs {
         do { try rejected.write(line) } catch { throw fail(.ioError, error.description) }
     }
 
-    /// Commits the files and writes the report (`extra` = more JSON members).
-    func finish(command: String, inputs: [String], extra: [(String, String)]) throws(ExitCode) {
+    /// The report's counts so far, for `command` over `inputs`.
+    func report(command: String, inputs: [String]) -> CleaningReport {
+        CleaningReport(command: command, inputs: inputs, documents: documents, kept: keptCount, removedByRule: counts)
+    }
+
+    /// Commits the files and writes the report (when asked for).
+    func finish(_ report: CleaningReport) throws(ExitCode) {
         do {
             try stdout.flush()
             try kept?.commit()
             try rejected?.commit()
             if let reportPath {
-                var json = "{\"command\":\"\(command)\",\"inputs\":["
-                var names: [String] = []
-                for s in inputs {
-                    var b: [UInt8] = []
-                    JSONText.appendString(s, to: &b)
-                    names.append(String(decoding: b, as: UTF8.self))
-                }
-                json += names.joined(separator: ",")
-                json += "],\"documents\":\(documents),\"kept\":\(keptCount),\"removed\":\(documents - keptCount),\"removed_by_rule\":{"
-                let sortedCounts = counts.sorted { $0.key < $1.key }
-                json += sortedCounts.map { pair -> String in "\"\(pair.key)\":\(pair.value)" }.joined(separator: ",")
-                json += "}"
-                for (k, v) in extra { json += ",\"\(k)\":\(v)" }
-                json += "}\n"
                 let f = try AtomicFile(path: reportPath)
-                try f.write(Array(json.utf8))
+                try f.write(report.json)
                 try f.commit()
             }
         } catch let e as DataError {

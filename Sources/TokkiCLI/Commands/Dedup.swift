@@ -1,0 +1,144 @@
+import ArgumentParser
+import Dispatch
+import Tokki
+import TokkiData
+
+/// `tokki dedup`: exact and near-duplicate removal.
+struct Dedup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove duplicate documents: exact (128-bit hash), and near duplicates with MinHash LSH (--near).",
+        discussion: """
+        Documents are compared after collapsing whitespace and lowercasing ASCII. The
+        first copy is kept; later copies are removed and reported with the document
+        they repeat. With --near, a document is also removed when its MinHash estimate
+        of Jaccard similarity with a kept document reaches --threshold, over shingles
+        of --ngram characters (Korean has no reliable word boundaries; --shingle word
+        uses words). Bands and rows default to datasketch's choice for the threshold
+        and --num-perm. The report lists every cluster: the kept document and the ones
+        removed as its copies. Same input and --seed: the same output.
+
+        Examples:
+          tokki dedup --input a.txt --input b.txt --output unique.txt \\
+              --report dedup.json
+          tokki dedup --near --threshold 0.8 --input crawl.jsonl \\
+              --text-field text --output unique.jsonl --rejected dups.jsonl
+          tokki dedup --near --num-perm 256 --shingle word --ngram 3 \\
+              --signatures-on-disk /scratch/sig --input big.txt --output u.txt
+        """
+    )
+
+    enum ShingleUnit: String, ExpressibleByArgument, CaseIterable { case char, word }
+
+    @OptionGroup var corpus: CorpusCleaningOptions
+    @Flag(help: "Also remove near duplicates (MinHash LSH).")
+    var near = false
+    @Option(help: "Jaccard similarity for a near duplicate.")
+    var threshold: Double = MinHashLSH.Configuration().threshold
+    @Option(help: "MinHash signature length.")
+    var numPerm: Int = MinHashLSH.Configuration().permutations
+    @Option(help: "LSH bands (with --rows; default: chosen for the threshold).")
+    var bands: Int?
+    @Option(help: "LSH rows per band.")
+    var rows: Int?
+    @Option(help: "Shingle unit: char or word.")
+    var shingle: ShingleUnit = .char
+    @Option(help: "Shingle size (characters or words).")
+    var ngram: Int = 5
+    @Option(help: "Seed of the MinHash functions.")
+    var seed: UInt64 = MinHashLSH.Configuration().seed
+    @Option(help: "Keep signatures in a temporary file at this path instead of memory.")
+    var signaturesOnDisk: String?
+    @Option(help: "Bound memory: remember at most this many documents (a copy is found within the last half of them).")
+    var maxIndexDocuments: Int?
+
+    func validate() throws {
+        if let maxIndexDocuments, maxIndexDocuments < 2 { throw ValidationError("--max-index-documents must be at least 2") }
+    }
+
+    func run() throws {
+        let deduplicator: Deduplicator
+        do {
+            var lsh: MinHashLSH? = nil
+            if near {
+                var c = MinHashLSH.Configuration()
+                c.threshold = threshold
+                c.permutations = numPerm
+                c.bands = bands
+                c.rows = rows
+                c.shingle = shingle == .char ? .characters(ngram) : .words(ngram)
+                c.seed = seed
+                lsh = try MinHashLSH(c)
+            }
+            deduplicator = try Deduplicator(near: lsh, maxDocuments: maxIndexDocuments, spillPath: signaturesOnDisk)
+        } catch { throw fail(.usage, error.description) }
+        let lsh = deduplicator.lsh
+        let (reader, outputs) = try corpus.open()
+        let workers = corpus.workers
+        let progress = Progress(quiet: corpus.quiet)
+        do {
+            try reader.forEachBatch { (batch, done) throws(ExitCode) in
+                var signatures = [[UInt32]](repeating: [], count: batch.count)
+                if let lsh {
+                    signatures.withUnsafeMutableBufferPointer { s in
+                        nonisolated(unsafe) let s = s
+                        let n = max(1, min(workers, batch.count)), chunk = (batch.count + n - 1) / n
+                        DispatchQueue.concurrentPerform(iterations: n) { w in
+                            for k in (w * chunk)..<min(batch.count, (w + 1) * chunk) {
+                                if case .text(let t) = batch[k].text { s[k] = lsh.signature(t) }
+                            }
+                        }
+                    }
+                }
+                for (k, r) in batch.enumerated() {
+                    let t: [UInt8]
+                    switch r.text {
+                    case .rejected(let why):
+                        try outputs.reject(r, why)
+                        continue
+                    case .text(let x): t = x
+                    }
+                    let verdict: DuplicateVerdict
+                    do throws(DataError) {
+                        verdict = try deduplicator.check(t, signature: signatures[k], at: DocumentLocation(source: r.source, line: r.line))
+                    } catch { throw fail(.ioError, error.description) }
+                    switch verdict {
+                    case .unique:
+                        try outputs.keep(r)
+                    case .exact(let original):
+                        try outputs.reject(r, Rejection(rule: "exact_duplicate", detail: "same text as \(original.source):\(original.line)"),
+                                           extra: [("duplicate_of", original.json), ("similarity", Array("1".utf8))])
+                    case .near(let original, let similarity):
+                        let sim = DuplicateClusters.similarityText(similarity)
+                        try outputs.reject(r, Rejection(rule: "near_duplicate", detail: "similarity \(sim) with \(original.source):\(original.line)"),
+                                           extra: [("duplicate_of", original.json), ("similarity", Array(sim.utf8))])
+                    }
+                }
+                if let total = reader.totalBytes, total > 0 { progress.report("dedup", Double(done) / Double(total)) }
+            }
+        } catch {
+            outputs.abort()
+            progress.finish()
+            throw error
+        }
+        progress.report("dedup", 1)
+        progress.finish()
+        var settings: [(name: String, value: CleaningReport.Value)] = [
+            ("near", .bool(near)), ("threshold", .number(threshold)), ("num_perm", .integer(numPerm)),
+            ("shingle", .string(shingle.rawValue)), ("ngram", .integer(ngram)), ("seed", .unsigned(seed)),
+        ]
+        if let lsh { settings += [("bands", .integer(lsh.bands)), ("rows", .integer(lsh.rows))] }
+        let (exactCount, nearCount) = (deduplicator.exactDuplicates, deduplicator.nearDuplicates)
+        var report = outputs.report(command: "dedup", inputs: corpus.input)
+        report.duplicates = (exactCount, nearCount)
+        report.settings = settings
+        report.clusters = deduplicator.clusters
+        try outputs.finish(report)
+        if !corpus.quiet {
+            var message = "tokki dedup: kept \(outputs.keptCount) of \(outputs.documents) documents; \(exactCount) exact and \(nearCount) near duplicates"
+            let other = outputs.counts.filter { $0.key != "exact_duplicate" && $0.key != "near_duplicate" }
+            if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+            if let bytes = deduplicator.memoryBytes { message += "; index \(bytes / 1_048_576) MB" }
+            printError(message)
+        }
+    }
+}
