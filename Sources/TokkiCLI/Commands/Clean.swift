@@ -118,7 +118,7 @@ struct Clean: ParsableCommand {
                 verdicts.withUnsafeMutableBufferPointer { v in
                     nonisolated(unsafe) let v = v
                     let n = max(1, min(workers, batch.count)), chunk = (batch.count + n - 1) / n
-                    DispatchQueue.concurrentPerform(iterations: n) { w in
+                    Parallelism.run(tasks: n) { w in
                         for k in (w * chunk)..<min(batch.count, (w + 1) * chunk) {
                             switch batch[k].text {
                             case .rejected(let why): v[k] = why

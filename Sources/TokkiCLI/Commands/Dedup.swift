@@ -82,7 +82,7 @@ struct Dedup: ParsableCommand {
                     signatures.withUnsafeMutableBufferPointer { s in
                         nonisolated(unsafe) let s = s
                         let n = max(1, min(workers, batch.count)), chunk = (batch.count + n - 1) / n
-                        DispatchQueue.concurrentPerform(iterations: n) { w in
+                        Parallelism.run(tasks: n) { w in
                             for k in (w * chunk)..<min(batch.count, (w + 1) * chunk) {
                                 if case .text(let t) = batch[k].text { s[k] = lsh.signature(t) }
                             }

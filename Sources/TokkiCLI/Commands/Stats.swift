@@ -62,7 +62,7 @@ struct Stats: ParsableCommand {
             if b.count == 6, b.starts(with: [0x3C, 0x30, 0x78]), b[5] == 0x3E, hex(b[3]), hex(b[4]) { bytePiece[id] = true }
         }
         // Streamed in batches of lines; each worker keeps its encoder (and caches) and its tally.
-        let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let workers = max(1, Parallelism.resolve(threads))
         let pool = (0..<workers).map { _ in loaded.makeIDEncoder() }
         var tallies = [Tally](repeating: Tally(used: [Bool](repeating: false, count: size)), count: workers)
         let isUnknown = unknown, isByte = bytePiece

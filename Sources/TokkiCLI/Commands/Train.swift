@@ -132,7 +132,7 @@ struct Train: ParsableCommand {
         var failures = [(ExitStatus, String)?](repeating: nil, count: 3)
         failures.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
-            DispatchQueue.concurrentPerform(iterations: 3) { task in
+            Parallelism.run(tasks: 3) { task in
                 let suffix = [".model", ".json", ".vocab"][task]
                 do throws(TokkiError) {
                     let bytes: [UInt8]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tokki
 import Foundation
 import TokkiData
 import TokkiTraining
@@ -23,7 +24,7 @@ struct ThreadOptions: ParsableArguments {
     }
 
     /// Worker threads to use.
-    var workers: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+    var workers: Int { Parallelism.resolve(threads) }
 }
 
 /// `--quiet`, for the commands that show progress.
