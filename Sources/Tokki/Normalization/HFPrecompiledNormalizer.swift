@@ -89,3 +89,18 @@ public struct HFPrecompiledNormalizer: Normalizer {
         }
     }
 }
+
+extension HFPrecompiledNormalizer {
+    /// A `{"type": "Precompiled", "precompiled_charsmap": base64}` normalizer; nil when the
+    /// charsmap is null or empty (the normalizer does nothing).
+    init?(json v: JSONValue) throws(TokkiError) {
+        let field = try v.required("precompiled_charsmap")
+        if field.isNull { return nil }
+        let b64 = try field.stringBytes()
+        if b64.isEmpty { return nil }
+        guard let blob = TiktokenRanks.base64Decode(b64[...]) else { throw field.error("invalid base64") }
+        let charsmap: PrecompiledCharsmap
+        do { charsmap = try PrecompiledCharsmap(blob) } catch { throw field.error(error.description) }
+        self.init(charsmap)
+    }
+}

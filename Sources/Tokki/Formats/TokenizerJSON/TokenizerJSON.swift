@@ -1,0 +1,180 @@
+import Foundation
+
+/// Reads Hugging Face `tokenizer.json` files into typed pipeline stages. Each component's
+/// `"type"` string maps to one decoding function (house rule 2); an unknown type is an error
+/// naming it and its JSON path.
+///
+/// As in `tokenizers` (`normalizers/mod.rs` and its siblings), one small file per stage maps
+/// the `"type"` to a variant (`TokenizerJSON+Normalizer.swift`, `+PreTokenizer`, `+Model`,
+/// `+PostProcessor`, `+Decoder`), and each variant reads its own fields in an `init(json:)`
+/// beside it.
+enum TokenizerJSON {
+    /// Reads a `tokenizer.json` document. `bulk: false` reads the model's vocabulary and merges
+    /// node by node, as any JSON (the tests compare both ways).
+    static func load(bytes: [UInt8], path: String?, bulk: Bool = true) throws(TokkiError) -> HuggingFaceTokenizer {
+        // The vocabulary is indexed on a second thread while the rest (merges) is parsed.
+        let early = EarlyVocabulary()
+        let document: JSONDocument
+        var reader: TokenizerJSONBulkReader? = nil
+        if bulk {
+            let handoff = VocabularyHandoff()
+            var r = TokenizerJSONBulkReader(path: path)
+            r.onVocabulary = { node, vocabulary in handoff.offer(node, vocabulary) }
+            document = try JSONDocument(bytes: bytes, path: path, reader: &r) {
+                guard let (node, v) = handoff.take() else { return }
+                early.node = node
+                early.table = Result { () throws(TokenTable.TokenTableError) in
+                    try TokenTable(pool: v.pool, keyStarts: v.starts, keyLengths: v.lengths, ids: v.ids)
+                }
+            }
+            reader = r
+        } else {
+            document = try JSONDocument(bytes: bytes, path: path)
+        }
+        let root = document.root
+        guard root.kind == .object else { throw root.error("expected an object") }
+        let normalizer = try root.optional("normalizer").map { (v) throws(TokkiError) in try readNormalizer(v) }
+        var byteLevel = false
+        let preTokenizer = try root.optional("pre_tokenizer").map { (v) throws(TokkiError) in try readPreTokenizer(v, byteLevel: &byteLevel) }
+        if let n = root.optional("normalizer"), try containsType(n, "ByteLevel", list: "normalizers") { byteLevel = true }
+        let modelValue = try root.required("model")
+        let model = try readModel(modelValue, byteLevel: byteLevel, path: path, bulk: reader.map { BulkFields(reader: $0, early: early) })
+        var added: [AddedToken] = []
+        if let list = root.optional("added_tokens") {
+            for v in try list.array() {
+                let id = try v.required("id").int()
+                guard id >= 0 && id < maxID else { throw v.error("added token id \(id) is not in 0..<\(maxID)") }
+                added.append(AddedToken(
+                    id: id, content: try v.required("content").string(),
+                    singleWord: try v.optional("single_word")?.bool() ?? false, leftStrip: try v.optional("lstrip")?.bool() ?? false,
+                    rightStrip: try v.optional("rstrip")?.bool() ?? false, normalized: try v.optional("normalized")?.bool() ?? true,
+                    special: try v.optional("special")?.bool() ?? false))
+            }
+        }
+        let tokenID: (String, JSONValue) throws(TokkiError) -> Int = { (token, at) throws(TokkiError) in
+            if let t = added.first(where: { $0.content.utf8.elementsEqual(token.utf8) }) { return t.id }
+            if let id = model.id(for: Array(token.utf8)) { return id }
+            throw at.error("token '\(token)' is not in the vocabulary")
+        }
+        let post = try root.optional("post_processor").map { (v) throws(TokkiError) in try readPostProcessor(v, tokenID: tokenID) }
+        let decoder = try root.optional("decoder").map { (v) throws(TokkiError) in try readDecoder(v) }
+        let truncation = try root.optional("truncation").map { (v) throws(TokkiError) in try readTruncation(v) }
+        let padding = try root.optional("padding").map { (v) throws(TokkiError) in try readPadding(v) }
+        return try HuggingFaceTokenizer(normalizer: normalizer, preTokenizer: preTokenizer, model: model, byteLevel: byteLevel,
+                                        postProcessor: post, decoder: decoder, addedTokens: added, path: path,
+                                        truncation: truncation, padding: padding)
+    }
+
+    static func readTruncation(_ v: JSONValue) throws(TokkiError) -> Truncation {
+        var t = Truncation(maxLength: try v.required("max_length").int(), stride: try v.optional("stride")?.int() ?? 0)
+        if let s = v.optional("strategy") {
+            switch try s.string() {
+            case "LongestFirst": t.strategy = .longestFirst
+            case "OnlyFirst": t.strategy = .onlyFirst
+            case "OnlySecond": t.strategy = .onlySecond
+            case let other: throw s.error("unknown truncation strategy '\(other)'")
+            }
+        }
+        if let d = v.optional("direction") {
+            switch try d.string() {
+            case "Right": t.direction = .right
+            case "Left": t.direction = .left
+            case let other: throw d.error("unknown truncation direction '\(other)'")
+            }
+        }
+        guard t.maxLength >= 0, t.stride >= 0 else { throw v.error("max_length and stride must not be negative") }
+        return t
+    }
+
+    static func readPadding(_ v: JSONValue) throws(TokkiError) -> Padding {
+        var p = Padding()
+        if let s = v.optional("strategy") {
+            if s.kind == .string {
+                guard try s.string() == "BatchLongest" else { throw s.error("unknown padding strategy") }
+            } else if let f = s.optional("Fixed") {
+                let n = try f.int()
+                guard n >= 0 && n < maxID else { throw f.error("padding length must be in 0..<\(maxID)") }
+                p.strategy = .fixed(n)
+            } else {
+                throw s.error("expected \"BatchLongest\" or {\"Fixed\": n}")
+            }
+        }
+        if let d = v.optional("direction") {
+            switch try d.string() {
+            case "Right": p.direction = .right
+            case "Left": p.direction = .left
+            case let other: throw d.error("unknown padding direction '\(other)'")
+            }
+        }
+        p.padToMultipleOf = try v.optional("pad_to_multiple_of")?.int()
+        p.padID = try v.optional("pad_id")?.int() ?? 0
+        p.padTypeID = try v.optional("pad_type_id")?.int() ?? 0
+        p.padToken = try v.optional("pad_token")?.string() ?? "[PAD]"
+        return p
+    }
+
+    /// A component's `"type"`.
+    static func type(_ v: JSONValue) throws(TokkiError) -> String {
+        try v.required("type").string()
+    }
+
+    static func containsType(_ v: JSONValue, _ name: String, list: StaticString) throws(TokkiError) -> Bool {
+        guard v.kind == .object else { return false }
+        let t = try type(v)
+        if t == name { return true }
+        if t == "Sequence", let items = v.optional(list) {
+            for item in try items.array() where try containsType(item, name, list: list) { return true }
+        }
+        return false
+    }
+
+    static func unsupported(_ v: JSONValue, _ kind: String, _ t: String) -> TokkiError {
+        v.error("unsupported \(kind) type '\(t)'")
+    }
+
+    /// A `{"String": …}` or `{"Regex": …}` pattern (of `Replace` and `Split`).
+    static func pattern(_ v: JSONValue) throws(TokkiError) -> Replace.Pattern {
+        if let s = v.optional("String") { return .string(try s.string()) }
+        if let r = v.optional("Regex") { return .regex(try r.string()) }
+        throw v.error("expected {\"String\": …} or {\"Regex\": …}")
+    }
+}
+
+extension HuggingFaceTokenizer {
+    /// Loads a `tokenizer.json` file.
+    ///
+    /// - Throws: ``TokkiError/io(path:reason:)`` when unreadable;
+    ///   ``TokkiError/invalidModel(path:problem:)`` naming the JSON path of a malformed or
+    ///   unsupported part (e.g. `$.model.merges[12]`).
+    public init(contentsOf url: URL) throws(TokkiError) {
+        self = try TokenizerJSON.load(bytes: try readFileBytes(url.path), path: url.path)
+    }
+
+    /// Loads a tokenizer from the bytes of a `tokenizer.json` file (`path` names it in errors).
+    public init(json: [UInt8], path: String? = nil) throws(TokkiError) {
+        self = try TokenizerJSON.load(bytes: json, path: path)
+    }
+}
+
+/// What a JSON tokenizer file is, judged from its structure.
+public enum TokenizerJSONKind: Sendable, Equatable {
+    /// A Hugging Face `tokenizer.json` (an object with a `model` object).
+    case huggingFace
+    /// A Mistral Tekken file (`config` and `vocab`).
+    case tekken
+    /// A GPT-2 `vocab.json` (token → id).
+    case vocabulary
+    /// Something else.
+    case unknown
+
+    /// Inspects JSON bytes (throws on malformed JSON, naming the offset).
+    public static func detect(_ bytes: [UInt8], path: String? = nil) throws(TokkiError) -> TokenizerJSONKind {
+        let root = try JSONDocument(bytes: bytes, path: path).root
+        guard root.kind == .object else { return .unknown }
+        if root["model"]?.kind == .object { return .huggingFace }
+        if root["config"]?.kind == .object && root["vocab"]?.kind == .array { return .tekken }
+        let members = try root.memberIndices()
+        if !members.isEmpty && members.allSatisfy({ root.document.nodes[$0.value].kind == .number }) { return .vocabulary }
+        return .unknown
+    }
+}
