@@ -1,3 +1,5 @@
+import Tokki
+
 /// The core of BPE training: exact counts of adjacent symbol pairs over weighted symbol
 /// sequences, and the merge of the most frequent pair (ties: the smaller pair of ids) with
 /// incremental count updates. Symbols are sequences of `Element`s (scalars for SentencePiece
@@ -41,7 +43,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
     private var holders: [Int32] = []
     private var sites: [(Int32, Int32)] = []
     private static var batch: Int { 64 }
-    private var heap = PairHeap()
+    private var heap = MinHeap<PairHeapEntry>()
     /// Per merge: the ids of the pairs (x, new) and (new, y), valid where the stamp is the
     /// new symbol's id.
     private var leftOfNew: [(stamp: Int32, id: Int32)] = []
@@ -193,7 +195,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
                 addWord(record, to: Int(p))
             }
         }
-        heap = PairHeap(pairs.indices.compactMap { p in pairs[p].count > 0 ? (pairs[p].count, pairs[p].key, Int32(p)) : nil })
+        heap = MinHeap(pairs.indices.compactMap { p in pairs[p].count > 0 ? PairHeapEntry(count: pairs[p].count, key: pairs[p].key, id: Int32(p)) : nil })
     }
 
     @inline(__always)
@@ -261,10 +263,10 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
     /// makes is new) is put right only when its entry comes to the top. So the first entry
     /// found up to date is the most frequent pair, ties to the smaller key.
     private mutating func top() -> (Int64, UInt64, Int32)? {
-        while let (n, k, p) = heap.peek() {
-            let now = pairs[Int(p)].count
-            if now == n { return (n, k, p) }
-            if now > 0 { heap.replaceTop(now, k, p) } else { _ = heap.pop() }
+        while let e = heap.top {
+            let now = pairs[Int(e.id)].count
+            if now == e.count { return (e.count, e.key, e.id) }
+            if now > 0 { heap.replaceTop(PairHeapEntry(count: now, key: e.key, id: e.id)) } else { _ = heap.pop() }
         }
         return nil
     }
@@ -389,92 +391,25 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         }
         for p in firstNewPair..<pairs.count {
             if pairs[p].count < 0 { pairs[p].count = 0 }
-            if pairs[p].count > 0 { heap.push(pairs[p].count, pairs[p].key, Int32(p)) }
+            if pairs[p].count > 0 { heap.push(PairHeapEntry(count: pairs[p].count, key: pairs[p].key, id: Int32(p))) }
         }
         return Merge(left: a, right: b, symbol: new, count: n, original: firstWithText[Int(new)])
     }
 }
 
-/// A max-heap of (count, pair key, pair id) with lazy deletion; ties go to the smaller pair
-/// key, so the merge order is deterministic.
-struct PairHeap {
-    /// A 4-ary heap: the children of `i` are `4i + 1`…`4i + 4` (half the levels of a binary
-    /// heap, and each node's children side by side in memory).
-    private var items: [(Int64, UInt64, Int32)] = []
+/// A heap entry of ``PairMerger``: (count, pair key, pair id), with lazy deletion (an entry's
+/// count may be above the pair's current one). Higher counts come first; ties go to the
+/// smaller pair key, so the merge order is deterministic.
+struct PairHeapEntry: MinHeapElement {
+    var count: Int64
+    var key: UInt64
+    var id: Int32
 
-    init() {}
-
-    /// A heap of `items` (built bottom-up in linear time).
-    init(_ items: [(Int64, UInt64, Int32)]) {
-        self.items = items
-        var i = items.count / 4 + 1
-        while i > 0 {
-            i -= 1
-            siftDown(i)
-        }
+    @inline(__always) static func before(_ x: Self, _ y: Self) -> Bool {
+        x.count != y.count ? x.count > y.count : x.key < y.key
     }
 
-    /// Moves the entry at `start` down to its place (entries move up into the hole).
-    private mutating func siftDown(_ start: Int) {
-        let n = items.count
-        guard start < n else { return }
-        items.withUnsafeMutableBufferPointer { h in
-            let moving = h[start]
-            var i = start
-            while true {
-                let first = 4 * i + 1
-                if first >= n { break }
-                var m = first
-                let last = min(first + 4, n)
-                var k = first + 1
-                while k < last {
-                    if Self.before(h[k], h[m]) { m = k }
-                    k += 1
-                }
-                guard Self.before(h[m], moving) else { break }
-                assert(m < n)  // children below `last` ≤ n
-                h[i] = h[m]
-                i = m
-            }
-            h[i] = moving
-        }
-    }
-
-    @inline(__always)
-    private static func before(_ x: (Int64, UInt64, Int32), _ y: (Int64, UInt64, Int32)) -> Bool {
-        x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
-    }
-
-    mutating func push(_ count: Int64, _ key: UInt64, _ id: Int32) {
-        let moving = (count, key, id)
-        items.append(moving)
-        items.withUnsafeMutableBufferPointer { h in
-            var i = h.count - 1
-            while i > 0 {
-                let p = (i - 1) / 4  // a parent: below i, so inside the heap
-                guard Self.before(moving, h[p]) else { break }
-                h[i] = h[p]
-                i = p
-            }
-            h[i] = moving
-        }
-    }
-
-    func peek() -> (Int64, UInt64, Int32)? { items.first }
-
-    /// Replaces the top entry (a smaller count for the same pair).
-    mutating func replaceTop(_ count: Int64, _ key: UInt64, _ id: Int32) {
-        items[0] = (count, key, id)
-        siftDown(0)
-    }
-
-    mutating func pop() -> (Int64, UInt64, Int32)? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            siftDown(0)
-        }
-        return top
-    }
+    /// A 4-ary heap (half the levels of a binary heap, and each node's children side by side
+    /// in memory).
+    static var heapArity: Int { 4 }
 }

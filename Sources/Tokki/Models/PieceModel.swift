@@ -40,8 +40,7 @@ struct ModelScratch: Sendable {
     var ends: [Int32] = []
     var prev: [Int32] = []
     var next: [Int32] = []
-    var heap: [UInt64] = []
-    var heapIDs: [Int32] = []
+    var heap = MinHeap<BPEModel.MergeCandidate>()
     var skipped: [(UInt64, Int32)] = []
     var floats: [Double] = []
     var bytes: [UInt8] = []

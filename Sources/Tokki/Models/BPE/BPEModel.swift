@@ -393,7 +393,6 @@ extension BPEModel: PieceModel {
         }
         guard count > 1 else { return }
         s.heap.removeAll(keepingCapacity: true)
-        s.heapIDs.removeAll(keepingCapacity: true)
         for i in 0..<(count - 1) {
             if let m = merges.lookup(s.ids[i], s.ids[i + 1]) {
                 Self.push(&s, rank: m.rank, position: Int32(i), merged: m.merged)
@@ -401,7 +400,8 @@ extension BPEModel: PieceModel {
         }
         let dropout = options.dropout ?? 0
         s.skipped.removeAll(keepingCapacity: true)
-        while let (key, merged) = Self.pop(&s) {
+        while let top = s.heap.pop() {
+            let key = top.key, merged = top.merged
             if dropout > 0 {
                 if s.rng == nil { s.rng = SplitMixGenerator(seed: 0) }
                 if Double.random(in: 0..<1, using: &s.rng!) < dropout {
@@ -435,7 +435,15 @@ extension BPEModel: PieceModel {
         }
     }
 
-    // A binary min-heap of (rank << 32 | position) with the merged id alongside.
+    /// A merge waiting in the heap: `rank << 32 | position` (so lower ranks, then leftmost
+    /// positions, come first) with the merged id alongside.
+    struct MergeCandidate: MinHeapElement, Sendable {
+        var key: UInt64
+        var merged: Int32
+
+        @inline(__always) static func before(_ a: Self, _ b: Self) -> Bool { a.key < b.key }
+    }
+
     @inline(__always)
     private static func push(_ s: inout ModelScratch, rank: Int32, position: Int32, merged: Int32) {
         push(&s, key: UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: position)), merged: merged)
@@ -443,36 +451,7 @@ extension BPEModel: PieceModel {
 
     @inline(__always)
     private static func push(_ s: inout ModelScratch, key: UInt64, merged: Int32) {
-        s.heap.append(key); s.heapIDs.append(merged)
-        var i = s.heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard s.heap[parent] > s.heap[i] else { break }
-            s.heap.swapAt(parent, i); s.heapIDs.swapAt(parent, i)
-            i = parent
-        }
-    }
-
-    @inline(__always)
-    private static func pop(_ s: inout ModelScratch) -> (UInt64, Int32)? {
-        guard let top = s.heap.first else { return nil }
-        let topID = s.heapIDs[0]
-        let last = s.heap.removeLast(), lastID = s.heapIDs.removeLast()
-        if !s.heap.isEmpty {
-            s.heap[0] = last; s.heapIDs[0] = lastID
-            var i = 0
-            let n = s.heap.count
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < n && s.heap[l] < s.heap[m] { m = l }
-                if r < n && s.heap[r] < s.heap[m] { m = r }
-                if m == i { break }
-                s.heap.swapAt(m, i); s.heapIDs.swapAt(m, i)
-                i = m
-            }
-        }
-        return (top, topID)
+        s.heap.push(MergeCandidate(key: key, merged: merged))
     }
 }
 

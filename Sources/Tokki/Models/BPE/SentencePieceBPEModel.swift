@@ -51,11 +51,16 @@ public struct SentencePieceBPEModel: TokenModel {
         }
     }
 
-    struct Pair {
+    /// A candidate merge of two adjacent symbols: higher scores first, then leftmost.
+    struct Pair: MinHeapElement {
         var score: Float
         var left: Int32
         var right: Int32
         var size: Int32
+
+        @inline(__always) static func before(_ a: Pair, _ b: Pair) -> Bool {
+            a.score > b.score || (a.score == b.score && a.left < b.left)
+        }
     }
 
     /// Reusable per-thread buffers for the merge loop.
@@ -65,46 +70,9 @@ public struct SentencePieceBPEModel: TokenModel {
         var prev: [Int32] = []
         var next: [Int32] = []
         var freeze: [Bool] = []
-        var heap: [Pair] = []
+        var heap = MinHeap<Pair>()
         /// Empty buffers.
         public init() {}
-    }
-
-    @inline(__always) static func before(_ a: Pair, _ b: Pair) -> Bool {
-        a.score > b.score || (a.score == b.score && a.left < b.left)
-    }
-
-    @inline(__always)
-    static func push(_ heap: inout [Pair], _ pair: Pair) {
-        heap.append(pair)
-        heap.withUnsafeMutableBufferPointer { h in
-            var i = h.count - 1
-            while i > 0 {
-                let parent = (i - 1) >> 1
-                if before(pair, h[parent]) { h[i] = h[parent]; i = parent } else { break }
-            }
-            h[i] = pair
-        }
-    }
-
-    @inline(__always)
-    static func pop(_ heap: inout [Pair]) -> Pair? {
-        guard let last = heap.popLast() else { return nil }
-        if heap.isEmpty { return last }
-        return heap.withUnsafeMutableBufferPointer { h -> Pair in
-            let n = h.count
-            let top = h[0]
-            var i = 0
-            while true {
-                let l = 2 * i + 1
-                if l >= n { break }
-                var m = l
-                if l + 1 < n && before(h[l + 1], h[l]) { m = l + 1 }
-                if before(h[m], last) { h[i] = h[m]; i = m } else { break }
-            }
-            h[i] = last
-            return top
-        }
     }
 
     /// Appends the BPE segmentation of `normalized` to `spans`.
@@ -147,7 +115,7 @@ public struct SentencePieceBPEModel: TokenModel {
         }
         var revMerge: [Int32: Int32] = [:]  // UNUSED piece id → length of its left part
         var heap = b.heap
-        b.heap = []
+        b.heap = MinHeap()
         defer { b.heap = heap }
         let hasUnused = v.hasUnused
         let symbolCount = b.start.count
@@ -169,10 +137,10 @@ public struct SentencePieceBPEModel: TokenModel {
             }
             if symbolCount > 1 {
                 for k in 1..<symbolCount {
-                    if let c = candidate(Int32(k - 1), Int32(k)) { Self.push(&heap, c) }
+                    if let c = candidate(Int32(k - 1), Int32(k)) { heap.push(c) }
                 }
             }
-            while let top = Self.pop(&heap) {
+            while let top = heap.pop() {
                 let l = Int(top.left), r = Int(top.right)
                 // Pairs hold symbol indices: below the symbol count (the buffers' size).
                 assert(l >= 0 && r >= 0 && l < symbolCount && r < symbolCount)
@@ -186,8 +154,8 @@ public struct SentencePieceBPEModel: TokenModel {
                 assert(next[r] < Int32(symbolCount))
                 if next[r] >= 0 { prev[Int(next[r])] = Int32(l) }
                 length[r] = 0
-                if let c = candidate(prev[l], Int32(l)) { Self.push(&heap, c) }
-                if let c = candidate(Int32(l), next[l]) { Self.push(&heap, c) }
+                if let c = candidate(prev[l], Int32(l)) { heap.push(c) }
+                if let c = candidate(Int32(l), next[l]) { heap.push(c) }
             }
         }}}}}}
 

@@ -1,0 +1,114 @@
+/// An element of a ``MinHeap``: `before` is the heap's order (the top is the element no other
+/// comes before), and `arity` its fan-out.
+package protocol MinHeapElement {
+    /// Whether `a` comes out of the heap before `b` (a strict order).
+    static func before(_ a: Self, _ b: Self) -> Bool
+    /// Children per node: 2 (a binary heap) unless the element says otherwise (4 halves the
+    /// levels, and a node's children sit side by side in memory).
+    static var heapArity: Int { get }
+}
+
+extension MinHeapElement {
+    /// A binary heap.
+    @inlinable package static var heapArity: Int { 2 }
+}
+
+/// The one priority queue of the package: an implicit `d`-ary min-heap in an array, ordered by
+/// ``MinHeapElement/before(_:_:)``. Sifting moves a hole instead of swapping, and the code is
+/// `@inlinable` so that each element type gets its own specialised copy (the BPE merge loop
+/// is the library's hottest path). Elements that neither comes before the other come out in
+/// an unspecified order, so callers keep the order total (or the tied elements equal).
+package struct MinHeap<Element: MinHeapElement> {
+    @usableFromInline var items: [Element] = []
+
+    /// An empty heap.
+    @inlinable package init() {}
+
+    /// A heap of `items` (built bottom-up in linear time).
+    @inlinable package init(_ items: [Element]) {
+        self.items = items
+        var i = items.count / Element.heapArity + 1
+        while i > 0 {
+            i -= 1
+            siftDown(i)
+        }
+    }
+
+    /// Whether the heap is empty.
+    @inlinable package var isEmpty: Bool { items.isEmpty }
+
+    /// The number of elements.
+    @inlinable package var count: Int { items.count }
+
+    /// The top element (the one no other comes before), or nil.
+    @inlinable package var top: Element? { items.first }
+
+    /// Removes every element (keeping the storage when asked).
+    @inlinable package mutating func removeAll(keepingCapacity: Bool = false) {
+        items.removeAll(keepingCapacity: keepingCapacity)
+    }
+
+    /// Adds `element`.
+    @inlinable @inline(__always)
+    package mutating func push(_ element: Element) {
+        items.append(element)
+        items.withUnsafeMutableBufferPointer { h in
+            var i = h.count - 1
+            while i > 0 {
+                let parent = (i - 1) / Element.heapArity  // below i, so inside the heap
+                guard Element.before(element, h[parent]) else { break }
+                h[i] = h[parent]
+                i = parent
+            }
+            h[i] = element
+        }
+    }
+
+    /// Removes and returns the top element, or nil when empty.
+    @inlinable @inline(__always)
+    package mutating func pop() -> Element? {
+        guard let last = items.popLast() else { return nil }
+        guard let top = items.first else { return last }
+        items[0] = last
+        siftDown(0)
+        return top
+    }
+
+    /// Replaces the top element (which must exist) by `element`, e.g. the same item at a
+    /// lower priority.
+    @inlinable
+    package mutating func replaceTop(_ element: Element) {
+        items[0] = element
+        siftDown(0)
+    }
+
+    /// Moves the element at `start` down to its place (the elements passed move up into the
+    /// hole).
+    @inlinable @inline(__always)
+    mutating func siftDown(_ start: Int) {
+        let n = items.count
+        guard start < n else { return }
+        items.withUnsafeMutableBufferPointer { h in
+            let moving = h[start]
+            var i = start
+            while true {
+                let first = Element.heapArity * i + 1
+                if first >= n { break }
+                var m = first
+                let last = min(first + Element.heapArity, n)
+                var k = first + 1
+                while k < last {
+                    if Element.before(h[k], h[m]) { m = k }
+                    k += 1
+                }
+                guard Element.before(h[m], moving) else { break }
+                assert(m < n)  // children below `last` ≤ n
+                h[i] = h[m]
+                i = m
+            }
+            h[i] = moving
+        }
+    }
+}
+
+extension MinHeap: Sendable where Element: Sendable {}
