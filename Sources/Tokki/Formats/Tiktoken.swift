@@ -42,7 +42,7 @@ public struct TiktokenRanks: Sendable {
             if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             if lineEnd > start {
                 guard let space = bytes[start..<lineEnd].firstIndex(of: 0x20) else { throw bad(line, "expected 'base64 rank'") }
-                guard let token = Self.base64Decode(bytes[start..<space]) else { throw bad(line, "invalid base64 token") }
+                guard let token = Base64.decode(bytes[start..<space]) else { throw bad(line, "invalid base64 token") }
                 var rank = 0
                 var digits = 0
                 for b in bytes[(space + 1)..<lineEnd] {
@@ -77,33 +77,5 @@ public struct TiktokenRanks: Sendable {
             throw .invalidModel(path: path, problem: "byte 0x\(String(b, radix: 16)) has no rank; byte-level BPE needs all 256 single bytes")
         }
         self.path = path
-    }
-
-    static func base64Decode(_ s: ArraySlice<UInt8>) -> [UInt8]? {
-        func value(_ c: UInt8) -> UInt32? {
-            switch c {
-            case 0x41...0x5A: return UInt32(c - 0x41)
-            case 0x61...0x7A: return UInt32(c - 0x61 + 26)
-            case 0x30...0x39: return UInt32(c - 0x30 + 52)
-            case 0x2B: return 62
-            case 0x2F: return 63
-            default: return nil
-            }
-        }
-        var body = Array(s)
-        // Python's b64decode reads "=" as the empty token (Whisper's multilingual file has one).
-        if !body.isEmpty && body.allSatisfy({ $0 == 0x3D }) { return [] }
-        guard !body.isEmpty, body.count % 4 == 0 else { return nil }
-        var padding = 0
-        while body.last == 0x3D && padding < 2 { body.removeLast(); padding += 1 }
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count * 3 / 4)
-        var acc: UInt32 = 0, bits = 0
-        for c in body {
-            guard let v = value(c) else { return nil }
-            acc = (acc << 6) | v; bits += 6
-            if bits >= 8 { bits -= 8; out.append(UInt8((acc >> UInt32(bits)) & 0xFF)) }
-        }
-        return out
     }
 }

@@ -42,7 +42,7 @@ extension SentencePieceModel {
             // Normalizer: the charsmap, then SentencePiece's whitespace handling.
             var stages: [(inout JSONWriter) -> Void] = []
             if !n.precompiledCharsmap.isEmpty {
-                let b64 = Self.base64(n.precompiledCharsmap)
+                let b64 = Base64.encode(n.precompiledCharsmap)
                 stages.append { w in w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", b64) } }
             }
             // SentencePiece's whitespace handling as normalizers (Llama's layout, no
@@ -186,27 +186,6 @@ extension SentencePieceModel {
                 o.string("content", content)
             }
         }
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], table[Int(v & 63)]]
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let v = UInt32(bytes[i]) << 16
-            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], 0x3D, 0x3D]
-        } else if rest == 2 {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], 0x3D]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -391,7 +370,7 @@ public enum TokenizerJSONWriter {
             }
             top.member("normalizer") { w in
                 guard !charsmap.isEmpty else { w.null(); return }
-                w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", SentencePieceModel.base64(charsmap)) }
+                w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", Base64.encode(charsmap)) }
             }
             top.member("pre_tokenizer") { w in
                 if pattern == PretokenizationPattern.gpt2 { byteLevel(&w, useRegex: true); return }

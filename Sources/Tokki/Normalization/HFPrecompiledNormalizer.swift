@@ -98,7 +98,7 @@ extension HFPrecompiledNormalizer {
         if field.isNull { return nil }
         let b64 = try field.stringBytes()
         if b64.isEmpty { return nil }
-        guard let blob = TiktokenRanks.base64Decode(b64[...]) else { throw field.error("invalid base64") }
+        guard let blob = Base64.decode(b64[...]) else { throw field.error("invalid base64") }
         let charsmap: PrecompiledCharsmap
         do { charsmap = try PrecompiledCharsmap(blob) } catch { throw field.error(error.description) }
         self.init(charsmap)

@@ -77,7 +77,7 @@ public struct TekkenTokenizer: Sendable {
             let item = vocab.value(at: items[k], path: "\(vocab.path)[\(k)]")
             guard try item.required("rank").int() == k else { throw item.error("rank must be \(k)") }
             let b64 = try item.required("token_bytes").stringBytes()
-            guard let bytes = TiktokenRanks.base64Decode(b64[...]) else { throw item.error("invalid base64 in token_bytes") }
+            guard let bytes = Base64.decode(b64[...]) else { throw item.error("invalid base64 in token_bytes") }
             entries.append((bytes, k))
         }
         let ranks = try TiktokenRanks(entries: entries, path: path)
