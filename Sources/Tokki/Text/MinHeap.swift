@@ -67,10 +67,15 @@ package struct MinHeap<Element: MinHeapElement> {
     /// Removes and returns the top element, or nil when empty.
     @inlinable @inline(__always)
     package mutating func pop() -> Element? {
-        guard let last = items.popLast() else { return nil }
-        guard let top = items.first else { return last }
-        items[0] = last
-        siftDown(0)
+        guard !items.isEmpty else { return nil }
+        let top = items.withUnsafeMutableBufferPointer { h in
+            let top = h[0]
+            // The last element fills the hole at the top, among the others.
+            let n = h.count - 1
+            if n > 0 { Self.siftDown(h, 0, h[n], count: n) }
+            return top
+        }
+        items.removeLast()
         return top
     }
 
@@ -88,9 +93,26 @@ package struct MinHeap<Element: MinHeapElement> {
     mutating func siftDown(_ start: Int) {
         let n = items.count
         guard start < n else { return }
-        items.withUnsafeMutableBufferPointer { h in
-            let moving = h[start]
-            var i = start
+        items.withUnsafeMutableBufferPointer { h in Self.siftDown(h, start, h[start], count: n) }
+    }
+
+    /// Puts `moving` in the hole at `start` or below, among the first `count` elements of `h`
+    /// (the elements passed move up into the hole).
+    @inlinable @inline(__always)
+    static func siftDown(_ h: UnsafeMutableBufferPointer<Element>, _ start: Int, _ moving: Element, count n: Int) {
+        assert(n <= h.count, "MinHeap: sifting \(n) elements of \(h.count)")
+        var i = start
+        if Element.heapArity == 2 {
+            while true {
+                let l = 2 * i + 1
+                if l >= n { break }
+                var m = l
+                if l + 1 < n && Element.before(h[l + 1], h[l]) { m = l + 1 }
+                guard Element.before(h[m], moving) else { break }
+                h[i] = h[m]
+                i = m
+            }
+        } else {
             while true {
                 let first = Element.heapArity * i + 1
                 if first >= n { break }
@@ -106,8 +128,8 @@ package struct MinHeap<Element: MinHeapElement> {
                 h[i] = h[m]
                 i = m
             }
-            h[i] = moving
         }
+        h[i] = moving
     }
 }
 
