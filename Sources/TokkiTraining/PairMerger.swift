@@ -43,7 +43,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
     private var holders: [Int32] = []
     private var sites: [(Int32, Int32)] = []
     private static var batch: Int { 64 }
-    private var heap = MinHeap<PairHeapEntry>()
+    private var heap = PairCountHeap()
     /// Per merge: the ids of the pairs (x, new) and (new, y), valid where the stamp is the
     /// new symbol's id.
     private var leftOfNew: [(stamp: Int32, id: Int32)] = []
@@ -195,7 +195,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
                 addWord(record, to: Int(p))
             }
         }
-        heap = MinHeap(pairs.indices.compactMap { p in pairs[p].count > 0 ? PairHeapEntry(count: pairs[p].count, key: pairs[p].key, id: Int32(p)) : nil })
+        heap = PairCountHeap(pairs.indices.compactMap { p in pairs[p].count > 0 ? PairCount(count: pairs[p].count, key: pairs[p].key, id: Int32(p)) : nil })
     }
 
     @inline(__always)
@@ -266,7 +266,7 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         while let e = heap.top {
             let now = pairs[Int(e.id)].count
             if now == e.count { return (e.count, e.key, e.id) }
-            if now > 0 { heap.replaceTop(PairHeapEntry(count: now, key: e.key, id: e.id)) } else { _ = heap.pop() }
+            if now > 0 { heap.replaceTop(PairCount(count: now, key: e.key, id: e.id)) } else { _ = heap.pop() }
         }
         return nil
     }
@@ -391,25 +391,8 @@ struct PairMerger<Element: FixedWidthInteger & UnsignedInteger> {
         }
         for p in firstNewPair..<pairs.count {
             if pairs[p].count < 0 { pairs[p].count = 0 }
-            if pairs[p].count > 0 { heap.push(PairHeapEntry(count: pairs[p].count, key: pairs[p].key, id: Int32(p))) }
+            if pairs[p].count > 0 { heap.push(PairCount(count: pairs[p].count, key: pairs[p].key, id: Int32(p))) }
         }
         return Merge(left: a, right: b, symbol: new, count: n, original: firstWithText[Int(new)])
     }
-}
-
-/// A heap entry of ``PairMerger``: (count, pair key, pair id), with lazy deletion (an entry's
-/// count may be above the pair's current one). Higher counts come first; ties go to the
-/// smaller pair key, so the merge order is deterministic.
-struct PairHeapEntry: MinHeapElement {
-    var count: Int64
-    var key: UInt64
-    var id: Int32
-
-    @inline(__always) static func before(_ x: Self, _ y: Self) -> Bool {
-        x.count != y.count ? x.count > y.count : x.key < y.key
-    }
-
-    /// A 4-ary heap (half the levels of a binary heap, and each node's children side by side
-    /// in memory).
-    static var heapArity: Int { 4 }
 }

@@ -134,3 +134,58 @@ package struct MinHeap<Element: MinHeapElement> {
 }
 
 extension MinHeap: Sendable where Element: Sendable {}
+
+/// A pair of symbols with its count, in the heap of BPE training (`TokkiTraining`'s
+/// `PairMerger`). Higher counts come first; ties go to the smaller pair key, so the merge
+/// order is deterministic.
+package struct PairCount: MinHeapElement, Sendable {
+    /// The count (in a heap with lazy deletion, possibly above the pair's current one).
+    package var count: Int64
+    /// The pair's key (left and right symbol ids).
+    package var key: UInt64
+    /// The pair's index.
+    package var id: Int32
+
+    /// A pair entry.
+    @inlinable package init(count: Int64, key: UInt64, id: Int32) {
+        self.count = count
+        self.key = key
+        self.id = id
+    }
+
+    /// Higher counts first, then smaller keys.
+    @inlinable @inline(__always)
+    package static func before(_ x: Self, _ y: Self) -> Bool {
+        x.count != y.count ? x.count > y.count : x.key < y.key
+    }
+
+    /// A 4-ary heap (half the levels of a binary heap, and each node's children side by side
+    /// in memory).
+    @inlinable package static var heapArity: Int { 4 }
+}
+
+/// The ``MinHeap`` of ``PairCount``s with non-generic entry points: compiled (specialised)
+/// here, so that BPE training in another module calls the specialised code rather than the
+/// generic one.
+package struct PairCountHeap: Sendable {
+    private var heap: MinHeap<PairCount>
+
+    /// An empty heap.
+    package init() { heap = MinHeap() }
+
+    /// A heap of `items` (built bottom-up in linear time).
+    package init(_ items: [PairCount]) { heap = MinHeap(items) }
+
+    /// The top entry (the highest count), or nil.
+    package var top: PairCount? { heap.top }
+
+    /// Adds `entry`.
+    package mutating func push(_ entry: PairCount) { heap.push(entry) }
+
+    /// Removes and returns the top entry, or nil when empty.
+    @discardableResult
+    package mutating func pop() -> PairCount? { heap.pop() }
+
+    /// Replaces the top entry (the same pair at its lower current count).
+    package mutating func replaceTop(_ entry: PairCount) { heap.replaceTop(entry) }
+}
