@@ -43,16 +43,24 @@ public enum Parallelism {
     /// `threads` when given (at least 1), else the process-wide ``threads``.
     public static func resolve(_ threads: Int?) -> Int { threads.map { max(1, $0) } ?? Self.threads }
 
-    /// Runs `body(0)`, `body(1)`, …, `body(tasks - 1)` concurrently and returns when all
-    /// have finished. A single task runs on the calling thread.
+    /// Runs `body(0)`, `body(1)`, …, `body(tasks - 1)` — at most `threads` at once (nil: the
+    /// process setting, which bounds every parallel loop in Tokki) — and returns when all
+    /// have finished. With one thread the tasks run in order on the calling thread.
     ///
     /// `body` runs on several threads at once: it must only write state no other task touches.
-    package static func run(tasks: Int, _ body: (_ task: Int) -> Void) {
+    package static func run(tasks: Int, threads: Int? = nil, _ body: (_ task: Int) -> Void) {
         if tasks <= 0 { return }
-        if tasks == 1 { body(0); return }
+        let width = min(tasks, resolve(threads), Self.threads)
+        if width == 1 {
+            for task in 0..<tasks { body(task) }
+            return
+        }
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: tasks) { body($0) }
+            DispatchQueue.concurrentPerform(iterations: width) { w in
+                var task = w
+                while task < tasks { body(task); task += width }
+            }
         }
     }
 
@@ -87,9 +95,6 @@ public enum Parallelism {
         return results
     }
 }
-
-/// The cores this process may use.
-let availableCores = Parallelism.availableCores
 
 /// ``Parallelism/ranges(_:threads:grain:_:)`` without the worker index.
 package func parallelRanges(_ count: Int, threads: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {

@@ -82,7 +82,7 @@ struct JSONDocument: Sendable {
         nonisolated(unsafe) var invalid: Int? = nil
         bytes.withUnsafeBufferPointer { b in
             nonisolated(unsafe) let b = b
-            DispatchQueue.concurrentPerform(iterations: 2) { task in
+            Parallelism.run(tasks: 2) { task in
                 if task == 0 {
                     parsed = Result { () throws(TokkiError) in try sharedParser.parseDocument(b, into: &sharedNodes, validate: false) }
                 } else {

@@ -62,7 +62,7 @@ extension TokenizerJSON {
         merges.withUnsafeMutableBufferPointer { out in
             problems.withUnsafeMutableBufferPointer { bad in
                 nonisolated(unsafe) let out = out, bad = bad
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                Parallelism.run(tasks: chunks) { c in
                     let lo = c * chunkSize, hi = min(elements.count, lo + chunkSize)
                     guard lo < hi else { return }
                     var a: [UInt8] = [], b: [UInt8] = [], joined: [UInt8] = []
@@ -115,7 +115,7 @@ extension TokenizerJSON {
         let count = m.count
         var pairs = [(Int32, Int32)](repeating: (-1, -1), count: count)
         var merged = [Int32](repeating: -1, count: count)
-        let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount, count / 4096))
+        let workers = max(1, min(4, Parallelism.threads, count / 4096))
         let chunk = (count + workers - 1) / workers
         // The first merge with an unknown token, per chunk.
         var firstBad = [Int](repeating: Int.max, count: workers)
@@ -128,7 +128,7 @@ extension TokenizerJSON {
                                 tokens.withUnsafeLookup { lookup in
                                     nonisolated(unsafe) let pairsOut = pairsOut, mergedOut = mergedOut, bad = bad
                                     nonisolated(unsafe) let pool = pool, starts = starts, splits = splits
-                                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                                    Parallelism.run(tasks: workers) { w in
                                         guard let base = pool.baseAddress else { return }
                                         // Batches of merges: left, right and joined keys looked up together.
                                         let batch = 16

@@ -99,7 +99,7 @@ public struct BPEModel: Sendable {
         let buildRaw = byteLevel && options.ignoreMerges
         nonisolated(unsafe) var pairs: PairTable? = nil
         nonisolated(unsafe) var raw: Result<TokenTable, TokkiError>? = nil
-        DispatchQueue.concurrentPerform(iterations: buildRaw ? 2 : 1) { task in
+        Parallelism.run(tasks: buildRaw ? 2 : 1) { task in
             if task == 0 {
                 pairs = PairTable(merges: merges, mergedIDs: mergedIDs)
             } else {
@@ -140,7 +140,7 @@ public struct BPEModel: Sendable {
                     tokens.lengths.withUnsafeBufferPointer { lengths in
                         tokens.withUnsafeLookup { lookup in
                             nonisolated(unsafe) let out = out
-                            parallelRanges(merges.count, threads: min(4, availableCores), grain: 4096) { range in
+                            parallelRanges(merges.count, threads: min(4, Parallelism.threads), grain: 4096) { range in
                                 var joined: [UInt8] = []
                                 for rank in range {
                                     let (a, b) = merges[rank]
@@ -243,7 +243,7 @@ public struct BPEModel: Sendable {
         found.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             let chunk = (ids.count + 3) / 4
-            DispatchQueue.concurrentPerform(iterations: 4) { w in
+            Parallelism.run(tasks: 4) { w in
                 let lo = w * chunk, hi = min(ids.count, lo + chunk)
                 guard lo < hi else { return }
                 var local: [(Int32, Int32, Int32)] = []

@@ -37,7 +37,7 @@ struct ByteStringTable: Sendable {
                 lengths.withUnsafeBufferPointer { l in
                     hashes.withUnsafeMutableBufferPointer { h in
                         nonisolated(unsafe) let p = p, s = s, l = l, h = h
-                        parallelRanges(n, threads: min(4, availableCores), grain: 4096) { range in
+                        parallelRanges(n, threads: min(4, Parallelism.threads), grain: 4096) { range in
                             withUnsafePointer(to: UInt8(0)) { zero in
                                 let base = p.baseAddress ?? zero
                                 for k in range {
@@ -56,7 +56,7 @@ struct ByteStringTable: Sendable {
         halves.withUnsafeMutableBufferPointer { hs in
             duplicates.withUnsafeMutableBufferPointer { ds in
                 nonisolated(unsafe) let hs = hs, ds = ds
-                DispatchQueue.concurrentPerform(iterations: 2) { half in
+                Parallelism.run(tasks: 2) { half in
                     let (table, duplicate) = ByteStringTableHalf.build(half: half, pool: pool, starts: starts, lengths: lengths,
                                                                        values: values, hashes: keyHashes)
                     assert(half < hs.count && half < ds.count)
