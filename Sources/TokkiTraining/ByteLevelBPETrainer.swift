@@ -70,7 +70,7 @@ public struct ByteLevelBPETrainer: Sendable {
         let normalizer: (any Normalizer)?
         do {
             charsmap = try CharsmapCompiler.compile(c.normalization)
-            normalizer = charsmap.isEmpty ? nil : HFPrecompiledNormalizer(try PrecompiledCharsmap(charsmap))
+            normalizer = charsmap.isEmpty ? nil : PrecompiledNormalizer(try PrecompiledCharsmap(charsmap))
             split = try RegexSplit(pattern: pattern, behavior: .isolated, dialect: .oniguruma)
         } catch { throw .tokki(error) }
         // Count pre-tokens.

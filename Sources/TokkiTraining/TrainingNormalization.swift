@@ -52,7 +52,7 @@ public enum TrainingNormalization: String, Sendable, CaseIterable {
 /// for every assigned code point the normalizer changes, and one for the canonical
 /// decomposition of every character whose decomposed form it changes (so NFD Hangul is
 /// composed, as SentencePiece's own NFKC rules do).
-public enum CharsmapCompiler {
+package enum CharsmapCompiler {
     /// Compiled charsmaps, by normalization (compiling takes about a second).
     nonisolated(unsafe) static var cache: [TrainingNormalization: [UInt8]] = [:]
     static let lock = NSLock()
@@ -75,7 +75,7 @@ public enum CharsmapCompiler {
     /// (compiled from the ICU recorded in ``ShippedCharsmaps/icuVersion``), so that a
     /// model trained anywhere has the same bytes and tiny runs skip the compile; with
     /// `TOKKI_COMPILE_CHARSMAPS=1` in the environment, compiled from the system ICU.
-    public static func compile(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
+    package static func compile(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
         if ProcessInfo.processInfo.environment["TOKKI_COMPILE_CHARSMAPS"] != "1",
            let shipped = ShippedCharsmaps.blob(normalization) {
             return shipped
@@ -84,7 +84,7 @@ public enum CharsmapCompiler {
     }
 
     /// The charsmap blob for `normalization`, compiled from the system ICU (about 0.2 s).
-    public static func compileFromICU(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
+    package static func compileFromICU(_ normalization: TrainingNormalization) throws(TokkiError) -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
         if let cached = cache[normalization] { return cached }

@@ -101,7 +101,7 @@ func runNormalize(_ files: [String], repeatCount: Int) throws {
         ("icu-nfkc", try ICUNormalizer(.nfkc)),
         ("korean", KoreanNormalizer()),
     ]
-    print("ICU \(UnicodeNames.icuVersion), Unicode \(UnicodeNames.unicodeVersion); one core; best/median of \(repeatCount) runs")
+    print("ICU \(SystemICU.version), Unicode \(SystemICU.unicodeVersion); one core; best/median of \(repeatCount) runs")
     print("file                         MB     mode        best MB/s  median MB/s")
     for file in files {
         let all = lines(of: readFile(file))

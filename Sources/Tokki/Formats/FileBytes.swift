@@ -8,7 +8,7 @@ import Darwin
 /// which matters for 30 MB tokenizer files).
 ///
 /// - Throws: ``TokkiError/io(path:reason:)`` naming the file.
-public func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
+package func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
         throw .io(path: path, reason: errno == ENOENT ? "no such file" : "cannot open (\(String(cString: strerror(errno))))")
@@ -49,7 +49,7 @@ public func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
 
 /// Writes all of `bytes` to the file descriptor `fd`, retrying after interruptions and short
 /// writes. Returns 0, or the `errno` of the write that failed.
-public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+package func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
     guard let base = bytes.baseAddress else { return 0 }
     var off = 0
     while off < bytes.count {

@@ -1,11 +1,11 @@
 /// Reads one string field of a JSON object line (JSONL corpora: `{"text": "…"}`).
-public enum JSONLines {
+package enum JSONLines {
     /// The UTF-8 bytes of the string member `field` of the JSON object in `line`, or nil
     /// when the member is absent or not a string.
     ///
     /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the byte offset when the
     ///   line is not valid JSON or not an object.
-    public static func stringField(_ field: String, in line: [UInt8], source: String? = nil) throws(TokkiError) -> [UInt8]? {
+    package static func stringField(_ field: String, in line: [UInt8], source: String? = nil) throws(TokkiError) -> [UInt8]? {
         let root = try JSONDocument(bytes: line, path: source).root
         guard root.kind == .object else { throw root.error("expected a JSON object") }
         for m in try root.memberIndices() where try root.document.string(m.key) == field {

@@ -86,10 +86,10 @@ package struct JSONWriter {
 
 /// Pieces of JSON text for the writers that build lines byte by byte (JSONL rows, safetensors
 /// headers, CLI output): one escaping rule for the whole project.
-public enum JSONText {
+package enum JSONText {
     /// Appends `s` as a JSON string literal: UTF-8 kept as is; quotes, backslashes and control
     /// characters escaped (`\n`, `\r`, `\t`, `\b`, `\f`, else `\u00XX`; DEL too).
-    public static func appendString<C: Collection>(_ s: C, to out: inout [UInt8]) where C.Element == UInt8 {
+    package static func appendString<C: Collection>(_ s: C, to out: inout [UInt8]) where C.Element == UInt8 {
         out.append(0x22)
         // Most strings need no escape: checked first, then copied in one go.
         let done: Bool? = s.withContiguousStorageIfAvailable { b in
@@ -120,14 +120,14 @@ public enum JSONText {
     }
 
     /// Appends `s` as a JSON string literal.
-    public static func appendString(_ s: String, to out: inout [UInt8]) {
+    package static func appendString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { appendString($0, to: &out) }
     }
 
     /// Appends the decimal digits of `v` (with a minus sign when negative).
     @inline(__always)
-    public static func appendInteger(_ v: Int, to out: inout [UInt8]) {
+    package static func appendInteger(_ v: Int, to out: inout [UInt8]) {
         if v < 0 { out.append(0x2D) }
         var x = v.magnitude
         if x < 10 { out.append(0x30 + UInt8(x)); return }

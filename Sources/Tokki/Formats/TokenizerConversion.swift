@@ -233,7 +233,7 @@ extension HuggingFaceTokenizer {
         var prepend = false, escape = false, removeExtra = false
         for stage in stages {
             switch stage {
-            case let p as HFPrecompiledNormalizer: charsmap = p.charsmap.blob
+            case let p as PrecompiledNormalizer: charsmap = p.charsmap.blob
             case let p as Prepend where p.prefix == "▁": prepend = true
             case let r as Replace:
                 switch (r.pattern, r.content) {
@@ -266,7 +266,7 @@ extension HuggingFaceTokenizer {
             return p
         }
         switch model {
-        case let m as HFUnigramModel:
+        case let m as UnigramModel:
             if let meta = preTokenizer as? Metaspace, meta.replacement == "▁", !prepend, !escape {
                 norm.addDummyPrefix = meta.prependScheme != .never
             } else if preTokenizer == nil, escape {

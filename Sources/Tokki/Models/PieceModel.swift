@@ -12,23 +12,37 @@ struct ModelToken: Sendable, Equatable {
     var end: Int32
 }
 
+/// The model stage of a Hugging Face pipeline (`tokenizers`' `models`): ``BPEModel``,
+/// ``UnigramModel``, ``WordPieceModel`` and ``WordLevelModel``. Build one and pass it, with
+/// the other stages, to ``HuggingFaceTokenizer/init(normalizer:preTokenizer:model:postProcessor:decoder:addedTokens:truncation:padding:)``.
+///
+/// Tokki implements the segmentation of these four kinds only: a type of your own that
+/// conforms is refused by the tokenizer's initialiser.
+public protocol HuggingFaceModel: Sendable {
+    /// One more than the highest id.
+    var vocabularySize: Int { get }
+    /// The id of a token's text, or nil.
+    func id(for token: String) -> Int?
+    /// The text of token `id`, or nil.
+    func token(for id: Int) -> String?
+}
+
 /// A model of the Hugging Face pipeline (BPE, Unigram, WordPiece, WordLevel): turns one
 /// pre-token (well-formed UTF-8, or raw bytes for byte-level models) into tokens.
-protocol PieceModel: Sendable {
+protocol PieceModel: HuggingFaceModel {
     /// Appends the tokens of `p[0..<n]` to `out`, in order.
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch)
     /// The id of a token string, or nil.
     func id(for token: [UInt8]) -> Int?
-    /// The string of token `id`, or nil.
-    func token(for id: Int) -> String?
-    /// One more than the highest id.
-    var vocabularySize: Int { get }
     /// The string `tokenizers` reports for token `id` covering `text`: the vocabulary string
     /// (a Unigram unknown token reports the text it covers).
     func tokenString(_ id: Int32, covering text: UnsafeBufferPointer<UInt8>) -> String
 }
 
 extension PieceModel {
+    /// Whether pre-tokens are raw bytes mapped to the byte-level alphabet (a byte-level BPE).
+    var isByteLevel: Bool { (self as? BPEModel)?.byteLevel ?? false }
+
     func tokenString(_ id: Int32, covering text: UnsafeBufferPointer<UInt8>) -> String { token(for: Int(id)) ?? "" }
 }
 

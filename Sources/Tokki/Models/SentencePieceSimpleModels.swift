@@ -17,7 +17,7 @@ struct SentencePieceCharModel: Sendable {
         let n = normalized.count
         var i = 0
         while i < n {
-            var len = min(UnigramModel.oneCharLength(p[i]), n - i)
+            var len = min(SentencePieceUnigramModel.oneCharLength(p[i]), n - i)
             if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) { len = m.length }
             spans.append(TokenSpan(start: Int32(i), end: Int32(i + len), id: vocabulary.idOrUnknown(p, i, i + len)))
             i += len
@@ -40,7 +40,7 @@ struct SentencePieceWordModel: Sendable {
         var start = 0
         var i = 0
         while i < n {
-            let len = min(UnigramModel.oneCharLength(p[i]), n - i)
+            let len = min(SentencePieceUnigramModel.oneCharLength(p[i]), n - i)
             let space = len == 3 && isSpace(i)
             if space && i > start {
                 spans.append(TokenSpan(start: Int32(start), end: Int32(i), id: vocabulary.idOrUnknown(p, start, i)))

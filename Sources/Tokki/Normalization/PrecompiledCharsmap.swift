@@ -5,7 +5,7 @@
 /// strings that the trie's values point into.
 public struct PrecompiledCharsmap: Sendable, Equatable {
     /// The rule trie.
-    public let trie: DoubleArrayTrie
+    package let trie: DoubleArrayTrie
     /// The replacement strings, each NUL-terminated.
     public let replacements: [UInt8]
     /// For each lead byte, whether any rule starts with it (a fast skip for the rest).

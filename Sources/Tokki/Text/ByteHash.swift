@@ -1,9 +1,9 @@
 /// A fast 64-bit hash of a byte string (8 bytes at a time), for the byte-keyed hash tables
 /// of the tokenizers and trainers.
-public enum ByteHash {
+package enum ByteHash {
     /// The hash of `p[0..<n]`.
     @inline(__always)
-    public static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    package static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(n)
         var i = 0
         while i + 8 <= n {

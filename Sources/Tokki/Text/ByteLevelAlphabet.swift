@@ -1,7 +1,7 @@
 /// GPT-2's byte-to-character map (COMPATIBILITY.md E7): bytes 0x21–0x7E, 0xA1–0xAC and
 /// 0xAE–0xFF stand for themselves; the other 68 bytes map, in ascending order, to U+0100,
 /// U+0101, … (space → `Ġ` U+0120, LF → `Ċ` U+010A).
-public enum ByteLevelAlphabet {
+package enum ByteLevelAlphabet {
     /// The code point standing for each byte.
     static let scalarForByte: [UInt32] = {
         var table = [UInt32](repeating: 0, count: 256)
@@ -60,7 +60,7 @@ public enum ByteLevelAlphabet {
     }
 
     /// GPT-2's spelling of raw bytes as a token string (`" hello"` → `"Ġhello"`).
-    public static func spelling<C: Collection>(_ raw: C) -> String where C.Element == UInt8 {
+    package static func spelling<C: Collection>(_ raw: C) -> String where C.Element == UInt8 {
         String(decoding: encode(raw), as: UTF8.self)
     }
 }

@@ -1,8 +1,8 @@
 /// UTF-8 helpers that work on raw bytes (no `String`, no Foundation).
-public enum UTF8Validation {
+package enum UTF8Validation {
     /// Returns the byte offset of the first ill-formed sequence in `bytes`, or `nil` when
     /// the buffer is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-    public static func firstInvalidOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    package static func firstInvalidOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         let n = bytes.count
         guard let base = bytes.baseAddress else { return nil }
         var i = 0
@@ -44,13 +44,13 @@ public enum UTF8Validation {
     }
 
     /// Returns the byte offset of the first ill-formed sequence in `bytes`, or `nil`.
-    public static func firstInvalidOffset(in bytes: [UInt8]) -> Int? {
+    package static func firstInvalidOffset(in bytes: [UInt8]) -> Int? {
         bytes.withUnsafeBufferPointer { firstInvalidOffset(in: $0) }
     }
 
     /// Replaces every ill-formed sequence with U+FFFD (one per maximal subpart, as the
     /// Unicode standard recommends and as Swift's `String(decoding:as:)` does).
-    public static func repaired(_ bytes: [UInt8]) -> [UInt8] {
+    package static func repaired(_ bytes: [UInt8]) -> [UInt8] {
         if firstInvalidOffset(in: bytes) == nil { return bytes }
         return Array(String(decoding: bytes, as: UTF8.self).utf8)
     }

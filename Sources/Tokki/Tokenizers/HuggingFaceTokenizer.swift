@@ -42,6 +42,27 @@ public struct HuggingFaceTokenizer: Sendable {
     /// set by you); nil: none.
     public var padding: Padding?
 
+    /// Assembles a pipeline from stages, as `tokenizers`' `Tokenizer(model)` with its
+    /// `normalizer`, `pre_tokenizer`, `post_processor` and `decoder` set.
+    ///
+    /// ```swift
+    /// let model = try WordPieceModel(vocabulary: ["[UNK]": 0, "대한": 1, "##민국": 2])
+    /// let tokenizer = try HuggingFaceTokenizer(preTokenizer: PreTokenizationSequence([]), model: model)
+    /// ```
+    ///
+    /// - Throws: ``TokkiError/invalidConfiguration(_:)`` for a model type Tokki does not
+    ///   implement (see ``HuggingFaceModel``) or added tokens that clash.
+    public init(normalizer: (any Normalizer)? = nil, preTokenizer: (any PreTokenizationStage)? = nil, model: any HuggingFaceModel,
+                postProcessor: (any PostProcessor)? = nil, decoder: (any TokenDecoder)? = nil, addedTokens: [AddedToken] = [],
+                truncation: Truncation? = nil, padding: Padding? = nil) throws(TokkiError) {
+        guard let model = model as? any PieceModel else {
+            throw .invalidConfiguration("\(type(of: model)) is not one of Tokki's models (BPEModel, UnigramModel, WordPieceModel, WordLevelModel)")
+        }
+        try self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, byteLevel: model.isByteLevel,
+                      postProcessor: postProcessor, decoder: decoder, addedTokens: addedTokens, path: nil,
+                      truncation: truncation, padding: padding)
+    }
+
     /// Assembles a pipeline from typed stages.
     init(normalizer: (any Normalizer)?, preTokenizer: (any PreTokenizationStage)?, model: any PieceModel, byteLevel: Bool,
          postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken], path: String?,
@@ -100,6 +121,9 @@ public struct HuggingFaceTokenizer: Sendable {
     }
 
     // MARK: Vocabulary
+
+    /// The model stage (``BPEModel``, ``UnigramModel``, ``WordPieceModel`` or ``WordLevelModel``).
+    public var modelStage: any HuggingFaceModel { model }
 
     /// The number of ids (model vocabulary and added tokens).
     public var vocabularySize: Int { max(model.vocabularySize, (addedTokens.map(\.id).max() ?? -1) + 1) }
@@ -304,7 +328,7 @@ extension HuggingFaceTokenizer {
             if let p = m.options.continuingSubwordPrefix, !p.isEmpty { parts.append("prefix \(p)") }
             if let x = m.options.endOfWordSuffix, !x.isEmpty { parts.append("suffix \(x)") }
             return parts.joined(separator: ", ")
-        case let m as HFUnigramModel:
+        case let m as UnigramModel:
             return "Unigram" + (m.byteFallback ? ", byte fallback" : "") + (m.unknownID.map { ", unk id \($0)" } ?? "")
         case let m as WordPieceModel:
             return "WordPiece, unk \(m.unknownToken), prefix \(m.continuingSubwordPrefix)"

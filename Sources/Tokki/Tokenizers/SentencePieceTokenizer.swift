@@ -19,7 +19,7 @@ public struct SentencePieceTokenizer: Sendable {
     /// The model's normalizer.
     public let normalizer: SentencePieceNormalizer
     let denormalizer: SentencePieceNormalizer?
-    let unigram: UnigramModel?
+    let unigram: SentencePieceUnigramModel?
     let bpe: SentencePieceBPEModel?
     let char: SentencePieceCharModel?
     let word: SentencePieceWordModel?
@@ -45,7 +45,7 @@ public struct SentencePieceTokenizer: Sendable {
         denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
         let userDefined = model.pieces.filter { $0.type == .userDefined }.map(\.piece)
         let ws = model.treatWhitespaceAsSuffix
-        unigram = model.modelType == .unigram ? UnigramModel(vocabulary: vocabulary, treatWhitespaceAsSuffix: ws) : nil
+        unigram = model.modelType == .unigram ? SentencePieceUnigramModel(vocabulary: vocabulary, treatWhitespaceAsSuffix: ws) : nil
         bpe = model.modelType == .bpe
             ? SentencePieceBPEModel(vocabulary: vocabulary, userDefinedSymbols: userDefined, treatWhitespaceAsSuffix: ws) : nil
         char = model.modelType == .char ? SentencePieceCharModel(vocabulary: vocabulary, userDefinedSymbols: userDefined) : nil
@@ -82,7 +82,7 @@ public struct SentencePieceTokenizer: Sendable {
     public struct Scratch: Sendable {
         var normalized = SentencePieceNormalizer.Output()
         var spans: [TokenSpan] = []
-        var unigram = UnigramModel.Buffers()
+        var unigram = SentencePieceUnigramModel.Buffers()
         var bpe = SentencePieceBPEModel.Buffers()
         var wordCache: WordCache? = nil
         var rawWordCache: WordCache? = nil
@@ -149,7 +149,7 @@ public struct SentencePieceTokenizer: Sendable {
     /// `▁`: from a word holding one, the rest of the line is done in one piece. A raw word
     /// is cached only when its normalized form is `▁` followed by the word itself; the
     /// unigram path replays the cached path scores under the same float-rounding guard as
-    /// ``UnigramModel/segmentCached(_:into:buffers:cache:running:)``.
+    /// ``SentencePieceUnigramModel/segmentCached(_:into:buffers:cache:running:)``.
     func encodeIDsByRawWords(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch) {
         guard let p = input.baseAddress else { return }
         let n = input.count
@@ -173,13 +173,13 @@ public struct SentencePieceTokenizer: Sendable {
             let len = j - i
             var freeSlot = -1
             var h: UInt32 = 0
-            if replaysScores { running = UnigramModel.renormalized(running) }  // a reset due at the word start
+            if replaysScores { running = SentencePieceUnigramModel.renormalized(running) }  // a reset due at the word start
             if len + 3 <= WordCache.maxWordLength {
                 h = WordCache.hash(p + i, len)
                 let (slot, record) = rawCache.find(p + i, len, h)
                 if let record {
                     let (gap, deviation) = rawCache.gapAndDeviation(record)
-                    if !replaysScores || UnigramModel.replayIsExact(gap: gap, deviation: deviation, running: running, length: len + 3) {
+                    if !replaysScores || SentencePieceUnigramModel.replayIsExact(gap: gap, deviation: deviation, running: running, length: len + 3) {
                         // As appendIDs, over the normalized word `▁` + word.
                         let word = p + i
                         rawCache.forEachSpan(record) { start, end, id, score in

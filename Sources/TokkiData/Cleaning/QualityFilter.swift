@@ -354,7 +354,7 @@ public struct BlockListFilter: QualityFilter {
     /// Phrases, lowercased.
     public let phrases: [[UInt8]]
     /// Regular expressions.
-    public let patterns: [RegularExpression]
+    package let patterns: [RegularExpression]
     /// The file's name (for reports).
     public let source: String
 

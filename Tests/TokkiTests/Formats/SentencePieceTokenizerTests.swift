@@ -248,7 +248,7 @@ struct UnigramWordCacheTests {
         let pool = ["1,000", ",000", "0", "00", " ", "제", "1", "조", "법률", "①", "가나", "  ", "대한민국"]
         for _ in 0..<300 { texts.append((0..<Int(rng.next() % 40)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }.joined()) }
         var cache = WordCache()
-        var buffers = UnigramModel.Buffers()
+        var buffers = SentencePieceUnigramModel.Buffers()
         for text in texts + texts {
             let norm = normalizedBytes(sp, text)
             var whole: [TokenSpan] = [], cached: [TokenSpan] = []

@@ -134,7 +134,7 @@ struct WordCounterTests {
 
     /// The byte-level trainer's words: the counts of splitting every normalized line.
     @Test func pretokenCountsEqualLineCounts() throws {
-        let normalizer = HFPrecompiledNormalizer(try PrecompiledCharsmap(try CharsmapCompiler.compile(.korean)))
+        let normalizer = PrecompiledNormalizer(try PrecompiledCharsmap(try CharsmapCompiler.compile(.korean)))
         let split = try RegexSplit(pattern: try #require(PretokenizationPattern.named("gpt2")), behavior: .isolated, dialect: .oniguruma)
         let pool = ["대한민국은", " 민주공화국이다.", "  ", "수고ㄳ", " ①", " 123", "\t!", "abc", "Ａ", ""]
         var rng = SplitMix64(seed: 43)

@@ -7,7 +7,7 @@ import Testing
 struct ShippedCharsmapsTests {
     /// The embedded charsmaps are what the compiler builds from ICU (checked when the system ICU
     /// is the version they were made with; scripts/make-charsmaps.sh regenerates them).
-    @Test(.enabled(if: UnicodeNames.icuVersion == ShippedCharsmaps.icuVersion, "the system ICU is not the version the charsmaps were made with"),
+    @Test(.enabled(if: SystemICU.version == ShippedCharsmaps.icuVersion, "the system ICU is not the version the charsmaps were made with"),
           arguments: [TrainingNormalization.korean, .nfkc, .nmtNFKC])
     func equalAFreshCompile(_ normalization: TrainingNormalization) throws {
         let shipped = try #require(ShippedCharsmaps.blob(normalization))

@@ -62,7 +62,7 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
                                                              escapeWhitespaces: selector & 16 != 0)
         guard let normalizer = try? SentencePieceNormalizer(settings: settings, treatWhitespaceAsSuffix: selector & 32 != 0) else { return 0 }
         runSentencePiece(normalizer, text)
-        if let charsmap = try? PrecompiledCharsmap(blob) { _ = try? HFPrecompiledNormalizer(charsmap).normalize(bytes: text) }
+        if let charsmap = try? PrecompiledCharsmap(blob) { _ = try? PrecompiledNormalizer(charsmap).normalize(bytes: text) }
     default:
         guard bytes.count >= 2 else { return 0 }
         let bits = bytes[1] & 0x1F
@@ -82,7 +82,7 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         }
         let text = Array(bytes.dropFirst(2))
         runSentencePiece(normalizer, text)
-        _ = try? HFPrecompiledNormalizer(fixtureCharsmap).normalize(bytes: text)
+        _ = try? PrecompiledNormalizer(fixtureCharsmap).normalize(bytes: text)
     }
     return 0
 }

@@ -8,7 +8,7 @@ extension TokenizerJSON {
         }
         switch t! {
         case "BPE": return try BPEModel(json: v, byteLevel: byteLevel, path: path, bulk: bulk)
-        case "Unigram": return try HFUnigramModel(json: v, path: path)
+        case "Unigram": return try UnigramModel(json: v, path: path)
         case "WordPiece": return try WordPieceModel(json: v, path: path, bulk: bulk)
         case "WordLevel": return try WordLevelModel(json: v, path: path, bulk: bulk)
         case let other:

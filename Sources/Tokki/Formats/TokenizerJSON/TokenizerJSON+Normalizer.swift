@@ -14,7 +14,7 @@ extension TokenizerJSON {
         case "Replace": return try Replace(json: v)
         case "BertNormalizer": return try BertNormalizer(json: v)
         case "ByteLevel": return NormalizerSequence([])
-        case "Precompiled": return try HFPrecompiledNormalizer(json: v) ?? NormalizerSequence([])
+        case "Precompiled": return try PrecompiledNormalizer(json: v) ?? NormalizerSequence([])
         case "Sequence":
             var stages: [any Normalizer] = []
             for item in try v.required("normalizers").array() { stages.append(try readNormalizer(item)) }

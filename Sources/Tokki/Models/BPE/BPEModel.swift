@@ -269,11 +269,16 @@ public struct BPEModel: Sendable {
 }
 
 extension BPEModel: PieceModel {
-    var vocabularySize: Int { tokens.count }
+    /// One more than the highest id.
+    public var vocabularySize: Int { tokens.count }
 
     func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
 
-    func token(for id: Int) -> String? { tokens.string(of: id) }
+    /// The id of a token's text, or nil.
+    public func id(for token: String) -> Int? { tokens.id(Array(token.utf8)).map(Int.init) }
+
+    /// The text of token `id`, or nil.
+    public func token(for id: Int) -> String? { tokens.string(of: id) }
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         guard n > 0 else { return }

@@ -105,7 +105,7 @@ public struct SentencePieceBPEModel: TokenModel {
             if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) {
                 len = m.length; frozen = true
             } else {
-                len = min(UnigramModel.oneCharLength(p[i]), n - i)
+                len = min(SentencePieceUnigramModel.oneCharLength(p[i]), n - i)
             }
             let index = Int32(b.start.count)
             b.start.append(Int32(i)); b.length.append(Int32(len)); b.freeze.append(frozen)

@@ -15,12 +15,12 @@ import Darwin
 /// The same array is read from SentencePiece's `precompiled_charsmap` and built here for
 /// vocabularies (and, later, for writing charsmaps). Lookups never trap on any array
 /// content: every index is bounds-checked.
-public struct DoubleArrayTrie: Sendable, Equatable {
+package struct DoubleArrayTrie: Sendable, Equatable {
     /// The units.
-    public let units: [UInt32]
+    package let units: [UInt32]
 
     /// Wraps existing units (e.g. read from a model file).
-    public init(units: [UInt32]) {
+    package init(units: [UInt32]) {
         self.units = units
     }
 
@@ -42,14 +42,14 @@ public struct DoubleArrayTrie: Sendable, Equatable {
 
     /// Whether some key may contain `byte` (conservative: true whenever any node carries
     /// that label, so false means no key contains it).
-    public func mayContain(_ byte: UInt8) -> Bool {
+    package func mayContain(_ byte: UInt8) -> Bool {
         units.contains { Self.label($0) == UInt32(byte) }
     }
 
     /// Calls `body(value, length)` for every key that is a prefix of `bytes[start..<end]`,
     /// shortest first. Stops early when `body` returns false.
     @inlinable @inline(__always)
-    public func forEachPrefix(of bytes: UnsafePointer<UInt8>, from start: Int, to end: Int,
+    package func forEachPrefix(of bytes: UnsafePointer<UInt8>, from start: Int, to end: Int,
                               _ body: (Int, Int) -> Bool) {
         units.withUnsafeBufferPointer { u in
             let count = u.count
@@ -74,14 +74,14 @@ public struct DoubleArrayTrie: Sendable, Equatable {
 
     /// The longest key that is a prefix of `bytes[start..<end]`: its value and length.
     @inline(__always)
-    public func longestPrefix(of bytes: UnsafePointer<UInt8>, from start: Int, to end: Int) -> (value: Int, length: Int)? {
+    package func longestPrefix(of bytes: UnsafePointer<UInt8>, from start: Int, to end: Int) -> (value: Int, length: Int)? {
         var best: (Int, Int)? = nil
         forEachPrefix(of: bytes, from: start, to: end) { v, l in best = (v, l); return true }
         return best
     }
 
     /// The value stored for exactly `key`, if any.
-    public func value(for key: [UInt8]) -> Int? {
+    package func value(for key: [UInt8]) -> Int? {
         var found: Int? = nil
         key.withUnsafeBufferPointer { b in
             guard let p = b.baseAddress else { return }
@@ -96,7 +96,7 @@ public struct DoubleArrayTrie: Sendable, Equatable {
 
 extension DoubleArrayTrie {
     /// Errors from building a trie.
-    public enum BuildError: Error, Equatable, Sendable {
+    package enum BuildError: Error, Equatable, Sendable {
         /// A key is empty or contains a NUL byte (keys are NUL-terminated in the layout).
         case invalidKey([UInt8])
         /// The same key appears twice.
@@ -118,7 +118,7 @@ extension DoubleArrayTrie {
     }
 
     /// Builds a trie mapping each key to its value. Keys need not be sorted.
-    public init(keys: [[UInt8]], values: [Int]) throws(BuildError) {
+    package init(keys: [[UInt8]], values: [Int]) throws(BuildError) {
         precondition(keys.count == values.count, "one value per key")
         var pool: [UInt8] = []
         pool.reserveCapacity(keys.reduce(0) { $0 + $1.count })
@@ -133,7 +133,7 @@ extension DoubleArrayTrie {
 
     /// Builds a trie from keys stored back to back in `pool` (key `i` is
     /// `pool[starts[i] ..< starts[i] + lengths[i]]`). Keys need not be sorted.
-    public init(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int]) throws(BuildError) {
+    package init(pool: [UInt8], starts: [Int32], lengths: [Int32], values: [Int]) throws(BuildError) {
         precondition(starts.count == values.count && lengths.count == values.count, "one value per key")
         // Every key is read through an unchecked pointer into the pool.
         for k in 0..<values.count {

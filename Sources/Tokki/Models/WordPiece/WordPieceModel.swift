@@ -41,9 +41,13 @@ public struct WordPieceModel: Sendable {
 }
 
 extension WordPieceModel: PieceModel {
-    var vocabularySize: Int { tokens.count }
+    /// One more than the highest id.
+    public var vocabularySize: Int { tokens.count }
     func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
-    func token(for id: Int) -> String? { tokens.string(of: id) }
+    /// The id of a token's text, or nil.
+    public func id(for token: String) -> Int? { tokens.id(Array(token.utf8)).map(Int.init) }
+    /// The text of token `id`, or nil.
+    public func token(for id: Int) -> String? { tokens.string(of: id) }
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         var chars = 0
@@ -107,12 +111,28 @@ public struct WordLevelModel: Sendable {
             throw .invalidModel(path: path, problem: "model.unk_token '\(unknownToken)' is not in the vocabulary")
         }
     }
+
+    /// A model from a vocabulary, as `tokenizers`' `WordLevel(vocab, unk_token)`.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` for an id given twice or an
+    ///   unknown token outside the vocabulary.
+    public init(vocabulary: [String: Int], unknownToken: String? = nil) throws(TokkiError) {
+        let table: TokenTable
+        do { table = try TokenTable(tokens: vocabulary.map { (ArraySlice(Array($0.key.utf8)), $0.value) }) } catch {
+            throw .invalidModel(path: nil, problem: "vocabulary: \(error.message)")
+        }
+        try self.init(tokens: table, unknownToken: unknownToken, path: nil)
+    }
 }
 
 extension WordLevelModel: PieceModel {
-    var vocabularySize: Int { tokens.count }
+    /// One more than the highest id.
+    public var vocabularySize: Int { tokens.count }
     func id(for token: [UInt8]) -> Int? { tokens.id(token).map(Int.init) }
-    func token(for id: Int) -> String? { tokens.string(of: id) }
+    /// The id of a token's text, or nil.
+    public func id(for token: String) -> Int? { tokens.id(Array(token.utf8)).map(Int.init) }
+    /// The text of token `id`, or nil.
+    public func token(for id: Int) -> String? { tokens.string(of: id) }
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         if let id = tokens.id(p, n) ?? unknownID { out.append(ModelToken(id: id, start: 0, end: Int32(n))) }

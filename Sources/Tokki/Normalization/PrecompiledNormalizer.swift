@@ -4,7 +4,7 @@
 /// rule), otherwise character by character — which differs from SentencePiece's
 /// byte-stream longest match (COMPATIBILITY.md C1, E3). Use ``SentencePieceNormalizer``
 /// for SentencePiece semantics.
-public struct HFPrecompiledNormalizer: Normalizer {
+public struct PrecompiledNormalizer: Normalizer {
     /// The compiled rules.
     public let charsmap: PrecompiledCharsmap
 
@@ -90,7 +90,7 @@ public struct HFPrecompiledNormalizer: Normalizer {
     }
 }
 
-extension HFPrecompiledNormalizer {
+extension PrecompiledNormalizer {
     /// A `{"type": "Precompiled", "precompiled_charsmap": base64}` normalizer; nil when the
     /// charsmap is null or empty (the normalizer does nothing).
     init?(json v: JSONValue) throws(TokkiError) {

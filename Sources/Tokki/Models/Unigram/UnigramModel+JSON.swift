@@ -1,4 +1,4 @@
-extension HFUnigramModel {
+extension UnigramModel {
     /// A `tokenizer.json` `{"type": "Unigram", "vocab": [[piece, score], …], …}` model.
     init(json v: JSONValue, path: String?) throws(TokkiError) {
         let vocab = try v.required("vocab")

@@ -1,6 +1,6 @@
 import Foundation
 
-extension UnigramModel: SamplingModel {
+extension SentencePieceUnigramModel: SamplingModel {
     /// One lattice node: a candidate piece over normalized bytes `start..<end`.
     struct Node {
         var start: Int32
