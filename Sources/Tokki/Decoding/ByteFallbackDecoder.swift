@@ -37,3 +37,11 @@ public struct ByteFallbackDecoder: TokenDecoder {
         return out
     }
 }
+
+extension ByteFallbackDecoder {
+    /// Writes the decoder as `{"type": "ByteFallback"}` (it has no fields; read in
+    /// TokenizerJSON+Decoder.swift).
+    func writeJSON(to w: inout JSONWriter) {
+        w.object { o in o.string("type", "ByteFallback") }
+    }
+}

@@ -12,3 +12,12 @@ public struct ByteLevelDecoder: TokenDecoder {
         return [String(decoding: bytes, as: UTF8.self)]
     }
 }
+
+extension ByteLevelDecoder {
+    /// Writes the decoder as `{"type": "ByteLevel", …}` with the fields `tokenizers`' shared
+    /// ByteLevel component requires but the decoder does not use (written as Tokki's
+    /// byte-level tokenizers have them: no prefix space, offsets trimmed, regex on).
+    func writeJSON(to w: inout JSONWriter) {
+        ByteLevel.writeJSON(addPrefixSpace: false, useRegex: true, trimOffsets: true, to: &w)
+    }
+}

@@ -9,3 +9,14 @@ public struct DecoderSequence: TokenDecoder {
         decoders.reduce(tokens) { $1.decodeChain($0) }
     }
 }
+
+extension DecoderSequence {
+    /// Writes a `{"type": "Sequence", "decoders": […]}` decoder whose stages `stages` write
+    /// (each stage writes its own object).
+    static func writeJSON(stages: [(inout JSONWriter) -> Void], to w: inout JSONWriter) {
+        w.object { o in
+            o.string("type", "Sequence")
+            o.member("decoders") { w in w.array(stages.indices) { w, k in stages[k](&w) } }
+        }
+    }
+}

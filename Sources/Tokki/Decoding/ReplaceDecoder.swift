@@ -17,4 +17,6 @@ extension ReplaceDecoder {
     init(json v: JSONValue) throws(TokkiError) {
         try self.init(try TokenizerJSON.pattern(try v.required("pattern")), content: try v.required("content").string())
     }
+    /// Writes the decoder as `{"type": "Replace", "pattern": …, "content": …}`.
+    func writeJSON(to w: inout JSONWriter) { replace.writeJSON(to: &w) }
 }

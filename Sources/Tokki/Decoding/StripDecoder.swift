@@ -33,4 +33,11 @@ extension StripDecoder {
         self.init(content: try TokenizerJSON.scalar(try v.required("content")), start: try v.optional("start")?.int() ?? 0,
                   stop: try v.optional("stop")?.int() ?? 0)
     }
+    /// Writes the decoder as `{"type": "Strip", "content": …, "start": …, "stop": …}`.
+    func writeJSON(to w: inout JSONWriter) {
+        w.object { o in
+            o.string("type", "Strip"); o.string("content", String(content))
+            o.number("start", Double(start)); o.number("stop", Double(stop))
+        }
+    }
 }

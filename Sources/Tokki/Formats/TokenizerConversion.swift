@@ -22,6 +22,30 @@ extension SentencePieceModel {
             throw .invalidModel(path: path, problem: "treat_whitespace_as_suffix has no tokenizer.json equivalent")
         }
         let n = normalizer
+        // The stages, each written by its own type. Normalizer: the charsmap, then
+        // SentencePiece's whitespace handling.
+        var stages: [(inout JSONWriter) -> Void] = []
+        if !n.precompiledCharsmap.isEmpty {
+            stages.append(PrecompiledNormalizer(try PrecompiledCharsmap(n.precompiledCharsmap, path: path)).writeJSON)
+        }
+        // SentencePiece's whitespace handling as normalizers (Llama's layout, no
+        // pre-tokenizer, so the model sees the whole text as SentencePiece's does):
+        // remove_extra_whitespaces drops leading spaces, trailing spaces and `▁`, and
+        // collapses runs (spaces only — a Strip normalizer would also remove tabs and
+        // newlines); then the dummy prefix and the escaped spaces.
+        if n.removeExtraWhitespaces {
+            stages.append(try Replace(.regex("\\A +"), content: "").writeJSON)
+            stages.append(try Replace(.regex("[ ▁]+\\z"), content: "").writeJSON)
+            stages.append(try Replace(.regex(" {2,}"), content: " ").writeJSON)
+        }
+        if n.addDummyPrefix { stages.append(Prepend("▁").writeJSON) }
+        if n.escapeWhitespaces { stages.append(try Replace(.string(" "), content: "▁").writeJSON) }
+        let decoders: [(inout JSONWriter) -> Void] = [
+            try ReplaceDecoder(.string("▁"), content: " ").writeJSON,
+            byteFallback ? ByteFallbackDecoder().writeJSON : nil,
+            FuseDecoder().writeJSON,
+            StripDecoder(content: " ", start: n.addDummyPrefix ? 1 : 0, stop: 0).writeJSON,
+        ].compactMap { $0 }
         let unigram = modelType == .unigram
         var w = JSONWriter()
         w.object { top in
@@ -39,80 +63,24 @@ extension SentencePieceModel {
                     }
                 }
             }
-            // Normalizer: the charsmap, then SentencePiece's whitespace handling.
-            var stages: [(inout JSONWriter) -> Void] = []
-            if !n.precompiledCharsmap.isEmpty {
-                let b64 = Base64.encode(n.precompiledCharsmap)
-                stages.append { w in w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", b64) } }
-            }
-            // SentencePiece's whitespace handling as normalizers (Llama's layout, no
-            // pre-tokenizer, so the model sees the whole text as SentencePiece's does):
-            // remove_extra_whitespaces drops leading spaces, trailing spaces and `▁`, and
-            // collapses runs (spaces only — a Strip normalizer would also remove tabs and
-            // newlines); then the dummy prefix and the escaped spaces.
-            if n.removeExtraWhitespaces {
-                stages.append(Self.replace(regex: "\\A +", content: ""))
-                stages.append(Self.replace(regex: "[ ▁]+\\z", content: ""))
-                stages.append(Self.replace(regex: " {2,}", content: " "))
-            }
-            if n.addDummyPrefix { stages.append { w in w.object { o in o.string("type", "Prepend"); o.string("prepend", "▁") } } }
-            if n.escapeWhitespaces { stages.append(Self.replace(string: " ", content: "▁")) }
             top.member("normalizer") { w in
                 switch stages.count {
                 case 0: w.null()
                 case 1: stages[0](&w)
-                default:
-                    w.object { o in
-                        o.string("type", "Sequence")
-                        o.member("normalizers") { w in w.array(stages.indices) { w, k in stages[k](&w) } }
-                    }
+                default: NormalizerSequence.writeJSON(stages: stages, to: &w)
                 }
             }
             top.member("pre_tokenizer") { $0.null() }
             top.member("post_processor") { $0.null() }
-            top.member("decoder") { w in
-                let parts: [(inout JSONWriter) -> Void] = ([
-                    Self.replace(string: "▁", content: " "),
-                    byteFallback ? { w in w.object { o in o.string("type", "ByteFallback") } } : nil,
-                    { w in w.object { o in o.string("type", "Fuse") } },
-                    { w in w.object { o in o.string("type", "Strip"); o.string("content", " "); o.number("start", n.addDummyPrefix ? 1 : 0); o.number("stop", 0) } },
-                ] as [((inout JSONWriter) -> Void)?]).compactMap { $0 }
-                w.object { o in
-                    o.string("type", "Sequence")
-                    o.member("decoders") { w in w.array(parts.indices) { w, k in parts[k](&w) } }
-                }
-            }
+            top.member("decoder") { DecoderSequence.writeJSON(stages: decoders, to: &$0) }
             top.member("model") { w in
-                w.object { o in
-                    if unigram {
-                        o.string("type", "Unigram")
-                        o.number("unk_id", Double(unknownID))
-                        o.member("vocab") { w in
-                            w.array(pieces) { w, p in
-                                w.raw("["); w.string(p.piece); w.raw(","); w.number(Double(p.score)); w.raw("]")
-                            }
-                        }
-                        o.bool("byte_fallback", byteFallback)
-                    } else {
-                        o.string("type", "BPE")
-                        o.member("dropout") { $0.null() }
-                        o.string("unk_token", pieces[unknownID].piece)
-                        o.member("continuing_subword_prefix") { $0.null() }
-                        o.member("end_of_word_suffix") { $0.null() }
-                        o.bool("fuse_unk", true)
-                        o.bool("byte_fallback", byteFallback)
-                        o.bool("ignore_merges", false)
-                        o.member("vocab") { w in
-                            w.object { v in
-                                for (id, p) in pieces.enumerated() { v.number(p.piece, Double(id)) }
-                            }
-                        }
-                        o.member("merges") { w in
-                            w.array(bpeMerges()) { w, m in
-                                w.raw("["); w.string(pieces[m.0].piece); w.raw(","); w.string(pieces[m.1].piece); w.raw("]")
-                            }
-                        }
-                    }
+                if unigram {
+                    UnigramModel.writeJSON(unknownID: unknownID, vocabulary: pieces.lazy.map { ($0.piece, Double($0.score)) },
+                                           byteFallback: byteFallback, to: &w)
+                } else {
+                    let options = BPEModel.Options(unknownToken: pieces[unknownID].piece, fuseUnknown: true, byteFallback: byteFallback)
+                    BPEModel.writeJSON(options: options, vocabulary: pieces.enumerated().lazy.map { ($0.element.piece, $0.offset) },
+                                       merges: bpeMerges().lazy.map { (pieces[$0.0].piece, pieces[$0.1].piece) }, to: &w)
                 }
             }
         }
@@ -166,26 +134,6 @@ extension SentencePieceModel {
             return (x.target, x.left, x.right) < (y.target, y.left, y.right)
         }
         return merges.map { (Int($0.left), Int($0.right)) }
-    }
-
-    static func replace(string: String, content: String) -> (inout JSONWriter) -> Void {
-        { w in
-            w.object { o in
-                o.string("type", "Replace")
-                o.member("pattern") { w in w.object { p in p.string("String", string) } }
-                o.string("content", content)
-            }
-        }
-    }
-
-    static func replace(regex: String, content: String) -> (inout JSONWriter) -> Void {
-        { w in
-            w.object { o in
-                o.string("type", "Replace")
-                o.member("pattern") { w in w.object { p in p.string("Regex", regex) } }
-                o.string("content", content)
-            }
-        }
     }
 }
 
@@ -328,18 +276,6 @@ extension HuggingFaceTokenizer {
     }
 }
 
-extension PrecompiledCharsmap {
-    /// The serialized charsmap: trie size, trie units, replacement strings.
-    var blob: [UInt8] {
-        var out: [UInt8] = []
-        let size = UInt32(trie.units.count * 4)
-        out += [UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24)]
-        for u in trie.units { out += [UInt8(u & 0xFF), UInt8(u >> 8 & 0xFF), UInt8(u >> 16 & 0xFF), UInt8(u >> 24)] }
-        out += replacements
-        return out
-    }
-}
-
 /// Writes `tokenizer.json` files for tokenizers Tokki makes.
 public enum TokenizerJSONWriter {
     /// A GPT-2-style byte-level BPE: `tokens` are raw bytes by id (the first `specialCount`
@@ -349,11 +285,8 @@ public enum TokenizerJSONWriter {
     public static func byteLevelBPE(tokens: [[UInt8]], specialCount: Int, merges: [(Int, Int)], charsmap: [UInt8],
                                     pattern: String) -> [UInt8] {
         let spelled = tokens.enumerated().map { $0.offset < specialCount ? String(decoding: $0.element, as: UTF8.self) : ByteLevelAlphabet.spelling($0.element) }
-        func byteLevel(_ w: inout JSONWriter, useRegex: Bool) {
-            w.object { o in
-                o.string("type", "ByteLevel"); o.bool("add_prefix_space", false); o.bool("trim_offsets", true); o.bool("use_regex", useRegex)
-            }
-        }
+        // The stages write themselves; the byte-level ones without being made (making
+        // ByteLevel and Split compiles their regexes, which this non-throwing writer cannot do).
         var w = JSONWriter()
         w.object { top in
             top.string("version", "1.0")
@@ -370,40 +303,23 @@ public enum TokenizerJSONWriter {
             }
             top.member("normalizer") { w in
                 guard !charsmap.isEmpty else { w.null(); return }
-                w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", Base64.encode(charsmap)) }
+                PrecompiledNormalizer.writeJSON(charsmap: charsmap, to: &w)
             }
             top.member("pre_tokenizer") { w in
-                if pattern == PretokenizationPattern.gpt2 { byteLevel(&w, useRegex: true); return }
-                w.object { o in
-                    o.string("type", "Sequence")
-                    o.member("pretokenizers") { w in
-                        w.raw("[")
-                        w.object { s in
-                            s.string("type", "Split")
-                            s.member("pattern") { w in w.object { p in p.string("Regex", pattern) } }
-                            s.string("behavior", "Isolated"); s.bool("invert", false)
-                        }
-                        w.raw(",")
-                        byteLevel(&w, useRegex: false)
-                        w.raw("]")
-                    }
+                if pattern == PretokenizationPattern.gpt2 {
+                    ByteLevel.writeJSON(addPrefixSpace: false, useRegex: true, trimOffsets: true, to: &w)
+                    return
                 }
+                PreTokenizationSequence.writeJSON(stages: [
+                    { RegexSplit.writeSplitJSON(pattern: .regex(pattern), behavior: .isolated, invert: false, to: &$0) },
+                    { ByteLevel.writeJSON(addPrefixSpace: false, useRegex: false, trimOffsets: true, to: &$0) },
+                ], to: &w)
             }
-            top.member("post_processor") { byteLevel(&$0, useRegex: true) }
-            top.member("decoder") { byteLevel(&$0, useRegex: true) }
+            top.member("post_processor") { ByteLevelPostProcessor(trimOffsets: true, addPrefixSpace: false).writeJSON(to: &$0) }
+            top.member("decoder") { ByteLevelDecoder().writeJSON(to: &$0) }
             top.member("model") { w in
-                w.object { o in
-                    o.string("type", "BPE")
-                    o.member("dropout") { $0.null() }
-                    o.member("unk_token") { $0.null() }
-                    o.member("continuing_subword_prefix") { $0.null() }
-                    o.member("end_of_word_suffix") { $0.null() }
-                    o.bool("fuse_unk", false); o.bool("byte_fallback", false); o.bool("ignore_merges", false)
-                    o.member("vocab") { w in w.object { v in for (id, t) in spelled.enumerated() { v.number(t, Double(id)) } } }
-                    o.member("merges") { w in
-                        w.array(merges) { w, m in w.raw("["); w.string(spelled[m.0]); w.raw(","); w.string(spelled[m.1]); w.raw("]") }
-                    }
-                }
+                BPEModel.writeJSON(options: BPEModel.Options(), vocabulary: spelled.enumerated().lazy.map { ($0.element, $0.offset) },
+                                   merges: merges.lazy.map { (spelled[$0.0], spelled[$0.1]) }, to: &w)
             }
         }
         return w.bytes

@@ -68,3 +68,14 @@ public struct NormalizerSequence: Normalizer {
         return text
     }
 }
+
+extension NormalizerSequence {
+    /// Writes a `{"type": "Sequence", "normalizers": […]}` normalizer whose stages `stages`
+    /// write (each stage writes its own object).
+    static func writeJSON(stages: [(inout JSONWriter) -> Void], to w: inout JSONWriter) {
+        w.object { o in
+            o.string("type", "Sequence")
+            o.member("normalizers") { w in w.array(stages.indices) { w, k in stages[k](&w) } }
+        }
+    }
+}

@@ -126,3 +126,16 @@ public struct PrecompiledCharsmap: Sendable, Equatable {
         return out + blob
     }
 }
+
+extension PrecompiledCharsmap {
+    /// The serialized charsmap: trie size, trie units, replacement strings (the bytes it was
+    /// parsed from).
+    var blob: [UInt8] {
+        var out: [UInt8] = []
+        let size = UInt32(trie.units.count * 4)
+        out += [UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24)]
+        for u in trie.units { out += [UInt8(u & 0xFF), UInt8(u >> 8 & 0xFF), UInt8(u >> 16 & 0xFF), UInt8(u >> 24)] }
+        out += replacements
+        return out
+    }
+}

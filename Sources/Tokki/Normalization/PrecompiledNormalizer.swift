@@ -103,4 +103,15 @@ extension PrecompiledNormalizer {
         do { charsmap = try PrecompiledCharsmap(blob) } catch { throw field.error(error.description) }
         self.init(charsmap)
     }
+    /// Writes the normalizer as `{"type": "Precompiled", "precompiled_charsmap": base64}`
+    /// (the charsmap serialized as it was read: ``PrecompiledCharsmap/blob``).
+    func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(charsmap: charsmap.blob, to: &w)
+    }
+
+    /// Writes a `Precompiled` normalizer for a serialized charsmap (`blob`, not parsed: the
+    /// writers that hold only the bytes).
+    static func writeJSON(charsmap blob: [UInt8], to w: inout JSONWriter) {
+        w.object { o in o.string("type", "Precompiled"); o.string("precompiled_charsmap", Base64.encode(blob)) }
+    }
 }

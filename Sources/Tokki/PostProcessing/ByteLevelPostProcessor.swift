@@ -66,4 +66,10 @@ extension ByteLevelPostProcessor {
         self.init(trimOffsets: try v.optional("trim_offsets")?.bool() ?? true,
                   addPrefixSpace: try v.optional("add_prefix_space")?.bool() ?? true)
     }
+    /// Writes the post-processor as `{"type": "ByteLevel", "add_prefix_space": …,
+    /// "trim_offsets": …, "use_regex": true}` (`use_regex`, required by `tokenizers`' shared
+    /// ByteLevel component, is unused here).
+    func writeJSON(to w: inout JSONWriter) {
+        ByteLevel.writeJSON(addPrefixSpace: addPrefixSpace, useRegex: true, trimOffsets: trimOffsets, to: &w)
+    }
 }

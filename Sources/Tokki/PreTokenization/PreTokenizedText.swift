@@ -135,3 +135,14 @@ public struct PreTokenizationSequence: PreTokenizationStage {
         for s in stages { try s.apply(&text) }
     }
 }
+
+extension PreTokenizationSequence {
+    /// Writes a `{"type": "Sequence", "pretokenizers": […]}` pre-tokenizer whose stages
+    /// `stages` write (each stage writes its own object).
+    static func writeJSON(stages: [(inout JSONWriter) -> Void], to w: inout JSONWriter) {
+        w.object { o in
+            o.string("type", "Sequence")
+            o.member("pretokenizers") { w in w.array(stages.indices) { w, k in stages[k](&w) } }
+        }
+    }
+}

@@ -1,5 +1,5 @@
-// The `tokenizer.json` pre-tokenizers that are a ``RegexSplit`` (the `"type"` is dispatched in
-// TokenizerJSON+PreTokenizer.swift).
+// The `tokenizer.json` pre-tokenizers that are a ``RegexSplit``, read and (`Split`) written (the
+// `"type"` is dispatched in TokenizerJSON+PreTokenizer.swift).
 
 extension SplitBehavior {
     /// A `behavior` field (`"Removed"`, `"Isolated"`, …), or `d` when absent.
@@ -12,6 +12,17 @@ extension SplitBehavior {
         case "MergedWithNext": self = .mergedWithNext
         case "Contiguous": self = .contiguous
         case let other: throw v.error("unknown split behavior '\(other)'")
+        }
+    }
+
+    /// The `behavior` field's spelling.
+    var jsonName: String {
+        switch self {
+        case .removed: "Removed"
+        case .isolated: "Isolated"
+        case .mergedWithPrevious: "MergedWithPrevious"
+        case .mergedWithNext: "MergedWithNext"
+        case .contiguous: "Contiguous"
         }
     }
 }
@@ -32,6 +43,17 @@ extension RegexSplit {
             try self.init(pattern: regex, behavior: try SplitBehavior(json: v.required("behavior"), default: .isolated),
                           invert: try v.optional("invert")?.bool() ?? false, dialect: .oniguruma)
         } catch { throw v.error(error.description) }
+    }
+
+    /// Writes a `{"type": "Split", "pattern": …, "behavior": …, "invert": …}` pre-tokenizer. A
+    /// static writer: a ``RegexSplit`` keeps only the compiled regex (and stands for several
+    /// pre-tokenizer types), so the `Split` fields are given.
+    static func writeSplitJSON(pattern: Replace.Pattern, behavior: SplitBehavior, invert: Bool, to w: inout JSONWriter) {
+        w.object { s in
+            s.string("type", "Split")
+            s.member("pattern") { pattern.writeJSON(to: &$0) }
+            s.string("behavior", behavior.jsonName); s.bool("invert", invert)
+        }
     }
 
     /// The `Whitespace` pre-tokenizer: runs of word characters and runs of other non-spaces.

@@ -18,4 +18,25 @@ extension UnigramModel {
         try self.init(tokens: table, scores: scores, unknownID: try v.optional("unk_id")?.int(),
                       byteFallback: try v.optional("byte_fallback")?.bool() ?? false, path: path)
     }
+    /// Writes the model as `{"type": "Unigram", "unk_id": …, "vocab": [[piece, score], …],
+    /// "byte_fallback": …}`.
+    func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(unknownID: unknownID, vocabulary: scores.indices.lazy.map { (tokens.string(of: $0) ?? "", scores[$0]) },
+                       byteFallback: byteFallback, to: &w)
+    }
+
+    /// Writes a `Unigram` model from its pieces and scores by id, without making the model
+    /// (the writers that hold only the pieces: SentencePiece conversion).
+    static func writeJSON(unknownID: Int?, vocabulary: some Sequence<(String, Double)>, byteFallback: Bool, to w: inout JSONWriter) {
+        w.object { o in
+            o.string("type", "Unigram")
+            o.number("unk_id", unknownID.map(Double.init))
+            o.member("vocab") { w in
+                w.array(vocabulary) { w, p in
+                    w.raw("["); w.string(p.0); w.raw(","); w.number(p.1); w.raw("]")
+                }
+            }
+            o.bool("byte_fallback", byteFallback)
+        }
+    }
 }
