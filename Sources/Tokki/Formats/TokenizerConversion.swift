@@ -13,7 +13,7 @@ extension SentencePieceModel {
     /// The model as a `tokenizer.json` (UTF-8 bytes).
     ///
     /// - Throws: ``TokkiError/invalidModel(path:problem:)`` for model types HF cannot
-    ///   represent (WORD, CHAR) or whitespace-as-suffix models.
+    ///   represent (WORD, CHAR), whitespace-as-suffix models, or a malformed charsmap.
     public func huggingFaceJSON() throws(TokkiError) -> [UInt8] {
         guard modelType == .unigram || modelType == .bpe else {
             throw .invalidModel(path: path, problem: "\(modelType.rawValue) models have no tokenizer.json equivalent")
