@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Benchmarks for Tokki. Users of the library never build this package.
-// Run: scripts/bench-normalize.sh (builds in release and prints MB/s side by side).
+// Run: scripts/bench/bench_normalize.sh (builds in release and prints MB/s side by side).
 import PackageDescription
 
 let package = Package(

@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // libFuzzer targets for every Tokki reader of outside data. Users of the library never build
-// this package. Run: scripts/fuzz.sh [SECONDS] [TARGET...] (builds with
+// this package. Run: scripts/tools/fuzz.sh [SECONDS] [TARGET...] (builds with
 // -sanitize=fuzzer,address and runs each target from a copy of Fuzz/Corpus/<target>/).
 import PackageDescription
 

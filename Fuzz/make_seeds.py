@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the hand-made part of the fuzz seed corpus (Fuzz/Corpus/<target>/*), from small
 pieces of Tests/Fixtures plus malformed variants. Stdlib only. The generated part (tiny
-SentencePiece models, charsmaps) comes from `swift run make_seeds`; scripts/fuzz.sh
+SentencePiece models, charsmaps) comes from `swift run make_seeds`; scripts/tools/fuzz.sh
 --seeds runs both."""
 
 import base64

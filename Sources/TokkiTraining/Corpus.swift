@@ -15,7 +15,7 @@ public struct CorpusOptions: Sendable {
     /// Stop at the first invalid UTF-8 line instead of skipping and counting it.
     public var strict: Bool
     /// The longest line accepted, in bytes; a longer one stops reading with
-    /// ``TokkiError/lineTooLong(source:line:byteOffset:limit:)``.
+    /// `TokkiError.lineTooLong(source:line:byteOffset:limit:)`.
     public var maxLineBytes: Int
 
     /// Creates options.

@@ -5,7 +5,7 @@ import Tokki
 /// `precompiled_charsmap` so that the Python `sentencepiece` package normalizes exactly as
 /// Tokki does.
 public enum TrainingNormalization: String, Sendable, CaseIterable {
-    /// Tokki's Korean-safe preset (``KoreanNormalizer``), plus tab, CR and LF as spaces.
+    /// Tokki's Korean-safe preset (`KoreanNormalizer`), plus tab, CR and LF as spaces.
     case korean
     /// ICU NFKC.
     case nfkc

@@ -51,9 +51,9 @@ enum Published {
 
     static func exists(_ file: String) -> Bool { FileManager.default.fileExists(atPath: path(file)) }
 
-    /// `scripts/fetch-published-tokenizers.sh` ran (with its reference outputs).
+    /// `scripts/fetch/fetch_published_tokenizers.sh` ran (with its reference outputs).
     static let tokenizersFetched = exists("MANIFEST-tokenizers.tsv") && exists("qwen3.tokenizer.json.expected.json")
 
-    /// `scripts/fetch-published-models.sh` ran (with its reference outputs).
+    /// `scripts/fetch/fetch_published_models.sh` ran (with its reference outputs).
     static let modelsFetched = exists("MANIFEST.tsv") && exists("gemma3.expected.json")
 }

@@ -6,7 +6,7 @@
 // corruption builds 512-token inputs and 114-token targets. Prints samples/s (best and median of
 // N passes over all rows) and a machine-parsable line
 //   RESULT objective=mlm|span rows=R batch=B repeat=N best_sps=X median_sps=Y tokens=T
-// The reference side is scripts/bench_collators_reference.py; scripts/bench-batches.sh runs both.
+// The reference side is scripts/bench/bench_collators_reference.py; scripts/bench/bench_batches.sh runs both.
 import Foundation
 import Tokki
 import TokkiObjectives

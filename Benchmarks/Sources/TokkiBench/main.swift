@@ -12,8 +12,8 @@
 // `encodeIDs(_:into:scratch:)`, N times; prints best and median MB/s (input line bytes per
 // second) and the total token count, ending with a machine-parsable line
 //   RESULT model=NAME type=unigram|bpe vocab=V lines=L bytes=B repeat=N load_s=S best_mbps=X median_mbps=Y tokens=T
-// The reference side is scripts/bench_sentencepiece_reference.py (same format); both are run
-// by scripts/bench-encode.sh. --check OUT writes the ids of each line, space-separated, one
+// The reference side is scripts/bench/bench_sentencepiece_reference.py (same format); both are run
+// by scripts/bench/bench_encode.sh. --check OUT writes the ids of each line, space-separated, one
 // line per input line, for a line-by-line parity check.
 import Foundation
 import Tokki

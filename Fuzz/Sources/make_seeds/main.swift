@@ -1,7 +1,7 @@
 // Writes the generated part of the seed corpus (Fuzz/Corpus/<target>/gen-*): tiny
 // SentencePiece models, their tokenizer.json conversions and small precompiled charsmaps,
 // built with Tokki's own writers, plus truncated and bit-flipped variants.
-// Run: swift run -c debug make_seeds  (from Fuzz/; scripts/make-fuzz-seeds.sh does it all).
+// Run: swift run -c debug make_seeds  (from Fuzz/; scripts/tools/fuzz.sh --seeds does it all).
 import Foundation
 import Tokki
 

@@ -173,7 +173,8 @@ public struct TokenSpan: Sendable, Equatable {
     public var id: Int32
 }
 
-/// A segmentation algorithm over normalized UTF-8 (house rule 1: one protocol per stage).
+/// A segmentation algorithm over normalized UTF-8. Each pipeline stage is one small
+/// protocol, so a new algorithm is one conforming type.
 public protocol TokenModel: Sendable {
     /// Appends the segments of `normalized` to `spans`, in order, covering every byte.
     func segment(_ normalized: UnsafeBufferPointer<UInt8>, into spans: inout [TokenSpan])

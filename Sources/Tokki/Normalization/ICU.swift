@@ -1,6 +1,8 @@
 import CICUShim
 
-/// The single Swift wrapper over the `CICUShim` C functions (house rule 7).
+/// The single Swift wrapper over the `CICUShim` C functions. Every ICU call goes through it,
+/// so ICU's versioned symbol names and headers (which clash with Foundation's bundled ICU)
+/// stay in one C shim and one Swift file.
 enum ICU {
     /// ICU normalization forms.
     enum Form: Int32, Sendable {

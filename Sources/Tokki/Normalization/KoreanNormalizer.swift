@@ -1,4 +1,4 @@
-/// The Korean-safe normalization preset (KOREAN.md, "Recommended default pipeline").
+/// The Korean-safe normalization preset (see <doc:KoreanNormalization>).
 ///
 /// Plain NFKC damages Korean text: it turns `수고ㄳ` into `수곣`, `ㅋㅋ` into lone leading
 /// jamo, `①` into `1`, `㉮` into the syllable `가`, and even NFC collapses the reading-specific

@@ -2,8 +2,8 @@
 /// `tokenizers` applies it — per extended grapheme cluster (a cluster shorter than 6 bytes
 /// is replaced as a whole when any rule matches its start, using the *shortest* matching
 /// rule), otherwise character by character — which differs from SentencePiece's
-/// byte-stream longest match (COMPATIBILITY.md C1, E3). Use ``SentencePieceNormalizer``
-/// for SentencePiece semantics.
+/// byte-stream longest match (see <doc:Compatibility#Precompiled-charsmaps>). Use
+/// ``SentencePieceNormalizer`` for SentencePiece semantics.
 public struct PrecompiledNormalizer: Normalizer {
     /// The compiled rules.
     public let charsmap: PrecompiledCharsmap

@@ -26,7 +26,11 @@ public struct SentencePieceNormalizer: Normalizer {
     /// Creates the normalizer of a model's `NormalizerSpec`.
     ///
     /// - Parameters:
+    ///   - settings: the model's normalizer settings (charsmap, dummy prefix, whitespace
+    ///     handling).
+    ///   - treatWhitespaceAsSuffix: put the dummy `▁` at the end instead of the start.
     ///   - userDefinedSymbols: symbols matched before any rule and kept verbatim.
+    ///   - path: the model file, named in errors.
     public init(settings: SentencePieceModel.NormalizerSettings, treatWhitespaceAsSuffix: Bool = false,
                 userDefinedSymbols: [String] = [], path: String? = nil) throws(TokkiError) {
         self.settings = settings

@@ -1,5 +1,6 @@
 /// The last stage of a Hugging Face pipeline: adds special tokens around one sequence or a
-/// pair and sets type ids (house rule 1: one protocol per stage). The tokenizer then merges
+/// pair and sets type ids (each pipeline stage is one small protocol, so a new template is
+/// one conforming type). The tokenizer then merges
 /// the returned encodings (and their overflowing parts) as `tokenizers` does.
 public protocol PostProcessor: Sendable {
     /// How many tokens the stage adds to a single sequence or a pair.

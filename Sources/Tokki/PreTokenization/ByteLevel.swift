@@ -1,7 +1,8 @@
 /// Hugging Face's `ByteLevel` pre-tokenizer: optionally adds a space in front of each piece,
 /// optionally splits with the GPT-2 pattern, and maps every byte to a printable character
-/// (COMPATIBILITY.md E7). Tokki keeps the raw bytes and lets the byte-level model look up
-/// tokens by the bytes they stand for, which gives the same ids without the mapping cost.
+/// (see <doc:Compatibility#Byte-level-BPE>). Tokki keeps the raw bytes and lets the
+/// byte-level model look up tokens by the bytes they stand for, which gives the same ids
+/// without the mapping cost.
 ///
 /// ```swift
 /// let byteLevel = try ByteLevel(addPrefixSpace: false, useRegex: true)

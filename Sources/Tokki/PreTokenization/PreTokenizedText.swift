@@ -101,8 +101,8 @@ public struct PreTokenizedText: Sendable {
     }
 }
 
-/// One stage of a Hugging Face pre-tokenizer (house rule 1: the splitting ones conform to
-/// ``PreTokenizer``; the rewriting ones, Metaspace and ByteLevel, to this).
+/// One stage of a Hugging Face pre-tokenizer. The stages that only split conform to
+/// ``PreTokenizer``; the ones that also rewrite the text, Metaspace and ByteLevel, to this.
 public protocol PreTokenizationStage: Sendable {
     /// Applies the stage to every piece of `text`.
     func apply(_ text: inout PreTokenizedText) throws(TokkiError)

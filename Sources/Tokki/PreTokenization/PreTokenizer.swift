@@ -1,5 +1,6 @@
-/// Splits normalized text into pieces before the model runs (house rule 1: one protocol
-/// per stage). Pieces are byte ranges of the given UTF-8, in order, non-overlapping.
+/// Splits normalized text into pieces before the model runs (each pipeline stage is one
+/// small protocol, so a new splitter is one conforming type). Pieces are byte ranges of the
+/// given UTF-8, in order, non-overlapping.
 public protocol PreTokenizer: Sendable {
     /// The byte ranges of the pieces of well-formed UTF-8 `text`.
     func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>]

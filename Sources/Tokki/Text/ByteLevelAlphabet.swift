@@ -1,6 +1,6 @@
-/// GPT-2's byte-to-character map (COMPATIBILITY.md E7): bytes 0x21–0x7E, 0xA1–0xAC and
-/// 0xAE–0xFF stand for themselves; the other 68 bytes map, in ascending order, to U+0100,
-/// U+0101, … (space → `Ġ` U+0120, LF → `Ċ` U+010A).
+/// GPT-2's byte-to-character map: bytes 0x21–0x7E, 0xA1–0xAC and 0xAE–0xFF stand for
+/// themselves; the other 68 bytes map, in ascending order, to U+0100, U+0101, … (space → `Ġ`
+/// U+0120, LF → `Ċ` U+010A). See <doc:Compatibility#Byte-level-BPE>.
 package enum ByteLevelAlphabet {
     /// The code point standing for each byte.
     static let scalarForByte: [UInt32] = {

@@ -2,10 +2,13 @@ extension SentencePieceTokenizer {
     /// A randomly sampled encoding for subword regularization, reproducible from `seed`.
     ///
     /// - Parameters:
+    ///   - text: the raw text to encode.
     ///   - alpha: unigram: smoothing exponent θ; BPE: merge-dropout probability.
     ///   - nbestSize: unigram only: sample among the `nbestSize` best segmentations (> 1),
     ///     from the whole lattice (< 0), or not at all (0, 1).
     ///   - seed: the same seed gives the same ids.
+    ///   - addBOS: start with the model's BOS id (when it has one).
+    ///   - addEOS: end with the model's EOS id (when it has one).
     ///
     /// CHAR and WORD models have a single segmentation: they return the plain encoding.
     public func sampleEncodeIDs(_ text: String, alpha: Double, nbestSize: Int = -1, seed: UInt64,

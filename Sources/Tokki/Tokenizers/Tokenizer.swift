@@ -201,7 +201,7 @@ extension Tokenizer {
     }
 
     /// The ids of many texts, encoded on `threads` threads (nil: ``Parallelism/threads``).
-    /// Each worker reuses one ``Scratch``. The result does not depend on the thread count.
+    /// Each worker reuses one ``Tokenizer/Scratch``. The result does not depend on the thread count.
     public func encodeIDsBatch(_ texts: [String], options: EncodeOptions,
                                threads: Int? = nil) throws(TokkiError) -> [[Int]] {
         let results = Parallelism.map(texts.count, threads: threads, empty: Result<[Int], TokkiError>.success([])) { range, out in

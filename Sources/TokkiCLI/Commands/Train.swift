@@ -229,7 +229,7 @@ extension Train {
 }
 
 /// `tokki charsmap NAME`: the charsmap a normalization compiles to, on stdout (for
-/// scripts/make-charsmaps.sh, which regenerates the shipped ones). Not listed in the help.
+/// scripts/fixtures/make_charsmaps.sh, which regenerates the shipped ones). Not listed in the help.
 struct CharsmapDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charsmap", abstract: "Write the compiled charsmap of a normalization to stdout.",

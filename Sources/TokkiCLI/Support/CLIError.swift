@@ -6,7 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// sysexits(3) codes used by every command (see CLI.md).
+/// sysexits(3) codes used by every command: 64 usage error, 65 bad input data (invalid UTF-8,
+/// a malformed model file), 66 input file missing, 73 / 74 cannot create / write an output,
+/// 1 anything else; 0 is success.
 enum ExitStatus: Int32 {
     case usage = 64, dataError = 65, noInput = 66, cannotCreate = 73, ioError = 74, failure = 1
 }

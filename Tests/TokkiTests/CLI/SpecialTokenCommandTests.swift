@@ -72,7 +72,7 @@ struct SpecialTokenCommandTests {
         #expect(!rows.isEmpty && rows.allSatisfy { $0.contains("\"input_ids\"") })
     }
 
-    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"),
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"),
           arguments: [("o200k_base.tiktoken", 199_999), ("cl100k_base.tiktoken", 100_257), ("r50k_base.tiktoken", 50256)])
     func namedEncodingsAppendTiktokensEndOfText(_ file: String, _ eos: Int32) throws {
         let (dir, input, lines) = try Self.corpus()

@@ -4,7 +4,7 @@ import Testing
 @testable import TokkiObjectives
 
 /// Byte-for-byte comparisons with files written by numpy, safetensors and a faithful
-/// re-implementation of Megatron-LM's builder (Tests/Fixtures/data, scripts/make_data_fixtures.py).
+/// re-implementation of Megatron-LM's builder (Tests/Fixtures/data, scripts/fixtures/make_data_fixtures.py).
 @Suite("Dataset writers: golden bytes")
 struct WriterGoldenTests {
     static func golden(_ name: String) throws -> [UInt8] { [UInt8](try Fixtures.data("data/" + name)) }

@@ -3,8 +3,8 @@ import Testing
 @testable import Tokki
 
 /// Real published SentencePiece models (Llama 2, Mistral, Gemma, T5-style unigram…), fetched
-/// into the gitignored `.models/` by `scripts/fetch-published-models.sh`, with expectations
-/// from the Python `sentencepiece` package (`scripts/make_published_expectations.py`).
+/// into the gitignored `.models/` by `scripts/fetch/fetch_published_models.sh`, with expectations
+/// from the Python `sentencepiece` package (`scripts/fixtures/make_published_expectations.py`).
 enum PublishedModels {
     static let directory = Fixtures.packageRoot.appendingPathComponent(".models")
 
@@ -18,14 +18,14 @@ enum PublishedModels {
 
     static var available: Bool {
         if names.isEmpty {
-            print("note: published-model parity skipped: .models/ is empty — run scripts/fetch-published-models.sh")
+            print("note: published-model parity skipped: .models/ is empty — run scripts/fetch/fetch_published_models.sh")
         }
         return !names.isEmpty
     }
 }
 
 @Suite("SentencePiece parity (published models)", .enabled(if: PublishedModels.available,
-       "needs .models/ — run scripts/fetch-published-models.sh"))
+       "needs .models/ — run scripts/fetch/fetch_published_models.sh"))
 struct PublishedModelParityTests {
     @Test(arguments: PublishedModels.names)
     func parity(_ name: String) throws {

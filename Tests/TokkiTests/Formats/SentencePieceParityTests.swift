@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Tokki
 
-/// Expected outputs written by `scripts/make_sentencepiece_fixtures.py` with the Python
+/// Expected outputs written by `scripts/fixtures/make_sentencepiece_fixtures.py` with the Python
 /// `sentencepiece` package; the models were trained by that package's trainer.
 struct SPExpected: Decodable {
     struct Case: Decodable {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Tokki
 
-/// Expected ids from the `tiktoken` package (`scripts/make_tiktoken_fixtures.py`).
+/// Expected ids from the `tiktoken` package (`scripts/fixtures/make_tiktoken_fixtures.py`).
 struct TiktokenExpected: Decodable {
     struct Case: Decodable { let name: String; let ids: [Int]; let decoded: String }
     let tiktoken_version: String
@@ -35,7 +35,7 @@ struct TiktokenTests {
     static let llama3 = Fixtures.packageRoot.appendingPathComponent(".models/llama3.tiktoken")
     static var llama3Available: Bool {
         let ok = FileManager.default.fileExists(atPath: llama3.path + ".expected.json")
-        if !ok { print("note: Llama 3 tiktoken parity skipped: run scripts/fetch-published-models.sh and scripts/make_tiktoken_fixtures.py") }
+        if !ok { print("note: Llama 3 tiktoken parity skipped: run scripts/fetch/fetch_published_models.sh and scripts/fixtures/make_tiktoken_fixtures.py") }
         return ok
     }
 
@@ -87,8 +87,8 @@ struct TiktokenTests {
 }
 
 /// Parity on published rank files (OpenAI's r50k/p50k/cl100k/o200k, Whisper, Qwen, Llama 4)
-/// fetched by `scripts/fetch-published-tokenizers.sh`; skipped when they were not fetched.
-@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+/// fetched by `scripts/fetch/fetch_published_tokenizers.sh`; skipped when they were not fetched.
+@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"))
 struct PublishedTiktokenParityTests {
     @Test(arguments: ["r50k_base.tiktoken", "p50k_base.tiktoken", "cl100k_base.tiktoken", "o200k_base.tiktoken",
                       "whisper_multilingual.tiktoken", "qwen.tiktoken", "llama4.tiktoken"])
@@ -117,7 +117,7 @@ struct PublishedTiktokenParityTests {
 
 /// Parity with `mistral_common`'s Tekkenizer on the Tekken files it ships.
 @Suite struct TekkenParityTests {
-    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"),
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"),
           arguments: ["mistral_tekken_240718.json", "mistral_tekken_240911.json"])
     func tekkenMatchesMistralCommon(file: String) throws {
         let url = Fixtures.packageRoot.appendingPathComponent(".models/\(file)")
@@ -154,7 +154,7 @@ struct PublishedTiktokenParityTests {
 }
 
 /// The special tokens and patterns of tiktoken's named encodings, recorded from the `tiktoken`
-/// package by `scripts/make_tiktoken_encodings.py`, and their use on published rank files.
+/// package by `scripts/fixtures/make_tiktoken_encodings.py`, and their use on published rank files.
 @Suite struct TiktokenEncodingTests {
     static func fixture() throws -> [String: [String: Any]] {
         let doc = try #require(try Fixtures.json("tiktoken/encodings.json") as? [String: Any])
@@ -194,7 +194,7 @@ struct PublishedTiktokenParityTests {
         #expect(throws: TokkiError.self) { try enc.withSpecialTokens(["a": 700, "b": 700]) }
     }
 
-    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"),
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"),
           arguments: [("r50k_base.tiktoken", "r50k_base"), ("p50k_base.tiktoken", "p50k_base"),
                       ("cl100k_base.tiktoken", "cl100k_base"), ("o200k_base.tiktoken", "o200k_base"),
                       ("whisper_multilingual.tiktoken", nil), ("qwen.tiktoken", nil), ("llama4.tiktoken", nil)] as [(String, String?)])
@@ -219,7 +219,7 @@ struct PublishedTiktokenParityTests {
 }
 
 /// Offsets of tiktoken and Tekken tokens against tiktoken's `decode_single_token_bytes` and
-/// `decode_with_offsets` (`scripts/make_tiktoken_offsets.py`), in the library and in
+/// `decode_with_offsets` (`scripts/fixtures/make_tiktoken_offsets.py`), in the library and in
 /// `tokki encode --output-format jsonl`.
 @Suite struct TiktokenOffsetTests {
     struct Case: Decodable { let name: String; let ids: [Int]; let starts: [Int]; let token_bytes: [String] }
@@ -270,7 +270,7 @@ struct PublishedTiktokenParityTests {
         #expect(e.offsets.last?.upperBound == text.utf8.count)
     }
 
-    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"))
     func tekkenOffsetsFollowItsIDs() throws {
         let tekken = try TekkenTokenizer(contentsOf: URL(fileURLWithPath: Published.path("mistral_tekken_240911.json")))
         for text in ["「민법」 제3조 ① Hello 🎉", "", "ㅋㅋㅋ 수고ㄳ"] {

@@ -124,7 +124,7 @@ import Testing
     }
 
     /// The published files in `.models/` load the same both ways.
-    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+    @Test(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"))
     func publishedFilesGiveTheSameModel() throws {
         let models = Fixtures.packageRoot.appendingPathComponent(".models")
         for name in ["gpt2.derived.tokenizer.json", "llama2_hf.tokenizer.json"] {

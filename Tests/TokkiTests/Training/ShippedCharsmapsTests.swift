@@ -6,7 +6,7 @@ import Testing
 @Suite("Shipped charsmaps")
 struct ShippedCharsmapsTests {
     /// The embedded charsmaps are what the compiler builds from ICU (checked when the system ICU
-    /// is the version they were made with; scripts/make-charsmaps.sh regenerates them).
+    /// is the version they were made with; scripts/fixtures/make_charsmaps.sh regenerates them).
     @Test(.enabled(if: SystemICU.version == ShippedCharsmaps.icuVersion, "the system ICU is not the version the charsmaps were made with"),
           arguments: [TrainingNormalization.korean, .nfkc, .nmtNFKC])
     func equalAFreshCompile(_ normalization: TrainingNormalization) throws {

@@ -20,7 +20,7 @@
 // published format so that Tokki can read and write existing models
 // byte-for-byte; all comments and layout here are Tokki's own.
 //
-// Regenerate the Swift code with `scripts/generate-proto.sh`; do not edit
+// Regenerate the Swift code with `scripts/fixtures/generate_proto.sh`; do not edit
 // Sources/Tokki/Formats/Generated/SentencePieceModel.pb.swift by hand.
 
 #if canImport(FoundationEssentials)

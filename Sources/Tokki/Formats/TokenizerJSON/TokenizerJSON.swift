@@ -1,8 +1,8 @@
 import Foundation
 
 /// Reads Hugging Face `tokenizer.json` files into typed pipeline stages. Each component's
-/// `"type"` string maps to one decoding function (house rule 2); an unknown type is an error
-/// naming it and its JSON path.
+/// `"type"` string maps to one decoding function, so JSON decoding stays in `Formats/` and
+/// the stages keep typed initialisers; an unknown type is an error naming it and its JSON path.
 ///
 /// As in `tokenizers` (`normalizers/mod.rs` and its siblings), one small file per stage maps
 /// the `"type"` to a variant (`TokenizerJSON+Normalizer.swift`, `+PreTokenizer`, `+Model`,
