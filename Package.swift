@@ -59,9 +59,33 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Test helpers shared by the test targets: fixture paths, the published-file switches
+        // (`Published`), the `tokki` executable runner, reference-output decoders.
+        .target(
+            name: "TokkiTestSupport",
+            dependencies: ["Tokki", "TokkiObjectives"],
+            path: "Tests/TokkiTestSupport"
+        ),
+        // One test target per module, so that a module's tests build without the others.
         .testTarget(
             name: "TokkiTests",
-            dependencies: ["Tokki", "TokkiTraining", "TokkiObjectives", "TokkiData"]
+            dependencies: ["Tokki", "TokkiTestSupport"]
+        ),
+        .testTarget(
+            name: "TokkiTrainingTests",
+            dependencies: ["Tokki", "TokkiTraining", "TokkiTestSupport"]
+        ),
+        .testTarget(
+            name: "TokkiObjectivesTests",
+            dependencies: ["Tokki", "TokkiObjectives", "TokkiTestSupport"]
+        ),
+        .testTarget(
+            name: "TokkiDataTests",
+            dependencies: ["Tokki", "TokkiObjectives", "TokkiData", "TokkiTestSupport"]
+        ),
+        .testTarget(
+            name: "TokkiCLITests",
+            dependencies: ["Tokki", "TokkiTraining", "TokkiObjectives", "TokkiData", "TokkiTestSupport", "TokkiCLI"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tokki
+import TokkiTestSupport
 
 @Suite("JSON text")
 struct JSONTextTests {

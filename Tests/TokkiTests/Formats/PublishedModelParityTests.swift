@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// Real published SentencePiece models (Llama 2, Mistral, Gemma, T5-style unigram…), fetched
 /// into the gitignored `.models/` by `scripts/fetch/fetch_published_models.sh`, with expectations

@@ -1,51 +1,8 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
-/// Expected outputs written by `scripts/fixtures/make_sentencepiece_fixtures.py` with the Python
-/// `sentencepiece` package; the models were trained by that package's trainer.
-struct SPExpected: Decodable {
-    struct Case: Decodable {
-        let name: String
-        let ids: [Int]
-        let pieces: [String]
-        let normalized: String
-        let decoded: String
-        let spans: [[Int]]
-    }
-    struct DecodeCheck: Decodable {
-        let label: String
-        let ids: [Int]
-        let text: String
-    }
-    let sentencepiece_version: String
-    let model: String
-    let cases: [Case]
-    let decode_checks: [DecodeCheck]
-}
-
-struct SPInput: Decodable {
-    let name: String
-    let text: String
-}
-
-struct SPManifest: Decodable {
-    struct Model: Decodable { let vocab_size: Int }
-    let models: [String: Model]
-}
-
-enum SentencePieceFixtures {
-    static let names: [String] = {
-        guard let data = try? Fixtures.data("sentencepiece/MANIFEST.json"),
-              let manifest = try? JSONDecoder().decode(SPManifest.self, from: data) else { return [] }
-        return manifest.models.keys.sorted()
-    }()
-
-    static func inputs() throws -> [String: String] {
-        let list = try JSONDecoder().decode([SPInput].self, from: Fixtures.data("sentencepiece/inputs.json"))
-        return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0.text) })
-    }
-}
 
 @Suite("SentencePiece parity (trained fixtures)")
 struct SentencePieceParityTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 struct SPNBest: Decodable {
     struct Entry: Decodable { let name: String; let nbest_size: Int; let ids: [[Int]] }

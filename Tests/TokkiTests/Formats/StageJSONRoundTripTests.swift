@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// Every pipeline stage that writes its own `tokenizer.json` object reads back, through the
 /// stage dispatchers of `TokenizerJSON`, as a stage that behaves the same and writes the same

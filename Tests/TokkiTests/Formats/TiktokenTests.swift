@@ -1,14 +1,8 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
-/// Expected ids from the `tiktoken` package (`scripts/fixtures/make_tiktoken_fixtures.py`).
-struct TiktokenExpected: Decodable {
-    struct Case: Decodable { let name: String; let ids: [Int]; let decoded: String }
-    let tiktoken_version: String
-    let pattern: String
-    let cases: [Case]
-}
 
 @Suite("tiktoken parity")
 struct TiktokenTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// `.model` → `tokenizer.json` (and back) keeps SentencePiece's ids, except where
 /// `tokenizers`' algorithms differ by design:

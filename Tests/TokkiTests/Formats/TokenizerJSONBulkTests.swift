@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// `tokenizer.json`'s `model.vocab` and `model.merges` are read in bulk (straight into byte
 /// pools, no JSON node per entry); these tests compare that with reading them node by node,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// `Tests/Fixtures/sentencepiece/unigram_ties.expected.json`, written by
 /// `scripts/fixtures/make_unigram_tie_fixtures.py`: small unigram models whose segmentations tie on

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// One row of KOREAN.md §2: an input and what each form must make of it.
 /// Expected values are the ICU 72 results recorded in KOREAN.md (verified there with the

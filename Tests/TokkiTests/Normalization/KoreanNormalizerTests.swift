@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 @Suite("KoreanNormalizer")
 struct KoreanNormalizerTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// Parity with the Python `tokenizers` package on tokenizers its trainers made from Korean
 /// text (`scripts/fixtures/make_hf_fixtures.py` wrote the files and the expected outputs).

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 @Suite("NormalizedText alignment")
 struct NormalizedTextTests {
@@ -110,18 +111,5 @@ struct NormalizedTextTests {
         let seq = NormalizerSequence([nfd, KoreanNormalizer(), nfkc])
         let s = "한국어 ①ㄳ ＡＢ ｢법｣ \u{200B}끝"
         #expect(try seq.normalize(s) == nfkc.normalize(KoreanNormalizer().normalize(nfd.normalize(s))))
-    }
-}
-
-/// A small deterministic generator for tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

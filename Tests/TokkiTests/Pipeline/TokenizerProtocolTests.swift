@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// The one `Tokenizer` protocol and `loadTokenizer(at:)`: every format loads through the same
 /// function, and the protocol's paths agree with each other and with the concrete types.

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// The hand-written scanners must find exactly the matches of the regular expressions
 /// (ICU's engine) on every input: random strings over an alphabet of the characters the

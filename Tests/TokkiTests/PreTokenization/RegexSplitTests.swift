@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// Expected pieces from Hugging Face `tokenizers`' Split pre-tokenizer (onig regex), written
 /// by `scripts/fixtures/make_pretokenizer_fixtures.py`; patterns read from tiktoken's definitions.

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// `\s` in tokenizer patterns means the Unicode White_Space property in the references
 /// (Oniguruma in `tokenizers`, Rust regex in tiktoken, Python `regex`): VT, NEL, U+2028 and

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 /// The one line reader every command and corpus reader uses: `\n` and `\r\n` end lines, a lone
 /// `\r` is text, and a line over the limit is an error, never an allocation failure.

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokki
+import TokkiTestSupport
 
 @Suite("UTF-8 validation")
 struct UTF8ValidationTests {

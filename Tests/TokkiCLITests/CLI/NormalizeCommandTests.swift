@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TokkiTestSupport
+
+
+@Suite("tokki normalize")
+struct NormalizeCommandTests {
+    @Test func hazardLinesKoreanDefault() throws {
+        let input = "ㅋㅋㅋ 수고ㄳ ㄱㅏ\n\u{1100}\u{1161}\u{11A8} ᄒᆞᆫ글\n① ⑳ ㉠ ㉮ ㈜ ㈔\n\u{F914}\u{F95C}\u{F9BF}\nＡＢＣ ｢민법｣\u{3000}정치ㆍ경제 2010∼2012\n가\u{200B}나\u{00AD}다\u{3164}\u{01}"
+        let r = try TokkiExecutable.run(["normalize"], stdin: Data(input.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = "ㅋㅋㅋ 수고ㄳ ㄱㅏ\n각 ᄒᆞᆫ글\n① ⑳ ㉠ ㉮ ㈜ ㈔\n\u{F914}\u{F95C}\u{F9BF}\nABC 「민법」 정치·경제 2010~2012\n가나다"
+        #expect(r.stdout == Data(expected.utf8))  // byte comparison: no trailing newline added
+    }
+
+    @Test func nfkcFormFromFile() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-nfkc-\(UUID().uuidString).txt")
+        try Data("수고ㄳ ①\n㈜\n".utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let r = try TokkiExecutable.run(["normalize", "--form", "nfkc", "--input", url.path])
+        #expect(r.status == 0)
+        #expect(r.text == "수곣 1\n(주)\n")
+    }
+
+    @Test func explainNamesTheCharacters() throws {
+        let r = try TokkiExecutable.run(["normalize", "--explain"], stdin: Data("그대로\nＡ가\u{200B}\n".utf8))
+        #expect(r.status == 0)
+        #expect(!r.text.contains("line 1"))
+        #expect(r.text.contains("line 2: "))
+        #expect(r.text.contains("U+FF21 FULLWIDTH LATIN CAPITAL LETTER A → U+0041 LATIN CAPITAL LETTER A"))
+        #expect(r.text.contains("U+200B ZERO WIDTH SPACE → (removed)"))
+    }
+
+    @Test func invalidUTF8StopsWithLineAndOffset() throws {
+        let r = try TokkiExecutable.run(["normalize"], stdin: Data([0x6F, 0x6B, 0x0A, 0x62, 0x61, 0x64, 0xFF, 0x0A]))
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("line 2"))
+        #expect(r.stderr.contains("byte offset 6"))
+        let replaced = try TokkiExecutable.run(["normalize", "--invalid", "replace"],
+                                               stdin: Data([0x6F, 0x6B, 0x0A, 0x62, 0x61, 0x64, 0xFF, 0x0A]))
+        #expect(replaced.status == 0)
+        #expect(replaced.text == "ok\nbad\u{FFFD}\n")
+    }
+
+    @Test func missingInputAndBadUsage() throws {
+        let missing = try TokkiExecutable.run(["normalize", "--input", "/nonexistent/tokki-input.txt"])
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("/nonexistent/tokki-input.txt"))
+        let usage = try TokkiExecutable.run(["normalize", "--form", "nfx"])
+        #expect(usage.status == 64)
+    }
+
+    @Test func emptyInputGivesEmptyOutput() throws {
+        let r = try TokkiExecutable.run(["normalize"])
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func longInputStreamsThrough() throws {
+        // 200k lines (~6 MB) crossing many read-buffer boundaries; every line must come back.
+        var input = ""
+        for i in 0..<200_000 { input += "제\(i)조 ① ＡＢ\n" }
+        let r = try TokkiExecutable.run(["normalize"], stdin: Data(input.utf8))
+        #expect(r.status == 0)
+        let lines = r.text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 200_001)
+        #expect(lines[123_456] == "제123456조 ① AB")
+    }
+}
