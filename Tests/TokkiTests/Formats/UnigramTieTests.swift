@@ -33,18 +33,21 @@ struct UnigramTieFixture: Decodable {
         Fixtures.packageRoot.appendingPathComponent(".models/\(name).model")
     }
 
-    static var gemma3Available: Bool { FileManager.default.fileExists(atPath: publishedURL("gemma3").path) }
+    /// The published models the dash-run test reads.
+    static let dashRunModels = ["gemma3", "gemma", "gemma4", "maxtext_default_unigram_32k"]
+
+    static var gemma3Available: Bool { dashRunModels.allSatisfy { FileManager.default.fileExists(atPath: publishedURL($0).path) } }
 
     /// Published unigram models with recorded long lines (renormalized path scores).
     static let longLineModels = ["sp_botchan_unigram_1000", "sp_kyoto_ja_unigram_8000"]
 
     static var longLineModelsAvailable: Bool {
-        longLineModels.contains { FileManager.default.fileExists(atPath: publishedURL($0).path) }
+        longLineModels.allSatisfy { FileManager.default.fileExists(atPath: publishedURL($0).path) }
     }
 
     /// Checks a published model's recorded lines, whole-line and through the batch path.
     static func checkPublished(_ name: String) throws {
-        guard FileManager.default.fileExists(atPath: publishedURL(name).path) else { return }
+        try #require(FileManager.default.fileExists(atPath: publishedURL(name).path), "\(name) was not fetched")
         let fixture = try #require(shared)
         let entry = try #require(fixture.published[name], "\(name): no recorded ids")
         let sp = try SentencePieceTokenizer(contentsOf: publishedURL(name))
@@ -92,16 +95,16 @@ struct UnigramTieTests {
     /// `scripts/fetch/fetch_published_models.sh`), against ids recorded from the reference.
     /// (gemma3 is a BPE model, as are gemma and gemma4: the dash run is one piece
     /// in the reference and in Tokki alike.)
-    @Test(.enabled(if: UnigramTieFixture.gemma3Available, "needs .models/gemma3.model"))
+    @Test(.enabled(if: UnigramTieFixture.gemma3Available, "needs .models/gemma3, gemma, gemma4 and maxtext_default_unigram_32k .model files"))
     func gemma3DashRuns() throws {
-        for name in ["gemma3", "gemma", "gemma4", "maxtext_default_unigram_32k"] {
+        for name in UnigramTieFixture.dashRunModels {
             try UnigramTieFixture.checkPublished(name)
         }
     }
 
     /// Long lines on published unigram models, where the reference's path scores pass
     /// ±100,000 and are renormalized many times (Tokki without that differed on these).
-    @Test(.enabled(if: UnigramTieFixture.longLineModelsAvailable, "needs .models/sp_botchan_unigram_1000.model or sp_kyoto_ja_unigram_8000.model"))
+    @Test(.enabled(if: UnigramTieFixture.longLineModelsAvailable, "needs .models/sp_botchan_unigram_1000.model and sp_kyoto_ja_unigram_8000.model"))
     func publishedLongLinesRenormalizeAsTheReference() throws {
         for name in UnigramTieFixture.longLineModels { try UnigramTieFixture.checkPublished(name) }
     }
