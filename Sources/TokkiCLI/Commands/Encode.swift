@@ -120,13 +120,13 @@ struct Encode: ParsableCommand {
 
     /// Encodes the input's lines (or --text) on `--threads` workers, in batches of 4096 lines,
     /// and writes the rendered lines in order. `render` appends one output line, newline
-    /// included. Each thread keeps its ``IDWorker`` (and so its word caches) across batches
+    /// included. Each thread keeps its ``TokenIDEncoder`` (and so its word caches) across batches
     /// and renders its lines into one buffer.
     ///
     /// Malformed UTF-8 stops with exit 65 naming the line and byte, unless --invalid replace:
     /// then, with `repairing`, the line is repaired (U+FFFD) before `render` sees it.
-    func encodeLines(repairing: Bool, makeWorker: () -> IDWorker,
-                     render: @escaping @Sendable (UnsafeBufferPointer<UInt8>, IDWorker, inout [UInt8]) throws(TokkiError) -> Void) throws {
+    func encodeLines(repairing: Bool, makeWorker: () -> TokenIDEncoder,
+                     render: @escaping @Sendable (UnsafeBufferPointer<UInt8>, TokenIDEncoder, inout [UInt8]) throws(TokkiError) -> Void) throws {
         var out = OutputWriter()
         let replace = invalidInput.replace
         if let text {

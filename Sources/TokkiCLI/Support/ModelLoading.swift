@@ -83,15 +83,3 @@ func loadModel(_ path: String?, pattern: String? = nil, decodeOnly: Bool = false
         throw fail(error)
     }
 }
-
-/// Loads a SentencePiece model (for commands that need one).
-func loadSentencePiece(_ path: String?) throws(ExitCode) -> SentencePieceTokenizer {
-    guard let t = try loadModel(path, decodeOnly: true) as? SentencePieceTokenizer else {
-        throw fail(.usage, "'\(path ?? "")' is not a SentencePiece .model; this command needs one")
-    }
-    return t
-}
-
-/// One thread's ids encoder (``Tokenizer/makeIDEncoder(options:)``) and the ids of its last
-/// line.
-typealias IDWorker = TokenIDEncoder
