@@ -9,8 +9,6 @@ struct BatchVocabulary: Sendable {
     /// The tokenizer, without stored truncation and padding (the objectives cut and pad).
     let model: any Tokenizer
     let tokens: SpecialTokens
-    /// Token text per id (empty where unknown).
-    let pieces: [String]
 
     /// Token names tried, in order, for each role when no override is given.
     static let bosNames = ["<s>", "[CLS]", "<|begin_of_text|>", "<|startoftext|>", "<bos>", "<|im_start|>"]
@@ -23,7 +21,6 @@ struct BatchVocabulary: Sendable {
         self.model = model.withoutStoredTruncationAndPadding()
         let size = model.vocabularySize
         var special = Set(model.specialTokenIDs.map(Int32.init))
-        let pieces = (0..<size).map { model.token(for: $0) ?? "" }
         let lookup: @Sendable (String) -> Int32? = { model.specialTokenID(for: $0).map(Int32.init) }
         let roles = model.specialTokenRoles
         func find(_ role: String, _ names: [String], _ current: Int?) throws(ExitCode) -> Int32? {
@@ -47,13 +44,14 @@ struct BatchVocabulary: Sendable {
         let mask = try find("mask", Self.maskNames, nil)
         for id in [bos, eos, pad, mask].compactMap({ $0 }) { special.insert(id) }
         tokens = SpecialTokens(vocabularySize: size, special: special, pad: pad, bos: bos, eos: eos, mask: mask, lookup: lookup)
-        self.pieces = pieces
     }
 
     /// A word-start table from the token texts: for a WordPiece tokenizer.json a token without
     /// the continuing prefix (`##`) begins a word; otherwise a token beginning with `▁`
     /// (SentencePiece, Metaspace), `Ġ` (byte-level BPE) or a space (tiktoken, Tekken) does.
     func wordStarts() -> [Bool] {
+        // Token texts are built only here (markers mode), not for every batch or prepare run.
+        let pieces = (0..<model.vocabularySize).map { model.token(for: $0) ?? "" }
         if let prefix = model.continuingSubwordPrefix {
             return WordUnits.wordPieceStarts(pieces, prefix: prefix)
         }
