@@ -50,7 +50,7 @@ public enum Parallelism {
     /// `body` runs on several threads at once: it must only write state no other task touches.
     package static func run(tasks: Int, threads: Int? = nil, _ body: (_ task: Int) -> Void) {
         if tasks <= 0 { return }
-        let width = min(tasks, resolve(threads), Self.threads)
+        let width = min(tasks, threads.map { max(1, $0) } ?? .max, Self.threads)
         if width == 1 {
             for task in 0..<tasks { body(task) }
             return
