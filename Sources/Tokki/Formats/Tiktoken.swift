@@ -29,53 +29,70 @@ public struct TiktokenRanks: Sendable {
         func bad(_ line: Int, _ problem: String) -> TokkiError {
             .invalidModel(path: path, problem: "line \(line): \(problem)")
         }
-        var entries: [(token: [UInt8], rank: Int)] = []
+        // Tokens are decoded straight into one pool (no array per token).
+        var pool: [UInt8] = []
+        pool.reserveCapacity(bytes.count * 3 / 4)
+        var starts: [Int32] = [], lengths: [Int32] = [], ranks: [Int32] = []
+        let expected = bytes.count / 12
+        starts.reserveCapacity(expected); lengths.reserveCapacity(expected); ranks.reserveCapacity(expected)
         var line = 0
-        var start = 0
         var highest = (rank: -1, line: 0)
         let n = bytes.count
-        while start < n {
-            var end = start
-            while end < n && bytes[end] != 0x0A { end += 1 }
-            line += 1
-            var lineEnd = end
-            if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            if lineEnd > start {
-                guard let space = bytes[start..<lineEnd].firstIndex(of: 0x20) else { throw bad(line, "expected 'base64 rank'") }
-                guard let token = Base64.decode(bytes[start..<space]) else { throw bad(line, "invalid base64 token") }
-                var rank = 0
-                var digits = 0
-                for b in bytes[(space + 1)..<lineEnd] {
-                    guard b >= 0x30 && b <= 0x39, rank < (1 << 24) / 10 else { throw bad(line, "invalid rank (ranks must be below 16,777,216)") }
-                    rank = rank * 10 + Int(b - 0x30); digits += 1
+        try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
+            guard let base = b.baseAddress else { return }
+            var start = 0
+            while start < n {
+                let end = memchr(base + start, 0x0A, n - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
+                line += 1
+                var lineEnd = end
+                if lineEnd > start && base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                if lineEnd > start {
+                    guard let spacePointer = memchr(base + start, 0x20, lineEnd - start) else { throw bad(line, "expected 'base64 rank'") }
+                    let space = UnsafePointer<UInt8>(spacePointer.assumingMemoryBound(to: UInt8.self)) - base
+                    let tokenStart = pool.count
+                    guard Base64.decode(base + start, space - start, appendingTo: &pool) else { throw bad(line, "invalid base64 token") }
+                    var rank = 0
+                    var digits = 0
+                    for k in (space + 1)..<lineEnd {
+                        let d = base[k]
+                        guard d >= 0x30 && d <= 0x39, rank < (1 << 24) / 10 else { throw bad(line, "invalid rank (ranks must be below 16,777,216)") }
+                        rank = rank * 10 + Int(d - 0x30); digits += 1
+                    }
+                    guard digits > 0 else { throw bad(line, "missing rank") }
+                    starts.append(Int32(tokenStart)); lengths.append(Int32(pool.count - tokenStart)); ranks.append(Int32(rank))
+                    if rank > highest.rank { highest = (rank, line) }
                 }
-                guard digits > 0 else { throw bad(line, "missing rank") }
-                entries.append((token, rank))
-                if rank > highest.rank { highest = (rank, line) }
+                start = end + 1
             }
-            start = end + 1
         }
         // Tables are indexed by rank: a few lines with huge ranks would cost tables (and
         // loops) of 16 million entries. Published files have no gaps, or a few (p50k); a
         // sparse file (which tiktoken would load) is refused only when its table would be large.
-        guard highest.rank < max(2 * entries.count, 1 << 20) else {
-            throw bad(highest.line, "rank \(highest.rank) leaves most ranks unused (\(entries.count) tokens; ranks of 1048576 or more must be below twice the number of tokens)")
+        guard highest.rank < max(2 * ranks.count, 1 << 20) else {
+            throw bad(highest.line, "rank \(highest.rank) leaves most ranks unused (\(ranks.count) tokens; ranks of 1048576 or more must be below twice the number of tokens)")
         }
-        try self.init(entries: entries, path: path)
+        guard !ranks.isEmpty else { throw .invalidModel(path: path, problem: "the rank file is empty") }
+        let table: TokenTable
+        do {
+            table = try TokenTable(pool: pool, keyStarts: starts, keyLengths: lengths, ids: ranks)
+        } catch {
+            throw Self.tableError(error, path: path)
+        }
+        try self.init(table: table, path: path)
     }
 
-    /// Ranks from (token bytes, rank) pairs; `path` is used in error messages.
-    init(entries: [(token: [UInt8], rank: Int)], path: String?) throws(TokkiError) {
-        guard !entries.isEmpty else { throw .invalidModel(path: path, problem: "the rank file is empty") }
-        do {
-            tokenTable = try TokenTable(tokens: entries.map { (ArraySlice($0.token), $0.rank) })
-        } catch {
-            if case .duplicateID(let rank) = error { throw .invalidModel(path: path, problem: "rank \(rank) is defined twice") }
-            throw .invalidModel(path: path, problem: error.message)
-        }
+    static func tableError(_ error: TokenTable.TokenTableError, path: String?) -> TokkiError {
+        if case .duplicateID(let rank) = error { return .invalidModel(path: path, problem: "rank \(rank) is defined twice") }
+        return .invalidModel(path: path, problem: error.message)
+    }
+
+    /// Ranks from a token table; checks that all 256 single bytes have a rank.
+    init(table: TokenTable, path: String?) throws(TokkiError) {
+        tokenTable = table
         for b in 0..<256 where tokenTable.id([UInt8(b)]) == nil {
             throw .invalidModel(path: path, problem: "byte 0x\(String(b, radix: 16)) has no rank; byte-level BPE needs all 256 single bytes")
         }
         self.path = path
     }
+
 }

@@ -31,6 +31,56 @@ package enum Base64 {
         return out
     }
 
+    /// The value of each base64 character, 0xFF for any other byte.
+    static let values: [UInt8] = (0..<256).map { c in
+        switch c {
+        case 0x41...0x5A: UInt8(c - 0x41)
+        case 0x61...0x7A: UInt8(c - 0x61 + 26)
+        case 0x30...0x39: UInt8(c - 0x30 + 52)
+        case 0x2B: 62
+        case 0x2F: 63
+        default: 0xFF
+        }
+    }
+
+    /// Decodes the base64 text `p[0..<n]` onto the end of `out`, as ``decode(_:)`` reads it,
+    /// without an array per text (rank files hold hundreds of thousands). Returns false, with
+    /// `out` unchanged, when the text is not padded base64 of the standard alphabet.
+    package static func decode(_ p: UnsafePointer<UInt8>, _ n: Int, appendingTo out: inout [UInt8]) -> Bool {
+        // Python's b64decode reads a text of only `=` as nothing (Whisper's multilingual file has one).
+        if n > 0 && p[0] == 0x3D {
+            var k = 1
+            while k < n && p[k] == 0x3D { k += 1 }
+            if k == n { return true }
+        }
+        guard n > 0, n % 4 == 0 else { return false }
+        var m = n
+        while m > n - 2 && p[m - 1] == 0x3D { m -= 1 }  // up to two `=` of padding; any other fails below
+        let mark = out.count
+        let ok: Bool = values.withUnsafeBufferPointer { v in
+            var i = 0
+            while i + 4 <= m {
+                let a = v[Int(p[i])], b = v[Int(p[i + 1])], c = v[Int(p[i + 2])], d = v[Int(p[i + 3])]
+                guard (a | b | c | d) & 0x80 == 0 else { return false }
+                let x = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                out.append(UInt8(truncatingIfNeeded: x >> 16)); out.append(UInt8(truncatingIfNeeded: x >> 8))
+                out.append(UInt8(truncatingIfNeeded: x))
+                i += 4
+            }
+            let rest = m - i  // 0, 2 or 3: `m` is `n` (a multiple of 4) less at most 2
+            if rest >= 2 {
+                let a = v[Int(p[i])], b = v[Int(p[i + 1])], c = rest == 3 ? v[Int(p[i + 2])] : 0
+                guard (a | b | c) & 0x80 == 0 else { return false }
+                let x = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                out.append(UInt8(truncatingIfNeeded: x >> 16))
+                if rest == 3 { out.append(UInt8(truncatingIfNeeded: x >> 8)) }
+            }
+            return true
+        }
+        if !ok { out.removeSubrange(mark...) }
+        return ok
+    }
+
     /// `bytes` as padded base64 of the standard alphabet.
     package static func encode(_ bytes: [UInt8]) -> String {
         let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)

@@ -51,7 +51,8 @@ public struct SentencePieceTokenizer: Sendable {
         char = model.modelType == .char ? SentencePieceCharModel(vocabulary: vocabulary, userDefinedSymbols: userDefined) : nil
         word = model.modelType == .word ? SentencePieceWordModel(vocabulary: vocabulary) : nil
         splitsRawWords = normalizer.normalizesWordsIndependently
-            && ((unigram?.wordsAreIndependent ?? false) || (bpe?.wordsAreIndependent ?? false))
+            && ((unigram.map { $0.wordsAreIndependent && $0.joiners.isEmpty } ?? false)
+                || (bpe.map { $0.wordsAreIndependent && $0.joiners.isEmpty } ?? false))
     }
 
     // MARK: Vocabulary

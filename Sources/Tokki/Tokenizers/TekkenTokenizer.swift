@@ -71,16 +71,55 @@ public struct TekkenTokenizer: Sendable {
         guard inner > 0, items.count >= inner else {
             throw config.error("default_vocab_size \(vocabSize) needs \(inner) ordinary tokens; the file has \(items.count)")
         }
-        var entries: [(token: [UInt8], rank: Int)] = []
-        entries.reserveCapacity(inner)
+        // The vocabulary is read from the document's nodes directly (no value, path or array
+        // per item: 150,000 items); an item that is not as expected is reported through a
+        // JSONValue, with its path.
+        let nodes = doc.nodes
+        var pool: [UInt8] = []
+        pool.reserveCapacity(inner * 8)
+        var starts: [Int32] = [], lengths: [Int32] = [], ids: [Int32] = []
+        starts.reserveCapacity(inner); lengths.reserveCapacity(inner); ids.reserveCapacity(inner)
         for k in 0..<inner {
-            let item = vocab.value(at: items[k], path: "\(vocab.path)[\(k)]")
-            guard try item.required("rank").int() == k else { throw item.error("rank must be \(k)") }
-            let b64 = try item.required("token_bytes").stringBytes()
-            guard let bytes = Base64.decode(b64[...]) else { throw item.error("invalid base64 in token_bytes") }
-            entries.append((bytes, k))
+            let itemIndex = items[k]
+            func item() -> JSONValue { vocab.value(at: itemIndex, path: "\(vocab.path)[\(k)]") }
+            guard nodes[itemIndex].kind == .object else { throw item().error("expected an object") }
+            var rankNode = -1, bytesNode = -1
+            var c = itemIndex + 1
+            for _ in 0..<(Int(nodes[itemIndex].count) / 2) {
+                if rankNode < 0 && doc.stringEquals(c, "rank") { rankNode = c + 1 }
+                else if bytesNode < 0 && doc.stringEquals(c, "token_bytes") { bytesNode = c + 1 }
+                c = Int(nodes[c + 1].next)
+            }
+            guard rankNode >= 0, nodes[rankNode].kind == .number, doc.integer(rankNode) == k else {
+                throw rankNode < 0 ? item().error("missing field 'rank'") : item().error("rank must be \(k)")
+            }
+            guard bytesNode >= 0, nodes[bytesNode].kind == .string else {
+                _ = try item().required("token_bytes").stringBytes()
+                throw item().error("missing field 'token_bytes'")
+            }
+            let start = pool.count
+            let node = nodes[bytesNode]
+            let decoded: Bool
+            if node.escaped {
+                let text = try doc.stringBytes(bytesNode)
+                decoded = text.withUnsafeBufferPointer { t in
+                    withUnsafePointer(to: UInt8(0)) { zero in Base64.decode(t.baseAddress ?? zero, t.count, appendingTo: &pool) }
+                }
+            } else {
+                decoded = doc.bytes.withUnsafeBufferPointer { b in
+                    Base64.decode(b.baseAddress! + Int(node.start), Int(node.end - node.start), appendingTo: &pool)
+                }
+            }
+            guard decoded else { throw item().error("invalid base64 in token_bytes") }
+            starts.append(Int32(start)); lengths.append(Int32(pool.count - start)); ids.append(Int32(k))
         }
-        let ranks = try TiktokenRanks(entries: entries, path: path)
+        let table: TokenTable
+        do {
+            table = try TokenTable(pool: pool, keyStarts: starts, keyLengths: lengths, ids: ids)
+        } catch {
+            throw TiktokenRanks.tableError(error, path: path)
+        }
+        let ranks = try TiktokenRanks(table: table, path: path)
         self.inner = try TiktokenTokenizer(ranks: ranks, pattern: pattern)
     }
 

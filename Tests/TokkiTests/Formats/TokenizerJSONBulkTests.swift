@@ -140,3 +140,29 @@ import TokkiTestSupport
         }
     }
 }
+
+@Suite("TokenizerJSONKind detection")
+struct TokenizerJSONKindTests {
+    /// The quick key scan decides tokenizer.json and Tekken files in any key order and with
+    /// strings holding braces and escapes; everything else goes through the full parse, so
+    /// malformed JSON still fails with its offset.
+    @Test func detectsFromTopLevelKeys() throws {
+        let cases: [(String, TokenizerJSONKind)] = [
+            (#"{"version": "1.0", "added_tokens": [{"content": "}{\"]"}], "model": {"type": "BPE"}}"#, .huggingFace),
+            (#"{"model": {}}"#, .huggingFace),
+            (#"{"model": "x", "other": 1}"#, .unknown),
+            (#"{"vocab": [{"rank": 0}], "x": {"a": [1, {"b": "]"}]}, "config": {"pattern": "\\p{L}"}}"#, .tekken),
+            (#"{"config": {}, "vocab": []}"#, .tekken),
+            (#"{"a": 1, "b": 2}"#, .vocabulary),
+            (#"{"inner": {"model": {}}}"#, .unknown),
+            (#"  {"a": "b"}"#, .unknown),
+        ]
+        for (text, kind) in cases {
+            #expect(try TokenizerJSONKind.detect(Array(text.utf8)) == kind, "\(text)")
+            #expect(TokenizerJSONKind.sniff(Array(text.utf8)) == (kind == .huggingFace || kind == .tekken ? kind : nil), "\(text)")
+        }
+        for bad in [#"{"a": 1,"#, #"{"a" 1}"#, #"{"a": [1, 2}"#] {
+            #expect(throws: TokkiError.self) { try TokenizerJSONKind.detect(Array(bad.utf8)) }
+        }
+    }
+}

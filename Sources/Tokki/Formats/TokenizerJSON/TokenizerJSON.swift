@@ -168,7 +168,12 @@ public enum TokenizerJSONKind: Sendable, Equatable {
     case unknown
 
     /// Inspects JSON bytes (throws on malformed JSON, naming the offset).
+    ///
+    /// A tokenizer.json or Tekken file is recognised from its top-level keys without parsing
+    /// the whole file (the loader parses it anyway, and reports any syntax error then);
+    /// anything else is parsed here.
     public static func detect(_ bytes: [UInt8], path: String? = nil) throws(TokkiError) -> TokenizerJSONKind {
+        if let kind = sniff(bytes) { return kind }
         let root = try JSONDocument(bytes: bytes, path: path).root
         guard root.kind == .object else { return .unknown }
         if root["model"]?.kind == .object { return .huggingFace }
@@ -176,5 +181,66 @@ public enum TokenizerJSONKind: Sendable, Equatable {
         let members = try root.memberIndices()
         if !members.isEmpty && members.allSatisfy({ root.document.nodes[$0.value].kind == .number }) { return .vocabulary }
         return .unknown
+    }
+
+    /// `.huggingFace` once a top-level `"model"` key holds an object, `.tekken` once both
+    /// `"config"` (an object) and `"vocab"` (an array) have been seen; nil when the scan
+    /// cannot tell (other files, or text that is not a JSON object).
+    static func sniff(_ bytes: [UInt8]) -> TokenizerJSONKind? {
+        bytes.withUnsafeBufferPointer { b -> TokenizerJSONKind? in
+            let n = b.count
+            var i = 0
+            @inline(__always) func skipSpace() { while i < n && (b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09) { i += 1 } }
+            /// Past the string whose opening quote is at `i`; false when it does not end.
+            func skipString() -> Bool {
+                i += 1
+                while i < n {
+                    switch b[i] {
+                    case 0x22: i += 1; return true
+                    case 0x5C: i += 2
+                    default: i += 1
+                    }
+                }
+                return false
+            }
+            skipSpace()
+            guard i < n && b[i] == 0x7B else { return nil }
+            i += 1
+            var config = false, vocab = false
+            while true {
+                skipSpace()
+                guard i < n && b[i] == 0x22 else { return nil }
+                let keyStart = i + 1
+                guard skipString() else { return nil }
+                let key = UnsafeBufferPointer(rebasing: b[keyStart..<(i - 1)])
+                skipSpace()
+                guard i < n && b[i] == 0x3A else { return nil }
+                i += 1
+                skipSpace()
+                guard i < n else { return nil }
+                let first = b[i]
+                if key.elementsEqual("model".utf8) && first == 0x7B { return .huggingFace }
+                if key.elementsEqual("config".utf8) && first == 0x7B { config = true }
+                if key.elementsEqual("vocab".utf8) && first == 0x5B { vocab = true }
+                if config && vocab { return .tekken }
+                // Skip the value.
+                var depth = 0
+                repeat {
+                    guard i < n else { return nil }
+                    switch b[i] {
+                    case 0x22: guard skipString() else { return nil }
+                    case 0x7B, 0x5B: depth += 1; i += 1
+                    case 0x7D, 0x5D:
+                        if depth == 0 { return nil }  // the object ends: no decision
+                        depth -= 1; i += 1
+                    case 0x2C where depth == 0: break
+                    default: i += 1
+                    }
+                } while depth > 0 || (i < n && b[i] != 0x2C && b[i] != 0x7D)
+                skipSpace()
+                guard i < n && b[i] == 0x2C else { return nil }
+                i += 1
+            }
+        }
     }
 }

@@ -52,6 +52,10 @@ public struct BPEModel: Sendable {
     /// they stand for (whole pre-tokens are looked up in it).
     let rawTokens: TokenTable?
     let merges: PairTable
+    /// tiktoken models: no pair table; the merge of two adjacent symbols is the token (if
+    /// any) spelled by their bytes, looked up in `tokens` and ranked by its id, as tiktoken's
+    /// own `_byte_pair_merge` does. Loading then builds no table of every token's splits.
+    let mergesByBytes: Bool
     /// The merges in rank order, as (left, right) ids.
     let mergeList: [(Int32, Int32)]
     let unknownID: Int32?
@@ -87,6 +91,7 @@ public struct BPEModel: Sendable {
         self.options = options
         self.byteLevel = byteLevel
         self.mergeList = merges
+        mergesByBytes = false
         let prefixBytes = Array((options.continuingSubwordPrefix ?? "").utf8)
         let mergedIDs = mergedIDs ?? Self.mergedIDs(merges, tokens: tokens, prefix: prefixBytes)
         if let rank = mergedIDs.firstIndex(of: -1) {
@@ -220,10 +225,10 @@ public struct BPEModel: Sendable {
     /// The number of merges.
     public var mergeCount: Int { mergeList.count }
 
-    /// tiktoken's byte-pair encoding as a BPE model over raw bytes: every way of writing a
-    /// token as two tokens is a merge ranked by the token's rank, so merging the lowest-rank
-    /// adjacent pair first (leftmost on ties) is exactly tiktoken's `_byte_pair_merge`; a
-    /// pre-token that is itself a token is emitted whole, as tiktoken does.
+    /// tiktoken's byte-pair encoding as a BPE model over raw bytes: two adjacent symbols merge
+    /// when their bytes together are a token, ranked by that token's rank, so merging the
+    /// lowest-rank adjacent pair first (leftmost on ties) is exactly tiktoken's
+    /// `_byte_pair_merge`; a pre-token that is itself a token is emitted whole, as tiktoken does.
     init(tiktoken table: TokenTable, path: String?) {
         tokens = table
         rawTokens = table
@@ -237,34 +242,8 @@ public struct BPEModel: Sendable {
         var single = [Int32](repeating: -1, count: 256)
         for b in 0..<256 { single[b] = table.id([UInt8(b)]) ?? -1 }
         byteIDs = single
-        // For each token, its splits into two tokens, found on all cores.
-        let ids = (0..<table.count).filter { table.contains($0) && table.lengths[$0] >= 2 }
-        var found = [[(Int32, Int32, Int32)]](repeating: [], count: 4)
-        found.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            let chunk = (ids.count + 3) / 4
-            Parallelism.run(tasks: 4) { w in
-                let lo = w * chunk, hi = min(ids.count, lo + chunk)
-                guard lo < hi else { return }
-                var local: [(Int32, Int32, Int32)] = []
-                table.pool.withUnsafeBufferPointer { pool in
-                    guard let base = pool.baseAddress else { return }
-                    for id in ids[lo..<hi] {
-                        let s = Int(table.starts[id]), n = Int(table.lengths[id])
-                        for k in 1..<n {
-                            if let a = table.id(base + s, k), let b = table.id(base + s + k, n - k) {
-                                local.append((a, b, Int32(id)))
-                            }
-                        }
-                    }
-                }
-                assert(w < out.count)
-                out[w] = local
-            }
-        }
-        var pairs = PairTable(capacity: found.reduce(0) { $0 + $1.count })
-        for list in found { for (a, b, id) in list { pairs.insertIfAbsent(a, b, rank: id, merged: id) } }
-        merges = pairs
+        merges = PairTable(capacity: 0)
+        mergesByBytes = true
     }
 }
 
@@ -324,7 +303,7 @@ extension BPEModel: PieceModel {
         } else {
             initialCharacters(p, n, &scratch)
         }
-        merge(&scratch)
+        merge(&scratch, p)
         // Emit the surviving symbols in order.
         var k: Int32 = scratch.ids.isEmpty ? -1 : 0
         while k >= 0 {
@@ -387,8 +366,20 @@ extension BPEModel: PieceModel {
         b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
     }
 
-    /// Runs the merges over the symbols in `scratch` (a linked list by `prev`/`next`).
-    private func merge(_ s: inout ModelScratch) {
+    /// The merge of symbols `l` and its right neighbour `r` in `s`: (rank, merged id), or nil.
+    @inline(__always)
+    private func mergeOf(_ s: borrowing ModelScratch, _ l: Int, _ r: Int, _ p: UnsafePointer<UInt8>) -> (rank: Int32, merged: Int32)? {
+        if mergesByBytes {
+            let start = Int(s.starts[l])
+            guard let id = tokens.id(p + start, Int(s.ends[r]) - start) else { return nil }
+            return (id, id)
+        }
+        return merges.lookup(s.ids[l], s.ids[r])
+    }
+
+    /// Runs the merges over the symbols in `scratch` (a linked list by `prev`/`next`) of the
+    /// pre-token `p`.
+    private func merge(_ s: inout ModelScratch, _ p: UnsafePointer<UInt8>) {
         let count = s.ids.count
         s.prev.removeAll(keepingCapacity: true)
         s.next.removeAll(keepingCapacity: true)
@@ -399,7 +390,7 @@ extension BPEModel: PieceModel {
         guard count > 1 else { return }
         s.heap.removeAll(keepingCapacity: true)
         for i in 0..<(count - 1) {
-            if let m = merges.lookup(s.ids[i], s.ids[i + 1]) {
+            if let m = mergeOf(s, i, i + 1, p) {
                 Self.push(&s, rank: m.rank, position: Int32(i), merged: m.merged)
             }
         }
@@ -422,7 +413,7 @@ extension BPEModel: PieceModel {
             let right = s.next[pos]
             guard right >= 0 else { continue }
             let r = Int(right)
-            guard let m = merges.lookup(s.ids[pos], s.ids[r]), m.merged == merged else { continue }
+            guard let m = mergeOf(s, pos, r, p), m.merged == merged else { continue }
             // Merge pos with its right neighbour.
             s.ids[pos] = merged
             s.ends[pos] = s.ends[r]
@@ -431,10 +422,10 @@ extension BPEModel: PieceModel {
             s.next[pos] = after
             if after >= 0 { s.prev[Int(after)] = Int32(pos) }
             let before = s.prev[pos]
-            if before >= 0, let m2 = merges.lookup(s.ids[Int(before)], merged) {
+            if before >= 0, let m2 = mergeOf(s, Int(before), pos, p) {
                 Self.push(&s, rank: m2.rank, position: before, merged: m2.merged)
             }
-            if after >= 0, let m2 = merges.lookup(merged, s.ids[Int(after)]) {
+            if after >= 0, let m2 = mergeOf(s, pos, Int(after), p) {
                 Self.push(&s, rank: m2.rank, position: Int32(pos), merged: m2.merged)
             }
         }

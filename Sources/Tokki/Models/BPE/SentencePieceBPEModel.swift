@@ -5,18 +5,23 @@ public struct SentencePieceBPEModel: TokenModel {
     let vocabulary: SentencePieceVocabulary
     let userDefined: DoubleArrayTrie?
 
-    /// The BPE model over `vocabulary`; `userDefinedSymbols` are never split or merged.
-    /// Whether no piece holds `▁` after a non-`▁` character, so that no merge can cross
-    /// the start of a word: the sentence can then be split before each `▁` that follows
-    /// other text, and words segmented (and cached) independently with identical results.
+    /// Whether a merge can cross the start of a word only after a ``joiners`` character:
+    /// the sentence can then be split before each `▁` that follows other text (except after
+    /// a joiner), and words segmented (and cached) independently with identical results —
+    /// merges on either side of a point no piece spans never meet, and BPE applies each
+    /// side's merges in the order it would alone.
     let wordsAreIndependent: Bool
+    /// The characters that some piece holds right before a `▁` (see ``WordCache/joiners(_:treatWhitespaceAsSuffix:)``).
+    let joiners: [UInt32]
 
     /// A model over `vocabulary`; `userDefinedSymbols` are never split or merged.
     public init(vocabulary: SentencePieceVocabulary, userDefinedSymbols: [String], treatWhitespaceAsSuffix: Bool = false) {
         self.vocabulary = vocabulary
         let symbols = Array(Set(userDefinedSymbols.map { Array($0.utf8) }.filter { !$0.isEmpty && !$0.contains(0) }))
         userDefined = symbols.isEmpty ? nil : try? DoubleArrayTrie(keys: symbols, values: symbols.map(\.count))
-        wordsAreIndependent = WordCache.wordsAreIndependent(vocabulary, treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
+        let joiners = WordCache.joiners(vocabulary, treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
+        wordsAreIndependent = joiners != nil
+        self.joiners = joiners ?? []
     }
 
     /// Segments word by word through `cache` when words are independent, else as one unit.
@@ -26,7 +31,7 @@ public struct SentencePieceBPEModel: TokenModel {
             segment(normalized, into: &spans, buffers: &buffers, dropout: nil)
             return
         }
-        var words = WordCache.Words(p, normalized.count)
+        var words = WordCache.Words(p, normalized.count, joiners: joiners)
         while let (wordStart, wordEnd) = words.next() {
             let len = wordEnd - wordStart
             let word = p + wordStart

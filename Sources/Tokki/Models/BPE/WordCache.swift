@@ -129,21 +129,23 @@ struct WordCache: Sendable {
     }
 
     /// The words of normalized text: a word ends before a `▁` that follows other text (a run
-    /// of `▁` stays with the text after it), and at the end.
+    /// of `▁` stays with the text after it), and at the end — except after a character in
+    /// `joiners` (see ``joiners(_:treatWhitespaceAsSuffix:)``), where a piece may go on.
     struct Words {
         let p: UnsafePointer<UInt8>
         let n: Int
+        let joiners: [UInt32]
         var i = 0
         var wordStart = 0
         var inSpaceRun = false
 
-        init(_ p: UnsafePointer<UInt8>, _ n: Int) { self.p = p; self.n = n }
+        init(_ p: UnsafePointer<UInt8>, _ n: Int, joiners: [UInt32] = []) { self.p = p; self.n = n; self.joiners = joiners }
 
         @inline(__always)
         mutating func next() -> (start: Int, end: Int)? {
             while i < n {
                 let isSpace = i + 2 < n && p[i] == 0xE2 && p[i + 1] == 0x96 && p[i + 2] == 0x81
-                if isSpace && !inSpaceRun && i > wordStart {
+                if isSpace && !inSpaceRun && i > wordStart && !joinsNext(at: i) {
                     let word = (wordStart, i)
                     wordStart = i
                     inSpaceRun = true; i += 3
@@ -158,26 +160,59 @@ struct WordCache: Sendable {
             }
             return nil
         }
+
+        /// Whether the character that ends just before byte `i` (> `wordStart`) is a joiner.
+        @inline(__always)
+        func joinsNext(at i: Int) -> Bool {
+            if joiners.isEmpty { return false }
+            var k = i - 1
+            while k > wordStart && p[k] & 0xC0 == 0x80 { k -= 1 }
+            return joiners.contains(Self.scalar(p + k, i - k))
+        }
+
+        /// The code point of the UTF-8 sequence `p[0..<n]` (malformed bytes give distinct
+        /// values above U+10FFFF, so that they never equal a joiner taken from a piece).
+        @inline(__always)
+        static func scalar(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
+            var v: UInt32 = 0
+            for k in 0..<min(n, 4) { v = v << 8 | UInt32(p[k]) }
+            return n > 4 ? UInt32.max : v
+        }
     }
 
-    /// Whether no matchable piece holds `▁` after a non-`▁` character, so no piece can span
-    /// the start of a word and words can be segmented independently.
-    static func wordsAreIndependent(_ vocabulary: SentencePieceVocabulary, treatWhitespaceAsSuffix: Bool) -> Bool {
-        if treatWhitespaceAsSuffix { return false }
-        for id in 0..<vocabulary.count {
-            switch vocabulary.types[id] {
-            case .normal, .userDefined, .unused:
-                let bytes = vocabulary.bytes(of: id)
-                var k = bytes.startIndex
-                let end = bytes.endIndex
-                while k + 2 < end && bytes[k] == 0xE2 && bytes[k + 1] == 0x96 && bytes[k + 2] == 0x81 { k += 3 }
-                while k + 2 < end {
-                    if bytes[k] == 0xE2 && bytes[k + 1] == 0x96 && bytes[k + 2] == 0x81 { return false }
-                    k += 1
+    /// The characters after which a `▁` may continue a piece, so that words cannot be
+    /// segmented independently there: every non-`▁` character that some matchable piece holds
+    /// right before a `▁` (as ``Words/scalar(_:_:)`` values, that is its UTF-8 bytes). Nil
+    /// when words are not independent at all (whitespace as suffix) or when so many
+    /// characters join that splitting would gain little (more than 64).
+    static func joiners(_ vocabulary: SentencePieceVocabulary, treatWhitespaceAsSuffix: Bool) -> [UInt32]? {
+        if treatWhitespaceAsSuffix { return nil }
+        var found: Set<UInt32> = []
+        vocabulary.pool.withUnsafeBufferPointer { pool in
+            guard let base = pool.baseAddress else { return }
+            for id in 0..<vocabulary.count {
+                switch vocabulary.types[id] {
+                case .normal, .userDefined, .unused:
+                    let s = Int(vocabulary.pieceStart[id]), end = Int(vocabulary.pieceStart[id + 1])
+                    var k = s
+                    while k + 2 < end {
+                        if base[k] == 0xE2 && base[k + 1] == 0x96 && base[k + 2] == 0x81 {
+                            // The character before this `▁`, when it is not one.
+                            if k > s {
+                                var c = k - 1
+                                while c > s && base[c] & 0xC0 == 0x80 { c -= 1 }
+                                let isSpace = k - c == 3 && base[c] == 0xE2 && base[c + 1] == 0x96 && base[c + 2] == 0x81
+                                if !isSpace { found.insert(Words.scalar(base + c, k - c)) }
+                            }
+                            k += 3
+                        } else {
+                            k += 1
+                        }
+                    }
+                default: continue
                 }
-            default: continue
             }
         }
-        return true
+        return found.count > 64 ? nil : found.sorted()
     }
 }

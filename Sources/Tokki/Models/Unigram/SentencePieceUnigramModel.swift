@@ -20,18 +20,23 @@
 public struct SentencePieceUnigramModel: TokenModel {
     let vocabulary: SentencePieceVocabulary
 
-    /// Whether words can be segmented independently (see ``segmentCached``).
+    /// Whether words can be segmented independently (see ``segmentCached``), split at every
+    /// word start except after a ``joiners`` character.
     let wordsAreIndependent: Bool
+    /// The characters that some piece holds right before a `▁` (see ``WordCache/joiners(_:treatWhitespaceAsSuffix:)``).
+    let joiners: [UInt32]
 
     /// The unigram model over `vocabulary`.
     public init(vocabulary: SentencePieceVocabulary, treatWhitespaceAsSuffix: Bool = false) {
         self.vocabulary = vocabulary
-        wordsAreIndependent = WordCache.wordsAreIndependent(vocabulary, treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
+        let joiners = WordCache.joiners(vocabulary, treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
+        wordsAreIndependent = joiners != nil
+        self.joiners = joiners ?? []
     }
 
     /// Viterbi word by word, reusing cached words when that provably changes nothing.
     ///
-    /// When no piece spans a word start, every path passes through each word start, so the
+    /// When no piece spans a word start (one that follows a joiner is not a split point), every path passes through each word start, so the
     /// reference's Viterbi decomposes into words — except that it accumulates path scores in
     /// single precision from the sentence start, so near-ties may round differently at a
     /// different starting score. A cached word is therefore reused only when its closest
@@ -48,7 +53,7 @@ public struct SentencePieceUnigramModel: TokenModel {
             running = segment(normalized, initialScore: running, positionBase: 0, into: &spans, buffers: &buffers, stats: &stats, track: false)
             return
         }
-        var words = WordCache.Words(p, normalized.count)
+        var words = WordCache.Words(p, normalized.count, joiners: joiners)
         while let (wordStart, wordEnd) = words.next() {
             // A reset due at the word start: no path reaches beyond it yet.
             running = Self.renormalized(running)

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark: `tokki encode` against the reference libraries, model loading
+included, on every published model in .models/ and the issue-15 shapes; then 2-thread scaling
+of encode, stats, prepare and batch; then peak memory.
+
+    python3 scripts/bench/bench_process.py --tokki BIN [--inputs ko_help.txt,constitution.txt]
+        [--repeat 3] [--models WORD,...] [--no-scaling] [--markdown OUT.md]
+
+Run by scripts/bench/bench_process.sh (which builds the release binary, installs the pinned
+references and fetches the files). For each model and input:
+  * reference: scripts/bench/process_reference.py MODEL FILE OUT (one thread; load, read,
+    encode, write timed inside the process; interpreter start-up and import not counted);
+    best of `--ref-repeat` runs (default 1);
+  * Tokki: the wall time of the whole process `tokki encode --model MODEL --input FILE
+    --threads 1 > OUT`, start-up and loading included; best of `--repeat` runs;
+  * load: Tokki's whole process on empty input (start-up + loading), best of `--repeat`, next
+    to the reference's in-process load time;
+  * the outputs are compared byte for byte.
+Floors (issue 15): whole process >= 3x sentencepiece for .model files, >= 10x tokenizers /
+tiktoken for the others; load <= half the reference's or < 60 ms. Id mismatches make the
+script exit 1; missed floors are reported, not fatal.
+Scaling: `--threads 2` against `--threads 1` on the largest input for encode (several models),
+stats, prepare and batch (shipped default vocabulary); outputs must be byte-identical.
+Memory: peak resident set of each side's process (os.wait4), encode of the largest input.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
+
+# tiktoken files whose pattern is not chosen from the name: (file, pattern name in
+# make_published_tokenizer_expectations.tiktoken_patterns()).
+TIKTOKEN_PATTERNS = {
+    "r50k_base.tiktoken": "r50k", "p50k_base.tiktoken": "p50k", "cl100k_base.tiktoken": "cl100k",
+    "o200k_base.tiktoken": "o200k", "whisper_multilingual.tiktoken": "gpt2", "qwen.tiktoken": "qwen",
+    "llama4.tiktoken": "llama4", "llama3.tiktoken": None,
+}
+SKIP = {"tortoise_tts.tokenizer.json"}  # 256-token English toy: not a Korean model
+
+
+def run(cmd, stdin=None, stdout=None):
+    """(seconds, peak RSS in KB, exit status) of one process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    dt = time.perf_counter() - t0
+    err = p.stderr.read().decode("utf-8", "replace")
+    p.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"failed ({code}): {' '.join(cmd)}\n{err}")
+    return dt, usage.ru_maxrss, err
+
+
+def best_tokki(cmd, repeat, inp=None, out=None):
+    best, rss = float("inf"), 0
+    for _ in range(repeat):
+        with open(inp or os.devnull, "rb") as fi, open(out or os.devnull, "wb") as fo:
+            dt, r, _ = run(cmd, stdin=fi, stdout=fo)
+        best, rss = min(best, dt), max(rss, r)
+    return best, rss
+
+
+def reference(model, file, out, pattern, repeat):
+    cmd = [sys.executable, os.path.join(HERE, "process_reference.py"), model, file, out]
+    if pattern:
+        cmd += ["--pattern", pattern]
+    best = None
+    rss = 0
+    for _ in range(repeat):
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(p.pid, 0)
+        text = p.stdout.read().decode()
+        err = p.stderr.read().decode()
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"reference failed: {' '.join(cmd)}\n{err}")
+        line = next(x for x in text.splitlines() if x.startswith("RESULT "))
+        r = dict(kv.split("=", 1) for kv in line.split()[1:])
+        r = {k: float(v) for k, v in r.items()}
+        if best is None or r["total_s"] < best["total_s"]:
+            best = r
+        rss = max(rss, usage.ru_maxrss)
+    best["rss_kb"] = rss
+    return best
+
+
+def family(model):
+    name = os.path.basename(model)
+    if name.endswith(".model"):
+        return "sentencepiece"
+    if name.endswith(".tiktoken"):
+        return "tiktoken"
+    if name.startswith("mistral_tekken"):
+        return "tekken"
+    return "tokenizers"
+
+
+def table(head, rows):
+    width = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, width)) + " |",
+           "|" + "|".join("-" * (w + 2) for w in width) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, width)) + " |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="whole-process encode benchmark")
+    ap.add_argument("--tokki", required=True)
+    ap.add_argument("--inputs", default="ko_help.txt,constitution.txt")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--ref-repeat", type=int, default=1)
+    ap.add_argument("--models", help="comma-separated words; only models whose file name contains one")
+    ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--markdown", help="also write the report here")
+    a = ap.parse_args()
+
+    from make_published_tokenizer_expectations import tiktoken_patterns
+    patterns = tiktoken_patterns()
+    models_dir = os.path.join(ROOT, ".models")
+    corpus = os.path.join(ROOT, ".corpus")
+    names = sorted(f for f in os.listdir(models_dir)
+                   if (f.endswith(".model") or f.endswith(".tokenizer.json") or f.endswith(".tiktoken")
+                       or (f.startswith("mistral_tekken") and f.endswith(".json") and not f.endswith(".expected.json")))
+                   and f not in SKIP)
+    if a.models:
+        words = a.models.split(",")
+        names = [n for n in names if any(w in n for w in words)]
+    inputs = [os.path.join(corpus, x) for x in a.inputs.split(",")]
+    for f in inputs:
+        if not os.path.exists(f):
+            sys.exit(f"missing input {f}: run scripts/fetch/fetch_corpus.sh")
+
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    report = [f"Whole process, one thread, commit {commit}, {cpu}, {os.cpu_count()} cores, "
+              f"{time.strftime('%Y-%m-%d')}.", ""]
+    tmp = tempfile.mkdtemp(prefix="tokki-bench-process.")
+    rows, misses, mismatches = [], [], []
+    for inp in inputs:
+        size = os.path.getsize(inp)
+        for name in names:
+            model = os.path.join(models_dir, name)
+            fam = family(model)
+            pname = TIKTOKEN_PATTERNS.get(name) if fam == "tiktoken" else None
+            if fam == "tiktoken" and name not in TIKTOKEN_PATTERNS:
+                continue
+            regex = patterns[pname] if pname else None
+            ref_out, tok_out = os.path.join(tmp, "ref.ids"), os.path.join(tmp, "tok.ids")
+            ref = reference(model, inp, ref_out, regex, a.ref_repeat)
+            cmd = [a.tokki, "encode", "--model", model, "--threads", "1"] + (["--pattern", regex] if regex else [])
+            total, rss = best_tokki(cmd + ["--input", inp], a.repeat, out=tok_out)
+            load, _ = best_tokki(cmd, a.repeat)
+            same = open(ref_out, "rb").read() == open(tok_out, "rb").read()
+            if not same:
+                mismatches.append(f"{name} on {os.path.basename(inp)}")
+            ratio = ref["total_s"] / total
+            floor = 3.0 if fam == "sentencepiece" else 10.0
+            load_ok = load <= ref["load_s"] / 2 or load < 0.060
+            mb = size / 1e6
+            rows.append([os.path.basename(inp), name, fam,
+                         f"{mb / ref['total_s']:.1f}", f"{mb / total:.1f}", f"{ratio:.2f}x", f"{floor:.0f}x",
+                         f"{ref['load_s'] * 1e3:.0f}", f"{load * 1e3:.0f}",
+                         f"{ref['rss_kb'] / 1024:.0f}", f"{rss / 1024:.0f}",
+                         "yes" if same else "NO"])
+            if ratio < floor:
+                misses.append(f"throughput {name} on {os.path.basename(inp)}: {ratio:.2f}x < {floor:.0f}x")
+            if not load_ok and inp == inputs[0]:
+                misses.append(f"load {name}: {load * 1e3:.0f} ms vs reference {ref['load_s'] * 1e3:.0f} ms")
+            print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
+    report.append(table(["input", "model", "reference", "ref MB/s", "Tokki MB/s", "ratio", "floor",
+                         "ref load ms", "Tokki load ms", "ref RSS MB", "Tokki RSS MB", "identical"], rows))
+    report.append("")
+    report.append("MB/s = input bytes / whole time (Tokki: the process's wall time, start-up and loading "
+                  "included; reference: load + read + encode + write inside Python, start-up and import "
+                  "not counted). Tokki load = the whole process on empty input.")
+
+    if not a.no_scaling:
+        big = max(inputs, key=os.path.getsize)
+        shipped = os.path.join(ROOT, "Vocab", "tokki-ko-bpe-16k.model")
+        srows = []
+        scaling_models = [shipped] + [os.path.join(models_dir, n) for n in
+                                      ("llama2.model", "gemma3.model", "qwen3.tokenizer.json", "o200k_base.tiktoken")
+                                      if n in names]
+        jobs = []
+        for m in scaling_models:
+            pname = TIKTOKEN_PATTERNS.get(os.path.basename(m)) if m.endswith(".tiktoken") else None
+            extra = ["--pattern", patterns[pname]] if pname else []
+            jobs.append((f"encode {os.path.basename(m)}", ["encode", "--model", m, "--input", big] + extra))
+        jobs.append(("stats (shipped)", ["stats", "--model", shipped, "--input", big]))
+        jobs.append(("prepare (shipped)", ["prepare", "--model", shipped, "--input", big, "--quiet",
+                                           "--output-prefix", os.path.join(tmp, "prep-THREADS")]))
+        jobs.append(("batch mlm (shipped)", ["batch", "--objective", "mlm", "--model", shipped, "--input", big,
+                                             "--seq-len", "128", "--output", os.path.join(tmp, "batch-THREADS.safetensors")]))
+        for label, args in jobs:
+            times, outs = {}, {}
+            for t in (1, 2):
+                cmd = [a.tokki] + [x.replace("THREADS", str(t)) for x in args] + ["--threads", str(t)]
+                out = os.path.join(tmp, f"scale-{t}.out")
+                times[t], _ = best_tokki(cmd, a.repeat, out=out)
+                files = [out] + [f for x in args if "THREADS" in x
+                                 for f in (x.replace("THREADS", str(t)), x.replace("THREADS", str(t)) + ".bin",
+                                           x.replace("THREADS", str(t)) + ".idx")]
+                outs[t] = b"".join(open(f, "rb").read() for f in files if os.path.exists(f))
+            speedup = times[1] / times[2]
+            same = outs[1] == outs[2]
+            srows.append([label, f"{times[1]:.3f}", f"{times[2]:.3f}", f"{speedup:.2f}x", "yes" if same else "NO"])
+            if speedup < 1.7:
+                misses.append(f"scaling {label}: {speedup:.2f}x < 1.7x")
+            if not same:
+                mismatches.append(f"{label}: 1 and 2 threads differ")
+            print(" | ".join(srows[-1]), file=sys.stderr, flush=True)
+        report.append("")
+        report.append(f"Scaling on {os.path.basename(big)} (whole process, seconds, best of {a.repeat}):")
+        report.append("")
+        report.append(table(["job", "1 thread", "2 threads", "speed-up", "identical"], srows))
+
+    report.append("")
+    report.append("Floors missed: " + ("none" if not misses else ""))
+    report.extend(f"- {m}" for m in misses)
+    if mismatches:
+        report.append("")
+        report.append("OUTPUT MISMATCHES:")
+        report.extend(f"- {m}" for m in mismatches)
+    text = "\n".join(report)
+    print(text)
+    if a.markdown:
+        with open(a.markdown, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    sys.exit(1 if mismatches else 0)
+
+
+if __name__ == "__main__":
+    main()
