@@ -60,6 +60,12 @@ struct ModelScratch: Sendable {
     var bytes: [UInt8] = []
     var cache = PieceCache()
     var rng: SplitMixGenerator? = nil
+    /// tiktoken models: recently looked-up merges, `(left << 32 | right)` → merged id or -1,
+    /// direct-mapped (a pair's merge depends on its two ids only).
+    var pairKeys: [UInt64] = []
+    var pairValues: [Int32] = []
+
+    static let pairSlots = 1 << 14
 
     init() {}
 }

@@ -101,21 +101,65 @@ struct Encode: ParsableCommand {
         }
     }
 
-    /// The decimal text of every id below `count`.
-    static func decimalTexts(_ count: Int) -> [[UInt8]] {
-        (0..<count).map { id in
-            var t: [UInt8] = []
-            JSONText.appendInteger(id, to: &t)
-            return t
+    /// The decimal text of every id below `count` (at most 10,000,000), packed for
+    /// ``appendIDs(_:_:to:)``: up to 7 ASCII digits in the low bytes (first digit lowest),
+    /// the digit count in the top byte.
+    static func decimalTexts(_ count: Int) -> [UInt64] {
+        [UInt64](unsafeUninitializedCapacity: min(count, 10_000_000)) { out, initialized in
+            var digits: [UInt8] = []
+            for id in 0..<out.count {
+                digits.removeAll(keepingCapacity: true)
+                JSONText.appendInteger(id, to: &digits)
+                var v = UInt64(digits.count) << 56
+                for (k, d) in digits.enumerated() { v |= UInt64(d) << (8 * UInt64(k)) }
+                out[id] = v
+            }
+            initialized = out.count
         }
     }
 
-    /// Appends `ids` separated by spaces (ids beyond `idText` written digit by digit).
-    static func appendIDs(_ ids: [Int32], _ idText: [[UInt8]], to buffer: inout [UInt8]) {
-        for (k, id) in ids.enumerated() {
-            if k > 0 { buffer.append(0x20) }
-            if Int(id) < idText.count && id >= 0 { buffer.append(contentsOf: idText[Int(id)]) } else { JSONText.appendInteger(Int(id), to: &buffer) }
+    /// Appends `ids` separated by spaces: ids with a packed text are copied 8 bytes at a time
+    /// (the bytes past the digits are overwritten next or cut at the end), others written
+    /// digit by digit.
+    static func appendIDs(_ ids: [Int32], _ idText: [UInt64], to buffer: inout [UInt8]) {
+        guard !ids.isEmpty else { return }
+        let start = buffer.count
+        // Each id takes at most 8 bytes (7 digits and a space) plus an 8-byte store's slack.
+        let reserved = ids.count * 8 + 8
+        buffer.append(contentsOf: repeatElement(0, count: reserved))
+        var used = 0
+        var fallback = false
+        buffer.withUnsafeMutableBufferPointer { b in
+            let out = UnsafeMutableRawPointer(b.baseAddress! + start)
+            idText.withUnsafeBufferPointer { table in
+                for (k, id) in ids.enumerated() {
+                    guard id >= 0 && Int(id) < table.count else { fallback = true; return }
+                    if k > 0 {
+                        assert(start + used < b.count)
+                        out.storeBytes(of: 0x20, toByteOffset: used, as: UInt8.self); used += 1
+                    }
+                    let v = table[Int(id)]
+                    // `used` ≤ 8k here (≤ 7 + 8(k - 1) before the space), so the store ends within the reserved 8(k + 1) bytes.
+                    assert(start + used + 8 <= b.count)
+                    out.storeBytes(of: v.littleEndian, toByteOffset: used, as: UInt64.self)
+                    used += Int(v >> 56)
+                }
+            }
         }
+        if fallback {
+            buffer.removeSubrange(start...)
+            for (k, id) in ids.enumerated() {
+                if k > 0 { buffer.append(0x20) }
+                if id >= 0 && Int(id) < idText.count {
+                    let v = idText[Int(id)]
+                    for d in 0..<Int(v >> 56) { buffer.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(d)))) }
+                } else {
+                    JSONText.appendInteger(Int(id), to: &buffer)
+                }
+            }
+            return
+        }
+        buffer.removeSubrange((start + used)...)
     }
 
     /// Encodes the input's lines (or --text) on `--threads` workers, in batches of 4096 lines,

@@ -368,13 +368,25 @@ extension BPEModel: PieceModel {
 
     /// The merge of symbols `l` and its right neighbour `r` in `s`: (rank, merged id), or nil.
     @inline(__always)
-    private func mergeOf(_ s: borrowing ModelScratch, _ l: Int, _ r: Int, _ p: UnsafePointer<UInt8>) -> (rank: Int32, merged: Int32)? {
-        if mergesByBytes {
-            let start = Int(s.starts[l])
-            guard let id = tokens.id(p + start, Int(s.ends[r]) - start) else { return nil }
-            return (id, id)
+    private func mergeOf(_ s: inout ModelScratch, _ l: Int, _ r: Int, _ p: UnsafePointer<UInt8>) -> (rank: Int32, merged: Int32)? {
+        guard mergesByBytes else { return merges.lookup(s.ids[l], s.ids[r]) }
+        // The bytes of two adjacent symbols are contiguous in the pre-token; a pair's merge
+        // depends only on its two ids, so recent answers are kept in a small table.
+        let key = UInt64(UInt32(bitPattern: s.ids[l])) << 32 | UInt64(UInt32(bitPattern: s.ids[r]))
+        if s.pairKeys.isEmpty {
+            s.pairKeys = [UInt64](repeating: .max, count: ModelScratch.pairSlots)
+            s.pairValues = [Int32](repeating: -1, count: ModelScratch.pairSlots)
         }
-        return merges.lookup(s.ids[l], s.ids[r])
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 50) & (ModelScratch.pairSlots - 1)
+        if s.pairKeys[slot] == key {
+            let id = s.pairValues[slot]
+            return id < 0 ? nil : (id, id)
+        }
+        let start = Int(s.starts[l])
+        let id = tokens.id(p + start, Int(s.ends[r]) - start) ?? -1
+        s.pairKeys[slot] = key
+        s.pairValues[slot] = id
+        return id < 0 ? nil : (id, id)
     }
 
     /// Runs the merges over the symbols in `scratch` (a linked list by `prev`/`next`) of the
@@ -390,7 +402,7 @@ extension BPEModel: PieceModel {
         guard count > 1 else { return }
         s.heap.removeAll(keepingCapacity: true)
         for i in 0..<(count - 1) {
-            if let m = mergeOf(s, i, i + 1, p) {
+            if let m = mergeOf(&s, i, i + 1, p) {
                 Self.push(&s, rank: m.rank, position: Int32(i), merged: m.merged)
             }
         }
@@ -413,7 +425,7 @@ extension BPEModel: PieceModel {
             let right = s.next[pos]
             guard right >= 0 else { continue }
             let r = Int(right)
-            guard let m = mergeOf(s, pos, r, p), m.merged == merged else { continue }
+            guard let m = mergeOf(&s, pos, r, p), m.merged == merged else { continue }
             // Merge pos with its right neighbour.
             s.ids[pos] = merged
             s.ends[pos] = s.ends[r]
@@ -422,10 +434,10 @@ extension BPEModel: PieceModel {
             s.next[pos] = after
             if after >= 0 { s.prev[Int(after)] = Int32(pos) }
             let before = s.prev[pos]
-            if before >= 0, let m2 = mergeOf(s, Int(before), pos, p) {
+            if before >= 0, let m2 = mergeOf(&s, Int(before), pos, p) {
                 Self.push(&s, rank: m2.rank, position: before, merged: m2.merged)
             }
-            if after >= 0, let m2 = mergeOf(s, pos, Int(after), p) {
+            if after >= 0, let m2 = mergeOf(&s, pos, Int(after), p) {
                 Self.push(&s, rank: m2.rank, position: Int32(pos), merged: m2.merged)
             }
         }
