@@ -24,6 +24,8 @@ public struct HuggingFaceTokenizer: Sendable {
     /// The added tokens, in file order.
     public let addedTokens: [AddedToken]
     let model: any PieceModel
+    /// The normalizer for the ids-only path, when it knows every stage.
+    let idNormalizer: IDNormalizer?
     /// Whether the model reads raw bytes (a ByteLevel stage is present).
     let byteLevel: Bool
     let rawMatcher: AddedTokenMatcher
@@ -70,6 +72,7 @@ public struct HuggingFaceTokenizer: Sendable {
         self.truncation = truncation
         self.padding = padding
         self.normalizer = normalizer
+        idNormalizer = normalizer.flatMap(IDNormalizer.init)
         self.preTokenizer = preTokenizer
         self.model = model
         self.byteLevel = byteLevel
@@ -347,6 +350,8 @@ extension HuggingFaceTokenizer {
         var tokens: [ModelToken] = []
         var ranges: [Range<Int>] = []
         var next: [Range<Int>] = []
+        var normalized: [UInt8] = []
+        var spare: [UInt8] = []
         /// Empty working memory.
         public init() {}
     }
@@ -364,7 +369,16 @@ extension HuggingFaceTokenizer {
         for part in rawMatcher.split(input) {
             if let t = part.token { ids.append(Int32(rawMatcher.tokens[t].id)); continue }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
-            if let normalizer, !Self.isAlreadyNormalized(segment, normalizer) {
+            if let idNormalizer {
+                // Owned while encoding, so that `scratch` stays free to pass on.
+                var normalized: [UInt8] = [], spare: [UInt8] = []
+                swap(&normalized, &scratch.normalized); swap(&spare, &scratch.spare)
+                defer { swap(&normalized, &scratch.normalized); swap(&spare, &scratch.spare) }
+                try idNormalizer.normalize(segment, into: &normalized, spare: &spare)
+                try normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
+                    try encodeNormalizedIDs(nb, base: part.range.lowerBound, into: &ids, scratch: &scratch)
+                }
+            } else if let normalizer, !Self.isAlreadyNormalized(segment, normalizer) {
                 let normalized = try normalizer.normalize(utf8: segment)
                 try normalized.normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
                     try encodeNormalizedIDs(nb, base: part.range.lowerBound, into: &ids, scratch: &scratch)

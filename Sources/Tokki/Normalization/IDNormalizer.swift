@@ -1,0 +1,72 @@
+/// A normalizer for the ids-only path: the same normalized bytes as ``Normalizer/normalize(utf8:)``,
+/// without the alignment back to the input (which ids do not need and which costs an edit
+/// list per line). Made only for normalizers whose every stage it knows: `Prepend`,
+/// `Replace` (string or regex) and the ICU forms; nil for any other.
+struct IDNormalizer: Sendable {
+    enum Step: Sendable {
+        case prepend([UInt8])
+        case replace(Replace, [UInt8])
+        /// An ICU form: text already in that form is copied; other text goes through the
+        /// general normalizer.
+        case form(any Normalizer)
+    }
+
+    let steps: [Step]
+
+    init?(_ normalizer: any Normalizer) {
+        // A lone ICU form is better served by the caller's own check (no copy when the text
+        // is already in that form).
+        guard let steps = Self.steps(normalizer), steps.contains(where: { if case .form = $0 { false } else { true } })
+        else { return nil }
+        self.steps = steps
+    }
+
+    static func steps(_ n: any Normalizer) -> [Step]? {
+        switch n {
+        case let p as Prepend: return [.prepend(Array(p.prefix.utf8))]
+        case let r as Replace: return [.replace(r, Array(r.content.utf8))]
+        case is ICUNormalizer, is CharacterAlignedNormalizer: return [.form(n)]
+        case let s as NormalizerSequence:
+            var out: [Step] = []
+            for stage in s.normalizers {
+                guard let more = steps(stage) else { return nil }
+                out += more
+            }
+            return out
+        default: return nil
+        }
+    }
+
+    /// Writes the normalized bytes of well-formed UTF-8 `input` to `out` (replacing its
+    /// contents); `spare` is working memory.
+    func normalize(_ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], spare: inout [UInt8]) throws(TokkiError) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: input)
+        for step in steps {
+            swap(&out, &spare)
+            out.removeAll(keepingCapacity: true)
+            try spare.withUnsafeBufferPointer { (text) throws(TokkiError) in
+                switch step {
+                case .prepend(let prefix):
+                    // Nothing is prepended to empty text (tokenizers' Prepend).
+                    if !text.isEmpty { out.append(contentsOf: prefix) }
+                    out.append(contentsOf: text)
+                case .replace(let replace, let content):
+                    var last = 0
+                    for r in try replace.matches(text) {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last..<r.lowerBound]))
+                        out.append(contentsOf: content)
+                        last = r.upperBound
+                    }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last...]))
+                case .form(let normalizer):
+                    if HuggingFaceTokenizer.isAlreadyNormalized(text, normalizer) {
+                        out.append(contentsOf: text)
+                    } else {
+                        out.append(contentsOf: try normalizer.normalize(utf8: text).normalized)
+                    }
+                }
+            }
+        }
+    }
+}
