@@ -186,53 +186,47 @@ struct Encode: ParsableCommand {
             return
         }
         let workers = max(1, threading.workers)
-        let pool = (0..<workers).map { _ in makeWorker() }
-        var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
-        let source = reader.displayName
-        var batch: [[UInt8]] = []
-        var lineNumber = 0
-        let batchSize = 4096
-
-        func flushBatch() throws(ExitCode) {
-            guard !batch.isEmpty else { return }
-            let lines = batch
-            // Per worker: its lines' output, and the error that stopped it (lines before it are written).
-            var outputs = [([UInt8], TokkiError?)](repeating: ([], nil), count: workers)
+        nonisolated(unsafe) let pool = (0..<workers).map { _ in makeWorker() }
+        // Each batch is encoded on the workers (validating UTF-8 there) while the next one is
+        // read; the outputs are written in order.
+        // The lines before a failure are written (a read error comes out of `run` after them).
+        defer { try? out.flush() }
+        try LinePipeline.run(inputs: [input], maxLineBytes: lineLimit.maxLineBytes.value, workers: workers, process: { batch in
+            var outputs = [([UInt8], LineFailure?)](repeating: ([], nil), count: workers)
             outputs.withUnsafeMutableBufferPointer { o in
-                nonisolated(unsafe) let o = o, pool = pool
-                parallelRanges(lines.count, threads: workers) { w, range in
+                nonisolated(unsafe) let o = o
+                parallelRanges(batch.count, threads: workers) { w, range in
                     var buffer: [UInt8] = []
                     for k in range {
-                        let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
-                            do throws(TokkiError) { try render(line, pool[w], &buffer); return nil } catch { return error }
+                        let failure: LineFailure? = batch.withLine(k) { line -> LineFailure? in
+                            if let bad = UTF8Validation.firstInvalidOffset(in: line) {
+                                guard replace else { return LineFailure(line: k, error: nil, invalidByte: bad) }
+                                if repairing {
+                                    var fixed = Array(String(decoding: line, as: UTF8.self).utf8)
+                                    return fixed.withUnsafeMutableBufferPointer { f in
+                                        do throws(TokkiError) { try render(UnsafeBufferPointer(f), pool[w], &buffer); return nil }
+                                        catch { return LineFailure(line: k, error: error, invalidByte: 0) }
+                                    }
+                                }
+                            }
+                            do throws(TokkiError) { try render(line, pool[w], &buffer); return nil }
+                            catch { return LineFailure(line: k, error: error, invalidByte: 0) }
                         }
                         if let failure { o[w] = (buffer, failure); return }
                     }
                     o[w] = (buffer, nil)
                 }
             }
+            return outputs
+        }, consume: { (batch, outputs) throws(ExitCode) in
             for (bytes, failure) in outputs {
                 try out.write(bytes)
-                if let failure { throw fail(failure) }
-            }
-            batch.removeAll(keepingCapacity: true)
-        }
-
-        try reader.forEachLine { (line, _, offset) throws(ExitCode) in
-            lineNumber += 1
-            if let bad = UTF8Validation.firstInvalidOffset(in: line) {
-                guard replace else {
-                    try flushBatch()
+                if let failure {
                     try out.flush()
-                    throw invalidUTF8(source, line: lineNumber, lineOffset: offset, byteInLine: bad)
+                    throw failure.exit(batch)
                 }
-                batch.append(repairing ? Array(String(decoding: line, as: UTF8.self).utf8) : Array(line))
-            } else {
-                batch.append(Array(line))
             }
-            if batch.count >= batchSize { try flushBatch() }
-        }
-        try flushBatch()
+        })
         try out.flush()
     }
 

@@ -28,6 +28,39 @@ struct EncodeDecodeCommandTests {
         #expect(one.text == expected["legal_article"]!.map(String.init).joined(separator: " ") + "\n")
     }
 
+    /// Encoding is pipelined in batches (read ahead while the workers encode): with lines
+    /// spread over several batches, every thread count gives the same output, and a failure in
+    /// a later batch (invalid UTF-8, or a line over the limit) keeps the output of every line
+    /// before it, names the line, and exits 65.
+    @Test(arguments: ["1", "2", "3"])
+    func pipelinedBatchesStopAtTheFailingLine(_ threads: String) throws {
+        let inputs = try SentencePieceFixtures.inputs()
+        let expected = try Self.expected()
+        let names = ["legal_article", "prose", "english", "compat_jamo"]
+        let count = 9_000  // three batches of 4096 lines
+        let lines = (0..<count).map { inputs[names[$0 % names.count]]! }
+        let want = (0..<count).map { expected[names[$0 % names.count]]!.map(String.init).joined(separator: " ") }
+        let good = Data((lines.joined(separator: "\n") + "\n").utf8)
+        let whole = try TokkiExecutable.run(["encode", "--model", Self.model, "--threads", threads], stdin: good)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.text == want.joined(separator: "\n") + "\n")
+
+        let badLine = 8_500
+        var bad = Data((lines[0..<(badLine - 1)].joined(separator: "\n") + "\n").utf8)
+        bad += Data([0x41, 0xFF, 0x0A]) + Data((lines[badLine...].joined(separator: "\n") + "\n").utf8)
+        let r = try TokkiExecutable.run(["encode", "--model", Self.model, "--threads", threads], stdin: bad)
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("<stdin>: line \(badLine): invalid UTF-8"), "\(r.stderr)")
+        #expect(r.text == want[0..<(badLine - 1)].joined(separator: "\n") + "\n")
+
+        var long = Data((lines[0..<(badLine - 1)].joined(separator: "\n") + "\n").utf8)
+        long += Data(String(repeating: "가", count: 30_000).utf8) + Data("\n".utf8)
+        let l = try TokkiExecutable.run(["encode", "--model", Self.model, "--threads", threads, "--max-line-bytes", "64K"], stdin: long)
+        #expect(l.status == 65)
+        #expect(l.stderr.contains("line \(badLine)"), "\(l.stderr)")
+        #expect(l.text == want[0..<(badLine - 1)].joined(separator: "\n") + "\n")
+    }
+
     /// `tokki stats` over many lines (several batches, any thread count) gives the counts
     /// made from the reference ids: tokens, characters, eojeols, unknown and byte-fallback
     /// tokens, distinct ids. A malformed line is an error, or with --invalid replace a line

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Dispatch
+import Tokki
+
+/// Lines read into batches, each batch one contiguous buffer (no array per line), processed
+/// on worker threads while the next batch is read; the results are consumed on the calling
+/// thread in input order. With one worker nothing runs beside the caller (`--threads 1` uses
+/// one core).
+final class LineBatch: @unchecked Sendable {
+    /// The lines' bytes back to back; line `k` is `bytes[starts[k] ..< starts[k + 1]]`.
+    private(set) var bytes: [UInt8] = []
+    private(set) var starts: [Int] = [0]
+    /// The input byte offset of each line's first byte.
+    private(set) var offsets: [Int] = []
+    /// The 1-based number of the batch's first line in its input.
+    var firstLine = 1
+    /// The name of the input, for messages.
+    var source = ""
+
+    var count: Int { offsets.count }
+
+    func append(_ line: UnsafeBufferPointer<UInt8>, offset: Int) {
+        bytes.append(contentsOf: line)
+        starts.append(bytes.count)
+        offsets.append(offset)
+    }
+
+    func reset(firstLine: Int, source: String) {
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        starts.append(0)
+        offsets.removeAll(keepingCapacity: true)
+        self.firstLine = firstLine
+        self.source = source
+    }
+
+    /// Calls `body` with line `k`.
+    @inline(__always)
+    func withLine<R>(_ k: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let s = starts[k], e = starts[k + 1]
+        return bytes.withUnsafeBufferPointer { b in body(UnsafeBufferPointer(rebasing: b[s..<e])) }
+    }
+}
+
+/// Why a worker stopped inside a batch: the line it stopped at (its output covers the lines
+/// before) and the error.
+struct LineFailure: Sendable {
+    var line: Int
+    var error: TokkiError?
+    /// Invalid UTF-8 at this byte of the line (when `error` is nil).
+    var invalidByte: Int
+
+    /// The exit for this failure in `batch`.
+    func exit(_ batch: LineBatch) -> ExitCode {
+        if let error { return fail(error) }
+        return invalidUTF8(batch.source, line: batch.firstLine + line, lineOffset: batch.offsets[line], byteInLine: invalidByte)
+    }
+}
+
+/// A result handed from a worker thread to the caller: written before the worker leaves its
+/// dispatch group, read after the caller waits on it.
+final class ResultSlot<R>: @unchecked Sendable {
+    var value: R? = nil
+}
+
+enum LinePipeline {
+    static let batchLines = 4096
+    static let batchBytes = 1 << 20
+
+    /// Reads the lines of `inputs` (nil: stdin) in batches; `process` runs on each batch (off
+    /// the calling thread when `workers` > 1, while the next batch is read) and `consume` gets
+    /// each batch with its result on the calling thread, in order. A read error (a line over
+    /// the limit) is thrown after every batch before it has been consumed.
+    static func run<R>(inputs: [String?], maxLineBytes: Int, workers: Int,
+                       process: @escaping @Sendable (LineBatch) -> R,
+                       consume: (LineBatch, R) throws(ExitCode) -> Void) throws {
+        var pending: (batch: LineBatch, group: DispatchGroup, slot: ResultSlot<R>)? = nil
+        var spare: [LineBatch] = [LineBatch(), LineBatch()]
+        var filling = spare.removeLast()
+        var consumerFailed = false
+        func consumeOrStop(_ batch: LineBatch, _ result: R) throws(ExitCode) {
+            do { try consume(batch, result) } catch { consumerFailed = true; throw error }
+        }
+
+        func finishPending() throws(ExitCode) {
+            guard let p = pending else { return }
+            p.group.wait()
+            pending = nil
+            spare.append(p.batch)
+            guard let result = p.slot.value else { return }
+            try consumeOrStop(p.batch, result)
+        }
+
+        func submit() throws(ExitCode) {
+            guard filling.count > 0 else { return }
+            let batch = filling
+            if workers <= 1 {
+                try consumeOrStop(batch, process(batch))
+                return
+            }
+            // The batch read before this one is consumed first, then this one starts while
+            // the caller reads on.
+            try finishPending()
+            let group = DispatchGroup(), slot = ResultSlot<R>()
+            pending = (batch, group, slot)
+            group.enter()
+            DispatchQueue.global().async {
+                slot.value = process(batch)
+                group.leave()
+            }
+            filling = spare.popLast() ?? LineBatch()
+        }
+
+        do {
+            for path in inputs {
+                var reader = try LineReader.open(path, maxLineBytes: maxLineBytes)
+                let source = reader.displayName
+                var lineNumber = 0
+                filling.reset(firstLine: 1, source: source)
+                try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+                    lineNumber += 1
+                    filling.append(line, offset: offset)
+                    if filling.count >= batchLines || filling.bytes.count >= batchBytes {
+                        try submit()
+                        filling.reset(firstLine: lineNumber + 1, source: source)
+                    }
+                }
+                try submit()
+                filling.reset(firstLine: lineNumber + 1, source: source)
+            }
+            try finishPending()
+        } catch {
+            // A read error (a line over the limit): the lines read before it are still
+            // processed and consumed, in order, then the error is reported.
+            if !consumerFailed {
+                try submit()
+                try finishPending()
+            }
+            throw error
+        }
+    }
+}
