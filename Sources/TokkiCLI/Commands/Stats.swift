@@ -64,22 +64,32 @@ struct Stats: ParsableCommand {
         // Streamed in batches of lines; each worker keeps its encoder (and caches) and its tally.
         let workers = max(1, Parallelism.resolve(threads))
         let pool = (0..<workers).map { _ in loaded.makeIDEncoder() }
-        var tallies = [Tally](repeating: Tally(used: [Bool](repeating: false, count: size)), count: workers)
+        // Each worker keeps its tally across batches; a batch is counted on the workers while
+        // the next one is read.
+        let tallies = TallyBox(Tally(used: [Bool](repeating: false, count: size)), count: workers)
         let isUnknown = unknown, isByte = bytePiece
-        var batch: [[UInt8]] = []
-        func flush() throws(ExitCode) {
-            guard !batch.isEmpty else { return }
-            let lines = batch
-            var failures = [TokkiError?](repeating: nil, count: workers)
+        let replace = invalidInput.replace
+        nonisolated(unsafe) let e = pool
+        try LinePipeline.run(inputs: input.isEmpty ? [nil] : input.map(Optional.some), maxLineBytes: lineLimit.maxLineBytes.value,
+                             workers: workers, process: { batch in
+            var failures = [LineFailure?](repeating: nil, count: workers)
             failures.withUnsafeMutableBufferPointer { f in
-                tallies.withUnsafeMutableBufferPointer { t in
-                    nonisolated(unsafe) let f = f, e = pool, t = t
-                    parallelRanges(lines.count, threads: workers) { w, range in
+                tallies.values.withUnsafeMutableBufferPointer { t in
+                    nonisolated(unsafe) let f = f, t = t
+                    parallelRanges(batch.count, threads: workers) { w, range in
                         for k in range {
-                            let failure: TokkiError? = lines[k].withUnsafeBufferPointer { line in
-                                do throws(TokkiError) { try e[w].encode(line) } catch { return error }
-                                Self.count(line, into: &t[w])
-                                return nil
+                            let failure: LineFailure? = batch.withLine(k) { raw -> LineFailure? in
+                                var repaired: [UInt8]? = nil
+                                if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
+                                    guard replace else { return LineFailure(line: k, error: nil, invalidByte: bad) }
+                                    repaired = Array(String(decoding: raw, as: UTF8.self).utf8)
+                                }
+                                let body = { (line: UnsafeBufferPointer<UInt8>) -> LineFailure? in
+                                    do throws(TokkiError) { try e[w].encode(line) } catch { return LineFailure(line: k, error: error, invalidByte: 0) }
+                                    Self.count(line, into: &t[w])
+                                    return nil
+                                }
+                                return repaired.map { r in r.withUnsafeBufferPointer { body($0) } } ?? body(raw)
                             }
                             if let failure { f[w] = failure; return }
                             let ids = e[w].ids
@@ -93,27 +103,13 @@ struct Stats: ParsableCommand {
                     }
                 }
             }
-            if let failure = failures.lazy.compactMap({ $0 }).first { throw fail(failure) }
-            batch.removeAll(keepingCapacity: true)
-        }
-        for path in input.isEmpty ? [nil] : input.map(Optional.some) {
-            var reader = try LineReader.open(path, maxLineBytes: lineLimit.maxLineBytes.value)
-            let source = reader.displayName
-            var n = 0
-            try reader.forEachLine { (line, _, offset) throws(ExitCode) in
-                n += 1
-                if let bad = UTF8Validation.firstInvalidOffset(in: line) {
-                    guard invalidInput.replace else { throw invalidUTF8(source, line: n, lineOffset: offset, byteInLine: bad) }
-                    batch.append(Array(String(decoding: line, as: UTF8.self).utf8))
-                } else {
-                    batch.append(Array(line))
-                }
-                if batch.count >= 4096 { try flush() }
-            }
-        }
-        try flush()
-        var total = tallies[0]
-        for t in tallies.dropFirst() { total.add(t) }
+            return failures.lazy.compactMap { $0 }.first
+        }, consume: { (batch, failure) throws(ExitCode) in
+            if let failure { throw failure.exit(batch) }
+        })
+        let tallied = tallies.values
+        var total = tallied[0]
+        for t in tallied.dropFirst() { total.add(t) }
         let tokens = total.tokens, unknowns = total.unknowns, bytes = total.bytes, chars = total.characters
         let eojeols = total.eojeols, used = total.used.reduce(0) { $0 + ($1 ? 1 : 0) }
         func ratio(_ a: Int, _ b: Int) -> String { b == 0 ? "n/a" : String(format: "%.4f", Double(a) / Double(b)) }
@@ -142,4 +138,11 @@ struct Stats: ParsableCommand {
             inWord = !separator
         }
     }
+}
+
+/// Per-worker tallies shared with the pipeline's worker side (each worker writes only its
+/// own entry; the caller reads them after the last batch).
+final class TallyBox<T>: @unchecked Sendable {
+    var values: [T]
+    init(_ value: T, count: Int) { values = [T](repeating: value, count: count) }
 }
