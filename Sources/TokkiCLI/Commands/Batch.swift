@@ -228,10 +228,17 @@ struct BatchCommand: ParsableCommand {
             if let limit, batches >= limit { return false }
             return true
         }
-        func flush() throws(ExitCode) -> Bool {
-            guard !pending.isEmpty else { return true }
-            let docs = try encodeDocuments(pending, vocabulary: vocabulary, wordIDs: wantWordIDs, workers: workers)
-            pending.removeAll(keepingCapacity: true)
+        // A batch of documents is encoded (on the workers) while the next is read.
+        let encoder = DocumentEncoder(vocabulary, wordIDs: wantWordIDs, workers: workers)
+        var ahead = WorkAhead<Result<[Document], TokkiError>>(background: encoder.workers > 1)
+        /// Feeds encoded documents to the builder; false once --max-batches is reached.
+        func consume(_ result: Result<[Document], TokkiError>?) throws(ExitCode) -> Bool {
+            guard let result else { return true }
+            let docs: [Document]
+            switch result {
+            case .success(let d): docs = d
+            case .failure(let e): throw fail(e)
+            }
             for d in docs {
                 do { try builder.append(d) } catch {
                     writer.abort()
@@ -241,6 +248,12 @@ struct BatchCommand: ParsableCommand {
                 if try !drain(final: false) { return false }
             }
             return true
+        }
+        func flush() throws(ExitCode) -> Bool {
+            guard !pending.isEmpty else { return true }
+            let lines = pending
+            pending = []
+            return try consume(ahead.start { encoder.encode(lines) })
         }
         do {
             try source.forEachRecord { (record) throws(ExitCode) in
@@ -256,7 +269,7 @@ struct BatchCommand: ParsableCommand {
                 }
                 return true
             }
-            if try flush() {
+            if try flush(), try consume(ahead.finish()) {
                 builder.finishInput()
                 _ = try drain(final: true)
             }

@@ -92,10 +92,16 @@ struct Prepare: ParsableCommand {
         var pending: [[UInt8]] = []
         var missing = 0, empty = 0
         let append = appendEos
-        func flush() throws(ExitCode) {
-            guard !pending.isEmpty else { return }
-            let docs = try encodeDocuments(pending, vocabulary: vocabulary, wordIDs: false, workers: workers)
-            pending.removeAll(keepingCapacity: true)
+        // A batch of documents is encoded (on the workers) while the next is read.
+        let encoder = DocumentEncoder(vocabulary, wordIDs: false, workers: workers)
+        var ahead = WorkAhead<Result<[Document], TokkiError>>(background: encoder.workers > 1)
+        func write(_ result: Result<[Document], TokkiError>?) throws(ExitCode) {
+            guard let result else { return }
+            let docs: [Document]
+            switch result {
+            case .success(let d): docs = d
+            case .failure(let e): throw fail(e)
+            }
             for var d in docs {
                 if d.ids.isEmpty { empty += 1; continue }
                 if append, let eos { d.ids.append(eos) }
@@ -104,6 +110,12 @@ struct Prepare: ParsableCommand {
                     throw fail(.ioError, error.description)
                 }
             }
+        }
+        func flush() throws(ExitCode) {
+            guard !pending.isEmpty else { return }
+            let lines = pending
+            pending = []
+            try write(ahead.start { encoder.encode(lines) })
         }
         do {
             try source.forEachRecord { (record) throws(ExitCode) in
@@ -129,6 +141,7 @@ struct Prepare: ParsableCommand {
                 return true
             }
             try flush()
+            try write(ahead.finish())
             try writer.finish()
         } catch let error as ExitCode {
             writer.abort()

@@ -1,3 +1,4 @@
+import Dispatch
 import ArgumentParser
 import Foundation
 import Tokki
@@ -79,26 +80,76 @@ struct BatchVocabulary: Sendable {
     }
 }
 
-/// Encodes `lines` on up to `workers` threads, keeping the order.
-func encodeDocuments(_ lines: [[UInt8]], vocabulary: BatchVocabulary, wordIDs: Bool, workers: Int) throws(ExitCode) -> [Document] {
-    var results = [Result<Document, TokkiError>](repeating: .success(Document(ids: [])), count: lines.count)
-    results.withUnsafeMutableBufferPointer { out in
-        parallelRanges(lines.count, threads: workers) { range in
-            let encode = vocabulary.makeEncoder(wordIDs: wordIDs)
-            for k in range {
-                do throws(TokkiError) {
-                    out[k] = .success(try lines[k].withUnsafeBufferPointer { (b) throws(TokkiError) in try encode(b) })
-                } catch { out[k] = .failure(error) }
+/// Encodes documents on up to `workers` threads, keeping the order. Each worker keeps its
+/// encoder (and so its word caches) from one call to the next.
+final class DocumentEncoder: @unchecked Sendable {
+    private let encoders: [(UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Document]
+    let workers: Int
+
+    init(_ vocabulary: BatchVocabulary, wordIDs: Bool, workers: Int) {
+        self.workers = max(1, workers)
+        encoders = (0..<self.workers).map { _ in vocabulary.makeEncoder(wordIDs: wordIDs) }
+    }
+
+    /// The documents of `lines`, or the first error (in line order).
+    func encode(_ lines: [[UInt8]]) -> Result<[Document], TokkiError> {
+        var results = [Result<Document, TokkiError>](repeating: .success(Document(ids: [])), count: lines.count)
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            parallelRanges(lines.count, threads: workers) { w, range in
+                let encode = encoders[w]
+                for k in range {
+                    do throws(TokkiError) {
+                        out[k] = .success(try lines[k].withUnsafeBufferPointer { (b) throws(TokkiError) in try encode(b) })
+                    } catch { out[k] = .failure(error) }
+                }
             }
         }
-    }
-    var docs: [Document] = []
-    docs.reserveCapacity(lines.count)
-    for r in results {
-        switch r {
-        case .success(let d): docs.append(d)
-        case .failure(let e): throw fail(e)
+        var docs: [Document] = []
+        docs.reserveCapacity(lines.count)
+        for r in results {
+            switch r {
+            case .success(let d): docs.append(d)
+            case .failure(let e): return .failure(e)
+            }
         }
+        return .success(docs)
     }
-    return docs
+}
+
+/// One job ahead: ``start(_:)`` waits for the job before (returning its result) and starts
+/// the next, in the background when `background` (so that the caller reads on meanwhile),
+/// otherwise right away; ``finish()`` returns the last job's result.
+struct WorkAhead<R>: ~Copyable {
+    let background: Bool
+    private var pending: (DispatchGroup, ResultSlot<R>)? = nil
+    private var ready: R? = nil
+
+    init(background: Bool) { self.background = background }
+
+    mutating func start(_ work: @escaping @Sendable () -> R) -> R? {
+        let previous = finish()
+        if background {
+            let group = DispatchGroup(), slot = ResultSlot<R>()
+            group.enter()
+            DispatchQueue.global().async {
+                slot.value = work()
+                group.leave()
+            }
+            pending = (group, slot)
+        } else {
+            ready = work()
+        }
+        return previous
+    }
+
+    mutating func finish() -> R? {
+        if let (group, slot) = pending {
+            group.wait()
+            pending = nil
+            return slot.value
+        }
+        defer { ready = nil }
+        return ready
+    }
 }
