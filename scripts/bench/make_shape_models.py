@@ -6,7 +6,7 @@
 Writes, when missing (nothing is committed; the inputs come from scripts/fetch/):
   * shape_unigram_262k_ctrl26k.model: a 262,144-piece UNIGRAM model with byte fallback and
     26,089 control pieces (plus the 3 it had): gemma3.model's pieces, model type set to
-    unigram (its scores, minus the merge rank, serve as log-probabilities), and the 26,089
+    unigram, its scores (minus the merge rank) mapped into [-16, -2] in the same order, and the 26,089
     lowest-scoring normal pieces without Hangul, Hanja, ASCII or `▁` turned into control
     pieces `<ctrl_N>`.
   * shape_bpe_32k_ctrl750.model: not made; mistral_v3.model (published) has this shape
@@ -42,6 +42,13 @@ def unigram_262k(models: str) -> None:
     m = pb.ModelProto()
     m.ParseFromString(open(src, "rb").read())
     m.trainer_spec.model_type = pb.TrainerSpec.UNIGRAM
+    # BPE scores are minus the merge rank (down to -262,000): as log-probabilities they would
+    # make every path score huge. Unigram-like scores instead, in the same order: from -2 for
+    # the first merge down to -16 for the last.
+    n = len(m.pieces)
+    for p in m.pieces:
+        if p.type == pb.ModelProto.SentencePiece.NORMAL:
+            p.score = -2.0 - 14.0 * min(1.0, -p.score / n)
     def foreign(text: str) -> bool:
         # Neither Hangul, Hanja, ASCII nor `▁`: pieces the Korean corpus hardly needs.
         return not any(c < "\u0080" or c == "\u2581" or "\u1100" <= c <= "\u11ff" or "\u3130" <= c <= "\u318f"

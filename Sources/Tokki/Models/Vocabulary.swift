@@ -82,10 +82,24 @@ public final class SentencePieceVocabulary: Sendable {
             }
         }
         do {
-            matchable = prefixSearch
-                ? try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals)
-                : DoubleArrayTrie(units: [])
-            reserved = try DoubleArrayTrie(pool: pool, starts: rStarts, lengths: rLengths, values: rVals)
+            // The two tries need nothing from each other: built side by side (a model with
+            // tens of thousands of control pieces has a large reserved trie too).
+            nonisolated(unsafe) var builtReserved: Result<DoubleArrayTrie, DoubleArrayTrie.BuildError> = .success(DoubleArrayTrie(units: []))
+            nonisolated(unsafe) var builtMatchable: Result<DoubleArrayTrie, DoubleArrayTrie.BuildError> = .success(DoubleArrayTrie(units: []))
+            let sharedPool = pool
+            Parallelism.run(tasks: prefixSearch ? 2 : 1) { task in
+                if task == 0 {
+                    builtReserved = Result { () throws(DoubleArrayTrie.BuildError) in
+                        try DoubleArrayTrie(pool: sharedPool, starts: rStarts, lengths: rLengths, values: rVals)
+                    }
+                } else {
+                    builtMatchable = Result { () throws(DoubleArrayTrie.BuildError) in
+                        try DoubleArrayTrie(pool: sharedPool, starts: mStarts, lengths: mLengths, values: mVals)
+                    }
+                }
+            }
+            matchable = try builtMatchable.get()
+            reserved = try builtReserved.get()
         } catch .duplicateKey(let key) {
             let piece = String(decoding: key, as: UTF8.self)
             let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }

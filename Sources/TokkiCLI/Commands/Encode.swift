@@ -106,13 +106,19 @@ struct Encode: ParsableCommand {
     /// the digit count in the top byte.
     static func decimalTexts(_ count: Int) -> [UInt64] {
         [UInt64](unsafeUninitializedCapacity: min(count, 10_000_000)) { out, initialized in
-            var digits: [UInt8] = []
+            // The digits of the running id, least significant first, incremented in place.
+            var digits: [UInt8] = [0x30]
             for id in 0..<out.count {
-                digits.removeAll(keepingCapacity: true)
-                JSONText.appendInteger(id, to: &digits)
                 var v = UInt64(digits.count) << 56
-                for (k, d) in digits.enumerated() { v |= UInt64(d) << (8 * UInt64(k)) }
+                for (k, d) in digits.reversed().enumerated() { v |= UInt64(d) << (8 * UInt64(k)) }
                 out[id] = v
+                var k = 0
+                while true {
+                    if k == digits.count { digits.append(0x31); break }
+                    if digits[k] < 0x39 { digits[k] += 1; break }
+                    digits[k] = 0x30
+                    k += 1
+                }
             }
             initialized = out.count
         }

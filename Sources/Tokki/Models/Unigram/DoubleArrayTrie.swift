@@ -231,17 +231,56 @@ extension DoubleArrayTrie {
     private struct Work { var node: Int; var lo: Int; var hi: Int; var depth: Int }
     private struct Child { var label: UInt8; var lo: Int; var hi: Int }
 
-    private struct Builder {
+    /// A growable array of trivial values that the builder reads and writes through its
+    /// pointer: no uniqueness or bounds checks in the hot loops (bounds are asserted in debug
+    /// builds). Grows by doubling, copying into a new allocation.
+    private struct Growable<T: BitwiseCopyable>: ~Copyable {
+        private(set) var base: UnsafeMutablePointer<T>
+        private(set) var count = 0
+        private var capacity: Int
+
+        init(capacity: Int) {
+            self.capacity = max(256, capacity)
+            base = .allocate(capacity: self.capacity)
+        }
+
+        deinit { base.deallocate() }
+
+        /// Appends `n` copies of `value`.
+        mutating func append(_ value: T, count n: Int) {
+            if count + n > capacity {
+                var grown = capacity * 2
+                while grown < count + n { grown *= 2 }
+                let larger = UnsafeMutablePointer<T>.allocate(capacity: grown)
+                larger.update(from: base, count: count)
+                base.deallocate()
+                base = larger
+                capacity = grown
+            }
+            assert(count + n <= capacity)
+            (base + count).initialize(repeating: value, count: n)
+            count += n
+        }
+
+        subscript(i: Int) -> T {
+            @inline(__always) get { assert(i >= 0 && i < count, "index \(i) outside 0..<\(count)"); return base[i] }
+            @inline(__always) nonmutating set { assert(i >= 0 && i < count, "index \(i) outside 0..<\(count)"); base[i] = newValue }
+        }
+
+        var array: [T] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    }
+
+    private struct Builder: ~Copyable {
         let pool: [UInt8]
         let starts: [Int32]
         let lengths: [Int32]
         let values: [Int]
-        var units: [UInt32] = []
-        var used: [Bool] = []             // position taken
-        var isBase: [Bool] = []           // position is some node's base
+        var units: Growable<UInt32>
+        var used: Growable<Bool>             // position taken
+        var isBase: Growable<Bool>           // position is some node's base
         // Circular doubly linked list of the free positions in the open window of blocks.
-        var nextFree: [Int32] = []
-        var prevFree: [Int32] = []
+        var nextFree: Growable<Int32>
+        var prevFree: Growable<Int32>
         var freeHead = -1
         var firstOpenBlock = 0
         static let window = 16            // blocks still searched for free positions
@@ -252,8 +291,8 @@ extension DoubleArrayTrie {
             self.lengths = lengths
             self.values = values
             let estimate = values.count * 4 + 256
-            units.reserveCapacity(estimate); used.reserveCapacity(estimate); isBase.reserveCapacity(estimate)
-            nextFree.reserveCapacity(estimate); prevFree.reserveCapacity(estimate)
+            units = Growable(capacity: estimate); used = Growable(capacity: estimate); isBase = Growable(capacity: estimate)
+            nextFree = Growable(capacity: estimate); prevFree = Growable(capacity: estimate)
             addBlock()
             take(0)  // the root
         }
@@ -275,11 +314,11 @@ extension DoubleArrayTrie {
         /// Appends a block of 256 free units, closing the oldest block beyond the window.
         mutating func addBlock() {
             let start = units.count
-            units.append(contentsOf: repeatElement(0, count: 256))
-            used.append(contentsOf: repeatElement(false, count: 256))
-            isBase.append(contentsOf: repeatElement(false, count: 256))
-            nextFree.append(contentsOf: repeatElement(-1, count: 256))
-            prevFree.append(contentsOf: repeatElement(-1, count: 256))
+            units.append(0, count: 256)
+            used.append(false, count: 256)
+            isBase.append(false, count: 256)
+            nextFree.append(-1, count: 256)
+            prevFree.append(-1, count: 256)
             for q in start..<(start + 256) {
                 if freeHead < 0 {
                     freeHead = q; nextFree[q] = Int32(q); prevFree[q] = Int32(q)
@@ -384,7 +423,7 @@ extension DoubleArrayTrie {
         /// Gives every unused unit a label that no traversal can match: a node with base `b`
         /// reaches position `q` only with byte `q ^ b` (same 256-block), so labelling `q` with
         /// `q ^ u` for a block-local `u` that is nobody's base makes every such check fail.
-        mutating func finish() -> [UInt32] {
+        func finish() -> [UInt32] {
             let blocks = units.count / 256
             for block in 0..<blocks {
                 let start = block * 256
@@ -396,7 +435,7 @@ extension DoubleArrayTrie {
                     units[q] = UInt32((q ^ unusedBase) & 0xFF)
                 }
             }
-            return units
+            return units.array
         }
     }
 }
