@@ -1,11 +1,12 @@
 /// A normalizer for the ids-only path: the same normalized bytes as ``Normalizer/normalize(utf8:)``,
 /// without the alignment back to the input (which ids do not need and which costs an edit
 /// list per line). Made only for normalizers whose every stage it knows: `Prepend`,
-/// `Replace` (string or regex) and the ICU forms; nil for any other.
+/// `Replace` (string or regex), `Lowercase` and the ICU forms; nil for any other.
 struct IDNormalizer: Sendable {
     enum Step: Sendable {
         case prepend([UInt8])
         case replace(Replace, [UInt8])
+        case lowercase
         /// An ICU form: text already in that form is copied; other text goes through the
         /// general normalizer.
         case form(any Normalizer)
@@ -25,6 +26,7 @@ struct IDNormalizer: Sendable {
         switch n {
         case let p as Prepend: return [.prepend(Array(p.prefix.utf8))]
         case let r as Replace: return [.replace(r, Array(r.content.utf8))]
+        case is Lowercase: return [.lowercase]
         case is ICUNormalizer, is CharacterAlignedNormalizer: return [.form(n)]
         case let s as NormalizerSequence:
             var out: [Step] = []
@@ -59,6 +61,26 @@ struct IDNormalizer: Sendable {
                         last = r.upperBound
                     }
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last...]))
+                case .lowercase:
+                    guard let base = text.baseAddress else { break }
+                    let n = text.count
+                    var i = 0
+                    while i < n {
+                        let b = base[i]
+                        if b < 0x80 {
+                            out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+                            i += 1
+                            continue
+                        }
+                        let (v, len) = decodeScalar(base, i, n)
+                        if v >= 0x10000 || Lowercase.bmpChanges[Int(v >> 6)] & (1 << UInt64(v & 63)) != 0,
+                           let scalar = Unicode.Scalar(v), scalar.properties.changesWhenLowercased {
+                            out.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+                        } else {
+                            out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: len))
+                        }
+                        i += len
+                    }
                 case .form(let normalizer):
                     if HuggingFaceTokenizer.isAlreadyNormalized(text, normalizer) {
                         out.append(contentsOf: text)

@@ -29,7 +29,13 @@ struct PatternScanner: Sendable {
         /// `[\p{P}!-/:-@\[-`{-~]`: every punctuation character (Unicode P, or an ASCII
         /// symbol) alone (BERT's and `Punctuation`'s split).
         case bertPunctuation
+        /// `'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+` (CLIP; whitespace is
+        /// left between the matches).
+        case clip
     }
+
+    /// CLIP's pattern (`Split` with `invert`, before byte-level BPE).
+    static let clipPattern = #"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"#
 
     let kind: Kind
 
@@ -47,6 +53,7 @@ struct PatternScanner: Sendable {
         case PretokenizationPattern.deepseek: return PatternScanner(kind: .deepseek)
         case #"\p{White_Space}"#: return PatternScanner(kind: .whiteSpace)
         case PretokenizationPattern.bertPunctuation: return PatternScanner(kind: .bertPunctuation)
+        case clipPattern: return PatternScanner(kind: .clip)
         default: return nil
         }
     }
@@ -148,6 +155,7 @@ struct PatternScanner: Sendable {
                 case .bertPunctuation:
                     let (v, len) = decodeScalar(p, i, n)
                     end = Self.isBertPunctuation(v) ? i + len : i
+                case .clip: end = clip(p, i, n, table)
                 }
                 if end > i {
                     body(i, end)
@@ -217,6 +225,18 @@ struct PatternScanner: Sendable {
             return l == 0x6C ? 1 + la + ll : 0
         default: return 0
         }
+    }
+
+    func clip(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>) -> Int {
+        if p[i] == 0x27 {
+            let c = contraction(p, i, n, caseInsensitive: false)
+            if c > 0 { return i + c }
+        }
+        let (c, len) = Self.at(p, i, n, t)
+        if c & Self.letter != 0 { return run(p, i, n, t, Self.letter, true) }   // [\p{L}]+
+        if c & Self.number != 0 { return i + len }                            // [\p{N}]
+        if c & Self.space == 0 { return run(p, i, n, t, Self.space | Self.letter | Self.number, false) }
+        return i                                                              // whitespace: no match
     }
 
     func gpt2(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ t: UnsafePointer<UInt8>) -> Int {

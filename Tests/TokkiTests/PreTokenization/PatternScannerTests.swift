@@ -13,6 +13,7 @@ import TokkiTestSupport
         ("tekken", PretokenizationPattern.tekken), ("digits3", #"\p{N}{1,3}"#),
         ("deepseekCJK", PretokenizationPattern.deepseekCJK), ("deepseek", PretokenizationPattern.deepseek),
         ("whiteSpace", #"\p{White_Space}"#), ("bertPunctuation", PretokenizationPattern.bertPunctuation),
+        ("clip", PatternScanner.clipPattern),
     ]
 
     /// Letters (ASCII, Hangul, jamo, CJK, supplementary), digits of several kinds, every
