@@ -198,10 +198,10 @@ struct Encode: ParsableCommand {
         // The lines before a failure are written (a read error comes out of `run` after them).
         defer { try? out.flush() }
         try LinePipeline.run(inputs: [input], maxLineBytes: lineLimit.maxLineBytes.value, workers: workers, process: { batch in
-            var outputs = [([UInt8], LineFailure?)](repeating: ([], nil), count: workers)
+            var outputs = [([UInt8], LineFailure?)](repeating: ([], nil), count: LinePipeline.chunkCount(batch.count, workers: workers))
             outputs.withUnsafeMutableBufferPointer { o in
                 nonisolated(unsafe) let o = o
-                parallelRanges(batch.count, threads: workers) { w, range in
+                LinePipeline.chunks(batch.count, workers: workers) { w, c, range in
                     var buffer: [UInt8] = []
                     for k in range {
                         let failure: LineFailure? = batch.withLine(k) { line -> LineFailure? in
@@ -218,9 +218,11 @@ struct Encode: ParsableCommand {
                             do throws(TokkiError) { try render(line, pool[w], &buffer); return nil }
                             catch { return LineFailure(line: k, error: error, invalidByte: 0) }
                         }
-                        if let failure { o[w] = (buffer, failure); return }
+                        // Chunk c is written to o[c] only (a chunk count per batch, below o.count).
+                        assert(c < o.count)
+                        if let failure { o[c] = (buffer, failure); return }
                     }
-                    o[w] = (buffer, nil)
+                    o[c] = (buffer, nil)
                 }
             }
             return outputs

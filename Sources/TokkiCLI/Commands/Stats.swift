@@ -72,11 +72,11 @@ struct Stats: ParsableCommand {
         nonisolated(unsafe) let e = pool
         try LinePipeline.run(inputs: input.isEmpty ? [nil] : input.map(Optional.some), maxLineBytes: lineLimit.maxLineBytes.value,
                              workers: workers, process: { batch in
-            var failures = [LineFailure?](repeating: nil, count: workers)
+            var failures = [LineFailure?](repeating: nil, count: LinePipeline.chunkCount(batch.count, workers: workers))
             failures.withUnsafeMutableBufferPointer { f in
                 tallies.values.withUnsafeMutableBufferPointer { t in
                     nonisolated(unsafe) let f = f, t = t
-                    parallelRanges(batch.count, threads: workers) { w, range in
+                    LinePipeline.chunks(batch.count, workers: workers) { w, c, range in
                         for k in range {
                             let failure: LineFailure? = batch.withLine(k) { raw -> LineFailure? in
                                 var repaired: [UInt8]? = nil
@@ -91,7 +91,7 @@ struct Stats: ParsableCommand {
                                 }
                                 return repaired.map { r in r.withUnsafeBufferPointer { body($0) } } ?? body(raw)
                             }
-                            if let failure { f[w] = failure; return }
+                            if let failure { f[c] = failure; return }
                             let ids = e[w].ids
                             t[w].tokens += ids.count
                             for id in ids where id >= 0 && Int(id) < size {

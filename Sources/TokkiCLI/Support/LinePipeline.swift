@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Synchronization
 import Tokki
 
 /// Lines read into batches, each batch one contiguous buffer (no array per line), processed
@@ -67,6 +68,32 @@ enum LinePipeline {
     static let batchLines = 4096
     static let batchBytes = 1 << 20
 
+    /// Cuts `0..<count` into `chunkCount(count, workers)` contiguous chunks that `workers`
+    /// threads take in turn as they become free (so that a slow chunk does not leave the
+    /// other cores idle); `body(worker, chunk, range)` — the worker index lets per-worker
+    /// state (encoders, tallies) be kept, the chunk index orders the results.
+    static func chunks(_ count: Int, workers: Int, _ body: (_ worker: Int, _ chunk: Int, Range<Int>) -> Void) {
+        let chunks = chunkCount(count, workers: workers)
+        guard chunks > 0 else { return }
+        let size = (count + chunks - 1) / chunks
+        let next = Atomic<Int>(0)
+        Parallelism.run(tasks: min(workers, chunks), threads: workers) { w in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { return }
+                body(w, c, (c * size)..<min(count, (c + 1) * size))
+            }
+        }
+    }
+
+    /// The number of chunks ``chunks(_:workers:_:)`` cuts `count` items into: 8 per worker, at
+    /// least 64 items each (one chunk for a single worker).
+    static func chunkCount(_ count: Int, workers: Int) -> Int {
+        guard count > 0 else { return 0 }
+        if workers <= 1 { return 1 }
+        return max(1, min(8 * workers, count / 64))
+    }
+
     /// Reads the lines of `inputs` (nil: stdin) in batches; `process` runs on each batch (off
     /// the calling thread when `workers` > 1, while the next batch is read) and `consume` gets
     /// each batch with its result on the calling thread, in order. A read error (a line over
@@ -98,9 +125,11 @@ enum LinePipeline {
                 try consumeOrStop(batch, process(batch))
                 return
             }
-            // The batch read before this one is consumed first, then this one starts while
-            // the caller reads on.
-            try finishPending()
+            // The batch before this one is waited for, this one started, and only then the one
+            // before consumed: the workers never wait for the caller's writing.
+            let previous = pending
+            if let previous { previous.group.wait() }
+            pending = nil
             let group = DispatchGroup(), slot = ResultSlot<R>()
             pending = (batch, group, slot)
             group.enter()
@@ -109,6 +138,10 @@ enum LinePipeline {
                 group.leave()
             }
             filling = spare.popLast() ?? LineBatch()
+            if let previous {
+                spare.append(previous.batch)
+                if let result = previous.slot.value { try consumeOrStop(previous.batch, result) }
+            }
         }
 
         do {
