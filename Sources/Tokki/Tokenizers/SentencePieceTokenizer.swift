@@ -40,14 +40,28 @@ public struct SentencePieceTokenizer: Sendable {
     /// Prepares `model` for encoding.
     public init(model: SentencePieceModel) throws(TokkiError) {
         self.model = model
-        vocabulary = try SentencePieceVocabulary(model: model, prefixSearch: model.modelType == .unigram)
-        normalizer = try SentencePieceNormalizer(model: model)
+        // The vocabulary's tables and the normalizer's (its user-defined symbols, charsmap)
+        // need nothing from each other: built side by side.
+        nonisolated(unsafe) var builtVocabulary: Result<SentencePieceVocabulary, TokkiError>? = nil
+        nonisolated(unsafe) var builtNormalizer: Result<SentencePieceNormalizer, TokkiError>? = nil
+        Parallelism.run(tasks: 2) { task in
+            if task == 0 {
+                builtVocabulary = Result { () throws(TokkiError) in
+                    try SentencePieceVocabulary(model: model, prefixSearch: model.modelType == .unigram)
+                }
+            } else {
+                builtNormalizer = Result { () throws(TokkiError) in try SentencePieceNormalizer(model: model) }
+            }
+        }
+        guard let builtVocabulary, let builtNormalizer else { throw .invalidModel(path: model.path, problem: "internal: not built") }
+        vocabulary = try builtVocabulary.get()
+        normalizer = try builtNormalizer.get()
         denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
         let userDefined = model.pieces.filter { $0.type == .userDefined }.map(\.piece)
         let ws = model.treatWhitespaceAsSuffix
         unigram = model.modelType == .unigram ? SentencePieceUnigramModel(vocabulary: vocabulary, treatWhitespaceAsSuffix: ws) : nil
         bpe = model.modelType == .bpe
-            ? SentencePieceBPEModel(vocabulary: vocabulary, userDefinedSymbols: userDefined, treatWhitespaceAsSuffix: ws) : nil
+            ? SentencePieceBPEModel(vocabulary: vocabulary, userDefinedTrie: normalizer.userDefined, treatWhitespaceAsSuffix: ws) : nil
         char = model.modelType == .char ? SentencePieceCharModel(vocabulary: vocabulary, userDefinedSymbols: userDefined) : nil
         word = model.modelType == .word ? SentencePieceWordModel(vocabulary: vocabulary) : nil
         splitsRawWords = normalizer.normalizesWordsIndependently

@@ -16,9 +16,16 @@ public struct SentencePieceBPEModel: TokenModel {
 
     /// A model over `vocabulary`; `userDefinedSymbols` are never split or merged.
     public init(vocabulary: SentencePieceVocabulary, userDefinedSymbols: [String], treatWhitespaceAsSuffix: Bool = false) {
-        self.vocabulary = vocabulary
         let symbols = Array(Set(userDefinedSymbols.map { Array($0.utf8) }.filter { !$0.isEmpty && !$0.contains(0) }))
-        userDefined = symbols.isEmpty ? nil : try? DoubleArrayTrie(keys: symbols, values: symbols.map(\.count))
+        self.init(vocabulary: vocabulary, userDefinedTrie: symbols.isEmpty ? nil : try? DoubleArrayTrie(keys: symbols, values: symbols.map(\.count)),
+                  treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
+    }
+
+    /// A model whose user-defined symbols are already indexed (keys: their UTF-8, values: their
+    /// byte length), as ``SentencePieceNormalizer`` indexes the same symbols.
+    init(vocabulary: SentencePieceVocabulary, userDefinedTrie: DoubleArrayTrie?, treatWhitespaceAsSuffix: Bool) {
+        self.vocabulary = vocabulary
+        userDefined = userDefinedTrie
         let joiners = WordCache.joiners(vocabulary, treatWhitespaceAsSuffix: treatWhitespaceAsSuffix)
         wordsAreIndependent = joiners != nil
         self.joiners = joiners ?? []

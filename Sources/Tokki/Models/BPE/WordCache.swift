@@ -189,27 +189,28 @@ struct WordCache: Sendable {
         if treatWhitespaceAsSuffix { return nil }
         var found: Set<UInt32> = []
         vocabulary.pool.withUnsafeBufferPointer { pool in
-            guard let base = pool.baseAddress else { return }
-            for id in 0..<vocabulary.count {
-                switch vocabulary.types[id] {
-                case .normal, .userDefined, .unused:
-                    let s = Int(vocabulary.pieceStart[id]), end = Int(vocabulary.pieceStart[id + 1])
-                    var k = s
-                    while k + 2 < end {
-                        if base[k] == 0xE2 && base[k + 1] == 0x96 && base[k + 2] == 0x81 {
-                            // The character before this `▁`, when it is not one.
-                            if k > s {
-                                var c = k - 1
-                                while c > s && base[c] & 0xC0 == 0x80 { c -= 1 }
-                                let isSpace = k - c == 3 && base[c] == 0xE2 && base[c + 1] == 0x96 && base[c + 2] == 0x81
-                                if !isSpace { found.insert(Words.scalar(base + c, k - c)) }
-                            }
-                            k += 3
-                        } else {
-                            k += 1
-                        }
+            vocabulary.pieceStart.withUnsafeBufferPointer { starts in
+                guard let base = pool.baseAddress else { return }
+                let total = pool.count
+                // Every `▁` in the pool (found with memchr), attributed to its piece.
+                var id = 0
+                var k = 0
+                while k < total, let hit = memchr(base + k, 0xE2, total - k) {
+                    let pos = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    k = pos + 1
+                    guard pos + 2 < total && base[pos + 1] == 0x96 && base[pos + 2] == 0x81 else { continue }
+                    while Int(starts[id + 1]) <= pos { id += 1 }
+                    let s = Int(starts[id]), end = Int(starts[id + 1])
+                    guard pos > s && pos + 3 <= end else { continue }
+                    switch vocabulary.types[id] {
+                    case .normal, .userDefined, .unused:
+                        // The character before this `▁`, when it is not one.
+                        var c = pos - 1
+                        while c > s && base[c] & 0xC0 == 0x80 { c -= 1 }
+                        let isSpace = pos - c == 3 && base[c] == 0xE2 && base[c + 1] == 0x96 && base[c + 2] == 0x81
+                        if !isSpace { found.insert(Words.scalar(base + c, pos - c)) }
+                    default: continue
                     }
-                default: continue
                 }
             }
         }
