@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A normalizer for the ids-only path: the same normalized bytes as ``Normalizer/normalize(utf8:)``,
 /// without the alignment back to the input (which ids do not need and which costs an edit
 /// list per line). Made only for normalizers whose every stage it knows: `Prepend`,
@@ -6,6 +12,8 @@ struct IDNormalizer: Sendable {
     enum Step: Sendable {
         case prepend([UInt8])
         case replace(Replace, [UInt8])
+        /// A one-byte (ASCII) literal pattern: replaced in one pass, no list of matches.
+        case replaceByte(UInt8, [UInt8])
         case lowercase
         /// An ICU form: text already in that form is copied; other text goes through the
         /// general normalizer.
@@ -25,7 +33,11 @@ struct IDNormalizer: Sendable {
     static func steps(_ n: any Normalizer) -> [Step]? {
         switch n {
         case let p as Prepend: return [.prepend(Array(p.prefix.utf8))]
-        case let r as Replace: return [.replace(r, Array(r.content.utf8))]
+        case let r as Replace:
+            if case .string(let literal) = r.pattern, literal.utf8.count == 1, let b = literal.utf8.first, b < 0x80 {
+                return [.replaceByte(b, Array(r.content.utf8))]
+            }
+            return [.replace(r, Array(r.content.utf8))]
         case is Lowercase: return [.lowercase]
         case is ICUNormalizer, is CharacterAlignedNormalizer: return [.form(n)]
         case let s as NormalizerSequence:
@@ -61,6 +73,17 @@ struct IDNormalizer: Sendable {
                         last = r.upperBound
                     }
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last...]))
+                case .replaceByte(let byte, let content):
+                    guard let base = text.baseAddress else { break }
+                    let n = text.count
+                    var last = 0
+                    while last < n, let hit = memchr(base + last, Int32(byte), n - last) {
+                        let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                        out.append(contentsOf: UnsafeBufferPointer(start: base + last, count: at - last))
+                        out.append(contentsOf: content)
+                        last = at + 1
+                    }
+                    out.append(contentsOf: UnsafeBufferPointer(start: base + last, count: n - last))
                 case .lowercase:
                     guard let base = text.baseAddress else { break }
                     let n = text.count

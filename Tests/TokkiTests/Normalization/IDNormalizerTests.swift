@@ -9,6 +9,7 @@ struct IDNormalizerTests {
         [
             ("llama", NormalizerSequence([Prepend("▁"), try Replace(.string(" "), content: "▁")])),
             ("regex", try Replace(.regex(" {2,}"), content: " ")),
+            ("byte", NormalizerSequence([try Replace(.string("a"), content: ""), try Replace(.string("가"), content: "a")])),
             ("clip", NormalizerSequence([try ICUNormalizer(.nfc), try Replace(.regex(#"\s+"#), content: " "), Lowercase()])),
             ("nfkc+replace", NormalizerSequence([try CharacterAlignedNormalizer(.nfkc), try Replace(.string("ab"), content: "")])),
             ("nested", NormalizerSequence([NormalizerSequence([Prepend("><"), try Replace(.string("가"), content: "각각")]),

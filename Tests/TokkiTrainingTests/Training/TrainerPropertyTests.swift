@@ -72,7 +72,7 @@ struct TrainerPropertyTests {
                     let tokenizer = try SentencePieceTokenizer(model: model)
                     for line in lines {
                         let normalized = try KoreanNormalizer().normalize(line)
-                        let ids = try tokenizer.encodeIDs(line)
+                        let ids = tokenizer.encodeIDs(line)
                         #expect(ids.allSatisfy { $0 >= 0 && $0 < size }, "\(label): ids \(ids)")
                         // Every character of these corpora is covered: decoding gives the text
                         // back (spaces as SentencePiece folds them).
