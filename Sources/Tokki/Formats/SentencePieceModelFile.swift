@@ -76,8 +76,12 @@ public struct SentencePieceModel: Sendable {
         }
     }
 
-    /// The vocabulary, in id order.
-    public let pieces: [Piece]
+    /// The vocabulary, in id order (made from the compact store on first use).
+    public var pieces: [Piece] { store.pieces }
+    /// The number of pieces.
+    public var pieceCount: Int { store.count }
+    /// The pieces as read, compact.
+    let store: PieceStore
     /// The segmentation algorithm.
     public let modelType: ModelType
     /// How input text is normalized before segmentation.
@@ -125,10 +129,11 @@ public struct SentencePieceModel: Sendable {
     /// The repeated `pieces` field is read by a dedicated wire-format scanner (hundreds of
     /// thousands of small messages); the remaining fields are decoded with SwiftProtobuf.
     public init(serialized data: Data, path: String? = nil) throws(TokkiError) {
-        let split: (pieces: [RawPiece], rest: [UInt8])
+        let split: (pieces: PieceStore, rest: [UInt8], invalidType: (index: Int, type: Int)?)
         do {
-            let bytes = [UInt8](data)
-            split = try bytes.withUnsafeBufferPointer { try Self.splitPieces($0) }
+            split = try data.withUnsafeBytes { raw in
+                try Self.splitPieces(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+            }
         } catch {
             let message = (error as? WireError)?.message ?? "\(error)"
             throw .invalidModel(path: path, problem: "not a SentencePiece model (\(message))")
@@ -139,22 +144,20 @@ public struct SentencePieceModel: Sendable {
         } catch {
             throw .invalidModel(path: path, problem: "not a SentencePiece model (protobuf decoding failed: \(error))")
         }
-        try self.init(rawPieces: split.pieces, settings: proto, original: data, path: path)
+        try self.init(store: split.pieces, invalidType: split.invalidType, settings: proto, original: data, path: path)
     }
 
     /// Builds a model from a decoded message (used for models made in memory).
     init(proto: Sentencepiece_ModelProto, path: String?) throws(TokkiError) {
         var settings = proto
         settings.pieces = []
-        let raw = proto.pieces.map { RawPiece(piece: $0.piece, score: $0.score, type: $0.type.rawValue) }
-        try self.init(rawPieces: raw, settings: settings, original: nil, path: path)
-    }
-
-    /// One vocabulary entry as stored in the file.
-    struct RawPiece {
-        var piece: String
-        var score: Float
-        var type: Int
+        var invalidType: (index: Int, type: Int)? = nil
+        let pieces: [Piece] = proto.pieces.enumerated().map { (i, p) in
+            let type = PieceType(rawValue: p.type.rawValue)
+            if type == nil && invalidType == nil { invalidType = (i, p.type.rawValue) }
+            return Piece(piece: p.piece, score: p.score, type: type ?? .normal)
+        }
+        try self.init(store: PieceStore(pieces: pieces), invalidType: invalidType, settings: settings, original: nil, path: path)
     }
 
     struct WireError: Error { let message: String }
@@ -187,9 +190,15 @@ public struct SentencePieceModel: Sendable {
             }
     }
 
-    /// Separates the top-level `pieces` fields (number 1) from everything else.
-    static func splitPieces(_ b: UnsafeBufferPointer<UInt8>) throws -> (pieces: [RawPiece], rest: [UInt8]) {
-        var pieces: [RawPiece] = []
+    /// Separates the top-level `pieces` fields (number 1) from everything else, reading the
+    /// pieces into a compact store (each text checked to be UTF-8).
+    static func splitPieces(_ b: UnsafeBufferPointer<UInt8>) throws -> (pieces: PieceStore, rest: [UInt8], invalidType: (index: Int, type: Int)?) {
+        var invalidType: (index: Int, type: Int)? = nil
+        var pool: [UInt8] = [], starts: [Int32] = [0], scores: [Float] = [], types: [PieceType] = []
+        // Upper bounds from the file size (a piece takes at least 7 bytes in the file).
+        pool.reserveCapacity(b.count)
+        let expected = b.count / 12
+        starts.reserveCapacity(expected + 1); scores.reserveCapacity(expected); types.reserveCapacity(expected)
         var rest: [UInt8] = []
         var i = 0
         let n = b.count
@@ -201,68 +210,80 @@ public struct SentencePieceModel: Sendable {
             let field = key >> 3, wireType = key & 7
             guard field > 0 else { throw WireError(message: "invalid field number 0 at byte \(fieldStart)") }
             if field == 1 && wireType == 2 {
+                let index = types.count
                 let len = try varint(&i, n)
-                guard len <= UInt64(n - i) else { throw WireError(message: "piece \(pieces.count) runs past the end of the file") }
+                guard len <= UInt64(n - i) else { throw WireError(message: "piece \(index) runs past the end of the file") }
                 let end = i + Int(len)
-                var piece = RawPiece(piece: "", score: 0, type: 1)
+                var score: Float = 0
+                var type = 1
+                var text: Range<Int>? = nil
                 while i < end {
                     let k = try varint(&i, end)
                     switch (k >> 3, k & 7) {
                     case (1, 2):
                         let l = try varint(&i, end)
-                        guard l <= UInt64(end - i) else { throw WireError(message: "piece \(pieces.count) text runs past its message") }
-                        let text = UnsafeBufferPointer(rebasing: b[i..<(i + Int(l))])
-                        guard UTF8Validation.firstInvalidOffset(in: text) == nil else {
-                            throw WireError(message: "piece \(pieces.count) is not valid UTF-8")
-                        }
-                        piece.piece = String(decoding: text, as: UTF8.self)
+                        guard l <= UInt64(end - i) else { throw WireError(message: "piece \(index) text runs past its message") }
+                        text = i..<(i + Int(l))   // the last occurrence wins, as in protobuf
                         i += Int(l)
                     case (2, 5):
-                        guard i + 4 <= end else { throw WireError(message: "truncated score of piece \(pieces.count)") }
+                        guard i + 4 <= end else { throw WireError(message: "truncated score of piece \(index)") }
                         let bits = UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
-                        piece.score = Float(bitPattern: bits)
+                        score = Float(bitPattern: bits)
                         i += 4
                     case (3, 0):
                         let t = try varint(&i, end)
-                        piece.type = t > 1000 ? -1 : Int(t)
+                        type = t > 1000 ? -1 : Int(t)
                     case (_, let wt):
                         try skip(wt, &i, end)
                     }
                 }
-                pieces.append(piece)
+                // An undefined type is reported by the model's checks, in piece order.
+                let pieceType = PieceType(rawValue: type) ?? .normal
+                if pieceType.rawValue != type && invalidType == nil { invalidType = (index, type) }
+                if let text {
+                    let bytes = UnsafeBufferPointer(rebasing: b[text])
+                    guard UTF8Validation.firstInvalidOffset(in: bytes) == nil else {
+                        throw WireError(message: "piece \(index) is not valid UTF-8")
+                    }
+                    pool.append(contentsOf: bytes)
+                }
+                starts.append(Int32(pool.count))
+                scores.append(score)
+                types.append(pieceType)
             } else {
                 try skip(wireType, &i, n)
                 rest.append(contentsOf: UnsafeBufferPointer(rebasing: b[fieldStart..<i]))
             }
         }
-        return (pieces, rest)
+        return (PieceStore(pool: pool, starts: starts, scores: scores, types: types), rest, invalidType)
     }
 
-    init(rawPieces: [RawPiece], settings proto: Sentencepiece_ModelProto, original: Data?, path: String?) throws(TokkiError) {
+    init(store: PieceStore, invalidType: (index: Int, type: Int)? = nil, settings proto: Sentencepiece_ModelProto,
+         original: Data?, path: String?) throws(TokkiError) {
         func bad(_ problem: String) -> TokkiError { .invalidModel(path: path, problem: problem) }
-        guard !rawPieces.isEmpty else { throw bad("the model has no pieces (truncated or not a SentencePiece model)") }
-        var pieces: [Piece] = []
-        pieces.reserveCapacity(rawPieces.count)
+        guard store.count > 0 else { throw bad("the model has no pieces (truncated or not a SentencePiece model)") }
         var unk: Int? = nil
         var byteSeen = [Bool](repeating: false, count: 256)
         let byteFallback = proto.trainerSpec.byteFallback
-        for (i, p) in rawPieces.enumerated() {
-            guard let type = PieceType(rawValue: p.type) else {
-                throw bad("piece \(i) has an unknown type \(p.type)")
+        try store.starts.withUnsafeBufferPointer { (starts) throws(TokkiError) in
+            for i in 0..<store.count {
+                if let invalidType, invalidType.index == i { throw bad("piece \(i) has an unknown type \(invalidType.type)") }
+                let type = store.types[i]
+                // Duplicates are found (byte-wise, not by Swift's canonical-equivalence string
+                // equality) when the vocabulary tries are built.
+                guard starts[i + 1] > starts[i] else { throw bad("piece \(i) is empty") }
+                switch type {
+                case .unknown:
+                    if let unk { throw bad("two unknown pieces: ids \(unk) and \(i)") }
+                    unk = i
+                case .byte:
+                    let piece = store.text(i)
+                    guard byteFallback else { throw bad("byte piece \(i) \"\(piece)\" found although byte_fallback is off") }
+                    guard let b = Self.byteValue(of: piece) else { throw bad("piece \(i) \"\(piece)\" is not a valid byte piece <0xXX>") }
+                    byteSeen[Int(b)] = true
+                default: break
+                }
             }
-            guard !p.piece.isEmpty else { throw bad("piece \(i) is empty") }
-            // Duplicates are found (byte-wise, not by Swift's canonical-equivalence string
-            // equality) when the vocabulary tries are built.
-            if type == .unknown {
-                if let unk { throw bad("two unknown pieces: ids \(unk) and \(i)") }
-                unk = i
-            }
-            if type == .byte {
-                guard byteFallback else { throw bad("byte piece \(i) \"\(p.piece)\" found although byte_fallback is off") }
-                guard let b = Self.byteValue(of: p.piece) else { throw bad("piece \(i) \"\(p.piece)\" is not a valid byte piece <0xXX>") }
-                byteSeen[Int(b)] = true
-            }
-            pieces.append(Piece(piece: p.piece, score: p.score, type: type))
         }
         guard let unk else { throw bad("the model has no unknown piece") }
         if byteFallback, let missing = byteSeen.firstIndex(of: false) {
@@ -279,14 +300,14 @@ public struct SentencePieceModel: Sendable {
                                addDummyPrefix: spec.addDummyPrefix, removeExtraWhitespaces: spec.removeExtraWhitespaces,
                                escapeWhitespaces: spec.escapeWhitespaces)
         }
-        self.pieces = pieces
+        self.store = store
         self.normalizer = settings(proto.normalizerSpec)
         self.denormalizer = proto.hasDenormalizerSpec && !proto.denormalizerSpec.precompiledCharsmap.isEmpty
             ? settings(proto.denormalizerSpec) : nil
         self.byteFallback = byteFallback
         self.treatWhitespaceAsSuffix = proto.trainerSpec.treatWhitespaceAsSuffix
         self.unknownID = unk
-        let count = pieces.count
+        let count = store.count
         func optionalID(_ v: Int32) -> Int? { v >= 0 && Int(v) < count ? Int(v) : nil }
         self.bosID = optionalID(proto.trainerSpec.bosID)
         self.eosID = optionalID(proto.trainerSpec.eosID)

@@ -11,8 +11,9 @@ public final class SentencePieceVocabulary: Sendable {
     /// `pool[pieceStart[id] ..< pieceStart[id + 1]]`.
     let pool: [UInt8]
     let pieceStart: [Int32]
-    /// Piece strings, by id.
-    public let pieces: [String]
+    /// Piece strings, by id (made on first use; ``piece(_:)`` makes one without the array).
+    public var pieces: [String] { store.pieceTexts }
+    let store: SentencePieceModel.PieceStore
     /// Scores, by id.
     public let scores: [Float]
     /// Types, by id.
@@ -40,33 +41,29 @@ public final class SentencePieceVocabulary: Sendable {
     /// Indexes `model`'s pieces. `prefixSearch` builds the trie the unigram model walks;
     /// without it (BPE) the matchable pieces go into a hash table instead.
     init(model: SentencePieceModel, prefixSearch: Bool = true) throws(TokkiError) {
-        let count = model.pieces.count
-        var pool: [UInt8] = [], starts: [Int32] = []
-        var strings: [String] = [], scores: [Float] = [], types: [SentencePieceModel.PieceType] = []
-        pool.reserveCapacity(count * 8); starts.reserveCapacity(count + 1)
-        strings.reserveCapacity(count); scores.reserveCapacity(count); types.reserveCapacity(count)
+        // The model's compact store is shared as it is: no string per piece is made here.
+        let store = model.store
+        let count = store.count
+        let pool = store.pool, starts = store.starts, scores = store.scores, types = store.types
         var mStarts: [Int32] = [], mLengths: [Int32] = [], mVals: [Int] = []
         var rStarts: [Int32] = [], rLengths: [Int32] = [], rVals: [Int] = []
         mStarts.reserveCapacity(count); mLengths.reserveCapacity(count); mVals.reserveCapacity(count)
         var minS = Float.greatestFiniteMagnitude, maxS = Float.leastNormalMagnitude
-        for (i, p) in model.pieces.enumerated() {
-            let start = Int32(pool.count)
-            starts.append(start)
-            pool.append(contentsOf: p.piece.utf8)
-            let length = Int32(pool.count) - start
-            let hasNUL = pool.withUnsafeBufferPointer { memchr($0.baseAddress! + Int(start), 0, Int(length)) != nil }
-            strings.append(p.piece); scores.append(p.score); types.append(p.type)
-            // A piece containing U+0000 cannot be a trie key (keys are NUL-terminated in the
-            // layout, as in the reference); such pieces are never matched from text.
-            switch p.type {
-            case .normal, .userDefined, .unused:
-                if !hasNUL { mStarts.append(start); mLengths.append(length); mVals.append(i) }
-                if p.type == .normal { minS = min(minS, p.score); maxS = max(maxS, p.score) }
-            case .control, .unknown, .byte:
-                if !hasNUL { rStarts.append(start); rLengths.append(length); rVals.append(i) }
+        pool.withUnsafeBufferPointer { p in
+            for i in 0..<count {
+                let start = starts[i], length = starts[i + 1] - start
+                let hasNUL = length > 0 && memchr(p.baseAddress! + Int(start), 0, Int(length)) != nil
+                // A piece containing U+0000 cannot be a trie key (keys are NUL-terminated in the
+                // layout, as in the reference); such pieces are never matched from text.
+                switch types[i] {
+                case .normal, .userDefined, .unused:
+                    if !hasNUL { mStarts.append(start); mLengths.append(length); mVals.append(i) }
+                    if types[i] == .normal { minS = min(minS, scores[i]); maxS = max(maxS, scores[i]) }
+                case .control, .unknown, .byte:
+                    if !hasNUL { rStarts.append(start); rLengths.append(length); rVals.append(i) }
+                }
             }
         }
-        starts.append(Int32(pool.count))
         if prefixSearch {
             matchableTable = nil
         } else {
@@ -77,7 +74,7 @@ public final class SentencePieceVocabulary: Sendable {
                 let s = Int(mStarts[duplicate.index]), l = Int(mLengths[duplicate.index])
                 let key = Array(pool[s..<(s + l)])
                 let piece = String(decoding: key, as: UTF8.self)
-                let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }
+                let ids = (0..<count).filter { Array(store.bytes($0)) == key }
                 throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
             }
         }
@@ -102,13 +99,13 @@ public final class SentencePieceVocabulary: Sendable {
             reserved = try builtReserved.get()
         } catch .duplicateKey(let key) {
             let piece = String(decoding: key, as: UTF8.self)
-            let ids = model.pieces.indices.filter { Array(model.pieces[$0].piece.utf8) == key }
+            let ids = (0..<count).filter { Array(store.bytes($0)) == key }
             throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
         } catch {
             throw .invalidModel(path: model.path, problem: "cannot index the vocabulary: \(error)")
         }
         self.pool = pool; pieceStart = starts
-        pieces = strings; self.scores = scores; self.types = types
+        self.store = store; self.scores = scores; self.types = types
         unknownID = model.unknownID
         minScore = minS; maxScore = maxS
         isUserDefined = types.map { $0 == .userDefined }
@@ -116,8 +113,8 @@ public final class SentencePieceVocabulary: Sendable {
         hasUnused = types.contains(.unused)
         if model.byteFallback {
             var ids = [Int32](repeating: -1, count: 256)
-            for (i, p) in model.pieces.enumerated() where p.type == .byte {
-                if let v = SentencePieceModel.byteValue(of: p.piece) { ids[Int(v)] = Int32(i) }
+            for i in 0..<count where types[i] == .byte {
+                if let v = SentencePieceModel.byteValue(of: store.text(i)) { ids[Int(v)] = Int32(i) }
             }
             byteIDs = ids
         } else {
@@ -126,7 +123,10 @@ public final class SentencePieceVocabulary: Sendable {
     }
 
     /// The number of pieces.
-    public var count: Int { pieces.count }
+    public var count: Int { types.count }
+
+    /// The text of piece `id` (which must exist).
+    public func piece(_ id: Int) -> String { store.text(id) }
 
     /// The UTF-8 bytes of piece `id`.
     @inline(__always)

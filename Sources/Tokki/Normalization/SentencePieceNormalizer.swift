@@ -54,7 +54,7 @@ public struct SentencePieceNormalizer: Normalizer {
     /// The normalizer of `model`.
     public init(model: SentencePieceModel) throws(TokkiError) {
         try self.init(settings: model.normalizer, treatWhitespaceAsSuffix: model.treatWhitespaceAsSuffix,
-                      userDefinedSymbols: model.pieces.filter { $0.type == .userDefined }.map(\.piece), path: model.path)
+                      userDefinedSymbols: model.userDefinedPieces, path: model.path)
     }
 
     /// Output of one normalization: bytes and, per output byte plus one, the input offset.

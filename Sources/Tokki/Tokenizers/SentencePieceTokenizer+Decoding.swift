@@ -34,7 +34,7 @@ extension SentencePieceTokenizer {
         for id in ids {
             let type = vocabulary.types[id]
             if type == .byte {
-                if let b = SentencePieceModel.byteValue(of: vocabulary.pieces[id]) { pendingBytes.append(b) }
+                if let b = SentencePieceModel.byteValue(of: vocabulary.piece(id)) { pendingBytes.append(b) }
                 continue
             }
             flushBytes()

@@ -57,7 +57,7 @@ public struct SentencePieceTokenizer: Sendable {
         vocabulary = try builtVocabulary.get()
         normalizer = try builtNormalizer.get()
         denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
-        let userDefined = model.pieces.filter { $0.type == .userDefined }.map(\.piece)
+        let userDefined = model.userDefinedPieces
         let ws = model.treatWhitespaceAsSuffix
         unigram = model.modelType == .unigram ? SentencePieceUnigramModel(vocabulary: vocabulary, treatWhitespaceAsSuffix: ws) : nil
         bpe = model.modelType == .bpe
@@ -80,7 +80,7 @@ public struct SentencePieceTokenizer: Sendable {
     }
     /// The piece of `id`, or nil when out of range.
     public func piece(for id: Int) -> String? {
-        id >= 0 && id < vocabulary.count ? vocabulary.pieces[id] : nil
+        id >= 0 && id < vocabulary.count ? vocabulary.piece(id) : nil
     }
     /// The unknown piece's id.
     public var unknownID: Int { model.unknownID }
@@ -296,7 +296,7 @@ public struct SentencePieceTokenizer: Sendable {
         let map = scratch.normalized.normToOrig
         let norm = scratch.normalized.bytes
         let unk = Int32(vocabulary.unknownID)
-        if addBOS, let bos = model.bosID { ids.append(bos); pieces.append(vocabulary.pieces[bos]); offsets.append(0..<0) }
+        if addBOS, let bos = model.bosID { ids.append(bos); pieces.append(vocabulary.piece(bos)); offsets.append(0..<0) }
         var prevUnk = false
         for s in scratch.spans {
             let isUnk = s.id == unk
@@ -305,7 +305,7 @@ public struct SentencePieceTokenizer: Sendable {
                 let last = Int(s.end) - 1
                 for k in Int(s.start)...last {
                     let id = Int(byteIDs[Int(norm[k])])
-                    ids.append(id); pieces.append(vocabulary.pieces[id])
+                    ids.append(id); pieces.append(vocabulary.piece(id))
                     offsets.append(k == last ? begin..<end : begin..<begin)
                 }
             } else if isUnk && prevUnk {
@@ -314,12 +314,12 @@ public struct SentencePieceTokenizer: Sendable {
                 offsets[i] = offsets[i].lowerBound..<end
             } else {
                 ids.append(Int(s.id))
-                pieces.append(isUnk ? String(decoding: norm[Int(s.start)..<Int(s.end)], as: UTF8.self) : vocabulary.pieces[Int(s.id)])
+                pieces.append(isUnk ? String(decoding: norm[Int(s.start)..<Int(s.end)], as: UTF8.self) : vocabulary.piece(Int(s.id)))
                 offsets.append(begin..<end)
             }
             prevUnk = isUnk
         }
-        if addEOS, let eos = model.eosID { ids.append(eos); pieces.append(vocabulary.pieces[eos]); offsets.append(input.count..<input.count) }
+        if addEOS, let eos = model.eosID { ids.append(eos); pieces.append(vocabulary.piece(eos)); offsets.append(input.count..<input.count) }
         return Encoding(ids: ids, pieces: pieces, offsets: offsets,
                         characterOffsets: Self.scalarOffsets(offsets, in: input))
     }
