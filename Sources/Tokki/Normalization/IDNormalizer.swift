@@ -14,6 +14,8 @@ struct IDNormalizer: Sendable {
         case replace(Replace, [UInt8])
         /// A one-byte (ASCII) literal pattern: replaced in one pass, no list of matches.
         case replaceByte(UInt8, [UInt8])
+        /// `Prepend(prefix)` then a one-byte `Replace` (Llama's `▁` + spaces as `▁`), in one pass.
+        case prependThenReplaceByte([UInt8], UInt8, [UInt8])
         case lowercase
         /// An ICU form: text already in that form is copied; other text goes through the
         /// general normalizer.
@@ -25,8 +27,16 @@ struct IDNormalizer: Sendable {
     init?(_ normalizer: any Normalizer) {
         // A lone ICU form is better served by the caller's own check (no copy when the text
         // is already in that form).
-        guard let steps = Self.steps(normalizer), steps.contains(where: { if case .form = $0 { false } else { true } })
+        guard var steps = Self.steps(normalizer), steps.contains(where: { if case .form = $0 { false } else { true } })
         else { return nil }
+        var k = 0
+        while k + 1 < steps.count {
+            if case .prepend(let prefix) = steps[k], case .replaceByte(let byte, let content) = steps[k + 1] {
+                steps[k] = .prependThenReplaceByte(prefix, byte, content)
+                steps.remove(at: k + 1)
+            }
+            k += 1
+        }
         self.steps = steps
     }
 
@@ -73,17 +83,14 @@ struct IDNormalizer: Sendable {
                         last = r.upperBound
                     }
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last...]))
+                case .prependThenReplaceByte(let prefix, let byte, let content):
+                    // Nothing is prepended to empty text (tokenizers' Prepend).
+                    guard let base = text.baseAddress, !text.isEmpty else { break }
+                    out.append(contentsOf: prefix)
+                    Self.replace(byte, with: content, in: base, text.count, into: &out)
                 case .replaceByte(let byte, let content):
                     guard let base = text.baseAddress else { break }
-                    let n = text.count
-                    var last = 0
-                    while last < n, let hit = memchr(base + last, Int32(byte), n - last) {
-                        let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-                        out.append(contentsOf: UnsafeBufferPointer(start: base + last, count: at - last))
-                        out.append(contentsOf: content)
-                        last = at + 1
-                    }
-                    out.append(contentsOf: UnsafeBufferPointer(start: base + last, count: n - last))
+                    Self.replace(byte, with: content, in: base, text.count, into: &out)
                 case .lowercase:
                     guard let base = text.baseAddress else { break }
                     let n = text.count
@@ -113,5 +120,17 @@ struct IDNormalizer: Sendable {
                 }
             }
         }
+    }
+
+    /// Appends `p[0..<n]` to `out` with every `byte` replaced by `content` (memchr jumps).
+    static func replace(_ byte: UInt8, with content: [UInt8], in p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt8]) {
+        var last = 0
+        while last < n, let hit = memchr(p + last, Int32(byte), n - last) {
+            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
+            out.append(contentsOf: UnsafeBufferPointer(start: p + last, count: at - last))
+            out.append(contentsOf: content)
+            last = at + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + last, count: n - last))
     }
 }

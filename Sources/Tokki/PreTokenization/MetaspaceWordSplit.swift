@@ -4,23 +4,31 @@
 struct MetaspaceWordSplit: PreTokenizer {
     /// The pieces.
     func split(_ text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
-        let n = text.count
-        guard n > 0 else { return [] }
         var out: [Range<Int>] = []
+        try split(text, offset: 0, appendingTo: &out)
+        return out
+    }
+
+    /// Appends the pieces, shifted by `offset` (no array per call: the ids-only path runs
+    /// this on every line).
+    func split(_ text: UnsafeBufferPointer<UInt8>, offset: Int, appendingTo out: inout [Range<Int>]) throws(TokkiError) {
+        let n = text.count
+        guard n > 0, let p = text.baseAddress else { return }
         var start = 0
         var i = 0
         var previousWasMeta = false
         while i < n {
-            let isMeta = i + 2 < n && text[i] == 0xE2 && text[i + 1] == 0x96 && text[i + 2] == 0x81
+            // Only the lead byte of `▁` (0xE2) can start one: other bytes are skipped fast.
+            if p[i] != 0xE2 { previousWasMeta = false; i += 1; continue }
+            let isMeta = i + 2 < n && p[i + 1] == 0x96 && p[i + 2] == 0x81
             if isMeta && !previousWasMeta && i > start {
-                out.append(start..<i)
+                out.append((start + offset)..<(i + offset))
                 start = i
             }
             previousWasMeta = isMeta
             i += isMeta ? 3 : 1
         }
-        out.append(start..<n)
-        return out
+        out.append((start + offset)..<(n + offset))
     }
 
     /// Whether no token of `model` can span a cut: `▁` is a token, and no token has a `▁`
