@@ -50,6 +50,17 @@ extension WordPieceModel: PieceModel {
     public func token(for id: Int) -> String? { tokens.string(of: id) }
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        guard n > 0 else { return }
+        // A word's pieces depend on its bytes only: recently seen words come from the cache.
+        let h = PieceCache.hash(p, n)
+        if scratch.cache.lookup(p, n, h, into: &out) { return }
+        let first = out.count
+        tokenizeUncached(p, n, into: &out, scratch: &scratch)
+        scratch.cache.insert(p, n, h, out[first...])
+    }
+
+    /// ``tokenize(_:_:into:scratch:)`` without the cache.
+    func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         var chars = 0
         var k = 0
         while k < n { if p[k] & 0xC0 != 0x80 { chars += 1 }; k += 1 }
