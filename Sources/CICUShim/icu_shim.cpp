@@ -232,6 +232,24 @@ int32_t tk_normalizer_is_stable_starter(const void *normalizer, uint32_t codePoi
     return (U_SUCCESS(ec) && yes) ? 1 : 0;
 }
 
+int32_t tk_normalizer_decomposition(const void *normalizer, uint32_t codePoint, uint32_t *out, int32_t capacity) {
+    const Handle *h = static_cast<const Handle *>(normalizer);
+    if (h == nullptr || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint < 0xE000)) return -1;
+    UChar buffer[64];
+    UErrorCode ec = U_ZERO_ERROR;
+    int32_t length = unorm2_getDecomposition(h->normalizer, (UChar32)codePoint, buffer, 64, &ec);
+    if (U_FAILURE(ec)) return -1;
+    if (length < 0) return 0;   // no decomposition
+    int32_t count = 0;
+    for (int32_t i = 0; i < length;) {
+        UChar32 c;
+        U16_NEXT(buffer, i, length, c);
+        if (count >= capacity) return -1;
+        out[count++] = (uint32_t)c;
+    }
+    return count;
+}
+
 void tk_normalizer_stable_starter_bitmap(const void *normalizer, uint64_t *bits) {
     for (uint32_t c = 0; c < 0x10000; ++c) {
         if (tk_normalizer_is_stable_starter(normalizer, c)) bits[c >> 6] |= (uint64_t)1 << (c & 63);
@@ -358,6 +376,8 @@ int32_t tk_char_category(uint32_t codePoint) { return (int32_t)u_charType((UChar
 int32_t tk_is_white_space(uint32_t codePoint) {
     return u_hasBinaryProperty((UChar32)codePoint, UCHAR_WHITE_SPACE) ? 1 : 0;
 }
+
+int32_t tk_combining_class(uint32_t codePoint) { return (int32_t)u_getCombiningClass((UChar32)codePoint); }
 
 const char *tk_error_name(int32_t status) { return u_errorName((UErrorCode)status); }
 

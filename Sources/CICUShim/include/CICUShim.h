@@ -65,6 +65,11 @@ int32_t tk_normalizer_is_stable_starter(const void *normalizer, uint32_t codePoi
 /// `tk_normalizer_is_stable_starter(normalizer, c)`.
 void tk_normalizer_stable_starter_bitmap(const void *normalizer, uint64_t *bits);
 
+/// Writes the decomposition of `codePoint` by `normalizer` (for NFD: the full canonical
+/// decomposition) to `out` as code points. Returns their number, 0 when the code point
+/// has no decomposition (it maps to itself), or -1 when `capacity` is too small or ICU fails.
+int32_t tk_normalizer_decomposition(const void *normalizer, uint32_t codePoint, uint32_t *out, int32_t capacity);
+
 /// Releases the buffers of `result` and zeroes it.
 void tk_utf8_result_free(tk_utf8_result *result);
 
@@ -113,6 +118,9 @@ int32_t tk_char_category(uint32_t codePoint);
 
 /// Returns 1 when `codePoint` has the White_Space property, else 0.
 int32_t tk_is_white_space(uint32_t codePoint);
+
+/// The canonical combining class of `codePoint` (0 for starters).
+int32_t tk_combining_class(uint32_t codePoint);
 
 /// The symbolic name of an ICU error code, e.g. "U_MEMORY_ALLOCATION_ERROR".
 const char *tk_error_name(int32_t status);

@@ -100,19 +100,28 @@ struct PieceCache: Sendable {
     func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken]) -> Bool {
         let mask = table.count - 1
         var slot = Int(h) & mask
-        while true {
-            let e = table[slot]
-            if e < 0 { return false }
-            let entry = entries[Int(e)]
-            if entry.hash == h && Int(entry.keyLength) == n {
-                let same = keys.withUnsafeBufferPointer { k in memcmp(k.baseAddress! + Int(entry.keyStart), p, n) == 0 }
-                if same {
-                    let s = Int(entry.valueStart)
-                    out.append(contentsOf: values[s..<(s + Int(entry.valueCount))])
-                    return true
+        // Raw views: no reference counting and no slices on the hot path.
+        return table.withUnsafeBufferPointer { t in
+            entries.withUnsafeBufferPointer { es in
+                while true {
+                    let e = t[slot]
+                    if e < 0 { return false }
+                    let entry = es[Int(e)]
+                    if entry.hash == h && Int(entry.keyLength) == n {
+                        let same = keys.withUnsafeBufferPointer { k in
+                            n == 0 || memcmp(k.baseAddress! + Int(entry.keyStart), p, n) == 0
+                        }
+                        if same {
+                            let s = Int(entry.valueStart)
+                            values.withUnsafeBufferPointer { v in
+                                out.append(contentsOf: UnsafeBufferPointer(rebasing: v[s..<(s + Int(entry.valueCount))]))
+                            }
+                            return true
+                        }
+                    }
+                    slot = (slot + 1) & mask
                 }
             }
-            slot = (slot + 1) & mask
         }
     }
 

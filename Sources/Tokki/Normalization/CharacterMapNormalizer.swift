@@ -48,6 +48,22 @@ public struct Lowercase: Normalizer {
     }()
 }
 
+extension Lowercase {
+    /// For each BMP code point that changes when lowercased, its lowercase when that is one
+    /// BMP code point; 0 otherwise (unchanged, or a longer full mapping such as U+0130's).
+    static let bmpSimpleLowercase: [UInt16] = {
+        var table = [UInt16](repeating: 0, count: 0x10000)
+        for (k, word) in bmpChanges.enumerated() where word != 0 {
+            for bit in 0..<64 where word & (1 << UInt64(bit)) != 0 {
+                guard let s = Unicode.Scalar(UInt32(k * 64 + bit)) else { continue }
+                let mapped = s.properties.lowercaseMapping.unicodeScalars
+                if mapped.count == 1, let m = mapped.first, m.value < 0x10000 { table[k * 64 + bit] = UInt16(m.value) }
+            }
+        }
+        return table
+    }()
+}
+
 /// Hugging Face's `StripAccents`: removes combining marks (categories Mn, Mc and Me, as
 /// `tokenizers`' `is_combining_mark`). Apply NFD first to strip the accents of precomposed
 /// letters. (``BertNormalizer`` removes only Mn, as `tokenizers` does there.)

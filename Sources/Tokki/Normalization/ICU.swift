@@ -58,6 +58,9 @@ enum ICU {
     /// Whether a code point has the White_Space property (what `\s` matches).
     static func isWhiteSpace(_ scalar: UInt32) -> Bool { tk_is_white_space(scalar) != 0 }
 
+    /// The canonical combining class of a code point (0 for starters).
+    static func combiningClass(_ scalar: UInt32) -> Int32 { tk_combining_class(scalar) }
+
     static func errorName(_ status: Int32) -> String {
         guard let p = tk_error_name(status) else { return "U_ERROR_\(status)" }
         return String(cString: p)
@@ -94,6 +97,13 @@ enum ICU {
 
         /// Whether `scalar` always starts a segment and is unchanged on its own.
         func isStableStarter(_ scalar: UInt32) -> Bool { tk_normalizer_is_stable_starter(raw, scalar) != 0 }
+
+        /// Writes the decomposition of `scalar` (for NFD: its full canonical decomposition)
+        /// to `out`, at most `capacity` code points. Returns their number, 0 when `scalar`
+        /// has none (it maps to itself), or -1 when `capacity` is too small or ICU fails.
+        func decomposition(_ scalar: UInt32, into out: UnsafeMutablePointer<UInt32>, capacity: Int) -> Int {
+            Int(tk_normalizer_decomposition(raw, scalar, out, Int32(capacity)))
+        }
 
         /// The stable-starter bit set over the BMP (1024 words).
         func stableStarterBitmap() -> [UInt64] {

@@ -7,7 +7,8 @@ import Darwin
 /// A normalizer for the ids-only path: the same normalized bytes as ``Normalizer/normalize(utf8:)``,
 /// without the alignment back to the input (which ids do not need and which costs an edit
 /// list per line). Made only for normalizers whose every stage it knows: `Prepend`,
-/// `Replace` (string or regex), `Lowercase` and the ICU forms; nil for any other.
+/// `Replace` (string or regex), `Lowercase`, `BertNormalizer` and the ICU forms; nil for
+/// any other.
 struct IDNormalizer: Sendable {
     enum Step: Sendable {
         case prepend([UInt8])
@@ -17,6 +18,8 @@ struct IDNormalizer: Sendable {
         /// `Prepend(prefix)` then a one-byte `Replace` (Llama's `▁` + spaces as `▁`), in one pass.
         case prependThenReplaceByte([UInt8], UInt8, [UInt8])
         case lowercase
+        /// `BertNormalizer`, in one pass.
+        case bert(BertIDNormalizer)
         /// An ICU form: text already in that form is copied; other text goes through the
         /// general normalizer.
         case form(any Normalizer)
@@ -49,6 +52,7 @@ struct IDNormalizer: Sendable {
             }
             return [.replace(r, Array(r.content.utf8))]
         case is Lowercase: return [.lowercase]
+        case let b as BertNormalizer: return [.bert(BertIDNormalizer(b))]
         case is ICUNormalizer, is CharacterAlignedNormalizer: return [.form(n)]
         case let s as NormalizerSequence:
             var out: [Step] = []
@@ -65,59 +69,69 @@ struct IDNormalizer: Sendable {
     /// contents); `spare` is working memory.
     func normalize(_ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], spare: inout [UInt8]) throws(TokkiError) {
         out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: input)
-        for step in steps {
+        for (k, step) in steps.enumerated() {
+            if k == 0 {
+                // The first step reads the input itself.
+                try Self.apply(step, input, into: &out)
+                continue
+            }
             swap(&out, &spare)
             out.removeAll(keepingCapacity: true)
-            try spare.withUnsafeBufferPointer { (text) throws(TokkiError) in
-                switch step {
-                case .prepend(let prefix):
-                    // Nothing is prepended to empty text (tokenizers' Prepend).
-                    if !text.isEmpty { out.append(contentsOf: prefix) }
-                    out.append(contentsOf: text)
-                case .replace(let replace, let content):
-                    var last = 0
-                    for r in try replace.matches(text) {
-                        out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last..<r.lowerBound]))
-                        out.append(contentsOf: content)
-                        last = r.upperBound
-                    }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last...]))
-                case .prependThenReplaceByte(let prefix, let byte, let content):
-                    // Nothing is prepended to empty text (tokenizers' Prepend).
-                    guard let base = text.baseAddress, !text.isEmpty else { break }
-                    out.append(contentsOf: prefix)
-                    Self.replace(byte, with: content, in: base, text.count, into: &out)
-                case .replaceByte(let byte, let content):
-                    guard let base = text.baseAddress else { break }
-                    Self.replace(byte, with: content, in: base, text.count, into: &out)
-                case .lowercase:
-                    guard let base = text.baseAddress else { break }
-                    let n = text.count
-                    var i = 0
-                    while i < n {
-                        let b = base[i]
-                        if b < 0x80 {
-                            out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
-                            i += 1
-                            continue
-                        }
-                        let (v, len) = decodeScalar(base, i, n)
-                        if v >= 0x10000 || Lowercase.bmpChanges[Int(v >> 6)] & (1 << UInt64(v & 63)) != 0,
-                           let scalar = Unicode.Scalar(v), scalar.properties.changesWhenLowercased {
-                            out.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
-                        } else {
-                            out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: len))
-                        }
-                        i += len
-                    }
-                case .form(let normalizer):
-                    if HuggingFaceTokenizer.isAlreadyNormalized(text, normalizer) {
-                        out.append(contentsOf: text)
-                    } else {
-                        out.append(contentsOf: try normalizer.normalize(utf8: text).normalized)
-                    }
+            try spare.withUnsafeBufferPointer { (text) throws(TokkiError) in try Self.apply(step, text, into: &out) }
+        }
+        if steps.isEmpty { out.append(contentsOf: input) }
+    }
+
+    /// Appends the result of `step` on `text` to `out` (empty on entry).
+    private static func apply(_ step: Step, _ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) throws(TokkiError) {
+        switch step {
+        case .prepend(let prefix):
+            // Nothing is prepended to empty text (tokenizers' Prepend).
+            if !text.isEmpty { out.append(contentsOf: prefix) }
+            out.append(contentsOf: text)
+        case .replace(let replace, let content):
+            var last = 0
+            for r in try replace.matches(text) {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last..<r.lowerBound]))
+                out.append(contentsOf: content)
+                last = r.upperBound
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last...]))
+        case .prependThenReplaceByte(let prefix, let byte, let content):
+            // Nothing is prepended to empty text (tokenizers' Prepend).
+            guard let base = text.baseAddress, !text.isEmpty else { break }
+            out.append(contentsOf: prefix)
+            Self.replace(byte, with: content, in: base, text.count, into: &out)
+        case .replaceByte(let byte, let content):
+            guard let base = text.baseAddress else { break }
+            Self.replace(byte, with: content, in: base, text.count, into: &out)
+        case .lowercase:
+            guard let base = text.baseAddress else { break }
+            let n = text.count
+            var i = 0
+            while i < n {
+                let b = base[i]
+                if b < 0x80 {
+                    out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+                    i += 1
+                    continue
                 }
+                let (v, len) = decodeScalar(base, i, n)
+                if v >= 0x10000 || Lowercase.bmpChanges[Int(v >> 6)] & (1 << UInt64(v & 63)) != 0,
+                   let scalar = Unicode.Scalar(v), scalar.properties.changesWhenLowercased {
+                    out.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+                } else {
+                    out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: len))
+                }
+                i += len
+            }
+        case .bert(let bert):
+            try bert.normalize(text, into: &out)
+        case .form(let normalizer):
+            if HuggingFaceTokenizer.isAlreadyNormalized(text, normalizer) {
+                out.append(contentsOf: text)
+            } else {
+                out.append(contentsOf: try normalizer.normalize(utf8: text).normalized)
             }
         }
     }

@@ -35,6 +35,11 @@ public struct HuggingFaceTokenizer: Sendable {
     let splitChain: [any PreTokenizer]?
     /// A split Tokki adds when the file has no pre-tokenizer but words are independent.
     let implicitSplit: SplittingStage?
+    /// Whether `splitChain` is BERT's (white space removed, punctuation isolated): the ids
+    /// path then scans words in one pass (``BertWordSplit``).
+    let bertSplit: Bool
+    /// The model when it is WordPiece (called without dynamic dispatch on the ids path).
+    let wordPiece: WordPieceModel?
     /// The file this was read from, if any.
     public let path: String?
     /// Truncation applied by ``encode(_:pair:addSpecialTokens:)`` (from the file's
@@ -104,6 +109,8 @@ public struct HuggingFaceTokenizer: Sendable {
             splitChain = preTokenizer.flatMap(Self.splitters)
             implicitSplit = nil
         }
+        bertSplit = splitChain.map(BertWordSplit.matches) ?? false
+        wordPiece = model as? WordPieceModel
     }
 
     /// The splitters of a pre-tokenizer made only of splitting stages (ByteLevel without a
@@ -402,6 +409,16 @@ extension HuggingFaceTokenizer {
         for sub in normalizedMatcher.split(text) {
             if let t = sub.token { ids.append(Int32(normalizedMatcher.tokens[t].id)); continue }
             let piece = UnsafeBufferPointer(rebasing: text[sub.range])
+            if bertSplit {
+                scratch.tokens.removeAll(keepingCapacity: true)
+                if let wordPiece {
+                    Self.tokenizeBertWords(piece, wordPiece, into: &scratch.tokens, scratch: &scratch.model)
+                } else {
+                    Self.tokenizeBertWords(piece, model, into: &scratch.tokens, scratch: &scratch.model)
+                }
+                for t in scratch.tokens { ids.append(t.id) }
+                continue
+            }
             if preTokenizer == nil || splitChain != nil {
                 // Split-only pre-tokenizers need no rewritten copy of the text.
                 guard let base = piece.baseAddress else { continue }
@@ -438,6 +455,16 @@ extension HuggingFaceTokenizer {
                     for t in scratch.tokens { ids.append(t.id) }
                 }
             }
+        }
+    }
+
+    /// Tokenizes the words of BERT's pre-tokenization of `text` (see ``BertWordSplit``).
+    @inline(__always)
+    private static func tokenizeBertWords<M: PieceModel>(_ text: UnsafeBufferPointer<UInt8>, _ model: M,
+                                                         into out: inout [ModelToken], scratch: inout ModelScratch) {
+        guard let base = text.baseAddress else { return }
+        BertWordSplit.forEachWord(text) { start, end in
+            model.tokenize(base + start, end - start, into: &out, scratch: &scratch)
         }
     }
 }

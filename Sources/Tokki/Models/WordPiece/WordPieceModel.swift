@@ -12,8 +12,11 @@ public struct WordPieceModel: Sendable {
     let tokens: TokenTable
     let unknownID: Int32
     let prefix: [UInt8]
-    /// The longest token in bytes: no longer candidate needs a lookup.
-    let longestToken: Int
+    /// By first byte, the longest token in bytes: no longer first piece needs a lookup.
+    let longestInitial: [Int32]
+    /// By first byte after the prefix, the longest text of a token with the prefix: no
+    /// longer later piece needs a lookup.
+    let longestContinuation: [Int32]
 
     init(tokens: TokenTable, unknownToken: String, continuingSubwordPrefix: String, maxInputCharactersPerWord: Int, path: String?) throws(TokkiError) {
         guard let unk = tokens.id(Array(unknownToken.utf8)) else {
@@ -25,7 +28,19 @@ public struct WordPieceModel: Sendable {
         self.maxInputCharactersPerWord = maxInputCharactersPerWord
         unknownID = unk
         prefix = Array(continuingSubwordPrefix.utf8)
-        longestToken = Int(tokens.lengths.max() ?? 0)
+        var initial = [Int32](repeating: 0, count: 256), continuation = [Int32](repeating: 0, count: 256)
+        let pl = prefix.count
+        for id in 0..<tokens.count where tokens.contains(id) {
+            let bytes = tokens.bytes(of: id)
+            guard let first = bytes.first else { continue }
+            initial[Int(first)] = max(initial[Int(first)], Int32(bytes.count))
+            if bytes.count > pl && bytes.starts(with: prefix) {
+                let b = Int(bytes[bytes.startIndex + pl])
+                continuation[b] = max(continuation[b], Int32(bytes.count - pl))
+            }
+        }
+        longestInitial = initial
+        longestContinuation = continuation
     }
 
     /// A model from a vocabulary.
@@ -50,6 +65,17 @@ extension WordPieceModel: PieceModel {
     public func token(for id: Int) -> String? { tokens.string(of: id) }
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        guard n > 0 else { return }
+        // A word's pieces depend on its bytes only: recently seen words come from the cache.
+        let h = PieceCache.hash(p, n)
+        if scratch.cache.lookup(p, n, h, into: &out) { return }
+        let first = out.count
+        tokenizeUncached(p, n, into: &out, scratch: &scratch)
+        scratch.cache.insert(p, n, h, out[first...])
+    }
+
+    /// ``tokenize(_:_:into:scratch:)`` without the cache.
+    func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         var chars = 0
         var k = 0
         while k < n { if p[k] & 0xC0 != 0x80 { chars += 1 }; k += 1 }
@@ -72,7 +98,7 @@ extension WordPieceModel: PieceModel {
         var found: Int32? = nil
         while start < n {
             // The longest candidate that could be a token.
-            var end = min(n, start + max(0, longestToken - (start == 0 ? 0 : pl)))
+            var end = min(n, start + Int(start == 0 ? longestInitial[Int(p[0])] : longestContinuation[Int(p[start])]))
             while end > start && end < n && p[end] & 0xC0 == 0x80 { end -= 1 }
             found = nil
             buffer.withUnsafeMutableBufferPointer { b in
