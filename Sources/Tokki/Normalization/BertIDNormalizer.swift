@@ -116,10 +116,7 @@ struct BertIDNormalizer: Sendable {
             }
             if clean {
                 if v == 0xFFFD { continue }
-                switch ICU.category(v) {
-                case 15, 16, 0, 17, 18: continue   // Cc Cf Cn Co Cs
-                default: break
-                }
+                if BertNormalizer.cleanTextRemoves(v) { continue }
                 if ICU.isWhiteSpace(v) {
                     assert(w < cap)
                     dst[w] = 0x20

@@ -236,6 +236,20 @@ public struct BertNormalizer: Normalizer {
         nfd = try ICUNormalizer(.nfd)
     }
 
+    /// Whether `cleanText` removes `v` (not U+0000 / U+FFFD, handled before): a control (Cc),
+    /// format (Cf), private-use (Co) or surrogate (Cs) character as `tokenizers` classifies it.
+    /// Its Unicode tables are older than ICU 72's: unassigned code points (Cn) are kept, and so
+    /// are the format characters it does not know (those added in Unicode 11–15, listed here;
+    /// `scripts/fixtures/check_bert_clean_text.py` lists what `tokenizers` keeps).
+    static func cleanTextRemoves(_ v: UInt32) -> Bool {
+        switch ICU.category(v) {
+        case 15, 17, 18: return true                      // Cc Co Cs
+        case 16:                                          // Cf
+            return !(v == 0x890 || v == 0x891 || v == 0x8E2 || v == 0x110CD || (0x13430...0x1343F).contains(v))
+        default: return false
+        }
+    }
+
     static func isChinese(_ v: UInt32) -> Bool {
         (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2A6DF).contains(v)
             || (0x2A700...0x2B73F).contains(v) || (0x2B740...0x2B81F).contains(v) || (0x2B920...0x2CEAF).contains(v)
@@ -251,10 +265,7 @@ public struct BertNormalizer: Normalizer {
                 if v == 0x09 || v == 0x0A || v == 0x0D { return [0x20] }
                 if v == 0 || v == 0xFFFD { return [] }
                 if v >= 0x21 && v < 0x7F { return nil }   // printable ASCII: unchanged
-                switch ICU.category(v) {
-                case 15, 16, 0, 17, 18: return []          // Cc Cf Cn Co Cs
-                default: break
-                }
+                if Self.cleanTextRemoves(v) { return [] }
                 if ICU.isWhiteSpace(v) { return v == 0x20 ? nil : [0x20] }
                 return nil
             })

@@ -79,4 +79,23 @@ struct IDNormalizerTests {
             }
         }
     }
+
+    /// `tokenizers` 0.23.3's clean_text, as `scripts/fixtures/check_bert_clean_text.py` lists it:
+    /// unassigned code points and the format characters newer than its tables are kept; other
+    /// controls, formats and private-use characters are removed.
+    @Test func bertCleanTextKeepsWhatTokenizersKeeps() throws {
+        let bert = try BertNormalizer(cleanText: true, handleChineseCharacters: false, stripAccents: false, lowercase: false)
+        let fast = try #require(IDNormalizer(bert))
+        let kept: [UInt32] = [0x378, 0x890, 0x891, 0x8E2, 0x110CD, 0x13430, 0x13438, 0x13439, 0x1343F, 0xFFFF, 0x10FFFF]
+        let removed: [UInt32] = [0x7, 0xAD, 0x61C, 0xE000, 0xE0001, 0xE007F, 0xFFFD]
+        var out: [UInt8] = [], spare: [UInt8] = []
+        for v in kept + removed {
+            let text = "a" + String(Character(Unicode.Scalar(v)!)) + "b"
+            let want = kept.contains(v) ? text : "ab"
+            #expect(try bert.normalize(text) == want, "U+\(String(v, radix: 16))")
+            let bytes = Array(text.utf8)
+            try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in try fast.normalize(b, into: &out, spare: &spare) }
+            #expect(out == Array(want.utf8), "U+\(String(v, radix: 16)), ids path")
+        }
+    }
 }
