@@ -15,6 +15,8 @@ struct IDNormalizer: Sendable {
         case replace(Replace, [UInt8])
         /// A one-byte (ASCII) literal pattern: replaced in one pass, no list of matches.
         case replaceByte(UInt8, [UInt8])
+        /// `Replace(Regex("\\s+"), content)` (CLIP): every run of White_Space replaced, in one pass.
+        case replaceSpaceRuns([UInt8])
         /// `Prepend(prefix)` then a one-byte `Replace` (Llama's `▁` + spaces as `▁`), in one pass.
         case prependThenReplaceByte([UInt8], UInt8, [UInt8])
         case lowercase
@@ -50,6 +52,7 @@ struct IDNormalizer: Sendable {
             if case .string(let literal) = r.pattern, literal.utf8.count == 1, let b = literal.utf8.first, b < 0x80 {
                 return [.replaceByte(b, Array(r.content.utf8))]
             }
+            if case .regex(#"\s+"#) = r.pattern { return [.replaceSpaceRuns(Array(r.content.utf8))] }
             return [.replace(r, Array(r.content.utf8))]
         case is Lowercase: return [.lowercase]
         case let b as BertNormalizer: return [.bert(BertIDNormalizer(b))]
@@ -97,6 +100,36 @@ struct IDNormalizer: Sendable {
                 last = r.upperBound
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: text[last...]))
+        case .replaceSpaceRuns(let content):
+            guard let base = text.baseAddress else { break }
+            let n = text.count
+            var i = 0
+            while i < n {
+                let b = base[i]
+                // ASCII other than \t \n \v \f \r and space is never White_Space.
+                if b < 0x80 && b != 0x20 && (b < 0x09 || b > 0x0D) { out.append(b); i += 1; continue }
+                var j = i
+                while j < n {
+                    if base[j] < 0x80 {
+                        let c = base[j]
+                        guard c == 0x20 || (c >= 0x09 && c <= 0x0D) else { break }
+                        j += 1
+                    } else {
+                        let (v, len) = decodeScalar(base, j, n)
+                        guard ICU.isWhiteSpace(v) else { break }
+                        j += len
+                    }
+                }
+                if j > i {
+                    out.append(contentsOf: content)
+                    i = j
+                } else {
+                    // A non-ASCII character that is not White_Space.
+                    let len = min(n - i, BPEModel.utf8Length(b))
+                    out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: len))
+                    i += len
+                }
+            }
         case .prependThenReplaceByte(let prefix, let byte, let content):
             // Nothing is prepended to empty text (tokenizers' Prepend).
             guard let base = text.baseAddress, !text.isEmpty else { break }

@@ -19,7 +19,8 @@ struct IDNormalizerTests {
 
     @Test func sameBytesAsTheAlignedNormalizer() throws {
         var rng = SplitMix64(seed: 5)
-        let alphabet = ["a", "b", " ", "가", "①", "ﬁ", "é", "e\u{301}", "▁", "\u{1100}", "ab", "A", "Σ", "İ", "Ａ", "\u{10400}", "\t"]
+        let alphabet = ["a", "b", " ", "가", "①", "ﬁ", "é", "e\u{301}", "▁", "\u{1100}", "ab", "A", "Σ", "İ", "Ａ", "\u{10400}", "\t",
+                        "  ", "\u{0B}", "\u{0C}", "\r\n", "\u{1C}", "\u{85}", "\u{A0}", "\u{1680}", "\u{2028}", "\u{200B}", "\u{3000}"]
         for (name, normalizer) in try Self.normalizers() {
             let fast = try #require(IDNormalizer(normalizer), "\(name)")
             var out: [UInt8] = [], spare: [UInt8] = []
