@@ -81,22 +81,22 @@ public final class SentencePieceVocabulary: Sendable {
         do {
             // The two tries need nothing from each other: built side by side (a model with
             // tens of thousands of control pieces has a large reserved trie too).
-            nonisolated(unsafe) var builtReserved: Result<DoubleArrayTrie, DoubleArrayTrie.BuildError> = .success(DoubleArrayTrie(units: []))
-            nonisolated(unsafe) var builtMatchable: Result<DoubleArrayTrie, DoubleArrayTrie.BuildError> = .success(DoubleArrayTrie(units: []))
+            let builtReserved = TaskResult<Result<DoubleArrayTrie, DoubleArrayTrie.BuildError>>()
+            let builtMatchable = TaskResult<Result<DoubleArrayTrie, DoubleArrayTrie.BuildError>>()
             let sharedPool = pool
             Parallelism.run(tasks: prefixSearch ? 2 : 1) { task in
                 if task == 0 {
-                    builtReserved = Result { () throws(DoubleArrayTrie.BuildError) in
+                    builtReserved.value = Result { () throws(DoubleArrayTrie.BuildError) in
                         try DoubleArrayTrie(pool: sharedPool, starts: rStarts, lengths: rLengths, values: rVals)
                     }
                 } else {
-                    builtMatchable = Result { () throws(DoubleArrayTrie.BuildError) in
+                    builtMatchable.value = Result { () throws(DoubleArrayTrie.BuildError) in
                         try DoubleArrayTrie(pool: sharedPool, starts: mStarts, lengths: mLengths, values: mVals)
                     }
                 }
             }
-            matchable = try builtMatchable.get()
-            reserved = try builtReserved.get()
+            matchable = try builtMatchable.value?.get() ?? DoubleArrayTrie(units: [])
+            reserved = try builtReserved.value?.get() ?? DoubleArrayTrie(units: [])
         } catch .duplicateKey(let key) {
             let piece = String(decoding: key, as: UTF8.self)
             let ids = (0..<count).filter { Array(store.bytes($0)) == key }

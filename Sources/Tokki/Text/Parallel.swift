@@ -105,3 +105,14 @@ package func parallelRanges(_ count: Int, threads: Int, grain: Int = 1, _ body: 
 package func parallelRanges(_ count: Int, threads: Int, grain: Int = 1, _ body: (_ worker: Int, Range<Int>) -> Void) {
     Parallelism.ranges(count, threads: threads, grain: grain, body)
 }
+
+/// A value handed from a task of ``Parallelism/run(tasks:threads:_:)`` to the caller, on the
+/// heap: each task writes its own box, and the caller reads the boxes once `run` has returned
+/// (which orders the writes before the reads). Stack variables captured by the tasks are
+/// avoided: writing a large value into one from another thread tripped AddressSanitizer.
+package final class TaskResult<T>: @unchecked Sendable {
+    /// The value, once the task has stored it.
+    package var value: T?
+    /// An empty box.
+    package init() { value = nil }
+}

@@ -42,18 +42,20 @@ public struct SentencePieceTokenizer: Sendable {
         self.model = model
         // The vocabulary's tables and the normalizer's (its user-defined symbols, charsmap)
         // need nothing from each other: built side by side.
-        nonisolated(unsafe) var builtVocabulary: Result<SentencePieceVocabulary, TokkiError>? = nil
-        nonisolated(unsafe) var builtNormalizer: Result<SentencePieceNormalizer, TokkiError>? = nil
+        let builtVocabulary = TaskResult<Result<SentencePieceVocabulary, TokkiError>>()
+        let builtNormalizer = TaskResult<Result<SentencePieceNormalizer, TokkiError>>()
         Parallelism.run(tasks: 2) { task in
             if task == 0 {
-                builtVocabulary = Result { () throws(TokkiError) in
+                builtVocabulary.value = Result { () throws(TokkiError) in
                     try SentencePieceVocabulary(model: model, prefixSearch: model.modelType == .unigram)
                 }
             } else {
-                builtNormalizer = Result { () throws(TokkiError) in try SentencePieceNormalizer(model: model) }
+                builtNormalizer.value = Result { () throws(TokkiError) in try SentencePieceNormalizer(model: model) }
             }
         }
-        guard let builtVocabulary, let builtNormalizer else { throw .invalidModel(path: model.path, problem: "internal: not built") }
+        guard let builtVocabulary = builtVocabulary.value, let builtNormalizer = builtNormalizer.value else {
+            throw .invalidModel(path: model.path, problem: "internal: not built")
+        }
         vocabulary = try builtVocabulary.get()
         normalizer = try builtNormalizer.get()
         denormalizer = try model.denormalizer.map { (s) throws(TokkiError) in try SentencePieceNormalizer(settings: s, path: model.path) }
