@@ -4,31 +4,12 @@ package enum Base64 {
     /// The bytes `s` encodes, or nil when it is not padded base64 of the standard alphabet
     /// (RFC 4648 §4; a text of only `=` decodes to nothing, as Python's `b64decode` reads it).
     package static func decode(_ s: ArraySlice<UInt8>) -> [UInt8]? {
-        func value(_ c: UInt8) -> UInt32? {
-            switch c {
-            case 0x41...0x5A: return UInt32(c - 0x41)
-            case 0x61...0x7A: return UInt32(c - 0x61 + 26)
-            case 0x30...0x39: return UInt32(c - 0x30 + 52)
-            case 0x2B: return 62
-            case 0x2F: return 63
-            default: return nil
-            }
-        }
-        var body = Array(s)
-        // Python's b64decode reads "=" as the empty token (Whisper's multilingual file has one).
-        if !body.isEmpty && body.allSatisfy({ $0 == 0x3D }) { return [] }
-        guard !body.isEmpty, body.count % 4 == 0 else { return nil }
-        var padding = 0
-        while body.last == 0x3D && padding < 2 { body.removeLast(); padding += 1 }
         var out: [UInt8] = []
-        out.reserveCapacity(body.count * 3 / 4)
-        var acc: UInt32 = 0, bits = 0
-        for c in body {
-            guard let v = value(c) else { return nil }
-            acc = (acc << 6) | v; bits += 6
-            if bits >= 8 { bits -= 8; out.append(UInt8((acc >> UInt32(bits)) & 0xFF)) }
+        out.reserveCapacity(s.count * 3 / 4)
+        let ok = s.withUnsafeBufferPointer { b in
+            withUnsafePointer(to: UInt8(0)) { zero in decode(b.baseAddress ?? zero, b.count, appendingTo: &out) }
         }
-        return out
+        return ok ? out : nil
     }
 
     /// The value of each base64 character, 0xFF for any other byte.
