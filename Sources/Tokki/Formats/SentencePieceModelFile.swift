@@ -78,8 +78,6 @@ public struct SentencePieceModel: Sendable {
 
     /// The vocabulary, in id order (made from the compact store on first use).
     public var pieces: [Piece] { store.pieces }
-    /// The number of pieces.
-    public var pieceCount: Int { store.count }
     /// The pieces as read, compact.
     let store: PieceStore
     /// The segmentation algorithm.
