@@ -1,4 +1,3 @@
-import Dispatch
 import ArgumentParser
 import Foundation
 import Tokki
@@ -114,42 +113,5 @@ final class DocumentEncoder: @unchecked Sendable {
             }
         }
         return .success(docs)
-    }
-}
-
-/// One job ahead: ``start(_:)`` waits for the job before (returning its result) and starts
-/// the next, in the background when `background` (so that the caller reads on meanwhile),
-/// otherwise right away; ``finish()`` returns the last job's result.
-struct WorkAhead<R>: ~Copyable {
-    let background: Bool
-    private var pending: (DispatchGroup, ResultSlot<R>)? = nil
-    private var ready: R? = nil
-
-    init(background: Bool) { self.background = background }
-
-    mutating func start(_ work: @escaping @Sendable () -> R) -> R? {
-        let previous = finish()
-        if background {
-            let group = DispatchGroup(), slot = ResultSlot<R>()
-            group.enter()
-            DispatchQueue.global().async {
-                slot.value = work()
-                group.leave()
-            }
-            pending = (group, slot)
-        } else {
-            ready = work()
-        }
-        return previous
-    }
-
-    mutating func finish() -> R? {
-        if let (group, slot) = pending {
-            group.wait()
-            pending = nil
-            return slot.value
-        }
-        defer { ready = nil }
-        return ready
     }
 }

@@ -58,10 +58,41 @@ struct LineFailure: Sendable {
     }
 }
 
-/// A result handed from a worker thread to the caller: written before the worker leaves its
-/// dispatch group, read after the caller waits on it.
-final class ResultSlot<R>: @unchecked Sendable {
-    var value: R? = nil
+/// One job ahead: ``start(_:)`` waits for the job before (returning its result) and starts
+/// the next, in the background when `background` (so that the caller reads on meanwhile),
+/// otherwise right away; ``finish()`` returns the last job's result.
+struct WorkAhead<R>: ~Copyable {
+    let background: Bool
+    private var pending: (DispatchGroup, TaskResult<R>)? = nil
+    private var ready: R? = nil
+
+    init(background: Bool) { self.background = background }
+
+    mutating func start(_ work: @escaping @Sendable () -> R) -> R? {
+        let previous = finish()
+        if background {
+            let group = DispatchGroup(), slot = TaskResult<R>()
+            group.enter()
+            DispatchQueue.global().async {
+                slot.value = work()
+                group.leave()
+            }
+            pending = (group, slot)
+        } else {
+            ready = work()
+        }
+        return previous
+    }
+
+    mutating func finish() -> R? {
+        if let (group, slot) = pending {
+            group.wait()
+            pending = nil
+            return slot.value
+        }
+        defer { ready = nil }
+        return ready
+    }
 }
 
 enum LinePipeline {
@@ -96,52 +127,33 @@ enum LinePipeline {
 
     /// Reads the lines of `inputs` (nil: stdin) in batches; `process` runs on each batch (off
     /// the calling thread when `workers` > 1, while the next batch is read) and `consume` gets
-    /// each batch with its result on the calling thread, in order. A read error (a line over
+    /// each batch with its result on the calling thread, in order, one batch behind. A read error (a line over
     /// the limit) is thrown after every batch before it has been consumed.
     static func run<R>(inputs: [String?], maxLineBytes: Int, workers: Int,
                        process: @escaping @Sendable (LineBatch) -> R,
                        consume: (LineBatch, R) throws(ExitCode) -> Void) throws {
-        var pending: (batch: LineBatch, group: DispatchGroup, slot: ResultSlot<R>)? = nil
+        // The batch before is waited for, the new one started, and only then the one before
+        // consumed: the workers never wait for the caller's writing.
+        var ahead = WorkAhead<(LineBatch, R)>(background: workers > 1)
         var spare: [LineBatch] = [LineBatch(), LineBatch()]
         var filling = spare.removeLast()
         var consumerFailed = false
-        func consumeOrStop(_ batch: LineBatch, _ result: R) throws(ExitCode) {
+        func consumeOrStop(_ done: (LineBatch, R)?) throws(ExitCode) {
+            guard let (batch, result) = done else { return }
+            spare.append(batch)
             do { try consume(batch, result) } catch { consumerFailed = true; throw error }
         }
 
         func finishPending() throws(ExitCode) {
-            guard let p = pending else { return }
-            p.group.wait()
-            pending = nil
-            spare.append(p.batch)
-            guard let result = p.slot.value else { return }
-            try consumeOrStop(p.batch, result)
+            try consumeOrStop(ahead.finish())
         }
 
         func submit() throws(ExitCode) {
             guard filling.count > 0 else { return }
             let batch = filling
-            if workers <= 1 {
-                try consumeOrStop(batch, process(batch))
-                return
-            }
-            // The batch before this one is waited for, this one started, and only then the one
-            // before consumed: the workers never wait for the caller's writing.
-            let previous = pending
-            if let previous { previous.group.wait() }
-            pending = nil
-            let group = DispatchGroup(), slot = ResultSlot<R>()
-            pending = (batch, group, slot)
-            group.enter()
-            DispatchQueue.global().async {
-                slot.value = process(batch)
-                group.leave()
-            }
+            let previous = ahead.start { (batch, process(batch)) }
             filling = spare.popLast() ?? LineBatch()
-            if let previous {
-                spare.append(previous.batch)
-                if let result = previous.slot.value { try consumeOrStop(previous.batch, result) }
-            }
+            try consumeOrStop(previous)
         }
 
         do {
