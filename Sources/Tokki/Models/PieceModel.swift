@@ -95,6 +95,19 @@ struct PieceCache: Sendable {
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
 
+    /// Appends the tokens of the pre-token `p[0..<n]` (n > 0) to `out`: from `scratch`'s cache
+    /// when it was seen before, else made by `compute` and cached — a pre-token's tokens
+    /// depend on its bytes only.
+    @inline(__always)
+    static func tokens(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch,
+                       compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
+        let h = hash(p, n)
+        if scratch.cache.lookup(p, n, h, into: &out) { return }
+        let first = out.count
+        compute(p, n, &out, &scratch)
+        scratch.cache.insert(p, n, h, out[first...])
+    }
+
     /// Appends the cached tokens of `p[0..<n]` (shifted by `base`) to `out`; false on a miss.
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken]) -> Bool {

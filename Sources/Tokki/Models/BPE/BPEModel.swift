@@ -261,15 +261,12 @@ extension BPEModel: PieceModel {
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         guard n > 0 else { return }
-        let useCache = options.dropout == nil || options.dropout == 0
-        var h: UInt32 = 0
-        if useCache {
-            h = PieceCache.hash(p, n)
-            if scratch.cache.lookup(p, n, h, into: &out) { return }
+        // With dropout the tokens are random: never cached.
+        guard options.dropout == nil || options.dropout == 0 else {
+            tokenizeUncached(p, n, into: &out, scratch: &scratch)
+            return
         }
-        let first = out.count
-        tokenizeUncached(p, n, into: &out, scratch: &scratch)
-        if useCache { scratch.cache.insert(p, n, h, out[first...]) }
+        PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
     }
 
     func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {

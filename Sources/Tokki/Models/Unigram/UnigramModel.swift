@@ -58,11 +58,7 @@ extension UnigramModel: PieceModel {
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         guard n > 0 else { return }
-        let h = PieceCache.hash(p, n)
-        if scratch.cache.lookup(p, n, h, into: &out) { return }
-        let first = out.count
-        viterbi(p, n, into: &out, scratch: &scratch)
-        scratch.cache.insert(p, n, h, out[first...])
+        PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in viterbi(p, n, into: &out, scratch: &scratch) }
     }
 
     private func viterbi(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch s: inout ModelScratch) {

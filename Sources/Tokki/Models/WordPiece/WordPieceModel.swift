@@ -66,12 +66,7 @@ extension WordPieceModel: PieceModel {
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         guard n > 0 else { return }
-        // A word's pieces depend on its bytes only: recently seen words come from the cache.
-        let h = PieceCache.hash(p, n)
-        if scratch.cache.lookup(p, n, h, into: &out) { return }
-        let first = out.count
-        tokenizeUncached(p, n, into: &out, scratch: &scratch)
-        scratch.cache.insert(p, n, h, out[first...])
+        PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
     }
 
     /// ``tokenize(_:_:into:scratch:)`` without the cache.
