@@ -26,6 +26,8 @@ public struct SentencePieceTokenizer: Sendable {
     /// Whether the ids-only path may cut the raw input at ASCII spaces and normalize and
     /// segment each piece on its own (see ``encodeIDsByRawWords(_:into:scratch:)``).
     let splitsRawWords: Bool
+    /// Word tables shared by every thread encoding with this tokenizer (and its copies).
+    var wordTables = SharedWordTables()
 
     /// Loads a `.model` file.
     public init(contentsOf url: URL) throws(TokkiError) {
@@ -101,13 +103,25 @@ public struct SentencePieceTokenizer: Sendable {
         var spans: [TokenSpan] = []
         var unigram = SentencePieceUnigramModel.Buffers()
         var bpe = SentencePieceBPEModel.Buffers()
-        var wordCache: WordCache? = nil
-        var rawWordCache: WordCache? = nil
+        var wordCache = WordCache()
+        var rawWordCache = WordCache()
+        /// The tables of the tokenizer the caches work for (kept alive by this reference).
+        var tables: SharedWordTables? = nil
         /// Whether to cache words across calls (worth it when the scratch is reused; a
         /// one-shot encode skips the caches' tables).
         var cachesWords = true
         /// Empty buffers.
         public init() {}
+    }
+
+    /// Points `scratch`'s word caches at this tokenizer's shared tables — a scratch used with
+    /// another tokenizer before must not replay that tokenizer's words.
+    @inline(__always)
+    func bindCaches(_ scratch: inout Scratch) {
+        if scratch.tables === wordTables { return }
+        scratch.tables = wordTables
+        scratch.wordCache = WordCache(shared: wordTables.normalized.view)
+        scratch.rawWordCache = WordCache(shared: wordTables.raw.view)
     }
 
     /// Normalizes and segments `input` into `scratch` (any bytes; malformed ones become U+FFFD).
@@ -124,12 +138,12 @@ public struct SentencePieceTokenizer: Sendable {
                     return
                 }
             }
-            if scratch.wordCache == nil { scratch.wordCache = WordCache() }
+            bindCaches(&scratch)
             if let unigram {
                 var running: Float = 0
-                unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &scratch.wordCache!, running: &running)
+                unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &scratch.wordCache, running: &running)
             } else if let bpe {
-                bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &scratch.wordCache!)
+                bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &scratch.wordCache)
             } else if let char {
                 char.segment(norm, into: &scratch.spans)
             } else if let word {
@@ -171,10 +185,11 @@ public struct SentencePieceTokenizer: Sendable {
         guard let p = input.baseAddress else { return }
         let n = input.count
         // Own the caches while working, so that no copy-on-write check sees a second owner.
-        var cache = scratch.wordCache ?? WordCache()
-        var rawCache = scratch.rawWordCache ?? WordCache()
-        scratch.wordCache = nil
-        scratch.rawWordCache = nil
+        bindCaches(&scratch)
+        var cache = scratch.wordCache
+        var rawCache = scratch.rawWordCache
+        scratch.wordCache = WordCache()
+        scratch.rawWordCache = WordCache()
         defer { scratch.wordCache = cache; scratch.rawWordCache = rawCache }
         let replaysScores = unigram != nil
         let unk = Int32(vocabulary.unknownID)
@@ -188,7 +203,8 @@ public struct SentencePieceTokenizer: Sendable {
             var j = i + 1
             while j < n && p[j] != 0x20 { j += 1 }
             let len = j - i
-            var freeSlot = -1
+            // Where a missed raw word goes in the cache (nil: not cached; -1: the shared table).
+            var freeSlot: Int? = nil
             var h: UInt32 = 0
             if replaysScores { running = SentencePieceUnigramModel.renormalized(running) }  // a reset due at the word start
             if len + 3 <= WordCache.maxWordLength {
@@ -232,7 +248,7 @@ public struct SentencePieceTokenizer: Sendable {
                 guard let q = norm.baseAddress else { return }
                 // The common case: the word normalizes to `▁` + itself; segment it and cache it
                 // under its raw bytes.
-                if freeSlot >= 0 && !hasSpaceSymbol && norm.count == len + 3 && q[0] == 0xE2 && q[1] == 0x96 && q[2] == 0x81 && memcmp(q + 3, p + i, len) == 0 {
+                if let freeSlot, !hasSpaceSymbol && norm.count == len + 3 && q[0] == 0xE2 && q[1] == 0x96 && q[2] == 0x81 && memcmp(q + 3, p + i, len) == 0 {
                     if let unigram {
                         if let (gap, deviation) = unigram.segmentTracked(norm, running: &running, into: &scratch.spans, buffers: &scratch.unigram) {
                             rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0, gap: gap, deviation: deviation,

@@ -230,10 +230,15 @@ struct BatchCommand: ParsableCommand {
         }
         // A batch of documents is encoded (on the workers) while the next is read.
         let encoder = DocumentEncoder(vocabulary, wordIDs: wantWordIDs, workers: workers)
-        var ahead = WorkAhead<Result<[Document], TokkiError>>(background: encoder.workers > 1)
+        let pool = OrderedWorkers<Result<[Document], TokkiError>>(workers: encoder.workers)
+        defer { pool.close() }
+        var pendingBytes = 0
         /// Feeds encoded documents to the builder; false once --max-batches is reached.
-        func consume(_ result: Result<[Document], TokkiError>?) throws(ExitCode) -> Bool {
-            guard let result else { return true }
+        func consume(_ results: [Result<[Document], TokkiError>]) throws(ExitCode) -> Bool {
+            for result in results { guard try consume(result) else { return false } }
+            return true
+        }
+        func consume(_ result: Result<[Document], TokkiError>) throws(ExitCode) -> Bool {
             let docs: [Document]
             switch result {
             case .success(let d): docs = d
@@ -253,7 +258,8 @@ struct BatchCommand: ParsableCommand {
             guard !pending.isEmpty else { return true }
             let lines = pending
             pending = []
-            return try consume(ahead.start { encoder.encode(lines) })
+            pendingBytes = 0
+            return try consume(pool.submit { w in encoder.encode(lines, worker: w) })
         }
         do {
             try source.forEachRecord { (record) throws(ExitCode) in
@@ -263,13 +269,14 @@ struct BatchCommand: ParsableCommand {
                 }
                 let offset = record.offset
                 pending.append(text)
-                if pending.count >= 4096 {
+                pendingBytes += text.count
+                if pending.count >= DocumentEncoder.batchDocuments || pendingBytes >= DocumentEncoder.batchBytes {
                     guard try flush() else { return false }
                     if let total = source.totalBytes, total > 0 { progress.report("batch", Double(offset) / Double(total)) }
                 }
                 return true
             }
-            if try flush(), try consume(ahead.finish()) {
+            if try flush(), try consume(pool.finish()) {
                 builder.finishInput()
                 _ = try drain(final: true)
             }

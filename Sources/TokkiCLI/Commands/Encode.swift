@@ -197,42 +197,31 @@ struct Encode: ParsableCommand {
         // read; the outputs are written in order.
         // The lines before a failure are written (a read error comes out of `run` after them).
         defer { try? out.flush() }
-        try LinePipeline.run(inputs: [input], maxLineBytes: lineLimit.maxLineBytes.value, workers: workers, process: { batch in
-            var outputs = [([UInt8], LineFailure?)](repeating: ([], nil), count: LinePipeline.chunkCount(batch.count, workers: workers))
-            outputs.withUnsafeMutableBufferPointer { o in
-                nonisolated(unsafe) let o = o
-                LinePipeline.chunks(batch.count, workers: workers) { w, c, range in
-                    var buffer: [UInt8] = []
-                    for k in range {
-                        let failure: LineFailure? = batch.withLine(k) { line -> LineFailure? in
-                            if let bad = UTF8Validation.firstInvalidOffset(in: line) {
-                                guard replace else { return LineFailure(line: k, error: nil, invalidByte: bad) }
-                                if repairing {
-                                    var fixed = Array(String(decoding: line, as: UTF8.self).utf8)
-                                    return fixed.withUnsafeMutableBufferPointer { f in
-                                        do throws(TokkiError) { try render(UnsafeBufferPointer(f), pool[w], &buffer); return nil }
-                                        catch { return LineFailure(line: k, error: error, invalidByte: 0) }
-                                    }
-                                }
+        try LinePipeline.run(inputs: [input], maxLineBytes: lineLimit.maxLineBytes.value, workers: workers, process: { (batch, w) -> ([UInt8], LineFailure?) in
+            var buffer: [UInt8] = []
+            for k in 0..<batch.count {
+                let failure: LineFailure? = batch.withLine(k) { line -> LineFailure? in
+                    if let bad = UTF8Validation.firstInvalidOffset(in: line) {
+                        guard replace else { return LineFailure(line: k, error: nil, invalidByte: bad) }
+                        if repairing {
+                            var fixed = Array(String(decoding: line, as: UTF8.self).utf8)
+                            return fixed.withUnsafeMutableBufferPointer { f in
+                                do throws(TokkiError) { try render(UnsafeBufferPointer(f), pool[w], &buffer); return nil }
+                                catch { return LineFailure(line: k, error: error, invalidByte: 0) }
                             }
-                            do throws(TokkiError) { try render(line, pool[w], &buffer); return nil }
-                            catch { return LineFailure(line: k, error: error, invalidByte: 0) }
                         }
-                        // Chunk c is written to o[c] only (a chunk count per batch, below o.count).
-                        assert(c < o.count)
-                        if let failure { o[c] = (buffer, failure); return }
                     }
-                    o[c] = (buffer, nil)
+                    do throws(TokkiError) { try render(line, pool[w], &buffer); return nil }
+                    catch { return LineFailure(line: k, error: error, invalidByte: 0) }
                 }
+                if let failure { return (buffer, failure) }
             }
-            return outputs
-        }, consume: { (batch, outputs) throws(ExitCode) in
-            for (bytes, failure) in outputs {
-                try out.write(bytes)
-                if let failure {
-                    try out.flush()
-                    throw failure.exit(batch)
-                }
+            return (buffer, nil)
+        }, consume: { (batch, output) throws(ExitCode) in
+            try out.write(output.0)
+            if let failure = output.1 {
+                try out.flush()
+                throw failure.exit(batch)
             }
         })
         try out.flush()

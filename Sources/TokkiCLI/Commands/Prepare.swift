@@ -94,9 +94,13 @@ struct Prepare: ParsableCommand {
         let append = appendEos
         // A batch of documents is encoded (on the workers) while the next is read.
         let encoder = DocumentEncoder(vocabulary, wordIDs: false, workers: workers)
-        var ahead = WorkAhead<Result<[Document], TokkiError>>(background: encoder.workers > 1)
-        func write(_ result: Result<[Document], TokkiError>?) throws(ExitCode) {
-            guard let result else { return }
+        let pool = OrderedWorkers<Result<[Document], TokkiError>>(workers: encoder.workers)
+        defer { pool.close() }
+        var pendingBytes = 0
+        func write(_ results: [Result<[Document], TokkiError>]) throws(ExitCode) {
+            for result in results { try write(result) }
+        }
+        func write(_ result: Result<[Document], TokkiError>) throws(ExitCode) {
             let docs: [Document]
             switch result {
             case .success(let d): docs = d
@@ -115,7 +119,8 @@ struct Prepare: ParsableCommand {
             guard !pending.isEmpty else { return }
             let lines = pending
             pending = []
-            try write(ahead.start { encoder.encode(lines) })
+            pendingBytes = 0
+            try write(pool.submit { w in encoder.encode(lines, worker: w) })
         }
         do {
             try source.forEachRecord { (record) throws(ExitCode) in
@@ -131,7 +136,8 @@ struct Prepare: ParsableCommand {
                     return true
                 }
                 pending.append(text)
-                if pending.count >= 8192 {
+                pendingBytes += text.count
+                if pending.count >= DocumentEncoder.batchDocuments || pendingBytes >= DocumentEncoder.batchBytes {
                     try flush()
                     if let total = source.totalBytes, total > 0 {
                         let lo = shardRange?.lowerBound ?? 0, hi = shardRange?.upperBound ?? total
@@ -141,7 +147,7 @@ struct Prepare: ParsableCommand {
                 return true
             }
             try flush()
-            try write(ahead.finish())
+            try write(pool.finish())
             try writer.finish()
         } catch let error as ExitCode {
             writer.abort()

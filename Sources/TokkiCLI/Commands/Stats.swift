@@ -71,39 +71,34 @@ struct Stats: ParsableCommand {
         let replace = invalidInput.replace
         nonisolated(unsafe) let e = pool
         try LinePipeline.run(inputs: input.isEmpty ? [nil] : input.map(Optional.some), maxLineBytes: lineLimit.maxLineBytes.value,
-                             workers: workers, process: { batch in
-            var failures = [LineFailure?](repeating: nil, count: LinePipeline.chunkCount(batch.count, workers: workers))
-            failures.withUnsafeMutableBufferPointer { f in
-                tallies.values.withUnsafeMutableBufferPointer { t in
-                    nonisolated(unsafe) let f = f, t = t
-                    LinePipeline.chunks(batch.count, workers: workers) { w, c, range in
-                        for k in range {
-                            let failure: LineFailure? = batch.withLine(k) { raw -> LineFailure? in
-                                var repaired: [UInt8]? = nil
-                                if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
-                                    guard replace else { return LineFailure(line: k, error: nil, invalidByte: bad) }
-                                    repaired = Array(String(decoding: raw, as: UTF8.self).utf8)
-                                }
-                                let body = { (line: UnsafeBufferPointer<UInt8>) -> LineFailure? in
-                                    do throws(TokkiError) { try e[w].encode(line) } catch { return LineFailure(line: k, error: error, invalidByte: 0) }
-                                    Self.count(line, into: &t[w])
-                                    return nil
-                                }
-                                return repaired.map { r in r.withUnsafeBufferPointer { body($0) } } ?? body(raw)
-                            }
-                            if let failure { f[c] = failure; return }
-                            let ids = e[w].ids
-                            t[w].tokens += ids.count
-                            for id in ids where id >= 0 && Int(id) < size {
-                                t[w].used[Int(id)] = true
-                                if isUnknown[Int(id)] { t[w].unknowns += 1 }
-                                if isByte[Int(id)] { t[w].bytes += 1 }
-                            }
+                             workers: workers, process: { (batch, w) -> LineFailure? in
+            do {
+                let t = tallies.slots
+                for k in 0..<batch.count {
+                    let failure: LineFailure? = batch.withLine(k) { raw -> LineFailure? in
+                        var repaired: [UInt8]? = nil
+                        if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
+                            guard replace else { return LineFailure(line: k, error: nil, invalidByte: bad) }
+                            repaired = Array(String(decoding: raw, as: UTF8.self).utf8)
                         }
+                        let body = { (line: UnsafeBufferPointer<UInt8>) -> LineFailure? in
+                            do throws(TokkiError) { try e[w].encode(line) } catch { return LineFailure(line: k, error: error, invalidByte: 0) }
+                            Self.count(line, into: &t[w])
+                            return nil
+                        }
+                        return repaired.map { r in r.withUnsafeBufferPointer { body($0) } } ?? body(raw)
+                    }
+                    if let failure { return failure }
+                    let ids = e[w].ids
+                    t[w].tokens += ids.count
+                    for id in ids where id >= 0 && Int(id) < size {
+                        t[w].used[Int(id)] = true
+                        if isUnknown[Int(id)] { t[w].unknowns += 1 }
+                        if isByte[Int(id)] { t[w].bytes += 1 }
                     }
                 }
+                return nil
             }
-            return failures.lazy.compactMap { $0 }.first
         }, consume: { (batch, failure) throws(ExitCode) in
             if let failure { throw failure.exit(batch) }
         })
@@ -143,6 +138,17 @@ struct Stats: ParsableCommand {
 /// Per-worker tallies shared with the pipeline's worker side (each worker writes only its
 /// own entry; the caller reads them after the last batch).
 final class TallyBox<T>: @unchecked Sendable {
-    var values: [T]
-    init(_ value: T, count: Int) { values = [T](repeating: value, count: count) }
+    /// One value per worker; worker `w` writes only `slots[w]` (no other thread does), so
+    /// the workers never touch a shared array.
+    let slots: UnsafeMutableBufferPointer<T>
+    init(_ value: T, count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: value)
+    }
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+    /// The values, once the workers are done.
+    var values: [T] { Array(slots) }
 }

@@ -79,38 +79,30 @@ struct BatchVocabulary: Sendable {
     }
 }
 
-/// Encodes documents on up to `workers` threads, keeping the order. Each worker keeps its
-/// encoder (and so its word caches) from one call to the next.
+/// One encoder per worker thread (``OrderedWorkers``), each keeping its word caches from
+/// one batch of documents to the next.
 final class DocumentEncoder: @unchecked Sendable {
     private let encoders: [(UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Document]
     let workers: Int
+    /// A batch of documents (one job) ends after this many documents or bytes.
+    static let batchDocuments = 1024
+    static let batchBytes = 1 << 18
 
     init(_ vocabulary: BatchVocabulary, wordIDs: Bool, workers: Int) {
         self.workers = max(1, workers)
         encoders = (0..<self.workers).map { _ in vocabulary.makeEncoder(wordIDs: wordIDs) }
     }
 
-    /// The documents of `lines`, or the first error (in line order).
-    func encode(_ lines: [[UInt8]]) -> Result<[Document], TokkiError> {
-        var results = [Result<Document, TokkiError>](repeating: .success(Document(ids: [])), count: lines.count)
-        results.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            parallelRanges(lines.count, threads: workers) { w, range in
-                let encode = encoders[w]
-                for k in range {
-                    do throws(TokkiError) {
-                        out[k] = .success(try lines[k].withUnsafeBufferPointer { (b) throws(TokkiError) in try encode(b) })
-                    } catch { out[k] = .failure(error) }
-                }
-            }
-        }
+    /// The documents of `lines`, encoded with worker `worker`'s encoder, or the first error
+    /// (in line order). One worker's encoder is used by one thread at a time.
+    func encode(_ lines: [[UInt8]], worker: Int) -> Result<[Document], TokkiError> {
+        let encode = encoders[worker]
         var docs: [Document] = []
         docs.reserveCapacity(lines.count)
-        for r in results {
-            switch r {
-            case .success(let d): docs.append(d)
-            case .failure(let e): return .failure(e)
-            }
+        for line in lines {
+            do throws(TokkiError) {
+                docs.append(try line.withUnsafeBufferPointer { (b) throws(TokkiError) in try encode(b) })
+            } catch { return .failure(error) }
         }
         return .success(docs)
     }

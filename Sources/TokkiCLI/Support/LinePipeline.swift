@@ -1,12 +1,11 @@
 import ArgumentParser
-import Dispatch
-import Synchronization
+import Foundation
 import Tokki
 
 /// Lines read into batches, each batch one contiguous buffer (no array per line), processed
-/// on worker threads while the next batch is read; the results are consumed on the calling
-/// thread in input order. With one worker nothing runs beside the caller (`--threads 1` uses
-/// one core).
+/// on worker threads (``OrderedWorkers``) while the next batches are read; the results are
+/// consumed on the calling thread in input order. With one worker nothing runs beside the
+/// caller (`--threads 1` uses one core).
 final class LineBatch: @unchecked Sendable {
     /// The lines' bytes back to back; line `k` is `bytes[starts[k] ..< starts[k + 1]]`.
     private(set) var bytes: [UInt8] = []
@@ -58,102 +57,150 @@ struct LineFailure: Sendable {
     }
 }
 
-/// One job ahead: ``start(_:)`` waits for the job before (returning its result) and starts
-/// the next, in the background when `background` (so that the caller reads on meanwhile),
-/// otherwise right away; ``finish()`` returns the last job's result.
-struct WorkAhead<R>: ~Copyable {
-    let background: Bool
-    private var pending: (DispatchGroup, TaskResult<R>)? = nil
-    private var ready: R? = nil
+/// Jobs run on `workers` threads that stay up for the whole run and take the next queued
+/// job as soon as they finish one; the results come back on the submitting thread, in
+/// submission order. At most `depth` jobs are queued or running (memory stays bounded); the
+/// submitting thread blocks only while that many are pending. With one worker each job runs
+/// at once on the submitting thread and no thread is started (`--threads 1` uses one core).
+///
+/// Workers never wait for each other between jobs (there is no barrier per batch): a barrier
+/// leaves a core idle at every batch end, and a sleeping worker, once woken, is often put on
+/// the busy core, where it waits for the scheduler's next balancing tick.
+final class OrderedWorkers<R>: @unchecked Sendable {
+    typealias Job = @Sendable (_ worker: Int) -> R
 
-    init(background: Bool) { self.background = background }
+    let workers: Int
+    private let depth: Int
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var queue: [(sequence: Int, job: Job)] = []
+    private var head = 0
+    /// Finished results, at `sequence % depth` (fewer than `depth` are ever pending).
+    private var finished: [R?]
+    private var submitted = 0
+    private var delivered = 0
+    private var closed = false
+    private var alive = 0
 
-    mutating func start(_ work: @escaping @Sendable () -> R) -> R? {
-        let previous = finish()
-        if background {
-            let group = DispatchGroup(), slot = TaskResult<R>()
-            group.enter()
-            DispatchQueue.global().async {
-                slot.value = work()
-                group.leave()
-            }
-            pending = (group, slot)
-        } else {
-            ready = work()
+    init(workers: Int, depth: Int? = nil) {
+        self.workers = max(1, workers)
+        self.depth = max(2, depth ?? 4 * self.workers)
+        finished = [R?](repeating: nil, count: self.depth)
+        guard self.workers > 1 else { return }
+        alive = self.workers
+        for w in 0..<self.workers {
+            let thread = Thread { [self] in work(w) }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
-        return previous
     }
 
-    mutating func finish() -> R? {
-        if let (group, slot) = pending {
-            group.wait()
-            pending = nil
-            return slot.value
+    /// Queues `job` and returns the results that are ready, in order (waiting first while
+    /// `depth` jobs are pending).
+    func submit(_ job: @escaping Job) -> [R] {
+        if workers == 1 { return [job(0)] }
+        condition.lock()
+        defer { condition.unlock() }
+        queue.append((submitted, job))
+        submitted += 1
+        condition.broadcast()
+        var ready: [R] = []
+        takeReady(into: &ready)
+        while submitted - delivered >= depth {
+            condition.wait()
+            takeReady(into: &ready)
         }
-        defer { ready = nil }
         return ready
+    }
+
+    /// Waits for every queued job and returns the results not yet returned, in order.
+    func finish() -> [R] {
+        guard workers > 1 else { return [] }
+        condition.lock()
+        defer { condition.unlock() }
+        var ready: [R] = []
+        takeReady(into: &ready)
+        while delivered < submitted {
+            condition.wait()
+            takeReady(into: &ready)
+        }
+        return ready
+    }
+
+    /// Stops the threads: queued jobs not yet started are dropped; returns once every
+    /// thread has ended. Call it once, when done (also after an error).
+    func close() {
+        guard workers > 1 else { return }
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while alive > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Moves the results due next into `ready`. Called with the lock held.
+    private func takeReady(into ready: inout [R]) {
+        while delivered < submitted, let r = finished[delivered % depth] {
+            finished[delivered % depth] = nil
+            ready.append(r)
+            delivered += 1
+        }
+    }
+
+    private func work(_ w: Int) {
+        condition.lock()
+        while true {
+            while head == queue.count && !closed { condition.wait() }
+            if closed { break }
+            let (sequence, job) = queue[head]
+            head += 1
+            if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 }
+            condition.unlock()
+            let r = job(w)
+            condition.lock()
+            // `sequence` is below `delivered + depth` (submit waits for that), so its slot is free.
+            assert(finished[sequence % depth] == nil)
+            finished[sequence % depth] = r
+            condition.broadcast()
+        }
+        alive -= 1
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
 enum LinePipeline {
-    static let batchLines = 4096
-    static let batchBytes = 1 << 20
+    /// A batch — one job for one worker — ends after this many lines or bytes: small enough
+    /// that the last batch leaves the other workers idle only briefly, large enough that
+    /// handing it over costs nothing measurable.
+    static let batchLines = 2048
+    static let batchBytes = 1 << 18
 
-    /// Cuts `0..<count` into `chunkCount(count, workers)` contiguous chunks that `workers`
-    /// threads take in turn as they become free (so that a slow chunk does not leave the
-    /// other cores idle); `body(worker, chunk, range)` — the worker index lets per-worker
-    /// state (encoders, tallies) be kept, the chunk index orders the results.
-    static func chunks(_ count: Int, workers: Int, _ body: (_ worker: Int, _ chunk: Int, Range<Int>) -> Void) {
-        let chunks = chunkCount(count, workers: workers)
-        guard chunks > 0 else { return }
-        let size = (count + chunks - 1) / chunks
-        let next = Atomic<Int>(0)
-        Parallelism.run(tasks: min(workers, chunks), threads: workers) { w in
-            while true {
-                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if c >= chunks { return }
-                body(w, c, (c * size)..<min(count, (c + 1) * size))
-            }
-        }
-    }
-
-    /// The number of chunks ``chunks(_:workers:_:)`` cuts `count` items into: 8 per worker, at
-    /// least 64 items each (one chunk for a single worker).
-    static func chunkCount(_ count: Int, workers: Int) -> Int {
-        guard count > 0 else { return 0 }
-        if workers <= 1 { return 1 }
-        return max(1, min(8 * workers, count / 64))
-    }
-
-    /// Reads the lines of `inputs` (nil: stdin) in batches; `process` runs on each batch (off
-    /// the calling thread when `workers` > 1, while the next batch is read) and `consume` gets
-    /// each batch with its result on the calling thread, in order, one batch behind. A read error (a line over
+    /// Reads the lines of `inputs` (nil: stdin) in batches; `process(batch, worker)` runs on
+    /// each batch on one of `workers` threads (the worker index lets per-worker state such
+    /// as encoders and tallies be kept) while the next batches are read, and `consume` gets
+    /// each batch with its result on the calling thread, in order. A read error (a line over
     /// the limit) is thrown after every batch before it has been consumed.
     static func run<R>(inputs: [String?], maxLineBytes: Int, workers: Int,
-                       process: @escaping @Sendable (LineBatch) -> R,
+                       process: @escaping @Sendable (LineBatch, _ worker: Int) -> R,
                        consume: (LineBatch, R) throws(ExitCode) -> Void) throws {
-        // The batch before is waited for, the new one started, and only then the one before
-        // consumed: the workers never wait for the caller's writing.
-        var ahead = WorkAhead<(LineBatch, R)>(background: workers > 1)
-        var spare: [LineBatch] = [LineBatch(), LineBatch()]
-        var filling = spare.removeLast()
+        let pool = OrderedWorkers<(LineBatch, R)>(workers: workers)
+        defer { pool.close() }
+        var spare: [LineBatch] = []
+        var filling = LineBatch()
         var consumerFailed = false
-        func consumeOrStop(_ done: (LineBatch, R)?) throws(ExitCode) {
-            guard let (batch, result) = done else { return }
-            spare.append(batch)
-            do { try consume(batch, result) } catch { consumerFailed = true; throw error }
-        }
-
-        func finishPending() throws(ExitCode) {
-            try consumeOrStop(ahead.finish())
+        func consumeAll(_ done: [(LineBatch, R)]) throws(ExitCode) {
+            for (batch, result) in done {
+                do { try consume(batch, result) } catch { consumerFailed = true; throw error }
+                spare.append(batch)
+            }
         }
 
         func submit() throws(ExitCode) {
             guard filling.count > 0 else { return }
             let batch = filling
-            let previous = ahead.start { (batch, process(batch)) }
             filling = spare.popLast() ?? LineBatch()
-            try consumeOrStop(previous)
+            try consumeAll(pool.submit { w in (batch, process(batch, w)) })
         }
 
         do {
@@ -173,13 +220,13 @@ enum LinePipeline {
                 try submit()
                 filling.reset(firstLine: lineNumber + 1, source: source)
             }
-            try finishPending()
+            try consumeAll(pool.finish())
         } catch {
             // A read error (a line over the limit): the lines read before it are still
             // processed and consumed, in order, then the error is reported.
             if !consumerFailed {
                 try submit()
-                try finishPending()
+                try consumeAll(pool.finish())
             }
             throw error
         }

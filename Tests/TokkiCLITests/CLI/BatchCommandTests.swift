@@ -15,9 +15,10 @@ struct BatchCommandTests {
         let dir = NSTemporaryDirectory() + "tokki-batch-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let inputs = try SentencePieceFixtures.inputs()
-        // A few hundred lines of statute-like text with blank lines between paragraphs.
+        // A few thousand lines of statute-like text with blank lines between paragraphs (more
+        // than one batch of documents for the workers).
         var lines: [String] = []
-        for k in 0..<120 {
+        for k in 0..<1200 {
             lines.append("제\(k + 1)조(목적) 이 법은 " + (inputs["legal_article"] ?? "") + " 제\(k)항에 따른다.")
             lines.append(inputs["prose"] ?? "")
             if k % 7 == 0 { lines.append("") }

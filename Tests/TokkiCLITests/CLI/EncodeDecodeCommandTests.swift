@@ -37,7 +37,7 @@ struct EncodeDecodeCommandTests {
         let inputs = try SentencePieceFixtures.inputs()
         let expected = try Self.expected()
         let names = ["legal_article", "prose", "english", "compat_jamo"]
-        let count = 9_000  // three batches of 4096 lines
+        let count = 9_000  // several batches (of 2048 lines)
         let lines = (0..<count).map { inputs[names[$0 % names.count]]! }
         let want = (0..<count).map { expected[names[$0 % names.count]]!.map(String.init).joined(separator: " ") }
         let good = Data((lines.joined(separator: "\n") + "\n").utf8)

@@ -3,35 +3,269 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
+
+/// The record format shared by ``WordCache`` and ``SharedWordTable``: UInt32s
+/// `[keyLength | spanCount << 16] [gap] [deviation] [start end id]×count [score]×count [key bytes, padded]`
+/// — everything a hit needs, together.
+enum WordRecord {
+    /// The UInt32s a record of `count` spans and an `n`-byte key takes.
+    @inline(__always)
+    static func size(keyLength n: Int, spans count: Int) -> Int { 3 + 4 * count + (n + 3) / 4 }
+
+    /// Writes a record at `r` (which has room for ``size(keyLength:spans:)`` UInt32s).
+    static func write(_ r: UnsafeMutablePointer<UInt32>, _ p: UnsafePointer<UInt8>, _ n: Int, spans: ArraySlice<TokenSpan>,
+                      offset: Int32, gap: Float, deviation: Float, score: ((TokenSpan) -> Float)?) {
+        let count = spans.count
+        r[0] = UInt32(n) | UInt32(count) << 16
+        r[1] = gap.bitPattern
+        r[2] = deviation.bitPattern
+        var v = 3
+        for s in spans {
+            r[v] = UInt32(bitPattern: s.start - offset)
+            r[v + 1] = UInt32(bitPattern: s.end - offset)
+            r[v + 2] = UInt32(bitPattern: s.id)
+            v += 3
+        }
+        for s in spans { r[v] = (score?(s) ?? 0).bitPattern; v += 1 }
+        // The key's n bytes go into the last (n + 3) / 4 UInt32s, zero-padded.
+        let words = (n + 3) / 4
+        assert(v + words == size(keyLength: n, spans: count))
+        if words > 0 { r[v + words - 1] = 0 }
+        UnsafeMutableRawPointer(r + v).copyMemory(from: p, byteCount: n)
+    }
+
+    /// Whether the record at `r` is for the `n` bytes at `p`.
+    @inline(__always)
+    static func matches(_ r: UnsafePointer<UInt32>, _ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let header = r[0]
+        guard Int(header & 0xFFFF) == n else { return false }
+        let count = Int(header >> 16)
+        return memcmp(UnsafeRawPointer(r + 3 + 4 * count), p, n) == 0
+    }
+
+    @inline(__always)
+    static func gapAndDeviation(_ r: UnsafePointer<UInt32>) -> (gap: Float, deviation: Float) {
+        (Float(bitPattern: r[1]), Float(bitPattern: r[2]))
+    }
+
+    @inline(__always)
+    static func appendSpans(_ r: UnsafePointer<UInt32>, base: Int32, to spans: inout [TokenSpan], running: inout Float) {
+        let count = Int(r[0] >> 16)
+        var v = 3
+        let scores = 3 + 3 * count
+        for k in 0..<count {
+            spans.append(TokenSpan(start: Int32(bitPattern: r[v]) + base, end: Int32(bitPattern: r[v + 1]) + base,
+                                   id: Int32(bitPattern: r[v + 2])))
+            running = Float(bitPattern: r[scores + k]) + running
+            v += 3
+        }
+    }
+
+    @inline(__always)
+    static func forEachSpan(_ r: UnsafePointer<UInt32>, _ body: (Int32, Int32, Int32, Float) -> Void) {
+        let count = Int(r[0] >> 16)
+        let scores = 3 + 3 * count
+        var v = 3
+        for k in 0..<count {
+            body(Int32(bitPattern: r[v]), Int32(bitPattern: r[v + 1]), Int32(bitPattern: r[v + 2]), Float(bitPattern: r[scores + k]))
+            v += 3
+        }
+    }
+}
+
+/// A word table shared by every thread that encodes with one tokenizer, so that a word
+/// segmented on one thread is a hit on all the others (with one table per thread, each
+/// thread pays for every distinct word again, which costs a fifth more work on two threads).
+///
+/// Insert-only and lock-free: a record is written into space reserved with an atomic bump
+/// of the pool, then published by a compare-and-swap of its table slot (release); a reader
+/// loads the slot (acquire) before it reads the record, and a published record never
+/// changes. When the table or the pool is full, inserting stops (``View/isFull``) and the
+/// threads fall back to their own ``WordCache`` tables for further words: memory stays
+/// bounded.
+///
+/// The class owns the memory; threads work through a ``View`` of raw pointers, so a look-up
+/// never touches the object's reference count (two threads bumping one count contend for
+/// its cache line on every word). The counters sit on cache lines of their own.
+final class SharedWordTable: @unchecked Sendable {
+    /// The default table size (half of it is used) and pool capacity in UInt32s (16 MiB;
+    /// pages are touched only as records are written).
+    static let defaultSlotCount = 1 << 18
+    static let defaultPoolCapacity = 1 << 22
+    /// The counters' stride in `Atomic<Int>`s: one 64-byte cache line each.
+    static let counterStride = 8
+
+    let view: View
+    private let slotsFromCalloc: Bool
+
+    /// A table of `slotCount` slots (a power of two, at least 2) and a pool of `poolCapacity`
+    /// UInt32s (below 2^32).
+    init(slotCount: Int = SharedWordTable.defaultSlotCount, poolCapacity: Int = SharedWordTable.defaultPoolCapacity) {
+        let slotCount = max(2, slotCount), poolCapacity = min(max(1, poolCapacity), Int(UInt32.max))
+        precondition(slotCount & (slotCount - 1) == 0, "slotCount must be a power of two")
+        // calloc's pages are mapped, zeroed, only when touched (an all-zero atomic holds 0);
+        // so are the pool's, which a large allocation gets fresh from the system.
+        let slots: UnsafeMutablePointer<Atomic<UInt64>>
+        if let s = calloc(slotCount, MemoryLayout<UInt64>.stride) {
+            slots = s.bindMemory(to: Atomic<UInt64>.self, capacity: slotCount)
+            slotsFromCalloc = true
+        } else {
+            let s = UnsafeMutableRawPointer.allocate(byteCount: slotCount * MemoryLayout<UInt64>.stride,
+                                                     alignment: MemoryLayout<UInt64>.alignment)
+            s.initializeMemory(as: UInt64.self, repeating: 0, count: slotCount)
+            slots = s.bindMemory(to: Atomic<UInt64>.self, capacity: slotCount)
+            slotsFromCalloc = false
+        }
+        let counters = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 3 * Self.counterStride)
+        for k in 0..<(3 * Self.counterStride) { (counters + k).initialize(to: Atomic(0)) }
+        view = View(slots: slots, mask: slotCount - 1, pool: .allocate(capacity: poolCapacity), poolCapacity: poolCapacity,
+                    counters: counters)
+    }
+
+    deinit {
+        if slotsFromCalloc { free(UnsafeMutableRawPointer(view.slots)) } else { UnsafeMutableRawPointer(view.slots).deallocate() }
+        view.pool.deallocate()
+        view.counters.deinitialize(count: 3 * Self.counterStride)
+        view.counters.deallocate()
+    }
+
+    /// The table's memory, valid while the table lives (a ``WordCache`` keeps it alive).
+    struct View: @unchecked Sendable {
+        /// `hash | record offset << 32`; 0 is empty (hashes are never 0).
+        let slots: UnsafeMutablePointer<Atomic<UInt64>>
+        /// The slot count less one.
+        let mask: Int
+        let pool: UnsafeMutablePointer<UInt32>
+        let poolCapacity: Int
+        /// UInt32s reserved in the pool, at 0; records inserted, at `counterStride`; full
+        /// (non-zero), at `2 * counterStride`.
+        let counters: UnsafeMutablePointer<Atomic<Int>>
+
+        /// Whether no more words are inserted.
+        @inline(__always)
+        var isFull: Bool { counters[2 * SharedWordTable.counterStride].load(ordering: .relaxed) != 0 }
+
+        /// The pool offset of the record of the `n` bytes at `p` (hash `h`), or nil.
+        @inline(__always)
+        func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Int? {
+            var slot = Int(h) & mask
+            while true {
+                let e = slots[slot].load(ordering: .acquiring)
+                if e == 0 { return nil }
+                if UInt32(truncatingIfNeeded: e) == h {
+                    let r = Int(e >> 32)
+                    if WordRecord.matches(pool + r, p, n) { return r }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+
+        /// Inserts a record; false when the table is full (nothing inserted).
+        func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, spans: ArraySlice<TokenSpan>, offset: Int32,
+                    gap: Float, deviation: Float, score: ((TokenSpan) -> Float)?) -> Bool {
+            if isFull { return false }
+            let size = WordRecord.size(keyLength: n, spans: spans.count)
+            let r = counters[0].wrappingAdd(size, ordering: .relaxed).oldValue
+            // At most half the slots are used, so that every probe ends at an empty one.
+            guard r + size <= poolCapacity,
+                  counters[SharedWordTable.counterStride].wrappingAdd(1, ordering: .relaxed).oldValue < (mask + 1) / 2 else {
+                counters[2 * SharedWordTable.counterStride].store(1, ordering: .relaxed)
+                return false
+            }
+            // [r, r + size) was reserved by this thread alone.
+            assert(r >= 0 && r + size <= poolCapacity)
+            WordRecord.write(pool + r, p, n, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score)
+            let entry = UInt64(h) | UInt64(r) << 32
+            var slot = Int(h) & mask
+            while true {
+                let (exchanged, original) = slots[slot].compareExchange(expected: 0, desired: entry,
+                                                                        successOrdering: .releasing, failureOrdering: .acquiring)
+                if exchanged { return true }
+                // Another thread put the same word in first: its record serves (this one is unused).
+                if UInt32(truncatingIfNeeded: original) == h && WordRecord.matches(pool + Int(original >> 32), p, n) {
+                    return true
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+}
+
+/// A tokenizer's two shared word tables — words of normalized text, and raw words (see
+/// ``SentencePieceTokenizer``) — made on first use, so a tokenizer that only ever encodes
+/// one text at a time never allocates them.
+final class SharedWordTables: Sendable {
+    private let normalizedTable = AtomicLazyReference<SharedWordTable>()
+    private let rawTable = AtomicLazyReference<SharedWordTable>()
+    private let slotCount: Int
+    private let poolCapacity: Int
+
+    /// Tables of the given size (tests make small ones to exercise the full state).
+    init(slotCount: Int = SharedWordTable.defaultSlotCount, poolCapacity: Int = SharedWordTable.defaultPoolCapacity) {
+        self.slotCount = slotCount
+        self.poolCapacity = poolCapacity
+    }
+
+    var normalized: SharedWordTable {
+        normalizedTable.load() ?? normalizedTable.storeIfNil(SharedWordTable(slotCount: slotCount, poolCapacity: poolCapacity))
+    }
+    var raw: SharedWordTable {
+        rawTable.load() ?? rawTable.storeIfNil(SharedWordTable(slotCount: slotCount, poolCapacity: poolCapacity))
+    }
+}
 
 /// A bounded, allocation-free cache from a word's bytes to its segmentation (spans relative
-/// to the word start). One per thread; cleared when full.
+/// to the word start), one per thread. Words go to the tokenizer's ``SharedWordTable`` while
+/// it has room, then to this thread's own table, which starts small (cheap for one short
+/// text), doubles up to ``maxSlots`` and is cleared when full.
+///
+/// It holds the shared table's ``SharedWordTable/View`` only — raw pointers, so that copying
+/// a cache or looking a word up never touches a reference count the other threads touch
+/// too. Whoever keeps the cache keeps the table alive (``SentencePieceTokenizer/Scratch``
+/// holds the tokenizer's ``SharedWordTables``).
 ///
 /// The table holds 8-byte entries (a 32-bit hash and a record offset) so it stays in cache;
-/// each record keeps everything a hit needs together in one pool: header, spans, their path
-/// scores and the key bytes.
+/// records are in ``WordRecord``'s format. A record handle below 0 is `~offset` in the shared
+/// table's pool.
 struct WordCache: Sendable {
-    static let slots = 1 << 16
-    static let maxEntries = slots / 2
+    static let initialSlots = 1 << 12
+    static let maxSlots = 1 << 18
     static let maxWordLength = 96
-    static let maxPool = 1 << 24
+    static let maxPool = 1 << 22
 
+    /// The memory of the table shared with the other threads, if any.
+    private let view: SharedWordTable.View?
     /// `hash` (never 0 when used) and the record's offset in `pool`.
-    var table = [UInt64](repeating: 0, count: WordCache.slots)
-    /// Records: [keyLength | valueCount << 16] [gap] [deviation] [start end id]×count [score]×count [key bytes, padded].
+    /// Empty until the first word of its own (so an idle cache costs no allocation).
+    var table: [UInt64] = []
     var pool: [UInt32] = []
     var entries = 0
 
-    init() {}
+    /// A cache of its own, working with `shared` too when given (which its owner must keep
+    /// alive as long as the cache).
+    init(shared: SharedWordTable.View? = nil) { view = shared }
 
     /// The table hash of a word (shared with ``ByteStringTable``).
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
 
-    /// Looks `word` up: the record offset when cached, else the empty slot where it would go.
+    /// Looks `word` up: a record handle when cached, else the empty slot of this thread's
+    /// table where it would go (-1 when it goes to the shared table).
     @inline(__always)
     func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> (slot: Int, record: Int?) {
-        var slot = Int(h) & (Self.slots - 1)
+        if let view {
+            if let r = view.find(p, n, h) { return (-1, ~r) }
+            if !view.isFull { return (-1, nil) }
+        }
+        return findOwn(p, n, h)
+    }
+
+    @inline(__always)
+    private func findOwn(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> (slot: Int, record: Int?) {
+        if table.isEmpty { return (-1, nil) }
+        let mask = table.count - 1
+        var slot = Int(h) & mask
         return table.withUnsafeBufferPointer { t in
             pool.withUnsafeBufferPointer { pl in
                 while true {
@@ -39,87 +273,79 @@ struct WordCache: Sendable {
                     if e == 0 { return (slot, nil) }
                     if UInt32(truncatingIfNeeded: e) == h {
                         let r = Int(e >> 32)
-                        let header = pl[r]
-                        if Int(header & 0xFFFF) == n {
-                            let count = Int(header >> 16)
-                            let key = UnsafeRawPointer(pl.baseAddress! + r + 3 + 4 * count)
-                            if memcmp(key, p, n) == 0 { return (slot, r) }
-                        }
+                        if WordRecord.matches(pl.baseAddress! + r, p, n) { return (slot, r) }
                     }
-                    slot = (slot + 1) & (Self.slots - 1)
+                    slot = (slot + 1) & mask
                 }
             }
         }
     }
 
+    /// Calls `body` with the record of handle `record`.
+    @inline(__always)
+    private func withRecord<R>(_ record: Int, _ body: (UnsafePointer<UInt32>) -> R) -> R {
+        if record < 0, let view { return body(view.pool + ~record) }
+        return pool.withUnsafeBufferPointer { pl in body(pl.baseAddress! + record) }
+    }
+
     /// The unigram decision gap and path-score deviation stored with a record.
     @inline(__always)
     func gapAndDeviation(_ record: Int) -> (gap: Float, deviation: Float) {
-        (Float(bitPattern: pool[record + 1]), Float(bitPattern: pool[record + 2]))
+        withRecord(record) { WordRecord.gapAndDeviation($0) }
     }
 
     /// Appends a record's spans, shifted to `base`, and adds their path scores to `running`
     /// in order (float, as the reference accumulates them).
     @inline(__always)
     func appendSpans(_ record: Int, base: Int32, to spans: inout [TokenSpan], running: inout Float) {
-        pool.withUnsafeBufferPointer { pl in
-            let count = Int(pl[record] >> 16)
-            var v = record + 3
-            let scores = record + 3 + 3 * count
-            for k in 0..<count {
-                spans.append(TokenSpan(start: Int32(bitPattern: pl[v]) + base, end: Int32(bitPattern: pl[v + 1]) + base,
-                                       id: Int32(bitPattern: pl[v + 2])))
-                running = Float(bitPattern: pl[scores + k]) + running
-                v += 3
-            }
-        }
+        withRecord(record) { WordRecord.appendSpans($0, base: base, to: &spans, running: &running) }
     }
 
     /// Calls `body(start, end, id, score)` for each span of a record, in order (positions
     /// relative to the word start; `score` is the span's path score).
     @inline(__always)
     func forEachSpan(_ record: Int, _ body: (Int32, Int32, Int32, Float) -> Void) {
-        pool.withUnsafeBufferPointer { pl in
-            let count = Int(pl[record] >> 16)
-            let scores = record + 3 + 3 * count
-            var v = record + 3
-            for k in 0..<count {
-                body(Int32(bitPattern: pl[v]), Int32(bitPattern: pl[v + 1]), Int32(bitPattern: pl[v + 2]), Float(bitPattern: pl[scores + k]))
-                v += 3
-            }
-        }
+        withRecord(record) { WordRecord.forEachSpan($0, body) }
     }
 
+    /// Remembers a word's spans (`slot` as ``find(_:_:_:)`` returned it).
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, slot: Int, spans: ArraySlice<TokenSpan>, offset: Int32,
                          gap: Float = 0, deviation: Float = 0, score: ((TokenSpan) -> Float)? = nil) {
         let count = spans.count
         guard n <= 0xFFFF, count <= 0xFFFF else { return }
-        if entries >= Self.maxEntries || pool.count > Self.maxPool {
-            clear()
-            let (s, _) = find(p, n, h)
-            insert(p, n, h, slot: s, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score)
-            return
+        if let view, view.insert(p, n, h, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score) { return }
+        var slot = slot
+        if slot < 0 || (entries + 1) * 2 > table.count || pool.count > Self.maxPool {
+            if (entries + 1) * 2 > table.count || pool.count > Self.maxPool {
+                // At most half full: double the table, or start again when it is at its largest.
+                if table.count < Self.maxSlots && pool.count <= Self.maxPool { grow() } else { clear() }
+            }
+            let (s, found) = findOwn(p, n, h)
+            if found != nil { return }
+            slot = s
         }
         let r = pool.count
+        let size = WordRecord.size(keyLength: n, spans: count)
         table[slot] = UInt64(h) | UInt64(r) << 32
-        pool.append(UInt32(n) | UInt32(count) << 16)
-        pool.append(gap.bitPattern)
-        pool.append(deviation.bitPattern)
-        for s in spans {
-            pool.append(UInt32(bitPattern: s.start - offset))
-            pool.append(UInt32(bitPattern: s.end - offset))
-            pool.append(UInt32(bitPattern: s.id))
-        }
-        for s in spans { pool.append((score?(s) ?? 0).bitPattern) }
-        let words = (n + 3) / 4
-        let keyAt = pool.count
-        pool.append(contentsOf: repeatElement(0, count: words))
+        pool.append(contentsOf: repeatElement(0, count: size))
         pool.withUnsafeMutableBufferPointer { pl in
-            // The key's n bytes go into the `words` zeroed UInt32s just appended.
-            assert(n <= 4 * words && keyAt + words == pl.count)
-            UnsafeMutableRawPointer(pl.baseAddress! + keyAt).copyMemory(from: p, byteCount: n)
+            // The record's `size` UInt32s were just appended.
+            assert(r + size == pl.count)
+            WordRecord.write(pl.baseAddress! + r, p, n, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score)
         }
         entries += 1
+    }
+
+    /// Doubles the table and re-places every record (the pool is unchanged).
+    private mutating func grow() {
+        var grown = [UInt64](repeating: 0, count: max(Self.initialSlots, table.count * 2))
+        let mask = grown.count - 1
+        for e in table where e != 0 {
+            var slot = Int(UInt32(truncatingIfNeeded: e)) & mask
+            while grown[slot] != 0 { slot = (slot + 1) & mask }
+            grown[slot] = e
+        }
+        table = grown
     }
 
     mutating func clear() {

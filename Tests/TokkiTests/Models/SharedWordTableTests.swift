@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+@testable import Tokki
+import TokkiTestSupport
+
+/// The word table a tokenizer's threads share (``SharedWordTable``): every thread, however
+/// the words fall between them, gets the reference's ids; when the table is full the threads
+/// go on with caches of their own; and a scratch used with another tokenizer does not
+/// replay the first one's words.
+@Suite("Shared word table")
+struct SharedWordTableTests {
+    /// The fixture's inputs with the reference's ids (from `sentencepiece`), one line each:
+    /// repeated a few times, so that words recur (hits) across threads.
+    static func cases(_ model: String) throws -> [(text: [UInt8], ids: [Int32])] {
+        let inputs = try SentencePieceFixtures.inputs()
+        let expected = try JSONDecoder().decode(SPExpected.self, from: Fixtures.data("sentencepiece/\(model).expected.json"))
+        let one = expected.cases.compactMap { c -> (text: [UInt8], ids: [Int32])? in
+            guard let text = inputs[c.name], !text.contains("\n") else { return nil }
+            return (Array(text.utf8), c.ids.map(Int32.init))
+        }
+        return Array(repeating: one, count: 3).flatMap { $0 }
+    }
+
+    static func tokenizer(_ model: String, tables: SharedWordTables) throws -> SentencePieceTokenizer {
+        var t = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/\(model).model"))
+        t.wordTables = tables
+        return t
+    }
+
+    /// Encodes every case on `threads` threads, each with its own scratch and its own order
+    /// of the cases, and returns the mismatches.
+    static func mismatches(_ tokenizer: SentencePieceTokenizer, _ cases: [(text: [UInt8], ids: [Int32])], threads: Int) -> Int {
+        let counts = (0..<threads).map { _ in TaskResult<Int>() }
+        Parallelism.run(tasks: threads, threads: threads) { w in
+            var scratch = tokenizer.makeScratch()
+            var wrong = 0
+            var ids: [Int32] = []
+            // Thread w starts at a different case and strides differently.
+            for k in 0..<cases.count {
+                let c = cases[(k * (2 * w + 1) + 7 * w) % cases.count]
+                ids.removeAll(keepingCapacity: true)
+                c.text.withUnsafeBufferPointer { tokenizer.encodeIDs($0, into: &ids, scratch: &scratch) }
+                if ids != c.ids { wrong += 1 }
+            }
+            counts[w].value = wrong
+        }
+        return counts.reduce(0) { $0 + ($1.value ?? 1) }
+    }
+
+    static let models = ["bpe_nfkc", "unigram_nfkc", "unigram_identity_bf", "bpe_identity_bf", "unigram_keep_ws"]
+
+    @Test(arguments: models)
+    func threadsSharingTheTableGetTheReferenceIDs(_ model: String) throws {
+        let cases = try Self.cases(model)
+        #expect(cases.count > 100)
+        let tokenizer = try Self.tokenizer(model, tables: SharedWordTables())
+        #expect(Self.mismatches(tokenizer, cases, threads: 4) == 0)
+        // The words went into the shared tables.
+        #expect(tokenizer.wordTables.normalized.view.counters[SharedWordTable.counterStride].load(ordering: .relaxed)
+                + tokenizer.wordTables.raw.view.counters[SharedWordTable.counterStride].load(ordering: .relaxed) > 0)
+    }
+
+    @Test(arguments: models)
+    func aFullTableLeavesTheRestToEachThreadsCache(_ model: String) throws {
+        let cases = try Self.cases(model)
+        // Room for 8 words (or less than 100 UInt32s of records): full almost at once.
+        for (slots, pool) in [(16, 1 << 20), (1 << 12, 100), (2, 1)] {
+            let tables = SharedWordTables(slotCount: slots, poolCapacity: pool)
+            let tokenizer = try Self.tokenizer(model, tables: tables)
+            #expect(Self.mismatches(tokenizer, cases, threads: 3) == 0, "slots \(slots), pool \(pool)")
+            #expect(tables.normalized.view.isFull || tables.raw.view.isFull, "slots \(slots), pool \(pool)")
+        }
+    }
+
+    @Test func aScratchMovedToAnotherTokenizerForgetsTheFirstOnesWords() throws {
+        let a = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/bpe_nfkc.model"))
+        let b = try SentencePieceTokenizer(contentsOf: Fixtures.url("sentencepiece/unigram_nfkc.model"))
+        let casesA = try Self.cases("bpe_nfkc"), casesB = try Self.cases("unigram_nfkc")
+        var scratch = a.makeScratch()
+        var ids: [Int32] = []
+        for c in casesA.prefix(40) { c.text.withUnsafeBufferPointer { a.encodeIDs($0, into: &ids, scratch: &scratch) } }
+        var wrong = 0
+        for c in casesB.prefix(40) {
+            ids.removeAll()
+            c.text.withUnsafeBufferPointer { b.encodeIDs($0, into: &ids, scratch: &scratch) }
+            if ids != c.ids { wrong += 1 }
+        }
+        #expect(wrong == 0)
+    }
+
+    @Test func recordsKeepSpansScoresAndKey() {
+        let key = Array("▁대한민국".utf8)
+        let spans = [TokenSpan(start: 10, end: 16, id: 7), TokenSpan(start: 16, end: 22, id: 9), TokenSpan(start: 22, end: 25, id: 3)]
+        let size = WordRecord.size(keyLength: key.count, spans: spans.count)
+        var record = [UInt32](repeating: 0xFFFF_FFFF, count: size)
+        record.withUnsafeMutableBufferPointer { r in
+            key.withUnsafeBufferPointer { k in
+                WordRecord.write(r.baseAddress!, k.baseAddress!, k.count, spans: spans[...], offset: 10, gap: 0.5, deviation: 0.25,
+                                 score: { Float($0.id) / 2 })
+            }
+        }
+        record.withUnsafeBufferPointer { r in
+            key.withUnsafeBufferPointer { k in
+                #expect(WordRecord.matches(r.baseAddress!, k.baseAddress!, k.count))
+                #expect(!WordRecord.matches(r.baseAddress!, k.baseAddress!, k.count - 1))
+            }
+            #expect(WordRecord.gapAndDeviation(r.baseAddress!) == (0.5, 0.25))
+            var out: [TokenSpan] = []
+            var running: Float = 1
+            WordRecord.appendSpans(r.baseAddress!, base: 100, to: &out, running: &running)
+            #expect(out == spans.map { TokenSpan(start: $0.start - 10 + 100, end: $0.end - 10 + 100, id: $0.id) })
+            #expect(running == 1 + 3.5 + 4.5 + 1.5)
+        }
+    }
+}
