@@ -89,34 +89,28 @@ enum WordRecord {
 /// never touches the object's reference count (two threads bumping one count contend for
 /// its cache line on every word). The counters sit on cache lines of their own.
 final class SharedWordTable: @unchecked Sendable {
-    /// The default table size (half of it is used) and pool capacity in UInt32s (16 MiB;
-    /// pages are touched only as records are written).
+    /// The default table size (2 MiB; half of it is used) and pool capacity in UInt32s
+    /// (16 MiB; its pages are touched only as records are written).
     static let defaultSlotCount = 1 << 18
     static let defaultPoolCapacity = 1 << 22
     /// The counters' stride in `Atomic<Int>`s: one 64-byte cache line each.
     static let counterStride = 8
 
     let view: View
-    private let slotsFromCalloc: Bool
 
     /// A table of `slotCount` slots (a power of two, at least 2) and a pool of `poolCapacity`
     /// UInt32s (below 2^32).
     init(slotCount: Int = SharedWordTable.defaultSlotCount, poolCapacity: Int = SharedWordTable.defaultPoolCapacity) {
         let slotCount = max(2, slotCount), poolCapacity = min(max(1, poolCapacity), Int(UInt32.max))
         precondition(slotCount & (slotCount - 1) == 0, "slotCount must be a power of two")
-        // calloc's pages are mapped, zeroed, only when touched (an all-zero atomic holds 0);
-        // so are the pool's, which a large allocation gets fresh from the system.
-        let slots: UnsafeMutablePointer<Atomic<UInt64>>
-        if let s = calloc(slotCount, MemoryLayout<UInt64>.stride) {
-            slots = s.bindMemory(to: Atomic<UInt64>.self, capacity: slotCount)
-            slotsFromCalloc = true
-        } else {
-            let s = UnsafeMutableRawPointer.allocate(byteCount: slotCount * MemoryLayout<UInt64>.stride,
-                                                     alignment: MemoryLayout<UInt64>.alignment)
-            s.initializeMemory(as: UInt64.self, repeating: 0, count: slotCount)
-            slots = s.bindMemory(to: Atomic<UInt64>.self, capacity: slotCount)
-            slotsFromCalloc = false
-        }
+        // Zeroed by writing (an all-zero atomic holds 0), not by calloc: a page that is
+        // read before it is written maps the shared zero page, and the first write then
+        // replaces it, which stops every other thread of the process for a TLB flush — once
+        // per page, in the middle of encoding.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: slotCount * MemoryLayout<UInt64>.stride,
+                                                   alignment: MemoryLayout<UInt64>.alignment)
+        raw.initializeMemory(as: UInt64.self, repeating: 0, count: slotCount)
+        let slots = raw.bindMemory(to: Atomic<UInt64>.self, capacity: slotCount)
         let counters = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 3 * Self.counterStride)
         for k in 0..<(3 * Self.counterStride) { (counters + k).initialize(to: Atomic(0)) }
         view = View(slots: slots, mask: slotCount - 1, pool: .allocate(capacity: poolCapacity), poolCapacity: poolCapacity,
@@ -124,7 +118,7 @@ final class SharedWordTable: @unchecked Sendable {
     }
 
     deinit {
-        if slotsFromCalloc { free(UnsafeMutableRawPointer(view.slots)) } else { UnsafeMutableRawPointer(view.slots).deallocate() }
+        UnsafeMutableRawPointer(view.slots).deallocate()
         view.pool.deallocate()
         view.counters.deinitialize(count: 3 * Self.counterStride)
         view.counters.deallocate()
