@@ -59,6 +59,8 @@ struct ModelScratch: Sendable {
     var floats: [Double] = []
     var bytes: [UInt8] = []
     var cache = PieceCache()
+    /// The tables of the tokenizer `cache` works with (kept alive by this reference).
+    var tables: SharedWordTables? = nil
     var rng: SplitMixGenerator? = nil
     /// tiktoken models: recently looked-up merges, `(left << 32 | right)` → merged id or -1,
     /// direct-mapped (a pair's merge depends on its two ids only).
@@ -68,10 +70,20 @@ struct ModelScratch: Sendable {
     static let pairSlots = 1 << 14
 
     init() {}
+
+    /// Points the pre-token cache at `tables`' shared table — a scratch used with another
+    /// tokenizer before starts afresh, so that it never replays that tokenizer's tokens.
+    @inline(__always)
+    mutating func bind(_ tables: SharedWordTables) {
+        if self.tables === tables { return }
+        self.tables = tables
+        cache = PieceCache(shared: tables.normalized.view)
+    }
 }
 
-/// A bounded cache from pre-token bytes to their tokens. Cleared when full, so memory stays
-/// bounded on any corpus.
+/// A bounded cache from pre-token bytes to their tokens: the tokenizer's
+/// ``SharedWordTable`` (when bound, see ``ModelScratch/bind(_:)``) while it has room, then a
+/// table of this thread's own, cleared when full, so memory stays bounded on any corpus.
 struct PieceCache: Sendable {
     /// The table starts small (cheap for one short text) and doubles up to this size.
     static let maxSlots = 1 << 18
@@ -89,8 +101,10 @@ struct PieceCache: Sendable {
     private var entries: [Entry] = []
     private var keys: [UInt8] = []
     private var values: [ModelToken] = []
+    /// The memory of the shared table, if bound (its owner is ``ModelScratch/tables``).
+    private let shared: SharedWordTable.View?
 
-    init() {}
+    init(shared: SharedWordTable.View? = nil) { self.shared = shared }
 
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
@@ -102,6 +116,20 @@ struct PieceCache: Sendable {
     static func tokens(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch,
                        compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         let h = hash(p, n)
+        if let view = scratch.cache.shared {
+            if let r = view.find(p, n, h) {
+                WordRecord.appendTokens(view.pool + r, to: &out)
+                return
+            }
+            if !view.isFull {
+                let first = out.count
+                compute(p, n, &out, &scratch)
+                if view.insert(p, n, h, spans: out[first...], offset: 0, gap: 0, deviation: 0, score: nil) { return }
+                // Full now: this thread's own table takes the tokens.
+                scratch.cache.insert(p, n, h, out[first...])
+                return
+            }
+        }
         if scratch.cache.lookup(p, n, h, into: &out) { return }
         let first = out.count
         compute(p, n, &out, &scratch)

@@ -42,6 +42,8 @@ public struct HuggingFaceTokenizer: Sendable {
     let wordPiece: WordPieceModel?
     /// The file this was read from, if any.
     public let path: String?
+    /// The pre-token table shared by every thread encoding with this tokenizer (and its copies).
+    var pieceTables = SharedWordTables()
     /// Truncation applied by ``encode(_:pair:addSpecialTokens:)`` (from the file's
     /// `truncation`, or set by you); nil: none.
     public var truncation: Truncation?
@@ -373,6 +375,7 @@ extension HuggingFaceTokenizer {
             ids.append(contentsOf: e.ids.map { Int32($0) })
             return
         }
+        scratch.model.bind(pieceTables)
         for part in rawMatcher.split(input) {
             if let t = part.token { ids.append(Int32(rawMatcher.tokens[t].id)); continue }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])

@@ -15,6 +15,8 @@ public struct TiktokenTokenizer: Sendable {
     public private(set) var specialTokens: [String: Int]
     let split: RegexSplit
     let model: BPEModel
+    /// The pre-token table shared by every thread encoding with this tokenizer (and its copies).
+    var pieceTables = SharedWordTables()
 
     /// Loads a rank file. `pattern` is a regular expression or a name accepted by
     /// ``PretokenizationPattern/named(_:)``; when nil it is chosen from the file name
@@ -86,6 +88,7 @@ public struct TiktokenTokenizer: Sendable {
     public func encodeOrdinary(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32],
                                scratch: inout HuggingFaceTokenizer.Scratch) throws(TokkiError) {
         guard let p = input.baseAddress else { return }
+        scratch.model.bind(pieceTables)
         for piece in try split.split(input) {
             scratch.tokens.removeAll(keepingCapacity: true)
             model.tokenize(p + piece.lowerBound, piece.count, into: &scratch.tokens, scratch: &scratch.model)

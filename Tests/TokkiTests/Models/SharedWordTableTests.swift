@@ -112,4 +112,39 @@ struct SharedWordTableTests {
             #expect(running == 1 + 3.5 + 4.5 + 1.5)
         }
     }
+
+    /// Hugging Face models (BPE, byte-level BPE, Unigram, WordPiece) cache pre-tokens in the
+    /// same shared table: threads sharing it, with a roomy or a tiny table, get the ids the
+    /// reference gave.
+    @Test(arguments: ["bytelevel_bpe", "metaspace_bpe_bf", "unigram", "wordpiece_bert"])
+    func huggingFaceThreadsSharingTheTableGetTheReferenceIDs(_ name: String) throws {
+        let expected = try Fixtures.json("hf/\(name).expected.json") as? [String: Any]
+        let texts = try HuggingFaceTokenizerParityTests.texts()
+        var cases: [(text: [UInt8], ids: [Int32])] = []
+        for c in expected?["cases"] as? [[String: Any]] ?? [] {
+            guard let caseName = c["name"] as? String, let text = texts[caseName], let ids = c["ids"] as? [Int] else { continue }
+            cases.append((Array(text.utf8), ids.map(Int32.init)))
+        }
+        #expect(cases.count > 20)
+        let all = Array(repeating: cases, count: 3).flatMap { $0 }
+        for tables in [SharedWordTables(), SharedWordTables(slotCount: 8, poolCapacity: 64)] {
+            var tokenizer = try HuggingFaceTokenizer(contentsOf: Fixtures.url("hf/\(name).json"))
+            tokenizer.pieceTables = tables
+            let counts = (0..<3).map { _ in TaskResult<Int>() }
+            Parallelism.run(tasks: 3, threads: 3) { w in
+                var scratch = HuggingFaceTokenizer.Scratch()
+                var wrong = 0
+                var ids: [Int32] = []
+                for k in 0..<all.count {
+                    let c = all[(k * (2 * w + 1) + 5 * w) % all.count]
+                    ids.removeAll(keepingCapacity: true)
+                    do { try c.text.withUnsafeBufferPointer { try tokenizer.encodeIDs($0, into: &ids, scratch: &scratch) } } catch { wrong += 1 }
+                    if ids != c.ids { wrong += 1 }
+                }
+                counts[w].value = wrong
+            }
+            #expect(counts.reduce(0) { $0 + ($1.value ?? 1) } == 0, "\(name)")
+            #expect(tables.normalized.view.counters[SharedWordTable.counterStride].load(ordering: .relaxed) > 0)
+        }
+    }
 }

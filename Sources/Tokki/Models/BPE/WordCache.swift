@@ -9,22 +9,29 @@ import Synchronization
 /// `[keyLength | spanCount << 16] [gap] [deviation] [start end id]×count [score]×count [key bytes, padded]`
 /// — everything a hit needs, together.
 enum WordRecord {
+    /// What a record stores of a token: its byte range and id.
+    protocol Span {
+        var recordStart: Int32 { get }
+        var recordEnd: Int32 { get }
+        var recordID: Int32 { get }
+    }
+
     /// The UInt32s a record of `count` spans and an `n`-byte key takes.
     @inline(__always)
     static func size(keyLength n: Int, spans count: Int) -> Int { 3 + 4 * count + (n + 3) / 4 }
 
     /// Writes a record at `r` (which has room for ``size(keyLength:spans:)`` UInt32s).
-    static func write(_ r: UnsafeMutablePointer<UInt32>, _ p: UnsafePointer<UInt8>, _ n: Int, spans: ArraySlice<TokenSpan>,
-                      offset: Int32, gap: Float, deviation: Float, score: ((TokenSpan) -> Float)?) {
+    static func write<S: Collection>(_ r: UnsafeMutablePointer<UInt32>, _ p: UnsafePointer<UInt8>, _ n: Int, spans: S,
+                                     offset: Int32, gap: Float, deviation: Float, score: ((S.Element) -> Float)?) where S.Element: Span {
         let count = spans.count
         r[0] = UInt32(n) | UInt32(count) << 16
         r[1] = gap.bitPattern
         r[2] = deviation.bitPattern
         var v = 3
         for s in spans {
-            r[v] = UInt32(bitPattern: s.start - offset)
-            r[v + 1] = UInt32(bitPattern: s.end - offset)
-            r[v + 2] = UInt32(bitPattern: s.id)
+            r[v] = UInt32(bitPattern: s.recordStart - offset)
+            r[v + 1] = UInt32(bitPattern: s.recordEnd - offset)
+            r[v + 2] = UInt32(bitPattern: s.recordID)
             v += 3
         }
         for s in spans { r[v] = (score?(s) ?? 0).bitPattern; v += 1 }
@@ -58,6 +65,17 @@ enum WordRecord {
             spans.append(TokenSpan(start: Int32(bitPattern: r[v]) + base, end: Int32(bitPattern: r[v + 1]) + base,
                                    id: Int32(bitPattern: r[v + 2])))
             running = Float(bitPattern: r[scores + k]) + running
+            v += 3
+        }
+    }
+
+    /// Appends a record's spans as model tokens (positions relative to the key's start).
+    @inline(__always)
+    static func appendTokens(_ r: UnsafePointer<UInt32>, to out: inout [ModelToken]) {
+        let count = Int(r[0] >> 16)
+        var v = 3
+        for _ in 0..<count {
+            out.append(ModelToken(id: Int32(bitPattern: r[v + 2]), start: Int32(bitPattern: r[v]), end: Int32(bitPattern: r[v + 1])))
             v += 3
         }
     }
@@ -156,9 +174,9 @@ final class SharedWordTable: @unchecked Sendable {
         }
 
         /// Inserts a record; false when the table is full (nothing inserted).
-        func insert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, spans: ArraySlice<TokenSpan>, offset: Int32,
-                    gap: Float, deviation: Float, score: ((TokenSpan) -> Float)?) -> Bool {
-            if isFull { return false }
+        func insert<S: Collection>(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, spans: S, offset: Int32,
+                                   gap: Float, deviation: Float, score: ((S.Element) -> Float)?) -> Bool where S.Element: WordRecord.Span {
+            if isFull || n > 0xFFFF || spans.count > 0xFFFF { return false }
             let size = WordRecord.size(keyLength: n, spans: spans.count)
             let r = counters[0].wrappingAdd(size, ordering: .relaxed).oldValue
             // At most half the slots are used, so that every probe ends at an empty one.
@@ -186,8 +204,20 @@ final class SharedWordTable: @unchecked Sendable {
     }
 }
 
-/// A tokenizer's two shared word tables — words of normalized text, and raw words (see
-/// ``SentencePieceTokenizer``) — made on first use, so a tokenizer that only ever encodes
+extension TokenSpan: WordRecord.Span {
+    var recordStart: Int32 { start }
+    var recordEnd: Int32 { end }
+    var recordID: Int32 { id }
+}
+
+extension ModelToken: WordRecord.Span {
+    var recordStart: Int32 { start }
+    var recordEnd: Int32 { end }
+    var recordID: Int32 { id }
+}
+
+/// A tokenizer's two shared word tables — words of normalized text (or a Hugging Face
+/// model's pre-tokens), and raw words (see ``SentencePieceTokenizer``) — made on first use, so a tokenizer that only ever encodes
 /// one text at a time never allocates them.
 final class SharedWordTables: Sendable {
     private let normalizedTable = AtomicLazyReference<SharedWordTable>()
