@@ -24,7 +24,9 @@ public final class SentencePieceVocabulary: Sendable {
     /// building it is much cheaper than a trie for large vocabularies.
     let matchableTable: ByteStringTable?
     /// CONTROL, UNKNOWN and BYTE pieces: looked up first by `id(for:)`, as the reference does.
-    let reserved: DoubleArrayTrie
+    /// Only ever looked up whole, so a hash table: a model with tens of thousands of control
+    /// pieces builds it in a fraction of the time a trie takes.
+    let reserved: ByteStringTable
     /// The unknown piece's id.
     public let unknownID: Int
     /// `<0xXX>` ids by byte, when the model has byte fallback.
@@ -78,25 +80,17 @@ public final class SentencePieceVocabulary: Sendable {
                 throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
             }
         }
+        switch ByteStringTable.build(pool: pool, starts: rStarts, lengths: rLengths, values: rVals.map { Int32($0) }) {
+        case .success(let table):
+            reserved = table
+        case .failure(let duplicate):
+            let s = Int(rStarts[duplicate.index]), l = Int(rLengths[duplicate.index])
+            let key = Array(pool[s..<(s + l)])
+            let ids = (0..<count).filter { Array(store.bytes($0)) == key }
+            throw .invalidModel(path: model.path, problem: "piece \"\(String(decoding: key, as: UTF8.self))\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
+        }
         do {
-            // The two tries need nothing from each other: built side by side (a model with
-            // tens of thousands of control pieces has a large reserved trie too).
-            let builtReserved = TaskResult<Result<DoubleArrayTrie, DoubleArrayTrie.BuildError>>()
-            let builtMatchable = TaskResult<Result<DoubleArrayTrie, DoubleArrayTrie.BuildError>>()
-            let sharedPool = pool
-            Parallelism.run(tasks: prefixSearch ? 2 : 1) { task in
-                if task == 0 {
-                    builtReserved.value = Result { () throws(DoubleArrayTrie.BuildError) in
-                        try DoubleArrayTrie(pool: sharedPool, starts: rStarts, lengths: rLengths, values: rVals)
-                    }
-                } else {
-                    builtMatchable.value = Result { () throws(DoubleArrayTrie.BuildError) in
-                        try DoubleArrayTrie(pool: sharedPool, starts: mStarts, lengths: mLengths, values: mVals)
-                    }
-                }
-            }
-            matchable = try builtMatchable.value?.get() ?? DoubleArrayTrie(units: [])
-            reserved = try builtReserved.value?.get() ?? DoubleArrayTrie(units: [])
+            matchable = prefixSearch ? try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals) : DoubleArrayTrie(units: [])
         } catch .duplicateKey(let key) {
             let piece = String(decoding: key, as: UTF8.self)
             let ids = (0..<count).filter { Array(store.bytes($0)) == key }
@@ -138,7 +132,7 @@ public final class SentencePieceVocabulary: Sendable {
     /// others, else the unknown id.
     public func id(for piece: String) -> Int {
         let b = Array(piece.utf8)
-        if let v = reserved.value(for: b) { return v }
+        if let v = b.withUnsafeBufferPointer({ $0.baseAddress.flatMap { reserved.value($0, b.count) } }) { return Int(v) }
         if let v = b.withUnsafeBufferPointer({ matchableID($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, 0, b.count) }) { return v }
         return unknownID
     }
@@ -146,7 +140,7 @@ public final class SentencePieceVocabulary: Sendable {
     /// `PieceToId` over a byte range, without allocating.
     @inline(__always)
     func id(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
-        if let v = exact(reserved, p, start, end) { return v }
+        if end > start, let v = reserved.value(p + start, end - start) { return Int(v) }
         if let v = matchableID(p, start, end) { return v }
         return unknownID
     }
