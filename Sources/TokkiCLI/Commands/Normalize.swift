@@ -21,6 +21,15 @@ struct Normalize: ParsableCommand {
           tokki normalize --input statutes.txt > statutes.norm.txt
           echo '수고ㄳ ① ＡＢＣ' | tokki normalize --explain
           tokki normalize --form nfkc --invalid replace < mixed.txt
+          echo '民法 第750條' | tokki normalize --hanja hangul   # 민법 제750조
+
+        Hanja (--hanja): keep (default) leaves them; hangul replaces them
+        by their readings, word by word from libhangul's dictionary, else
+        character by character, with the initial-sound rule (歷史 → 역사)
+        and 不 → 부/불; annotate writes each run of Hanja followed by its
+        reading: 民法(민법). The korean form keeps CJK compatibility
+        ideographs, which keep their own readings (U+F914 樂 → 낙); the
+        nfkc forms fold them first.
         """
     )
 
@@ -38,11 +47,19 @@ struct Normalize: ParsableCommand {
     @Flag(help: "Instead of the text, print for each changed line which characters changed into what.")
     var explain = false
 
+    @Option(help: "Hanja: keep, hangul (民法 → 민법) or annotate (民法(민법)).")
+    var hanja: HanjaNormalizer.Mode = .keep
+
     @OptionGroup var invalidInput: InvalidUTF8Options
 
     @OptionGroup var lineLimit: LineLimitOptions
 
     func makeNormalizer() throws(ExitCode) -> any Normalizer {
+        let base = try makeFormNormalizer()
+        return hanja == .keep ? base : NormalizerSequence([base, HanjaNormalizer(hanja)])
+    }
+
+    func makeFormNormalizer() throws(ExitCode) -> any Normalizer {
         do {
             switch form {
             case .korean: return KoreanNormalizer()
@@ -96,3 +113,5 @@ struct Normalize: ParsableCommand {
         try out.flush()
     }
 }
+
+extension HanjaNormalizer.Mode: ExpressibleByArgument {}

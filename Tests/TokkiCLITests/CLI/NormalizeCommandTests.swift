@@ -13,6 +13,29 @@ struct NormalizeCommandTests {
         #expect(r.stdout == Data(expected.utf8))  // byte comparison: no trailing newline added
     }
 
+    /// --hanja: hangul reads Hanja word by word (with the Korean preset first, which keeps
+    /// the compatibility ideographs and their own readings), annotate adds the reading after
+    /// each run, keep changes nothing; with --form nfkc the compatibility ideographs are folded
+    /// first and lose their reading.
+    @Test func hanjaModes() throws {
+        let input = "民法 第750條에 따르면\n大法院 判決, 不動産 \u{F914}園\n한글만\n"
+        let hangul = try TokkiExecutable.run(["normalize", "--hanja", "hangul"], stdin: Data(input.utf8))
+        #expect(hangul.status == 0, "\(hangul.stderr)")
+        #expect(hangul.text == "민법 제750조에 따르면\n대법원 판결, 부동산 낙원\n한글만\n")
+        let annotate = try TokkiExecutable.run(["normalize", "--hanja", "annotate"], stdin: Data("民法 第750條\n".utf8))
+        #expect(annotate.text == "民法(민법) 第(제)750條(조)\n")
+        let keep = try TokkiExecutable.run(["normalize", "--hanja", "keep"], stdin: Data(input.utf8))
+        #expect(keep.text == input)
+        // U+F95C is 樂 encoded for the reading 락: kept by the Korean preset, folded to the
+        // unified 樂 by NFKC (and then read as the dictionary word 樂園).
+        let korean = try TokkiExecutable.run(["normalize", "--hanja", "hangul"], stdin: Data("\u{F95C}園\n".utf8))
+        #expect(korean.text == "락원\n")
+        let nfkc = try TokkiExecutable.run(["normalize", "--form", "nfkc", "--hanja", "hangul"], stdin: Data("\u{F95C}園\n".utf8))
+        #expect(nfkc.text == "낙원\n")
+        let bad = try TokkiExecutable.run(["normalize", "--hanja", "hanja"], stdin: Data())
+        #expect(bad.status != 0)
+    }
+
     @Test func nfkcFormFromFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-nfkc-\(UUID().uuidString).txt")
         try Data("수고ㄳ ①\n㈜\n".utf8).write(to: url)

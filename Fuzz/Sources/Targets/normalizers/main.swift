@@ -1,5 +1,5 @@
 // Fuzzes the normalizers on raw bytes. First byte (mod 4):
-//   0  the Korean preset with default options on the rest;
+//   0  the Korean preset with default options, and the Hanja stage (hangul, annotate), on the rest;
 //   1  the Korean preset with the options in the second byte's bits, on the rest;
 //   2  a SentencePiece normalizer over a fuzzed precompiled charsmap: bytes 1–2 are the
 //      blob's length (little-endian), then the blob, then the text;
@@ -10,6 +10,7 @@ import FuzzSupport
 import Tokki
 
 let korean = KoreanNormalizer()
+let hanjaStages = [HanjaNormalizer(.hangul), HanjaNormalizer(.annotate)]
 nonisolated(unsafe) var koreanVariants: [UInt8: KoreanNormalizer] = [:]
 /// Mode 3's normalizers by settings bits (parsing the 240 KB charsmap per input ran at 60 inputs/s).
 nonisolated(unsafe) var fixtureVariants: [UInt8: SentencePieceNormalizer] = [:]
@@ -47,7 +48,9 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     guard let selector = bytes.first else { return 0 }
     switch selector % 4 {
     case 0:
-        _ = try? korean.normalize(bytes: Array(bytes.dropFirst()))
+        let text = Array(bytes.dropFirst())
+        _ = try? korean.normalize(bytes: text)
+        for stage in hanjaStages { _ = try? stage.normalize(bytes: text) }
     case 1:
         guard bytes.count >= 2 else { return 0 }
         _ = try? koreanVariant(bytes[1]).normalize(bytes: Array(bytes.dropFirst(2)))
