@@ -31,6 +31,16 @@ public struct HanjaNormalizer: Normalizer {
     /// A Hanja stage in `mode`.
     public init(_ mode: Mode) { self.mode = mode }
 
+    /// Whether `scalar` is a Hanja: a CJK unified ideograph (extensions A to H included) or a
+    /// CJK compatibility ideograph.
+    public static func isHanja(_ scalar: Unicode.Scalar) -> Bool { HanjaReader.isHanja(scalar.value) }
+
+    /// The Hanja of `text` that no table reads (the stage keeps them as they are), in order.
+    public static func unreadable(in text: String) -> [Unicode.Scalar] {
+        let reader = HanjaReader.shared
+        return text.unicodeScalars.filter { HanjaReader.isHanja($0.value) && !reader.hasReading($0.value) }
+    }
+
     /// Reads the Hanja of `input` as ``mode`` says.
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
         var builder = NormalizedTextBuilder(capacity: input.count + input.count / 2)

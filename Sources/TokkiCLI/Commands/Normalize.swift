@@ -82,6 +82,8 @@ struct Normalize: ParsableCommand {
         let replace = invalidInput.replace
         let explain = self.explain
         let source = reader.displayName
+        let hanja = self.hanja
+        var unreadHanja = 0
         try reader.forEachLine { (line, lineEnd, lineOffset) throws(ExitCode) in
             lineNumber += 1
             var text: NormalizedText
@@ -102,8 +104,12 @@ struct Normalize: ParsableCommand {
                 throw fail(.failure, "\(error)")
             }
             if explain {
-                if text.isChanged {
+                // Hanja that no table reads stay as they are: named, and counted.
+                let unread = hanja == .keep ? [] : HanjaNormalizer.unreadable(in: text.string)
+                unreadHanja += unread.count
+                if text.isChanged || !unread.isEmpty {
                     try out.write(Explanation.describe(text, line: lineNumber))
+                    for scalar in unread { try out.write("  \(Explanation.label(scalar)) → (no reading; kept)\n") }
                 }
             } else {
                 try text.normalized.withUnsafeBufferPointer { (b) throws(ExitCode) in try out.write(b) }
@@ -111,6 +117,7 @@ struct Normalize: ParsableCommand {
             }
         }
         try out.flush()
+        if explain && unreadHanja > 0 { printError("tokki normalize: \(unreadHanja) Hanja had no reading and were kept") }
     }
 }
 

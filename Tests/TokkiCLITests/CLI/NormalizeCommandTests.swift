@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tokki
 import TokkiTestSupport
 
 
@@ -32,6 +33,16 @@ struct NormalizeCommandTests {
         #expect(korean.text == "락원\n")
         let nfkc = try TokkiExecutable.run(["normalize", "--form", "nfkc", "--hanja", "hangul"], stdin: Data("\u{F95C}園\n".utf8))
         #expect(nfkc.text == "낙원\n")
+        // A Hanja no table reads is kept, named by --explain and counted on stderr.
+        let unread = try #require((0x4E00...0x9FFF).lazy.compactMap { Unicode.Scalar(UInt32($0)) }
+            .first { !HanjaNormalizer.unreadable(in: String($0)).isEmpty })
+        let explained = try TokkiExecutable.run(["normalize", "--hanja", "hangul", "--explain"],
+                                                stdin: Data("民\(String(unread))\n그대로\n".utf8))
+        #expect(explained.status == 0)
+        #expect(explained.text.contains("line 1: 民\(String(unread)) → 민\(String(unread))"), "\(explained.text)")
+        #expect(explained.text.contains("→ (no reading; kept)"))
+        #expect(!explained.text.contains("line 2"))
+        #expect(explained.stderr.contains("1 Hanja had no reading and were kept"), "\(explained.stderr)")
         let bad = try TokkiExecutable.run(["normalize", "--hanja", "hanja"], stdin: Data())
         #expect(bad.status != 0)
     }
