@@ -10,6 +10,10 @@ public protocol Normalizer: Sendable {
     /// Normalizes `input`, which must be well-formed UTF-8 (validate raw bytes first, or use
     /// ``normalize(bytes:)``). The result's alignment is relative to `input`.
     func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText
+    /// Normalizes the output of an earlier stage; the result's alignment is relative to
+    /// `text`'s original. The default runs ``normalize(utf8:)`` on `text.normalized` and
+    /// composes the alignments; a stage that can tell it changes nothing may return `text`.
+    func normalize(_ text: NormalizedText) throws(TokkiError) -> NormalizedText
 }
 
 extension Normalizer {
@@ -61,8 +65,10 @@ public struct NormalizerSequence: Normalizer {
 
     /// Runs every stage in order.
     public func normalize(utf8 input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> NormalizedText {
-        var text = NormalizedText(unchanged: Array(input))
-        for stage in normalizers {
+        guard let first = normalizers.first else { return NormalizedText(unchanged: Array(input)) }
+        // The first stage reads the input itself: nothing to compose.
+        var text = try first.normalize(utf8: input)
+        for stage in normalizers.dropFirst() {
             text = try stage.normalize(text)
         }
         return text
