@@ -1,0 +1,135 @@
+/// A JSON-like value handed to a chat template: the messages, tools and extra variables.
+///
+/// Objects keep their key order (as Python dicts do), because templates print them with
+/// `tojson` and iterate them with `items()`.
+///
+/// ```swift
+/// let message: TemplateValue = .object(["role": "user", "content": "안녕하세요"])
+/// ```
+public enum TemplateValue: Sendable, Equatable {
+    /// Python `None` / JSON `null`.
+    case none
+    /// A boolean.
+    case bool(Bool)
+    /// An integer (Python `int`).
+    case int(Int)
+    /// A floating-point number (Python `float`).
+    case double(Double)
+    /// A Unicode string.
+    case string(String)
+    /// A list.
+    case array([TemplateValue])
+    /// An object with ordered keys.
+    case object(TemplateObject)
+}
+
+/// An ordered string-keyed dictionary of ``TemplateValue``s (insertion order, like a Python dict).
+public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    /// The keys in insertion order.
+    public private(set) var keys: [String] = []
+    private var storage: [String: TemplateValue] = [:]
+
+    /// An empty object.
+    public init() {}
+
+    /// An object with the given members, in order (a later duplicate key replaces the value and keeps
+    /// the first position).
+    public init(_ members: [(String, TemplateValue)]) {
+        for (k, v) in members { self[k] = v }
+    }
+
+    /// An object from a literal, in the literal's order.
+    public init(dictionaryLiteral elements: (String, TemplateValue)...) {
+        self.init(elements)
+    }
+
+    /// The value of `key`; assigning appends a new key at the end or replaces the value in place.
+    public subscript(key: String) -> TemplateValue? {
+        get { storage[key] }
+        set {
+            if let newValue {
+                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+            } else if storage.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+            }
+        }
+    }
+
+    /// The members in order.
+    public var members: [(key: String, value: TemplateValue)] {
+        keys.compactMap { k in storage[k].map { (k, $0) } }
+    }
+
+    /// The number of members.
+    public var count: Int { keys.count }
+}
+
+extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    /// A string value.
+    public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer value.
+    public init(integerLiteral value: Int) { self = .int(value) }
+    /// A boolean value.
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A floating-point value.
+    public init(floatLiteral value: Double) { self = .double(value) }
+    /// A list value.
+    public init(arrayLiteral elements: TemplateValue...) { self = .array(elements) }
+    /// An object value, in the literal's order.
+    public init(dictionaryLiteral elements: (String, TemplateValue)...) { self = .object(TemplateObject(elements)) }
+    /// `None`.
+    public init(nilLiteral: ()) { self = .none }
+}
+
+extension TemplateValue {
+    /// Parses one JSON text (UTF-8) into a value; numbers with a fraction or exponent become
+    /// `.double`, others `.int` (as Python's `json.loads` does).
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the byte offset of a syntax error.
+    public static func parseJSON(_ bytes: [UInt8]) throws(TokkiError) -> TemplateValue {
+        let document = try JSONDocument(bytes: bytes, path: nil)
+        return try convert(document, 0)
+    }
+
+    private static func convert(_ d: JSONDocument, _ i: Int) throws(TokkiError) -> TemplateValue {
+        let node = d.nodes[i]
+        switch node.kind {
+        case .null: return .none
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .string: return .string(try d.string(i))
+        case .number:
+            let raw = d.bytes[Int(node.start)..<Int(node.end)]
+            if !raw.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }), let v = d.integer(i) {
+                return .int(v)
+            }
+            return .double(d.double(i))
+        case .array:
+            var out: [TemplateValue] = []
+            out.reserveCapacity(Int(node.count))
+            var k = i + 1
+            for _ in 0..<Int(node.count) {
+                out.append(try convert(d, k))
+                k = next(d, k)
+            }
+            return .array(out)
+        case .object:
+            var obj = TemplateObject()
+            var k = i + 1
+            for _ in 0..<Int(node.count) / 2 {
+                let key = try d.string(k)
+                k = next(d, k)
+                obj[key] = try convert(d, k)
+                k = next(d, k)
+            }
+            return .object(obj)
+        }
+    }
+
+    private static func next(_ d: JSONDocument, _ k: Int) -> Int {
+        let n = d.nodes[k]
+        return (n.kind == .array || n.kind == .object) ? Int(n.next) : k + 1
+    }
+}
