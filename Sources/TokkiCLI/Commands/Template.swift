@@ -6,12 +6,14 @@ import Tokki
 struct TemplateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "template",
-        abstract: "Render JSONL conversations with a Hugging Face chat template (as apply_chat_template(tokenize=False)).",
+        abstract: "Render JSONL conversations with a Hugging Face chat template.",
         discussion: """
-        Reads one JSON object per line, {"messages": [...]} with optional "tools", and writes exactly
-        one line per input line: {"text": "..."}, or {"error": "..."} in that place when the line is
-        not valid JSON or the template raises (the message and line number also go to stderr).
-        Exit status 0 when every line rendered, 65 when any failed.
+        Renders as transformers' apply_chat_template(tokenize=False) does. Reads
+        one JSON object per line, {"messages": [...]} with optional "tools", and
+        writes exactly one line per input line: {"text": "..."}, or {"error":
+        "..."} in that place when the line is not valid JSON or the template
+        raises (the message and the line number also go to stderr). Exit status
+        0 when every line rendered, 65 when any failed.
 
         Example:
           echo '{"messages":[{"role":"user","content":"안녕하세요"}]}' \\
