@@ -15,7 +15,7 @@ struct TemplateCommand: ParsableCommand {
         raises (the message and the line number also go to stderr). Exit status
         0 when every line rendered, 65 when any failed.
 
-        Example:
+        Examples:
           echo '{"messages":[{"role":"user","content":"안녕하세요"}]}' \\
             | tokki template --template qwen2.5.jinja --add-generation-prompt
         """
