@@ -135,9 +135,10 @@ final class HanjaReader: Sendable {
     let words: ByteStringTable?
     /// The longest word, in characters.
     let longestWord: Int
-    /// The longest word starting with two given characters (`first << 32 | second`): most
-    /// positions of a run start no word at all, and most pairs start only short ones.
-    let longestFrom: [UInt64: UInt8]
+    /// The longest word starting with a given character, flat over U+3400–U+9FFF (0: none):
+    /// most positions of a run start no word, or only short ones. Other first characters
+    /// (compatibility ideographs, planes 2 and 3) take ``longestWord``.
+    let longestFrom: [UInt8]
 
     init() {
         var characters: [UInt32: UInt32] = [:]
@@ -155,7 +156,7 @@ final class HanjaReader: Sendable {
         let pool = Array(HanjaTables.words.utf8)
         var starts: [Int32] = [], lengths: [Int32] = [], values: [Int32] = []
         var longest = 0
-        var longestFrom: [UInt64: UInt8] = [:]
+        var longestFrom = [UInt8](repeating: 0, count: Self.bmpCount)
         var i = 0
         while i < pool.count {
             var j = i, scalars = 0
@@ -173,9 +174,9 @@ final class HanjaReader: Sendable {
                 }
                 j += 1
             }
-            if scalars >= 2 {
-                let key = UInt64(pair.0) << 32 | UInt64(pair.1)
-                longestFrom[key] = max(longestFrom[key] ?? 0, UInt8(min(scalars, 255)))
+            if scalars >= 2 && pair.0 >= Self.bmpLow && pair.0 <= Self.bmpHigh {
+                let k = Int(pair.0 - Self.bmpLow)
+                longestFrom[k] = max(longestFrom[k], UInt8(min(scalars, 255)))
             }
             var value: Int32 = -1
             var end = j
@@ -298,8 +299,10 @@ final class HanjaReader: Sendable {
         var i = 0
         while i < n {
             var matched = 0
-            if let words, n - i >= 2, let most = longestFrom[UInt64(run[i].scalar) << 32 | UInt64(run[i + 1].scalar)] {
-                var length = min(Int(most), n - i)
+            let first = run[i].scalar
+            let most = first >= Self.bmpLow && first <= Self.bmpHigh ? Int(longestFrom[Int(first - Self.bmpLow)]) : longestWord
+            if let words, n - i >= 2, most >= 2 {
+                var length = min(most, n - i)
                 while length >= 2 {
                     let start = run[i].start, end = run[i + length - 1].end
                     if let value = words.value(input.baseAddress! + start, end - start) {
