@@ -58,6 +58,7 @@ public struct HanjaNormalizer: Normalizer {
             return builder.finish(input)
         }
         let reader = HanjaReader.shared
+        return try reader.withWords { (words) throws(TokkiError) in
         var copied = 0
         var run: [HanjaReader.Character] = []
         var syllables: [UInt32] = []
@@ -66,7 +67,7 @@ public struct HanjaNormalizer: Normalizer {
         let n = input.count
         func flush() {
             guard !run.isEmpty else { return }
-            reader.read(run, input, into: &syllables, single: &single)
+            reader.read(run, input, words: words, into: &syllables, single: &single)
             let start = run[0].start, end = run[run.count - 1].end
             builder.copy(input, copied..<start)
             switch mode {
@@ -98,6 +99,7 @@ public struct HanjaNormalizer: Normalizer {
         flush()
         builder.copy(input, copied..<n)
         return builder.finish(input)
+        }
     }
 
     /// The scalar at `i` of well-formed UTF-8 and its length.
@@ -289,9 +291,20 @@ final class HanjaReader: Sendable {
 
     static let buScalar: UInt32 = 0x4E0D   // 不
 
+    /// Runs `body` with a raw view of the word table (no reference counting per look-up).
+    func withWords<R>(_ body: (UnsafeByteStringLookup?) throws(TokkiError) -> R) throws(TokkiError) -> R {
+        guard let words else { return try body(nil) }
+        let r: Result<R, TokkiError> = words.withUnsafeLookup { lookup in
+            do throws(TokkiError) { return .success(try body(lookup)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
     /// The readings of `run` (characters that all have a reading) into `out`, one syllable per
-    /// character: dictionary words (longest first), then characters, with the rules.
-    func read(_ run: [Character], _ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt32], single: inout [Bool]) {
+    /// character: dictionary words (longest first), then characters, with the rules. `words`
+    /// is ``withWords(_:)``'s view of the word table.
+    func read(_ run: [Character], _ input: UnsafeBufferPointer<UInt8>, words: UnsafeByteStringLookup?,
+              into out: inout [UInt32], single: inout [Bool]) {
         out.removeAll(keepingCapacity: true)
         // Whether out[k] came from a single character (rules still to apply) or a word.
         single.removeAll(keepingCapacity: true)
