@@ -94,8 +94,37 @@ public final class AtomicFile {
     /// Copies the whole content of another (uncommitted) file after the current end.
     public func append(contentsOf other: AtomicFile) throws(DataError) {
         try flush()
+        #if os(Linux)
+        // In the kernel when it can (no round trip of every byte through user memory: the
+        // spools of a safetensors file are as large as the file).
+        if try copyInKernel(from: other) { return }
+        #endif
         try other.forEachChunk { (chunk) throws(DataError) in try write(chunk) }
     }
+
+    #if os(Linux)
+    /// Appends `other`'s bytes with `sendfile` (in the kernel); false (nothing copied) when
+    /// the files do not support it, so the caller copies through memory instead.
+    private func copyInKernel(from other: AtomicFile) throws(DataError) -> Bool {
+        try other.flush()
+        let total = other.size
+        var inOffset = off_t(0)
+        var copied = 0
+        while copied < total {
+            let n = sendfile(fd, other.descriptor, &inOffset, min(total - copied, 1 << 30))
+            if n < 0 {
+                if errno == EINTR { continue }
+                if copied == 0 && [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF, EPERM].contains(errno) { return false }
+                throw .io(path: path, reason: "copy failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            copied += n
+        }
+        guard copied == total else { throw .io(path: path, reason: "copy failed: \(copied) of \(total) bytes") }
+        size += copied
+        return true
+    }
+    #endif
 
     /// Reads `out.count` 32-bit values stored at byte `offset` (flushing buffered writes first).
     func readValues(at offset: Int, into out: inout [UInt32]) throws(DataError) {
