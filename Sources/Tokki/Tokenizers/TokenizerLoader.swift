@@ -80,7 +80,8 @@ public struct TokenizerLoadOptions: Sendable {
 
 /// Loads a tokenizer of any format, detected from the content: a SentencePiece `.model`, a
 /// `tokenizer.json`, a GPT-2 `vocab.json` (with `merges.txt` beside it), a tiktoken rank
-/// file or a Tekken file — or a model folder holding one of them.
+/// file or a Tekken file — or a model folder holding one of them (read as a ``ModelFolder``:
+/// its `tokenizer_config.json` and `special_tokens_map.json` must be well-formed too).
 ///
 /// ```swift
 /// let tokenizer = try loadTokenizer(at: "models/llama-3/tokenizer.json")
@@ -91,7 +92,14 @@ public struct TokenizerLoadOptions: Sendable {
 ///   ``TokkiError/invalidModel(path:problem:)`` when it is malformed or of no known kind;
 ///   ``TokkiError/invalidConfiguration(_:)`` for options the format cannot take.
 public func loadTokenizer(at path: String, options: TokenizerLoadOptions = TokenizerLoadOptions()) throws(TokkiError) -> any Tokenizer {
-    let file = try TokenizerLoader.resolve(path)
+    if ModelFolder.isFolder(path) {
+        return try ModelFolder(contentsOf: path, options: options).tokenizer
+    }
+    return try loadTokenizer(file: path, options: options)
+}
+
+/// ``loadTokenizer(at:options:)`` of one file (not a folder).
+func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiError) -> any Tokenizer {
     let url = URL(fileURLWithPath: file)
     let (format, bytes) = try TokenizerFormat.detect(file: file)
     if format != .tiktoken && !options.specialTokens.isEmpty {

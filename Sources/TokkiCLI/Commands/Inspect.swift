@@ -22,6 +22,40 @@ struct Inspect: ParsableCommand {
     var pattern: String?
 
     func run() throws {
+        try describeTokenizer()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return }
+        let folder: ModelFolder
+        do {
+            folder = try ModelFolder(contentsOf: path, options: TokenizerLoadOptions(pattern: pattern, decodeOnly: true))
+        } catch {
+            throw fail(error)
+        }
+        var out = OutputWriter()
+        try out.write(Self.describe(folder))
+        try out.flush()
+    }
+
+    /// What a model folder adds to its tokenizer: special tokens and chat templates.
+    static func describe(_ folder: ModelFolder) -> String {
+        var s = "model folder: \(folder.path) (tokenizer file \(URL(fileURLWithPath: folder.tokenizerFile).lastPathComponent))\n"
+        let named = ModelFolder.specialTokenNames.compactMap { name in
+            folder.specialTokens[name].map { "\(name)=\($0.content.debugDescription) (id \($0.id.map(String.init) ?? "not in the vocabulary"))" }
+        }
+        s += "named special tokens: \(named.isEmpty ? "none" : named.joined(separator: ", "))\n"
+        if folder.chatTemplates.isEmpty {
+            s += "chat templates: none\n"
+        } else {
+            let templates = folder.chatTemplates.keys.sorted().map { name in
+                "\(name) (\(URL(fileURLWithPath: folder.chatTemplateFiles[name] ?? folder.path).lastPathComponent), \(folder.chatTemplates[name]?.utf8.count ?? 0) bytes)"
+            }
+            s += "chat templates: \(templates.joined(separator: ", "))\n"
+        }
+        return s
+    }
+
+    /// Describes the tokenizer itself.
+    func describeTokenizer() throws {
         // The description is per format; a format without its own falls back to what every
         // tokenizer tells (``describe(_:path:)``).
         let loaded = try loadModel(path, pattern: pattern, decodeOnly: true)

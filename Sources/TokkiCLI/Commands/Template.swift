@@ -15,14 +15,25 @@ struct TemplateCommand: ParsableCommand {
         raises (the message and the line number also go to stderr). Exit status
         0 when every line rendered, 65 when any failed.
 
+        With --model DIR (a Hugging Face model folder) the folder's chat template
+        is used, with its special tokens (bos_token, eos_token, ...) as variables;
+        --template-name picks one of several named templates.
+
         Examples:
           echo '{"messages":[{"role":"user","content":"안녕하세요"}]}' \\
             | tokki template --template qwen2.5.jinja --add-generation-prompt
+          tokki template --model models/exaone --input chats.jsonl
         """
     )
 
     @Option(help: "The chat template file (Jinja).")
-    var template: String
+    var template: String?
+
+    @Option(help: ArgumentHelp("A model folder: use its chat template and special tokens.", valueName: "DIR"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("With --model: the named chat template to use.", valueName: "NAME"))
+    var templateName: String?
 
     @Option(help: "Input JSONL file (default: stdin).")
     var input: String?
@@ -39,23 +50,16 @@ struct TemplateCommand: ParsableCommand {
     @OptionGroup var lineLimit: LineLimitOptions
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: template) else {
-            throw fail(.noInput, "cannot read template \(template): check the path")
-        }
-        let chat: ChatTemplate
-        do {
-            chat = try ChatTemplate(String(decoding: data, as: UTF8.self))
-        } catch {
-            throw fail(.dataError, "\(template): \(error)")
-        }
-        var tokens: [String: String] = [:]
+        let source = try templateSource()
+        var tokens = source.tokens
         if let bosToken { tokens["bos_token"] = bosToken }
         if let eosToken { tokens["eos_token"] = eosToken }
         var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         var out = OutputWriter()
         var lineNumber = 0
         var failures = 0
-        let source = reader.displayName
+        let inputName = reader.displayName
+        var parsed: [String: ChatTemplate] = [:]
         let agp = addGenerationPrompt
         try reader.forEachLine { (line, _, _) throws(ExitCode) in
             lineNumber += 1
@@ -72,12 +76,25 @@ struct TemplateCommand: ParsableCommand {
                 }
                 var tools: [TemplateValue]? = nil
                 if case .array(let t)? = record["tools"] { tools = t }
+                let chat: ChatTemplate
+                switch source.templates {
+                case .one(let t): chat = t
+                case .folder(let folder):
+                    let name: String
+                    do throws(TokkiError) { name = try folder.chatTemplateName(templateName, hasTools: tools != nil) } catch { throw .type(error.description) }
+                    if let t = parsed[name] {
+                        chat = t
+                    } else {
+                        do throws(TokkiError) { chat = try folder.chatTemplate(name) } catch { throw .type(error.description) }
+                        parsed[name] = chat
+                    }
+                }
                 let rendered = try chat.render(messages: messages, tools: tools, addGenerationPrompt: agp, specialTokens: tokens)
                 row += Array("{\"text\":".utf8)
                 JSONText.appendString(rendered.text, to: &row)
             } catch {
                 failures += 1
-                printError("\(source):\(lineNumber): \(error)")
+                printError("\(inputName):\(lineNumber): \(error)")
                 row += Array("{\"error\":".utf8)
                 JSONText.appendString(error.message, to: &row)
             }
@@ -86,5 +103,52 @@ struct TemplateCommand: ParsableCommand {
         }
         try out.flush()
         if failures > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
+    }
+}
+
+extension TemplateCommand {
+    /// A template file, or a model folder whose template is picked per conversation.
+    enum Templates {
+        case one(ChatTemplate)
+        case folder(ModelFolder)
+    }
+
+    /// The templates and the special tokens they see, from --template or --model.
+    func templateSource() throws(ExitCode) -> (templates: Templates, tokens: [String: String]) {
+        switch (template, model) {
+        case (nil, nil):
+            throw fail(.usage, "give the chat template: --template FILE, or --model DIR for a model folder's")
+        case (.some, .some):
+            throw fail(.usage, "--template and --model both give a chat template: give one")
+        case (.some(let template), nil):
+            if templateName != nil { throw fail(.usage, "--template-name picks a template of a --model folder") }
+            guard let data = FileManager.default.contents(atPath: template) else {
+                throw fail(.noInput, "cannot read template \(template): check the path")
+            }
+            do {
+                return (.one(try ChatTemplate(String(decoding: data, as: UTF8.self))), [:])
+            } catch {
+                throw fail(.dataError, "\(template): \(error)")
+            }
+        case (nil, .some(let model)):
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: model, isDirectory: &isFolder) else {
+                throw fail(.noInput, "model folder '\(model)' does not exist")
+            }
+            guard isFolder.boolValue else {
+                throw fail(.usage, "--model \(model): a model folder is needed (its tokenizer_config.json holds the chat template); for a template file use --template")
+            }
+            let folder: ModelFolder
+            do {
+                folder = try ModelFolder(contentsOf: model, options: TokenizerLoadOptions(decodeOnly: true))
+                // Fail early on a missing or broken template (named, or the default).
+                if templateName != nil || folder.chatTemplates["tool_use"] == nil || folder.chatTemplates["default"] != nil {
+                    _ = try folder.chatTemplate(templateName)
+                }
+            } catch {
+                throw fail(error)
+            }
+            return (.folder(folder), folder.templateVariables)
+        }
     }
 }
