@@ -17,6 +17,12 @@ public struct CorpusOptions: Sendable {
     /// The longest line accepted, in bytes; a longer one stops reading with
     /// `TokkiError.lineTooLong(source:line:byteOffset:limit:)`.
     public var maxLineBytes: Int
+    /// What becomes of Hanja before training (`--hanja`): `.hangul` reads them in Hangul with
+    /// ``HanjaNormalizer`` (word by word, with the initial-sound rule), so the vocabulary is
+    /// learnt on Hangul. The model's own normalizer does not read Hanja — its charsmap
+    /// matches character strings without the left context the rules need — so text to
+    /// encode must go through the same stage first (`tokki normalize --hanja hangul`).
+    public var hanja: HanjaNormalizer.Mode = .keep
 
     /// Creates options.
     public init(inputs: [String], textField: String? = nil, inputSentenceSize: Int = 0, seed: UInt64 = 0, strict: Bool = false,
@@ -88,7 +94,19 @@ final class CorpusReader {
     /// What has been read so far.
     private(set) var stats = CorpusStatistics()
 
-    init(options: CorpusOptions) { self.options = options }
+    init(options: CorpusOptions) {
+        self.options = options
+        hanjaStage = options.hanja == .keep ? nil : HanjaNormalizer(options.hanja)
+    }
+
+    /// The Hanja stage, when the options ask for one.
+    private let hanjaStage: HanjaNormalizer?
+
+    /// `text` (well-formed UTF-8) through the Hanja stage, if any.
+    private func readingHanja(_ text: [UInt8]) -> [UInt8] {
+        guard let hanjaStage else { return text }
+        return (try? text.withUnsafeBufferPointer { (b) throws(TokkiError) in try hanjaStage.normalize(utf8: b) })?.normalized ?? text
+    }
 
     /// Calls `body(name, line)` for every line of every input (`-` or none: standard input),
     /// read by ``LineReader`` (`\n` and `\r\n` end a line), then `body(name, nil)` at the end
@@ -134,7 +152,7 @@ final class CorpusReader {
                     throw .invalidJSON(source: name, line: lineNumber, problem: problem)
                 }
             }
-            try body(text)
+            try body(readingHanja(text))
         }
     }
 
@@ -167,7 +185,12 @@ final class CorpusReader {
                 linesBefore = 0
                 return
             }
-            pending.append(contentsOf: line)
+            // Only well-formed lines are read (the consumer checks and counts the others).
+            if hanjaStage != nil, UTF8Validation.firstInvalidOffset(in: line) == nil {
+                pending.append(contentsOf: readingHanja(Array(line)))
+            } else {
+                pending.append(contentsOf: line)
+            }
             pending.append(0x0A)
             if pending.count >= 1 << 20 { try deliver(name) }
         }

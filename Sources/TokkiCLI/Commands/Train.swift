@@ -24,6 +24,13 @@ struct Train: ParsableCommand {
             --normalization nmt_nfkc --byte-fallback --output small
           tokki train --vocab-size 16000 --input ko.txt --pad-id 3 \\
             --control-symbols '<mask>,<extra_id_0>,<extra_id_1>' --output ko
+          tokki train --vocab-size 16000 --input old_statutes.txt --hanja hangul \\
+            --output law
+
+        --hanja hangul reads Hanja in Hangul before training (民法 → 민법, word by
+        word with the initial-sound rule). The model's charsmap cannot read Hanja
+        (it has no word context), so normalize text to encode the same way first:
+          tokki normalize --hanja hangul < text.txt | tokki encode --model law.model
         """
     )
 
@@ -46,6 +53,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Normalization compiled into the model.")
     var normalization: TrainingNormalization = TrainerConfiguration().normalization
+
+    @Option(help: "Hanja in the training text: keep, or hangul (read in Hangul first; encode text normalized the same way).")
+    var hanja: HanjaNormalizer.Mode = .keep
 
     @Option(help: "Share of characters (by frequency) that become pieces; the rest are unknown.")
     var characterCoverage: Double = TrainerConfiguration().characterCoverage
@@ -107,6 +117,7 @@ struct Train: ParsableCommand {
         guard vocabSize > 0 else { throw ValidationError("--vocab-size must be positive") }
         guard characterCoverage > 0 && characterCoverage <= 1 else { throw ValidationError("--character-coverage must be in (0, 1]") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if hanja == .annotate { throw ValidationError("--hanja annotate is for reading text, not for training: use keep or hangul") }
     }
 
     func run() throws {
@@ -154,6 +165,9 @@ struct Train: ParsableCommand {
             if s.invalidLines > 0 { message += "; skipped \(s.invalidLines) invalid UTF-8 lines" }
             if s.missingField > 0 { message += "; \(s.missingField) JSONL lines had no '\(textField ?? "")'" }
             FileHandle.standardError.write(Data((message + "; wrote \(output).model, \(output).json, \(output).vocab\n").utf8))
+            if hanja != .keep {
+                printError("tokki train: Hanja were read in Hangul before training; the model does not read them itself: encode text normalized with `tokki normalize --hanja \(hanja.rawValue)`")
+            }
         }
     }
 }
@@ -212,8 +226,10 @@ extension Train {
 
     /// Where the text comes from and how it is read.
     var corpusOptions: CorpusOptions {
-        CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed, strict: strict,
-                      maxLineBytes: lineLimit.maxLineBytes.value)
+        var options = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed,
+                                    strict: strict, maxLineBytes: lineLimit.maxLineBytes.value)
+        options.hanja = hanja
+        return options
     }
 
     /// The exit status and message for a training error.

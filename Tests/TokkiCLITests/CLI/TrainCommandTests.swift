@@ -39,6 +39,39 @@ struct TrainCommandTests {
         #expect(inspect.text.contains("model type: bpe") && inspect.text.contains("name: korean"))
     }
 
+    /// --hanja hangul trains on the Hangul readings: no piece holds a Hanja (without the
+    /// option many do), the note on stderr says how to encode, and text normalized with
+    /// `tokki normalize --hanja hangul` encodes as its Hangul form does.
+    @Test func hanjaAreReadBeforeTraining() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-train-hanja-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var lines: [String] = []
+        for k in 1...40 {
+            lines.append("民法 第\(k)條에 따르면 損害賠償 責任이 있다 大法院 判決 勞動 歷史 比率")
+            lines.append("민법 제\(k)조에 따르면 손해배상 책임이 있다")
+        }
+        let corpus = dir.appendingPathComponent("c.txt").path
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: corpus))
+        func hanjaPieces(_ prefix: String) throws -> Int {
+            try String(contentsOfFile: prefix + ".vocab", encoding: .utf8).unicodeScalars.filter { HanjaNormalizer.isHanja($0) }.count
+        }
+        let read = dir.appendingPathComponent("read").path, kept = dir.appendingPathComponent("kept").path
+        let r = try TokkiExecutable.run(["train", "--model-type", "bpe", "--vocab-size", "90", "--input", corpus, "--hanja", "hangul", "--output", read])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("--hanja hangul"))
+        #expect(try hanjaPieces(read) == 0)
+        let k = try TokkiExecutable.run(["train", "--model-type", "bpe", "--vocab-size", "90", "--input", corpus, "--output", kept, "--quiet"])
+        #expect(k.status == 0, "\(k.stderr)")
+        #expect(try hanjaPieces(kept) > 0)
+        let normalized = try TokkiExecutable.run(["normalize", "--hanja", "hangul"], stdin: Data("民法 第3條에 따르면\n".utf8))
+        let viaHanja = try TokkiExecutable.run(["encode", "--model", read + ".model"], stdin: normalized.stdout)
+        let viaHangul = try TokkiExecutable.run(["encode", "--model", read + ".model"], stdin: Data("민법 제3조에 따르면\n".utf8))
+        #expect(viaHanja.status == 0 && viaHanja.text == viaHangul.text && !viaHangul.text.isEmpty)
+        let annotate = try TokkiExecutable.run(["train", "--vocab-size", "90", "--input", corpus, "--hanja", "annotate", "--output", read])
+        #expect(annotate.status == 64)
+    }
+
     @Test func badTrainingRequestsAreClearErrors() throws {
         let sample = Fixtures.url("text/korean-sample.txt").path
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-train-bad-\(UUID().uuidString)")
