@@ -58,47 +58,58 @@ public struct HanjaNormalizer: Normalizer {
             return builder.finish(input)
         }
         let reader = HanjaReader.shared
+        let mode = self.mode
+        // A Hanja takes 3 or 4 bytes: at most n / 3 of them; the run and its readings live in
+        // temporary buffers (on the stack for ordinary lines), so a line costs no allocation
+        // beyond its output.
+        let capacity = input.count / 3 + 1
         return try reader.withWords { (words) throws(TokkiError) in
-        var copied = 0
-        var run: [HanjaReader.Character] = []
-        var syllables: [UInt32] = []
-        var single: [Bool] = []
-        var i = 0
-        let n = input.count
-        func flush() {
-            guard !run.isEmpty else { return }
-            reader.read(run, input, words: words, into: &syllables, single: &single)
-            let start = run[0].start, end = run[run.count - 1].end
-            builder.copy(input, copied..<start)
-            switch mode {
-            case .hangul:
-                for (k, c) in run.enumerated() { builder.replace(c.start..<c.end, with: syllables[k]) }
-            case .annotate:
-                builder.copy(input, start..<end)
-                var text: [UInt8] = [0x28]
-                for s in syllables { appendUTF8(s, to: &text) }
-                text.append(0x29)
-                builder.replace(bytes: end..<end, with: text)
-            case .keep:
-                builder.copy(input, start..<end)
+            try withUnsafeTemporaryAllocation(of: HanjaReader.Character.self, capacity: capacity) { (run) throws(TokkiError) in
+                try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { (syllables) throws(TokkiError) in
+                    var copied = 0
+                    var count = 0
+                    var i = 0
+                    let n = input.count
+                    func flush() {
+                        guard count > 0 else { return }
+                        let chars = UnsafeBufferPointer(rebasing: run[0..<count])
+                        reader.read(chars, input, words: words, into: syllables)
+                        let start = chars[0].start, end = chars[count - 1].end
+                        builder.copy(input, copied..<start)
+                        switch mode {
+                        case .hangul:
+                            for k in 0..<count { builder.replace(chars[k].start..<chars[k].end, with: syllables[k]) }
+                        case .annotate:
+                            builder.copy(input, start..<end)
+                            var text: [UInt8] = [0x28]
+                            for k in 0..<count { appendUTF8(syllables[k], to: &text) }
+                            text.append(0x29)
+                            builder.replace(bytes: end..<end, with: text)
+                        case .keep:
+                            builder.copy(input, start..<end)
+                        }
+                        copied = end
+                        count = 0
+                    }
+                    while i < n {
+                        let b = input[i]
+                        if b < 0x80 { if count > 0 { flush() }; i += 1; continue }
+                        let (scalar, length) = decodeScalar(input, i)
+                        if reader.reading(scalar) != 0 {
+                            // At most one entry per 3 input bytes: below `capacity`.
+                            assert(count < capacity)
+                            (run.baseAddress! + count).initialize(to: .init(scalar: scalar, start: i, end: i + length))
+                            count += 1
+                        } else if count > 0 {
+                            flush()
+                        }
+                        i += length
+                    }
+                    flush()
+                    builder.copy(input, copied..<n)
+                    return builder.finish(input)
+                }
             }
-            copied = end
-            run.removeAll(keepingCapacity: true)
-        }
-        while i < n {
-            let b = input[i]
-            if b < 0x80 { if !run.isEmpty { flush() }; i += 1; continue }
-            let (scalar, length) = decodeScalar(input, i)
-            if reader.reading(scalar) != 0 {
-                run.append(.init(scalar: scalar, start: i, end: i + length))
-            } else if !run.isEmpty {
-                flush()
-            }
-            i += length
-        }
-        flush()
-        builder.copy(input, copied..<n)
-        return builder.finish(input)
         }
     }
 
@@ -300,15 +311,17 @@ final class HanjaReader: Sendable {
         return try r.get()
     }
 
-    /// The readings of `run` (characters that all have a reading) into `out`, one syllable per
-    /// character: dictionary words (longest first), then characters, with the rules. `words`
-    /// is ``withWords(_:)``'s view of the word table.
-    func read(_ run: [Character], _ input: UnsafeBufferPointer<UInt8>, words: UnsafeByteStringLookup?,
-              into out: inout [UInt32], single: inout [Bool]) {
-        out.removeAll(keepingCapacity: true)
-        // Whether out[k] came from a single character (rules still to apply) or a word.
-        single.removeAll(keepingCapacity: true)
+    /// Marks a reading that came from a character alone (the run's rules still apply to it).
+    static let singleFlag: UInt32 = 1 << 31
+
+    /// The readings of `run` (characters that all have a reading) into `out[0..<run.count]`,
+    /// one syllable per character: dictionary words (longest first), then characters, with
+    /// the rules. `words` is ``withWords(_:)``'s view of the word table.
+    func read(_ run: UnsafeBufferPointer<Character>, _ input: UnsafeBufferPointer<UInt8>, words: UnsafeByteStringLookup?,
+              into out: UnsafeMutableBufferPointer<UInt32>) {
         let n = run.count
+        // Every write below is out[0..<n] (the buffer's subscript checks it in debug builds).
+        assert(out.count >= n)
         var i = 0
         while i < n {
             var matched = 0
@@ -319,8 +332,7 @@ final class HanjaReader: Sendable {
                 while length >= 2 {
                     let start = run[i].start, end = run[i + length - 1].end
                     if let value = words.value(input.baseAddress! + start, end - start) {
-                        appendWord(run[i..<(i + length)], stored: Int(value), into: &out)
-                        single.append(contentsOf: repeatElement(false, count: length))
+                        writeWord(run, i, length, stored: Int(value), into: out)
                         matched = length
                         break
                     }
@@ -328,47 +340,45 @@ final class HanjaReader: Sendable {
                 }
             }
             if matched > 0 { i += matched; continue }
-            out.append(reading(run[i].scalar))
-            single.append(true)
+            out[i] = reading(run[i].scalar) | Self.singleFlag
             i += 1
         }
-        for k in 0..<n where single[k] && !Self.isCompatibility(run[k].scalar) {
-            if k == 0 {
-                out[0] = Self.initialSound(out[0])
-            } else {
-                out[k] = Self.afterVowelOrNieun(out[k], previous: out[k - 1])
-            }
+        for k in 0..<n where out[k] & Self.singleFlag != 0 && !Self.isCompatibility(run[k].scalar) {
+            let s = out[k] & ~Self.singleFlag
+            out[k] = (k == 0 ? Self.initialSound(s) : Self.afterVowelOrNieun(s, previous: out[k - 1] & ~Self.singleFlag)) | Self.singleFlag
         }
-        for k in 0..<(n - 1) where single[k] && run[k].scalar == Self.buScalar {
-            out[k] = Self.bu(before: out[k + 1])
+        for k in 0..<(n - 1) where out[k] & Self.singleFlag != 0 && run[k].scalar == Self.buScalar {
+            out[k] = Self.bu(before: out[k + 1] & ~Self.singleFlag) | Self.singleFlag
         }
+        for k in 0..<n { out[k] &= ~Self.singleFlag }
     }
 
-    /// A dictionary word's reading: the stored one (at `stored` in the pool), or the rules'.
-    private func appendWord(_ word: ArraySlice<Character>, stored: Int, into out: inout [UInt32]) {
+    /// A dictionary word's reading (`run[at..<at + length]`): the stored one (at `stored` in the
+    /// pool), or the rules'.
+    private func writeWord(_ run: UnsafeBufferPointer<Character>, _ at: Int, _ length: Int, stored: Int,
+                           into out: UnsafeMutableBufferPointer<UInt32>) {
         if stored >= 0 {
             // Hangul syllables: 3 bytes each, as many as the word has characters.
             var p = stored
-            for _ in word {
-                out.append(UInt32(pool[p] & 0x0F) << 12 | UInt32(pool[p + 1] & 0x3F) << 6 | UInt32(pool[p + 2] & 0x3F))
+            for k in 0..<length {
+                out[at + k] = UInt32(pool[p] & 0x0F) << 12 | UInt32(pool[p + 1] & 0x3F) << 6 | UInt32(pool[p + 2] & 0x3F)
                 p += 3
             }
             return
         }
-        let first = out.count
-        for c in word { out.append(reading(c.scalar)) }
-        Self.applyWordRules(&out, from: first, count: word.count) { word[word.startIndex + $0].scalar }
+        for k in 0..<length { out[at + k] = reading(run[at + k].scalar) }
+        Self.applyWordRules(UnsafeMutableBufferPointer(rebasing: out[at..<(at + length)]), count: length) { run[at + $0].scalar }
     }
 
     /// The rules for a whole word of `count` characters (`scalar(k)`) whose character
-    /// readings are `out[first...]`.
+    /// readings are `out[0..<count]`.
     @inline(__always)
-    static func applyWordRules(_ out: inout [UInt32], from first: Int, count n: Int, scalar: (Int) -> UInt32) {
+    static func applyWordRules(_ out: UnsafeMutableBufferPointer<UInt32>, count n: Int, scalar: (Int) -> UInt32) {
         for k in 0..<n where !isCompatibility(scalar(k)) {
-            out[first + k] = k == 0 ? initialSound(out[first]) : afterVowelOrNieun(out[first + k], previous: out[first + k - 1])
+            out[k] = k == 0 ? initialSound(out[0]) : afterVowelOrNieun(out[k], previous: out[k - 1])
         }
         for k in 0..<max(0, n - 1) where scalar(k) == buScalar {
-            out[first + k] = bu(before: out[first + k + 1])
+            out[k] = bu(before: out[k + 1])
         }
     }
 }
