@@ -205,6 +205,7 @@ public struct ChatTemplate: Sendable {
         context.variables["add_generation_prompt"] = .bool(addGenerationPrompt)
         let root = JScope(parent: context)
         let evaluator = JinjaEvaluator(limits: limits, clock: clock)
+        defer { evaluator.releaseClosures() }
         _ = try evaluator.run(body, root)
         return Rendered(
             text: evaluator.output,

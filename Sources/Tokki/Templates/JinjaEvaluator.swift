@@ -11,6 +11,9 @@ final class JinjaEvaluator {
     private var steps = 0
     private var callDepth = 0
     private(set) var spans: [(start: Int, end: Int, byteStart: Int, byteEnd: Int)] = []
+    /// Scopes captured by macros: a macro stored in a scope it (or a scope below it) closes
+    /// over is a reference cycle; ``releaseClosures()`` breaks them all after the render.
+    private var closures: [JScope] = []
 
     init(limits: ChatTemplate.Limits, clock: ChatTemplate.Clock) {
         self.limits = limits
@@ -18,6 +21,19 @@ final class JinjaEvaluator {
     }
 
     var output: String { buffers[0] }
+
+    /// Empties every scope a macro captured, and their parents, so that the cycles through
+    /// macros (scope → macro → scope) are freed. Call once the render is over.
+    func releaseClosures() {
+        for c in closures {
+            var s: JScope? = c
+            while let x = s {
+                x.variables.removeAll()
+                s = x.parent
+            }
+        }
+        closures.removeAll()
+    }
 
     // MARK: Output
 
@@ -107,8 +123,10 @@ final class JinjaEvaluator {
             for f in filters { v = try applyFilter(f.name, v, f.arguments, scope) }
             scope.variables[name] = v
         case .macro(let m):
+            closures.append(scope)
             scope.variables[m.name] = .macro(JMacroValue(definition: m, closure: scope))
         case .callBlock(let callee, let body):
+            closures.append(scope)
             let caller = JMacroValue(definition: JinjaMacro(name: "caller", parameters: [], body: body), closure: scope, isCaller: true)
             guard case .call(let f, let args) = callee else { throw .type("call block needs a macro call") }
             let fn = try eval(f, scope)
