@@ -66,35 +66,26 @@ public final class SentencePieceVocabulary: Sendable {
                 }
             }
         }
-        if prefixSearch {
-            matchableTable = nil
-        } else {
-            switch ByteStringTable.build(pool: pool, starts: mStarts, lengths: mLengths, values: mVals.map { Int32($0) }) {
-            case .success(let table):
-                matchableTable = table
+        /// The error for a piece text defined twice, naming every id that has it.
+        func definedTwice(_ key: [UInt8]) -> TokkiError {
+            let ids = (0..<count).filter { Array(store.bytes($0)) == key }
+            return .invalidModel(path: model.path, problem: "piece \"\(String(decoding: key, as: UTF8.self))\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
+        }
+        /// A hash table of the pieces at `starts`/`lengths` in the pool.
+        func table(_ starts: [Int32], _ lengths: [Int32], _ values: [Int]) throws(TokkiError) -> ByteStringTable {
+            switch ByteStringTable.build(pool: pool, starts: starts, lengths: lengths, values: values.map { Int32($0) }) {
+            case .success(let table): return table
             case .failure(let duplicate):
-                let s = Int(mStarts[duplicate.index]), l = Int(mLengths[duplicate.index])
-                let key = Array(pool[s..<(s + l)])
-                let piece = String(decoding: key, as: UTF8.self)
-                let ids = (0..<count).filter { Array(store.bytes($0)) == key }
-                throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
+                let s = Int(starts[duplicate.index]), l = Int(lengths[duplicate.index])
+                throw definedTwice(Array(pool[s..<(s + l)]))
             }
         }
-        switch ByteStringTable.build(pool: pool, starts: rStarts, lengths: rLengths, values: rVals.map { Int32($0) }) {
-        case .success(let table):
-            reserved = table
-        case .failure(let duplicate):
-            let s = Int(rStarts[duplicate.index]), l = Int(rLengths[duplicate.index])
-            let key = Array(pool[s..<(s + l)])
-            let ids = (0..<count).filter { Array(store.bytes($0)) == key }
-            throw .invalidModel(path: model.path, problem: "piece \"\(String(decoding: key, as: UTF8.self))\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
-        }
+        matchableTable = prefixSearch ? nil : try table(mStarts, mLengths, mVals)
+        reserved = try table(rStarts, rLengths, rVals)
         do {
             matchable = prefixSearch ? try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals) : DoubleArrayTrie(units: [])
         } catch .duplicateKey(let key) {
-            let piece = String(decoding: key, as: UTF8.self)
-            let ids = (0..<count).filter { Array(store.bytes($0)) == key }
-            throw .invalidModel(path: model.path, problem: "piece \"\(piece)\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
+            throw definedTwice(key)
         } catch {
             throw .invalidModel(path: model.path, problem: "cannot index the vocabulary: \(error)")
         }

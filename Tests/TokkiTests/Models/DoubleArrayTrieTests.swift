@@ -102,4 +102,19 @@ struct ByteStringTableTests {
             #expect(error.description.contains("defined twice") && error.description.contains("dup.model"), "\(error)")
         }
     }
+
+    /// A duplicated piece is named with both ids in a unigram model too (its trie), and among
+    /// the control pieces (their hash table).
+    @Test(arguments: [(300, 301), (1, 2)])
+    func duplicatePieceInAUnigramModelIsNamed(_ first: Int, _ second: Int) throws {
+        var proto = try Sentencepiece_ModelProto(serializedBytes: Fixtures.data("sentencepiece/unigram_nfkc.model"))
+        proto.pieces[second].piece = proto.pieces[first].piece
+        proto.pieces[second].type = proto.pieces[first].type
+        do {
+            _ = try SentencePieceTokenizer(model: SentencePieceModel(proto: proto, path: "dup.model"))
+            Issue.record("a duplicated piece loaded")
+        } catch {
+            #expect(error.description.contains("defined twice") && error.description.contains("ids \(first), \(second)"), "\(error)")
+        }
+    }
 }
