@@ -59,6 +59,9 @@ public struct HanjaNormalizer: Normalizer {
         }
         let reader = HanjaReader.shared
         let mode = self.mode
+        // One edit per Hanja (at most one per 3 bytes); growing the list as it fills costs
+        // more than this guess when Hanja are frequent.
+        builder.edits.reserveCapacity(input.count / 6)
         // A Hanja takes 3 or 4 bytes: at most n / 3 of them; the run and its readings live in
         // temporary buffers (on the stack for ordinary lines), so a line costs no allocation
         // beyond its output.
