@@ -64,13 +64,25 @@ struct TemplateCommand: ParsableCommand {
         try reader.forEachLine { (line, _, _) throws(ExitCode) in
             lineNumber += 1
             var row: [UInt8] = []
+            /// A line that failed: `message` in its place, `diagnostic` on stderr with the line number.
+            func reject(_ message: String, diagnostic: String) {
+                failures += 1
+                printError("\(inputName):\(lineNumber): \(diagnostic)")
+                row += Array("{\"error\":".utf8)
+                JSONText.appendString(message, to: &row)
+            }
+            let value: TemplateValue
+            do {
+                value = try TemplateValue.parseJSON(Array(line))
+            } catch {
+                var problem = "\(error)"
+                if problem.hasPrefix("model: ") { problem.removeFirst("model: ".count) }
+                reject(problem, diagnostic: problem)
+                row += Array("}\n".utf8)
+                try out.write(row)
+                return
+            }
             do throws(ChatTemplateError) {
-                let value: TemplateValue
-                do {
-                    value = try TemplateValue.parseJSON(Array(line))
-                } catch {
-                    throw ChatTemplateError.type("invalid JSON: \(error)")
-                }
                 guard case .object(let record) = value, case .array(let messages)? = record["messages"] else {
                     throw ChatTemplateError.type("expected an object with a \"messages\" list")
                 }
@@ -93,10 +105,7 @@ struct TemplateCommand: ParsableCommand {
                 row += Array("{\"text\":".utf8)
                 JSONText.appendString(rendered.text, to: &row)
             } catch {
-                failures += 1
-                printError("\(inputName):\(lineNumber): \(error)")
-                row += Array("{\"error\":".utf8)
-                JSONText.appendString(error.message, to: &row)
+                reject(error.message, diagnostic: error.description)
             }
             row += Array("}\n".utf8)
             try out.write(row)
@@ -125,8 +134,13 @@ extension TemplateCommand {
             guard let data = FileManager.default.contents(atPath: template) else {
                 throw fail(.noInput, "cannot read template \(template): check the path")
             }
+            // A template file that is not UTF-8 is refused, not repaired.
+            guard let text = String(validating: [UInt8](data), as: UTF8.self) else {
+                let bad = UTF8Validation.firstInvalidOffset(in: [UInt8](data)) ?? 0
+                throw fail(.dataError, "\(template): invalid UTF-8 at byte offset \(bad)")
+            }
             do {
-                return (.one(try ChatTemplate(String(decoding: data, as: UTF8.self))), [:])
+                return (.one(try ChatTemplate(text)), [:])
             } catch {
                 throw fail(.dataError, "\(template): \(error)")
             }

@@ -42,4 +42,27 @@ struct TemplateCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.text.hasPrefix("{\"text\":") && r.text.hasSuffix("}\n"))
     }
+
+    /// CRLF line ends are line ends; a blank line or invalid JSON is an error in its place
+    /// (named with its byte offset, without the internal "model:" prefix); a template file
+    /// that is not UTF-8 is refused with the byte offset, not repaired.
+    @Test func crlfBlankLinesAndBadFiles() throws {
+        let template = Fixtures.url("templates/smollm2-chatml.jinja").path
+        let good = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
+        let r = try TokkiExecutable.run(["template", "--template", template], stdin: Data((good + "\r\n\r\n" + good + "\r\n").utf8))
+        #expect(r.status == 65)
+        let lines = r.text.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.count == 3 && lines[0] == lines[2] && lines[0].hasPrefix("{\"text\":") && !lines[0].contains("\\r"))
+        #expect(lines.count == 3 && lines[1] == "{\"error\":\"invalid JSON at byte offset 0 (line 1, column 1): unexpected end of input\"}")
+        #expect(r.stderr.contains(":2: invalid JSON at byte offset 0"), "\(r.stderr)")
+
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-bad-\(UUID().uuidString).jinja")
+        try Data([0x61, 0x62, 0xFF, 0x7B, 0x7B, 0x20, 0x78, 0x20, 0x7D, 0x7D]).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let b = try TokkiExecutable.run(["template", "--template", bad.path], stdin: Data((good + "\n").utf8))
+        #expect(b.status == 65)
+        #expect(b.stderr.contains("invalid UTF-8 at byte offset 2"), "\(b.stderr)")
+        #expect(b.text.isEmpty)
+    }
 }
