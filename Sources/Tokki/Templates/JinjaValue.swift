@@ -134,25 +134,8 @@ indirect enum JValue {
     }
 }
 
-/// A string-keyed dictionary in insertion order.
-struct JDict {
-    private(set) var keys: [String] = []
-    private var storage: [String: JValue] = [:]
-
-    subscript(key: String) -> JValue? {
-        get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
-        }
-    }
-
-    var count: Int { keys.count }
-    var members: [(key: String, value: JValue)] { keys.compactMap { k in storage[k].map { (k, $0) } } }
-}
+/// The engine's dictionaries: string keys in insertion order.
+typealias JDict = OrderedStringMap<JValue>
 
 /// `namespace(...)`: the one mutable object templates can assign attributes on.
 final class JNamespace {

@@ -23,11 +23,44 @@ public enum TemplateValue: Sendable, Equatable {
     case object(TemplateObject)
 }
 
+/// A string-keyed dictionary in insertion order (Python's `dict`): ``TemplateObject``'s
+/// storage and the template engine's dictionaries.
+struct OrderedStringMap<Value> {
+    /// The keys in insertion order.
+    private(set) var keys: [String] = []
+    private var storage: [String: Value] = [:]
+
+    init() {}
+
+    /// The value of `key`; assigning appends a new key at the end or replaces the value in
+    /// place; assigning nil removes the key.
+    subscript(key: String) -> Value? {
+        get { storage[key] }
+        set {
+            if let newValue {
+                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+            } else if storage.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+            }
+        }
+    }
+
+    /// The members in order.
+    var members: [(key: String, value: Value)] { keys.compactMap { k in storage[k].map { (k, $0) } } }
+
+    /// The number of members.
+    var count: Int { keys.count }
+}
+
+extension OrderedStringMap: Sendable where Value: Sendable {}
+extension OrderedStringMap: Equatable where Value: Equatable {}
+
 /// An ordered string-keyed dictionary of ``TemplateValue``s (insertion order, like a Python dict).
 public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    private var map = OrderedStringMap<TemplateValue>()
+
     /// The keys in insertion order.
-    public private(set) var keys: [String] = []
-    private var storage: [String: TemplateValue] = [:]
+    public var keys: [String] { map.keys }
 
     /// An empty object.
     public init() {}
@@ -45,23 +78,15 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
 
     /// The value of `key`; assigning appends a new key at the end or replaces the value in place.
     public subscript(key: String) -> TemplateValue? {
-        get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
-        }
+        get { map[key] }
+        set { map[key] = newValue }
     }
 
     /// The members in order.
-    public var members: [(key: String, value: TemplateValue)] {
-        keys.compactMap { k in storage[k].map { (k, $0) } }
-    }
+    public var members: [(key: String, value: TemplateValue)] { map.members }
 
     /// The number of members.
-    public var count: Int { keys.count }
+    public var count: Int { map.count }
 }
 
 extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
