@@ -95,7 +95,7 @@ struct SharedWordTableTests {
         var record = [UInt32](repeating: 0xFFFF_FFFF, count: size)
         record.withUnsafeMutableBufferPointer { r in
             key.withUnsafeBufferPointer { k in
-                WordRecord.write(r.baseAddress!, k.baseAddress!, k.count, spans: spans[...], offset: 10, gap: 0.5, deviation: 0.25,
+                WordRecord.write(r, k.baseAddress!, k.count, spans: spans[...], offset: 10, gap: 0.5, deviation: 0.25,
                                  score: { Float($0.id) / 2 })
             }
         }

@@ -20,10 +20,12 @@ enum WordRecord {
     @inline(__always)
     static func size(keyLength n: Int, spans count: Int) -> Int { 3 + 4 * count + (n + 3) / 4 }
 
-    /// Writes a record at `r` (which has room for ``size(keyLength:spans:)`` UInt32s).
-    static func write<S: Collection>(_ r: UnsafeMutablePointer<UInt32>, _ p: UnsafePointer<UInt8>, _ n: Int, spans: S,
+    /// Writes a record into `r`, which is exactly ``size(keyLength:spans:)`` UInt32s (its
+    /// subscript checks every write in debug builds).
+    static func write<S: Collection>(_ r: UnsafeMutableBufferPointer<UInt32>, _ p: UnsafePointer<UInt8>, _ n: Int, spans: S,
                                      offset: Int32, gap: Float, deviation: Float, score: ((S.Element) -> Float)?) where S.Element: Span {
         let count = spans.count
+        assert(r.count == size(keyLength: n, spans: count))
         r[0] = UInt32(n) | UInt32(count) << 16
         r[1] = gap.bitPattern
         r[2] = deviation.bitPattern
@@ -37,9 +39,9 @@ enum WordRecord {
         for s in spans { r[v] = (score?(s) ?? 0).bitPattern; v += 1 }
         // The key's n bytes go into the last (n + 3) / 4 UInt32s, zero-padded.
         let words = (n + 3) / 4
-        assert(v + words == size(keyLength: n, spans: count))
+        assert(v + words == r.count && n <= 4 * words)
         if words > 0 { r[v + words - 1] = 0 }
-        UnsafeMutableRawPointer(r + v).copyMemory(from: p, byteCount: n)
+        UnsafeMutableRawPointer(r.baseAddress! + v).copyMemory(from: p, byteCount: n)
     }
 
     /// Whether the record at `r` is for the `n` bytes at `p`.
@@ -187,7 +189,8 @@ final class SharedWordTable: @unchecked Sendable {
             }
             // [r, r + size) was reserved by this thread alone.
             assert(r >= 0 && r + size <= poolCapacity)
-            WordRecord.write(pool + r, p, n, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score)
+            WordRecord.write(UnsafeMutableBufferPointer(start: pool + r, count: size), p, n, spans: spans, offset: offset,
+                             gap: gap, deviation: deviation, score: score)
             let entry = UInt64(h) | UInt64(r) << 32
             var slot = Int(h) & mask
             while true {
@@ -355,7 +358,8 @@ struct WordCache: Sendable {
         pool.withUnsafeMutableBufferPointer { pl in
             // The record's `size` UInt32s were just appended.
             assert(r + size == pl.count)
-            WordRecord.write(pl.baseAddress! + r, p, n, spans: spans, offset: offset, gap: gap, deviation: deviation, score: score)
+            WordRecord.write(UnsafeMutableBufferPointer(rebasing: pl[r..<(r + size)]), p, n, spans: spans, offset: offset,
+                             gap: gap, deviation: deviation, score: score)
         }
         entries += 1
     }
