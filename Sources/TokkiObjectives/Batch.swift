@@ -45,17 +45,21 @@ public struct Batch: Sendable, Equatable {
 }
 
 /// A document for a batch builder: its token ids (no special tokens added) and, optionally,
-/// a word id per token for whole-word masking (equal ids = one word; −1 = never masked).
+/// a word id per token for whole-word masking (equal ids = one word; −1 = never masked) or,
+/// for supervised fine-tuning, a label per token (−100 = no loss).
 public struct Document: Sendable, Equatable {
     /// The token ids.
     public var ids: [Int32]
     /// One word id per token, or nil.
     public var wordIDs: [Int32]?
+    /// One label per token (supervised fine-tuning), or nil.
+    public var labels: [Int32]?
 
     /// Creates a document.
-    public init(ids: [Int32], wordIDs: [Int32]? = nil) {
+    public init(ids: [Int32], wordIDs: [Int32]? = nil, labels: [Int32]? = nil) {
         self.ids = ids
         self.wordIDs = wordIDs
+        self.labels = labels
     }
 }
 

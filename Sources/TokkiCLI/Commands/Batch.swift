@@ -37,12 +37,12 @@ struct BatchCommand: ParsableCommand {
         """
     )
 
-    enum Objective: String, ExpressibleByArgument, CaseIterable { case mlm, causal, span }
+    enum Objective: String, ExpressibleByArgument, CaseIterable { case mlm, causal, span, sft }
     enum WholeWord: String, ExpressibleByArgument, CaseIterable { case none, markers, offsets }
     enum SentinelSource: String, ExpressibleByArgument, CaseIterable { case named, end }
     enum ElementTypeName: String, ExpressibleByArgument, CaseIterable { case int32, int64 }
 
-    @Option(help: "mlm, causal or span.")
+    @Option(help: "mlm, causal, span or sft.")
     var objective: Objective
 
     @OptionGroup var corpusInput: DocumentInputOptions
@@ -123,6 +123,26 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "span: put EOS between concatenated documents.")
     var separateDocuments = false
 
+    // Supervised fine-tuning.
+    @Option(help: ArgumentHelp("sft: the chat template (Jinja) to render with (default: the --model folder's).", valueName: "FILE"))
+    var chatTemplate: String?
+    @Option(help: ArgumentHelp("sft: with a --model folder, the named chat template to use.", valueName: "NAME"))
+    var templateName: String?
+    @Flag(help: "sft: learn every token, the prompt included (default: only the assistant's text).")
+    var trainOnPrompt = false
+    @Flag(help: "sft: also learn the EOS token that ends each assistant turn.")
+    var trainOnEos = false
+    @Option(help: "sft: a conversation longer than --seq-len: turns (drop the earliest exchanges), right (cut the end) or drop.")
+    var truncation: ChatExampleEncoder.Truncation = .turns
+    @Option(help: "sft: none (one conversation per padded row) or bfd (best-fit-decreasing packing).")
+    var packing: SupervisedFineTuning.Packing = .none
+    @Option(help: "sft: conversations packed together at most (the best-fit-decreasing window).")
+    var packWindow: Int = 1000
+    @Option(help: ArgumentHelp("sft: write rejected records here (JSONL: rule, detail, source, line, text).", valueName: "FILE"))
+    var rejected: String?
+    @Flag(help: "sft: stop at the first bad record (exit 65) instead of counting it.")
+    var strict = false
+
     @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
@@ -131,9 +151,17 @@ struct BatchCommand: ParsableCommand {
         if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
         guard MaskedLanguageModeling.Selection(rawValue: selection) != nil else { throw ValidationError("--selection must be bernoulli or exact") }
         guard CausalLanguageModeling.Remainder(rawValue: remainder) != nil else { throw ValidationError("--remainder must be carry, pad or drop") }
+        if packWindow < 1 { throw ValidationError("--pack-window must be at least 1") }
+        if objective != .sft {
+            let sftOnly = [("--chat-template", chatTemplate != nil), ("--template-name", templateName != nil),
+                           ("--train-on-prompt", trainOnPrompt), ("--train-on-eos", trainOnEos),
+                           ("--rejected", rejected != nil), ("--strict", strict)]
+            if let (name, _) = sftOnly.first(where: { $0.1 }) { throw ValidationError("\(name) is an option of --objective sft") }
+        }
     }
 
     func run() throws {
+        if objective == .sft { return try runSFT() }
         let loaded = try modelOptions.load()
         var overrides: [String: String] = [:]
         if let bosToken { overrides["bos"] = bosToken }
@@ -175,6 +203,8 @@ struct BatchCommand: ParsableCommand {
                 c.remainder = CausalLanguageModeling.Remainder(rawValue: remainder) ?? .carryOver
                 c.crossDocumentLabels = !noCrossDocumentLabels
                 builder = CausalLanguageModeling.Builder(try CausalLanguageModeling(c, tokens: vocabulary.tokens))
+            case .sft:
+                throw ObjectiveError.invalidConfiguration("sft is built by runSFT()")
             case .span:
                 var c = SpanCorruption.Configuration()
                 c.inputLength = seqLen ?? 512
@@ -189,7 +219,7 @@ struct BatchCommand: ParsableCommand {
                 builder = SpanCorruption.Builder(try SpanCorruption(c, tokens: vocabulary.tokens))
             }
         } catch {
-            throw fail(.usage, error.description)
+            throw fail(.usage, "\(error)")
         }
         let type: ElementType = dtype == .int32 ? .int32 : .int64
 
