@@ -311,14 +311,26 @@ public struct ChatExampleEncoder: Sendable {
         self.clock = clock
     }
 
-    /// Renders, tokenizes, labels and truncates one conversation.
+    /// One thread's working memory: the tokenizer's scratch memory and word caches, kept from
+    /// example to example (many conversations encode much faster with one). Not thread-safe:
+    /// make one per thread with ``makeSession()``.
+    public final class Session {
+        let encoder: TokenEncoder
+        init(_ encoder: TokenEncoder) { self.encoder = encoder }
+    }
+
+    /// A new session for one thread.
+    public func makeSession() -> Session { Session(tokenizer.makeEncoder()) }
+
+    /// Renders, tokenizes, labels and truncates one conversation; pass a ``Session`` per
+    /// thread when encoding many.
     ///
     /// - Throws: ``ChatRecordError`` (template errors, no assistant text, too long, …).
-    public func example(_ conversation: ChatConversation) throws(ChatRecordError) -> ChatExample {
+    public func example(_ conversation: ChatConversation, session: Session? = nil) throws(ChatRecordError) -> ChatExample {
         var conversation = conversation
         var dropped = 0
         while true {
-            var e = try label(conversation)
+            var e = try label(conversation, session: session)
             guard let limit = configuration.maxLength, e.ids.count > limit else {
                 e.droppedTurns = dropped
                 return e
@@ -366,7 +378,7 @@ public struct ChatExampleEncoder: Sendable {
     }
 
     /// Renders and labels without truncation.
-    func label(_ c: ChatConversation) throws(ChatRecordError) -> ChatExample {
+    func label(_ c: ChatConversation, session: Session?) throws(ChatRecordError) -> ChatExample {
         let rendered: ChatTemplate.Rendered
         do {
             rendered = try template.render(messages: c.messages, tools: c.tools, specialTokens: specialTokens, clock: clock)
@@ -375,7 +387,11 @@ public struct ChatExampleEncoder: Sendable {
         }
         let encoding: Encoding
         do {
-            encoding = try tokenizer.encode(rendered.text, options: EncodeOptions())
+            if let session {
+                encoding = try session.encoder.encode(rendered.text)
+            } else {
+                encoding = try tokenizer.encode(rendered.text, options: EncodeOptions())
+            }
         } catch {
             throw .tokenizer(error.description)
         }

@@ -180,7 +180,8 @@ public struct SupervisedFineTuning: Sendable {
                 cu.append(Int32(base + L))
             }
             head += take
-            if head > 4096 && head * 2 > done.count {
+            // Rows handed out are released soon (a row can be 100s of KB): memory stays flat.
+            if head >= 64 && head * 2 >= done.count {
                 done.removeSubrange(0..<head)
                 head = 0
             }

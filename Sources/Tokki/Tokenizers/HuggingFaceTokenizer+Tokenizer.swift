@@ -40,6 +40,20 @@ extension HuggingFaceTokenizer: Tokenizer {
         return try encode(text, addSpecialTokens: options.addSpecialTokens)
     }
 
+    /// ``encode(_:addSpecialTokens:)`` of well-formed UTF-8 `input` with `scratch`'s word
+    /// caches (the shared table of this tokenizer, then the thread's own).
+    public func encode(bytes input: UnsafeBufferPointer<UInt8>, options: EncodeOptions, scratch: inout Scratch) throws(TokkiError) -> Encoding {
+        try options.check(.postProcessor)
+        guard UTF8Validation.firstInvalidOffset(in: input) == nil else {
+            return try encode(String(decoding: input, as: UTF8.self), options: options)
+        }
+        scratch.model.bind(pieceTables)
+        let bytes = Array(input)
+        var first = try encodeSequence(bytes, typeID: 0, scratch: &scratch.model)
+        first.characterOffsets = Self.characterOffsets(first.offsets, in: bytes)
+        return try postProcess(first, nil, addSpecialTokens: options.addSpecialTokens)
+    }
+
     /// ``encodeIDs(_:into:scratch:addSpecialTokens:)``.
     public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
                           options: EncodeOptions) throws(TokkiError) {

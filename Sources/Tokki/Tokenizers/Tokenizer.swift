@@ -74,6 +74,10 @@ public protocol Tokenizer: Sendable {
     /// them replaced by U+FFFD (the default implementation).
     func encode(bytes input: UnsafeBufferPointer<UInt8>, options: EncodeOptions) throws(TokkiError) -> Encoding
 
+    /// ``encode(bytes:options:)`` reusing `scratch`'s memory and word caches from call to call
+    /// (the same encoding; many short texts encode much faster). The default ignores `scratch`.
+    func encode(bytes input: UnsafeBufferPointer<UInt8>, options: EncodeOptions, scratch: inout Scratch) throws(TokkiError) -> Encoding
+
     /// Appends the ids of `input` to `ids` — the fast path: no token texts or offsets, and no
     /// allocation once `scratch` has grown. The ids are those of ``encode(_:options:)``.
     func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
@@ -180,6 +184,20 @@ extension Tokenizer {
         try encode(String(decoding: input, as: UTF8.self), options: options)
     }
 
+    /// ``encode(bytes:options:)``: `scratch` is not used.
+    public func encode(bytes input: UnsafeBufferPointer<UInt8>, options: EncodeOptions, scratch: inout Scratch) throws(TokkiError) -> Encoding {
+        try encode(bytes: input, options: options)
+    }
+
+    /// A per-thread encoder of full encodings (ids, token texts, offsets) with its own scratch
+    /// memory, for encoding many texts.
+    public func makeEncoder(options: EncodeOptions = EncodeOptions()) -> TokenEncoder {
+        var scratch = makeScratch()
+        return TokenEncoder { (input) throws(TokkiError) in
+            try encode(bytes: input, options: options, scratch: &scratch)
+        }
+    }
+
     /// The ids of `text` (a convenience over ``encodeIDs(_:into:scratch:options:)``).
     public func encodeIDs(_ text: String, options: EncodeOptions) throws(TokkiError) -> [Int] {
         var scratch = makeScratch()
@@ -267,5 +285,31 @@ public final class TokenIDEncoder {
     /// Appends the ids of one text to `ids`.
     public func append(_ input: UnsafeBufferPointer<UInt8>, to ids: inout [Int32]) throws(TokkiError) {
         try encoder(input, &ids)
+    }
+}
+
+/// One thread's encoder of full encodings (``Tokenizer/makeEncoder(options:)``): a tokenizer
+/// with its own scratch memory and word caches, kept from call to call.
+///
+/// Not thread-safe: make one per thread.
+public final class TokenEncoder {
+    private let encoder: (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Encoding
+
+    init(_ encoder: @escaping (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Encoding) {
+        self.encoder = encoder
+    }
+
+    /// The encoding of `input` (UTF-8 text; offsets are into it).
+    public func encode(_ input: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Encoding {
+        try encoder(input)
+    }
+
+    /// The encoding of `text`.
+    public func encode(_ text: String) throws(TokkiError) -> Encoding {
+        var s = text
+        let result: Result<Encoding, TokkiError> = s.withUTF8 { b in
+            do throws(TokkiError) { return .success(try encoder(b)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 }

@@ -31,7 +31,17 @@ extension BatchCommand {
         var plain: ChatExampleEncoder
         var withTools: ChatExampleEncoder?
 
-        func example(_ record: SFTRecord) -> SFTOutcome {
+        /// Sessions (tokenizer scratch memory) of each worker thread: worker w uses only its own.
+        final class Sessions: @unchecked Sendable {
+            var plain: [ChatExampleEncoder.Session]
+            var withTools: [ChatExampleEncoder.Session?]
+            init(_ e: SFTEncoders, workers: Int) {
+                plain = (0..<workers).map { _ in e.plain.makeSession() }
+                withTools = (0..<workers).map { _ in e.withTools?.makeSession() }
+            }
+        }
+
+        func example(_ record: SFTRecord, worker: Int, sessions: Sessions) -> SFTOutcome {
             if let early = record.early { return .rejected(early) }
             let value: TemplateValue
             do { value = try TemplateValue.parseJSON(record.text) } catch {
@@ -41,8 +51,10 @@ extension BatchCommand {
             }
             do {
                 let conversation = try ChatConversation(record: value)
-                let encoder = (conversation.tools != nil ? withTools : nil) ?? plain
-                return .example(try encoder.example(conversation))
+                if conversation.tools != nil, let withTools {
+                    return .example(try withTools.example(conversation, session: sessions.withTools[worker]))
+                }
+                return .example(try plain.example(conversation, session: sessions.plain[worker]))
             } catch {
                 return .rejected(error)
             }
@@ -170,6 +182,7 @@ extension BatchCommand {
         let progress = progressOptions.progress()
         let workers = threading.workers
         let pool = OrderedWorkers<[(SFTRecord, SFTOutcome)]>(workers: workers)
+        let sessions = SFTEncoders.Sessions(encoders, workers: pool.workers)
         defer { pool.close() }
         var batches = 0, rows = 0, examples = 0, droppedTurns = 0, cutExamples = 0
         var rejectedByRule: [String: Int] = [:]
@@ -246,7 +259,7 @@ extension BatchCommand {
             let group = pending
             pending = []
             pendingBytes = 0
-            return try consume(pool.submit { _ in group.map { ($0, encoders.example($0)) } })
+            return try consume(pool.submit { w in group.map { ($0, encoders.example($0, worker: w, sessions: sessions)) } })
         }
         do {
             try source.forEachRecord { (record) throws(ExitCode) in

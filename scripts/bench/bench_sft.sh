@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Supervised fine-tuning data, Tokki against transformers, side by side in one run (issue 16):
+# rendering with a chat template, tokenizing and assistant-masking Korean multi-turn
+# conversations on ONE thread, then the same on two threads, then peak memory at 1x and 4x the
+# conversations (streaming: memory must stay flat).
+#
+#   scripts/bench/bench_sft.sh                  # 10,000 conversations (about 2 minutes)
+#   COUNT=2000 REPEAT=1 scripts/bench/bench_sft.sh
+#
+# The model folder is built in a temporary folder: the published Qwen3 tokenizer.json
+# (.models/qwen3.tokenizer.json, from scripts/fetch/fetch_published_tokenizers.sh) with a
+# ChatML chat template whose assistant turns are {% generation %} blocks (the template of
+# scripts/fixtures/make_sft_fixtures.py), so that transformers' return_assistant_tokens_mask
+# has spans to mark. Conversations: scripts/bench/make_sft_conversations.py from .corpus/.
+#
+# Reference: scripts/bench/bench_sft_reference.py — AutoTokenizer.from_pretrained(DIR), then
+#   apply_chat_template(messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+# per conversation (best of REPEAT). Tokki: the whole `tokki batch --objective sft` process
+# (loading, reading JSONL, rendering, tokenizing, masking, writing a Megatron dataset with its
+# loss mask), best of REPEAT. The ids and masks of every conversation are compared
+# (scripts/bench/compare_sft_megatron.py); a difference makes the script exit 1.
+#
+# Printed: seconds of each side, conversations/s, MB/s of rendered text, and two ratios:
+#   loop  = reference apply_chat_template loop (load and JSON reading excluded) / Tokki whole process
+#   whole = reference load + reading + loop / Tokki whole process
+# Goal (issue 16): >= 20x on one thread.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+. "$ROOT/scripts/bench/pinned.sh"
+COUNT="${COUNT:-10000}"
+REPEAT="${REPEAT:-3}"
+log() { printf '[bench_sft] %s\n' "$*" >&2; }
+
+TOKKI="$("$ROOT/scripts/tools/build_release.sh")"
+pinned_install tokenizers transformers jinja2 numpy
+[[ -s "$ROOT/.corpus/ko_help.txt" ]] || "$ROOT/scripts/fetch/fetch_corpus.sh" >&2
+[[ -s "$ROOT/.models/qwen3.tokenizer.json" ]] || "$ROOT/scripts/fetch/fetch_published_tokenizers.sh" >&2
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokki-bench-sft.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+mkdir "$WORK/qwen3"
+cp "$ROOT/.models/qwen3.tokenizer.json" "$WORK/qwen3/tokenizer.json"
+"$PYTHON" - "$ROOT" "$WORK/qwen3/tokenizer_config.json" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1] + "/scripts/fixtures")
+from make_sft_fixtures import CHATML_GENERATION
+json.dump({"chat_template": CHATML_GENERATION, "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
+           "bos_token": None, "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 131072},
+          open(sys.argv[2], "w"))
+PY
+"$PYTHON" "$ROOT/scripts/bench/make_sft_conversations.py" "$WORK/conv.jsonl" --count "$COUNT"
+cat "$WORK/conv.jsonl" "$WORK/conv.jsonl" "$WORK/conv.jsonl" "$WORK/conv.jsonl" > "$WORK/conv4.jsonl"
+
+log "reference: transformers apply_chat_template (one thread)"
+REF_JSON="$(RAYON_NUM_THREADS=1 "$PYTHON" "$ROOT/scripts/bench/bench_sft_reference.py" "$WORK/qwen3" "$WORK/conv.jsonl" \
+  --repeat "$REPEAT" --dump "$WORK/ref.jsonl" 2>/dev/null)"
+
+run_tokki() {  # threads → seconds (best of REPEAT), output in $WORK/out
+  local best="" t
+  for _ in $(seq "$REPEAT"); do
+    t="$("$PYTHON" - "$TOKKI" "$WORK" "$1" <<'PY'
+import subprocess, sys, time
+tokki, work, threads = sys.argv[1:4]
+t = time.perf_counter()
+subprocess.run([tokki, "batch", "--objective", "sft", "--model", work + "/qwen3", "--input", work + "/conv.jsonl",
+                "--threads", threads, "--seq-len", "65536", "--truncation", "drop", "--output", work + "/out.idx", "--quiet"],
+               check=True)
+print(time.perf_counter() - t)
+PY
+)"
+    if [[ -z "$best" ]] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best="$t"; fi
+  done
+  echo "$best"
+}
+log "tokki batch --objective sft --threads 1"
+T1="$(run_tokki 1)"
+"$PYTHON" "$ROOT/scripts/bench/compare_sft_megatron.py" "$WORK/out" "$WORK/ref.jsonl" >&2
+log "tokki batch --objective sft --threads 2"
+T2="$(run_tokki 2)"
+"$PYTHON" "$ROOT/scripts/bench/compare_sft_megatron.py" "$WORK/out" "$WORK/ref.jsonl" >&2
+
+peak() {  # input → peak RSS in MB (packed safetensors output)
+  /usr/bin/time -f '%M' "$TOKKI" batch --objective sft --model "$WORK/qwen3" --input "$1" --threads 1 --seq-len 4096 \
+    --packing bfd --output "$WORK/peak.safetensors" --quiet 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'
+}
+M1="$(peak "$WORK/conv.jsonl")"
+M4="$(peak "$WORK/conv4.jsonl")"
+
+"$PYTHON" - "$REF_JSON" "$T1" "$T2" "$M1" "$M4" "$WORK/ref.jsonl" "$COUNT" <<'PY'
+import json, sys
+ref = json.loads(sys.argv[1]); t1, t2 = float(sys.argv[2]), float(sys.argv[3]); m1, m4 = sys.argv[4], sys.argv[5]
+count = int(sys.argv[7])
+whole = ref["load_s"] + ref["parse_s"] + ref["best_s"]
+print(f"| side | seconds | conversations/s | ratio (loop) | ratio (whole) |")
+print(f"|---|---|---|---|---|")
+print(f"| transformers apply_chat_template loop (load {ref['load_s']:.2f} s, reading {ref['parse_s']:.2f} s not counted) "
+      f"| {ref['best_s']:.2f} | {count / ref['best_s']:,.0f} | 1 | |")
+print(f"| transformers whole (load + reading + loop) | {whole:.2f} | {count / whole:,.0f} | | 1 |")
+for name, t in [("Tokki whole process, --threads 1", t1), ("Tokki whole process, --threads 2", t2)]:
+    print(f"| {name} | {t:.2f} | {count / t:,.0f} | {ref['best_s'] / t:.1f}x | {whole / t:.1f}x |")
+print(f"\n{count} conversations, {ref['tokens']:,} tokens; ids and masks identical on every conversation.")
+print(f"Peak memory (packed, --seq-len 4096): {m1} MB for {count} conversations, {m4} MB for {4 * count}.")
+PY
