@@ -385,28 +385,31 @@ public struct ChatExampleEncoder: Sendable {
         } catch {
             throw .template(error.description)
         }
-        let encoding: Encoding
-        do {
-            if let session {
-                encoding = try session.encoder.encode(rendered.text)
-            } else {
-                encoding = try tokenizer.encode(rendered.text, options: EncodeOptions())
-            }
-        } catch {
-            throw .tokenizer(error.description)
+        var ids: [Int32] = []
+        var offsets: [Range<Int>] = []
+        var text = rendered.text
+        let encoded: Result<Void, TokkiError> = text.withUTF8 { bytes in
+            do throws(TokkiError) {
+                if let session {
+                    try session.encoder.encodeIDs(bytes, into: &ids, characterOffsets: &offsets)
+                } else {
+                    try tokenizer.makeEncoder().encodeIDs(bytes, into: &ids, characterOffsets: &offsets)
+                }
+                return .success(())
+            } catch { return .failure(error) }
         }
-        let n = encoding.ids.count
-        let ids = encoding.ids.map { Int32(truncatingIfNeeded: $0) }
+        if case .failure(let error) = encoded { throw .tokenizer(error.description) }
+        let n = ids.count
         var learn = [Bool](repeating: false, count: n)
         if configuration.trainOnPrompt {
             for i in 0..<n { learn[i] = true }
         } else if template.hasGenerationBlocks {
-            Self.maskGenerationSpans(rendered.generationSpans, characterOffsets: encoding.characterOffsets, into: &learn)
+            Self.maskGenerationSpans(rendered.generationSpans, characterOffsets: offsets, into: &learn)
         } else {
-            try Self.maskAssistantText(c, text: Array(rendered.text.utf8), offsets: encoding.offsets, into: &learn)
+            try Self.maskAssistantText(c, text: Array(text.utf8), characterOffsets: offsets, into: &learn)
         }
         if configuration.trainOnEOS, !configuration.trainOnPrompt, let eos {
-            Self.addEOS(eos, ids: ids, offsets: encoding.offsets, text: Array(rendered.text.utf8), to: &learn)
+            Self.addEOS(eos, ids: ids, characterOffsets: offsets, scalars: Array(text.unicodeScalars), to: &learn)
         }
         if n > 0 { learn[0] = false }
         guard learn.contains(true) else {
@@ -441,7 +444,7 @@ public struct ChatExampleEncoder: Sendable {
     /// The tokens overlapping each assistant message's text, found in message order. Every
     /// message's text moves the search forward, so an assistant answer repeated from the user's
     /// question is found in the answer.
-    static func maskAssistantText(_ c: ChatConversation, text: [UInt8], offsets: [Range<Int>], into learn: inout [Bool]) throws(ChatRecordError) {
+    static func maskAssistantText(_ c: ChatConversation, text: [UInt8], characterOffsets: [Range<Int>], into learn: inout [Bool]) throws(ChatRecordError) {
         var cursor = 0
         var spans: [Range<Int>] = []
         for i in c.messages.indices {
@@ -462,19 +465,29 @@ public struct ChatExampleEncoder: Sendable {
                 if isAssistant { spans.append(range) }
             }
         }
-        markOverlaps(spans, offsets: offsets, into: &learn)
+        // Byte spans → scalar spans (the offsets count scalars); the spans are in order.
+        var scalars = 0, at = 0
+        func scalarIndex(_ b: Int) -> Int {
+            while at < b { if text[at] & 0xC0 != 0x80 { scalars += 1 }; at += 1 }
+            return scalars
+        }
+        let characterSpans = spans.map { r in
+            let lo = scalarIndex(r.lowerBound)
+            return lo..<scalarIndex(r.upperBound)
+        }
+        markOverlaps(characterSpans, offsets: characterOffsets, into: &learn)
     }
 
     /// Marks the EOS token that follows each learned stretch (skipping whitespace-only tokens).
-    static func addEOS(_ eos: Int32, ids: [Int32], offsets: [Range<Int>], text: [UInt8], to learn: inout [Bool]) {
+    static func addEOS(_ eos: Int32, ids: [Int32], characterOffsets: [Range<Int>], scalars: [Unicode.Scalar], to learn: inout [Bool]) {
         var t = 0
         let n = ids.count
         while t < n {
             guard learn[t] else { t += 1; continue }
             while t < n && learn[t] { t += 1 }
             var u = t
-            while u < n, ids[u] != eos, !offsets[u].isEmpty, offsets[u].upperBound <= text.count,
-                  text[offsets[u]].allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            while u < n, ids[u] != eos, !characterOffsets[u].isEmpty, characterOffsets[u].upperBound <= scalars.count,
+                  scalars[characterOffsets[u]].allSatisfy({ $0.properties.isWhitespace }) {
                 u += 1
             }
             if u < n, ids[u] == eos { learn[u] = true; t = u + 1 }

@@ -54,6 +54,139 @@ extension HuggingFaceTokenizer: Tokenizer {
         return try postProcess(first, nil, addSpecialTokens: options.addSpecialTokens)
     }
 
+    /// Ids and character offsets; for a byte-level model whose text needs no rewriting (no
+    /// normalizer, or text it leaves unchanged) and a split-only pre-tokenizer, straight from
+    /// the word caches — no token texts — with `tokenizers`' offsets: widened to whole
+    /// characters, and trimmed of spaces by a ByteLevel post-processor with `trim_offsets`.
+    public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>],
+                          scratch: inout Scratch, options: EncodeOptions) throws(TokkiError) {
+        try options.check(.postProcessor)
+        let firstID = ids.count, firstOffset = characterOffsets.count
+        if !options.addSpecialTokens,
+           try encodeFast(input, into: &ids, characterOffsets: &characterOffsets, scratch: &scratch) {
+            return
+        }
+        ids.removeSubrange(firstID...)
+        characterOffsets.removeSubrange(firstOffset...)
+        let e = try encode(bytes: input, options: options, scratch: &scratch)
+        ids.append(contentsOf: e.ids.map { Int32(truncatingIfNeeded: $0) })
+        characterOffsets.append(contentsOf: e.characterOffsets)
+    }
+
+    /// The fast path of ``encodeIDs(_:into:characterOffsets:scratch:options:)``; false (with
+    /// partial output) when the tokenizer or text needs the general path.
+    private func encodeFast(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>],
+                            scratch: inout Scratch) throws(TokkiError) -> Bool {
+        guard byteLevel, let model = model as? BPEModel, model.byteLevel, !bertSplit,
+              preTokenizer == nil || splitChain != nil, truncation == nil, padding == nil else { return false }
+        var trim = false, addPrefixSpace = false
+        switch postProcessor {
+        case nil: break
+        case let p as ByteLevelPostProcessor: trim = p.trimOffsets; addPrefixSpace = p.addPrefixSpace
+        default: return false
+        }
+        guard let base = input.baseAddress, UTF8Validation.firstInvalidOffset(in: input) == nil else { return input.isEmpty }
+        scratch.model.bind(pieceTables)
+        let chain = splitChain ?? []
+        // Byte offsets first (into `input`), then widened, converted and trimmed below.
+        var offsets: [Range<Int>] = []
+        swap(&offsets, &scratch.next)
+        offsets.removeAll(keepingCapacity: true)
+        defer { swap(&offsets, &scratch.next) }
+        var added: [Int] = []   // the indices of added tokens in `offsets` (their pieces are their text)
+        for part in rawMatcher.split(input) {
+            if let t = part.token {
+                ids.append(Int32(rawMatcher.tokens[t].id)); offsets.append(part.range); added.append(offsets.count - 1)
+                continue
+            }
+            let segment = UnsafeBufferPointer(rebasing: input[part.range])
+            if let normalizer, !Self.isAlreadyNormalized(segment, normalizer) { return false }
+            for sub in normalizedMatcher.split(segment) {
+                let start = part.range.lowerBound + sub.range.lowerBound
+                if let t = sub.token {
+                    ids.append(Int32(normalizedMatcher.tokens[t].id)); offsets.append(start..<(start + sub.range.count))
+                    added.append(offsets.count - 1)
+                    continue
+                }
+                let piece = UnsafeBufferPointer(rebasing: segment[sub.range])
+                var ranges: [Range<Int>] = []
+                swap(&ranges, &scratch.ranges)
+                defer { swap(&ranges, &scratch.ranges) }
+                ranges.removeAll(keepingCapacity: true)
+                ranges.append(0..<piece.count)
+                var next: [Range<Int>] = []
+                for splitter in chain {
+                    next.removeAll(keepingCapacity: true)
+                    for r in ranges { try splitter.split(UnsafeBufferPointer(rebasing: piece[r]), offset: r.lowerBound, appendingTo: &next) }
+                    swap(&ranges, &next)
+                }
+                for r in ranges where !r.isEmpty {
+                    scratch.tokens.removeAll(keepingCapacity: true)
+                    model.tokenize(base + start + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
+                    for t in scratch.tokens {
+                        ids.append(t.id)
+                        offsets.append((start + r.lowerBound + Int(t.start))..<(start + r.lowerBound + Int(t.end)))
+                    }
+                }
+            }
+        }
+        // Byte → character offsets as `encode` gives them: widened to whole characters, then
+        // `tokenizers`' byte-to-character conversion (through a per-byte character index).
+        let n = input.count
+        var map: [Int32] = []
+        swap(&map, &scratch.characters)
+        defer { swap(&map, &scratch.characters) }
+        map.removeAll(keepingCapacity: true)
+        map.reserveCapacity(n)
+        var c: Int32 = -1
+        for b in input {
+            if b & 0xC0 != 0x80 { c += 1 }
+            map.append(max(c, 0))
+        }
+        func character(_ b: Int) -> Int { Int(map[b]) }
+        characterOffsets.reserveCapacity(characterOffsets.count + offsets.count)
+        var nextAdded = 0
+        for (k, o) in offsets.enumerated() {
+            var s = o.lowerBound, e = o.upperBound
+            while s > 0 && s < n && input[s] & 0xC0 == 0x80 { s -= 1 }
+            while e < n && e > 0 && input[e] & 0xC0 == 0x80 { e += 1 }
+            var range: Range<Int>
+            if s >= n {
+                range = s..<max(s, e)
+            } else {
+                let cs = max(character(s), 0)
+                let ce = e < n ? character(e) : character(n - 1) + 1
+                range = cs..<max(cs, ce)
+            }
+            if trim {
+                // `process_offsets` counts the space-like symbols (Ġ or white space) at the ends
+                // of each token's text: for a byte-level token the only one is Ġ (byte 0x20);
+                // an added token's text is the input's.
+                var leading = 0, trailing = 0
+                if nextAdded < added.count && added[nextAdded] == k {
+                    nextAdded += 1
+                    let scalars = Array(String(decoding: UnsafeBufferPointer(rebasing: input[o]), as: UTF8.self).unicodeScalars)
+                    while leading < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[leading]) { leading += 1 }
+                    while trailing < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[scalars.count - 1 - trailing]) { trailing += 1 }
+                } else {
+                    var i = o.lowerBound
+                    while i < o.upperBound && input[i] == 0x20 { leading += 1; i += 1 }
+                    var j = o.upperBound
+                    while j > o.lowerBound && input[j - 1] == 0x20 { trailing += 1; j -= 1 }
+                }
+                if leading > 0 || trailing > 0 {
+                    if leading > 0, k == 0 || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
+                    var (a, b) = (range.lowerBound, range.upperBound)
+                    if leading > 0 { a = min(a + leading, b) }
+                    if trailing > 0 && b >= trailing { b = max(b - trailing, a) }
+                    range = a..<b
+                }
+            }
+            characterOffsets.append(range)
+        }
+        return true
+    }
+
     /// ``encodeIDs(_:into:scratch:addSpecialTokens:)``.
     public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
                           options: EncodeOptions) throws(TokkiError) {

@@ -361,6 +361,8 @@ extension HuggingFaceTokenizer {
         var next: [Range<Int>] = []
         var normalized: [UInt8] = []
         var spare: [UInt8] = []
+        /// For each byte of a text, the index of its character (the offsets path).
+        var characters: [Int32] = []
         /// Empty working memory.
         public init() {}
     }

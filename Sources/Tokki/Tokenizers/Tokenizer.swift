@@ -78,6 +78,14 @@ public protocol Tokenizer: Sendable {
     /// (the same encoding; many short texts encode much faster). The default ignores `scratch`.
     func encode(bytes input: UnsafeBufferPointer<UInt8>, options: EncodeOptions, scratch: inout Scratch) throws(TokkiError) -> Encoding
 
+    /// Appends the ids of `input` and each token's range in Unicode scalars of `input`
+    /// (``Encoding/characterOffsets``, Python string indices) — the encoding of
+    /// ``encode(bytes:options:)`` without token texts, reusing `scratch`. A tokenizer.json
+    /// with a byte-level model takes a path as fast as ids alone; the default builds the full
+    /// encoding.
+    func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>],
+                   scratch: inout Scratch, options: EncodeOptions) throws(TokkiError)
+
     /// Appends the ids of `input` to `ids` — the fast path: no token texts or offsets, and no
     /// allocation once `scratch` has grown. The ids are those of ``encode(_:options:)``.
     func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch,
@@ -189,13 +197,23 @@ extension Tokenizer {
         try encode(bytes: input, options: options)
     }
 
+    /// ``encode(bytes:options:scratch:)``'s ids and character offsets.
+    public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>],
+                          scratch: inout Scratch, options: EncodeOptions) throws(TokkiError) {
+        let e = try encode(bytes: input, options: options, scratch: &scratch)
+        ids.append(contentsOf: e.ids.map { Int32(truncatingIfNeeded: $0) })
+        characterOffsets.append(contentsOf: e.characterOffsets)
+    }
+
     /// A per-thread encoder of full encodings (ids, token texts, offsets) with its own scratch
     /// memory, for encoding many texts.
     public func makeEncoder(options: EncodeOptions = EncodeOptions()) -> TokenEncoder {
-        var scratch = makeScratch()
-        return TokenEncoder { (input) throws(TokkiError) in
-            try encode(bytes: input, options: options, scratch: &scratch)
-        }
+        let box = ScratchBox(makeScratch())
+        return TokenEncoder(full: { (input) throws(TokkiError) in
+            try encode(bytes: input, options: options, scratch: &box.scratch)
+        }, offsets: { (input, ids, offsets) throws(TokkiError) in
+            try encodeIDs(input, into: &ids, characterOffsets: &offsets, scratch: &box.scratch, options: options)
+        })
     }
 
     /// The ids of `text` (a convenience over ``encodeIDs(_:into:scratch:options:)``).
@@ -294,9 +312,18 @@ public final class TokenIDEncoder {
 /// Not thread-safe: make one per thread.
 public final class TokenEncoder {
     private let encoder: (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Encoding
+    private let offsetEncoder: (UnsafeBufferPointer<UInt8>, inout [Int32], inout [Range<Int>]) throws(TokkiError) -> Void
 
-    init(_ encoder: @escaping (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Encoding) {
-        self.encoder = encoder
+    init(full: @escaping (UnsafeBufferPointer<UInt8>) throws(TokkiError) -> Encoding,
+         offsets: @escaping (UnsafeBufferPointer<UInt8>, inout [Int32], inout [Range<Int>]) throws(TokkiError) -> Void) {
+        self.encoder = full
+        self.offsetEncoder = offsets
+    }
+
+    /// Appends the ids of `input` and their character offsets
+    /// (``Tokenizer/encodeIDs(_:into:characterOffsets:scratch:options:)``).
+    public func encodeIDs(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>]) throws(TokkiError) {
+        try offsetEncoder(input, &ids, &characterOffsets)
     }
 
     /// The encoding of `input` (UTF-8 text; offsets are into it).
@@ -312,4 +339,10 @@ public final class TokenEncoder {
         }
         return try result.get()
     }
+}
+
+/// A tokenizer's scratch memory shared by the closures of one ``TokenEncoder``.
+final class ScratchBox<S> {
+    var scratch: S
+    init(_ scratch: S) { self.scratch = scratch }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TokkiTestSupport
+@testable import Tokki
+
+/// `encodeIDs(_:into:characterOffsets:scratch:options:)` — the fast path of byte-level
+/// tokenizer.json files — gives exactly the ids and character offsets of the full `encode`,
+/// on fixture and published tokenizers, with one scratch reused across texts.
+struct CharacterOffsetPathTests {
+    static let texts: [String] = [
+        "대한민국 헌법 제1조 ① 대한민국은 민주공화국이다.",
+        "  두 칸 앞,   세 칸 사이, 끝에 두 칸  ",
+        " leading space and trailing space ",
+        "줄\n바꿈\r\n그리고\t탭  \n\n",
+        "<|im_start|>user\n안녕하세요<|im_end|>\n<|im_start|>assistant\n 네, 무엇을 도와드릴까요?<|im_end|>\n",
+        "<s> Hello world </s> <unk> [CLS] x [SEP]",
+        "emoji 🙂👍🏽 and 한자 漢字 and é (e + ́ ) ﬁ",
+        "",
+        " ",
+        "a",
+        "{{ x }} {% if %} 제750조(불법행위의 내용)",
+    ]
+
+    static func check(_ tokenizer: HuggingFaceTokenizer, _ texts: [String], _ name: String) throws {
+        var scratch = tokenizer.makeScratch()
+        for text in texts {
+            let full = try tokenizer.encode(text, options: EncodeOptions())
+            var ids: [Int32] = [], offsets: [Range<Int>] = []
+            var s = text
+            let r: Result<Void, TokkiError> = s.withUTF8 { b in
+                do throws(TokkiError) {
+                    try tokenizer.encodeIDs(b, into: &ids, characterOffsets: &offsets, scratch: &scratch, options: EncodeOptions())
+                    return .success(())
+                } catch { return .failure(error) }
+            }
+            try r.get()
+            #expect(ids.map(Int.init) == full.ids, "\(name): \(text.debugDescription)")
+            #expect(offsets == full.characterOffsets, "\(name): \(text.debugDescription)")
+        }
+    }
+
+    @Test(arguments: ["bytelevel_bpe.json", "bytelevel_bpe_nfkc_split.json", "metaspace_bpe.json", "unigram.json",
+                      "wordpiece_bert.json", "misc_pipeline.json"])
+    func fixtureTokenizers(_ file: String) throws {
+        var tokenizer = try HuggingFaceTokenizer(contentsOf: Fixtures.url("hf/\(file)")).withoutStoredTruncationAndPadding()
+        try Self.check(tokenizer, Self.texts, file)
+        // With the chat tokens added (special, not normalized), as model folders have them.
+        tokenizer = try HuggingFaceTokenizer(contentsOf: Fixtures.url("sft/chatml-generation/tokenizer.json"))
+        try Self.check(tokenizer, Self.texts, "chatml-generation")
+    }
+
+    @Test(.enabled(if: Published.tokenizersFetched),
+          arguments: ["qwen3.tokenizer.json", "deepseek_v3.tokenizer.json", "gpt2.derived.tokenizer.json",
+                      "o200k.derived.tokenizer.json", "anthropic_claude.tokenizer.json", "shape_bytelevel_65k_nfkc.tokenizer.json"])
+    func publishedTokenizers(_ file: String) throws {
+        guard Published.exists(file) else { return }
+        let tokenizer = try HuggingFaceTokenizer(contentsOf: URL(fileURLWithPath: Published.path(file))).withoutStoredTruncationAndPadding()
+        var texts = Self.texts
+        let corpus = Fixtures.packageRoot.appendingPathComponent(".corpus/constitution.txt").path
+        if let data = FileManager.default.contents(atPath: corpus) {
+            texts += String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).prefix(400).map(String.init)
+        }
+        try Self.check(tokenizer, texts, file)
+    }
+}
