@@ -66,6 +66,7 @@ import glob
 import json
 import math
 import os
+import pathlib
 import shutil
 import struct
 import subprocess
@@ -250,6 +251,41 @@ class MegatronIndexedDataset:
     def __getitem__(self, i: int) -> np.ndarray:
         ptr, length = int(self.sequence_pointers[i]), int(self.sequence_lengths[i])
         return np.frombuffer(self.bin, dtype=self.dtype, count=length, offset=ptr)
+
+
+# ---------------------------------------------------------------- supervised fine-tuning
+
+def check_sft(run: "Runner", checks: "Checks") -> None:
+    """`--objective sft` on the committed model folder whose chat template has generation blocks
+    (Tests/Fixtures/sft, made by scripts/fixtures/make_sft_fixtures.py with transformers): the
+    labels of the safetensors rows and the Megatron loss mask, read here with safetensors and
+    numpy, equal transformers' assistant masks (the first token never learned)."""
+    root = pathlib.Path(__file__).resolve().parents[2] / "Tests" / "Fixtures" / "sft"
+    folder = root / "chatml-generation"
+    expected = json.loads((root / "chatml-generation.expected.json").read_text(encoding="utf-8"))["cases"]
+    conversations = str(root / "chatml-generation.conversations.jsonl")
+    st = os.path.join(run.tmp, "sft.safetensors")
+    prefix = os.path.join(run.tmp, "sft-megatron")
+    base = ["batch", "--objective", "sft", "--model", str(folder), "--input", conversations, "--seq-len", "256", "--quiet"]
+    if not (run.run("batch sft → safetensors", base + ["--output", st])
+            and run.run("batch sft → megatron", base + ["--output", prefix + ".idx"])):
+        return
+    tensors = load_file(st)
+    tokens, mask = MegatronIndexedDataset(prefix), MegatronIndexedDataset(prefix + "_loss_mask")
+    problems = []
+    checks("sft rows = conversations", tensors["input_ids"].shape[0] == len(expected) == len(tokens) == len(mask),
+           f"{tensors['input_ids'].shape}, {len(tokens)} documents")
+    checks("sft loss mask is uint8", mask.dtype == np.uint8, f"{mask.dtype}")
+    for r, case in enumerate(expected):
+        ids, want = case["input_ids"], [m if i > 0 else 0 for i, m in enumerate(case["assistant_masks"])]
+        n = len(ids)
+        row_ids = tensors["input_ids"][r].tolist()
+        labels = tensors["labels"][r].tolist()
+        if row_ids[:n] != ids or [int(l != -100) for l in labels[:n]] != want or any(l != -100 for l in labels[n:]):
+            problems.append(f"row {r} ({case['name']})")
+        if tokens[r].tolist() != ids or mask[r].tolist() != want:
+            problems.append(f"megatron document {r} ({case['name']})")
+    checks("sft labels and Megatron loss mask = transformers' assistant masks", not problems, "; ".join(problems))
 
 
 # ---------------------------------------------------------------- running tokki
@@ -705,6 +741,7 @@ def main() -> int:
                 check_span(ref, docs, ids, checks)
             check_determinism(objective, ref, run, checks)
         check_megatron(run, located, ids["eos"], checks)
+        check_sft(run, checks)
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -8,7 +8,7 @@ import TokkiObjectives
 struct BatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
-        abstract: "Build pre-training batches: masked LM, packed causal LM or T5 span corruption.",
+        abstract: "Build training batches: masked LM, packed causal LM, T5 span corruption, or supervised fine-tuning.",
         discussion: """
         Reads documents (one per line, or a JSONL field), tokenizes them, forms rows
         and applies the objective. Every random choice of row r comes from (seed,
@@ -34,6 +34,20 @@ struct BatchCommand: ParsableCommand {
           tokki batch --objective span --input kolaw.txt --output t5.jsonl
           tokki batch --objective span --ul2 --input kolaw.txt \\
               --output ul2.safetensors
+          tokki batch --objective sft --model models/qwen2.5 --input chats.jsonl \\
+              --seq-len 2048 --packing bfd --output sft.safetensors
+          tokki batch --objective sft --model tokenizer.json --chat-template t.jinja \\
+              --input chats.jsonl --rejected bad.jsonl --output sft.idx
+
+        sft reads one conversation per line ({"messages"}, ShareGPT
+        {"conversations"}, Alpaca {"instruction","output"} or {"prompt","completion"}),
+        renders it with the --model folder's chat template (or --chat-template) and
+        sets labels to −100 except on the assistant's text: {% generation %} blocks
+        as transformers' return_assistant_tokens_mask, else each assistant message's
+        text. Its tensors are those of causal. OUT.idx (or .bin) writes a Megatron
+        dataset, one document per conversation, plus PREFIX_loss_mask.bin/.idx
+        (uint8, 1 = learned). Bad records are counted, shown on stderr, written to
+        --rejected; --strict stops at the first (exit 65).
         """
     )
 

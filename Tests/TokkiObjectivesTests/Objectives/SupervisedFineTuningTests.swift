@@ -268,4 +268,26 @@ struct SupervisedFineTuningTests {
         let bound = (lengths.reduce(0, +) + L - 1) / L
         #expect(rows < lengths.count && rows <= (11 * (bound + 6)) / 9 + 6)
     }
+
+    /// The README's library example, on a fixture folder.
+    @Test func readmeLibraryExample() throws {
+        let folder = try ModelFolder(contentsOf: Fixtures.url("sft/chatml-generation").path)
+        let encoder = ChatExampleEncoder(template: try folder.chatTemplate(), tokenizer: folder.tokenizer,
+                                         specialTokens: folder.templateVariables,
+                                         configuration: .init(maxLength: 2048, truncation: .turns))
+        let session = encoder.makeSession()
+        let conversation = try ChatConversation(record: ["messages": [["role": "user", "content": "민법 제750조는?"],
+                                                                      ["role": "assistant", "content": "불법행위 책임입니다."]]])
+        let example = try encoder.example(conversation, session: session)
+        #expect(example == (try encoder.example(conversation)))   // the same without a session
+        var builder = SupervisedFineTuning.Builder(try SupervisedFineTuning(.init(sequenceLength: 2048, packing: .bestFitDecreasing),
+                                                                            tokens: SpecialTokens(vocabularySize: folder.tokenizer.vocabularySize, special: [])))
+        try builder.append(Document(ids: example.ids, labels: example.labels))
+        builder.finishInput()
+        let next = builder.nextBatch(maxRows: 8, threads: 1)
+        let batch = try #require(next)
+        #expect(batch.rows == 1)
+        #expect(Array(batch["labels"]!.row(0).prefix(example.ids.count)) == example.labels)
+        #expect(try Self.learnedText(example, folder.tokenizer).joined().hasPrefix("불법행위 책임입니다."))
+    }
 }
