@@ -228,6 +228,7 @@ extension Train {
     var corpusOptions: CorpusOptions {
         var options = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed,
                                     strict: strict, maxLineBytes: lineLimit.maxLineBytes.value)
+        options.decoding = InputSettings.decoding
         options.hanja = hanja
         return options
     }
