@@ -102,8 +102,8 @@ public struct InstructionRecord: Sendable, Equatable {
 /// - the template: one of the task's templates whose kind is in ``kinds``, uniformly;
 /// - the exemplars (few-shot and inverted templates, when ``shots`` > 0): other records of
 ///   the same task from the pool, visited in a seeded order (a start and a stride coprime to
-///   the pool size: every record once), skipping the record itself and any record with the
-///   same content, up to ``shots`` of them. Exemplars are rendered with the record's template.
+///   the pool size: every record at most once, and no more than 16 × ``shots`` + 64 of them),
+///   skipping the record itself and any record with the same content, up to ``shots`` of them. Exemplars are rendered with the record's template.
 ///   With ``maxTokens`` and a ``tokenizer``, an exemplar is added only while the whole example
 ///   stays within the budget (the first that does not fit ends the list).
 ///
@@ -232,7 +232,16 @@ public struct InstructionRenderer: Sendable {
     /// Candidate exemplars in seeded order, rendered lazily with the record's template.
     private func exemplarOrder(_ record: InstructionRecord, _ pool: [InstructionRecord],
                                _ template: InstructionTemplate, _ task: InstructionTask) -> ExemplarSequence {
-        ExemplarSequence(seed: seed, record: record, pool: pool, template: template, task: task)
+        ExemplarSequence(seed: seed, record: record, pool: pool, template: template, task: task,
+                         limit: Self.candidateLimit(shots: shots))
+    }
+
+    /// The most pool records looked at for one record's exemplars: 16 per shot + 64, so that a
+    /// pool full of copies of the record cannot make rendering quadratic.
+    static func candidateLimit(shots: Int) -> Int {
+        let (v, o1) = shots.multipliedReportingOverflow(by: 16)
+        let (w, o2) = v.addingReportingOverflow(64)
+        return o1 || o2 ? Int.max : w
     }
 
     /// Input and target of `record` under `template`.
@@ -265,10 +274,13 @@ public struct InstructionRenderer: Sendable {
         private var visited = 0
         private var position: Int
         private let stride: Int
+        private let limit: Int
 
-        init(seed: UInt64, record: InstructionRecord, pool: [InstructionRecord], template: InstructionTemplate, task: InstructionTask) {
+        init(seed: UInt64, record: InstructionRecord, pool: [InstructionRecord], template: InstructionTemplate,
+             task: InstructionTask, limit: Int) {
             self.record = record
             self.pool = pool
+            self.limit = Swift.min(limit, pool.count)
             self.template = template
             self.task = task
             let n = pool.count
@@ -284,7 +296,7 @@ public struct InstructionRenderer: Sendable {
         }
 
         mutating func next() -> (index: Int, text: String)? {
-            while visited < pool.count {
+            while visited < limit {
                 let candidate = pool[position]
                 visited += 1
                 position = (position + stride) % pool.count

@@ -123,6 +123,12 @@ struct InstructionRendererTests {
                 #expect(example.prompt.components(separatedBy: "---\n").count == example.shots + 1)
             }
         }
+        // A pool of copies of the record gives none, looking at a bounded number of them.
+        let copies = try (0..<5000).map { i in
+            try InstructionRecord(index: 100 + i, task: task, fields: ["question": "질문 0", "answer": "답 0"], options: ["답 0", "오답 0"])
+        }
+        #expect(InstructionRenderer.candidateLimit(shots: 2) == 96 && InstructionRenderer.candidateLimit(shots: .max) == .max)
+        #expect(try InstructionRenderer(seed: 9, shots: 2, kinds: [.fewShot]).render(records[0], task: task, exemplarPool: copies).shots == 0)
         // A pool of one (the record itself) gives no exemplars.
         let lonely = try InstructionRenderer(seed: 9, shots: 3, kinds: [.fewShot]).render(records[0], task: task, exemplarPool: [records[0]])
         #expect(lonely.shots == 0)
