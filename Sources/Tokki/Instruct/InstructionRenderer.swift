@@ -109,14 +109,14 @@ public struct InstructionRecord: Sendable, Equatable {
 ///
 /// ```swift
 /// let set = try InstructionTemplateSet(contentsOf: "Templates/ko-legal.json")
-/// let task = set.task("statute_qa")!
+/// guard let task = set.task("statute_qa") else { return }
+/// let records = try lines.enumerated().map { i, line in
+///     guard case .object(let o) = try TemplateValue.parseJSON(Array(line.utf8)) else { throw BadLine() }
+///     return try InstructionRecord(index: i, task: task, object: o)
+/// }
 /// var renderer = InstructionRenderer(seed: 7, shots: 2)
 /// renderer.maxTokens = 1024
 /// renderer.tokenizer = try loadTokenizer(at: "Vocab/tokki-ko-bpe-16k.model")
-/// let records = try lines.enumerated().map { i, line in
-///     guard case .object(let o) = try TemplateValue.parseJSON(Array(line.utf8)) else { throw MyError() }
-///     return try InstructionRecord(index: i, task: task, object: o)
-/// }
 /// let example = try renderer.render(records[0], task: task, exemplarPool: records)
 /// example.messages    // [user: exemplars + instruction, assistant: answer]
 /// ```

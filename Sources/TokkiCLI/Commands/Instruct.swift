@@ -378,7 +378,7 @@ struct InstructSink {
 
     /// One line: records, rendered (with exemplars), over budget, rejected by rule.
     func summary() -> String {
-        var s = "tokki instruct: \(records) records, \(rendered) rendered (\(withExemplars) with exemplars, \(exemplars) exemplars in all"
+        var s = "tokki instruct: \(records) record\(records == 1 ? "" : "s"), \(rendered) rendered (\(withExemplars) with exemplars, \(exemplars) exemplars in all"
         if overBudget > 0 { s += ", \(overBudget) over budget without exemplars" }
         s += "), \(records - rendered) rejected"
         if !rejections.isEmpty {

@@ -173,6 +173,17 @@ struct InstructCommandTests {
         #expect(r.text.isEmpty)
     }
 
+    /// The README's example, byte for byte: template choice is a fixed function of (seed, line).
+    @Test func readmeExample() throws {
+        let record = #"{"task":"statute_qa","law":"민법","article":"제750조","text":"고의 또는 과실로 인한 위법행위로 타인에게 손해를 가한 자는 그 손해를 배상할 책임이 있다.","question":"과실로 남의 물건을 부순 사람도 배상해야 하나요?","answer":"네, 과실에 의한 위법행위도 배상 책임이 있습니다."}"#
+        let r = try TokkiExecutable.run(["instruct", "--seed", "1"], stdin: Data((record + "\n").utf8))
+        #expect(r.status == 0)
+        #expect(r.text == #"{"messages":[{"role":"user","content":"다음 조문을 근거로 질문에 답하세요.\n민법 제750조\n고의 또는 과실로 인한 위법행위로 타인에게 손해를 가한 자는 그 손해를 배상할 책임이 있다.\n질문: 과실로 남의 물건을 부순 사람도 배상해야 하나요?"},{"role":"assistant","content":"네, 과실에 의한 위법행위도 배상 책임이 있습니다."}]}"# + "\n")
+        #expect(r.stderr == "tokki instruct: 1 record, 1 rendered (0 with exemplars, 0 exemplars in all), 0 rejected\n")
+        let readme = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains(r.text) && readme.contains(record))
+    }
+
     @Test func listTasks() throws {
         let r = try TokkiExecutable.run(["instruct", "--list-tasks", "--templates", Self.shipped])
         #expect(r.status == 0)
