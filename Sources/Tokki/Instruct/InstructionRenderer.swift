@@ -148,6 +148,10 @@ public struct InstructionRenderer: Sendable {
     public var maxTokens: Int?
     /// The tokenizer that measures ``maxTokens``.
     public var tokenizer: (any Tokenizer)?
+    /// In ``OutputFormat/messages``: each exemplar as a user message (its instruction) and an
+    /// assistant message (its answer) before the record's, instead of all of them inlined in
+    /// one user message with the task's few-shot layout (default false).
+    public var exemplarTurns = false
 
     /// A renderer; every kind of template, no budget.
     public init(seed: UInt64 = 0, shots: Int = 0, kinds: Set<InstructionTemplateKind> = Set(InstructionTemplateKind.allCases),
@@ -183,18 +187,18 @@ public struct InstructionRenderer: Sendable {
         let template = try template(for: task, index: record.index)
         let (input, target) = try Self.fill(template, record, task)
         let layout = task.fewShot
-        var exemplars: [(index: Int, text: String)] = []
+        var exemplars: [RenderedInstruction.Exemplar] = []
 
         func assemble() -> RenderedInstruction {
             var prompt = ""
             if !exemplars.isEmpty {
                 prompt = layout.prefix
-                for e in exemplars { prompt += e.text + layout.separator }
+                for e in exemplars { prompt += layout.exemplar(input: e.input, target: e.target) + layout.separator }
             }
             prompt += layout.beforeInput + input + layout.beforeTarget
             return RenderedInstruction(task: task.name, templateID: template.id, kind: template.kind, index: record.index,
-                                       exemplarIndices: exemplars.map(\.index), system: system,
-                                       prompt: prompt, completion: target + layout.afterTarget)
+                                       exemplars: exemplars, input: input, target: target, system: system,
+                                       exemplarTurns: exemplarTurns, prompt: prompt, completion: target + layout.afterTarget)
         }
 
         var example = assemble()
@@ -295,7 +299,7 @@ public struct InstructionRenderer: Sendable {
             }
         }
 
-        mutating func next() -> (index: Int, text: String)? {
+        mutating func next() -> RenderedInstruction.Exemplar? {
             while visited < limit {
                 let candidate = pool[position]
                 visited += 1
@@ -303,7 +307,7 @@ public struct InstructionRenderer: Sendable {
                 if candidate.index == record.index || candidate.task != task.name || candidate.sameContent(as: record) { continue }
                 // Records of the task have every field the template needs.
                 guard let (input, target) = try? InstructionRenderer.fill(template, candidate, task) else { continue }
-                return (candidate.index, task.fewShot.exemplar(input: input, target: target))
+                return RenderedInstruction.Exemplar(index: candidate.index, input: input, target: target)
             }
             return nil
         }
@@ -320,10 +324,16 @@ public struct RenderedInstruction: Sendable, Equatable {
     public let kind: InstructionTemplateKind
     /// The record's index.
     public let index: Int
-    /// The indices of the records used as exemplars, in prompt order.
-    public let exemplarIndices: [Int]
+    /// The exemplars, in prompt order.
+    public let exemplars: [Exemplar]
+    /// The record's instruction (the template's input, without the few-shot layout).
+    public let input: String
+    /// The record's answer (the template's target, without the few-shot layout).
+    public let target: String
     /// The system message, if any.
     public let system: String?
+    /// Whether ``messages`` gives each exemplar its own turns (``InstructionRenderer/exemplarTurns``).
+    public let exemplarTurns: Bool
     /// The exemplars and the instruction, ending with the layout's text before the target.
     public let prompt: String
     /// The target and the layout's text after it.
@@ -333,14 +343,38 @@ public struct RenderedInstruction: Sendable, Equatable {
     /// Whether the record alone exceeded the budget (it is rendered without exemplars).
     public internal(set) var overBudget = false
 
+    /// One solved exemplar: a record of the task rendered with the same template.
+    public struct Exemplar: Sendable, Equatable {
+        /// The exemplar record's index.
+        public let index: Int
+        /// Its instruction.
+        public let input: String
+        /// Its answer.
+        public let target: String
+    }
+
+    /// The indices of the records used as exemplars, in prompt order.
+    public var exemplarIndices: [Int] { exemplars.map(\.index) }
+
     /// The number of exemplars.
-    public var shots: Int { exemplarIndices.count }
+    public var shots: Int { exemplars.count }
 
     /// The example as chat messages: the system message (if any), the user message (the
     /// prompt without its trailing white space) and the assistant message (the completion).
+    /// With ``exemplarTurns``: the system message, a user and an assistant message per
+    /// exemplar, then the record's instruction and answer.
     public var messages: [(role: String, content: String)] {
         var out: [(role: String, content: String)] = []
         if let system { out.append(("system", system)) }
+        if exemplarTurns {
+            for e in exemplars {
+                out.append(("user", e.input))
+                out.append(("assistant", e.target))
+            }
+            out.append(("user", input))
+            out.append(("assistant", target))
+            return out
+        }
         var user = Substring(prompt)
         while let last = user.last, last.isWhitespace { user.removeLast() }
         out.append(("user", String(user)))

@@ -17,7 +17,8 @@ struct Instruct: ParsableCommand {
 
         With --shots K, a few-shot or inverted template is preceded by up to K
         solved exemplars: other records of the same task (never the record
-        itself, nor one with the same content), in a seeded order. With
+        itself, nor one with the same content), in a seeded order, inlined in
+        the user message (or, with --exemplar-turns, as earlier turns). With
         --max-tokens N, exemplars are added only while the example (its texts
         encoded one by one with --model, default the shipped vocabulary) stays
         within N tokens. Zero-shot streams; --shots K > 0 holds the input in
@@ -68,6 +69,9 @@ struct Instruct: ParsableCommand {
     @Option(help: ArgumentHelp("A system message for every example.", valueName: "TEXT"))
     var system: String?
 
+    @Flag(help: "With --format messages: each exemplar as its own user and assistant turns.")
+    var exemplarTurns = false
+
     @Option(help: ArgumentHelp("Write rejected records here (JSON lines: rule, detail, source, line, text).", valueName: "FILE"))
     var rejected: String?
 
@@ -88,12 +92,14 @@ struct Instruct: ParsableCommand {
         if shots < 0 { throw ValidationError("--shots must be 0 or more") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
         if modelOptions.model != nil && maxTokens == nil { throw ValidationError("--model measures --max-tokens: give --max-tokens too") }
+        if exemplarTurns && format != .messages { throw ValidationError("--exemplar-turns needs --format messages") }
     }
 
     func run() throws {
         let set = try loadSet()
         if listTasks { return try printTasks(set) }
         var renderer = InstructionRenderer(seed: seed, shots: shots, kinds: try parseKinds(), system: system, format: format)
+        renderer.exemplarTurns = exemplarTurns
         if let task, set.task(task) == nil {
             throw fail(.usage, "--task \(task): no such task in \(templatesPath ?? "the template set") (tasks: \(set.taskNames.joined(separator: ", ")))")
         }
@@ -128,12 +134,12 @@ struct Instruct: ParsableCommand {
                         pools[record.task, default: []].append(record)
                     }
                 }
-                if lineNumber % 1000 == 0 { progress.report("read", Double(lineNumber)) }
+                if lineNumber % 1000 == 0 { progress.report("reading", Double(lineNumber)) }
             }
             for (k, item) in held.enumerated() {
                 guard let record = item.record else { continue }
                 try sink.render(record, line: item.line, set: set, renderer: renderer, pool: pools[record.task] ?? [], raw: [])
-                if k % 1000 == 999 { progress.report("rendered", Double(k + 1)) }
+                if k % 1000 == 999 { progress.report("rendering", Double(k + 1) / Double(held.count)) }
             }
             progress.finish()
             try sink.finish()

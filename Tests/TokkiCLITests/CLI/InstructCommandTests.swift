@@ -184,6 +184,19 @@ struct InstructCommandTests {
         #expect(readme.contains(r.text) && readme.contains(record))
     }
 
+    @Test func exemplarTurns() throws {
+        let r = try TokkiExecutable.run(["instruct", "--input", Self.records, "--shots", "2", "--kinds", "few-shot",
+                                         "--exemplar-turns", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for row in try Self.objects(r.text) {
+            guard case .array(let messages)? = row["messages"] else { Issue.record("no messages"); continue }
+            let roles = messages.compactMap { m -> String? in if case .object(let o) = m { Self.string(o["role"]) } else { nil } }
+            #expect(roles == ["user", "assistant", "user", "assistant", "user", "assistant"], "\(roles)")
+        }
+        let bad = try TokkiExecutable.run(["instruct", "--exemplar-turns", "--format", "prompt-completion"], stdin: Data())
+        #expect(bad.status == 64)
+    }
+
     @Test func listTasks() throws {
         let r = try TokkiExecutable.run(["instruct", "--list-tasks", "--templates", Self.shipped])
         #expect(r.status == 0)

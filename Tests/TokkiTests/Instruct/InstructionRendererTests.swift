@@ -195,6 +195,28 @@ struct InstructionRendererTests {
         #expect(e.texts(.promptCompletion) == [e.promptCompletion.prompt, e.promptCompletion.completion])
     }
 
+    /// Exemplars as turns: a user and an assistant message each, then the record's; the
+    /// budget measures those messages.
+    @Test func exemplarTurns() throws {
+        let task = try Self.task()
+        let records = try Self.records(6, task: task)
+        var renderer = InstructionRenderer(seed: 2, shots: 2, kinds: [.fewShot], system: "시스템")
+        renderer.exemplarTurns = true
+        let e = try renderer.render(records[0], task: task, exemplarPool: records)
+        #expect(e.shots == 2)
+        let (i, j) = (e.exemplarIndices[0], e.exemplarIndices[1])
+        #expect(e.messages.map(\.role) == ["system", "user", "assistant", "user", "assistant", "user", "assistant"])
+        #expect(e.messages.map(\.content) == ["시스템", "{질문} 질문 \(i)", "답 \(i)", "{질문} 질문 \(j)", "답 \(j)", "{질문} 질문 0", "답 0"])
+        // The prompt-completion shape still inlines them.
+        #expect(e.promptCompletion.prompt.contains("Q: {질문} 질문 \(i)\nA: 답 \(i)\n---\n"))
+        let tokenizer = try loadTokenizer(at: Fixtures.packageRoot.appendingPathComponent("Vocab/tokki-ko-bpe-16k.model").path)
+        renderer.tokenizer = tokenizer
+        renderer.maxTokens = 1000
+        let measured = try renderer.render(records[0], task: task, exemplarPool: records)
+        let count = try measured.messages.reduce(0) { $0 + (try tokenizer.encodeIDs($1.content, options: EncodeOptions()).count) }
+        #expect(measured.tokenCount == count && measured.messages.count == 7)
+    }
+
     /// Inverted templates swap the roles: the answer is in the prompt, the question is the target.
     @Test func invertedTemplate() throws {
         let task = try Self.task()
