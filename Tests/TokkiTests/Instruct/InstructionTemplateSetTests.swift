@@ -113,6 +113,34 @@ struct InstructionTemplateSetTests {
         }
     }
 
+    /// Truncated and corrupted copies of the shipped set either load or fail with an
+    /// ``InstructionTemplateError/invalidFile(source:line:task:template:problem:)``; never a crash.
+    @Test func corruptedFilesNeverCrash() throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.shippedPath)))
+        var rng = SplitMix64(seed: 16)
+        var failures = 0, loaded = 0
+        let specials = Array("{}[]\",:\\ 0_-".utf8) + [0xFF, 0xEC]
+        for round in 0..<400 {
+            var copy = bytes
+            if round % 4 == 0 {
+                copy = Array(copy.prefix(Int.random(in: 0..<copy.count, using: &rng)))
+            } else {
+                for _ in 0..<(1 + round % 3) {
+                    copy[Int.random(in: 0..<copy.count, using: &rng)] = specials[Int.random(in: 0..<specials.count, using: &rng)]
+                }
+            }
+            do {
+                _ = try InstructionTemplateSet(json: copy, source: "c.json")
+                loaded += 1
+            } catch {
+                guard case .invalidFile(let source, _, _, _, let problem) = error else { Issue.record("\(error)"); continue }
+                #expect(source == "c.json" && !problem.isEmpty)
+                failures += 1
+            }
+        }
+        #expect(failures > 100 && failures + loaded == 400)
+    }
+
     @Test func unreadableFileIsCannotRead() {
         #expect(throws: InstructionTemplateError.cannotRead(path: "/nonexistent/x.json", reason: "cannot read the file: check the path")) {
             try InstructionTemplateSet(contentsOf: "/nonexistent/x.json")
