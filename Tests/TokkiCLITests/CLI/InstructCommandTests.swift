@@ -197,6 +197,43 @@ struct InstructCommandTests {
         #expect(bad.status == 64)
     }
 
+    /// A sample of the option space over good and bad records: every run exits 0 with one
+    /// example per good record and the rest rejected, or refuses with a message and no output.
+    @Test func optionSpaceNeverAborts() throws {
+        let good = try String(contentsOfFile: Self.records, encoding: .utf8)
+        let input = good + "not json\n\u{FEFF}{}\n{\"task\":\"case_name\",\"facts\":\"f\",\"choices\":[],\"case_name\":\"c\"}\n" + "{\"task\":1}\n\n"
+        let dir = Self.temporary("props")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("in.jsonl").path
+        try Data(input.utf8).write(to: URL(fileURLWithPath: path))
+        var rng = SplitMix64(seed: 3)
+        let choices: [[[String]]] = [
+            [[], ["--shots", "1"], ["--shots", "4"], ["--shots", "100"]],
+            [[], ["--max-tokens", "1"], ["--max-tokens", "120"], ["--max-tokens", "100000"]],
+            [[], ["--format", "prompt-completion"], ["--exemplar-turns"]],
+            [[], ["--kinds", "inverted"], ["--kinds", "zero-shot"], ["--kinds", "few-shot,inverted"]],
+            [[], ["--strict"], ["--with-metadata"], ["--system", "시스템"]],
+            [[], ["--task", "case_name"], ["--seed", "18446744073709551615"]],
+        ]
+        var successes = 0
+        for round in 0..<24 {
+            let out = dir.appendingPathComponent("out\(round).jsonl").path
+            var args = ["instruct", "--input", path, "--output", out, "--quiet"]
+            for group in choices { args += group[Int.random(in: 0..<group.count, using: &rng)] }
+            let r = try TokkiExecutable.run(args)
+            if CommandPropertyTests.judge(r, output: out, args.joined(separator: " ")) {
+                successes += 1
+                let rows = try Self.objects(String(contentsOfFile: out, encoding: .utf8))
+                let expected = args.contains("--task") ? 4 : 16
+                #expect(rows.count == expected, "\(args)")
+            } else {
+                #expect(r.status == 65 && args.contains("--strict") || r.status == 64, "\(args): \(r.stderr)")
+            }
+        }
+        #expect(successes > 8)
+    }
+
     @Test func listTasks() throws {
         let r = try TokkiExecutable.run(["instruct", "--list-tasks", "--templates", Self.shipped])
         #expect(r.status == 0)
