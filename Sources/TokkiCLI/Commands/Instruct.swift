@@ -21,8 +21,10 @@ struct Instruct: ParsableCommand {
         the user message (or, with --exemplar-turns, as earlier turns). With
         --max-tokens N, exemplars are added only while the example (its texts
         encoded one by one with --model, default the shipped vocabulary) stays
-        within N tokens. Zero-shot streams; --shots K > 0 holds the input in
-        memory, since every record may serve as an exemplar.
+        within N tokens. --exemplar-pool N draws them from the first N good
+        records of each task only. Memory: zero-shot streams; with --shots, a
+        --input FILE is read twice (the pools first) and memory holds the pools;
+        stdin is held whole.
 
         A blank line, invalid JSON, an unknown task, a missing or mistyped field
         is counted and, with --rejected FILE, written there as a JSON line with
@@ -75,6 +77,9 @@ struct Instruct: ParsableCommand {
     @Option(help: ArgumentHelp("Write rejected records here (JSON lines: rule, detail, source, line, text).", valueName: "FILE"))
     var rejected: String?
 
+    @Option(help: ArgumentHelp("Draw exemplars from the first N good records of each task (default: all).", valueName: "N"))
+    var exemplarPool: Int?
+
     @Flag(help: "Stop at the first rejected record (exit 65).")
     var strict = false
 
@@ -91,6 +96,7 @@ struct Instruct: ParsableCommand {
     func validate() throws {
         if shots < 0 { throw ValidationError("--shots must be 0 or more") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        if let exemplarPool, exemplarPool < 1 { throw ValidationError("--exemplar-pool must be at least 1") }
         if modelOptions.model != nil && maxTokens == nil { throw ValidationError("--model measures --max-tokens: give --max-tokens too") }
         if exemplarTurns && format != .messages { throw ValidationError("--exemplar-turns needs --format messages") }
     }
@@ -111,13 +117,29 @@ struct Instruct: ParsableCommand {
             renderer.tokenizer = try modelOptions.load()
         }
 
+        let poolLimit = exemplarPool ?? Int.max
+        var pools: [String: [InstructionRecord]] = [:]
+        // Few-shot from a regular file: a first pass collects the exemplar pools, the second
+        // streams. From stdin (or a pipe), the records are held until the input ends.
+        let twoPasses = shots > 0 && Self.isRegularFile(input)
+        if twoPasses {
+            var first = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
+            var lineNumber = 0
+            try first.forEachLine { (bytes, _, _) throws(ExitCode) in
+                lineNumber += 1
+                if case .record(let record) = readRecord(bytes, line: lineNumber, set: set, kinds: renderer.kinds),
+                   pools[record.task, default: []].count < poolLimit {
+                    pools[record.task, default: []].append(record)
+                }
+            }
+        }
+
         var reader = try LineReader.open(input, maxLineBytes: lineLimit.maxLineBytes.value)
         let source = reader.displayName
         var sink = try InstructSink(output: output, rejected: rejected, source: source, strict: strict, metadata: withMetadata, format: format)
         let progress = progressOptions.progress()
-        let streaming = shots == 0
+        let streaming = shots == 0 || twoPasses
         var held: [(line: Int, record: InstructionRecord?)] = []
-        var pools: [String: [InstructionRecord]] = [:]
         do {
             var lineNumber = 0
             try reader.forEachLine { (bytes, _, _) throws(ExitCode) in
@@ -128,10 +150,10 @@ struct Instruct: ParsableCommand {
                     if !streaming { held.append((lineNumber, nil)) }
                 case .record(let record):
                     if streaming {
-                        try sink.render(record, line: lineNumber, set: set, renderer: renderer, pool: [], raw: Array(bytes))
+                        try sink.render(record, line: lineNumber, set: set, renderer: renderer, pool: pools[record.task] ?? [], raw: Array(bytes))
                     } else {
                         held.append((lineNumber, record))
-                        pools[record.task, default: []].append(record)
+                        if pools[record.task, default: []].count < poolLimit { pools[record.task, default: []].append(record) }
                     }
                 }
                 if lineNumber % 1000 == 0 { progress.report("reading", Double(lineNumber)) }
@@ -148,6 +170,13 @@ struct Instruct: ParsableCommand {
             throw error
         }
         if !progressOptions.quiet { printError(sink.summary()) }
+    }
+
+    /// Whether `path` names a regular file (which can be read twice); nil and "-" are stdin.
+    static func isRegularFile(_ path: String?) -> Bool {
+        guard let path, path != "-",
+              let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType else { return false }
+        return type == .typeRegular
     }
 
     /// The template-set path: --templates, else the shipped set.

@@ -184,6 +184,31 @@ struct InstructCommandTests {
         #expect(readme.contains(r.text) && readme.contains(record))
     }
 
+    /// --exemplar-pool N: exemplars only from the first N good records of each task; a file
+    /// (read twice) and stdin (held) give the same bytes.
+    @Test func exemplarPool() throws {
+        let tasks = try Self.inputTasks()
+        var firstTwo: [String: [Int]] = [:]
+        for line in tasks.keys.sorted() { if let t = tasks[line], firstTwo[t, default: []].count < 2 { firstTwo[t, default: []].append(line) } }
+        let args = ["instruct", "--shots", "3", "--exemplar-pool", "2", "--kinds", "few-shot", "--with-metadata", "--quiet", "--seed", "4"]
+        let file = try TokkiExecutable.run(args + ["--input", Self.records])
+        let piped = try TokkiExecutable.run(args, stdin: try Data(contentsOf: URL(fileURLWithPath: Self.records)))
+        #expect(file.status == 0 && piped.status == 0, "\(file.stderr)\(piped.stderr)")
+        #expect(file.stdout == piped.stdout)
+        var used = 0
+        for row in try Self.objects(file.text) {
+            guard case .object(let meta)? = row["meta"], case .array(let lines)? = meta["exemplar_lines"],
+                  let task = Self.string(meta["task"]), let line = Self.int(meta["line"]) else { Issue.record("meta"); continue }
+            let got = lines.compactMap { if case .int(let i) = $0 { i } else { nil } }
+            let allowed = (firstTwo[task] ?? []).filter { $0 != line }
+            #expect(Set(got) == Set(allowed), "line \(line): \(got) from \(allowed)")
+            used += got.count
+        }
+        #expect(used > 0)
+        let bad = try TokkiExecutable.run(["instruct", "--exemplar-pool", "0"], stdin: Data())
+        #expect(bad.status == 64)
+    }
+
     @Test func exemplarTurns() throws {
         let r = try TokkiExecutable.run(["instruct", "--input", Self.records, "--shots", "2", "--kinds", "few-shot",
                                          "--exemplar-turns", "--quiet"])
