@@ -103,9 +103,10 @@ public struct InstructionRecord: Sendable, Equatable {
 /// - the exemplars (few-shot and inverted templates, when ``shots`` > 0): other records of
 ///   the same task from the pool, visited in a seeded order (a start and a stride coprime to
 ///   the pool size: every record at most once, and no more than 16 × ``shots`` + 64 of them),
-///   skipping the record itself and any record with the same content, up to ``shots`` of them. Exemplars are rendered with the record's template.
-///   With ``maxTokens`` and a ``tokenizer``, an exemplar is added only while the whole example
-///   stays within the budget (the first that does not fit ends the list).
+///   skipping the record itself and any record with the same content, up to ``shots`` of
+///   them, rendered with the record's template. With ``maxTokens`` and a ``tokenizer``, an
+///   exemplar is added only while the whole example stays within the budget (the first that
+///   does not fit ends the list).
 ///
 /// ```swift
 /// let set = try InstructionTemplateSet(contentsOf: "Templates/ko-legal.json")
