@@ -317,9 +317,9 @@ struct InstructSink {
 
     mutating func render(_ record: InstructionRecord, line: Int, set: InstructionTemplateSet, renderer: InstructionRenderer,
                          pool: [InstructionRecord], raw: [UInt8]) throws(ExitCode) {
-        guard let task = set.task(record.task) else { return }
         let example: RenderedInstruction
-        do {
+        do throws(InstructionTemplateError) {
+            guard let task = set.task(record.task) else { throw .unknownTask(record.task) }
             example = try renderer.render(record, task: task, exemplarPool: pool)
         } catch {
             try reject(Rejection(rule: error.rule, detail: error.description), line: line, raw: raw)
