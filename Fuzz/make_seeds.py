@@ -156,6 +156,24 @@ def main():
     write("jsonl", "content", b"\x02" + jl.encode())
     write("jsonl", "plain", b"\x10" + "\n".join(TEXTS).encode() + b"\r\n\xff\xfe\n")
 
+    # Instruction templates: [selector (bits 0-1 shots, 2-4 kinds off, 6 turns, 7 budget)]
+    # [tokki-flan/1 set] 0x00 [JSON lines of records].
+    with open(os.path.join(HERE, "..", "Templates", "ko-legal.json"), "rb") as f:
+        legal = f.read()
+    with open(os.path.join(FIX, "instruct", "ko-legal.jsonl"), "rb") as f:
+        records = f.read()
+    for sel in (0x00, 0x03, 0x82, 0x41, 0x0E):
+        write("instruction_templates", f"ko-legal-{sel:02x}", bytes([sel]) + legal + b"\x00" + records)
+    tiny = j({"format": "tokki-flan/1", "tasks": {"t": {"fields": ["q", "o", "a"], "options": {"field": "o", "item": "{n}) {option}"},
+              "few_shot": {"exemplar": "Q {input} A {target}", "separator": "|"},
+              "templates": [{"id": "z", "kind": "zero-shot", "input": "{{q}} {q} {options_}", "target": "{a}"},
+                            {"id": "f", "kind": "few-shot", "input": "{q}", "target": "{a}"},
+                            {"id": "i", "kind": "inverted", "input": "{a}", "target": "{q}"}]}}})
+    rows = "\n".join([j({"q": "가", "o": ["1", 2], "a": "나"}), j({"q": "가", "o": ["1"], "a": "나"}), j({"q": 3, "o": [], "a": None}),
+                      '{"q":"x","o":"y","a":"z"}', "not json", j({"q": "다", "o": ["라"], "a": "마"})])
+    write("instruction_templates", "tiny", b"\x03" + tiny.encode() + b"\x00" + rows.encode())
+    write("instruction_templates", "bad-brace", b"\x01" + tiny.replace("{q} {options_}", "{q {options_}").encode() + b"\x00" + rows.encode())
+
 
 if __name__ == "__main__":
     main()
