@@ -253,38 +253,14 @@ public struct CorpusProfile: Sendable {
     /// sources, and the sample documents per rule for review. Like the comparison report,
     /// `data-bars-drawn` on `<body>` counts the bars laid out with a width once loaded.
     public func html(title: String = "Corpus profile") -> String {
-        let esc = TokenizerComparisonReport.escape
-        var h = """
-        <!DOCTYPE html>
-        <html lang="ko"><head><meta charset="utf-8"><title>\(esc(title))</title>
-        <style>
-        body{font-family:system-ui,"Noto Sans CJK KR",sans-serif;margin:24px;color:#222;max-width:1100px}
-        h1{font-size:22px} h2{font-size:17px;margin-top:28px}
-        .charts{display:flex;flex-wrap:wrap;gap:18px}
-        .chart{border:1px solid #ddd;border-radius:6px;padding:8px 10px;background:#fafafa}
-        .chart h3{font-size:13px;margin:0 0 4px 0;font-weight:600}
-        table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}
-        td:first-child,th:first-child{text-align:left} td.text{text-align:left;white-space:pre-wrap;max-width:700px}
-        </style></head>
-        <body data-bars-drawn="0">
-        <h1>\(esc(title))</h1>
-        <p>\(esc(summary.split(separator: "\n").first.map(String.init) ?? ""))</p>
-        <div class="charts">
-        """
+        let esc = HTMLReport.escape
+        var h = HTMLReport.head(title: title)
+        h += "<p>\(esc(summary.split(separator: "\n").first.map(String.init) ?? ""))</p>\n<div class=\"charts\">\n"
         func chart(_ name: String, _ labels: [String], _ values: [Int], colour: String) {
-            let maxValue = max(values.max() ?? 0, 1)
-            let barHeight = 18, labelWidth = 160, width = 280
-            h += "<div class=\"chart\"><h3>\(esc(name))</h3><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + width + 70)\" height=\"\(values.count * (barHeight + 4) + 4)\">"
-            for (k, v) in values.enumerated() {
-                let y = 4 + k * (barHeight + 4)
-                let w = v > 0 ? max(1, v * width / maxValue) : 0
-                h += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 13)\" text-anchor=\"end\" font-size=\"11\">\(esc(labels[k]))</text>"
-                h += "<rect class=\"bar\" x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(w)\" height=\"\(barHeight)\" fill=\"\(colour)\"><title>\(v)</title></rect>"
-                h += "<text x=\"\(labelWidth + w + 4)\" y=\"\(y + 13)\" font-size=\"11\">\(v)</text>"
-            }
-            h += "</svg></div>\n"
+            h += HTMLReport.barChart(name, labels: labels, values: values.map(Double.init), texts: values.map(String.init),
+                                     colours: [colour], labelWidth: 160, width: 280, barHeight: 18)
         }
-        let palette = ["#2f6fb0", "#d9822b", "#3a9a5b", "#7a5bb0", "#b03a48"]
+        let palette = HTMLReport.palette
         for (k, (name, hist)) in histograms.enumerated() { chart(name, hist.labels, hist.counts, colour: palette[k % palette.count]) }
         chart("script mix (characters)", Self.classNames, classCounts, colour: "#6b7b8c")
         let rules = ruleHits.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -299,17 +275,6 @@ public struct CorpusProfile: Sendable {
             for s in list { h += "<tr><td>\(esc(s.source))</td><td>\(esc(s.detail))</td><td class=\"text\">\(esc(s.text))</td></tr>\n" }
             h += "</table>\n"
         }
-        h += """
-        <script>
-        window.addEventListener("load", function () {
-          var drawn = 0;
-          document.querySelectorAll("rect.bar").forEach(function (r) { if (r.getBBox().width > 0 && r.getBoundingClientRect().height > 0) drawn++; });
-          document.body.setAttribute("data-bars-drawn", String(drawn));
-        });
-        </script>
-        </body></html>
-
-        """
-        return h
+        return h + HTMLReport.tail
     }
 }

@@ -329,62 +329,23 @@ public struct TokenizerComparisonReport: Sendable, Equatable {
     }
 
     /// Escapes text for HTML.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLReport.escape(s) }
 
     /// A self-contained HTML page (no network): one SVG bar chart per metric, the table, and
     /// the most split eojeols. A small script marks, once the page is laid out, how many bars
     /// have a drawn width (`data-bars-drawn` on `<body>`), so a headless browser can check that
     /// the charts render.
     public func html(title: String = "Tokenizer comparison") -> String {
-        let colours = ["#2f6fb0", "#d9822b", "#3a9a5b", "#b03a48", "#7a5bb0", "#6b7b8c", "#c0a020", "#2aa5a5"]
-        var h = """
-        <!DOCTYPE html>
-        <html lang="ko"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
-        <style>
-        body{font-family:system-ui,"Noto Sans CJK KR",sans-serif;margin:24px;color:#222;max-width:1100px}
-        h1{font-size:22px} h2{font-size:17px;margin-top:28px}
-        .charts{display:flex;flex-wrap:wrap;gap:18px}
-        .chart{border:1px solid #ddd;border-radius:6px;padding:8px 10px;background:#fafafa}
-        .chart h3{font-size:13px;margin:0 0 4px 0;font-weight:600}
-        table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-        td:first-child,th:first-child{text-align:left} .pieces{font-family:monospace;text-align:left}
-        .legend span{display:inline-block;margin-right:14px;font-size:13px} .legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
-        </style></head>
-        <body data-bars-drawn="0">
-        <h1>\(Self.escape(title))</h1>
-        <p>\(lines) lines, \(characters) characters, \(eojeols) eojeols, \(words) words.</p>
-        <div class="legend">
-        """
+        let colours = HTMLReport.palette
+        var h = HTMLReport.head(title: title)
+        h += "<p>\(lines) lines, \(characters) characters, \(eojeols) eojeols, \(words) words.</p>\n<div class=\"legend\">"
         for (k, m) in models.enumerated() {
             h += "<span><i style=\"background:\(colours[k % colours.count])\"></i>\(Self.escape(m.name))</span>"
         }
         h += "</div>\n<div class=\"charts\">\n"
-        let barHeight = 22, labelWidth = 150, chartWidth = 330
         for metric in metrics {
-            let maxValue = max(metric.values.max() ?? 0, 1e-12)
-            let height = models.count * (barHeight + 6) + 6
-            h += "<div class=\"chart\"><h3>\(Self.escape(metric.name))</h3>"
-            h += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + chartWidth + 70)\" height=\(height) role=\"img\" aria-label=\"\(Self.escape(metric.name))\">"
-            for (k, v) in metric.values.enumerated() {
-                let y = 6 + k * (barHeight + 6)
-                let w = v > 0 ? max(1, Int((v / maxValue) * Double(chartWidth))) : 0
-                h += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 15)\" text-anchor=\"end\" font-size=\"12\">\(Self.escape(models[k].name))</text>"
-                h += "<rect class=\"bar\" x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(w)\" height=\"\(barHeight)\" fill=\"\(colours[k % colours.count])\"><title>\(Self.escape(Self.format(v, percent: metric.percent)))</title></rect>"
-                h += "<text x=\"\(labelWidth + w + 5)\" y=\"\(y + 15)\" font-size=\"12\">\(Self.escape(Self.format(v, percent: metric.percent)))</text>"
-            }
-            h += "</svg></div>\n"
+            h += HTMLReport.barChart(metric.name, labels: models.map(\.name), values: metric.values,
+                                     texts: metric.values.map { Self.format($0, percent: metric.percent) }, colours: colours, width: 330)
         }
         h += "</div>\n<h2>All numbers</h2>\n<table><tr><th></th>"
         for m in models { h += "<th>\(Self.escape(m.name))</th>" }
@@ -401,17 +362,6 @@ public struct TokenizerComparisonReport: Sendable, Equatable {
             }
             h += "</table>\n"
         }
-        h += """
-        <script>
-        window.addEventListener("load", function () {
-          var drawn = 0;
-          document.querySelectorAll("rect.bar").forEach(function (r) { if (r.getBBox().width > 0 && r.getBoundingClientRect().height > 0) drawn++; });
-          document.body.setAttribute("data-bars-drawn", String(drawn));
-        });
-        </script>
-        </body></html>
-
-        """
-        return h
+        return h + HTMLReport.tail
     }
 }
