@@ -14,4 +14,20 @@ package enum JSONLines {
         }
         return nil
     }
+
+    /// The byte range in `line` of the string literal (quotes included) of member `field`, or
+    /// nil when the member is absent or not a string: where a writer that changes only that
+    /// field puts its new literal.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` as ``stringField(_:in:source:)``.
+    package static func stringFieldLiteral(_ field: String, in line: [UInt8], source: String? = nil) throws(TokkiError) -> Range<Int>? {
+        let root = try JSONDocument(bytes: line, path: source).root
+        guard root.kind == .object else { throw root.error("expected a JSON object") }
+        for m in try root.memberIndices() where try root.document.string(m.key) == field {
+            let node = root.document.nodes[m.value]
+            guard node.kind == .string else { return nil }
+            return (Int(node.start) - 1)..<(Int(node.end) + 1)
+        }
+        return nil
+    }
 }
