@@ -191,15 +191,15 @@ struct Scrub: ParsableCommand {
             }
             try consume(pool.finish())
             try stdout.flush()
+            do { try file?.commit() } catch { throw fail(.ioError, error.description) }
             let report = ScrubReport(inputs: documents.input, byInput: byInput, kinds: scrubber.kinds, template: scrubber.template)
             if let path = self.report {
                 do {
                     let f = try AtomicFile(path: path)
                     try f.write(report.json)
                     try f.commit()
-                } catch { throw fail(.ioError, error.description) }
+                } catch { throw fail(.cannotCreate, error.description) }
             }
-            do { try file?.commit() } catch { throw fail(.ioError, error.description) }
             progress.report("scrub", 1)
             progress.finish()
             if !progressOptions.quiet {

@@ -25,8 +25,8 @@
 ///   or hyphens (`4-4-4-4` with an optional last group of 1–3, or `4-6-5`), or undivided
 ///   (14–19 digits starting like a card: 3, 4, 5, 6 or 9).
 /// - ``Kind/account``: 10–14 digits, undivided or in 2–5 hyphenated groups, when `은행`,
-///   `뱅크`, `계좌`, `예금주`, `통장`, `농협`, `수협`, `신협`, `새마을금고`, `우체국` or `bank`
-///   is written within 20 characters before.
+///   `뱅크`, `계좌`, `예금주`, `통장`, `농협`, `수협`, `신협`, `새마을금고`, `우체국`, `신한`,
+///   `씨티`, `SC제일`, `IBK`, `NH` or `bank` is written within 20 characters before.
 /// - ``Kind/ip``: IPv4 (four octets 0–255; not part of a longer dotted run like `1.2.3.4.5`,
 ///   not four one-digit parts like the version `7.4.1.2`, not a heading's number opening a
 ///   line and followed by a period, `3.12.5.2.`) and IPv6 (eight groups, or fewer with one `::`, with at least one digit).
@@ -309,7 +309,10 @@ private func syllable(_ s: String) -> UInt32 {
 private let counters: [UInt32] = ["호", "조", "항", "원", "년", "월", "일", "쪽", "권", "회", "차"].map(syllable)
 private let je = syllable("제")
 
-private let accountKeywords: [[UInt8]] = ["은행", "뱅크", "계좌", "예금주", "통장", "농협", "수협", "신협", "새마을금고", "우체국", "bank", "Bank", "BANK"].map { Array($0.utf8) }
+/// Words that announce a bank account. `은행` and `뱅크` cover 국민은행, 카카오뱅크, …; bank names
+/// that are also common words (국민, 우리, 하나, 기업) or places (부산, 제주) count only with 은행.
+private let accountKeywords: [[UInt8]] = ["은행", "뱅크", "계좌", "예금주", "통장", "농협", "수협", "신협", "새마을금고", "우체국",
+                                          "신한", "씨티", "SC제일", "IBK", "NH", "bank", "Bank", "BANK"].map { Array($0.utf8) }
 private let rrnKeywords: [[UInt8]] = ["주민", "등록번호", "외국인"].map { Array($0.utf8) }
 
 /// The window before a number searched for keywords, in characters.

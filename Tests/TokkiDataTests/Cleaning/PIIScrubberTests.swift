@@ -53,6 +53,7 @@ struct PIIScrubberTests {
         ("신한은행 계좌번호: 110-123-456789", "신한은행 계좌번호: <|account|>"),
         ("농협 302-1234-5678-11", "농협 <|account|>"),
         ("카카오뱅크 3333-01-1234567", "카카오뱅크 <|account|>"),
+        ("신한 110-123-456789로 송금", "신한 <|account|>로 송금"),
         ("예금주 홍길동, 12345678901234", "예금주 홍길동, <|account|>"),
         // IP addresses.
         ("접속 IP 192.168.0.1에서", "접속 IP <|ip|>에서"),
@@ -60,6 +61,12 @@ struct PIIScrubberTests {
         ("2001:db8::1", "<|ip|>"),
         ("fe80::1ff:fe23:4567:890a 주소", "<|ip|> 주소"),
         ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "<|ip|>"),
+        // As written in judgments and filings.
+        ("☎ 02-3480-1100", "☎ <|phone|>"),
+        ("010-1234-5678(휴대전화)", "<|phone|>(휴대전화)"),
+        ("E-mail: kim_lawyer@naver.com", "E-mail: <|email|>"),
+        ("계좌번호 110123456789 (신한)", "계좌번호 <|account|> (신한)"),
+        ("피해자 김○○(여, 850315-2******)", "피해자 김○○(여, <|rrn|>)"),
     ]
 
     /// Legal text that must come out unchanged.
@@ -75,6 +82,9 @@ struct PIIScrubberTests {
         "hong@localhost", "@handle", "a@b.c", "이메일@주소.한국", "전화 010-1234-5678-1", "x010-1234-5678",
         "제010-1234-5678호", "010-1234-5678년", "기간 2000. 1. 1.부터 2000. 12. 31.까지", "1.1.1",
         "국민 123456-01-234567", "은행 2020. 3. 14.", "계좌 1,000,000원", "우리은행 2020-03-14",
+        "의안번호 1809890", "1994. 12. 22. 법률 제4801호로 개정", "서울고등법원 2020나2012345", "우편번호 04520",
+        "시행일 2021-01-01", "제2020-1234호", "2020.03.14.", "19:00~21:00", "3.5%", "1.5배", "제1항 내지 제3항",
+        "10.1.1 목차", "3.2.2.1. Grid mode", "  3.12.5.2. Options", "LibreOffice 7.4.1.2", "git clone git@gitlab.gnome.org:GNOME/gimp-help.git",
     ]
 
     @Test(arguments: positives)
@@ -121,6 +131,19 @@ struct PIIScrubberTests {
         var counts = PIIScrubber.Counts()
         _ = Self.scrubber.scrub("가 " + text, counts: &counts)
         #expect(counts[.ip] == 1 && counts[.rrn] == 1 && counts.total == 2)
+    }
+
+    /// The README's library example.
+    @Test func readmeExample() throws {
+        let scrubber = PIIScrubber()
+        #expect(scrubber.scrub("연락처 010-1234-5678, hong@example.com") == "연락처 <|phone|>, <|email|>")
+        #expect(scrubber.scrub("민법 제750조, 2019다12345, 1,000,000원") == "민법 제750조, 2019다12345, 1,000,000원")
+        let custom = try PIIScrubber(kinds: [.rrn, .phone], template: "[{KIND}]")
+        #expect(custom.scrub("800101-1234567 / 02-123-4567") == "[RRN] / [PHONE]")
+        var counts = PIIScrubber.Counts()
+        _ = scrubber.scrub("국민은행 123456-01-234567", counts: &counts)
+        #expect(counts[.account] == 1)
+        #expect(scrubber.matches(in: "IP 192.168.0.1") == [PIIScrubber.Match(kind: .ip, range: 3..<14)])
     }
 
     @Test func kindsCanBeTurnedOff() {
