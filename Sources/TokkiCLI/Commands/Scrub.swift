@@ -79,115 +79,240 @@ struct Scrub: ParsableCommand {
 
     func validate() throws { _ = try scrubber() }
 
-    /// What became of one record.
-    enum Outcome: Sendable {
-        /// Written (`counts` replacements).
-        case written(PIIScrubber.Counts)
-        /// Copied (a blank line).
-        case blank
-        /// Left out by this rule.
-        case removed(String)
+    /// Lines of one input, back to back in one buffer (no array per line), scrubbed on a
+    /// worker thread while the next batch is read.
+    final class LineBatch: @unchecked Sendable {
+        /// Line `k` is `bytes[starts[k] ..< starts[k + 1]]`, without its line end.
+        private(set) var bytes: [UInt8] = []
+        private(set) var starts: [Int] = [0]
+        /// Whether line `k` ended with CR LF.
+        private(set) var crlf: [Bool] = []
+        /// The input byte offset of each line.
+        private(set) var offsets: [Int] = []
+        /// The 1-based number of the first line in its input, and the input's name.
+        var firstLine = 1
+        var source = ""
+
+        var count: Int { offsets.count }
+
+        func append(_ line: UnsafeBufferPointer<UInt8>, crlf: Bool, offset: Int) {
+            bytes.append(contentsOf: line)
+            starts.append(bytes.count)
+            self.crlf.append(crlf)
+            offsets.append(offset)
+        }
+
+        func reset(firstLine: Int, source: String) {
+            bytes.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+            starts.append(0)
+            crlf.removeAll(keepingCapacity: true)
+            offsets.removeAll(keepingCapacity: true)
+            self.firstLine = firstLine
+            self.source = source
+        }
     }
 
-    /// One batch's output bytes and each record's outcome.
+    /// A batch's output and counts; with `failure`, the output covers the lines before it.
     struct BatchResult: Sendable {
         var bytes: [UInt8] = []
-        var outcomes: [(source: String, outcome: Outcome)] = []
+        var documents = 0
+        var changed = 0
+        var replacements = PIIScrubber.Counts()
+        var invalidUTF8 = 0
+        var invalidJSON = 0
+        var missingField = 0
+        /// `--strict`: the message for the first bad line.
+        var failure: String?
     }
 
-    static func process(_ batch: [CorpusRecord], _ scrubber: PIIScrubber, textField: String?, show: Bool) -> BatchResult {
+    struct Settings: Sendable {
+        let scrubber: PIIScrubber
+        let textField: String?
+        let show: Bool
+        let strict: Bool
+        static let hint = "without --strict such lines are counted and reported"
+    }
+
+    static func isBlank(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in b where c != 0x20 && c != 0x09 { return false }
+        return true
+    }
+
+    /// Scrubs every line of `batch`: blank lines are copied; lines with invalid UTF-8 or (JSONL)
+    /// invalid JSON or without the field are counted, or stop the batch with `--strict`.
+    static func process(_ batch: LineBatch, _ settings: Settings) -> BatchResult {
         var r = BatchResult()
-        r.outcomes.reserveCapacity(batch.count)
+        r.bytes.reserveCapacity(batch.bytes.count + batch.count + 64)
         var scratch: [UInt8] = []
         var matches: [PIIScrubber.Match] = []
-        for rec in batch {
-            switch rec.text {
-            case .rejected(let why):
-                if why.rule == "empty" {
-                    if !show { r.bytes += rec.raw; r.bytes.append(0x0A) }
-                    r.outcomes.append((rec.source, .blank))
-                } else {
-                    r.outcomes.append((rec.source, .removed(why.rule)))
+        let scrubber = settings.scrubber
+        batch.bytes.withUnsafeBufferPointer { all in
+            for k in 0..<batch.count {
+                let lo = batch.starts[k], hi = batch.starts[k + 1]
+                assert(0 <= lo && lo <= hi && hi <= all.count)
+                let line = UnsafeBufferPointer(rebasing: all[lo..<hi])
+                let number = batch.firstLine + k
+                r.documents += 1
+                func copyLine() {
+                    r.bytes.append(contentsOf: line)
+                    if batch.crlf[k] { r.bytes.append(0x0D) }
+                    r.bytes.append(0x0A)
                 }
-            case .text(let text):
-                scratch.removeAll(keepingCapacity: true)
-                matches.removeAll(keepingCapacity: true)
-                let counts = text.withUnsafeBufferPointer { scrubber.scrub(utf8: $0, into: &scratch, matches: &matches) }
-                if show {
-                    for m in matches {
-                        r.bytes += Array("\(rec.source):\(rec.line): \(m.kind.rawValue): ".utf8)
-                        r.bytes += text[m.range]
-                        r.bytes.append(0x0A)
+                if let bad = UTF8Validation.firstInvalidOffset(in: line) {
+                    if settings.strict {
+                        r.failure = "\(batch.source): line \(number): invalid UTF-8 at byte offset \(batch.offsets[k] + bad) (byte \(bad + 1) of the line); \(Settings.hint)"
+                        r.documents -= 1
+                        return
                     }
-                } else if counts.total == 0 {
-                    r.bytes += rec.raw
-                    r.bytes.append(0x0A)
-                } else if textField == nil {
-                    r.bytes += scratch
-                    // The CR of a CRLF line end, which the text leaves out.
-                    if rec.raw.count == text.count + 1 && rec.raw.last == 0x0D { r.bytes.append(0x0D) }
-                    r.bytes.append(0x0A)
-                } else if let field = textField, let literal = try? JSONLines.stringFieldLiteral(field, in: rec.raw) {
-                    assert(literal.lowerBound >= 0 && literal.upperBound <= rec.raw.count)
-                    r.bytes += rec.raw[..<literal.lowerBound]
-                    JSONText.appendString(scratch, to: &r.bytes)
-                    r.bytes += rec.raw[literal.upperBound...]
-                    r.bytes.append(0x0A)
-                } else {
-                    // Unreachable: the reader found the field in this line.
-                    r.outcomes.append((rec.source, .removed("invalid_json")))
+                    r.invalidUTF8 += 1
                     continue
                 }
-                r.outcomes.append((rec.source, .written(counts)))
+                if isBlank(line) {
+                    if !settings.show { copyLine() }
+                    continue
+                }
+                scratch.removeAll(keepingCapacity: true)
+                matches.removeAll(keepingCapacity: true)
+                guard let field = settings.textField else {
+                    // Plain text: scrubbed straight from the batch buffer.
+                    if settings.show {
+                        let counts = scrubber.scrub(utf8: line, into: &scratch, matches: &matches)
+                        r.replacements += counts
+                        if counts.total > 0 { r.changed += 1 }
+                        for m in matches { appendShown(m, UnsafeBufferPointer(rebasing: line[m.range]), source: batch.source, line: number, to: &r.bytes) }
+                    } else {
+                        let counts = scrubber.scrub(utf8: line, into: &r.bytes)
+                        r.replacements += counts
+                        if counts.total > 0 { r.changed += 1 }
+                        if batch.crlf[k] { r.bytes.append(0x0D) }
+                        r.bytes.append(0x0A)
+                    }
+                    continue
+                }
+                let raw = Array(line)
+                let found: (value: [UInt8], literal: Range<Int>)?
+                do throws(TokkiError) {
+                    found = try JSONLines.stringFieldAndLiteral(field, in: raw)
+                } catch {
+                    if settings.strict {
+                        r.failure = "\(batch.source): line \(number): \(error.description); \(Settings.hint)"
+                        r.documents -= 1
+                        return
+                    }
+                    r.invalidJSON += 1
+                    continue
+                }
+                guard let (value, literal) = found else {
+                    if settings.strict {
+                        r.failure = "\(batch.source): line \(number): no string field '\(field)'; \(Settings.hint)"
+                        r.documents -= 1
+                        return
+                    }
+                    r.missingField += 1
+                    continue
+                }
+                let counts = value.withUnsafeBufferPointer { scrubber.scrub(utf8: $0, into: &scratch, matches: &matches) }
+                r.replacements += counts
+                if counts.total > 0 { r.changed += 1 }
+                if settings.show {
+                    value.withUnsafeBufferPointer { v in
+                        for m in matches { appendShown(m, UnsafeBufferPointer(rebasing: v[m.range]), source: batch.source, line: number, to: &r.bytes) }
+                    }
+                } else if counts.total == 0 {
+                    copyLine()
+                } else {
+                    assert(literal.lowerBound >= 0 && literal.upperBound <= raw.count)
+                    r.bytes += raw[..<literal.lowerBound]
+                    JSONText.appendString(scratch, to: &r.bytes)
+                    r.bytes += raw[literal.upperBound...]
+                    if batch.crlf[k] { r.bytes.append(0x0D) }
+                    r.bytes.append(0x0A)
+                }
             }
         }
         return r
     }
 
+    /// `input:line: kind: text` and a line feed.
+    static func appendShown(_ m: PIIScrubber.Match, _ text: UnsafeBufferPointer<UInt8>, source: String, line: Int, to out: inout [UInt8]) {
+        out += Array("\(source):\(line): \(m.kind.rawValue): ".utf8)
+        out.append(contentsOf: text)
+        out.append(0x0A)
+    }
+
     func run() throws {
         let scrubber = try self.scrubber()
-        var reader = try CorpusRecordReader(inputs: documents.input, textField: documents.textField, strict: strict)
-        reader.maxLineBytes = lineLimit.maxLineBytes.value
+        let inputs = documents.input.isEmpty ? ["-"] : documents.input
+        var total: Int? = 0
+        for p in inputs {
+            guard p != "-" else { total = nil; continue }
+            guard let a = try? FileManager.default.attributesOfItem(atPath: p), let size = a[.size] as? NSNumber else {
+                throw fail(.noInput, "cannot open input file '\(p)': no such file")
+            }
+            total = total.map { $0 + size.intValue }
+        }
         let file: AtomicFile?
         do { file = try output.flatMap { (p) throws(DataError) in p == "-" ? nil : try AtomicFile(path: p) } } catch {
             throw fail(.cannotCreate, error.description)
         }
         var stdout = OutputWriter()
         let progress = progressOptions.progress()
-        let pool = OrderedWorkers<BatchResult>(workers: threading.workers)
+        let settings = Settings(scrubber: scrubber, textField: documents.textField, show: show, strict: strict)
+        let pool = OrderedWorkers<(LineBatch, BatchResult)>(workers: threading.workers)
         defer { pool.close() }
         var byInput: [ScrubReport.Input] = []
         var index: [String: Int] = [:]
-        func consume(_ results: [BatchResult]) throws(ExitCode) {
-            for r in results {
+        var spare: [LineBatch] = []
+        var filling = LineBatch()
+        var done = 0
+        func consume(_ results: [(LineBatch, BatchResult)]) throws(ExitCode) {
+            for (batch, r) in results {
                 if let file {
                     do { try file.write(r.bytes) } catch { throw fail(.ioError, error.description) }
                 } else {
                     try stdout.write(r.bytes)
                 }
-                for (source, outcome) in r.outcomes {
-                    let k: Int
-                    if let i = index[source] { k = i } else {
-                        k = byInput.count
-                        index[source] = k
-                        byInput.append(ScrubReport.Input(name: source))
-                    }
-                    byInput[k].documents += 1
-                    switch outcome {
-                    case .written(let c):
-                        if c.total > 0 { byInput[k].changed += 1 }
-                        byInput[k].replacements += c
-                    case .blank: break
-                    case .removed(let rule): byInput[k].removedByRule[rule, default: 0] += 1
-                    }
+                let k: Int
+                if let i = index[batch.source] { k = i } else {
+                    k = byInput.count
+                    index[batch.source] = k
+                    byInput.append(ScrubReport.Input(name: batch.source))
                 }
+                byInput[k].documents += r.documents
+                byInput[k].changed += r.changed
+                byInput[k].replacements += r.replacements
+                for (rule, n) in [("invalid_utf8", r.invalidUTF8), ("invalid_json", r.invalidJSON), ("missing_field", r.missingField)] where n > 0 {
+                    byInput[k].removedByRule[rule, default: 0] += n
+                }
+                if let failure = r.failure { throw fail(.dataError, failure) }
+                spare.append(batch)
             }
         }
-        let textField = documents.textField, show = self.show
+        func submit() throws(ExitCode) {
+            guard filling.count > 0 else { return }
+            let batch = filling
+            filling = spare.popLast() ?? LineBatch()
+            try consume(pool.submit { _ in (batch, Self.process(batch, settings)) })
+            if let total, total > 0 { progress.report("scrub", Double(done) / Double(total)) }
+        }
         do {
-            try reader.forEachBatch { (batch, done) throws(ExitCode) in
-                try consume(pool.submit { _ in Self.process(batch, scrubber, textField: textField, show: show) })
-                if let total = reader.totalBytes, total > 0 { progress.report("scrub", Double(done) / Double(total)) }
+            for path in inputs {
+                var reader = try LineReader.open(path == "-" ? nil : path, maxLineBytes: lineLimit.maxLineBytes.value)
+                let source = reader.displayName
+                var number = 0
+                let base = done
+                filling.reset(firstLine: 1, source: source)
+                try reader.forEachLine { (line, end, offset) throws(ExitCode) in
+                    number += 1
+                    filling.append(line, crlf: end == .crlf, offset: offset)
+                    done = base + offset + line.count + end.byteCount
+                    if filling.count >= 2048 || filling.bytes.count >= 1 << 18 {
+                        try submit()
+                        filling.reset(firstLine: number + 1, source: source)
+                    }
+                }
+                try submit()
             }
             try consume(pool.finish())
             try stdout.flush()
