@@ -147,21 +147,23 @@ struct Scrub: ParsableCommand {
         var scratch: [UInt8] = []
         var matches: [PIIScrubber.Match] = []
         let scrubber = settings.scrubber
+        // Local copies: reading a class's stored properties in the loop costs an exclusivity check each.
+        let starts = batch.starts, crlf = batch.crlf, offsets = batch.offsets, source = batch.source, firstLine = batch.firstLine
         batch.bytes.withUnsafeBufferPointer { all in
-            for k in 0..<batch.count {
-                let lo = batch.starts[k], hi = batch.starts[k + 1]
+            for k in 0..<offsets.count {
+                let lo = starts[k], hi = starts[k + 1]
                 assert(0 <= lo && lo <= hi && hi <= all.count)
                 let line = UnsafeBufferPointer(rebasing: all[lo..<hi])
-                let number = batch.firstLine + k
+                let number = firstLine + k
                 r.documents += 1
                 func copyLine() {
                     r.bytes.append(contentsOf: line)
-                    if batch.crlf[k] { r.bytes.append(0x0D) }
+                    if crlf[k] { r.bytes.append(0x0D) }
                     r.bytes.append(0x0A)
                 }
                 if let bad = UTF8Validation.firstInvalidOffset(in: line) {
                     if settings.strict {
-                        r.failure = "\(batch.source): line \(number): invalid UTF-8 at byte offset \(batch.offsets[k] + bad) (byte \(bad + 1) of the line); \(Settings.hint)"
+                        r.failure = "\(source): line \(number): invalid UTF-8 at byte offset \(offsets[k] + bad) (byte \(bad + 1) of the line); \(Settings.hint)"
                         r.documents -= 1
                         return
                     }
@@ -180,12 +182,12 @@ struct Scrub: ParsableCommand {
                         let counts = scrubber.scrub(utf8: line, into: &scratch, matches: &matches)
                         r.replacements += counts
                         if counts.total > 0 { r.changed += 1 }
-                        for m in matches { appendShown(m, UnsafeBufferPointer(rebasing: line[m.range]), source: batch.source, line: number, to: &r.bytes) }
+                        for m in matches { appendShown(m, UnsafeBufferPointer(rebasing: line[m.range]), source: source, line: number, to: &r.bytes) }
                     } else {
                         let counts = scrubber.scrub(utf8: line, into: &r.bytes)
                         r.replacements += counts
                         if counts.total > 0 { r.changed += 1 }
-                        if batch.crlf[k] { r.bytes.append(0x0D) }
+                        if crlf[k] { r.bytes.append(0x0D) }
                         r.bytes.append(0x0A)
                     }
                     continue
@@ -196,7 +198,7 @@ struct Scrub: ParsableCommand {
                     found = try JSONLines.stringFieldAndLiteral(field, in: raw)
                 } catch {
                     if settings.strict {
-                        r.failure = "\(batch.source): line \(number): \(error.description); \(Settings.hint)"
+                        r.failure = "\(source): line \(number): \(error.description); \(Settings.hint)"
                         r.documents -= 1
                         return
                     }
@@ -205,7 +207,7 @@ struct Scrub: ParsableCommand {
                 }
                 guard let (value, literal) = found else {
                     if settings.strict {
-                        r.failure = "\(batch.source): line \(number): no string field '\(field)'; \(Settings.hint)"
+                        r.failure = "\(source): line \(number): no string field '\(field)'; \(Settings.hint)"
                         r.documents -= 1
                         return
                     }
@@ -217,7 +219,7 @@ struct Scrub: ParsableCommand {
                 if counts.total > 0 { r.changed += 1 }
                 if settings.show {
                     value.withUnsafeBufferPointer { v in
-                        for m in matches { appendShown(m, UnsafeBufferPointer(rebasing: v[m.range]), source: batch.source, line: number, to: &r.bytes) }
+                        for m in matches { appendShown(m, UnsafeBufferPointer(rebasing: v[m.range]), source: source, line: number, to: &r.bytes) }
                     }
                 } else if counts.total == 0 {
                     copyLine()
@@ -226,7 +228,7 @@ struct Scrub: ParsableCommand {
                     r.bytes += raw[..<literal.lowerBound]
                     JSONText.appendString(scratch, to: &r.bytes)
                     r.bytes += raw[literal.upperBound...]
-                    if batch.crlf[k] { r.bytes.append(0x0D) }
+                    if crlf[k] { r.bytes.append(0x0D) }
                     r.bytes.append(0x0A)
                 }
             }

@@ -356,7 +356,17 @@ extension PIIScrubber {
                 guard let classes = table.baseAddress else { return }
                 var i = 0
                 scan: while i < n {
-                    // Most bytes start nothing (Hangul, spaces, punctuation): a tight loop.
+                    // Most bytes start nothing (Hangul, spaces, punctuation): 8 at a time while
+                    // none is in 0x28...0x7A (where every start byte lies), then a tight loop.
+                    while i + 8 <= n {
+                        let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                        let low = w & 0x7F7F_7F7F_7F7F_7F7F
+                        // Per byte, bit 7: set when the low 7 bits are ≥ 0x28, resp. ≥ 0x7B.
+                        let atLeast28 = low &+ 0x5858_5858_5858_5858, atLeast7B = low &+ 0x0505_0505_0505_0505
+                        if atLeast28 & ~atLeast7B & ~w & 0x8080_8080_8080_8080 != 0 { break }
+                        i += 8
+                    }
+                    if i == n { break scan }
                     var c = classes[Int(base[i])]
                     while c == 0 {
                         i += 1
