@@ -81,7 +81,7 @@ struct Scrub: ParsableCommand {
 
     /// Lines of one input, back to back in one buffer (no array per line), scrubbed on a
     /// worker thread while the next batch is read.
-    final class LineBatch: @unchecked Sendable {
+    final class ScrubBatch: @unchecked Sendable {
         /// Line `k` is `bytes[starts[k] ..< starts[k + 1]]`, without its line end.
         private(set) var bytes: [UInt8] = []
         private(set) var starts: [Int] = [0]
@@ -141,7 +141,7 @@ struct Scrub: ParsableCommand {
 
     /// Scrubs every line of `batch`: blank lines are copied; lines with invalid UTF-8 or (JSONL)
     /// invalid JSON or without the field are counted, or stop the batch with `--strict`.
-    static func process(_ batch: LineBatch, _ settings: Settings) -> BatchResult {
+    static func process(_ batch: ScrubBatch, _ settings: Settings) -> BatchResult {
         var r = BatchResult()
         r.bytes.reserveCapacity(batch.bytes.count + batch.count + 64)
         var scratch: [UInt8] = []
@@ -261,14 +261,14 @@ struct Scrub: ParsableCommand {
         var stdout = OutputWriter()
         let progress = progressOptions.progress()
         let settings = Settings(scrubber: scrubber, textField: documents.textField, show: show, strict: strict)
-        let pool = OrderedWorkers<(LineBatch, BatchResult)>(workers: threading.workers)
+        let pool = OrderedWorkers<(ScrubBatch, BatchResult)>(workers: threading.workers)
         defer { pool.close() }
         var byInput: [ScrubReport.Input] = []
         var index: [String: Int] = [:]
-        var spare: [LineBatch] = []
-        var filling = LineBatch()
+        var spare: [ScrubBatch] = []
+        var filling = ScrubBatch()
         var done = 0
-        func consume(_ results: [(LineBatch, BatchResult)]) throws(ExitCode) {
+        func consume(_ results: [(ScrubBatch, BatchResult)]) throws(ExitCode) {
             for (batch, r) in results {
                 if let file {
                     do { try file.write(r.bytes) } catch { throw fail(.ioError, error.description) }
@@ -294,7 +294,7 @@ struct Scrub: ParsableCommand {
         func submit() throws(ExitCode) {
             guard filling.count > 0 else { return }
             let batch = filling
-            filling = spare.popLast() ?? LineBatch()
+            filling = spare.popLast() ?? ScrubBatch()
             try consume(pool.submit { _ in (batch, Self.process(batch, settings)) })
             if let total, total > 0 { progress.report("scrub", Double(done) / Double(total)) }
         }
