@@ -7,7 +7,7 @@ import PackageDescription
 /// The fuzz targets: one executable each, named as its seed directory in `Corpus/`.
 let fuzzTargets = [
     "sentencepiece_model", "tokenizer_json", "tiktoken_tekken", "gpt2_files", "megatron_idx",
-    "normalizers", "encode", "decode", "jsonl", "instruction_templates", "input_decoding", "sft_records",
+    "normalizers", "encode", "decode", "jsonl", "instruction_templates", "input_decoding", "sft_records", "pii_scrub",
 ]
 
 let package = Package(

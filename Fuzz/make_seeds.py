@@ -22,6 +22,14 @@ TEXTS = [
     "emoji 👩\u200d💻 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, 한자 金 豈",
     "",
 ]
+PII_TEXTS = [
+    "주민등록번호 800101-1234567, 800101-1******, 8001011234560",
+    "연락처 010-1234-5678로, (02) 123-4567, +82 10-1234-5678, +821012345678, 1588-1234",
+    "메일 hong.gildong+law@example.co.kr, 카드 4111-1111-1111-1111, 3782-822463-10005",
+    "국민은행 계좌 123456-01-234567, 예금주 홍길동 12345678901234",
+    "IP 192.168.0.1:8080, 2001:db8::1, fe80::1ff:fe23:4567:890a, ::ffff:10.0.0.1",
+    "민법 제750조, 법률 제17219호, 2019다12345, 2020. 3. 14., 1,000,000원, 1.2.3.4.5, 1876-1910",
+]
 BAD_UTF8 = [b"\xff\xfe", b"\xed\xa0\x80", b"\xe1\x84", b"\xc0\xaf", b"\xf4\x90\x80\x80"]
 
 
@@ -189,6 +197,11 @@ def main():
     write("sft_records", "sharegpt", b"\x79" + j({"conversations": [{"from": "human", "value": "질문"}, {"from": "gpt", "value": "답"}]}).encode())
     write("sft_records", "alpaca", b"\xf8" + j({"instruction": "요약", "input": "판결", "output": "요약문"}).encode())
     write("sft_records", "prompt-completion", b"\x7a" + j({"prompt": "민법?", "completion": "제750조"}).encode())
+    # PII scrubber: [selector (bit 0 template, bits 1-6 kinds)][text].
+    for k, t in enumerate(PII_TEXTS):
+        write("pii_scrub", f"text-{k}", bytes([k & 1]) + t.encode())
+        write("pii_scrub", f"kinds-{k}", bytes([(k * 6) & 0x7F]) + t.encode())
+    write("pii_scrub", "bad-utf8", b"\x00" + "전화 010-1234-5678".encode() + BAD_UTF8[0] + b"a@b.kr")
 
 
 if __name__ == "__main__":

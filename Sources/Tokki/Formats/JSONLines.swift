@@ -14,4 +14,21 @@ package enum JSONLines {
         }
         return nil
     }
+
+    /// The UTF-8 bytes of the string member `field` (as ``stringField(_:in:source:)``) and
+    /// the byte range in `line` of its string literal, quotes included: where a writer that
+    /// changes only that field puts the new literal. Nil when the member is absent or not a
+    /// string.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` as ``stringField(_:in:source:)``.
+    package static func stringFieldAndLiteral(_ field: String, in line: [UInt8], source: String? = nil) throws(TokkiError) -> (value: [UInt8], literal: Range<Int>)? {
+        let root = try JSONDocument(bytes: line, path: source).root
+        guard root.kind == .object else { throw root.error("expected a JSON object") }
+        for m in try root.memberIndices() where try root.document.string(m.key) == field {
+            let node = root.document.nodes[m.value]
+            guard node.kind == .string else { return nil }
+            return (try root.document.stringBytes(m.value), (Int(node.start) - 1)..<(Int(node.end) + 1))
+        }
+        return nil
+    }
 }
