@@ -14,4 +14,18 @@ package enum JSONLines {
         }
         return nil
     }
+
+    /// The UTF-8 bytes of the string member `field` (as ``stringField(_:in:source:)``) and the
+    /// byte range of its literal in `line`, quotes included, so that a caller can replace the
+    /// value and keep the rest of the line as it was.
+    package static func stringFieldSpan(_ field: String, in line: [UInt8], source: String? = nil) throws(TokkiError) -> (value: [UInt8], literal: Range<Int>)? {
+        let root = try JSONDocument(bytes: line, path: source).root
+        guard root.kind == .object else { throw root.error("expected a JSON object") }
+        for m in try root.memberIndices() where try root.document.string(m.key) == field {
+            let node = root.document.nodes[m.value]
+            guard node.kind == .string else { return nil }
+            return (try root.document.stringBytes(m.value), (Int(node.start) - 1)..<(Int(node.end) + 1))
+        }
+        return nil
+    }
 }
