@@ -53,7 +53,9 @@ public struct SubstringDuplicates: Sendable {
 /// - Removed windows that overlap or touch merge into one range.
 /// - A range is then shrunk to whole UTF-8 characters: its start moves forward and its end back
 ///   past continuation bytes, so no multi-byte character is ever split (a range that shrinks
-///   to nothing is dropped).
+///   to nothing is dropped). ``minLength`` counts bytes of the repeat before this: a repeat
+///   that ends inside characters that share their lead bytes is cut shorter (at most 3 bytes
+///   at each end), so a cut can be a little shorter than ``minLength``.
 /// - Documents keep their order and every byte not removed.
 ///
 /// Memory: the corpus (its bytes plus one per document), 4 bytes per corpus byte for the suffix
