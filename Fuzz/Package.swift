@@ -7,7 +7,7 @@ import PackageDescription
 /// The fuzz targets: one executable each, named as its seed directory in `Corpus/`.
 let fuzzTargets = [
     "sentencepiece_model", "tokenizer_json", "tiktoken_tekken", "gpt2_files", "megatron_idx",
-    "normalizers", "encode", "decode", "jsonl",
+    "normalizers", "encode", "decode", "jsonl", "substring_dedup",
 ]
 
 let package = Package(
