@@ -17,16 +17,17 @@ struct Dedup: ParsableCommand {
         and --num-perm. The report lists every cluster: the kept document and the ones
         removed as its copies. Same input and --seed: the same output.
 
-        With --substring (Lee et al. 2022, exact-substring de-duplication), every span of
-        at least --min-length bytes that occurs more than once is kept where it first
-        occurs and cut from every later place, inside documents (a disclaimer repeated in
-        thousands of judgments). Documents keep their order and their other bytes; cuts
-        never split a UTF-8 character; a JSONL record gets only its --text-field string
-        replaced. A document left empty is removed (rule substring_duplicate). The whole
-        corpus is held in memory with its suffix and LCP arrays, about 9.2 bytes per
-        input byte (at most 2 GiB of text; no disk-backed mode): a corpus that would not
-        fit --max-memory stops with exit 64 before any output. The report lists the
-        removed spans (preview, length, count, bytes removed) by bytes removed.
+        With --substring (Lee et al. 2022, exact-substring de-duplication), every
+        span of at least --min-length bytes that occurs more than once is kept where
+        it first occurs and cut from every later place, inside documents (a disclaimer
+        repeated in thousands of judgments). Documents keep their order and their other
+        bytes; cuts never split a UTF-8 character; a JSONL record gets only its
+        --text-field string replaced. A document left empty is removed (rule
+        substring_duplicate). The whole corpus is held in memory with its suffix and
+        LCP arrays, about 9.2 bytes per input byte (at most 2 GiB of text; no
+        disk-backed mode): a corpus that would not fit --max-memory stops with exit 64
+        before any output. The report lists the removed spans (preview, length,
+        count, bytes removed) by bytes removed.
 
         Examples:
           tokki dedup --input a.txt --input b.txt --output unique.txt \\
@@ -35,7 +36,7 @@ struct Dedup: ParsableCommand {
               --text-field text --output unique.jsonl --rejected dups.jsonl
           tokki dedup --near --num-perm 256 --shingle word --ngram 3 \\
               --signatures-on-disk /scratch/sig --input big.txt --output u.txt
-          tokki dedup --substring --min-length 100 --input judgments.jsonl \
+          tokki dedup --substring --min-length 100 --input judgments.jsonl \\
               --text-field text --output cut.jsonl --report spans.json
         """
     )

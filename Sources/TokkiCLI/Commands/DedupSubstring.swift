@@ -77,6 +77,7 @@ extension Dedup {
             outputs.abort()
             throw error
         }
+        let read = DispatchTime.now().uptimeNanoseconds
         let found: SubstringDuplicates
         do { found = try deduplicator.find() } catch {
             outputs.abort()
@@ -146,12 +147,15 @@ extension Dedup {
         try outputs.finish(report)
         if !corpus.quiet {
             let text = deduplicator.corpus.count - deduplicator.documentCount
-            let seconds = Double(searched - started) / 1e9
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let share = text > 0 ? Double(found.bytesRemoved) * 100 / Double(text) : 0
             var message = "tokki dedup --substring: cut \(found.bytesRemoved) of \(text) bytes (\(String(format: "%.2f", share))%) in \(found.ranges.count) ranges from \(found.documentsEdited) documents (\(emptied) removed whole); kept \(outputs.keptCount) of \(outputs.documents) documents"
             let other = outputs.counts.filter { $0.key != "substring_duplicate" }
             if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
-            message += String(format: "; read and searched in %.2f s (%.1f MB/s)", seconds, seconds > 0 ? Double(readBytes) / 1e6 / seconds : 0)
+            let written = DispatchTime.now().uptimeNanoseconds
+            message += String(format: "; %.2f s (%.1f MB/s): reading %.2f s, suffix array and search %.2f s, writing %.2f s",
+                               seconds, seconds > 0 ? Double(readBytes) / 1e6 / seconds : 0, Double(read - started) / 1e9,
+                               Double(searched - read) / 1e9, Double(written - searched) / 1e9)
             printError(message)
         }
     }

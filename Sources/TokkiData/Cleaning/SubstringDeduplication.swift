@@ -59,8 +59,8 @@ public struct SubstringDuplicates: Sendable {
 /// - Documents keep their order and every byte not removed.
 ///
 /// Memory: the corpus (its bytes plus one per document), 4 bytes per corpus byte for the suffix
-/// array and 4 for the LCP array, and a bitmap of 1 bit per byte: ``memoryNeeded(corpusBytes:)``,
-/// about 9.2 bytes per corpus byte, held at once. Corpora up to ``SuffixArray/maxLength`` bytes
+/// array and 4 for the LCP array, and two bitmaps of 1 bit per byte: ``memoryNeeded(corpusBytes:)``,
+/// about 9.25 bytes per corpus byte, held at once. Corpora up to ``SuffixArray/maxLength`` bytes
 /// (2 GiB); there is no disk-backed mode.
 public final class SubstringDeduplicator {
     /// The byte that follows every document in ``corpus``.
@@ -83,7 +83,7 @@ public final class SubstringDeduplicator {
     /// Bytes of memory ``find()`` holds at its peak for a corpus of `corpusBytes` bytes
     /// (separators included), the corpus itself counted.
     public static func memoryNeeded(corpusBytes n: Int) -> Int {
-        n + 8 * n + (n + 63) / 64 * 8 + 65_536
+        n + 8 * n + 2 * ((n + 63) / 64 * 8) + 65_536
     }
 
     /// Documents appended.
@@ -133,9 +133,22 @@ public final class SubstringDeduplicator {
             let sa = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
             defer { sa.deallocate() }
             SuffixArray.build(text, into: sa)
-            let plcp = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-            defer { plcp.deallocate() }
-            SuffixArray.permutedLCP(text, suffixArray: UnsafeBufferPointer(sa), into: plcp, stop: Self.separator)
+            // Which positions share at least `length` bytes with their predecessor in the suffix
+            // array: one bit each (in text order), so that the scan below in suffix-array order
+            // reads a bitmap that mostly stays in cache instead of the 4-byte LCP values.
+            let long = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
+            long.initialize(repeating: 0, count: wordCount)
+            defer { long.deallocate() }
+            do {
+                let plcp = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+                defer { plcp.deallocate() }
+                SuffixArray.permutedLCP(text, suffixArray: UnsafeBufferPointer(sa), into: plcp, stop: Self.separator)
+                for i in 0..<n where Int(plcp[i]) >= length {
+                    assert(i >> 6 < wordCount)
+                    long[i >> 6] |= 1 << UInt64(i & 63)
+                }
+            }
+            @inline(__always) func isLong(_ p: Int32) -> Bool { long[Int(p) >> 6] & (1 << UInt64(p & 63)) != 0 }
             // Groups of suffixes adjacent in the suffix array whose first `length` bytes are equal
             // (the LCP stops at separators, so these windows lie inside one document); every
             // member but the earliest starts a later copy.
@@ -143,7 +156,7 @@ public final class SubstringDeduplicator {
             while r < n {
                 var e = r + 1
                 var earliest = sa[r]
-                while e < n && Int(plcp[Int(sa[e])]) >= length {
+                while e < n && isLong(sa[e]) {
                     earliest = min(earliest, sa[e])
                     e += 1
                 }
