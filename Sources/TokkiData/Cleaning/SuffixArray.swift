@@ -40,6 +40,7 @@ public enum SuffixArray {
         precondition(sa.count == n && plcp.count == n, "permuted LCP size")
         guard n > 0, let t = text.baseAddress, let phi = plcp.baseAddress, let s = sa.baseAddress else { return }
         // Φ[SA[r]] = SA[r-1]: the suffix just before, by position.
+        assert(s[0] >= 0 && Int(s[0]) < n)
         phi[Int(s[0])] = -1
         for r in 1..<n {
             let p = Int(s[r])
@@ -53,6 +54,7 @@ public enum SuffixArray {
         var l = 0
         for i in 0..<n {
             let j = Int(phi[i])
+            assert(i < plcp.count && j < n)
             if j < 0 { phi[i] = 0; l = 0; continue }
             while i + l < n && j + l < n {
                 let c = t[i + l]
@@ -180,7 +182,7 @@ private func induce<T: SAISText>(_ s: T, _ sa: UnsafeMutablePointer<Int32>, _ n:
 /// SA-IS: the suffix array of `s` (n symbols in 0..<k) into `sa[0..<n]`.
 private func sais<T: SAISText>(_ s: T, _ sa: UnsafeMutablePointer<Int32>, _ n: Int, _ k: Int) {
     if n == 0 { return }
-    if n == 1 { sa[0] = 0; return }
+    if n == 1 { sa[0] = 0; return }  // sa has n slots
     // Types: the last suffix is L (the virtual sentinel after it is smaller).
     let types = TypeBits(n)
     defer { types.free() }
