@@ -22,7 +22,8 @@
 # step (scripts/finish_single_file.py) that removes the ranges. Semantics differ: the Rust tool
 # treats the file as one byte string (a match may cross a newline) and `collect` lists every
 # occurrence (the first too); tokki keeps the first occurrence and never crosses a line.
-# MB/s = input bytes (10^6) / seconds.
+# MB/s = input bytes (10^6) / seconds. tokki's kept lines are then checked against the definition,
+# computed independently by scripts/check/check_substring.py.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -130,6 +131,8 @@ r = json.load(open(sys.argv[1]))["substrings"]; n = int(sys.argv[2]); s = float(
 print(f"  tokki: {s:.2f} s, {n / 1e6 / s:.1f} MB/s, peak {kb / 1024:.0f} MB ({kb * 1024 / n:.1f} bytes per input byte); "
       f"cut {r['bytes_removed']} bytes ({100 * r['bytes_removed'] / max(1, r['text_bytes']):.1f}%) in {r['ranges_removed']} ranges")
 PY
+  printf '  output against the definition (scripts/check/check_substring.py): '
+  python3 "$ROOT/scripts/check/check_substring.py" "$OUT/$f" "$OUT/kept.txt" --min-length 100
   if [[ -n "$RS" ]]; then
     rm -rf "$OUT/cache" && mkdir "$OUT/cache"
     (cd "$OUT" && timed m.t "$RS" make --data-file "$f" >/dev/null)
