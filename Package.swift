@@ -27,10 +27,20 @@ let package = Package(
                 .linkedLibrary("icudata"),
             ]
         ),
+        // Streaming gzip and Zstandard decompression over the system zlib and libzstd (Debian
+        // `zlib1g-dev`, `libzstd-dev`): corpora in .gz / .zst are read by every command.
+        .target(
+            name: "CCompression",
+            linkerSettings: [
+                .linkedLibrary("z"),
+                .linkedLibrary("zstd"),
+            ]
+        ),
         .target(
             name: "Tokki",
             dependencies: [
                 "CICUShim",
+                "CCompression",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

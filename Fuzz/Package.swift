@@ -7,7 +7,8 @@ import PackageDescription
 /// The fuzz targets: one executable each, named as its seed directory in `Corpus/`.
 let fuzzTargets = [
     "sentencepiece_model", "tokenizer_json", "tiktoken_tekken", "gpt2_files", "megatron_idx",
-    "normalizers", "encode", "decode", "jsonl", "substring_dedup",
+    "normalizers", "encode", "decode", "jsonl", "instruction_templates", "input_decoding", "sft_records",
+    "substring_dedup",
 ]
 
 let package = Package(
@@ -36,6 +37,7 @@ let package = Package(
                 .product(name: "Tokki", package: "Tokki"),
                 .product(name: "TokkiTraining", package: "Tokki"),
                 .product(name: "TokkiData", package: "Tokki"),
+                .product(name: "TokkiObjectives", package: "Tokki"),
             ],
             path: "Sources/Targets/\(name)"
         )

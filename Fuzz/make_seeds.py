@@ -164,6 +164,40 @@ def main():
     write("substring_dedup", "jsonl", bytes([0x40 | 15]) + "\n".join(
         [j({"id": k, "text": notice + t, "meta": [1, 2]}) for k, t in enumerate(TEXTS)] + ['{"text":"a\\u00e9\\n"}', '{"x":1}', "not json"]).encode())
 
+    # Instruction templates: [selector (bits 0-1 shots, 2-4 kinds off, 6 turns, 7 budget)]
+    # [tokki-flan/1 set] 0x00 [JSON lines of records].
+    with open(os.path.join(HERE, "..", "Templates", "ko-legal.json"), "rb") as f:
+        legal = f.read()
+    with open(os.path.join(FIX, "instruct", "ko-legal.jsonl"), "rb") as f:
+        records = f.read()
+    for sel in (0x00, 0x03, 0x82, 0x41, 0x0E):
+        write("instruction_templates", f"ko-legal-{sel:02x}", bytes([sel]) + legal + b"\x00" + records)
+    tiny = j({"format": "tokki-flan/1", "tasks": {"t": {"fields": ["q", "o", "a"], "options": {"field": "o", "item": "{n}) {option}"},
+              "few_shot": {"exemplar": "Q {input} A {target}", "separator": "|"},
+              "templates": [{"id": "z", "kind": "zero-shot", "input": "{{q}} {q} {options_}", "target": "{a}"},
+                            {"id": "f", "kind": "few-shot", "input": "{q}", "target": "{a}"},
+                            {"id": "i", "kind": "inverted", "input": "{a}", "target": "{q}"}]}}})
+    rows = "\n".join([j({"q": "가", "o": ["1", 2], "a": "나"}), j({"q": "가", "o": ["1"], "a": "나"}), j({"q": 3, "o": [], "a": None}),
+                      '{"q":"x","o":"y","a":"z"}', "not json", j({"q": "다", "o": ["라"], "a": "마"})])
+    write("instruction_templates", "tiny", b"\x03" + tiny.encode() + b"\x00" + rows.encode())
+    write("instruction_templates", "bad-brace", b"\x01" + tiny.replace("{q} {options_}", "{q {options_}").encode() + b"\x00" + rows.encode())
+
+    # input_decoding: the first byte picks the charset (low 3 bits: none, cp949, euc-kr, utf-16,
+    # utf-16le, shift_jis, iso-2022-kr), replacement (8), block size (0x30) and no decompression (0x40).
+    enc = os.path.join(FIX, "encodings")
+    for name, sel in [("sample.txt.gz", 0x00), ("sample.txt.zst", 0x10), ("truncated.txt.gz", 0x00), ("corrupt.txt.zst", 0x00),
+                      ("sample.cp949.txt", 0x01), ("bad.cp949.txt", 0x09), ("sample.utf16le.txt", 0x03), ("sample.txt", 0x40)]:
+        with open(os.path.join(enc, name), "rb") as f:
+            write("input_decoding", name, bytes([sel]) + f.read())
+    # sft_records: the first byte picks the policy (bits 0-1), train-on-eos (2), train-on-prompt (4),
+    # the length (bits 3-6) and the plain template (0x80).
+    with open(os.path.join(FIX, "sft", "chatml-generation.conversations.jsonl"), "rb") as f:
+        for k, line in enumerate(f.read().splitlines()):
+            write("sft_records", f"conversation-{k}", bytes([0x78 | (k & 3)]) + line)
+    write("sft_records", "sharegpt", b"\x79" + j({"conversations": [{"from": "human", "value": "질문"}, {"from": "gpt", "value": "답"}]}).encode())
+    write("sft_records", "alpaca", b"\xf8" + j({"instruction": "요약", "input": "판결", "output": "요약문"}).encode())
+    write("sft_records", "prompt-completion", b"\x7a" + j({"prompt": "민법?", "completion": "제750조"}).encode())
+
 
 if __name__ == "__main__":
     main()

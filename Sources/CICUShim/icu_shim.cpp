@@ -10,6 +10,8 @@
 #include <unicode/normalizer2.h>
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucnv_err.h>
 #include <unicode/uscript.h>
 #include <unicode/utext.h>
 #include <unicode/uniset.h>
@@ -396,3 +398,77 @@ void tk_unicode_version(char *buffer, int32_t capacity) {
 }
 
 } // extern "C"
+
+// ---------------------------------------------------------------- charset conversion
+
+namespace {
+struct Converter {
+    UConverter *source;
+    UConverter *utf8;
+    UChar pivot[4096];
+    UChar *pivotSource;
+    UChar *pivotTarget;
+    bool reset;
+};
+}
+
+void *tk_converter_open(const char *name, int32_t strict, int32_t *status) {
+    UErrorCode err = U_ZERO_ERROR;
+    UConverter *source = ucnv_open(name, &err);
+    if (U_FAILURE(err) || !source) { *status = err; return nullptr; }
+    if (strict) {
+        ucnv_setToUCallBack(source, UCNV_TO_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &err);
+    }
+    UConverter *utf8 = ucnv_open("UTF-8", &err);
+    if (U_FAILURE(err) || !utf8) { ucnv_close(source); *status = err; return nullptr; }
+    Converter *c = static_cast<Converter *>(calloc(1, sizeof(Converter)));
+    if (!c) { ucnv_close(source); ucnv_close(utf8); *status = U_MEMORY_ALLOCATION_ERROR; return nullptr; }
+    c->source = source;
+    c->utf8 = utf8;
+    c->pivotSource = c->pivot;
+    c->pivotTarget = c->pivot;
+    c->reset = true;
+    *status = U_ZERO_ERROR;
+    return c;
+}
+
+int32_t tk_converter_to_utf8(void *converter, const uint8_t *input, int32_t inputLength, int32_t *consumed,
+                             uint8_t *output, int32_t outputCapacity, int32_t *written, int32_t flush, int32_t *status) {
+    Converter *c = static_cast<Converter *>(converter);
+    const char *src = reinterpret_cast<const char *>(input);
+    const char *srcLimit = src + inputLength;
+    char *dst = reinterpret_cast<char *>(output);
+    char *dstLimit = dst + outputCapacity;
+    UErrorCode err = U_ZERO_ERROR;
+    ucnv_convertEx(c->utf8, c->source, &dst, dstLimit, &src, srcLimit, c->pivot, &c->pivotSource, &c->pivotTarget,
+                   c->pivot + 4096, c->reset, flush ? true : false, &err);
+    c->reset = false;
+    *consumed = static_cast<int32_t>(src - reinterpret_cast<const char *>(input));
+    *written = static_cast<int32_t>(dst - reinterpret_cast<char *>(output));
+    *status = err;
+    if (err == U_BUFFER_OVERFLOW_ERROR || U_SUCCESS(err)) return 0;
+    if (err == U_ILLEGAL_CHAR_FOUND || err == U_INVALID_CHAR_FOUND || err == U_TRUNCATED_CHAR_FOUND) {
+        // `src` is past the bad sequence; report where it starts.
+        char bad[32];
+        int8_t badLength = sizeof bad;
+        UErrorCode e2 = U_ZERO_ERROR;
+        ucnv_getInvalidChars(c->source, bad, &badLength, &e2);
+        if (U_SUCCESS(e2) && badLength <= *consumed) *consumed -= badLength;
+        return 2;
+    }
+    return 1;
+}
+
+const char *tk_converter_name(const void *converter) {
+    UErrorCode err = U_ZERO_ERROR;
+    const char *n = ucnv_getName(static_cast<const Converter *>(converter)->source, &err);
+    return U_SUCCESS(err) && n ? n : "";
+}
+
+void tk_converter_close(void *converter) {
+    if (!converter) return;
+    Converter *c = static_cast<Converter *>(converter);
+    ucnv_close(c->source);
+    ucnv_close(c->utf8);
+    free(c);
+}

@@ -17,6 +17,6 @@ struct TokkiCommand: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Stats.self,
-                      BatchCommand.self, Prepare.self, Merge.self, Clean.self, Dedup.self, TemplateCommand.self, CharsmapDump.self]
+                      BatchCommand.self, Prepare.self, Merge.self, Clean.self, Dedup.self, TemplateCommand.self, Compare.self, Profile.self, Instruct.self, CharsmapDump.self]
     )
 }

@@ -17,6 +17,9 @@ public struct CorpusOptions: Sendable {
     /// The longest line accepted, in bytes; a longer one stops reading with
     /// `TokkiError.lineTooLong(source:line:byteOffset:limit:)`.
     public var maxLineBytes: Int
+    /// How the inputs are decoded (gzip/zstd, a legacy charset); by default compressed input
+    /// is recognised and text is UTF-8.
+    public var decoding = InputDecoding()
     /// What becomes of Hanja before training (`--hanja`): `.hangul` reads them in Hangul with
     /// ``HanjaNormalizer`` (word by word, with the initial-sound rule), so the vocabulary is
     /// learnt on Hangul. The model's own normalizer does not read Hanja — its charsmap
@@ -115,7 +118,7 @@ final class CorpusReader {
         let sources = options.inputs.isEmpty ? ["-"] : options.inputs
         for source in sources {
             var reader: LineReader
-            do { reader = try LineReader(path: source, maxLineBytes: options.maxLineBytes) } catch {
+            do { reader = try LineReader(path: source, maxLineBytes: options.maxLineBytes, decoding: options.decoding) } catch {
                 if case .io(let path, let reason) = error { throw .io(path: path, reason: reason) }
                 throw .tokki(error)
             }

@@ -42,9 +42,14 @@ public enum TrainingNormalization: String, Sendable, CaseIterable {
         return map
     }
 
-    /// The normalizer settings of a model trained with this normalization.
-    public func settings() throws(TokkiError) -> SentencePieceModel.NormalizerSettings {
-        SentencePieceModel.NormalizerSettings(name: rawValue, precompiledCharsmap: try CharsmapCompiler.compile(self))
+    /// The normalizer settings of a model trained with this normalization. With
+    /// `hanjaReadings`, the charsmap also reads the Hanja whose reading never depends on
+    /// context (``HanjaNormalizer/contextFreeReadings``), as ``HanjaNormalizer/Mode/hangul``
+    /// reads them; the others need word context and stay as they are.
+    public func settings(hanjaReadings: Bool = false) throws(TokkiError) -> SentencePieceModel.NormalizerSettings {
+        var blob = try CharsmapCompiler.compile(self)
+        if hanjaReadings { blob = try CharsmapCompiler.addingHanjaReadings(to: blob) }
+        return SentencePieceModel.NormalizerSettings(name: rawValue, precompiledCharsmap: blob)
     }
 }
 
@@ -81,6 +86,21 @@ package enum CharsmapCompiler {
             return shipped
         }
         return try compileFromICU(normalization)
+    }
+
+    /// `blob`'s rules plus one rule per context-free Hanja reading (replacing any rule the
+    /// normalization had for that character, e.g. NFKC's folding of a compatibility ideograph).
+    package static func addingHanjaReadings(to blob: [UInt8]) throws(TokkiError) -> [UInt8] {
+        var rules: [[UInt8]: [UInt8]] = [:]
+        if !blob.isEmpty {
+            for r in try PrecompiledCharsmap(blob).rules { rules[r.source] = r.target }
+        }
+        for (h, r) in HanjaNormalizer.contextFreeReadings { rules[Array(String(h).utf8)] = Array(String(r).utf8) }
+        do {
+            return try PrecompiledCharsmap.compile(rules.map { ($0.key, $0.value) })
+        } catch {
+            throw .invalidConfiguration("cannot compile the Hanja readings into a charsmap: \(error)")
+        }
     }
 
     /// The charsmap blob for `normalization`, compiled from the system ICU (about 0.2 s).

@@ -263,7 +263,7 @@ extension WordCounter {
         let settings: SentencePieceModel.NormalizerSettings
         let normalizer: SentencePieceNormalizer
         do {
-            settings = try configuration.normalization.settings()
+            settings = try configuration.normalization.settings(hanjaReadings: corpus.hanja == .hangul)
             normalizer = try SentencePieceNormalizer(settings: settings, userDefinedSymbols: configuration.userDefinedSymbols)
         } catch { throw .tokki(error) }
         progress?("reading", 0)

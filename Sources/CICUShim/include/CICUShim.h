@@ -131,6 +131,25 @@ void tk_icu_version(char *buffer, int32_t capacity);
 /// The Unicode version ICU implements, e.g. "15.0".
 void tk_unicode_version(char *buffer, int32_t capacity);
 
+/// A streaming converter from a legacy charset (`cp949`, `euc-kr`, `utf-16`, …, any name ICU
+/// knows) to UTF-8. With `strict`, an invalid or unmappable byte sequence stops the conversion
+/// (`tk_converter_to_utf8` returns 2); otherwise it becomes U+FFFD. NULL with `*status` set when
+/// ICU does not know the name.
+void *tk_converter_open(const char *name, int32_t strict, int32_t *status);
+
+/// Converts `input[0..<inputLength]` to UTF-8 in `output[0..<outputCapacity]`; sets the input
+/// bytes consumed and output bytes written. `flush` = 1 with the last input (a partial
+/// sequence at the end is then an error). Returns 0 on progress (call again with the rest or
+/// more input), 2 on an invalid sequence (consumed = the bytes before it), 1 on another
+/// ICU failure (`*status`).
+int32_t tk_converter_to_utf8(void *converter, const uint8_t *input, int32_t inputLength, int32_t *consumed,
+                             uint8_t *output, int32_t outputCapacity, int32_t *written, int32_t flush, int32_t *status);
+
+/// ICU's canonical name of the converter (for messages).
+const char *tk_converter_name(const void *converter);
+
+void tk_converter_close(void *converter);
+
 #ifdef __cplusplus
 }
 #endif

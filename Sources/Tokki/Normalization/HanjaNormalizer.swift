@@ -35,6 +35,26 @@ public struct HanjaNormalizer: Normalizer {
     /// CJK compatibility ideograph.
     public static func isHanja(_ scalar: Unicode.Scalar) -> Bool { HanjaReader.isHanja(scalar.value) }
 
+    /// The Hanja that ``Mode/hangul`` reads the same way in every context (no initial-sound or
+    /// 렬/률 rule, not 不, no dictionary word reading them otherwise), with their readings:
+    /// what a per-character table such as a SentencePiece charsmap can hold exactly. The
+    /// others need word context.
+    public static var contextFreeReadings: [(hanja: Unicode.Scalar, reading: Unicode.Scalar)] {
+        HanjaReader.exactReadings.compactMap { p in
+            guard let h = Unicode.Scalar(p.hanja), let r = Unicode.Scalar(p.reading) else { return nil }
+            return (h, r)
+        }
+    }
+
+    /// How many Hanja have a reading at all (the context-free ones included).
+    public static var readableCount: Int {
+        let reader = HanjaReader.shared
+        var n = 0
+        for c in HanjaReader.bmpLow...HanjaReader.bmpHigh where reader.reading(c) != 0 { n += 1 }
+        for c in HanjaReader.compatLow...HanjaReader.compatHigh where reader.reading(c) != 0 { n += 1 }
+        return n + reader.characters.keys.filter { $0 > HanjaReader.compatHigh }.count
+    }
+
     /// The Hanja of `text` that no table reads (the stage keeps them as they are), in order.
     public static func unreadable(in text: String) -> [Unicode.Scalar] {
         let reader = HanjaReader.shared
@@ -138,6 +158,39 @@ final class HanjaReader: Sendable {
     }
 
     static let shared = HanjaReader()
+
+    /// The Hanja whose reading never depends on context, with that reading: not 不, no
+    /// initial-sound or 렬/률 change (compatibility ideographs are exempt from both), and no
+    /// dictionary word that stores another reading for them. A per-character mapping (a
+    /// SentencePiece charsmap) reads exactly these as ``HanjaNormalizer/Mode/hangul`` does.
+    static let exactReadings: [(hanja: UInt32, reading: UInt32)] = {
+        let reader = HanjaReader.shared
+        var inexact = Set<UInt32>([buScalar])
+        // Words with a stored reading (`WORD\tREADING` lines): a character read otherwise there
+        // needs the word.
+        for line in HanjaTables.words.split(separator: "\n") {
+            let parts = line.split(separator: "\t")
+            guard parts.count == 2 else { continue }
+            let chars = Array(parts[0].unicodeScalars), readings = Array(parts[1].unicodeScalars)
+            guard chars.count == readings.count else { chars.forEach { inexact.insert($0.value) }; continue }
+            for (c, r) in zip(chars, readings) where reader.reading(c.value) != r.value { inexact.insert(c.value) }
+        }
+        var out: [(UInt32, UInt32)] = []
+        func consider(_ c: UInt32) {
+            let r = reader.reading(c)
+            guard r != 0, !inexact.contains(c) else { return }
+            if !isCompatibility(c) {
+                let (i, m, f) = parts(r)
+                if initialSound(r) != r { return }
+                if i == rieul && (m == 6 || m == 17) && f == 8 { return }   // 렬/률
+            }
+            out.append((c, r))
+        }
+        for c in bmpLow...bmpHigh { consider(c) }
+        for c in compatLow...compatHigh { consider(c) }
+        for c in reader.characters.keys.sorted() where c > compatHigh { consider(c) }
+        return out
+    }()
 
     /// Reading (a Hangul syllable) by character.
     let characters: [UInt32: UInt32]

@@ -128,6 +128,32 @@ public struct PrecompiledCharsmap: Sendable, Equatable {
 }
 
 extension PrecompiledCharsmap {
+    /// Every rule of the charsmap (source bytes → replacement bytes), sorted by source: the
+    /// trie walked depth first. ``compile(_:)`` of these rules gives the same normalization.
+    package var rules: [(source: [UInt8], target: [UInt8])] {
+        var out: [(source: [UInt8], target: [UInt8])] = []
+        let u = trie.units
+        guard let root = u.first else { return out }
+        var key: [UInt8] = []
+        func walk(_ base: Int, depth: Int) {
+            guard depth < 64 else { return }
+            for c in 1..<256 {
+                let p = base ^ c
+                guard p < u.count, DoubleArrayTrie.label(u[p]) == UInt32(c) else { continue }
+                let child = p ^ DoubleArrayTrie.offset(u[p])
+                key.append(UInt8(c))
+                if DoubleArrayTrie.hasLeaf(u[p]), child < u.count {
+                    let r = replacement(DoubleArrayTrie.value(u[child]))
+                    out.append((key, Array(replacements[r])))
+                }
+                walk(child, depth: depth + 1)
+                key.removeLast()
+            }
+        }
+        walk(DoubleArrayTrie.offset(root), depth: 0)
+        return out
+    }
+
     /// The serialized charsmap: trie size, trie units, replacement strings (the bytes it was
     /// parsed from).
     var blob: [UInt8] {

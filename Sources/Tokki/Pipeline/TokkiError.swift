@@ -22,6 +22,10 @@ public enum TokkiError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A line of a text input is longer than the reader's limit (see ``LineReader``).
     /// `line` is 1-based; `byteOffset` is where the line starts in the input.
     case lineTooLong(source: String, line: Int, byteOffset: Int, limit: Int)
+    /// A compressed (gzip, zstd) or legacy-encoded (CP949, UTF-16, …) input cannot be decoded.
+    /// `byteOffset` counts bytes of the file as stored (before decompression when the file is
+    /// compressed, else before charset conversion).
+    case invalidInput(source: String, byteOffset: Int, problem: String)
 
     /// A one-line, human-readable description of the error.
     public var description: String {
@@ -44,6 +48,8 @@ public enum TokkiError: Error, Equatable, Sendable, CustomStringConvertible {
             return "token id \(id) is out of range (vocabulary size \(size))"
         case let .lineTooLong(source, line, byteOffset, limit):
             return "\(source): line \(line) (at byte offset \(byteOffset)) is longer than the limit of \(limit) bytes"
+        case let .invalidInput(source, byteOffset, problem):
+            return "\(source): \(problem) (at byte offset \(byteOffset))"
         }
     }
 }

@@ -51,7 +51,7 @@ public struct LineReader: ~Copyable {
     public let path: String?
     /// The longest line accepted, in bytes (without its line end).
     public let maxLineBytes: Int
-    private let fd: Int32
+    private let source: any ByteSource
     private var buffer: [UInt8]
     private var start = 0
     private var end = 0
@@ -60,29 +60,32 @@ public struct LineReader: ~Copyable {
     private var scanned = 0
     private var lineNumber = 0
 
-    /// Opens `path`, or standard input when it is nil or `-`.
+    /// Opens `path`, or standard input when it is nil or `-`. A gzip or Zstandard input is
+    /// decompressed and a legacy charset converted as `decoding` says (by default compressed
+    /// input is recognised by its first bytes, and text is UTF-8); byte offsets then count
+    /// the decoded text.
     ///
-    /// - Throws: ``TokkiError/io(path:reason:)`` when the file cannot be opened, or
-    ///   ``TokkiError/invalidConfiguration(_:)`` for a limit below 1.
-    public init(path: String?, maxLineBytes: Int = LineReader.defaultMaxLineBytes, blockSize: Int = 1 << 20) throws(TokkiError) {
+    /// - Throws: ``TokkiError/io(path:reason:)`` when the file cannot be opened,
+    ///   ``TokkiError/invalidConfiguration(_:)`` for a limit below 1 or an unknown encoding.
+    public init(path: String?, maxLineBytes: Int = LineReader.defaultMaxLineBytes, blockSize: Int = 1 << 20,
+                decoding: InputDecoding = InputDecoding()) throws(TokkiError) {
         guard maxLineBytes >= 1 else { throw .invalidConfiguration("the longest line must be at least 1 byte, not \(maxLineBytes)") }
-        if let path, path != "-" {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let named = path.flatMap { $0 == "-" ? nil : $0 }
+        let fd: Int32
+        if let named {
+            fd = open(named, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
-                throw .io(path: path, reason: errno == ENOENT ? "no such file" : "cannot open (\(String(cString: strerror(errno))))")
+                throw .io(path: named, reason: errno == ENOENT ? "no such file" : "cannot open (\(String(cString: strerror(errno))))")
             }
-            self.fd = fd
-            self.path = path
         } else {
-            self.fd = 0
-            self.path = nil
+            fd = 0
         }
+        let file = FileSource(fd: fd, name: named ?? "<stdin>")
+        let chain = try decoding.source(over: file)
+        self.path = named
         self.maxLineBytes = maxLineBytes
+        source = chain
         buffer = [UInt8](repeating: 0, count: max(16, min(blockSize, maxLineBytes + 2)))
-    }
-
-    deinit {
-        if fd > 2 { close(fd) }
     }
 
     /// The name to show in messages: the path, or `<stdin>`.
@@ -166,14 +169,16 @@ public struct LineReader: ~Copyable {
             }
             let room = buffer.count - end
             assert(room > 0, "a full buffer was not grown")
-            let n = buffer.withUnsafeMutableBufferPointer { b -> Int in
-                guard let base = b.baseAddress else { return 0 }
-                return read(fd, base + end, room)
+            let got: Result<Int, TokkiError> = buffer.withUnsafeMutableBufferPointer { b in
+                guard let base = b.baseAddress else { return .success(0) }
+                do throws(TokkiError) { return .success(try source.read(into: base + end, count: room)) } catch { return .failure(error) }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure(.io(path: displayName, reason: "read failed (\(String(cString: strerror(errno))))"))
+            let n: Int
+            switch got {
+            case .success(let k): n = k
+            case .failure(let e): throw failure(e)
             }
+            assert(n <= room, "a source wrote past the buffer")
             if n == 0 { eof = true } else { end += n }
         }
     }

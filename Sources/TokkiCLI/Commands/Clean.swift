@@ -29,6 +29,9 @@ struct Clean: ParsableCommand {
           repetition          Gopher's duplicate line, paragraph, n-gram rules
           boilerplate         --max-boilerplate-fraction 0.5
                               (copyright lines, menus, login links)
+          offensive           Korean offensive language, through spacing,
+                              punctuation and jamo (시 발, 씨.발, ㅅㅂ);
+                              --offensive-lexicon FILE adds words
           block_list          --block-list FILE (phrases; lines starting
                               with re: are ICU regular expressions)
 
@@ -46,6 +49,8 @@ struct Clean: ParsableCommand {
     var off: [String] = []
     @Option(help: "A block-list file.")
     var blockList: String?
+    @Option(help: "offensive: more words (one per line; 'allow:WORD' for an ordinary word that contains one).")
+    var offensiveLexicon: String?
     @Option(help: "Fewest non-space characters.") var minChars: Int = LengthFilter().minCharacters ?? 0
     @Option(help: "Most non-space characters.") var maxChars: Int?
     @Option(help: "Fewest words.") var minWords: Int?
@@ -58,7 +63,8 @@ struct Clean: ParsableCommand {
     @Option(help: "Shortest mean word length.") var minMeanWordLength: Double = WordLengthFilter().minMean ?? 0
     @Option(help: "Longest mean word length.") var maxMeanWordLength: Double = WordLengthFilter().maxMean ?? 1000
     @Option(help: "Most share of boilerplate lines.") var maxBoilerplateFraction: Double = BoilerplateFilter().maxFraction
-    static let rules = ["invalid_characters", "length", "script", "character_classes", "word_length", "repetition", "boilerplate", "block_list"]
+    static let rules = ["invalid_characters", "length", "script", "character_classes", "word_length", "repetition", "boilerplate",
+                        "offensive", "block_list"]
 
     func validate() throws {
         for r in off where !Self.rules.contains(r) {
@@ -95,6 +101,18 @@ struct Clean: ParsableCommand {
             var f = BoilerplateFilter()
             f.maxFraction = maxBoilerplateFraction
             filters.append(f)
+        }
+        if on("offensive") {
+            if let offensiveLexicon {
+                guard let data = FileManager.default.contents(atPath: offensiveLexicon) else {
+                    throw fail(.noInput, "cannot open offensive-language lexicon '\(offensiveLexicon)'")
+                }
+                do { filters.append(try OffensiveLanguageFilter(file: [UInt8](data), source: offensiveLexicon)) } catch {
+                    throw fail(.dataError, error.description)
+                }
+            } else {
+                filters.append(OffensiveLanguageFilter())
+            }
         }
         if let blockList, on("block_list") {
             guard let data = FileManager.default.contents(atPath: blockList) else {

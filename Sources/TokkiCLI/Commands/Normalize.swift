@@ -90,7 +90,7 @@ struct Normalize: ParsableCommand {
             do {
                 if let bad = UTF8Validation.firstInvalidOffset(in: line) {
                     guard replace else {
-                        throw invalidUTF8(source, line: lineNumber, lineOffset: lineOffset, byteInLine: bad)
+                        throw invalidUTF8(source, line: lineNumber, lineOffset: lineOffset, byteInLine: bad, text: Array(line))
                     }
                     text = try normalizer.normalize(bytes: UTF8Validation.repaired(Array(line)))
                 } else {

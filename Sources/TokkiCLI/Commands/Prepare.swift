@@ -79,7 +79,12 @@ struct Prepare: ParsableCommand {
         source.maxLineBytes = lineLimit.maxLineBytes.value
         let shardRange: Range<Int>?
         if let (k, n) = try parsedShard() {
-            guard let total = source.totalBytes else { throw fail(.usage, "--shard needs input files (stdin has no known size)") }
+            guard let total = source.totalBytes else {
+                if source.decoded {
+                    throw fail(.usage, "--shard splits by byte offset and needs plain UTF-8 input files: decompress or convert first (gzip -d, zstd -d, iconv -f cp949), or give each job its own files")
+                }
+                throw fail(.usage, "--shard needs input files (stdin has no known size)")
+            }
             // Part k holds the lines whose first byte is in [k·T/N, (k+1)·T/N).
             let lo = Int((Int64(total) * Int64(k)) / Int64(n)), hi = Int((Int64(total) * Int64(k + 1)) / Int64(n))
             shardRange = lo..<hi

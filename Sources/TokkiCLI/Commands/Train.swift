@@ -28,8 +28,10 @@ struct Train: ParsableCommand {
             --output law
 
         --hanja hangul reads Hanja in Hangul before training (民法 → 민법, word by
-        word with the initial-sound rule). The model's charsmap cannot read Hanja
-        (it has no word context), so normalize text to encode the same way first:
+        word with the initial-sound rule), and compiles into the model's charsmap the
+        Hanja whose reading never depends on context (民 → 민, 法 → 법), so that
+        sentencepiece reads those too. The rest need word context (歷史 → 역사 but
+        先例 → 선례; 不, 率, 樂): normalize text to encode the same way first:
           tokki normalize --hanja hangul < text.txt | tokki encode --model law.model
         """
     )
@@ -166,7 +168,8 @@ struct Train: ParsableCommand {
             if s.missingField > 0 { message += "; \(s.missingField) JSONL lines had no '\(textField ?? "")'" }
             FileHandle.standardError.write(Data((message + "; wrote \(output).model, \(output).json, \(output).vocab\n").utf8))
             if hanja != .keep {
-                printError("tokki train: Hanja were read in Hangul before training; the model does not read them itself: encode text normalized with `tokki normalize --hanja \(hanja.rawValue)`")
+                let exact = HanjaNormalizer.contextFreeReadings.count, all = HanjaNormalizer.readableCount
+                printError("tokki train: Hanja were read in Hangul before training; the model's charsmap reads the \(exact) of \(all) readable Hanja whose reading never depends on context, the other \(all - exact) need word context (the initial-sound and 렬/률 rules, 不, dictionary words): encode text normalized with `tokki normalize --hanja \(hanja.rawValue)`")
             }
         }
     }
@@ -228,6 +231,7 @@ extension Train {
     var corpusOptions: CorpusOptions {
         var options = CorpusOptions(inputs: input, textField: textField, inputSentenceSize: inputSentenceSize, seed: seed,
                                     strict: strict, maxLineBytes: lineLimit.maxLineBytes.value)
+        options.decoding = InputSettings.decoding
         options.hanja = hanja
         return options
     }

@@ -29,8 +29,9 @@ func fail(_ status: ExitStatus, _ message: String) -> ExitCode {
 
 /// The error for invalid UTF-8 in an input line: file, line, byte offset in the file and
 /// byte within the line (exit 65).
-func invalidUTF8(_ source: String, line: Int, lineOffset: Int, byteInLine bad: Int) -> ExitCode {
-    fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(lineOffset + bad) (byte \(bad + 1) of the line); use --invalid replace to substitute U+FFFD")
+func invalidUTF8(_ source: String, line: Int, lineOffset: Int, byteInLine bad: Int, text: [UInt8]? = nil) -> ExitCode {
+    fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(lineOffset + bad) (byte \(bad + 1) of the line); use --invalid replace to substitute U+FFFD"
+         + (text.map(InputSettings.legacyHint) ?? ""))
 }
 
 /// Maps a library error to an exit code with a message.
@@ -44,5 +45,6 @@ func fail(_ error: TokkiError) -> ExitCode {
     case .invalidID: return fail(.dataError, error.description)
     case .io: return fail(.ioError, error.description)
     case .lineTooLong: return fail(.dataError, "\(error.description); raise it with --max-line-bytes")
+    case .invalidInput: return fail(.dataError, error.description)
     }
 }

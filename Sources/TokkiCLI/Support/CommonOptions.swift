@@ -51,6 +51,11 @@ struct InvalidUTF8Options: ParsableArguments {
 
     /// Whether invalid UTF-8 is replaced.
     var replace: Bool { invalid == .replace }
+
+    func validate() throws {
+        // The same policy for bytes invalid in an --encoding charset.
+        if replace { InputSettings.decoding.replaceInvalid = true }
+    }
 }
 
 /// The options `clean` and `dedup` share: where documents come from and where kept and removed

@@ -39,6 +39,9 @@ struct CorpusRecordReader {
     let inputs: [String]
     let textField: String?
     let totalBytes: Int?
+    /// Whether an input is compressed or converted from another charset (offsets then count
+    /// decoded text, whose size is not known in advance).
+    private(set) var decoded = false
     var invalidUTF8 = Handling.count
     var invalidJSON = Handling.count
     var missingField = Handling.count
@@ -73,8 +76,19 @@ struct CorpusRecordReader {
                 throw fail(.noInput, "cannot open input file '\(p)': no such file")
             }
             total += s.intValue
+            // Offsets count decoded text: a compressed file's size says nothing about them.
+            if Self.isCompressed(p) { known = false; decoded = true }
         }
+        if InputSettings.decoding.encoding != nil { known = false; decoded = true }
         totalBytes = known ? total : nil
+    }
+
+    /// Whether the file starts with the gzip or zstd magic bytes.
+    static func isCompressed(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        let head = [UInt8](h.readData(ofLength: 4))
+        return head.starts(with: [0x1F, 0x8B]) || head == [0x28, 0xB5, 0x2F, 0xFD]
     }
 
     /// Calls `body` with every record in order; `body` returns false to stop reading.
@@ -124,9 +138,10 @@ struct CorpusRecordReader {
         if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
             switch invalidUTF8 {
             case .fail(let hint):
-                throw fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); \(hint)")
+                throw fail(.dataError, "\(source): line \(line): invalid UTF-8 at byte offset \(offset + bad) (byte \(bad + 1) of the line); \(hint)"
+                           + InputSettings.legacyHint(raw))
             case .count:
-                r.text = .rejected(Rejection(rule: "invalid_utf8", detail: "invalid UTF-8 at byte \(bad) of the line"))
+                r.text = .rejected(Rejection(rule: "invalid_utf8", detail: "invalid UTF-8 at byte \(bad) of the line" + InputSettings.legacyHint(raw)))
                 return r
             case .replace:
                 text = Array(String(decoding: raw, as: UTF8.self).utf8)

@@ -13,7 +13,7 @@ extension LineReader {
     /// message (66 when the file cannot be opened).
     static func open(_ path: String?, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws(ExitCode) -> LineReader {
         do {
-            return try LineReader(path: path, maxLineBytes: maxLineBytes)
+            return try LineReader(path: path, maxLineBytes: maxLineBytes, decoding: InputSettings.decoding)
         } catch {
             if case .io(let p, let reason) = error { throw fail(.noInput, "cannot open input file '\(p)': \(reason)") }
             throw fail(error)
@@ -27,12 +27,38 @@ extension LineReader {
     }
 }
 
-/// `--max-line-bytes`, for every command that reads text line by line.
+/// `--max-line-bytes` and `--encoding`, for every command that reads text line by line.
 struct LineLimitOptions: ParsableArguments {
     @Option(name: .customLong("max-line-bytes"), help: ArgumentHelp(
         "Longest input line accepted, in bytes (suffixes K, M, G); a longer line stops with exit 65.",
         valueName: "N"))
     var maxLineBytes: ByteCount = ByteCount(LineReader.defaultMaxLineBytes)
+
+    @Option(help: ArgumentHelp(
+        "The inputs' charset when not UTF-8: cp949, euc-kr, utf-16, utf-16le, … (any ICU name). gzip and zstd inputs are decompressed whatever this says.",
+        valueName: "NAME"))
+    var encoding: String?
+
+    func validate() throws {
+        if let encoding {
+            guard InputDecoding.isKnownEncoding(encoding) else {
+                throw ValidationError("--encoding '\(encoding)' is not a charset ICU knows (try cp949, euc-kr, utf-16, utf-16le)")
+            }
+            InputSettings.decoding.encoding = encoding
+        }
+    }
+}
+
+/// How this process's commands decode their inputs (set once from `--encoding` while the
+/// arguments are parsed, before any input is opened).
+enum InputSettings {
+    nonisolated(unsafe) static var decoding = InputDecoding()
+
+    /// A hint for a line that is not UTF-8 but reads cleanly as CP949 (Korean legacy text).
+    static func legacyHint(_ line: [UInt8]) -> String {
+        guard decoding.encoding == nil, InputDecoding.decodesCleanly(line, as: "cp949") else { return "" }
+        return "; the input looks like CP949/EUC-KR Korean text: try --encoding cp949"
+    }
 }
 
 /// A byte count given as `N`, `NK`, `NM` or `NG` (binary units).

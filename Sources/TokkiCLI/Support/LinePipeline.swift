@@ -53,7 +53,8 @@ struct LineFailure: Sendable {
     /// The exit for this failure in `batch`.
     func exit(_ batch: LineBatch) -> ExitCode {
         if let error { return fail(error) }
-        return invalidUTF8(batch.source, line: batch.firstLine + line, lineOffset: batch.offsets[line], byteInLine: invalidByte)
+        let text = line + 1 < batch.starts.count ? Array(batch.bytes[batch.starts[line]..<batch.starts[line + 1]]) : nil
+        return invalidUTF8(batch.source, line: batch.firstLine + line, lineOffset: batch.offsets[line], byteInLine: invalidByte, text: text)
     }
 }
 

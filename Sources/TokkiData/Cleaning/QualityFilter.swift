@@ -416,10 +416,11 @@ public struct QualityPipeline: Sendable {
     public init(_ filters: [any QualityFilter]) { self.filters = filters }
 
     /// The recommended set for Korean text, with every default threshold: invalid characters,
-    /// length, script mix, character classes, word length, repetition, boilerplate.
+    /// length, script mix, character classes, word length, repetition, boilerplate, offensive
+    /// language.
     public static var recommended: QualityPipeline {
         QualityPipeline([InvalidCharacterFilter(), LengthFilter(), ScriptFilter(), CharacterClassFilter(),
-                         WordLengthFilter(), RepetitionFilter(), BoilerplateFilter()])
+                         WordLengthFilter(), RepetitionFilter(), BoilerplateFilter(), OffensiveLanguageFilter()])
     }
 
     /// nil to keep the document, else the first rule that removes it.

@@ -7,7 +7,7 @@ import TokkiTestSupport
 @Suite("tokki --help")
 struct HelpTests {
     static let commands = ["", "normalize", "encode", "decode", "inspect", "convert", "train", "stats",
-                           "batch", "prepare", "merge", "clean", "dedup", "charsmap", "template"]
+                           "batch", "prepare", "merge", "clean", "dedup", "charsmap", "template", "instruct", "compare", "profile"]
 
     /// Terminal columns of `line`: Hangul, CJK and fullwidth forms take two.
     static func columns(_ line: Substring) -> Int {

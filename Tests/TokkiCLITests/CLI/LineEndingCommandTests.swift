@@ -119,7 +119,7 @@ struct LineEndingCommandTests {
         ["batch", "--objective", "causal", "--seq-len", "16", "--output", "OUT.jsonl", "--quiet"],
         ["prepare", "--output-prefix", "OUT", "--quiet"],
         ["train", "--model-type", "bpe", "--vocab-size", "300", "--output", "OUT", "--quiet"],
-        ["clean", "--quiet"], ["dedup", "--quiet"],
+        ["clean", "--quiet"], ["dedup", "--quiet"], ["instruct", "--quiet"], ["instruct", "--shots", "2", "--output", "OUT.jsonl", "--quiet"],
     ])
     func aLineOverTheLimitStopsWithExit65(_ command: [String]) throws {
         let dir = try Self.corpora()

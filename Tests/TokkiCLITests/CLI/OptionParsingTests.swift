@@ -20,6 +20,7 @@ struct OptionParsingTests {
         ["prepare", "--output-prefix", "/nonexistent/x", "--threads", "0"],
         ["clean", "--threads", "0"],
         ["dedup", "--threads", "0"],
+        ["instruct", "--format", "chat"],
     ])
     func badValuesAreUsageErrors(_ arguments: [String]) throws {
         let r = try TokkiExecutable.run(arguments)
