@@ -255,7 +255,7 @@ public struct TokenizerComparisonReport: Sendable, Equatable {
     }
 
     /// `v` with `digits` decimals (no Foundation).
-    static func fixed(_ v: Double, _ digits: Int) -> String {
+    package static func fixed(_ v: Double, _ digits: Int) -> String {
         guard v.isFinite else { return "n/a" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }

@@ -207,10 +207,11 @@ public struct ChatTemplate: Sendable {
         let evaluator = JinjaEvaluator(limits: limits, clock: clock)
         defer { evaluator.releaseClosures() }
         _ = try evaluator.run(body, root)
+        let spans = evaluator.finishedSpans()
         return Rendered(
             text: evaluator.output,
-            generationSpans: evaluator.spans.map { $0.start..<$0.end },
-            generationByteSpans: evaluator.spans.map { $0.byteStart..<$0.byteEnd })
+            generationSpans: spans.map { $0.start..<$0.end },
+            generationByteSpans: spans.map { $0.byteStart..<$0.byteEnd })
     }
 
     /// transformers' `_normalize_chat_messages` and `_alias_reasoning_fields` for one message.

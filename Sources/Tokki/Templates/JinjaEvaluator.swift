@@ -5,7 +5,8 @@ final class JinjaEvaluator {
     let limits: ChatTemplate.Limits
     let clock: ChatTemplate.Clock
     private var buffers: [String] = [""]
-    private var rootScalars = 0
+    /// For spans recorded inside a capture: their length in scalars (else -1: from the output).
+    private var spanScalarLengths: [Int] = []
     private var rootBytes = 0
     private var written = 0
     private var steps = 0
@@ -37,14 +38,36 @@ final class JinjaEvaluator {
 
     // MARK: Output
 
+    /// The spans with their scalar offsets, computed once from the root output (whose first
+    /// `byteStart` bytes were written when a span began): one pass, not a count per write.
+    func finishedSpans() -> [(start: Int, end: Int, byteStart: Int, byteEnd: Int)] {
+        guard !spans.isEmpty else { return [] }
+        let bytes = Array(buffers[0].utf8)
+        var marks: [Int] = []
+        for (k, sp) in spans.enumerated() {
+            marks.append(sp.byteStart)
+            if spanScalarLengths[k] < 0 { marks.append(sp.byteEnd) }
+        }
+        marks.sort()
+        var index: [Int: Int] = [:]
+        var scalars = 0, at = 0
+        for m in marks {
+            let target = min(m, bytes.count)
+            while at < target { if bytes[at] & 0xC0 != 0x80 { scalars += 1 }; at += 1 }
+            index[m] = scalars + max(0, m - bytes.count)
+        }
+        return spans.enumerated().map { k, sp in
+            let start = index[sp.byteStart] ?? 0
+            let end = spanScalarLengths[k] < 0 ? (index[sp.byteEnd] ?? start) : start + spanScalarLengths[k]
+            return (start, end, sp.byteStart, sp.byteEnd)
+        }
+    }
+
     private func write(_ s: String) throws(ChatTemplateError) {
         if s.isEmpty { return }
         written += s.utf8.count
         if written > limits.maxOutputBytes { throw .limit("output exceeds \(limits.maxOutputBytes) bytes") }
-        if buffers.count == 1 {
-            rootScalars += s.unicodeScalars.count
-            rootBytes += s.utf8.count
-        }
+        if buffers.count == 1 { rootBytes += s.utf8.count }
         buffers[buffers.count - 1].append(s)
     }
 
@@ -141,14 +164,16 @@ final class JinjaEvaluator {
             return try run(body, s)
         case .generation(let body):
             if buffers.count == 1 {
-                let start = rootScalars, byteStart = rootBytes
+                let byteStart = rootBytes
                 let f = try run(body, scope)
-                spans.append((start, rootScalars, byteStart, rootBytes))
+                spans.append((-1, -1, byteStart, rootBytes))
+                spanScalarLengths.append(-1)
                 return f
             }
             var flow = Flow.normal
             let text = try capture { () throws(ChatTemplateError) in flow = try run(body, scope) }
-            spans.append((rootScalars, rootScalars + text.unicodeScalars.count, rootBytes, rootBytes + text.utf8.count))
+            spans.append((-1, -1, rootBytes, rootBytes + text.utf8.count))
+            spanScalarLengths.append(text.unicodeScalars.count)
             try write(text)
             return flow
         case .breakLoop: return .breakLoop

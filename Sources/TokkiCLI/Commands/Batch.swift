@@ -87,6 +87,7 @@ struct BatchCommand: ParsableCommand {
     var dtype: ElementTypeName = .int64
 
     @OptionGroup var invalidInput: InvalidUTF8Options
+    @OptionGroup var mixing: MixOptions
 
     @Option(help: "Token text to use as BOS (default: the model's, or <s>, [CLS], …).")
     var bosToken: String?
@@ -166,6 +167,7 @@ struct BatchCommand: ParsableCommand {
         guard MaskedLanguageModeling.Selection(rawValue: selection) != nil else { throw ValidationError("--selection must be bernoulli or exact") }
         guard CausalLanguageModeling.Remainder(rawValue: remainder) != nil else { throw ValidationError("--remainder must be carry, pad or drop") }
         if packWindow < 1 { throw ValidationError("--pack-window must be at least 1") }
+        if objective == .sft && !mixing.mix.isEmpty { throw ValidationError("--mix is for the pre-training objectives (mlm, causal, span)") }
         if objective != .sft {
             let sftOnly = [("--chat-template", chatTemplate != nil), ("--template-name", templateName != nil),
                            ("--train-on-prompt", trainOnPrompt), ("--train-on-eos", trainOnEos),
@@ -253,6 +255,7 @@ struct BatchCommand: ParsableCommand {
 
         var source = try CorpusRecordReader(inputs: corpusInput.input, textField: corpusInput.textField, replaceInvalid: invalidInput.replace)
         source.maxLineBytes = lineLimit.maxLineBytes.value
+        let mixer = try SourceMixer(mixing, reader: source)
         let progress = progressOptions.progress()
         var batches = 0, rows = 0, documents = 0, missing = 0
         var pending: [[UInt8]] = []
@@ -312,8 +315,10 @@ struct BatchCommand: ParsableCommand {
                     return true   // blank lines are no documents
                 }
                 let offset = record.offset
-                pending.append(text)
-                pendingBytes += text.count
+                for _ in 0..<(mixer?.copies(record) ?? 1) {
+                    pending.append(text)
+                    pendingBytes += text.count
+                }
                 if pending.count >= DocumentEncoder.batchDocuments || pendingBytes >= DocumentEncoder.batchBytes {
                     guard try flush() else { return false }
                     if let total = source.totalBytes, total > 0 { progress.report("batch", Double(offset) / Double(total)) }
@@ -341,6 +346,7 @@ struct BatchCommand: ParsableCommand {
         if !progressOptions.quiet {
             var message = "tokki batch: \(batches) batches, \(rows) rows from \(documents) documents; wrote \(output)"
             if missing > 0 { message += "; \(missing) JSONL lines had no '\(corpusInput.textField ?? "")'" }
+            if let mixer { message += "; " + mixer.summary }
             if let b = builder as? CausalLanguageModeling.Builder, b.droppedTokens > 0 {
                 message += "; --remainder drop dropped \(b.droppedTokens) tokens"
             }

@@ -34,6 +34,9 @@ struct Clean: ParsableCommand {
                               --offensive-lexicon FILE adds words
           block_list          --block-list FILE (phrases; lines starting
                               with re: are ICU regular expressions)
+          source              --allow-source, --deny-source PATTERN (a name
+                              or glob, domain:HOST, re:REGEX) over the input
+                              file or --source-field (off without them)
 
         Examples:
           tokki clean --input crawl.txt --output clean.txt \\
@@ -41,6 +44,8 @@ struct Clean: ParsableCommand {
           tokki clean --input court.jsonl --text-field text \\
               --min-hangul-ratio 0.5 --block-list block.txt --output kept.jsonl
           tokki clean --input kolaw.txt --off script --off length > kept.txt
+          tokki clean --input crawl.jsonl --text-field text --source-field url \\
+              --allow-source domain:law.go.kr --deny-source '*forum*'
         """
     )
 
@@ -51,6 +56,12 @@ struct Clean: ParsableCommand {
     var blockList: String?
     @Option(help: "offensive: more words (one per line; 'allow:WORD' for an ordinary word that contains one).")
     var offensiveLexicon: String?
+    @Option(help: "source: JSONL field naming each document's source or URL (default: the input file).")
+    var sourceField: String?
+    @Option(help: ArgumentHelp("source: keep only documents from sources matching (repeatable): a name or glob, domain:HOST, re:REGEX.", valueName: "PATTERN"))
+    var allowSource: [String] = []
+    @Option(help: ArgumentHelp("source: remove documents from sources matching (repeatable; wins over --allow-source).", valueName: "PATTERN"))
+    var denySource: [String] = []
     @Option(help: "Fewest non-space characters.") var minChars: Int = LengthFilter().minCharacters ?? 0
     @Option(help: "Most non-space characters.") var maxChars: Int?
     @Option(help: "Fewest words.") var minWords: Int?
@@ -64,7 +75,7 @@ struct Clean: ParsableCommand {
     @Option(help: "Longest mean word length.") var maxMeanWordLength: Double = WordLengthFilter().maxMean ?? 1000
     @Option(help: "Most share of boilerplate lines.") var maxBoilerplateFraction: Double = BoilerplateFilter().maxFraction
     static let rules = ["invalid_characters", "length", "script", "character_classes", "word_length", "repetition", "boilerplate",
-                        "offensive", "block_list"]
+                        "offensive", "block_list", "source"]
 
     func validate() throws {
         for r in off where !Self.rules.contains(r) {
@@ -125,8 +136,21 @@ struct Clean: ParsableCommand {
         return QualityPipeline(filters)
     }
 
+    /// The source rules (--allow-source, --deny-source).
+    func sourceRules() throws(ExitCode) -> SourceRules {
+        do {
+            return SourceRules(allow: try allowSource.map { (p) throws(DataError) in try SourcePattern(p) },
+                               deny: try denySource.map { (p) throws(DataError) in try SourcePattern(p) })
+        } catch { throw fail(.usage, error.description) }
+    }
+
     func run() throws {
         let quality = try pipeline()
+        let sources = off.contains("source") ? SourceRules() : try sourceRules()
+        if sourceField != nil && allowSource.isEmpty && denySource.isEmpty {
+            throw fail(.usage, "--source-field is for --allow-source / --deny-source")
+        }
+        let field = sourceField
         let (reader, outputs) = try corpus.open()
         let workers = corpus.workers
         let progress = Progress(quiet: corpus.quiet)
@@ -140,7 +164,15 @@ struct Clean: ParsableCommand {
                         for k in (w * chunk)..<min(batch.count, (w + 1) * chunk) {
                             switch batch[k].text {
                             case .rejected(let why): v[k] = why
-                            case .text(let t): v[k] = quality.evaluate(t)
+                            case .text(let t):
+                                if !sources.isEmpty {
+                                    if let field, (try? JSONLines.stringField(field, in: batch[k].raw)) == nil {
+                                        v[k] = Rejection(rule: "source", detail: "no string field '\(field)'")
+                                        continue
+                                    }
+                                    if let why = sources.evaluate(SourceMixer.source(batch[k], field: field)) { v[k] = why; continue }
+                                }
+                                v[k] = quality.evaluate(t)
                             }
                         }
                     }

@@ -49,6 +49,7 @@ struct Prepare: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var invalidInput: InvalidUTF8Options
+    @OptionGroup var mixing: MixOptions
     @OptionGroup var progressOptions: ProgressOptions
 
     func parsedShard() throws -> (Int, Int)? {
@@ -90,6 +91,8 @@ struct Prepare: ParsableCommand {
             shardRange = lo..<hi
         } else { shardRange = nil }
 
+        let mixer = try SourceMixer(mixing, reader: source)
+        if mixer != nil && shardRange != nil { throw fail(.usage, "--mix and --shard: mix in one run, or shard the inputs by source yourself") }
         let type = ElementType.megatron(vocabularySize: vocabulary.tokens.vocabularySize)
         let writer: MegatronWriter
         do { writer = try MegatronWriter(prefix: outputPrefix, type: type) } catch { throw fail(.cannotCreate, error.description) }
@@ -140,8 +143,10 @@ struct Prepare: ParsableCommand {
                     }
                     return true
                 }
-                pending.append(text)
-                pendingBytes += text.count
+                for _ in 0..<(mixer?.copies(record) ?? 1) {
+                    pending.append(text)
+                    pendingBytes += text.count
+                }
                 if pending.count >= DocumentEncoder.batchDocuments || pendingBytes >= DocumentEncoder.batchBytes {
                     try flush()
                     if let total = source.totalBytes, total > 0 {
@@ -169,6 +174,7 @@ struct Prepare: ParsableCommand {
             var message = "tokki prepare: \(writer.documents) documents, \(writer.tokens) tokens (\(type.rawValue)); wrote \(outputPrefix).bin, \(outputPrefix).idx"
             if empty > 0 { message += "; skipped \(empty) empty documents" }
             if missing > 0 { message += "; \(missing) JSONL lines had no '\(corpusInput.textField ?? "")'" }
+            if let mixer { message += "; " + mixer.summary }
             printError(message)
         }
     }

@@ -282,3 +282,83 @@ final class CleaningOutputs {
         rejected?.abort()
     }
 }
+
+/// `--source-field`, `--mix GROUP=WEIGHT` and `--mix-seed` of `prepare` and `batch`: a
+/// deterministic mixture of sources.
+struct MixOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Mix sources in these shares of the output bytes (repeatable): GROUP is a source pattern (a name or glob, domain:HOST, re:REGEX; first match wins), e.g. --mix law=0.7 --mix 'domain:news.kr=0.3'. Needs input files (read twice).", valueName: "GROUP=WEIGHT"))
+    var mix: [String] = []
+
+    @Option(help: "JSONL input: the field naming each document's source (default: the input file).")
+    var sourceField: String?
+
+    @Option(help: "The seed of the mixture's sampling.")
+    var mixSeed: UInt64 = 0
+}
+
+/// Applies a ``SourceMix`` to records read in order: a first pass over the inputs measures each
+/// group's bytes, then each document gets its number of copies (0 for a document of no group).
+final class SourceMixer {
+    private(set) var mix: SourceMix
+    let field: String?
+    private var index = 0
+    /// Documents left out because their source is in no group.
+    private(set) var ungrouped = 0
+    /// Documents and bytes per group in the input.
+    private(set) var inputDocuments: [Int], inputBytes: [Int]
+    /// Copies written per group.
+    private(set) var written: [Int]
+
+    /// Nil when `options` ask for no mixture.
+    init?(_ options: MixOptions, reader: CorpusRecordReader) throws(ExitCode) {
+        guard !options.mix.isEmpty else {
+            if options.sourceField != nil { throw fail(.usage, "--source-field names the groups of --mix: give --mix GROUP=WEIGHT too") }
+            return nil
+        }
+        do { mix = try SourceMix(options.mix, seed: options.mixSeed) } catch { throw fail(.usage, error.description) }
+        if reader.inputs.contains("-") { throw fail(.usage, "--mix reads the inputs twice (to measure each source): give input files, not stdin") }
+        field = options.sourceField
+        inputDocuments = mix.groups.map { _ in 0 }
+        inputBytes = mix.groups.map { _ in 0 }
+        written = mix.groups.map { _ in 0 }
+        var docs = inputDocuments, bytes = inputBytes
+        let m = mix, f = field
+        try reader.forEachRecord { (record) throws(ExitCode) in
+            guard case .text(let text) = record.text else { return true }
+            if let g = m.group(of: Self.source(record, field: f)) {
+                docs[g] += 1
+                bytes[g] += text.count
+            }
+            return true
+        }
+        inputDocuments = docs
+        inputBytes = bytes
+        mix.setRates(bytes: bytes)
+    }
+
+    /// A record's source: its `field` (JSONL), else the input's name.
+    static func source(_ record: CorpusRecord, field: String?) -> String {
+        guard let field else { return record.source }
+        if let s = try? JSONLines.stringField(field, in: record.raw), let text = String(validating: s, as: UTF8.self) { return text }
+        return ""
+    }
+
+    /// The copies of the next document (call once per document with text, in input order).
+    func copies(_ record: CorpusRecord) -> Int {
+        defer { index += 1 }
+        guard let g = mix.group(of: Self.source(record, field: field)) else { ungrouped += 1; return 0 }
+        let n = mix.copies(group: g, index: index)
+        written[g] += n
+        return n
+    }
+
+    /// A one-line summary: per group, documents in and copies out.
+    var summary: String {
+        var parts: [String] = []
+        for (g, group) in mix.groups.enumerated() {
+            parts.append("\(group.pattern.description): \(inputDocuments[g]) → \(written[g]) (×\(TokenizerComparisonReport.fixed(mix.rates[g], 3)))")
+        }
+        if ungrouped > 0 { parts.append("\(ungrouped) documents of no group left out") }
+        return "mix " + parts.joined(separator: ", ")
+    }
+}
