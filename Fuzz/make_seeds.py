@@ -164,6 +164,14 @@ def main():
     write("jsonl", "content", b"\x02" + jl.encode())
     write("jsonl", "plain", b"\x10" + "\n".join(TEXTS).encode() + b"\r\n\xff\xfe\n")
 
+    # Exact-substring de-duplication: [selector (bits 0-5 minimum length - 1, bit 6 JSONL)][lines].
+    notice = "※ 이 판결문은 참고용이며 법적 효력이 없습니다. "
+    plain = "\n".join([f"판결 {k}: " + notice + t for k, t in enumerate(TEXTS)] + ["abcabcabcabcabc", "가나가나가나"])
+    write("substring_dedup", "plain", bytes([19]) + plain.encode() + b"\n\xff\xfe\n")
+    write("substring_dedup", "plain-short", bytes([2]) + "\n".join(TEXTS * 2).encode())
+    write("substring_dedup", "jsonl", bytes([0x40 | 15]) + "\n".join(
+        [j({"id": k, "text": notice + t, "meta": [1, 2]}) for k, t in enumerate(TEXTS)] + ['{"text":"a\\u00e9\\n"}', '{"x":1}', "not json"]).encode())
+
     # Instruction templates: [selector (bits 0-1 shots, 2-4 kinds off, 6 turns, 7 budget)]
     # [tokki-flan/1 set] 0x00 [JSON lines of records].
     with open(os.path.join(HERE, "..", "Templates", "ko-legal.json"), "rb") as f:

@@ -209,6 +209,22 @@ final class CleaningOutputs {
         }
     }
 
+    /// Counts a kept record given as its line (without the line feed, which is added).
+    func keepLine(_ line: ArraySlice<UInt8>, carriageReturn: Bool) throws(ExitCode) {
+        documents += 1
+        keptCount += 1
+        if let kept {
+            do {
+                try kept.write(line)
+                try kept.write(carriageReturn ? [0x0D, 0x0A] : [0x0A])
+            } catch { throw fail(.ioError, error.description) }
+        } else {
+            try line.withUnsafeBufferPointer { (b) throws(ExitCode) in try stdout.write(b) }
+            if carriageReturn { try stdout.write(byte: 0x0D) }
+            try stdout.write(byte: 0x0A)
+        }
+    }
+
     /// Counts a removed record and writes it to the rejected file; `extra` = more members (JSON
     /// values).
     func reject(_ r: CorpusRecord, _ why: Rejection, extra: [(String, [UInt8])] = []) throws(ExitCode) {

@@ -7,7 +7,8 @@ import Tokki
 /// One line of compact JSON, members in this order: `command`, `inputs`, `documents`, `kept`,
 /// `removed`, `removed_by_rule` (rules sorted), then with ``duplicates`` `exact_duplicates` and
 /// `near_duplicates`, then `settings` (when there are any), then with ``clusters`` `clusters`
-/// (see ``DuplicateClusters/json``).
+/// (see ``DuplicateClusters/json``), then with ``substrings`` `substrings` (see
+/// ``SubstringReport``).
 public struct CleaningReport: Sendable {
     /// A setting's value.
     public enum Value: Sendable, Equatable {
@@ -41,6 +42,8 @@ public struct CleaningReport: Sendable {
     public var settings: [(name: String, value: Value)]
     /// The duplicate clusters (de-duplication only).
     public var clusters: DuplicateClusters?
+    /// Exact-substring de-duplication: totals and the most removed spans.
+    public var substrings: SubstringReport?
 
     /// A report.
     public init(command: String, inputs: [String], documents: Int, kept: Int, removedByRule: [String: Int],
@@ -85,6 +88,7 @@ public struct CleaningReport: Sendable {
                 }
             }
             if let clusters { o.member("clusters") { clusters.write(to: &$0) } }
+            if let substrings { o.member("substrings") { substrings.write(to: &$0) } }
         }
         w.raw("\n")
         return w.bytes

@@ -1,0 +1,258 @@
+import Testing
+@testable import TokkiData
+import TokkiTestSupport
+
+@Suite("Suffix array")
+struct SuffixArrayTests {
+    /// The suffix array by sorting the suffixes themselves: O(n² log n).
+    static func naiveSuffixArray(_ t: [UInt8]) -> [Int32] {
+        (0..<t.count).sorted { a, b in t[a...].lexicographicallyPrecedes(t[b...]) }.map(Int32.init)
+    }
+
+    /// Longest common prefix, stopping before `stop`.
+    static func naiveLCP(_ t: [UInt8], _ a: Int, _ b: Int, stop: UInt8?) -> Int {
+        var l = 0
+        while a + l < t.count && b + l < t.count && t[a + l] == t[b + l] && t[a + l] != stop { l += 1 }
+        return l
+    }
+
+    static func randomText(_ rng: inout SplitMix64, count: Int, alphabet: [UInt8]) -> [UInt8] {
+        (0..<count).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+    }
+
+    @Test func smallCasesByHand() {
+        #expect(SuffixArray.build([]) == [])
+        #expect(SuffixArray.build([7]) == [0])
+        // banana: a(5) ana(3) anana(1) banana(0) na(4) nana(2)
+        #expect(SuffixArray.build(Array("banana".utf8)) == [5, 3, 1, 0, 4, 2])
+        // mississippi: i(10) ippi(7) issippi(4) ississippi(1) mississippi(0) pi(9) ppi(8) sippi(6) sissippi(3) ssippi(5) ssissippi(2)
+        #expect(SuffixArray.build(Array("mississippi".utf8)) == [10, 7, 4, 1, 0, 9, 8, 6, 3, 5, 2])
+        // All equal: shorter suffixes first.
+        #expect(SuffixArray.build([UInt8](repeating: 3, count: 6)) == [5, 4, 3, 2, 1, 0])
+        #expect(SuffixArray.build([0xFF, 0x00, 0xFF]) == [1, 2, 0])
+    }
+
+    @Test func matchesNaiveSortOnRandomTexts() {
+        var rng = SplitMix64(seed: 0x5A15)
+        let alphabets: [[UInt8]] = [[0x61], [0x61, 0x62], [0x61, 0x62, 0x63], [0x00, 0x01, 0xFF], Array(0...255), [0x41, 0x42, 0xFF]]
+        for round in 0..<600 {
+            let alphabet = alphabets[round % alphabets.count]
+            let n = Int(rng.next() % 160)
+            let t = Self.randomText(&rng, count: n, alphabet: alphabet)
+            #expect(SuffixArray.build(t) == Self.naiveSuffixArray(t), "text \(t)")
+        }
+    }
+
+    @Test func matchesNaiveSortOnPeriodicAndSeparatedTexts() {
+        var rng = SplitMix64(seed: 77)
+        var texts: [[UInt8]] = []
+        // Periodic texts recurse deeply (every LMS substring alike).
+        for period in 1...7 {
+            let unit = Self.randomText(&rng, count: period, alphabet: [1, 2, 3])
+            for reps in [1, 2, 5, 31, 64] { texts.append(Array((0..<reps).flatMap { _ in unit })) }
+        }
+        texts.append(Array("abababababababababab".utf8) + Array("ab".utf8))
+        texts.append(Array(repeating: 0xFF, count: 40))
+        // Documents with separators, many repeating each other.
+        for _ in 0..<40 {
+            var t: [UInt8] = []
+            let docs = (0..<3).map { _ in Self.randomText(&rng, count: Int(rng.next() % 12), alphabet: [0x61, 0x62]) }
+            for _ in 0..<Int(rng.next() % 8) { t += docs[Int(rng.next() % 3)] + [0xFF] }
+            texts.append(t)
+        }
+        for t in texts { #expect(SuffixArray.build(t) == Self.naiveSuffixArray(t), "text \(t)") }
+    }
+
+    @Test func largeRandomTextIsAPermutationInOrder() {
+        // Too long for the naive sort: check it is a permutation and adjacent suffixes are ordered.
+        var rng = SplitMix64(seed: 3)
+        for alphabet in [[UInt8]([0x61, 0x62]), Array(0...255)] {
+            var t = Self.randomText(&rng, count: 20_000, alphabet: alphabet)
+            t += t[0..<5000]  // a long repeat
+            let sa = SuffixArray.build(t)
+            #expect(Set(sa).count == t.count && sa.allSatisfy { $0 >= 0 && Int($0) < t.count })
+            var ordered = true
+            for r in 1..<sa.count where !t[Int(sa[r - 1])...].lexicographicallyPrecedes(t[Int(sa[r])...]) { ordered = false; break }
+            #expect(ordered)
+        }
+    }
+
+    @Test func permutedLCPMatchesNaive() {
+        var rng = SplitMix64(seed: 11)
+        for round in 0..<300 {
+            let alphabet: [UInt8] = round % 2 == 0 ? [0x61, 0x62, 0xFF] : [0x61, 0x62]
+            let t = Self.randomText(&rng, count: Int(rng.next() % 120), alphabet: alphabet)
+            let sa = SuffixArray.build(t)
+            for stop in [UInt8?.none, 0xFF] {
+                let plcp = SuffixArray.permutedLCP(t, suffixArray: sa, stop: stop)
+                var expected = [Int32](repeating: 0, count: t.count)
+                for r in 1..<max(1, sa.count) {
+                    expected[Int(sa[r])] = Int32(Self.naiveLCP(t, Int(sa[r]), Int(sa[r - 1]), stop: stop))
+                }
+                #expect(plcp == expected, "text \(t) stop \(String(describing: stop))")
+            }
+        }
+    }
+}
+
+@Suite("Exact-substring de-duplication")
+struct SubstringDeduplicationTests {
+    static func run(_ docs: [[UInt8]], minLength: Int) throws -> (SubstringDeduplicator, SubstringDuplicates, [[UInt8]]) {
+        let d = try SubstringDeduplicator(minLength: minLength)
+        for doc in docs { #expect(d.append(doc) != nil) }
+        let found = try d.find()
+        var kept: [[UInt8]] = []
+        for i in 0..<docs.count {
+            var out: [UInt8] = []
+            d.appendKept(document: i, removing: found.ranges.filter { $0.document == i }[...], to: &out)
+            kept.append(out)
+        }
+        return (d, found, kept)
+    }
+
+    /// The definition by brute force: a byte goes when it lies in a window of `length` bytes,
+    /// inside its document, whose bytes occur at an earlier corpus position (also inside a
+    /// document). Ranges merge when they overlap or touch. ASCII only (no shrinking).
+    static func bruteForce(_ docs: [[UInt8]], length: Int) -> [RemovedRange] {
+        var windows: [(doc: Int, at: Int)] = []
+        for (d, doc) in docs.enumerated() where doc.count >= length {
+            for p in 0...(doc.count - length) { windows.append((d, p)) }
+        }
+        var removed = docs.map { [Bool](repeating: false, count: $0.count) }
+        for (k, w) in windows.enumerated() {
+            let bytes = docs[w.doc][w.at..<(w.at + length)]
+            if windows[..<k].contains(where: { docs[$0.doc][$0.at..<($0.at + length)] == bytes }) {
+                for i in w.at..<(w.at + length) { removed[w.doc][i] = true }
+            }
+        }
+        var ranges: [RemovedRange] = []
+        for (d, flags) in removed.enumerated() {
+            var i = 0
+            while i < flags.count {
+                if flags[i] {
+                    var j = i
+                    while j < flags.count && flags[j] { j += 1 }
+                    ranges.append(RemovedRange(document: d, start: i, end: j))
+                    i = j
+                } else { i += 1 }
+            }
+        }
+        return ranges
+    }
+
+    @Test func firstCopyKeptLaterCopiesRemoved() throws {
+        let span = Array("THE-REPEATED-SPAN".utf8)  // 17 bytes
+        let docs: [[UInt8]] = [
+            Array("alpha:".utf8) + span + Array(";one".utf8),  // contexts differ from the others'
+
+            Array("beta".utf8),
+            span + Array(" two".utf8),
+            Array("gamma ".utf8) + span,
+        ]
+        let (_, found, kept) = try Self.run(docs, minLength: 10)
+        #expect(kept == [docs[0], docs[1], Array(" two".utf8), Array("gamma ".utf8)])
+        #expect(found.ranges == [RemovedRange(document: 2, start: 0, end: 17), RemovedRange(document: 3, start: 6, end: 23)])
+        #expect(found.bytesRemoved == 34 && found.documentsEdited == 2)
+        // A span one byte shorter than the minimum stays everywhere.
+        let (_, none, same) = try Self.run(docs, minLength: 18)
+        #expect(none.ranges.isEmpty && same == docs)
+    }
+
+    @Test func repeatsInsideOneDocumentAndNeverAcrossDocuments() throws {
+        // Within a document: the second copy goes.
+        let (_, _, kept) = try Self.run([Array("xyzxyzxyzQ0123456789Q0123456789".utf8)], minLength: 10)
+        #expect(kept == [Array("xyzxyzxyzQ0123456789".utf8)])
+        // The end of one document and the start of the next together repeat an earlier span,
+        // but no match crosses the separator: nothing goes.
+        let docs = [Array("abcdefghij".utf8), Array("abcde".utf8), Array("fghij".utf8)]
+        let (_, found, _) = try Self.run(docs, minLength: 6)
+        #expect(found.ranges.isEmpty)
+    }
+
+    @Test func matchesBruteForceOnRandomCorpora() throws {
+        var rng = SplitMix64(seed: 2024)
+        for round in 0..<250 {
+            let alphabet: [UInt8] = round % 3 == 0 ? [0x61] : round % 3 == 1 ? [0x61, 0x62] : [0x61, 0x62, 0x63, 0x64]
+            var pool: [[UInt8]] = (0..<3).map { _ in SuffixArrayTests.randomText(&rng, count: Int(rng.next() % 14), alphabet: alphabet) }
+            pool.append([])
+            var docs: [[UInt8]] = []
+            for _ in 0..<(1 + Int(rng.next() % 6)) {
+                // Documents built from shared pieces and random bytes, so repeats are frequent.
+                var doc: [UInt8] = []
+                for _ in 0..<Int(rng.next() % 4) {
+                    doc += rng.next() % 2 == 0 ? pool[Int(rng.next() % UInt64(pool.count))]
+                        : SuffixArrayTests.randomText(&rng, count: Int(rng.next() % 5), alphabet: alphabet)
+                }
+                docs.append(doc)
+            }
+            let length = 1 + Int(rng.next() % 8)
+            let (_, found, kept) = try Self.run(docs, minLength: length)
+            let expected = Self.bruteForce(docs, length: length)
+            #expect(found.ranges == expected, "docs \(docs.map { String(decoding: $0, as: UTF8.self) }) L \(length)")
+            #expect(found.bytesRemoved == expected.reduce(0) { $0 + $1.count })
+            // The kept text of each document is its bytes outside the ranges, in order.
+            for (i, doc) in docs.enumerated() {
+                var expectKept: [UInt8] = []
+                for (p, b) in doc.enumerated() where !expected.contains(where: { $0.document == i && p >= $0.start && p < $0.end }) { expectKept.append(b) }
+                #expect(kept[i] == expectKept)
+            }
+        }
+    }
+
+    @Test func rangesShrinkToWholeCharacters() throws {
+        let shared = Array("0123456789abcdef".utf8)
+        // U+AC00 (EA B0 80) and U+BC00 (EB B0 80) share two trailing bytes: the match in the
+        // second document starts inside its first character, which stays whole.
+        let a: [UInt8] = Array("\u{AC00}".utf8) + shared + Array("\u{AC00}".utf8)
+        let b: [UInt8] = Array("\u{BC00}".utf8) + shared + Array("\u{AC01}".utf8)  // AC01 = EA B0 81
+        let (_, found, kept) = try Self.run([a, b], minLength: 8)
+        // Raw match: bytes 1..<21 of b (B0 80, shared, EA B0); shrunk to the 16 shared bytes.
+        #expect(found.ranges == [RemovedRange(document: 1, start: 3, end: 19)])
+        #expect(kept[1] == Array("\u{BC00}\u{AC01}".utf8))
+        #expect(String(validating: kept[1], as: UTF8.self) != nil)
+    }
+
+    @Test func koreanDisclaimerRepeatedInJudgmentsIsKeptOnce() throws {
+        let disclaimer = "※ 이 판결문은 대법원 종합법률정보에서 제공하는 자료로서, 개인정보 보호를 위하여 당사자의 이름 등은 비실명 처리되었습니다. 법적 효력이 없으며 참고용으로만 사용하십시오."
+        var docs: [[UInt8]] = []
+        for k in 0..<50 {
+            let head = "대법원 \(2020 + k % 5). \(k % 12 + 1). \(k % 28 + 1). 선고 20\(k)다\(1000 + 37 * k) 판결 [손해배상(기)] 원고의 상고를 기각한다. "
+            let tail = " 상고비용은 원고가 부담한다. 이 사건 \(k)번째 쟁점에 관하여 원심의 판단은 정당하다."
+            docs.append(Array((head + disclaimer + tail).utf8))
+        }
+        let (d, found, kept) = try Self.run(docs, minLength: 100)
+        #expect(kept[0] == docs[0])
+        let bytes = Array(disclaimer.utf8)
+        for i in 1..<50 {
+            #expect(!kept[i].indices.contains { kept[i][$0...].starts(with: bytes[0..<60]) }, "document \(i) still has the disclaimer")
+            #expect(String(validating: kept[i], as: UTF8.self) != nil)
+        }
+        let (spans, distinct) = d.spans(of: found, top: 1000)
+        #expect(distinct == spans.count && distinct >= 1)
+        // The disclaimer (with whatever the judgments share around it) is the most removed span,
+        // and it went from each of the 49 later judgments.
+        let top = try #require(spans.first)
+        #expect(String(decoding: d.text(of: top.first), as: UTF8.self).contains(disclaimer))
+        let withDisclaimer = spans.filter { String(decoding: d.text(of: $0.first), as: UTF8.self).contains(disclaimer) }
+        #expect(withDisclaimer.reduce(0) { $0 + $1.count } == 49)
+        #expect(spans.map(\.bytesRemoved) == spans.map(\.bytesRemoved).sorted(by: >))
+    }
+
+    @Test func rejectsBadMinimumAndNonUTF8Bytes() throws {
+        #expect(throws: DataError.self) { try SubstringDeduplicator(minLength: 0) }
+        let d = try SubstringDeduplicator(minLength: 4)
+        #expect(d.append([0x61, 0xFF, 0x62]) == nil && d.documentCount == 0)
+        #expect(d.append([0x61, 0x62]) == 0 && d.corpus == [0x61, 0x62, 0xFF])
+        #expect(SubstringDeduplicator.memoryNeeded(corpusBytes: 1_000_000) < 10_000_000)
+    }
+
+    @Test func reportJSONListsSpans() {
+        var report = CleaningReport(command: "dedup", inputs: ["a.txt"], documents: 3, kept: 3, removedByRule: [:])
+        report.substrings = SubstringReport(minLength: 100, textBytes: 900, bytesRemoved: 240, rangesRemoved: 2, documentsEdited: 2,
+                                            distinctSpans: 1, spans: [.init(preview: "면책 \"고지\"", length: 120, count: 2,
+                                                                            firstRemoved: DocumentLocation(source: "a.txt", line: 2))])
+        let json = String(decoding: report.json, as: UTF8.self)
+        #expect(json.hasSuffix(#""substrings":{"min_length_bytes":100,"text_bytes":900,"bytes_removed":240,"ranges_removed":2,"documents_edited":2,"distinct_spans":1,"spans":[{"text":"면책 \"고지\"","length":120,"count":2,"bytes_removed":240,"first_removed":{"source":"a.txt","line":2}}]}}"# + "\n"))
+        #expect(SubstringReport.preview(Array(String(repeating: "가", count: 100).utf8)[...]) == String(repeating: "가", count: 66))
+    }
+}
