@@ -23,6 +23,12 @@ extension BatchCommand {
         var line: Int
         /// Set when the reader already rejected the line (invalid UTF-8).
         var early: ChatRecordError?
+        /// Which copy of the record this is (a --mix may repeat it): only copy 0 reports a
+        /// bad record, so each bad line is counted once.
+        var copy = 0
+        /// False for a record a --mix sampled out: it is still checked (a bad line is
+        /// reported), but its example is not written.
+        var keep = true
     }
 
     /// The chat templates to render with: one, or (for a model folder with a `tool_use`
@@ -179,6 +185,7 @@ extension BatchCommand {
         let reader = try CorpusRecordReader(inputs: corpusInput.input, textField: nil, strict: false)
         var source = reader
         source.maxLineBytes = lineLimit.maxLineBytes.value
+        let mixer = try SourceMixer(mixing, reader: source)
         let progress = progressOptions.progress()
         let workers = threading.workers
         let pool = OrderedWorkers<[(SFTRecord, SFTOutcome)]>(workers: workers)
@@ -213,6 +220,8 @@ extension BatchCommand {
                 for (record, outcome) in group {
                     switch outcome {
                     case .skipped: continue
+                    case .rejected where record.copy > 0: continue
+                    case .example where !record.keep: continue
                     case .rejected(let why):
                         if strict { throw fail(.dataError, "\(record.source):\(record.line): \(why.description) (without --strict such records are counted and written to --rejected)") }
                         rejectedCount += 1
@@ -270,8 +279,15 @@ extension BatchCommand {
                     if why.rule == "empty" { return true }   // a blank line is no record
                     r.early = .invalidJSON(why.detail)
                 }
-                pending.append(r)
-                pendingBytes += r.raw.count
+                // A mixture repeats or samples conversations; every line is still checked once,
+                // so a bad line is reported once whatever its number of copies.
+                let copies = r.early == nil ? mixer?.copies(record) ?? 1 : 1
+                if copies == 0 { r.keep = false }
+                for k in 0..<max(1, copies) {
+                    r.copy = k
+                    pending.append(r)
+                    pendingBytes += r.raw.count
+                }
                 if pending.count >= 64 || pendingBytes >= 1 << 18 {
                     guard try flush() else { return false }
                     if let total = source.totalBytes, total > 0 { progress.report("batch", Double(record.offset) / Double(total)) }
@@ -309,6 +325,7 @@ extension BatchCommand {
             } else {
                 message += " in \(rows) rows (\(batches) batches); wrote \(output)"
             }
+            if let mixer { message += "; " + mixer.summary }
             if droppedTurns > 0 { message += "; \(droppedTurns) early turns removed to fit" }
             if cutExamples > 0 { message += "; \(cutExamples) examples cut at the end" }
             if rejectedCount > 0 {

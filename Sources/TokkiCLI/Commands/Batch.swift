@@ -167,7 +167,6 @@ struct BatchCommand: ParsableCommand {
         guard MaskedLanguageModeling.Selection(rawValue: selection) != nil else { throw ValidationError("--selection must be bernoulli or exact") }
         guard CausalLanguageModeling.Remainder(rawValue: remainder) != nil else { throw ValidationError("--remainder must be carry, pad or drop") }
         if packWindow < 1 { throw ValidationError("--pack-window must be at least 1") }
-        if objective == .sft && !mixing.mix.isEmpty { throw ValidationError("--mix is for the pre-training objectives (mlm, causal, span)") }
         if objective != .sft {
             let sftOnly = [("--chat-template", chatTemplate != nil), ("--template-name", templateName != nil),
                            ("--train-on-prompt", trainOnPrompt), ("--train-on-eos", trainOnEos),

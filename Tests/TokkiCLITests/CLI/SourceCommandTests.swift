@@ -61,3 +61,40 @@ struct SourceCommandTests {
         #expect(stdin.status == 64)
     }
 }
+
+extension SourceCommandTests {
+    /// `batch --objective sft --mix`: conversations repeated or sampled by source, the same
+    /// on every run.
+    @Test func sftConversationsMix() throws {
+        let dir = try Self.directory()
+        func conversation(_ q: String, _ a: String) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: ["messages": [["role": "user", "content": q], ["role": "assistant", "content": a]]]), as: UTF8.self)
+        }
+        let law = try (0..<40).map { try conversation("민법 제\($0)조는?", "손해배상 책임을 정합니다 \($0).") }.joined(separator: "\n") + "\n"
+        let chat = try (0..<160).map { try conversation("안녕 \($0)", "반가워요 \($0)") }.joined(separator: "\n") + "\n"
+        try Data(law.utf8).write(to: URL(fileURLWithPath: dir + "/law.jsonl"))
+        try Data(chat.utf8).write(to: URL(fileURLWithPath: dir + "/chat.jsonl"))
+        var outputs: [Data] = []
+        var written = 0
+        for k in 0..<2 {
+            let r = try TokkiExecutable.run(["batch", "--objective", "sft", "--model", Fixtures.url("sft/chatml-generation").path,
+                                             "--input", dir + "/law.jsonl", "--input", dir + "/chat.jsonl", "--seq-len", "128",
+                                             "--mix", "*law.jsonl=0.5", "--mix", "*chat.jsonl=0.5", "--output", dir + "/o\(k).jsonl"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("mix *law.jsonl: 40 →"), "\(r.stderr)")
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: dir + "/o\(k).jsonl")))
+            // "mix *law.jsonl: 40 → N (×r), *chat.jsonl: 160 → M (×s)": the copies written.
+            written = r.stderr.components(separatedBy: " → ").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }.reduce(0, +)
+        }
+        #expect(outputs[0] == outputs[1])
+        // One padded row per conversation written: the copies the mixture chose.
+        let rows = String(decoding: outputs[0], as: UTF8.self).split(separator: "\n")
+        #expect(written > 0 && rows.count == written, "\(rows.count) rows, \(written) copies")
+        // A bad line is reported once, however many copies the mixture makes of its source.
+        try Data((law + "{oops\n").utf8).write(to: URL(fileURLWithPath: dir + "/law.jsonl"))
+        let bad = try TokkiExecutable.run(["batch", "--objective", "sft", "--model", Fixtures.url("sft/chatml-generation").path,
+                                           "--input", dir + "/law.jsonl", "--input", dir + "/chat.jsonl", "--seq-len", "128",
+                                           "--mix", "*law.jsonl=0.9", "--mix", "*chat.jsonl=0.1", "--output", dir + "/b.jsonl"])
+        #expect(bad.status == 0 && bad.stderr.contains("1 records rejected (invalid_json 1)"), "\(bad.stderr)")
+    }
+}
