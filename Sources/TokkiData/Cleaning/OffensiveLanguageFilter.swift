@@ -140,12 +140,12 @@ public struct OffensiveLanguageFilter: QualityFilter {
     }
 
     /// A final consonant's initial form (ㄹ final → ㄹ initial), for bare jamo spelled out.
-    static func finalAsInitial(_ f: UInt32) -> UInt32 {
-        let finals: [UInt32: UInt32] = [0x11A8: 0x1100, 0x11A9: 0x1101, 0x11AB: 0x1102, 0x11AE: 0x1103, 0x11AF: 0x1105, 0x11B7: 0x1106,
+    static func finalAsInitial(_ f: UInt32) -> UInt32 { finalInitials[f] ?? f }
+
+    /// Final consonant → the same consonant as an initial (built once, not per comparison).
+    static let finalInitials: [UInt32: UInt32] = [0x11A8: 0x1100, 0x11A9: 0x1101, 0x11AB: 0x1102, 0x11AE: 0x1103, 0x11AF: 0x1105, 0x11B7: 0x1106,
                                         0x11B8: 0x1107, 0x11BA: 0x1109, 0x11BB: 0x110A, 0x11BC: 0x110B, 0x11BD: 0x110C, 0x11BE: 0x110E,
                                         0x11BF: 0x110F, 0x11C0: 0x1110, 0x11C1: 0x1111, 0x11C2: 0x1112]
-        return finals[f] ?? f
-    }
 
     /// The first lexicon word found, and the text it was found in.
     public func evaluate(_ p: TextProfile) -> Rejection? {
