@@ -116,8 +116,12 @@ struct Compare: ParsableCommand {
 final class ComparisonBox: @unchecked Sendable {
     let slots: UnsafeMutableBufferPointer<TokenizerComparison>
     init(_ tokenizers: [(name: String, tokenizer: any Tokenizer)], count: Int) {
-        slots = .allocate(capacity: count)
-        for k in 0..<count { (slots.baseAddress! + k).initialize(to: TokenizerComparison(tokenizers: tokenizers)) }
+        slots = .allocate(capacity: max(1, count))
+        guard let base = slots.baseAddress else { return }
+        for k in 0..<slots.count {
+            assert(k < slots.count, "a comparison slot past the buffer")
+            (base + k).initialize(to: TokenizerComparison(tokenizers: tokenizers))
+        }
     }
     deinit {
         slots.deinitialize()
