@@ -16,7 +16,7 @@ struct TokkiCommand: ParsableCommand {
         Run 'tokki help COMMAND' for the options and examples of each command.
         """,
         version: "0.1.0",
-        subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Stats.self,
+        subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Extend.self, Stats.self,
                       BatchCommand.self, Prepare.self, Merge.self, Clean.self, Dedup.self, Scrub.self, TemplateCommand.self, Compare.self, Profile.self, Instruct.self, CharsmapDump.self]
     )
 }

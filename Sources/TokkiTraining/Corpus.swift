@@ -73,6 +73,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidConfiguration(String)
     /// An error from the Tokki library.
     case tokki(TokkiError)
+    /// A base model that `tokki extend` cannot extend, and why.
+    case cannotExtend(path: String, reason: String)
 
     /// A one-line description.
     public var description: String {
@@ -87,6 +89,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .io(path, reason): return "\(path): \(reason)"
         case let .invalidConfiguration(m): return "invalid configuration: \(m)"
         case let .tokki(e): return e.description
+        case let .cannotExtend(path, reason): return "\(path): cannot extend: \(reason)"
         }
     }
 }

@@ -103,3 +103,25 @@ extension SentencePieceModel {
         return out
     }
 }
+
+extension SentencePieceModel {
+    /// A copy of this model with `extra` pieces after its own: every existing id keeps its
+    /// piece, score and type, and every other setting (normalizer, trainer spec, unknown
+    /// fields) is kept; the trainer spec's vocabulary size is updated.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` when a new piece is spelled like
+    ///   an existing one or breaks SentencePiece's rules.
+    public func appending(_ extra: [Piece]) throws(TokkiError) -> SentencePieceModel {
+        var settings = proto
+        settings.pieces = []
+        settings.trainerSpec.vocabSize = Int32(pieces.count + extra.count)
+        let model = try SentencePieceModel(store: PieceStore(pieces: pieces + extra), settings: settings, original: nil, path: nil)
+        return model
+    }
+
+    /// The longest piece the trainer allowed, in characters (`max_sentencepiece_length`).
+    public var maxPieceLength: Int { proto.trainerSpec.hasMaxSentencepieceLength ? Int(proto.trainerSpec.maxSentencepieceLength) : 16 }
+
+    /// Whether the trainer kept digits apart from other characters (`split_by_number`).
+    public var splitsByNumber: Bool { proto.trainerSpec.hasSplitByNumber ? proto.trainerSpec.splitByNumber : true }
+}

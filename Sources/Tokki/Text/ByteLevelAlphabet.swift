@@ -33,7 +33,7 @@ package enum ByteLevelAlphabet {
 
     /// Decodes a byte-level token string to the raw bytes it stands for, or nil when it
     /// holds a character outside the alphabet.
-    static func rawBytes<C: Collection>(_ utf8: C) -> [UInt8]? where C.Element == UInt8 {
+    package static func rawBytes<C: Collection>(_ utf8: C) -> [UInt8]? where C.Element == UInt8 {
         let bytes = Array(utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)

@@ -353,6 +353,28 @@ extension HuggingFaceTokenizer {
 }
 
 extension HuggingFaceTokenizer {
+    /// Calls `body` with every piece of well-formed UTF-8 `input` that reaches the model —
+    /// normalized, pre-tokenized, added tokens left out — as the model receives it (raw
+    /// bytes for byte-level models). Vocabulary extension counts its words with it.
+    package func forEachModelInput(_ input: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TokkiError) {
+        for part in rawMatcher.split(input) where part.token == nil {
+            let segment = UnsafeBufferPointer(rebasing: input[part.range])
+            let normalized = try normalizer.map { (n) throws(TokkiError) in try n.normalize(utf8: segment).normalized } ?? Array(segment)
+            try normalized.withUnsafeBufferPointer { (text) throws(TokkiError) in
+                for sub in normalizedMatcher.split(text) where sub.token == nil {
+                    var pre = PreTokenizedText(bytes: Array(text[sub.range]))
+                    if let preTokenizer { try preTokenizer.apply(&pre) }
+                    pre.bytes.withUnsafeBufferPointer { pb in
+                        for r in pre.pieces where !r.isEmpty { body(UnsafeBufferPointer(rebasing: pb[r])) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The model, when it is BPE.
+    package var bpeModel: BPEModel? { model as? BPEModel }
+
     /// Reusable per-thread working memory for ``encodeIDs(_:into:scratch:addSpecialTokens:)``.
     public struct Scratch: Sendable {
         var model = ModelScratch()

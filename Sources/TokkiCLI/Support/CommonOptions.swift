@@ -92,3 +92,4 @@ struct CorpusCleaningOptions: ParsableArguments {
 /// `--normalization` of `train` and the argument of `charsmap`: the parser checks the name and
 /// `--help` lists the values.
 extension TrainingNormalization: ExpressibleByArgument {}
+extension VocabularyExtender.Scripts: ExpressibleByArgument {}

@@ -225,6 +225,15 @@ public struct BPEModel: Sendable {
     /// The number of merges.
     public var mergeCount: Int { mergeList.count }
 
+    /// The merges in rank order, as (left, right) ids (vocabulary extension reads them).
+    package var mergePairs: [(Int32, Int32)] { mergeList }
+
+    /// Byte-level models: the id of each single byte (-1 when absent).
+    package var singleByteIDs: [Int32] { byteIDs }
+
+    /// The id of the unknown token, if any.
+    package var unknownTokenID: Int32? { unknownID }
+
     /// tiktoken's byte-pair encoding as a BPE model over raw bytes: two adjacent symbols merge
     /// when their bytes together are a token, ranked by that token's rank, so merging the
     /// lowest-rank adjacent pair first (leftmost on ties) is exactly tiktoken's
