@@ -41,30 +41,9 @@ extension VocabularyExtender {
                 progress: (@Sendable (String, Double) -> Void)?) throws(TrainingError) -> Result {
         let c = configuration
         let pieces = model.pieces
-        // Merges by text: a pair merges when its concatenation is a normal piece, the piece
-        // with the highest score first (equal scores: equal priority, leftmost first).
-        let normal = pieces.map { $0.type == .normal }
-        let scores = Array(Set(pieces.indices.filter { normal[$0] }.map { pieces[$0].score })).sorted(by: >)
-        var rank: [Float: Int32] = [:]
-        for (k, s) in scores.enumerated() { rank[s] = Int32(k) }
-        let tokens: [[UInt8]?] = pieces.indices.map { normal[$0] ? Array(pieces[$0].piece.utf8) : nil }
-        let priority: [Int32] = pieces.indices.map { normal[$0] ? rank[pieces[$0].score] ?? .max : .max }
-        var engine = MergeContinuation(tokens: tokens, byText: true, pairRules: [], textPriority: priority)
-        var byteIDs = [Int32](repeating: -1, count: 256)
-        for (i, p) in pieces.enumerated() where p.type == .byte {
-            if let v = UInt8(p.piece.dropFirst(3).dropLast(), radix: 16), p.piece.hasPrefix("<0x") { byteIDs[Int(v)] = Int32(i) }
-        }
-        let unknown = Int32(model.unknownID)
-        func fallback(_ text: [UInt8]) -> [Int32] {
-            model.byteFallback ? text.map { byteIDs[Int($0)] } : [unknown]
-        }
-
         let (words, statistics) = try sentencePieceWords(model, corpus: corpus, progress: progress)
         progress?("segmenting", 0)
-        for (word, count) in words where word.count <= Self.longestWord {
-            let symbols = Self.characters(word).map { r in engine.symbol(Array(word[r]), fallback: fallback(Array(word[r]))) }
-            engine.addWord(symbols, frequency: count)
-        }
+        var engine = Self.engine(sentencePieceBPE: model, words: words)
 
         let maxLength = model.maxPieceLength, byNumber = model.splitsByNumber, hangul = c.scripts == .hangul
         let learned = engine.learn(count: c.add, minFrequency: Int64(c.minFrequency), characterCoverage: c.characterCoverage, acceptMerge: { text in
@@ -80,7 +59,7 @@ extension VocabularyExtender {
         try checkCount(learned.count)
 
         // New pieces after the old, each scored below every old one and the one before it.
-        let lowest = pieces.indices.filter { normal[$0] }.map { pieces[$0].score }.min() ?? 0
+        let lowest = pieces.filter { $0.type == .normal }.map(\.score).min() ?? 0
         var extra: [SentencePieceModel.Piece] = []
         var newPieces: [NewPiece] = []
         for (k, s) in learned.enumerated() {
@@ -98,6 +77,45 @@ extension VocabularyExtender {
                       baseVocabularySize: pieces.count, statistics: statistics)
     }
 
+    /// Calls `body` with the ranges of `text` cut before every `▁` (U+2581).
+    static func forEachSpaceWord(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        var start = 0, i = 0
+        while i + 2 < text.count {
+            if text[i] == 0xE2 && text[i + 1] == 0x96 && text[i + 2] == 0x81 && i > start { body(start..<i); start = i }
+            i += 1
+        }
+        if start < text.count { body(start..<text.count) }
+    }
+
+    /// The learning engine for a SentencePiece BPE model, holding `words` segmented as the
+    /// model segments them. Merges go by text: a pair merges when its concatenation is a
+    /// normal piece, the piece with the highest score first (equal scores: equal priority,
+    /// leftmost first); characters the model does not know stand for their byte pieces
+    /// (or the unknown piece).
+    static func engine(sentencePieceBPE model: SentencePieceModel, words: [(word: [UInt8], count: Int64)]) -> MergeContinuation {
+        let pieces = model.pieces
+        let normal = pieces.map { $0.type == .normal }
+        let scores = Array(Set(pieces.indices.filter { normal[$0] }.map { pieces[$0].score })).sorted(by: >)
+        var rank: [Float: Int32] = [:]
+        for (k, s) in scores.enumerated() { rank[s] = Int32(k) }
+        let tokens: [[UInt8]?] = pieces.indices.map { normal[$0] ? Array(pieces[$0].piece.utf8) : nil }
+        let priority: [Int32] = pieces.indices.map { normal[$0] ? rank[pieces[$0].score] ?? .max : .max }
+        var engine = MergeContinuation(tokens: tokens, byText: true, pairRules: [], textPriority: priority)
+        var byteIDs = [Int32](repeating: -1, count: 256)
+        for (i, p) in pieces.enumerated() where p.type == .byte {
+            if let v = UInt8(p.piece.dropFirst(3).dropLast(), radix: 16), p.piece.hasPrefix("<0x") { byteIDs[Int(v)] = Int32(i) }
+        }
+        let unknown = Int32(model.unknownID)
+        for (word, count) in words where word.count <= longestWord {
+            let symbols = characters(word).map { r in
+                let text = Array(word[r])
+                return engine.symbol(text, fallback: model.byteFallback ? text.map { byteIDs[Int($0)] } : [unknown])
+            }
+            engine.addWord(symbols, frequency: count)
+        }
+        return engine
+    }
+
     /// Words longer than this (bytes) are left out of learning (the segmentation loop is
     /// quadratic in a word's length; SentencePiece's trainer skips such text too).
     static var longestWord: Int { 512 }
@@ -113,7 +131,7 @@ extension VocabularyExtender {
         guard let bpe = tokenizer.bpeModel else {
             throw .cannotExtend(path: path, reason: "its model is \(tokenizer.modelDescription); only BPE tokenizer.json files have merges to continue")
         }
-        guard bpe.options.continuingSubwordPrefix == nil && bpe.options.endOfWordSuffix == nil else {
+        guard (bpe.options.continuingSubwordPrefix ?? "").isEmpty && (bpe.options.endOfWordSuffix ?? "").isEmpty else {
             throw .cannotExtend(path: path, reason: "BPE with a continuing-subword prefix or end-of-word suffix is not supported")
         }
         guard c.normalization == nil else {
@@ -138,7 +156,16 @@ extension VocabularyExtender {
             for line in lines where failure == nil {
                 line.withUnsafeBufferPointer { l in
                     do throws(TokkiError) {
-                        try tokenizer.forEachModelInput(l) { w in if let p = w.baseAddress { counts.add(p, w.count, 1) } }
+                        try tokenizer.forEachModelInput(l) { w in
+                            guard let p = w.baseAddress else { return }
+                            if byteLevel {
+                                counts.add(p, w.count, 1)
+                            } else {
+                                // Metaspace models may see a whole line at once (Llama 2's has no
+                                // pre-tokenizer): learn on its ▁-words, as SentencePiece does.
+                                Self.forEachSpaceWord(w) { r in counts.add(p + r.lowerBound, r.count, 1) }
+                            }
+                        }
                     } catch { failure = error }
                 }
             }
@@ -180,7 +207,10 @@ extension VocabularyExtender {
 
         let first = tokenizer.vocabularySize
         var newID: [Int32: Int] = [:]
-        var vocabulary: [(token: [UInt8], id: Int)] = []
+        // Added tokens outside the model's vocabulary join it with their ids: `tokenizers`
+        // numbers such tokens after the vocabulary's size, which the new tokens change.
+        var vocabulary: [(token: [UInt8], id: Int)] = tokenizer.addedTokens
+            .filter { bpe.token(for: $0.id) == nil }.sorted { $0.id < $1.id }.map { (Array($0.content.utf8), $0.id) }
         var merges: [([UInt8], [UInt8])] = []
         var newPieces: [NewPiece] = []
         for (k, s) in learned.enumerated() {
