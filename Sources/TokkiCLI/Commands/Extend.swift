@@ -128,6 +128,9 @@ struct Extend: ParsableCommand {
         print(String(format: "held-out Korean lines: %d (%d characters)", report.koreanLines, report.koreanCharacters))
         print(String(format: "tokens per character: %.4f before, %.4f after (%.1f%% fewer)",
                      report.baseTokensPerCharacter, report.extendedTokensPerCharacter, 100 * report.reduction))
+        if report.baseUnknown + report.extendedUnknown > 0 {
+            print("unknown tokens: \(report.baseUnknown) before, \(report.extendedUnknown) after")
+        }
         print(String(format: "lines without Hangul with unchanged ids: %d of %d (%.2f%%)",
                      report.unchangedOtherLines, report.otherLines, 100 * report.unchangedShare))
     }

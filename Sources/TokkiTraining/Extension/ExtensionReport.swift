@@ -9,6 +9,9 @@ public struct ExtensionReport: Sendable, Equatable {
     public var koreanCharacters = 0
     /// Their tokens with the base and with the extended tokenizer.
     public var baseTokens = 0, extendedTokens = 0
+    /// Their unknown tokens with the base and with the extended tokenizer (a base that does
+    /// not know a script may give few tokens per character, but unknown ones).
+    public var baseUnknown = 0, extendedUnknown = 0
     /// Lines with a Latin letter and no Hangul ("English" lines), and those whose ids are
     /// the same with both tokenizers.
     public var otherLines = 0, unchangedOtherLines = 0
@@ -40,6 +43,8 @@ public struct ExtensionReport: Sendable, Equatable {
             koreanCharacters += characters
             baseTokens += a.count
             extendedTokens += b.count
+            if let u = base.specialTokenRoles.unknown { baseUnknown += a.lazy.filter { $0 == Int32(u) }.count }
+            if let u = extended.specialTokenRoles.unknown { extendedUnknown += b.lazy.filter { $0 == Int32(u) }.count }
         } else {
             otherLines += 1
             if a == b { unchangedOtherLines += 1 }

@@ -179,10 +179,10 @@ public struct VocabularyExtender: Sendable {
     }
 
     /// Refuses a count of learned pieces below the one asked for.
-    func checkCount(_ learned: Int) throws(TrainingError) {
+    func checkCount(_ learned: Int, what: String? = nil) throws(TrainingError) {
         let c = configuration
         guard learned >= c.add else {
-            throw .invalidConfiguration("--add \(c.add): this corpus gives only \(learned) new pieces seen at least \(c.minFrequency) times"
+            throw .invalidConfiguration("--add \(c.add): this corpus gives only \(learned) new pieces " + (what ?? "seen at least \(c.minFrequency) times")
                 + (c.scripts == .hangul ? " holding Hangul" : "") + "; lower --add or --min-frequency, or give more text")
         }
     }

@@ -85,6 +85,36 @@ struct VocabularyExtenderTests {
         #expect(reread.pieces == model.pieces)
     }
 
+    @Test("SentencePiece unigram: old pieces keep their scores, new ones are used", arguments: ["unigram_nfkc_bf", "unigram_identity"])
+    func sentencePieceUnigram(_ name: String) throws {
+        let path = Fixtures.url("sentencepiece/\(name).model").path
+        let base = try SentencePieceModel(contentsOf: URL(fileURLWithPath: path))
+        let r = try Self.extend(path, add: 80) { $0.reserve = 1 }
+        let model = try #require(r.model)
+        #expect(model.modelType == .unigram)
+        #expect(model.pieces.count == base.pieces.count + 81)
+        #expect(Array(model.pieces.prefix(base.pieces.count)) == base.pieces)
+        let before = try SentencePieceTokenizer(model: base), after = try SentencePieceTokenizer(model: model)
+        for p in r.newPieces {
+            #expect(model.pieces[p.id].piece == p.piece && model.pieces[p.id].score.isFinite && model.pieces[p.id].score < 0)
+            #expect(VocabularyExtender.holdsHangul(Array(p.piece.utf8)), "\(p.piece)")
+            // The base ids are the base's own segmentation of the piece.
+            if p.piece.hasPrefix("▁") { #expect(try Self.ids(before, String(p.piece.dropFirst())) == p.baseIDs, "\(p.piece)") }
+        }
+        for line in Self.english { #expect(try Self.ids(before, line) == Self.ids(after, line), "\(line)") }
+        var a = 0, b = 0
+        var used = Set<Int>()
+        for line in try Self.koreanLines() {
+            a += try Self.ids(before, line).count
+            let ids = try Self.ids(after, line)
+            b += ids.count
+            used.formUnion(ids)
+        }
+        #expect(b < a)
+        #expect(r.newPieces.filter { used.contains($0.id) }.count * 10 >= r.newPieces.count * 7)
+        #expect(try Self.extend(path, add: 80) { $0.threads = 1 }.newPieces == r.newPieces)
+    }
+
     @Test("CRLF input and thread counts give the same pieces")
     func crlfAndThreads() throws {
         let path = Fixtures.url("sentencepiece/bpe_nfkc_bf.model").path
