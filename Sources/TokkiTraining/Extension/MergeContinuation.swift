@@ -1,3 +1,4 @@
+import Foundation
 import Tokki
 
 /// The engine under ``VocabularyExtender`` for BPE models: a base vocabulary's merge rules,
@@ -32,11 +33,14 @@ struct MergeContinuation {
     /// Per symbol: the priority of the rules producing it (`.max`: none).
     private(set) var priorityOf: [Int32] = []
     /// Every symbol by text.
-    private var symbolOfText: [[UInt8]: Int32] = [:]
+    private var symbolOfText = TextTable()
     private(set) var rules = UInt64Map<Rule>(capacity: 1 << 16, empty: .none)
-    /// Rules by text: `halves[text]` lists the pieces with `text` as one half, to be added
-    /// when a symbol with that text appears.
-    private var halves: [[UInt8]: [(piece: Int32, other: [UInt8], isLeft: Bool)]] = [:]
+    /// Rules by text waiting for a half: by the hash of the missing half, the first entry of
+    /// a list in `halfEntries` of the pieces with that half (split at `split` bytes; the
+    /// missing half is the left one when `isLeft`), to be added when a symbol with that text
+    /// appears.
+    private var halves = UInt64Map<Int32>(capacity: 1 << 12, empty: -1)
+    private var halfEntries: [(piece: Int32, split: Int32, isLeft: Bool, next: Int32)] = []
     let byText: Bool
     /// The next new rule's priority (after every base rule).
     private var nextPriority: Int32 = 0
@@ -57,31 +61,33 @@ struct MergeContinuation {
     init(tokens: [[UInt8]?], byText: Bool, pairRules: [(Int32, Int32, Int32)], textPriority: [Int32]) {
         self.byText = byText
         texts.reserveCapacity(tokens.count)
+        symbolOfText.reserve(tokens.count)
         for (id, t) in tokens.enumerated() {
             texts.append(t ?? [])
             isToken.append(t != nil)
             baseIDs.append([Int32(id)])
             priorityOf.append(byText ? textPriority[id] : .max)
-            if let t, symbolOfText[t] == nil { symbolOfText[t] = Int32(id) }
+            if let t, symbolOfText.find(t[...], texts) == nil { symbolOfText.insert(t[...], Int32(id), texts) }
         }
         var last: Int32 = -1
         for (a, b, p) in pairRules {
-            let t = tokens[Int(a)].flatMap { l in tokens[Int(b)].map { l + $0 } }
-            guard let t, let r = symbolOfText[t] else { continue }
-            addRule(a, b, Rule(priority: p, result: r))
+            guard let l = tokens[Int(a)], let r = tokens[Int(b)], let m = symbolOfText.find((l + r)[...], texts) else { continue }
+            addRule(a, b, Rule(priority: p, result: m))
             last = max(last, p)
         }
         if byText {
             for (id, t) in tokens.enumerated() {
                 guard let t, textPriority[id] != .max else { continue }
                 last = max(last, textPriority[id])
-                Self.forEachSplit(t) { l, r in
-                    let li = symbolOfText[l], ri = symbolOfText[r]
+                Self.forEachSplit(t) { i in
+                    let (li, ri) = t.withUnsafeBufferPointer { b in
+                        (symbolOfText.find(UnsafeBufferPointer(rebasing: b[..<i]), texts), symbolOfText.find(UnsafeBufferPointer(rebasing: b[i...]), texts))
+                    }
                     if let li, let ri {
                         addRule(li, ri, Rule(priority: textPriority[id], result: Int32(id)))
                     } else {
-                        if li == nil { halves[l, default: []].append((Int32(id), r, true)) }
-                        if ri == nil { halves[r, default: []].append((Int32(id), l, false)) }
+                        if li == nil { waitForHalf(t[..<i], piece: Int32(id), split: i, isLeft: true) }
+                        if ri == nil { waitForHalf(t[i...], piece: Int32(id), split: i, isLeft: false) }
                     }
                 }
             }
@@ -89,14 +95,21 @@ struct MergeContinuation {
         nextPriority = last + 1
     }
 
-    /// Calls `body` with every split of `text` into two non-empty parts at character
-    /// boundaries.
-    static func forEachSplit(_ text: [UInt8], _ body: ([UInt8], [UInt8]) -> Void) {
+    /// Calls `body` with every byte offset that splits `text` into two non-empty parts at a
+    /// character boundary.
+    static func forEachSplit(_ text: [UInt8], _ body: (Int) -> Void) {
         var i = 1
         while i < text.count {
-            if text[i] & 0xC0 != 0x80 { body(Array(text[..<i]), Array(text[i...])) }
+            if text[i] & 0xC0 != 0x80 { body(i) }
             i += 1
         }
+    }
+
+    /// Records that `piece`, split at `split`, waits for a symbol spelled `half`.
+    private mutating func waitForHalf(_ half: ArraySlice<UInt8>, piece: Int32, split: Int, isLeft: Bool) {
+        let h = TextTable.hash(half)
+        halfEntries.append((piece, Int32(split), isLeft, halves[h]))
+        halves[h] = Int32(halfEntries.count - 1)
     }
 
     private mutating func addRule(_ a: Int32, _ b: Int32, _ rule: Rule) {
@@ -107,16 +120,16 @@ struct MergeContinuation {
     /// The symbol of `text`, made (not a token, standing for `fallback`) when new; a new
     /// symbol can make base pieces with it as a half reachable (rules by text).
     mutating func symbol(_ text: [UInt8], fallback: [Int32]) -> Int32 {
-        if let s = symbolOfText[text] { return s }
+        if let s = symbolOfText.find(text[...], texts) { return s }
         let s = Int32(texts.count)
         texts.append(text); isToken.append(false); baseIDs.append(fallback); priorityOf.append(.max)
-        symbolOfText[text] = s
+        symbolOfText.insert(text[...], s, texts)
         if byText { _ = addRulesForNewText(s) }
         return s
     }
 
     /// The symbol with `text`, if any.
-    func existing(_ text: [UInt8]) -> Int32? { symbolOfText[text] }
+    func existing(_ text: [UInt8]) -> Int32? { symbolOfText.find(text[...], texts) }
 
     /// Segments `w` further with the current rules: the encoders' loop.
     func encode(_ w: inout [Int32]) {
@@ -156,16 +169,26 @@ struct MergeContinuation {
         let text = texts[Int(s)]
         let own = priorityOf[Int(s)]
         if own != .max {
-            Self.forEachSplit(text) { l, r in
-                guard let li = symbolOfText[l], let ri = symbolOfText[r] else { return }
+            Self.forEachSplit(text) { i in
+                guard let li = symbolOfText.find(text[..<i], texts), let ri = symbolOfText.find(text[i...], texts) else { return }
                 let k = Self.key(li, ri)
                 if rules[k].priority > own { rules[k] = Rule(priority: own, result: s); added.append(k) }
             }
         }
-        for (piece, other, isLeft) in halves.removeValue(forKey: text) ?? [] {
-            guard let o = symbolOfText[other] else {
+        let h = TextTable.hash(text[...])
+        var e = halves[h]
+        guard e >= 0 else { return added }
+        halves[h] = -1
+        while e >= 0 {
+            let (piece, split, isLeft, next) = halfEntries[Int(e)]
+            e = next
+            let whole = texts[Int(piece)], cut = Int(split)
+            let half = isLeft ? whole[..<cut] : whole[cut...], other = isLeft ? whole[cut...] : whole[..<cut]
+            // Another text with the same hash: it keeps waiting.
+            guard half.elementsEqual(text) else { waitForHalf(half, piece: piece, split: cut, isLeft: isLeft); continue }
+            guard let o = symbolOfText.find(other, texts) else {
                 // The other half does not exist yet: wait for it.
-                halves[other, default: []].append((piece, text, !isLeft))
+                waitForHalf(other, piece: piece, split: cut, isLeft: !isLeft)
                 continue
             }
             let k = isLeft ? Self.key(s, o) : Self.key(o, s)
@@ -183,12 +206,49 @@ struct MergeContinuation {
         nextPriority += 1
         let s = Int32(texts.count)
         texts.append(text); isToken.append(true); baseIDs.append(baseIDs[Int(a)] + baseIDs[Int(b)]); priorityOf.append(priority)
-        symbolOfText[text] = s
+        symbolOfText.insert(text[...], s, texts)
         parts[s] = (a, b)
         let k = Self.key(a, b)
         rules[k] = Rule(priority: priority, result: s)
         var keys = [k]
         if byText { keys += addRulesForNewText(s).filter { $0 != k } }
         return (s, keys)
+    }
+}
+
+/// Symbols by text without a key array per look-up: a 64-bit hash of the bytes maps to a
+/// symbol whose text is compared; texts whose hash another text already holds go to a
+/// dictionary (practically never).
+struct TextTable {
+    private var map = UInt64Map<Int32>(capacity: 1 << 12, empty: -1)
+    private var overflow: [[UInt8]: Int32] = [:]
+
+    mutating func reserve(_ n: Int) { if map.count == 0 { map = UInt64Map(capacity: n, empty: -1) } }
+
+    /// FNV-1a over the bytes, then a final mix.
+    static func hash(_ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in text { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        h ^= h >> 33; h &*= 0xFF51_AFD7_ED55_8CCD; h ^= h >> 33
+        return h
+    }
+
+    static func hash(_ text: ArraySlice<UInt8>) -> UInt64 { text.withUnsafeBufferPointer { hash($0) } }
+
+    func find(_ text: UnsafeBufferPointer<UInt8>, _ texts: [[UInt8]]) -> Int32? {
+        let id = map[Self.hash(text)]
+        guard id >= 0 else { return nil }
+        let same = texts[Int(id)].withUnsafeBufferPointer { t in
+            t.count == text.count && (t.count == 0 || memcmp(t.baseAddress!, text.baseAddress!, t.count) == 0)
+        }
+        if same { return id }
+        return overflow.isEmpty ? nil : overflow[Array(text)]
+    }
+
+    func find(_ text: ArraySlice<UInt8>, _ texts: [[UInt8]]) -> Int32? { text.withUnsafeBufferPointer { find($0, texts) } }
+
+    mutating func insert(_ text: ArraySlice<UInt8>, _ id: Int32, _ texts: [[UInt8]]) {
+        let h = Self.hash(text)
+        if map[h] < 0 { map[h] = id } else { overflow[Array(text)] = id }
     }
 }
