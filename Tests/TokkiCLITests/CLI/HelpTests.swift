@@ -7,7 +7,7 @@ import TokkiTestSupport
 @Suite("tokki --help")
 struct HelpTests {
     static let commands = ["", "normalize", "encode", "decode", "inspect", "convert", "train", "stats",
-                           "batch", "prepare", "merge", "clean", "dedup", "scrub", "charsmap", "template", "instruct", "compare", "profile"]
+                           "batch", "prepare", "merge", "clean", "dedup", "scrub", "charsmap", "template", "instruct", "compare", "profile", "extend"]
 
     /// Terminal columns of `line`: Hangul, CJK and fullwidth forms take two.
     static func columns(_ line: Substring) -> Int {
