@@ -211,6 +211,26 @@ def main():
         write("pii_scrub", f"kinds-{k}", bytes([(k * 6) & 0x7F]) + t.encode())
     write("pii_scrub", "bad-utf8", b"\x00" + "전화 010-1234-5678".encode() + BAD_UTF8[0] + b"a@b.kr")
 
+    # embedding_matrix: small .safetensors and .npy matrices, then broken variants.
+    def safetensors(tensors):
+        entries, data = [], b""
+        for name, dtype, shape, body in tensors:
+            entries.append(f'"{name}":{{"dtype":"{dtype}","shape":{json.dumps(shape)},"data_offsets":[{len(data)},{len(data) + len(body)}]}}')
+            data += body
+        header = ("{" + ",".join(entries) + "}").encode()
+        return struct.pack("<Q", len(header)) + header + data
+    f32 = struct.pack("<6f", 1, 2, 3, 4, 5, 6)
+    write("embedding_matrix", "f32", safetensors([("emb", "F32", [3, 2], f32)]))
+    write("embedding_matrix", "f16", safetensors([("emb", "F16", [3, 1], struct.pack("<3e", 1, 2, 3))]))
+    write("embedding_matrix", "bf16", safetensors([("emb", "BF16", [2, 1], b"\x80\x3f\x40\x40")]))
+    write("embedding_matrix", "two", safetensors([("a", "F32", [3, 2], f32), ("b", "F32", [1, 2], f32[:8])]))
+    write("embedding_matrix", "bad-offsets", safetensors([("emb", "F32", [4, 2], f32)]))
+    write("embedding_matrix", "truncated", safetensors([("emb", "F32", [3, 2], f32)])[:30])
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }"
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    write("embedding_matrix", "npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + f32)
+    write("embedding_matrix", "npy-short", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + f32[:10])
+
 
 if __name__ == "__main__":
     main()

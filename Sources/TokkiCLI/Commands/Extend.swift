@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Tokki
+import TokkiData
 import TokkiTraining
 
 /// `tokki extend`: new (Korean) pieces for an existing tokenizer.
@@ -20,6 +21,9 @@ struct Extend: ParsableCommand {
         Writes PREFIX.model (SentencePiece bases) or PREFIX.json (tokenizer.json
         bases), and PREFIX.init.json: for each new id, the base ids whose
         concatenation is its piece (initialise its embedding with their mean).
+        With --embeddings (the base model's embedding matrix, .safetensors or .npy),
+        also writes PREFIX.embeddings.safetensors (or .npy): the matrix with each new
+        row the mean of its base rows, reserved rows the mean of all base rows.
         With --held-out, prints Korean tokens per character before and after, and the
         share of lines without Hangul whose ids are unchanged.
 
@@ -27,7 +31,9 @@ struct Extend: ParsableCommand {
           tokki extend --model mistral/tokenizer.model --input ko.txt --add 6000 \\
               --output mistral-ko --held-out kolaw.txt
           tokki extend --model qwen3/ --input ko.jsonl --text-field text \\
-              --add 8000 --reserve 16 --output qwen3-ko
+              --add 8000 --reserve 16 --output qwen3-ko \\
+              --embeddings qwen3/model.safetensors \\
+              --embedding-tensor model.embed_tokens.weight
         """
     )
 
@@ -54,6 +60,12 @@ struct Extend: ParsableCommand {
 
     @Option(help: "Check that a .model base normalizes this way (a different one is refused).")
     var normalization: TrainingNormalization?
+
+    @Option(help: "The base model's embedding matrix (.safetensors or .npy): writes PREFIX.embeddings with rows for the new ids.")
+    var embeddings: String?
+
+    @Option(help: "With --embeddings: the tensor to extend (default: the only matrix with a row per base token).")
+    var embeddingTensor: String?
 
     @Option(help: "Held-out file to report tokens per character on (repeatable).")
     var heldOut: [String] = []
@@ -84,6 +96,8 @@ struct Extend: ParsableCommand {
         c.threads = threading.workers
         var corpus = CorpusOptions(inputs: input, textField: textField, strict: strict, maxLineBytes: lineLimit.maxLineBytes.value)
         corpus.decoding = InputSettings.decoding
+        // The matrix is read and checked before anything is learned or written.
+        let (matrix, npy) = try readEmbeddings()
         let progress = progressOptions.progress()
         let result: VocabularyExtender.Result
         do {
@@ -93,6 +107,12 @@ struct Extend: ParsableCommand {
             throw Train.failure(error)
         }
         progress.finish()
+        var extendedMatrix: EmbeddingMatrix? = nil
+        if let matrix {
+            do {
+                extendedMatrix = try matrix.extended(from: result.baseVocabularySize, sources: result.newPieces.map(\.baseIDs) + result.reserved.map { _ in [] })
+            } catch { throw fail(.dataError, error.description) }
+        }
         let written: String
         if let extended = result.model {
             do { try writeAtomically([UInt8](try extended.serialized()), to: output + ".model") } catch let e as TokkiError { throw fail(e) }
@@ -104,6 +124,9 @@ struct Extend: ParsableCommand {
             written = ""
         }
         try writeAtomically(result.initializationJSON(), to: output + ".init.json")
+        if let extendedMatrix {
+            try writeAtomically(npy ? extendedMatrix.npyFile() : extendedMatrix.safetensorsFile(), to: output + (npy ? ".embeddings.npy" : ".embeddings.safetensors"))
+        }
         if !progressOptions.quiet {
             printError("tokki extend: \(result.newPieces.count) new pieces (ids \(result.baseVocabularySize)…)"
                 + (result.reserved.isEmpty ? "" : " and \(result.reserved.count) reserved tokens")
@@ -133,5 +156,19 @@ struct Extend: ParsableCommand {
         }
         print(String(format: "lines without Hangul with unchanged ids: %d of %d (%.2f%%)",
                      report.unchangedOtherLines, report.otherLines, 100 * report.unchangedShare))
+    }
+
+    /// The --embeddings matrix, read and checked before anything is learned or written, and
+    /// whether it came from a `.npy` file.
+    func readEmbeddings() throws -> (EmbeddingMatrix?, Bool) {
+        guard let embeddings else { return (nil, false) }
+        let bytes: [UInt8]
+        do { bytes = try readFileBytes(embeddings) } catch { throw fail(.noInput, error.description) }
+        let npy = bytes.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59])
+        do {
+            return (try EmbeddingMatrix.read(bytes, path: embeddings, tensor: embeddingTensor, minimumRows: 2), npy)
+        } catch {
+            throw fail(.dataError, error.description)
+        }
     }
 }
