@@ -1,11 +1,12 @@
 import Foundation
 import Tokki
 
-/// Trains a SentencePiece Unigram model: seed pieces from frequent substrings of the
-/// `▁`-words (score frequency × length), then EM (expected counts by forward–backward, a
-/// Bayesian M-step with the digamma function, pieces expected less than 0.5 times dropped)
-/// alternating with pruning by the likelihood lost when a piece is removed, until the
-/// vocabulary fits. Required characters are always kept.
+/// Trains a SentencePiece Unigram model: seed pieces from the repeated substrings of the
+/// `▁`-words that are followed by different bytes (score frequency × length), then EM
+/// (expected counts by forward–backward, a Bayesian M-step with the digamma function, pieces
+/// expected less than 0.5 times dropped) alternating with pruning (pieces in no best
+/// segmentation dropped, then the likelihood lost when a piece is removed), until the
+/// vocabulary fits. Required characters are always in the vocabulary.
 public struct UnigramTrainer: Sendable {
     /// The Unigram-only options, with SentencePiece's defaults (the shared ones are a
     /// ``TrainerConfiguration``).
