@@ -1,11 +1,12 @@
 import Foundation
 import Tokki
 
-/// Trains a SentencePiece Unigram model: seed pieces from frequent substrings of the
-/// `▁`-words (score frequency × length), then EM (expected counts by forward–backward, a
-/// Bayesian M-step with the digamma function, pieces expected less than 0.5 times dropped)
-/// alternating with pruning by the likelihood lost when a piece is removed, until the
-/// vocabulary fits. Required characters are always kept.
+/// Trains a SentencePiece Unigram model: seed pieces from the repeated substrings of the
+/// `▁`-words that are followed by different bytes (score frequency × length), then EM
+/// (expected counts by forward–backward, a Bayesian M-step with the digamma function, pieces
+/// expected less than 0.5 times dropped) alternating with pruning (pieces in no best
+/// segmentation dropped, then the likelihood lost when a piece is removed), until the
+/// vocabulary fits. Required characters are always in the vocabulary.
 public struct UnigramTrainer: Sendable {
     /// The Unigram-only options, with SentencePiece's defaults (the shared ones are a
     /// ``TrainerConfiguration``).
@@ -74,16 +75,21 @@ public struct UnigramTrainer: Sendable {
             }
             round += 1
             progress?("EM", Double(round))
-            if pieces.count <= desired { break }
+            // Pruned after every EM round, the last one included, so that no piece outside
+            // every best segmentation reaches the vocabulary (as SentencePiece).
             pieces = Self.prune(pieces, texts, index: index, cache: cache, words: corpusWords, freqs: freqs,
                                 keepAtLeast: max(desired, Int(Double(pieces.count) * options.shrinkingFactor)), threads: c.threads)
+            if pieces.count <= desired { break }
         }
-        // Final: required characters first, then the best-scoring pieces.
+        // Final: every required character first (with its score, or below all when EM
+        // dropped it), then the best-scoring pieces.
         let minScore = pieces.map(\.score).min() ?? 0
         var chosen: [(piece: [UInt32], score: Double)] = []
         var seen = Set<[UInt32]>()
-        for (ch, _) in required where !pieces.contains(where: { texts[$0.id] == [ch] }) {
-            chosen.append(([ch], minScore - 10)); seen.insert([ch])
+        var singleScore: [UInt32: Double] = [:]
+        for p in pieces where texts[p.id].count == 1 { singleScore[texts[p.id][0]] = p.score }
+        for (ch, _) in required {
+            chosen.append(([ch], singleScore[ch] ?? minScore - 10)); seen.insert([ch])
         }
         for p in pieces.sorted(by: { $0.score != $1.score ? $0.score > $1.score : texts[$0.id].lexicographicallyPrecedes(texts[$1.id]) })
         where chosen.count < wantPieces && !seen.contains(texts[p.id]) {
@@ -112,15 +118,21 @@ public struct UnigramTrainer: Sendable {
         for (ch, _) in required where ch < 0x10000 { requiredBMP[Int(ch)] = true }
         let isRequired: @Sendable (UInt32) -> Bool = { [requiredBMP] ch in ch < 0x10000 ? requiredBMP[Int(ch)] : requiredSet.contains(ch) }
 
-        // Seeds: substrings of 2…max characters seen at least twice, scored frequency × length.
-        // Each thread counts its share of the substrings (no merging).
+        // Seeds: substrings of 2…max characters seen at least twice whose occurrences are
+        // followed by different bytes (a word's end counts as the `▁` of the next word):
+        // SentencePiece's seeds are the nodes of the byte suffix tree of its sentences, so a
+        // substring always followed by the same byte is left to its longer form. Scored
+        // frequency × length. Each thread counts its share of the substrings (no merging).
         let workers = max(1, min(c.threads, words.count / 1024 + 1))
-        var shares = [WordCounts](repeating: WordCounts(), count: workers)
+        var shares = [(counts: WordCounts, follower: [UInt16])](repeating: (WordCounts(), []), count: workers)
         let maxLength = c.maxPieceLength
         shares.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             Parallelism.run(tasks: workers) { t in
                 var local = WordCounts()
+                // Per substring: the byte after its first occurrence, or `branching`.
+                var follower: [UInt16] = []
+                let branching: UInt16 = 0x100
                 var offsets: [Int] = []
                 for (w, chars) in wordScalars.enumerated() {
                     let n = chars.count
@@ -138,21 +150,24 @@ public struct UnigramTrainer: Sendable {
                             var j = i + 1
                             while j < n && j - i < maxLength && isRequired(chars[j]) {
                                 j += 1
-                                local.add(base + offsets[i], offsets[j] - offsets[i], count)
+                                let k = local.add(base + offsets[i], offsets[j] - offsets[i], count)
+                                // 0xE2: the first byte of the `▁` that follows a word.
+                                let next = UInt16(j < n ? base[offsets[j]] : 0xE2)
+                                if k == follower.count { follower.append(next) } else if follower[k] != next { follower[k] = branching }
                             }
                         }
                     }
                 }
                 assert(t < out.count)  // one slot per worker
-                out[t] = local
+                out[t] = (local, follower)
             }
         }
         var seeds: [(piece: [UInt32], score: Double)] = []
         let classes = CharacterClasses(required.map(\.0))
         for t in shares.indices {
-            let substrings = shares[t]
-            shares[t] = WordCounts()   // each table is freed once read (peak memory)
-            for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 {
+            let (substrings, follower) = shares[t]
+            shares[t] = (WordCounts(), [])   // each table is freed once read (peak memory)
+            for k in 0..<substrings.counts.count where substrings.counts[k] >= 2 && follower[k] == 0x100 {
                 let scalars = PieceText.scalars(of: Array(substrings.word(k)))
                 guard PieceRule.isValid(scalars, c, classes) else { continue }
                 seeds.append((scalars, Double(substrings.counts[k]) * Double(scalars.count)))
@@ -191,9 +206,11 @@ public struct UnigramTrainer: Sendable {
         return result + log(x) + inv2 / 24 - 7 * inv4 / 960 + 31 * inv4 * inv2 / 8064 - 127 * inv4 * inv4 / 30720
     }
 
-    /// Pruning: every piece's loss is the drop in likelihood when its occurrences (in the
-    /// best segmentations) are rewritten with its best segmentation without it; keep the
-    /// pieces that cannot be rewritten and the highest losses.
+    /// Pruning, as SentencePiece: a piece in no best segmentation goes (its own text is then
+    /// better split, or it loses to longer pieces); a piece that cannot be rewritten stays;
+    /// the others are ranked by the likelihood lost when their occurrences (in the best
+    /// segmentations) are rewritten with their best segmentation without them, and the
+    /// highest losses fill the vocabulary up to `keepAtLeast`. Single characters always stay.
     static func prune(_ pieces: [Piece], _ texts: [[UInt32]], index: PieceIndex, cache: EdgeCache? = nil, words: LatticeWords, freqs: [Double],
                       keepAtLeast: Int, threads: Int) -> [Piece] {
         let lattice = Lattice(index: index, pieces: pieces, cache: cache)
@@ -201,14 +218,8 @@ public struct UnigramTrainer: Sendable {
         let freq = lattice.viterbiCounts(words, freqs, threads: threads)
         let vsum = freq.reduce(0, +)
         let logSum = log(max(vsum, 1e-300))
-        // Each piece's best split without itself, computed independently. A piece never in
-        // a best segmentation whose characters are all pieces loses nothing (its split into
-        // characters is a known alternative): its split is not needed.
-        var single = Set<UInt32>()
-        for p in pieces where texts[p.id].count == 1 { single.insert(texts[p.id][0]) }
-        let needsSplit = pieces.indices.map { k in
-            texts[pieces[k].id].count > 1 && (freq[k] > 0 || !texts[pieces[k].id].allSatisfy { single.contains($0) })
-        }
+        // Each used piece's best split without itself, computed independently.
+        let needsSplit = pieces.indices.map { k in texts[pieces[k].id].count > 1 && freq[k] > 0 }
         var alternatives = [[Int]](repeating: [], count: pieces.count)
         alternatives.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
@@ -222,14 +233,14 @@ public struct UnigramTrainer: Sendable {
                 }
             }
         }
-        var alwaysKeep = [Bool](repeating: false, count: pieces.count)
+        var keep = [Bool](repeating: false, count: pieces.count)
+        var count = 0
         var loss: [(Int, Double)] = []
         for (k, p) in pieces.enumerated() {
-            if texts[p.id].count == 1 { alwaysKeep[k] = true; continue }
-            if !needsSplit[k] { loss.append((k, 0)); continue }
+            if texts[p.id].count == 1 { keep[k] = true; count += 1; continue }
+            guard needsSplit[k] else { continue }
             let alt = alternatives[k]
-            if alt.isEmpty || alt.contains(-1) { alwaysKeep[k] = true; continue }
-            if freq[k] == 0 { loss.append((k, 0)); continue }
+            if alt.isEmpty || alt.contains(-1) { keep[k] = true; count += 1; continue }
             let logProb = log(freq[k]) - logSum
             let logSumAlt = log(vsum + freq[k] * Double(alt.count - 1))
             var logProbAlt = 0.0
@@ -237,8 +248,6 @@ public struct UnigramTrainer: Sendable {
             loss.append((k, freq[k] * (logProb - logProbAlt)))
         }
         loss.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        var keep = alwaysKeep
-        var count = alwaysKeep.filter { $0 }.count
         for (k, _) in loss where count < keepAtLeast { keep[k] = true; count += 1 }
         return pieces.enumerated().filter { keep[$0.offset] }.map(\.element)
     }

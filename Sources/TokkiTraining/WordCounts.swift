@@ -15,8 +15,9 @@ struct WordCounts: Sendable {
 
     var isEmpty: Bool { counts.isEmpty }
 
-    /// Adds `count` occurrences of the word `p[0..<n]`.
-    mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64) {
+    /// Adds `count` occurrences of the word `p[0..<n]`; returns its index.
+    @discardableResult
+    mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64) -> Int {
         add(p, n, count, hash: ByteHash.hash(p, n))
     }
 
@@ -25,8 +26,10 @@ struct WordCounts: Sendable {
         try body(pool, starts, lengths)
     }
 
-    /// Adds `count` occurrences of the word `p[0..<n]` whose `ByteHash` is `h`.
-    mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64, hash h: UInt64) {
+    /// Adds `count` occurrences of the word `p[0..<n]` whose `ByteHash` is `h`; returns its
+    /// index (new words get the next one).
+    @discardableResult
+    mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, _ count: Int64, hash h: UInt64) -> Int {
         let mask = table.count - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -35,7 +38,7 @@ struct WordCounts: Sendable {
             let k = Int(e)
             if hashes[k] == h && Int(lengths[k]) == n {
                 let same = pool.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(starts[k]), p, n) == 0 }
-                if same { counts[k] += count; return }
+                if same { counts[k] += count; return k }
             }
             slot = (slot + 1) & mask
         }
@@ -43,6 +46,7 @@ struct WordCounts: Sendable {
         starts.append(Int32(pool.count)); lengths.append(Int32(n)); hashes.append(h); counts.append(count)
         pool.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
         if counts.count * 2 > table.count { grow() }
+        return counts.count - 1
     }
 
     private mutating func grow() { rehash(table.count * 2) }

@@ -23,6 +23,8 @@
 # MPL-2.0 text: never commit it); without it the inputs are Korean only (said in the output).
 # Inputs (temp dir):
 #   2    the first lines of .corpus/ko_all.txt up to 2,000,000 bytes;
+#   prose  the first lines of .corpus/ko_help.txt up to 1,800,000 bytes (Korean prose; not in the
+#        default SIZES: SIZES=prose VOCABS=6000 MODEL_TYPE=unigram is issue 17's speed check);
 #   ko   .corpus/ko_all.txt itself (~6.5 MB: statutes, bills, GIMP/LibreOffice help);
 #   20   .corpus/ko_all.txt, en_help.txt, ko_all.txt, en_help.txt, ... whole lines, in that
 #        order, cut at the first line end at or past 20,000,000 bytes;
@@ -133,6 +135,9 @@ def cut(parts, target, path):
 for s in sizes:
     if s == "ko":
         path, desc = os.path.join(corpus, "ko_all.txt"), "ko_all.txt"
+    elif s == "prose":
+        path = os.path.join(out, "in_prose.txt")
+        cut([lines(os.path.join(corpus, "ko_help.txt"))], 1_800_000, path); desc = "head of ko_help.txt (Korean prose)"
     else:
         target = int(float(s) * 1_000_000)
         path = os.path.join(out, f"in_{s}MB.txt")

@@ -32,6 +32,27 @@ struct UnigramTrainerTests {
         #expect(sp.encode("▁대한민국").pieces.count <= 3)
     }
 
+    /// Every character that character coverage requires is a piece, also one that EM left
+    /// with a low score because it only occurs inside longer pieces (they were cut with the
+    /// lowest scores), and every normal piece is in the best segmentation of some word.
+    @Test func requiredCharactersStayAndEveryPieceIsUsed() throws {
+        var c = TrainerConfiguration()
+        c.vocabularySize = 550
+        c.characterCoverage = 1
+        let model = try UnigramTrainer(c).train(Self.corpus).model
+        let text = try KoreanNormalizer().normalize(String(contentsOf: Fixtures.url("text/korean-sample.txt"), encoding: .utf8))
+        let pieces = Set(model.pieces.map(\.piece))
+        // Format characters (U+200D in the emoji) never reach the trainer's words.
+        let characters = Set(text.unicodeScalars.filter { $0.value > 0x20 && $0.properties.generalCategory != .format }.map { String($0) })
+        #expect(characters.subtracting(pieces).isEmpty)
+        // Used pieces: the pieces of every word of the text.
+        let sp = try SentencePieceTokenizer(model: model)
+        var used = Set<String>()
+        for word in text.split(whereSeparator: \.isWhitespace) { used.formUnion(sp.encode(String(word)).pieces) }
+        let unused = model.pieces.filter { $0.type == .normal && $0.piece.unicodeScalars.count > 1 && !used.contains($0.piece) }
+        #expect(unused.count < model.pieces.count / 50, "\(unused.count) pieces never used: \(unused.prefix(10).map(\.piece))")
+    }
+
     @Test func digammaAndErrors() throws {
         // ψ(1) = −γ, ψ(x + 1) = ψ(x) + 1/x.
         #expect(abs(UnigramTrainer.digamma(1) + 0.5772156649015329) < 1e-9)
