@@ -60,21 +60,9 @@ extension VocabularyExtender {
 
         // New pieces after the old, each scored below every old one and the one before it.
         let lowest = pieces.filter { $0.type == .normal }.map(\.score).min() ?? 0
-        var extra: [SentencePieceModel.Piece] = []
-        var newPieces: [NewPiece] = []
-        for (k, s) in learned.enumerated() {
-            let text = String(decoding: engine.texts[Int(s)], as: UTF8.self)
-            extra.append(.init(piece: text, score: lowest - 1 - Float(k), type: .normal))
-            newPieces.append(NewPiece(id: pieces.count + k, piece: text, baseIDs: engine.baseIDs[Int(s)].map(Int.init)))
-        }
-        let existing = Set(pieces.map(\.piece) + extra.map(\.piece))
-        let reservedTexts = reservedTexts { existing.contains($0) }
-        extra += reservedTexts.map { .init(piece: $0, score: 0, type: .userDefined) }
-        let extended: SentencePieceModel
-        do { extended = try model.appending(extra) } catch { throw .tokki(error) }
-        let reserved = reservedTexts.enumerated().map { (id: pieces.count + learned.count + $0.offset, piece: $0.element) }
-        return Result(model: extended, tokenizerJSON: nil, newPieces: newPieces, reserved: reserved,
-                      baseVocabularySize: pieces.count, statistics: statistics)
+        return try sentencePieceResult(model, new: learned.enumerated().map { k, s in
+            (String(decoding: engine.texts[Int(s)], as: UTF8.self), lowest - 1 - Float(k), engine.baseIDs[Int(s)])
+        }, statistics: statistics)
     }
 
     /// Calls `body` with the ranges of `text` cut before every `▁` (U+2581).

@@ -84,21 +84,9 @@ extension VocabularyExtender {
         chosen.sort { lattice.scores[$0] > lattice.scores[$1] || (lattice.scores[$0] == lattice.scores[$1] && $0 < $1) }
         chosen = Array(chosen.prefix(c.add))
 
-        var extra: [SentencePieceModel.Piece] = []
-        var newPieces: [NewPiece] = []
-        for (k, i) in chosen.enumerated() {
-            let text = String(decoding: candidates[i], as: UTF8.self)
-            extra.append(.init(piece: text, score: Float(lattice.scores[i]), type: .normal))
-            newPieces.append(NewPiece(id: pieces.count + k, piece: text, baseIDs: lattice.baseSegmentation(candidates[i]).map(Int.init)))
-        }
-        let existing = Set(pieces.map(\.piece) + extra.map(\.piece))
-        let reservedTexts = reservedTexts { existing.contains($0) }
-        extra += reservedTexts.map { .init(piece: $0, score: 0, type: .userDefined) }
-        let extended: SentencePieceModel
-        do { extended = try model.appending(extra) } catch { throw .tokki(error) }
-        let reserved = reservedTexts.enumerated().map { (id: pieces.count + chosen.count + $0.offset, piece: $0.element) }
-        return Result(model: extended, tokenizerJSON: nil, newPieces: newPieces, reserved: reserved,
-                      baseVocabularySize: pieces.count, statistics: statistics)
+        return try sentencePieceResult(model, new: chosen.map { i in
+            (String(decoding: candidates[i], as: UTF8.self), Float(lattice.scores[i]), lattice.baseSegmentation(candidates[i]))
+        }, statistics: statistics)
     }
 }
 

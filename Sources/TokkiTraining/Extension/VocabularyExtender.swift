@@ -178,6 +178,23 @@ public struct VocabularyExtender: Sendable {
         return out
     }
 
+    /// The result for a SentencePiece base: `new` pieces (text, score, base ids) after the
+    /// base's, then the reserved tokens as user-defined pieces.
+    func sentencePieceResult(_ model: SentencePieceModel, new: [(text: String, score: Float, baseIDs: [Int32])],
+                             statistics: CorpusStatistics) throws(TrainingError) -> Result {
+        let count = model.pieces.count
+        var extra = new.map { SentencePieceModel.Piece(piece: $0.text, score: $0.score, type: .normal) }
+        let existing = Set(model.pieces.map(\.piece) + extra.map(\.piece))
+        let reservedTexts = reservedTexts { existing.contains($0) }
+        extra += reservedTexts.map { .init(piece: $0, score: 0, type: .userDefined) }
+        let extended: SentencePieceModel
+        do { extended = try model.appending(extra) } catch { throw .tokki(error) }
+        return Result(model: extended, tokenizerJSON: nil,
+                      newPieces: new.enumerated().map { NewPiece(id: count + $0.offset, piece: $0.element.text, baseIDs: $0.element.baseIDs.map(Int.init)) },
+                      reserved: reservedTexts.enumerated().map { (id: count + new.count + $0.offset, piece: $0.element) },
+                      baseVocabularySize: count, statistics: statistics)
+    }
+
     /// Refuses a count of learned pieces below the one asked for.
     func checkCount(_ learned: Int, what: String? = nil) throws(TrainingError) {
         let c = configuration

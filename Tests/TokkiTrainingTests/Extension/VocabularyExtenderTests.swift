@@ -27,6 +27,20 @@ struct VocabularyExtenderTests {
         try tokenizer.encode(text, options: EncodeOptions()).ids
     }
 
+    /// Korean text takes fewer tokens with the extension, and most new pieces are used on it.
+    static func expectFewerTokensAndUsedPieces(_ before: some Tokenizer, _ after: some Tokenizer, _ r: VocabularyExtender.Result) throws {
+        var a = 0, b = 0
+        var used = Set<Int>()
+        for line in try koreanLines() {
+            a += try ids(before, line).count
+            let ids = try ids(after, line)
+            b += ids.count
+            used.formUnion(ids)
+        }
+        #expect(b < a)
+        #expect(r.newPieces.filter { used.contains($0.id) }.count * 10 >= r.newPieces.count * 7)
+    }
+
     static func koreanLines() throws -> [String] {
         try String(contentsOf: URL(fileURLWithPath: sample), encoding: .utf8).split(separator: "\n").map(String.init)
             .filter { VocabularyExtender.holdsHangul(Array($0.utf8)) }
@@ -69,17 +83,7 @@ struct VocabularyExtenderTests {
         for p in r.newPieces where p.piece.hasPrefix("▁") {
             #expect(try Self.ids(after, String(p.piece.dropFirst())) == [p.id], "\(p.piece)")
         }
-        // Korean text takes fewer tokens, and most new pieces are used on it.
-        var a = 0, b = 0
-        var used = Set<Int>()
-        for line in try Self.koreanLines() {
-            a += try Self.ids(before, line).count
-            let ids = try Self.ids(after, line)
-            b += ids.count
-            used.formUnion(ids)
-        }
-        #expect(b < a)
-        #expect(r.newPieces.filter { used.contains($0.id) }.count * 10 >= r.newPieces.count * 7)
+        try Self.expectFewerTokensAndUsedPieces(before, after, r)
         // Round trip through the file format.
         let reread = try SentencePieceModel(serialized: try model.serialized())
         #expect(reread.pieces == model.pieces)
@@ -102,16 +106,7 @@ struct VocabularyExtenderTests {
             if p.piece.hasPrefix("▁") { #expect(try Self.ids(before, String(p.piece.dropFirst())) == p.baseIDs, "\(p.piece)") }
         }
         for line in Self.english { #expect(try Self.ids(before, line) == Self.ids(after, line), "\(line)") }
-        var a = 0, b = 0
-        var used = Set<Int>()
-        for line in try Self.koreanLines() {
-            a += try Self.ids(before, line).count
-            let ids = try Self.ids(after, line)
-            b += ids.count
-            used.formUnion(ids)
-        }
-        #expect(b < a)
-        #expect(r.newPieces.filter { used.contains($0.id) }.count * 10 >= r.newPieces.count * 7)
+        try Self.expectFewerTokensAndUsedPieces(before, after, r)
         #expect(try Self.extend(path, add: 80) { $0.threads = 1 }.newPieces == r.newPieces)
     }
 
