@@ -23,11 +23,15 @@ struct Dedup: ParsableCommand {
         repeated in thousands of judgments). Documents keep their order and their other
         bytes; cuts never split a UTF-8 character; a JSONL record gets only its
         --text-field string replaced. A document left empty is removed (rule
-        substring_duplicate). The whole corpus is held in memory with its suffix and
-        LCP arrays, about 9.2 bytes per input byte (at most 2 GiB of text; no
-        disk-backed mode): a corpus that would not fit --max-memory stops with exit 64
-        before any output. The report lists the removed spans (preview, length,
-        count, bytes removed) by bytes removed.
+        substring_duplicate). The corpus is held in memory with its suffix and LCP
+        arrays, about 9.2 bytes per input byte, when that fits --max-memory (and the
+        text is under 2 GiB). Otherwise it goes on disk, with the same result: the
+        suffix array is built in parts that fit, written to a temporary file in
+        --temp-dir (4 bytes per byte below 4 GiB, removed at the end) and merged;
+        memory then holds the text (and JSONL lines), 1 bit per byte and one part.
+        A corpus whose text alone does not fit stops with exit 64 before any
+        output. The report lists the removed spans (preview, length, count, bytes
+        removed) by bytes removed.
 
         Examples:
           tokki dedup --input a.txt --input b.txt --output unique.txt \\
@@ -38,6 +42,8 @@ struct Dedup: ParsableCommand {
               --signatures-on-disk /scratch/sig --input big.txt --output u.txt
           tokki dedup --substring --min-length 100 --input judgments.jsonl \\
               --text-field text --output cut.jsonl --report spans.json
+          tokki dedup --substring --max-memory 4G --temp-dir /scratch \\
+              --input web.txt --output cut.txt
         """
     )
 
@@ -70,6 +76,8 @@ struct Dedup: ParsableCommand {
     var minLength: Int = 100
     @Option(help: ArgumentHelp("With --substring: memory the corpus and its arrays may take (suffixes K, M, G; default: half the physical memory).", valueName: "SIZE"))
     var maxMemory: ByteCount?
+    @Option(help: ArgumentHelp("With --substring: the folder of the disk-backed mode's temporary file (default: TMPDIR, else /tmp).", valueName: "DIR"))
+    var tempDir: String?
     @Option(help: "With --substring: the number of removed spans listed in the report.")
     var topSpans: Int = 100
 

@@ -23,18 +23,21 @@ extension Dedup {
         let (reader, outputs) = try corpus.open()
         let limit = maxMemory?.value ?? Self.defaultMaxMemory
         let field = corpus.documents.textField
-        // Nothing but a temporary rejected file exists yet; a corpus that cannot fit stops here.
-        func tooLarge(_ bytes: Int, _ need: Int) -> ExitCode {
-            fail(.usage, "exact-substring de-duplication of \(bytes) bytes of input needs about \(megabytes(need)) of memory (the text with its suffix and LCP arrays, about 9.2 bytes per byte\(field != nil ? ", plus the JSONL lines" : "")), more than --max-memory \(megabytes(limit)); raise --max-memory or split the input (there is no disk-backed mode)")
+        let directory = tempDir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        /// In memory (nil), on disk in parts of the given size, or a corpus that cannot fit.
+        func plan(corpus c: Int, raw r: Int) throws(ExitCode) -> SubstringDiskMode? {
+            if SubstringDeduplicator.memoryNeeded(corpusBytes: c) + r <= limit && c <= SuffixArray.maxLength { return nil }
+            guard let p = SubstringDiskMode.partBytes(memory: limit - r, corpusBytes: c, minLength: minLength) else {
+                let least = SubstringDiskMode.memoryNeeded(corpusBytes: c, partBytes: SubstringDiskMode.minimumPartBytes, minLength: minLength) + r
+                throw fail(.usage, "exact-substring de-duplication of \(c) bytes of text needs at least \(megabytes(least)) of memory even on disk (\(field != nil ? "the text and the JSONL lines stay" : "the text stays") in memory, about \(field != nil ? "2.1" : "1.1") bytes per byte, with one part's suffix array), more than --max-memory \(megabytes(limit)); raise --max-memory or split the input")
+            }
+            return SubstringDiskMode(partBytes: p, directory: directory)
         }
-        func need(corpus c: Int, raw r: Int) -> Int { SubstringDeduplicator.memoryNeeded(corpusBytes: c) + r }
+        // Nothing but a temporary rejected file exists yet; a corpus that cannot fit stops here.
         if let total = reader.totalBytes {
-            let n = need(corpus: total + 1, raw: field != nil ? total : 0)
-            if n > limit || total + 1 > SuffixArray.maxLength {
+            do { _ = try plan(corpus: total + 1, raw: field != nil ? total : 0) } catch {
                 outputs.abort()
-                throw total + 1 > SuffixArray.maxLength
-                    ? fail(.usage, "exact-substring de-duplication holds at most \(SuffixArray.maxLength) bytes (2 GiB) of text in one suffix array; the input has \(total) bytes: split it")
-                    : tooLarge(total, n)
+                throw error
             }
         }
         let deduplicator: SubstringDeduplicator
@@ -66,11 +69,7 @@ extension Dedup {
                     d.carriageReturn = r.raw.count > text.count
                 }
                 documents.append(d)
-                let n = need(corpus: deduplicator.corpus.count, raw: raw.count)
-                if n > limit { throw tooLarge(readBytes, n) }
-                if deduplicator.corpus.count > SuffixArray.maxLength {
-                    throw fail(.usage, "exact-substring de-duplication holds at most \(SuffixArray.maxLength) bytes (2 GiB) of text in one suffix array: split the input")
-                }
+                _ = try plan(corpus: deduplicator.corpus.count, raw: raw.count)
                 return true
             }
         } catch {
@@ -79,9 +78,14 @@ extension Dedup {
         }
         let read = DispatchTime.now().uptimeNanoseconds
         let found: SubstringDuplicates
-        do { found = try deduplicator.find() } catch {
+        let disk: SubstringDiskMode?
+        do { disk = try plan(corpus: deduplicator.corpus.count, raw: raw.count) } catch {
             outputs.abort()
-            throw fail(.usage, error.description)
+            throw error
+        }
+        do { found = try deduplicator.find(disk: disk) } catch {
+            outputs.abort()
+            throw fail(.failure, error.description)
         }
         let searched = DispatchTime.now().uptimeNanoseconds
         var emptied = 0
@@ -153,6 +157,10 @@ extension Dedup {
             let other = outputs.counts.filter { $0.key != "substring_duplicate" }
             if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
             let written = DispatchTime.now().uptimeNanoseconds
+            if let disk {
+                let parts = (deduplicator.corpus.count + disk.partBytes - 1) / disk.partBytes
+                message += "; on disk: \(parts) part\(parts == 1 ? "" : "s") of \(disk.partBytes) bytes in \(disk.directory)"
+            }
             message += String(format: "; %.2f s (%.1f MB/s): reading %.2f s, suffix array and search %.2f s, writing %.2f s",
                                seconds, seconds > 0 ? Double(readBytes) / 1e6 / seconds : 0, Double(read - started) / 1e9,
                                Double(searched - read) / 1e9, Double(written - searched) / 1e9)
@@ -161,4 +169,6 @@ extension Dedup {
     }
 }
 
-private func megabytes(_ bytes: Int) -> String { "\((bytes + (1 << 20) - 1) >> 20) MiB" }
+private func megabytes(_ bytes: Int) -> String {
+    bytes < 10 << 20 ? "\((bytes + 1023) >> 10) KiB" : "\((bytes + (1 << 20) - 1) >> 20) MiB"
+}
