@@ -24,8 +24,16 @@ extension Dedup {
         let limit = maxMemory?.value ?? Self.defaultMaxMemory
         let field = corpus.documents.textField
         let directory = tempDir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        // --unit tokens: the search runs over the documents' token ids (SubstringTokens).
+        let tokenizer: (any Tokenizer)?
+        do { tokenizer = unit == .tokens ? try loadModel(model, storedTruncation: false, storedPadding: false) : nil } catch {
+            outputs.abort()
+            throw error
+        }
+        let searchLength = tokenizer != nil ? minLength * SubstringTokens.width : minLength
         /// In memory (nil), on disk in parts of the given size, or a corpus that cannot fit.
         func plan(corpus c: Int, raw r: Int) throws(ExitCode) -> SubstringDiskMode? {
+            let minLength = searchLength
             if SubstringDeduplicator.memoryNeeded(corpusBytes: c) + r <= limit && c <= SuffixArray.maxLength { return nil }
             guard let p = SubstringDiskMode.partBytes(memory: limit - r, corpusBytes: c, minLength: minLength) else {
                 let least = SubstringDiskMode.memoryNeeded(corpusBytes: c, partBytes: SubstringDiskMode.minimumPartBytes, minLength: minLength) + r
@@ -41,7 +49,11 @@ extension Dedup {
             }
         }
         let deduplicator: SubstringDeduplicator
-        do { deduplicator = try SubstringDeduplicator(minLength: minLength, reservingCapacity: (reader.totalBytes ?? 0) + 1) } catch {
+        let tokens: SubstringDeduplicator?
+        do {
+            deduplicator = try SubstringDeduplicator(minLength: minLength, reservingCapacity: (reader.totalBytes ?? 0) + 1)
+            tokens = tokenizer != nil ? try SubstringDeduplicator(minLength: searchLength, stride: SubstringTokens.width) : nil
+        } catch {
             outputs.abort()
             throw fail(.usage, error.description)
         }
@@ -49,6 +61,12 @@ extension Dedup {
         var raw: [UInt8] = []
         var sources: [String] = []
         var readBytes = 0
+        var ids: [UInt8] = []
+        /// The bytes searched besides the JSONL lines: the text, and in token mode its tokens.
+        func searched() -> (corpus: Int, raw: Int) {
+            guard let tokens else { return (deduplicator.corpus.count, raw.count) }
+            return (tokens.corpus.count, raw.count + deduplicator.corpus.count)
+        }
         do {
             try reader.forEachRecord { (r) throws(ExitCode) in
                 readBytes = r.offset + r.raw.count + 1
@@ -60,6 +78,17 @@ extension Dedup {
                     try outputs.reject(r, Rejection(rule: "invalid_utf8", detail: "a byte 0xF8–0xFF in the text"))
                     return true
                 }
+                if let tokenizer, let tokens {
+                    let encoding: Encoding
+                    do { encoding = try text.withUnsafeBufferPointer { (b) throws(TokkiError) in try tokenizer.encode(bytes: b, options: EncodeOptions()) } } catch {
+                        throw fail(.failure, "\(r.source): line \(r.line): cannot tokenize: \(error)")
+                    }
+                    ids.removeAll(keepingCapacity: true)
+                    guard SubstringTokens.encode(encoding.ids, into: &ids) else {
+                        throw fail(.usage, "--unit tokens holds token ids up to \(SubstringTokens.maxID); this model has larger ones")
+                    }
+                    tokens.append(ids)
+                }
                 if sources.last != r.source { sources.append(r.source) }
                 var d = Document(source: sources.count - 1, line: r.line, carriageReturn: false, raw: 0..<0)
                 if field != nil {
@@ -69,7 +98,8 @@ extension Dedup {
                     d.carriageReturn = r.raw.count > text.count
                 }
                 documents.append(d)
-                _ = try plan(corpus: deduplicator.corpus.count, raw: raw.count)
+                let size = searched()
+                _ = try plan(corpus: size.corpus, raw: size.raw)
                 return true
             }
         } catch {
@@ -77,15 +107,28 @@ extension Dedup {
             throw error
         }
         let read = DispatchTime.now().uptimeNanoseconds
-        let found: SubstringDuplicates
+        var found: SubstringDuplicates
         let disk: SubstringDiskMode?
-        do { disk = try plan(corpus: deduplicator.corpus.count, raw: raw.count) } catch {
+        do { disk = try plan(corpus: searched().corpus, raw: searched().raw) } catch {
             outputs.abort()
             throw error
         }
-        do { found = try deduplicator.find(disk: disk) } catch {
+        do { found = try (tokens ?? deduplicator).find(disk: disk) } catch {
             outputs.abort()
             throw fail(.failure, error.description)
+        }
+        if let tokenizer {
+            // Token runs to byte ranges: the documents with cuts are tokenized again for offsets.
+            do {
+                found = try SubstringTokens.byteDuplicates(found, text: deduplicator) { (i) throws(TokkiError) in
+                    try Array(deduplicator.document(i)).withUnsafeBufferPointer { (b) throws(TokkiError) in
+                        try tokenizer.encode(bytes: b, options: EncodeOptions()).offsets
+                    }
+                }
+            } catch {
+                outputs.abort()
+                throw fail(.failure, "cannot tokenize a document again: \(error)")
+            }
         }
         let searched = DispatchTime.now().uptimeNanoseconds
         var emptied = 0
@@ -138,9 +181,9 @@ extension Dedup {
         }
         let (spans, distinct) = deduplicator.spans(of: found, top: topSpans)
         var report = outputs.report(command: "dedup", inputs: corpus.input)
-        report.settings = [("substring", .bool(true)), ("min_length", .integer(minLength)), ("top_spans", .integer(topSpans))]
+        report.settings = [("substring", .bool(true)), ("min_length", .integer(minLength)), ("unit", .string(unit.rawValue)), ("top_spans", .integer(topSpans))]
         report.substrings = SubstringReport(
-            minLength: minLength, textBytes: deduplicator.corpus.count - deduplicator.documentCount,
+            minLength: minLength, inTokens: tokens != nil, textBytes: deduplicator.corpus.count - deduplicator.documentCount,
             bytesRemoved: found.bytesRemoved, rangesRemoved: found.ranges.count, documentsEdited: found.documentsEdited,
             distinctSpans: distinct,
             spans: spans.map { s in
@@ -158,7 +201,7 @@ extension Dedup {
             if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
             let written = DispatchTime.now().uptimeNanoseconds
             if let disk {
-                let parts = (deduplicator.corpus.count + disk.partBytes - 1) / disk.partBytes
+                let parts = ((tokens ?? deduplicator).corpus.count + disk.partBytes - 1) / disk.partBytes
                 message += "; on disk: \(parts) part\(parts == 1 ? "" : "s") of \(disk.partBytes) bytes in \(disk.directory)"
             }
             message += String(format: "; %.2f s (%.1f MB/s): reading %.2f s, suffix array and search %.2f s, writing %.2f s",

@@ -75,10 +75,17 @@ public final class SubstringDeduplicator {
     /// Where each document starts in ``corpus``.
     public private(set) var starts: [Int] = []
 
+    /// Windows start only every `stride` bytes from a document's start (1: anywhere). A corpus
+    /// of fixed-width symbols (``SubstringTokens``: 3 bytes per token) uses their width, so a
+    /// window is whole symbols.
+    public let stride: Int
+
     /// An empty corpus; `reservingCapacity` bytes are reserved (the input size, when known).
-    public init(minLength: Int, reservingCapacity: Int = 0) throws(DataError) {
+    public init(minLength: Int, stride: Int = 1, reservingCapacity: Int = 0) throws(DataError) {
         guard minLength >= 1 else { throw .mismatch("the minimum length of a repeated span must be at least 1 byte (got \(minLength))") }
+        guard stride >= 1 else { throw .mismatch("the stride of window starts must be at least 1 (got \(stride))") }
         self.minLength = minLength
+        self.stride = stride
         if reservingCapacity > 0 { corpus.reserveCapacity(reservingCapacity) }
     }
 
@@ -193,19 +200,34 @@ public final class SubstringDeduplicator {
             }
         }
         @inline(__always) func isLong(_ p: Int32) -> Bool { long[Int(p) >> 6] & (1 << UInt64(p & 63)) != 0 }
+        // Window starts: every position, or every `stride` bytes from a document's start.
+        let aligned = stride > 1 ? UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount) : nil
+        defer { aligned?.deallocate() }
+        if let aligned {
+            aligned.initialize(repeating: 0, count: wordCount)
+            for (d, s) in starts.enumerated() {
+                let e = d + 1 < starts.count ? starts[d + 1] - 1 : n - 1
+                for p in Swift.stride(from: s, to: e, by: stride) { aligned[p >> 6] |= 1 << UInt64(p & 63) }
+            }
+        }
+        @inline(__always) func isStart(_ p: Int32) -> Bool { aligned.map { $0[Int(p) >> 6] & (1 << UInt64(p & 63)) != 0 } ?? true }
         // Groups of suffixes adjacent in the suffix array whose first `length` bytes are equal
         // (the LCP stops at separators, so these windows lie inside one document); every
-        // member but the earliest starts a later copy.
+        // window start but the earliest starts a later copy.
         var r = 0
         while r < n {
             var e = r + 1
-            var earliest = sa[r]
+            var earliest = isStart(sa[r]) ? sa[r] : Int32.max
+            var count = earliest == Int32.max ? 0 : 1
             while e < n && isLong(sa[e]) {
-                earliest = min(earliest, sa[e])
+                if isStart(sa[e]) {
+                    earliest = min(earliest, sa[e])
+                    count += 1
+                }
                 e += 1
             }
-            if e - r > 1 {
-                for q in r..<e where sa[q] != earliest {
+            if count > 1 {
+                for q in r..<e where sa[q] != earliest && isStart(sa[q]) {
                     let p = Int(sa[q])
                     assert(p >= 0 && p < n && p >> 6 < wordCount)
                     marks[p >> 6] |= 1 << UInt64(p & 63)
@@ -308,8 +330,10 @@ public struct SubstringReport: Sendable {
     /// The longest preview, in bytes.
     public static let previewBytes = 200
 
-    /// The minimum span length, in bytes.
+    /// The minimum span length, in bytes (or tokens: ``inTokens``).
     public var minLength: Int
+    /// ``minLength`` counts tokens (``SubstringTokens``).
+    public var inTokens: Bool
     /// Bytes of text de-duplicated (documents without separators).
     public var textBytes: Int
     /// Bytes removed.
@@ -324,9 +348,10 @@ public struct SubstringReport: Sendable {
     public var spans: [Span]
 
     /// A report.
-    public init(minLength: Int, textBytes: Int, bytesRemoved: Int, rangesRemoved: Int, documentsEdited: Int,
+    public init(minLength: Int, inTokens: Bool = false, textBytes: Int, bytesRemoved: Int, rangesRemoved: Int, documentsEdited: Int,
                 distinctSpans: Int, spans: [Span]) {
         self.minLength = minLength
+        self.inTokens = inTokens
         self.textBytes = textBytes
         self.bytesRemoved = bytesRemoved
         self.rangesRemoved = rangesRemoved
@@ -344,7 +369,7 @@ public struct SubstringReport: Sendable {
 
     package func write(to w: inout JSONWriter) {
         w.object { o in
-            o.member("min_length_bytes") { $0.integer(minLength) }
+            o.member(inTokens ? "min_length_tokens" : "min_length_bytes") { $0.integer(minLength) }
             o.member("text_bytes") { $0.integer(textBytes) }
             o.member("bytes_removed") { $0.integer(bytesRemoved) }
             o.member("ranges_removed") { $0.integer(rangesRemoved) }

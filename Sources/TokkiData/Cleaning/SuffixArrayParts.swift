@@ -24,8 +24,9 @@ import Darwin
 public struct SubstringDiskMode: Sendable, Equatable {
     /// The fewest positions in a part.
     public static let minimumPartBytes = 1024
-    /// Buffers besides the part's arrays (file buffers, the merge heap, bucket arrays).
-    static let overhead = 1 << 16 + 1 << 16 + 65_536
+    /// Buffers besides the part's arrays: the 16 KiB write buffer, bucket arrays, the merge
+    /// heap (the merge's read buffers share the room of the part's suffix array, freed by then).
+    static let overhead = 1 << 16
 
     /// Positions per part.
     public var partBytes: Int
@@ -97,6 +98,15 @@ extension SubstringDeduplicator {
                         valid[q >> 6] |= 1 << UInt64(q & 63)
                     }
                     q -= 1
+                }
+                if stride > 1 {
+                    // Window starts only every `stride` bytes from a document's start.
+                    var d = documentIndex(containing: start)
+                    var next = d + 1 < starts.count ? starts[d + 1] : Int.max
+                    for q in 0..<(end - start) {
+                        if start + q >= next { d += 1; next = d + 1 < starts.count ? starts[d + 1] : Int.max }
+                        if (start + q - starts[d]) % stride != 0 { valid[q >> 6] &= ~(1 << UInt64(q & 63)) }
+                    }
                 }
                 let offset = file.count
                 for r in 0..<m {
@@ -180,6 +190,18 @@ extension SubstringDeduplicator {
     }
 }
 
+extension SubstringDeduplicator {
+    /// The document holding corpus position `p` (its separator included).
+    func documentIndex(containing p: Int) -> Int {
+        var lo = 0, hi = starts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if starts[mid] <= p { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+}
+
 /// The temporary file of sorted parts: corpus offsets of `width` bytes, little-endian, written
 /// through a buffer; removed by ``remove()``.
 final class PartFile {
@@ -199,7 +221,7 @@ final class PartFile {
         }
         self.fd = fd
         self.width = width
-        buffer.reserveCapacity(1 << 16)
+        buffer.reserveCapacity(1 << 14)
     }
 
     @inline(__always) func append(_ value: Int) throws(DataError) {
@@ -209,7 +231,7 @@ final class PartFile {
             v >>= 8
         }
         count += 1
-        if buffer.count >= 1 << 16 { try flush() }
+        if buffer.count >= 1 << 14 { try flush() }
     }
 
     func flush() throws(DataError) {

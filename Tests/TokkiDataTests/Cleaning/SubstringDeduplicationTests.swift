@@ -373,3 +373,95 @@ struct SubstringDiskModeTests {
         #expect(throws: DataError.self) { try short.next() }
     }
 }
+
+@Suite("Exact-substring de-duplication in tokens")
+struct SubstringTokensTests {
+    /// The token definition by brute force: a token goes when it lies in a window of `n` tokens
+    /// of its document whose ids occur as `n` tokens at an earlier corpus position. Runs of cut
+    /// tokens, as token-stream byte ranges (3 bytes a token).
+    static func bruteForce(_ docs: [[Int]], n: Int) -> [RemovedRange] {
+        var earlier: [[Int]] = []
+        var ranges: [RemovedRange] = []
+        for (d, doc) in docs.enumerated() {
+            var cut = [Bool](repeating: false, count: doc.count)
+            if doc.count >= n {
+                for i in 0...(doc.count - n) {
+                    let w = Array(doc[i..<(i + n)])
+                    if earlier.contains(w) { for j in i..<(i + n) { cut[j] = true } }
+                    earlier.append(w)
+                }
+            }
+            var i = 0
+            while i < cut.count {
+                if cut[i] {
+                    var j = i
+                    while j < cut.count && cut[j] { j += 1 }
+                    ranges.append(RemovedRange(document: d, start: 3 * i, end: 3 * j))
+                    i = j
+                } else { i += 1 }
+            }
+        }
+        return ranges
+    }
+
+    @Test func tokenWindowsMatchBruteForceInMemoryAndOnDisk() throws {
+        let dir = try SubstringDiskModeTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 0x70C)
+        for round in 0..<200 {
+            // Ids whose 3-byte forms share bytes across token edges (0x81 = 1·128+1, …), so
+            // byte matches that do not start on a token are frequent and must not count.
+            let alphabet = round % 2 == 0 ? [1, 129, 16_513] : [0, 1, 2, 128, 2_097_151]
+            let pool: [[Int]] = (0..<3).map { _ in (0..<Int(rng.next() % 8)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+            var docs: [[Int]] = []
+            for _ in 0..<(1 + Int(rng.next() % 6)) {
+                var doc: [Int] = []
+                for _ in 0..<Int(rng.next() % 4) {
+                    doc += rng.next() % 2 == 0 ? pool[Int(rng.next() % 3)] : [alphabet[Int(rng.next() % UInt64(alphabet.count))]]
+                }
+                docs.append(doc)
+            }
+            let n = 1 + Int(rng.next() % 4)
+            let d = try SubstringDeduplicator(minLength: 3 * n, stride: 3)
+            for doc in docs {
+                var bytes: [UInt8] = []
+                #expect(SubstringTokens.encode(doc, into: &bytes) && bytes.allSatisfy { $0 < 0x80 } && bytes.count == 3 * doc.count)
+                #expect(d.append(bytes) != nil)
+            }
+            let expected = Self.bruteForce(docs, n: n)
+            #expect(try d.find().ranges == expected, "docs \(docs) n \(n)")
+            #expect(try d.find(disk: SubstringDiskMode(partBytes: 1 + Int(rng.next() % 10), directory: dir)).ranges == expected, "docs \(docs) n \(n)")
+        }
+        var none: [UInt8] = []
+        #expect(!SubstringTokens.encode([5, 1 << 21], into: &none) && none.isEmpty)
+        #expect(!SubstringTokens.encode([-1], into: &none))
+    }
+
+    @Test func tokenRunsBecomeWholeCharacterByteRanges() throws {
+        let text = try SubstringDeduplicator(minLength: 1)
+        text.append(Array("가나다 라마".utf8))  // 가 나 다 (3 bytes each), space, 라 마
+        text.append(Array("xyz".utf8))
+        // Token runs (token-stream bytes) of document 0: tokens 0..<2 and 3..<4; document 1: token 1.
+        var found = SubstringDuplicates()
+        found.ranges = [RemovedRange(document: 0, start: 0, end: 6), RemovedRange(document: 0, start: 9, end: 12), RemovedRange(document: 1, start: 3, end: 6)]
+        var asked: [Int] = []
+        let bytes = SubstringTokens.byteDuplicates(found, text: text) { (i: Int) -> [Range<Int>] in
+            asked.append(i)
+            // Document 0: 가나 | 다 (a byte-level split: 4..<6 and 5..<9 overlap) | " " | 라마; document 1: x | y | z.
+            return i == 0 ? [0..<6, 4..<6, 5..<9, 9..<10, 10..<16] : [0..<1, 1..<2, 2..<3]
+        }
+        #expect(asked == [0, 1])
+        // Tokens 0-1 cover 0..<6 (the overlap of token 1 inside it); token 3 covers 9..<10 (not
+        // touching 0..<6: 다 at 6..<9 stays); document 1's token 1 is "y".
+        #expect(bytes.ranges == [RemovedRange(document: 0, start: 0, end: 6), RemovedRange(document: 0, start: 9, end: 10),
+                                 RemovedRange(document: 1, start: 1, end: 2)])
+        #expect(bytes.bytesRemoved == 8 && bytes.documentsEdited == 2)
+        // A run whose bytes start inside a character shrinks to whole characters.
+        var inside = SubstringDuplicates()
+        inside.ranges = [RemovedRange(document: 0, start: 3, end: 6)]
+        let shrunk = SubstringTokens.byteDuplicates(inside, text: text) { (_: Int) -> [Range<Int>] in [0..<4, 4..<10, 10..<16] }
+        #expect(shrunk.ranges == [RemovedRange(document: 0, start: 6, end: 10)])
+        let gone = SubstringTokens.byteDuplicates(inside, text: text) { (_: Int) -> [Range<Int>] in [0..<4, 4..<8, 8..<16] }
+        #expect(gone.ranges.isEmpty && gone.bytesRemoved == 0 && gone.documentsEdited == 0)
+    }
+}
