@@ -35,11 +35,14 @@ extension Dedup {
         func plan(corpus c: Int, raw r: Int) throws(ExitCode) -> SubstringDiskMode? {
             let minLength = searchLength
             if SubstringDeduplicator.memoryNeeded(corpusBytes: c) + r <= limit && c <= SuffixArray.maxLength { return nil }
-            guard let p = SubstringDiskMode.partBytes(memory: limit - r, corpusBytes: c, minLength: minLength) else {
+            // Two parts at once on two or more threads, when that leaves parts of at least 64 MiB.
+            let threads = SubstringDiskMode.partBytes(memory: limit - r, corpusBytes: c, minLength: minLength, threads: 2)
+                .map { corpus.workers > 1 && $0 >= 64 << 20 } == true ? 2 : 1
+            guard let p = SubstringDiskMode.partBytes(memory: limit - r, corpusBytes: c, minLength: minLength, threads: threads) else {
                 let least = SubstringDiskMode.memoryNeeded(corpusBytes: c, partBytes: SubstringDiskMode.minimumPartBytes, minLength: minLength) + r
                 throw fail(.usage, "exact-substring de-duplication of \(c) bytes of text needs at least \(megabytes(least)) of memory even on disk (\(field != nil ? "the text and the JSONL lines stay" : "the text stays") in memory, about \(field != nil ? "2.1" : "1.1") bytes per byte, with one part's suffix array), more than --max-memory \(megabytes(limit)); raise --max-memory or split the input")
             }
-            return SubstringDiskMode(partBytes: p, directory: directory)
+            return SubstringDiskMode(partBytes: p, directory: directory, threads: threads)
         }
         // Nothing but a temporary rejected file exists yet; a corpus that cannot fit stops here.
         if let total = reader.totalBytes {
@@ -203,6 +206,7 @@ extension Dedup {
             if let disk {
                 let parts = ((tokens ?? deduplicator).corpus.count + disk.partBytes - 1) / disk.partBytes
                 message += "; on disk: \(parts) part\(parts == 1 ? "" : "s") of \(disk.partBytes) bytes in \(disk.directory)"
+                if disk.threads > 1 { message += " (\(disk.threads) parts at once)" }
             }
             message += String(format: "; %.2f s (%.1f MB/s): reading %.2f s, suffix array and search %.2f s, writing %.2f s",
                                seconds, seconds > 0 ? Double(readBytes) / 1e6 / seconds : 0, Double(read - started) / 1e9,

@@ -32,25 +32,29 @@ public struct SubstringDiskMode: Sendable, Equatable {
     public var partBytes: Int
     /// The folder of the temporary file.
     public var directory: String
+    /// Parts built at once, each on its own thread with its own arrays.
+    public var threads: Int
 
-    /// Parts of `partBytes` positions (at least 1; ``partBytes(memory:corpusBytes:minLength:)``
-    /// gives the largest that fits a memory limit), the temporary file in `directory`.
-    public init(partBytes: Int, directory: String) {
+    /// Parts of `partBytes` positions (at least 1; ``partBytes(memory:corpusBytes:minLength:threads:)``
+    /// gives the largest that fits a memory limit), the temporary file in `directory`, `threads`
+    /// parts built at once.
+    public init(partBytes: Int, directory: String, threads: Int = 1) {
         self.partBytes = max(1, partBytes)
         self.directory = directory
+        self.threads = max(1, threads)
     }
 
     /// Bytes of memory the disk-backed search holds at its peak for `corpusBytes` bytes (separators
-    /// included, the corpus itself counted).
-    public static func memoryNeeded(corpusBytes n: Int, partBytes p: Int, minLength: Int) -> Int {
+    /// included, the corpus itself counted), `threads` parts built at once.
+    public static func memoryNeeded(corpusBytes n: Int, partBytes p: Int, minLength: Int, threads: Int = 1) -> Int {
         let part = min(n, p + minLength - 1)
-        return n + (n + 63) / 64 * 8 + 4 * part + 2 * ((part + 63) / 64 * 8) + overhead
+        return n + (n + 63) / 64 * 8 + max(1, threads) * (4 * part + 2 * ((part + 63) / 64 * 8)) + overhead
     }
 
-    /// The largest part size for which the search fits `memory` bytes, or nil when not even
-    /// ``minimumPartBytes`` fit (the corpus itself is too large).
-    public static func partBytes(memory: Int, corpusBytes n: Int, minLength: Int) -> Int? {
-        let free = memory - n - (n + 63) / 64 * 8 - overhead
+    /// The largest part size for which the search fits `memory` bytes with `threads` parts built
+    /// at once, or nil when not even ``minimumPartBytes`` fit (the corpus itself is too large).
+    public static func partBytes(memory: Int, corpusBytes n: Int, minLength: Int, threads: Int = 1) -> Int? {
+        let free = (memory - n - (n + 63) / 64 * 8 - overhead) / max(1, threads)
         // 4 bytes and 2 bits per text position of a part (the bitmaps' words: at most 16 bytes more).
         let p = (free - 16) * 4 / 17 - (minLength - 1)
         guard p >= minimumPartBytes else { return nil }
@@ -62,6 +66,32 @@ public struct SubstringDiskMode: Sendable, Equatable {
 }
 
 extension SubstringDeduplicator {
+    /// The suffix array of the part's text `t[from ..< from + count]` into `sa`, and in `valid`
+    /// (1 bit per local position) the window starts among its positions `from ..< end`: windows
+    /// inside the part's text with no separator, on a `stride` boundary of their document.
+    private func buildPart(_ t: UnsafePointer<UInt8>, from start: Int, end: Int, count m: Int,
+                           into sa: UnsafeMutableBufferPointer<Int32>, valid: UnsafeMutablePointer<UInt64>, words: Int) {
+        let length = minLength
+        SuffixArray.build(UnsafeBufferPointer(start: t + start, count: m), into: UnsafeMutableBufferPointer(rebasing: sa[0..<m]))
+        valid.update(repeating: 0, count: (m + 63) >> 6)
+        var stop = m
+        var q = m - 1
+        while q >= 0 {
+            if t[start + q] == Self.separator { stop = q } else if q + length <= stop {
+                assert(q >> 6 < words)
+                valid[q >> 6] |= 1 << UInt64(q & 63)
+            }
+            q -= 1
+        }
+        guard stride > 1 else { return }
+        var d = documentIndex(containing: start)
+        var next = d + 1 < starts.count ? starts[d + 1] : Int.max
+        for q in 0..<(end - start) {
+            if start + q >= next { d += 1; next = d + 1 < starts.count ? starts[d + 1] : Int.max }
+            if (start + q - starts[d]) % stride != 0 { valid[q >> 6] &= ~(1 << UInt64(q & 63)) }
+        }
+    }
+
     /// Marks, in `marks` (1 bit per corpus position), every window start whose `minLength`
     /// bytes also start at an earlier position: the disk-backed search (``SubstringDiskMode``).
     func markOnDisk(_ text: UnsafeBufferPointer<UInt8>, _ marks: UnsafeMutablePointer<UInt64>,
@@ -76,47 +106,37 @@ extension SubstringDeduplicator {
         // Part k owns positions k·P ..< (k+1)·P and sorts the text up to minLength - 1 bytes further.
         let p = min(mode.partBytes, SuffixArray.maxLength - length + 1)
         var parts: [(offset: Int, count: Int, owned: Range<Int>)] = []
-        do {
-            let span = min(n, p + length - 1)
-            let sa = UnsafeMutableBufferPointer<Int32>.allocate(capacity: span)
-            defer { sa.deallocate() }
-            let words = (span + 63) >> 6
-            let valid = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
-            defer { valid.deallocate() }
-            var start = 0
-            while start < n {
-                let end = min(n, start + p), textEnd = min(n, end + length - 1)
-                let m = textEnd - start
-                SuffixArray.build(UnsafeBufferPointer(start: t + start, count: m), into: UnsafeMutableBufferPointer(rebasing: sa[0..<m]))
-                // valid: the window at local q lies inside the part's text and holds no separator.
-                valid.update(repeating: 0, count: (m + 63) >> 6)
-                var stop = m
-                var q = m - 1
-                while q >= 0 {
-                    if t[start + q] == Self.separator { stop = q } else if q + length <= stop {
-                        assert(q >> 6 < words)
-                        valid[q >> 6] |= 1 << UInt64(q & 63)
-                    }
-                    q -= 1
-                }
-                if stride > 1 {
-                    // Window starts only every `stride` bytes from a document's start.
-                    var d = documentIndex(containing: start)
-                    var next = d + 1 < starts.count ? starts[d + 1] : Int.max
-                    for q in 0..<(end - start) {
-                        if start + q >= next { d += 1; next = d + 1 < starts.count ? starts[d + 1] : Int.max }
-                        if (start + q - starts[d]) % stride != 0 { valid[q >> 6] &= ~(1 << UInt64(q & 63)) }
-                    }
-                }
+        let threads = max(1, mode.threads)
+        let span = min(n, p + length - 1)
+        let words = (span + 63) >> 6
+        // One suffix array and one bitmap per worker; `threads` parts are built at once, then
+        // written in order.
+        let sas = (0..<threads).map { _ in UnsafeMutableBufferPointer<Int32>.allocate(capacity: span) }
+        let valids = (0..<threads).map { _ in UnsafeMutablePointer<UInt64>.allocate(capacity: words) }
+        defer {
+            for sa in sas { sa.deallocate() }
+            for valid in valids { valid.deallocate() }
+        }
+        var start = 0
+        while start < n {
+            let batch = (0..<threads).map { w in min(n, start + w * p) }.filter { $0 < n }
+            Parallelism.run(tasks: batch.count, threads: threads) { w in
+                let from = batch[w], end = min(n, from + p)
+                let m = min(n, end + length - 1) - from
+                buildPart(t, from: from, end: end, count: m, into: sas[w], valid: valids[w], words: words)
+            }
+            for (w, from) in batch.enumerated() {
+                let end = min(n, from + p), m = min(n, end + length - 1) - from
+                let sa = sas[w], valid = valids[w]
                 let offset = file.count
                 for r in 0..<m {
                     let local = Int(sa[r])
-                    if local < end - start && valid[local >> 6] & (1 << UInt64(local & 63)) != 0 {
-                        try file.append(start + local)
+                    if local < end - from && valid[local >> 6] & (1 << UInt64(local & 63)) != 0 {
+                        try file.append(from + local)
                     }
                 }
                 try file.flush()
-                if file.count > offset { parts.append((offset, file.count - offset, start..<end)) }
+                if file.count > offset { parts.append((offset, file.count - offset, from..<end)) }
                 start = end
             }
         }

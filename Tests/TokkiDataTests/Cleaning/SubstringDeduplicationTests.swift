@@ -292,7 +292,7 @@ struct SubstringDiskModeTests {
             let part = 1 + Int(rng.next() % 24)  // parts far shorter than the repeats: they cross every edge
             let expected = SubstringDeduplicationTests.bruteForce(docs, length: length)
             let memory = try Self.find(docs, minLength: length, disk: nil)
-            let disk = try Self.find(docs, minLength: length, disk: SubstringDiskMode(partBytes: part, directory: dir))
+            let disk = try Self.find(docs, minLength: length, disk: SubstringDiskMode(partBytes: part, directory: dir, threads: 1 + round % 2))
             #expect(disk.ranges == expected && disk.ranges == memory.ranges, "docs \(docs.map { String(decoding: $0, as: UTF8.self) }) L \(length) P \(part)")
             #expect(disk.bytesRemoved == memory.bytesRemoved && disk.documentsEdited == memory.documentsEdited)
         }
@@ -332,8 +332,10 @@ struct SubstringDiskModeTests {
             let memory = try Self.find(docs, minLength: length, disk: nil)
             #expect(memory.bytesRemoved > 0)
             for part in [1500, 7919, 65_536] {
-                let disk = try Self.find(docs, minLength: length, disk: SubstringDiskMode(partBytes: part, directory: dir))
-                #expect(disk.ranges == memory.ranges, "L \(length) P \(part)")
+                for threads in [1, 2] {
+                    let disk = try Self.find(docs, minLength: length, disk: SubstringDiskMode(partBytes: part, directory: dir, threads: threads))
+                    #expect(disk.ranges == memory.ranges, "L \(length) P \(part) threads \(threads)")
+                }
             }
         }
     }
@@ -344,6 +346,8 @@ struct SubstringDiskModeTests {
             let p = try #require(SubstringDiskMode.partBytes(memory: memory, corpusBytes: n, minLength: 100))
             #expect(SubstringDiskMode.memoryNeeded(corpusBytes: n, partBytes: p, minLength: 100) <= memory)
             #expect(SubstringDiskMode.memoryNeeded(corpusBytes: n, partBytes: p + 1000, minLength: 100) > memory)
+            let p2 = try #require(SubstringDiskMode.partBytes(memory: memory, corpusBytes: n, minLength: 100, threads: 2))
+            #expect(p2 < p && SubstringDiskMode.memoryNeeded(corpusBytes: n, partBytes: p2, minLength: 100, threads: 2) <= memory)
         }
         #expect(SubstringDiskMode.partBytes(memory: 1 << 20, corpusBytes: 1 << 20, minLength: 100) == nil)
         #expect(SubstringDiskMode.width(1) == 1 && SubstringDiskMode.width(256) == 1 && SubstringDiskMode.width(257) == 2
