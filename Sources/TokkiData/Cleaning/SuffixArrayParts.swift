@@ -149,7 +149,11 @@ extension SubstringDeduplicator {
                             _ parts: [(offset: Int, count: Int, owned: Range<Int>)], bufferBytes: Int) throws(DataError) {
         let length = minLength
         var readers: [PartReader] = []
-        for part in parts { readers.append(PartReader(file: file, offset: part.offset, count: part.count, owned: part.owned, bufferBytes: bufferBytes)) }
+        for part in parts {
+            // Window starts only: every offset read back leaves `length` bytes of corpus to compare.
+            let owned = part.owned.lowerBound..<max(part.owned.lowerBound, min(part.owned.upperBound, n - length + 1))
+            readers.append(PartReader(file: file, offset: part.offset, count: part.count, owned: owned, bufferBytes: bufferBytes))
+        }
         // The first 8 bytes of a window, big-endian, so most comparisons read no corpus bytes.
         @inline(__always) func key(_ pos: Int) -> UInt64 {
             var k: UInt64 = 0
