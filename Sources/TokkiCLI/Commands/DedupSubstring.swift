@@ -35,9 +35,9 @@ extension Dedup {
         func plan(corpus c: Int, raw r: Int) throws(ExitCode) -> SubstringDiskMode? {
             let minLength = searchLength
             if SubstringDeduplicator.memoryNeeded(corpusBytes: c) + r <= limit && c <= SuffixArray.maxLength { return nil }
-            // Two parts at once on two or more threads, when that leaves parts of at least 64 MiB.
+            // Two parts at once on two or more threads, when that leaves parts of at least 4 MiB.
             let threads = SubstringDiskMode.partBytes(memory: limit - r, corpusBytes: c, minLength: minLength, threads: 2)
-                .map { corpus.workers > 1 && $0 >= 64 << 20 } == true ? 2 : 1
+                .map { corpus.workers > 1 && $0 >= 4 << 20 } == true ? 2 : 1
             guard let p = SubstringDiskMode.partBytes(memory: limit - r, corpusBytes: c, minLength: minLength, threads: threads) else {
                 let least = SubstringDiskMode.memoryNeeded(corpusBytes: c, partBytes: SubstringDiskMode.minimumPartBytes, minLength: minLength) + r
                 throw fail(.usage, "exact-substring de-duplication of \(c) bytes of text needs at least \(megabytes(least)) of memory even on disk (\(field != nil ? "the text and the JSONL lines stay" : "the text stays") in memory, about \(field != nil ? "2.1" : "1.1") bytes per byte, with one part's suffix array), more than --max-memory \(megabytes(limit)); raise --max-memory or split the input")
