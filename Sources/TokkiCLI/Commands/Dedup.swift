@@ -17,23 +17,23 @@ struct Dedup: ParsableCommand {
         and --num-perm. The report lists every cluster: the kept document and the ones
         removed as its copies. Same input and --seed: the same output.
 
-        With --substring (Lee et al. 2022, exact-substring de-duplication), every
-        span of at least --min-length bytes that occurs more than once is kept where
-        it first occurs and cut from every later place, inside documents (a disclaimer
-        repeated in thousands of judgments). Documents keep their order and their other
-        bytes; cuts never split a UTF-8 character; a JSONL record gets only its
+        With --substring (Lee et al. 2022, exact-substring de-duplication), every span
+        of at least --min-length bytes that occurs more than once is kept where it
+        first occurs and cut from every later place, inside documents (a disclaimer
+        repeated in thousands of judgments). Documents keep their order and their
+        other bytes; cuts never split a UTF-8 character; a JSONL record gets only its
         --text-field string replaced. A document left empty is removed (rule
         substring_duplicate). With --unit tokens, --min-length counts tokens of
-        --model: the search runs over each document's token ids (no special tokens),
-        a window is N whole tokens, and a cut covers its tokens' bytes. The corpus is held in memory with its suffix and LCP
-        arrays, about 9.2 bytes per input byte, when that fits --max-memory (and the
-        text is under 2 GiB). Otherwise it goes on disk, with the same result: the
-        suffix array is built in parts that fit, written to a temporary file in
-        --temp-dir (4 bytes per byte below 4 GiB, removed at the end) and merged;
-        memory then holds the text (and JSONL lines), 1 bit per byte and one part.
-        A corpus whose text alone does not fit stops with exit 64 before any
-        output. The report lists the removed spans (preview, length, count, bytes
-        removed) by bytes removed.
+        --model: the search runs over each document's token ids (no special tokens), a
+        window is N whole tokens, and a cut covers its tokens' bytes. The corpus is
+        held in memory with its suffix and LCP arrays, about 9.2 bytes per input byte,
+        when that fits --max-memory (and the text is under 2 GiB). Otherwise it goes
+        on disk, with the same result: the suffix array is built in parts that fit,
+        written to a temporary file in --temp-dir (4 bytes per byte below 4 GiB,
+        removed at the end) and merged; memory then holds the text (and JSONL lines),
+        1 bit per byte and one part. A corpus whose text alone does not fit stops with
+        exit 64 before any output. The report lists the removed spans (preview,
+        length, count, bytes removed) by bytes removed.
 
         Examples:
           tokki dedup --input a.txt --input b.txt --output unique.txt \\

@@ -66,7 +66,7 @@ extension Dedup {
         var readBytes = 0
         var ids: [UInt8] = []
         /// The bytes searched besides the JSONL lines: the text, and in token mode its tokens.
-        func searched() -> (corpus: Int, raw: Int) {
+        func sizes() -> (corpus: Int, raw: Int) {
             guard let tokens else { return (deduplicator.corpus.count, raw.count) }
             return (tokens.corpus.count, raw.count + deduplicator.corpus.count)
         }
@@ -101,7 +101,7 @@ extension Dedup {
                     d.carriageReturn = r.raw.count > text.count
                 }
                 documents.append(d)
-                let size = searched()
+                let size = sizes()
                 _ = try plan(corpus: size.corpus, raw: size.raw)
                 return true
             }
@@ -112,7 +112,7 @@ extension Dedup {
         let read = DispatchTime.now().uptimeNanoseconds
         var found: SubstringDuplicates
         let disk: SubstringDiskMode?
-        do { disk = try plan(corpus: searched().corpus, raw: searched().raw) } catch {
+        do { disk = try plan(corpus: sizes().corpus, raw: sizes().raw) } catch {
             outputs.abort()
             throw error
         }
