@@ -66,8 +66,12 @@ def main():
     ap.add_argument("kept")
     ap.add_argument("--min-length", type=int, default=100)
     a = ap.parse_args()
-    exp = expected(open(a.input, "rb").read(), a.min_length)
-    got = open(a.kept, "rb").read().split(b"\n")
+    return compare(expected(open(a.input, "rb").read(), a.min_length), a.kept)
+
+
+def compare(exp, kept_path):
+    """Prints `identical` (0) or the first difference (1) between lines `exp` and a kept file."""
+    got = open(kept_path, "rb").read().split(b"\n")
     if got and got[-1] == b"":
         got.pop()
     if exp == got:
