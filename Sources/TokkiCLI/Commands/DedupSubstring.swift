@@ -65,10 +65,13 @@ extension Dedup {
         var sources: [String] = []
         var readBytes = 0
         var ids: [UInt8] = []
-        /// The bytes searched besides the JSONL lines: the text, and in token mode its tokens.
+        /// The bytes searched (the text, or in token mode its tokens) and the bytes held besides:
+        /// the JSONL lines, the text in token mode, and about 64 bytes per document of
+        /// bookkeeping (where it came from, where it starts, its cuts).
         func sizes() -> (corpus: Int, raw: Int) {
-            guard let tokens else { return (deduplicator.corpus.count, raw.count) }
-            return (tokens.corpus.count, raw.count + deduplicator.corpus.count)
+            let besides = raw.count + 64 * documents.count
+            guard let tokens else { return (deduplicator.corpus.count, besides) }
+            return (tokens.corpus.count, besides + deduplicator.corpus.count)
         }
         do {
             try reader.forEachRecord { (r) throws(ExitCode) in
