@@ -79,7 +79,7 @@ struct Dedup: ParsableCommand {
     var substring = false
     @Option(help: ArgumentHelp("With --substring: the shortest repeated span cut, in bytes (100 bytes ≈ 50 tokens).", valueName: "BYTES"))
     var minLength: Int = 100
-    @Option(help: ArgumentHelp("With --substring: memory the corpus and its arrays may take (suffixes K, M, G; default: half the physical memory).", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("With --substring: memory the corpus, its arrays and 64 bytes per document may take, the process's own ~20 MB aside; more goes on disk (suffixes K, M, G; default: half the physical memory).", valueName: "SIZE"))
     var maxMemory: ByteCount?
     @Option(help: "With --substring: what --min-length counts: bytes, or tokens of --model (Lee et al.'s setting: the search runs over token ids).")
     var unit: SpanUnit = .bytes
