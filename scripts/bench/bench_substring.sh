@@ -6,6 +6,7 @@
 #   scripts/bench/bench_substring.sh                       # .corpus/ko_all.txt and a 64 MB made corpus
 #   SIZE_MB=100 scripts/bench/bench_substring.sh           # size of the made corpus
 #   TOKKI=/path/to/tokki scripts/bench/bench_substring.sh  # skip the build, use this binary
+#   DISK_MEMORY_PER_BYTE=1.6 scripts/bench/bench_substring.sh  # the disk-backed run's --max-memory per input byte
 #   DEDUP_RS_SRC=/path/to/deduplicate-text-datasets scripts/bench/bench_substring.sh
 #                                                          # also build and run the Rust tool
 #
@@ -133,6 +134,18 @@ print(f"  tokki: {s:.2f} s, {n / 1e6 / s:.1f} MB/s, peak {kb / 1024:.0f} MB ({kb
 PY
   printf '  output against the definition (scripts/check/check_substring.py): '
   python3 "$ROOT/scripts/check/check_substring.py" "$OUT/$f" "$OUT/kept.txt" --min-length 100
+  # The disk-backed mode: --max-memory DISK_MEMORY_PER_BYTE × the input (default 2.5: the text,
+  # 1 bit per byte and parts of about a third of it), the parts file in $OUT.
+  mem=$(python3 -c "print(int($bytes * float('${DISK_MEMORY_PER_BYTE:-2.5}')) + 65536)")
+  timed disk.t "$TOKKI" dedup --substring --min-length 100 --max-memory "$mem" --temp-dir "$OUT" --input "$OUT/$f" --output - >"$OUT/kept-disk.txt" 2>"$OUT/disk.err"
+  python3 - "$bytes" $(cat "$OUT/disk.t") "$OUT/disk.err" <<'PY'
+import re, sys
+n = int(sys.argv[1]); s = float(sys.argv[2]); kb = int(sys.argv[3]); err = open(sys.argv[4]).read()
+parts = re.search(r"on disk: (\d+) parts? of (\d+) bytes", err)
+print(f"  tokki on disk ({parts.group(1)} parts of {parts.group(2)} bytes): {s:.2f} s, {n / 1e6 / s:.1f} MB/s, "
+      f"peak {kb / 1024:.0f} MB ({kb * 1024 / n:.1f} bytes per input byte)" if parts else "  tokki on disk: did not run on disk: " + err)
+PY
+  if cmp -s "$OUT/kept.txt" "$OUT/kept-disk.txt"; then echo "  disk output: identical to in memory"; else echo "  disk output: DIFFERENT from in memory"; exit 1; fi
   if [[ -n "$RS" ]]; then
     rm -rf "$OUT/cache" && mkdir "$OUT/cache"
     (cd "$OUT" && timed m.t "$RS" make --data-file "$f" >/dev/null)

@@ -37,21 +37,27 @@ def expected(data, length):
                     ranges.append([p, p + length])
             else:
                 seen.add(h)
-        kept = bytearray()
-        at = 0
-        for a, b in ranges:
-            while a < b and t[a] & 0xC0 == 0x80:
-                a += 1
-            while b > a and b < len(t) and t[b] & 0xC0 == 0x80:
-                b -= 1
-            if a < b:
-                kept += t[at:a]
-                at = b
-        kept += t[at:]
-        if bytes(kept).strip(b" \t\r\n") == b"":
+        kept = cut(t, ranges)
+        if kept.strip(b" \t\r\n") == b"":
             continue
-        out.append(bytes(kept) + (b"\r" if cr else b""))
+        out.append(kept + (b"\r" if cr else b""))
     return out
+
+
+def cut(t, ranges):
+    """`t` without `ranges` (sorted, apart), each first shrunk to whole UTF-8 characters."""
+    kept = bytearray()
+    at = 0
+    for a, b in ranges:
+        while a < b and t[a] & 0xC0 == 0x80:
+            a += 1
+        while b > a and b < len(t) and t[b] & 0xC0 == 0x80:
+            b -= 1
+        if a < b:
+            kept += t[at:a]
+            at = b
+    kept += t[at:]
+    return bytes(kept)
 
 
 def main():
@@ -60,8 +66,12 @@ def main():
     ap.add_argument("kept")
     ap.add_argument("--min-length", type=int, default=100)
     a = ap.parse_args()
-    exp = expected(open(a.input, "rb").read(), a.min_length)
-    got = open(a.kept, "rb").read().split(b"\n")
+    return compare(expected(open(a.input, "rb").read(), a.min_length), a.kept)
+
+
+def compare(exp, kept_path):
+    """Prints `identical` (0) or the first difference (1) between lines `exp` and a kept file."""
+    got = open(kept_path, "rb").read().split(b"\n")
     if got and got[-1] == b"":
         got.pop()
     if exp == got:

@@ -17,17 +17,23 @@ struct Dedup: ParsableCommand {
         and --num-perm. The report lists every cluster: the kept document and the ones
         removed as its copies. Same input and --seed: the same output.
 
-        With --substring (Lee et al. 2022, exact-substring de-duplication), every
-        span of at least --min-length bytes that occurs more than once is kept where
-        it first occurs and cut from every later place, inside documents (a disclaimer
-        repeated in thousands of judgments). Documents keep their order and their other
-        bytes; cuts never split a UTF-8 character; a JSONL record gets only its
+        With --substring (Lee et al. 2022, exact-substring de-duplication), every span
+        of at least --min-length bytes that occurs more than once is kept where it
+        first occurs and cut from every later place, inside documents (a disclaimer
+        repeated in thousands of judgments). Documents keep their order and their
+        other bytes; cuts never split a UTF-8 character; a JSONL record gets only its
         --text-field string replaced. A document left empty is removed (rule
-        substring_duplicate). The whole corpus is held in memory with its suffix and
-        LCP arrays, about 9.2 bytes per input byte (at most 2 GiB of text; no
-        disk-backed mode): a corpus that would not fit --max-memory stops with exit 64
-        before any output. The report lists the removed spans (preview, length,
-        count, bytes removed) by bytes removed.
+        substring_duplicate). With --unit tokens, --min-length counts tokens of
+        --model: the search runs over each document's token ids (no special tokens), a
+        window is N whole tokens, and a cut covers its tokens' bytes. The corpus is
+        held in memory with its suffix and LCP arrays, about 9.2 bytes per input byte,
+        when that fits --max-memory (and the text is under 2 GiB). Otherwise it goes
+        on disk, with the same result: the suffix array is built in parts that fit,
+        written to a temporary file in --temp-dir (4 bytes per byte below 4 GiB,
+        removed at the end) and merged; memory then holds the text (and JSONL lines),
+        1 bit per byte and one part. A corpus whose text alone does not fit stops with
+        exit 64 before any output. The report lists the removed spans (preview,
+        length, count, bytes removed) by bytes removed.
 
         Examples:
           tokki dedup --input a.txt --input b.txt --output unique.txt \\
@@ -38,10 +44,15 @@ struct Dedup: ParsableCommand {
               --signatures-on-disk /scratch/sig --input big.txt --output u.txt
           tokki dedup --substring --min-length 100 --input judgments.jsonl \\
               --text-field text --output cut.jsonl --report spans.json
+          tokki dedup --substring --max-memory 4G --temp-dir /scratch \\
+              --input web.txt --output cut.txt
+          tokki dedup --substring --min-length 50 --unit tokens \\
+              --model tokenizer.json --input web.txt --output cut.txt
         """
     )
 
     enum ShingleUnit: String, ExpressibleByArgument, CaseIterable { case char, word }
+    enum SpanUnit: String, ExpressibleByArgument, CaseIterable { case bytes, tokens }
 
     @OptionGroup var corpus: CorpusCleaningOptions
     @Flag(help: "Also remove near duplicates (MinHash LSH).")
@@ -68,8 +79,14 @@ struct Dedup: ParsableCommand {
     var substring = false
     @Option(help: ArgumentHelp("With --substring: the shortest repeated span cut, in bytes (100 bytes ≈ 50 tokens).", valueName: "BYTES"))
     var minLength: Int = 100
-    @Option(help: ArgumentHelp("With --substring: memory the corpus and its arrays may take (suffixes K, M, G; default: half the physical memory).", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("With --substring: memory the corpus, its arrays and 64 bytes per document may take, the process's own ~20 MB aside; more goes on disk (suffixes K, M, G; default: half the physical memory).", valueName: "SIZE"))
     var maxMemory: ByteCount?
+    @Option(help: "With --substring: what --min-length counts: bytes, or tokens of --model (Lee et al.'s setting: the search runs over token ids).")
+    var unit: SpanUnit = .bytes
+    @Option(help: "With --unit tokens: the tokenizer (SentencePiece .model, tokenizer.json, Tekken .json or .tiktoken; default: the shipped vocabulary).")
+    var model: String?
+    @Option(help: ArgumentHelp("With --substring: the folder of the disk-backed mode's temporary file (default: TMPDIR, else /tmp).", valueName: "DIR"))
+    var tempDir: String?
     @Option(help: "With --substring: the number of removed spans listed in the report.")
     var topSpans: Int = 100
 
@@ -77,6 +94,8 @@ struct Dedup: ParsableCommand {
         if let maxIndexDocuments, maxIndexDocuments < 2 { throw ValidationError("--max-index-documents must be at least 2") }
         if substring && near { throw ValidationError("--substring and --near are separate runs: run one, then the other") }
         if minLength < 1 { throw ValidationError("--min-length must be at least 1 byte") }
+        if unit == .tokens && !substring { throw ValidationError("--unit tokens goes with --substring") }
+        if model != nil && unit != .tokens { throw ValidationError("--model goes with --substring --unit tokens") }
         if topSpans < 0 { throw ValidationError("--top-spans must not be negative") }
     }
 

@@ -60,8 +60,10 @@ public struct SubstringDuplicates: Sendable {
 ///
 /// Memory: the corpus (its bytes plus one per document), 4 bytes per corpus byte for the suffix
 /// array and 4 for the LCP array, and two bitmaps of 1 bit per byte: ``memoryNeeded(corpusBytes:)``,
-/// about 9.25 bytes per corpus byte, held at once. Corpora up to ``SuffixArray/maxLength`` bytes
-/// (2 GiB); there is no disk-backed mode.
+/// about 9.25 bytes per corpus byte, held at once, for corpora up to ``SuffixArray/maxLength``
+/// bytes (2 GiB). Larger corpora, or arrays that do not fit, go through sorted parts on disk
+/// (``SubstringDiskMode``, ``find(disk:)``): the corpus, 1 bit per byte and one part's arrays in
+/// memory, the same ranges.
 public final class SubstringDeduplicator {
     /// The byte that follows every document in ``corpus``.
     public static let separator: UInt8 = 0xFF
@@ -73,10 +75,17 @@ public final class SubstringDeduplicator {
     /// Where each document starts in ``corpus``.
     public private(set) var starts: [Int] = []
 
+    /// Windows start only every `stride` bytes from a document's start (1: anywhere). A corpus
+    /// of fixed-width symbols (``SubstringTokens``: 3 bytes per token) uses their width, so a
+    /// window is whole symbols.
+    public let stride: Int
+
     /// An empty corpus; `reservingCapacity` bytes are reserved (the input size, when known).
-    public init(minLength: Int, reservingCapacity: Int = 0) throws(DataError) {
+    public init(minLength: Int, stride: Int = 1, reservingCapacity: Int = 0) throws(DataError) {
         guard minLength >= 1 else { throw .mismatch("the minimum length of a repeated span must be at least 1 byte (got \(minLength))") }
+        guard stride >= 1 else { throw .mismatch("the stride of window starts must be at least 1 (got \(stride))") }
         self.minLength = minLength
+        self.stride = stride
         if reservingCapacity > 0 { corpus.reserveCapacity(reservingCapacity) }
     }
 
@@ -113,14 +122,16 @@ public final class SubstringDeduplicator {
         return corpus[s..<e]
     }
 
-    /// The ranges to remove.
+    /// The ranges to remove: in memory (one suffix array of the whole corpus), or with `disk`
+    /// through sorted parts in a temporary file (``SubstringDiskMode``); both give the same ranges.
     ///
     /// - Throws: ``DataError/mismatch(_:)`` when the corpus is longer than
-    ///   ``SuffixArray/maxLength``.
-    public func find() throws(DataError) -> SubstringDuplicates {
+    ///   ``SuffixArray/maxLength`` in memory; ``DataError/io(path:reason:)`` when the temporary
+    ///   file cannot be written.
+    public func find(disk: SubstringDiskMode? = nil) throws(DataError) -> SubstringDuplicates {
         let n = corpus.count
-        guard n <= SuffixArray.maxLength else {
-            throw .mismatch("the corpus has \(n) bytes; exact-substring de-duplication holds at most \(SuffixArray.maxLength) bytes (2 GiB) in one suffix array: split the input")
+        guard n <= SuffixArray.maxLength || disk != nil else {
+            throw .mismatch("the corpus has \(n) bytes; exact-substring de-duplication holds at most \(SuffixArray.maxLength) bytes (2 GiB) in one suffix array: use the disk-backed mode")
         }
         var result = SubstringDuplicates()
         guard n > 0 else { return result }
@@ -129,46 +140,8 @@ public final class SubstringDeduplicator {
         let marks = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
         marks.initialize(repeating: 0, count: wordCount)
         defer { marks.deallocate() }
-        corpus.withUnsafeBufferPointer { text in
-            let sa = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-            defer { sa.deallocate() }
-            SuffixArray.build(text, into: sa)
-            // Which positions share at least `length` bytes with their predecessor in the suffix
-            // array: one bit each (in text order), so that the scan below in suffix-array order
-            // reads a bitmap that mostly stays in cache instead of the 4-byte LCP values.
-            let long = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
-            long.initialize(repeating: 0, count: wordCount)
-            defer { long.deallocate() }
-            do {
-                let plcp = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-                defer { plcp.deallocate() }
-                SuffixArray.permutedLCP(text, suffixArray: UnsafeBufferPointer(sa), into: plcp, stop: Self.separator)
-                for i in 0..<n where Int(plcp[i]) >= length {
-                    assert(i >> 6 < wordCount)
-                    long[i >> 6] |= 1 << UInt64(i & 63)
-                }
-            }
-            @inline(__always) func isLong(_ p: Int32) -> Bool { long[Int(p) >> 6] & (1 << UInt64(p & 63)) != 0 }
-            // Groups of suffixes adjacent in the suffix array whose first `length` bytes are equal
-            // (the LCP stops at separators, so these windows lie inside one document); every
-            // member but the earliest starts a later copy.
-            var r = 0
-            while r < n {
-                var e = r + 1
-                var earliest = sa[r]
-                while e < n && isLong(sa[e]) {
-                    earliest = min(earliest, sa[e])
-                    e += 1
-                }
-                if e - r > 1 {
-                    for q in r..<e where sa[q] != earliest {
-                        let p = Int(sa[q])
-                        assert(p >= 0 && p < n && p >> 6 < wordCount)
-                        marks[p >> 6] |= 1 << UInt64(p & 63)
-                    }
-                }
-                r = e
-            }
+        try corpus.withUnsafeBufferPointer { (text) throws(DataError) in
+            if let disk { try markOnDisk(text, marks, disk) } else { markInMemory(text, marks) }
         }
         // Sweep in corpus order: union of the marked windows, merged when they overlap or touch.
         var open = -1, openEnd = -1
@@ -201,6 +174,67 @@ public final class SubstringDeduplicator {
         }
         if open >= 0 { emit(open, openEnd) }
         return result
+    }
+
+    /// Marks, in `marks` (1 bit per corpus position), every window start whose `minLength`
+    /// bytes also start at an earlier position: one suffix array and LCP array in memory.
+    private func markInMemory(_ text: UnsafeBufferPointer<UInt8>, _ marks: UnsafeMutablePointer<UInt64>) {
+        let n = text.count, length = minLength
+        let wordCount = (n + 63) >> 6
+        let sa = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        defer { sa.deallocate() }
+        SuffixArray.build(text, into: sa)
+        // Which positions share at least `length` bytes with their predecessor in the suffix
+        // array: one bit each (in text order), so that the scan below in suffix-array order
+        // reads a bitmap that mostly stays in cache instead of the 4-byte LCP values.
+        let long = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
+        long.initialize(repeating: 0, count: wordCount)
+        defer { long.deallocate() }
+        do {
+            let plcp = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+            defer { plcp.deallocate() }
+            SuffixArray.permutedLCP(text, suffixArray: UnsafeBufferPointer(sa), into: plcp, stop: Self.separator)
+            for i in 0..<n where Int(plcp[i]) >= length {
+                assert(i >> 6 < wordCount)
+                long[i >> 6] |= 1 << UInt64(i & 63)
+            }
+        }
+        @inline(__always) func isLong(_ p: Int32) -> Bool { long[Int(p) >> 6] & (1 << UInt64(p & 63)) != 0 }
+        // Window starts: every position, or every `stride` bytes from a document's start.
+        let aligned = stride > 1 ? UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount) : nil
+        defer { aligned?.deallocate() }
+        if let aligned {
+            aligned.initialize(repeating: 0, count: wordCount)
+            for (d, s) in starts.enumerated() {
+                let e = d + 1 < starts.count ? starts[d + 1] - 1 : n - 1
+                for p in Swift.stride(from: s, to: e, by: stride) { aligned[p >> 6] |= 1 << UInt64(p & 63) }
+            }
+        }
+        @inline(__always) func isStart(_ p: Int32) -> Bool { aligned.map { $0[Int(p) >> 6] & (1 << UInt64(p & 63)) != 0 } ?? true }
+        // Groups of suffixes adjacent in the suffix array whose first `length` bytes are equal
+        // (the LCP stops at separators, so these windows lie inside one document); every
+        // window start but the earliest starts a later copy.
+        var r = 0
+        while r < n {
+            var e = r + 1
+            var earliest = isStart(sa[r]) ? sa[r] : Int32.max
+            var count = earliest == Int32.max ? 0 : 1
+            while e < n && isLong(sa[e]) {
+                if isStart(sa[e]) {
+                    earliest = min(earliest, sa[e])
+                    count += 1
+                }
+                e += 1
+            }
+            if count > 1 {
+                for q in r..<e where sa[q] != earliest && isStart(sa[q]) {
+                    let p = Int(sa[q])
+                    assert(p >= 0 && p < n && p >> 6 < wordCount)
+                    marks[p >> 6] |= 1 << UInt64(p & 63)
+                }
+            }
+            r = e
+        }
     }
 
     /// Appends to `out` the text of document `i` without `ranges` (its ranges from
@@ -296,8 +330,10 @@ public struct SubstringReport: Sendable {
     /// The longest preview, in bytes.
     public static let previewBytes = 200
 
-    /// The minimum span length, in bytes.
+    /// The minimum span length, in bytes (or tokens: ``inTokens``).
     public var minLength: Int
+    /// ``minLength`` counts tokens (``SubstringTokens``).
+    public var inTokens: Bool
     /// Bytes of text de-duplicated (documents without separators).
     public var textBytes: Int
     /// Bytes removed.
@@ -312,9 +348,10 @@ public struct SubstringReport: Sendable {
     public var spans: [Span]
 
     /// A report.
-    public init(minLength: Int, textBytes: Int, bytesRemoved: Int, rangesRemoved: Int, documentsEdited: Int,
+    public init(minLength: Int, inTokens: Bool = false, textBytes: Int, bytesRemoved: Int, rangesRemoved: Int, documentsEdited: Int,
                 distinctSpans: Int, spans: [Span]) {
         self.minLength = minLength
+        self.inTokens = inTokens
         self.textBytes = textBytes
         self.bytesRemoved = bytesRemoved
         self.rangesRemoved = rangesRemoved
@@ -332,7 +369,7 @@ public struct SubstringReport: Sendable {
 
     package func write(to w: inout JSONWriter) {
         w.object { o in
-            o.member("min_length_bytes") { $0.integer(minLength) }
+            o.member(inTokens ? "min_length_tokens" : "min_length_bytes") { $0.integer(minLength) }
             o.member("text_bytes") { $0.integer(textBytes) }
             o.member("bytes_removed") { $0.integer(bytesRemoved) }
             o.member("ranges_removed") { $0.integer(rangesRemoved) }

@@ -121,4 +121,71 @@ struct SubstringDedupCommandTests {
         let help = try TokkiExecutable.run(["dedup", "--help"])
         #expect(help.text.contains("tokki dedup --substring --min-length 100"))
     }
+
+    @Test func diskModeWritesTheSameBytesAsInMemory() throws {
+        let dir = try Self.directory()
+        let temp = dir + "/tmp"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        // About 120 KB of judgments sharing phrases; --max-memory leaves room for parts of about
+        // 9,000 bytes (the text, 1 bit per byte, the JSONL lines and 64 KiB of buffers stay in
+        // memory): more than ten parts, the repeats crossing their edges.
+        var rng = SplitMix64(seed: 18)
+        let phrases = ["원심판결을 파기하고 사건을 환송한다.", Self.disclaimer, "상고비용은 원고가 부담한다.", "이 사건 토지에 관하여",
+                       "피고의 상고이유를 판단한다.", "대법관 일치된 의견으로 주문과 같이 판결한다.", "손해배상(기)"]
+        var text = ""
+        var jsonl = ""
+        for k in 0..<420 {
+            var line = "\(k): "
+            for _ in 0..<(2 + Int(rng.next() % 8)) { line += phrases[Int(rng.next() % UInt64(phrases.count))] + " \(rng.next() % 100) " }
+            text += line + "\n"
+            jsonl += "{\"id\":\(k),\"text\":\"\(line)\"}\n"
+        }
+        #expect(text.utf8.count > 110_000)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/in.txt"))
+        try Data(jsonl.utf8).write(to: URL(fileURLWithPath: dir + "/in.jsonl"))
+        for (input, extra, lines) in [("in.txt", [String](), 0), ("in.jsonl", ["--text-field", "text"], jsonl.utf8.count)] {
+            let memory = String(65_536 + 17 * 9000 / 4 + text.utf8.count * 9 / 8 + lines)
+            var outputs: [[Data]] = []
+            for mode in [[String](), ["--max-memory", memory, "--temp-dir", temp]] {
+                let r = try TokkiExecutable.run(["dedup", "--substring", "--min-length", "40", "--input", dir + "/" + input, "--output", dir + "/out",
+                                                 "--report", dir + "/r.json", "--rejected", dir + "/rej.jsonl"] + extra + mode)
+                #expect(r.status == 0, "\(r.stderr)")
+                if !mode.isEmpty {
+                    let parts = r.stderr.split(separator: "on disk: ").last?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+                    #expect(parts > 10, "\(r.stderr)")
+                }
+                outputs.append(try ["out", "r.json", "rej.jsonl"].map { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)) })
+            }
+            #expect(outputs[0] == outputs[1], "\(input)")
+            let size = (input == "in.txt" ? text : jsonl).utf8.count
+            #expect(outputs[0][0].count < size * 3 / 4)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp).isEmpty)
+        // A folder that cannot be written: an error naming it, no output.
+        let bad = try TokkiExecutable.run(["dedup", "--substring", "--max-memory", String(65_536 + 17 * 9000 / 4 + text.utf8.count * 9 / 8), "--temp-dir", dir + "/missing", "--input", dir + "/in.txt", "--output", dir + "/bad.txt"])
+        #expect(bad.status != 0 && bad.stderr.contains(dir + "/missing") && !FileManager.default.fileExists(atPath: dir + "/bad.txt"), "\(bad.stderr)")
+    }
+
+    @Test func tokenMinimumMatchesTheReferenceFixtures() throws {
+        // Expected kept lines from scripts/fixtures/make_substring_tokens.py (Hugging Face
+        // tokenizers over the same tokenizer.json, the definition computed in Python).
+        let dir = try Self.directory()
+        let input = Fixtures.url("cleaning/substring_tokens/input.txt").path
+        let model = Fixtures.url("hf/metaspace_bpe.json").path
+        for n in [4, 12, 30] {
+            let expected = try Fixtures.data("cleaning/substring_tokens/kept_\(n).txt")
+            for memory in [[String](), ["--max-memory", "120K", "--temp-dir", dir]] {
+                let r = try TokkiExecutable.run(["dedup", "--substring", "--unit", "tokens", "--model", model, "--min-length", String(n),
+                                                 "--input", input, "--report", dir + "/r.json"] + memory)
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(Data(r.text.utf8) == expected, "N \(n) \(memory)")
+                #expect(memory.isEmpty != r.stderr.contains("on disk: "), "\(r.stderr)")
+                let substrings = try #require(try Self.json(dir + "/r.json")["substrings"] as? [String: Any])
+                #expect(substrings["min_length_tokens"] as? Int == n)
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("tokki-substring") }.isEmpty)
+        #expect(try TokkiExecutable.run(["dedup", "--unit", "tokens", "--input", input]).status == 64)
+        #expect(try TokkiExecutable.run(["dedup", "--substring", "--model", model, "--input", input]).status == 64)
+    }
 }

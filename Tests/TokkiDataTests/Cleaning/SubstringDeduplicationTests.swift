@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TokkiData
 import TokkiTestSupport
@@ -254,5 +255,217 @@ struct SubstringDeduplicationTests {
         let json = String(decoding: report.json, as: UTF8.self)
         #expect(json.hasSuffix(#""substrings":{"min_length_bytes":100,"text_bytes":900,"bytes_removed":240,"ranges_removed":2,"documents_edited":2,"distinct_spans":1,"spans":[{"text":"면책 \"고지\"","length":120,"count":2,"bytes_removed":240,"first_removed":{"source":"a.txt","line":2}}]}}"# + "\n"))
         #expect(SubstringReport.preview(Array(String(repeating: "가", count: 100).utf8)[...]) == String(repeating: "가", count: 66))
+    }
+}
+
+@Suite("Exact-substring de-duplication on disk")
+struct SubstringDiskModeTests {
+    /// A fresh empty folder for the parts file.
+    static func folder() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-sa-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func find(_ docs: [[UInt8]], minLength: Int, disk: SubstringDiskMode?) throws -> SubstringDuplicates {
+        let d = try SubstringDeduplicator(minLength: minLength)
+        for doc in docs { #expect(d.append(doc) != nil) }
+        return try d.find(disk: disk)
+    }
+
+    @Test func sameRangesAsInMemoryAndBruteForceWithManyParts() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 0xD15C)
+        for round in 0..<300 {
+            let alphabet: [UInt8] = round % 3 == 0 ? [0x61] : round % 3 == 1 ? [0x61, 0x62] : [0x61, 0x62, 0x63, 0x64]
+            let pool: [[UInt8]] = (0..<3).map { _ in SuffixArrayTests.randomText(&rng, count: Int(rng.next() % 20), alphabet: alphabet) }
+            var docs: [[UInt8]] = []
+            for _ in 0..<(1 + Int(rng.next() % 7)) {
+                var doc: [UInt8] = []
+                for _ in 0..<Int(rng.next() % 5) {
+                    doc += rng.next() % 2 == 0 ? pool[Int(rng.next() % 3)] : SuffixArrayTests.randomText(&rng, count: Int(rng.next() % 6), alphabet: alphabet)
+                }
+                docs.append(doc)
+            }
+            let length = 1 + Int(rng.next() % 9)
+            let part = 1 + Int(rng.next() % 24)  // parts far shorter than the repeats: they cross every edge
+            let expected = SubstringDeduplicationTests.bruteForce(docs, length: length)
+            let memory = try Self.find(docs, minLength: length, disk: nil)
+            let disk = try Self.find(docs, minLength: length, disk: SubstringDiskMode(partBytes: part, directory: dir, threads: 1 + round % 2))
+            #expect(disk.ranges == expected && disk.ranges == memory.ranges, "docs \(docs.map { String(decoding: $0, as: UTF8.self) }) L \(length) P \(part)")
+            #expect(disk.bytesRemoved == memory.bytesRemoved && disk.documentsEdited == memory.documentsEdited)
+        }
+        // No parts file is left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    @Test func repeatsAcrossPartEdgesAndDocumentsAtEdges() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Parts of 8 positions: "0123456789ABCDEFGHIJ" (20 bytes) starts at 3 and crosses the
+        // edges at 8 and 16; document 1 starts exactly at the edge 24 and its partial copy
+        // crosses the edge at 32; the copy in document 2 (from 49) crosses 56 and 64.
+        let span = Array("0123456789ABCDEFGHIJ".utf8)
+        let docs: [[UInt8]] = [Array("abc".utf8) + span, Array("x".utf8) + Array("yz".utf8) + Array(span[0..<14]) + Array("!!!".utf8) + Array("qqqq".utf8), Array("w".utf8) + span]
+        #expect(docs[0].count + 1 == 24)
+        let memory = try Self.find(docs, minLength: 12, disk: nil)
+        #expect(memory.ranges == [RemovedRange(document: 1, start: 3, end: 17), RemovedRange(document: 2, start: 1, end: 21)])
+        for part in [1, 2, 3, 7, 8, 23, 24, 25, 1000] {
+            let disk = try Self.find(docs, minLength: 12, disk: SubstringDiskMode(partBytes: part, directory: dir))
+            #expect(disk.ranges == memory.ranges, "P \(part)")
+        }
+    }
+
+    @Test func largeKoreanCorpusSameAsInMemory() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 9)
+        let words = ["대법원", "판결", "원고", "피고", "상고를", "기각한다", "손해배상", "이 사건", "※ 개인정보 보호를 위하여", "법적 효력이 없으며", "참고용으로만", "사용하십시오."]
+        var docs: [[UInt8]] = []
+        for _ in 0..<400 {
+            var doc = ""
+            for _ in 0..<(5 + Int(rng.next() % 40)) { doc += words[Int(rng.next() % UInt64(words.count))] + " " }
+            docs.append(Array(doc.utf8))
+        }
+        for length in [8, 30, 100] {
+            let memory = try Self.find(docs, minLength: length, disk: nil)
+            #expect(memory.bytesRemoved > 0)
+            for part in [1500, 7919, 65_536] {
+                for threads in [1, 2] {
+                    let disk = try Self.find(docs, minLength: length, disk: SubstringDiskMode(partBytes: part, directory: dir, threads: threads))
+                    #expect(disk.ranges == memory.ranges, "L \(length) P \(part) threads \(threads)")
+                }
+            }
+        }
+    }
+
+    @Test func memoryBudgetAndBadFolder() throws {
+        // The part size chosen for a budget fits it; too small a budget gives none.
+        for (memory, n) in [(10 << 20, 4 << 20), (100 << 20, 50 << 20), (3 << 30, 2 << 30)] {
+            let p = try #require(SubstringDiskMode.partBytes(memory: memory, corpusBytes: n, minLength: 100))
+            #expect(SubstringDiskMode.memoryNeeded(corpusBytes: n, partBytes: p, minLength: 100) <= memory)
+            #expect(SubstringDiskMode.memoryNeeded(corpusBytes: n, partBytes: p + 1000, minLength: 100) > memory)
+            let p2 = try #require(SubstringDiskMode.partBytes(memory: memory, corpusBytes: n, minLength: 100, threads: 2))
+            #expect(p2 < p && SubstringDiskMode.memoryNeeded(corpusBytes: n, partBytes: p2, minLength: 100, threads: 2) <= memory)
+        }
+        #expect(SubstringDiskMode.partBytes(memory: 1 << 20, corpusBytes: 1 << 20, minLength: 100) == nil)
+        #expect(SubstringDiskMode.width(1) == 1 && SubstringDiskMode.width(256) == 1 && SubstringDiskMode.width(257) == 2
+            && SubstringDiskMode.width(1 << 32) == 4 && SubstringDiskMode.width((1 << 32) + 1) == 5)
+        let d = try SubstringDeduplicator(minLength: 3)
+        d.append(Array("abcabc".utf8))
+        #expect(throws: DataError.self) { try d.find(disk: SubstringDiskMode(partBytes: 2, directory: "/nonexistent-tokki-folder")) }
+    }
+
+    @Test func damagedPartsFileIsAnErrorNamingTheByte() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = try PartFile(directory: dir, width: 3)
+        defer { file.remove() }
+        for v in [5, 70_000, 9] { try file.append(v) }
+        try file.flush()
+        var reader = PartReader(file: file, offset: 0, count: 3, owned: 0..<100_000, bufferBytes: 256)
+        #expect(try reader.next() == 5)
+        #expect(try reader.next() == 70_000)
+        #expect(try reader.next() == 9)
+        #expect(try reader.next() == nil)
+        // An offset outside the part, and a file shorter than its parts say.
+        var outside = PartReader(file: file, offset: 0, count: 3, owned: 0..<10, bufferBytes: 256)
+        #expect(try outside.next() == 5)
+        #expect(throws: DataError.invalidFormat(path: file.path, problem: "byte 3: offset 70000 lies outside its part 0..<10")) { try outside.next() }
+        var short = PartReader(file: file, offset: 2, count: 2, owned: 0..<100_000, bufferBytes: 256)
+        #expect(throws: DataError.self) { try short.next() }
+    }
+}
+
+@Suite("Exact-substring de-duplication in tokens")
+struct SubstringTokensTests {
+    /// The token definition by brute force: a token goes when it lies in a window of `n` tokens
+    /// of its document whose ids occur as `n` tokens at an earlier corpus position. Runs of cut
+    /// tokens, as token-stream byte ranges (3 bytes a token).
+    static func bruteForce(_ docs: [[Int]], n: Int) -> [RemovedRange] {
+        var earlier: [[Int]] = []
+        var ranges: [RemovedRange] = []
+        for (d, doc) in docs.enumerated() {
+            var cut = [Bool](repeating: false, count: doc.count)
+            if doc.count >= n {
+                for i in 0...(doc.count - n) {
+                    let w = Array(doc[i..<(i + n)])
+                    if earlier.contains(w) { for j in i..<(i + n) { cut[j] = true } }
+                    earlier.append(w)
+                }
+            }
+            var i = 0
+            while i < cut.count {
+                if cut[i] {
+                    var j = i
+                    while j < cut.count && cut[j] { j += 1 }
+                    ranges.append(RemovedRange(document: d, start: 3 * i, end: 3 * j))
+                    i = j
+                } else { i += 1 }
+            }
+        }
+        return ranges
+    }
+
+    @Test func tokenWindowsMatchBruteForceInMemoryAndOnDisk() throws {
+        let dir = try SubstringDiskModeTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 0x70C)
+        for round in 0..<200 {
+            // Ids whose 3-byte forms share bytes across token edges (0x81 = 1·128+1, …), so
+            // byte matches that do not start on a token are frequent and must not count.
+            let alphabet = round % 2 == 0 ? [1, 129, 16_513] : [0, 1, 2, 128, 2_097_151]
+            let pool: [[Int]] = (0..<3).map { _ in (0..<Int(rng.next() % 8)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+            var docs: [[Int]] = []
+            for _ in 0..<(1 + Int(rng.next() % 6)) {
+                var doc: [Int] = []
+                for _ in 0..<Int(rng.next() % 4) {
+                    doc += rng.next() % 2 == 0 ? pool[Int(rng.next() % 3)] : [alphabet[Int(rng.next() % UInt64(alphabet.count))]]
+                }
+                docs.append(doc)
+            }
+            let n = 1 + Int(rng.next() % 4)
+            let d = try SubstringDeduplicator(minLength: 3 * n, stride: 3)
+            for doc in docs {
+                var bytes: [UInt8] = []
+                #expect(SubstringTokens.encode(doc, into: &bytes) && bytes.allSatisfy { $0 < 0x80 } && bytes.count == 3 * doc.count)
+                #expect(d.append(bytes) != nil)
+            }
+            let expected = Self.bruteForce(docs, n: n)
+            #expect(try d.find().ranges == expected, "docs \(docs) n \(n)")
+            #expect(try d.find(disk: SubstringDiskMode(partBytes: 1 + Int(rng.next() % 10), directory: dir)).ranges == expected, "docs \(docs) n \(n)")
+        }
+        var none: [UInt8] = []
+        #expect(!SubstringTokens.encode([5, 1 << 21], into: &none) && none.isEmpty)
+        #expect(!SubstringTokens.encode([-1], into: &none))
+    }
+
+    @Test func tokenRunsBecomeWholeCharacterByteRanges() throws {
+        let text = try SubstringDeduplicator(minLength: 1)
+        text.append(Array("가나다 라마".utf8))  // 가 나 다 (3 bytes each), space, 라 마
+        text.append(Array("xyz".utf8))
+        // Token runs (token-stream bytes) of document 0: tokens 0..<2 and 3..<4; document 1: token 1.
+        var found = SubstringDuplicates()
+        found.ranges = [RemovedRange(document: 0, start: 0, end: 6), RemovedRange(document: 0, start: 9, end: 12), RemovedRange(document: 1, start: 3, end: 6)]
+        var asked: [Int] = []
+        let bytes = SubstringTokens.byteDuplicates(found, text: text) { (i: Int) -> [Range<Int>] in
+            asked.append(i)
+            // Document 0: 가나 | 다 (a byte-level split: 4..<6 and 5..<9 overlap) | " " | 라마; document 1: x | y | z.
+            return i == 0 ? [0..<6, 4..<6, 5..<9, 9..<10, 10..<16] : [0..<1, 1..<2, 2..<3]
+        }
+        #expect(asked == [0, 1])
+        // Tokens 0-1 cover 0..<6 (the overlap of token 1 inside it); token 3 covers 9..<10 (not
+        // touching 0..<6: 다 at 6..<9 stays); document 1's token 1 is "y".
+        #expect(bytes.ranges == [RemovedRange(document: 0, start: 0, end: 6), RemovedRange(document: 0, start: 9, end: 10),
+                                 RemovedRange(document: 1, start: 1, end: 2)])
+        #expect(bytes.bytesRemoved == 8 && bytes.documentsEdited == 2)
+        // A run whose bytes start inside a character shrinks to whole characters.
+        var inside = SubstringDuplicates()
+        inside.ranges = [RemovedRange(document: 0, start: 3, end: 6)]
+        let shrunk = SubstringTokens.byteDuplicates(inside, text: text) { (_: Int) -> [Range<Int>] in [0..<4, 4..<10, 10..<16] }
+        #expect(shrunk.ranges == [RemovedRange(document: 0, start: 6, end: 10)])
+        let gone = SubstringTokens.byteDuplicates(inside, text: text) { (_: Int) -> [Range<Int>] in [0..<4, 4..<8, 8..<16] }
+        #expect(gone.ranges.isEmpty && gone.bytesRemoved == 0 && gone.documentsEdited == 0)
     }
 }

@@ -1,7 +1,9 @@
 // Fuzzes exact-substring de-duplication (`tokki dedup --substring`): the suffix array, the
 // permuted LCP array, the repeated-span search, the cuts at character boundaries and the JSONL
 // field replacement. Input: [selector][lines]. Selector bits 0-5: the minimum length - 1;
-// bit 6: the lines are JSONL records with a "text" field (else plain lines). Lines that are not
+// bit 6: the lines are JSONL records with a "text" field (else plain lines); bit 7: the
+// disk-backed search runs with parts of 1-7 positions (else 8-64), through its temporary file
+// and the merge, and must give the same ranges as in memory. Lines that are not
 // valid UTF-8 (or records without the field) are skipped, as the CLI counts them. Traps when a
 // cut splits a character, leaves a document, overlaps another, when the kept text is not
 // valid UTF-8, when a replaced JSONL record does not read back, or when the suffix array of a
@@ -38,6 +40,9 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         }
     }
     guard let found = try? d.find() else { return 0 }
+    let part = selector & 0x80 != 0 ? 1 + corpus.count % 7 : 8 + corpus.count % 57
+    guard let onDisk = try? d.find(disk: SubstringDiskMode(partBytes: part, directory: "/tmp")) else { fatalError("disk-backed search failed") }
+    precondition(onDisk.ranges == found.ranges, "disk-backed search differs from the in-memory one")
     var previous: RemovedRange? = nil
     var total = 0
     for r in found.ranges {
