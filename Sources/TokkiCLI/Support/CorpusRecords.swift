@@ -15,6 +15,8 @@ struct CorpusRecord {
     /// The text, or the rule that rejects the record before any filter (`invalid_utf8`,
     /// `invalid_json`, `missing_field`, `empty`).
     var text: RecordText
+    /// The index of the input it is in.
+    var file = 0
 }
 
 /// A record's text, or why it has none.
@@ -92,34 +94,59 @@ struct CorpusRecordReader {
     }
 
     /// Calls `body` with every record in order; `body` returns false to stop reading.
-    func forEachRecord(_ body: (CorpusRecord) throws(ExitCode) -> Bool) throws(ExitCode) {
+    ///
+    /// With `range`, only the lines whose first byte (in the concatenated inputs) is in it, read
+    /// from a seek to just before it (plain input files only): line numbers then count from the
+    /// first such line of each file, and `file` says which input a record is in.
+    func forEachRecord(in range: Range<Int>? = nil, _ body: (CorpusRecord) throws(ExitCode) -> Bool) throws(ExitCode) {
         var base = 0
-        for path in inputs {
-            var reader = try LineReader.open(path == "-" ? nil : path, maxLineBytes: maxLineBytes)
+        for (index, path) in inputs.enumerated() {
+            let known = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
+            var start = 0
+            if let range, let known {
+                if base >= range.upperBound { return }
+                // The line holding the byte before the range belongs to the previous part.
+                start = max(0, range.lowerBound - base - 1)
+                if start >= known.intValue { base += known.intValue; continue }
+            }
+            var reader: LineReader
+            if start > 0 {
+                do { reader = try LineReader(path: path, maxLineBytes: maxLineBytes, startingAt: start) } catch { throw fail(error) }
+            } else {
+                reader = try LineReader.open(path == "-" ? nil : path, maxLineBytes: maxLineBytes)
+            }
             let name = reader.displayName
             var number = 0
             var size = 0
             var stopped = false
+            var partial = start > 0
             try reader.forEachLine { (line, lineEnd, offset) throws(ExitCode) in
                 guard !stopped else { return }
+                if partial { partial = false; return }
+                if let range {
+                    if base + offset >= range.upperBound { stopped = true; return }
+                    if base + offset < range.lowerBound { return }
+                }
                 number += 1
                 size = offset + line.count + lineEnd.byteCount
                 // The text leaves out the CR of a CRLF line end; the record keeps it, so kept
                 // lines are written back byte for byte.
                 var r = try record(Array(line), source: name, line: number, offset: base + offset)
+                r.file = index
                 if lineEnd == .crlf { r.raw.append(0x0D) }
                 if try !body(r) { stopped = true }
             }
             if stopped { return }
-            if let a = try? FileManager.default.attributesOfItem(atPath: path), let s = a[.size] as? NSNumber { base += s.intValue } else { base += size }
+            if let known { base += known.intValue } else { base += size }
         }
     }
 
-    /// Calls `body` with batches of up to 4096 records and the bytes read so far.
-    func forEachBatch(_ body: ([CorpusRecord], Int) throws(ExitCode) -> Void) throws(ExitCode) {
+    /// Calls `body` with batches of up to 4096 records (of `range`, as ``forEachRecord(in:_:)``)
+    /// and the bytes read so far.
+    func forEachBatch(in range: Range<Int>? = nil, _ body: ([CorpusRecord], Int) throws(ExitCode) -> Void) throws(ExitCode) {
         var batch: [CorpusRecord] = []
         var done = 0
-        try forEachRecord { (r) throws(ExitCode) in
+        try forEachRecord(in: range) { (r) throws(ExitCode) in
             batch.append(r)
             done = r.offset + r.raw.count + 1
             if batch.count >= 4096 {
@@ -128,7 +155,7 @@ struct CorpusRecordReader {
             }
             return true
         }
-        if !batch.isEmpty { try body(batch, totalBytes ?? done) }
+        if !batch.isEmpty { try body(batch, range?.upperBound ?? totalBytes ?? done) }
     }
 
     /// The record of one line (CR removed): its text, or the rule that rejects it.
