@@ -17,6 +17,16 @@ struct Dedup: ParsableCommand {
         and --num-perm. The report lists every cluster: the kept document and the ones
         removed as its copies. Same input and --seed: the same output.
 
+        A corpus too large for one machine: --near --stage splits the work into array
+        jobs (Slurm, a Kubernetes indexed job, GNU parallel). 'signatures --shard K/N'
+        (N jobs) writes DIR/signatures.K for the lines whose first byte is in the K-th
+        of N equal byte ranges of the inputs; 'merge' (one job) replays the decisions
+        of one run over them in input order, writes DIR/decisions.K and the --report;
+        'filter --shard K/N' (N jobs) writes shard K's kept documents and --rejected
+        lines. The filters' outputs concatenated in K order are byte for byte those of
+        one 'tokki dedup --near' run. Every stage takes the same --input files and
+        MinHash options; a file made with others is refused.
+
         With --substring (Lee et al. 2022, exact-substring de-duplication), every
         span of at least --min-length bytes that occurs more than once is kept where
         it first occurs and cut from every later place, inside documents (a disclaimer
@@ -38,6 +48,11 @@ struct Dedup: ParsableCommand {
               --signatures-on-disk /scratch/sig --input big.txt --output u.txt
           tokki dedup --substring --min-length 100 --input judgments.jsonl \\
               --text-field text --output cut.jsonl --report spans.json
+          tokki dedup --near --stage signatures --shard 3/8 --work-dir /shared/dd \\
+              --input web.txt
+          tokki dedup --near --stage merge --work-dir /shared/dd --report dedup.json
+          tokki dedup --near --stage filter --shard 3/8 --work-dir /shared/dd \\
+              --input web.txt --output unique.3.txt
         """
     )
 
