@@ -119,13 +119,7 @@ extension Dedup {
         report.duplicates = (deduplicator.exactDuplicates, deduplicator.nearDuplicates)
         report.settings = settings(lsh)
         report.clusters = deduplicator.clusters
-        if let path = corpus.report {
-            do {
-                let f = try AtomicFile(path: path)
-                try f.write(report.json)
-                try f.commit()
-            } catch { throw fail(.cannotCreate, error.description) }
-        }
+        if let path = corpus.report { try writeAtomically(report.json, to: path) }
         summarize(kept: counts.kept, of: counts.documents, removed: counts.removedByRule, deduplicator)
     }
 

@@ -7,11 +7,6 @@ import TokkiTestSupport
 /// and the merge's report.
 @Suite("tokki dedup --near --stage")
 struct DedupStagesCommandTests {
-    static func directory() throws -> String {
-        let dir = NSTemporaryDirectory() + "tokki-stages-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
     static func read(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     static let articles = [
@@ -75,7 +70,7 @@ struct DedupStagesCommandTests {
     }
 
     @Test func stagesGiveTheOutputOfOneRun() throws {
-        let dir = try Self.directory()
+        let dir = try scratchDirectory("tokki-stages")
         let inputs = try Self.corpus(dir)
         let one = try TokkiExecutable.run(["dedup", "--near", "--rejected", dir + "/rej", "--report", dir + "/report.json", "--quiet"] + inputs)
         #expect(one.status == 0, "\(one.stderr)")
@@ -95,7 +90,7 @@ struct DedupStagesCommandTests {
 
     @Test func mergeOptionsMatchOneRun() throws {
         // Other MinHash settings, and a bounded index at the merge.
-        let dir = try Self.directory()
+        let dir = try scratchDirectory("tokki-stages")
         let inputs = try Self.corpus(dir)
         let options = ["--threshold", "0.7", "--num-perm", "64", "--shingle", "word", "--ngram", "2", "--seed", "9"]
         for extra in [[], ["--max-index-documents", "4"]] {
@@ -114,7 +109,7 @@ struct DedupStagesCommandTests {
     }
 
     @Test func stagesRefuseMismatchedOrDamagedFiles() throws {
-        let dir = try Self.directory()
+        let dir = try scratchDirectory("tokki-stages")
         let inputs = try Self.corpus(dir)
         let work = dir + "/w"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

@@ -9,11 +9,6 @@ import TokkiTestSupport
 /// and byte offset.
 @Suite("De-duplication in stages")
 struct DedupStagesTests {
-    static func directory() throws -> String {
-        let dir = NSTemporaryDirectory() + "tokki-dedup-stages-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
 
     /// Documents over two inputs: planted exact copies (case and spacing), near copies (one
     /// character changed), and lines without text (nil).
@@ -90,7 +85,7 @@ struct DedupStagesTests {
         }
         #expect(one.exactDuplicates > 5 && one.nearDuplicates > 3)
 
-        let dir = try Self.directory()
+        let dir = try scratchDirectory("tokki-dedup-stages")
         let paths = try Self.write(docs, cuts: cuts, dir: dir)
         let merged = try Deduplicator(near: Self.lsh)
         let counts = try DedupStages.merge(paths, expected: Self.header(0, paths.count), into: merged) { DedupStages.decisionsPath(dir, shard: $0) }
@@ -115,7 +110,7 @@ struct DedupStagesTests {
     }
 
     @Test func damagedOrForeignFilesAreRefused() throws {
-        let dir = try Self.directory()
+        let dir = try scratchDirectory("tokki-dedup-stages")
         let docs = Self.documents()
         let paths = try Self.write(docs, cuts: [30], dir: dir)
         func merge(_ expected: DedupShardHeader = DedupStagesTests.header(0, 2)) throws(DataError) {
@@ -152,7 +147,7 @@ struct DedupStagesTests {
     }
 
     @Test func decisionsRoundTrip() throws {
-        let dir = try Self.directory()
+        let dir = try scratchDirectory("tokki-dedup-stages")
         var header = Self.header(1, 4)
         header.textField = "text"
         let d = DedupDecisions(header: header, lineBases: [3, 0], removals: [
