@@ -313,7 +313,7 @@ final class CleaningOutputs {
 /// `--source-field`, `--mix GROUP=WEIGHT` and `--mix-seed` of `prepare` and `batch`: a
 /// deterministic mixture of sources.
 struct MixOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Mix sources in these shares of the output bytes (repeatable): GROUP is a source pattern (a name or glob, domain:HOST, re:REGEX; first match wins), e.g. --mix law=0.7 --mix 'domain:news.kr=0.3'. Needs input files (read twice).", valueName: "GROUP=WEIGHT"))
+    @Option(help: ArgumentHelp("Mix sources in these shares of the output bytes (repeatable): GROUP is a source pattern (a name or glob, domain:HOST, re:REGEX; first match wins), e.g. --mix law=0.7 --mix 'domain:news.kr=0.3'; GROUP=SIZE (a unit B, K, M, G, T: --mix law=500M) is a quota, at most that many bytes of the group's text. Needs input files (read twice).", valueName: "GROUP=WEIGHT|SIZE"))
     var mix: [String] = []
 
     @Option(help: "JSONL input: the field naming each document's source (default: the input file).")
@@ -335,6 +335,8 @@ final class SourceMixer {
     private(set) var inputDocuments: [Int], inputBytes: [Int]
     /// Copies written per group.
     private(set) var written: [Int]
+    /// Bytes of text written per group.
+    private(set) var writtenBytes: [Int]
 
     /// Nil when `options` ask for no mixture.
     init?(_ options: MixOptions, reader: CorpusRecordReader) throws(ExitCode) {
@@ -348,6 +350,7 @@ final class SourceMixer {
         inputDocuments = mix.groups.map { _ in 0 }
         inputBytes = mix.groups.map { _ in 0 }
         written = mix.groups.map { _ in 0 }
+        writtenBytes = written
         var docs = inputDocuments, bytes = inputBytes
         let m = mix, f = field
         try reader.forEachRecord { (record) throws(ExitCode) in
@@ -374,8 +377,10 @@ final class SourceMixer {
     func copies(_ record: CorpusRecord) -> Int {
         defer { index += 1 }
         guard let g = mix.group(of: Self.source(record, field: field)) else { ungrouped += 1; return 0 }
-        let n = mix.copies(group: g, index: index)
+        let bytes = if case .text(let t) = record.text { t.count } else { 0 }
+        let n = mix.copies(group: g, index: index, bytes: bytes, written: writtenBytes[g])
         written[g] += n
+        writtenBytes[g] += n * bytes
         return n
     }
 
@@ -383,7 +388,9 @@ final class SourceMixer {
     var summary: String {
         var parts: [String] = []
         for (g, group) in mix.groups.enumerated() {
-            parts.append("\(group.pattern.description): \(inputDocuments[g]) → \(written[g]) (×\(TokenizerComparisonReport.fixed(mix.rates[g], 3)))")
+            var part = "\(group.pattern.description): \(inputDocuments[g]) → \(written[g]) (×\(TokenizerComparisonReport.fixed(mix.rates[g], 3)))"
+            if let q = group.quota { part += " \(writtenBytes[g]) of \(q) bytes" }
+            parts.append(part)
         }
         if ungrouped > 0 { parts.append("\(ungrouped) documents of no group left out") }
         return "mix " + parts.joined(separator: ", ")
