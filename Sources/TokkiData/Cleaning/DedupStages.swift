@@ -302,13 +302,16 @@ public final class DedupSignatureReader {
         let at = reader.offset
         switch try reader.u8("a record or the end marker (the file is cut short)") {
         case 1:
-            let high = try reader.u64("an exact key"), low = try reader.u64("an exact key")
-            let raw = try reader.bytes(4 * header.permutations, "a signature")
-            var sig = [UInt32](repeating: 0, count: header.permutations)
-            var i = raw.startIndex
-            for j in 0..<sig.count {
-                sig[j] = UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24
-                i += 4
+            let n = header.permutations
+            var sig = [UInt32](repeating: 0, count: n)
+            var high: UInt64 = 0, low: UInt64 = 0
+            try reader.withNext(16 + 4 * n, "a document's key and signature") { raw in
+                // raw holds exactly 16 + 4n bytes: the key's halves, then n values.
+                high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+                low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                sig.withUnsafeMutableBufferPointer { s in
+                    for j in 0..<n { s[j] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16 + 4 * j, as: UInt32.self)) }
+                }
             }
             records += 1
             return .text(key: Hash128(high: high, low: low), signature: sig)
@@ -467,6 +470,16 @@ final class BinaryFileReader {
         guard end - start >= n else { throw bad("the file ends inside \(what)", at: offset + (end - start)) }
         defer { start += n; offset += n }
         return buffer[start..<(start + n)]
+    }
+
+    /// Calls `body` with the next `n` bytes (valid only during the call).
+    func withNext(_ n: Int, _ what: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(DataError) {
+        try fill(n)
+        guard end - start >= n else { throw bad("the file ends inside \(what)", at: offset + (end - start)) }
+        let from = start
+        buffer.withUnsafeBytes { b in body(UnsafeRawBufferPointer(rebasing: b[from..<(from + n)])) }
+        start += n
+        offset += n
     }
 
     func u8(_ what: String) throws(DataError) -> UInt8 { try bytes(1, what).first ?? 0 }
