@@ -310,6 +310,7 @@ public final class DedupSignatureReader {
                 high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
                 low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
                 sig.withUnsafeMutableBufferPointer { s in
+                    assert(s.count == n && raw.count == 16 + 4 * n, "a signature record of \(raw.count) bytes for \(n) values")
                     for j in 0..<n { s[j] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16 + 4 * j, as: UInt32.self)) }
                 }
             }
