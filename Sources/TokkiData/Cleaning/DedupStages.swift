@@ -187,6 +187,7 @@ public struct DedupShardHeader: Sendable, Equatable {
         seed = try r.u64("the seed")
         let hasField = try r.u8("the text field flag")
         let field = try r.string("the text field")
+        guard hasField == 1 || (hasField == 0 && field.isEmpty) else { throw r.bad("a text field flag of \(hasField)", at: r.offset - 5 - field.utf8.count) }
         textField = hasField == 0 ? nil : field
         let count = Int(try r.u32("the input count"))
         guard count <= 1 << 20 else { throw r.bad("\(count) inputs", at: r.offset - 4) }
@@ -497,7 +498,8 @@ final class BinaryFileReader {
     func string(_ what: String) throws(DataError) -> String {
         let n = Int(try u32(what))
         guard n <= 1 << 20 else { throw bad("\(what) of \(n) bytes", at: offset - 4) }
-        return String(decoding: try bytes(n, what), as: UTF8.self)
+        guard let s = String(validating: try bytes(n, what), as: UTF8.self) else { throw bad("\(what) is not UTF-8", at: offset - n) }
+        return s
     }
 
     func atEnd() throws(DataError) -> Bool {

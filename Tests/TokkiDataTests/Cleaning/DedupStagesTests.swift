@@ -157,6 +157,15 @@ struct DedupStagesTests {
         let path = dir + "/decisions.1"
         try d.write(to: path)
         #expect(try DedupDecisions(path: path) == d)
+        // A path that is not UTF-8 (found by the fuzz target: it would not write back the same).
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let at = try #require(bytes.firstRange(of: Data("b.txt".utf8))).lowerBound
+        bytes[at] = 0xFF
+        try bytes.write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try DedupDecisions(path: path)
+            Issue.record("a path that is not UTF-8 was accepted")
+        } catch { #expect(error.description.contains("byte offset \(at): an input path is not UTF-8"), "\(error)") }
         // Removals out of order are refused.
         var bad = d
         bad.removals.reverse()
