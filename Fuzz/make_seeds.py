@@ -172,6 +172,26 @@ def main():
     write("substring_dedup", "jsonl", bytes([0x40 | 15]) + "\n".join(
         [j({"id": k, "text": notice + t, "meta": [1, 2]}) for k, t in enumerate(TEXTS)] + ['{"text":"a\\u00e9\\n"}', '{"x":1}', "not json"]).encode())
 
+    # dedup --stage files: [selector (bit 0: decisions, else signatures)][file].
+    def stage_header(kind, shard, shards, perms=4, field=None, inputs=((b"a.txt", 120), (b"b.txt", 7))):
+        h = b"TOKKIDDP" + struct.pack("<IBIII", 1, kind, shard, shards, perms) + bytes([0, 5]) + struct.pack("<Q", 1)
+        f = field or b""
+        h += bytes([1 if field else 0]) + struct.pack("<I", len(f)) + f + struct.pack("<I", len(inputs))
+        for name, size in inputs:
+            h += struct.pack("<QI", size, len(name)) + name
+        return h
+    recs = b"\x03" + struct.pack("<I", 0) + b"\x01" + struct.pack("<QQ", 7, 9) + struct.pack("<4I", 1, 2, 3, 4)
+    recs += b"\x02" + bytes([5]) + b"empty" + b"\x03" + struct.pack("<I", 1) + b"\x01" + struct.pack("<QQ", 7, 9) + struct.pack("<4I", 5, 6, 7, 8)
+    sig = stage_header(1, 0, 2) + recs + b"\xff" + struct.pack("<Q", 3)
+    write("dedup_stages", "signatures", b"\x00" + sig)
+    write("dedup_stages", "signatures-cut", b"\x00" + sig[:-4])
+    write("dedup_stages", "signatures-field", b"\x00" + stage_header(1, 1, 2, field=b"text") + b"\xff" + struct.pack("<Q", 0))
+    dec = stage_header(2, 1, 2) + struct.pack("<QQQ", 3, 0, 2)
+    dec += struct.pack("<QBQIQ", 0, 1, struct.unpack("<Q", struct.pack("<d", 1.0))[0], 0, 2)
+    dec += struct.pack("<QBQIQ", 4, 2, struct.unpack("<Q", struct.pack("<d", 0.8125))[0], 1, 1)
+    write("dedup_stages", "decisions", b"\x01" + dec)
+    write("dedup_stages", "decisions-cut", b"\x01" + dec[:-3])
+
     # Instruction templates: [selector (bits 0-1 shots, 2-4 kinds off, 6 turns, 7 budget)]
     # [tokki-flan/1 set] 0x00 [JSON lines of records].
     with open(os.path.join(HERE, "..", "Templates", "ko-legal.json"), "rb") as f:

@@ -65,10 +65,13 @@ public struct LineReader: ~Copyable {
     /// input is recognised by its first bytes, and text is UTF-8); byte offsets then count
     /// the decoded text.
     ///
+    /// With `startingAt` (a named, uncompressed file only; then nothing is decoded), reading starts
+    /// at that byte of the file: offsets stay those of the file, line numbers count from there.
+    ///
     /// - Throws: ``TokkiError/io(path:reason:)`` when the file cannot be opened,
     ///   ``TokkiError/invalidConfiguration(_:)`` for a limit below 1 or an unknown encoding.
     public init(path: String?, maxLineBytes: Int = LineReader.defaultMaxLineBytes, blockSize: Int = 1 << 20,
-                decoding: InputDecoding = InputDecoding()) throws(TokkiError) {
+                decoding: InputDecoding = InputDecoding(), startingAt byteOffset: Int = 0) throws(TokkiError) {
         guard maxLineBytes >= 1 else { throw .invalidConfiguration("the longest line must be at least 1 byte, not \(maxLineBytes)") }
         let named = path.flatMap { $0 == "-" ? nil : $0 }
         let fd: Int32
@@ -81,7 +84,13 @@ public struct LineReader: ~Copyable {
             fd = 0
         }
         let file = FileSource(fd: fd, name: named ?? "<stdin>")
-        let chain = try decoding.source(over: file)
+        if byteOffset > 0 {
+            guard named != nil, lseek(fd, off_t(byteOffset), SEEK_SET) == off_t(byteOffset) else {
+                throw .io(path: named ?? "<stdin>", reason: "cannot seek to byte \(byteOffset)")
+            }
+            consumed = byteOffset
+        }
+        let chain = byteOffset > 0 ? file : try decoding.source(over: file)
         self.path = named
         self.maxLineBytes = maxLineBytes
         source = chain

@@ -17,6 +17,16 @@ struct Dedup: ParsableCommand {
         and --num-perm. The report lists every cluster: the kept document and the ones
         removed as its copies. Same input and --seed: the same output.
 
+        A corpus too large for one machine: --near --stage splits the work into array
+        jobs (Slurm, a Kubernetes indexed job, GNU parallel). 'signatures --shard K/N'
+        (N jobs) writes DIR/signatures.K for the lines whose first byte is in the K-th
+        of N equal byte ranges of the inputs; 'merge' (one job) replays the decisions
+        of one run over them in input order, writes DIR/decisions.K and the --report;
+        'filter --shard K/N' (N jobs) writes shard K's kept documents and --rejected
+        lines. The filters' outputs concatenated in K order are byte for byte those of
+        one 'tokki dedup --near' run. Every stage takes the same --input files and
+        MinHash options; a file made with others is refused.
+
         With --substring (Lee et al. 2022, exact-substring de-duplication), every span
         of at least --min-length bytes that occurs more than once is kept where it
         first occurs and cut from every later place, inside documents (a disclaimer
@@ -48,6 +58,11 @@ struct Dedup: ParsableCommand {
               --input web.txt --output cut.txt
           tokki dedup --substring --min-length 50 --unit tokens \\
               --model tokenizer.json --input web.txt --output cut.txt
+          tokki dedup --near --stage signatures --shard 3/8 --work-dir /shared/dd \\
+              --input web.txt
+          tokki dedup --near --stage merge --work-dir /shared/dd --report dedup.json
+          tokki dedup --near --stage filter --shard 3/8 --work-dir /shared/dd \\
+              --input web.txt --output unique.3.txt
         """
     )
 
@@ -89,6 +104,12 @@ struct Dedup: ParsableCommand {
     var tempDir: String?
     @Option(help: "With --substring: the number of removed spans listed in the report.")
     var topSpans: Int = 100
+    @Option(help: ArgumentHelp("With --near: run one stage of a de-duplication split over machines: signatures (per --shard), merge (once), filter (per --shard).", valueName: "STAGE"))
+    var stage: Stage?
+    @Option(help: "With --stage: process shard K of N (K/N, K from 0; signatures and filter).")
+    var shard: String?
+    @Option(help: ArgumentHelp("With --stage: the folder the stages share (signatures.K, decisions.K).", valueName: "DIR"))
+    var workDir: String?
 
     func validate() throws {
         if let maxIndexDocuments, maxIndexDocuments < 2 { throw ValidationError("--max-index-documents must be at least 2") }
@@ -97,43 +118,20 @@ struct Dedup: ParsableCommand {
         if unit == .tokens && !substring { throw ValidationError("--unit tokens goes with --substring") }
         if model != nil && unit != .tokens { throw ValidationError("--model goes with --substring --unit tokens") }
         if topSpans < 0 { throw ValidationError("--top-spans must not be negative") }
+        try validateStage()
     }
 
     func run() throws {
         if substring { return try runSubstring() }
-        let deduplicator: Deduplicator
-        do {
-            var lsh: MinHashLSH? = nil
-            if near {
-                var c = MinHashLSH.Configuration()
-                c.threshold = threshold
-                c.permutations = numPerm
-                c.bands = bands
-                c.rows = rows
-                c.shingle = shingle == .char ? .characters(ngram) : .words(ngram)
-                c.seed = seed
-                lsh = try MinHashLSH(c)
-            }
-            deduplicator = try Deduplicator(near: lsh, maxDocuments: maxIndexDocuments, spillPath: signaturesOnDisk)
-        } catch { throw fail(.usage, error.description) }
+        if let stage { return try runStage(stage) }
+        let deduplicator = try makeDeduplicator()
         let lsh = deduplicator.lsh
         let (reader, outputs) = try corpus.open()
         let workers = corpus.workers
         let progress = Progress(quiet: corpus.quiet)
         do {
             try reader.forEachBatch { (batch, done) throws(ExitCode) in
-                var signatures = [[UInt32]](repeating: [], count: batch.count)
-                if let lsh {
-                    signatures.withUnsafeMutableBufferPointer { s in
-                        nonisolated(unsafe) let s = s
-                        let n = max(1, min(workers, batch.count)), chunk = (batch.count + n - 1) / n
-                        Parallelism.run(tasks: n) { w in
-                            for k in (w * chunk)..<min(batch.count, (w + 1) * chunk) {
-                                if case .text(let t) = batch[k].text { s[k] = lsh.signature(t) }
-                            }
-                        }
-                    }
-                }
+                let signatures = lsh.map { Self.fingerprints(batch, lsh: $0, keys: false, workers: workers).signatures } ?? []
                 for (k, r) in batch.enumerated() {
                     let t: [UInt8]
                     switch r.text {
@@ -144,19 +142,9 @@ struct Dedup: ParsableCommand {
                     }
                     let verdict: DuplicateVerdict
                     do throws(DataError) {
-                        verdict = try deduplicator.check(t, signature: signatures[k], at: DocumentLocation(source: r.source, line: r.line))
+                        verdict = try deduplicator.check(t, signature: lsh == nil ? [] : signatures[k], at: DocumentLocation(source: r.source, line: r.line))
                     } catch { throw fail(.ioError, error.description) }
-                    switch verdict {
-                    case .unique:
-                        try outputs.keep(r)
-                    case .exact(let original):
-                        try outputs.reject(r, Rejection(rule: "exact_duplicate", detail: "same text as \(original.source):\(original.line)"),
-                                           extra: [("duplicate_of", original.json), ("similarity", Array("1".utf8))])
-                    case .near(let original, let similarity):
-                        let sim = DuplicateClusters.similarityText(similarity)
-                        try outputs.reject(r, Rejection(rule: "near_duplicate", detail: "similarity \(sim) with \(original.source):\(original.line)"),
-                                           extra: [("duplicate_of", original.json), ("similarity", Array(sim.utf8))])
-                    }
+                    try Self.write(r, verdict, to: outputs)
                 }
                 if let total = reader.totalBytes, total > 0 { progress.report("dedup", Double(done) / Double(total)) }
             }
@@ -167,23 +155,88 @@ struct Dedup: ParsableCommand {
         }
         progress.report("dedup", 1)
         progress.finish()
+        var report = outputs.report(command: "dedup", inputs: corpus.input)
+        report.duplicates = (deduplicator.exactDuplicates, deduplicator.nearDuplicates)
+        report.settings = settings(lsh)
+        report.clusters = deduplicator.clusters
+        try outputs.finish(report)
+        summarize(kept: outputs.keptCount, of: outputs.documents, removed: outputs.counts, deduplicator)
+    }
+
+    /// The near-duplicate hashing of the options (nil without --near).
+    func makeLSH() throws(ExitCode) -> MinHashLSH? {
+        guard near else { return nil }
+        var c = MinHashLSH.Configuration()
+        c.threshold = threshold
+        c.permutations = numPerm
+        c.bands = bands
+        c.rows = rows
+        c.shingle = shingle == .char ? .characters(ngram) : .words(ngram)
+        c.seed = seed
+        do { return try MinHashLSH(c) } catch { throw fail(.usage, error.description) }
+    }
+
+    func makeDeduplicator() throws(ExitCode) -> Deduplicator {
+        let lsh = try makeLSH()
+        do { return try Deduplicator(near: lsh, maxDocuments: maxIndexDocuments, spillPath: signaturesOnDisk) } catch { throw fail(.usage, error.description) }
+    }
+
+    /// The settings listed in the report.
+    func settings(_ lsh: MinHashLSH?) -> [(name: String, value: CleaningReport.Value)] {
         var settings: [(name: String, value: CleaningReport.Value)] = [
             ("near", .bool(near)), ("threshold", .number(threshold)), ("num_perm", .integer(numPerm)),
             ("shingle", .string(shingle.rawValue)), ("ngram", .integer(ngram)), ("seed", .unsigned(seed)),
         ]
         if let lsh { settings += [("bands", .integer(lsh.bands)), ("rows", .integer(lsh.rows))] }
-        let (exactCount, nearCount) = (deduplicator.exactDuplicates, deduplicator.nearDuplicates)
-        var report = outputs.report(command: "dedup", inputs: corpus.input)
-        report.duplicates = (exactCount, nearCount)
-        report.settings = settings
-        report.clusters = deduplicator.clusters
-        try outputs.finish(report)
-        if !corpus.quiet {
-            var message = "tokki dedup: kept \(outputs.keptCount) of \(outputs.documents) documents; \(exactCount) exact and \(nearCount) near duplicates"
-            let other = outputs.counts.filter { $0.key != "exact_duplicate" && $0.key != "near_duplicate" }
-            if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
-            if let bytes = deduplicator.memoryBytes { message += "; index \(bytes / 1_048_576) MB" }
-            printError(message)
+        return settings
+    }
+
+    /// Writes a record as `verdict` says: kept, or rejected as an exact or near copy.
+    static func write(_ r: CorpusRecord, _ verdict: DuplicateVerdict, to outputs: CleaningOutputs) throws(ExitCode) {
+        switch verdict {
+        case .unique:
+            try outputs.keep(r)
+        case .exact(let original):
+            try outputs.reject(r, Rejection(rule: "exact_duplicate", detail: "same text as \(original.source):\(original.line)"),
+                               extra: [("duplicate_of", original.json), ("similarity", Array("1".utf8))])
+        case .near(let original, let similarity):
+            let sim = DuplicateClusters.similarityText(similarity)
+            try outputs.reject(r, Rejection(rule: "near_duplicate", detail: "similarity \(sim) with \(original.source):\(original.line)"),
+                               extra: [("duplicate_of", original.json), ("similarity", Array(sim.utf8))])
         }
+    }
+
+    /// The MinHash signatures of a batch's documents (empty for a record without text) and,
+    /// with `keys`, their exact keys, computed on `workers` threads.
+    static func fingerprints(_ batch: [CorpusRecord], lsh: MinHashLSH, keys: Bool, workers: Int) -> (signatures: [[UInt32]], keys: [Hash128]) {
+        var signatures = [[UInt32]](repeating: [], count: batch.count)
+        var hashes = [Hash128](repeating: Hash128([]), count: keys ? batch.count : 0)
+        signatures.withUnsafeMutableBufferPointer { s in
+            hashes.withUnsafeMutableBufferPointer { h in
+                // Worker w writes only s[k] and h[k] for k in its own chunk, all below batch.count.
+                nonisolated(unsafe) let s = s, h = h
+                let n = max(1, min(workers, batch.count)), chunk = (batch.count + n - 1) / n
+                Parallelism.run(tasks: n) { w in
+                    for k in (w * chunk)..<min(batch.count, (w + 1) * chunk) {
+                        guard case .text(let t) = batch[k].text else { continue }
+                        assert(k < s.count && (!keys || k < h.count), "a fingerprint past the batch")
+                        s[k] = lsh.signature(t)
+                        if keys { h[k] = ExactDeduplicator.key(t) }
+                    }
+                }
+            }
+        }
+        return (signatures, hashes)
+    }
+
+    /// The closing line on stderr (unless --quiet).
+    func summarize(kept: Int, of documents: Int, removed counts: [String: Int], _ deduplicator: Deduplicator) {
+        guard !corpus.quiet else { return }
+        let (exactCount, nearCount) = (deduplicator.exactDuplicates, deduplicator.nearDuplicates)
+        var message = "tokki dedup: kept \(kept) of \(documents) documents; \(exactCount) exact and \(nearCount) near duplicates"
+        let other = counts.filter { $0.key != "exact_duplicate" && $0.key != "near_duplicate" }
+        if !other.isEmpty { message += "; also removed " + other.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+        if let bytes = deduplicator.memoryBytes { message += "; index \(bytes / 1_048_576) MB" }
+        printError(message)
     }
 }

@@ -52,17 +52,8 @@ struct Prepare: ParsableCommand {
     @OptionGroup var mixing: MixOptions
     @OptionGroup var progressOptions: ProgressOptions
 
-    func parsedShard() throws -> (Int, Int)? {
-        guard let shard else { return nil }
-        let parts = shard.split(separator: "/")
-        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else {
-            throw ValidationError("--shard must be K/N with 0 ≤ K < N, e.g. 0/4")
-        }
-        return (k, n)
-    }
-
     func validate() throws {
-        _ = try parsedShard()
+        _ = try ShardOption.parse(shard)
     }
 
     func run() throws {
@@ -78,18 +69,7 @@ struct Prepare: ParsableCommand {
         let workers = threading.workers
         var source = try CorpusRecordReader(inputs: corpusInput.input, textField: corpusInput.textField, replaceInvalid: invalidInput.replace)
         source.maxLineBytes = lineLimit.maxLineBytes.value
-        let shardRange: Range<Int>?
-        if let (k, n) = try parsedShard() {
-            guard let total = source.totalBytes else {
-                if source.decoded {
-                    throw fail(.usage, "--shard splits by byte offset and needs plain UTF-8 input files: decompress or convert first (gzip -d, zstd -d, iconv -f cp949), or give each job its own files")
-                }
-                throw fail(.usage, "--shard needs input files (stdin has no known size)")
-            }
-            // Part k holds the lines whose first byte is in [k·T/N, (k+1)·T/N).
-            let lo = Int((Int64(total) * Int64(k)) / Int64(n)), hi = Int((Int64(total) * Int64(k + 1)) / Int64(n))
-            shardRange = lo..<hi
-        } else { shardRange = nil }
+        let shardRange = try ShardOption.parse(shard).map { (k, n) throws(ExitCode) in try ShardOption.range(k, n, reader: source) }
 
         let mixer = try SourceMixer(mixing, reader: source)
         if mixer != nil && shardRange != nil { throw fail(.usage, "--mix and --shard: mix in one run, or shard the inputs by source yourself") }

@@ -15,6 +15,8 @@ struct CorpusRecord {
     /// The text, or the rule that rejects the record before any filter (`invalid_utf8`,
     /// `invalid_json`, `missing_field`, `empty`).
     var text: RecordText
+    /// The index of the input it is in.
+    var file = 0
 }
 
 /// A record's text, or why it has none.
@@ -92,34 +94,59 @@ struct CorpusRecordReader {
     }
 
     /// Calls `body` with every record in order; `body` returns false to stop reading.
-    func forEachRecord(_ body: (CorpusRecord) throws(ExitCode) -> Bool) throws(ExitCode) {
+    ///
+    /// With `range`, only the lines whose first byte (in the concatenated inputs) is in it, read
+    /// from a seek to just before it (plain input files only): line numbers then count from the
+    /// first such line of each file, and `file` says which input a record is in.
+    func forEachRecord(in range: Range<Int>? = nil, _ body: (CorpusRecord) throws(ExitCode) -> Bool) throws(ExitCode) {
         var base = 0
-        for path in inputs {
-            var reader = try LineReader.open(path == "-" ? nil : path, maxLineBytes: maxLineBytes)
+        for (index, path) in inputs.enumerated() {
+            let known = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
+            var start = 0
+            if let range, let known {
+                if base >= range.upperBound { return }
+                // The line holding the byte before the range belongs to the previous part.
+                start = max(0, range.lowerBound - base - 1)
+                if start >= known.intValue { base += known.intValue; continue }
+            }
+            var reader: LineReader
+            if start > 0 {
+                do { reader = try LineReader(path: path, maxLineBytes: maxLineBytes, startingAt: start) } catch { throw fail(error) }
+            } else {
+                reader = try LineReader.open(path == "-" ? nil : path, maxLineBytes: maxLineBytes)
+            }
             let name = reader.displayName
             var number = 0
             var size = 0
             var stopped = false
+            var partial = start > 0
             try reader.forEachLine { (line, lineEnd, offset) throws(ExitCode) in
                 guard !stopped else { return }
+                if partial { partial = false; return }
+                if let range {
+                    if base + offset >= range.upperBound { stopped = true; return }
+                    if base + offset < range.lowerBound { return }
+                }
                 number += 1
                 size = offset + line.count + lineEnd.byteCount
                 // The text leaves out the CR of a CRLF line end; the record keeps it, so kept
                 // lines are written back byte for byte.
                 var r = try record(Array(line), source: name, line: number, offset: base + offset)
+                r.file = index
                 if lineEnd == .crlf { r.raw.append(0x0D) }
                 if try !body(r) { stopped = true }
             }
             if stopped { return }
-            if let a = try? FileManager.default.attributesOfItem(atPath: path), let s = a[.size] as? NSNumber { base += s.intValue } else { base += size }
+            if let known { base += known.intValue } else { base += size }
         }
     }
 
-    /// Calls `body` with batches of up to 4096 records and the bytes read so far.
-    func forEachBatch(_ body: ([CorpusRecord], Int) throws(ExitCode) -> Void) throws(ExitCode) {
+    /// Calls `body` with batches of up to 4096 records (of `range`, as ``forEachRecord(in:_:)``)
+    /// and the bytes read so far.
+    func forEachBatch(in range: Range<Int>? = nil, _ body: ([CorpusRecord], Int) throws(ExitCode) -> Void) throws(ExitCode) {
         var batch: [CorpusRecord] = []
         var done = 0
-        try forEachRecord { (r) throws(ExitCode) in
+        try forEachRecord(in: range) { (r) throws(ExitCode) in
             batch.append(r)
             done = r.offset + r.raw.count + 1
             if batch.count >= 4096 {
@@ -128,7 +155,7 @@ struct CorpusRecordReader {
             }
             return true
         }
-        if !batch.isEmpty { try body(batch, totalBytes ?? done) }
+        if !batch.isEmpty { try body(batch, range?.upperBound ?? totalBytes ?? done) }
     }
 
     /// The record of one line (CR removed): its text, or the rule that rejects it.
@@ -286,7 +313,7 @@ final class CleaningOutputs {
 /// `--source-field`, `--mix GROUP=WEIGHT` and `--mix-seed` of `prepare` and `batch`: a
 /// deterministic mixture of sources.
 struct MixOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Mix sources in these shares of the output bytes (repeatable): GROUP is a source pattern (a name or glob, domain:HOST, re:REGEX; first match wins), e.g. --mix law=0.7 --mix 'domain:news.kr=0.3'. Needs input files (read twice).", valueName: "GROUP=WEIGHT"))
+    @Option(help: ArgumentHelp("Mix sources in these shares of the output bytes (repeatable): GROUP is a source pattern (a name or glob, domain:HOST, re:REGEX; first match wins), e.g. --mix law=0.7 --mix 'domain:news.kr=0.3'; GROUP=SIZE (a unit B, K, M, G, T: --mix law=500M) is a quota, at most that many bytes of the group's text. Needs input files (read twice).", valueName: "GROUP=WEIGHT|SIZE"))
     var mix: [String] = []
 
     @Option(help: "JSONL input: the field naming each document's source (default: the input file).")
@@ -308,6 +335,8 @@ final class SourceMixer {
     private(set) var inputDocuments: [Int], inputBytes: [Int]
     /// Copies written per group.
     private(set) var written: [Int]
+    /// Bytes of text written per group.
+    private(set) var writtenBytes: [Int]
 
     /// Nil when `options` ask for no mixture.
     init?(_ options: MixOptions, reader: CorpusRecordReader) throws(ExitCode) {
@@ -321,6 +350,7 @@ final class SourceMixer {
         inputDocuments = mix.groups.map { _ in 0 }
         inputBytes = mix.groups.map { _ in 0 }
         written = mix.groups.map { _ in 0 }
+        writtenBytes = written
         var docs = inputDocuments, bytes = inputBytes
         let m = mix, f = field
         try reader.forEachRecord { (record) throws(ExitCode) in
@@ -347,8 +377,10 @@ final class SourceMixer {
     func copies(_ record: CorpusRecord) -> Int {
         defer { index += 1 }
         guard let g = mix.group(of: Self.source(record, field: field)) else { ungrouped += 1; return 0 }
-        let n = mix.copies(group: g, index: index)
+        let bytes = if case .text(let t) = record.text { t.count } else { 0 }
+        let n = mix.copies(group: g, index: index, bytes: bytes, written: writtenBytes[g])
         written[g] += n
+        writtenBytes[g] += n * bytes
         return n
     }
 
@@ -356,7 +388,9 @@ final class SourceMixer {
     var summary: String {
         var parts: [String] = []
         for (g, group) in mix.groups.enumerated() {
-            parts.append("\(group.pattern.description): \(inputDocuments[g]) → \(written[g]) (×\(TokenizerComparisonReport.fixed(mix.rates[g], 3)))")
+            var part = "\(group.pattern.description): \(inputDocuments[g]) → \(written[g]) (×\(TokenizerComparisonReport.fixed(mix.rates[g], 3)))"
+            if let q = group.quota { part += " \(writtenBytes[g]) of \(q) bytes" }
+            parts.append(part)
         }
         if ungrouped > 0 { parts.append("\(ungrouped) documents of no group left out") }
         return "mix " + parts.joined(separator: ", ")

@@ -41,7 +41,14 @@ public struct ExactDeduplicator: Sendable {
     /// The index of the earlier document this one repeats, or nil (then it is remembered as
     /// document `index`).
     public mutating func check(_ text: [UInt8], index: Int) -> Int? {
-        let h = Hash128(deduplicationKey(text))
+        check(key: Self.key(text), index: index)
+    }
+
+    /// The 128-bit hash of a document's ``deduplicationKey(_:)``: equal for exact copies.
+    public static func key(_ text: [UInt8]) -> Hash128 { Hash128(deduplicationKey(text)) }
+
+    /// As ``check(_:index:)``, for a document given by its ``key(_:)``.
+    public mutating func check(key h: Hash128, index: Int) -> Int? {
         if let first = seen[h] ?? previous[h] { return first }
         if let generation, seen.count >= generation {
             previous = seen

@@ -204,8 +204,14 @@ public final class Deduplicator {
     /// Checks the next document: its text, its signature (``MinHashLSH/signature(_:)``; ignored
     /// without near de-duplication) and where it is. A unique document is remembered as kept.
     public func check(_ text: [UInt8], signature: [UInt32], at location: DocumentLocation) throws(DataError) -> DuplicateVerdict {
+        try check(key: ExactDeduplicator.key(text), signature: signature, at: location)
+    }
+
+    /// As ``check(_:signature:at:)``, for a document given by its exact key
+    /// (``ExactDeduplicator/key(_:)``) instead of its text.
+    public func check(key: Hash128, signature: [UInt32], at location: DocumentLocation) throws(DataError) -> DuplicateVerdict {
         let number = clusters.count
-        if let first = exact.check(text, index: number) {
+        if let first = exact.check(key: key, index: number) {
             exactDuplicates += 1
             clusters.addCopy(location, of: first, similarity: 1)
             return .exact(of: clusters.location(first))

@@ -114,17 +114,21 @@ public struct SourceRules: Sendable {
     }
 }
 
-/// A deterministic mixture of sources (`tokki prepare/batch --mix GROUP=WEIGHT`): each group's
-/// share of the output, by bytes of text, is its weight. A group above its natural share is
-/// repeated (whole passes, then a seeded sample for the fraction), one below it is sampled.
-/// Which documents are repeated or kept depends only on the seed and each document's index.
+/// A deterministic mixture of sources (`tokki prepare/batch --mix GROUP=WEIGHT` or
+/// `GROUP=SIZE`): a weight sets the group's share of the output bytes of the weighted groups, a
+/// size (a byte quota) the most bytes of text of that group in the output. A group above its
+/// natural share is repeated (whole passes, then a seeded sample for the fraction), one below it
+/// is sampled. Which documents are repeated or kept depends only on the seed, each document's
+/// index and, for a quota, the group's bytes written before it.
 public struct SourceMix: Sendable {
-    /// A group: the pattern its sources match (first match wins) and its weight.
+    /// A group: the pattern its sources match (first match wins) and its weight or quota.
     public struct Group: Sendable {
         /// The pattern (also the group's name).
         public var pattern: SourcePattern
-        /// The weight (the shares are the weights over their sum).
+        /// The weight (the shares are the weights over their sum); 0 for a quota.
         public var weight: Double
+        /// The most bytes of text of the group in the output, or nil for a weight.
+        public var quota: Int?
     }
 
     /// The groups, in matching order.
@@ -134,36 +138,57 @@ public struct SourceMix: Sendable {
     /// Copies per document of each group (set by ``setRates(bytes:)``).
     public private(set) var rates: [Double]
 
-    /// Parses `GROUP=WEIGHT` items (GROUP a ``SourcePattern``).
+    /// Parses `GROUP=WEIGHT` and `GROUP=SIZE` items (GROUP a ``SourcePattern``; SIZE a whole
+    /// number of bytes with a unit: `B`, `K`, `M`, `G` or `T`, powers of 1024, e.g. `500M`).
     ///
-    /// - Throws: ``DataError/invalidFormat(path:problem:)`` for a malformed item or a negative weight.
+    /// - Throws: ``DataError/invalidFormat(path:problem:)`` for a malformed item, a negative
+    ///   weight or size, or when every weight and quota is 0.
     public init(_ items: [String], seed: UInt64) throws(DataError) {
         var groups: [Group] = []
         for item in items {
-            guard let eq = item.lastIndex(of: "="), let w = Double(item[item.index(after: eq)...]), w >= 0, w.isFinite else {
-                throw .invalidFormat(path: "--mix", problem: "'\(item)': expected GROUP=WEIGHT with a weight ≥ 0, e.g. law=0.7")
+            guard let eq = item.lastIndex(of: "=") else { throw Self.malformed(item) }
+            let value = item[item.index(after: eq)...]
+            let pattern = try SourcePattern(String(item[..<eq]))
+            if let quota = Self.size(value) {
+                groups.append(Group(pattern: pattern, weight: 0, quota: quota))
+            } else if let w = Double(value), w >= 0, w.isFinite {
+                groups.append(Group(pattern: pattern, weight: w, quota: nil))
+            } else {
+                throw Self.malformed(item)
             }
-            groups.append(Group(pattern: try SourcePattern(String(item[..<eq])), weight: w))
         }
-        guard groups.contains(where: { $0.weight > 0 }) else {
-            throw .invalidFormat(path: "--mix", problem: "every weight is 0")
+        guard groups.contains(where: { $0.weight > 0 || ($0.quota ?? 0) > 0 }) else {
+            throw .invalidFormat(path: "--mix", problem: "every weight and quota is 0")
         }
         self.groups = groups
         self.seed = seed
         rates = groups.map { _ in 1 }
     }
 
+    static func malformed(_ item: String) -> DataError {
+        .invalidFormat(path: "--mix", problem: "'\(item)': expected GROUP=WEIGHT with a weight ≥ 0 (law=0.7) or GROUP=SIZE with a whole number of bytes and a unit B, K, M, G or T (law=500M)")
+    }
+
+    /// `SIZE` with its unit (B, K, M, G, T; powers of 1024), or nil when `text` is not one.
+    static func size(_ text: Substring) -> Int? {
+        guard let last = text.last?.uppercased(), let shift = ["B": 0, "K": 10, "M": 20, "G": 30, "T": 40][last],
+              let n = Int(text.dropLast()), n >= 0, n <= Int.max >> shift else { return nil }
+        return n << shift
+    }
+
     /// The group of `source` (nil: no group; such documents are left out).
     public func group(of source: String) -> Int? { groups.firstIndex { $0.pattern.matches(source) } }
 
-    /// Sets the copies per document from each group's bytes (a first pass over the input):
-    /// group g gets weight_g / Σ weight of the total bytes.
+    /// Sets the copies per document from each group's bytes (a first pass over the input): a
+    /// weighted group g gets weight_g / Σ weight of the weighted groups' bytes, a group with a
+    /// quota q gets q / bytes_g copies per document (capped by ``copies(group:index:bytes:written:)``).
     public mutating func setRates(bytes: [Int]) {
-        let total = Double(bytes.reduce(0, +))
-        let weights = groups.map(\.weight)
-        let sum = weights.reduce(0, +)
+        let total = Double(groups.indices.filter { groups[$0].quota == nil }.map { bytes[$0] }.reduce(0, +))
+        let sum = groups.map(\.weight).reduce(0, +)
         rates = groups.indices.map { g in
-            bytes[g] == 0 ? 0 : weights[g] / sum * total / Double(bytes[g])
+            if bytes[g] == 0 { return 0 }
+            if let q = groups[g].quota { return Double(q) / Double(bytes[g]) }
+            return sum == 0 ? 0 : groups[g].weight / sum * total / Double(bytes[g])
         }
     }
 
@@ -178,5 +203,14 @@ public struct SourceMix: Sendable {
         z ^= z >> 31
         let u = Double(z >> 11) / Double(1 << 53)
         return Int(whole) + (u < r - whole ? 1 : 0)
+    }
+
+    /// As ``copies(group:index:)`` for a document of `bytes` bytes of text, never taking a
+    /// group with a quota past it: `written` is the group's bytes already out.
+    public func copies(group g: Int, index: Int, bytes: Int, written: Int) -> Int {
+        let n = copies(group: g, index: index)
+        guard let q = groups[g].quota, n > 0 else { return n }
+        if bytes == 0 { return n }
+        return min(n, max(0, q - written) / bytes)
     }
 }

@@ -97,4 +97,46 @@ extension SourceCommandTests {
                                            "--mix", "*law.jsonl=0.9", "--mix", "*chat.jsonl=0.1", "--output", dir + "/b.jsonl"])
         #expect(bad.status == 0 && bad.stderr.contains("1 records rejected (invalid_json 1)"), "\(bad.stderr)")
     }
+
+    @Test func prepareKeepsAGroupWithinItsQuota() throws {
+        let dir = try Self.directory()
+        let law = (0..<300).map { "제\($0)조 이 법은 국민의 권리를 보호함을 목적으로 한다." }
+        let web = (0..<900).map { "웹 문서 \($0): 오늘은 날씨가 좋다." }
+        try Data((law.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/law.txt"))
+        try Data((web.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/web.txt"))
+        let lawBytes = law.map(\.utf8.count).reduce(0, +)
+        func run(_ quota: String) throws -> (Int, Int, Data) {
+            let r = try TokkiExecutable.run(["prepare", "--input", dir + "/law.txt", "--input", dir + "/web.txt",
+                                             "--mix", "*law.txt=" + quota, "--mix", "*web.txt=1", "--output-prefix", dir + "/q"])
+            #expect(r.status == 0, "\(r.stderr)")
+            // "*law.txt: 300 → N (×r) B of Q bytes"
+            let part = try #require(r.stderr.components(separatedBy: "*law.txt: 300 → ").last)
+            let words = part.split(separator: " ")
+            let bytes = try #require(Int(words[2]))
+            let q = try #require(ByteCountParser.parse(quota))
+            #expect(part.hasPrefix("\(words[0]) \(words[1]) \(bytes) of \(q) bytes"), "\(part)")
+            return (try #require(Int(words[0])), bytes, try Data(contentsOf: URL(fileURLWithPath: dir + "/q.bin")))
+        }
+        let (n4, b4, d4) = try run("4K")
+        #expect(b4 <= 4096 && b4 > 3000 && n4 > 30, "\(n4) \(b4)")
+        #expect(try run("4K").2 == d4)
+        // The web group (weight 1) keeps all its documents: 900 of them after the law ones.
+        #expect(try MegatronDataset(prefix: dir + "/q").count == n4 + 900)
+        // Larger than the group: repeated, within the quota; zero: left out.
+        let (_, b1, _) = try run("1M")
+        #expect(b1 <= 1 << 20 && b1 > (1 << 20) - 3 * lawBytes / 100, "\(b1)")
+        let (n0, b0, _) = try run("0B")
+        #expect(n0 == 0 && b0 == 0)
+        let bad = try TokkiExecutable.run(["prepare", "--input", dir + "/law.txt", "--mix", "*law.txt=12X", "--output-prefix", dir + "/x"])
+        #expect(bad.status == 64 && bad.stderr.contains("12X") && bad.stderr.contains("GROUP=SIZE"), "\(bad.stderr)")
+    }
+}
+
+/// Quota texts as the README writes them (units of 1024), parsed for the expectations.
+enum ByteCountParser {
+    static func parse(_ text: String) -> Int? {
+        let units: [Character: Int] = ["B": 0, "K": 10, "M": 20, "G": 30]
+        guard let u = text.last.flatMap({ units[$0] }), let n = Int(text.dropLast()) else { return nil }
+        return n << u
+    }
 }
