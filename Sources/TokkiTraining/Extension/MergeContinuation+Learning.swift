@@ -14,7 +14,14 @@ extension MergeContinuation {
     mutating func learn(count: Int, minFrequency: Int64, characterCoverage: Double, acceptMerge: ([UInt8]) -> Bool,
                         acceptCharacter: ([UInt8]) -> Bool, progress: ((Double) -> Void)? = nil) -> [Int32] {
         var pairCount = UInt64Map<Int64>(capacity: 1 << 16, empty: 0)
-        var pairWords: [UInt64: [Int32]] = [:]
+        // The words holding each pair (stale entries allowed): lists by pair.
+        var pairList = UInt64Map<Int32>(capacity: 1 << 16, empty: -1)
+        var lists: [[Int32]] = []
+        func note(_ k: UInt64, _ w: Int32) {
+            var l = pairList[k]
+            if l < 0 { l = Int32(lists.count); lists.append([]); pairList[k] = l }
+            if lists[Int(l)].last != w { lists[Int(l)].append(w) }
+        }
         var charCount: [Int32: Int64] = [:]
         var charWords: [Int32: [Int32]] = [:]
         var heap = GainHeap()
@@ -34,7 +41,7 @@ extension MergeContinuation {
             for i in 0..<max(0, seg.count - 1) {
                 let k = Self.key(seg[i], seg[i + 1])
                 pairCount.modify(k) { $0 += f }
-                if pairWords[k]?.last != Int32(w) { pairWords[k, default: []].append(Int32(w)) }
+                note(k, Int32(w))
             }
             for s in seg where !isToken[Int(s)] {
                 charCount[s, default: 0] += f
@@ -50,17 +57,20 @@ extension MergeContinuation {
             learned.append(c)
             covered += f
         }
+        var initial: [(Int64, UInt64)] = []
         pairCount.forEach { k, _ in
             let g = gain(k)
-            if g > 0 { heap.push(g, k) }
+            if g > 0 { initial.append((g, k)) }
         }
+        heap = GainHeap(initial)
         for (c, _) in charCount where acceptCharacter(texts[Int(c)]) {
             let g = charGain(c)
             if g > 0 { heap.push(g, charFlag | UInt64(UInt32(bitPattern: c))) }
         }
 
         var stamp = [Int32](repeating: -1, count: words.count)
-        var changed = Set<UInt64>()
+        // Pairs whose count went up (repeats are harmless: the heap is lazy).
+        var changed: [UInt64] = []
         /// Re-segments the words in `affected` and updates the counts.
         func update(_ affected: [Int32], whole: (Int32, Int32)?) {
             changed.removeAll(keepingCapacity: true)
@@ -75,8 +85,8 @@ extension MergeContinuation {
                 for i in 0..<max(0, new.count - 1) {
                     let k = Self.key(new[i], new[i + 1])
                     pairCount.modify(k) { $0 += f }
-                    if pairWords[k]?.last != w { pairWords[k, default: []].append(w) }
-                    changed.insert(k)
+                    note(k, w)
+                    changed.append(k)
                 }
                 for s in new where !isToken[Int(s)] { charCount[s, default: 0] += f }
                 setWord(Int(w), to: new)
@@ -101,7 +111,7 @@ extension MergeContinuation {
                     changed.removeAll(keepingCapacity: true)
                     for w in charWords[c] ?? [] {
                         let seg = words[Int(w)]
-                        for i in 0..<max(0, seg.count - 1) where seg[i] == c || seg[i + 1] == c { changed.insert(Self.key(seg[i], seg[i + 1])) }
+                        for i in 0..<max(0, seg.count - 1) where seg[i] == c || seg[i + 1] == c { changed.append(Self.key(seg[i], seg[i + 1])) }
                     }
                     for k in changed { let g = gain(k); if g > 0 { heap.push(g, k) } }
                 }
@@ -121,7 +131,9 @@ extension MergeContinuation {
             let mark = Int32(learned.count)
             var affected: [Int32] = []
             for key in keys {
-                for w in pairWords[key] ?? [] where stamp[Int(w)] != mark {
+                let l = pairList[key]
+                guard l >= 0 else { continue }
+                for w in lists[Int(l)] where stamp[Int(w)] != mark {
                     stamp[Int(w)] = mark
                     affected.append(w)
                 }
@@ -142,6 +154,15 @@ extension MergeContinuation {
 struct GainHeap {
     private var items: [(Int64, UInt64)] = []
 
+    init() {}
+
+    /// A heap of `items`, built in linear time.
+    init(_ items: [(Int64, UInt64)]) {
+        self.items = items
+        var i = items.count / 2
+        while i > 0 { i -= 1; siftDown(i) }
+    }
+
     private static func above(_ x: (Int64, UInt64), _ y: (Int64, UInt64)) -> Bool { x.0 > y.0 || (x.0 == y.0 && x.1 < y.1) }
 
     mutating func push(_ gain: Int64, _ key: UInt64) {
@@ -160,17 +181,21 @@ struct GainHeap {
         let last = items.removeLast()
         if !items.isEmpty {
             items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < items.count && Self.above(items[l], items[best]) { best = l }
-                if r < items.count && Self.above(items[r], items[best]) { best = r }
-                if best == i { break }
-                items.swapAt(i, best)
-                i = best
-            }
+            siftDown(0)
         }
         return top
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var best = i
+            if l < items.count && Self.above(items[l], items[best]) { best = l }
+            if r < items.count && Self.above(items[r], items[best]) { best = r }
+            if best == i { break }
+            items.swapAt(i, best)
+            i = best
+        }
     }
 }

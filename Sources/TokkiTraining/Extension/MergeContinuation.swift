@@ -128,6 +128,12 @@ struct MergeContinuation {
         return s
     }
 
+    /// The symbol of the bytes `text`, made when new with the base ids `fallback` gives.
+    mutating func symbol(_ text: UnsafeBufferPointer<UInt8>, fallback: (UnsafeBufferPointer<UInt8>) -> [Int32]) -> Int32 {
+        if let s = symbolOfText.find(text, texts) { return s }
+        return symbol(Array(text), fallback: fallback(text))
+    }
+
     /// The symbol with `text`, if any.
     func existing(_ text: [UInt8]) -> Int32? { symbolOfText.find(text[...], texts) }
 

@@ -41,9 +41,22 @@ extension VocabularyExtender {
                 progress: (@Sendable (String, Double) -> Void)?) throws(TrainingError) -> Result {
         let c = configuration
         let pieces = model.pieces
-        let (words, statistics) = try sentencePieceWords(model, corpus: corpus, progress: progress)
+        // The base's rules are built while the corpus is read (on another thread).
+        nonisolated(unsafe) var base: MergeContinuation? = nil
+        nonisolated(unsafe) var counted: Swift.Result<(words: [(word: [UInt8], count: Int64)], statistics: CorpusStatistics), TrainingError>? = nil
+        Parallelism.run(tasks: 2, threads: min(2, c.threads)) { task in
+            if task == 0 {
+                base = Self.engine(sentencePieceBPE: model, words: [])
+            } else {
+                do throws(TrainingError) { counted = .success(try sentencePieceWords(model, corpus: corpus, progress: progress)) } catch { counted = .failure(error) }
+            }
+        }
+        guard var engine = base, let counted else { throw .invalidConfiguration("internal: the base was not read") }
+        var (words, statistics) = try counted.get()
         progress?("segmenting", 0)
-        var engine = Self.engine(sentencePieceBPE: model, words: words)
+        // Words without Hangul can give no piece holding Hangul.
+        if c.scripts == .hangul { words.removeAll { !Self.holdsHangul($0.word) } }
+        Self.addWords(words, to: &engine, model: model)
 
         let maxLength = model.maxPieceLength, byNumber = model.splitsByNumber, hangul = c.scripts == .hangul
         let learned = engine.learn(count: c.add, minFrequency: Int64(c.minFrequency), characterCoverage: c.characterCoverage, acceptMerge: { text in
@@ -89,19 +102,33 @@ extension VocabularyExtender {
         let tokens: [[UInt8]?] = pieces.indices.map { normal[$0] ? Array(pieces[$0].piece.utf8) : nil }
         let priority: [Int32] = pieces.indices.map { normal[$0] ? rank[pieces[$0].score] ?? .max : .max }
         var engine = MergeContinuation(tokens: tokens, byText: true, pairRules: [], textPriority: priority)
+        addWords(words, to: &engine, model: model)
+        return engine
+    }
+
+    /// Adds `words` to `engine`, segmented as `model` segments them.
+    static func addWords(_ words: [(word: [UInt8], count: Int64)], to engine: inout MergeContinuation, model: SentencePieceModel) {
+        let pieces = model.pieces
         var byteIDs = [Int32](repeating: -1, count: 256)
         for (i, p) in pieces.enumerated() where p.type == .byte {
             if let v = UInt8(p.piece.dropFirst(3).dropLast(), radix: 16), p.piece.hasPrefix("<0x") { byteIDs[Int(v)] = Int32(i) }
         }
         let unknown = Int32(model.unknownID)
+        let fallback: (UnsafeBufferPointer<UInt8>) -> [Int32] = { text in model.byteFallback ? text.map { byteIDs[Int($0)] } : [unknown] }
+        var symbols: [Int32] = []
         for (word, count) in words where word.count <= longestWord {
-            let symbols = characters(word).map { r in
-                let text = Array(word[r])
-                return engine.symbol(text, fallback: model.byteFallback ? text.map { byteIDs[Int($0)] } : [unknown])
+            symbols.removeAll(keepingCapacity: true)
+            word.withUnsafeBufferPointer { w in
+                var i = 0
+                while i < w.count {
+                    var j = i + 1
+                    while j < w.count && w[j] & 0xC0 == 0x80 { j += 1 }
+                    symbols.append(engine.symbol(UnsafeBufferPointer(rebasing: w[i..<j]), fallback: fallback))
+                    i = j
+                }
             }
             engine.addWord(symbols, frequency: count)
         }
-        return engine
     }
 
     /// Words longer than this (bytes) are left out of learning (the segmentation loop is
@@ -161,7 +188,9 @@ extension VocabularyExtender {
         }
         if let failure { throw .tokki(failure) }
         guard !counts.isEmpty else { throw .emptyCorpus }
-        let words = counts.sorted()
+        var words = counts.sorted()
+        // Words without Hangul can give no piece holding Hangul.
+        if c.scripts == .hangul { words.removeAll { !Self.holdsHangul($0.word) } }
 
         progress?("segmenting", 0)
         var whole: [[UInt8]: Int32] = [:]

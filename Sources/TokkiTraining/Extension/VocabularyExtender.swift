@@ -138,6 +138,8 @@ public struct VocabularyExtender: Sendable {
 
     /// Whether `text` (UTF-8) holds a Hangul syllable or jamo.
     static func holdsHangul(_ text: [UInt8]) -> Bool {
+        // Every Hangul scalar is encoded with a lead byte E1, E3, EA, EB, EC or ED.
+        guard text.contains(where: { $0 >= 0xE1 && $0 <= 0xED }) else { return false }
         for s in String(decoding: text, as: UTF8.self).unicodeScalars where isHangul(s.value) { return true }
         return false
     }
