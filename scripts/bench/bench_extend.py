@@ -43,7 +43,7 @@ def main():
     a = ap.parse_args()
     enc_b, size_b, piece_b = loader(a.base)
     enc_e, size_e, piece_e = loader(a.extended)
-    init = json.load(open(a.init))
+    init = json.load(open(a.init)) if a.init != "/dev/null" else {"new": []}
     kept = all(piece_b(i) == piece_e(i) for i in range(size_b) if piece_b(i) is not None)
     named = all(piece_e(p["id"]) == p["piece"] for p in init["new"])
     chars = tb = te = 0
@@ -58,7 +58,7 @@ def main():
             other += 1
             same += enc_b(line) == enc_e(line)
     print(json.dumps({
-        "base_vocabulary": size_b, "extended_vocabulary": size_e, "new": len(init["new"]),
+        "base_vocabulary": size_b, "extended_vocabulary": size_e, "new": len(init["new"]) or size_e - size_b,
         "old_ids_kept": kept, "new_ids_named": named,
         "korean_characters": chars, "base_tokens_per_char": tb / chars, "extended_tokens_per_char": te / chars,
         "reduction": 1 - te / tb, "english_lines": other, "english_unchanged": same / other if other else 1.0,

@@ -96,4 +96,36 @@ run shape_bytelevel_65k "$M/shape_bytelevel_65k_nfkc.tokenizer.json" 6000 json
 run gpt2 "$M/gpt2.derived.tokenizer.json" 6000 json
 run qwen3 "$M/qwen3.tokenizer.json" 6000 json
 run maxtext_unigram_32k "$M/maxtext_default_unigram_32k.model" 3000 model
+
+# The naive method, for comparison (issue 17): train a sentencepiece BPE on the Korean text and
+# append its pieces the base lacks below the base's scores.
+if [[ -f "$M/mistral_v1.model" ]]; then
+  for vs in 10000 14000; do
+    "$PYTHON" - "$M/mistral_v1.model" "$WORK" "$vs" <<'PY'
+import sys, sentencepiece as spm
+from sentencepiece import sentencepiece_model_pb2 as pb
+base_path, work, vs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+spm.SentencePieceTrainer.train(input=f"{work}/train.txt", model_prefix=f"{work}/naive", model_type="bpe", vocab_size=vs,
+                               character_coverage=0.9995, minloglevel=2)
+base = pb.ModelProto(); base.ParseFromString(open(base_path, "rb").read())
+ko = pb.ModelProto(); ko.ParseFromString(open(f"{work}/naive.model", "rb").read())
+have = {p.piece for p in base.pieces}
+low = min(p.score for p in base.pieces if p.type == 1)
+k = 0
+for p in ko.pieces:
+    if p.type == 1 and p.piece not in have:
+        n = base.pieces.add(); n.piece = p.piece; n.score = low - 1 - k; n.type = 1; k += 1
+open(f"{work}/naive_ext.model", "wb").write(base.SerializeToString())
+PY
+    j=$("$PYTHON" "$ROOT/scripts/bench/bench_extend.py" --base "$M/mistral_v1.model" --extended "$WORK/naive_ext.model" --init /dev/null \
+      --korean "$WORK/statutes.txt" --english "$WORK/english.txt" 2>/dev/null || true)
+    "$PYTHON" - "$j" "$vs" <<'PY'
+import json, sys
+j = json.loads(sys.argv[1])
+label = f"naive (spm {sys.argv[2]}, appended)"
+print(f"{label:28s} {j['extended_vocabulary'] - j['base_vocabulary']:6d} {j['base_tokens_per_char']:8.4f} "
+      f"{j['extended_tokens_per_char']:8.4f} {100 * j['reduction']:8.1f}% {100 * j['english_unchanged']:8.2f}%")
+PY
+  done
+fi
 exit $status
