@@ -236,7 +236,8 @@ struct TextTable {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in text { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
         h ^= h >> 33; h &*= 0xFF51_AFD7_ED55_8CCD; h ^= h >> 33
-        return h
+        // `UInt64Map` keeps `.max` for its empty slots.
+        return h == .max ? h - 1 : h
     }
 
     static func hash(_ text: ArraySlice<UInt8>) -> UInt64 { text.withUnsafeBufferPointer { hash($0) } }
