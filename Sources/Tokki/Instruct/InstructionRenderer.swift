@@ -4,9 +4,13 @@
 /// task's options field must be a non-empty list of such values. Fields the task does not
 /// declare are ignored.
 public struct InstructionRecord: Sendable, Equatable {
-    /// The record's position in its input (0-based): what template choice and exemplar
-    /// selection are keyed on, and how a record is told apart from its exemplars.
+    /// The record's position in its input (0-based): how a record is told apart from its
+    /// exemplars.
     public let index: Int
+    /// What template choice and exemplar order are keyed on: ``index`` unless set, for
+    /// example to a stable id of the record (`tokki instruct --index-field`), so that the
+    /// choices do not change when the input is split or reordered.
+    public var key: Int
     /// The task's name.
     public let task: String
     /// The text fields by name.
@@ -46,6 +50,7 @@ public struct InstructionRecord: Sendable, Equatable {
             }
         }
         self.index = index
+        self.key = index
         self.task = task.name
         self.values = values
         self.options = options
@@ -185,7 +190,7 @@ public struct InstructionRenderer: Sendable {
     public func render(_ record: InstructionRecord, task: InstructionTask,
                        exemplarPool: [InstructionRecord] = []) throws(InstructionTemplateError) -> RenderedInstruction {
         guard record.task == task.name else { throw .unknownTask(record.task) }
-        let template = try template(for: task, index: record.index)
+        let template = try template(for: task, index: record.key)
         let (input, target) = try Self.fill(template, record, task)
         let layout = task.fewShot
         var exemplars: [RenderedInstruction.Exemplar] = []
@@ -290,8 +295,8 @@ public struct InstructionRenderer: Sendable {
             self.task = task
             let n = pool.count
             if n > 1 {
-                position = InstructionHash.below(n, InstructionHash.value(seed: seed, index: record.index, stream: 1))
-                var s = 1 + InstructionHash.below(n - 1, InstructionHash.value(seed: seed, index: record.index, stream: 2))
+                position = InstructionHash.below(n, InstructionHash.value(seed: seed, index: record.key, stream: 1))
+                var s = 1 + InstructionHash.below(n - 1, InstructionHash.value(seed: seed, index: record.key, stream: 2))
                 while gcd(s, n) != 1 { s += 1 }
                 stride = s
             } else {

@@ -12,7 +12,9 @@ struct Instruct: ParsableCommand {
         (--templates, a tokki-flan/1 file; default: the shipped Korean legal set
         Templates/ko-legal.json). The task is --task, else each record's "task"
         member. Each record gets one of the task's templates, chosen from --seed
-        and the record's line (the same whatever else is in the input), and is
+        and the record's line (the same whatever else is in the input; with
+        --index-field ID, from the record's ID instead, so that splitting or
+        reordering the input keeps every choice), and is
         written in input order as {"messages": [...]} or {"prompt", "completion"}.
 
         With --shots K, a few-shot or inverted template is preceded by up to K
@@ -58,6 +60,9 @@ struct Instruct: ParsableCommand {
 
     @Option(help: "Seed of the template and exemplar choices.")
     var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Key the choices on this field (an id: integer or string) instead of the line number, so that splitting or reordering the input keeps them.", valueName: "NAME"))
+    var indexField: String?
 
     @Option(help: ArgumentHelp("Most exemplars before a few-shot or inverted template (0: all zero-shot).", valueName: "K"))
     var shots: Int = 0
@@ -254,7 +259,16 @@ struct Instruct: ParsableCommand {
             return .rejected(Rejection(rule: e.rule, detail: e.description))
         }
         do throws(InstructionTemplateError) {
-            return .record(try InstructionRecord(index: line - 1, task: t, object: object))
+            var record = try InstructionRecord(index: line - 1, task: t, object: object)
+            if let indexField {
+                switch object[indexField] {
+                case .int(let i)?: record.key = i
+                case .string(let id)?: record.key = Self.stableKey(id)
+                case nil, .none?: return .rejected(Rejection(rule: "missing_field", detail: "no \"\(indexField)\" member (--index-field)"))
+                default: return .rejected(Rejection(rule: "invalid_field", detail: "\"\(indexField)\" must be an integer or a string (--index-field)"))
+                }
+            }
+            return .record(record)
         } catch {
             return .rejected(Rejection(rule: error.rule, detail: error.description))
         }
@@ -420,5 +434,14 @@ struct InstructSink {
             s += " (" + rejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
         }
         return s
+    }
+}
+
+extension Instruct {
+    /// A string id as a choice key: FNV-1a over its UTF-8, the same on every machine.
+    static func stableKey(_ id: String) -> Int {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return Int(truncatingIfNeeded: h >> 1)
     }
 }

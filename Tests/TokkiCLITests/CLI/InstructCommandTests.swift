@@ -265,4 +265,38 @@ struct InstructCommandTests {
         let names = r.text.split(separator: "\n").map { $0.split(separator: "\t").first.map(String.init) ?? "" }
         #expect(names == ["statute_qa", "judgment_summary", "case_name", "applicable_article"])
     }
+
+    /// --index-field: choices keyed on the record's id survive reversing the input and
+    /// adding records before it; without it they follow the line. A record without the id
+    /// is rejected.
+    @Test func indexFieldKeepsChoicesWhenTheInputMoves() throws {
+        let lines = try String(contentsOfFile: Self.records, encoding: .utf8).split(separator: "\n").map(String.init)
+        // Ids: integers and strings, added as the first member.
+        let withIDs = lines.enumerated().map { k, l in "{\"id\": " + (k % 2 == 0 ? "\(k)" : "\"doc-\(k)\"") + ", " + l.dropFirst() }
+        func templates(_ input: [String], _ extra: [String]) throws -> [String: String] {
+            let file = Self.temporary("ids.jsonl")
+            try Data((input.joined(separator: "\n") + "\n").utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let r = try TokkiExecutable.run(["instruct", "--input", file.path, "--seed", "5", "--shots", "2", "--with-metadata"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            var out: [String: String] = [:]
+            for (row, line) in zip(try Self.objects(r.text), input) {
+                guard case .object(let meta)? = row["meta"] else { continue }
+                out[line] = Self.string(meta["template"])
+            }
+            return out
+        }
+        let forward = try templates(withIDs, ["--index-field", "id"])
+        let moved = try templates(Array(withIDs.reversed()), ["--index-field", "id"])
+        #expect(forward.count == lines.count && forward == moved)
+        // Keyed on lines, reversing the input changes some choices.
+        let byLine = try templates(withIDs, []), byLineMoved = try templates(Array(withIDs.reversed()), [])
+        #expect(byLine != byLineMoved)
+        // A record without the id is rejected.
+        let file = Self.temporary("noid.jsonl")
+        try Data((lines[0] + "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let r = try TokkiExecutable.run(["instruct", "--input", file.path, "--index-field", "id", "--strict"])
+        #expect(r.status == 65 && r.stderr.contains("id"), "\(r.stderr)")
+    }
 }
