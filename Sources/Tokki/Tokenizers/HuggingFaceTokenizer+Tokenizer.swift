@@ -115,6 +115,8 @@ extension HuggingFaceTokenizer: Tokenizer {
                 ranges.removeAll(keepingCapacity: true)
                 ranges.append(0..<piece.count)
                 var next: [Range<Int>] = []
+                swap(&next, &scratch.splitRanges)
+                defer { swap(&next, &scratch.splitRanges) }
                 for splitter in chain {
                     next.removeAll(keepingCapacity: true)
                     for r in ranges { try splitter.split(UnsafeBufferPointer(rebasing: piece[r]), offset: r.lowerBound, appendingTo: &next) }
