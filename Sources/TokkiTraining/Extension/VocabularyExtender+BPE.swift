@@ -227,7 +227,7 @@ extension VocabularyExtender {
         // Added tokens outside the model's vocabulary join it with their ids: `tokenizers`
         // numbers such tokens after the vocabulary's size, which the new tokens change.
         var vocabulary: [(token: [UInt8], id: Int)] = tokenizer.addedTokens
-            .filter { bpe.token(for: $0.id) == nil }.sorted { $0.id < $1.id }.map { (Array($0.content.utf8), $0.id) }
+            .filter { bpe.token(for: $0.id) == nil && bpe.id(for: $0.content) == nil }.sorted { $0.id < $1.id }.map { (Array($0.content.utf8), $0.id) }
         var merges: [([UInt8], [UInt8])] = []
         var newPieces: [NewPiece] = []
         for (k, s) in learned.enumerated() {
