@@ -187,8 +187,9 @@ struct UnigramExtensionLattice {
         for w in 0..<frequency.count {
             let n = Int(length[w])
             let range = Int(edgeStart[w])..<Int(edgeStart[w + 1])
-            alpha = [Double](repeating: -.infinity, count: n + 1); alpha[0] = 0
-            beta = [Double](repeating: -.infinity, count: n + 1); beta[n] = 0
+            // Reused across words: no allocation once they hold the longest word.
+            alpha.removeAll(keepingCapacity: true); alpha.append(contentsOf: repeatElement(-.infinity, count: n + 1)); alpha[0] = 0
+            beta.removeAll(keepingCapacity: true); beta.append(contentsOf: repeatElement(-.infinity, count: n + 1)); beta[n] = 0
             // Edges are in order of start position.
             for e in range {
                 let (s, t, p) = edges[e]
