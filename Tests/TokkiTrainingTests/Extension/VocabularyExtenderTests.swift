@@ -196,6 +196,17 @@ struct VocabularyExtenderTests {
         #expect { try Self.extend(bpe) { $0.minFrequency = 0 } } throws: { e in e is TrainingError }
     }
 
+    @Test("the smallest requests: no new piece (reserved tokens only) and one", arguments: ["sentencepiece/bpe_nfkc_bf.model", "sentencepiece/unigram_nfkc_bf.model", "hf/bytelevel_bpe.json"])
+    func smallestRequests(_ fixture: String) throws {
+        let path = Fixtures.url(fixture).path
+        let none = try Self.extend(path, add: 0) { $0.reserve = 1 }
+        #expect(none.newPieces.isEmpty && none.reserved.map(\.id) == [none.baseVocabularySize])
+        if let model = none.model { #expect(model.pieces.count == none.baseVocabularySize + 1) }
+        let one = try Self.extend(path, add: 1)
+        #expect(one.newPieces.count == 1 && one.newPieces[0].id == one.baseVocabularySize && one.reserved.isEmpty)
+        #expect(!one.newPieces[0].baseIDs.isEmpty)
+    }
+
     @Test("Hangul detection for pieces and byte-level pieces")
     func hangulRules() {
         #expect(VocabularyExtender.holdsHangul(Array("▁법률".utf8)))
