@@ -61,7 +61,28 @@ public struct ICUNormalizer: Normalizer {
 
     /// Whether `input` is already in this form (ICU's quick check).
     public func isNormalized(utf8 input: UnsafeBufferPointer<UInt8>) -> Bool {
-        input.isEmpty || handle.isNormalized(input)
+        if input.isEmpty { return true }
+        if (form == .nfc || form == .nfkc) && filter == nil && Self.isASCIIOrHangulSyllables(input) { return true }
+        return handle.isNormalized(input)
+    }
+
+    /// Whether well-formed UTF-8 holds only ASCII and precomposed Hangul syllables (U+AC00–
+    /// U+D7A3): each is unchanged by NFC and NFKC and never composes with the character before
+    /// it, so such text is in both forms (the common Korean case, without a call into ICU).
+    static func isASCIIOrHangulSyllables(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = input.baseAddress else { return true }
+        let n = input.count
+        var i = 0
+        while i < n {
+            let b = p[i]
+            if b < 0x80 { i += 1; continue }
+            // U+AC00 is EA B0 80 and U+D7A3 is ED 9E A3: a lead byte EA–ED, then the value.
+            guard b >= 0xEA, b <= 0xED, i + 2 < n else { return false }
+            let v = (UInt32(b & 0x0F) << 12) | (UInt32(p[i + 1] & 0x3F) << 6) | UInt32(p[i + 2] & 0x3F)
+            guard v >= 0xAC00, v <= 0xD7A3 else { return false }
+            i += 3
+        }
+        return true
     }
 }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A token added on top of a model's vocabulary (`added_tokens` in `tokenizer.json`).
 public struct AddedToken: Sendable, Equatable {
     /// Its id.
@@ -39,6 +45,9 @@ struct AddedTokenMatcher: Sendable {
     private var edgeStart: [Int32] = []
     private var terminal: [Int32] = []
     private var firstBytes = [Bool](repeating: false, count: 256)
+    /// The first byte of every token, when they all share one (`<` for most chat models):
+    /// the scan then jumps with `memchr`.
+    private var onlyFirstByte: UInt8?
     let tokens: [AddedToken]
 
     init(_ entries: [(pattern: [UInt8], token: AddedToken)]) {
@@ -64,6 +73,8 @@ struct AddedTokenMatcher: Sendable {
         }
         edgeStart.append(Int32(labels.count))
         terminal = ends
+        let firsts = firstBytes.indices.filter { firstBytes[$0] }
+        if firsts.count == 1 { onlyFirstByte = UInt8(firsts[0]) }
     }
 
     var isEmpty: Bool { labels.isEmpty }
@@ -86,7 +97,12 @@ struct AddedTokenMatcher: Sendable {
         var startOffset = 0
         var i = 0
         while i < n {
-            guard firstBytes[Int(text[i])] else { i += 1; continue }
+            if let only = onlyFirstByte, let base = text.baseAddress {
+                guard let hit = memchr(base + i, Int32(only), n - i) else { break }
+                i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            } else if !firstBytes[Int(text[i])] {
+                i += 1; continue
+            }
             var node = 0, j = i
             var best = -1, bestEnd = i
             while j < n, let next = child(node, text[j]) {

@@ -3,6 +3,76 @@ package enum UTF8Validation {
     /// Returns the byte offset of the first ill-formed sequence in `bytes`, or `nil` when
     /// the buffer is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
     package static func firstInvalidOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        // The branch-free automaton says whether there is an error; only then does the
+        // scalar scan below find where.
+        isWellFormed(bytes) ? nil : firstInvalidOffsetScanning(bytes)
+    }
+
+    /// Whether `bytes` is well-formed UTF-8: a shift-based automaton (each byte's row of the
+    /// table holds, for every state, the next state as a shift amount), so the loop has no
+    /// data-dependent branch; ASCII runs are skipped 16 bytes at a time.
+    @inline(__always)
+    package static func isWellFormed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let n = bytes.count
+        var state = DFA.accept
+        var i = 0
+        return DFA.rows.withUnsafeBufferPointer { rows in
+            while i < n {
+                if state == DFA.accept {
+                    while i + 16 <= n {
+                        let a = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                        let b = UnsafeRawPointer(base + i + 8).loadUnaligned(as: UInt64.self)
+                        if (a | b) & 0x8080_8080_8080_8080 != 0 { break }
+                        i += 16
+                    }
+                }
+                // Up to 64 bytes through the automaton, then (from the accepting state) the
+                // ASCII check again.
+                let stop = min(n, i + 64)
+                while i < stop {
+                    state = (rows[Int(base[i])] &>> state) & 63
+                    i += 1
+                }
+                if state == DFA.error { return false }
+            }
+            return state == DFA.accept
+        }
+    }
+
+    /// The automaton of ``isWellFormed(_:)``. States are shift amounts (multiples of 6); the
+    /// error state is 0, so that every row's low six bits (zero) keep it.
+    private enum DFA {
+        static let error: UInt64 = 0, accept: UInt64 = 6
+        /// Expecting 1, 2 or 3 continuation bytes; after E0 (A0–BF next), ED (80–9F next),
+        /// F0 (90–BF next), F4 (80–8F next).
+        static let tail1: UInt64 = 12, tail2: UInt64 = 18, tail3: UInt64 = 24
+        static let afterE0: UInt64 = 30, afterED: UInt64 = 36, afterF0: UInt64 = 42, afterF4: UInt64 = 48
+
+        static let rows: [UInt64] = (0..<256).map { b in
+            var row: UInt64 = 0
+            func go(_ from: UInt64, _ to: UInt64) { row |= to << from }
+            switch b {
+            case 0x00...0x7F: go(accept, accept)
+            case 0x80...0xBF:
+                go(tail1, accept); go(tail2, tail1); go(tail3, tail2)
+                if b >= 0xA0 { go(afterE0, tail1) } else { go(afterED, tail1) }
+                if b >= 0x90 { go(afterF0, tail2) } else { go(afterF4, tail2) }
+            case 0xC2...0xDF: go(accept, tail1)
+            case 0xE0: go(accept, afterE0)
+            case 0xED: go(accept, afterED)
+            case 0xE1...0xEF: go(accept, tail2)
+            case 0xF0: go(accept, afterF0)
+            case 0xF1...0xF3: go(accept, tail3)
+            case 0xF4: go(accept, afterF4)
+            default: break   // C0, C1, F5–FF: the error state from everywhere
+            }
+            return row
+        }
+    }
+
+    /// The byte offset of the first ill-formed sequence, one character at a time.
+    static func firstInvalidOffsetScanning(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         let n = bytes.count
         guard let base = bytes.baseAddress else { return nil }
         var i = 0

@@ -53,3 +53,33 @@ struct UTF8ValidationTests {
         #expect(UTF8Validation.repaired([0x61, 0x62]) == [0x61, 0x62])
     }
 }
+
+@Suite("UTF-8 validation automaton")
+struct UTF8AutomatonTests {
+    /// Long mixed texts (ASCII runs past the 16-byte skip, Hangul, emoji) with one random
+    /// byte changed: the automaton, the scalar scan and the standard library agree.
+    @Test func agreesWithTheScalarScanOnLongTexts() {
+        var rng = SplitMix64(seed: 5)
+        let pieces = ["a", "abcdefghijklmnopqrstuvwxyz0123", "가", "대한민국 ", "😀", "é", "\n", " "]
+        for _ in 0..<5_000 {
+            var bytes = Array((0..<Int(rng.next() % 40)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined().utf8)
+            if !bytes.isEmpty && rng.next() % 2 == 0 { bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            let valid = String(validating: bytes, as: UTF8.self) != nil
+            bytes.withUnsafeBufferPointer { b in
+                #expect(UTF8Validation.isWellFormed(b) == valid)
+                #expect(UTF8Validation.firstInvalidOffset(in: b) == UTF8Validation.firstInvalidOffsetScanning(b))
+            }
+        }
+    }
+
+    /// Every lead byte followed by every second byte, then a continuation byte and more.
+    @Test func everyTwoByteStartAgreesWithTheStandardLibrary() {
+        for b0 in 0..<256 {
+            for b1 in 0..<256 {
+                let bytes: [UInt8] = [UInt8(b0), UInt8(b1), 0x80, 0x80, 0x41]
+                let valid = String(validating: bytes, as: UTF8.self) != nil
+                #expect(bytes.withUnsafeBufferPointer { UTF8Validation.isWellFormed($0) } == valid, "\(bytes)")
+            }
+        }
+    }
+}
