@@ -42,23 +42,32 @@ final class JinjaEvaluator {
     /// `byteStart` bytes were written when a span began): one pass, not a count per write.
     func finishedSpans() -> [(start: Int, end: Int, byteStart: Int, byteEnd: Int)] {
         guard !spans.isEmpty else { return [] }
-        let bytes = Array(buffers[0].utf8)
         var marks: [Int] = []
         for (k, sp) in spans.enumerated() {
             marks.append(sp.byteStart)
             if spanScalarLengths[k] < 0 { marks.append(sp.byteEnd) }
         }
         marks.sort()
-        var index: [Int: Int] = [:]
-        var scalars = 0, at = 0
-        for m in marks {
-            let target = min(m, bytes.count)
-            while at < target { if bytes[at] & 0xC0 != 0x80 { scalars += 1 }; at += 1 }
-            index[m] = scalars + max(0, m - bytes.count)
+        // counts[k]: the scalars before byte marks[k] (past the end, one per missing byte).
+        var counts = [Int](repeating: 0, count: marks.count)
+        var root = buffers[0]
+        root.withUTF8 { bytes in
+            guard let p = bytes.baseAddress else { return }
+            var scalars = 0, at = 0
+            for (k, m) in marks.enumerated() {
+                let target = min(m, bytes.count)
+                if at < target { scalars += UTF8Validation.scalarCount(p + at, target - at); at = target }
+                counts[k] = scalars + max(0, m - bytes.count)
+            }
+        }
+        func index(_ m: Int) -> Int? {
+            var lo = 0, hi = marks.count
+            while lo < hi { let mid = (lo + hi) / 2; if marks[mid] < m { lo = mid + 1 } else { hi = mid } }
+            return lo < marks.count && marks[lo] == m ? counts[lo] : nil
         }
         return spans.enumerated().map { k, sp in
-            let start = index[sp.byteStart] ?? 0
-            let end = spanScalarLengths[k] < 0 ? (index[sp.byteEnd] ?? start) : start + spanScalarLengths[k]
+            let start = index(sp.byteStart) ?? 0
+            let end = spanScalarLengths[k] < 0 ? (index(sp.byteEnd) ?? start) : start + spanScalarLengths[k]
             return (start, end, sp.byteStart, sp.byteEnd)
         }
     }

@@ -114,8 +114,13 @@ extension TemplateValue {
     ///
     /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the byte offset of a syntax error.
     public static func parseJSON(_ bytes: [UInt8]) throws(TokkiError) -> TemplateValue {
-        let document = try JSONDocument(bytes: bytes, path: nil)
-        return try convert(document, 0)
+        try convert(JSONDocument(bytes: bytes, path: nil), 0)
+    }
+
+    /// ``parseJSON(_:)`` of bytes the caller has already found to be well-formed UTF-8.
+    package static func parseJSON(validatedUTF8 bytes: [UInt8]) throws(TokkiError) -> TemplateValue {
+        assert(UTF8Validation.firstInvalidOffset(in: bytes) == nil)
+        return try convert(JSONDocument(bytes: bytes, path: nil, validate: false), 0)
     }
 
     private static func convert(_ d: JSONDocument, _ i: Int) throws(TokkiError) -> TemplateValue {

@@ -113,6 +113,20 @@ package enum UTF8Validation {
         return nil
     }
 
+    /// The number of scalars in well-formed UTF-8 `p[0..<n]`: its bytes that are not
+    /// continuation bytes (10xxxxxx), counted eight at a time.
+    package static func scalarCount(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        var count = 0, i = 0
+        while i + 8 <= n {
+            let x = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            // A byte starts a scalar when its top bit is clear or its second bit is set.
+            count += (((~x) >> 7 | x >> 6) & 0x0101_0101_0101_0101).nonzeroBitCount
+            i += 8
+        }
+        while i < n { if p[i] & 0xC0 != 0x80 { count += 1 }; i += 1 }
+        return count
+    }
+
     /// Returns the byte offset of the first ill-formed sequence in `bytes`, or `nil`.
     package static func firstInvalidOffset(in bytes: [UInt8]) -> Int? {
         bytes.withUnsafeBufferPointer { firstInvalidOffset(in: $0) }

@@ -133,31 +133,28 @@ extension HuggingFaceTokenizer: Tokenizer {
             }
         }
         // Byte → character offsets as `encode` gives them: widened to whole characters, then
-        // `tokenizers`' byte-to-character conversion (through a per-byte character index).
+        // counted in characters. After widening, both ends are character starts (or n), and a
+        // character start's index is the number of lead bytes before it; one cursor walks the
+        // text (token ranges come in order, so it moves forward but for the widening).
         let n = input.count
-        var map: [Int32] = []
-        swap(&map, &scratch.characters)
-        defer { swap(&map, &scratch.characters) }
-        map.removeAll(keepingCapacity: true)
-        map.reserveCapacity(n)
-        var c: Int32 = -1
-        for b in input {
-            if b & 0xC0 != 0x80 { c += 1 }
-            map.append(max(c, 0))
+        var cursor = 0, leads = 0
+        @inline(__always) func leadsBefore(_ p: Int) -> Int {
+            while cursor < p { if base[cursor] & 0xC0 != 0x80 { leads += 1 }; cursor += 1 }
+            while cursor > p { cursor -= 1; if base[cursor] & 0xC0 != 0x80 { leads -= 1 } }
+            return leads
         }
-        func character(_ b: Int) -> Int { Int(map[b]) }
         characterOffsets.reserveCapacity(characterOffsets.count + offsets.count)
         var nextAdded = 0
         for (k, o) in offsets.enumerated() {
             var s = o.lowerBound, e = o.upperBound
-            while s > 0 && s < n && input[s] & 0xC0 == 0x80 { s -= 1 }
-            while e < n && e > 0 && input[e] & 0xC0 == 0x80 { e += 1 }
+            while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
+            while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
             var range: Range<Int>
             if s >= n {
                 range = s..<max(s, e)
             } else {
-                let cs = max(character(s), 0)
-                let ce = e < n ? character(e) : character(n - 1) + 1
+                let cs = leadsBefore(s)
+                let ce = leadsBefore(min(e, n))
                 range = cs..<max(cs, ce)
             }
             if trim {

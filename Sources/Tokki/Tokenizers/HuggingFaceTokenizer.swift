@@ -383,8 +383,6 @@ extension HuggingFaceTokenizer {
         var next: [Range<Int>] = []
         var normalized: [UInt8] = []
         var spare: [UInt8] = []
-        /// For each byte of a text, the index of its character (the offsets path).
-        var characters: [Int32] = []
         /// The offsets path's second list of split ranges.
         var splitRanges: [Range<Int>] = []
         /// Empty working memory.

@@ -50,7 +50,7 @@ extension BatchCommand {
         func example(_ record: SFTRecord, worker: Int, sessions: Sessions) -> SFTOutcome {
             if let early = record.early { return .rejected(early) }
             let value: TemplateValue
-            do { value = try TemplateValue.parseJSON(record.text) } catch {
+            do { value = try TemplateValue.parseJSON(validatedUTF8: record.text) } catch {
                 var problem = error.description
                 if problem.hasPrefix("model: ") { problem.removeFirst("model: ".count) }
                 return .rejected(.invalidJSON(problem))

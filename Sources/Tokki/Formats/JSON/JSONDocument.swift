@@ -47,9 +47,9 @@ struct JSONDocument: Sendable {
 
     static let maxDepth = 512
 
-    /// Parses `bytes` (UTF-8 is validated first); throws `invalidModel` naming the byte offset
-    /// and line of a syntax error.
-    init(bytes: [UInt8], path: String?) throws(TokkiError) {
+    /// Parses `bytes` (UTF-8 is validated first unless `validate` is false: the caller has
+    /// checked it); throws `invalidModel` naming the byte offset and line of a syntax error.
+    init(bytes: [UInt8], path: String?, validate: Bool = true) throws(TokkiError) {
         guard bytes.count < Int(Int32.max) else { throw .inputTooLarge(bytes: bytes.count, limit: Int(Int32.max) - 1) }
         self.bytes = bytes
         self.path = path
@@ -58,7 +58,7 @@ struct JSONDocument: Sendable {
         // A node per 8 bytes is ample.
         nodes.reserveCapacity(bytes.count / 8 + 16)
         try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
-            try parser.parseDocument(b, into: &nodes, validate: true)
+            try parser.parseDocument(b, into: &nodes, validate: validate)
         }
         self.nodes = nodes
     }
