@@ -161,7 +161,7 @@ final class JLoop {
 
 /// Variables of one scope (template, loop iteration, macro call).
 final class JScope {
-    var variables: [String: JValue] = [:]
+    var variables = OrderedStringMap<JValue>()
     let parent: JScope?
     init(parent: JScope?) { self.parent = parent }
 

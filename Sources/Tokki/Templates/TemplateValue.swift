@@ -28,32 +28,62 @@ public enum TemplateValue: Sendable, Equatable {
 struct OrderedStringMap<Value> {
     /// The keys in insertion order.
     private(set) var keys: [String] = []
-    private var storage: [String: Value] = [:]
+    /// The values, in the keys' order.
+    private var values: [Value] = []
+    /// Each key's position, kept once the map outgrows ``linearLimit``. Below it a linear
+    /// search is faster: template keys are short strings, compared without hashing.
+    private var index: [String: Int]?
+    static var linearLimit: Int { 16 }
 
     init() {}
+
+    @inline(__always)
+    private func position(_ key: String) -> Int? {
+        if let index { return index[key] }
+        for i in keys.indices where keys[i] == key { return i }
+        return nil
+    }
 
     /// The value of `key`; assigning appends a new key at the end or replaces the value in
     /// place; assigning nil removes the key.
     subscript(key: String) -> Value? {
-        get { storage[key] }
+        get { position(key).map { values[$0] } }
         set {
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+                if let i = position(key) { values[i] = newValue; return }
+                keys.append(key)
+                values.append(newValue)
+                if index != nil {
+                    index?[key] = keys.count - 1
+                } else if keys.count > Self.linearLimit {
+                    index = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
+                }
+            } else if let i = position(key) {
+                keys.remove(at: i)
+                values.remove(at: i)
+                if index != nil { index = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices)) }
             }
         }
     }
 
     /// The members in order.
-    var members: [(key: String, value: Value)] { keys.compactMap { k in storage[k].map { (k, $0) } } }
+    var members: [(key: String, value: Value)] { zip(keys, values).map { ($0, $1) } }
 
     /// The number of members.
     var count: Int { keys.count }
+
+    /// Removes every member.
+    mutating func removeAll() {
+        keys.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        index = nil
+    }
 }
 
 extension OrderedStringMap: Sendable where Value: Sendable {}
-extension OrderedStringMap: Equatable where Value: Equatable {}
+extension OrderedStringMap: Equatable where Value: Equatable {
+    static func == (a: Self, b: Self) -> Bool { a.keys == b.keys && a.values == b.values }
+}
 
 /// An ordered string-keyed dictionary of ``TemplateValue``s (insertion order, like a Python dict).
 public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {

@@ -115,6 +115,7 @@ package enum UTF8Validation {
 
     /// The number of scalars in well-formed UTF-8 `p[0..<n]`: its bytes that are not
     /// continuation bytes (10xxxxxx), counted eight at a time.
+    @inline(__always)
     package static func scalarCount(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
         var count = 0, i = 0
         while i + 8 <= n {
@@ -123,7 +124,11 @@ package enum UTF8Validation {
             count += (((~x) >> 7 | x >> 6) & 0x0101_0101_0101_0101).nonzeroBitCount
             i += 8
         }
-        while i < n { if p[i] & 0xC0 != 0x80 { count += 1 }; i += 1 }
+        while i < n {
+            let b = p[i]
+            count &+= Int(truncatingIfNeeded: ((~b) >> 7 | b >> 6) & 1)
+            i += 1
+        }
         return count
     }
 

@@ -139,7 +139,11 @@ extension HuggingFaceTokenizer: Tokenizer {
         let n = input.count
         var cursor = 0, leads = 0
         @inline(__always) func leadsBefore(_ p: Int) -> Int {
-            while cursor < p { if base[cursor] & 0xC0 != 0x80 { leads += 1 }; cursor += 1 }
+            if cursor < p {
+                // Branch-free: a byte starts a character unless it is 10xxxxxx.
+                leads += UTF8Validation.scalarCount(base + cursor, p - cursor)
+                cursor = p
+            }
             while cursor > p { cursor -= 1; if base[cursor] & 0xC0 != 0x80 { leads -= 1 } }
             return leads
         }
