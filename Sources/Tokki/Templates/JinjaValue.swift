@@ -1,7 +1,7 @@
 /// A value during rendering: the JSON-like data plus what only a running template has
 /// (undefined values, namespaces, macros, loop objects, bound methods). Follows Python's
 /// semantics where templates can observe them (printing, equality, truthiness).
-indirect enum JValue {
+enum JValue {
     /// jinja2's `Undefined`; `hint` is the message raised when it is used in a way that fails.
     case undefined(hint: String)
     case none
@@ -13,9 +13,9 @@ indirect enum JValue {
     case tuple([JValue])
     case dict(JDict)
     case namespace(JNamespace)
-    case macro(JMacroValue)
+    indirect case macro(JMacroValue)
     case function(String)
-    case method(JValue, String)
+    indirect case method(JValue, String)
     case loop(JLoop)
 
     init(_ v: TemplateValue) {
