@@ -88,15 +88,64 @@ extension HuggingFaceTokenizer: Tokenizer {
         guard let base = input.baseAddress, UTF8Validation.firstInvalidOffset(in: input) == nil else { return input.isEmpty }
         scratch.model.bind(pieceTables)
         let chain = splitChain ?? []
-        // Byte offsets first (into `input`), then widened, converted and trimmed below.
-        var offsets: [Range<Int>] = []
-        swap(&offsets, &scratch.next)
-        offsets.removeAll(keepingCapacity: true)
-        defer { swap(&offsets, &scratch.next) }
-        var added: [Int] = []   // the indices of added tokens in `offsets` (their pieces are their text)
+        // Each token's byte range (into `input`) becomes its character range as `encode` gives
+        // it, right away: widened to whole characters, counted in characters, and trimmed of
+        // spaces with a ByteLevel post-processor's `trim_offsets`. After widening, both ends
+        // are character starts (or n), and a character start's index is the number of lead
+        // bytes before it; one cursor walks the text (tokens come in order, so it moves
+        // forward but for the widening).
+        let n = input.count
+        let first = characterOffsets.count
+        var cursor = 0, leads = 0
+        @inline(__always) func leadsBefore(_ p: Int) -> Int {
+            if cursor < p {
+                // Branch-free: a byte starts a character unless it is 10xxxxxx.
+                leads += UTF8Validation.scalarCount(base + cursor, p - cursor)
+                cursor = p
+            }
+            while cursor > p { cursor -= 1; if base[cursor] & 0xC0 != 0x80 { leads -= 1 } }
+            return leads
+        }
+        @inline(__always) func emit(_ o: Range<Int>, added: Bool) {
+            var s = o.lowerBound, e = o.upperBound
+            while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
+            while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
+            var range: Range<Int>
+            if s >= n {
+                range = s..<max(s, e)
+            } else {
+                let cs = leadsBefore(s)
+                let ce = leadsBefore(min(e, n))
+                range = cs..<max(cs, ce)
+            }
+            if trim {
+                // `process_offsets` counts the space-like symbols (Ġ or white space) at the ends
+                // of each token's text: for a byte-level token the only one is Ġ (byte 0x20);
+                // an added token's text is the input's.
+                var leading = 0, trailing = 0
+                if added {
+                    let scalars = Array(String(decoding: UnsafeBufferPointer(rebasing: input[o]), as: UTF8.self).unicodeScalars)
+                    while leading < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[leading]) { leading += 1 }
+                    while trailing < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[scalars.count - 1 - trailing]) { trailing += 1 }
+                } else {
+                    var i = o.lowerBound
+                    while i < o.upperBound && base[i] == 0x20 { leading += 1; i += 1 }
+                    var j = o.upperBound
+                    while j > o.lowerBound && base[j - 1] == 0x20 { trailing += 1; j -= 1 }
+                }
+                if leading > 0 || trailing > 0 {
+                    if leading > 0, characterOffsets.count == first || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
+                    var (a, b) = (range.lowerBound, range.upperBound)
+                    if leading > 0 { a = min(a + leading, b) }
+                    if trailing > 0 && b >= trailing { b = max(b - trailing, a) }
+                    range = a..<b
+                }
+            }
+            characterOffsets.append(range)
+        }
         for part in rawMatcher.split(input) {
             if let t = part.token {
-                ids.append(Int32(rawMatcher.tokens[t].id)); offsets.append(part.range); added.append(offsets.count - 1)
+                ids.append(Int32(rawMatcher.tokens[t].id)); emit(part.range, added: true)
                 continue
             }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
@@ -104,8 +153,7 @@ extension HuggingFaceTokenizer: Tokenizer {
             for sub in normalizedMatcher.split(segment) {
                 let start = part.range.lowerBound + sub.range.lowerBound
                 if let t = sub.token {
-                    ids.append(Int32(normalizedMatcher.tokens[t].id)); offsets.append(start..<(start + sub.range.count))
-                    added.append(offsets.count - 1)
+                    ids.append(Int32(normalizedMatcher.tokens[t].id)); emit(start..<(start + sub.range.count), added: true)
                     continue
                 }
                 let piece = UnsafeBufferPointer(rebasing: segment[sub.range])
@@ -125,67 +173,13 @@ extension HuggingFaceTokenizer: Tokenizer {
                 for r in ranges where !r.isEmpty {
                     scratch.tokens.removeAll(keepingCapacity: true)
                     model.tokenize(base + start + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
+                    let at = start + r.lowerBound
                     for t in scratch.tokens {
                         ids.append(t.id)
-                        offsets.append((start + r.lowerBound + Int(t.start))..<(start + r.lowerBound + Int(t.end)))
+                        emit((at + Int(t.start))..<(at + Int(t.end)), added: false)
                     }
                 }
             }
-        }
-        // Byte → character offsets as `encode` gives them: widened to whole characters, then
-        // counted in characters. After widening, both ends are character starts (or n), and a
-        // character start's index is the number of lead bytes before it; one cursor walks the
-        // text (token ranges come in order, so it moves forward but for the widening).
-        let n = input.count
-        var cursor = 0, leads = 0
-        @inline(__always) func leadsBefore(_ p: Int) -> Int {
-            if cursor < p {
-                // Branch-free: a byte starts a character unless it is 10xxxxxx.
-                leads += UTF8Validation.scalarCount(base + cursor, p - cursor)
-                cursor = p
-            }
-            while cursor > p { cursor -= 1; if base[cursor] & 0xC0 != 0x80 { leads -= 1 } }
-            return leads
-        }
-        characterOffsets.reserveCapacity(characterOffsets.count + offsets.count)
-        var nextAdded = 0
-        for (k, o) in offsets.enumerated() {
-            var s = o.lowerBound, e = o.upperBound
-            while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
-            while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
-            var range: Range<Int>
-            if s >= n {
-                range = s..<max(s, e)
-            } else {
-                let cs = leadsBefore(s)
-                let ce = leadsBefore(min(e, n))
-                range = cs..<max(cs, ce)
-            }
-            if trim {
-                // `process_offsets` counts the space-like symbols (Ġ or white space) at the ends
-                // of each token's text: for a byte-level token the only one is Ġ (byte 0x20);
-                // an added token's text is the input's.
-                var leading = 0, trailing = 0
-                if nextAdded < added.count && added[nextAdded] == k {
-                    nextAdded += 1
-                    let scalars = Array(String(decoding: UnsafeBufferPointer(rebasing: input[o]), as: UTF8.self).unicodeScalars)
-                    while leading < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[leading]) { leading += 1 }
-                    while trailing < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[scalars.count - 1 - trailing]) { trailing += 1 }
-                } else {
-                    var i = o.lowerBound
-                    while i < o.upperBound && input[i] == 0x20 { leading += 1; i += 1 }
-                    var j = o.upperBound
-                    while j > o.lowerBound && input[j - 1] == 0x20 { trailing += 1; j -= 1 }
-                }
-                if leading > 0 || trailing > 0 {
-                    if leading > 0, k == 0 || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
-                    var (a, b) = (range.lowerBound, range.upperBound)
-                    if leading > 0 { a = min(a + leading, b) }
-                    if trailing > 0 && b >= trailing { b = max(b - trailing, a) }
-                    range = a..<b
-                }
-            }
-            characterOffsets.append(range)
         }
         return true
     }
