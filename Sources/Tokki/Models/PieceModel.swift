@@ -150,7 +150,7 @@ struct PieceCache: Sendable {
                     let entry = es[Int(e)]
                     if entry.hash == h && Int(entry.keyLength) == n {
                         let same = keys.withUnsafeBufferPointer { k in
-                            n == 0 || memcmp(k.baseAddress! + Int(entry.keyStart), p, n) == 0
+                            n == 0 || bytesEqual(k.baseAddress! + Int(entry.keyStart), p, n)
                         }
                         if same {
                             let s = Int(entry.valueStart)

@@ -332,7 +332,7 @@ struct ByteStringTableHalf: Sendable {
                         if e == 0 { return nil }
                         if UInt32(truncatingIfNeeded: e) == h {
                             let entry = en[Int(e >> 32)]
-                            if Int(entry.length) == n && (n == 0 || memcmp(pl.baseAddress! + Int(entry.start), p, n) == 0) {
+                            if Int(entry.length) == n && (n == 0 || bytesEqual(pl.baseAddress! + Int(entry.start), p, n)) {
                                 return entry.value
                             }
                         }
@@ -399,7 +399,12 @@ struct ByteStringTableHalf: Sendable {
 /// are short.
 @inline(__always)
 func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    bytesEqual(UnsafeRawPointer(a), UnsafeRawPointer(b), n)
+}
+
+/// ``bytesEqual(_:_:_:)`` of raw memory (every load is an untyped byte or word load).
+@inline(__always)
+func bytesEqual(_ ra: UnsafeRawPointer, _ rb: UnsafeRawPointer, _ n: Int) -> Bool {
     if n >= 8 {
         var i = 0
         while i + 8 <= n {
@@ -417,5 +422,5 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) 
         return ra.loadUnaligned(as: UInt16.self) == rb.loadUnaligned(as: UInt16.self)
             && ra.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self) == rb.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self)
     }
-    return n == 0 || a[0] == b[0]
+    return n == 0 || ra.load(as: UInt8.self) == rb.load(as: UInt8.self)
 }

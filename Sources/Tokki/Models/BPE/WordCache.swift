@@ -50,7 +50,8 @@ enum WordRecord {
         let header = r[0]
         guard Int(header & 0xFFFF) == n else { return false }
         let count = Int(header >> 16)
-        return memcmp(UnsafeRawPointer(r + 3 + 4 * count), p, n) == 0
+        // Keys are short: word loads (``bytesEqual``), not a call to `memcmp`.
+        return bytesEqual(UnsafeRawPointer(r + 3 + 4 * count), UnsafeRawPointer(p), n)
     }
 
     @inline(__always)
