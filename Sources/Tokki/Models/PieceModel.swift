@@ -78,6 +78,9 @@ struct ModelScratch: Sendable {
         if self.tables === tables { return }
         self.tables = tables
         cache = PieceCache(shared: tables.normalized.view)
+        // The merge memo belongs to the tokenizer too.
+        pairKeys = []
+        pairValues = []
     }
 }
 

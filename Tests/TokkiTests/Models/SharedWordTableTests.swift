@@ -88,6 +88,38 @@ struct SharedWordTableTests {
         #expect(wrong == 0)
     }
 
+    /// tiktoken models also remember recent merges per scratch: moved to a model with other
+    /// ranks, the scratch must not replay the first model's merges.
+    @Test func aScratchMovedToAnotherRankFileForgetsTheFirstOnesMerges() throws {
+        let full = Fixtures.url("tiktoken/korean-sample.tiktoken")
+        let a = try TiktokenTokenizer(contentsOf: full, pattern: PretokenizationPattern.cl100k)
+        // The same file (600 ranks) cut to its first 320: the bytes and the first merges only.
+        let lines = try String(contentsOf: full, encoding: .utf8).split(separator: "\n").prefix(320)
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UInt32.random(in: 0...UInt32.max)).tiktoken")
+        try (lines.joined(separator: "\n") + "\n").write(to: cut, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: cut) }
+        let b = try TiktokenTokenizer(contentsOf: cut, pattern: PretokenizationPattern.cl100k)
+        let texts = ["대한민국 헌법 제1조 ① 대한민국은 민주공화국이다.", "모든 국민은 법률이 정하는 바에 의하여 납세의 의무를 진다.",
+                     "국회는 국민의 보통·평등·직접·비밀선거에 의하여 선출된 국회의원으로 구성한다."].map { Array($0.utf8) }
+        func encode(_ t: TiktokenTokenizer, _ text: [UInt8], _ scratch: inout HuggingFaceTokenizer.Scratch) throws -> [Int32] {
+            var ids: [Int32] = []
+            try text.withUnsafeBufferPointer { try t.encodeIDs($0, into: &ids, scratch: &scratch, options: EncodeOptions()) }
+            return ids
+        }
+        var shared = a.makeScratch()
+        var differ = 0
+        for text in texts {
+            var fresh = b.makeScratch()
+            let alone = try encode(b, text, &fresh)
+            if try encode(a, text, &shared) != alone { differ += 1 }
+        }
+        #expect(differ == texts.count, "the two rank files must segment these texts differently")
+        for text in texts {
+            var fresh = b.makeScratch()
+            #expect(try encode(b, text, &shared) == encode(b, text, &fresh))
+        }
+    }
+
     @Test func recordsKeepSpansScoresAndKey() {
         let key = Array("▁대한민국".utf8)
         let spans = [TokenSpan(start: 10, end: 16, id: 7), TokenSpan(start: 16, end: 22, id: 9), TokenSpan(start: 22, end: 25, id: 3)]
