@@ -179,7 +179,37 @@ public struct SentencePieceNormalizer: Normalizer {
             if !suffix && addDummy { w.addSpace(Int32(consumed)) }
             let fffd: [UInt8] = [0xEF, 0xBF, 0xBD]
             let tracks = output.tracksOffsets
+            // Without offsets or whitespace removal, a run of characters that start no
+            // user-defined symbol and no charsmap rule, and are no space, is copied as it is
+            // (well-formed UTF-8 only) in one tight loop.
+            let plainRuns = !tracks && !removeExtra
             while i < n {
+                if plainRuns {
+                    // Copied one for one: the run stops where the buffer's 3-byte reserve begins.
+                    let limit = min(n, i + (capacity - 3 - w.length))
+                    var o = w.length, k = i
+                    while k < limit {
+                        let b = p[k]
+                        if b == 0x20 || startsUser[Int(b)] { break }
+                        if let charsmap, charsmap.mayStartRule(p, k, n) { break }
+                        if b < 0x80 {
+                            assert(o < capacity - 3)
+                            w.out[o] = b; o += 1; k += 1
+                            continue
+                        }
+                        guard let l = Self.validCharLength(p, k, n), k + l <= limit else { break }
+                        assert(o + l <= capacity - 3)
+                        for j in 0..<l { w.out[o + j] = p[k + j] }
+                        o += l; k += l
+                    }
+                    if k > i {
+                        w.length = o
+                        w.isPrevSpace = false
+                        consumed += k - i
+                        i = k
+                        continue
+                    }
+                }
                 let at = Int32(consumed)
                 var len = 0
                 var ok = true
