@@ -236,7 +236,8 @@ extension DoubleArrayTrie {
                 lengths.withUnsafeBufferPointer { l in
                     entries.withUnsafeMutableBufferPointer { e in
                         scratch.withUnsafeMutableBufferPointer { t in
-                            let sorter = Sorter(pool: pool, starts: s.baseAddress!, lengths: l.baseAddress!, a: e.baseAddress!, scratch: t.baseAddress!)
+                            let sorter = Sorter(pool: pool, starts: s.baseAddress!, lengths: l.baseAddress!, a: e.baseAddress!, scratch: t.baseAddress!,
+                                                count: count)
                             for i in 0..<count { e[i] = Entry(prefix: sorter.word(Int32(i), 0), index: Int32(i)) }
                             sorter.sort(0, count, byte: 0, offset: 0)
                         }
@@ -253,8 +254,10 @@ extension DoubleArrayTrie {
             let pool: UnsafePointer<UInt8>
             let starts: UnsafePointer<Int32>
             let lengths: UnsafePointer<Int32>
+            /// The entries and as many more to scatter into, `count` each.
             let a: UnsafeMutablePointer<Entry>
             let scratch: UnsafeMutablePointer<Entry>
+            let count: Int
 
             /// Bytes `offset ..< offset + 8` of key `i`, big-endian, zero past its end.
             @inline(__always)
@@ -280,6 +283,8 @@ extension DoubleArrayTrie {
             /// Sorts `a[lo..<hi]`, whose keys agree on their first `offset + byte` bytes and
             /// whose prefixes hold bytes `offset ..< offset + 8`.
             func sort(_ lo: Int, _ hi: Int, byte: Int, offset: Int) {
+                // Every entry written below lies in lo..<hi.
+                assert(lo >= 0 && lo <= hi && hi <= count)
                 if hi - lo <= 24 {
                     for i in (lo + 1)..<max(lo + 1, hi) {
                         let e = a[i]
@@ -463,6 +468,8 @@ extension DoubleArrayTrie {
             let start = units.count
             units.append(0, count: 256)
             // The words of a block that left the window long ago (ring > window + 1 blocks).
+            // A block starts at a multiple of 256: its 4 words end within the ring.
+            assert(start % 256 == 0 && Self.word(start) + 4 <= Self.ringWords)
             (used + Self.word(start)).update(repeating: 0, count: 4)
             (isBase + Self.word(start)).update(repeating: 0, count: 4)
             for r in Self.word(start)..<(Self.word(start) + 4) { setHasFree(r, true) }
@@ -588,6 +595,7 @@ extension DoubleArrayTrie {
                     i += 1
                     while i < hi && Int(lcp[i]) > depth { i += 1 }
                 }
+                assert(n <= 256)  // childStart holds 257
                 childStart[n] = Int32(hi)
                 let base = try findBase(parent: node, labels: labels, n)
                 isBase[Self.word(base)] |= 1 << UInt64(base & 63)
