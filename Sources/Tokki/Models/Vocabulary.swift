@@ -39,6 +39,10 @@ public final class SentencePieceVocabulary: Sendable {
     let isUnused: [Bool]
     /// Whether any piece is UNUSED (BPE then records how to re-split merges).
     let hasUnused: Bool
+    /// The unigram Viterbi's score of each id in one look-up: a NORMAL piece's score, or NaN
+    /// for the pieces that need ``isUnused``, ``isUserDefined`` and ``scores`` (UNUSED and
+    /// USER_DEFINED pieces, and a NaN score). Built only for prefix search (the unigram model).
+    let viterbiScores: [Float]
 
     /// Indexes `model`'s pieces. `prefixSearch` builds the trie the unigram model walks;
     /// without it (BPE) the matchable pieces go into a hash table instead.
@@ -96,6 +100,7 @@ public final class SentencePieceVocabulary: Sendable {
         isUserDefined = types.map { $0 == .userDefined }
         isUnused = types.map { $0 == .unused }
         hasUnused = types.contains(.unused)
+        viterbiScores = prefixSearch ? zip(scores, types).map { $0.1 == .normal ? $0.0 : .nan } : []
         if model.byteFallback {
             var ids = [Int32](repeating: -1, count: 256)
             for i in 0..<count where types[i] == .byte {

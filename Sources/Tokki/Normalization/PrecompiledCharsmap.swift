@@ -31,15 +31,7 @@ public struct PrecompiledCharsmap: Sendable, Equatable {
         }
         trie = DoubleArrayTrie(units: units)
         replacements = Array(blob[(4 + size)...])
-        var starts = [Bool](repeating: false, count: 256)
-        if let root = units.first {
-            let base = DoubleArrayTrie.offset(root)
-            for c in 1..<256 {
-                let p = base ^ c
-                if p < units.count && DoubleArrayTrie.label(units[p]) == UInt32(c) { starts[c] = true }
-            }
-        }
-        startsRule = starts
+        startsRule = trie.startBytes
         // A code point starts a rule when the trie has a node for all of its bytes.
         var bits = [UInt64](repeating: 0, count: 1024)
         units.withUnsafeBufferPointer { u in

@@ -12,6 +12,9 @@ public struct SentencePieceNormalizer: Normalizer {
     public let treatWhitespaceAsSuffix: Bool
     let charsmap: PrecompiledCharsmap?
     let userDefined: DoubleArrayTrie?
+    /// `startsUserDefined[b]`: whether some user-defined symbol starts with byte `b` (the
+    /// trie is walked only then).
+    let startsUserDefined: [Bool]
     /// Whether a line without a literal `▁` normalizes to the concatenation of its
     /// space-separated raw words normalized one by one (each then starts with `▁`).
     ///
@@ -42,9 +45,12 @@ public struct SentencePieceNormalizer: Normalizer {
             && !(charsmap?.trie.mayContain(0x20) ?? false) && !(charsmap?.replacementsContain([0xE2, 0x96, 0x81]) ?? false)
         if symbols.isEmpty {
             userDefined = nil
+            startsUserDefined = [Bool](repeating: false, count: 256)
         } else {
             do {
-                userDefined = try DoubleArrayTrie(keys: symbols, values: symbols.map(\.count))
+                let trie = try DoubleArrayTrie(keys: symbols, values: symbols.map(\.count))
+                userDefined = trie
+                startsUserDefined = trie.startBytes
             } catch {
                 throw .invalidModel(path: path, problem: "cannot index the user-defined symbols: \(error)")
             }
@@ -108,7 +114,7 @@ public struct SentencePieceNormalizer: Normalizer {
     /// One `NormalizePrefix` step at `i`: what to write and how many input bytes it consumes.
     @inline(__always)
     private func prefix(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> (Chunk, Int) {
-        if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) {
+        if let userDefined, startsUserDefined[Int(p[i])], let m = userDefined.longestPrefix(of: p, from: i, to: n) {
             return (.input(m.length), m.length)
         }
         if let charsmap, charsmap.startsRule[Int(p[i])],
@@ -168,16 +174,47 @@ public struct SentencePieceNormalizer: Normalizer {
         output.workBytes.withUnsafeMutableBufferPointer { ob in
         output.workMap.withUnsafeMutableBufferPointer { mb in
         blobArray.withUnsafeBufferPointer { blob in
+        startsUserDefined.withUnsafeBufferPointer { startsUser in
             var w = Writer(out: ob.baseAddress!, map: mb.baseAddress!, capacity: capacity, escape: escape, isPrevSpace: removeExtra)
             if !suffix && addDummy { w.addSpace(Int32(consumed)) }
             let fffd: [UInt8] = [0xEF, 0xBF, 0xBD]
             let tracks = output.tracksOffsets
+            // Without offsets or whitespace removal, a run of characters that start no
+            // user-defined symbol and no charsmap rule, and are no space, is copied as it is
+            // (well-formed UTF-8 only) in one tight loop.
+            let plainRuns = !tracks && !removeExtra
             while i < n {
+                if plainRuns {
+                    // Copied one for one: the run stops where the buffer's 3-byte reserve begins.
+                    let limit = min(n, i + (capacity - 3 - w.length))
+                    var o = w.length, k = i
+                    while k < limit {
+                        let b = p[k]
+                        if b == 0x20 || startsUser[Int(b)] { break }
+                        if let charsmap, charsmap.mayStartRule(p, k, n) { break }
+                        if b < 0x80 {
+                            assert(o < capacity - 3)
+                            w.out[o] = b; o += 1; k += 1
+                            continue
+                        }
+                        guard let l = Self.validCharLength(p, k, n), k + l <= limit else { break }
+                        assert(o + l <= capacity - 3)
+                        for j in 0..<l { w.out[o + j] = p[k + j] }
+                        o += l; k += l
+                    }
+                    if k > i {
+                        w.length = o
+                        w.isPrevSpace = false
+                        consumed += k - i
+                        i = k
+                        continue
+                    }
+                }
                 let at = Int32(consumed)
                 var len = 0
                 var ok = true
                 let b0 = p[i]
-                if let userDefined, let m = userDefined.longestPrefix(of: p, from: i, to: n) {
+                if let userDefined, startsUser[Int(b0)], let m = userDefined.longestPrefix(of: p, from: i, to: n) {
                     len = m.length
                     ok = w.emit(p + i, len, at)
                 } else if let charsmap, charsmap.mayStartRule(p, i, n),
@@ -223,7 +260,7 @@ public struct SentencePieceNormalizer: Normalizer {
             if suffix && addDummy { w.addSpace(Int32(consumed)) }
             w.map[w.length] = Int32(consumed)
             length = w.length
-        }}}
+        }}}}
         guard fits else { return false }
         output.workBytes.withUnsafeBufferPointer { output.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<length])) }
         if output.tracksOffsets {

@@ -13,16 +13,44 @@ struct DoubleArrayTrieTests {
         while keys.count < keyCount {
             keys.insert((0..<(1 + Int(rng.next() % 12))).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
         }
+        try Self.checkAgainstBruteForce(Array(keys), alphabet: alphabet, rng: &rng)
+    }
+
+    /// Keys in large groups sharing long prefixes (7 to 40 bytes: across the 8-byte words the
+    /// builder sorts on), including keys that are prefixes of others.
+    @Test(arguments: [7, 8, 9, 16, 17, 40])
+    func longSharedPrefixes(_ shared: Int) throws {
+        var rng = SplitMix64(seed: UInt64(shared) &* 977)
+        let alphabet: [UInt8] = [0x61, 0x62, 0xE2, 0x96, 0x81, 0xEA]
+        var keys = Set<[UInt8]>()
+        for _ in 0..<6 {
+            let prefix = (0..<shared).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            keys.insert(prefix)
+            for _ in 0..<(30 + Int(rng.next() % 200)) {
+                keys.insert(prefix + (0..<(1 + Int(rng.next() % 20))).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+            }
+        }
+        try Self.checkAgainstBruteForce(Array(keys), alphabet: alphabet, rng: &rng)
+        // A duplicate deep inside such a group is found.
         let list = Array(keys)
+        let long = list.max { $0.count < $1.count }!
+        #expect(throws: DoubleArrayTrie.BuildError.duplicateKey(long)) { try DoubleArrayTrie(keys: list + [long], values: Array(0...list.count)) }
+    }
+
+    /// Builds a trie of `list` and checks look-ups of every key and of random queries.
+    static func checkAgainstBruteForce(_ list: [[UInt8]], alphabet: [UInt8], rng: inout SplitMix64) throws {
         let values = list.indices.map { $0 * 7 + 3 }
         let trie = try DoubleArrayTrie(keys: list, values: values)
         var byKey: [[UInt8]: Int] = [:]
         for (k, v) in zip(list, values) { byKey[k] = v }
         for (k, v) in zip(list, values) { #expect(trie.value(for: k) == v) }
+        let maxLength = list.map(\.count).max() ?? 0
         // Queries, including NUL bytes and bytes outside the alphabet: every reported prefix
         // must be a key with its value, and every key that is a prefix must be reported.
         for _ in 0..<2_000 {
-            let q = (0..<Int(rng.next() % 16)).map { _ in rng.next() % 5 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            var q = (0..<Int(rng.next() % UInt64(maxLength + 4))).map { _ in rng.next() % 5 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            // Half the queries start with a key, so that long matches are tried too.
+            if rng.next() % 2 == 0, let key = list.randomElement(using: &rng) { q = key + q }
             var found: [(Int, Int)] = []
             q.withUnsafeBufferPointer { b in
                 guard let base = b.baseAddress else { return }

@@ -177,6 +177,7 @@ public struct SentencePieceUnigramModel: TokenModel {
             buffers.from.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: -1, count: n + 1) }
         }
         buffers.best[0] = initialScore
+        v.viterbiScores.withUnsafeBufferPointer { viterbiScores in
         v.scores.withUnsafeBufferPointer { scores in
         v.isUserDefined.withUnsafeBufferPointer { userDefined in
         v.isUnused.withUnsafeBufferPointer { unused in
@@ -211,11 +212,15 @@ public struct SentencePieceUnigramModel: TokenModel {
                     k += 1
                     guard DoubleArrayTrie.hasLeaf(unit), pos < unitCount else { continue }
                     let id = DoubleArrayTrie.value(units[pos])
-                    if hasUnused && unused[id] { continue }
+                    // One look-up for a NORMAL piece; the others are NaN there.
+                    var score = viterbiScores[id]
+                    if score.isNaN {
+                        if hasUnused && unused[id] { continue }
+                        score = userDefined[id] ? Self.userDefinedScore(length: k - start) : scores[id]
+                    }
                     let length = k - start
                     if k > frontier { frontier = k }
                     // Summed and compared in Float; strictly greater replaces (see the type).
-                    let score: Float = userDefined[id] ? Self.userDefinedScore(length: length) : scores[id]
                     let candidate = score + tillHere
                     if track {
                         maxDeviation = max(maxDeviation, abs(candidate - initialScore))
@@ -250,7 +255,7 @@ public struct SentencePieceUnigramModel: TokenModel {
                 end = s
             }
             spans[first...].reverse()
-        }}}}}}}
+        }}}}}}}}
         if track {
             stats.minGap = min(stats.minGap, minGap)
             stats.maxDeviation = max(stats.maxDeviation, maxDeviation)
