@@ -74,12 +74,9 @@ public struct ICUNormalizer: Normalizer {
         let n = input.count
         var i = 0
         while i < n {
-            let b = p[i]
-            if b < 0x80 { i += 1; continue }
-            // U+AC00 is EA B0 80 and U+D7A3 is ED 9E A3: a lead byte EA–ED, then the value.
-            guard b >= 0xEA, b <= 0xED, i + 2 < n else { return false }
-            let v = (UInt32(b & 0x0F) << 12) | (UInt32(p[i + 1] & 0x3F) << 6) | UInt32(p[i + 2] & 0x3F)
-            guard v >= 0xAC00, v <= 0xD7A3 else { return false }
+            if p[i] < 0x80 { i += 1; continue }
+            let (v, length) = decodeScalar(p, i, n)
+            guard length == 3, v >= 0xAC00, v <= 0xD7A3 else { return false }
             i += 3
         }
         return true
