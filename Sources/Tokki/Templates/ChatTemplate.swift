@@ -217,13 +217,14 @@ public struct ChatTemplate: Sendable {
     /// transformers' `_normalize_chat_messages` and `_alias_reasoning_fields` for one message.
     static func prepare(_ message: TemplateValue) -> JValue {
         guard case .object(let o) = message else { return JValue(message) }
+        var reasoning: TemplateValue? = nil
+        for k in ["reasoning_content", "thinking", "reasoning"] {
+            if let v = o[k], v != .none { reasoning = v; break }
+        }
         var d = JDict()
-        let reasoning = ["reasoning_content", "thinking", "reasoning"].lazy.compactMap { k -> TemplateValue? in
-            if let v = o[k], v != .none { return v }
-            return nil
-        }.first
+        d.reserveCapacity(o.count + 2)
         if let reasoning { d["thinking"] = JValue(reasoning) }
-        for (k, v) in o.members where v != .none { d[k] = JValue(v) }
+        o.forEachMember { k, v in if v != .none { d[k] = JValue(v) } }
         if let reasoning { d["reasoning_content"] = JValue(reasoning) }
         return .dict(d)
     }

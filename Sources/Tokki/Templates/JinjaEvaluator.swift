@@ -4,17 +4,23 @@ final class JinjaEvaluator {
 
     let limits: ChatTemplate.Limits
     let clock: ChatTemplate.Clock
-    private var buffers: [String] = [""]
+    // The state written on every output and step is not checked for exclusive access at run
+    // time (a check per write costs more than the write): the evaluator runs on one thread,
+    // and no access to these properties overlaps another (none is passed inout across a call
+    // that could touch it).
+    @exclusivity(unchecked) private var buffers: [String] = [""]
     /// For spans recorded inside a capture: their length in scalars (else -1: from the output).
     private var spanScalarLengths: [Int] = []
-    private var rootBytes = 0
-    private var written = 0
-    private var steps = 0
+    @exclusivity(unchecked) private var rootBytes = 0
+    @exclusivity(unchecked) private var written = 0
+    @exclusivity(unchecked) private var steps = 0
     private var callDepth = 0
     private(set) var spans: [(start: Int, end: Int, byteStart: Int, byteEnd: Int)] = []
     /// Scopes captured by macros: a macro stored in a scope it (or a scope below it) closes
     /// over is a reference cycle; ``releaseClosures()`` breaks them all after the render.
     private var closures: [JScope] = []
+    /// The string operands of the `+` / `~` chains being written (see ``writeChain(_:_:_:)``).
+    @exclusivity(unchecked) private var chain: [String] = []
 
     init(limits: ChatTemplate.Limits, clock: ChatTemplate.Clock) {
         self.limits = limits
@@ -80,6 +86,53 @@ final class JinjaEvaluator {
         buffers[buffers.count - 1].append(s)
     }
 
+    /// `{{ a + b + c }}` or `{{ a ~ b ~ c }}`: while every operand is a string, the operands
+    /// are written one after the other instead of being concatenated first (message texts are
+    /// long). The output, the errors and the order of evaluation are those of folding.
+    private func writeChain(_ e: JinjaExpr, _ op: String, _ scope: JScope) throws(ChatTemplateError) {
+        let base = chain.count
+        defer { chain.removeSubrange(base...) }
+        if let folded = try evalChain(e, op, scope, base: base) {
+            try write(folded.str)
+            return
+        }
+        var total = 0
+        for s in chain[base...] { total += s.utf8.count }
+        if total > limits.maxOutputBytes { throw .limit("string exceeds \(limits.maxOutputBytes) bytes") }
+        for k in base..<chain.count { try write(chain[k]) }
+    }
+
+    /// The left-deep chain `e` of `op`: nil while every operand so far is a string (they are
+    /// in `chain[base...]`), else the value folded so far.
+    private func evalChain(_ e: JinjaExpr, _ op: String, _ scope: JScope, base: Int) throws(ChatTemplateError) -> JValue? {
+        let left: JValue?
+        let right: JValue
+        if case .binary(let o, let l, let r) = e, o == op {
+            left = try evalChain(l, op, scope, base: base)
+            right = try eval(r, scope)
+        } else {
+            left = nil
+            right = try eval(e, scope)
+        }
+        if let left { return try JinjaOperators.binary(op, left, right, limit: limits.maxOutputBytes) }
+        if op == "~" {
+            chain.append(right.str)
+            return nil
+        }
+        if case .string(let s) = right {
+            chain.append(s)
+            return nil
+        }
+        // The first operand that is not a string: fold the strings before it, then go on.
+        guard chain.count > base else { return right }
+        var total = 0
+        for s in chain[base...] { total += s.utf8.count }
+        if total > limits.maxOutputBytes { throw .limit("string exceeds \(limits.maxOutputBytes) bytes") }
+        let strings = JValue.string(chain[base...].joined())
+        chain.removeSubrange(base...)
+        return try JinjaOperators.binary(op, strings, right, limit: limits.maxOutputBytes)
+    }
+
     private func capture(_ body: () throws(ChatTemplateError) -> Void) throws(ChatTemplateError) -> String {
         buffers.append("")
         defer { _ = buffers.popLast() }
@@ -107,7 +160,11 @@ final class JinjaEvaluator {
         case .text(let t):
             try write(t)
         case .output(let e):
-            try write(try eval(e, scope).str)
+            if case .binary(let op, _, _) = e, op == "+" || op == "~" {
+                try writeChain(e, op, scope)
+            } else {
+                try write(try eval(e, scope).str)
+            }
         case .conditional(let branches, let otherwise):
             for (c, body) in branches where try eval(c, scope).truthy {
                 return try run(body, scope)
@@ -128,10 +185,15 @@ final class JinjaEvaluator {
             }
             if items.isEmpty { return try run(otherwise, scope) }
             let loop = JLoop(items: items)
+            var s = JScope(parent: scope)
             for (n, item) in items.enumerated() {
                 try step()
                 loop.index0 = n
-                let s = JScope(parent: scope)
+                // Each iteration gets an empty scope. The last one's is reused when nothing
+                // kept it (a macro defined in the body closes over it): no one can tell.
+                if n > 0 {
+                    if isKnownUniquelyReferenced(&s) { s.variables.removeAll() } else { s = JScope(parent: scope) }
+                }
                 s.variables["loop"] = .loop(loop)
                 try bind(targets, item, s)
                 if try run(body, s) == .breakLoop { break }

@@ -1,5 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Python string operations on Unicode scalars (Python's code points).
 enum JinjaStrings {
+    /// Python's `str` comparison: code point by code point, which is the order (and equality)
+    /// of the UTF-8 bytes. Negative, zero or positive.
+    static func compare(_ x: String, _ y: String) -> Int {
+        let r = x.utf8.withContiguousStorageIfAvailable { a in
+            y.utf8.withContiguousStorageIfAvailable { b in compareBytes(a, b) }
+        }
+        if let r, let r { return r }
+        return x.utf8.elementsEqual(y.utf8) ? 0 : x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
+    }
+
+    private static func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let p = a.baseAddress, let q = b.baseAddress {
+            let c = memcmp(p, q, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+
+    /// Python's `needle in haystack` on `str`: a run of code points is a run of UTF-8 bytes
+    /// starting on a character (UTF-8 is self-synchronising).
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        let r = haystack.utf8.withContiguousStorageIfAvailable { h in
+            needle.utf8.withContiguousStorageIfAvailable { n -> Bool in
+                guard !n.isEmpty else { return true }
+                guard let hp = h.baseAddress, let np = n.baseAddress, h.count >= n.count else { return false }
+                // Candidates by memchr of the first byte, then memcmp of the rest.
+                let first = Int32(np[0]), last = h.count - n.count
+                var i = 0
+                while i <= last {
+                    guard let hit = memchr(hp + i, first, last - i + 1) else { return false }
+                    i = UnsafeRawPointer(hit) - UnsafeRawPointer(hp)
+                    if memcmp(hp + i, np, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+        if let r, let r { return r }
+        return find(Array(haystack.unicodeScalars), Array(needle.unicodeScalars), from: 0) != nil
+    }
+
     static func find(_ h: [Unicode.Scalar], _ n: [Unicode.Scalar], from: Int) -> Int? {
         if n.isEmpty { return from <= h.count ? from : nil }
         guard h.count >= n.count else { return nil }

@@ -119,7 +119,7 @@ enum JinjaOperators {
     static func equal(_ a: JValue, _ b: JValue) -> Bool {
         switch (a, b) {
         case (.undefined, .undefined), (.none, .none): return true
-        case (.string(let x), .string(let y)): return x.unicodeScalars.elementsEqual(y.unicodeScalars)
+        case (.string(let x), .string(let y)): return JinjaStrings.compare(x, y) == 0
         case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
         case (.dict(let x), .dict(let y)):
@@ -137,8 +137,8 @@ enum JinjaOperators {
         if case .undefined(let h) = b { throw .undefined(h) }
         switch (a, b) {
         case (.string(let x), .string(let y)):
-            if x.unicodeScalars.elementsEqual(y.unicodeScalars) { return 0 }
-            return x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars) ? -1 : 1
+            let c = JinjaStrings.compare(x, y)
+            return c == 0 ? 0 : (c < 0 ? -1 : 1)
         case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
             for (p, q) in zip(x, y) where !equal(p, q) { return try order(p, q, op) }
             return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
@@ -157,7 +157,7 @@ enum JinjaOperators {
             guard case .string(let n) = needle else {
                 throw .type("'in <string>' requires string as left operand, not \(needle.typeName)")
             }
-            return JinjaStrings.find(Array(s.unicodeScalars), Array(n.unicodeScalars), from: 0) != nil
+            return JinjaStrings.contains(s, n)
         case .list(let a), .tuple(let a): return a.contains { equal($0, needle) }
         case .dict(let d):
             if case .string(let k) = needle { return d[k] != nil }

@@ -28,7 +28,8 @@ enum JValue {
         case .array(let a): self = .list(a.map(JValue.init))
         case .object(let o):
             var d = JDict()
-            for (k, v) in o.members { d[k] = JValue(v) }
+            d.reserveCapacity(o.count)
+            o.forEachMember { k, v in d.appendNew(k, JValue(v)) }
             self = .dict(d)
         }
     }
@@ -161,7 +162,9 @@ final class JLoop {
 
 /// Variables of one scope (template, loop iteration, macro call).
 final class JScope {
-    var variables = OrderedStringMap<JValue>()
+    /// Not checked for exclusive access at run time (looked up on every name): a scope is used
+    /// by one render on one thread, and no access to it overlaps another.
+    @exclusivity(unchecked) var variables = OrderedStringMap<JValue>()
     let parent: JScope?
     init(parent: JScope?) { self.parent = parent }
 

@@ -69,6 +69,30 @@ struct OrderedStringMap<Value> {
     /// The members in order.
     var members: [(key: String, value: Value)] { zip(keys, values).map { ($0, $1) } }
 
+    /// Calls `body` with each member in order (without making an array of them).
+    @inline(__always)
+    func forEachMember(_ body: (String, Value) -> Void) {
+        for i in keys.indices { body(keys[i], values[i]) }
+    }
+
+    /// Appends `key`, which the caller knows is not in the map (the keys of another map).
+    mutating func appendNew(_ key: String, _ value: Value) {
+        assert(position(key) == nil)
+        keys.append(key)
+        values.append(value)
+        if index != nil {
+            index?[key] = keys.count - 1
+        } else if keys.count > Self.linearLimit {
+            index = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
+        }
+    }
+
+    /// Makes room for `n` members.
+    mutating func reserveCapacity(_ n: Int) {
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
+    }
+
     /// The number of members.
     var count: Int { keys.count }
 
@@ -114,6 +138,9 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
 
     /// The members in order.
     public var members: [(key: String, value: TemplateValue)] { map.members }
+
+    /// Calls `body` with each member in order.
+    func forEachMember(_ body: (String, TemplateValue) -> Void) { map.forEachMember(body) }
 
     /// The number of members.
     public var count: Int { map.count }

@@ -92,6 +92,14 @@ struct ChatTemplateTests {
         ("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }} {% endfor %}", "a=1 b=2 "),
         ("{% for x in 'ab' %}{{ loop.previtem is defined }}{{ loop.nextitem }}{{ loop.cycle('o', 'e') }}{% endfor %}", "FalseboTruee"),
         ("{% set x = 1 %}{% for i in [1, 2] %}{% set x = x + 1 %}{{ x }}{% endfor %}{{ x }}", "221"),
+        // Chains of + and ~ written straight to the output (the values and errors of folding them).
+        ("{{ 'a' + 'b' + 'c' }}|{{ 'x' ~ 1 ~ none ~ 'y' }}|{{ 'a' + 'b' ~ 1 }}|{{ [1] + [2] + [3] }}|{{ 1 + 2 + 3 }}|{{ missing ~ 'z' }}",
+         "abc|x1Noney|ab1|[1, 2, 3]|6|z"),
+        // str comparison is by code point: UTF-8 byte order; no canonical equivalence.
+        ("{{ ['가', 'b', 'A', '🦀', 'é', 'ab', 'a'] | sort }} {{ '국' in '한국어' }}{{ '' in 'a' }}{{ '어x' in '한국어' }}{{ 'e\u{0301}' == 'é' }}{{ 'é' == 'é' }}{{ '가' < '나' }}{{ 'z' > '가' }}{{ 'ab' < 'a' }}",
+         "['A', 'a', 'ab', 'b', 'é', '가', '🦀'] TrueTrueFalseFalseTrueTrueFalseFalse"),
+        // A name set in one iteration is gone in the next (each iteration has its own scope).
+        ("{% for i in [1, 2, 3] %}{% if i == 1 %}{% set x = 'one' %}{% endif %}{{ x is defined }}{% endfor %}", "TrueFalseFalse"),
         // Namespaces, block set, macros, filters.
         ("{% set ns = namespace(n=0) %}{% for i in range(4) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}", "6"),
         ("{% set s %}A{{ 1 + 1 }}{% endset %}{{ s | lower }}", "a2"),
@@ -127,6 +135,11 @@ struct ChatTemplateTests {
         #expect(throws: ChatTemplateError.undefined("'x' is undefined")) { try Self.render("{{ x.y }}") }
         #expect(throws: ChatTemplateError.undefined("'dict object' has no attribute 'b'")) { try Self.render("{{ {'a': 1}.b.c }}") }
         #expect(throws: ChatTemplateError.type("can only concatenate str (not \"int\") to str")) { try Self.render("{{ 'a' + 1 }}") }
+        // In a chain, the first failing step fails, before later operands are evaluated.
+        #expect(throws: ChatTemplateError.type("can only concatenate str (not \"int\") to str")) { try Self.render("{{ 'a' + 'b' + 1 }}") }
+        #expect(throws: ChatTemplateError.type("unsupported operand type(s) for +: 'int' and 'str'")) { try Self.render("{{ 1 + 'a' + missing.attr }}") }
+        #expect(throws: ChatTemplateError.undefined("'missing' is undefined")) { try Self.render("{{ 'a' + missing + 'b' }}") }
+        #expect(throws: ChatTemplateError.undefined("'missing' is undefined")) { try Self.render("{{ missing + 'a' }}") }
         do {
             _ = try ChatTemplate("line one\n{% if x %}\n{{ 1 + }}\n{% endif %}")
             Issue.record("expected a syntax error")
@@ -144,6 +157,8 @@ struct ChatTemplateTests {
         #expect(throws: ChatTemplateError.self) { try Self.render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", limits: small) }
         #expect(throws: ChatTemplateError.self) { try Self.render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}") }
         #expect(throws: ChatTemplateError.self) { try Self.render("{{ 'x' * 100000 }}", limits: small) }
+        #expect(throws: ChatTemplateError.limit("string exceeds 10000 bytes")) { try Self.render("{% set x = 'x' * 6000 %}{{ x + x }}", limits: small) }
+        #expect(throws: ChatTemplateError.limit("string exceeds 10000 bytes")) { try Self.render("{% set x = 'x' * 6000 %}{{ 'a' ~ x ~ x }}", limits: small) }
         #expect(throws: ChatTemplateError.self) { try Self.render("{{ range(1000000) | length }}") }
         #expect(throws: ChatTemplateError.self) { try ChatTemplate(String(repeating: "{% if true %}", count: 500)) }
         #expect(throws: ChatTemplateError.self) { try ChatTemplate("{{ " + String(repeating: "(", count: 500) + "1" + String(repeating: ")", count: 500) + " }}") }
