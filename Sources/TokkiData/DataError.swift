@@ -107,32 +107,28 @@ public enum ElementType: String, Sendable, CaseIterable, Equatable {
     /// Appends `values` little-endian as this type, or throws naming the first value that does
     /// not fit.
     func encode(_ values: UnsafeBufferPointer<Int32>, into out: inout [UInt8], tensor: String) throws(DataError) {
-        let start = out.count
-        out.reserveCapacity(start + values.count * size)
-        switch self {
-        case .int32:
-            out.append(contentsOf: UnsafeRawBufferPointer(values))  // little-endian hosts (x86-64, arm64)
-        case .int64:
-            for v in values { withUnsafeBytes(of: Int64(v).littleEndian) { out.append(contentsOf: $0) } }
-        case .uint16:
-            for v in values {
-                guard v >= 0 && v <= 65535 else { throw .valueOutOfRange(value: Int64(v), type: self, tensor: tensor) }
-                out.append(UInt8(v & 0xFF)); out.append(UInt8(v >> 8))
-            }
-        case .int16:
-            for v in values {
-                guard let x = Int16(exactly: v) else { throw .valueOutOfRange(value: Int64(v), type: self, tensor: tensor) }
-                withUnsafeBytes(of: x.littleEndian) { out.append(contentsOf: $0) }
-            }
-        case .uint8:
-            for v in values {
-                guard let x = UInt8(exactly: v) else { throw .valueOutOfRange(value: Int64(v), type: self, tensor: tensor) }
-                out.append(x)
-            }
-        case .int8:
-            for v in values {
-                guard let x = Int8(exactly: v) else { throw .valueOutOfRange(value: Int64(v), type: self, tensor: tensor) }
-                out.append(UInt8(bitPattern: x))
+        // Every value is checked before anything is appended; then all are written in one pass
+        // through a pointer (not an append per value: batches hold tens of millions).
+        let r = range
+        if self != .int32 && self != .int64, let bad = values.first(where: { Int64($0) < r.lowerBound || Int64($0) > r.upperBound }) {
+            throw .valueOutOfRange(value: Int64(bad), type: self, tensor: tensor)
+        }
+        let start = out.count, width = size, n = values.count
+        out.append(contentsOf: repeatElement(0, count: n * width))
+        guard n > 0, let src = values.baseAddress else { return }
+        out.withUnsafeMutableBytes { raw in
+            // `raw` holds start + n * width bytes: value k goes to [start + k * width, start + (k + 1) * width).
+            assert(raw.count == start + n * width)
+            let dst = raw.baseAddress! + start
+            switch self {
+            case .int32:
+                dst.copyMemory(from: src, byteCount: n * 4)  // little-endian hosts (x86-64, arm64)
+            case .int64:
+                for k in 0..<n { dst.storeBytes(of: Int64(src[k]).littleEndian, toByteOffset: 8 * k, as: Int64.self) }
+            case .uint16, .int16:
+                for k in 0..<n { dst.storeBytes(of: UInt16(truncatingIfNeeded: src[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self) }
+            case .uint8, .int8:
+                for k in 0..<n { dst.storeBytes(of: UInt8(truncatingIfNeeded: src[k]), toByteOffset: k, as: UInt8.self) }
             }
         }
     }
