@@ -53,6 +53,40 @@ public final class MegatronWriter {
         tokens += ids.count
     }
 
+    /// Documents already in the file's element type, made on any thread with
+    /// ``add(_:)`` and appended in one call with ``append(_:)-(Encoded)`` (the writer then only
+    /// copies bytes).
+    public struct Encoded: Sendable {
+        /// The documents' tokens back to back, little-endian, `type.size` bytes each.
+        public private(set) var bytes: [UInt8] = []
+        /// Each document's token count.
+        public private(set) var lengths: [Int32] = []
+        /// The element type.
+        public let type: ElementType
+        /// Empty documents, to be encoded as `type`.
+        public init(type: ElementType) { self.type = type }
+
+        /// Adds a document; throws when a token does not fit the type or a document is longer
+        /// than Megatron's int32 lengths allow. `tensor` names the output in the error.
+        public mutating func add(_ ids: UnsafeBufferPointer<Int32>, tensor: String) throws(DataError) {
+            guard ids.count <= Int(Int32.max) else { throw .mismatch("a document of \(ids.count) tokens is longer than Megatron's int32 lengths allow") }
+            try type.encode(ids, into: &bytes, tensor: tensor)
+            lengths.append(Int32(ids.count))
+        }
+    }
+
+    /// Appends documents encoded with ``Encoded``.
+    public func append(_ encoded: Encoded) throws(DataError) {
+        guard encoded.type == type else { throw .mismatch("documents encoded as \(encoded.type.rawValue) for a \(type.rawValue) dataset") }
+        try bin.write(encoded.bytes)
+        var counts: [UInt8] = []
+        counts.reserveCapacity(4 * encoded.lengths.count)
+        for n in encoded.lengths { withUnsafeBytes(of: n.littleEndian) { counts.append(contentsOf: $0) } }
+        try lengths.write(counts)
+        documents += encoded.lengths.count
+        tokens += encoded.bytes.count / type.size
+    }
+
     /// Appends one document.
     public func append(_ ids: [Int32]) throws(DataError) {
         try ids.withUnsafeBufferPointer { (b) throws(DataError) in try append(b) }

@@ -80,24 +80,25 @@ struct Prepare: ParsableCommand {
         var pending: [[UInt8]] = []
         var missing = 0, empty = 0
         let append = appendEos
-        // A batch of documents is encoded (on the workers) while the next is read.
+        // A batch of documents is encoded (on the workers, down to the bytes of the .bin file)
+        // while the next is read; this thread only reads lines and appends bytes.
         let encoder = DocumentEncoder(vocabulary, wordIDs: false, workers: workers)
-        let pool = OrderedWorkers<Result<[Document], TokkiError>>(workers: encoder.workers)
+        let pool = OrderedWorkers<PreparedBatch>(workers: encoder.workers)
         defer { pool.close() }
         var pendingBytes = 0
-        func write(_ results: [Result<[Document], TokkiError>]) throws(ExitCode) {
+        let binName = outputPrefix + ".bin"
+        func write(_ results: [PreparedBatch]) throws(ExitCode) {
             for result in results { try write(result) }
         }
-        func write(_ result: Result<[Document], TokkiError>) throws(ExitCode) {
-            let docs: [Document]
+        func write(_ result: PreparedBatch) throws(ExitCode) {
             switch result {
-            case .success(let d): docs = d
-            case .failure(let e): throw fail(e)
-            }
-            for var d in docs {
-                if d.ids.isEmpty { empty += 1; continue }
-                if append, let eos { d.ids.append(eos) }
-                do { try writer.append(d.ids) } catch {
+            case .tokenizer(let e): throw fail(e)
+            case .data(let e):
+                writer.abort()
+                throw fail(.ioError, e.description)
+            case .encoded(let documents, let skipped):
+                empty += skipped
+                do { try writer.append(documents) } catch {
                     writer.abort()
                     throw fail(.ioError, error.description)
                 }
@@ -108,7 +109,23 @@ struct Prepare: ParsableCommand {
             let lines = pending
             pending = []
             pendingBytes = 0
-            try write(pool.submit { w in encoder.encode(lines, worker: w) })
+            try write(pool.submit { w in
+                let docs: [Document]
+                switch encoder.encode(lines, worker: w) {
+                case .success(let d): docs = d
+                case .failure(let e): return .tokenizer(e)
+                }
+                var out = MegatronWriter.Encoded(type: type)
+                var skipped = 0
+                do throws(DataError) {
+                    for var d in docs {
+                        if d.ids.isEmpty { skipped += 1; continue }
+                        if append, let eos { d.ids.append(eos) }
+                        try d.ids.withUnsafeBufferPointer { (b) throws(DataError) in try out.add(b, tensor: binName) }
+                    }
+                } catch { return .data(error) }
+                return .encoded(out, skipped: skipped)
+            })
         }
         do {
             try source.forEachRecord { (record) throws(ExitCode) in
@@ -158,4 +175,12 @@ struct Prepare: ParsableCommand {
             printError(message)
         }
     }
+}
+
+/// A batch of `prepare`'s documents as a worker leaves it: encoded for the `.bin` file (and
+/// how many were empty), or the first error.
+enum PreparedBatch: Sendable {
+    case encoded(MegatronWriter.Encoded, skipped: Int)
+    case tokenizer(TokkiError)
+    case data(DataError)
 }

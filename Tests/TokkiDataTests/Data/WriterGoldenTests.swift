@@ -78,6 +78,34 @@ struct WriterGoldenTests {
         #expect(try MegatronDataset(prefix: dir + "/docs_i32").sequence(2) == [5, 6, 7, 8])
     }
 
+    @Test func megatronEncodedBatchesMatchTheReferenceBuilder() throws {
+        // The same documents, encoded off the writer in two batches (as `tokki prepare`'s
+        // workers do), give the reference files byte for byte.
+        let dir = try Self.temporaryDirectory()
+        for (name, type, batches) in [("docs_u16", ElementType.uint16, [[[1, 2, 3], [65535, 0]], [[7]]] as [[[Int32]]]),
+                                      ("docs_i32", .int32, [[[70000, 1]], [[], [5, 6, 7, 8]]])] {
+            let w = try MegatronWriter(prefix: dir + "/" + name, type: type)
+            for batch in batches {
+                var e = MegatronWriter.Encoded(type: type)
+                for d in batch { try d.withUnsafeBufferPointer { (b) throws(DataError) in try e.add(b, tensor: "t") } }
+                try w.append(e)
+            }
+            try w.finish()
+            for ext in [".bin", ".idx"] {
+                #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name + ext))) == (try Self.golden(name + ext)), "\(name)\(ext)")
+            }
+        }
+        // A token that does not fit, or a batch of another type, is an error.
+        var e = MegatronWriter.Encoded(type: .uint16)
+        #expect(throws: DataError.valueOutOfRange(value: 70000, type: .uint16, tensor: "t")) {
+            try [1, 70000].withUnsafeBufferPointer { (b: UnsafeBufferPointer<Int32>) throws(DataError) in try e.add(b, tensor: "t") }
+        }
+        #expect(e.lengths.isEmpty && e.bytes.isEmpty)
+        let w = try MegatronWriter(prefix: dir + "/x", type: .int32)
+        #expect(throws: DataError.self) { try w.append(MegatronWriter.Encoded(type: .uint16)) }
+        w.abort()
+    }
+
     @Test func megatronMergeMatchesTheReference() throws {
         let dir = try Self.temporaryDirectory()
         try MegatronDataset.merge([Fixtures.url("data/docs_u16").path, Fixtures.url("data/docs_u16b").path], into: dir + "/merged")
