@@ -21,6 +21,9 @@ struct ThreadOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        // The whole process keeps to the given threads, loading the model included (the
+        // loaders' parallel loops follow `Parallelism.threads`): `--threads 1` is one core.
+        if let threads { Parallelism.threads = threads }
     }
 
     /// Worker threads to use.
