@@ -106,18 +106,22 @@ struct Encode: ParsableCommand {
     /// the digit count in the top byte.
     static func decimalTexts(_ count: Int) -> [UInt64] {
         [UInt64](unsafeUninitializedCapacity: min(count, 10_000_000)) { out, initialized in
-            // The digits of the running id, least significant first, incremented in place.
-            var digits: [UInt8] = [0x30]
+            // The running id's text, incremented in place: its last digit is byte `digits - 1`.
+            var v: UInt64 = 1 << 56 | 0x30
             for id in 0..<out.count {
-                var v = UInt64(digits.count) << 56
-                for (k, d) in digits.reversed().enumerated() { v |= UInt64(d) << (8 * UInt64(k)) }
                 out[id] = v
-                var k = 0
+                let digits = Int(v >> 56)
+                var k = digits - 1
                 while true {
-                    if k == digits.count { digits.append(0x31); break }
-                    if digits[k] < 0x39 { digits[k] += 1; break }
-                    digits[k] = 0x30
-                    k += 1
+                    let shift = UInt64(8 * k)
+                    if (v >> shift) & 0xFF < 0x39 { v += 1 << shift; break }
+                    v = v & ~(0xFF << shift) | 0x30 << shift  // a 9 becomes 0 and carries
+                    if k == 0 {
+                        // 99…9 + 1: a leading 1, the zeros one byte up, one more digit.
+                        v = UInt64(digits + 1) << 56 | (v & 0x00FF_FFFF_FFFF_FFFF) << 8 | 0x31
+                        break
+                    }
+                    k -= 1
                 }
             }
             initialized = out.count
