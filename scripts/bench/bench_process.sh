@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process encode, Tokki against the reference libraries, loading included, on every
 # published model (.model, tokenizer.json, .tiktoken, Tekken) and the issue-15 shapes; then
-# 2-thread scaling of encode, stats, prepare and batch; then peak memory. Prints a Markdown
-# report (the README's speed table comes from it).
+# 2-thread scaling of encode, stats, prepare and batch, on the largest input and on 4 copies of
+# it (SCALING_COPIES); then peak memory. Prints a Markdown report (the README's speed table
+# comes from it).
 #
 #   scripts/bench/bench_process.sh                               # everything (about 15-25 minutes)
 #   MODELS=gemma3,o200k scripts/bench/bench_process.sh           # models whose name contains a word
@@ -28,5 +29,6 @@ pinned_install sentencepiece tokenizers tiktoken protobuf
 args=(--tokki "$TOKKI" --inputs "${INPUTS:-ko_help.txt,constitution.txt}" --repeat "${REPEAT:-3}")
 [[ -n "${MODELS:-}" ]] && args+=(--models "$MODELS")
 [[ -n "${NO_SCALING:-}" ]] && args+=(--no-scaling)
+[[ -n "${SCALING_COPIES:-}" ]] && args+=(--scaling-copies "$SCALING_COPIES")
 [[ -n "${MARKDOWN:-}" ]] && args+=(--markdown "$MARKDOWN")
 exec "$PYTHON" "$ROOT/scripts/bench/bench_process.py" "${args[@]}"
