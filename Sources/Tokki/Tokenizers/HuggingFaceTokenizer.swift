@@ -40,6 +40,9 @@ public struct HuggingFaceTokenizer: Sendable {
     let bertSplit: Bool
     /// The model when it is WordPiece (called without dynamic dispatch on the ids path).
     let wordPiece: WordPieceModel?
+    /// `splitChain`'s only splitter when it is a regex split with a hand-written scanner:
+    /// the ids path then tokenizes each piece as the scanner finds it.
+    let pieceSplit: RegexSplit?
     /// The file this was read from, if any.
     public let path: String?
     /// The pre-token table shared by every thread encoding with this tokenizer (and its copies).
@@ -113,6 +116,7 @@ public struct HuggingFaceTokenizer: Sendable {
         }
         bertSplit = splitChain.map(BertWordSplit.matches) ?? false
         wordPiece = model as? WordPieceModel
+        pieceSplit = splitChain.flatMap { $0.count == 1 ? $0[0] as? RegexSplit : nil }.flatMap { $0.scansPieces ? $0 : nil }
     }
 
     /// The splitters of a pre-tokenizer made only of splitting stages (ByteLevel without a
@@ -446,6 +450,13 @@ extension HuggingFaceTokenizer {
                 for t in scratch.tokens { ids.append(t.id) }
                 continue
             }
+            if let pieceSplit {
+                guard let base = piece.baseAddress else { continue }
+                pieceSplit.forEachPiece(piece) { start, end in
+                    model.tokenizeIDs(base + start, end - start, into: &ids, scratch: &scratch.model)
+                }
+                continue
+            }
             if preTokenizer == nil || splitChain != nil {
                 // Split-only pre-tokenizers need no rewritten copy of the text.
                 guard let base = piece.baseAddress else { continue }
@@ -463,11 +474,9 @@ extension HuggingFaceTokenizer {
                     }
                     swap(&ranges, &next)
                 }
-                scratch.tokens.removeAll(keepingCapacity: true)
                 for r in ranges where !r.isEmpty {
-                    model.tokenize(base + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
+                    model.tokenizeIDs(base + r.lowerBound, r.count, into: &ids, scratch: &scratch.model)
                 }
-                for t in scratch.tokens { ids.append(t.id) }
                 scratch.ranges = ranges
                 scratch.next = next
                 continue

@@ -278,10 +278,24 @@ extension BPEModel: PieceModel {
         PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
     }
 
+    func tokenizeIDs(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch) {
+        guard n > 0 else { return }
+        guard options.dropout == nil || options.dropout == 0 else {
+            ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in tokenizeUncached(p, n, into: &tokens, scratch: &scratch) }
+            return
+        }
+        PieceCache.ids(p, n, into: &ids, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+    }
+
     func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         if options.ignoreMerges {
             let whole = byteLevel && suffix.isEmpty ? rawTokens?.id(p, n) : wholeWordID(p, n)
             if let id = whole { out.append(ModelToken(id: id, start: 0, end: Int32(n))); return }
+        }
+        let linear = (options.dropout ?? 0) == 0
+        if linear && byteLevel && prefix.isEmpty && suffix.isEmpty && n <= Self.linearMergeLimit
+            && mergeLinear(&scratch, p, n, fromBytes: true, into: &out) {
+            return
         }
         // Initial symbols.
         scratch.ids.removeAll(keepingCapacity: true)
@@ -308,6 +322,9 @@ extension BPEModel: PieceModel {
             }
         } else {
             initialCharacters(p, n, &scratch)
+        }
+        if linear && scratch.ids.count <= Self.linearMergeLimit && mergeLinear(&scratch, p, n, fromBytes: false, into: &out) {
+            return
         }
         merge(&scratch, p)
         // Emit the surviving symbols in order.
@@ -375,24 +392,103 @@ extension BPEModel: PieceModel {
     /// The merge of symbols `l` and its right neighbour `r` in `s`: (rank, merged id), or nil.
     @inline(__always)
     private func mergeOf(_ s: inout ModelScratch, _ l: Int, _ r: Int, _ p: UnsafePointer<UInt8>) -> (rank: Int32, merged: Int32)? {
-        guard mergesByBytes else { return merges.lookup(s.ids[l], s.ids[r]) }
-        // The bytes of two adjacent symbols are contiguous in the pre-token; a pair's merge
-        // depends only on its two ids, so recent answers are kept in a small table.
-        let key = UInt64(UInt32(bitPattern: s.ids[l])) << 32 | UInt64(UInt32(bitPattern: s.ids[r]))
-        if s.pairKeys.isEmpty {
-            s.pairKeys = [UInt64](repeating: .max, count: ModelScratch.pairSlots)
-            s.pairValues = [Int32](repeating: -1, count: ModelScratch.pairSlots)
+        pairMerge(s.ids[l], s.ids[r], p + Int(s.starts[l]), Int(s.ends[r] - s.starts[l]), &s.pairKeys, &s.pairValues)
+    }
+
+    /// The merge of adjacent symbols `a` and `b` that together spell the `n` bytes at `p`:
+    /// (rank, merged id), or nil. `memoKeys` and `memoValues` are the scratch's memo of
+    /// byte-keyed merges (``ModelScratch/pairKeys``).
+    @inline(__always)
+    private func pairMerge(_ a: Int32, _ b: Int32, _ p: UnsafePointer<UInt8>, _ n: Int,
+                           _ memoKeys: inout [UInt64], _ memoValues: inout [Int32]) -> (rank: Int32, merged: Int32)? {
+        guard mergesByBytes else { return merges.lookup(a, b) }
+        // A pair's merge depends only on its two ids, so recent answers are kept in a small
+        // table.
+        let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+        if memoKeys.isEmpty {
+            memoKeys = [UInt64](repeating: .max, count: ModelScratch.pairSlots)
+            memoValues = [Int32](repeating: -1, count: ModelScratch.pairSlots)
         }
         let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 50) & (ModelScratch.pairSlots - 1)
-        if s.pairKeys[slot] == key {
-            let id = s.pairValues[slot]
+        if memoKeys[slot] == key {
+            let id = memoValues[slot]
             return id < 0 ? nil : (id, id)
         }
-        let start = Int(s.starts[l])
-        let id = tokens.id(p + start, Int(s.ends[r]) - start) ?? -1
-        s.pairKeys[slot] = key
-        s.pairValues[slot] = id
+        let id = tokens.id(p, n) ?? -1
+        memoKeys[slot] = key
+        memoValues[slot] = id
         return id < 0 ? nil : (id, id)
+    }
+
+    /// Words of at most this many symbols are merged by ``mergeLinear(_:_:_:fromBytes:into:)``.
+    static let linearMergeLimit = 32
+
+    /// Runs the merges over the few symbols of the pre-token `p[0..<n]` (no dropout) and
+    /// appends the result to `out`: the symbols are the bytes of `p` (`fromBytes`, a plain
+    /// byte-level model; false, with nothing appended, when a byte has no token) or those in
+    /// `s.ids`, `s.starts` and `s.ends` (at most ``linearMergeLimit``).
+    ///
+    /// The rank of each adjacent pair is looked up once, when the pair forms, and the next
+    /// merge is the lowest rank found by a scan, leftmost on ties: for a short word cheaper
+    /// than ``merge(_:_:)``'s heap, which looks every popped pair up again. The merges are the
+    /// same, in the same order: the heap pops the lowest (rank, position) among the current
+    /// pairs (a stale entry never passes its check, since a position's pair only ever grows
+    /// to cover more bytes, so it never has the merged id of an earlier pair there), and
+    /// positions keep the symbols' order.
+    private func mergeLinear(_ s: inout ModelScratch, _ p: UnsafePointer<UInt8>, _ n: Int, fromBytes: Bool,
+                             into out: inout [ModelToken]) -> Bool {
+        let limit = Self.linearMergeLimit
+        var work: [Int32] = []
+        swap(&work, &s.linear)   // owned, so that `s` stays free for the merge memo
+        defer { swap(&work, &s.linear) }
+        if work.count < 5 * limit { work = [Int32](repeating: 0, count: 5 * limit) }
+        return work.withUnsafeMutableBufferPointer { w -> Bool in
+            // Five areas of `limit` entries: the symbols' ids, starts and ends, and each pair's
+            // rank (as a UInt32 bit pattern; UInt32.max: no merge) and merged id. Pair k is
+            // symbols k and k + 1; there are count ≤ limit symbols.
+            let ids = w.baseAddress!, starts = ids + limit, ends = ids + 2 * limit, ranks = ids + 3 * limit, merged = ids + 4 * limit
+            var count: Int
+            if fromBytes {
+                assert(n <= limit)
+                for i in 0..<n {
+                    let id = byteIDs[Int(p[i])]
+                    if id < 0 { return false }
+                    ids[i] = id; starts[i] = Int32(i); ends[i] = Int32(i + 1)
+                }
+                count = n
+            } else {
+                count = s.ids.count
+                assert(count <= limit)
+                for k in 0..<count { ids[k] = s.ids[k]; starts[k] = s.starts[k]; ends[k] = s.ends[k] }
+            }
+            @inline(__always) func lookUp(_ k: Int) {
+                assert(k + 1 < count && count <= limit)
+                let m = pairMerge(ids[k], ids[k + 1], p + Int(starts[k]), Int(ends[k + 1] - starts[k]), &s.pairKeys, &s.pairValues)
+                ranks[k] = m?.rank ?? -1
+                merged[k] = m?.merged ?? -1
+            }
+            if count > 1 { for k in 0..<(count - 1) { lookUp(k) } }
+            while count > 1 {
+                var best = 0, bestRank = UInt32(bitPattern: ranks[0])
+                for k in 1..<(count - 1) where UInt32(bitPattern: ranks[k]) < bestRank { best = k; bestRank = UInt32(bitPattern: ranks[k]) }
+                if bestRank == .max { break }
+                // Symbol best absorbs best + 1; the symbols and pairs after it move down one.
+                ids[best] = merged[best]
+                ends[best] = ends[best + 1]
+                var k = best + 1
+                while k < count - 1 {
+                    assert(k + 1 < limit)
+                    ids[k] = ids[k + 1]; starts[k] = starts[k + 1]; ends[k] = ends[k + 1]
+                    if k < count - 2 { ranks[k] = ranks[k + 1]; merged[k] = merged[k + 1] }
+                    k += 1
+                }
+                count -= 1
+                if best + 1 < count { lookUp(best) }
+                if best > 0 { lookUp(best - 1) }
+            }
+            for k in 0..<count { out.append(ModelToken(id: ids[k], start: starts[k], end: ends[k])) }
+            return true
+        }
     }
 
     /// Runs the merges over the symbols in `scratch` (a linked list by `prev`/`next`) of the
