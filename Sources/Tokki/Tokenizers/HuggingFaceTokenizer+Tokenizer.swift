@@ -149,7 +149,7 @@ extension HuggingFaceTokenizer: Tokenizer {
                 continue
             }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
-            if let normalizer, !Self.isAlreadyNormalized(segment, normalizer) { return false }
+            if normalizer != nil && !leavesNormalized(segment) { return false }
             for sub in normalizedMatcher.split(segment) {
                 let start = part.range.lowerBound + sub.range.lowerBound
                 if let t = sub.token {
@@ -157,18 +157,6 @@ extension HuggingFaceTokenizer: Tokenizer {
                     continue
                 }
                 let piece = UnsafeBufferPointer(rebasing: segment[sub.range])
-                if let pieceSplit {
-                    pieceSplit.forEachPiece(piece) { s, e in
-                        scratch.tokens.removeAll(keepingCapacity: true)
-                        model.tokenize(base + start + s, e - s, into: &scratch.tokens, scratch: &scratch.model)
-                        let at = start + s
-                        for t in scratch.tokens {
-                            ids.append(t.id)
-                            emit((at + Int(t.start))..<(at + Int(t.end)), added: false)
-                        }
-                    }
-                    continue
-                }
                 var ranges: [Range<Int>] = []
                 swap(&ranges, &scratch.ranges)
                 defer { swap(&ranges, &scratch.ranges) }

@@ -78,15 +78,11 @@ enum WordRecord {
         }
     }
 
-    /// Appends a record's ids: one copy (they are contiguous).
+    /// Appends a record's ids (one at a time: a word has few, and a call to copy them costs more).
     @inline(__always)
     static func appendIDs(_ r: UnsafePointer<UInt32>, to ids: inout [Int32]) {
         let count = Int(r[0] >> 16)
-        if count == 1 { ids.append(Int32(bitPattern: r[3])); return }
-        // UInt32 and Int32 are layout-compatible: the record's ids read as Int32s.
-        (r + 3).withMemoryRebound(to: Int32.self, capacity: count) {
-            ids.append(contentsOf: UnsafeBufferPointer(start: $0, count: count))
-        }
+        for k in 3..<(3 + count) { ids.append(Int32(bitPattern: r[k])) }
     }
 
     @inline(__always)
