@@ -136,6 +136,23 @@ struct PieceCache: Sendable {
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
 
+    /// Where the tokens of a pre-token are cached: a record of the shared table, a range of
+    /// this thread's own `values`, or nowhere.
+    enum Hit {
+        case shared(UnsafePointer<UInt32>)
+        case own(Range<Int>)
+        case miss
+    }
+
+    /// Looks the pre-token `p[0..<n]` (hash `h`) up: in the shared table, then (when there is
+    /// none, or it is full) in this thread's own.
+    @inline(__always)
+    func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Hit {
+        if let view = shared, let r = view.find(p, n, h) { return .shared(view.pool + r) }
+        if shared?.isFull ?? true, let found = lookup(p, n, h) { return .own(found) }
+        return .miss
+    }
+
     /// Appends the tokens of the pre-token `p[0..<n]` (n > 0) to `out`: from `scratch`'s cache
     /// when it was seen before, else made by `compute` and cached — a pre-token's tokens
     /// depend on its bytes only.
@@ -143,17 +160,11 @@ struct PieceCache: Sendable {
     static func tokens(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch,
                        compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         let h = hash(p, n)
-        if let view = scratch.cache.shared {
-            if let r = view.find(p, n, h) {
-                WordRecord.appendTokens(view.pool + r, to: &out)
-                return
-            }
+        switch scratch.cache.find(p, n, h) {
+        case .shared(let r): WordRecord.appendTokens(r, to: &out)
+        case .own(let found): scratch.cache.values.withUnsafeBufferPointer { v in out.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
+        case .miss: computeAndInsert(p, n, h, into: &out, scratch: &scratch, compute: compute)
         }
-        if scratch.cache.shared?.isFull ?? true, let found = scratch.cache.lookup(p, n, h) {
-            scratch.cache.values.withUnsafeBufferPointer { v in out.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
-            return
-        }
-        computeAndInsert(p, n, h, into: &out, scratch: &scratch, compute: compute)
     }
 
     /// ``tokens(_:_:into:scratch:compute:)`` appending the ids only (a hit copies them
@@ -162,18 +173,13 @@ struct PieceCache: Sendable {
     static func ids(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch,
                     compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         let h = hash(p, n)
-        if let view = scratch.cache.shared {
-            if let r = view.find(p, n, h) {
-                WordRecord.appendIDs(view.pool + r, to: &ids)
-                return
+        switch scratch.cache.find(p, n, h) {
+        case .shared(let r): WordRecord.appendIDs(r, to: &ids)
+        case .own(let found): scratch.cache.values.withUnsafeBufferPointer { v in for t in v[found] { ids.append(t.id) } }
+        case .miss:
+            ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in
+                computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
             }
-        }
-        if scratch.cache.shared?.isFull ?? true, let found = scratch.cache.lookup(p, n, h) {
-            scratch.cache.values.withUnsafeBufferPointer { v in for t in v[found] { ids.append(t.id) } }
-            return
-        }
-        ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in
-            computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
         }
     }
 
