@@ -32,6 +32,8 @@ public protocol HuggingFaceModel: Sendable {
 protocol PieceModel: HuggingFaceModel {
     /// Appends the tokens of `p[0..<n]` to `out`, in order.
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch)
+    /// Appends the ids of the tokens of `p[0..<n]` to `ids`, in order.
+    func tokenizeIDs(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch)
     /// The id of a token string, or nil.
     func id(for token: [UInt8]) -> Int?
     /// The string `tokenizers` reports for token `id` covering `text`: the vocabulary string
@@ -44,6 +46,11 @@ extension PieceModel {
     var isByteLevel: Bool { (self as? BPEModel)?.byteLevel ?? false }
 
     func tokenString(_ id: Int32, covering text: UnsafeBufferPointer<UInt8>) -> String { token(for: Int(id)) ?? "" }
+
+    /// ``tokenize(_:_:into:scratch:)``, keeping the ids.
+    func tokenizeIDs(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch) {
+        ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in tokenize(p, n, into: &tokens, scratch: &scratch) }
+    }
 }
 
 /// Per-thread working memory for models: symbol arrays, the merge heap and a cache of
@@ -55,8 +62,12 @@ struct ModelScratch: Sendable {
     var prev: [Int32] = []
     var next: [Int32] = []
     var heap = MinHeap<BPEModel.MergeCandidate>()
+    /// BPE's linear merge: its symbols and pairs (see `BPEModel.mergeLinear`).
+    var linear: [Int32] = []
     var skipped: [(UInt64, Int32)] = []
     var floats: [Double] = []
+    /// The tokens of a pre-token missed by ``PieceCache/ids(_:_:into:scratch:compute:)``.
+    var missTokens: [ModelToken] = []
     var bytes: [UInt8] = []
     var cache = PieceCache()
     /// The tables of the tokenizer `cache` works with (kept alive by this reference).
@@ -68,6 +79,19 @@ struct ModelScratch: Sendable {
     var pairValues: [Int32] = []
 
     static let pairSlots = 1 << 14
+
+    /// Appends to `ids` the ids of the tokens `body` appends to an emptied spare token list
+    /// (owned while `body` runs, so that `scratch` stays free to pass on).
+    @inline(__always)
+    static func appendIDs(to ids: inout [Int32], scratch: inout ModelScratch,
+                          _ body: (inout [ModelToken], inout ModelScratch) -> Void) {
+        var tokens: [ModelToken] = []
+        swap(&tokens, &scratch.missTokens)
+        tokens.removeAll(keepingCapacity: true)
+        body(&tokens, &scratch)
+        for t in tokens { ids.append(t.id) }
+        swap(&tokens, &scratch.missTokens)
+    }
 
     init() {}
 
@@ -103,7 +127,7 @@ struct PieceCache: Sendable {
     private var table = [Int32](repeating: -1, count: 1 << 8)
     private var entries: [Entry] = []
     private var keys: [UInt8] = []
-    private var values: [ModelToken] = []
+    private(set) var values: [ModelToken] = []
     /// The memory of the shared table, if bound (its owner is ``ModelScratch/tables``).
     private let shared: SharedWordTable.View?
 
@@ -112,6 +136,23 @@ struct PieceCache: Sendable {
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
 
+    /// Where the tokens of a pre-token are cached: a record of the shared table, a range of
+    /// this thread's own `values`, or nowhere.
+    enum Hit {
+        case shared(UnsafePointer<UInt32>)
+        case own(Range<Int>)
+        case miss
+    }
+
+    /// Looks the pre-token `p[0..<n]` (hash `h`) up: in the shared table, then (when there is
+    /// none, or it is full) in this thread's own.
+    @inline(__always)
+    func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Hit {
+        if let view = shared, let r = view.find(p, n, h) { return .shared(view.pool + r) }
+        if shared?.isFull ?? true, let found = lookup(p, n, h) { return .own(found) }
+        return .miss
+    }
+
     /// Appends the tokens of the pre-token `p[0..<n]` (n > 0) to `out`: from `scratch`'s cache
     /// when it was seen before, else made by `compute` and cached — a pre-token's tokens
     /// depend on its bytes only.
@@ -119,29 +160,47 @@ struct PieceCache: Sendable {
     static func tokens(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch,
                        compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         let h = hash(p, n)
-        if let view = scratch.cache.shared {
-            if let r = view.find(p, n, h) {
-                WordRecord.appendTokens(view.pool + r, to: &out)
-                return
-            }
-            if !view.isFull {
-                let first = out.count
-                compute(p, n, &out, &scratch)
-                if view.insert(p, n, h, spans: out[first...], offset: 0, gap: 0, deviation: 0, score: nil) { return }
-                // Full now: this thread's own table takes the tokens.
-                scratch.cache.insert(p, n, h, out[first...])
-                return
+        switch scratch.cache.find(p, n, h) {
+        case .shared(let r): WordRecord.appendTokens(r, to: &out)
+        case .own(let found): scratch.cache.values.withUnsafeBufferPointer { v in out.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
+        case .miss: computeAndInsert(p, n, h, into: &out, scratch: &scratch, compute: compute)
+        }
+    }
+
+    /// ``tokens(_:_:into:scratch:compute:)`` appending the ids only (a hit copies them
+    /// straight from the cache).
+    @inline(__always)
+    static func ids(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch,
+                    compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
+        let h = hash(p, n)
+        switch scratch.cache.find(p, n, h) {
+        case .shared(let r): WordRecord.appendIDs(r, to: &ids)
+        case .own(let found): scratch.cache.values.withUnsafeBufferPointer { v in for t in v[found] { ids.append(t.id) } }
+        case .miss:
+            ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in
+                computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
             }
         }
-        if scratch.cache.lookup(p, n, h, into: &out) { return }
+    }
+
+    /// Appends the tokens of a pre-token that was not cached, made by `compute`, and caches
+    /// them: in the shared table while it has room, else in this thread's own.
+    @inline(__always)
+    private static func computeAndInsert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken],
+                                         scratch: inout ModelScratch,
+                                         compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         let first = out.count
         compute(p, n, &out, &scratch)
+        if let view = scratch.cache.shared, !view.isFull,
+           view.insert(p, n, h, spans: out[first...], offset: 0, gap: 0, deviation: 0, score: nil) {
+            return
+        }
         scratch.cache.insert(p, n, h, out[first...])
     }
 
-    /// Appends the cached tokens of `p[0..<n]` (shifted by `base`) to `out`; false on a miss.
+    /// The range in `values` of the cached tokens of `p[0..<n]` (hash `h`), or nil.
     @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken]) -> Bool {
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Range<Int>? {
         let mask = table.count - 1
         var slot = Int(h) & mask
         // Raw views: no reference counting and no slices on the hot path.
@@ -149,19 +208,13 @@ struct PieceCache: Sendable {
             entries.withUnsafeBufferPointer { es in
                 while true {
                     let e = t[slot]
-                    if e < 0 { return false }
+                    if e < 0 { return nil }
                     let entry = es[Int(e)]
                     if entry.hash == h && Int(entry.keyLength) == n {
                         let same = keys.withUnsafeBufferPointer { k in
                             n == 0 || bytesEqual(k.baseAddress! + Int(entry.keyStart), p, n)
                         }
-                        if same {
-                            let s = Int(entry.valueStart)
-                            values.withUnsafeBufferPointer { v in
-                                out.append(contentsOf: UnsafeBufferPointer(rebasing: v[s..<(s + Int(entry.valueCount))]))
-                            }
-                            return true
-                        }
+                        if same { return Int(entry.valueStart)..<(Int(entry.valueStart) + Int(entry.valueCount)) }
                     }
                     slot = (slot + 1) & mask
                 }

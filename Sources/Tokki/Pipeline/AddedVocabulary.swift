@@ -91,9 +91,19 @@ struct AddedTokenMatcher: Sendable {
 
     /// Splits `text` into (token index or nil, byte range) parts covering it.
     func split(_ text: UnsafeBufferPointer<UInt8>) -> [(token: Int?, range: Range<Int>)] {
-        let n = text.count
-        guard !isEmpty, n > 0 else { return n > 0 ? [(nil, 0..<n)] : [] }
         var parts: [(token: Int?, range: Range<Int>)] = []
+        forEachPart(text) { parts.append(($0, $1)) }
+        return parts
+    }
+
+    /// Calls `body(token index or nil, byte range)` for the parts of `text` that
+    /// ``split(_:)`` lists, in order, without building the list.
+    func forEachPart<E: Error>(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int?, Range<Int>) throws(E) -> Void) throws(E) {
+        let n = text.count
+        guard !isEmpty, n > 0 else {
+            if n > 0 { try body(nil, 0..<n) }
+            return
+        }
         var startOffset = 0
         var i = 0
         while i < n {
@@ -131,13 +141,12 @@ struct AddedTokenMatcher: Sendable {
             if token.rightStrip {
                 while stop < n, Self.isWhitespace(at: stop, text) { stop += BPEModel.utf8Length(text[stop]) }
             }
-            if startOffset < start { parts.append((nil, startOffset..<start)) }
-            parts.append((best, start..<stop))
+            if startOffset < start { try body(nil, startOffset..<start) }
+            try body(best, start..<stop)
             startOffset = stop
             i = stop
         }
-        if startOffset < n { parts.append((nil, startOffset..<n)) }
-        return parts
+        if startOffset < n { try body(nil, startOffset..<n) }
     }
 
     static func scalar(at i: Int, _ text: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {

@@ -79,22 +79,39 @@ public struct RegexSplit: PreTokenizer {
         try regex.matches(in: text)
     }
 
+    /// Whether ``forEachPiece(_:_:)`` can split: a hand-written scanner, with the matches
+    /// and the gaps between them as pieces (`isolated`) or the matches only (tiktoken's
+    /// `removed` with `invert`).
+    var scansPieces: Bool { scanner != nil && (behavior == .isolated && !invert || behavior == .removed && invert) }
+
+    /// Calls `body(start, end)` for each piece of `text`, in order, without building a list;
+    /// only when ``scansPieces`` (else nothing is called).
+    @inline(__always)
+    func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+        guard let scanner else { return }
+        if behavior == .removed && invert {
+            // The scanner's matches are never empty.
+            scanner.forEachMatch(text, body)
+            return
+        }
+        guard behavior == .isolated && !invert else { return }
+        var previous = 0
+        scanner.forEachMatch(text) { start, end in
+            if previous != start { body(previous, start) }
+            body(start, end)
+            previous = end
+        }
+        if previous != text.count { body(previous, text.count) }
+    }
+
     /// Appends the pieces of `text`, shifted by `offset` (isolated splits by a hand-written
     /// scanner go straight into `pieces`).
     public func split(_ text: UnsafeBufferPointer<UInt8>, offset: Int, appendingTo pieces: inout [Range<Int>]) throws(TokkiError) {
-        guard let scanner, behavior == .isolated, !invert else {
+        guard scanner != nil, behavior == .isolated, !invert else {
             for r in try split(text) { pieces.append((r.lowerBound + offset)..<(r.upperBound + offset)) }
             return
         }
-        let n = text.count
-        guard n > 0 else { return }
-        var previous = 0
-        scanner.forEachMatch(text) { start, end in
-            if previous != start { pieces.append((previous + offset)..<(start + offset)) }
-            pieces.append((start + offset)..<(end + offset))
-            previous = end
-        }
-        if previous != n { pieces.append((previous + offset)..<(n + offset)) }
+        forEachPiece(text) { start, end in pieces.append((start + offset)..<(end + offset)) }
     }
 
     /// The byte ranges of the pieces of `text`.

@@ -149,7 +149,7 @@ extension HuggingFaceTokenizer: Tokenizer {
                 continue
             }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
-            if let normalizer, !Self.isAlreadyNormalized(segment, normalizer) { return false }
+            if normalizer != nil && !leavesNormalized(segment) { return false }
             for sub in normalizedMatcher.split(segment) {
                 let start = part.range.lowerBound + sub.range.lowerBound
                 if let t = sub.token {

@@ -40,6 +40,11 @@ public struct HuggingFaceTokenizer: Sendable {
     let bertSplit: Bool
     /// The model when it is WordPiece (called without dynamic dispatch on the ids path).
     let wordPiece: WordPieceModel?
+    /// `splitChain`'s only splitter when it is a regex split with a hand-written scanner:
+    /// the ids path then tokenizes each piece as the scanner finds it.
+    let pieceSplit: RegexSplit?
+    /// The normalizer, when it is a Unicode normalization form (see ``unicodeForm(of:)``).
+    let unicodeForm: ICUNormalizer?
     /// The file this was read from, if any.
     public let path: String?
     /// The pre-token table shared by every thread encoding with this tokenizer (and its copies).
@@ -80,6 +85,7 @@ public struct HuggingFaceTokenizer: Sendable {
         self.padding = padding
         self.normalizer = normalizer
         idNormalizer = normalizer.flatMap(IDNormalizer.init)
+        unicodeForm = normalizer.flatMap(Self.unicodeForm(of:))
         self.preTokenizer = preTokenizer
         self.model = model
         self.byteLevel = byteLevel
@@ -113,6 +119,7 @@ public struct HuggingFaceTokenizer: Sendable {
         }
         bertSplit = splitChain.map(BertWordSplit.matches) ?? false
         wordPiece = model as? WordPieceModel
+        pieceSplit = splitChain.flatMap { $0.count == 1 ? $0[0] as? RegexSplit : nil }.flatMap { $0.scansPieces ? $0 : nil }
     }
 
     /// The splitters of a pre-tokenizer made only of splitting stages (ByteLevel without a
@@ -400,9 +407,9 @@ extension HuggingFaceTokenizer {
             return
         }
         scratch.model.bind(pieceTables)
-        for part in rawMatcher.split(input) {
-            if let t = part.token { ids.append(Int32(rawMatcher.tokens[t].id)); continue }
-            let segment = UnsafeBufferPointer(rebasing: input[part.range])
+        try rawMatcher.forEachPart(input) { (token, range) throws(TokkiError) in
+            if let t = token { ids.append(Int32(rawMatcher.tokens[t].id)); return }
+            let segment = UnsafeBufferPointer(rebasing: input[range])
             if let idNormalizer {
                 // Owned while encoding, so that `scratch` stays free to pass on.
                 var normalized: [UInt8] = [], spare: [UInt8] = []
@@ -410,32 +417,39 @@ extension HuggingFaceTokenizer {
                 defer { swap(&normalized, &scratch.normalized); swap(&spare, &scratch.spare) }
                 try idNormalizer.normalize(segment, into: &normalized, spare: &spare)
                 try normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
-                    try encodeNormalizedIDs(nb, base: part.range.lowerBound, into: &ids, scratch: &scratch)
+                    try encodeNormalizedIDs(nb, base: range.lowerBound, into: &ids, scratch: &scratch)
                 }
-            } else if let normalizer, !Self.isAlreadyNormalized(segment, normalizer) {
-                let normalized = try normalizer.normalize(utf8: segment)
+            } else if normalizer != nil && !leavesNormalized(segment), let normalized = try normalizer?.normalize(utf8: segment) {
                 try normalized.normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
-                    try encodeNormalizedIDs(nb, base: part.range.lowerBound, into: &ids, scratch: &scratch)
+                    try encodeNormalizedIDs(nb, base: range.lowerBound, into: &ids, scratch: &scratch)
                 }
             } else {
-                try encodeNormalizedIDs(segment, base: part.range.lowerBound, into: &ids, scratch: &scratch)
+                try encodeNormalizedIDs(segment, base: range.lowerBound, into: &ids, scratch: &scratch)
             }
         }
     }
 
     /// Whether a Unicode normalization form would leave `text` unchanged (ids need no copy).
     static func isAlreadyNormalized(_ text: UnsafeBufferPointer<UInt8>, _ normalizer: any Normalizer) -> Bool {
+        unicodeForm(of: normalizer)?.isNormalized(utf8: text) ?? false
+    }
+
+    /// The ICU normalizer of a Unicode normalization form, when `normalizer` is one.
+    static func unicodeForm(of normalizer: any Normalizer) -> ICUNormalizer? {
         switch normalizer {
-        case let n as CharacterAlignedNormalizer: return n.base.isNormalized(utf8: text)
-        case let n as ICUNormalizer: return n.isNormalized(utf8: text)
-        default: return false
+        case let n as CharacterAlignedNormalizer: return n.base
+        case let n as ICUNormalizer: return n
+        default: return nil
         }
     }
 
+    /// ``isAlreadyNormalized(_:_:)`` for this tokenizer's normalizer (no cast per text).
+    func leavesNormalized(_ text: UnsafeBufferPointer<UInt8>) -> Bool { unicodeForm?.isNormalized(utf8: text) ?? false }
+
     private func encodeNormalizedIDs(_ text: UnsafeBufferPointer<UInt8>, base: Int, into ids: inout [Int32], scratch: inout Scratch) throws(TokkiError) {
-        for sub in normalizedMatcher.split(text) {
-            if let t = sub.token { ids.append(Int32(normalizedMatcher.tokens[t].id)); continue }
-            let piece = UnsafeBufferPointer(rebasing: text[sub.range])
+        try normalizedMatcher.forEachPart(text) { (token, range) throws(TokkiError) in
+            if let t = token { ids.append(Int32(normalizedMatcher.tokens[t].id)); return }
+            let piece = UnsafeBufferPointer(rebasing: text[range])
             if bertSplit {
                 scratch.tokens.removeAll(keepingCapacity: true)
                 if let wordPiece {
@@ -444,11 +458,18 @@ extension HuggingFaceTokenizer {
                     Self.tokenizeBertWords(piece, model, into: &scratch.tokens, scratch: &scratch.model)
                 }
                 for t in scratch.tokens { ids.append(t.id) }
-                continue
+                return
+            }
+            if let pieceSplit {
+                guard let base = piece.baseAddress else { return }
+                pieceSplit.forEachPiece(piece) { start, end in
+                    model.tokenizeIDs(base + start, end - start, into: &ids, scratch: &scratch.model)
+                }
+                return
             }
             if preTokenizer == nil || splitChain != nil {
                 // Split-only pre-tokenizers need no rewritten copy of the text.
-                guard let base = piece.baseAddress else { continue }
+                guard let base = piece.baseAddress else { return }
                 let chain = splitChain ?? []
                 // Each splitter cuts every piece of the one before; two reused buffers.
                 var ranges: [Range<Int>] = [], next: [Range<Int>] = []
@@ -463,16 +484,14 @@ extension HuggingFaceTokenizer {
                     }
                     swap(&ranges, &next)
                 }
-                scratch.tokens.removeAll(keepingCapacity: true)
                 for r in ranges where !r.isEmpty {
-                    model.tokenize(base + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
+                    model.tokenizeIDs(base + r.lowerBound, r.count, into: &ids, scratch: &scratch.model)
                 }
-                for t in scratch.tokens { ids.append(t.id) }
                 scratch.ranges = ranges
                 scratch.next = next
-                continue
+                return
             }
-            var pre = PreTokenizedText(bytes: Array(piece), originalBase: base + sub.range.lowerBound)
+            var pre = PreTokenizedText(bytes: Array(piece), originalBase: base + range.lowerBound)
             if let preTokenizer { try preTokenizer.apply(&pre) }
             try pre.bytes.withUnsafeBufferPointer { (pb) throws(TokkiError) in
                 guard let pp = pb.baseAddress else { return }

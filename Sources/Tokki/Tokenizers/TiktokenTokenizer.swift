@@ -89,10 +89,12 @@ public struct TiktokenTokenizer: Sendable {
                                scratch: inout HuggingFaceTokenizer.Scratch) throws(TokkiError) {
         guard let p = input.baseAddress else { return }
         scratch.model.bind(pieceTables)
+        if split.scansPieces {
+            split.forEachPiece(input) { start, end in model.tokenizeIDs(p + start, end - start, into: &ids, scratch: &scratch.model) }
+            return
+        }
         for piece in try split.split(input) {
-            scratch.tokens.removeAll(keepingCapacity: true)
-            model.tokenize(p + piece.lowerBound, piece.count, into: &scratch.tokens, scratch: &scratch.model)
-            for t in scratch.tokens { ids.append(t.id) }
+            model.tokenizeIDs(p + piece.lowerBound, piece.count, into: &ids, scratch: &scratch.model)
         }
     }
 

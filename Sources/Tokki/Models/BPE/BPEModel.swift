@@ -62,6 +62,10 @@ public struct BPEModel: Sendable {
     let byteFallbackIDs: [Int32]?
     /// Byte-level models: the id of each single byte (-1 when absent).
     let byteIDs: [Int32]
+    /// Plain byte-level models: the merge of every two single bytes, `rank << 32 | merged id`
+    /// (UInt64.max: none), at `first << 8 | second` — a word's first merges, read from 512 KB
+    /// instead of the pair table. Empty for other models.
+    let bytePairs: [UInt64]
     let prefix: [UInt8]
     let suffix: [UInt8]
 
@@ -130,8 +134,10 @@ public struct BPEModel: Sendable {
             var single = [Int32](repeating: -1, count: 256)
             for b in 0..<256 { single[b] = tokens.id(ByteLevelAlphabet.utf8ForByte[b]) ?? -1 }
             byteIDs = single
+            bytePairs = prefixBytes.isEmpty && suffix.isEmpty ? Self.bytePairs(merges, mergedIDs, single, vocabularySize: tokens.count) : []
         } else {
             byteIDs = []
+            bytePairs = []
         }
     }
 
@@ -253,6 +259,27 @@ public struct BPEModel: Sendable {
         byteIDs = single
         merges = PairTable(capacity: 0)
         mergesByBytes = true
+        // A pair of bytes merges into the token they spell, ranked by its id.
+        var pairs = [UInt64](repeating: .max, count: 1 << 16)
+        for id in 0..<table.count where table.lengths[id] == 2 {
+            let b = table.bytes(of: id)
+            pairs[Int(b[b.startIndex]) << 8 | Int(b[b.startIndex + 1])] = UInt64(id) << 32 | UInt64(id)
+        }
+        bytePairs = pairs
+    }
+
+    /// ``bytePairs`` from the merges (the first of a pair wins, as in the pair table).
+    static func bytePairs(_ merges: [(Int32, Int32)], _ mergedIDs: [Int32], _ byteIDs: [Int32], vocabularySize: Int) -> [UInt64] {
+        var byteOf = [Int16](repeating: -1, count: vocabularySize)
+        for b in 0..<256 where byteIDs[b] >= 0 && Int(byteIDs[b]) < vocabularySize { byteOf[Int(byteIDs[b])] = Int16(b) }
+        var pairs = [UInt64](repeating: .max, count: 1 << 16)
+        for (rank, (a, b)) in merges.enumerated() where a >= 0 && Int(a) < vocabularySize && b >= 0 && Int(b) < vocabularySize {
+            let x = byteOf[Int(a)], y = byteOf[Int(b)]
+            guard x >= 0 && y >= 0 else { continue }
+            let k = Int(x) << 8 | Int(y)
+            if pairs[k] == .max { pairs[k] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: mergedIDs[rank])) }
+        }
+        return pairs
     }
 }
 
@@ -278,10 +305,24 @@ extension BPEModel: PieceModel {
         PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
     }
 
+    func tokenizeIDs(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch) {
+        guard n > 0 else { return }
+        guard options.dropout == nil || options.dropout == 0 else {
+            ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in tokenizeUncached(p, n, into: &tokens, scratch: &scratch) }
+            return
+        }
+        PieceCache.ids(p, n, into: &ids, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+    }
+
     func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         if options.ignoreMerges {
             let whole = byteLevel && suffix.isEmpty ? rawTokens?.id(p, n) : wholeWordID(p, n)
             if let id = whole { out.append(ModelToken(id: id, start: 0, end: Int32(n))); return }
+        }
+        let linear = (options.dropout ?? 0) == 0
+        if linear && byteLevel && prefix.isEmpty && suffix.isEmpty && n <= Self.linearMergeLimit
+            && mergeLinear(&scratch, p, n, fromBytes: true, into: &out) {
+            return
         }
         // Initial symbols.
         scratch.ids.removeAll(keepingCapacity: true)
@@ -308,6 +349,9 @@ extension BPEModel: PieceModel {
             }
         } else {
             initialCharacters(p, n, &scratch)
+        }
+        if linear && scratch.ids.count <= Self.linearMergeLimit && mergeLinear(&scratch, p, n, fromBytes: false, into: &out) {
+            return
         }
         merge(&scratch, p)
         // Emit the surviving symbols in order.
@@ -375,24 +419,117 @@ extension BPEModel: PieceModel {
     /// The merge of symbols `l` and its right neighbour `r` in `s`: (rank, merged id), or nil.
     @inline(__always)
     private func mergeOf(_ s: inout ModelScratch, _ l: Int, _ r: Int, _ p: UnsafePointer<UInt8>) -> (rank: Int32, merged: Int32)? {
-        guard mergesByBytes else { return merges.lookup(s.ids[l], s.ids[r]) }
-        // The bytes of two adjacent symbols are contiguous in the pre-token; a pair's merge
-        // depends only on its two ids, so recent answers are kept in a small table.
-        let key = UInt64(UInt32(bitPattern: s.ids[l])) << 32 | UInt64(UInt32(bitPattern: s.ids[r]))
-        if s.pairKeys.isEmpty {
-            s.pairKeys = [UInt64](repeating: .max, count: ModelScratch.pairSlots)
-            s.pairValues = [Int32](repeating: -1, count: ModelScratch.pairSlots)
+        let rank = pairRank(s.ids[l], s.ids[r], p + Int(s.starts[l]), Int(s.ends[r] - s.starts[l]), &s.pairKeys, &s.pairValues)
+        return rank < 0 ? nil : (rank, mergedID(rank: rank))
+    }
+
+    /// The id a merge of rank `rank` makes.
+    @inline(__always)
+    private func mergedID(rank: Int32) -> Int32 { mergesByBytes ? rank : merges.mergedID(rank: rank) }
+
+    /// The rank of the merge of adjacent symbols `a` and `b` that together spell the `n`
+    /// bytes at `p`, or -1. `memoKeys` and `memoValues` are the scratch's memo of byte-keyed
+    /// merges (``ModelScratch/pairKeys``).
+    @inline(__always)
+    private func pairRank(_ a: Int32, _ b: Int32, _ p: UnsafePointer<UInt8>, _ n: Int,
+                          _ memoKeys: inout [UInt64], _ memoValues: inout [Int32]) -> Int32 {
+        guard mergesByBytes else { return merges.rank(a, b) }
+        // A pair's merge depends only on its two ids, so recent answers are kept in a small
+        // table.
+        let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+        if memoKeys.isEmpty {
+            memoKeys = [UInt64](repeating: .max, count: ModelScratch.pairSlots)
+            memoValues = [Int32](repeating: -1, count: ModelScratch.pairSlots)
         }
         let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 50) & (ModelScratch.pairSlots - 1)
-        if s.pairKeys[slot] == key {
-            let id = s.pairValues[slot]
-            return id < 0 ? nil : (id, id)
+        if memoKeys[slot] == key { return memoValues[slot] }
+        let id = tokens.id(p, n) ?? -1
+        memoKeys[slot] = key
+        memoValues[slot] = id
+        return id
+    }
+
+    /// Words of at most this many symbols are merged by ``mergeLinear(_:_:_:fromBytes:into:)``.
+    static let linearMergeLimit = 32
+
+    /// Runs the merges over the few symbols of the pre-token `p[0..<n]` (no dropout) and
+    /// appends the result to `out`: the symbols are the bytes of `p` (`fromBytes`, a plain
+    /// byte-level model; false, with nothing appended, when a byte has no token) or those in
+    /// `s.ids`, `s.starts` and `s.ends` (at most ``linearMergeLimit``).
+    ///
+    /// The rank of each adjacent pair is looked up once, when the pair forms, and the next
+    /// merge is the lowest rank found by a scan, leftmost on ties: for a short word cheaper
+    /// than ``merge(_:_:)``'s heap, which looks every popped pair up again. The merges are the
+    /// same, in the same order: the heap pops the lowest (rank, position) among the current
+    /// pairs (a stale entry never passes its check, since a position's pair only ever grows
+    /// to cover more bytes, so it never has the merged id of an earlier pair there), and
+    /// positions keep the symbols' order.
+    private func mergeLinear(_ s: inout ModelScratch, _ p: UnsafePointer<UInt8>, _ n: Int, fromBytes: Bool,
+                             into out: inout [ModelToken]) -> Bool {
+        let limit = Self.linearMergeLimit
+        var work: [Int32] = []
+        swap(&work, &s.linear)   // owned, so that `s` stays free for the merge memo
+        defer { swap(&work, &s.linear) }
+        if work.count < 5 * limit { work = [Int32](repeating: 0, count: 5 * limit) }
+        return work.withUnsafeMutableBufferPointer { w -> Bool in
+            // Five areas of `limit` entries: the symbols' ids, starts and ends, and each pair's
+            // rank (as a UInt32 bit pattern; UInt32.max: no merge) and merged id, read when the
+            // pair forms (reading it only when the pair merges puts it on the critical path:
+            // slower). Pair k is symbols k and k + 1; there are count ≤ limit symbols.
+            let ids = w.baseAddress!, starts = ids + limit, ends = ids + 2 * limit, ranks = ids + 3 * limit, merged = ids + 4 * limit
+            var count: Int
+            if fromBytes {
+                assert(n <= limit)
+                for i in 0..<n {
+                    let id = byteIDs[Int(p[i])]
+                    if id < 0 { return false }
+                    ids[i] = id; starts[i] = Int32(i); ends[i] = Int32(i + 1)
+                }
+                count = n
+            } else {
+                count = s.ids.count
+                assert(count <= limit)
+                for k in 0..<count { ids[k] = s.ids[k]; starts[k] = s.starts[k]; ends[k] = s.ends[k] }
+            }
+            @inline(__always) func lookUp(_ k: Int) {
+                assert(k + 1 < count && count <= limit)
+                let rank = pairRank(ids[k], ids[k + 1], p + Int(starts[k]), Int(ends[k + 1] - starts[k]), &s.pairKeys, &s.pairValues)
+                ranks[k] = rank
+                merged[k] = rank < 0 ? -1 : mergedID(rank: rank)
+            }
+            if fromBytes && !bytePairs.isEmpty {
+                bytePairs.withUnsafeBufferPointer { pairs in
+                    for k in 0..<max(0, count - 1) {
+                        assert(k + 1 < count && count <= limit)
+                        let v = pairs[Int(p[k]) << 8 | Int(p[k + 1])]
+                        ranks[k] = v == .max ? -1 : Int32(truncatingIfNeeded: v >> 32)
+                        merged[k] = Int32(truncatingIfNeeded: v)
+                    }
+                }
+            } else if count > 1 {
+                for k in 0..<(count - 1) { lookUp(k) }
+            }
+            while count > 1 {
+                var best = 0, bestRank = UInt32(bitPattern: ranks[0])
+                for k in 1..<(count - 1) where UInt32(bitPattern: ranks[k]) < bestRank { best = k; bestRank = UInt32(bitPattern: ranks[k]) }
+                if bestRank == .max { break }
+                // Symbol best absorbs best + 1; the symbols and pairs after it move down one.
+                ids[best] = merged[best]
+                ends[best] = ends[best + 1]
+                var k = best + 1
+                while k < count - 1 {
+                    assert(k + 1 < limit)
+                    ids[k] = ids[k + 1]; starts[k] = starts[k + 1]; ends[k] = ends[k + 1]
+                    if k < count - 2 { ranks[k] = ranks[k + 1]; merged[k] = merged[k + 1] }
+                    k += 1
+                }
+                count -= 1
+                if best + 1 < count { lookUp(best) }
+                if best > 0 { lookUp(best - 1) }
+            }
+            for k in 0..<count { out.append(ModelToken(id: ids[k], start: starts[k], end: ends[k])) }
+            return true
         }
-        let start = Int(s.starts[l])
-        let id = tokens.id(p + start, Int(s.ends[r]) - start) ?? -1
-        s.pairKeys[slot] = key
-        s.pairValues[slot] = id
-        return id < 0 ? nil : (id, id)
     }
 
     /// Runs the merges over the symbols in `scratch` (a linked list by `prev`/`next`) of the
@@ -480,6 +617,14 @@ struct PairTable: Sendable {
     private static let empty = Slot(key: .max, value: 0)
     private var slots: [Slot]
     private let mask: Int
+    /// The compact form, used when every id is below 2^20 − 1 and every rank below 2^24:
+    /// one UInt64 a pair, `(left + 1) << 44 | right << 24 | rank` (0: empty), at most 60%
+    /// full — a quarter of the wide table's memory (2 MB for 150,000 merges), so more of it
+    /// stays in cache. Empty otherwise.
+    private var packed: [UInt64] = []
+    private var packedMask = 0
+    /// The id each merge makes, by rank.
+    private var mergedByRank: [Int32] = []
 
     init(capacity: Int) {
         var size = 16
@@ -488,15 +633,54 @@ struct PairTable: Sendable {
         mask = size - 1
     }
 
+    /// ``init(merges:mergedIDs:)`` in the compact form, or nil when an id or rank does not fit.
+    private init?(compact merges: [(Int32, Int32)], mergedIDs: [Int32]) {
+        let n = merges.count
+        guard n < 1 << 24, merges.allSatisfy({ $0.0 >= 0 && $0.0 < Self.packedIDLimit && $0.1 >= 0 && $0.1 < Self.packedIDLimit }) else {
+            return nil
+        }
+        var size = 16
+        while size * 3 < n * 5 + 5 { size <<= 1 }
+        let mask = size - 1
+        var table = [UInt64](repeating: 0, count: size)
+        table.withUnsafeMutableBufferPointer { t in
+            for (rank, (a, b)) in merges.enumerated() {
+                let key = Self.packedKey(a, b)
+                var i = Self.slot(key, mask)
+                // The first occurrence of a pair wins; fewer than `size` entries, so a probe
+                // ends at an empty slot.
+                while t[i] != 0 && t[i] >> 24 != key { i = (i + 1) & mask }
+                assert(i < t.count)
+                if t[i] == 0 { t[i] = key << 24 | UInt64(rank) }
+            }
+        }
+        slots = []
+        self.mask = 0
+        packed = table
+        packedMask = mask
+        mergedByRank = mergedIDs
+    }
+
+    /// Ids at or above this do not fit the compact form.
+    private static let packedIDLimit: Int32 = (1 << 20) - 1
+
+    @inline(__always)
+    private static func packedKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(a + 1) << 20 | UInt64(b) }
+
     /// A table of `merges` (rank = position; the first occurrence of a pair wins) with their
     /// results `mergedIDs`. The entries are first bucket-sorted by home slot (stable, so ranks
     /// stay in order within a bucket), then placed in that order into slots that are cleared
     /// just ahead of use: building writes the 16 MB table once, from start to end, instead of
     /// clearing it and then jumping around it.
     init(merges: [(Int32, Int32)], mergedIDs: [Int32]) {
+        if let compact = PairTable(compact: merges, mergedIDs: mergedIDs) {
+            self = compact
+            return
+        }
         let n = merges.count
         var size = 16
         while size < n * 2 + 2 { size <<= 1 }
+        mergedByRank = mergedIDs
         let mask = size - 1
         let slotBits = size.trailingZeroBitCount
         let bucketBits = min(slotBits, 12)
@@ -566,27 +750,40 @@ struct PairTable: Sendable {
         return Int(truncatingIfNeeded: h) & mask
     }
 
-    mutating func insertIfAbsent(_ a: Int32, _ b: Int32, rank: Int32, merged: Int32) {
-        let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
-        var i = Self.slot(key, mask)
-        while slots[i].key != .max {
-            if slots[i].key == key { return }
-            i = (i + 1) & mask
-        }
-        slots[i] = Slot(key: key, value: UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: merged)))
-    }
-
+    /// The merge of `a` and `b`: its rank and merged id, or nil.
     @inline(__always)
     func lookup(_ a: Int32, _ b: Int32) -> (rank: Int32, merged: Int32)? {
+        let r = rank(a, b)
+        return r < 0 ? nil : (r, mergedID(rank: r))
+    }
+
+    /// The id the merge of rank `rank` makes.
+    @inline(__always)
+    func mergedID(rank: Int32) -> Int32 { mergedByRank[Int(rank)] }
+
+    /// The rank of the merge of `a` and `b`, or -1.
+    @inline(__always)
+    func rank(_ a: Int32, _ b: Int32) -> Int32 {
+        if !packed.isEmpty {
+            guard a >= 0 && a < Self.packedIDLimit && b >= 0 && b < Self.packedIDLimit else { return -1 }
+            let key = Self.packedKey(a, b)
+            var i = Self.slot(key, packedMask)
+            return packed.withUnsafeBufferPointer { t in
+                while true {
+                    let e = t[i]
+                    if e == 0 { return -1 }
+                    if e >> 24 == key { return Int32(truncatingIfNeeded: e & 0xFF_FFFF) }
+                    i = (i + 1) & packedMask
+                }
+            }
+        }
         let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
         var i = Self.slot(key, mask)
         return slots.withUnsafeBufferPointer { t in
             while true {
                 let stored = t[i]
-                if stored.key == key {
-                    return (Int32(truncatingIfNeeded: stored.value >> 32), Int32(truncatingIfNeeded: stored.value))
-                }
-                if stored.key == .max { return nil }
+                if stored.key == key { return Int32(truncatingIfNeeded: stored.value >> 32) }
+                if stored.key == .max { return -1 }
                 i = (i + 1) & mask
             }
         }

@@ -6,8 +6,9 @@ import Darwin
 import Synchronization
 
 /// The record format shared by ``WordCache`` and ``SharedWordTable``: UInt32s
-/// `[keyLength | spanCount << 16] [gap] [deviation] [start end id]×count [score]×count [key bytes, padded]`
-/// — everything a hit needs, together.
+/// `[keyLength | spanCount << 16] [gap] [deviation] [id]×count [start]×count [end]×count [score]×count [key bytes, padded]`
+/// — everything a hit needs, together; the ids are contiguous, so an ids-only hit appends
+/// them with one copy.
 enum WordRecord {
     /// What a record stores of a token: its byte range and id.
     protocol Span {
@@ -31,12 +32,13 @@ enum WordRecord {
         r[2] = deviation.bitPattern
         var v = 3
         for s in spans {
-            r[v] = UInt32(bitPattern: s.recordStart - offset)
-            r[v + 1] = UInt32(bitPattern: s.recordEnd - offset)
-            r[v + 2] = UInt32(bitPattern: s.recordID)
-            v += 3
+            r[v] = UInt32(bitPattern: s.recordID)
+            r[v + count] = UInt32(bitPattern: s.recordStart - offset)
+            r[v + 2 * count] = UInt32(bitPattern: s.recordEnd - offset)
+            r[v + 3 * count] = (score?(s) ?? 0).bitPattern
+            v += 1
         }
-        for s in spans { r[v] = (score?(s) ?? 0).bitPattern; v += 1 }
+        v += 3 * count
         // The key's n bytes go into the last (n + 3) / 4 UInt32s, zero-padded.
         let words = (n + 3) / 4
         assert(v + words == r.count && n <= 4 * words)
@@ -61,14 +63,9 @@ enum WordRecord {
 
     @inline(__always)
     static func appendSpans(_ r: UnsafePointer<UInt32>, base: Int32, to spans: inout [TokenSpan], running: inout Float) {
-        let count = Int(r[0] >> 16)
-        var v = 3
-        let scores = 3 + 3 * count
-        for k in 0..<count {
-            spans.append(TokenSpan(start: Int32(bitPattern: r[v]) + base, end: Int32(bitPattern: r[v + 1]) + base,
-                                   id: Int32(bitPattern: r[v + 2])))
-            running = Float(bitPattern: r[scores + k]) + running
-            v += 3
+        forEachSpan(r) { start, end, id, score in
+            spans.append(TokenSpan(start: start + base, end: end + base, id: id))
+            running = score + running
         }
     }
 
@@ -76,21 +73,24 @@ enum WordRecord {
     @inline(__always)
     static func appendTokens(_ r: UnsafePointer<UInt32>, to out: inout [ModelToken]) {
         let count = Int(r[0] >> 16)
-        var v = 3
-        for _ in 0..<count {
-            out.append(ModelToken(id: Int32(bitPattern: r[v + 2]), start: Int32(bitPattern: r[v]), end: Int32(bitPattern: r[v + 1])))
-            v += 3
+        for k in 3..<(3 + count) {
+            out.append(ModelToken(id: Int32(bitPattern: r[k]), start: Int32(bitPattern: r[k + count]), end: Int32(bitPattern: r[k + 2 * count])))
         }
+    }
+
+    /// Appends a record's ids (one at a time: a word has few, and a call to copy them costs more).
+    @inline(__always)
+    static func appendIDs(_ r: UnsafePointer<UInt32>, to ids: inout [Int32]) {
+        let count = Int(r[0] >> 16)
+        for k in 3..<(3 + count) { ids.append(Int32(bitPattern: r[k])) }
     }
 
     @inline(__always)
     static func forEachSpan(_ r: UnsafePointer<UInt32>, _ body: (Int32, Int32, Int32, Float) -> Void) {
         let count = Int(r[0] >> 16)
-        let scores = 3 + 3 * count
-        var v = 3
-        for k in 0..<count {
-            body(Int32(bitPattern: r[v]), Int32(bitPattern: r[v + 1]), Int32(bitPattern: r[v + 2]), Float(bitPattern: r[scores + k]))
-            v += 3
+        for k in 3..<(3 + count) {
+            body(Int32(bitPattern: r[k + count]), Int32(bitPattern: r[k + 2 * count]), Int32(bitPattern: r[k]),
+                 Float(bitPattern: r[k + 3 * count]))
         }
     }
 }
