@@ -51,13 +51,7 @@ struct OrderedStringMap<Value> {
         set {
             if let newValue {
                 if let i = position(key) { values[i] = newValue; return }
-                keys.append(key)
-                values.append(newValue)
-                if index != nil {
-                    index?[key] = keys.count - 1
-                } else if keys.count > Self.linearLimit {
-                    index = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
-                }
+                appendNew(key, newValue)
             } else if let i = position(key) {
                 keys.remove(at: i)
                 values.remove(at: i)
@@ -75,7 +69,7 @@ struct OrderedStringMap<Value> {
         for i in keys.indices { body(keys[i], values[i]) }
     }
 
-    /// Appends `key`, which the caller knows is not in the map (the keys of another map).
+    /// Appends `key`, which the caller knows is not in the map (e.g. a key of another map).
     mutating func appendNew(_ key: String, _ value: Value) {
         assert(position(key) == nil)
         keys.append(key)
