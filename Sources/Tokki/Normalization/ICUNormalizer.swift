@@ -74,9 +74,15 @@ public struct ICUNormalizer: Normalizer {
         let n = input.count
         var i = 0
         while i < n {
-            if p[i] < 0x80 { i += 1; continue }
-            let (v, length) = decodeScalar(p, i, n)
-            guard length == 3, v >= 0xAC00, v <= 0xD7A3 else { return false }
+            // Eight ASCII bytes at a time.
+            if i + 8 <= n, UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
+            let b = p[i]
+            if b < 0x80 { i += 1; continue }
+            // A syllable is U+AC00–U+D7A3: three bytes led by 0xEA–0xED (the continuation
+            // bytes are well-formed, as the input is).
+            guard b &- 0xEA <= 3, i + 2 < n else { return false }
+            let v = UInt32(b & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F)
+            guard v &- 0xAC00 <= 0xD7A3 - 0xAC00 else { return false }
             i += 3
         }
         return true

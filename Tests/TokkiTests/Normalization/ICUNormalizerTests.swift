@@ -13,6 +13,12 @@ struct ICUNormalizerQuickCheckTests {
         #expect(!only("각\u{11A8}"))       // a trailing jamo composes with the syllable before it
         #expect(!only("e\u{0301}"))
         #expect(!only("①"))
+        // After runs of eight ASCII bytes (read a word at a time), and lead bytes beside 0xEA–0xED.
+        #expect(only("abcdefgh가나다 abcdefghijklmnop힣"))
+        #expect(!only("abcdefghijk🦀"))
+        #expect(!only("abcdefgh\u{9FFF}"))
+        #expect(!only("\u{E000}"))
+        #expect(!only("abcdefgh\u{0080}"))
     }
 
     /// The fast answer never differs from ICU's own quick check, for every form, on text
