@@ -53,9 +53,8 @@ public final class MegatronWriter {
         tokens += ids.count
     }
 
-    /// Documents already in the file's element type, made on any thread with
-    /// ``add(_:)`` and appended in one call with ``append(_:)-(Encoded)`` (the writer then only
-    /// copies bytes).
+    /// Documents already in the file's element type, made on any thread with `add(_:tensor:)`
+    /// and appended in one call with `append(_:)` (the writer then only copies bytes).
     public struct Encoded: Sendable {
         /// The documents' tokens back to back, little-endian, `type.size` bytes each.
         public private(set) var bytes: [UInt8] = []
