@@ -7,8 +7,8 @@ import Synchronization
 
 /// The record format shared by ``WordCache`` and ``SharedWordTable``: UInt32s
 /// `[keyLength | spanCount << 16] [gap] [deviation] [id]×count [start]×count [end]×count [score]×count [key bytes, padded]`
-/// — everything a hit needs, together; the ids are contiguous, so an ids-only hit appends
-/// them with one copy.
+/// — everything a hit needs, together; the ids are contiguous, so an ids-only hit reads them
+/// in one run (``appendIDs(_:to:)``).
 enum WordRecord {
     /// What a record stores of a token: its byte range and id.
     protocol Span {
