@@ -40,6 +40,10 @@ public struct HuggingFaceTokenizer: Sendable {
     let bertSplit: Bool
     /// The model when it is WordPiece (called without dynamic dispatch on the ids path).
     let wordPiece: WordPieceModel?
+    /// The model when it is BPE, called directly on the ids path: a call through `model`
+    /// goes through a witness thunk that copies the whole model struct (hundreds of bytes)
+    /// on every pre-token.
+    let bpe: BPEModel?
     /// `splitChain`'s only splitter when it is a regex split with a hand-written scanner:
     /// the ids path then tokenizes each piece as the scanner finds it.
     let pieceSplit: RegexSplit?
@@ -119,6 +123,7 @@ public struct HuggingFaceTokenizer: Sendable {
         }
         bertSplit = splitChain.map(BertWordSplit.matches) ?? false
         wordPiece = model as? WordPieceModel
+        bpe = model as? BPEModel
         pieceSplit = splitChain.flatMap { $0.count == 1 ? $0[0] as? RegexSplit : nil }.flatMap { $0.scansPieces ? $0 : nil }
     }
 
@@ -380,7 +385,7 @@ extension HuggingFaceTokenizer {
     }
 
     /// The model, when it is BPE.
-    package var bpeModel: BPEModel? { model as? BPEModel }
+    package var bpeModel: BPEModel? { bpe }
 
     /// Reusable per-thread working memory for ``encodeIDs(_:into:scratch:addSpecialTokens:)``.
     public struct Scratch: Sendable {
@@ -461,9 +466,10 @@ extension HuggingFaceTokenizer {
                 return
             }
             if let pieceSplit {
-                guard let base = piece.baseAddress else { return }
-                pieceSplit.forEachPiece(piece) { start, end in
-                    model.tokenizeIDs(base + start, end - start, into: &ids, scratch: &scratch.model)
+                if let bpe {
+                    Self.tokenizePieceIDs(bpe, pieceSplit, piece, into: &ids, scratch: &scratch.model)
+                } else {
+                    Self.tokenizePieceIDs(model, pieceSplit, piece, into: &ids, scratch: &scratch.model)
                 }
                 return
             }
@@ -484,8 +490,10 @@ extension HuggingFaceTokenizer {
                     }
                     swap(&ranges, &next)
                 }
-                for r in ranges where !r.isEmpty {
-                    model.tokenizeIDs(base + r.lowerBound, r.count, into: &ids, scratch: &scratch.model)
+                if let bpe {
+                    Self.tokenizeRangeIDs(bpe, base, ranges, into: &ids, scratch: &scratch.model)
+                } else {
+                    Self.tokenizeRangeIDs(model, base, ranges, into: &ids, scratch: &scratch.model)
                 }
                 scratch.ranges = ranges
                 scratch.next = next
@@ -502,6 +510,22 @@ extension HuggingFaceTokenizer {
                 }
             }
         }
+    }
+
+    /// The ids of the pieces `split` finds in `piece`, each tokenized as the scanner finds it.
+    /// Generic, so that the BPE model is called directly, borrowed once for the whole text.
+    @inline(__always)
+    private static func tokenizePieceIDs<M: PieceModel>(_ model: M, _ split: RegexSplit, _ piece: UnsafeBufferPointer<UInt8>,
+                                                        into ids: inout [Int32], scratch: inout ModelScratch) {
+        guard let base = piece.baseAddress else { return }
+        split.forEachPiece(piece) { start, end in model.tokenizeIDs(base + start, end - start, into: &ids, scratch: &scratch) }
+    }
+
+    /// The ids of the non-empty `ranges` of the text at `base` (see ``tokenizePieceIDs(_:_:_:into:scratch:)``).
+    @inline(__always)
+    private static func tokenizeRangeIDs<M: PieceModel>(_ model: M, _ base: UnsafePointer<UInt8>, _ ranges: [Range<Int>],
+                                                        into ids: inout [Int32], scratch: inout ModelScratch) {
+        for r in ranges where !r.isEmpty { model.tokenizeIDs(base + r.lowerBound, r.count, into: &ids, scratch: &scratch) }
     }
 
     /// Tokenizes the words of BERT's pre-tokenization of `text` (see ``BertWordSplit``).

@@ -295,6 +295,9 @@ extension BPEModel: PieceModel {
     /// The text of token `id`, or nil.
     public func token(for id: Int) -> String? { tokens.string(of: id) }
 
+    // Always inlined, as is tokenizeIDs: BPEModel is a large struct, and a call that is not
+    // inlined copies all of it (hundreds of bytes) into the callee's argument on every piece.
+    @inline(__always)
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         guard n > 0 else { return }
         // With dropout the tokens are random: never cached.
@@ -305,6 +308,7 @@ extension BPEModel: PieceModel {
         PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
     }
 
+    @inline(__always)
     func tokenizeIDs(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch) {
         guard n > 0 else { return }
         guard options.dropout == nil || options.dropout == 0 else {
