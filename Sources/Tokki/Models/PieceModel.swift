@@ -183,6 +183,28 @@ struct PieceCache: Sendable {
         }
     }
 
+    /// The tokens of the pre-token `p[0..<n]` (n > 0) for a caller that reads them itself: the
+    /// shared table's record when it holds them (read it with ``WordRecord/span(_:_:count:)``;
+    /// records never change or move while the table lives), else nil with the tokens in
+    /// `scratch.missTokens` (from this thread's own table, or made by `compute` and cached).
+    @inline(__always)
+    static func record(_ p: UnsafePointer<UInt8>, _ n: Int, scratch: inout ModelScratch,
+                       compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) -> UnsafePointer<UInt32>? {
+        let h = hash(p, n)
+        let hit = scratch.cache.find(p, n, h)
+        if case .shared(let r) = hit { return r }
+        var tokens: [ModelToken] = []
+        swap(&tokens, &scratch.missTokens)
+        tokens.removeAll(keepingCapacity: true)
+        if case .own(let found) = hit {
+            scratch.cache.values.withUnsafeBufferPointer { v in tokens.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
+        } else {
+            computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
+        }
+        swap(&tokens, &scratch.missTokens)
+        return nil
+    }
+
     /// Appends the tokens of a pre-token that was not cached, made by `compute`, and caches
     /// them: in the shared table while it has room, else in this thread's own.
     @inline(__always)

@@ -89,6 +89,12 @@ struct PatternScanner: Sendable {
 
     /// Classes of the Basic Multilingual Plane, one byte per code point.
     static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
+    /// ``bmp`` at a fixed address, for ``PieceCursor`` (made once and never freed: 64 KB, read-only).
+    nonisolated(unsafe) static let bmpTable: UnsafePointer<UInt8> = {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 0x10000)
+        bmp.withUnsafeBufferPointer { b in t.initialize(from: b.baseAddress!, count: 0x10000) }
+        return UnsafePointer(t)
+    }()
 
     static func classify(_ v: UInt32) -> UInt8 {
         var c: UInt8 = 0
@@ -132,6 +138,26 @@ struct PatternScanner: Sendable {
         return out
     }
 
+    /// The end of the match at `i` in `p[0..<n]` (`i` when none starts there).
+    @inline(__always)
+    func matchEnd(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ table: UnsafePointer<UInt8>) -> Int {
+        switch kind {
+        case .gpt2: return gpt2(p, i, n, table)
+        case .llama3(let digits, let trailing): return llama3(p, i, n, table, maxDigits: digits, trailingSpace: trailing)
+        case .o200k(let digits, let contractions): return o200k(p, i, n, table, maxDigits: digits, contractions: contractions)
+        case .digitGroups(let most): return digitGroup(p, i, n, table, most: most)
+        case .cjkRuns: return cjkRun(p, i, n)
+        case .deepseek: return deepseek(p, i, n, table)
+        case .whiteSpace:
+            let (c, len) = Self.at(p, i, n, table)
+            return c & Self.space != 0 ? i + len : i
+        case .bertPunctuation:
+            let (v, len) = decodeScalar(p, i, n)
+            return Self.isBertPunctuation(v) ? i + len : i
+        case .clip: return clip(p, i, n, table)
+        }
+    }
+
     /// Calls `body(start, end)` for every match of the pattern in `text`, in order.
     @inline(__always)
     func forEachMatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
@@ -141,22 +167,7 @@ struct PatternScanner: Sendable {
             var i = 0
             let n = text.count
             while i < n {
-                let end: Int
-                switch kind {
-                case .gpt2: end = gpt2(p, i, n, table)
-                case .llama3(let digits, let trailing): end = llama3(p, i, n, table, maxDigits: digits, trailingSpace: trailing)
-                case .o200k(let digits, let contractions): end = o200k(p, i, n, table, maxDigits: digits, contractions: contractions)
-                case .digitGroups(let most): end = digitGroup(p, i, n, table, most: most)
-                case .cjkRuns: end = cjkRun(p, i, n)
-                case .deepseek: end = deepseek(p, i, n, table)
-                case .whiteSpace:
-                    let (c, len) = Self.at(p, i, n, table)
-                    end = c & Self.space != 0 ? i + len : i
-                case .bertPunctuation:
-                    let (v, len) = decodeScalar(p, i, n)
-                    end = Self.isBertPunctuation(v) ? i + len : i
-                case .clip: end = clip(p, i, n, table)
-                }
+                let end = matchEnd(p, i, n, table)
                 if end > i {
                     body(i, end)
                     i = end

@@ -104,6 +104,14 @@ public struct RegexSplit: PreTokenizer {
         if previous != text.count { body(previous, text.count) }
     }
 
+    /// The pieces of ``forEachPiece(_:_:)`` one at a time, for loops that must not run in a
+    /// closure; nil when this split does not ``scansPieces``.
+    @inline(__always)
+    func pieceCursor(_ text: UnsafeBufferPointer<UInt8>) -> PieceCursor? {
+        guard let scanner, scansPieces else { return nil }
+        return PieceCursor(scanner: scanner, text: text, gaps: behavior == .isolated)
+    }
+
     /// Appends the pieces of `text`, shifted by `offset` (isolated splits by a hand-written
     /// scanner go straight into `pieces`).
     public func split(_ text: UnsafeBufferPointer<UInt8>, offset: Int, appendingTo pieces: inout [Range<Int>]) throws(TokkiError) {
@@ -184,5 +192,58 @@ public struct RegexSplit: PreTokenizer {
             pieces.reverse()
         }
         return pieces.filter { !$0.isEmpty }
+    }
+}
+
+/// The pieces of a ``RegexSplit`` that ``RegexSplit/scansPieces``, one at a time, in the order
+/// of ``RegexSplit/forEachPiece(_:_:)``: its scanner's matches, and with `gaps` the text
+/// between them too. Never an empty piece.
+struct PieceCursor {
+    let scanner: PatternScanner
+    let p: UnsafePointer<UInt8>?
+    let n: Int
+    let gaps: Bool
+    let table = PatternScanner.bmpTable
+    /// Where the scan goes on, and where the last piece given ended.
+    var i = 0, previous = 0
+    /// A match found after a gap, given by the next call (-1: none).
+    var pendingStart = -1, pendingEnd = -1
+
+    init(scanner: PatternScanner, text: UnsafeBufferPointer<UInt8>, gaps: Bool) {
+        self.scanner = scanner
+        p = text.baseAddress
+        n = text.count
+        self.gaps = gaps
+    }
+
+    /// The next piece (`start < end`), or nil after the last.
+    @inline(__always)
+    mutating func next() -> (start: Int, end: Int)? {
+        if pendingStart >= 0 {
+            defer { pendingStart = -1 }
+            return (pendingStart, pendingEnd)
+        }
+        guard let p else { return nil }
+        while i < n {
+            let start = i
+            let end = scanner.matchEnd(p, start, n, table)
+            guard end > start else {
+                i += BPEModel.utf8Length(p[i])   // no match here: the regex tries the next character
+                continue
+            }
+            i = end
+            let gapStart = previous
+            previous = end
+            if gaps && gapStart != start {
+                pendingStart = start; pendingEnd = end
+                return (gapStart, start)
+            }
+            return (start, end)
+        }
+        if gaps && previous != n {
+            defer { previous = n }
+            return (previous, n)
+        }
+        return nil
     }
 }

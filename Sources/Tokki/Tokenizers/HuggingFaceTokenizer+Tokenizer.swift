@@ -88,64 +88,11 @@ extension HuggingFaceTokenizer: Tokenizer {
         guard let base = input.baseAddress, UTF8Validation.firstInvalidOffset(in: input) == nil else { return input.isEmpty }
         scratch.model.bind(pieceTables)
         let chain = splitChain ?? []
-        // Each token's byte range (into `input`) becomes its character range as `encode` gives
-        // it, right away: widened to whole characters, counted in characters, and trimmed of
-        // spaces with a ByteLevel post-processor's `trim_offsets`. After widening, both ends
-        // are character starts (or n), and a character start's index is the number of lead
-        // bytes before it; one cursor walks the text (tokens come in order, so it moves
-        // forward but for the widening).
-        let n = input.count
-        let first = characterOffsets.count
-        var cursor = 0, leads = 0
-        @inline(__always) func leadsBefore(_ p: Int) -> Int {
-            if cursor < p {
-                // Branch-free: a byte starts a character unless it is 10xxxxxx.
-                leads += UTF8Validation.scalarCount(base + cursor, p - cursor)
-                cursor = p
-            }
-            while cursor > p { cursor -= 1; if base[cursor] & 0xC0 != 0x80 { leads -= 1 } }
-            return leads
-        }
-        @inline(__always) func emit(_ o: Range<Int>, added: Bool) {
-            var s = o.lowerBound, e = o.upperBound
-            while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
-            while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
-            var range: Range<Int>
-            if s >= n {
-                range = s..<max(s, e)
-            } else {
-                let cs = leadsBefore(s)
-                let ce = leadsBefore(min(e, n))
-                range = cs..<max(cs, ce)
-            }
-            if trim {
-                // `process_offsets` counts the space-like symbols (Ġ or white space) at the ends
-                // of each token's text: for a byte-level token the only one is Ġ (byte 0x20);
-                // an added token's text is the input's.
-                var leading = 0, trailing = 0
-                if added {
-                    let scalars = Array(String(decoding: UnsafeBufferPointer(rebasing: input[o]), as: UTF8.self).unicodeScalars)
-                    while leading < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[leading]) { leading += 1 }
-                    while trailing < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[scalars.count - 1 - trailing]) { trailing += 1 }
-                } else {
-                    var i = o.lowerBound
-                    while i < o.upperBound && base[i] == 0x20 { leading += 1; i += 1 }
-                    var j = o.upperBound
-                    while j > o.lowerBound && base[j - 1] == 0x20 { trailing += 1; j -= 1 }
-                }
-                if leading > 0 || trailing > 0 {
-                    if leading > 0, characterOffsets.count == first || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
-                    var (a, b) = (range.lowerBound, range.upperBound)
-                    if leading > 0 { a = min(a + leading, b) }
-                    if trailing > 0 && b >= trailing { b = max(b - trailing, a) }
-                    range = a..<b
-                }
-            }
-            characterOffsets.append(range)
-        }
+        var emitter = CharacterOffsetEmitter(input: input, base: base, trim: trim, addPrefixSpace: addPrefixSpace,
+                                             first: characterOffsets.count)
         for part in rawMatcher.split(input) {
             if let t = part.token {
-                ids.append(Int32(rawMatcher.tokens[t].id)); emit(part.range, added: true)
+                ids.append(Int32(rawMatcher.tokens[t].id)); emitter.emit(part.range, added: true, into: &characterOffsets)
                 continue
             }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
@@ -153,10 +100,32 @@ extension HuggingFaceTokenizer: Tokenizer {
             for sub in normalizedMatcher.split(segment) {
                 let start = part.range.lowerBound + sub.range.lowerBound
                 if let t = sub.token {
-                    ids.append(Int32(normalizedMatcher.tokens[t].id)); emit(start..<(start + sub.range.count), added: true)
+                    ids.append(Int32(normalizedMatcher.tokens[t].id)); emitter.emit(start..<(start + sub.range.count), added: true, into: &characterOffsets)
                     continue
                 }
                 let piece = UnsafeBufferPointer(rebasing: segment[sub.range])
+                if var cursor = pieceSplit?.pieceCursor(piece) {
+                    // Each piece tokenized as the scanner finds it, and its tokens read straight
+                    // from the shared word record on a hit. No closure: one capturing the model
+                    // would copy the whole struct on every piece.
+                    while let (pieceStart, pieceEnd) = cursor.next() {
+                        let at = start + pieceStart
+                        if let r = model.tokenRecord(base + at, pieceEnd - pieceStart, scratch: &scratch.model) {
+                            let count = WordRecord.spanCount(r)
+                            for k in 0..<count {
+                                let t = WordRecord.span(r, k, count: count)
+                                ids.append(t.id)
+                                emitter.emit((at + Int(t.start))..<(at + Int(t.end)), added: false, into: &characterOffsets)
+                            }
+                        } else {
+                            for t in scratch.model.missTokens {
+                                ids.append(t.id)
+                                emitter.emit((at + Int(t.start))..<(at + Int(t.end)), added: false, into: &characterOffsets)
+                            }
+                        }
+                    }
+                    continue
+                }
                 var ranges: [Range<Int>] = []
                 swap(&ranges, &scratch.ranges)
                 defer { swap(&ranges, &scratch.ranges) }
@@ -176,7 +145,7 @@ extension HuggingFaceTokenizer: Tokenizer {
                     let at = start + r.lowerBound
                     for t in scratch.tokens {
                         ids.append(t.id)
-                        emit((at + Int(t.start))..<(at + Int(t.end)), added: false)
+                        emitter.emit((at + Int(t.start))..<(at + Int(t.end)), added: false, into: &characterOffsets)
                     }
                 }
             }
@@ -195,5 +164,85 @@ extension HuggingFaceTokenizer: Tokenizer {
     public func encodeBatch(_ texts: [String], options: EncodeOptions, threads: Int?) throws(TokkiError) -> [Encoding] {
         try options.check(.postProcessor)
         return try encodeBatch(texts, pairs: nil, addSpecialTokens: options.addSpecialTokens, threads: threads)
+    }
+}
+
+/// Turns each token's byte range (into the input) into its character range as `encode`
+/// gives it, right away: widened to whole characters, counted in characters, and trimmed of
+/// spaces with a ByteLevel post-processor's `trim_offsets`. After widening, both ends are
+/// character starts (or n), and a character start's index is the number of lead bytes before
+/// it; one cursor walks the text (tokens come in order, so it moves forward but for the
+/// widening). A struct with mutating methods rather than closures over local variables, so
+/// that its state needs no run-time exclusivity checks.
+struct CharacterOffsetEmitter {
+    let input: UnsafeBufferPointer<UInt8>
+    let base: UnsafePointer<UInt8>
+    let n: Int
+    let trim: Bool
+    let addPrefixSpace: Bool
+    /// The offsets' count before the first token of this text.
+    let first: Int
+    var cursor = 0, leads = 0
+
+    init(input: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, trim: Bool, addPrefixSpace: Bool, first: Int) {
+        self.input = input
+        self.base = base
+        n = input.count
+        self.trim = trim
+        self.addPrefixSpace = addPrefixSpace
+        self.first = first
+    }
+
+    /// The number of characters before byte `p` (a character start, or n).
+    @inline(__always)
+    mutating func leadsBefore(_ p: Int) -> Int {
+        if cursor < p {
+            // Branch-free: a byte starts a character unless it is 10xxxxxx.
+            leads += UTF8Validation.scalarCount(base + cursor, p - cursor)
+            cursor = p
+        }
+        while cursor > p { cursor -= 1; if base[cursor] & 0xC0 != 0x80 { leads -= 1 } }
+        return leads
+    }
+
+    /// Appends the character range of the token covering bytes `o` (an added token's text is
+    /// the input's).
+    @inline(__always)
+    mutating func emit(_ o: Range<Int>, added: Bool, into characterOffsets: inout [Range<Int>]) {
+        var s = o.lowerBound, e = o.upperBound
+        while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
+        while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
+        var range: Range<Int>
+        if s >= n {
+            range = s..<max(s, e)
+        } else {
+            let cs = leadsBefore(s)
+            let ce = leadsBefore(min(e, n))
+            range = cs..<max(cs, ce)
+        }
+        if trim {
+            // `process_offsets` counts the space-like symbols (Ġ or white space) at the ends
+            // of each token's text: for a byte-level token the only one is Ġ (byte 0x20);
+            // an added token's text is the input's.
+            var leading = 0, trailing = 0
+            if added {
+                let scalars = Array(String(decoding: UnsafeBufferPointer(rebasing: input[o]), as: UTF8.self).unicodeScalars)
+                while leading < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[leading]) { leading += 1 }
+                while trailing < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[scalars.count - 1 - trailing]) { trailing += 1 }
+            } else {
+                var i = o.lowerBound
+                while i < o.upperBound && base[i] == 0x20 { leading += 1; i += 1 }
+                var j = o.upperBound
+                while j > o.lowerBound && base[j - 1] == 0x20 { trailing += 1; j -= 1 }
+            }
+            if leading > 0 || trailing > 0 {
+                if leading > 0, characterOffsets.count == first || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
+                var (a, b) = (range.lowerBound, range.upperBound)
+                if leading > 0 { a = min(a + leading, b) }
+                if trailing > 0 && b >= trailing { b = max(b - trailing, a) }
+                range = a..<b
+            }
+        }
+        characterOffsets.append(range)
     }
 }

@@ -28,6 +28,13 @@ import TokkiTestSupport
         "*", "%", "[", "]", "{", "~", "·", "¿", "§", "‐", "〔", "・", "｡", "𝄞", "𐄀", "\u{1680}", "\u{205F}",
     ]
 
+    /// A random string over ``alphabet``: up to 10 symbols, up to 40 on every tenth trial.
+    static func randomText(_ trial: Int, _ rng: inout SplitMixGenerator) -> String {
+        var s = ""
+        for _ in 0..<Int.random(in: 0...(trial % 10 == 0 ? 40 : 10), using: &rng) { s += alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+        return s
+    }
+
     /// Appending pieces with an offset gives `split`'s pieces shifted, for scanner splits
     /// (streamed) and regex splits of every behaviour (through the default).
     @Test func appendingSplitEqualsSplit() throws {
@@ -38,8 +45,7 @@ import TokkiTestSupport
         #expect(splitters.contains { $0.scanner != nil } && splitters.contains { $0.scanner == nil })
         var rng = SplitMixGenerator(seed: 77)
         for trial in 0..<2_000 {
-            var s = ""
-            for _ in 0..<Int.random(in: 0...(trial % 10 == 0 ? 40 : 10), using: &rng) { s += Self.alphabet[Int.random(in: 0..<Self.alphabet.count, using: &rng)] }
+            let s = Self.randomText(trial, &rng)
             let bytes = Array(s.utf8)
             for split in splitters {
                 try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
@@ -50,6 +56,38 @@ import TokkiTestSupport
                 }
             }
         }
+    }
+
+    /// ``PieceCursor`` gives the pieces of the split (scanner splits: matches and gaps, and
+    /// the matches only of an inverted `removed` split) one at a time, on random strings, and
+    /// none on empty text; other splits have no cursor.
+    @Test func pieceCursorGivesTheSplitsPieces() throws {
+        var splitters: [RegexSplit] = []
+        for (_, pattern) in Self.patterns { splitters.append(try RegexSplit(pattern: pattern, behavior: .isolated)) }
+        splitters.append(try RegexSplit(pattern: PretokenizationPattern.gpt2, behavior: .removed, invert: true))
+        #expect(try RegexSplit(pattern: #"\s+|\p{N}"#, behavior: .isolated).pieceCursor(UnsafeBufferPointer(start: nil, count: 0)) == nil)
+        #expect(try RegexSplit(pattern: PretokenizationPattern.gpt2, behavior: .mergedWithPrevious).pieceCursor(UnsafeBufferPointer(start: nil, count: 0)) == nil)
+        var rng = SplitMixGenerator(seed: 78)
+        var checked = 0
+        for trial in 0..<2_000 {
+            let s = Self.randomText(trial, &rng)
+            let bytes = Array(s.utf8)
+            for split in splitters {
+                try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
+                    guard var cursor = split.pieceCursor(b) else { Issue.record("no cursor for \(split.behavior)"); return }
+                    var pieces: [Range<Int>] = []
+                    while let (start, end) = cursor.next() {
+                        #expect(start < end)
+                        pieces.append(start..<end)
+                    }
+                    #expect(cursor.next() == nil)
+                    let expected = try split.split(b)
+                    #expect(pieces == expected, "\(split.behavior) \(s.debugDescription)")
+                    checked += pieces.count
+                }
+            }
+        }
+        #expect(checked > 10_000)
     }
 
     @Test(arguments: patterns)

@@ -49,6 +49,16 @@ struct CharacterOffsetPathTests {
         try Self.check(tokenizer, Self.texts, "chatml-generation")
     }
 
+    /// With a shared word table that fills after a few words, the path reads tokens from the
+    /// shared records, from the thread's own table and from fresh segmentations alike: the
+    /// texts go through twice, so that the second pass hits in both tables.
+    @Test func fullSharedTableGivesTheSameOffsets() throws {
+        var tokenizer = try HuggingFaceTokenizer(contentsOf: Fixtures.url("sft/chatml-generation/tokenizer.json"))
+        tokenizer.pieceTables = SharedWordTables(slotCount: 8, poolCapacity: 64)
+        try Self.check(tokenizer, Self.texts + Self.texts, "chatml-generation, small shared table")
+        #expect(tokenizer.pieceTables.normalized.view.isFull)
+    }
+
     @Test(.enabled(if: Published.tokenizersFetched),
           arguments: ["qwen3.tokenizer.json", "deepseek_v3.tokenizer.json", "gpt2.derived.tokenizer.json",
                       "o200k.derived.tokenizer.json", "anthropic_claude.tokenizer.json", "shape_bytelevel_65k_nfkc.tokenizer.json"])

@@ -308,6 +308,22 @@ extension BPEModel: PieceModel {
         PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
     }
 
+    /// The tokens of ``tokenize(_:_:into:scratch:)`` for a caller that reads them itself,
+    /// without a token list on a hit (see ``PieceCache/record(_:_:scratch:compute:)``): the
+    /// shared word record, or nil with the tokens in `scratch.missTokens`. `n` > 0.
+    @inline(__always)
+    func tokenRecord(_ p: UnsafePointer<UInt8>, _ n: Int, scratch: inout ModelScratch) -> UnsafePointer<UInt32>? {
+        guard options.dropout == nil || options.dropout == 0 else {
+            var tokens: [ModelToken] = []
+            swap(&tokens, &scratch.missTokens)
+            tokens.removeAll(keepingCapacity: true)
+            tokenizeUncached(p, n, into: &tokens, scratch: &scratch)
+            swap(&tokens, &scratch.missTokens)
+            return nil
+        }
+        return PieceCache.record(p, n, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+    }
+
     @inline(__always)
     func tokenizeIDs(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch) {
         guard n > 0 else { return }

@@ -69,6 +69,18 @@ enum WordRecord {
         }
     }
 
+    /// The number of spans (tokens) of the record at `r`.
+    @inline(__always)
+    static func spanCount(_ r: UnsafePointer<UInt32>) -> Int { Int(r[0] >> 16) }
+
+    /// Span `k` (below `count`, the record's ``spanCount(_:)``) of the record at `r`: its id
+    /// and byte range relative to the key's start.
+    @inline(__always)
+    static func span(_ r: UnsafePointer<UInt32>, _ k: Int, count: Int) -> (id: Int32, start: Int32, end: Int32) {
+        assert(k >= 0 && k < count && count == spanCount(r))
+        return (Int32(bitPattern: r[3 + k]), Int32(bitPattern: r[3 + count + k]), Int32(bitPattern: r[3 + 2 * count + k]))
+    }
+
     /// Appends a record's spans as model tokens (positions relative to the key's start).
     @inline(__always)
     static func appendTokens(_ r: UnsafePointer<UInt32>, to out: inout [ModelToken]) {
