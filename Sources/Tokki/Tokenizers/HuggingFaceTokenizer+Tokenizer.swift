@@ -197,9 +197,17 @@ struct CharacterOffsetEmitter {
     @inline(__always)
     mutating func leadsBefore(_ p: Int) -> Int {
         if cursor < p {
-            // Branch-free: a byte starts a character unless it is 10xxxxxx.
-            leads += UTF8Validation.scalarCount(base + cursor, p - cursor)
-            cursor = p
+            if p - cursor <= 16 {
+                // A token's few bytes: counted here, without a call. A byte starts a
+                // character unless it is 10xxxxxx.
+                repeat {
+                    leads &+= Int(truncatingIfNeeded: ((~base[cursor]) >> 7 | base[cursor] >> 6) & 1)
+                    cursor += 1
+                } while cursor < p
+            } else {
+                leads += UTF8Validation.scalarCount(base + cursor, p - cursor)
+                cursor = p
+            }
         }
         while cursor > p { cursor -= 1; if base[cursor] & 0xC0 != 0x80 { leads -= 1 } }
         return leads
@@ -209,6 +217,23 @@ struct CharacterOffsetEmitter {
     /// the input's).
     @inline(__always)
     mutating func emit(_ o: Range<Int>, added: Bool, into characterOffsets: inout [Range<Int>]) {
+        guard !trim else { emitTrimmed(o, added: added, into: &characterOffsets); return }
+        // Without trimming: the widened range, counted in characters.
+        var s = o.lowerBound, e = o.upperBound
+        while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
+        while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
+        if s >= n {
+            characterOffsets.append(s..<max(s, e))
+        } else {
+            let cs = leadsBefore(s)
+            let ce = leadsBefore(min(e, n))
+            characterOffsets.append(cs..<max(cs, ce))
+        }
+    }
+
+    /// ``emit(_:added:into:)`` with a ByteLevel post-processor's `trim_offsets`.
+    @inline(never)
+    mutating func emitTrimmed(_ o: Range<Int>, added: Bool, into characterOffsets: inout [Range<Int>]) {
         var s = o.lowerBound, e = o.upperBound
         while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
         while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
