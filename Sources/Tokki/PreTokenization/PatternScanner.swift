@@ -89,7 +89,8 @@ struct PatternScanner: Sendable {
 
     /// Classes of the Basic Multilingual Plane, one byte per code point.
     static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
-    /// ``bmp`` at a fixed address, for ``PieceCursor`` (made once and never freed: 64 KB, read-only).
+    /// ``bmp`` at a fixed address, read by the scanners (``forEachMatch(_:_:)``, ``PieceCursor``)
+    /// without a closure (made once and never freed: 64 KB, read-only).
     nonisolated(unsafe) static let bmpTable: UnsafePointer<UInt8> = {
         let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 0x10000)
         bmp.withUnsafeBufferPointer { b in t.initialize(from: b.baseAddress!, count: 0x10000) }
@@ -162,18 +163,16 @@ struct PatternScanner: Sendable {
     @inline(__always)
     func forEachMatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
         guard let p = text.baseAddress, text.count > 0 else { return }
-        Self.bmp.withUnsafeBufferPointer { t in
-            let table = t.baseAddress!
-            var i = 0
-            let n = text.count
-            while i < n {
-                let end = matchEnd(p, i, n, table)
-                if end > i {
-                    body(i, end)
-                    i = end
-                } else {
-                    i += BPEModel.utf8Length(p[i])   // no match here: the regex tries the next character
-                }
+        let table = Self.bmpTable
+        var i = 0
+        let n = text.count
+        while i < n {
+            let end = matchEnd(p, i, n, table)
+            if end > i {
+                body(i, end)
+                i = end
+            } else {
+                i += BPEModel.utf8Length(p[i])   // no match here: the regex tries the next character
             }
         }
     }
