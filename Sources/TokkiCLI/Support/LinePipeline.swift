@@ -7,11 +7,14 @@ import Tokki
 /// consumed on the calling thread in input order. With one worker nothing runs beside the
 /// caller (`--threads 1` uses one core).
 final class LineBatch: @unchecked Sendable {
+    // Written once per line: the writes are not checked for exclusive access at run time (a
+    // check costs more than the append). A batch is filled by the reading thread alone, then
+    // only read by one worker, and no access to these arrays overlaps another.
     /// The lines' bytes back to back; line `k` is `bytes[starts[k] ..< starts[k + 1]]`.
-    private(set) var bytes: [UInt8] = []
-    private(set) var starts: [Int] = [0]
+    @exclusivity(unchecked) private(set) var bytes: [UInt8] = []
+    @exclusivity(unchecked) private(set) var starts: [Int] = [0]
     /// The input byte offset of each line's first byte.
-    private(set) var offsets: [Int] = []
+    @exclusivity(unchecked) private(set) var offsets: [Int] = []
     /// The 1-based number of the batch's first line in its input.
     var firstLine = 1
     /// The name of the input, for messages.
@@ -187,49 +190,61 @@ enum LinePipeline {
                        consume: (LineBatch, R) throws(ExitCode) -> Void) throws {
         let pool = OrderedWorkers<(LineBatch, R)>(workers: workers)
         defer { pool.close() }
-        var spare: [LineBatch] = []
+        // The state is a struct with mutating methods, not local variables shared by nested
+        // functions and the line closure: those would be boxed and every access checked for
+        // exclusivity at run time, several times per line.
+        var feed = Feed<R>()
+        do {
+            for path in inputs {
+                var reader = try LineReader.open(path, maxLineBytes: maxLineBytes)
+                let source = reader.displayName
+                feed.lineNumber = 0
+                feed.filling.reset(firstLine: 1, source: source)
+                try reader.forEachLine { (line, _, offset) throws(ExitCode) in
+                    feed.lineNumber += 1
+                    feed.filling.append(line, offset: offset)
+                    if feed.filling.count >= batchLines || feed.filling.bytes.count >= batchBytes {
+                        try feed.submit(pool, process, consume)
+                        feed.filling.reset(firstLine: feed.lineNumber + 1, source: source)
+                    }
+                }
+                try feed.submit(pool, process, consume)
+                feed.filling.reset(firstLine: feed.lineNumber + 1, source: source)
+            }
+            try feed.consumeAll(pool.finish(), consume)
+        } catch {
+            // A read error (a line over the limit): the lines read before it are still
+            // processed and consumed, in order, then the error is reported.
+            if !feed.consumerFailed {
+                try feed.submit(pool, process, consume)
+                try feed.consumeAll(pool.finish(), consume)
+            }
+            throw error
+        }
+    }
+
+    /// The reading side of ``run(inputs:maxLineBytes:workers:process:consume:)``: the batch
+    /// being filled, spare batches to reuse, and the line count.
+    private struct Feed<R> {
         var filling = LineBatch()
+        var spare: [LineBatch] = []
         var consumerFailed = false
-        func consumeAll(_ done: [(LineBatch, R)]) throws(ExitCode) {
+        var lineNumber = 0
+
+        mutating func consumeAll(_ done: [(LineBatch, R)], _ consume: (LineBatch, R) throws(ExitCode) -> Void) throws(ExitCode) {
             for (batch, result) in done {
                 do { try consume(batch, result) } catch { consumerFailed = true; throw error }
                 spare.append(batch)
             }
         }
 
-        func submit() throws(ExitCode) {
+        /// Hands the filled batch to the workers and consumes the results that are ready.
+        mutating func submit(_ pool: OrderedWorkers<(LineBatch, R)>, _ process: @escaping @Sendable (LineBatch, _ worker: Int) -> R,
+                             _ consume: (LineBatch, R) throws(ExitCode) -> Void) throws(ExitCode) {
             guard filling.count > 0 else { return }
             let batch = filling
             filling = spare.popLast() ?? LineBatch()
-            try consumeAll(pool.submit { w in (batch, process(batch, w)) })
-        }
-
-        do {
-            for path in inputs {
-                var reader = try LineReader.open(path, maxLineBytes: maxLineBytes)
-                let source = reader.displayName
-                var lineNumber = 0
-                filling.reset(firstLine: 1, source: source)
-                try reader.forEachLine { (line, _, offset) throws(ExitCode) in
-                    lineNumber += 1
-                    filling.append(line, offset: offset)
-                    if filling.count >= batchLines || filling.bytes.count >= batchBytes {
-                        try submit()
-                        filling.reset(firstLine: lineNumber + 1, source: source)
-                    }
-                }
-                try submit()
-                filling.reset(firstLine: lineNumber + 1, source: source)
-            }
-            try consumeAll(pool.finish())
-        } catch {
-            // A read error (a line over the limit): the lines read before it are still
-            // processed and consumed, in order, then the error is reported.
-            if !consumerFailed {
-                try submit()
-                try consumeAll(pool.finish())
-            }
-            throw error
+            try consumeAll(pool.submit { w in (batch, process(batch, w)) }, consume)
         }
     }
 }
