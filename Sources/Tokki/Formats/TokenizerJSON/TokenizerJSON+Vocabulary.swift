@@ -131,7 +131,7 @@ extension TokenizerJSON {
                                     Parallelism.run(tasks: workers) { w in
                                         guard let base = pool.baseAddress else { return }
                                         // Batches of merges: left, right and joined keys looked up together.
-                                        let batch = 16
+                                        let batch = 64
                                         var keys = [UnsafeByteStringLookup.BatchKey](repeating: .init(start: 0, length: 0), count: 3 * batch)
                                         var found = [Int32](repeating: -1, count: 3 * batch)
                                         var joined: [UInt8] = []

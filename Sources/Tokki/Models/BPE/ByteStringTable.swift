@@ -132,10 +132,15 @@ struct UnsafeByteStringLookup: @unchecked Sendable {
     /// the cache misses of different keys overlap instead of queueing one after another.
     /// `out` has room for `keys.count` values.
     func values(_ keys: UnsafeMutableBufferPointer<BatchKey>, base: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<Int32>) {
+        // The hashes first, then the slots in a loop of a few instructions per key, so that
+        // the out-of-order core has many of the (cache-missing) slot loads in flight at once;
+        // with the hash in the same loop it holds only a few.
         for j in keys.indices {
-            let h = ByteStringTableHalf.hash(base + Int(keys[j].start), Int(keys[j].length))
+            keys[j].hash = ByteStringTableHalf.hash(base + Int(keys[j].start), Int(keys[j].length))
+        }
+        for j in keys.indices {
+            let h = keys[j].hash
             let part = h >> 31 == 0 ? low : high
-            keys[j].hash = h
             keys[j].slot = part.slots[Int(h) & part.mask]
         }
         for j in keys.indices {
