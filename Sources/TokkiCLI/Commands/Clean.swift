@@ -7,6 +7,7 @@ import TokkiData
 /// `tokki clean`: quality filters.
 struct Clean: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "clean",
         abstract: "Remove low-quality documents: length, script mix, symbols, repetition, boilerplate, broken text, block list.",
         discussion: """
         Reads documents (one per line, or the --text-field of JSONL lines) and writes

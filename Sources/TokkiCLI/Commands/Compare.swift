@@ -6,6 +6,7 @@ import TokkiData
 /// `tokki compare`: several tokenizers on the same corpus, side by side.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compare",
         abstract: "Compare tokenizers on a corpus: tokens per character, eojeol and word, unknown and byte rates, vocabulary use, most split words.",
         discussion: """
         Encodes every line of the inputs (or stdin) with every --model and prints a

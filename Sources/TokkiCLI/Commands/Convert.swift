@@ -5,6 +5,7 @@ import Tokki
 /// `tokki convert IN OUT`: `.model` ↔ `tokenizer.json`.
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Convert a SentencePiece .model to a tokenizer.json, or back.",
         discussion: """
         The direction follows OUT's extension: .json writes a Hugging Face

@@ -4,6 +4,7 @@ import Tokki
 /// `tokki decode`: lines of ids → text.
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "decode",
         abstract: "Decode lines of space-separated token ids into text.",
         discussion: """
         Each input line holds ids separated by spaces; each output line is the decoded

@@ -6,6 +6,7 @@ import TokkiData
 /// `tokki dedup`: exact and near-duplicate removal.
 struct Dedup: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dedup",
         abstract: "Remove duplicate documents: exact (128-bit hash), near duplicates with MinHash LSH (--near), or repeated spans inside documents (--substring).",
         discussion: """
         Documents are compared after collapsing whitespace and lowercasing ASCII. The

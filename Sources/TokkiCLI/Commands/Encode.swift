@@ -5,6 +5,7 @@ import Tokki
 /// `tokki encode`: text → token ids, one output line per input line.
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "encode",
         abstract: "Encode text into token ids, one output line per input line.",
         discussion: """
         Reads lines from --input, --text or stdin. Ids are separated by spaces. By

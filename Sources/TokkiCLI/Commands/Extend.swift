@@ -7,6 +7,7 @@ import TokkiTraining
 /// `tokki extend`: new (Korean) pieces for an existing tokenizer.
 struct Extend: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "extend",
         abstract: "Extend an existing tokenizer with pieces learned from a corpus, keeping every existing id.",
         discussion: """
         Continues the base's own algorithm on the --input text: for a SentencePiece BPE

@@ -5,6 +5,7 @@ import Tokki
 /// `tokki inspect`: what a model file holds.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Show what a model file holds: type, vocabulary, special pieces, normalizer and trainer settings.",
         discussion: """
         Examples:

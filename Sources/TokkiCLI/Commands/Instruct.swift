@@ -6,6 +6,7 @@ import TokkiData
 /// `tokki instruct`: render task records with FLAN-style instruction templates.
 struct Instruct: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "instruct",
         abstract: "Render JSONL task records into instruction examples with FLAN-style templates.",
         discussion: """
         Reads one JSON object per line: the fields of a task of the template set

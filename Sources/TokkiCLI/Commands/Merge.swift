@@ -5,6 +5,7 @@ import TokkiData
 /// `tokki merge`: concatenates Megatron datasets (shards) in order.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "merge",
         abstract: "Concatenate Megatron-LM datasets (e.g. the shards of 'tokki prepare --shard') in order.",
         discussion: """
         Examples:

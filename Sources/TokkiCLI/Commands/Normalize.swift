@@ -4,6 +4,7 @@ import Tokki
 /// `tokki normalize`: normalize text line by line.
 struct Normalize: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "normalize",
         abstract: "Normalize UTF-8 text line by line (Korean-safe by default).",
         discussion: """
         Reads lines from --input or stdin and writes one normalized line per input line

@@ -7,6 +7,7 @@ import TokkiObjectives
 /// `tokki prepare`: a corpus tokenized into a Megatron-LM indexed dataset.
 struct Prepare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "prepare",
         abstract: "Tokenize a corpus into a Megatron-LM dataset (PREFIX.bin + PREFIX.idx), streaming and sharded.",
         discussion: """
         One document per line (or the --text-field of JSONL lines); each document

@@ -6,6 +6,7 @@ import TokkiData
 /// `tokki profile`: distributions, script mix, rule hits, duplicates and samples of a corpus.
 struct Profile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "profile",
         abstract: "Profile a corpus: length, Hangul, repetition and token distributions, script mix, rule hits, duplicates, samples.",
         discussion: """
         Reads documents (one per line, or a JSONL field) from files or stdin,

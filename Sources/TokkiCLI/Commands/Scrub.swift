@@ -6,6 +6,7 @@ import TokkiData
 /// `tokki scrub`: personal data replaced by typed placeholders.
 struct Scrub: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "scrub",
         abstract: "Replace personal data with typed placeholders: registration, phone, card and account numbers, e-mails, IP addresses.",
         discussion: """
         Reads documents (one per line, or the --text-field of JSONL lines) and writes

@@ -5,6 +5,7 @@ import Tokki
 /// `tokki stats`: how a vocabulary fits a corpus.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Tokens per character and per eojeol, unknown and byte-fallback rates, vocabulary usage.",
         discussion: """
         Encodes every line of the inputs (or stdin) and prints, for comparing

@@ -7,6 +7,7 @@ import TokkiTraining
 /// `tokki train`: a vocabulary from a corpus.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train a vocabulary and write PREFIX.model, PREFIX.json and PREFIX.vocab.",
         discussion: """
         Reads plain text (one sentence or document per line) or JSONL (--text-field)
