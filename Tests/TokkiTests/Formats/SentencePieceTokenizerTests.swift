@@ -177,6 +177,57 @@ struct SentencePieceBadInputTests {
         #expect(throws: TokkiError.self) { try SentencePieceModel(contentsOf: URL(fileURLWithPath: "/nonexistent/x.model")) }
     }
 
+    /// The pieces' UTF-8 is checked in one pass over all of them: the first invalid piece is
+    /// still the one named, whether the concatenation is invalid or (a character cut between
+    /// two pieces) valid.
+    @Test func firstInvalidPieceAgreesWithCheckingEachPiece() {
+        var rng = SplitMix64(seed: 11)
+        let chars: [[UInt8]] = [[0x61], [0x20], [0xEA, 0xB0, 0x80], [0xED, 0x95, 0x9C], [0xC3, 0xA9], [0xF0, 0x9F, 0x98, 0x80]]
+        var invalidSeen = 0, cutSeen = 0
+        for _ in 0..<3_000 {
+            // Characters back to back, cut into pieces anywhere (inside characters too), with
+            // now and then a stray byte.
+            var pool: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 12) {
+                if rng.next() % 40 == 0 { pool.append(UInt8(truncatingIfNeeded: rng.next())) }
+                pool += chars[Int(rng.next() % UInt64(chars.count))]
+            }
+            var starts: [Int32] = [0]
+            var at = 0
+            while at < pool.count {
+                at = min(pool.count, at + Int(rng.next() % 5))
+                starts.append(Int32(at))
+            }
+            if starts.count == 1 { starts.append(0) }
+            let expected = (0..<(starts.count - 1)).first { k in
+                UTF8Validation.firstInvalidOffset(in: Array(pool[Int(starts[k])..<Int(starts[k + 1])])) != nil
+            }
+            #expect(SentencePieceModel.firstInvalidPiece(pool: pool, starts: starts) == expected, "\(pool) \(starts)")
+            if expected != nil {
+                invalidSeen += 1
+                if UTF8Validation.firstInvalidOffset(in: pool) == nil { cutSeen += 1 }
+            }
+        }
+        // Both kinds happened: an invalid concatenation, and a valid one cut inside characters.
+        #expect(invalidSeen > 100 && cutSeen > 100, "\(invalidSeen) \(cutSeen)")
+    }
+
+    @Test func aPieceStartingInsideACharacterIsNamed() throws {
+        // A Korean piece of the model whose first byte becomes a continuation byte.
+        let data = try Data(contentsOf: Fixtures.url("sentencepiece/unigram_identity.model"))
+        let model = try SentencePieceModel(serialized: data)
+        let texts: [[UInt8]] = model.pieces.map { Array($0.piece.utf8) }
+        let id = try #require(texts.indices.first { k in texts[k].count == 3 && texts[k][0] >= 0xEA && texts[k][0] <= 0xED })
+        let text = texts[id]
+        var bytes = [UInt8](data)
+        // The piece's text in the file: field 1, length 3, then the three bytes.
+        func isText(_ i: Int) -> Bool { bytes[i] == 0x0A && bytes[i + 1] == 3 && Array(bytes[(i + 2)..<(i + 5)]) == text }
+        let at = try #require((0..<(bytes.count - 5)).first(where: isText))
+        bytes[at + 2] = 0x80
+        let problem = Self.problem { _ = try SentencePieceModel(serialized: Data(bytes), path: "cut.model") }
+        #expect(problem?.contains("piece \(id) is not valid UTF-8") == true, "\(problem ?? "no error")")
+    }
+
     @Test func missingBytePieceAndMissingUnknownAreRejected() throws {
         let url = Fixtures.url("sentencepiece/unigram_identity_bf.model")
         var proto = try Sentencepiece_ModelProto(serializedBytes: Data(contentsOf: url))
