@@ -192,11 +192,15 @@ public struct SentencePieceModel: Sendable {
     /// pieces into a compact store (each text checked to be UTF-8).
     static func splitPieces(_ b: UnsafeBufferPointer<UInt8>) throws -> (pieces: PieceStore, rest: [UInt8], invalidType: (index: Int, type: Int)?) {
         var invalidType: (index: Int, type: Int)? = nil
-        var pool: [UInt8] = [], starts: [Int32] = [0], scores: [Float] = [], types: [PieceType] = []
+        var starts: [Int32] = [0], scores: [Float] = [], types: [PieceType] = []
+        // Where each piece's text is in the file; the texts are copied into the pool at the end,
+        // in one pass (an append per piece costs more than the copy).
+        var sources: [Int32] = []
         // Upper bounds from the file size (a piece takes at least 7 bytes in the file).
-        pool.reserveCapacity(b.count)
         let expected = b.count / 12
         starts.reserveCapacity(expected + 1); scores.reserveCapacity(expected); types.reserveCapacity(expected)
+        sources.reserveCapacity(expected)
+        var poolCount = 0
         var rest: [UInt8] = []
         var i = 0
         let n = b.count
@@ -239,14 +243,27 @@ public struct SentencePieceModel: Sendable {
                 let pieceType = PieceType(rawValue: type) ?? .normal
                 if pieceType.rawValue != type && invalidType == nil { invalidType = (index, type) }
                 // Checked as UTF-8 all at once below.
-                if let text { pool.append(contentsOf: UnsafeBufferPointer(rebasing: b[text])) }
-                starts.append(Int32(pool.count))
+                let source = text ?? i..<i
+                guard poolCount + source.count <= Int(Int32.max) else { throw WireError(message: "piece \(index): the pieces' text exceeds 2 GiB") }
+                sources.append(Int32(source.lowerBound))
+                poolCount += source.count
+                starts.append(Int32(poolCount))
                 scores.append(score)
                 types.append(pieceType)
             } else {
                 try skip(wireType, &i, n)
                 rest.append(contentsOf: UnsafeBufferPointer(rebasing: b[fieldStart..<i]))
             }
+        }
+        let pool = [UInt8](unsafeUninitializedCapacity: poolCount) { out, initialized in
+            guard let to = out.baseAddress, let from = b.baseAddress else { initialized = 0; return }
+            for k in sources.indices {
+                let n = Int(starts[k + 1] - starts[k])
+                // Piece k's text, from where the file has it, to where the starts put it.
+                assert(Int(starts[k]) + n <= out.count && Int(sources[k]) + n <= b.count)
+                (to + Int(starts[k])).initialize(from: from + Int(sources[k]), count: n)
+            }
+            initialized = poolCount
         }
         if let bad = Self.firstInvalidPiece(pool: pool, starts: starts) {
             throw WireError(message: "piece \(bad) is not valid UTF-8")

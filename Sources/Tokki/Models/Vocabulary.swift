@@ -56,9 +56,11 @@ public final class SentencePieceVocabulary: Sendable {
         mStarts.reserveCapacity(count); mLengths.reserveCapacity(count); mVals.reserveCapacity(count)
         var minS = Float.greatestFiniteMagnitude, maxS = Float.leastNormalMagnitude
         pool.withUnsafeBufferPointer { p in
+            // Pieces with U+0000 are rare: one search of the whole pool says whether to look.
+            let anyNUL = !p.isEmpty && memchr(p.baseAddress!, 0, p.count) != nil
             for i in 0..<count {
                 let start = starts[i], length = starts[i + 1] - start
-                let hasNUL = length > 0 && memchr(p.baseAddress! + Int(start), 0, Int(length)) != nil
+                let hasNUL = anyNUL && length > 0 && memchr(p.baseAddress! + Int(start), 0, Int(length)) != nil
                 // A piece containing U+0000 cannot be a trie key (keys are NUL-terminated in the
                 // layout, as in the reference); such pieces are never matched from text.
                 switch types[i] {
