@@ -195,7 +195,7 @@ public struct SentencePieceModel: Sendable {
         var starts: [Int32] = [0], scores: [Float] = [], types: [PieceType] = []
         // Where each piece's text is in the file; the texts are copied into the pool at the end,
         // in one pass (an append per piece costs more than the copy).
-        var sources: [Int32] = []
+        var sources: [Int] = []
         // Upper bounds from the file size (a piece takes at least 7 bytes in the file).
         let expected = b.count / 12
         starts.reserveCapacity(expected + 1); scores.reserveCapacity(expected); types.reserveCapacity(expected)
@@ -245,7 +245,7 @@ public struct SentencePieceModel: Sendable {
                 // Checked as UTF-8 all at once below.
                 let source = text ?? i..<i
                 guard poolCount + source.count <= Int(Int32.max) else { throw WireError(message: "piece \(index): the pieces' text exceeds 2 GiB") }
-                sources.append(Int32(source.lowerBound))
+                sources.append(source.lowerBound)
                 poolCount += source.count
                 starts.append(Int32(poolCount))
                 scores.append(score)
@@ -260,8 +260,8 @@ public struct SentencePieceModel: Sendable {
             for k in sources.indices {
                 let n = Int(starts[k + 1] - starts[k])
                 // Piece k's text, from where the file has it, to where the starts put it.
-                assert(Int(starts[k]) + n <= out.count && Int(sources[k]) + n <= b.count)
-                (to + Int(starts[k])).initialize(from: from + Int(sources[k]), count: n)
+                assert(Int(starts[k]) + n <= out.count && sources[k] + n <= b.count)
+                (to + Int(starts[k])).initialize(from: from + sources[k], count: n)
             }
             initialized = poolCount
         }
