@@ -22,11 +22,11 @@ public final class SentencePieceVocabulary: Sendable {
     let matchable: DoubleArrayTrie
     /// The same pieces in a hash table, for models that only need exact look-ups (BPE):
     /// building it is much cheaper than a trie for large vocabularies.
-    let matchableTable: ByteStringTable?
+    let matchableTable: PooledKeyTable?
     /// CONTROL, UNKNOWN and BYTE pieces: looked up first by `id(for:)`, as the reference does.
     /// Only ever looked up whole, so a hash table: a model with tens of thousands of control
     /// pieces builds it in a fraction of the time a trie takes.
-    let reserved: ByteStringTable
+    let reserved: PooledKeyTable
     /// The unknown piece's id.
     public let unknownID: Int
     /// `<0xXX>` ids by byte, when the model has byte fallback.
@@ -51,9 +51,11 @@ public final class SentencePieceVocabulary: Sendable {
         let store = model.store
         let count = store.count
         let pool = store.pool, starts = store.starts, scores = store.scores, types = store.types
-        var mStarts: [Int32] = [], mLengths: [Int32] = [], mVals: [Int] = []
-        var rStarts: [Int32] = [], rLengths: [Int32] = [], rVals: [Int] = []
-        mStarts.reserveCapacity(count); mLengths.reserveCapacity(count); mVals.reserveCapacity(count)
+        // The matchable and the reserved ids; the trie (prefix search) also takes the matchable
+        // pieces' places in the pool.
+        var mStarts: [Int32] = [], mLengths: [Int32] = [], mVals: [Int] = [], rVals: [Int] = []
+        mVals.reserveCapacity(count)
+        if prefixSearch { mStarts.reserveCapacity(count); mLengths.reserveCapacity(count) }
         var minS = Float.greatestFiniteMagnitude, maxS = Float.leastNormalMagnitude
         pool.withUnsafeBufferPointer { p in
             // Pieces with U+0000 are rare: one search of the whole pool says whether to look.
@@ -65,10 +67,13 @@ public final class SentencePieceVocabulary: Sendable {
                 // layout, as in the reference); such pieces are never matched from text.
                 switch types[i] {
                 case .normal, .userDefined, .unused:
-                    if !hasNUL { mStarts.append(start); mLengths.append(length); mVals.append(i) }
+                    if !hasNUL {
+                        mVals.append(i)
+                        if prefixSearch { mStarts.append(start); mLengths.append(length) }
+                    }
                     if types[i] == .normal { minS = min(minS, scores[i]); maxS = max(maxS, scores[i]) }
                 case .control, .unknown, .byte:
-                    if !hasNUL { rStarts.append(start); rLengths.append(length); rVals.append(i) }
+                    if !hasNUL { rVals.append(i) }
                 }
             }
         }
@@ -77,17 +82,15 @@ public final class SentencePieceVocabulary: Sendable {
             let ids = (0..<count).filter { Array(store.bytes($0)) == key }
             return .invalidModel(path: model.path, problem: "piece \"\(String(decoding: key, as: UTF8.self))\" is defined twice (ids \(ids.map(String.init).joined(separator: ", ")))")
         }
-        /// A hash table of the pieces at `starts`/`lengths` in the pool.
-        func table(_ starts: [Int32], _ lengths: [Int32], _ values: [Int]) throws(TokkiError) -> ByteStringTable {
-            switch ByteStringTable.build(pool: pool, starts: starts, lengths: lengths, values: values.map { Int32($0) }) {
+        /// A hash table of the pieces `ids`, whose texts are in the pool.
+        func table(_ ids: [Int]) throws(TokkiError) -> PooledKeyTable {
+            switch PooledKeyTable.build(pool: pool, starts: starts, ids: ids.map { Int32($0) }) {
             case .success(let table): return table
-            case .failure(let duplicate):
-                let s = Int(starts[duplicate.index]), l = Int(lengths[duplicate.index])
-                throw definedTwice(Array(pool[s..<(s + l)]))
+            case .failure(let duplicate): throw definedTwice(Array(store.bytes(duplicate.id)))
             }
         }
-        matchableTable = prefixSearch ? nil : try table(mStarts, mLengths, mVals)
-        reserved = try table(rStarts, rLengths, rVals)
+        matchableTable = prefixSearch ? nil : try table(mVals)
+        reserved = try table(rVals)
         do {
             matchable = prefixSearch ? try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals) : DoubleArrayTrie(units: [])
         } catch .duplicateKey(let key) {

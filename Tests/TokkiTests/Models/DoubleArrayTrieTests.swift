@@ -119,6 +119,44 @@ struct ByteStringTableTests {
         #expect(!keys[7].withUnsafeBufferPointer { inserted.insert($0, 5) })
     }
 
+    /// The table of a vocabulary's ids over its own pool: every key of the set is found with
+    /// its id, ids outside the set and absent texts are not, and a repeated text is reported
+    /// with the later id.
+    @Test func pooledKeyTableFindsExactlyItsIDs() {
+        var rng = SplitMix64(seed: 21)
+        // Distinct short keys over a small alphabet (many shared prefixes and equal hashes' neighbours).
+        var seen = Set<[UInt8]>()
+        var texts: [[UInt8]] = []
+        while texts.count < 3_000 {
+            let k = (0..<(1 + Int(rng.next() % 8))).map { _ in UInt8(truncatingIfNeeded: 0x61 + rng.next() % 6) }
+            if seen.insert(k).inserted { texts.append(k) }
+        }
+        var pool: [UInt8] = [], starts: [Int32] = [0]
+        for t in texts { pool += t; starts.append(Int32(pool.count)) }
+        // Every third id is left out of the set.
+        let ids = texts.indices.filter { $0 % 3 != 0 }.map { Int32($0) }
+        guard case .success(let table) = PooledKeyTable.build(pool: pool, starts: starts, ids: ids) else {
+            Issue.record("build reported a duplicate"); return
+        }
+        for (k, t) in texts.enumerated() {
+            t.withUnsafeBufferPointer { b in
+                #expect(table.value(b.baseAddress!, b.count) == (k % 3 != 0 ? Int32(k) : nil), "\(t)")
+            }
+        }
+        var absent = 0
+        for _ in 0..<20_000 {
+            let q = (0..<(1 + Int(rng.next() % 9))).map { _ in UInt8(truncatingIfNeeded: 0x61 + rng.next() % 7) }
+            if seen.contains(q) { continue }
+            absent += 1
+            q.withUnsafeBufferPointer { b in #expect(table.value(b.baseAddress!, b.count) == nil, "\(q)") }
+        }
+        #expect(absent > 1_000)
+        // A text repeated under a later id.
+        let dupPool = pool + texts[10]
+        let dup = PooledKeyTable.build(pool: dupPool, starts: starts + [Int32(dupPool.count)], ids: ids + [Int32(texts.count)])
+        if case .failure(let d) = dup { #expect(d.id == texts.count) } else { Issue.record("duplicate not found") }
+    }
+
     @Test func duplicatePieceInABPEModelIsNamed() throws {
         var proto = try Sentencepiece_ModelProto(serializedBytes: Fixtures.data("sentencepiece/bpe_nfkc.model"))
         let target = proto.pieces[300].piece

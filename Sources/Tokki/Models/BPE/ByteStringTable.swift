@@ -429,3 +429,95 @@ func bytesEqual(_ ra: UnsafeRawPointer, _ rb: UnsafeRawPointer, _ n: Int) -> Boo
     }
     return n == 0 || ra.load(as: UInt8.self) == rb.load(as: UInt8.self)
 }
+
+/// A hash table from the texts of a set of ids to the ids, for texts already stored back to
+/// back in a pool (a SentencePiece vocabulary's): id `k`'s key is
+/// `pool[starts[k] ..< starts[k + 1]]`. A slot holds the key's hash and the id, and the key is
+/// read from the pool itself, so the table adds only its slots — a ``ByteStringTable`` also
+/// copies each key's place and value into an entry array, which doubles what a 262k-piece
+/// model writes (and faults in) while it loads.
+struct PooledKeyTable: Sendable {
+    /// `hash` (never 0) | id << 32; 0 is empty.
+    private let slots: [UInt64]
+    private let mask: Int
+    /// Shared with the vocabulary (no copy).
+    private let pool: [UInt8]
+    private let starts: [Int32]
+
+    /// An id whose text equals an earlier id's.
+    struct DuplicateKey: Error { let id: Int }
+
+    /// The table of `ids` (ascending), with keys from `pool` and `starts`; fails on the first
+    /// id whose text an earlier id already has.
+    static func build(pool: [UInt8], starts: [Int32], ids: [Int32]) -> Result<PooledKeyTable, DuplicateKey> {
+        var size = 16
+        while size < ids.count * 2 { size <<= 1 }
+        let mask = size - 1
+        var slots = [UInt64](repeating: 0, count: size)
+        var duplicate: Int? = nil
+        slots.withUnsafeMutableBufferPointer { sl in
+            pool.withUnsafeBufferPointer { pl in
+                starts.withUnsafeBufferPointer { st in
+                    withUnsafePointer(to: UInt8(0)) { zero in
+                        let base = pl.baseAddress ?? zero
+                        for id32 in ids {
+                            let id = Int(id32)
+                            assert(id >= 0 && id + 1 < st.count && Int(st[id + 1]) <= pl.count)
+                            let s = Int(st[id]), n = Int(st[id + 1]) - s
+                            let h = ByteStringTableHalf.hash(base + s, n)
+                            var slot = Int(h) & mask
+                            while true {
+                                let e = sl[slot]
+                                if e == 0 { break }
+                                if UInt32(truncatingIfNeeded: e) == h {
+                                    let other = Int(e >> 32)
+                                    let os = Int(st[other]), on = Int(st[other + 1]) - os
+                                    if on == n && bytesEqual(base + os, base + s, n) {
+                                        duplicate = id
+                                        return
+                                    }
+                                }
+                                slot = (slot + 1) & mask
+                            }
+                            // At most half the slots are used, so probing ended at an empty one.
+                            assert(slot < sl.count && sl[slot] == 0)
+                            sl[slot] = UInt64(h) | UInt64(id) << 32
+                        }
+                    }
+                }
+            }
+        }
+        if let duplicate { return .failure(DuplicateKey(id: duplicate)) }
+        return .success(PooledKeyTable(slots: slots, mask: mask, pool: pool, starts: starts))
+    }
+
+    private init(slots: [UInt64], mask: Int, pool: [UInt8], starts: [Int32]) {
+        self.slots = slots
+        self.mask = mask
+        self.pool = pool
+        self.starts = starts
+    }
+
+    /// The id whose text is `p[0..<n]`, or nil.
+    @inline(__always)
+    func value(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        let h = ByteStringTableHalf.hash(p, n)
+        return slots.withUnsafeBufferPointer { sl in
+            starts.withUnsafeBufferPointer { st in
+                pool.withUnsafeBufferPointer { pl in
+                    var slot = Int(h) & mask
+                    while true {
+                        let e = sl[slot]
+                        if e == 0 { return nil }
+                        if UInt32(truncatingIfNeeded: e) == h {
+                            let id = Int(e >> 32)
+                            let s = Int(st[id]), length = Int(st[id + 1]) - s
+                            if length == n && (n == 0 || bytesEqual(pl.baseAddress! + s, p, n)) { return Int32(id) }
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+}
