@@ -66,7 +66,7 @@ struct ModelScratch: Sendable {
     var linear: [Int32] = []
     var skipped: [(UInt64, Int32)] = []
     var floats: [Double] = []
-    /// The tokens of a pre-token missed by ``PieceCache/ids(_:_:into:scratch:compute:)``.
+    /// The tokens of a pre-token missed by ``PieceCache/idsOnMiss(_:_:_:into:scratch:compute:)`` and ``PieceCache/recordOnMiss(_:_:_:scratch:compute:)``.
     var missTokens: [ModelToken] = []
     var bytes: [UInt8] = []
     var cache = PieceCache()
@@ -153,56 +153,79 @@ struct PieceCache: Sendable {
         return .miss
     }
 
-    /// Appends the tokens of the pre-token `p[0..<n]` (n > 0) to `out`: from `scratch`'s cache
-    /// when it was seen before, else made by `compute` and cached — a pre-token's tokens
-    /// depend on its bytes only.
+    /// Appends the tokens of the pre-token `p[0..<n]` (n > 0, hash `h`) to `out` when
+    /// `scratch`'s cache holds them; false (nothing appended) otherwise.
+    ///
+    /// The cache's hit paths take no closure: a closure that calls back into a model captures
+    /// the model, and a model is a large struct, so building the closure's context copied
+    /// hundreds of bytes on every pre-token, hit or miss. Models call these first and then a
+    /// miss path of their own that is not inlined (``tokensOnMiss(_:_:_:into:scratch:compute:)``).
     @inline(__always)
-    static func tokens(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch,
-                       compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
-        let h = hash(p, n)
+    static func cachedTokens(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken],
+                             scratch: inout ModelScratch) -> Bool {
         switch scratch.cache.find(p, n, h) {
-        case .shared(let r): WordRecord.appendTokens(r, to: &out)
-        case .own(let found): scratch.cache.values.withUnsafeBufferPointer { v in out.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
-        case .miss: computeAndInsert(p, n, h, into: &out, scratch: &scratch, compute: compute)
+        case .shared(let r): WordRecord.appendTokens(r, to: &out); return true
+        case .own(let found):
+            scratch.cache.values.withUnsafeBufferPointer { v in out.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
+            return true
+        case .miss: return false
         }
     }
 
-    /// ``tokens(_:_:into:scratch:compute:)`` appending the ids only (a hit copies them
+    /// ``cachedTokens(_:_:_:into:scratch:)`` appending the ids only (a hit copies them
     /// straight from the cache).
     @inline(__always)
-    static func ids(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch,
-                    compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
-        let h = hash(p, n)
+    static func cachedIDs(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into ids: inout [Int32],
+                          scratch: inout ModelScratch) -> Bool {
         switch scratch.cache.find(p, n, h) {
-        case .shared(let r): WordRecord.appendIDs(r, to: &ids)
-        case .own(let found): scratch.cache.values.withUnsafeBufferPointer { v in for t in v[found] { ids.append(t.id) } }
-        case .miss:
-            ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in
-                computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
-            }
+        case .shared(let r): WordRecord.appendIDs(r, to: &ids); return true
+        case .own(let found):
+            scratch.cache.values.withUnsafeBufferPointer { v in for t in v[found] { ids.append(t.id) } }
+            return true
+        case .miss: return false
         }
     }
 
-    /// The tokens of the pre-token `p[0..<n]` (n > 0) for a caller that reads them itself: the
-    /// shared table's record when it holds them (read it with ``WordRecord/span(_:_:count:)``;
-    /// records never change or move while the table lives), else nil with the tokens in
-    /// `scratch.missTokens` (from this thread's own table, or made by `compute` and cached).
+    /// The shared table's record of the pre-token `p[0..<n]` (hash `h`), or nil (read it
+    /// with ``WordRecord/span(_:_:count:)``; records never change or move while the table lives).
     @inline(__always)
-    static func record(_ p: UnsafePointer<UInt8>, _ n: Int, scratch: inout ModelScratch,
-                       compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) -> UnsafePointer<UInt32>? {
-        let h = hash(p, n)
-        let hit = scratch.cache.find(p, n, h)
-        if case .shared(let r) = hit { return r }
+    static func sharedRecord(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, scratch: inout ModelScratch) -> UnsafePointer<UInt32>? {
+        if case .shared(let r) = scratch.cache.find(p, n, h) { return r }
+        return nil
+    }
+
+    /// The miss path of ``cachedTokens(_:_:_:into:scratch:)``: appends the tokens that
+    /// `compute` makes of `p[0..<n]` (hash `h`) and caches them.
+    @inline(__always)
+    static func tokensOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken], scratch: inout ModelScratch,
+                             compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
+        computeAndInsert(p, n, h, into: &out, scratch: &scratch, compute: compute)
+    }
+
+    /// The miss path of ``cachedIDs(_:_:_:into:scratch:)``.
+    @inline(__always)
+    static func idsOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into ids: inout [Int32], scratch: inout ModelScratch,
+                          compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
+        ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in
+            computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
+        }
+    }
+
+    /// The miss path of ``sharedRecord(_:_:_:scratch:)``: the tokens of `p[0..<n]` into
+    /// `scratch.missTokens`, from this thread's own table or made by `compute` and cached.
+    @inline(__always)
+    static func recordOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, scratch: inout ModelScratch,
+                             compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         var tokens: [ModelToken] = []
         swap(&tokens, &scratch.missTokens)
         tokens.removeAll(keepingCapacity: true)
-        if case .own(let found) = hit {
+        // The shared table missed; this thread's own may hold it (when the shared one is full).
+        if case .own(let found) = scratch.cache.find(p, n, h) {
             scratch.cache.values.withUnsafeBufferPointer { v in tokens.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
         } else {
             computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
         }
         swap(&tokens, &scratch.missTokens)
-        return nil
     }
 
     /// Appends the tokens of a pre-token that was not cached, made by `compute`, and caches

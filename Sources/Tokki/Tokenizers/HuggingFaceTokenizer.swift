@@ -467,7 +467,7 @@ extension HuggingFaceTokenizer {
             }
             if let pieceSplit {
                 if let bpe {
-                    Self.tokenizePieceIDs(bpe, pieceSplit, piece, into: &ids, scratch: &scratch.model)
+                    bpe.appendPieceIDs(pieceSplit, piece, into: &ids, scratch: &scratch.model)
                 } else {
                     Self.tokenizePieceIDs(model, pieceSplit, piece, into: &ids, scratch: &scratch.model)
                 }

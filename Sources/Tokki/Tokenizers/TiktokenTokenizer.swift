@@ -90,7 +90,7 @@ public struct TiktokenTokenizer: Sendable {
         guard let p = input.baseAddress else { return }
         scratch.model.bind(pieceTables)
         if split.scansPieces {
-            split.forEachPiece(input) { start, end in model.tokenizeIDs(p + start, end - start, into: &ids, scratch: &scratch.model) }
+            model.appendPieceIDs(split, input, into: &ids, scratch: &scratch.model)
             return
         }
         for piece in try split.split(input) {

@@ -305,11 +305,54 @@ extension BPEModel: PieceModel {
             tokenizeUncached(p, n, into: &out, scratch: &scratch)
             return
         }
-        PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+        let h = PieceCache.hash(p, n)
+        if !PieceCache.cachedTokens(p, n, h, into: &out, scratch: &scratch) { tokensOnMiss(p, n, h, into: &out, scratch: &scratch) }
+    }
+
+    // The miss paths are not inlined, so the closure around the model (whose context holds a
+    // copy of it) is built on a miss only.
+    @inline(never)
+    func tokensOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        PieceCache.tokensOnMiss(p, n, h, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+    }
+
+    @inline(never)
+    func idsOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into ids: inout [Int32], scratch: inout ModelScratch) {
+        PieceCache.idsOnMiss(p, n, h, into: &ids, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+    }
+
+    @inline(never)
+    private func idsWithDropout(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch) {
+        ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in tokenizeUncached(p, n, into: &tokens, scratch: &scratch) }
+    }
+
+    /// Appends the ids of the pieces `split` finds in `text` (a split that
+    /// ``RegexSplit/scansPieces``), each tokenized as the scanner finds it.
+    ///
+    /// A loop over a cursor, not a closure per piece: a closure that calls the model captures
+    /// it, and a closure's capture of this large struct is copied (hundreds of bytes) on every
+    /// piece. A hit reads the word cache only; a miss calls a method that is not inlined.
+    @inline(__always)
+    func appendPieceIDs(_ split: RegexSplit, _ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout ModelScratch) {
+        guard let base = text.baseAddress, var cursor = split.pieceCursor(text) else { return }
+        guard options.dropout == nil || options.dropout == 0 else {
+            while let (start, end) = cursor.next() { idsWithDropout(base + start, end - start, into: &ids, scratch: &scratch) }
+            return
+        }
+        while let (start, end) = cursor.next() {
+            let p = base + start, n = end - start
+            let h = PieceCache.hash(p, n)
+            if !PieceCache.cachedIDs(p, n, h, into: &ids, scratch: &scratch) { idsOnMiss(p, n, h, into: &ids, scratch: &scratch) }
+        }
+    }
+
+    @inline(never)
+    func recordOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, scratch: inout ModelScratch) {
+        PieceCache.recordOnMiss(p, n, h, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
     }
 
     /// The tokens of ``tokenize(_:_:into:scratch:)`` for a caller that reads them itself,
-    /// without a token list on a hit (see ``PieceCache/record(_:_:scratch:compute:)``): the
+    /// without a token list on a hit (see ``PieceCache/sharedRecord(_:_:_:scratch:)``): the
     /// shared word record, or nil with the tokens in `scratch.missTokens`. `n` > 0.
     @inline(__always)
     func tokenRecord(_ p: UnsafePointer<UInt8>, _ n: Int, scratch: inout ModelScratch) -> UnsafePointer<UInt32>? {
@@ -321,17 +364,21 @@ extension BPEModel: PieceModel {
             swap(&tokens, &scratch.missTokens)
             return nil
         }
-        return PieceCache.record(p, n, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+        let h = PieceCache.hash(p, n)
+        if let r = PieceCache.sharedRecord(p, n, h, scratch: &scratch) { return r }
+        recordOnMiss(p, n, h, scratch: &scratch)
+        return nil
     }
 
     @inline(__always)
     func tokenizeIDs(_ p: UnsafePointer<UInt8>, _ n: Int, into ids: inout [Int32], scratch: inout ModelScratch) {
         guard n > 0 else { return }
         guard options.dropout == nil || options.dropout == 0 else {
-            ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in tokenizeUncached(p, n, into: &tokens, scratch: &scratch) }
+            idsWithDropout(p, n, into: &ids, scratch: &scratch)
             return
         }
-        PieceCache.ids(p, n, into: &ids, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+        let h = PieceCache.hash(p, n)
+        if !PieceCache.cachedIDs(p, n, h, into: &ids, scratch: &scratch) { idsOnMiss(p, n, h, into: &ids, scratch: &scratch) }
     }
 
     func tokenizeUncached(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {

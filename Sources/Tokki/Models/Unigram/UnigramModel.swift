@@ -58,7 +58,14 @@ extension UnigramModel: PieceModel {
 
     func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch: inout ModelScratch) {
         guard n > 0 else { return }
-        PieceCache.tokens(p, n, into: &out, scratch: &scratch) { p, n, out, scratch in viterbi(p, n, into: &out, scratch: &scratch) }
+        let h = PieceCache.hash(p, n)
+        if !PieceCache.cachedTokens(p, n, h, into: &out, scratch: &scratch) { tokensOnMiss(p, n, h, into: &out, scratch: &scratch) }
+    }
+
+    /// The miss path of ``tokenize(_:_:into:scratch:)`` (not inlined: see ``PieceCache/cachedTokens(_:_:_:into:scratch:)``).
+    @inline(never)
+    private func tokensOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken], scratch: inout ModelScratch) {
+        PieceCache.tokensOnMiss(p, n, h, into: &out, scratch: &scratch) { p, n, out, scratch in viterbi(p, n, into: &out, scratch: &scratch) }
     }
 
     private func viterbi(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [ModelToken], scratch s: inout ModelScratch) {
