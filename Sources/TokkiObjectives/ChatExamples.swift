@@ -320,7 +320,18 @@ public struct ChatExampleEncoder: Sendable {
     }
 
     /// A new session for one thread.
-    public func makeSession() -> Session { Session(tokenizer.makeEncoder()) }
+    public func makeSession() -> Session { Session(tokenizer.makeEncoder(options: Self.encodeOptions)) }
+
+    /// The encoder's options: the texts it encodes are rendered Swift strings, well-formed
+    /// UTF-8 by construction, so the tokenizer need not check them again; and the masks
+    /// compare token offsets with byte spans, so the offsets come in bytes (no character
+    /// counting per token).
+    static var encodeOptions: EncodeOptions {
+        var options = EncodeOptions()
+        options.inputIsWellFormedUTF8 = true
+        options.offsetsInBytes = true
+        return options
+    }
 
     /// Renders, tokenizes, labels and truncates one conversation; pass a ``Session`` per
     /// thread when encoding many.
@@ -386,6 +397,9 @@ public struct ChatExampleEncoder: Sendable {
             throw .template(error.description)
         }
         var ids: [Int32] = []
+        // UTF-8 byte offsets of the tokens (``encodeOptions``). Every bound is a character
+        // start, as are the spans' bounds, and byte and character positions of character starts
+        // are in the same order: the masks are those transformers computes in characters.
         var offsets: [Range<Int>] = []
         var text = rendered.text
         let encoded: Result<Void, TokkiError> = text.withUTF8 { bytes in
@@ -393,7 +407,7 @@ public struct ChatExampleEncoder: Sendable {
                 if let session {
                     try session.encoder.encodeIDs(bytes, into: &ids, characterOffsets: &offsets)
                 } else {
-                    try tokenizer.makeEncoder().encodeIDs(bytes, into: &ids, characterOffsets: &offsets)
+                    try tokenizer.makeEncoder(options: Self.encodeOptions).encodeIDs(bytes, into: &ids, characterOffsets: &offsets)
                 }
                 return .success(())
             } catch { return .failure(error) }
@@ -404,12 +418,12 @@ public struct ChatExampleEncoder: Sendable {
         if configuration.trainOnPrompt {
             for i in 0..<n { learn[i] = true }
         } else if template.hasGenerationBlocks {
-            Self.maskGenerationSpans(rendered.generationSpans, characterOffsets: offsets, into: &learn)
+            Self.maskGenerationSpans(rendered.generationByteSpans, offsets: offsets, into: &learn)
         } else {
-            try Self.maskAssistantText(c, text: Array(text.utf8), characterOffsets: offsets, into: &learn)
+            try Self.maskAssistantText(c, text: Array(text.utf8), byteOffsets: offsets, into: &learn)
         }
         if configuration.trainOnEOS, !configuration.trainOnPrompt, let eos {
-            Self.addEOS(eos, ids: ids, characterOffsets: offsets, scalars: Array(text.unicodeScalars), to: &learn)
+            Self.addEOS(eos, ids: ids, byteOffsets: offsets, text: Array(text.utf8), to: &learn)
         }
         if n > 0 { learn[0] = false }
         guard learn.contains(true) else {
@@ -427,8 +441,9 @@ public struct ChatExampleEncoder: Sendable {
     /// spans (both in order); a token is marked when it starts before the current span's end
     /// and ends after its start — so a token with an empty range inside a span (a trimmed
     /// space) is marked too.
-    static func maskGenerationSpans(_ spans: [Range<Int>], characterOffsets: [Range<Int>], into learn: inout [Bool]) {
-        markOverlaps(spans, offsets: characterOffsets, into: &learn)
+    /// `spans` and `offsets` in one unit: both in characters, or both in UTF-8 bytes.
+    static func maskGenerationSpans(_ spans: [Range<Int>], offsets: [Range<Int>], into learn: inout [Bool]) {
+        markOverlaps(spans, offsets: offsets, into: &learn)
     }
 
     /// Marks the tokens that overlap `spans` (sorted) by transformers' rule.
@@ -444,7 +459,8 @@ public struct ChatExampleEncoder: Sendable {
     /// The tokens overlapping each assistant message's text, found in message order. Every
     /// message's text moves the search forward, so an assistant answer repeated from the user's
     /// question is found in the answer.
-    static func maskAssistantText(_ c: ChatConversation, text: [UInt8], characterOffsets: [Range<Int>], into learn: inout [Bool]) throws(ChatRecordError) {
+    /// `byteOffsets`: the tokens' offsets in UTF-8 bytes of `text`.
+    static func maskAssistantText(_ c: ChatConversation, text: [UInt8], byteOffsets: [Range<Int>], into learn: inout [Bool]) throws(ChatRecordError) {
         var cursor = 0
         var spans: [Range<Int>] = []
         for i in c.messages.indices {
@@ -465,29 +481,22 @@ public struct ChatExampleEncoder: Sendable {
                 if isAssistant { spans.append(range) }
             }
         }
-        // Byte spans → scalar spans (the offsets count scalars); the spans are in order.
-        var scalars = 0, at = 0
-        func scalarIndex(_ b: Int) -> Int {
-            while at < b { if text[at] & 0xC0 != 0x80 { scalars += 1 }; at += 1 }
-            return scalars
-        }
-        let characterSpans = spans.map { r in
-            let lo = scalarIndex(r.lowerBound)
-            return lo..<scalarIndex(r.upperBound)
-        }
-        markOverlaps(characterSpans, offsets: characterOffsets, into: &learn)
+        // The spans are byte ranges of whole messages' texts, so their bounds are character
+        // starts, like the offsets'.
+        markOverlaps(spans, offsets: byteOffsets, into: &learn)
     }
 
     /// Marks the EOS token that follows each learned stretch (skipping whitespace-only tokens).
-    static func addEOS(_ eos: Int32, ids: [Int32], characterOffsets: [Range<Int>], scalars: [Unicode.Scalar], to learn: inout [Bool]) {
+    /// `byteOffsets`: the tokens' offsets in UTF-8 bytes of `text` (every bound a character start).
+    static func addEOS(_ eos: Int32, ids: [Int32], byteOffsets: [Range<Int>], text: [UInt8], to learn: inout [Bool]) {
         var t = 0
         let n = ids.count
         while t < n {
             guard learn[t] else { t += 1; continue }
             while t < n && learn[t] { t += 1 }
             var u = t
-            while u < n, ids[u] != eos, !characterOffsets[u].isEmpty, characterOffsets[u].upperBound <= scalars.count,
-                  scalars[characterOffsets[u]].allSatisfy({ $0.properties.isWhitespace }) {
+            while u < n, ids[u] != eos, !byteOffsets[u].isEmpty, byteOffsets[u].upperBound <= text.count,
+                  String(decoding: text[byteOffsets[u]], as: UTF8.self).unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
                 u += 1
             }
             if u < n, ids[u] == eos { learn[u] = true; t = u + 1 }

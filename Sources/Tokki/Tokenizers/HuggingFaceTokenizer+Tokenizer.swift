@@ -63,7 +63,8 @@ extension HuggingFaceTokenizer: Tokenizer {
         try options.check(.postProcessor)
         let firstID = ids.count, firstOffset = characterOffsets.count
         if !options.addSpecialTokens,
-           try encodeFast(input, into: &ids, characterOffsets: &characterOffsets, scratch: &scratch) {
+           try encodeFast(input, into: &ids, characterOffsets: &characterOffsets, scratch: &scratch,
+                          wellFormed: options.inputIsWellFormedUTF8, inBytes: options.offsetsInBytes) {
             return
         }
         ids.removeSubrange(firstID...)
@@ -71,13 +72,16 @@ extension HuggingFaceTokenizer: Tokenizer {
         let e = try encode(bytes: input, options: options, scratch: &scratch)
         ids.append(contentsOf: e.ids.map { Int32(truncatingIfNeeded: $0) })
         characterOffsets.append(contentsOf: e.characterOffsets)
+        if options.offsetsInBytes { OffsetUnits.charactersToBytes(&characterOffsets, from: firstOffset, in: input) }
     }
 
     /// The fast path of ``encodeIDs(_:into:characterOffsets:scratch:options:)``; false (with
     /// partial output) when the tokenizer or text needs the general path.
+    /// `wellFormed`: the caller guarantees well-formed UTF-8 (not checked again). `inBytes`:
+    /// the offsets in UTF-8 bytes (``EncodeOptions/offsetsInBytes``).
     private func encodeFast(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>],
-                            scratch: inout Scratch) throws(TokkiError) -> Bool {
-        guard byteLevel, let model = model as? BPEModel, model.byteLevel, !bertSplit,
+                            scratch: inout Scratch, wellFormed: Bool, inBytes: Bool) throws(TokkiError) -> Bool {
+        guard byteLevel, let model = bpe, model.byteLevel, !bertSplit,
               preTokenizer == nil || splitChain != nil, truncation == nil, padding == nil else { return false }
         var trim = false, addPrefixSpace = false
         switch postProcessor {
@@ -85,11 +89,12 @@ extension HuggingFaceTokenizer: Tokenizer {
         case let p as ByteLevelPostProcessor: trim = p.trimOffsets; addPrefixSpace = p.addPrefixSpace
         default: return false
         }
-        guard let base = input.baseAddress, UTF8Validation.firstInvalidOffset(in: input) == nil else { return input.isEmpty }
+        assert(!wellFormed || UTF8Validation.firstInvalidOffset(in: input) == nil)
+        guard let base = input.baseAddress, wellFormed || UTF8Validation.firstInvalidOffset(in: input) == nil else { return input.isEmpty }
         scratch.model.bind(pieceTables)
         let chain = splitChain ?? []
         var emitter = CharacterOffsetEmitter(input: input, base: base, trim: trim, addPrefixSpace: addPrefixSpace,
-                                             first: characterOffsets.count)
+                                             first: characterOffsets.count, inBytes: inBytes)
         for part in rawMatcher.split(input) {
             if let t = part.token {
                 ids.append(Int32(rawMatcher.tokens[t].id)); emitter.emit(part.range, added: true, into: &characterOffsets)
@@ -182,16 +187,26 @@ struct CharacterOffsetEmitter {
     let addPrefixSpace: Bool
     /// The offsets' count before the first token of this text.
     let first: Int
+    /// Offsets in UTF-8 bytes of the input rather than in characters (see
+    /// ``EncodeOptions/offsetsInBytes``): the same ranges, widened and trimmed alike.
+    let inBytes: Bool
     var cursor = 0, leads = 0
 
-    init(input: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, trim: Bool, addPrefixSpace: Bool, first: Int) {
+    init(input: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, trim: Bool, addPrefixSpace: Bool, first: Int,
+         inBytes: Bool = false) {
         self.input = input
         self.base = base
         n = input.count
         self.trim = trim
         self.addPrefixSpace = addPrefixSpace
         self.first = first
+        self.inBytes = inBytes
     }
+
+    /// The offset reported for byte `p` (a character start, or n): `p` itself in bytes, else
+    /// its character index.
+    @inline(__always)
+    mutating func position(_ p: Int) -> Int { inBytes ? p : leadsBefore(p) }
 
     /// The number of characters before byte `p` (a character start, or n).
     @inline(__always)
@@ -225,8 +240,8 @@ struct CharacterOffsetEmitter {
         if s >= n {
             characterOffsets.append(s..<max(s, e))
         } else {
-            let cs = leadsBefore(s)
-            let ce = leadsBefore(min(e, n))
+            let cs = position(s)
+            let ce = position(min(e, n))
             characterOffsets.append(cs..<max(cs, ce))
         }
     }
@@ -241,30 +256,38 @@ struct CharacterOffsetEmitter {
         if s >= n {
             range = s..<max(s, e)
         } else {
-            let cs = leadsBefore(s)
-            let ce = leadsBefore(min(e, n))
+            let cs = position(s)
+            let ce = position(min(e, n))
             range = cs..<max(cs, ce)
         }
         if trim {
             // `process_offsets` counts the space-like symbols (Ġ or white space) at the ends
             // of each token's text: for a byte-level token the only one is Ġ (byte 0x20);
-            // an added token's text is the input's.
-            var leading = 0, trailing = 0
+            // an added token's text is the input's. `leading` and `trailing` count them; the
+            // offsets move by as many characters, or (in bytes) by their UTF-8 lengths.
+            var leading = 0, trailing = 0, leadingBytes = 0, trailingBytes = 0
             if added {
                 let scalars = Array(String(decoding: UnsafeBufferPointer(rebasing: input[o]), as: UTF8.self).unicodeScalars)
-                while leading < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[leading]) { leading += 1 }
-                while trailing < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[scalars.count - 1 - trailing]) { trailing += 1 }
+                while leading < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[leading]) {
+                    leadingBytes += UTF8.width(scalars[leading]); leading += 1
+                }
+                while trailing < scalars.count && ByteLevelPostProcessor.isSpaceLike(scalars[scalars.count - 1 - trailing]) {
+                    trailingBytes += UTF8.width(scalars[scalars.count - 1 - trailing]); trailing += 1
+                }
             } else {
                 var i = o.lowerBound
                 while i < o.upperBound && base[i] == 0x20 { leading += 1; i += 1 }
                 var j = o.upperBound
                 while j > o.lowerBound && base[j - 1] == 0x20 { trailing += 1; j -= 1 }
+                leadingBytes = leading; trailingBytes = trailing
             }
             if leading > 0 || trailing > 0 {
                 if leading > 0, characterOffsets.count == first || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
+                let lead = inBytes ? (leading > 0 ? leadingBytes : 0) : leading
+                let trail = inBytes ? trailingBytes : trailing
                 var (a, b) = (range.lowerBound, range.upperBound)
-                if leading > 0 { a = min(a + leading, b) }
-                if trailing > 0 && b >= trailing { b = max(b - trailing, a) }
+                if lead > 0 { a = min(a + lead, b) }
+                if trail > 0 && b >= trail { b = max(b - trail, a) }
                 range = a..<b
             }
         }

@@ -120,6 +120,17 @@ public struct EncodeOptions: Sendable, Hashable {
     /// The end-of-sequence token (SentencePiece and Tekken).
     public var addEOS: Bool
 
+    /// Set by callers inside the package whose input is a Swift `String`'s bytes (well-formed
+    /// UTF-8 by construction): the fast paths then skip their own UTF-8 check.
+    package var inputIsWellFormedUTF8 = false
+    /// Set by callers inside the package that compare token offsets with byte positions: the
+    /// `characterOffsets` of ``Tokenizer/encodeIDs(_:into:characterOffsets:scratch:options:)``
+    /// are then UTF-8 byte offsets into the input, the same ranges (widened to whole
+    /// characters, trimmed alike) with every end a character start; an offset past the last
+    /// character keeps its distance past the end. Comparisons between such ends give the
+    /// same answers in either unit.
+    package var offsetsInBytes = false
+
     /// Options; all off by default.
     public init(addSpecialTokens: Bool = false, addBOS: Bool = false, addEOS: Bool = false) {
         self.addSpecialTokens = addSpecialTokens
@@ -202,7 +213,9 @@ extension Tokenizer {
                           scratch: inout Scratch, options: EncodeOptions) throws(TokkiError) {
         let e = try encode(bytes: input, options: options, scratch: &scratch)
         ids.append(contentsOf: e.ids.map { Int32(truncatingIfNeeded: $0) })
+        let first = characterOffsets.count
         characterOffsets.append(contentsOf: e.characterOffsets)
+        if options.offsetsInBytes { OffsetUnits.charactersToBytes(&characterOffsets, from: first, in: input) }
     }
 
     /// A per-thread encoder of full encodings (ids, token texts, offsets) with its own scratch
@@ -345,4 +358,27 @@ public final class TokenEncoder {
 final class ScratchBox<S> {
     var scratch: S
     init(_ scratch: S) { self.scratch = scratch }
+}
+
+/// Conversions between the character offsets of ``Encoding/characterOffsets`` and UTF-8 byte
+/// offsets (see ``EncodeOptions/offsetsInBytes``).
+package enum OffsetUnits {
+    /// Rewrites `offsets[first...]`, character (Unicode scalar) indices into the UTF-8 text
+    /// `input`, as byte offsets: index k becomes the byte where character k starts (the
+    /// character count becomes `input.count`), and an index past the end keeps its distance
+    /// past it.
+    package static func charactersToBytes(_ offsets: inout [Range<Int>], from first: Int, in input: UnsafeBufferPointer<UInt8>) {
+        guard first < offsets.count else { return }
+        // The byte where each character starts, then the end.
+        var starts: [Int] = []
+        starts.reserveCapacity(input.count + 1)
+        for (k, b) in input.enumerated() where b & 0xC0 != 0x80 { starts.append(k) }
+        let count = starts.count
+        starts.append(input.count)
+        func byte(_ c: Int) -> Int { c <= count ? starts[max(0, c)] : input.count + (c - count) }
+        for k in first..<offsets.count {
+            let lo = byte(offsets[k].lowerBound)
+            offsets[k] = lo..<max(lo, byte(offsets[k].upperBound))
+        }
+    }
 }

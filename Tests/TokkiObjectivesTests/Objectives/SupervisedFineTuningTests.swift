@@ -42,7 +42,7 @@ struct SupervisedFineTuningTests {
             let encoding = try folder.tokenizer.encode(rendered.text, options: EncodeOptions())
             #expect(encoding.ids == want, "\(name)/\(label): ids")
             var mask = [Bool](repeating: false, count: encoding.ids.count)
-            ChatExampleEncoder.maskGenerationSpans(rendered.generationSpans, characterOffsets: encoding.characterOffsets, into: &mask)
+            ChatExampleEncoder.maskGenerationSpans(rendered.generationSpans, offsets: encoding.characterOffsets, into: &mask)
             #expect(mask.map { $0 ? 1 : 0 } == wantMask, "\(name)/\(label): assistant mask")
 
             // The example's labels: the ids where the mask is set, except the first token.

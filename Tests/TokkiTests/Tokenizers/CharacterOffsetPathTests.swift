@@ -19,7 +19,22 @@ struct CharacterOffsetPathTests {
         " ",
         "a",
         "{{ x }} {% if %} 제750조(불법행위의 내용)",
+        // Wide spaces around added tokens (stripped with lstrip/rstrip, trimmed by
+        // trim_offsets): several bytes each, one character each.
+        " \u{3000}<s>\u{3000} <mask>\u{2003}x [SEP]\u{00A0}\u{3000}<|im_end|>\u{3000}끝",
     ]
+
+    /// `offsets` (Unicode scalar indices into `text`) as UTF-8 byte offsets, worked out from
+    /// the string's scalars; an index past the end keeps its distance past it.
+    static func byteOffsets(_ offsets: [Range<Int>], _ text: String) -> [Range<Int>] {
+        var starts: [Int] = []
+        var at = 0
+        for scalar in text.unicodeScalars { starts.append(at); at += String(scalar).utf8.count }
+        let count = starts.count
+        starts.append(at)
+        func byte(_ c: Int) -> Int { c <= count ? starts[c] : at + (c - count) }
+        return offsets.map { byte($0.lowerBound)..<max(byte($0.lowerBound), byte($0.upperBound)) }
+    }
 
     static func check(_ tokenizer: HuggingFaceTokenizer, _ texts: [String], _ name: String) throws {
         var scratch = tokenizer.makeScratch()
@@ -36,6 +51,20 @@ struct CharacterOffsetPathTests {
             try r.get()
             #expect(ids.map(Int.init) == full.ids, "\(name): \(text.debugDescription)")
             #expect(offsets == full.characterOffsets, "\(name): \(text.debugDescription)")
+            // The same offsets in UTF-8 bytes, as the SFT masks ask for them.
+            var byteIDs: [Int32] = [], bytes: [Range<Int>] = []
+            var options = EncodeOptions()
+            options.offsetsInBytes = true
+            options.inputIsWellFormedUTF8 = true
+            let rb: Result<Void, TokkiError> = s.withUTF8 { b in
+                do throws(TokkiError) {
+                    try tokenizer.encodeIDs(b, into: &byteIDs, characterOffsets: &bytes, scratch: &scratch, options: options)
+                    return .success(())
+                } catch { return .failure(error) }
+            }
+            try rb.get()
+            #expect(byteIDs == ids, "\(name): \(text.debugDescription)")
+            #expect(bytes == Self.byteOffsets(full.characterOffsets, text), "\(name): bytes of \(text.debugDescription)")
         }
     }
 
@@ -47,6 +76,36 @@ struct CharacterOffsetPathTests {
         // With the chat tokens added (special, not normalized), as model folders have them.
         tokenizer = try HuggingFaceTokenizer(contentsOf: Fixtures.url("sft/chatml-generation/tokenizer.json"))
         try Self.check(tokenizer, Self.texts, "chatml-generation")
+    }
+
+    /// Added tokens that strip the white space around them (lstrip, rstrip) under a ByteLevel
+    /// post-processor's trim_offsets: the trimmed spaces include wide ones (U+3000, U+2003,
+    /// U+00A0), one character but several bytes each, so the byte offsets move by their
+    /// lengths.
+    @Test func strippedAddedTokensWithWideSpaces() throws {
+        let data = try Data(contentsOf: Fixtures.url("hf/bytelevel_bpe.json"))
+        guard var json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let model = json["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Int] else {
+            Issue.record("unexpected fixture shape"); return
+        }
+        var added = json["added_tokens"] as? [[String: Any]] ?? []
+        let next = (vocab.values.max() ?? 0) + 1 + added.count
+        for (k, content) in ["<mask>", "[SEP]"].enumerated() {
+            added.append(["id": next + k, "content": content, "single_word": false, "lstrip": true, "rstrip": true,
+                          "normalized": false, "special": true])
+        }
+        json["added_tokens"] = added
+        let dir = try scratchDirectory("stripped-added")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let url = URL(fileURLWithPath: dir).appendingPathComponent("tokenizer.json")
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        let tokenizer = try HuggingFaceTokenizer(contentsOf: url).withoutStoredTruncationAndPadding()
+        let texts = ["a \u{3000}<mask>\u{3000} b", "x\u{2003}<mask>\u{00A0}\u{3000}y [SEP]\u{3000}", "<mask>\u{3000}", "\u{3000}[SEP]",
+                     " <mask> 대한민국\u{3000}[SEP]\u{2003}헌법"]
+        try Self.check(tokenizer, texts, "stripped added tokens")
+        // The texts do reach the trimming of an added token's wide spaces.
+        let e = try tokenizer.encode(texts[0], options: EncodeOptions())
+        #expect(e.ids.contains(next))
     }
 
     /// With a shared word table that fills after a few words, the path reads tokens from the
