@@ -141,10 +141,18 @@ public struct ChatTemplate: Sendable {
     public struct Rendered: Sendable, Equatable {
         /// The rendered conversation.
         public var text: String
-        /// Each `{% generation %}` block's span in Unicode scalars (Python string indices), in order.
-        public var generationSpans: [Range<Int>]
-        /// The same spans in UTF-8 bytes of ``text``.
+        /// Each `{% generation %}` block's span in UTF-8 bytes of ``text``, in order.
         public var generationByteSpans: [Range<Int>]
+        /// For each span, its length in scalars when it was recorded inside a capture (a
+        /// `{% set %}` block or a filter block), else -1 (counted in ``text``).
+        let scalarLengths: [Int]
+
+        /// The same spans in Unicode scalars (Python string indices), as transformers reports
+        /// them; counted on each access (one pass over ``text``), so that a caller that works
+        /// in bytes never pays for it.
+        public var generationSpans: [Range<Int>] {
+            JinjaEvaluator.scalarSpans(text, bytes: generationByteSpans, scalarLengths: scalarLengths)
+        }
     }
 
     let body: [JinjaNode]
@@ -207,11 +215,8 @@ public struct ChatTemplate: Sendable {
         let evaluator = JinjaEvaluator(limits: limits, clock: clock)
         defer { evaluator.releaseClosures() }
         _ = try evaluator.run(body, root)
-        let spans = evaluator.finishedSpans()
-        return Rendered(
-            text: evaluator.output,
-            generationSpans: spans.map { $0.start..<$0.end },
-            generationByteSpans: spans.map { $0.byteStart..<$0.byteEnd })
+        let spans = evaluator.finishedByteSpans()
+        return Rendered(text: evaluator.output, generationByteSpans: spans.bytes, scalarLengths: spans.scalarLengths)
     }
 
     /// transformers' `_normalize_chat_messages` and `_alias_reasoning_fields` for one message.

@@ -44,19 +44,27 @@ final class JinjaEvaluator {
 
     // MARK: Output
 
-    /// The spans with their scalar offsets, computed once from the root output (whose first
-    /// `byteStart` bytes were written when a span began): one pass, not a count per write.
-    func finishedSpans() -> [(start: Int, end: Int, byteStart: Int, byteEnd: Int)] {
-        guard !spans.isEmpty else { return [] }
+    /// The spans in bytes of the output, and for each the length in scalars of a span recorded
+    /// inside a capture (else -1: its scalars are counted in the output).
+    func finishedByteSpans() -> (bytes: [Range<Int>], scalarLengths: [Int]) {
+        (spans.map { $0.byteStart..<$0.byteEnd }, spanScalarLengths)
+    }
+
+    /// The spans `bytes` of `text` in scalars (Python string indices): one pass over the text,
+    /// not a count per span. `scalarLengths` as ``finishedByteSpans()`` gives them.
+    static func scalarSpans(_ text: String, bytes: [Range<Int>], scalarLengths: [Int]) -> [Range<Int>] {
+        guard !bytes.isEmpty else { return [] }
+        // A span without a recorded length (the caller changed the byte spans) is counted in the text.
+        func length(_ k: Int) -> Int { k < scalarLengths.count ? scalarLengths[k] : -1 }
         var marks: [Int] = []
-        for (k, sp) in spans.enumerated() {
-            marks.append(sp.byteStart)
-            if spanScalarLengths[k] < 0 { marks.append(sp.byteEnd) }
+        for (k, sp) in bytes.enumerated() {
+            marks.append(sp.lowerBound)
+            if length(k) < 0 { marks.append(sp.upperBound) }
         }
         marks.sort()
         // counts[k]: the scalars before byte marks[k] (past the end, one per missing byte).
         var counts = [Int](repeating: 0, count: marks.count)
-        var root = buffers[0]
+        var root = text
         root.withUTF8 { bytes in
             guard let p = bytes.baseAddress else { return }
             var scalars = 0, at = 0
@@ -71,10 +79,10 @@ final class JinjaEvaluator {
             while lo < hi { let mid = (lo + hi) / 2; if marks[mid] < m { lo = mid + 1 } else { hi = mid } }
             return lo < marks.count && marks[lo] == m ? counts[lo] : nil
         }
-        return spans.enumerated().map { k, sp in
-            let start = index(sp.byteStart) ?? 0
-            let end = spanScalarLengths[k] < 0 ? (index(sp.byteEnd) ?? start) : start + spanScalarLengths[k]
-            return (start, end, sp.byteStart, sp.byteEnd)
+        return bytes.enumerated().map { k, sp in
+            let start = index(sp.lowerBound) ?? 0
+            let end = length(k) < 0 ? (index(sp.upperBound) ?? start) : start + length(k)
+            return start..<end
         }
     }
 

@@ -172,4 +172,17 @@ struct ChatTemplateTests {
         #expect(r.generationSpans == [19..<26])
         #expect(Array(Array(r.text.utf8)[r.generationByteSpans[0]]) == Array("네 🦀</s>".utf8))
     }
+
+    /// A generation block inside a capture (`{% set %}` block, written later) keeps the scalar
+    /// length it was recorded with; the character spans are counted on access, and a caller
+    /// that edits the byte spans gets spans counted in the text, never a crash.
+    @Test func generationSpansInsideCaptures() throws {
+        let t = try ChatTemplate("{% for m in messages %}{% set block %}{% generation %}{{ m.content }}{% endgeneration %}{% endset %}[{{ block }}]{% endfor %}")
+        var r = try t.render(messages: [["role": "user", "content": "가나"], ["role": "assistant", "content": "🦀é"]])
+        #expect(r.text == "[가나][🦀é]")
+        #expect(r.generationSpans.count == 2)
+        #expect(r.generationSpans.map(\.count) == [2, 2])
+        r.generationByteSpans.append(0..<4)   // "[가": 1 + 3 bytes, 2 scalars
+        #expect(r.generationSpans.last == 0..<2)
+    }
 }
