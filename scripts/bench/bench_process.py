@@ -4,7 +4,7 @@ included, on every published model in .models/ and the issue-15 shapes; then 2-t
 of encode, stats, prepare and batch; then peak memory.
 
     python3 scripts/bench/bench_process.py --tokki BIN [--inputs ko_help.txt,constitution.txt]
-        [--repeat 3] [--models WORD,...] [--no-scaling] [--markdown OUT.md]
+        [--repeat 3] [--scaling-repeat 5] [--models WORD,...] [--no-scaling] [--markdown OUT.md]
 
 Run by scripts/bench/bench_process.sh (which builds the release binary, installs the pinned
 references and fetches the files). For each model and input:
@@ -23,7 +23,9 @@ script exit 1; missed floors are reported, not fatal.
 Scaling: `--threads 2` against `--threads 1` on the largest input for encode (several models),
 stats, prepare and batch (shipped default vocabulary), then on `--scaling-copies` copies of it
 (default 4; batch left out: its output is 45 times its input) so that loading the model is a small
-part; outputs must be byte-identical. Each run's outputs are removed before it, untimed.
+part; outputs must be byte-identical. Each run's outputs are removed before it, untimed. One and two
+threads alternate, best of `--scaling-repeat` runs each (default 5): this machine is shared, and a
+slow period must not fall on one side only.
 Memory: peak resident set of each side's process (os.wait4), encode of the largest input.
 """
 from __future__ import annotations
@@ -141,6 +143,7 @@ def main() -> None:
     ap.add_argument("--tokki", required=True)
     ap.add_argument("--inputs", default="ko_help.txt,constitution.txt")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scaling-repeat", type=int, default=5)
     ap.add_argument("--ref-repeat", type=int, default=1)
     ap.add_argument("--models", help="comma-separated words; only models whose file name contains one")
     ap.add_argument("--no-scaling", action="store_true")
@@ -250,21 +253,22 @@ def main() -> None:
         for inp, with_batch in ((big, True), (many, False)):
             srows = []
             for label, args in jobs_for(inp, with_batch):
-                times, outs = {}, {}
-                for t in (1, 2):
-                    cmd = [a.tokki] + [x.replace("THREADS", str(t)) for x in args] + ["--threads", str(t)]
-                    out = os.path.join(tmp, f"scale-{t}.out")
-                    best = float("inf")
-                    for _ in range(a.repeat):
+                times = {1: float("inf"), 2: float("inf")}
+                # One and two threads alternate (1 2, 2 1, 1 2, ...), so that a slow period of
+                # this shared machine falls on both sides alike; best of --scaling-repeat each.
+                for r in range(a.scaling_repeat):
+                    for t in ((1, 2) if r % 2 == 0 else (2, 1)):
+                        cmd = [a.tokki] + [x.replace("THREADS", str(t)) for x in args] + ["--threads", str(t)]
+                        out = os.path.join(tmp, f"scale-{t}.out")
                         # The previous run's outputs are removed first, outside the timing: the
                         # kernel freeing hundreds of MB is not this run's work.
                         for f in outputs(args, t):
                             if os.path.exists(f):
                                 os.remove(f)
                         dt, _ = best_tokki(cmd, 1, out=out)
-                        best = min(best, dt)
-                    times[t] = best
-                    outs[t] = open(out, "rb").read() + b"".join(open(f, "rb").read() for f in outputs(args, t) if os.path.exists(f))
+                        times[t] = min(times[t], dt)
+                outs = {t: open(os.path.join(tmp, f"scale-{t}.out"), "rb").read()
+                        + b"".join(open(f, "rb").read() for f in outputs(args, t) if os.path.exists(f)) for t in (1, 2)}
                 speedup = times[1] / times[2]
                 same = outs[1] == outs[2]
                 srows.append([label, f"{times[1]:.3f}", f"{times[2]:.3f}", f"{speedup:.2f}x", "yes" if same else "NO"])
@@ -290,7 +294,7 @@ def main() -> None:
             srows.append(["ceiling: 2 one-thread processes at once", f"{alone:.3f}", f"{pair:.3f} (both)", f"{ceiling:.2f}x", "-"])
             report.append("")
             report.append(f"Scaling on {os.path.basename(inp)} ({os.path.getsize(inp) / 1e6:.1f} MB; whole process, seconds, "
-                          f"best of {a.repeat}; the last row is the machine's own ceiling: the aggregate speed-up of two "
+                          f"best of {a.scaling_repeat}, one and two threads alternating; the last row is the machine's own ceiling: the aggregate speed-up of two "
                           f"independent one-thread processes):")
             report.append("")
             report.append(table(["job", "1 thread", "2 threads", "speed-up", "identical"], srows))
