@@ -316,6 +316,8 @@ public struct ChatExampleEncoder: Sendable {
     /// make one per thread with ``makeSession()``.
     public final class Session {
         let encoder: TokenEncoder
+        /// The token offsets of the record being labelled (kept between records: no allocation each).
+        var offsets: [Range<Int>] = []
         init(_ encoder: TokenEncoder) { self.encoder = encoder }
     }
 
@@ -402,6 +404,13 @@ public struct ChatExampleEncoder: Sendable {
         // are in the same order: the masks are those transformers computes in characters.
         var offsets: [Range<Int>] = []
         var text = rendered.text
+        // Room for every token at once (Korean prose takes about one token per 3-4 bytes with
+        // byte-level vocabularies), so that the arrays are not regrown a dozen times a record.
+        let expected = text.utf8.count / 2 + 16
+        ids.reserveCapacity(expected)
+        if let session { swap(&offsets, &session.offsets); offsets.removeAll(keepingCapacity: true) }
+        offsets.reserveCapacity(expected)
+        defer { if let session { swap(&offsets, &session.offsets) } }
         let encoded: Result<Void, TokkiError> = text.withUTF8 { bytes in
             do throws(TokkiError) {
                 if let session {

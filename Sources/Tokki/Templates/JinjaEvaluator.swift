@@ -25,6 +25,7 @@ final class JinjaEvaluator {
     init(limits: ChatTemplate.Limits, clock: ChatTemplate.Clock) {
         self.limits = limits
         self.clock = clock
+        chain.reserveCapacity(8)
     }
 
     var output: String { buffers[0] }

@@ -113,6 +113,9 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
     /// An empty object.
     public init() {}
 
+    /// An empty object with room for `capacity` members.
+    init(capacity: Int) { map.reserveCapacity(capacity) }
+
     /// An object with the given members, in order (a later duplicate key replaces the value and keeps
     /// the first position).
     public init(_ members: [(String, TemplateValue)]) {
@@ -197,7 +200,7 @@ extension TemplateValue {
             }
             return .array(out)
         case .object:
-            var obj = TemplateObject()
+            var obj = TemplateObject(capacity: Int(node.count) / 2)
             var k = i + 1
             for _ in 0..<Int(node.count) / 2 {
                 let key = try d.string(k)
