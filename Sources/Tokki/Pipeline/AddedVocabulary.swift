@@ -92,8 +92,14 @@ struct AddedTokenMatcher: Sendable {
     /// Splits `text` into (token index or nil, byte range) parts covering it.
     func split(_ text: UnsafeBufferPointer<UInt8>) -> [(token: Int?, range: Range<Int>)] {
         var parts: [(token: Int?, range: Range<Int>)] = []
-        forEachPart(text) { parts.append(($0, $1)) }
+        split(text, into: &parts)
         return parts
+    }
+
+    /// ``split(_:)`` into `parts` (emptied first; its memory is reused).
+    func split(_ text: UnsafeBufferPointer<UInt8>, into parts: inout [(token: Int?, range: Range<Int>)]) {
+        parts.removeAll(keepingCapacity: true)
+        forEachPart(text) { parts.append(($0, $1)) }
     }
 
     /// Calls `body(token index or nil, byte range)` for the parts of `text` that

@@ -95,14 +95,24 @@ extension HuggingFaceTokenizer: Tokenizer {
         let chain = splitChain ?? []
         var emitter = CharacterOffsetEmitter(input: input, base: base, trim: trim, addPrefixSpace: addPrefixSpace,
                                              first: characterOffsets.count, inBytes: inBytes)
-        for part in rawMatcher.split(input) {
+        // The parts lists are the scratch's (no allocation per text), owned while in use.
+        var rawParts: [(token: Int?, range: Range<Int>)] = [], normalizedParts: [(token: Int?, range: Range<Int>)] = []
+        swap(&rawParts, &scratch.rawParts)
+        swap(&normalizedParts, &scratch.normalizedParts)
+        defer {
+            swap(&rawParts, &scratch.rawParts)
+            swap(&normalizedParts, &scratch.normalizedParts)
+        }
+        rawMatcher.split(input, into: &rawParts)
+        for part in rawParts {
             if let t = part.token {
                 ids.append(Int32(rawMatcher.tokens[t].id)); emitter.emit(part.range, added: true, into: &characterOffsets)
                 continue
             }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
             if normalizer != nil && !leavesNormalized(segment) { return false }
-            for sub in normalizedMatcher.split(segment) {
+            normalizedMatcher.split(segment, into: &normalizedParts)
+            for sub in normalizedParts {
                 let start = part.range.lowerBound + sub.range.lowerBound
                 if let t = sub.token {
                     ids.append(Int32(normalizedMatcher.tokens[t].id)); emitter.emit(start..<(start + sub.range.count), added: true, into: &characterOffsets)

@@ -397,6 +397,9 @@ extension HuggingFaceTokenizer {
         var spare: [UInt8] = []
         /// The offsets path's second list of split ranges.
         var splitRanges: [Range<Int>] = []
+        /// The offsets path's parts of a text around its added tokens (raw, then normalized).
+        var rawParts: [(token: Int?, range: Range<Int>)] = []
+        var normalizedParts: [(token: Int?, range: Range<Int>)] = []
         /// Empty working memory.
         public init() {}
     }

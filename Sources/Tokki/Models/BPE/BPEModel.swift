@@ -558,7 +558,9 @@ extension BPEModel: PieceModel {
                 assert(count <= limit)
                 for k in 0..<count { ids[k] = s.ids[k]; starts[k] = s.starts[k]; ends[k] = s.ends[k] }
             }
-            @inline(__always) func lookUp(_ k: Int) {
+            // `count` is passed, not captured: a nested function that captures a variable boxes
+            // it on the heap (one allocation per call of mergeLinear).
+            @inline(__always) func lookUp(_ k: Int, _ count: Int) {
                 assert(k + 1 < count && count <= limit)
                 let rank = pairRank(ids[k], ids[k + 1], p + Int(starts[k]), Int(ends[k + 1] - starts[k]), &s.pairKeys, &s.pairValues)
                 ranks[k] = rank
@@ -574,7 +576,7 @@ extension BPEModel: PieceModel {
                     }
                 }
             } else if count > 1 {
-                for k in 0..<(count - 1) { lookUp(k) }
+                for k in 0..<(count - 1) { lookUp(k, count) }
             }
             while count > 1 {
                 var best = 0, bestRank = UInt32(bitPattern: ranks[0])
@@ -591,8 +593,8 @@ extension BPEModel: PieceModel {
                     k += 1
                 }
                 count -= 1
-                if best + 1 < count { lookUp(best) }
-                if best > 0 { lookUp(best - 1) }
+                if best + 1 < count { lookUp(best, count) }
+                if best > 0 { lookUp(best - 1, count) }
             }
             for k in 0..<count { out.append(ModelToken(id: ids[k], start: starts[k], end: ends[k])) }
             return true
