@@ -76,14 +76,19 @@ public struct ICUNormalizer: Normalizer {
         while i < n {
             // Eight ASCII bytes at a time.
             if i + 8 <= n, UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
-            let b = p[i]
-            if b < 0x80 { i += 1; continue }
-            // A syllable is U+AC00–U+D7A3: three bytes led by 0xEA–0xED (the continuation
-            // bytes are well-formed, as the input is).
-            guard b &- 0xEA <= 3, i + 2 < n else { return false }
-            let v = UInt32(b & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F)
-            guard v &- 0xAC00 <= 0xD7A3 - 0xAC00 else { return false }
-            i += 3
+            if p[i] < 0x80 { i += 1; continue }
+            // A run of syllables, then the ASCII bytes after it, without trying eight ASCII bytes
+            // at every syllable (Korean words are a few syllables between spaces). A syllable is
+            // U+AC00–U+D7A3: as the input is well-formed, its three bytes compare as the code
+            // points do, so it is a 24-bit value between EA B0 80 and ED 9E A3.
+            repeat {
+                let b = p[i]
+                if b < 0x80 { i += 1; continue }
+                guard i + 2 < n else { return false }
+                let v = UInt32(b) << 16 | UInt32(p[i + 1]) << 8 | UInt32(p[i + 2])
+                guard v &- 0xEA_B080 <= 0xED_9EA3 - 0xEA_B080 else { return false }
+                i += 3
+            } while i < n && (p[i] >= 0x80 || i + 8 > n || p[i + 1] >= 0x80)
         }
         return true
     }
