@@ -337,15 +337,7 @@ extension BPEModel: PieceModel {
     @inline(__always)
     func appendPieceIDs(_ split: RegexSplit, _ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout ModelScratch) {
         guard let base = text.baseAddress, var cursor = split.pieceCursor(text) else { return }
-        guard options.dropout == nil || options.dropout == 0 else {
-            while let (start, end) = cursor.next() { idsWithDropout(base + start, end - start, into: &ids, scratch: &scratch) }
-            return
-        }
-        while let (start, end) = cursor.next() {
-            let p = base + start, n = end - start
-            let h = PieceCache.hash(p, n)
-            if !PieceCache.cachedIDs(p, n, h, into: &ids, scratch: &scratch) { idsOnMiss(p, n, h, into: &ids, scratch: &scratch) }
-        }
+        while let (start, end) = cursor.next() { tokenizeIDs(base + start, end - start, into: &ids, scratch: &scratch) }
     }
 
     @inline(never)
