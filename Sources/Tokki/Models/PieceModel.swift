@@ -194,20 +194,12 @@ struct PieceCache: Sendable {
         return nil
     }
 
-    /// The miss path of ``cachedTokens(_:_:_:into:scratch:)``: appends the tokens that
-    /// `compute` makes of `p[0..<n]` (hash `h`) and caches them.
-    @inline(__always)
-    static func tokensOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken], scratch: inout ModelScratch,
-                             compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
-        computeAndInsert(p, n, h, into: &out, scratch: &scratch, compute: compute)
-    }
-
     /// The miss path of ``cachedIDs(_:_:_:into:scratch:)``.
     @inline(__always)
     static func idsOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into ids: inout [Int32], scratch: inout ModelScratch,
                           compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         ModelScratch.appendIDs(to: &ids, scratch: &scratch) { tokens, scratch in
-            computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
+            tokensOnMiss(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
         }
     }
 
@@ -223,17 +215,18 @@ struct PieceCache: Sendable {
         if case .own(let found) = scratch.cache.find(p, n, h) {
             scratch.cache.values.withUnsafeBufferPointer { v in tokens.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
         } else {
-            computeAndInsert(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
+            tokensOnMiss(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
         }
         swap(&tokens, &scratch.missTokens)
     }
 
-    /// Appends the tokens of a pre-token that was not cached, made by `compute`, and caches
+    /// The miss path of ``cachedTokens(_:_:_:into:scratch:)``: appends the tokens that
+    /// `compute` makes of the pre-token `p[0..<n]` (hash `h`), which was not cached, and caches
     /// them: in the shared table while it has room, else in this thread's own.
     @inline(__always)
-    private static func computeAndInsert(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken],
-                                         scratch: inout ModelScratch,
-                                         compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
+    static func tokensOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken],
+                             scratch: inout ModelScratch,
+                             compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         let first = out.count
         compute(p, n, &out, &scratch)
         if let view = scratch.cache.shared, !view.isFull,
