@@ -11,19 +11,22 @@ struct BatchCommandTests {
     /// A fixture model without <mask> and <extra_id_N>.
     static let plainModel = Fixtures.url("sentencepiece/unigram_nfkc_bf.model").path
 
+    /// A scratch folder with `corpus.txt`; the test removes it.
     static func corpus() throws -> String {
         let dir = NSTemporaryDirectory() + "tokki-batch-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let inputs = try SentencePieceFixtures.inputs()
-        // A few thousand lines of statute-like text with blank lines between paragraphs (more
-        // than one batch of documents for the workers).
-        var lines: [String] = []
-        for k in 0..<1200 {
-            lines.append("제\(k + 1)조(목적) 이 법은 " + (inputs["legal_article"] ?? "") + " 제\(k)항에 따른다.")
-            lines.append(inputs["prose"] ?? "")
-            if k % 7 == 0 { lines.append("") }
+        try removingScratchOnError(dir) {
+            let inputs = try SentencePieceFixtures.inputs()
+            // A few thousand lines of statute-like text with blank lines between paragraphs (more
+            // than one batch of documents for the workers).
+            var lines: [String] = []
+            for k in 0..<1200 {
+                lines.append("제\(k + 1)조(목적) 이 법은 " + (inputs["legal_article"] ?? "") + " 제\(k)항에 따른다.")
+                lines.append(inputs["prose"] ?? "")
+                if k % 7 == 0 { lines.append("") }
+            }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/corpus.txt"))
         }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/corpus.txt"))
         return dir
     }
 
@@ -32,6 +35,7 @@ struct BatchCommandTests {
     @Test(arguments: ["mlm", "causal", "span"])
     func outputIsIdenticalForAnyThreadCountAndBatchSize(_ objective: String) throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         var outputs: [[UInt8]] = []
         for (threads, batch) in [("1", "8"), ("2", "3")] {
             let out = dir + "/\(objective)-\(threads).safetensors"
@@ -60,6 +64,7 @@ struct BatchCommandTests {
 
     @Test func jsonlAndNpyOutputsAgreeWithSafetensors() throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         let common = ["batch", "--objective", "span", "--model", Self.vocab, "--input", dir + "/corpus.txt", "--seq-len", "64",
                       "--dtype", "int32", "--quiet", "--output"]
         #expect(try TokkiExecutable.run(common + [dir + "/s.jsonl"]).status == 0)
@@ -81,6 +86,7 @@ struct BatchCommandTests {
     @Test(arguments: ["markers", "offsets"])
     func wholeWordMaskingSelectsWholeEojeol(_ unit: String) throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         let out = dir + "/wwm.jsonl"
         let r = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", Self.vocab, "--input", dir + "/corpus.txt",
                                          "--seq-len", "128", "--whole-word", unit, "--mlm-probability", "0.3", "--output", out, "--quiet"])
@@ -104,6 +110,7 @@ struct BatchCommandTests {
     @Test func wordPieceContinuationsJoinTheirWord() throws {
         // A WordPiece tokenizer.json: "##" pieces continue the previous token's word.
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         let model = Fixtures.url("hf/wordpiece_bert.json").path
         #expect(try HuggingFaceTokenizer(contentsOf: URL(fileURLWithPath: model)).wordPiecePrefix == "##")
         #expect(try HuggingFaceTokenizer(contentsOf: Fixtures.url("hf/unigram.json")).wordPiecePrefix == nil)
@@ -133,6 +140,7 @@ struct BatchCommandTests {
 
     @Test func progressShowsPhasePercentAndTimeUnlessQuiet() throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         let env = ["TOKKI_PROGRESS": "plain", "TOKKI_PROGRESS_INTERVAL": "0"]
         let batch = try TokkiExecutable.run(["batch", "--objective", "span", "--model", Self.vocab, "--input", dir + "/corpus.txt",
                                              "--seq-len", "64", "--output", dir + "/p.jsonl"], environment: env)
@@ -154,6 +162,7 @@ struct BatchCommandTests {
 
     @Test func badSettingsFailBeforeAnyOutputExists() throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         let cases: [([String], Int32, String)] = [
             (["--objective", "mlm", "--model", Self.plainModel], 64, "mask"),
             (["--objective", "span", "--model", Self.plainModel], 64, "padding token"),
@@ -187,6 +196,7 @@ struct BatchCommandTests {
 
     @Test func prepareWritesEveryDocumentAndShardsMergeToTheSameBytes() throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         let input = dir + "/corpus.txt"
         let single = try TokkiExecutable.run(["prepare", "--model", Self.vocab, "--input", input, "--output-prefix", dir + "/all",
                                               "--append-eos", "--quiet"])

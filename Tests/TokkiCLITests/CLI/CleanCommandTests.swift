@@ -22,6 +22,7 @@ struct CleanCommandTests {
 
     @Test func cleanAccountsForEveryDocument() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         var bytes = Data()
         let lines = [Self.good[0], "짧다", "Copyright 2024 All rights reserved. 무단전재 및 재배포 금지", Self.good[1], "", Self.good[2]]
         for l in lines { bytes += Data(l.utf8) + Data([0x0A]) }
@@ -59,6 +60,7 @@ struct CleanCommandTests {
 
     @Test func cleanReadsJSONLFieldsAndKeepsRecordsVerbatim() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let records = [
             "{\"id\":1,\"text\":\"\(Self.good[0])\"}",
             "{\"id\":2,\"body\":\"no text field\"}",
@@ -76,6 +78,7 @@ struct CleanCommandTests {
 
     @Test func dedupRemovesExactAndNearCopiesAndReportsClusters() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let edited = Self.good[1].replacingOccurrences(of: "평등하다", with: "평등하디")
         let lines = [Self.good[0], Self.good[1], "  " + Self.good[0] + " ", edited, Self.good[2], Self.good[1]]
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/in.txt"))

@@ -8,24 +8,28 @@ import TokkiTestSupport
 struct CompareCommandTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// Runs `tokki compare` in a scratch folder, which the test removes.
     static func run() throws -> (dir: String, json: [String: Any]) {
         let dir = NSTemporaryDirectory() + "tokki-compare-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let corpus = dir + "/corpus.txt"
-        let inputs = try SentencePieceFixtures.inputs()
-        let text = (0..<200).map { k in "제\(k)조 " + (inputs["legal_article"] ?? "") + " " + (inputs["prose"] ?? "") }.joined(separator: "\n") + "\n"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: corpus))
-        let r = try TokkiExecutable.run(["compare", "--model", Fixtures.url("sentencepiece/unigram_nfkc_bf.model").path,
-                                         "--model", Fixtures.url("hf/bytelevel_bpe.json").path, "--name", "unigram", "--name", "bytelevel",
-                                         "--input", corpus, "--json", dir + "/c.json", "--html", dir + "/c.html", "--threads", "2"])
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.text.contains("tokens per character") && r.text.contains("unigram") && r.text.contains("most split frequent eojeols"))
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/c.json"))) as? [String: Any] ?? [:]
+        let json = try removingScratchOnError(dir) { () throws -> [String: Any] in
+            let corpus = dir + "/corpus.txt"
+            let inputs = try SentencePieceFixtures.inputs()
+            let text = (0..<200).map { k in "제\(k)조 " + (inputs["legal_article"] ?? "") + " " + (inputs["prose"] ?? "") }.joined(separator: "\n") + "\n"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: corpus))
+            let r = try TokkiExecutable.run(["compare", "--model", Fixtures.url("sentencepiece/unigram_nfkc_bf.model").path,
+                                             "--model", Fixtures.url("hf/bytelevel_bpe.json").path, "--name", "unigram", "--name", "bytelevel",
+                                             "--input", corpus, "--json", dir + "/c.json", "--html", dir + "/c.html", "--threads", "2"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.text.contains("tokens per character") && r.text.contains("unigram") && r.text.contains("most split frequent eojeols"))
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/c.json"))) as? [String: Any] ?? [:]
+        }
         return (dir, json)
     }
 
     @Test func tableAndJSON() throws {
-        let (_, json) = try Self.run()
+        let (dir, json) = try Self.run()
+        defer { removeScratch(dir) }
         let models = json["models"] as? [[String: Any]] ?? []
         #expect(models.map { $0["name"] as? String } == ["unigram", "bytelevel"])
         #expect((json["lines"] as? Int) == 200)
@@ -45,6 +49,7 @@ struct CompareCommandTests {
     @Test(.enabled(if: chromium != nil))
     func htmlChartsRenderInChromium() throws {
         let (dir, json) = try Self.run()
+        defer { removeScratch(dir) }
         let chromium = try #require(Self.chromium)
         // Bars with a value > 0 must be drawn with a width (the page's script counts them).
         let models = json["models"] as? [[String: Any]] ?? []

@@ -71,6 +71,7 @@ struct DedupStagesCommandTests {
 
     @Test func stagesGiveTheOutputOfOneRun() throws {
         let dir = try scratchDirectory("tokki-stages")
+        defer { removeScratch(dir) }
         let inputs = try Self.corpus(dir)
         let one = try TokkiExecutable.run(["dedup", "--near", "--rejected", dir + "/rej", "--report", dir + "/report.json", "--quiet"] + inputs)
         #expect(one.status == 0, "\(one.stderr)")
@@ -91,6 +92,7 @@ struct DedupStagesCommandTests {
     @Test func mergeOptionsMatchOneRun() throws {
         // Other MinHash settings, and a bounded index at the merge.
         let dir = try scratchDirectory("tokki-stages")
+        defer { removeScratch(dir) }
         let inputs = try Self.corpus(dir)
         let options = ["--threshold", "0.7", "--num-perm", "64", "--shingle", "word", "--ngram", "2", "--seed", "9"]
         for extra in [[], ["--max-index-documents", "4"]] {
@@ -110,6 +112,7 @@ struct DedupStagesCommandTests {
 
     @Test func stagesRefuseMismatchedOrDamagedFiles() throws {
         let dir = try scratchDirectory("tokki-stages")
+        defer { removeScratch(dir) }
         let inputs = try Self.corpus(dir)
         let work = dir + "/w"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

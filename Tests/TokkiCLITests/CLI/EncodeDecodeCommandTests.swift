@@ -152,8 +152,8 @@ struct EncodeDecodeCommandTests {
         let missing = try TokkiExecutable.run(["encode", "--model", "/nonexistent/m.model", "--text", "x"])
         #expect(missing.status == 66)
         let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-corrupt-\(UUID().uuidString).model")
-        try Data(try Fixtures.data("sentencepiece/unigram_nfkc.model").prefix(500)).write(to: corrupt)
         defer { try? FileManager.default.removeItem(at: corrupt) }
+        try Data(try Fixtures.data("sentencepiece/unigram_nfkc.model").prefix(500)).write(to: corrupt)
         let c = try TokkiExecutable.run(["inspect", corrupt.path])
         #expect(c.status == 65)
         #expect(c.stderr.contains(corrupt.path))
@@ -329,6 +329,7 @@ struct StoredPaddingCommandTests {
         json = json.replacingOccurrences(of: "\"truncation\":null", with: #""truncation":{"direction":"Right","max_length":6,"strategy":"LongestFirst","stride":0}"#)
         json = json.replacingOccurrences(of: "\"padding\":null", with: #""padding":{"strategy":{"Fixed":9},"direction":"Right","pad_to_multiple_of":null,"pad_id":0,"pad_type_id":0,"pad_token":"<pad>"}"#)
         let path = NSTemporaryDirectory() + "tokki-padded-\(UUID().uuidString).json"
+        defer { removeScratch(path) }
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         let input = Data("대한민국은 민주공화국이다. 대한민국의 주권은 국민에게 있다.\n가\n".utf8)
         func ids(_ args: [String]) throws -> [[Int]] {

@@ -15,6 +15,7 @@ struct ExtendCommandTests {
 
     @Test func sentencePieceBaseWithReport() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let english = dir + "/en.txt"
         try Data("The quick brown fox.\r\nSection 2 applies.\r\n".utf8).write(to: URL(fileURLWithPath: english))
         let r = try TokkiExecutable.run(["extend", "--model", Fixtures.url("sentencepiece/bpe_nfkc_bf.model").path, "--input", Self.sample,
@@ -32,6 +33,7 @@ struct ExtendCommandTests {
 
     @Test func tokenizerJSONBase() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let r = try TokkiExecutable.run(["extend", "--model", Fixtures.url("hf/bytelevel_bpe.json").path, "--add", "30", "--output", dir + "/ext"],
                                         stdin: try Data(contentsOf: URL(fileURLWithPath: Self.sample)))
         #expect(r.status == 0, "\(r.stderr)")
@@ -40,6 +42,7 @@ struct ExtendCommandTests {
 
     @Test func errorsWriteNothing() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let cases: [([String], Int32)] = [
             (["--model", Fixtures.url("hf/wordpiece_bert.json").path], 65),
             (["--model", Fixtures.url("sentencepiece/bpe_identity.model").path, "--add", "1000000"], 64),

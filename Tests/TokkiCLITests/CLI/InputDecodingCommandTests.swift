@@ -24,6 +24,7 @@ struct InputDecodingCommandTests {
     @Test func jsonlGzipThroughBatchAndClean() throws {
         let dir = NSTemporaryDirectory() + "tokki-enc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { removeScratch(dir) }
         let plain = dir + "/plain.jsonl"
         try Data("{\"text\": \"대한민국 헌법\"}\n{\"text\": \"민법 제750조\"}\n".utf8).write(to: URL(fileURLWithPath: plain))
         for input in [plain, Self.path("sample.jsonl.gz")] {
@@ -55,7 +56,9 @@ struct InputDecodingCommandTests {
         let replaced = try TokkiExecutable.run(["normalize", "--encoding", "cp949", "--invalid", "replace", "--input", Self.path("bad.cp949.txt")])
         #expect(replaced.status == 0 && replaced.text == "대한\n\u{FFFD}\n", "\(replaced.stderr)")
         // Sharding by byte offset refuses decoded input.
-        let shard = try TokkiExecutable.run(["prepare", "--input", Self.path("sample.txt.gz"), "--output-prefix", NSTemporaryDirectory() + "/x-\(UUID().uuidString)",
+        let prefix = NSTemporaryDirectory() + "/x-\(UUID().uuidString)"
+        defer { for suffix in [".bin", ".idx"] { removeScratch(prefix + suffix) } }
+        let shard = try TokkiExecutable.run(["prepare", "--input", Self.path("sample.txt.gz"), "--output-prefix", prefix,
                                              "--shard", "0/2"])
         #expect(shard.status == 64 && shard.stderr.contains("decompress"), "\(shard.stderr)")
         // Compressed standard input.
@@ -68,6 +71,7 @@ struct InputDecodingCommandTests {
     @Test func trainReadsCompressedInput() throws {
         let dir = NSTemporaryDirectory() + "tokki-enc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { removeScratch(dir) }
         let a = try TokkiExecutable.run(["train", "--input", Self.path("sample.txt"), "--vocab-size", "60", "--output", dir + "/a", "--quiet"])
         let b = try TokkiExecutable.run(["train", "--input", Self.path("sample.txt.zst"), "--vocab-size", "60", "--output", dir + "/b", "--quiet"])
         #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")

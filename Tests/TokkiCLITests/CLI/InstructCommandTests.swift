@@ -275,8 +275,8 @@ struct InstructCommandTests {
         let withIDs = lines.enumerated().map { k, l in "{\"id\": " + (k % 2 == 0 ? "\(k)" : "\"doc-\(k)\"") + ", " + l.dropFirst() }
         func templates(_ input: [String], _ extra: [String]) throws -> [String: String] {
             let file = Self.temporary("ids.jsonl")
-            try Data((input.joined(separator: "\n") + "\n").utf8).write(to: file)
             defer { try? FileManager.default.removeItem(at: file) }
+            try Data((input.joined(separator: "\n") + "\n").utf8).write(to: file)
             let r = try TokkiExecutable.run(["instruct", "--input", file.path, "--seed", "5", "--shots", "2", "--with-metadata"] + extra)
             #expect(r.status == 0, "\(r.stderr)")
             var out: [String: String] = [:]
@@ -294,8 +294,8 @@ struct InstructCommandTests {
         #expect(byLine != byLineMoved)
         // A record without the id is rejected.
         let file = Self.temporary("noid.jsonl")
-        try Data((lines[0] + "\n").utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        try Data((lines[0] + "\n").utf8).write(to: file)
         let r = try TokkiExecutable.run(["instruct", "--input", file.path, "--index-field", "id", "--strict"])
         #expect(r.status == 65 && r.stderr.contains("id"), "\(r.stderr)")
     }

@@ -10,23 +10,25 @@ struct LineEndingCommandTests {
     static let vocab = Fixtures.packageRoot.appendingPathComponent("Vocab/tokki-ko-bpe-16k.model").path
 
     /// A directory with `lf.txt` and `crlf.txt`: the same Korean lines (with blank lines and a
-    /// duplicate) with LF and with CRLF line ends; the last line has no line end.
+    /// duplicate) with LF and with CRLF line ends; the last line has no line end. The test removes it.
     static func corpora() throws -> String {
         let dir = NSTemporaryDirectory() + "tokki-crlf-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let inputs = try SentencePieceFixtures.inputs()
-        var lines: [String] = []
-        for k in 0..<150 {
-            lines.append("제\(k + 1)조(목적) 이 법은 " + (inputs["legal_article"] ?? "") + " 제\(k)항에 따른다.")
-            lines.append(inputs["prose"] ?? "")
-            if k % 9 == 0 { lines.append("") }
+        try removingScratchOnError(dir) {
+            let inputs = try SentencePieceFixtures.inputs()
+            var lines: [String] = []
+            for k in 0..<150 {
+                lines.append("제\(k + 1)조(목적) 이 법은 " + (inputs["legal_article"] ?? "") + " 제\(k)항에 따른다.")
+                lines.append(inputs["prose"] ?? "")
+                if k % 9 == 0 { lines.append("") }
+            }
+            // Varied statute text, so that trainers can make a few hundred pieces.
+            let sample = String(decoding: try Fixtures.data("text/korean-sample.txt"), as: UTF8.self)
+            lines += sample.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.hasSuffix("\r") }
+            lines.append("Hello, 세계 — 끝")
+            try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dir + "/lf.txt"))
+            try Data(lines.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: dir + "/crlf.txt"))
         }
-        // Varied statute text, so that trainers can make a few hundred pieces.
-        let sample = String(decoding: try Fixtures.data("text/korean-sample.txt"), as: UTF8.self)
-        lines += sample.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.hasSuffix("\r") }
-        lines.append("Hello, 세계 — 끝")
-        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dir + "/lf.txt"))
-        try Data(lines.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: dir + "/crlf.txt"))
         return dir
     }
 
@@ -65,6 +67,7 @@ struct LineEndingCommandTests {
     ])
     func streamingCommandsIgnoreTheCR(_ arguments: [String]) throws {
         let dir = try Self.corpora()
+        defer { removeScratch(dir) }
         let r = try Self.both(dir, arguments)
         #expect(r[0] == r[1])
         // One output line per input line.
@@ -86,6 +89,7 @@ struct LineEndingCommandTests {
     ])
     func fileWritingCommandsGiveIdenticalBytes(_ arguments: [String], _ outputs: [String]) throws {
         let dir = try Self.corpora()
+        defer { removeScratch(dir) }
         let r = try Self.both(dir, arguments, outputs: outputs)
         #expect(r[0] == r[1])
     }
@@ -93,6 +97,7 @@ struct LineEndingCommandTests {
     @Test(arguments: [["clean"], ["dedup"]])
     func keptRecordsKeepTheirOriginalBytes(_ command: [String]) throws {
         let dir = try Self.corpora()
+        defer { removeScratch(dir) }
         for name in ["lf", "crlf"] {
             let input = try Self.bytes("\(dir)/\(name).txt")
             let r = try TokkiExecutable.run(command + ["--input", "\(dir)/\(name).txt", "--report", "\(dir)/\(name).report.json", "--quiet"])
@@ -123,6 +128,7 @@ struct LineEndingCommandTests {
     ])
     func aLineOverTheLimitStopsWithExit65(_ command: [String]) throws {
         let dir = try Self.corpora()
+        defer { removeScratch(dir) }
         let out = dir + "/out"
         let args = command.map { $0.replacingOccurrences(of: "OUT", with: out) }
         // 3 short lines, then one of 70,000 bytes: over a 64K limit.

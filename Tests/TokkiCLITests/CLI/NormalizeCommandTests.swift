@@ -49,8 +49,8 @@ struct NormalizeCommandTests {
 
     @Test func nfkcFormFromFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-nfkc-\(UUID().uuidString).txt")
-        try Data("수고ㄳ ①\n㈜\n".utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
+        try Data("수고ㄳ ①\n㈜\n".utf8).write(to: url)
         let r = try TokkiExecutable.run(["normalize", "--form", "nfkc", "--input", url.path])
         #expect(r.status == 0)
         #expect(r.text == "수곣 1\n(주)\n")

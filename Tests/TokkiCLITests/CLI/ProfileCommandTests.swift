@@ -6,23 +6,27 @@ import TokkiTestSupport
 /// laid out by headless Chromium.
 @Suite("tokki profile")
 struct ProfileCommandTests {
+    /// A scratch folder with `c.jsonl`; the test removes it.
     static func corpus() throws -> String {
         let dir = NSTemporaryDirectory() + "tokki-profile-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let inputs = try SentencePieceFixtures.inputs()
-        var lines: [String] = []
-        for k in 0..<3000 {
-            let text = k % 5 == 0 ? "짧음" : "제\(k % 40)조 " + (inputs["legal_article"] ?? "") + (k % 7 == 0 ? " ------------------------------" : "")
-            let data = try JSONSerialization.data(withJSONObject: ["text": text, "src": k % 3 == 0 ? "law" : "web"], options: [.sortedKeys])
-            lines.append(String(decoding: data, as: UTF8.self))
+        try removingScratchOnError(dir) {
+            let inputs = try SentencePieceFixtures.inputs()
+            var lines: [String] = []
+            for k in 0..<3000 {
+                let text = k % 5 == 0 ? "짧음" : "제\(k % 40)조 " + (inputs["legal_article"] ?? "") + (k % 7 == 0 ? " ------------------------------" : "")
+                let data = try JSONSerialization.data(withJSONObject: ["text": text, "src": k % 3 == 0 ? "law" : "web"], options: [.sortedKeys])
+                lines.append(String(decoding: data, as: UTF8.self))
+            }
+            lines.insert("{not json", at: 10)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/c.jsonl"))
         }
-        lines.insert("{not json", at: 10)
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/c.jsonl"))
         return dir
     }
 
     @Test func sameProfileForAnyThreadCount() throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         var outputs: [Data] = []
         for threads in ["1", "2"] {
             let r = try TokkiExecutable.run(["profile", "--input", dir + "/c.jsonl", "--text-field", "text", "--source-field", "src",
@@ -44,6 +48,7 @@ struct ProfileCommandTests {
     @Test(.enabled(if: CompareCommandTests.chromium != nil))
     func htmlChartsRenderInChromium() throws {
         let dir = try Self.corpus()
+        defer { removeScratch(dir) }
         let r = try TokkiExecutable.run(["profile", "--input", dir + "/c.jsonl", "--text-field", "text", "--html", dir + "/p.html",
                                          "--json", dir + "/p.json"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -61,6 +61,7 @@ struct SFTBatchCommandTests {
 
     @Test func outputIsIdenticalForAnyThreadCountAndBatchSizeAndBadRecordsAreListed() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let (input, good, bad) = try Self.corpus(dir)
         var outputs: [[UInt8]] = []
         for (threads, batch) in [("1", "8"), ("2", "3")] {
@@ -106,6 +107,7 @@ struct SFTBatchCommandTests {
 
     @Test func labelsEqualTransformersAssistantMasks() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let out = dir + "/rows.jsonl"
         let r = try TokkiExecutable.run(["batch", "--objective", "sft", "--model", Self.folder,
                                          "--input", Fixtures.url("sft/chatml-generation.conversations.jsonl").path,
@@ -128,6 +130,7 @@ struct SFTBatchCommandTests {
 
     @Test func megatronOutputHasALossMaskCompanion() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let (input, good, _) = try Self.corpus(dir, crlf: true)
         let r = try TokkiExecutable.run(["batch", "--objective", "sft", "--model", Self.folder, "--input", input,
                                          "--seq-len", "512", "--output", dir + "/sft.idx", "--quiet"])
@@ -139,7 +142,9 @@ struct SFTBatchCommandTests {
         #expect(mask.type == .uint8)
         // The same examples as the JSONL rows (CRLF input reads the same as LF).
         let rowsPath = dir + "/rows.jsonl"
-        let lf = try Self.corpus(try Self.directory())
+        let lfDir = try Self.directory()
+        defer { removeScratch(lfDir) }
+        let lf = try Self.corpus(lfDir)
         let j = try TokkiExecutable.run(["batch", "--objective", "sft", "--model", Self.folder, "--input", lf.path,
                                          "--seq-len", "512", "--output", rowsPath, "--quiet"])
         #expect(j.status == 0, "\(j.stderr)")
@@ -157,6 +162,7 @@ struct SFTBatchCommandTests {
 
     @Test func strictStopsAtTheFirstBadRecord() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let (input, _, bad) = try Self.corpus(dir)
         let first = bad.keys.min() ?? 0
         let r = try TokkiExecutable.run(["batch", "--objective", "sft", "--model", Self.folder, "--input", input,
@@ -168,6 +174,7 @@ struct SFTBatchCommandTests {
 
     @Test func usageErrors() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let (input, _, _) = try Self.corpus(dir)
         let model = Fixtures.url("sentencepiece/unigram_nfkc_bf.model").path
         // A model file without --chat-template.

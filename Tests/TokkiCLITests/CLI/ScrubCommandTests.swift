@@ -16,6 +16,7 @@ struct ScrubCommandTests {
 
     @Test func plainTextLinesAreScrubbedAndCounted() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         var input = Data("원고 홍길동(800101-1234567)은 010-1234-5678로 연락하였다.\n".utf8)
         input += Data("민법 제750조, 대법원 2019다12345 판결, 2020. 3. 14. 선고, 1,000,000원\n".utf8)
         input += Data("\n".utf8)                                                  // blank: copied
@@ -78,6 +79,7 @@ struct ScrubCommandTests {
 
     @Test func outputIsTheSameForAnyThreadCountAndReportedPerInput() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         // More than one batch (4096 records) per input.
         var a = "", b = ""
         for k in 0..<6000 {

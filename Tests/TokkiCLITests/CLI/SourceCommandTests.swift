@@ -14,6 +14,7 @@ struct SourceCommandTests {
 
     @Test func cleanKeepsAllowedSources() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         var lines: [String] = []
         let urls = ["https://www.law.go.kr/a", "https://www.law.go.kr/forum/b", "https://news.com/c", "https://scourt.go.kr/d"]
         for k in 0..<40 {
@@ -39,6 +40,7 @@ struct SourceCommandTests {
 
     @Test func prepareMixesSourcesDeterministically() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let law = (0..<300).map { "제\($0)조 이 법은 국민의 권리를 보호함을 목적으로 한다." }.joined(separator: "\n") + "\n"
         let web = (0..<900).map { "웹 문서 \($0): 오늘은 날씨가 좋다." }.joined(separator: "\n") + "\n"
         try Data(law.utf8).write(to: URL(fileURLWithPath: dir + "/law.txt"))
@@ -67,6 +69,7 @@ extension SourceCommandTests {
     /// on every run.
     @Test func sftConversationsMix() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         func conversation(_ q: String, _ a: String) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: ["messages": [["role": "user", "content": q], ["role": "assistant", "content": a]]]), as: UTF8.self)
         }
@@ -100,6 +103,7 @@ extension SourceCommandTests {
 
     @Test func prepareKeepsAGroupWithinItsQuota() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let law = (0..<300).map { "제\($0)조 이 법은 국민의 권리를 보호함을 목적으로 한다." }
         let web = (0..<900).map { "웹 문서 \($0): 오늘은 날씨가 좋다." }
         try Data((law.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/law.txt"))

@@ -10,16 +10,18 @@ import TokkiTestSupport
 struct SpecialTokenCommandTests {
     static let ranks = Fixtures.url("tiktoken/korean-sample.tiktoken").path
 
+    /// A scratch folder with `in.txt`; the test removes it.
     static func corpus() throws -> (dir: String, input: String, lines: [String]) {
         let dir = NSTemporaryDirectory() + "tokki-special-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let lines = ["제1조(목적) 이 법은 국민의 권리를 정한다.", "Hello, 세계", "제2조 ① 이 법에서 사용하는 용어의 뜻은 다음과 같다."]
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/in.txt"))
+        try removingScratchOnError(dir) { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/in.txt")) }
         return (dir, dir + "/in.txt", lines)
     }
 
     @Test func aRankFileWithoutSpecialTokensNeedsOneNamed() throws {
         let (dir, input, lines) = try Self.corpus()
+        defer { removeScratch(dir) }
         let base = ["prepare", "--model", Self.ranks, "--pattern", "cl100k", "--input", input, "--append-eos", "--quiet"]
         let none = try TokkiExecutable.run(base + ["--output-prefix", dir + "/none"])
         #expect(none.status == 64)
@@ -64,6 +66,7 @@ struct SpecialTokenCommandTests {
     /// group touching tokens into words (so a word's tokens are masked together).
     @Test func wholeWordOffsetsWithARankFile() throws {
         let (dir, input, _) = try Self.corpus()
+        defer { removeScratch(dir) }
         let r = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", Self.ranks, "--pattern", "cl100k",
                                          "--special-token", "<|mask|>=600", "--special-token", "<|pad|>=601",
                                          "--whole-word", "offsets", "--seq-len", "32", "--batch-size", "2", "--seed", "1",
@@ -77,6 +80,7 @@ struct SpecialTokenCommandTests {
           arguments: [("o200k_base.tiktoken", 199_999), ("cl100k_base.tiktoken", 100_257), ("r50k_base.tiktoken", 50256)])
     func namedEncodingsAppendTiktokensEndOfText(_ file: String, _ eos: Int32) throws {
         let (dir, input, lines) = try Self.corpus()
+        defer { removeScratch(dir) }
         for extra in [[], ["--eos-token", "<|endoftext|>"], ["--eos-token", "id:\(eos)"]] {
             let r = try TokkiExecutable.run(["prepare", "--model", Published.path(file), "--input", input, "--append-eos",
                                              "--output-prefix", dir + "/out", "--quiet"] + extra)

@@ -31,6 +31,7 @@ struct SubstringDedupCommandTests {
     @Test func disclaimerInManyJudgmentsIsKeptOnceAndTheReportListsIt() throws {
         #expect(Self.disclaimer.utf8.count >= 100)
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         var input = Data()
         var expected = ""
         for k in 0..<8 {
@@ -75,6 +76,7 @@ struct SubstringDedupCommandTests {
 
     @Test func jsonlRecordsGetOnlyTheirFieldReplaced() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         var lines: [String] = []
         var expected: [String] = []
         for k in 0..<4 {
@@ -96,6 +98,7 @@ struct SubstringDedupCommandTests {
 
     @Test func crlfLinesKeepTheirLineEndsAndDocumentsLeftEmptyAreRemoved() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let a = Self.judgment(0).full, b = Self.judgment(1)
         // Line 3 repeats line 1 entirely: it is removed whole (rule substring_duplicate).
         let input = a + "\r\n" + b.full + "\r\n" + a + "\r\n" + "짧은 줄\n"
@@ -108,6 +111,7 @@ struct SubstringDedupCommandTests {
 
     @Test func memoryLimitAndUsageErrorsStopBeforeAnyOutput() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         try Data((0..<8).map { Self.judgment($0).full + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: dir + "/in.txt"))
         let small = try TokkiExecutable.run(["dedup", "--substring", "--max-memory", "4K", "--input", dir + "/in.txt",
                                              "--output", dir + "/out.txt", "--rejected", dir + "/rej.jsonl", "--report", dir + "/r.json"])
@@ -124,6 +128,7 @@ struct SubstringDedupCommandTests {
 
     @Test func diskModeWritesTheSameBytesAsInMemory() throws {
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let temp = dir + "/tmp"
         try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
         // About 120 KB of judgments sharing phrases; --max-memory leaves room for parts of about
@@ -170,6 +175,7 @@ struct SubstringDedupCommandTests {
         // Expected kept lines from scripts/fixtures/make_substring_tokens.py (Hugging Face
         // tokenizers over the same tokenizer.json, the definition computed in Python).
         let dir = try Self.directory()
+        defer { removeScratch(dir) }
         let input = Fixtures.url("cleaning/substring_tokens/input.txt").path
         let model = Fixtures.url("hf/metaspace_bpe.json").path
         for n in [4, 12, 30] {

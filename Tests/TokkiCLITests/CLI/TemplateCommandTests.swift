@@ -58,8 +58,8 @@ struct TemplateCommandTests {
         #expect(r.stderr.contains(":2: invalid JSON at byte offset 0"), "\(r.stderr)")
 
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-bad-\(UUID().uuidString).jinja")
-        try Data([0x61, 0x62, 0xFF, 0x7B, 0x7B, 0x20, 0x78, 0x20, 0x7D, 0x7D]).write(to: bad)
         defer { try? FileManager.default.removeItem(at: bad) }
+        try Data([0x61, 0x62, 0xFF, 0x7B, 0x7B, 0x20, 0x78, 0x20, 0x7D, 0x7D]).write(to: bad)
         let b = try TokkiExecutable.run(["template", "--template", bad.path], stdin: Data((good + "\n").utf8))
         #expect(b.status == 65)
         #expect(b.stderr.contains("invalid UTF-8 at byte offset 2"), "\(b.stderr)")

@@ -86,6 +86,7 @@ struct DedupStagesTests {
         #expect(one.exactDuplicates > 5 && one.nearDuplicates > 3)
 
         let dir = try scratchDirectory("tokki-dedup-stages")
+        defer { removeScratch(dir) }
         let paths = try Self.write(docs, cuts: cuts, dir: dir)
         let merged = try Deduplicator(near: Self.lsh)
         let counts = try DedupStages.merge(paths, expected: Self.header(0, paths.count), into: merged) { DedupStages.decisionsPath(dir, shard: $0) }
@@ -111,6 +112,7 @@ struct DedupStagesTests {
 
     @Test func damagedOrForeignFilesAreRefused() throws {
         let dir = try scratchDirectory("tokki-dedup-stages")
+        defer { removeScratch(dir) }
         let docs = Self.documents()
         let paths = try Self.write(docs, cuts: [30], dir: dir)
         func merge(_ expected: DedupShardHeader = DedupStagesTests.header(0, 2)) throws(DataError) {
@@ -148,6 +150,7 @@ struct DedupStagesTests {
 
     @Test func decisionsRoundTrip() throws {
         let dir = try scratchDirectory("tokki-dedup-stages")
+        defer { removeScratch(dir) }
         var header = Self.header(1, 4)
         header.textField = "text"
         let d = DedupDecisions(header: header, lineBases: [3, 0], removals: [

@@ -25,6 +25,7 @@ struct WriterGoldenTests {
 
     @Test func streamedNpyMatchesNumpy() throws {
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         let w = try NpyWriter(path: dir + "/b.npy", type: .int64, rowShape: [2], name: "b")
         try w.append([0, 1])
         try w.append([2, -100, 7, 8])
@@ -48,6 +49,7 @@ struct WriterGoldenTests {
 
     @Test func safetensorsBatchWriterStacksBatches() throws {
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         let path = dir + "/t.safetensors"
         let w = SafetensorsBatchWriter(path: path, type: .int32, metadata: [("objective", "mlm")])
         for r in 0..<2 {
@@ -62,6 +64,7 @@ struct WriterGoldenTests {
 
     @Test func megatronMatchesTheReferenceBuilder() throws {
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         let u16 = try MegatronWriter(prefix: dir + "/docs_u16", type: .uint16)
         for d: [Int32] in [[1, 2, 3], [65535, 0], [7]] { try u16.append(d) }
         try u16.finish()
@@ -82,6 +85,7 @@ struct WriterGoldenTests {
         // The same documents, encoded off the writer in two batches (as `tokki prepare`'s
         // workers do), give the reference files byte for byte.
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         for (name, type, batches) in [("docs_u16", ElementType.uint16, [[[1, 2, 3], [65535, 0]], [[7]]] as [[[Int32]]]),
                                       ("docs_i32", .int32, [[[70000, 1]], [[], [5, 6, 7, 8]]])] {
             let w = try MegatronWriter(prefix: dir + "/" + name, type: type)
@@ -108,6 +112,7 @@ struct WriterGoldenTests {
 
     @Test func megatronMergeMatchesTheReference() throws {
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         try MegatronDataset.merge([Fixtures.url("data/docs_u16").path, Fixtures.url("data/docs_u16b").path], into: dir + "/merged")
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/merged.bin"))) == (try Self.golden("merged_u16.bin")))
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/merged.idx"))) == (try Self.golden("merged_u16.idx")))
@@ -120,6 +125,7 @@ struct WriterGoldenTests {
 
     @Test func overflowAndCorruptionAreErrorsAndLeaveNothingBehind() throws {
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         let w = try MegatronWriter(prefix: dir + "/x", type: .uint16)
         #expect(throws: DataError.valueOutOfRange(value: 70000, type: .uint16, tensor: dir + "/x.bin")) { try w.append([1, 70000]) }
         w.abort()
@@ -143,6 +149,7 @@ struct WriterGoldenTests {
 
     @Test func jsonlRowsAreOneObjectPerRow() throws {
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         let w = try JSONLBatchWriter(path: dir + "/b.jsonl")
         try w.append(Batch(tensors: [
             Tensor(name: "input_ids", shape: [2, 3], values: [5, 6, 7, 8, 9, 0]),
@@ -161,6 +168,7 @@ struct WriterGoldenTests {
 
     @Test func cuSeqlensAreRebasedWhenBatchesAreStacked() throws {
         let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
         let w = try NpyDirectoryWriter(directory: dir + "/out", type: .int32)
         func batch(_ cu: [Int32]) -> Batch {
             Batch(tensors: [Tensor(name: "input_ids", shape: [2, 4], values: Array(repeating: 7, count: 8)),
@@ -178,6 +186,7 @@ struct WriterGoldenTests {
 struct AtomicOutputTests {
     @Test func nonRegularDestinationsAreWrittenInPlace() throws {
         let dir = try WriterGoldenTests.temporaryDirectory()
+        defer { removeScratch(dir) }
         let fifo = dir + "/pipe"
         #expect(mkfifo(fifo, 0o600) == 0)
         let reader = open(fifo, O_RDONLY | O_NONBLOCK)
@@ -198,6 +207,7 @@ struct AtomicOutputTests {
 
     @Test func regularDestinationsAppearOnlyOnCommit() throws {
         let dir = try WriterGoldenTests.temporaryDirectory()
+        defer { removeScratch(dir) }
         let out = try AtomicFile(path: dir + "/f.txt")
         #expect(!out.isDirect)
         try out.write(Array("x".utf8))

@@ -205,6 +205,7 @@ struct PublishedTiktokenParityTests {
         // The same file under a hash name (as litellm stores them) is recognised by its size,
         // pattern included.
         let copy = NSTemporaryDirectory() + "tokki-\(UUID().uuidString)"
+        defer { removeScratch(copy) }
         try FileManager.default.copyItem(atPath: Published.path(file), toPath: copy)
         let renamed = try TiktokenTokenizer(contentsOf: URL(fileURLWithPath: copy))
         #expect(renamed.specialTokens == special)

@@ -96,8 +96,8 @@ struct SharedWordTableTests {
         // The same file (600 ranks) cut to its first 320: the bytes and the first merges only.
         let lines = try String(contentsOf: full, encoding: .utf8).split(separator: "\n").prefix(320)
         let cut = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UInt32.random(in: 0...UInt32.max)).tiktoken")
-        try (lines.joined(separator: "\n") + "\n").write(to: cut, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: cut) }
+        try (lines.joined(separator: "\n") + "\n").write(to: cut, atomically: true, encoding: .utf8)
         let b = try TiktokenTokenizer(contentsOf: cut, pattern: PretokenizationPattern.cl100k)
         let texts = ["대한민국 헌법 제1조 ① 대한민국은 민주공화국이다.", "모든 국민은 법률이 정하는 바에 의하여 납세의 의무를 진다.",
                      "국회는 국민의 보통·평등·직접·비밀선거에 의하여 선출된 국회의원으로 구성한다."].map { Array($0.utf8) }

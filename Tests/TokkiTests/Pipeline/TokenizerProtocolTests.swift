@@ -161,8 +161,8 @@ import TokkiTestSupport
             .replacingOccurrences(of: #""padding":null"#, with: #""padding":"# + padding)
         #expect(json.contains(#""max_length":4"#) && json.contains(#""Fixed":6"#))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-trunc-\(UUID().uuidString).json")
-        try Data(json.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        try Data(json.utf8).write(to: file)
         let text = "대한민국은 민주공화국이다 대한민국의 주권은 국민에게 있고"
         let stored = try loadTokenizer(at: file.path)
         #expect(try stored.encodeIDs(text, options: EncodeOptions()).count == 6)

@@ -32,6 +32,7 @@ struct InputDecodingTests {
         // A CP949 file, gzip-compressed: decompressed, then converted.
         let dir = NSTemporaryDirectory() + "tokki-dec-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { removeScratch(dir) }
         guard FileManager.default.isExecutableFile(atPath: "/bin/gzip") || FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") else { return }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -49,6 +50,7 @@ struct InputDecodingTests {
         // 3 MB of lines through gzip and zstd (many input refills), when the tools exist.
         let dir = NSTemporaryDirectory() + "tokki-dec-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { removeScratch(dir) }
         var text = ""
         for k in 0..<60_000 { text += "제\(k)조 대한민국 헌법 \(k * 7919 % 100_003)\n" }
         try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/big.txt"))

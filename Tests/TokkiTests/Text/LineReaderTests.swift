@@ -7,9 +7,10 @@ import TokkiTestSupport
 /// `\r` is text, and a line over the limit is an error, never an allocation failure.
 @Suite("LineReader")
 struct LineReaderTests {
+    /// A scratch file with `bytes`; the test removes it.
     static func file(_ bytes: [UInt8]) throws -> String {
         let path = NSTemporaryDirectory() + "tokki-lines-\(UUID().uuidString).txt"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        try removingScratchOnError(path) { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
         return path
     }
 
@@ -22,6 +23,7 @@ struct LineReaderTests {
 
     static func lines(_ bytes: [UInt8], limit: Int = LineReader.defaultMaxLineBytes, block: Int = 1 << 20) throws -> [Line] {
         let path = try file(bytes)
+        defer { removeScratch(path) }
         var reader = try LineReader(path: path, maxLineBytes: limit, blockSize: block)
         var out: [Line] = []
         try reader.forEachLine({ (line, end, offset) throws(TokkiError) in
@@ -80,6 +82,7 @@ struct LineReaderTests {
     @Test func aLineOverTheLimitIsAnErrorNamingFileLineAndOffset() throws {
         let input = Array("ok\r\nfine\n".utf8) + [UInt8](repeating: 0x63, count: 101) + Array("\nafter\n".utf8)
         let path = try Self.file(input)
+        defer { removeScratch(path) }
         for block in [16, 1 << 20] {
             var reader = try LineReader(path: path, maxLineBytes: 100, blockSize: block)
             var seen: [[UInt8]] = []
@@ -90,6 +93,7 @@ struct LineReaderTests {
         }
         // The same without a final line end.
         let last = try Self.file([UInt8](repeating: 0x63, count: 101))
+        defer { removeScratch(last) }
         var reader = try LineReader(path: last, maxLineBytes: 100)
         #expect(throws: TokkiError.lineTooLong(source: last, line: 1, byteOffset: 0, limit: 100)) {
             try reader.forEachLine({ (_, _, _) throws(TokkiError) in }, failure: { $0 })

@@ -91,14 +91,16 @@ struct ModelFolderTests {
 
     // MARK: bad folders
 
-    /// A temporary folder with the given files (name → text).
+    /// A temporary folder with the given files (name → text); the test removes it.
     static func folder(_ files: [String: String]) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-folder-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for (name, text) in files {
-            let url = dir.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
+        try removingScratchOnError(dir.path) {
+            for (name, text) in files {
+                let url = dir.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: url)
+            }
         }
         return dir.path
     }

@@ -116,8 +116,8 @@ struct VocabularyExtenderTests {
         let lf = try Self.extend(path)
         let text = try String(contentsOf: URL(fileURLWithPath: Self.sample), encoding: .utf8)
         let crlf = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-extend-crlf-\(getpid()).txt")
-        try text.replacingOccurrences(of: "\n", with: "\r\n").write(to: crlf, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: crlf) }
+        try text.replacingOccurrences(of: "\n", with: "\r\n").write(to: crlf, atomically: true, encoding: .utf8)
         #expect(try Self.extend(path, input: crlf.path).newPieces == lf.newPieces)
         #expect(try Self.extend(path) { $0.threads = 1 }.newPieces == lf.newPieces)
     }
