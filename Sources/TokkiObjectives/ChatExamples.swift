@@ -457,11 +457,25 @@ public struct ChatExampleEncoder: Sendable {
 
     /// Marks the tokens that overlap `spans` (sorted) by transformers' rule.
     static func markOverlaps(_ spans: [Range<Int>], offsets: [Range<Int>], into learn: inout [Bool]) {
-        var s = 0
-        for (t, o) in offsets.enumerated() {
-            while s < spans.count && o.lowerBound >= spans[s].upperBound { s += 1 }
-            if s == spans.count { break }
-            if o.upperBound > spans[s].lowerBound { learn[t] = true }
+        precondition(learn.count >= offsets.count)
+        guard !spans.isEmpty else { return }
+        spans.withUnsafeBufferPointer { spans in
+            offsets.withUnsafeBufferPointer { offsets in
+                learn.withUnsafeMutableBufferPointer { learn in
+                    var s = 0
+                    var span = spans[0]
+                    for t in 0..<offsets.count {
+                        let o = offsets[t]
+                        while o.lowerBound >= span.upperBound {
+                            s += 1
+                            if s == spans.count { return }
+                            span = spans[s]
+                        }
+                        assert(t < learn.count)
+                        if o.upperBound > span.lowerBound { learn[t] = true }
+                    }
+                }
+            }
         }
     }
 

@@ -76,7 +76,7 @@ extension HuggingFaceTokenizer: Tokenizer {
     }
 
     /// The fast path of ``encodeIDs(_:into:characterOffsets:scratch:options:)``; false (with
-    /// partial output) when the tokenizer or text needs the general path.
+    /// nothing appended) when the tokenizer or text needs the general path.
     /// `wellFormed`: the caller guarantees well-formed UTF-8 (not checked again). `inBytes`:
     /// the offsets in UTF-8 bytes (``EncodeOptions/offsetsInBytes``).
     private func encodeFast(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>],
@@ -90,11 +90,49 @@ extension HuggingFaceTokenizer: Tokenizer {
         default: return false
         }
         assert(!wellFormed || UTF8Validation.firstInvalidOffset(in: input) == nil)
-        guard let base = input.baseAddress, wellFormed || UTF8Validation.firstInvalidOffset(in: input) == nil else { return input.isEmpty }
+        guard let base = input.baseAddress, !input.isEmpty else { return true }
+        guard wellFormed || UTF8Validation.firstInvalidOffset(in: input) == nil else { return false }
+        // Every token covers at least one byte of the input (added tokens too), so `input.count`
+        // slots hold them all. They are written through pointers into the scratch's slots (no
+        // uniqueness and capacity check per token), then copied out.
+        let room = input.count
+        var slotIDs: [Int32] = [], slotOffsets: [Range<Int>] = []
+        swap(&slotIDs, &scratch.slotIDs)
+        swap(&slotOffsets, &scratch.slotOffsets)
+        defer {
+            swap(&slotIDs, &scratch.slotIDs)
+            swap(&slotOffsets, &scratch.slotOffsets)
+        }
+        if slotIDs.count < room { slotIDs.append(contentsOf: repeatElement(0, count: room - slotIDs.count)) }
+        if slotOffsets.count < room { slotOffsets.append(contentsOf: repeatElement(0..<0, count: room - slotOffsets.count)) }
+        var written: Int? = nil
+        var failure: TokkiError? = nil
+        slotIDs.withUnsafeMutableBufferPointer { idBuffer in
+            slotOffsets.withUnsafeMutableBufferPointer { offsetBuffer in
+                guard let idBase = idBuffer.baseAddress, let offsetBase = offsetBuffer.baseAddress,
+                      idBuffer.count >= room, offsetBuffer.count >= room else { return }
+                var out = TokenSlots(ids: idBase, offsets: offsetBase, room: room)
+                var emitter = CharacterOffsetEmitter(input: input, base: base, trim: trim, addPrefixSpace: addPrefixSpace, inBytes: inBytes)
+                do throws(TokkiError) {
+                    written = try writeTokens(input, base: base, model: model, into: &out, emitter: &emitter, scratch: &scratch)
+                } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        guard let written else { return false }
+        slotIDs.withUnsafeBufferPointer { ids.append(contentsOf: $0[..<written]) }
+        slotOffsets.withUnsafeBufferPointer { characterOffsets.append(contentsOf: $0[..<written]) }
+        return true
+    }
+
+    /// The tokens of ``encodeFast(_:into:characterOffsets:scratch:wellFormed:inBytes:)``
+    /// written into `out`: their count, or nil when the text needs the general path.
+    private func writeTokens(_ input: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, model: borrowing BPEModel,
+                             into out: inout TokenSlots, emitter: inout CharacterOffsetEmitter,
+                             scratch: inout Scratch) throws(TokkiError) -> Int? {
         scratch.model.bind(pieceTables)
         let chain = splitChain ?? []
-        var emitter = CharacterOffsetEmitter(input: input, base: base, trim: trim, addPrefixSpace: addPrefixSpace,
-                                             first: characterOffsets.count, inBytes: inBytes)
+        let plainBytes = emitter.inBytes && !emitter.trim, n = input.count
         // The parts lists are the scratch's (no allocation per text), owned while in use.
         var rawParts: [(token: Int?, range: Range<Int>)] = [], normalizedParts: [(token: Int?, range: Range<Int>)] = []
         swap(&rawParts, &scratch.rawParts)
@@ -106,16 +144,16 @@ extension HuggingFaceTokenizer: Tokenizer {
         rawMatcher.split(input, into: &rawParts)
         for part in rawParts {
             if let t = part.token {
-                ids.append(Int32(rawMatcher.tokens[t].id)); emitter.emit(part.range, added: true, into: &characterOffsets)
+                guard out.put(Int32(rawMatcher.tokens[t].id), emitter.range(part.range, added: true, emitted: out.count)) else { return nil }
                 continue
             }
             let segment = UnsafeBufferPointer(rebasing: input[part.range])
-            if normalizer != nil && !leavesNormalized(segment) { return false }
+            if normalizer != nil && !leavesNormalized(segment) { return nil }
             normalizedMatcher.split(segment, into: &normalizedParts)
             for sub in normalizedParts {
                 let start = part.range.lowerBound + sub.range.lowerBound
                 if let t = sub.token {
-                    ids.append(Int32(normalizedMatcher.tokens[t].id)); emitter.emit(start..<(start + sub.range.count), added: true, into: &characterOffsets)
+                    guard out.put(Int32(normalizedMatcher.tokens[t].id), emitter.range(start..<(start + sub.range.count), added: true, emitted: out.count)) else { return nil }
                     continue
                 }
                 let piece = UnsafeBufferPointer(rebasing: segment[sub.range])
@@ -127,15 +165,29 @@ extension HuggingFaceTokenizer: Tokenizer {
                         let at = start + pieceStart
                         if let r = model.tokenRecord(base + at, pieceEnd - pieceStart, scratch: &scratch.model) {
                             let count = WordRecord.spanCount(r)
+                            guard out.hasRoom(count) else { return nil }
+                            if plainBytes {
+                                // Byte offsets, untrimmed: each token's bytes widened to whole
+                                // characters (a byte-level token can end inside one). Its start is
+                                // inside the text and before its end, so the bounds are in it.
+                                for k in 0..<count {
+                                    let t = WordRecord.span(r, k, count: count)
+                                    var s = at + Int(t.start), e = at + Int(t.end)
+                                    assert(s >= 0 && s < e && e <= n)
+                                    while s > 0 && base[s] & 0xC0 == 0x80 { s -= 1 }
+                                    while e < n && base[e] & 0xC0 == 0x80 { e += 1 }
+                                    out.putUnchecked(t.id, s..<e)
+                                }
+                                continue
+                            }
                             for k in 0..<count {
                                 let t = WordRecord.span(r, k, count: count)
-                                ids.append(t.id)
-                                emitter.emit((at + Int(t.start))..<(at + Int(t.end)), added: false, into: &characterOffsets)
+                                out.putUnchecked(t.id, emitter.range((at + Int(t.start))..<(at + Int(t.end)), added: false, emitted: out.count))
                             }
                         } else {
+                            guard out.hasRoom(scratch.model.missTokens.count) else { return nil }
                             for t in scratch.model.missTokens {
-                                ids.append(t.id)
-                                emitter.emit((at + Int(t.start))..<(at + Int(t.end)), added: false, into: &characterOffsets)
+                                out.putUnchecked(t.id, emitter.range((at + Int(t.start))..<(at + Int(t.end)), added: false, emitted: out.count))
                             }
                         }
                     }
@@ -158,14 +210,14 @@ extension HuggingFaceTokenizer: Tokenizer {
                     scratch.tokens.removeAll(keepingCapacity: true)
                     model.tokenize(base + start + r.lowerBound, r.count, into: &scratch.tokens, scratch: &scratch.model)
                     let at = start + r.lowerBound
+                    guard out.hasRoom(scratch.tokens.count) else { return nil }
                     for t in scratch.tokens {
-                        ids.append(t.id)
-                        emitter.emit((at + Int(t.start))..<(at + Int(t.end)), added: false, into: &characterOffsets)
+                        out.putUnchecked(t.id, emitter.range((at + Int(t.start))..<(at + Int(t.end)), added: false, emitted: out.count))
                     }
                 }
             }
         }
-        return true
+        return out.count
     }
 
     /// ``encodeIDs(_:into:scratch:addSpecialTokens:)``.
@@ -195,21 +247,17 @@ struct CharacterOffsetEmitter {
     let n: Int
     let trim: Bool
     let addPrefixSpace: Bool
-    /// The offsets' count before the first token of this text.
-    let first: Int
     /// Offsets in UTF-8 bytes of the input rather than in characters (see
     /// ``EncodeOptions/offsetsInBytes``): the same ranges, widened and trimmed alike.
     let inBytes: Bool
     var cursor = 0, leads = 0
 
-    init(input: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, trim: Bool, addPrefixSpace: Bool, first: Int,
-         inBytes: Bool = false) {
+    init(input: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, trim: Bool, addPrefixSpace: Bool, inBytes: Bool = false) {
         self.input = input
         self.base = base
         n = input.count
         self.trim = trim
         self.addPrefixSpace = addPrefixSpace
-        self.first = first
         self.inBytes = inBytes
     }
 
@@ -238,27 +286,24 @@ struct CharacterOffsetEmitter {
         return leads
     }
 
-    /// Appends the character range of the token covering bytes `o` (an added token's text is
-    /// the input's).
+    /// The character range (or byte range, ``inBytes``) of the token covering bytes `o` (an
+    /// added token's text is the input's); `emitted`: the tokens of this text before it.
     @inline(__always)
-    mutating func emit(_ o: Range<Int>, added: Bool, into characterOffsets: inout [Range<Int>]) {
-        guard !trim else { emitTrimmed(o, added: added, into: &characterOffsets); return }
+    mutating func range(_ o: Range<Int>, added: Bool, emitted: Int) -> Range<Int> {
+        guard !trim else { return trimmedRange(o, added: added, emitted: emitted) }
         // Without trimming: the widened range, counted in characters.
         var s = o.lowerBound, e = o.upperBound
         while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
         while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
-        if s >= n {
-            characterOffsets.append(s..<max(s, e))
-        } else {
-            let cs = position(s)
-            let ce = position(min(e, n))
-            characterOffsets.append(cs..<max(cs, ce))
-        }
+        if s >= n { return s..<max(s, e) }
+        let cs = position(s)
+        let ce = position(min(e, n))
+        return cs..<max(cs, ce)
     }
 
-    /// ``emit(_:added:into:)`` with a ByteLevel post-processor's `trim_offsets`.
+    /// ``range(_:added:emitted:)`` with a ByteLevel post-processor's `trim_offsets`.
     @inline(never)
-    mutating func emitTrimmed(_ o: Range<Int>, added: Bool, into characterOffsets: inout [Range<Int>]) {
+    mutating func trimmedRange(_ o: Range<Int>, added: Bool, emitted: Int) -> Range<Int> {
         var s = o.lowerBound, e = o.upperBound
         while s > 0 && s < n && base[s] & 0xC0 == 0x80 { s -= 1 }
         while e < n && e > 0 && base[e] & 0xC0 == 0x80 { e += 1 }
@@ -292,7 +337,7 @@ struct CharacterOffsetEmitter {
                 leadingBytes = leading; trailingBytes = trailing
             }
             if leading > 0 || trailing > 0 {
-                if leading > 0, characterOffsets.count == first || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
+                if leading > 0, emitted == 0 || s == 0, addPrefixSpace, leading == 1 { leading = 0 }
                 let lead = inBytes ? (leading > 0 ? leadingBytes : 0) : leading
                 let trail = inBytes ? trailingBytes : trailing
                 var (a, b) = (range.lowerBound, range.upperBound)
@@ -301,6 +346,43 @@ struct CharacterOffsetEmitter {
                 range = a..<b
             }
         }
-        characterOffsets.append(range)
+        return range
+    }
+}
+
+/// Slots for the tokens of one text: ids and offsets written through pointers, for the
+/// fast path of ``HuggingFaceTokenizer/encodeIDs(_:into:characterOffsets:scratch:options:)``.
+/// Invariant: `ids` and `offsets` each point at `room` writable elements, and `count <= room`.
+struct TokenSlots {
+    let ids: UnsafeMutablePointer<Int32>
+    let offsets: UnsafeMutablePointer<Range<Int>>
+    let room: Int
+    private(set) var count = 0
+
+    init(ids: UnsafeMutablePointer<Int32>, offsets: UnsafeMutablePointer<Range<Int>>, room: Int) {
+        self.ids = ids
+        self.offsets = offsets
+        self.room = room
+    }
+
+    /// Whether `k` more tokens fit.
+    @inline(__always)
+    func hasRoom(_ k: Int) -> Bool { k <= room - count }
+
+    /// Writes one token if it fits; false when the slots are full.
+    @inline(__always)
+    mutating func put(_ id: Int32, _ range: Range<Int>) -> Bool {
+        guard count < room else { return false }
+        putUnchecked(id, range)
+        return true
+    }
+
+    /// Writes one token; the caller checked ``hasRoom(_:)``.
+    @inline(__always)
+    mutating func putUnchecked(_ id: Int32, _ range: Range<Int>) {
+        assert(count >= 0 && count < room, "token slot \(count) out of \(room)")
+        ids[count] = id
+        offsets[count] = range
+        count += 1
     }
 }

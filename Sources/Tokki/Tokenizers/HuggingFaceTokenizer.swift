@@ -400,6 +400,10 @@ extension HuggingFaceTokenizer {
         /// The offsets path's parts of a text around its added tokens (raw, then normalized).
         var rawParts: [(token: Int?, range: Range<Int>)] = []
         var normalizedParts: [(token: Int?, range: Range<Int>)] = []
+        /// The offsets path's token slots, written through pointers and then copied out; they
+        /// only grow (to the longest text's byte count).
+        var slotIDs: [Int32] = []
+        var slotOffsets: [Range<Int>] = []
         /// Empty working memory.
         public init() {}
     }
