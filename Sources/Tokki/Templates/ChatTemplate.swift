@@ -214,6 +214,13 @@ public struct ChatTemplate: Sendable {
         let root = JScope(parent: context)
         let evaluator = JinjaEvaluator(limits: limits, clock: clock)
         defer { evaluator.releaseClosures() }
+        // The output holds every message's text and some markup: room for it at once, rather
+        // than regrowing the string as it is written.
+        var expected = 256
+        for m in messages {
+            if case .object(let o) = m, case .string(let c)? = o["content"] { expected += c.utf8.count + 64 }
+        }
+        evaluator.reserveOutput(min(expected, limits.maxOutputBytes))
         _ = try evaluator.run(body, root)
         let spans = evaluator.finishedByteSpans()
         return Rendered(text: evaluator.output, generationByteSpans: spans.bytes, scalarLengths: spans.scalarLengths)
@@ -223,14 +230,22 @@ public struct ChatTemplate: Sendable {
     static func prepare(_ message: TemplateValue) -> JValue {
         guard case .object(let o) = message else { return JValue(message) }
         var reasoning: TemplateValue? = nil
-        for k in ["reasoning_content", "thinking", "reasoning"] {
+        for k in reasoningKeys {
             if let v = o[k], v != .none { reasoning = v; break }
         }
         var d = JDict()
         d.reserveCapacity(o.count + 2)
-        if let reasoning { d["thinking"] = JValue(reasoning) }
-        o.forEachMember { k, v in if v != .none { d[k] = JValue(v) } }
-        if let reasoning { d["reasoning_content"] = JValue(reasoning) }
+        if let reasoning {
+            d["thinking"] = JValue(reasoning)
+            o.forEachMember { k, v in if v != .none { d[k] = JValue(v) } }
+            d["reasoning_content"] = JValue(reasoning)
+        } else {
+            // The message's keys are distinct: appended without a search.
+            o.forEachMember { k, v in if v != .none { d.appendNew(k, JValue(v)) } }
+        }
         return .dict(d)
     }
+
+    /// The fields transformers reads a message's reasoning from, in its order.
+    private static let reasoningKeys = ["reasoning_content", "thinking", "reasoning"]
 }

@@ -30,6 +30,9 @@ final class JinjaEvaluator {
 
     var output: String { buffers[0] }
 
+    /// Makes room for `bytes` of output before rendering.
+    func reserveOutput(_ bytes: Int) { buffers[0].reserveCapacity(bytes) }
+
     /// Empties every scope a macro captured, and their parents, so that the cycles through
     /// macros (scope → macro → scope) are freed. Call once the render is over.
     func releaseClosures() {
