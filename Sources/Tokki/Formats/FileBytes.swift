@@ -19,6 +19,7 @@ package func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
     let expected = Int(st.st_size)
     var failure: Int32 = 0
     var bytes = [UInt8](unsafeUninitializedCapacity: max(expected, 1)) { buffer, count in
+        LargeArrays.advise(UnsafeMutableRawPointer(buffer.baseAddress!), bytes: buffer.count)
         var done = 0
         while done < expected {
             let n = read(fd, buffer.baseAddress! + done, expected - done)

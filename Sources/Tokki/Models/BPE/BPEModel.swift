@@ -692,7 +692,7 @@ struct PairTable: Sendable {
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 + 2 { size <<= 1 }
-        slots = [Slot](repeating: Self.empty, count: size)
+        slots = LargeArrays.make(repeating: Self.empty, count: size)
         mask = size - 1
     }
 
@@ -705,7 +705,7 @@ struct PairTable: Sendable {
         var size = 16
         while size * 3 < n * 5 + 5 { size <<= 1 }
         let mask = size - 1
-        var table = [UInt64](repeating: 0, count: size)
+        var table = LargeArrays.make(repeating: UInt64(0), count: size)
         table.withUnsafeMutableBufferPointer { t in
             for (rank, (a, b)) in merges.enumerated() {
                 let key = Self.packedKey(a, b)

@@ -218,7 +218,7 @@ struct ByteStringTableHalf: Sendable {
     init(capacity: Int, poolCapacity: Int? = nil) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [UInt64](repeating: 0, count: size)
+        slots = LargeArrays.make(repeating: UInt64(0), count: size)
         mask = size - 1
         hashes.reserveCapacity(capacity)
         entries.reserveCapacity(capacity)
@@ -388,7 +388,7 @@ struct ByteStringTableHalf: Sendable {
     /// probing always ends at an empty slot).
     private mutating func grow() {
         let size = slots.count * 2
-        var grown = [UInt64](repeating: 0, count: size)
+        var grown = LargeArrays.make(repeating: UInt64(0), count: size)
         let m = size - 1
         for (index, h) in hashes.enumerated() {
             var slot = Int(h) & m
@@ -453,7 +453,7 @@ struct PooledKeyTable: Sendable {
         var size = 16
         while size < ids.count * 2 { size <<= 1 }
         let mask = size - 1
-        var slots = [UInt64](repeating: 0, count: size)
+        var slots = LargeArrays.make(repeating: UInt64(0), count: size)
         var duplicate: Int? = nil
         slots.withUnsafeMutableBufferPointer { sl in
             pool.withUnsafeBufferPointer { pl in
