@@ -72,6 +72,27 @@ struct UTF8AutomatonTests {
         }
     }
 
+    /// After Hangul syllables, every three bytes with a lead byte from E0 to EF (surrogates,
+    /// overlongs, truncated and misplaced continuation bytes), then more syllables; and the
+    /// same sequences cut short at the end of the text.
+    @Test func everyThreeByteSequenceAfterHangulAgreesWithTheStandardLibrary() {
+        let before = Array("한국 법".utf8), after = Array(" 가나".utf8)
+        for b0 in 0xE0...0xEF {
+            for b1 in 0..<256 {
+                for b2 in [0x00, 0x20, 0x7F, 0x80, 0x9E, 0x9F, 0xA3, 0xA4, 0xBF, 0xC0, 0xEA, 0xFF] {
+                    let bytes = before + [UInt8(b0), UInt8(b1), UInt8(b2)] + after
+                    let valid = String(validating: bytes, as: UTF8.self) != nil
+                    bytes.withUnsafeBufferPointer { b in
+                        #expect(UTF8Validation.isWellFormed(b) == valid, "\(bytes)")
+                        // A sequence cut short at the end of the text.
+                        let cut = UnsafeBufferPointer(rebasing: b[..<(before.count + 2)])
+                        #expect(UTF8Validation.isWellFormed(cut) == (String(validating: Array(cut), as: UTF8.self) != nil))
+                    }
+                }
+            }
+        }
+    }
+
     /// Every lead byte followed by every second byte, then a continuation byte and more.
     @Test func everyTwoByteStartAgreesWithTheStandardLibrary() {
         for b0 in 0..<256 {
