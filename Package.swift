@@ -36,11 +36,14 @@ let package = Package(
                 .linkedLibrary("zstd"),
             ]
         ),
+        // Processor hints (cache prefetch) as inline C functions.
+        .target(name: "CSupport"),
         .target(
             name: "Tokki",
             dependencies: [
                 "CICUShim",
                 "CCompression",
+                "CSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

@@ -136,6 +136,14 @@ struct PieceCache: Sendable {
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
 
+    /// Starts loading the shared table's slot for hash `h`, a piece ahead of its look-up.
+    @inline(__always)
+    func prefetch(_ h: UInt32) { shared?.prefetch(h) }
+
+    /// Starts loading the shared record for hash `h`, once its slot is in (a piece later).
+    @inline(__always)
+    func prefetchRecord(_ h: UInt32) { shared?.prefetchRecord(h) }
+
     /// Where the tokens of a pre-token are cached: a record of the shared table, a range of
     /// this thread's own `values`, or nowhere.
     enum Hit {

@@ -30,12 +30,16 @@ package enum LargeArrays {
         }
     }
 
-    /// Marks the 2 MB-aligned pages inside `bytes` bytes at `start` for huge pages, when
-    /// `bytes` is at least ``threshold``. The memory must not have been written yet for it to
+    /// The alignment for a block of `bytes` bytes that should fill whole huge pages: 2 MB
+    /// from 2 MB on, else 16 bytes.
+    package static func alignment(forBytes bytes: Int) -> Int { bytes >= hugePage ? hugePage : 16 }
+
+    /// Marks the 2 MB-aligned pages inside `bytes` bytes at `start` for huge pages (none when
+    /// no whole 2 MB page lies inside). The memory must not have been written yet for it to
     /// matter (pages already present keep their size until the kernel collapses them).
     package static func advise(_ start: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
-        guard bytes >= threshold else { return }
+        guard bytes >= hugePage else { return }
         let first = (Int(bitPattern: start) + hugePage - 1) & ~(hugePage - 1)
         let last = (Int(bitPattern: start) + bytes) & ~(hugePage - 1)
         guard last > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }

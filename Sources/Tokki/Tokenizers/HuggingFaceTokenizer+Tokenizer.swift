@@ -161,9 +161,30 @@ extension HuggingFaceTokenizer: Tokenizer {
                     // Each piece tokenized as the scanner finds it, and its tokens read straight
                     // from the shared word record on a hit. No closure: one capturing the model
                     // would copy the whole struct on every piece.
-                    while let (pieceStart, pieceEnd) = cursor.next() {
+                    // The shared word table is larger than the cache, and a look-up waited for
+                    // memory twice (the slot, then the record). Pieces are found two ahead: the
+                    // slot of the second is prefetched, and the record of the first (its slot
+                    // prefetched a piece ago), while this one is looked up.
+                    var current = cursor.next(), ahead = cursor.next()
+                    var currentHash: UInt32 = 0, aheadHash: UInt32 = 0
+                    if let (s, e) = current { currentHash = PieceCache.hash(base + start + s, e - s) }
+                    if let (s, e) = ahead {
+                        aheadHash = PieceCache.hash(base + start + s, e - s)
+                        scratch.model.cache.prefetch(aheadHash)
+                    }
+                    while let (pieceStart, pieceEnd) = current {
+                        let h = currentHash
+                        let further = cursor.next()
+                        var furtherHash: UInt32 = 0
+                        if let (s, e) = further {
+                            furtherHash = PieceCache.hash(base + start + s, e - s)
+                            scratch.model.cache.prefetch(furtherHash)
+                        }
+                        if ahead != nil { scratch.model.cache.prefetchRecord(aheadHash) }
+                        current = ahead; currentHash = aheadHash
+                        ahead = further; aheadHash = furtherHash
                         let at = start + pieceStart
-                        if let r = model.tokenRecord(base + at, pieceEnd - pieceStart, scratch: &scratch.model) {
+                        if let r = model.tokenRecord(base + at, pieceEnd - pieceStart, hash: h, scratch: &scratch.model) {
                             let count = WordRecord.spanCount(r)
                             guard out.hasRoom(count) else { return nil }
                             if plainBytes {

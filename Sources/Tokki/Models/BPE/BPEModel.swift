@@ -337,7 +337,28 @@ extension BPEModel: PieceModel {
     @inline(__always)
     func appendPieceIDs(_ split: RegexSplit, _ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout ModelScratch) {
         guard let base = text.baseAddress, var cursor = split.pieceCursor(text) else { return }
-        while let (start, end) = cursor.next() { tokenizeIDs(base + start, end - start, into: &ids, scratch: &scratch) }
+        guard options.dropout == nil || options.dropout == 0 else {
+            while let (start, end) = cursor.next() { tokenizeIDs(base + start, end - start, into: &ids, scratch: &scratch) }
+            return
+        }
+        // Pieces are found a piece ahead, and the shared word table's slot of the next one is
+        // prefetched while this one is looked up (the table is larger than the cache).
+        var next = cursor.next()
+        var nextHash: UInt32 = 0
+        if let (s, e) = next {
+            nextHash = PieceCache.hash(base + s, e - s)
+            scratch.cache.prefetch(nextHash)
+        }
+        while let (start, end) = next {
+            let h = nextHash
+            next = cursor.next()
+            if let (s, e) = next {
+                nextHash = PieceCache.hash(base + s, e - s)
+                scratch.cache.prefetch(nextHash)
+            }
+            let p = base + start, n = end - start
+            if !PieceCache.cachedIDs(p, n, h, into: &ids, scratch: &scratch) { idsOnMiss(p, n, h, into: &ids, scratch: &scratch) }
+        }
     }
 
     @inline(never)
@@ -358,7 +379,14 @@ extension BPEModel: PieceModel {
             swap(&tokens, &scratch.missTokens)
             return nil
         }
-        let h = PieceCache.hash(p, n)
+        return tokenRecord(p, n, hash: PieceCache.hash(p, n), scratch: &scratch)
+    }
+
+    /// ``tokenRecord(_:_:scratch:)`` of a piece whose hash (``PieceCache/hash(_:_:)``) the
+    /// caller computed, e.g. to prefetch its slot a piece ahead.
+    @inline(__always)
+    func tokenRecord(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt32, scratch: inout ModelScratch) -> UnsafePointer<UInt32>? {
+        guard options.dropout == nil || options.dropout == 0 else { return tokenRecord(p, n, scratch: &scratch) }
         if let r = PieceCache.sharedRecord(p, n, h, scratch: &scratch) { return r }
         recordOnMiss(p, n, h, scratch: &scratch)
         return nil
