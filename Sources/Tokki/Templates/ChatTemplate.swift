@@ -87,10 +87,16 @@ public struct ChatTemplate: Sendable {
             weekday = (h + 5) % 7
         }
 
-        /// The current local time.
+        /// The current local time (the C library's `localtime_r`, as Python's `datetime.now()`;
+        /// not Foundation's calendar, whose first use loads ICU's calendar and time-zone data,
+        /// several milliseconds of every process that renders a template). A leap second reads
+        /// as second 59.
         public static var now: Clock {
-            let c = Calendar.current.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date())
-            return Clock(year: c.year ?? 1970, month: c.month ?? 1, day: c.day ?? 1, hour: c.hour ?? 0, minute: c.minute ?? 0, second: c.second ?? 0)
+            var t = time(nil)
+            var parts = tm()
+            guard localtime_r(&t, &parts) != nil else { return Clock(year: 1970, month: 1, day: 1) }
+            return Clock(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+                         hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: min(Int(parts.tm_sec), 59))
         }
 
         static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]

@@ -11,6 +11,22 @@ struct ChatTemplateTests {
         return names.filter { $0.hasSuffix(".jinja") }.map { String($0.dropLast(6)) }.sorted()
     }()
 
+    /// The current local time from the C library equals Foundation's calendar reading of it
+    /// (taken just before and just after, so that a minute boundary in between is allowed).
+    @Test func nowIsTheLocalTime() {
+        func fields(_ d: Date) -> [Int] {
+            let c = Calendar.current.dateComponents([.year, .month, .day, .hour, .minute], from: d)
+            return [c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0]
+        }
+        let before = fields(Date())
+        let now = ChatTemplate.Clock.now
+        let after = fields(Date())
+        let mine = [now.year, now.month, now.day, now.hour, now.minute]
+        #expect(mine == before || mine == after, "\(mine) vs \(before) / \(after)")
+        #expect((0...59).contains(now.second))
+        #expect(now.weekday == (Calendar.current.component(.weekday, from: Date()) + 5) % 7 || mine != after)
+    }
+
     @Test func enoughPublishedTemplates() throws {
         // Distinct sources: two models publishing the same template count once.
         let sources = try Set(Self.templates.map { try Data(contentsOf: Fixtures.url("templates/\($0).jinja")) })
