@@ -9,11 +9,7 @@ extension HuggingFaceTokenizer {
     /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the file and line of a
     ///   malformed merge or a merge of unknown tokens.
     public init(vocabulary vocabURL: URL, merges mergesURL: URL) throws(TokkiError) {
-        func read(_ url: URL) throws(TokkiError) -> [UInt8] {
-            do { return [UInt8](try Data(contentsOf: url)) } catch {
-                throw .io(path: url.path, reason: "cannot read (\(error.localizedDescription))")
-            }
-        }
+        func read(_ url: URL) throws(TokkiError) -> [UInt8] { try readFileBytes(url.path) }
         let doc = try JSONDocument(bytes: try read(vocabURL), path: vocabURL.path)
         let tokens = try TokenizerJSON.vocabularyObject(doc.root, path: vocabURL.path)
         let text = try read(mergesURL)

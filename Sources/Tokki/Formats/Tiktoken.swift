@@ -13,11 +13,8 @@ public struct TiktokenRanks: Sendable {
 
     /// Reads a `.tiktoken` file.
     public init(contentsOf url: URL) throws(TokkiError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw .io(path: url.path, reason: "cannot read the rank file (\(error.localizedDescription))")
-        }
-        try self.init(bytes: [UInt8](data), path: url.path)
+        // Read straight into the array (not through `Data` and a copy of it).
+        try self.init(bytes: try readFileBytes(url.path), path: url.path)
     }
 
     /// Parses the bytes of a `.tiktoken` file; `path` is used in error messages.

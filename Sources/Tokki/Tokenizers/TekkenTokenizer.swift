@@ -32,11 +32,8 @@ public struct TekkenTokenizer: Sendable {
 
     /// Loads a Tekken file.
     public init(contentsOf url: URL) throws(TokkiError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw .io(path: url.path, reason: "cannot read the Tekken file (\(error.localizedDescription))")
-        }
-        try self.init(json: [UInt8](data), path: url.path)
+        // Read straight into the array (not through `Data` and a copy of it).
+        try self.init(json: try readFileBytes(url.path), path: url.path)
     }
 
     /// Parses the bytes of a Tekken file.
