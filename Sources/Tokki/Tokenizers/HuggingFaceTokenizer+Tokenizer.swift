@@ -94,8 +94,10 @@ extension HuggingFaceTokenizer: Tokenizer {
         guard wellFormed || UTF8Validation.firstInvalidOffset(in: input) == nil else { return false }
         // Every token covers at least one byte of the input (added tokens too), so `input.count`
         // slots hold them all. They are written through pointers into the scratch's slots (no
-        // uniqueness and capacity check per token), then copied out.
-        let room = input.count
+        // uniqueness and capacity check per token), then copied out. The slots stay with the
+        // scratch, so they are capped (20 bytes each): a text with more tokens than
+        // `scratch.fastSlotLimit` takes the general path, whose memory follows its token count.
+        let room = min(input.count, scratch.fastSlotLimit)
         var slotIDs: [Int32] = [], slotOffsets: [Range<Int>] = []
         swap(&slotIDs, &scratch.slotIDs)
         swap(&slotOffsets, &scratch.slotOffsets)

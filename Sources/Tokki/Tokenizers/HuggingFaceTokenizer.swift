@@ -404,6 +404,9 @@ extension HuggingFaceTokenizer {
         /// only grow (to the longest text's byte count).
         var slotIDs: [Int32] = []
         var slotOffsets: [Range<Int>] = []
+        /// The most tokens the offsets path writes into the slots (20 MB of them); a text with
+        /// more takes the general path.
+        var fastSlotLimit = 1 << 20
         /// Empty working memory.
         public init() {}
     }

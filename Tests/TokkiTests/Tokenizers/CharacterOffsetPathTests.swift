@@ -36,8 +36,9 @@ struct CharacterOffsetPathTests {
         return offsets.map { byte($0.lowerBound)..<max(byte($0.lowerBound), byte($0.upperBound)) }
     }
 
-    static func check(_ tokenizer: HuggingFaceTokenizer, _ texts: [String], _ name: String) throws {
+    static func check(_ tokenizer: HuggingFaceTokenizer, _ texts: [String], _ name: String, slotLimit: Int? = nil) throws {
         var scratch = tokenizer.makeScratch()
+        if let slotLimit { scratch.fastSlotLimit = slotLimit }
         for text in texts {
             let full = try tokenizer.encode(text, options: EncodeOptions())
             var ids: [Int32] = [], offsets: [Range<Int>] = []
@@ -106,6 +107,16 @@ struct CharacterOffsetPathTests {
         // The texts do reach the trimming of an added token's wide spaces.
         let e = try tokenizer.encode(texts[0], options: EncodeOptions())
         #expect(e.ids.contains(next))
+    }
+
+    /// A text with more tokens than the fast path's slots hold takes the general path, with the
+    /// same ids and offsets (the slots are capped, so that a huge text does not leave 20 bytes
+    /// per input byte in the scratch); texts that fit exactly, and one token over, alike.
+    @Test(arguments: [0, 1, 3, 7, 1000])
+    func textsOverTheSlotLimitTakeTheGeneralPath(_ limit: Int) throws {
+        let tokenizer = try HuggingFaceTokenizer(contentsOf: Fixtures.url("sft/chatml-generation/tokenizer.json"))
+        let texts = Self.texts + ["a1a1a1", "a1a1a1a", "<|im_start|>user\n가<|im_end|>"]
+        try Self.check(tokenizer, texts, "chatml-generation, \(limit) slots", slotLimit: limit)
     }
 
     /// With a shared word table that fills after a few words, the path reads tokens from the
