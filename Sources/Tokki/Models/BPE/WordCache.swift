@@ -141,9 +141,10 @@ final class SharedWordTable: @unchecked Sendable {
         // read before it is written maps the shared zero page, and the first write then
         // replaces it, which stops every other thread of the process for a TLB flush — once
         // per page, in the middle of encoding.
-        // Both blocks are aligned to 2 MB and marked for huge pages: a look-up lands at a random
-        // place in each, and with 4 KB pages most look-ups missed the TLB (on a virtual machine
-        // a walk of two page tables), a quarter of the time of an SFT run.
+        // Both blocks are aligned to 2 MB and marked for huge pages, so that look-ups, which land
+        // at random places in them, need few TLB entries. (What look-ups wait for is mostly the
+        // cache: see ``View/prefetch(_:)``; the huge pages made no measurable difference to an
+        // SFT run, the prefetches about 5%.)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: slotCount * MemoryLayout<UInt64>.stride,
                                                    alignment: LargeArrays.alignment(forBytes: slotCount * MemoryLayout<UInt64>.stride))
         LargeArrays.advise(raw, bytes: slotCount * MemoryLayout<UInt64>.stride)
