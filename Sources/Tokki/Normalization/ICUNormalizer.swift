@@ -77,16 +77,11 @@ public struct ICUNormalizer: Normalizer {
             // Eight ASCII bytes at a time.
             if i + 8 <= n, UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
             if p[i] < 0x80 { i += 1; continue }
-            // A run of syllables, then the ASCII bytes after it, without trying eight ASCII bytes
-            // at every syllable (Korean words are a few syllables between spaces). A syllable is
-            // U+AC00–U+D7A3: as the input is well-formed, its three bytes compare as the code
-            // points do, so it is a 24-bit value between EA B0 80 and ED 9E A3.
+            // A run of syllables (U+AC00–U+D7A3), then the ASCII bytes after it, without trying
+            // eight ASCII bytes at every syllable (Korean words are a few syllables between spaces).
             repeat {
-                let b = p[i]
-                if b < 0x80 { i += 1; continue }
-                guard i + 2 < n else { return false }
-                let v = UInt32(b) << 16 | UInt32(p[i + 1]) << 8 | UInt32(p[i + 2])
-                guard v &- 0xEA_B080 <= 0xED_9EA3 - 0xEA_B080 else { return false }
+                if p[i] < 0x80 { i += 1; continue }
+                guard UTF8Validation.isHangulSyllable(p, i, n) else { return false }
                 i += 3
             } while i < n && (p[i] >= 0x80 || i + 8 > n || p[i + 1] >= 0x80)
         }

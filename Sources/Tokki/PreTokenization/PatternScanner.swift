@@ -177,16 +177,6 @@ struct PatternScanner: Sendable {
         }
     }
 
-    /// Whether a Hangul syllable (U+AC00...U+D7A3, a letter) starts at `i`: a lead byte and
-    /// two continuation bytes whose 24 bits lie between those of U+AC00 and U+D7A3
-    /// (well-formed UTF-8 orders as the code points do).
-    @inline(__always)
-    static func isHangulSyllable(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Bool {
-        guard i + 2 < n else { return false }
-        let v = UInt32(p[i]) << 16 | UInt32(p[i + 1]) << 8 | UInt32(p[i + 2])
-        return v & 0xC0C0 == 0x8080 && v &- 0xEA_B080 <= 0xED_9EA3 - 0xEA_B080
-    }
-
     /// End of the run of characters from `i` whose class has a bit of `mask` (set) or has
     /// none of it (`!set`).
     @inline(__always)
@@ -202,7 +192,7 @@ struct PatternScanner: Sendable {
                 j += 1
                 continue
             }
-            if hangulContinues && Self.isHangulSyllable(p, j, n) { j += 3; continue }
+            if hangulContinues && UTF8Validation.isHangulSyllable(p, j, n) { j += 3; continue }
             let (c, len) = Self.at(p, j, n, t)
             if (c & mask != 0) != set { break }
             j += len
@@ -289,7 +279,7 @@ struct PatternScanner: Sendable {
         // The commonest piece of Korean text, a Hangul syllable after a space or none: the
         // letters alternative below, without classifying the space and the syllable one by one.
         let k0 = p[i] == 0x20 ? i + 1 : i
-        if Self.isHangulSyllable(p, k0, n) { return run(p, k0 + 3, n, t, Self.letter, true) }
+        if UTF8Validation.isHangulSyllable(p, k0, n) { return run(p, k0 + 3, n, t, Self.letter, true) }
         if p[i] == 0x27 {
             let c = contraction(p, i, n, caseInsensitive: true)
             if c > 0 { return i + c }

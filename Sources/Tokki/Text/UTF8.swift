@@ -71,6 +71,16 @@ package enum UTF8Validation {
         }
     }
 
+    /// Whether a Hangul syllable (U+AC00...U+D7A3) starts at byte `i` of `p[0..<n]`: a lead
+    /// byte and two continuation bytes whose 24 bits lie between those of U+AC00 and U+D7A3
+    /// (well-formed UTF-8 orders as the code points do, and every such sequence is one).
+    @inline(__always)
+    package static func isHangulSyllable(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Bool {
+        guard i + 2 < n else { return false }
+        let v = UInt32(p[i]) << 16 | UInt32(p[i + 1]) << 8 | UInt32(p[i + 2])
+        return v & 0xC0C0 == 0x8080 && v &- 0xEA_B080 <= 0xED_9EA3 - 0xEA_B080
+    }
+
     /// The byte offset of the first ill-formed sequence, one character at a time.
     static func firstInvalidOffsetScanning(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         let n = bytes.count
