@@ -10,7 +10,7 @@ extension HuggingFaceTokenizer {
     ///   malformed merge or a merge of unknown tokens.
     public init(vocabulary vocabURL: URL, merges mergesURL: URL) throws(TokkiError) {
         func read(_ url: URL) throws(TokkiError) -> [UInt8] { try readFileBytes(url.path) }
-        let doc = try JSONDocument(bytes: try read(vocabURL), path: vocabURL.path)
+        let doc = try JSONDocument(source: try mapFileBytes(vocabURL.path), path: vocabURL.path)
         let tokens = try TokenizerJSON.vocabularyObject(doc.root, path: vocabURL.path)
         let text = try read(mergesURL)
         var merges: [(Int32, Int32)] = []

@@ -287,7 +287,9 @@ private struct SetReader {
         self.document = document
         self.source = source
         var starts = [0]
-        for (k, b) in document.bytes.enumerated() where b == 0x0A { starts.append(k + 1) }
+        document.bytes.withUnsafeBufferPointer { b in
+            for (k, c) in b.enumerated() where c == 0x0A { starts.append(k + 1) }
+        }
         lineStarts = starts
     }
 

@@ -185,8 +185,10 @@ extension TemplateValue {
         case .false: return .bool(false)
         case .string: return .string(try d.string(i))
         case .number:
-            let raw = d.bytes[Int(node.start)..<Int(node.end)]
-            if !raw.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }), let v = d.integer(i) {
+            let fraction = d.bytes.withUnsafeBufferPointer { b in
+                b[Int(node.start)..<Int(node.end)].contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 })
+            }
+            if !fraction, let v = d.integer(i) {
                 return .int(v)
             }
             return .double(d.double(i))

@@ -33,12 +33,17 @@ public struct TekkenTokenizer: Sendable {
     /// Loads a Tekken file.
     public init(contentsOf url: URL) throws(TokkiError) {
         // Read straight into the array (not through `Data` and a copy of it).
-        try self.init(json: try readFileBytes(url.path), path: url.path)
+        try self.init(source: try mapFileBytes(url.path), path: url.path)
     }
 
     /// Parses the bytes of a Tekken file.
     public init(json: [UInt8], path: String? = nil) throws(TokkiError) {
-        let doc = try JSONDocument(bytes: json, path: path)
+        try self.init(source: ReadOnlyBytes(json), path: path)
+    }
+
+    /// ``init(json:path:)`` of read-only bytes (a mapped file).
+    init(source json: ReadOnlyBytes, path: String?) throws(TokkiError) {
+        let doc = try JSONDocument(source: json, path: path)
         let root = doc.root
         let config = try root.required("config")
         let pattern = try config.required("pattern").string()

@@ -23,11 +23,11 @@ public enum TokenizerFormat: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The format of `file`, and the file's bytes when detecting needed all of them (JSON).
-    static func detect(file: String) throws(TokkiError) -> (format: TokenizerFormat, bytes: [UInt8]?) {
+    static func detect(file: String) throws(TokkiError) -> (format: TokenizerFormat, bytes: ReadOnlyBytes?) {
         let head = try TokenizerLoader.readHead(file, count: 256)
         if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
-            let bytes = try readFileBytes(file)
-            switch try TokenizerJSONKind.detect(bytes, path: file) {
+            let bytes = try mapFileBytes(file)
+            switch try TokenizerJSONKind.detect(source: bytes, path: file) {
             case .huggingFace: return (.huggingFace, bytes)
             case .tekken: return (.tekken, bytes)
             case .vocabulary: return (.gpt2, bytes)
@@ -105,15 +105,15 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     if format != .tiktoken && !options.specialTokens.isEmpty {
         throw .invalidConfiguration("added special tokens are for tiktoken rank files; \(file) defines its own special tokens")
     }
-    let json: () throws(TokkiError) -> [UInt8] = { () throws(TokkiError) in
+    let json: () throws(TokkiError) -> ReadOnlyBytes = { () throws(TokkiError) in
         if let bytes { return bytes }
-        return try readFileBytes(file)
+        return try mapFileBytes(file)
     }
     switch format {
     case .sentencePiece:
         return try SentencePieceTokenizer(contentsOf: url)
     case .huggingFace:
-        var t = try HuggingFaceTokenizer(json: try json(), path: file)
+        var t = try TokenizerJSON.load(source: try json(), path: file)
         if !options.storedTruncation { t.truncation = nil }
         if !options.storedPadding { t.padding = nil }
         return t
@@ -123,7 +123,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
         }
         return try HuggingFaceTokenizer(vocabulary: url, merges: merges)
     case .tekken:
-        return try TekkenTokenizer(json: try json(), path: file)
+        return try TekkenTokenizer(source: try json(), path: file)
     case .tiktoken:
         let t = try TiktokenTokenizer(contentsOf: url, pattern: options.pattern ?? (options.decodeOnly ? "." : nil))
         guard !options.specialTokens.isEmpty else { return t }

@@ -40,7 +40,8 @@ struct JSONDocument: Sendable {
         var bulk = false
     }
 
-    let bytes: [UInt8]
+    /// The document's text (an array, or a mapped file).
+    let bytes: ReadOnlyBytes
     private(set) var nodes: [Node] = []
     /// The file the document came from, for error messages.
     let path: String?
@@ -50,6 +51,11 @@ struct JSONDocument: Sendable {
     /// Parses `bytes` (UTF-8 is validated first unless `validate` is false: the caller has
     /// checked it); throws `invalidModel` naming the byte offset and line of a syntax error.
     init(bytes: [UInt8], path: String?, validate: Bool = true) throws(TokkiError) {
+        try self.init(source: ReadOnlyBytes(bytes), path: path, validate: validate)
+    }
+
+    /// ``init(bytes:path:validate:)`` of read-only bytes (a mapped file).
+    init(source bytes: ReadOnlyBytes, path: String?, validate: Bool = true) throws(TokkiError) {
         guard bytes.count < Int(Int32.max) else { throw .inputTooLarge(bytes: bytes.count, limit: Int(Int32.max) - 1) }
         self.bytes = bytes
         self.path = path
@@ -68,7 +74,7 @@ struct JSONDocument: Sendable {
     /// reported exactly as without it). UTF-8 is validated on a second thread while parsing
     /// (invalid UTF-8 is still reported first); when the document is valid UTF-8 that thread
     /// then calls `afterValidation`, possibly while the parser reads on.
-    init<Reader: JSONContainerReader>(bytes: [UInt8], path: String?, reader: inout Reader,
+    init<Reader: JSONContainerReader>(bytes: ReadOnlyBytes, path: String?, reader: inout Reader,
                                       afterValidation: (@Sendable () -> Void)? = nil) throws(TokkiError) {
         guard bytes.count < Int(Int32.max) else { throw .inputTooLarge(bytes: bytes.count, limit: Int(Int32.max) - 1) }
         self.bytes = bytes
@@ -124,15 +130,17 @@ struct JSONDocument: Sendable {
         }
     }
 
-    /// The string node `i` as a Swift string.
+    /// The string node `i` as a Swift string. The document is well-formed UTF-8 (checked when
+    /// it was parsed, or by the caller of `validate: false`), and unescaping refuses unpaired
+    /// surrogates, so the bytes are not validated again.
     func string(_ i: Int) throws(TokkiError) -> String {
         let node = nodes[i]
         if !node.escaped {
             return bytes.withUnsafeBufferPointer { b in
-                String(decoding: UnsafeBufferPointer(rebasing: b[Int(node.start)..<Int(node.end)]), as: UTF8.self)
+                String(validatedUTF8: UnsafeBufferPointer(rebasing: b[Int(node.start)..<Int(node.end)]))
             }
         }
-        return String(decoding: try stringBytes(i), as: UTF8.self)
+        return String(validatedUTF8: try stringBytes(i))
     }
 
     /// Whether string node `i` equals `key` (compared as unescaped bytes).

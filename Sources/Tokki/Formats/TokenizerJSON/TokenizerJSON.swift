@@ -12,6 +12,11 @@ enum TokenizerJSON {
     /// Reads a `tokenizer.json` document. `bulk: false` reads the model's vocabulary and merges
     /// node by node, as any JSON (the tests compare both ways).
     static func load(bytes: [UInt8], path: String?, bulk: Bool = true) throws(TokkiError) -> HuggingFaceTokenizer {
+        try load(source: ReadOnlyBytes(bytes), path: path, bulk: bulk)
+    }
+
+    /// ``load(bytes:path:bulk:)`` of read-only bytes (a mapped file).
+    static func load(source bytes: ReadOnlyBytes, path: String?, bulk: Bool = true) throws(TokkiError) -> HuggingFaceTokenizer {
         // The vocabulary is indexed on a second thread while the rest (merges) is parsed.
         let early = EarlyVocabulary()
         let document: JSONDocument
@@ -29,7 +34,7 @@ enum TokenizerJSON {
             }
             reader = r
         } else {
-            document = try JSONDocument(bytes: bytes, path: path)
+            document = try JSONDocument(source: bytes, path: path)
         }
         let root = document.root
         guard root.kind == .object else { throw root.error("expected an object") }
@@ -147,7 +152,7 @@ extension HuggingFaceTokenizer {
     ///   ``TokkiError/invalidModel(path:problem:)`` naming the JSON path of a malformed or
     ///   unsupported part (e.g. `$.model.merges[12]`).
     public init(contentsOf url: URL) throws(TokkiError) {
-        self = try TokenizerJSON.load(bytes: try readFileBytes(url.path), path: url.path)
+        self = try TokenizerJSON.load(source: try mapFileBytes(url.path), path: url.path)
     }
 
     /// Loads a tokenizer from the bytes of a `tokenizer.json` file (`path` names it in errors).
@@ -173,8 +178,13 @@ public enum TokenizerJSONKind: Sendable, Equatable {
     /// the whole file (the loader parses it anyway, and reports any syntax error then);
     /// anything else is parsed here.
     public static func detect(_ bytes: [UInt8], path: String? = nil) throws(TokkiError) -> TokenizerJSONKind {
-        if let kind = sniff(bytes) { return kind }
-        let root = try JSONDocument(bytes: bytes, path: path).root
+        try detect(source: ReadOnlyBytes(bytes), path: path)
+    }
+
+    /// ``detect(_:path:)`` of read-only bytes (a mapped file).
+    static func detect(source bytes: ReadOnlyBytes, path: String?) throws(TokkiError) -> TokenizerJSONKind {
+        if let kind = bytes.withUnsafeBufferPointer({ sniff($0) }) { return kind }
+        let root = try JSONDocument(source: bytes, path: path).root
         guard root.kind == .object else { return .unknown }
         if root["model"]?.kind == .object { return .huggingFace }
         if root["config"]?.kind == .object && root["vocab"]?.kind == .array { return .tekken }
@@ -187,7 +197,12 @@ public enum TokenizerJSONKind: Sendable, Equatable {
     /// `"config"` (an object) and `"vocab"` (an array) have been seen; nil when the scan
     /// cannot tell (other files, or text that is not a JSON object).
     static func sniff(_ bytes: [UInt8]) -> TokenizerJSONKind? {
-        bytes.withUnsafeBufferPointer { b -> TokenizerJSONKind? in
+        bytes.withUnsafeBufferPointer { sniff($0) }
+    }
+
+    /// ``sniff(_:)-([UInt8])`` of a buffer.
+    static func sniff(_ b: UnsafeBufferPointer<UInt8>) -> TokenizerJSONKind? {
+        do {
             let n = b.count
             var i = 0
             @inline(__always) func skipSpace() { while i < n && (b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09) { i += 1 } }
