@@ -13,8 +13,8 @@ public struct TiktokenRanks: Sendable {
 
     /// Reads a `.tiktoken` file.
     public init(contentsOf url: URL) throws(TokkiError) {
-        // Read straight into the array (not through `Data` and a copy of it).
-        try self.init(bytes: try readFileBytes(url.path), path: url.path)
+        // Parsed from a mapping of the file (not copied into fresh memory first).
+        try self.init(source: try mapFileBytes(url.path), path: url.path)
     }
 
     /// Parses the bytes of a `.tiktoken` file; `path` is used in error messages.
@@ -23,6 +23,11 @@ public struct TiktokenRanks: Sendable {
     ///   entry, of a rank of 16,777,216 or more, or of a rank of 1,048,576 or more that is
     ///   also at least twice the number of tokens (a large table mostly made of gaps).
     public init(bytes: [UInt8], path: String? = nil) throws(TokkiError) {
+        try self.init(source: ReadOnlyBytes(bytes), path: path)
+    }
+
+    /// ``init(bytes:path:)`` of read-only bytes (a mapped file).
+    init(source bytes: ReadOnlyBytes, path: String?) throws(TokkiError) {
         func bad(_ line: Int, _ problem: String) -> TokkiError {
             .invalidModel(path: path, problem: "line \(line): \(problem)")
         }

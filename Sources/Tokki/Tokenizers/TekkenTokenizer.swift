@@ -32,7 +32,7 @@ public struct TekkenTokenizer: Sendable {
 
     /// Loads a Tekken file.
     public init(contentsOf url: URL) throws(TokkiError) {
-        // Read straight into the array (not through `Data` and a copy of it).
+        // Parsed from a mapping of the file (not copied into fresh memory first).
         try self.init(source: try mapFileBytes(url.path), path: url.path)
     }
 
