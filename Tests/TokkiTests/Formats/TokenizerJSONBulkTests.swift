@@ -66,6 +66,38 @@ import TokkiTestSupport
         Self.same(Self.file(vocab: #"{"b": 9, "a": 3, "ab": 1.0, "ba": 2e0}"#, merges: #"["a b"]"#))
     }
 
+    /// Merged ids are guessed (the id after the previous merge's) and checked against the
+    /// token of that id before any hash look-up. A vocabulary of 18,278 tokens whose merged ids
+    /// run in merge order, then backwards, then far above all others, then with a jump:
+    /// every merge resolves as node by node, on one worker and on several.
+    @Test func guessedMergedIDsResolveAsLookedUp() {
+        let letters = (0..<26).map { String(UnicodeScalar(UInt8(97 + $0))) }
+        var merges: [(String, String)] = []
+        for a in letters { for b in letters { merges.append((a, b)) } }
+        for a in letters { for b in letters { for c in letters { merges.append((a + b, c)) } } }
+        var vocab = letters.enumerated().map { "\"\($1)\": \($0)" }
+        for (k, m) in merges.enumerated() {
+            let id: Int
+            switch k {
+            case 1000..<1200: id = 26 + (1000 + 1199 - k)   // backwards: each guess names another token
+            case 9000..<9050: id = 26 + k + 50000           // far above the rest: guesses past the last id
+            case 12000...: id = 26 + k + 5000               // a jump in ids
+            default: id = 26 + k
+            }
+            vocab.append("\"\(m.0 + m.1)\": \(id)")
+        }
+        let json = Self.file(vocab: "{" + vocab.joined(separator: ", ") + "}",
+                             merges: "[" + merges.map { "\"\($0.0) \($0.1)\"" }.joined(separator: ", ") + "]")
+        for threads in [1, 2] {
+            let saved = Parallelism.threads
+            Parallelism.threads = threads
+            defer { Parallelism.threads = saved }
+            let bulk = Self.outcome(json, bulk: true), nodes = Self.outcome(json, bulk: false)
+            #expect(bulk == nodes, "threads \(threads)")
+            #expect(bulk.contains("merge 1000 ") && !bulk.hasPrefix("error"), "\(bulk.prefix(300))")
+        }
+    }
+
     @Test func escapesAreReadAsInNodes() {
         let vocab = #"{"\u0061": 0, "b": 1, "a\"b": 2, "\\": 3, "a\\": 4, "\ud83d\ude00": 5, "x\/y": 6, "ab": 7, "\u00e9": 8, "\u00e9b": 9}"#
         Self.same(Self.file(vocab: vocab, merges: #"["\u0061 b", "a \"b", "a \\", ["\u00e9", "b"]]"#))
