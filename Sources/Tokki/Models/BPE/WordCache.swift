@@ -142,9 +142,12 @@ final class SharedWordTable: @unchecked Sendable {
         // replaces it, which stops every other thread of the process for a TLB flush — once
         // per page, in the middle of encoding.
         // Both blocks are aligned to 2 MB and marked for huge pages, so that look-ups, which land
-        // at random places in them, need few TLB entries. (What look-ups wait for is mostly the
-        // cache: see ``View/prefetch(_:)``; the huge pages made no measurable difference to an
-        // SFT run, the prefetches about 5%.)
+        // at random places in them, would need few TLB entries. The advice only takes when the
+        // allocator hands out fresh memory: after a model's load, the 2 MB of slots come from
+        // heap memory already in 4 KB pages. Slots in a huge page of their own (a fresh
+        // mapping) measured the same, as did a slot table a quarter the size and prefetching
+        // three pieces ahead instead of two: what look-ups wait for is the cache beyond L2
+        // (see ``View/prefetch(_:)``; the prefetches gave about 5%).
         let raw = UnsafeMutableRawPointer.allocate(byteCount: slotCount * MemoryLayout<UInt64>.stride,
                                                    alignment: LargeArrays.alignment(forBytes: slotCount * MemoryLayout<UInt64>.stride))
         LargeArrays.advise(raw, bytes: slotCount * MemoryLayout<UInt64>.stride)
