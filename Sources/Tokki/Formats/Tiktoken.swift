@@ -31,42 +31,56 @@ public struct TiktokenRanks: Sendable {
         func bad(_ line: Int, _ problem: String) -> TokkiError {
             .invalidModel(path: path, problem: "line \(line): \(problem)")
         }
-        // Tokens are decoded straight into one pool (no array per token).
-        var pool: [UInt8] = []
-        pool.reserveCapacity(bytes.count * 3 / 4)
+        // Tokens are decoded straight into one pool through a pointer (no array per token, no
+        // append per byte): a text of L base64 characters decodes to at most L * 3 / 4 bytes,
+        // so the file's size bounds the pool.
         var starts: [Int32] = [], lengths: [Int32] = [], ranks: [Int32] = []
         let expected = bytes.count / 12
         starts.reserveCapacity(expected); lengths.reserveCapacity(expected); ranks.reserveCapacity(expected)
         var line = 0
         var highest = (rank: -1, line: 0)
         let n = bytes.count
-        try bytes.withUnsafeBufferPointer { (b) throws(TokkiError) in
-            guard let base = b.baseAddress else { return }
-            var start = 0
-            while start < n {
-                let end = memchr(base + start, 0x0A, n - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
-                line += 1
-                var lineEnd = end
-                if lineEnd > start && base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                if lineEnd > start {
-                    guard let spacePointer = memchr(base + start, 0x20, lineEnd - start) else { throw bad(line, "expected 'base64 rank'") }
-                    let space = UnsafePointer<UInt8>(spacePointer.assumingMemoryBound(to: UInt8.self)) - base
-                    let tokenStart = pool.count
-                    guard Base64.decode(base + start, space - start, appendingTo: &pool) else { throw bad(line, "invalid base64 token") }
-                    var rank = 0
-                    var digits = 0
-                    for k in (space + 1)..<lineEnd {
-                        let d = base[k]
-                        guard d >= 0x30 && d <= 0x39, rank < (1 << 24) / 10 else { throw bad(line, "invalid rank (ranks must be below 16,777,216)") }
-                        rank = rank * 10 + Int(d - 0x30); digits += 1
+        var failure: TokkiError? = nil
+        let pool = [UInt8](unsafeUninitializedCapacity: Base64.maxDecodedCount(n) + 4) { poolBuffer, used in
+            used = 0
+            guard let out = poolBuffer.baseAddress else { return }
+            let room = poolBuffer.count
+            bytes.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                var start = 0
+                while start < n {
+                    let end = memchr(base + start, 0x0A, n - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
+                    line += 1
+                    var lineEnd = end
+                    if lineEnd > start && base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                    if lineEnd > start {
+                        guard let spacePointer = memchr(base + start, 0x20, lineEnd - start) else {
+                            failure = bad(line, "expected 'base64 rank'"); return
+                        }
+                        let space = UnsafePointer<UInt8>(spacePointer.assumingMemoryBound(to: UInt8.self)) - base
+                        // The texts before this one took at most 3/4 of the bytes before `start`.
+                        guard let decoded = Base64.decode(base + start, space - start, into: out + used, capacity: room - used) else {
+                            failure = bad(line, "invalid base64 token"); return
+                        }
+                        var rank = 0
+                        var digits = 0
+                        for k in (space + 1)..<lineEnd {
+                            let d = base[k]
+                            guard d >= 0x30 && d <= 0x39, rank < (1 << 24) / 10 else {
+                                failure = bad(line, "invalid rank (ranks must be below 16,777,216)"); return
+                            }
+                            rank = rank * 10 + Int(d - 0x30); digits += 1
+                        }
+                        guard digits > 0 else { failure = bad(line, "missing rank"); return }
+                        starts.append(Int32(used)); lengths.append(Int32(decoded)); ranks.append(Int32(rank))
+                        used += decoded
+                        if rank > highest.rank { highest = (rank, line) }
                     }
-                    guard digits > 0 else { throw bad(line, "missing rank") }
-                    starts.append(Int32(tokenStart)); lengths.append(Int32(pool.count - tokenStart)); ranks.append(Int32(rank))
-                    if rank > highest.rank { highest = (rank, line) }
+                    start = end + 1
                 }
-                start = end + 1
             }
         }
+        if let failure { throw failure }
         // Tables are indexed by rank: a few lines with huge ranks would cost tables (and
         // loops) of 16 million entries. Published files have no gaps, or a few (p50k); a
         // sparse file (which tiktoken would load) is refused only when its table would be large.

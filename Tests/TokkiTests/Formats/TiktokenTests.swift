@@ -49,6 +49,9 @@ struct TiktokenTests {
             }
         }
         #expect(problem("QQ== 0\n!!! 1\n")?.contains("line 2") == true)
+        #expect(problem("QQ== 0\r\n\r\nQg==\r\n")?.hasPrefix("line 3: expected 'base64 rank'") == true)
+        #expect(problem("QQ== 0\nQg== \n")?.hasPrefix("line 2: missing rank") == true)
+        #expect(problem("QQ== 0\nQg=A 1\n")?.hasPrefix("line 2: invalid base64 token") == true)
         #expect(problem("QQ== x\n")?.contains("invalid rank") == true)
         #expect(problem("QQ== 999999999\n")?.contains("below 16,777,216") == true)   // no 4 GB table for one line
         #expect(problem("")?.contains("empty") == true)

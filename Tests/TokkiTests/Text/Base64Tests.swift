@@ -24,6 +24,24 @@ struct Base64Tests {
                 #expect(ok && Array(pool[before...]) == bytes)
                 #expect(Base64.decode(text[...]) == bytes)
             }
+            // Into a buffer of exactly the bound (the rank-file parser's pool): the same bytes;
+            // with less room than the bound, nothing.
+            let room = Base64.maxDecodedCount(text.count)
+            #expect(room >= bytes.count && room - bytes.count <= 2)
+            var buffer = [UInt8](repeating: 0xAA, count: room + 1)
+            let written = text.withUnsafeBufferPointer { t in
+                buffer.withUnsafeMutableBufferPointer { b in
+                    withUnsafePointer(to: UInt8(0)) { z in Base64.decode(t.baseAddress ?? z, t.count, into: b.baseAddress!, capacity: room) }
+                }
+            }
+            #expect(written == (bytes.isEmpty ? nil : bytes.count))
+            if let written { #expect(Array(buffer[..<written]) == bytes && buffer[room] == 0xAA) }
+            if room > 0 {
+                let short = text.withUnsafeBufferPointer { t in
+                    buffer.withUnsafeMutableBufferPointer { Base64.decode(t.baseAddress!, t.count, into: $0.baseAddress!, capacity: room - 1) }
+                }
+                #expect(short == nil)
+            }
         }
         for bad in ["QQ", "QQ=", "Q===", "QQ=A", "QU!=", "=QQ=", "QUJD\n", "QU JD", "QUJ=QUJD"] {
             let text = Array(bad.utf8)
