@@ -1,3 +1,5 @@
+import CSupport
+
 /// A Unicode normalization form computed by the system ICU.
 ///
 /// ```swift
@@ -73,6 +75,23 @@ public struct ICUNormalizer: Normalizer {
         guard let p = input.baseAddress else { return true }
         let n = input.count
         var i = 0
+        // Sixteen bytes at a time. In well-formed UTF-8 every byte from C0 on starts a
+        // character, so text of only ASCII and syllables has no byte in C0–E9 or EE–FF: its
+        // leads are EA–ED. EB and EC lead syllables only (U+B000–U+CFFF); EA and ED also lead
+        // characters on either side of the syllables (U+A000–U+ABFF, U+D7A4–U+D7FF), so those
+        // are checked one by one (a syllable's other bytes may lie in the next block).
+        while i + 16 <= n {
+            let flags = tk_hangul_block(p + i)
+            if flags & 1 != 0 { return false }
+            var marks = flags >> 1
+            while marks != 0 {
+                guard UTF8Validation.isHangulSyllable(p, i + marks.trailingZeroBitCount, n) else { return false }
+                marks &= marks - 1
+            }
+            i += 16
+        }
+        // The rest from the start of the character the blocks ended in.
+        while i > 0 && i < n && p[i] & 0xC0 == 0x80 { i -= 1 }
         while i < n {
             // Eight ASCII bytes at a time.
             if i + 8 <= n, UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
