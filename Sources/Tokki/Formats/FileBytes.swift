@@ -9,11 +9,22 @@ import Darwin
 ///
 /// - Throws: ``TokkiError/io(path:reason:)`` naming the file.
 package func readFileBytes(_ path: String) throws(TokkiError) -> [UInt8] {
+    let fd = try openForReading(path)
+    defer { close(fd) }
+    return try readAll(fd, path: path)
+}
+
+/// A descriptor of `path` opened for reading. Throws ``TokkiError/io(path:reason:)``.
+private func openForReading(_ path: String) throws(TokkiError) -> Int32 {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
         throw .io(path: path, reason: errno == ENOENT ? "no such file" : "cannot open (\(String(cString: strerror(errno))))")
     }
-    defer { close(fd) }
+    return fd
+}
+
+/// Everything left to read from `fd` (`path` names it in errors; the caller closes it).
+private func readAll(_ fd: Int32, path: String) throws(TokkiError) -> [UInt8] {
     var st = stat()
     guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: "cannot stat (\(String(cString: strerror(errno))))") }
     let expected = Int(st.st_size)
@@ -131,10 +142,10 @@ private final class FileMapping: @unchecked Sendable {
 ///
 /// - Throws: ``TokkiError/io(path:reason:)`` naming the file.
 package func mapFileBytes(_ path: String, mapThreshold: Int = 1 << 20) throws(TokkiError) -> ReadOnlyBytes {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-        throw .io(path: path, reason: errno == ENOENT ? "no such file" : "cannot open (\(String(cString: strerror(errno))))")
-    }
+    // One open for both ways: a pipe or FIFO opened a second time would wait for a writer
+    // that has already gone (and its bytes with the first reader).
+    let fd = try openForReading(path)
+    defer { close(fd) }
     var st = stat()
     let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     let size = Int(st.st_size)
@@ -144,14 +155,13 @@ package func mapFileBytes(_ path: String, mapThreshold: Int = 1 << 20) throws(To
         #else
         let flags = MAP_PRIVATE
         #endif
+        // The mapping outlives the descriptor.
         let p = mmap(nil, size, PROT_READ, flags, fd, 0)
         if let p, p != MAP_FAILED {
-            close(fd)
             return ReadOnlyBytes(mapping: FileMapping(base: UnsafePointer(p.assumingMemoryBound(to: UInt8.self)), count: size))
         }
     }
-    close(fd)
-    return ReadOnlyBytes(try readFileBytes(path))
+    return ReadOnlyBytes(try readAll(fd, path: path))
 }
 
 /// Writes all of `bytes` to the file descriptor `fd`, retrying after interruptions and short
