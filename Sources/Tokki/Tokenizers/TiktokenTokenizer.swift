@@ -26,7 +26,14 @@ public struct TiktokenTokenizer: Sendable {
     /// `specialTokens` nil: the special tokens tiktoken defines for a recognised encoding
     /// (`<|endoftext|>` and the others), none for other files; pass a table to choose them.
     public init(contentsOf url: URL, pattern: String? = nil, specialTokens: [String: Int]? = nil) throws(TokkiError) {
-        let ranks = try TiktokenRanks(contentsOf: url)
+        try self.init(ranks: try TiktokenRanks(contentsOf: url), fileName: url.lastPathComponent, pattern: pattern,
+                      specialTokens: specialTokens)
+    }
+
+    /// ``init(contentsOf:pattern:specialTokens:)`` of ranks already read from a file named
+    /// `fileName` (which may tell the pattern and the special tokens).
+    init(ranks: TiktokenRanks, fileName: String, pattern: String?, specialTokens: [String: Int]? = nil) throws(TokkiError) {
+        let url = URL(fileURLWithPath: fileName)
         let encoding = TiktokenEncoding.recognize(fileName: url.lastPathComponent, rankCount: ranks.count)
         let chosen: String
         if let pattern {

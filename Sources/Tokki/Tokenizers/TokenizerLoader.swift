@@ -23,18 +23,33 @@ public enum TokenizerFormat: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The format of `file`, and the file's bytes when detecting needed all of them (JSON).
+    /// A pipe, FIFO or device (`--model <(…)`, `/dev/stdin`) can be read only once: all of it is
+    /// read, its format told from those bytes, and the bytes returned for every format.
     static func detect(file: String) throws(TokkiError) -> (format: TokenizerFormat, bytes: ReadOnlyBytes?) {
+        if !TokenizerLoader.isRegularFile(file) {
+            let bytes = ReadOnlyBytes(try readFileBytes(file))
+            let head = bytes[0..<min(bytes.count, 256)]
+            if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
+                return (try jsonFormat(bytes, path: file), bytes)
+            }
+            return (looksLikeTiktoken(head[...]) ? .tiktoken : .sentencePiece, bytes)
+        }
         let head = try TokenizerLoader.readHead(file, count: 256)
         if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
             let bytes = try mapFileBytes(file)
-            switch try TokenizerJSONKind.detect(source: bytes, path: file) {
-            case .huggingFace: return (.huggingFace, bytes)
-            case .tekken: return (.tekken, bytes)
-            case .vocabulary: return (.gpt2, bytes)
-            case .unknown: throw .invalidModel(path: file, problem: "a JSON file that is neither a tokenizer.json, a Tekken file nor a vocab.json")
-            }
+            return (try jsonFormat(bytes, path: file), bytes)
         }
         return (looksLikeTiktoken(head[...]) ? .tiktoken : .sentencePiece, nil)
+    }
+
+    /// The format of a JSON tokenizer file.
+    private static func jsonFormat(_ bytes: ReadOnlyBytes, path file: String) throws(TokkiError) -> TokenizerFormat {
+            switch try TokenizerJSONKind.detect(source: bytes, path: file) {
+            case .huggingFace: return .huggingFace
+            case .tekken: return .tekken
+            case .vocabulary: return .gpt2
+            case .unknown: throw .invalidModel(path: file, problem: "a JSON file that is neither a tokenizer.json, a Tekken file nor a vocab.json")
+            }
     }
 
     /// Whether `bytes` begin like a tiktoken rank file: a first line `base64 digits`.
@@ -111,6 +126,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     }
     switch format {
     case .sentencePiece:
+        if let bytes { return try SentencePieceTokenizer(serialized: Data(bytes.arrayCopy)) }
         return try SentencePieceTokenizer(contentsOf: url)
     case .huggingFace:
         var t = try TokenizerJSON.load(source: try json(), path: file)
@@ -125,7 +141,9 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     case .tekken:
         return try TekkenTokenizer(source: try json(), path: file)
     case .tiktoken:
-        let t = try TiktokenTokenizer(contentsOf: url, pattern: options.pattern ?? (options.decodeOnly ? "." : nil))
+        let ranks: TiktokenRanks
+        if let bytes { ranks = try TiktokenRanks(source: bytes, path: file) } else { ranks = try TiktokenRanks(contentsOf: url) }
+        let t = try TiktokenTokenizer(ranks: ranks, fileName: url.lastPathComponent, pattern: options.pattern ?? (options.decodeOnly ? "." : nil))
         guard !options.specialTokens.isEmpty else { return t }
         return try t.withSpecialTokens(t.specialTokens.merging(options.specialTokens) { _, new in new })
     }
@@ -164,6 +182,14 @@ public enum TokenizerLoader {
             candidates.insert(dir.appendingPathComponent(String(name.dropLast("vocab.json".count)) + "merges.txt"), at: 0)
         }
         return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// Whether `path` is a regular file (or something that cannot be examined, left for
+    /// opening to report); false for pipes, FIFOs and devices.
+    static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return true }
+        return (st.st_mode & S_IFMT) == S_IFREG
     }
 
     /// The first `count` bytes of a file.

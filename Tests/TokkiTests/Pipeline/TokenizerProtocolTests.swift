@@ -109,6 +109,51 @@ import TokkiTestSupport
         #expect(any.specialTokenRoles.bos == tekken.bosID && any.token(for: 1) == "<s>")
     }
 
+    /// A model given as a pipe (`--model <(…)`): read once, its format told from its bytes —
+    /// the same tokenizer as from the file, for every format; a GPT-2 vocab.json, whose
+    /// merges.txt a pipe cannot have beside it, is a clear error. A writer thread feeds the
+    /// pipe (files larger than its buffer), and the reader opens `/dev/fd/N` once.
+    @Test func modelsFromPipes() throws {
+        // A loader that stopped reading early must fail the test, not kill it with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        func piped(_ file: URL, options: TokenizerLoadOptions = TokenizerLoadOptions()) throws -> any Tokenizer {
+            let bytes = try Data(contentsOf: file)
+            var ends: [Int32] = [0, 0]
+            #expect(pipe(&ends) == 0)
+            let writeEnd = ends[1]
+            let writer = Thread {
+                bytes.withUnsafeBytes { raw in
+                    var done = 0
+                    while done < raw.count {
+                        let n = write(writeEnd, raw.baseAddress! + done, raw.count - done)
+                        if n <= 0 { break }
+                        done += n
+                    }
+                }
+                close(writeEnd)
+            }
+            writer.start()
+            defer { close(ends[0]) }
+            return try loadTokenizer(at: "/dev/fd/\(ends[0])", options: options)
+        }
+        let tiktokenOptions = TokenizerLoadOptions(pattern: "cl100k")
+        let cases: [(String, TokenizerLoadOptions)] = [
+            ("hf/bytelevel_bpe.json", TokenizerLoadOptions()), ("hf/unigram.json", TokenizerLoadOptions()),
+            ("sentencepiece/bpe_identity.model", TokenizerLoadOptions()), ("tiktoken/korean-sample.tiktoken", tiktokenOptions),
+        ]
+        for (name, options) in cases {
+            let file = Fixtures.url(name)
+            let fromFile = try loadTokenizer(at: file.path, options: options)
+            let fromPipe = try piped(file, options: options)
+            #expect(type(of: fromPipe) == type(of: fromFile), "\(name)")
+            for text in Self.texts + ["대한민국 헌법 제1조\r\n①項 🙂 ＡＢＣ"] {
+                #expect(try fromPipe.encodeIDs(text, options: EncodeOptions()) == (try fromFile.encodeIDs(text, options: EncodeOptions())), "\(name)")
+            }
+        }
+        // A rank file's pattern comes from its name, which a pipe does not have.
+        #expect(throws: TokkiError.self) { try piped(Fixtures.url("tiktoken/korean-sample.tiktoken")) }
+    }
+
     @Test func modelFoldersAndErrors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokki-loader-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
