@@ -81,6 +81,16 @@ struct TokenTable: Sendable {
         }
     }
 
+    /// Runs `body` with raw pointers to the tokens' bytes by id (no reference counting per
+    /// comparison, for loops that several threads run at once); valid only inside `body`.
+    func withUnsafeTokenBytes<R>(_ body: (UnsafeTokenBytes) -> R) -> R {
+        pool.withUnsafeBufferPointer { p in
+            starts.withUnsafeBufferPointer { s in
+                lengths.withUnsafeBufferPointer { l in body(UnsafeTokenBytes(pool: p, starts: s, lengths: l)) }
+            }
+        }
+    }
+
     /// Whether `id` names a token.
     @inline(__always)
     func contains(_ id: Int) -> Bool { id >= 0 && id < lengths.count && lengths[id] >= 0 }
@@ -100,5 +110,22 @@ struct TokenTable: Sendable {
     /// The ids of the 256 byte-fallback tokens `<0x00>`…`<0xFF>` (-1 where missing).
     func byteFallbackIDs() -> [Int32] {
         (0..<256).map { b in id(Array("<0x\(b < 16 ? "0" : "")\(String(b, radix: 16, uppercase: true))>".utf8)) ?? -1 }
+    }
+}
+
+/// Raw pointers to a ``TokenTable``'s bytes by id, from ``TokenTable/withUnsafeTokenBytes(_:)``.
+/// Read-only, so threads may share it while the table lives.
+struct UnsafeTokenBytes: @unchecked Sendable {
+    let pool: UnsafeBufferPointer<UInt8>
+    let starts: UnsafeBufferPointer<Int32>
+    let lengths: UnsafeBufferPointer<Int32>
+
+    /// Whether token `id` is exactly the `n` bytes at `p` (false for an id no token has).
+    @inline(__always)
+    func token(_ id: Int, is p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        guard id >= 0 && id < lengths.count, Int(lengths[id]) == n else { return false }
+        let t = Int(starts[id])
+        guard t >= 0 && t + n <= pool.count else { return false }
+        return n == 0 || bytesEqual(pool.baseAddress! + t, p, n)
     }
 }

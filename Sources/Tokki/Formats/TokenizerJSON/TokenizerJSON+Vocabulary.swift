@@ -131,94 +131,82 @@ extension TokenizerJSON {
                     pairs.withUnsafeMutableBufferPointer { pairsOut in
                         merged.withUnsafeMutableBufferPointer { mergedOut in
                             firstBad.withUnsafeMutableBufferPointer { bad in
-                              tokens.pool.withUnsafeBufferPointer { tokenPool in
-                                tokens.starts.withUnsafeBufferPointer { tokenStarts in
-                                  tokens.lengths.withUnsafeBufferPointer { tokenLengths in
+                                tokens.withUnsafeTokenBytes { tokenBytes in
                                     tokens.withUnsafeLookup { lookup in
-                                    nonisolated(unsafe) let pairsOut = pairsOut, mergedOut = mergedOut, bad = bad
-                                    nonisolated(unsafe) let pool = pool, starts = starts, splits = splits
-                                    nonisolated(unsafe) let tokenPool = tokenPool, tokenStarts = tokenStarts, tokenLengths = tokenLengths
-                                    Parallelism.run(tasks: workers) { w in
-                                        guard let base = pool.baseAddress else { return }
-                                        /// Whether token `id` is exactly `base[s..<e]`.
-                                        func tokenIs(_ id: Int, _ s: Int, _ e: Int) -> Bool {
-                                            guard id >= 0 && id < tokenLengths.count, Int(tokenLengths[id]) == e - s else { return false }
-                                            let t = Int(tokenStarts[id])
-                                            guard t >= 0 && t + (e - s) <= tokenPool.count else { return false }
-                                            return e == s || memcmp(tokenPool.baseAddress! + t, base + s, e - s) == 0
-                                        }
-                                        // Batches of merges: left and right keys (and the joined key
-                                        // when the guess fails) looked up together.
-                                        let batch = 64
-                                        var keys = [UnsafeByteStringLookup.BatchKey](repeating: .init(start: 0, length: 0), count: 3 * batch)
-                                        var found = [Int32](repeating: -1, count: 3 * batch)
-                                        // Per merge of the batch: its guessed merged id, or the index of its joined key.
-                                        var joinedKey = [Int](repeating: -1, count: batch)
-                                        var guessed = [Int32](repeating: -1, count: batch)
-                                        var joined: [UInt8] = []
-                                        var lo = w * chunk
-                                        let hi = min(count, (w + 1) * chunk)
-                                        var next = -1
-                                        while lo < hi {
-                                            let m = min(batch, hi - lo)
-                                            var nk = 0
-                                            for j in 0..<m {
-                                                let s = starts[lo + j], split = splits[lo + j], e = starts[lo + j + 1]
-                                                keys[nk] = .init(start: s, length: split - s)
-                                                keys[nk + 1] = .init(start: split, length: e - split)
-                                                nk += 2
-                                                if guessable && next >= 0 && tokenIs(next, Int(s), Int(e)) {
-                                                    guessed[j] = Int32(next); joinedKey[j] = -1
-                                                    next += 1
-                                                } else {
-                                                    guessed[j] = -1; joinedKey[j] = nk
-                                                    keys[nk] = .init(start: s, length: e - s)
-                                                    nk += 1
-                                                    next = -1
-                                                }
-                                            }
-                                            keys.withUnsafeMutableBufferPointer { k in
-                                                found.withUnsafeMutableBufferPointer { f in
-                                                    if let out = f.baseAddress {
-                                                        lookup.values(UnsafeMutableBufferPointer(rebasing: k[0..<nk]), base: base, into: out)
+                                        nonisolated(unsafe) let pairsOut = pairsOut, mergedOut = mergedOut, bad = bad
+                                        nonisolated(unsafe) let pool = pool, starts = starts, splits = splits
+                                        Parallelism.run(tasks: workers) { w in
+                                            guard let base = pool.baseAddress else { return }
+                                            // Batches of merges: left and right keys (and the joined key
+                                            // when the guess fails) looked up together.
+                                            let batch = 64
+                                            var keys = [UnsafeByteStringLookup.BatchKey](repeating: .init(start: 0, length: 0), count: 3 * batch)
+                                            var found = [Int32](repeating: -1, count: 3 * batch)
+                                            // Per merge of the batch: its guessed merged id, or the index of its joined key.
+                                            var joinedKey = [Int](repeating: -1, count: batch)
+                                            var guessed = [Int32](repeating: -1, count: batch)
+                                            var joined: [UInt8] = []
+                                            var lo = w * chunk
+                                            let hi = min(count, (w + 1) * chunk)
+                                            var next = -1
+                                            while lo < hi {
+                                                let m = min(batch, hi - lo)
+                                                var nk = 0
+                                                for j in 0..<m {
+                                                    let s = starts[lo + j], split = splits[lo + j], e = starts[lo + j + 1]
+                                                    keys[nk] = .init(start: s, length: split - s)
+                                                    keys[nk + 1] = .init(start: split, length: e - split)
+                                                    nk += 2
+                                                    if guessable && next >= 0 && tokenBytes.token(next, is: base + Int(s), Int(e - s)) {
+                                                        guessed[j] = Int32(next); joinedKey[j] = -1
+                                                        next += 1
+                                                    } else {
+                                                        guessed[j] = -1; joinedKey[j] = nk
+                                                        keys[nk] = .init(start: s, length: e - s)
+                                                        nk += 1
+                                                        next = -1
                                                     }
                                                 }
-                                            }
-                                            nk = 0
-                                            for j in 0..<m {
-                                                let k = lo + j
-                                                let a = found[nk], b = found[nk + 1]
-                                                nk += joinedKey[j] >= 0 ? 3 : 2
-                                                guard a >= 0 && b >= 0 else {
-                                                    bad[w] = k
-                                                    return
+                                                keys.withUnsafeMutableBufferPointer { k in
+                                                    found.withUnsafeMutableBufferPointer { f in
+                                                        if let out = f.baseAddress {
+                                                            lookup.values(UnsafeMutableBufferPointer(rebasing: k[0..<nk]), base: base, into: out)
+                                                        }
+                                                    }
                                                 }
-                                                pairsOut[k] = (a, b)
-                                                let s = Int(starts[k]), split = Int(splits[k]), e = Int(starts[k + 1])
-                                                if guessable {
-                                                    mergedOut[k] = joinedKey[j] >= 0 ? found[joinedKey[j]] : guessed[j]
-                                                } else if e - split < prefix.count || memcmp(base + split, prefix, prefix.count) != 0 {
-                                                    mergedOut[k] = found[joinedKey[j]]
-                                                } else {
-                                                    joined.removeAll(keepingCapacity: true)
-                                                    joined.append(contentsOf: UnsafeBufferPointer(start: base + s, count: split - s))
-                                                    joined.append(contentsOf: UnsafeBufferPointer(start: base + split + prefix.count,
-                                                                                                  count: e - split - prefix.count))
-                                                    mergedOut[k] = joined.withUnsafeBufferPointer { j in
-                                                        withUnsafePointer(to: UInt8(0)) { zero in lookup.value(j.baseAddress ?? zero, j.count) }
-                                                    } ?? -1
+                                                nk = 0
+                                                for j in 0..<m {
+                                                    let k = lo + j
+                                                    let a = found[nk], b = found[nk + 1]
+                                                    nk += joinedKey[j] >= 0 ? 3 : 2
+                                                    guard a >= 0 && b >= 0 else {
+                                                        bad[w] = k
+                                                        return
+                                                    }
+                                                    pairsOut[k] = (a, b)
+                                                    let s = Int(starts[k]), split = Int(splits[k]), e = Int(starts[k + 1])
+                                                    if guessable {
+                                                        mergedOut[k] = joinedKey[j] >= 0 ? found[joinedKey[j]] : guessed[j]
+                                                    } else if e - split < prefix.count || memcmp(base + split, prefix, prefix.count) != 0 {
+                                                        mergedOut[k] = found[joinedKey[j]]
+                                                    } else {
+                                                        joined.removeAll(keepingCapacity: true)
+                                                        joined.append(contentsOf: UnsafeBufferPointer(start: base + s, count: split - s))
+                                                        joined.append(contentsOf: UnsafeBufferPointer(start: base + split + prefix.count,
+                                                                                                      count: e - split - prefix.count))
+                                                        mergedOut[k] = joined.withUnsafeBufferPointer { j in
+                                                            withUnsafePointer(to: UInt8(0)) { zero in lookup.value(j.baseAddress ?? zero, j.count) }
+                                                        } ?? -1
+                                                    }
                                                 }
+                                                // The guess for the next batch: after the last merge's token.
+                                                let last = mergedOut[lo + m - 1]
+                                                next = guessable && last >= 0 ? Int(last) + 1 : -1
+                                                lo += m
                                             }
-                                            // The guess for the next batch: after the last merge's token.
-                                            let last = mergedOut[lo + m - 1]
-                                            next = guessable && last >= 0 ? Int(last) + 1 : -1
-                                            lo += m
                                         }
                                     }
-                                    }
-                                  }
                                 }
-                              }
                             }
                         }
                     }
