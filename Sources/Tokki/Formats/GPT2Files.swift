@@ -9,10 +9,9 @@ extension HuggingFaceTokenizer {
     /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the file and line of a
     ///   malformed merge or a merge of unknown tokens.
     public init(vocabulary vocabURL: URL, merges mergesURL: URL) throws(TokkiError) {
-        func read(_ url: URL) throws(TokkiError) -> [UInt8] { try readFileBytes(url.path) }
         let doc = try JSONDocument(source: try mapFileBytes(vocabURL.path), path: vocabURL.path)
         let tokens = try TokenizerJSON.vocabularyObject(doc.root, path: vocabURL.path)
-        let text = try read(mergesURL)
+        let text = try readFileBytes(mergesURL.path)
         var merges: [(Int32, Int32)] = []
         var line = 0, start = 0
         while start < text.count {

@@ -33,15 +33,14 @@ public struct TiktokenTokenizer: Sendable {
     /// ``init(contentsOf:pattern:specialTokens:)`` of ranks already read from a file named
     /// `fileName` (which may tell the pattern and the special tokens).
     init(ranks: TiktokenRanks, fileName: String, pattern: String?, specialTokens: [String: Int]? = nil) throws(TokkiError) {
-        let url = URL(fileURLWithPath: fileName)
-        let encoding = TiktokenEncoding.recognize(fileName: url.lastPathComponent, rankCount: ranks.count)
+        let encoding = TiktokenEncoding.recognize(fileName: fileName, rankCount: ranks.count)
         let chosen: String
         if let pattern {
             chosen = PretokenizationPattern.named(pattern) ?? pattern
         } else {
-            guard let p = (PretokenizationPattern.name(forFileName: url.lastPathComponent) ?? encoding?.patternName)
+            guard let p = (PretokenizationPattern.name(forFileName: fileName) ?? encoding?.patternName)
                 .flatMap(PretokenizationPattern.named) else {
-                throw .invalidConfiguration("cannot tell the pre-tokenization pattern from the file name '\(url.lastPathComponent)'; pass a pattern name or regex")
+                throw .invalidConfiguration("cannot tell the pre-tokenization pattern from the file name '\(fileName)'; pass a pattern name or regex")
             }
             chosen = p
         }

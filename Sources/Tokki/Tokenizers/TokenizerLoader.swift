@@ -26,30 +26,20 @@ public enum TokenizerFormat: String, Sendable, Hashable, CaseIterable {
     /// A pipe, FIFO or device (`--model <(…)`, `/dev/stdin`) can be read only once: all of it is
     /// read, its format told from those bytes, and the bytes returned for every format.
     static func detect(file: String) throws(TokkiError) -> (format: TokenizerFormat, bytes: ReadOnlyBytes?) {
-        if !TokenizerLoader.isRegularFile(file) {
-            let bytes = ReadOnlyBytes(try readFileBytes(file))
-            let head = bytes[0..<min(bytes.count, 256)]
-            if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
-                return (try jsonFormat(bytes, path: file), bytes)
-            }
-            return (looksLikeTiktoken(head[...]) ? .tiktoken : .sentencePiece, bytes)
+        let streamed = TokenizerLoader.isRegularFile(file) ? nil : ReadOnlyBytes(try readFileBytes(file))
+        let head: [UInt8]
+        if let streamed { head = streamed[0..<min(streamed.count, 256)] } else { head = try TokenizerLoader.readHead(file, count: 256) }
+        guard head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B else {
+            return (looksLikeTiktoken(head[...]) ? .tiktoken : .sentencePiece, streamed)
         }
-        let head = try TokenizerLoader.readHead(file, count: 256)
-        if head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B {
-            let bytes = try mapFileBytes(file)
-            return (try jsonFormat(bytes, path: file), bytes)
+        let bytes: ReadOnlyBytes
+        if let streamed { bytes = streamed } else { bytes = try mapFileBytes(file) }
+        switch try TokenizerJSONKind.detect(source: bytes, path: file) {
+        case .huggingFace: return (.huggingFace, bytes)
+        case .tekken: return (.tekken, bytes)
+        case .vocabulary: return (.gpt2, bytes)
+        case .unknown: throw .invalidModel(path: file, problem: "a JSON file that is neither a tokenizer.json, a Tekken file nor a vocab.json")
         }
-        return (looksLikeTiktoken(head[...]) ? .tiktoken : .sentencePiece, nil)
-    }
-
-    /// The format of a JSON tokenizer file.
-    private static func jsonFormat(_ bytes: ReadOnlyBytes, path file: String) throws(TokkiError) -> TokenizerFormat {
-            switch try TokenizerJSONKind.detect(source: bytes, path: file) {
-            case .huggingFace: return .huggingFace
-            case .tekken: return .tekken
-            case .vocabulary: return .gpt2
-            case .unknown: throw .invalidModel(path: file, problem: "a JSON file that is neither a tokenizer.json, a Tekken file nor a vocab.json")
-            }
     }
 
     /// Whether `bytes` begin like a tiktoken rank file: a first line `base64 digits`.
