@@ -28,9 +28,10 @@ package enum TokkiExecutable {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
+        // Compiled models go to a folder of this test process, not the user's cache.
+        var env = ["TOKKI_CACHE_DIR": NSTemporaryDirectory() + "tokki-test-cache-\(getpid())"]
+        env.merge(environment) { _, new in new }
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
         let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
         process.standardInput = inPipe
         process.standardOutput = outPipe

@@ -70,11 +70,15 @@ def peak_kb(rss_file, usage):
     return usage.ru_maxrss
 
 
-def run(cmd, stdin=None, stdout=None):
+# Tokki without its model cache (every load builds the tables from the file).
+NO_CACHE = dict(os.environ, TOKKI_MODEL_CACHE="0")
+
+
+def run(cmd, stdin=None, stdout=None, env=None):
     """(seconds, peak RSS in KB, stderr) of one process (the GNU time wrapper adds ~1 ms)."""
     rss_file = os.path.join(tempfile.gettempdir(), f"tokki-bench-rss.{os.getpid()}")
     t0 = time.perf_counter()
-    p = subprocess.Popen(measured(cmd, rss_file), stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+    p = subprocess.Popen(measured(cmd, rss_file), stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
     err = p.stderr.read().decode("utf-8", "replace")
@@ -85,11 +89,11 @@ def run(cmd, stdin=None, stdout=None):
     return dt, peak_kb(rss_file, usage), err
 
 
-def best_tokki(cmd, repeat, inp=None, out=None):
+def best_tokki(cmd, repeat, inp=None, out=None, env=None):
     best, rss = float("inf"), 0
     for _ in range(repeat):
         with open(inp or os.devnull, "rb") as fi, open(out or os.devnull, "wb") as fo:
-            dt, r, _ = run(cmd, stdin=fi, stdout=fo)
+            dt, r, _ = run(cmd, stdin=fi, stdout=fo, env=env)
         best, rss = min(best, dt), max(rss, r)
     return best, rss
 
@@ -173,6 +177,10 @@ def main() -> None:
     report = [f"Whole process, one thread, commit {commit}, {cpu}, {os.cpu_count()} cores, "
               f"{time.strftime('%Y-%m-%d')}.", ""]
     tmp = tempfile.mkdtemp(prefix="tokki-bench-process.")
+    # A model cache of this run only: its first load of each file builds the image.
+    os.environ["TOKKI_CACHE_DIR"] = os.path.join(tmp, "model-cache")
+    os.environ.pop("TOKKI_MODEL_CACHE", None)
+    NO_CACHE.update(TOKKI_CACHE_DIR=os.environ["TOKKI_CACHE_DIR"])
     rows, misses, mismatches = [], [], []
     for inp in inputs:
         size = os.path.getsize(inp)
@@ -186,38 +194,54 @@ def main() -> None:
             ref_out, tok_out = os.path.join(tmp, "ref.ids"), os.path.join(tmp, "tok.ids")
             ref = reference(model, inp, ref_out, regex, a.ref_repeat)
             cmd = [a.tokki, "encode", "--model", model, "--threads", "1"] + (["--pattern", regex] if regex else [])
+            # Without the cache first (every load builds the tables), then the default: the
+            # first of those runs writes the cache image and is not counted.
+            cold_total, _ = best_tokki(cmd + ["--input", inp], a.repeat, out=tok_out, env=NO_CACHE)
+            cold_same = open(ref_out, "rb").read() == open(tok_out, "rb").read()
+            cold_load, _ = best_tokki(cmd, a.repeat, env=NO_CACHE)
+            best_tokki(cmd, 1)
             total, rss = best_tokki(cmd + ["--input", inp], a.repeat, out=tok_out)
             load, _ = best_tokki(cmd, a.repeat)
-            same = open(ref_out, "rb").read() == open(tok_out, "rb").read()
+            same = cold_same and open(ref_out, "rb").read() == open(tok_out, "rb").read()
             if not same:
                 mismatches.append(f"{name} on {os.path.basename(inp)}")
             ratio = ref["total_s"] / total
+            cold_ratio = ref["total_s"] / cold_total
             floor = 3.0 if fam == "sentencepiece" else 10.0
-            load_ok = load <= ref["load_s"] / 2 or load < 0.060
+            # The load floor holds without the cache.
+            load_ok = cold_load <= ref["load_s"] / 2 or cold_load < 0.060
             mb = size / 1e6
             # Below 2 ms (a small corpus: the two timings are within each other's noise) the
             # difference measures nothing.
             encode_only = f"{mb / (total - load):.0f}" if total - load > 0.002 else "-"
             rows.append([os.path.basename(inp), name, fam,
-                         f"{mb / ref['total_s']:.1f}", f"{mb / total:.1f}", encode_only, f"{ratio:.2f}x", f"{floor:.0f}x",
-                         f"{ref['load_s'] * 1e3:.0f}", f"{load * 1e3:.0f}",
+                         f"{mb / ref['total_s']:.1f}", f"{mb / total:.1f}", encode_only, f"{ratio:.2f}x",
+                         f"{cold_ratio:.2f}x", f"{floor:.0f}x",
+                         f"{ref['load_s'] * 1e3:.0f}", f"{load * 1e3:.0f}", f"{cold_load * 1e3:.0f}",
                          f"{ref['rss_kb'] / 1024:.0f}", f"{rss / 1024:.0f}",
                          "yes" if same else "NO"])
             if ratio < floor and inp == inputs[0]:
                 misses.append(f"throughput {name} on {os.path.basename(inp)}: {ratio:.2f}x < {floor:.0f}x")
+            if cold_ratio < floor and inp == inputs[0]:
+                misses.append(f"throughput without the model cache {name} on {os.path.basename(inp)}: {cold_ratio:.2f}x < {floor:.0f}x")
             if rss > 1.5 * ref["rss_kb"] and inp == inputs[0]:
                 misses.append(f"memory {name}: {rss / 1024:.0f} MB vs reference {ref['rss_kb'] / 1024:.0f} MB")
             if not load_ok and inp == inputs[0]:
-                misses.append(f"load {name}: {load * 1e3:.0f} ms vs reference {ref['load_s'] * 1e3:.0f} ms")
+                misses.append(f"load without the model cache {name}: {cold_load * 1e3:.0f} ms vs reference {ref['load_s'] * 1e3:.0f} ms")
             print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
-    report.append(table(["input", "model", "reference", "ref MB/s", "Tokki MB/s", "Tokki MB/s w/o load", "ratio", "floor",
-                         "ref load ms", "Tokki load ms", "ref RSS MB", "Tokki RSS MB", "identical"], rows))
+    report.append(table(["input", "model", "reference", "ref MB/s", "Tokki MB/s", "Tokki MB/s w/o load", "ratio",
+                         "ratio, no cache", "floor", "ref load ms", "Tokki load ms", "Tokki load ms, no cache",
+                         "ref RSS MB", "Tokki RSS MB", "identical"], rows))
     report.append("")
     report.append("MB/s = input bytes / whole time (Tokki: the process's wall time, start-up and loading "
                   "included; reference: load + read + encode + write inside Python, start-up and import "
                   "not counted). Tokki load = the whole process on empty input; \"w/o load\" = input bytes / "
                   "(whole time - load time): reading, encoding and writing ids on one core (\"-\" when the "
-                  "difference is under 2 ms, too little to measure).")
+                  "difference is under 2 ms, too little to measure). Tokki runs as a user runs it: with its "
+                  "model cache (tokenizer.json BPE and .tiktoken files of 1 MB or more load their built tables "
+                  "from an image the first load wrote; that first run is not counted). \"no cache\": "
+                  "TOKKI_MODEL_CACHE=0, every load builds the tables from the file; the load floor is checked "
+                  "on that column, the throughput floors on both.")
 
     if not a.no_scaling:
         big = max(inputs, key=os.path.getsize)

@@ -20,6 +20,8 @@
 # loss mask), best of REPEAT. The ids and masks of every conversation are compared
 # (scripts/bench/compare_sft_megatron.py); a difference makes the script exit 1.
 #
+# Tokki runs with its model cache (the tokenizer.json's built tables read from the image its
+# first run wrote, as a user's second and later runs do), and once more without it.
 # Printed: seconds of each side, conversations/s, MB/s of rendered text, and two ratios:
 #   loop  = reference apply_chat_template loop (load and JSON reading excluded) / Tokki whole process
 #   whole = reference load + reading + loop / Tokki whole process
@@ -39,6 +41,10 @@ pinned_install tokenizers transformers jinja2 numpy
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokki-bench-sft.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
+# A model cache of this run only (see ModelCache): the first Tokki run writes the image of the
+# tokenizer.json; "no model cache" rows set TOKKI_MODEL_CACHE=0 (every load builds the tables).
+export TOKKI_CACHE_DIR="$WORK/model-cache"
+unset TOKKI_MODEL_CACHE
 mkdir "$WORK/qwen3"
 cp "$ROOT/.models/qwen3.tokenizer.json" "$WORK/qwen3/tokenizer.json"
 "$PYTHON" - "$ROOT" "$WORK/qwen3/tokenizer_config.json" <<'PY'
@@ -56,10 +62,10 @@ log "reference: transformers apply_chat_template (one thread)"
 REF_JSON="$(RAYON_NUM_THREADS=1 "$PYTHON" "$ROOT/scripts/bench/bench_sft_reference.py" "$WORK/qwen3" "$WORK/conv.jsonl" \
   --repeat "$REPEAT" --dump "$WORK/ref.jsonl" 2>/dev/null)"
 
-run_tokki() {  # threads → seconds (best of REPEAT), output in $WORK/out
+run_tokki() {  # threads [cache 0|1] → seconds (best of REPEAT), output in $WORK/out
   local best="" t
   for _ in $(seq "$REPEAT"); do
-    t="$("$PYTHON" - "$TOKKI" "$WORK" "$1" <<'PY'
+    t="$(TOKKI_MODEL_CACHE="${2:-1}" "$PYTHON" - "$TOKKI" "$WORK" "$1" <<'PY'
 import subprocess, sys, time
 tokki, work, threads = sys.argv[1:4]
 t = time.perf_counter()
@@ -73,7 +79,11 @@ PY
   done
   echo "$best"
 }
+log "tokki batch --objective sft --threads 1, no model cache"
+T0="$(run_tokki 1 0)"
+"$PYTHON" "$ROOT/scripts/bench/compare_sft_megatron.py" "$WORK/out" "$WORK/ref.jsonl" >&2
 log "tokki batch --objective sft --threads 1"
+run_tokki 1 >/dev/null  # writes the model cache image (REPEAT=1 would otherwise time it)
 T1="$(run_tokki 1)"
 "$PYTHON" "$ROOT/scripts/bench/compare_sft_megatron.py" "$WORK/out" "$WORK/ref.jsonl" >&2
 log "tokki batch --objective sft --threads 2"
@@ -87,17 +97,18 @@ peak() {  # input → peak RSS in MB (packed safetensors output)
 M1="$(peak "$WORK/conv.jsonl")"
 M4="$(peak "$WORK/conv4.jsonl")"
 
-"$PYTHON" - "$REF_JSON" "$T1" "$T2" "$M1" "$M4" "$WORK/ref.jsonl" "$COUNT" <<'PY'
+"$PYTHON" - "$REF_JSON" "$T1" "$T2" "$M1" "$M4" "$WORK/ref.jsonl" "$COUNT" "$T0" <<'PY'
 import json, sys
 ref = json.loads(sys.argv[1]); t1, t2 = float(sys.argv[2]), float(sys.argv[3]); m1, m4 = sys.argv[4], sys.argv[5]
-count = int(sys.argv[7])
+count = int(sys.argv[7]); t0 = float(sys.argv[8])
 whole = ref["load_s"] + ref["parse_s"] + ref["best_s"]
 print(f"| side | seconds | conversations/s | ratio (loop) | ratio (whole) |")
 print(f"|---|---|---|---|---|")
 print(f"| transformers apply_chat_template loop (load {ref['load_s']:.2f} s, reading {ref['parse_s']:.2f} s not counted) "
       f"| {ref['best_s']:.2f} | {count / ref['best_s']:,.0f} | 1 | |")
 print(f"| transformers whole (load + reading + loop) | {whole:.2f} | {count / whole:,.0f} | | 1 |")
-for name, t in [("Tokki whole process, --threads 1", t1), ("Tokki whole process, --threads 2", t2)]:
+for name, t in [("Tokki whole process, --threads 1, no model cache", t0), ("Tokki whole process, --threads 1", t1),
+                ("Tokki whole process, --threads 2", t2)]:
     print(f"| {name} | {t:.2f} | {count / t:,.0f} | {ref['best_s'] / t:.1f}x | {whole / t:.1f}x |")
 print(f"\n{count} conversations, {ref['tokens']:,} tokens; ids and masks identical on every conversation.")
 print(f"Peak memory (packed, --seq-len 4096): {m1} MB for {count} conversations, {m4} MB for {4 * count}.")

@@ -3,7 +3,7 @@
 // built with Tokki's own writers, plus truncated and bit-flipped variants.
 // Run: swift run -c debug make_seeds  (from Fuzz/; scripts/tools/fuzz.sh --seeds does it all).
 import Foundation
-import Tokki
+@_spi(Fuzzing) import Tokki
 
 let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Corpus")
@@ -68,6 +68,20 @@ do {
     broken[0] ^= 0x04
     write("normalizers", "charsmap-badsize", [2] + length + broken + Array("Ａ".utf8))
     write("normalizers", "charsmap-short", [2, 3, 0] + charsmap.prefix(3))
+    // Model cache images (payload after the 64-byte header), selector 0: tokenizer.json, 1: tiktoken.
+    let cacheDir = NSTemporaryDirectory() + "tokki-seed-cache-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: cacheDir) }
+    let cache = ModelCache(directory: cacheDir, minimumSize: 0)
+    for (selector, file) in [(UInt8(0), "hf/bytelevel_bpe.json"), (0, "hf/metaspace_bpe_bf.json"), (1, "tiktoken/korean-sample.tiktoken")] {
+        try? FileManager.default.removeItem(atPath: cacheDir)
+        let source = corpus.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/" + file).path
+        _ = try loadTokenizer(at: source, options: TokenizerLoadOptions(pattern: selector == 1 ? "cl100k" : nil, cache: cache))
+        let images = try FileManager.default.contentsOfDirectory(atPath: cacheDir).filter { $0.hasSuffix(".tkc") }
+        guard let image = images.first, let data = FileManager.default.contents(atPath: cacheDir + "/" + image) else {
+            throw TokkiError.io(path: cacheDir, reason: "no image was written for \(file)")
+        }
+        writeVariants("model_cache", (file as NSString).lastPathComponent, Array([UInt8](data).dropFirst(64)), prefix: [selector])
+    }
 } catch {
     FileHandle.standardError.write(Data("make_seeds: \(error)\n".utf8))
     exit(1)

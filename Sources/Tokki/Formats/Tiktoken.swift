@@ -102,6 +102,25 @@ public struct TiktokenRanks: Sendable {
         return .invalidModel(path: path, problem: error.message)
     }
 
+    /// ``init(source:path:)`` through a model cache: the token table is read from the file's
+    /// image when there is one, and an image is written when there is not (see ``ModelCache``).
+    init(source bytes: ReadOnlyBytes, path: String?, cache: ModelCache?) throws(TokkiError) {
+        guard let cache, bytes.count >= cache.minimumSize else {
+            try self.init(source: bytes, path: path)
+            return
+        }
+        let key = cache.key(for: bytes, kind: .tiktoken)
+        if var image = cache.image(for: key), let table = try? TokenTable(image: &image), image.offset == image.bytes.count,
+           let ranks = try? TiktokenRanks(table: table, path: path) {
+            self = ranks
+            return
+        }
+        try self.init(source: bytes, path: path)
+        var w = ImageWriter()
+        tokenTable.write(to: &w)
+        cache.store(w, for: key)
+    }
+
     /// Ranks from a token table; checks that all 256 single bytes have a rank.
     init(table: TokenTable, path: String?) throws(TokkiError) {
         tokenTable = table

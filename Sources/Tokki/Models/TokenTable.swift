@@ -129,3 +129,45 @@ struct UnsafeTokenBytes: @unchecked Sendable {
         return n == 0 || bytesEqual(pool.baseAddress! + t, p, n)
     }
 }
+
+// MARK: - Compiled images (ModelCache)
+
+extension TokenTable {
+    /// Writes the table (tokens and lookup) to a cache image.
+    func write(to w: inout ImageWriter) {
+        w.array(pool)
+        w.array(starts)
+        w.array(lengths)
+        table.write(to: &w)
+    }
+
+    /// A table read back from ``write(to:)``. Every token's range is checked to lie in the
+    /// pool, and every lookup entry to name a token whose bytes it is, so that a damaged image
+    /// throws instead of reading outside an array or giving an id no token has.
+    init(image r: inout ImageReader) throws(ImageReader.Malformed) {
+        let at = r.offset
+        pool = try r.array(UInt8.self)
+        starts = try r.array(Int32.self)
+        lengths = try r.array(Int32.self)
+        table = try ByteStringTable(image: &r, pool: pool)
+        let bad = ImageReader.Malformed(offset: at, problem: "inconsistent token table")
+        guard starts.count == lengths.count else { throw bad }
+        let ok: Bool = starts.withUnsafeBufferPointer { s in
+            lengths.withUnsafeBufferPointer { l in
+                var tokens = 0
+                for id in 0..<s.count where l[id] != -1 {
+                    guard l[id] >= 0, s[id] >= 0, Int(s[id]) + Int(l[id]) <= pool.count else { return false }
+                    tokens += 1
+                }
+                var entries = 0
+                let named = table.allEntries { start, length, value in
+                    entries += 1
+                    let id = Int(value)
+                    return id >= 0 && id < s.count && s[id] == start && l[id] == length
+                }
+                return named && entries == tokens
+            }
+        }
+        guard ok else { throw bad }
+    }
+}

@@ -71,15 +71,20 @@ public struct TokenizerLoadOptions: Sendable {
     /// The tokenizer is only used to decode and inspect: a tiktoken file whose pattern is not
     /// known still loads (its encoding must then not be used).
     public var decodeOnly: Bool
+    /// Where the built tables of large `tokenizer.json` and tiktoken files are kept between
+    /// processes (see ``ModelCache``); nil: built on every load. The `tokki` command uses
+    /// ``ModelCache/fromEnvironment()``.
+    public var cache: ModelCache?
 
     /// Options; by default a file loads as its reference loads it.
     public init(pattern: String? = nil, specialTokens: [String: Int] = [:], storedTruncation: Bool = true,
-                storedPadding: Bool = true, decodeOnly: Bool = false) {
+                storedPadding: Bool = true, decodeOnly: Bool = false, cache: ModelCache? = nil) {
         self.pattern = pattern
         self.specialTokens = specialTokens
         self.storedTruncation = storedTruncation
         self.storedPadding = storedPadding
         self.decodeOnly = decodeOnly
+        self.cache = cache
     }
 }
 
@@ -110,6 +115,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     if format != .tiktoken && !options.specialTokens.isEmpty {
         throw .invalidConfiguration("added special tokens are for tiktoken rank files; \(file) defines its own special tokens")
     }
+    // The bytes detection read (JSON, anything streamed), else a mapping of the file.
     let json: () throws(TokkiError) -> ReadOnlyBytes = { () throws(TokkiError) in
         if let bytes { return bytes }
         return try mapFileBytes(file)
@@ -119,7 +125,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
         if let bytes { return try SentencePieceTokenizer(serialized: Data(bytes.arrayCopy)) }
         return try SentencePieceTokenizer(contentsOf: url)
     case .huggingFace:
-        var t = try TokenizerJSON.load(source: try json(), path: file)
+        var t = try TokenizerJSON.load(source: try json(), path: file, cache: options.cache)
         if !options.storedTruncation { t.truncation = nil }
         if !options.storedPadding { t.padding = nil }
         return t
@@ -132,7 +138,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
         return try TekkenTokenizer(source: try json(), path: file)
     case .tiktoken:
         let ranks: TiktokenRanks
-        if let bytes { ranks = try TiktokenRanks(source: bytes, path: file) } else { ranks = try TiktokenRanks(contentsOf: url) }
+        ranks = try TiktokenRanks(source: try json(), path: file, cache: options.cache)
         let t = try TiktokenTokenizer(ranks: ranks, fileName: url.lastPathComponent, pattern: options.pattern ?? (options.decodeOnly ? "." : nil))
         guard !options.specialTokens.isEmpty else { return t }
         return try t.withSpecialTokens(t.specialTokens.merging(options.specialTokens) { _, new in new })

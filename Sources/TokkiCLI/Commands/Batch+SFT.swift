@@ -82,7 +82,7 @@ extension BatchCommand {
         var isFolder: ObjCBool = false
         if let path = modelOptions.model, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             let folder: ModelFolder
-            do { folder = try ModelFolder(contentsOf: path) } catch { throw fail(error) }
+            do { folder = try ModelFolder(contentsOf: path, options: TokenizerLoadOptions(cache: ModelCache.fromEnvironment())) } catch { throw fail(error) }
             if let chatTemplate {
                 if templateName != nil { throw fail(.usage, "--template-name picks a template of the model folder; --chat-template gives one") }
                 return (folder.tokenizer, (try parse(chatTemplate), nil), folder.templateVariables)

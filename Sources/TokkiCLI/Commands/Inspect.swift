@@ -28,7 +28,7 @@ struct Inspect: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return }
         let folder: ModelFolder
         do {
-            folder = try ModelFolder(contentsOf: path, options: TokenizerLoadOptions(pattern: pattern, decodeOnly: true))
+            folder = try ModelFolder(contentsOf: path, options: TokenizerLoadOptions(pattern: pattern, decodeOnly: true, cache: ModelCache.fromEnvironment()))
         } catch {
             throw fail(error)
         }

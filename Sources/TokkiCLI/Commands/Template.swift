@@ -154,7 +154,7 @@ extension TemplateCommand {
             }
             let folder: ModelFolder
             do {
-                folder = try ModelFolder(contentsOf: model, options: TokenizerLoadOptions(decodeOnly: true))
+                folder = try ModelFolder(contentsOf: model, options: TokenizerLoadOptions(decodeOnly: true, cache: ModelCache.fromEnvironment()))
                 // Fail early on a missing or broken template (named, or the default).
                 if templateName != nil || folder.chatTemplates["tool_use"] == nil || folder.chatTemplates["default"] != nil {
                     _ = try folder.chatTemplate(templateName)

@@ -73,7 +73,8 @@ func loadModel(_ path: String?, pattern: String? = nil, decodeOnly: Bool = false
         throw fail(.noInput, "model file '\(path)' does not exist")
     }
     let options = TokenizerLoadOptions(pattern: pattern, specialTokens: extra,
-                                       storedTruncation: storedTruncation, storedPadding: storedPadding, decodeOnly: decodeOnly)
+                                       storedTruncation: storedTruncation, storedPadding: storedPadding, decodeOnly: decodeOnly,
+                                       cache: ModelCache.fromEnvironment())
     do {
         return try loadTokenizer(at: path, options: options)
     } catch {

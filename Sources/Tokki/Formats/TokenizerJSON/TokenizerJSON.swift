@@ -15,8 +15,39 @@ enum TokenizerJSON {
         try load(source: ReadOnlyBytes(bytes), path: path, bulk: bulk)
     }
 
-    /// ``load(bytes:path:bulk:)`` of read-only bytes (a mapped file).
-    static func load(source bytes: ReadOnlyBytes, path: String?, bulk: Bool = true) throws(TokkiError) -> HuggingFaceTokenizer {
+    /// ``load(bytes:path:bulk:)`` of read-only bytes (a mapped file). With a `cache`, a
+    /// BPE model's built tables are read from its image when there is one, and an image is
+    /// written when there is not (see ``ModelCache``).
+    static func load(source bytes: ReadOnlyBytes, path: String?, bulk: Bool = true, cache: ModelCache? = nil) throws(TokkiError) -> HuggingFaceTokenizer {
+        guard let cache, bytes.count >= cache.minimumSize else {
+            return try parse(source: bytes, path: path, bulk: bulk).tokenizer
+        }
+        let key = cache.key(for: bytes, kind: .tokenizerJSON)
+        if var image = cache.image(for: key), let tokenizer = try? loadCompiled(&image, path: path) { return tokenizer }
+        let (tokenizer, skeleton) = try parse(source: bytes, path: path, bulk: bulk, wantSkeleton: true)
+        if let skeleton, let bpe = tokenizer.model as? BPEModel {
+            var w = ImageWriter()
+            w.array(skeleton)
+            bpe.writeCompiled(to: &w)
+            cache.store(w, for: key)
+        }
+        return tokenizer
+    }
+
+    /// A tokenizer from a cache image: the document without its model's `vocab` and `merges`
+    /// (parsed as any `tokenizer.json`), then the model's built tables.
+    static func loadCompiled(_ image: inout ImageReader, path: String?) throws -> HuggingFaceTokenizer {
+        let skeleton = try image.array(UInt8.self)
+        let compiled = try BPEModel.readCompiled(&image)
+        guard image.offset == image.bytes.count else { throw ImageReader.Malformed(offset: image.offset, problem: "trailing bytes") }
+        return try parse(source: ReadOnlyBytes(skeleton), path: path, bulk: false, compiled: compiled).tokenizer
+    }
+
+    /// Parses a document. `compiled`: the BPE model's tables, when `bytes` is a skeleton of
+    /// an image. `wantSkeleton`: also returns the document with the model's `vocab` emptied
+    /// to `{}` and its `merges` to `[]` (for a BPE model).
+    static func parse(source bytes: ReadOnlyBytes, path: String?, bulk: Bool, compiled: BPEModel.Compiled? = nil,
+                      wantSkeleton: Bool = false) throws(TokkiError) -> (tokenizer: HuggingFaceTokenizer, skeleton: [UInt8]?) {
         // The vocabulary is indexed on a second thread while the rest (merges) is parsed.
         let early = EarlyVocabulary()
         let document: JSONDocument
@@ -43,7 +74,22 @@ enum TokenizerJSON {
         let preTokenizer = try root.optional("pre_tokenizer").map { (v) throws(TokkiError) in try readPreTokenizer(v, byteLevel: &byteLevel) }
         if let n = root.optional("normalizer"), try containsType(n, "ByteLevel", list: "normalizers") { byteLevel = true }
         let modelValue = try root.required("model")
-        let model = try readModel(modelValue, byteLevel: byteLevel, path: path, bulk: reader.map { BulkFields(reader: $0, early: early) })
+        let model = try readModel(modelValue, byteLevel: byteLevel, path: path, bulk: reader.map { BulkFields(reader: $0, early: early) },
+                                  compiled: compiled)
+        var skeleton: [UInt8]? = nil
+        if wantSkeleton, model is BPEModel, let vocab = modelValue.optional("vocab"), let merges = modelValue.optional("merges") {
+            let cuts = [vocab, merges].map { (node: document.nodes[$0.index], empty: $0.kind == .object ? "{}" : "[]") }
+                .sorted { $0.node.start < $1.node.start }
+            var out: [UInt8] = []
+            var at = 0
+            for cut in cuts {
+                out += bytes[at..<Int(cut.node.start)]
+                out += Array(cut.empty.utf8)
+                at = Int(cut.node.end)
+            }
+            out += bytes[at..<bytes.count]
+            skeleton = out
+        }
         var added: [AddedToken] = []
         if let list = root.optional("added_tokens") {
             for v in try list.array() {
@@ -65,9 +111,10 @@ enum TokenizerJSON {
         let decoder = try root.optional("decoder").map { (v) throws(TokkiError) in try readDecoder(v) }
         let truncation = try root.optional("truncation").map { (v) throws(TokkiError) in try readTruncation(v) }
         let padding = try root.optional("padding").map { (v) throws(TokkiError) in try readPadding(v) }
-        return try HuggingFaceTokenizer(normalizer: normalizer, preTokenizer: preTokenizer, model: model, byteLevel: byteLevel,
-                                        postProcessor: post, decoder: decoder, addedTokens: added, path: path,
-                                        truncation: truncation, padding: padding)
+        let tokenizer = try HuggingFaceTokenizer(normalizer: normalizer, preTokenizer: preTokenizer, model: model, byteLevel: byteLevel,
+                                                 postProcessor: post, decoder: decoder, addedTokens: added, path: path,
+                                                 truncation: truncation, padding: padding)
+        return (tokenizer, skeleton)
     }
 
     static func readTruncation(_ v: JSONValue) throws(TokkiError) -> Truncation {

@@ -13,14 +13,19 @@ extension BPEModel {
         } else {
             merges = try TokenizerJSON.mergePairs(mergesValue, tokens: tokens, path: path)
         }
-        let options = BPEModel.Options(
+        let options = try Self.options(json: v)
+        try self.init(tokens: tokens, merges: merges, mergedIDs: mergedIDs, options: options, byteLevel: byteLevel, path: path)
+    }
+    /// The options of a `tokenizer.json` BPE object.
+    static func options(json v: JSONValue) throws(TokkiError) -> Options {
+        Options(
             dropout: try v.optional("dropout")?.double(), unknownToken: try v.optional("unk_token")?.string(),
             continuingSubwordPrefix: try v.optional("continuing_subword_prefix")?.string(),
             endOfWordSuffix: try v.optional("end_of_word_suffix")?.string(),
             fuseUnknown: try v.optional("fuse_unk")?.bool() ?? false, byteFallback: try v.optional("byte_fallback")?.bool() ?? false,
             ignoreMerges: try v.optional("ignore_merges")?.bool() ?? false)
-        try self.init(tokens: tokens, merges: merges, mergedIDs: mergedIDs, options: options, byteLevel: byteLevel, path: path)
     }
+
     /// Writes the model as `{"type": "BPE", …, "vocab": {token: id, …}, "merges": [[left,
     /// right], …]}`: tokens by id (a byte-level model's as their byte-level spelling, as read),
     /// merges in rank order. For models read from `tokenizer.json` or made from token strings;
@@ -57,5 +62,53 @@ extension BPEModel {
                 }
             }
         }
+    }
+}
+
+// MARK: - Compiled images (ModelCache)
+
+extension BPEModel {
+    /// What a cache image keeps of a `tokenizer.json` BPE model: its built token table, its
+    /// merges as id pairs, its pair table (with the id each merge makes), and (byte-level
+    /// models with `ignore_merges`) its raw-byte table.
+    struct Compiled {
+        let tokens: TokenTable
+        let merges: [(Int32, Int32)]
+        let pairs: PairTable
+        let rawTokens: TokenTable?
+    }
+
+    /// Writes the built parts of the model to a cache image.
+    func writeCompiled(to w: inout ImageWriter) {
+        tokens.write(to: &w)
+        w.array(mergeList)
+        merges.write(to: &w)
+        w.int(rawTokens == nil ? 0 : 1)
+        rawTokens?.write(to: &w)
+    }
+
+    /// The parts written by ``writeCompiled(to:)``, each merge's ids checked to name tokens.
+    static func readCompiled(_ r: inout ImageReader) throws(ImageReader.Malformed) -> Compiled {
+        let tokens = try TokenTable(image: &r)
+        let at = r.offset
+        let merges = try r.array((Int32, Int32).self)
+        let pairs = try PairTable(image: &r)
+        let mergedIDs = pairs.mergedIDs
+        let hasRaw = try r.int()
+        let raw = hasRaw == 1 ? try TokenTable(image: &r) : nil
+        guard mergedIDs.count == merges.count, hasRaw == 0 || hasRaw == 1,
+              merges.allSatisfy({ tokens.contains(Int($0.0)) && tokens.contains(Int($0.1)) }),
+              mergedIDs.allSatisfy({ tokens.contains(Int($0)) }) else {
+            throw ImageReader.Malformed(offset: at, problem: "merges name ids that are not tokens")
+        }
+        return Compiled(tokens: tokens, merges: merges, pairs: pairs, rawTokens: raw)
+    }
+
+    /// The model of a `tokenizer.json` BPE object whose vocabulary and merges are `compiled`
+    /// (its other fields are read from `v`).
+    init(json v: JSONValue, byteLevel: Bool, path: String?, compiled: Compiled) throws(TokkiError) {
+        try self.init(tokens: compiled.tokens, merges: compiled.merges, mergedIDs: compiled.pairs.mergedIDs,
+                      options: try Self.options(json: v), byteLevel: byteLevel, path: path, rawTokens: compiled.rawTokens,
+                      pairs: compiled.pairs)
     }
 }

@@ -89,8 +89,9 @@ public struct BPEModel: Sendable {
 
     /// A model from a token table and merges as id pairs (ranks = positions). `mergedIDs`
     /// (the id of each merge's result, -1 when it is not a token) are looked up when not given.
+    /// `rawTokens`: the table of tokens as raw bytes when already built (a cache image).
     init(tokens: TokenTable, merges: [(Int32, Int32)], mergedIDs: [Int32]? = nil, options: Options, byteLevel: Bool,
-         path: String?) throws(TokkiError) {
+         path: String?, rawTokens prebuiltRaw: TokenTable? = nil, pairs prebuiltPairs: PairTable? = nil) throws(TokkiError) {
         self.tokens = tokens
         self.options = options
         self.byteLevel = byteLevel
@@ -105,12 +106,12 @@ public struct BPEModel: Sendable {
         }
         // The pair table and (byte-level models with ignore_merges) the table of tokens as raw
         // bytes need nothing from each other: built side by side.
-        let buildRaw = byteLevel && options.ignoreMerges
-        nonisolated(unsafe) var pairs: PairTable? = nil
-        nonisolated(unsafe) var raw: Result<TokenTable, TokkiError>? = nil
+        let buildRaw = byteLevel && options.ignoreMerges && prebuiltRaw == nil
+        nonisolated(unsafe) var pairs: PairTable? = prebuiltPairs
+        nonisolated(unsafe) var raw: Result<TokenTable, TokkiError>? = byteLevel && options.ignoreMerges ? prebuiltRaw.map { .success($0) } : nil
         Parallelism.run(tasks: buildRaw ? 2 : 1) { task in
             if task == 0 {
-                pairs = PairTable(merges: merges, mergedIDs: mergedIDs)
+                if pairs == nil { pairs = PairTable(merges: merges, mergedIDs: mergedIDs) }
             } else {
                 raw = Result { () throws(TokkiError) in try Self.rawTokenTable(tokens, path: path) }
             }
@@ -852,6 +853,9 @@ struct PairTable: Sendable {
     @inline(__always)
     func mergedID(rank: Int32) -> Int32 { mergedByRank[Int(rank)] }
 
+    /// The id each merge makes, by rank.
+    var mergedIDs: [Int32] { mergedByRank }
+
     /// The rank of the merge of `a` and `b`, or -1.
     @inline(__always)
     func rank(_ a: Int32, _ b: Int32) -> Int32 {
@@ -878,5 +882,38 @@ struct PairTable: Sendable {
                 i = (i + 1) & mask
             }
         }
+    }
+}
+
+// MARK: - Compiled images (ModelCache)
+
+extension PairTable {
+    /// Writes the table to a cache image.
+    func write(to w: inout ImageWriter) {
+        w.array(slots)
+        w.array(packed)
+        w.array(mergedByRank)
+    }
+
+    /// A table read back from ``write(to:)``: one of its two forms, a power-of-two size with
+    /// an empty slot (so that every probe ends), and every rank in it below the number of
+    /// merges (the merged ids are checked by the caller).
+    init(image r: inout ImageReader) throws(ImageReader.Malformed) {
+        let at = r.offset
+        slots = try r.array(Slot.self)
+        packed = try r.array(UInt64.self)
+        mergedByRank = try r.array(Int32.self)
+        mask = max(slots.count - 1, 0)
+        packedMask = max(packed.count - 1, 0)
+        let n = mergedByRank.count
+        let ok: Bool
+        if packed.isEmpty {
+            ok = slots.count > 0 && slots.count & mask == 0 && slots.contains { $0.key == .max }
+                && slots.allSatisfy { $0.key == .max || (Int64($0.value >> 32) < Int64(n)) }
+        } else {
+            ok = slots.isEmpty && packed.count & packedMask == 0 && packed.contains(0)
+                && packed.allSatisfy { $0 == 0 || Int($0 & 0xFF_FFFF) < n }
+        }
+        guard ok else { throw ImageReader.Malformed(offset: at, problem: "inconsistent merge table") }
     }
 }

@@ -1,0 +1,320 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A folder of compiled models: the tables that loading a large model file builds (its
+/// vocabulary hash table, its merges resolved to ids) stored as a binary image, named by a
+/// hash of the file's content, so that the next process that loads the same file reads them
+/// instead of building them again.
+///
+/// Loading a 150,000-token `tokenizer.json` parses 11 MB of JSON and builds two hash tables
+/// (about 50 ms on one core); its image is read in a few milliseconds. A command-line tool
+/// pays the load on every call, so `tokki` uses ``fromEnvironment()`` by default.
+///
+/// - Used for files of at least ``minimumSourceSize`` bytes: `tokenizer.json` with a BPE model
+///   and tiktoken rank files. Other files load as before.
+/// - An image is found only for the same bytes (a 128-bit content hash and the size), the same
+///   image layout and the same program file (its size and modification time): a rebuilt or
+///   upgraded program makes its own images.
+/// - An image is checked before use: its own checksum, then every index in it against the
+///   arrays it points into. An image that fails a check, or a folder that cannot be read or
+///   written, is passed over silently and the model file loaded as without a cache: the
+///   cache never changes what a model loads as, only how fast.
+/// - Images are written atomically (a temporary file, then a rename). Deleting the folder at
+///   any time is safe. At most ``maximumEntries`` images are kept (the oldest go first).
+///
+/// ```swift
+/// var options = TokenizerLoadOptions()
+/// options.cache = ModelCache(directory: "/tmp/tokki-cache")
+/// let tokenizer = try loadTokenizer(at: "qwen3/tokenizer.json", options: options)
+/// ```
+public struct ModelCache: Sendable, Equatable {
+    /// The folder the images are in (created when the first image is written).
+    public let directory: String
+
+    /// Images of files smaller than this are not made: such files load in a few milliseconds.
+    public static let minimumSourceSize = 1 << 20
+
+    /// The most images kept in the folder.
+    public static let maximumEntries = 64
+
+    /// Images are made of files of at least this many bytes (``minimumSourceSize``; tests
+    /// lower it).
+    let minimumSize: Int
+
+    /// A cache in `directory`.
+    public init(directory: String) {
+        self.init(directory: directory, minimumSize: Self.minimumSourceSize)
+    }
+
+    /// A cache that makes images of files of at least `minimumSize` bytes (tests and seeds).
+    @_spi(Fuzzing)
+    public init(directory: String, minimumSize: Int) {
+        self.directory = directory
+        self.minimumSize = minimumSize
+    }
+
+    /// The cache the environment asks for: `TOKKI_MODEL_CACHE` set to `0`, `off`, `no` or
+    /// `false` turns it off; otherwise the folder is `TOKKI_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/tokki/models`, else `~/.cache/tokki/models` (nil without a home).
+    public static func fromEnvironment() -> ModelCache? {
+        let env = ProcessInfo.processInfo.environment
+        if let flag = env["TOKKI_MODEL_CACHE"]?.lowercased(), ["0", "off", "no", "false"].contains(flag) { return nil }
+        if let dir = env["TOKKI_CACHE_DIR"], !dir.isEmpty { return ModelCache(directory: dir) }
+        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return ModelCache(directory: xdg + "/tokki/models") }
+        if let home = env["HOME"], home.hasPrefix("/") { return ModelCache(directory: home + "/.cache/tokki/models") }
+        return nil
+    }
+
+    /// What an image holds (part of its name and header).
+    enum Kind: UInt32 {
+        case tokenizerJSON = 1
+        case tiktoken = 2
+    }
+
+    /// The layout version of the images; changed whenever any writer changes.
+    static let layoutVersion: UInt32 = 1
+    static let magic: UInt64 = 0x3143_4D49_4B4B_4F54  // "TOKKIMC1", little-endian
+    static let headerSize = 64
+
+    /// Names one source file's image.
+    struct Key: Sendable {
+        let kind: Kind
+        let sourceSize: Int
+        let sourceHash: ContentHash.Digest
+        let fileName: String
+    }
+
+    /// The key of `source` read as `kind`.
+    func key(for source: ReadOnlyBytes, kind: Kind) -> Key {
+        let digest = source.withUnsafeBufferPointer { ContentHash.digest(UnsafeRawBufferPointer($0)) }
+        // The program's identity goes into the name only: images of two builds can coexist.
+        var id = ContentHash.Digest(digest.0 ^ Self.programIdentity.0, digest.1 ^ Self.programIdentity.1)
+        id.0 ^= UInt64(kind.rawValue) << 56 ^ UInt64(Self.layoutVersion) << 48
+        let hex = String(id.0, radix: 16) + "-" + String(id.1, radix: 16)
+        return Key(kind: kind, sourceSize: source.count, sourceHash: digest, fileName: "\(hex).tkc")
+    }
+
+    /// A hash of this program file's size and modification time (0 when unknown), so that a
+    /// rebuilt program never reads the images an older build wrote.
+    static let programIdentity: ContentHash.Digest = {
+        guard let exe = Bundle.main.executablePath else { return (0, 0) }
+        var st = stat()
+        guard stat(exe, &st) == 0 else { return (0, 0) }
+        #if canImport(Darwin)
+        let mtime = (Int(st.st_mtimespec.tv_sec), Int(st.st_mtimespec.tv_nsec))
+        #else
+        let mtime = (Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec))
+        #endif
+        var words: [UInt64] = [UInt64(st.st_size), UInt64(bitPattern: Int64(mtime.0)), UInt64(bitPattern: Int64(mtime.1)), UInt64(st.st_ino)]
+        return words.withUnsafeMutableBytes { ContentHash.digest(UnsafeRawBufferPointer($0)) }
+    }()
+
+    /// The checked image of `key`, or nil (none, unreadable, of another file or layout, or
+    /// failing its checksum).
+    func image(for key: Key) -> ImageReader? {
+        let path = directory + "/" + key.fileName
+        guard let bytes = try? mapFileBytes(path, mapThreshold: 0), bytes.count >= Self.headerSize else { return nil }
+        let ok: Bool = bytes.withUnsafeBufferPointer { b in
+            let raw = UnsafeRawBufferPointer(b)
+            func word(_ i: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+            guard word(0) == Self.magic, word(1) == UInt64(Self.layoutVersion) << 32 | UInt64(key.kind.rawValue),
+                  word(2) == UInt64(key.sourceSize), word(3) == key.sourceHash.0, word(4) == key.sourceHash.1,
+                  word(5) == UInt64(raw.count - Self.headerSize) else { return false }
+            let sum = ContentHash.digest(UnsafeRawBufferPointer(rebasing: raw[Self.headerSize...]))
+            return word(6) == sum.0 && word(7) == sum.1
+        }
+        guard ok else { return nil }
+        return ImageReader(bytes: bytes, offset: Self.headerSize)
+    }
+
+    /// Writes `image` as the image of `key` (best effort: a failure leaves no file behind and
+    /// is not reported; the cache is only an acceleration).
+    func store(_ image: ImageWriter, for key: Key) {
+        let payload = image.bytes
+        var header = [UInt64](repeating: 0, count: Self.headerSize / 8)
+        let sum = payload.withUnsafeBytes { ContentHash.digest($0) }
+        header[0] = Self.magic
+        header[1] = UInt64(Self.layoutVersion) << 32 | UInt64(key.kind.rawValue)
+        header[2] = UInt64(key.sourceSize)
+        header[3] = key.sourceHash.0
+        header[4] = key.sourceHash.1
+        header[5] = UInt64(payload.count)
+        header[6] = sum.0
+        header[7] = sum.1
+        guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil else { return }
+        let final = directory + "/" + key.fileName
+        let temporary = final + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        var failed = header.withUnsafeBytes { writeAll(fd, $0) } != 0
+        failed = failed || payload.withUnsafeBytes { writeAll(fd, $0) } != 0
+        failed = close(fd) != 0 || failed
+        if failed || rename(temporary, final) != 0 {
+            unlink(temporary)
+            return
+        }
+        prune()
+    }
+
+    /// Removes the oldest images beyond ``maximumEntries``.
+    private func prune() {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return }
+        let images = names.filter { $0.hasSuffix(".tkc") }
+        guard images.count > Self.maximumEntries else { return }
+        let dated = images.map { name -> (String, Date) in
+            let date = (try? fm.attributesOfItem(atPath: directory + "/" + name)[.modificationDate] as? Date) ?? .distantPast
+            return (name, date)
+        }.sorted { $0.1 < $1.1 }
+        for (name, _) in dated.prefix(images.count - Self.maximumEntries) {
+            try? fm.removeItem(atPath: directory + "/" + name)
+        }
+    }
+}
+
+/// A fast non-cryptographic 128-bit hash of a byte buffer (four independent 64-bit lanes over
+/// 32-byte stripes, so it runs at memory speed), for naming and checking cache images.
+enum ContentHash {
+    typealias Digest = (UInt64, UInt64)
+
+    static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
+        let n = bytes.count
+        var a: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n), b: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        var c: UInt64 = 0x1656_67B1_9E37_79F9, d: UInt64 = 0x85EB_CA77_C2B2_AE63
+        @inline(__always) func mix(_ h: inout UInt64, _ w: UInt64) {
+            h = (h ^ w) &* 0x9FB2_1C65_1E98_DF25
+            h ^= h >> 29
+        }
+        var i = 0
+        if let p = bytes.baseAddress {
+            while i + 32 <= n {
+                mix(&a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                mix(&b, p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+                mix(&c, p.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+                mix(&d, p.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+                i += 32
+            }
+            var tail: UInt64 = 0, shift: UInt64 = 0, lane = 0
+            while i < n {
+                tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
+                shift += 8
+                i += 1
+                if shift == 64 || i == n {
+                    switch lane { case 0: mix(&a, tail); case 1: mix(&b, tail); case 2: mix(&c, tail); default: mix(&d, tail) }
+                    lane += 1
+                    tail = 0
+                    shift = 0
+                }
+            }
+        }
+        @inline(__always) func finish(_ x: UInt64) -> UInt64 {
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let h1 = finish(a &+ finish(b ^ 0x5555) &+ (c << 17 | c >> 47) &+ finish(d))
+        let h2 = finish(b &+ finish(c ^ 0xAAAA) &+ (d << 23 | d >> 41) &+ finish(a))
+        return (h1, h2)
+    }
+}
+
+/// Builds an image payload: integers and arrays of fixed-size elements, each array 8-byte
+/// aligned with its element count and element size before it.
+struct ImageWriter {
+    private(set) var bytes: [UInt8] = []
+
+    mutating func int(_ v: Int) {
+        withUnsafeBytes(of: Int64(v).littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Raw payload bytes (an image's payload copied as it is).
+    mutating func append(_ raw: [UInt8]) {
+        bytes.append(contentsOf: raw)
+    }
+
+    /// `array` (elements of a type without references: integers and structs of integers).
+    mutating func array<T>(_ array: [T]) {
+        assert(_isPOD(T.self), "ImageWriter: \(T.self) holds references")
+        int(array.count)
+        int(MemoryLayout<T>.stride)
+        array.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        while bytes.count % 8 != 0 { bytes.append(0) }
+    }
+}
+
+/// Reads an ``ImageWriter`` payload back. Every read is bounds-checked: a short or malformed
+/// image throws, never reads outside it.
+struct ImageReader: @unchecked Sendable {
+    // @unchecked: `bytes` is read-only.
+    let bytes: ReadOnlyBytes
+    private(set) var offset: Int
+
+    init(bytes: ReadOnlyBytes, offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    struct Malformed: Error {
+        let offset: Int
+        let problem: String
+    }
+
+    mutating func int() throws(Malformed) -> Int {
+        guard offset >= 0 && offset + 8 <= bytes.count else { throw Malformed(offset: offset, problem: "truncated") }
+        let v = bytes.withUnsafeBufferPointer { UnsafeRawBufferPointer($0).loadUnaligned(fromByteOffset: offset, as: Int64.self) }
+        offset += 8
+        return Int(Int64(littleEndian: v))
+    }
+
+    /// An array written by ``ImageWriter/array(_:)`` of the same element type.
+    mutating func array<T>(_: T.Type) throws(Malformed) -> [T] {
+        assert(_isPOD(T.self), "ImageReader: \(T.self) holds references")
+        let count = try int(), stride = try int()
+        guard stride == MemoryLayout<T>.stride else { throw Malformed(offset: offset, problem: "element size \(stride), expected \(MemoryLayout<T>.stride)") }
+        let (size, overflow) = count.multipliedReportingOverflow(by: stride)
+        guard count >= 0, !overflow, size <= bytes.count - offset else { throw Malformed(offset: offset, problem: "an array of \(count) runs past the end") }
+        let start = offset
+        let out = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBufferPointer { b in
+                if size > 0, let dst = buffer.baseAddress, let src = b.baseAddress {
+                    assert(start + size <= b.count && size <= buffer.count * MemoryLayout<T>.stride)
+                    memcpy(UnsafeMutableRawPointer(dst), src + start, size)
+                }
+            }
+            initialized = count
+        }
+        offset += (size + 7) & ~7
+        return out
+    }
+}
+
+extension ModelCache {
+    /// Reads the payload of a cache image (the bytes after its header) as the cache does: a
+    /// `tokenizer.json` image, or (`tiktoken`) a rank file's. For the fuzz targets.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the byte offset of what is
+    ///   malformed.
+    @_spi(Fuzzing)
+    public static func tokenizer(imagePayload payload: [UInt8], tiktoken: Bool) throws(TokkiError) -> any Tokenizer {
+        var reader = ImageReader(bytes: ReadOnlyBytes(payload))
+        do {
+            if tiktoken {
+                let table = try TokenTable(image: &reader)
+                guard reader.offset == payload.count else { throw ImageReader.Malformed(offset: reader.offset, problem: "trailing bytes") }
+                return try TiktokenTokenizer(ranks: try TiktokenRanks(table: table, path: "image"), pattern: PretokenizationPattern.cl100k)
+            }
+            return try TokenizerJSON.loadCompiled(&reader, path: "image")
+        } catch let error as TokkiError {
+            throw error
+        } catch let error as ImageReader.Malformed {
+            throw .invalidModel(path: "image", problem: "byte offset \(error.offset): \(error.problem)")
+        } catch {
+            throw .invalidModel(path: "image", problem: "\(error)")
+        }
+    }
+}

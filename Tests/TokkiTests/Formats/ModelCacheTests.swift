@@ -1,0 +1,281 @@
+import Foundation
+import Testing
+import TokkiTestSupport
+@_spi(Fuzzing) @testable import Tokki
+
+/// The model cache (``ModelCache``): a tokenizer read from a compiled image is the tokenizer
+/// its file loads as; a damaged or foreign image is passed over; a malformed image payload
+/// throws instead of reading outside its arrays; a cache that cannot be written changes
+/// nothing but speed.
+@Suite("Model cache")
+struct ModelCacheTests {
+    /// A fresh cache folder (removed by the caller) that takes files of any size.
+    private static func cache() -> ModelCache {
+        ModelCache(directory: NSTemporaryDirectory() + "tokki-cache-test-\(UUID().uuidString)", minimumSize: 0)
+    }
+
+    private static func images(_ cache: ModelCache) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: cache.directory)) ?? []).filter { $0.hasSuffix(".tkc") }.sorted()
+    }
+
+    private static let texts = ["대한민국 헌법 제1조\r\n①項 🙂", "ＡＢＣ　ｶﾀｶﾅ\ttab  spaces", "", "Hello, world! 123 <unk> \u{0}",
+                                String(repeating: "법률안 ", count: 40)]
+
+    /// Two tokenizers give the same ids, offsets and decodings on `texts`, and the same model
+    /// when written back as `tokenizer.json`.
+    private static func expectSame(_ a: HuggingFaceTokenizer, _ b: HuggingFaceTokenizer, _ label: String) throws {
+        for text in texts {
+            let x = try a.encode(text, addSpecialTokens: true), y = try b.encode(text, addSpecialTokens: true)
+            #expect(x.ids == y.ids && x.offsets == y.offsets && x.pieces == y.pieces, "\(label): \(text)")
+            #expect(try a.decode(x.ids) == b.decode(y.ids), "\(label): \(text)")
+        }
+        #expect(a.vocabularySize == b.vocabularySize, "\(label)")
+        #expect(modelJSON(a) == modelJSON(b), "\(label): written back")
+    }
+
+    /// The model written as `tokenizer.json` (vocabulary and merges), for a BPE model.
+    private static func modelJSON(_ t: HuggingFaceTokenizer) -> [UInt8] {
+        guard let bpe = t.model as? BPEModel else { return [] }
+        var w = JSONWriter()
+        bpe.writeJSON(to: &w)
+        return w.bytes
+    }
+
+    /// A BPE tokenizer.json loads through the cache twice (building the image, then reading
+    /// it) as it loads without one; the image alone, without the file's vocabulary, gives the
+    /// same tokenizer.
+    @Test(arguments: ["bytelevel_bpe", "bytelevel_bpe_nfkc_split", "metaspace_bpe", "metaspace_bpe_bf", "precompiled_identity_bpe"])
+    func tokenizerJSONFromAnImageIsTheSame(_ name: String) throws {
+        let path = Fixtures.url("hf/\(name).json").path
+        let bytes = ReadOnlyBytes(try readFileBytes(path))
+        let plain = try TokenizerJSON.load(source: bytes, path: path)
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        let first = try TokenizerJSON.load(source: bytes, path: path, cache: cache)
+        #expect(Self.images(cache).count == 1)
+        let second = try TokenizerJSON.load(source: bytes, path: path, cache: cache)
+        try Self.expectSame(plain, first, name)
+        try Self.expectSame(plain, second, name)
+        var image = try #require(cache.image(for: cache.key(for: bytes, kind: .tokenizerJSON)))
+        let fromImage = try TokenizerJSON.loadCompiled(&image, path: path)
+        try Self.expectSame(plain, fromImage, "\(name) from the image")
+    }
+
+    /// A load through the cache reads the image when there is one: another model's image,
+    /// stored under this file's key, is what loads.
+    @Test func theImageIsWhatLoads() throws {
+        let a = Fixtures.url("hf/bytelevel_bpe.json").path, b = Fixtures.url("hf/metaspace_bpe.json").path
+        let aBytes = ReadOnlyBytes(try readFileBytes(a)), bBytes = ReadOnlyBytes(try readFileBytes(b))
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        _ = try TokenizerJSON.load(source: aBytes, path: a, cache: cache)
+        let file = cache.directory + "/" + (try #require(Self.images(cache).first))
+        let payload = Array(try readFileBytes(file).dropFirst(ModelCache.headerSize))
+        var w = ImageWriter()
+        w.append(payload)
+        cache.store(w, for: cache.key(for: bBytes, kind: .tokenizerJSON))
+        let loaded = try TokenizerJSON.load(source: bBytes, path: b, cache: cache)
+        try Self.expectSame(try TokenizerJSON.load(source: aBytes, path: a), loaded, "a's image under b's key")
+    }
+
+    /// Byte-level models with `ignore_merges` keep their raw-byte table in the image, and a
+    /// continuing-subword prefix survives too.
+    @Test func ignoreMergesAndPrefixSurvive() throws {
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        var text = String(decoding: try readFileBytes(path), as: UTF8.self)
+        #expect(text.contains("\"ignore_merges\": false") || text.contains("\"ignore_merges\":false"))
+        text = text.replacingOccurrences(of: "\"ignore_merges\": false", with: "\"ignore_merges\": true")
+            .replacingOccurrences(of: "\"ignore_merges\":false", with: "\"ignore_merges\":true")
+        let bytes = ReadOnlyBytes(Array(text.utf8))
+        let plain = try TokenizerJSON.load(source: bytes, path: "ignore_merges.json")
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        _ = try TokenizerJSON.load(source: bytes, path: "ignore_merges.json", cache: cache)
+        var image = try #require(cache.image(for: cache.key(for: bytes, kind: .tokenizerJSON)))
+        let fromImage = try TokenizerJSON.loadCompiled(&image, path: "ignore_merges.json")
+        let bpe = try #require(fromImage.model as? BPEModel)
+        #expect(bpe.rawTokens != nil)
+        try Self.expectSame(plain, fromImage, "ignore_merges")
+    }
+
+    /// Models other than BPE (WordPiece, Unigram, WordLevel) make no image and load as before.
+    @Test(arguments: ["wordpiece_bert", "unigram", "wordlevel"])
+    func otherModelsMakeNoImage(_ name: String) throws {
+        let path = Fixtures.url("hf/\(name).json").path
+        let bytes = ReadOnlyBytes(try readFileBytes(path))
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        let a = try TokenizerJSON.load(source: bytes, path: path, cache: cache)
+        let b = try TokenizerJSON.load(source: bytes, path: path)
+        #expect(Self.images(cache).isEmpty)
+        for text in Self.texts { #expect(try a.encode(text).ids == b.encode(text).ids) }
+    }
+
+    /// A tiktoken rank file through the cache: the same ranks and ids, on load and reload.
+    @Test func tiktokenRanksFromAnImageAreTheSame() throws {
+        let path = Fixtures.url("tiktoken/korean-sample.tiktoken").path
+        let bytes = ReadOnlyBytes(try readFileBytes(path))
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        let plain = try TiktokenTokenizer(ranks: TiktokenRanks(source: bytes, path: path), pattern: PretokenizationPattern.cl100k)
+        for round in 0..<2 {
+            let ranks = try TiktokenRanks(source: bytes, path: path, cache: cache)
+            #expect(Self.images(cache).count == 1)
+            let cached = try TiktokenTokenizer(ranks: ranks, pattern: PretokenizationPattern.cl100k)
+            #expect(ranks.count == plain.ranks.count)
+            for text in Self.texts {
+                #expect(try cached.encodeOrdinary(text) == plain.encodeOrdinary(text), "round \(round): \(text)")
+            }
+            for id in 0..<ranks.count { #expect(ranks.tokenTable.bytes(of: id) == plain.ranks.tokenTable.bytes(of: id)) }
+        }
+    }
+
+    /// An image with one byte changed fails its checksum: it is passed over, the file loads
+    /// as without a cache, and a good image is written in its place. An image of another file
+    /// (same name, other content) is passed over too.
+    @Test func damagedImagesArePassedOver() throws {
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        let bytes = ReadOnlyBytes(try readFileBytes(path))
+        let plain = try TokenizerJSON.load(source: bytes, path: path)
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        _ = try TokenizerJSON.load(source: bytes, path: path, cache: cache)
+        let file = cache.directory + "/" + (try #require(Self.images(cache).first))
+        let good = try readFileBytes(file)
+        for offset in [0, 20, ModelCache.headerSize, ModelCache.headerSize + 100, good.count - 1] {
+            var bad = good
+            bad[offset] ^= 0x40
+            try Data(bad).write(to: URL(fileURLWithPath: file))
+            #expect(cache.image(for: cache.key(for: bytes, kind: .tokenizerJSON)) == nil, "byte \(offset)")
+            try Self.expectSame(plain, try TokenizerJSON.load(source: bytes, path: path, cache: cache), "byte \(offset) changed")
+            #expect(try readFileBytes(file) == good, "byte \(offset): the image is written again")
+        }
+        try Data(good.dropLast(8)).write(to: URL(fileURLWithPath: file))
+        #expect(cache.image(for: cache.key(for: bytes, kind: .tokenizerJSON)) == nil)
+        // Another file's key: no image.
+        var other = bytes.arrayCopy
+        other.append(0x20)
+        #expect(cache.image(for: cache.key(for: ReadOnlyBytes(other), kind: .tokenizerJSON)) == nil)
+        #expect(cache.key(for: bytes, kind: .tokenizerJSON).fileName != cache.key(for: bytes, kind: .tiktoken).fileName)
+    }
+
+    /// Payloads that pass the checksum but are malformed (every byte changed in turn, every
+    /// truncation) throw, or give a tokenizer that encodes without reading outside its
+    /// arrays: every index is checked against the array it points into.
+    @Test func malformedPayloadsThrowOrStayInBounds() throws {
+        let path = Fixtures.url("hf/metaspace_bpe_bf.json").path
+        let bytes = ReadOnlyBytes(try readFileBytes(path))
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        _ = try TokenizerJSON.load(source: bytes, path: path, cache: cache)
+        let file = cache.directory + "/" + (try #require(Self.images(cache).first))
+        let payload = Array(try readFileBytes(file).dropFirst(ModelCache.headerSize))
+        var thrown = 0, loaded = 0
+        func attempt(_ p: [UInt8]) {
+            var reader = ImageReader(bytes: ReadOnlyBytes(p))
+            guard let t = try? TokenizerJSON.loadCompiled(&reader, path: path) else { thrown += 1; return }
+            loaded += 1
+            for text in ["대한민국 헌법 🙂", "abc"] { _ = try? t.encode(text, addSpecialTokens: true) }
+        }
+        // About 1,500 attempts in all (each parses the skeleton and checks every table).
+        let step = max(1, payload.count / 700)
+        for cut in stride(from: 0, to: payload.count, by: step) { attempt(Array(payload.prefix(cut))) }
+        #expect(thrown == (payload.count + step - 1) / step, "every truncation throws")
+        for offset in stride(from: 0, to: payload.count, by: step) {
+            var p = payload
+            p[offset] ^= offset % 2 == 0 ? 0x80 : 0x01
+            attempt(p)
+        }
+        #expect(loaded > 0 && thrown > 0)
+    }
+
+    /// Each table's own reader rejects what would send a look-up outside an array: a slot
+    /// naming a missing entry, an entry past the pool, a token range past the pool, a table
+    /// with no empty slot, a merge table rank past the merges.
+    @Test func inconsistentTablesAreRejected() throws {
+        let table = try TokenTable(tokens: [(ArraySlice(Array("가".utf8)), 0), (ArraySlice(Array("나".utf8)), 1), (ArraySlice(Array("가나".utf8)), 2)])
+        var w = ImageWriter()
+        table.write(to: &w)
+        var r = ImageReader(bytes: ReadOnlyBytes(w.bytes))
+        let back = try TokenTable(image: &r)
+        #expect(back.id(Array("가나".utf8)) == 2 && back.id(Array("나".utf8)) == 1 && back.id(Array("다".utf8)) == nil)
+        // The pool (first array) cut by one byte: token 2 runs past it.
+        var shortPool = ImageWriter()
+        shortPool.array(Array(table.pool.dropLast()))
+        shortPool.array(table.starts)
+        shortPool.array(table.lengths)
+        table.table.write(to: &shortPool)
+        var r2 = ImageReader(bytes: ReadOnlyBytes(shortPool.bytes))
+        #expect(throws: ImageReader.Malformed.self) { _ = try TokenTable(image: &r2) }
+        // An element size that is not the reader's.
+        var wrongSize = ImageWriter()
+        wrongSize.array(table.starts.map { Int64($0) })
+        var r3 = ImageReader(bytes: ReadOnlyBytes(wrongSize.bytes))
+        #expect(throws: ImageReader.Malformed.self) { _ = try r3.array(Int32.self) }
+        // A count far past the end.
+        var huge = ImageWriter()
+        huge.int(Int.max / 2)
+        huge.int(4)
+        var r4 = ImageReader(bytes: ReadOnlyBytes(huge.bytes))
+        #expect(throws: ImageReader.Malformed.self) { _ = try r4.array(Int32.self) }
+        var negative = ImageWriter()
+        negative.int(-1)
+        negative.int(4)
+        var r5 = ImageReader(bytes: ReadOnlyBytes(negative.bytes))
+        #expect(throws: ImageReader.Malformed.self) { _ = try r5.array(Int32.self) }
+    }
+
+    /// A cache folder that cannot be made (its path is a file) changes nothing: the
+    /// tokenizer loads, nothing is thrown.
+    @Test func anUnwritableCacheIsIgnored() throws {
+        let blocker = NSTemporaryDirectory() + "tokki-cache-blocker-\(UUID().uuidString)"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+        defer { try? FileManager.default.removeItem(atPath: blocker) }
+        let cache = ModelCache(directory: blocker + "/models", minimumSize: 0)
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        let bytes = ReadOnlyBytes(try readFileBytes(path))
+        let t = try TokenizerJSON.load(source: bytes, path: path, cache: cache)
+        try Self.expectSame(try TokenizerJSON.load(source: bytes, path: path), t, "unwritable")
+    }
+
+    /// At most ``ModelCache/maximumEntries`` images stay; the oldest go first.
+    @Test func oldImagesArePruned() throws {
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        try FileManager.default.createDirectory(atPath: cache.directory, withIntermediateDirectories: true)
+        for k in 0..<(ModelCache.maximumEntries + 5) {
+            let file = cache.directory + "/old-\(k).tkc"
+            try Data([1]).write(to: URL(fileURLWithPath: file))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000 + Double(k))], ofItemAtPath: file)
+        }
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        _ = try TokenizerJSON.load(source: ReadOnlyBytes(try readFileBytes(path)), path: path, cache: cache)
+        let left = Self.images(cache)
+        #expect(left.count == ModelCache.maximumEntries)
+        #expect(!left.contains("old-0.tkc") && !left.contains("old-5.tkc") && left.contains("old-6.tkc"))
+    }
+
+    /// The content hash differs when any single byte changes, at every length around the
+    /// 32-byte stripe, and does not depend on alignment.
+    @Test func contentHashSeesEveryByte() {
+        for n in [0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100] {
+            let base = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let h = base.withUnsafeBytes { ContentHash.digest($0) }
+            var seen = Set<String>(["\(h)"])
+            for i in 0..<n {
+                var b = base
+                b[i] ^= 1
+                let g = b.withUnsafeBytes { ContentHash.digest($0) }
+                seen.insert("\(g)")
+            }
+            #expect(seen.count == n + 1, "length \(n)")
+            let shifted = [0] + base
+            let s = shifted.withUnsafeBytes { ContentHash.digest(UnsafeRawBufferPointer(rebasing: $0[1...])) }
+            #expect(s.0 == h.0 && s.1 == h.1)
+            if n > 0 {
+                let longer = (base + [0]).withUnsafeBytes { ContentHash.digest($0) }
+                #expect(longer.0 != h.0 || longer.1 != h.1, "a trailing zero byte changes the hash (length \(n))")
+            }
+        }
+    }
+}
