@@ -232,6 +232,14 @@ struct ImageWriter {
         withUnsafeBytes(of: Int64(v).littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    /// A section: what `body` writes, with its length before it (see ``ImageReader/section()``).
+    mutating func section(_ body: (inout ImageWriter) -> Void) {
+        var part = ImageWriter()
+        body(&part)
+        int(part.bytes.count)
+        bytes.append(contentsOf: part.bytes)
+    }
+
     /// Raw payload bytes (an image's payload copied as it is).
     mutating func append(_ raw: [UInt8]) {
         bytes.append(contentsOf: raw)
@@ -253,10 +261,35 @@ struct ImageReader: @unchecked Sendable {
     // @unchecked: `bytes` is read-only.
     let bytes: ReadOnlyBytes
     private(set) var offset: Int
+    /// Where this reader's part ends (the end of the bytes, or of a section).
+    let end: Int
 
     init(bytes: ReadOnlyBytes, offset: Int = 0) {
+        self.init(bytes: bytes, offset: offset, end: bytes.count)
+    }
+
+    private init(bytes: ReadOnlyBytes, offset: Int, end: Int) {
         self.bytes = bytes
         self.offset = offset
+        self.end = end
+    }
+
+    /// Whether everything was read.
+    var atEnd: Bool { offset == end }
+
+    /// A reader of the next section (written by ``ImageWriter/section(_:)``); this reader
+    /// moves past it. Sections can be read on different threads.
+    mutating func section() throws(Malformed) -> ImageReader {
+        let n = try int()
+        guard n >= 0, n <= end - offset, n % 8 == 0 else { throw Malformed(offset: offset, problem: "a section of \(n) bytes runs past the end") }
+        let part = ImageReader(bytes: bytes, offset: offset, end: offset + n)
+        offset += n
+        return part
+    }
+
+    /// Throws unless everything was read.
+    func expectEnd() throws(Malformed) {
+        guard atEnd else { throw Malformed(offset: offset, problem: "\(end - offset) bytes left over") }
     }
 
     struct Malformed: Error {
@@ -265,7 +298,7 @@ struct ImageReader: @unchecked Sendable {
     }
 
     mutating func int() throws(Malformed) -> Int {
-        guard offset >= 0 && offset + 8 <= bytes.count else { throw Malformed(offset: offset, problem: "truncated") }
+        guard offset >= 0 && offset + 8 <= end else { throw Malformed(offset: offset, problem: "truncated") }
         let v = bytes.withUnsafeBufferPointer { UnsafeRawBufferPointer($0).loadUnaligned(fromByteOffset: offset, as: Int64.self) }
         offset += 8
         return Int(Int64(littleEndian: v))
@@ -277,7 +310,7 @@ struct ImageReader: @unchecked Sendable {
         let count = try int(), stride = try int()
         guard stride == MemoryLayout<T>.stride else { throw Malformed(offset: offset, problem: "element size \(stride), expected \(MemoryLayout<T>.stride)") }
         let (size, overflow) = count.multipliedReportingOverflow(by: stride)
-        guard count >= 0, !overflow, size <= bytes.count - offset else { throw Malformed(offset: offset, problem: "an array of \(count) runs past the end") }
+        guard count >= 0, !overflow, size <= end - offset else { throw Malformed(offset: offset, problem: "an array of \(count) runs past the end") }
         let start = offset
         let out = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             bytes.withUnsafeBufferPointer { b in
@@ -288,7 +321,7 @@ struct ImageReader: @unchecked Sendable {
             }
             initialized = count
         }
-        offset += (size + 7) & ~7
+        offset = min(end, offset + (size + 7) & ~7)
         return out
     }
 }
@@ -305,7 +338,7 @@ extension ModelCache {
         do {
             if tiktoken {
                 let table = try TokenTable(image: &reader)
-                guard reader.offset == payload.count else { throw ImageReader.Malformed(offset: reader.offset, problem: "trailing bytes") }
+                try reader.expectEnd()
                 return try TiktokenTokenizer(ranks: try TiktokenRanks(table: table, path: "image"), pattern: PretokenizationPattern.cl100k)
             }
             return try TokenizerJSON.loadCompiled(&reader, path: "image")

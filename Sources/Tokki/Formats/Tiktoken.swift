@@ -110,7 +110,7 @@ public struct TiktokenRanks: Sendable {
             return
         }
         let key = cache.key(for: bytes, kind: .tiktoken)
-        if var image = cache.image(for: key), let table = try? TokenTable(image: &image), image.offset == image.bytes.count,
+        if var image = cache.image(for: key), let table = try? TokenTable(image: &image), image.atEnd,
            let ranks = try? TiktokenRanks(table: table, path: path) {
             self = ranks
             return

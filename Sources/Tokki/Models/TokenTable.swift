@@ -133,23 +133,54 @@ struct UnsafeTokenBytes: @unchecked Sendable {
 // MARK: - Compiled images (ModelCache)
 
 extension TokenTable {
-    /// Writes the table (tokens and lookup) to a cache image.
+    /// Writes the table (tokens and lookup) to a cache image: three sections (the tokens, the
+    /// lookup's two halves), which ``init(image:alongside:)`` reads on up to three threads.
     func write(to w: inout ImageWriter) {
-        w.array(pool)
-        w.array(starts)
-        w.array(lengths)
+        w.section { w in
+            w.array(pool)
+            w.array(starts)
+            w.array(lengths)
+        }
         table.write(to: &w)
     }
 
     /// A table read back from ``write(to:)``. Every token's range is checked to lie in the
     /// pool, and every lookup entry to name a token whose bytes it is, so that a damaged image
     /// throws instead of reading outside an array or giving an id no token has.
-    init(image r: inout ImageReader) throws(ImageReader.Malformed) {
+    ///
+    /// `alongside`: work on the section that follows the table, done at the same time as the
+    /// table's own (``Parallelism/threads`` workers in all).
+    init(image r: inout ImageReader,
+         alongside extra: ((inout ImageReader) throws(ImageReader.Malformed) -> Void)? = nil) throws(ImageReader.Malformed) {
         let at = r.offset
-        pool = try r.array(UInt8.self)
-        starts = try r.array(Int32.self)
-        lengths = try r.array(Int32.self)
-        table = try ByteStringTable(image: &r, pool: pool)
+        let parts = [try r.section()] + (try ByteStringTable.sections(&r)) + (extra == nil ? [] : [try r.section()])
+        nonisolated(unsafe) var tokens: ([UInt8], [Int32], [Int32])? = nil
+        nonisolated(unsafe) var halves: [ByteStringTableHalf?] = [nil, nil]
+        nonisolated(unsafe) var failures: [ImageReader.Malformed?] = Array(repeating: nil, count: parts.count)
+        // The largest parts first: with two workers, the halves go one to each.
+        let order = [1, 2, 0, 3].filter { $0 < parts.count }
+        Parallelism.run(tasks: order.count) { task in
+            let k = order[task]
+            var part = parts[k]
+            do throws(ImageReader.Malformed) {
+                switch k {
+                case 0: tokens = (try part.array(UInt8.self), try part.array(Int32.self), try part.array(Int32.self))
+                case 1, 2: halves[k - 1] = try ByteStringTableHalf(image: &part)
+                default: try extra?(&part)
+                }
+                try part.expectEnd()
+            } catch {
+                failures[k] = error
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        guard let (pool, starts, lengths) = tokens, let low = halves[0], let high = halves[1] else {
+            throw ImageReader.Malformed(offset: at, problem: "internal: a part was not read")
+        }
+        self.pool = pool
+        self.starts = starts
+        self.lengths = lengths
+        table = try ByteStringTable(low: low, high: high, pool: pool, at: at)
         let bad = ImageReader.Malformed(offset: at, problem: "inconsistent token table")
         guard starts.count == lengths.count else { throw bad }
         let ok: Bool = starts.withUnsafeBufferPointer { s in

@@ -99,23 +99,27 @@ struct PatternScanner: Sendable {
 
     static func classify(_ v: UInt32) -> UInt8 {
         var c: UInt8 = 0
-        switch ICU.category(v) {
+        // One category look-up per code point: the table of all 65,536 is made in every
+        // process that loads a model with a split pattern.
+        let category = ICU.category(v)
+        switch category {
         case 1...5: c |= letter          // Lu Ll Lt Lm Lo
         case 9...11: c |= number         // Nd Nl No
         default: break
         }
-        switch ICU.category(v) {
+        switch category {
         case 6, 7, 8: c |= mark                       // Mn Me Mc
         case 19...29: c |= punctOrSymbol              // Pd Ps Pe Pc Po Sm Sc Sk So Pi Pf
         default: break
         }
-        switch ICU.category(v) {
+        switch category {
         case 1, 3: c |= upper            // Lu Lt
         case 2: c |= lower               // Ll
         case 4, 5, 6, 7, 8: c |= upper | lower   // Lm Lo Mn Me Mc
         default: break
         }
-        if ICU.isWhiteSpace(v) { c |= space }
+        // Every White_Space code point is a separator (Zs Zl Zp) or a control (Cc).
+        if (12...15).contains(category) && ICU.isWhiteSpace(v) { c |= space }
         if v == 0x0A || v == 0x0D { c |= newline }
         return c
     }

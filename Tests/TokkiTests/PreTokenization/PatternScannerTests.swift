@@ -112,6 +112,19 @@ import TokkiTestSupport
         #expect(failures.isEmpty, Comment(rawValue: "\(name):\n" + failures.joined(separator: "\n")))
     }
 
+    /// The class table asks ICU for White_Space only of separators and controls: every
+    /// White_Space code point is one, so the space bit is the property's, everywhere.
+    @Test func spaceClassIsWhiteSpace() {
+        var spaces = 0
+        for v in UInt32(0)..<0x11_0000 where !(0xD800...0xDFFF).contains(v) {
+            let white = ICU.isWhiteSpace(v)
+            if white { spaces += 1 }
+            #expect(white == (PatternScanner.classify(v) & PatternScanner.space != 0), "U+\(String(v, radix: 16))")
+            if v < 0x10000 { #expect(PatternScanner.bmp[Int(v)] == PatternScanner.classify(v)) }
+        }
+        #expect(spaces == 25)
+    }
+
     @Test func otherPatternsHaveNoScanner() throws {
         #expect(try RegexSplit(pattern: #"\s+"#, behavior: .isolated).scanner == nil)
     }

@@ -39,7 +39,7 @@ enum TokenizerJSON {
     static func loadCompiled(_ image: inout ImageReader, path: String?) throws -> HuggingFaceTokenizer {
         let skeleton = try image.array(UInt8.self)
         let compiled = try BPEModel.readCompiled(&image)
-        guard image.offset == image.bytes.count else { throw ImageReader.Malformed(offset: image.offset, problem: "trailing bytes") }
+        try image.expectEnd()
         return try parse(source: ReadOnlyBytes(skeleton), path: path, bulk: false, compiled: compiled).tokenizer
     }
 

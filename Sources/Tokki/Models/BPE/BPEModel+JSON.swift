@@ -81,18 +81,23 @@ extension BPEModel {
     /// Writes the built parts of the model to a cache image.
     func writeCompiled(to w: inout ImageWriter) {
         tokens.write(to: &w)
-        w.array(mergeList)
-        merges.write(to: &w)
+        w.section { w in
+            w.array(mergeList)
+            merges.write(to: &w)
+        }
         w.int(rawTokens == nil ? 0 : 1)
         rawTokens?.write(to: &w)
     }
 
     /// The parts written by ``writeCompiled(to:)``, each merge's ids checked to name tokens.
     static func readCompiled(_ r: inout ImageReader) throws(ImageReader.Malformed) -> Compiled {
-        let tokens = try TokenTable(image: &r)
+        // The merges are read at the same time as the token table.
+        nonisolated(unsafe) var read: ([(Int32, Int32)], PairTable)? = nil
+        let tokens = try TokenTable(image: &r) { (part: inout ImageReader) throws(ImageReader.Malformed) in
+            read = (try part.array((Int32, Int32).self), try PairTable(image: &part))
+        }
         let at = r.offset
-        let merges = try r.array((Int32, Int32).self)
-        let pairs = try PairTable(image: &r)
+        guard let (merges, pairs) = read else { throw ImageReader.Malformed(offset: at, problem: "internal: the merges were not read") }
         let mergedIDs = pairs.mergedIDs
         let hasRaw = try r.int()
         let raw = hasRaw == 1 ? try TokenTable(image: &r) : nil

@@ -525,19 +525,34 @@ struct PooledKeyTable: Sendable {
 // MARK: - Compiled images (ModelCache)
 
 extension ByteStringTable {
-    /// Writes the table to a cache image (its pool is not written: a ``TokenTable`` writes
-    /// the pool its table shares).
+    /// Writes the table to a cache image, one section per half (its pool is not written: a
+    /// ``TokenTable`` writes the pool its table shares).
     func write(to w: inout ImageWriter) {
-        low.write(to: &w)
-        high.write(to: &w)
+        w.section { low.write(to: &$0) }
+        w.section { high.write(to: &$0) }
     }
 
-    /// A table read back from ``write(to:)`` over `pool` (the pool it was built on). Every
-    /// slot's entry and every entry's key range is checked to lie inside the arrays, and at
-    /// least one slot of each half to be empty (so that every probe ends).
-    init(image r: inout ImageReader, pool: [UInt8]) throws(ImageReader.Malformed) {
-        low = try ByteStringTableHalf(image: &r, pool: pool)
-        high = try ByteStringTableHalf(image: &r, pool: pool)
+    /// The two sections ``write(to:)`` wrote.
+    static func sections(_ r: inout ImageReader) throws(ImageReader.Malformed) -> [ImageReader] {
+        [try r.section(), try r.section()]
+    }
+
+    /// A table of two halves read back from an image, over `pool` (the pool it was built on):
+    /// every entry's key range is checked to lie in the pool.
+    init(low: ByteStringTableHalf, high: ByteStringTableHalf, pool: [UInt8], at: Int) throws(ImageReader.Malformed) {
+        guard low.keysFit(poolCount: pool.count), high.keysFit(poolCount: pool.count) else {
+            throw ImageReader.Malformed(offset: at, problem: "a key runs past the token bytes")
+        }
+        self.low = low
+        self.high = high
+        self.low.share(pool)
+        self.high.share(pool)
+    }
+
+    /// Calls `body` with each entry's key range and value until it returns false; returns
+    /// whether it never did.
+    func allEntries(_ body: (_ start: Int32, _ length: Int32, _ value: Int32) -> Bool) -> Bool {
+        low.forEachEntry(body) && high.forEachEntry(body)
     }
 }
 
@@ -548,48 +563,50 @@ extension ByteStringTableHalf {
         w.array(entries)
     }
 
-    fileprivate init(image r: inout ImageReader, pool: [UInt8]) throws(ImageReader.Malformed) {
+    /// A half read back from an image (without its pool: see ``share(_:)``). Every slot is
+    /// checked to name an entry whose hash it holds, and at least one slot to be empty (so
+    /// that every probe ends).
+    init(image r: inout ImageReader) throws(ImageReader.Malformed) {
         let at = r.offset
         slots = try r.array(UInt64.self)
         hashes = try r.array(UInt32.self)
         entries = try r.array(Entry.self)
-        self.pool = pool
         mask = slots.count - 1
         let bad = ImageReader.Malformed(offset: at, problem: "inconsistent hash table")
         guard !slots.isEmpty, slots.count & mask == 0, hashes.count == entries.count, entries.count < slots.count else { throw bad }
         let ok: Bool = slots.withUnsafeBufferPointer { s in
-            entries.withUnsafeBufferPointer { e in
-                hashes.withUnsafeBufferPointer { h in
-                    var occupied = 0
-                    for word in s where word != 0 {
-                        let i = Int(word >> 32)
-                        guard i < h.count, h[i] == UInt32(truncatingIfNeeded: word) else { return false }
-                        occupied += 1
-                    }
-                    guard occupied < s.count else { return false }
-                    for entry in e {
-                        guard entry.start >= 0, entry.length >= 0, Int(entry.start) + Int(entry.length) <= pool.count else { return false }
-                    }
-                    return true
+            hashes.withUnsafeBufferPointer { h in
+                var occupied = 0
+                for word in s where word != 0 {
+                    let i = Int(word >> 32)
+                    guard i < h.count, h[i] == UInt32(truncatingIfNeeded: word) else { return false }
+                    occupied += 1
                 }
+                return occupied < s.count
             }
         }
         guard ok else { throw bad }
     }
 
-    /// The values of all entries (for ``TokenTable``'s check that each names its own key).
-    func forEachEntry(_ body: (_ start: Int32, _ length: Int32, _ value: Int32) -> Bool) -> Bool {
+    /// Whether every entry's key lies in a pool of `poolCount` bytes.
+    fileprivate func keysFit(poolCount: Int) -> Bool {
+        entries.withUnsafeBufferPointer { e in
+            for entry in e where entry.start < 0 || entry.length < 0 || Int(entry.start) + Int(entry.length) > poolCount { return false }
+            return true
+        }
+    }
+
+    /// Makes `pool` (whose bytes the entries' keys are, checked by ``keysFit(poolCount:)``) the
+    /// half's pool.
+    fileprivate mutating func share(_ pool: [UInt8]) {
+        self.pool = pool
+    }
+
+    /// Calls `body` with each entry until it returns false.
+    fileprivate func forEachEntry(_ body: (_ start: Int32, _ length: Int32, _ value: Int32) -> Bool) -> Bool {
         entries.withUnsafeBufferPointer { e in
             for entry in e where !body(entry.start, entry.length, entry.value) { return false }
             return true
         }
-    }
-}
-
-extension ByteStringTable {
-    /// Calls `body` with each entry's key range and value until it returns false; returns
-    /// whether it never did.
-    func allEntries(_ body: (_ start: Int32, _ length: Int32, _ value: Int32) -> Bool) -> Bool {
-        low.forEachEntry(body) && high.forEachEntry(body)
     }
 }
