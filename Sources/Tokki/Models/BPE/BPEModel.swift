@@ -905,14 +905,22 @@ extension PairTable {
         mergedByRank = try r.array(Int32.self)
         mask = max(slots.count - 1, 0)
         packedMask = max(packed.count - 1, 0)
-        let n = mergedByRank.count
+        let n = UInt64(mergedByRank.count)
         let ok: Bool
         if packed.isEmpty {
             ok = slots.count > 0 && slots.count & mask == 0 && slots.contains { $0.key == .max }
-                && slots.allSatisfy { $0.key == .max || (Int64($0.value >> 32) < Int64(n)) }
+                && slots.allSatisfy { $0.key == .max || $0.value >> 32 < n }
         } else {
-            ok = slots.isEmpty && packed.count & packedMask == 0 && packed.contains(0)
-                && packed.allSatisfy { $0 == 0 || Int($0 & 0xFF_FFFF) < n }
+            // One pass without branches on the data: the highest rank, and whether a slot is empty.
+            let (highest, empty): (UInt64, Int) = packed.withUnsafeBufferPointer { t in
+                var highest: UInt64 = 0, empty = 0
+                for e in t {
+                    highest = max(highest, e == 0 ? 0 : e & 0xFF_FFFF)
+                    empty &+= e == 0 ? 1 : 0
+                }
+                return (highest, empty)
+            }
+            ok = slots.isEmpty && packed.count & packedMask == 0 && empty > 0 && (n == 0 ? highest == 0 : highest < n)
         }
         guard ok else { throw ImageReader.Malformed(offset: at, problem: "inconsistent merge table") }
     }
