@@ -6,9 +6,9 @@ import Darwin
 import Foundation
 
 /// A folder of compiled models: the tables that loading a large model file builds (its
-/// vocabulary hash table, its merges resolved to ids) stored as a binary image, named by a
-/// hash of the file's content, so that the next process that loads the same file reads them
-/// instead of building them again.
+/// vocabulary hash table, its merges resolved to ids) stored as a binary image, named after
+/// the file (or a hash of the bytes), so that the next process that loads the same file reads
+/// them instead of building them again.
 ///
 /// Loading a 150,000-token `tokenizer.json` parses 11 MB of JSON and builds two hash tables
 /// (about 50 ms on one core); its image is read in a few milliseconds. A command-line tool
@@ -16,9 +16,11 @@ import Foundation
 ///
 /// - Used for files of at least ``minimumSourceSize`` bytes: `tokenizer.json` with a BPE model
 ///   and tiktoken rank files. Other files load as before.
-/// - An image is found only for the same bytes (a 128-bit content hash and the size), the same
-///   image layout and the same program file (its size and modification time): a rebuilt or
-///   upgraded program makes its own images.
+/// - An image is found only for the same file (its device, inode, size, and modification
+///   and status-change times: any write to it changes them) or, for bytes that are not a
+///   file, the same bytes (a 128-bit content hash and the size); the same image layout; and
+///   the same program file (its size and modification time): a rebuilt or upgraded program
+///   makes its own images.
 /// - An image is checked before use: its own checksum, then every index in it against the
 ///   arrays it points into. An image that fails a check, or a folder that cannot be read or
 ///   written, is passed over silently and the model file loaded as without a cache: the
@@ -80,10 +82,14 @@ public struct ModelCache: Sendable, Equatable {
     static let magic: UInt64 = 0x3143_4D49_4B4B_4F54  // "TOKKIMC1", little-endian
     static let headerSize = 64
 
-    /// Names one source file's image.
+    /// Names one source's image: by the hash of its bytes, or (``key(forFile:)``) by the
+    /// identity of the file that holds them.
     struct Key: Sendable {
-        let kind: Kind
+        /// What the image holds; nil for a file's key (whatever the file turns out to be: the
+        /// image's header tells).
+        let kind: Kind?
         let sourceSize: Int
+        /// The hash of the bytes, or of the file's identity.
         let sourceHash: ContentHash.Digest
         let fileName: String
     }
@@ -91,11 +97,36 @@ public struct ModelCache: Sendable, Equatable {
     /// The key of `source` read as `kind`.
     func key(for source: ReadOnlyBytes, kind: Kind) -> Key {
         let digest = source.withUnsafeBufferPointer { ContentHash.digest(UnsafeRawBufferPointer($0)) }
+        return Self.key(digest, size: source.count, kind: kind, prefix: "")
+    }
+
+    /// The key of the regular file at `path` by its identity — device, inode, size, and the
+    /// times of its last modification and status change, in nanoseconds — so that a load
+    /// finds its image without reading the file (hashing 11 MB and mapping it cost 4 ms of a
+    /// 27 ms load). Any write to the file changes its status-change time, which no user can
+    /// set back, and so its key. Nil for what is not a regular file of at least
+    /// ``minimumSize`` bytes.
+    func key(forFile path: String) -> Key? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= minimumSize else { return nil }
+        #if canImport(Darwin)
+        let (m, c) = (st.st_mtimespec, st.st_ctimespec)
+        #else
+        let (m, c) = (st.st_mtim, st.st_ctim)
+        #endif
+        var words: [UInt64] = [UInt64(truncatingIfNeeded: st.st_dev), UInt64(truncatingIfNeeded: st.st_ino), UInt64(st.st_size),
+                               UInt64(bitPattern: Int64(m.tv_sec)), UInt64(bitPattern: Int64(m.tv_nsec)),
+                               UInt64(bitPattern: Int64(c.tv_sec)), UInt64(bitPattern: Int64(c.tv_nsec))]
+        let digest = words.withUnsafeMutableBytes { ContentHash.digest(UnsafeRawBufferPointer($0)) }
+        return Self.key(digest, size: Int(st.st_size), kind: nil, prefix: "f-")
+    }
+
+    private static func key(_ digest: ContentHash.Digest, size: Int, kind: Kind?, prefix: String) -> Key {
         // The program's identity goes into the name only: images of two builds can coexist.
         var id = ContentHash.Digest(digest.0 ^ Self.programIdentity.0, digest.1 ^ Self.programIdentity.1)
-        id.0 ^= UInt64(kind.rawValue) << 56 ^ UInt64(Self.layoutVersion) << 48
+        id.0 ^= UInt64(kind?.rawValue ?? 0) << 56 ^ UInt64(Self.layoutVersion) << 48
         let hex = String(id.0, radix: 16) + "-" + String(id.1, radix: 16)
-        return Key(kind: kind, sourceSize: source.count, sourceHash: digest, fileName: "\(hex).tkc")
+        return Key(kind: kind, sourceSize: size, sourceHash: digest, fileName: "\(prefix)\(hex).tkc")
     }
 
     /// A hash of this program file's size and modification time (0 when unknown), so that a
@@ -115,30 +146,35 @@ public struct ModelCache: Sendable, Equatable {
 
     /// The checked image of `key`, or nil (none, unreadable, of another file or layout, or
     /// failing its checksum).
-    func image(for key: Key) -> ImageReader? {
+    func image(for key: Key) -> ImageReader? { imageAndKind(for: key)?.reader }
+
+    /// ``image(for:)`` with what the image holds (its header's kind).
+    func imageAndKind(for key: Key) -> (reader: ImageReader, kind: Kind)? {
         let path = directory + "/" + key.fileName
         guard let bytes = try? mapFileBytes(path, mapThreshold: 0), bytes.count >= Self.headerSize else { return nil }
-        let ok: Bool = bytes.withUnsafeBufferPointer { b in
+        let kind: Kind? = bytes.withUnsafeBufferPointer { b in
             let raw = UnsafeRawBufferPointer(b)
             func word(_ i: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
-            guard word(0) == Self.magic, word(1) == UInt64(Self.layoutVersion) << 32 | UInt64(key.kind.rawValue),
+            guard word(0) == Self.magic, word(1) >> 32 == UInt64(Self.layoutVersion),
+                  let kind = Kind(rawValue: UInt32(truncatingIfNeeded: word(1))), key.kind == nil || key.kind == kind,
                   word(2) == UInt64(key.sourceSize), word(3) == key.sourceHash.0, word(4) == key.sourceHash.1,
-                  word(5) == UInt64(raw.count - Self.headerSize) else { return false }
+                  word(5) == UInt64(raw.count - Self.headerSize) else { return nil }
             let sum = ContentHash.digest(UnsafeRawBufferPointer(rebasing: raw[Self.headerSize...]))
-            return word(6) == sum.0 && word(7) == sum.1
+            return word(6) == sum.0 && word(7) == sum.1 ? kind : nil
         }
-        guard ok else { return nil }
-        return ImageReader(bytes: bytes, offset: Self.headerSize)
+        guard let kind else { return nil }
+        return (ImageReader(bytes: bytes, offset: Self.headerSize), kind)
     }
 
-    /// Writes `image` as the image of `key` (best effort: a failure leaves no file behind and
-    /// is not reported; the cache is only an acceleration).
-    func store(_ image: ImageWriter, for key: Key) {
+    /// Writes `image`, of a source read as `kind`, as the image of `key` (best effort: a
+    /// failure leaves no file behind and is not reported; the cache is only an acceleration).
+    func store(_ image: ImageWriter, for key: Key, kind: Kind) {
         let payload = image.bytes
         var header = [UInt64](repeating: 0, count: Self.headerSize / 8)
         let sum = payload.withUnsafeBytes { ContentHash.digest($0) }
         header[0] = Self.magic
-        header[1] = UInt64(Self.layoutVersion) << 32 | UInt64(key.kind.rawValue)
+        assert(key.kind == nil || key.kind == kind)
+        header[1] = UInt64(Self.layoutVersion) << 32 | UInt64(kind.rawValue)
         header[2] = UInt64(key.sourceSize)
         header[3] = key.sourceHash.0
         header[4] = key.sourceHash.1

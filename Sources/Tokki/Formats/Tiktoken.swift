@@ -104,21 +104,29 @@ public struct TiktokenRanks: Sendable {
 
     /// ``init(source:path:)`` through a model cache: the token table is read from the file's
     /// image when there is one, and an image is written when there is not (see ``ModelCache``).
-    init(source bytes: ReadOnlyBytes, path: String?, cache: ModelCache?) throws(TokkiError) {
+    /// `key`: the image's key when the caller has one (the file's); else the bytes' hash.
+    init(source bytes: ReadOnlyBytes, path: String?, cache: ModelCache?, key fileKey: ModelCache.Key? = nil) throws(TokkiError) {
         guard let cache, bytes.count >= cache.minimumSize else {
             try self.init(source: bytes, path: path)
             return
         }
-        let key = cache.key(for: bytes, kind: .tiktoken)
-        if var image = cache.image(for: key), let table = try? TokenTable(image: &image), image.atEnd,
-           let ranks = try? TiktokenRanks(table: table, path: path) {
+        let key = fileKey ?? cache.key(for: bytes, kind: .tiktoken)
+        if var image = cache.image(for: key), let ranks = Self(image: &image, path: path) {
             self = ranks
             return
         }
         try self.init(source: bytes, path: path)
         var w = ImageWriter()
         tokenTable.write(to: &w)
-        cache.store(w, for: key)
+        cache.store(w, for: key, kind: .tiktoken)
+    }
+
+    /// Ranks from a cache image's payload, or nil when it is malformed.
+    init?(image: inout ImageReader, path: String?) {
+        guard let table = try? TokenTable(image: &image), image.atEnd, let ranks = try? TiktokenRanks(table: table, path: path) else {
+            return nil
+        }
+        self = ranks
     }
 
     /// Ranks from a token table; checks that all 256 single bytes have a rank.

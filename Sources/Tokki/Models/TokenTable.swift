@@ -134,7 +134,7 @@ struct UnsafeTokenBytes: @unchecked Sendable {
 
 extension TokenTable {
     /// Writes the table (tokens and lookup) to a cache image: three sections (the tokens, the
-    /// lookup's two halves), which ``init(image:alongside:)`` reads on up to three threads.
+    /// lookup's two halves).
     func write(to w: inout ImageWriter) {
         w.section { w in
             w.array(pool)
@@ -146,37 +146,20 @@ extension TokenTable {
 
     /// A table read back from ``write(to:)``. Every token's range is checked to lie in the
     /// pool, and every lookup entry to name a token whose bytes it is, so that a damaged image
-    /// throws instead of reading outside an array or giving an id no token has.
-    ///
-    /// `alongside`: work on the section that follows the table, done at the same time as the
-    /// table's own (``Parallelism/threads`` workers in all).
-    init(image r: inout ImageReader,
-         alongside extra: ((inout ImageReader) throws(ImageReader.Malformed) -> Void)? = nil) throws(ImageReader.Malformed) {
+    /// throws instead of reading outside an array or giving an id no token has. (Its three
+    /// sections read on two threads were measured no faster: the time is the kernel's, mapping
+    /// in fresh pages.)
+    init(image r: inout ImageReader) throws(ImageReader.Malformed) {
         let at = r.offset
-        let parts = [try r.section()] + (try ByteStringTable.sections(&r)) + (extra == nil ? [] : [try r.section()])
-        nonisolated(unsafe) var tokens: ([UInt8], [Int32], [Int32])? = nil
-        nonisolated(unsafe) var halves: [ByteStringTableHalf?] = [nil, nil]
-        nonisolated(unsafe) var failures: [ImageReader.Malformed?] = Array(repeating: nil, count: parts.count)
-        // The largest parts first: with two workers, the halves go one to each.
-        let order = [1, 2, 0, 3].filter { $0 < parts.count }
-        Parallelism.run(tasks: order.count) { task in
-            let k = order[task]
-            var part = parts[k]
-            do throws(ImageReader.Malformed) {
-                switch k {
-                case 0: tokens = (try part.array(UInt8.self), try part.array(Int32.self), try part.array(Int32.self))
-                case 1, 2: halves[k - 1] = try ByteStringTableHalf(image: &part)
-                default: try extra?(&part)
-                }
-                try part.expectEnd()
-            } catch {
-                failures[k] = error
-            }
+        var part = try r.section()
+        let (pool, starts, lengths) = (try part.array(UInt8.self), try part.array(Int32.self), try part.array(Int32.self))
+        try part.expectEnd()
+        var halves: [ByteStringTableHalf] = []
+        for var section in try ByteStringTable.sections(&r) {
+            halves.append(try ByteStringTableHalf(image: &section))
+            try section.expectEnd()
         }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
-        guard let (pool, starts, lengths) = tokens, let low = halves[0], let high = halves[1] else {
-            throw ImageReader.Malformed(offset: at, problem: "internal: a part was not read")
-        }
+        let (low, high) = (halves[0], halves[1])
         self.pool = pool
         self.starts = starts
         self.lengths = lengths

@@ -111,6 +111,22 @@ public func loadTokenizer(at path: String, options: TokenizerLoadOptions = Token
 /// ``loadTokenizer(at:options:)`` of one file (not a folder).
 func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiError) -> any Tokenizer {
     let url = URL(fileURLWithPath: file)
+    // A large file with an image in the cache is not read at all (see ModelCache.key(forFile:)).
+    let fileKey = options.cache?.key(forFile: file)
+    if let cache = options.cache, let fileKey, var (image, kind) = cache.imageAndKind(for: fileKey) {
+        switch kind {
+        case .tokenizerJSON:
+            if options.specialTokens.isEmpty, var t = try? TokenizerJSON.loadCompiled(&image, path: file) {
+                if !options.storedTruncation { t.truncation = nil }
+                if !options.storedPadding { t.padding = nil }
+                return t
+            }
+        case .tiktoken:
+            if let ranks = TiktokenRanks(image: &image, path: file) {
+                return try tiktokenTokenizer(ranks, url: url, options: options)
+            }
+        }
+    }
     let (format, bytes) = try TokenizerFormat.detect(file: file)
     if format != .tiktoken && !options.specialTokens.isEmpty {
         throw .invalidConfiguration("added special tokens are for tiktoken rank files; \(file) defines its own special tokens")
@@ -125,7 +141,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
         if let bytes { return try SentencePieceTokenizer(serialized: Data(bytes.arrayCopy)) }
         return try SentencePieceTokenizer(contentsOf: url)
     case .huggingFace:
-        var t = try TokenizerJSON.load(source: try json(), path: file, cache: options.cache)
+        var t = try TokenizerJSON.load(source: try json(), path: file, cache: options.cache, key: fileKey)
         if !options.storedTruncation { t.truncation = nil }
         if !options.storedPadding { t.padding = nil }
         return t
@@ -138,11 +154,17 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
         return try TekkenTokenizer(source: try json(), path: file)
     case .tiktoken:
         let ranks: TiktokenRanks
-        ranks = try TiktokenRanks(source: try json(), path: file, cache: options.cache)
-        let t = try TiktokenTokenizer(ranks: ranks, fileName: url.lastPathComponent, pattern: options.pattern ?? (options.decodeOnly ? "." : nil))
-        guard !options.specialTokens.isEmpty else { return t }
-        return try t.withSpecialTokens(t.specialTokens.merging(options.specialTokens) { _, new in new })
+        ranks = try TiktokenRanks(source: try json(), path: file, cache: options.cache, key: fileKey)
+        return try tiktokenTokenizer(ranks, url: url, options: options)
     }
+}
+
+/// The tokenizer of a tiktoken rank file's ranks, with the pattern and special tokens the
+/// options and the file's name give.
+private func tiktokenTokenizer(_ ranks: TiktokenRanks, url: URL, options: TokenizerLoadOptions) throws(TokkiError) -> TiktokenTokenizer {
+    let t = try TiktokenTokenizer(ranks: ranks, fileName: url.lastPathComponent, pattern: options.pattern ?? (options.decodeOnly ? "." : nil))
+    guard !options.specialTokens.isEmpty else { return t }
+    return try t.withSpecialTokens(t.specialTokens.merging(options.specialTokens) { _, new in new })
 }
 
 /// File helpers of ``loadTokenizer(at:options:)``.

@@ -73,7 +73,7 @@ struct ModelCacheTests {
         let payload = Array(try readFileBytes(file).dropFirst(ModelCache.headerSize))
         var w = ImageWriter()
         w.append(payload)
-        cache.store(w, for: cache.key(for: bBytes, kind: .tokenizerJSON))
+        cache.store(w, for: cache.key(for: bBytes, kind: .tokenizerJSON), kind: .tokenizerJSON)
         let loaded = try TokenizerJSON.load(source: bBytes, path: b, cache: cache)
         try Self.expectSame(try TokenizerJSON.load(source: aBytes, path: a), loaded, "a's image under b's key")
     }
@@ -96,6 +96,90 @@ struct ModelCacheTests {
         let bpe = try #require(fromImage.model as? BPEModel)
         #expect(bpe.rawTokens != nil)
         try Self.expectSame(plain, fromImage, "ignore_merges")
+    }
+
+    /// A file copied to a temporary folder (removed by the caller).
+    private static func copy(_ fixture: String) throws -> String {
+        let path = NSTemporaryDirectory() + "tokki-cache-src-\(UUID().uuidString)-" + (fixture as NSString).lastPathComponent
+        try FileManager.default.copyItem(atPath: Fixtures.url(fixture).path, toPath: path)
+        return path
+    }
+
+    /// A file loaded through the cache is found by its identity: the second load reads the
+    /// image named after the file (another model's payload stored under that name is what
+    /// loads, so the file itself was not read), and equals the file's tokenizer.
+    @Test func aFileIsFoundByItsIdentity() throws {
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        let file = try Self.copy("hf/bytelevel_bpe.json")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let options = TokenizerLoadOptions(cache: cache)
+        let plain = try TokenizerJSON.load(bytes: try readFileBytes(file), path: file)
+        let first = try #require(try loadTokenizer(at: file, options: options) as? HuggingFaceTokenizer)
+        #expect(Self.images(cache).count == 1 && Self.images(cache)[0].hasPrefix("f-"))
+        let second = try #require(try loadTokenizer(at: file, options: options) as? HuggingFaceTokenizer)
+        try Self.expectSame(plain, first, "first load")
+        try Self.expectSame(plain, second, "from the image")
+        // Another model's payload under this file's name is what loads.
+        let other = Fixtures.url("hf/metaspace_bpe.json").path
+        let otherBytes = ReadOnlyBytes(try readFileBytes(other))
+        let elsewhere = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: elsewhere.directory) }
+        _ = try TokenizerJSON.load(source: otherBytes, path: other, cache: elsewhere)
+        let payload = Array(try readFileBytes(elsewhere.directory + "/" + (try #require(Self.images(elsewhere).first)))
+            .dropFirst(ModelCache.headerSize))
+        var w = ImageWriter()
+        w.append(payload)
+        cache.store(w, for: try #require(cache.key(forFile: file)), kind: .tokenizerJSON)
+        let swapped = try #require(try loadTokenizer(at: file, options: options) as? HuggingFaceTokenizer)
+        try Self.expectSame(try TokenizerJSON.load(source: otherBytes, path: other), swapped, "the other model's image")
+    }
+
+    /// A file that is rewritten gets a new key (its size and times change): the new content
+    /// loads, not the old image. Special tokens for a tokenizer.json are still refused.
+    @Test func aRewrittenFileGetsANewImage() throws {
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        let file = try Self.copy("hf/bytelevel_bpe.json")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let options = TokenizerLoadOptions(cache: cache)
+        let before = try #require(cache.key(forFile: file))
+        _ = try loadTokenizer(at: file, options: options)
+        let replacement = try readFileBytes(Fixtures.url("hf/metaspace_bpe.json").path)
+        try Data(replacement).write(to: URL(fileURLWithPath: file))
+        let after = try #require(cache.key(forFile: file))
+        #expect(before.fileName != after.fileName)
+        let loaded = try #require(try loadTokenizer(at: file, options: options) as? HuggingFaceTokenizer)
+        try Self.expectSame(try TokenizerJSON.load(bytes: replacement, path: file), loaded, "rewritten")
+        #expect(Self.images(cache).count == 2)
+        #expect(throws: TokkiError.self) {
+            _ = try loadTokenizer(at: file, options: TokenizerLoadOptions(specialTokens: ["<x>": 99_999], cache: cache))
+        }
+        // Not a regular file, or too small: no file key.
+        #expect(cache.key(forFile: NSTemporaryDirectory()) == nil)
+        #expect(ModelCache(directory: cache.directory).key(forFile: file) == nil)
+    }
+
+    /// A tiktoken file through the cache, by its identity: the same ids, and added special
+    /// tokens still apply to a tokenizer read from the image.
+    @Test func aTiktokenFileIsFoundByItsIdentity() throws {
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        let file = try Self.copy("tiktoken/korean-sample.tiktoken")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let special = ["<|end|>": 900_000]
+        let options = TokenizerLoadOptions(pattern: "cl100k", specialTokens: special, cache: cache)
+        let plain = try loadTokenizer(at: file, options: TokenizerLoadOptions(pattern: "cl100k", specialTokens: special))
+        for round in 0..<2 {
+            let t = try loadTokenizer(at: file, options: options)
+            #expect(Self.images(cache).count == 1 && Self.images(cache)[0].hasPrefix("f-"))
+            #expect(t.vocabularySize == 900_001 && plain.vocabularySize == 900_001)
+            #expect((t as? TiktokenTokenizer)?.specialTokens == special)
+            for text in Self.texts + ["대한민국<|end|>"] {
+                #expect(try t.encodeIDs(text, options: EncodeOptions()) == plain.encodeIDs(text, options: EncodeOptions()),
+                        "round \(round): \(text)")
+            }
+        }
     }
 
     /// Models other than BPE (WordPiece, Unigram, WordLevel) make no image and load as before.

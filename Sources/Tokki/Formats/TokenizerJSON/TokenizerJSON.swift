@@ -18,18 +18,21 @@ enum TokenizerJSON {
     /// ``load(bytes:path:bulk:)`` of read-only bytes (a mapped file). With a `cache`, a
     /// BPE model's built tables are read from its image when there is one, and an image is
     /// written when there is not (see ``ModelCache``).
-    static func load(source bytes: ReadOnlyBytes, path: String?, bulk: Bool = true, cache: ModelCache? = nil) throws(TokkiError) -> HuggingFaceTokenizer {
+    /// `key`: the image's key when the caller has one (the file's, see
+    /// ``ModelCache/key(forFile:)``); else the bytes' hash names it.
+    static func load(source bytes: ReadOnlyBytes, path: String?, bulk: Bool = true, cache: ModelCache? = nil,
+                     key fileKey: ModelCache.Key? = nil) throws(TokkiError) -> HuggingFaceTokenizer {
         guard let cache, bytes.count >= cache.minimumSize else {
             return try parse(source: bytes, path: path, bulk: bulk).tokenizer
         }
-        let key = cache.key(for: bytes, kind: .tokenizerJSON)
+        let key = fileKey ?? cache.key(for: bytes, kind: .tokenizerJSON)
         if var image = cache.image(for: key), let tokenizer = try? loadCompiled(&image, path: path) { return tokenizer }
         let (tokenizer, skeleton) = try parse(source: bytes, path: path, bulk: bulk, wantSkeleton: true)
         if let skeleton, let bpe = tokenizer.model as? BPEModel {
             var w = ImageWriter()
             w.array(skeleton)
             bpe.writeCompiled(to: &w)
-            cache.store(w, for: key)
+            cache.store(w, for: key, kind: .tokenizerJSON)
         }
         return tokenizer
     }

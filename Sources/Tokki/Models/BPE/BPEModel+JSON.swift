@@ -91,13 +91,12 @@ extension BPEModel {
 
     /// The parts written by ``writeCompiled(to:)``, each merge's ids checked to name tokens.
     static func readCompiled(_ r: inout ImageReader) throws(ImageReader.Malformed) -> Compiled {
-        // The merges are read at the same time as the token table.
-        nonisolated(unsafe) var read: ([(Int32, Int32)], PairTable)? = nil
-        let tokens = try TokenTable(image: &r) { (part: inout ImageReader) throws(ImageReader.Malformed) in
-            read = (try part.array((Int32, Int32).self), try PairTable(image: &part))
-        }
+        let tokens = try TokenTable(image: &r)
         let at = r.offset
-        guard let (merges, pairs) = read else { throw ImageReader.Malformed(offset: at, problem: "internal: the merges were not read") }
+        var part = try r.section()
+        let merges = try part.array((Int32, Int32).self)
+        let pairs = try PairTable(image: &part)
+        try part.expectEnd()
         let mergedIDs = pairs.mergedIDs
         let hasRaw = try r.int()
         let raw = hasRaw == 1 ? try TokenTable(image: &r) : nil
