@@ -183,7 +183,8 @@ public struct ModelCache: Sendable, Equatable {
         header[7] = sum.1
         guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil else { return }
         let final = directory + "/" + key.fileName
-        let temporary = final + ".\(getpid()).tmp"
+        // Unique per process and per call: two threads may store the same image at once.
+        let temporary = final + ".\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         var failed = header.withUnsafeBytes { writeAll(fd, $0) } != 0
@@ -196,10 +197,17 @@ public struct ModelCache: Sendable, Equatable {
         prune()
     }
 
-    /// Removes the oldest images beyond ``maximumEntries``.
+    /// Removes the oldest images beyond ``maximumEntries``, and temporary files a process
+    /// that stopped while writing left more than an hour ago.
     private func prune() {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasSuffix(".tmp") {
+            let path = directory + "/" + name
+            if let date = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date, date.timeIntervalSinceNow < -3600 {
+                try? fm.removeItem(atPath: path)
+            }
+        }
         let images = names.filter { $0.hasSuffix(".tkc") }
         guard images.count > Self.maximumEntries else { return }
         let dated = images.map { name -> (String, Date) in

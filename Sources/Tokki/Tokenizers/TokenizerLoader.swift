@@ -153,8 +153,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     case .tekken:
         return try TekkenTokenizer(source: try json(), path: file)
     case .tiktoken:
-        let ranks: TiktokenRanks
-        ranks = try TiktokenRanks(source: try json(), path: file, cache: options.cache, key: fileKey)
+        let ranks = try TiktokenRanks(source: try json(), path: file, cache: options.cache, key: fileKey)
         return try tiktokenTokenizer(ranks, url: url, options: options)
     }
 }

@@ -322,7 +322,8 @@ struct ModelCacheTests {
         try Self.expectSame(try TokenizerJSON.load(source: bytes, path: path), t, "unwritable")
     }
 
-    /// At most ``ModelCache/maximumEntries`` images stay; the oldest go first.
+    /// At most ``ModelCache/maximumEntries`` images stay; the oldest go first. Temporary files
+    /// left more than an hour ago are removed, recent ones (another process writing) kept.
     @Test func oldImagesArePruned() throws {
         let cache = Self.cache()
         defer { try? FileManager.default.removeItem(atPath: cache.directory) }
@@ -332,8 +333,13 @@ struct ModelCacheTests {
             try Data([1]).write(to: URL(fileURLWithPath: file))
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000 + Double(k))], ofItemAtPath: file)
         }
+        let stale = cache.directory + "/x.tkc.1-2.tmp", fresh = cache.directory + "/y.tkc.1-2.tmp"
+        try Data([1]).write(to: URL(fileURLWithPath: stale))
+        try Data([1]).write(to: URL(fileURLWithPath: fresh))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stale)
         let path = Fixtures.url("hf/bytelevel_bpe.json").path
         _ = try TokenizerJSON.load(source: ReadOnlyBytes(try readFileBytes(path)), path: path, cache: cache)
+        #expect(!FileManager.default.fileExists(atPath: stale) && FileManager.default.fileExists(atPath: fresh))
         let left = Self.images(cache)
         #expect(left.count == ModelCache.maximumEntries)
         #expect(!left.contains("old-0.tkc") && !left.contains("old-5.tkc") && left.contains("old-6.tkc"))
