@@ -14,6 +14,14 @@ struct TokkiCommand: ParsableCommand {
           tokki train --vocab-size 16000 --input corpus.txt --output ko
 
         Run 'tokki help COMMAND' for the options and examples of each command.
+
+        Environment:
+          TOKKI_VOCAB        the default vocabulary (else Vocab/)
+          TOKKI_NUM_THREADS  worker threads when --threads is not given
+          TOKKI_CACHE_DIR    where the built tables of large tokenizer.json
+                             and .tiktoken files are kept between runs
+                             (default ~/.cache/tokki/models)
+          TOKKI_MODEL_CACHE  0 turns that cache off
         """,
         version: "0.1.0",
         subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Extend.self, Stats.self,
