@@ -302,6 +302,15 @@ struct ModelCacheTests {
         huge.int(4)
         var r4 = ImageReader(bytes: ReadOnlyBytes(huge.bytes))
         #expect(throws: ImageReader.Malformed.self) { _ = try r4.array(Int32.self) }
+        // A merge table with no merges whose packed form holds an entry (rank 0): no merge
+        // has that rank.
+        var noMerges = ImageWriter()
+        noMerges.int(0)
+        noMerges.int(16)   // no wide slots (16 bytes each)
+        noMerges.array([UInt64(1) << 44] + [UInt64](repeating: 0, count: 15))
+        noMerges.array([Int32]())
+        var r6 = ImageReader(bytes: ReadOnlyBytes(noMerges.bytes))
+        #expect(throws: ImageReader.Malformed.self) { _ = try PairTable(image: &r6) }
         var negative = ImageWriter()
         negative.int(-1)
         negative.int(4)

@@ -920,7 +920,8 @@ extension PairTable {
                 }
                 return (highest, empty)
             }
-            ok = slots.isEmpty && packed.count & packedMask == 0 && empty > 0 && (n == 0 ? highest == 0 : highest < n)
+            // Without merges every slot must be empty: a rank-0 entry would index no merge.
+            ok = slots.isEmpty && packed.count & packedMask == 0 && empty > 0 && (n == 0 ? empty == packed.count : highest < n)
         }
         guard ok else { throw ImageReader.Malformed(offset: at, problem: "inconsistent merge table") }
     }
