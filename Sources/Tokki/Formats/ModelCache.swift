@@ -344,6 +344,20 @@ struct ImageReader: @unchecked Sendable {
         #endif
     }
 
+    /// The largest `field` of `words` and how many words are 0, in one pass without branches
+    /// on the data (the compiler vectorizes it): how the hash tables of an image are checked.
+    @inline(__always)
+    static func highestAndZeros(_ words: [UInt64], field: (UInt64) -> UInt64) -> (highest: UInt64, zeros: Int) {
+        words.withUnsafeBufferPointer { w in
+            var highest: UInt64 = 0, zeros = 0
+            for word in w {
+                highest = max(highest, field(word))
+                zeros &+= word == 0 ? 1 : 0
+            }
+            return (highest, zeros)
+        }
+    }
+
     /// Throws unless everything was read.
     func expectEnd() throws(Malformed) {
         guard atEnd else { throw Malformed(offset: offset, problem: "\(end - offset) bytes left over") }

@@ -911,15 +911,7 @@ extension PairTable {
             ok = slots.count > 0 && slots.count & mask == 0 && slots.contains { $0.key == .max }
                 && slots.allSatisfy { $0.key == .max || $0.value >> 32 < n }
         } else {
-            // One pass without branches on the data: the highest rank, and whether a slot is empty.
-            let (highest, empty): (UInt64, Int) = packed.withUnsafeBufferPointer { t in
-                var highest: UInt64 = 0, empty = 0
-                for e in t {
-                    highest = max(highest, e == 0 ? 0 : e & 0xFF_FFFF)
-                    empty &+= e == 0 ? 1 : 0
-                }
-                return (highest, empty)
-            }
+            let (highest, empty) = ImageReader.highestAndZeros(packed) { $0 & 0xFF_FFFF }   // the ranks
             // Without merges every slot must be empty: a rank-0 entry would index no merge.
             ok = slots.isEmpty && packed.count & packedMask == 0 && empty > 0 && (n == 0 ? empty == packed.count : highest < n)
         }

@@ -576,15 +576,7 @@ extension ByteStringTableHalf {
         let bad = ImageReader.Malformed(offset: at, problem: "inconsistent hash table")
         guard !slots.isEmpty, slots.count & mask == 0, hashes.count == entries.count, entries.count < slots.count else { throw bad }
         let limit = UInt64(entries.count)
-        let (highest, empty): (UInt64, Int) = slots.withUnsafeBufferPointer { s in
-            // One pass without branches on the data (the compiler vectorizes it).
-            var highest: UInt64 = 0, empty = 0
-            for word in s {
-                highest = max(highest, word >> 32)
-                empty &+= word == 0 ? 1 : 0
-            }
-            return (highest, empty)
-        }
+        let (highest, empty) = ImageReader.highestAndZeros(slots) { $0 >> 32 }   // the entry indices
         guard empty > 0, entries.isEmpty ? empty == slots.count : highest < limit else { throw bad }
     }
 
