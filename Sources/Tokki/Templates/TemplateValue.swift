@@ -25,11 +25,12 @@ public enum TemplateValue: Sendable, Equatable {
 
 /// A string-keyed dictionary in insertion order (Python's `dict`): ``TemplateObject``'s
 /// storage and the template engine's dictionaries.
+///
+/// The members are one array of key-value pairs, so that copying a map (every time a
+/// template reads a dictionary out of a variable) retains one buffer, not one per field.
 struct OrderedStringMap<Value> {
-    /// The keys in insertion order.
-    private(set) var keys: [String] = []
-    /// The values, in the keys' order.
-    private var values: [Value] = []
+    /// The members in insertion order.
+    private var entries: [(key: String, value: Value)] = []
     /// Each key's position, kept once the map outgrows ``linearLimit``. Below it a linear
     /// search is faster: template keys are short strings, compared without hashing.
     private var index: [String: Int]?
@@ -40,67 +41,66 @@ struct OrderedStringMap<Value> {
     @inline(__always)
     private func position(_ key: String) -> Int? {
         if let index { return index[key] }
-        for i in keys.indices where keys[i] == key { return i }
+        for i in entries.indices where entries[i].key == key { return i }
         return nil
     }
+
+    /// The keys in insertion order.
+    var keys: [String] { entries.map(\.key) }
 
     /// The value of `key`; assigning appends a new key at the end or replaces the value in
     /// place; assigning nil removes the key.
     subscript(key: String) -> Value? {
-        get { position(key).map { values[$0] } }
+        get { position(key).map { entries[$0].value } }
         set {
             if let newValue {
-                if let i = position(key) { values[i] = newValue; return }
+                if let i = position(key) { entries[i].value = newValue; return }
                 appendNew(key, newValue)
             } else if let i = position(key) {
-                keys.remove(at: i)
-                values.remove(at: i)
-                if index != nil { index = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices)) }
+                entries.remove(at: i)
+                if index != nil { index = Dictionary(uniqueKeysWithValues: zip(entries.map(\.key), entries.indices)) }
             }
         }
     }
 
     /// The members in order.
-    var members: [(key: String, value: Value)] { zip(keys, values).map { ($0, $1) } }
+    var members: [(key: String, value: Value)] { entries }
 
     /// Calls `body` with each member in order (without making an array of them).
     @inline(__always)
     func forEachMember(_ body: (String, Value) -> Void) {
-        for i in keys.indices { body(keys[i], values[i]) }
+        for e in entries { body(e.key, e.value) }
     }
 
     /// Appends `key`, which the caller knows is not in the map (e.g. a key of another map).
     mutating func appendNew(_ key: String, _ value: Value) {
         assert(position(key) == nil)
-        keys.append(key)
-        values.append(value)
+        entries.append((key, value))
         if index != nil {
-            index?[key] = keys.count - 1
-        } else if keys.count > Self.linearLimit {
-            index = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
+            index?[key] = entries.count - 1
+        } else if entries.count > Self.linearLimit {
+            index = Dictionary(uniqueKeysWithValues: zip(entries.map(\.key), entries.indices))
         }
     }
 
     /// Makes room for `n` members.
-    mutating func reserveCapacity(_ n: Int) {
-        keys.reserveCapacity(n)
-        values.reserveCapacity(n)
-    }
+    mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
 
     /// The number of members.
-    var count: Int { keys.count }
+    var count: Int { entries.count }
 
     /// Removes every member.
     mutating func removeAll() {
-        keys.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         index = nil
     }
 }
 
 extension OrderedStringMap: Sendable where Value: Sendable {}
 extension OrderedStringMap: Equatable where Value: Equatable {
-    static func == (a: Self, b: Self) -> Bool { a.keys == b.keys && a.values == b.values }
+    static func == (a: Self, b: Self) -> Bool {
+        a.count == b.count && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
 }
 
 /// An ordered string-keyed dictionary of ``TemplateValue``s (insertion order, like a Python dict).
