@@ -324,10 +324,10 @@ public struct ChatExampleEncoder: Sendable {
     /// A new session for one thread.
     public func makeSession() -> Session { Session(tokenizer.makeEncoder(options: Self.encodeOptions)) }
 
-    /// The encoder's options: the texts it encodes are rendered Swift strings, well-formed
-    /// UTF-8 by construction, so the tokenizer need not check them again; and the masks
-    /// compare token offsets with byte spans, so the offsets come in bytes (no character
-    /// counting per token).
+    /// The encoder's options: the texts it encodes are rendered templates, whose UTF-8 is
+    /// made of whole Swift strings and so well-formed by construction, so the tokenizer need
+    /// not check them again; and the masks compare token offsets with byte spans, so the
+    /// offsets come in bytes (no character counting per token).
     static var encodeOptions: EncodeOptions {
         var options = EncodeOptions()
         options.inputIsWellFormedUTF8 = true
@@ -403,15 +403,16 @@ public struct ChatExampleEncoder: Sendable {
         // start, as are the spans' bounds, and byte and character positions of character starts
         // are in the same order: the masks are those transformers computes in characters.
         var offsets: [Range<Int>] = []
-        var text = rendered.text
+        // The rendered UTF-8 as it is (no string made of it).
+        let text = rendered.utf8
         // Room for every token at once (Korean prose takes about one token per 3-4 bytes with
         // byte-level vocabularies), so that the arrays are not regrown a dozen times a record.
-        let expected = text.utf8.count / 2 + 16
+        let expected = text.count / 2 + 16
         ids.reserveCapacity(expected)
         if let session { swap(&offsets, &session.offsets); offsets.removeAll(keepingCapacity: true) }
         offsets.reserveCapacity(expected)
         defer { if let session { swap(&offsets, &session.offsets) } }
-        let encoded: Result<Void, TokkiError> = text.withUTF8 { bytes in
+        let encoded: Result<Void, TokkiError> = text.withUnsafeBufferPointer { bytes in
             do throws(TokkiError) {
                 if let session {
                     try session.encoder.encodeIDs(bytes, into: &ids, characterOffsets: &offsets)
@@ -429,10 +430,10 @@ public struct ChatExampleEncoder: Sendable {
         } else if template.hasGenerationBlocks {
             Self.maskGenerationSpans(rendered.generationByteSpans, offsets: offsets, into: &learn)
         } else {
-            try Self.maskAssistantText(c, text: Array(text.utf8), byteOffsets: offsets, into: &learn)
+            try Self.maskAssistantText(c, text: text, byteOffsets: offsets, into: &learn)
         }
         if configuration.trainOnEOS, !configuration.trainOnPrompt, let eos {
-            Self.addEOS(eos, ids: ids, byteOffsets: offsets, text: Array(text.utf8), to: &learn)
+            Self.addEOS(eos, ids: ids, byteOffsets: offsets, text: text, to: &learn)
         }
         if n > 0 { learn[0] = false }
         guard learn.contains(true) else {

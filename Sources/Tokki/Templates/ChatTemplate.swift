@@ -145,8 +145,14 @@ public struct ChatTemplate: Sendable {
 
     /// The rendered text and where its `{% generation %}` blocks are.
     public struct Rendered: Sendable, Equatable {
+        /// The rendered conversation in UTF-8 (well-formed: every piece written is a whole
+        /// string). Tokenizing from these bytes skips making and checking a string.
+        public private(set) var utf8: [UInt8]
         /// The rendered conversation.
-        public var text: String
+        public var text: String {
+            get { String(decoding: utf8, as: UTF8.self) }
+            set { utf8 = Array(newValue.utf8) }
+        }
         /// Each `{% generation %}` block's span in UTF-8 bytes of ``text``, in order.
         public var generationByteSpans: [Range<Int>]
         /// For each span, its length in scalars when it was recorded inside a capture (a
@@ -157,7 +163,7 @@ public struct ChatTemplate: Sendable {
         /// them; counted on each access (one pass over ``text``), so that a caller that works
         /// in bytes never pays for it.
         public var generationSpans: [Range<Int>] {
-            JinjaEvaluator.scalarSpans(text, bytes: generationByteSpans, scalarLengths: scalarLengths)
+            JinjaEvaluator.scalarSpans(utf8, bytes: generationByteSpans, scalarLengths: scalarLengths)
         }
     }
 
@@ -229,13 +235,20 @@ public struct ChatTemplate: Sendable {
         evaluator.reserveOutput(min(expected, limits.maxOutputBytes))
         _ = try evaluator.run(body, root)
         let spans = evaluator.finishedByteSpans()
-        return Rendered(text: evaluator.output, generationByteSpans: spans.bytes, scalarLengths: spans.scalarLengths)
+        return Rendered(utf8: evaluator.takeOutput(), generationByteSpans: spans.bytes, scalarLengths: spans.scalarLengths)
     }
 
     /// transformers' `_normalize_chat_messages` and `_alias_reasoning_fields` for one message.
     static func prepare(_ message: TemplateValue) -> JValue {
         guard case .object(let o) = message else { return JValue(message) }
         var reasoning: TemplateValue? = nil
+        var hasNone = false
+        o.forEachMember { k, v in
+            if v == .none { hasNone = true } else if reasoning == nil, reasoningKeys.contains(k) { reasoning = v }
+        }
+        // The common message: no None member and no reasoning field, converted as it is.
+        if reasoning == nil && !hasNone { return .dict(o.mapped(JValue.init)) }
+        reasoning = nil
         for k in reasoningKeys {
             if let v = o[k], v != .none { reasoning = v; break }
         }

@@ -8,10 +8,14 @@ final class JinjaEvaluator {
     // time (a check per write costs more than the write): the evaluator runs on one thread,
     // and no access to these properties overlaps another (none is passed inout across a call
     // that could touch it).
-    @exclusivity(unchecked) private var buffers: [String] = [""]
+    /// The output, as UTF-8 (every piece written is a whole string, so it stays well-formed),
+    /// made a string once at the end: appending bytes costs less than appending to a string.
+    @exclusivity(unchecked) private var root: [UInt8] = []
+    /// The buffers of the captures being rendered (`{% set %}` blocks, macro calls, filter
+    /// blocks), innermost last; output goes to the last, else to `root`.
+    @exclusivity(unchecked) private var captures: [[UInt8]] = []
     /// For spans recorded inside a capture: their length in scalars (else -1: from the output).
     private var spanScalarLengths: [Int] = []
-    @exclusivity(unchecked) private var rootBytes = 0
     @exclusivity(unchecked) private var written = 0
     @exclusivity(unchecked) private var steps = 0
     private var callDepth = 0
@@ -28,10 +32,18 @@ final class JinjaEvaluator {
         chain.reserveCapacity(8)
     }
 
-    var output: String { buffers[0] }
+    /// The rendered text.
+    var output: String { String(decoding: root, as: UTF8.self) }
+
+    /// The rendered text's UTF-8, taken out of the evaluator (whose output is then empty).
+    func takeOutput() -> [UInt8] {
+        var out: [UInt8] = []
+        swap(&out, &root)
+        return out
+    }
 
     /// Makes room for `bytes` of output before rendering.
-    func reserveOutput(_ bytes: Int) { buffers[0].reserveCapacity(bytes) }
+    func reserveOutput(_ bytes: Int) { root.reserveCapacity(bytes) }
 
     /// Empties every scope a macro captured, and their parents, so that the cycles through
     /// macros (scope → macro → scope) are freed. Call once the render is over.
@@ -56,7 +68,7 @@ final class JinjaEvaluator {
 
     /// The spans `bytes` of `text` in scalars (Python string indices): one pass over the text,
     /// not a count per span. `scalarLengths` as ``finishedByteSpans()`` gives them.
-    static func scalarSpans(_ text: String, bytes: [Range<Int>], scalarLengths: [Int]) -> [Range<Int>] {
+    static func scalarSpans(_ text: [UInt8], bytes: [Range<Int>], scalarLengths: [Int]) -> [Range<Int>] {
         guard !bytes.isEmpty else { return [] }
         // A span without a recorded length (the caller changed the byte spans) is counted in the text.
         func length(_ k: Int) -> Int { k < scalarLengths.count ? scalarLengths[k] : -1 }
@@ -68,8 +80,7 @@ final class JinjaEvaluator {
         marks.sort()
         // counts[k]: the scalars before byte marks[k] (past the end, one per missing byte).
         var counts = [Int](repeating: 0, count: marks.count)
-        var root = text
-        root.withUTF8 { bytes in
+        text.withUnsafeBufferPointer { bytes in
             guard let p = bytes.baseAddress else { return }
             var scalars = 0, at = 0
             for (k, m) in marks.enumerated() {
@@ -91,65 +102,72 @@ final class JinjaEvaluator {
     }
 
     private func write(_ s: String) throws(ChatTemplateError) {
-        if s.isEmpty { return }
-        written += s.utf8.count
+        let n = s.utf8.count
+        if n == 0 { return }
+        written += n
         if written > limits.maxOutputBytes { throw .limit("output exceeds \(limits.maxOutputBytes) bytes") }
-        if buffers.count == 1 { rootBytes += s.utf8.count }
-        buffers[buffers.count - 1].append(s)
+        if captures.isEmpty {
+            Self.append(s, to: &root)
+        } else {
+            Self.append(s, to: &captures[captures.count - 1])
+        }
     }
 
-    /// `{{ a + b + c }}` or `{{ a ~ b ~ c }}`: while every operand is a string, the operands
-    /// are written one after the other instead of being concatenated first (message texts are
-    /// long). The output, the errors and the order of evaluation are those of folding.
-    private func writeChain(_ e: JinjaExpr, _ op: String, _ scope: JScope) throws(ChatTemplateError) {
+    @inline(__always)
+    private static func append(_ s: String, to buffer: inout [UInt8]) {
+        if s.utf8.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil { buffer.append(contentsOf: s.utf8) }
+    }
+
+    /// `{{ a + b + c }}` or `{{ a ~ b ~ c }}` (`operands` in order): while every operand is a
+    /// string, the operands are written one after the other instead of being concatenated
+    /// first (message texts are long). The output, the errors and the order of evaluation are
+    /// those of folding left to right.
+    private func writeChain(_ op: String, _ operands: [JinjaExpr], _ scope: JScope) throws(ChatTemplateError) {
         let base = chain.count
         defer { chain.removeSubrange(base...) }
-        if let folded = try evalChain(e, op, scope, base: base) {
+        let concat = op == "~"
+        var folded: JValue? = nil
+        for operand in operands {
+            let right = try eval(operand, scope)
+            if let left = folded {
+                folded = try JinjaOperators.binary(op, left, right, limit: limits.maxOutputBytes)
+                continue
+            }
+            if concat {
+                chain.append(right.str)
+                continue
+            }
+            if case .string(let s) = right {
+                chain.append(s)
+                continue
+            }
+            // The first operand that is not a string: fold the strings before it, then go on.
+            guard chain.count > base else { folded = right; continue }
+            try checkChainLength(base)
+            let strings = JValue.string(chain[base...].joined())
+            chain.removeSubrange(base...)
+            folded = try JinjaOperators.binary(op, strings, right, limit: limits.maxOutputBytes)
+        }
+        if let folded {
             try write(folded.str)
             return
         }
-        var total = 0
-        for s in chain[base...] { total += s.utf8.count }
-        if total > limits.maxOutputBytes { throw .limit("string exceeds \(limits.maxOutputBytes) bytes") }
+        try checkChainLength(base)
         for k in base..<chain.count { try write(chain[k]) }
     }
 
-    /// The left-deep chain `e` of `op`: nil while every operand so far is a string (they are
-    /// in `chain[base...]`), else the value folded so far.
-    private func evalChain(_ e: JinjaExpr, _ op: String, _ scope: JScope, base: Int) throws(ChatTemplateError) -> JValue? {
-        let left: JValue?
-        let right: JValue
-        if case .binary(let o, let l, let r) = e, o == op {
-            left = try evalChain(l, op, scope, base: base)
-            right = try eval(r, scope)
-        } else {
-            left = nil
-            right = try eval(e, scope)
-        }
-        if let left { return try JinjaOperators.binary(op, left, right, limit: limits.maxOutputBytes) }
-        if op == "~" {
-            chain.append(right.str)
-            return nil
-        }
-        if case .string(let s) = right {
-            chain.append(s)
-            return nil
-        }
-        // The first operand that is not a string: fold the strings before it, then go on.
-        guard chain.count > base else { return right }
+    /// Throws when the strings of the chain from `base` on are longer than an output may be.
+    private func checkChainLength(_ base: Int) throws(ChatTemplateError) {
         var total = 0
-        for s in chain[base...] { total += s.utf8.count }
+        for k in base..<chain.count { total += chain[k].utf8.count }
         if total > limits.maxOutputBytes { throw .limit("string exceeds \(limits.maxOutputBytes) bytes") }
-        let strings = JValue.string(chain[base...].joined())
-        chain.removeSubrange(base...)
-        return try JinjaOperators.binary(op, strings, right, limit: limits.maxOutputBytes)
     }
 
     private func capture(_ body: () throws(ChatTemplateError) -> Void) throws(ChatTemplateError) -> String {
-        buffers.append("")
-        defer { _ = buffers.popLast() }
+        captures.append([])
+        defer { _ = captures.popLast() }
         try body()
-        return buffers[buffers.count - 1]
+        return String(decoding: captures[captures.count - 1], as: UTF8.self)
     }
 
     private func step() throws(ChatTemplateError) {
@@ -172,11 +190,9 @@ final class JinjaEvaluator {
         case .text(let t):
             try write(t)
         case .output(let e):
-            if case .binary(let op, _, _) = e, op == "+" || op == "~" {
-                try writeChain(e, op, scope)
-            } else {
-                try write(try eval(e, scope).str)
-            }
+            try write(try eval(e, scope).str)
+        case .outputChain(let op, let operands):
+            try writeChain(op, operands, scope)
         case .conditional(let branches, let otherwise):
             for (c, body) in branches where try eval(c, scope).truthy {
                 return try run(body, scope)
@@ -246,16 +262,16 @@ final class JinjaEvaluator {
             for (n, e) in assignments { s.variables[n] = try eval(e, scope) }
             return try run(body, s)
         case .generation(let body):
-            if buffers.count == 1 {
-                let byteStart = rootBytes
+            if captures.isEmpty {
+                let byteStart = root.count
                 let f = try run(body, scope)
-                spans.append((-1, -1, byteStart, rootBytes))
+                spans.append((-1, -1, byteStart, root.count))
                 spanScalarLengths.append(-1)
                 return f
             }
             var flow = Flow.normal
             let text = try capture { () throws(ChatTemplateError) in flow = try run(body, scope) }
-            spans.append((-1, -1, rootBytes, rootBytes + text.utf8.count))
+            spans.append((-1, -1, root.count, root.count + text.utf8.count))
             spanScalarLengths.append(text.unicodeScalars.count)
             try write(text)
             return flow

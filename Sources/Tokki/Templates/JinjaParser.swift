@@ -56,6 +56,9 @@ enum JinjaSetTarget: Sendable {
 indirect enum JinjaNode: Sendable {
     case text(String)
     case output(JinjaExpr)
+    /// `{{ a + b + c }}` or `{{ a ~ b ~ c }}`: an output whose expression is a left-deep chain
+    /// of one of these operators, its operands in order (see `JinjaEvaluator.writeChain`).
+    case outputChain(String, [JinjaExpr])
     case conditional([(JinjaExpr, [JinjaNode])], otherwise: [JinjaNode])
     case loop(targets: [String], iterable: JinjaExpr, condition: JinjaExpr?, body: [JinjaNode], otherwise: [JinjaNode], line: Int)
     case set(JinjaSetTarget, JinjaExpr)
@@ -70,6 +73,20 @@ indirect enum JinjaNode: Sendable {
 
 /// Recursive-descent parser with jinja2's grammar and operator precedence.
 struct JinjaParser {
+    /// The node that writes `e`: an output chain when `e` is a left-deep chain of `+` or `~`
+    /// (`((a + b) + c)` gives operands a, b, c; a parenthesised right side stays one operand).
+    static func outputNode(_ e: JinjaExpr) -> JinjaNode {
+        guard case .binary(let op, _, _) = e, op == "+" || op == "~" else { return .output(e) }
+        var operands: [JinjaExpr] = []
+        var cur = e
+        while case .binary(let o, let l, let r) = cur, o == op {
+            operands.append(r)
+            cur = l
+        }
+        operands.append(cur)
+        return .outputChain(op, operands.reversed())
+    }
+
     private let tokens: [JinjaToken]
     private var i = 0
     private var depth = 0
@@ -155,7 +172,7 @@ struct JinjaParser {
                 let e = try parseTuple()
                 guard current.kind == .variableEnd else { throw error("expected '}}', found \(describe(current.kind))") }
                 advance()
-                nodes.append(.output(e))
+                nodes.append(JinjaParser.outputNode(e))
             case .blockBegin:
                 advance()
                 guard case .name(let keyword) = current.kind else { throw error("expected a statement name") }

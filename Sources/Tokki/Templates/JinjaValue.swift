@@ -26,11 +26,7 @@ enum JValue {
         case .double(let d): self = .double(d)
         case .string(let s): self = .string(s)
         case .array(let a): self = .list(a.map(JValue.init))
-        case .object(let o):
-            var d = JDict()
-            d.reserveCapacity(o.count)
-            o.forEachMember { k, v in d.appendNew(k, JValue(v)) }
-            self = .dict(d)
+        case .object(let o): self = .dict(o.mapped(JValue.init))
         }
     }
 

@@ -38,6 +38,13 @@ struct OrderedStringMap<Value> {
 
     init() {}
 
+    /// The members of `other` in its order, each value made by `transform` (one allocation;
+    /// the keys are known to be distinct).
+    init<Other>(_ other: OrderedStringMap<Other>, transform: (Other) -> Value) {
+        entries = other.entries.map { ($0.key, transform($0.value)) }
+        index = other.index
+    }
+
     @inline(__always)
     private func position(_ key: String) -> Int? {
         if let index { return index[key] }
@@ -138,6 +145,9 @@ public struct TemplateObject: Sendable, Equatable, ExpressibleByDictionaryLitera
 
     /// Calls `body` with each member in order.
     func forEachMember(_ body: (String, TemplateValue) -> Void) { map.forEachMember(body) }
+
+    /// The members as the engine's map, each value made by `transform`.
+    func mapped<Value>(_ transform: (TemplateValue) -> Value) -> OrderedStringMap<Value> { OrderedStringMap(map, transform: transform) }
 
     /// The number of members.
     public var count: Int { map.count }

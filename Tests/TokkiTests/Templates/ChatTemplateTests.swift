@@ -111,6 +111,10 @@ struct ChatTemplateTests {
         // Chains of + and ~ written straight to the output (the values and errors of folding them).
         ("{{ 'a' + 'b' + 'c' }}|{{ 'x' ~ 1 ~ none ~ 'y' }}|{{ 'a' + 'b' ~ 1 }}|{{ [1] + [2] + [3] }}|{{ 1 + 2 + 3 }}|{{ missing ~ 'z' }}",
          "abc|x1Noney|ab1|[1, 2, 3]|6|z"),
+        // Chains are flattened left-deep only: other operators and parentheses keep their operands.
+        // (Outputs checked with jinja2: `~` binds tighter than `+`.)
+        ("{{ 1 ~ 2 + 3 ~ 4 }}|{{ 'x' ~ 1 + 'y' }}|{{ 'a' + ('b' + 'c') + 'd' }}|{{ ('a' ~ 1) + 'b' }}|{{ 'a' + 'b' if false else 'e' }}|{{ 'a' ~ 'b' + 'c' ~ 'd' }}",
+         "1234|x1y|abcd|a1b|e|abcd"),
         // str comparison is by code point: UTF-8 byte order; no canonical equivalence.
         ("{{ ['가', 'b', 'A', '🦀', 'é', 'ab', 'a'] | sort }} {{ '국' in '한국어' }}{{ '' in 'a' }}{{ '어x' in '한국어' }}{{ 'e\u{0301}' == 'é' }}{{ 'é' == 'é' }}{{ '가' < '나' }}{{ 'z' > '가' }}{{ 'ab' < 'a' }}",
          "['A', 'a', 'ab', 'b', 'é', '가', '🦀'] TrueTrueFalseFalseTrueTrueFalseFalse"),
@@ -147,6 +151,8 @@ struct ChatTemplateTests {
     }
 
     @Test func errors() {
+        // A chain folds left to right: the strings before a number, then the number.
+        #expect(throws: ChatTemplateError.type("can only concatenate str (not \"int\") to str")) { try Self.render("{{ 'a' + 'b' + 1 + 'c' }}") }
         #expect(throws: ChatTemplateError.raised("no")) { try Self.render("{{ raise_exception('no') }}") }
         #expect(throws: ChatTemplateError.undefined("'x' is undefined")) { try Self.render("{{ x.y }}") }
         #expect(throws: ChatTemplateError.undefined("'dict object' has no attribute 'b'")) { try Self.render("{{ {'a': 1}.b.c }}") }
