@@ -62,6 +62,20 @@ public final class AtomicFile {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    /// Appends `count` bytes that `fill` writes, straight into the write buffer (given exactly
+    /// `count` bytes, zeroed).
+    public func write(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(DataError) {
+        guard count > 0 else { return }
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        buffer.withUnsafeMutableBytes { raw in
+            assert(raw.count == start + count)
+            fill(UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
+        }
+        size += count
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
     /// Appends bytes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(DataError) {
         buffer.append(contentsOf: bytes)

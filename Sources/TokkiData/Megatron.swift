@@ -44,13 +44,37 @@ public final class MegatronWriter {
     /// Appends one document (one sequence).
     public func append(_ ids: UnsafeBufferPointer<Int32>) throws(DataError) {
         guard ids.count <= Int(Int32.max) else { throw .mismatch("a document of \(ids.count) tokens is longer than Megatron's int32 lengths allow") }
-        scratch.removeAll(keepingCapacity: true)
-        try type.encode(ids, into: &scratch, tensor: prefix + ".bin")
-        try bin.write(scratch)
-        var n = Int32(ids.count).littleEndian
+        if type == .int32, let src = ids.baseAddress {
+            // The ids as they are (little-endian hosts), copied once into the file's buffer.
+            try bin.write(count: 4 * ids.count) { raw in
+                assert(raw.count == 4 * ids.count)
+                raw.baseAddress?.copyMemory(from: src, byteCount: 4 * ids.count)
+            }
+        } else {
+            scratch.removeAll(keepingCapacity: true)
+            try type.encode(ids, into: &scratch, tensor: prefix + ".bin")
+            try bin.write(scratch)
+        }
+        try addLength(ids.count)
+    }
+
+    /// Appends one document of a `uint8` dataset: the loss mask of `labels`, 1 where a label is
+    /// learned and 0 where it is -100 (ignored).
+    public func appendLossMask(_ labels: UnsafeBufferPointer<Int32>) throws(DataError) {
+        guard type == .uint8 else { throw .mismatch("a loss mask is written to a uint8 dataset, not \(type.rawValue)") }
+        guard labels.count <= Int(Int32.max) else { throw .mismatch("a document of \(labels.count) tokens is longer than Megatron's int32 lengths allow") }
+        try bin.write(count: labels.count) { raw in
+            assert(raw.count == labels.count)
+            for k in 0..<labels.count { raw[k] = labels[k] == -100 ? 0 : 1 }
+        }
+        try addLength(labels.count)
+    }
+
+    private func addLength(_ count: Int) throws(DataError) {
+        var n = Int32(count).littleEndian
         try withUnsafeBytes(of: &n) { (raw) throws(DataError) in try lengths.write(raw) }
         documents += 1
-        tokens += ids.count
+        tokens += count
     }
 
     /// Documents already in the file's element type, made on any thread with `add(_:tensor:)`

@@ -436,14 +436,28 @@ public struct ChatExampleEncoder: Sendable {
             Self.addEOS(eos, ids: ids, byteOffsets: offsets, text: text, to: &learn)
         }
         if n > 0 { learn[0] = false }
-        guard learn.contains(true) else {
+        // The labels in one pass: the id where the token is learned, else -100.
+        var learned = false
+        let labels = [Int32](unsafeUninitializedCapacity: n) { out, initialized in
+            ids.withUnsafeBufferPointer { id in
+                learn.withUnsafeBufferPointer { m in
+                    assert(out.count >= n && id.count == n && m.count == n)
+                    var any = false
+                    for k in 0..<n {
+                        out[k] = m[k] ? id[k] : -100
+                        any = any || m[k]
+                    }
+                    learned = any
+                }
+            }
+            initialized = n
+        }
+        guard learned else {
             throw .noAssistant(c.messages.contains { m in
                 if case .object(let o) = m, case .string("assistant")? = o["role"] { return true }
                 return false
             } ? "no assistant text was rendered to learn from" : "the conversation has no assistant message")
         }
-        var labels = ids
-        for i in 0..<n where !learn[i] { labels[i] = -100 }
         return ChatExample(ids: ids, labels: labels)
     }
 

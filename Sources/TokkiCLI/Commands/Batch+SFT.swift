@@ -247,7 +247,7 @@ extension BatchCommand {
                         if let megatron {
                             do {
                                 try megatron.tokens.append(e.ids)
-                                try megatron.mask.append(e.labels.map { $0 == -100 ? 0 : 1 })
+                                try e.labels.withUnsafeBufferPointer { (l) throws(DataError) in try megatron.mask.appendLossMask(l) }
                             } catch { throw fail(.ioError, error.description) }
                         } else {
                             do { try builder.append(Document(ids: e.ids, labels: e.labels)) } catch {

@@ -81,6 +81,23 @@ struct WriterGoldenTests {
         #expect(try MegatronDataset(prefix: dir + "/docs_i32").sequence(2) == [5, 6, 7, 8])
     }
 
+    @Test func megatronLossMaskIsOneWhereALabelIsLearned() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { removeScratch(dir) }
+        let mask = try MegatronWriter(prefix: dir + "/mask", type: .uint8)
+        for labels: [Int32] in [[-100, 5, 0, -100, 151_000], [], [-100]] {
+            try labels.withUnsafeBufferPointer { (l) throws(DataError) in try mask.appendLossMask(l) }
+        }
+        try mask.finish()
+        let ds = try MegatronDataset(prefix: dir + "/mask")
+        #expect(ds.type == .uint8 && ds.count == 3)
+        #expect(try ds.sequence(0) == [0, 1, 1, 0, 1] && ds.sequence(1) == [] && ds.sequence(2) == [0])
+        // Only a uint8 dataset takes a mask.
+        let ids = try MegatronWriter(prefix: dir + "/ids", type: .int32)
+        defer { ids.abort() }
+        #expect(throws: DataError.self) { try [Int32(1)].withUnsafeBufferPointer { (l) throws(DataError) in try ids.appendLossMask(l) } }
+    }
+
     @Test func megatronEncodedBatchesMatchTheReferenceBuilder() throws {
         // The same documents, encoded off the writer in two batches (as `tokki prepare`'s
         // workers do), give the reference files byte for byte.
