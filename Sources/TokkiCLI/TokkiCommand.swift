@@ -20,7 +20,7 @@ struct TokkiCommand: ParsableCommand {
           TOKKI_NUM_THREADS  worker threads when --threads is not given
           TOKKI_CACHE_DIR    where the built tables of large tokenizer.json
                              and .tiktoken files are kept between runs
-                             (default ~/.cache/tokki/models)
+                             (default ~/.cache/tokki/model-cache)
           TOKKI_MODEL_CACHE  0 turns that cache off
         """,
         version: "0.1.0",

@@ -61,13 +61,17 @@ public struct ModelCache: Sendable, Equatable {
 
     /// The cache the environment asks for: `TOKKI_MODEL_CACHE` set to `0`, `off`, `no` or
     /// `false` turns it off; otherwise the folder is `TOKKI_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/tokki/models`, else `~/.cache/tokki/models` (nil without a home).
-    public static func fromEnvironment() -> ModelCache? {
-        let env = ProcessInfo.processInfo.environment
+    /// `$XDG_CACHE_HOME/tokki/model-cache`, else `~/.cache/tokki/model-cache` (nil without a home).
+    /// The folder is its own, apart from `~/.cache/tokki/models`, where the fetch scripts keep
+    /// downloaded models: pruning the cache only ever touches its folder.
+    public static func fromEnvironment() -> ModelCache? { fromEnvironment(ProcessInfo.processInfo.environment) }
+
+    /// ``fromEnvironment()`` of the variables `env`.
+    static func fromEnvironment(_ env: [String: String]) -> ModelCache? {
         if let flag = env["TOKKI_MODEL_CACHE"]?.lowercased(), ["0", "off", "no", "false"].contains(flag) { return nil }
         if let dir = env["TOKKI_CACHE_DIR"], !dir.isEmpty { return ModelCache(directory: dir) }
-        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return ModelCache(directory: xdg + "/tokki/models") }
-        if let home = env["HOME"], home.hasPrefix("/") { return ModelCache(directory: home + "/.cache/tokki/models") }
+        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return ModelCache(directory: xdg + "/tokki/model-cache") }
+        if let home = env["HOME"], home.hasPrefix("/") { return ModelCache(directory: home + "/.cache/tokki/model-cache") }
         return nil
     }
 

@@ -63,6 +63,17 @@ struct ModelCacheTests {
 
     /// A load through the cache reads the image when there is one: another model's image,
     /// stored under this file's key, is what loads.
+    @Test func theFolderComesFromTheEnvironment() {
+        #expect(ModelCache.fromEnvironment(["HOME": "/h"])?.directory == "/h/.cache/tokki/model-cache")
+        #expect(ModelCache.fromEnvironment(["HOME": "/h", "XDG_CACHE_HOME": "/x"])?.directory == "/x/tokki/model-cache")
+        #expect(ModelCache.fromEnvironment(["HOME": "/h", "XDG_CACHE_HOME": "relative"])?.directory == "/h/.cache/tokki/model-cache")
+        #expect(ModelCache.fromEnvironment(["HOME": "/h", "TOKKI_CACHE_DIR": "/c"])?.directory == "/c")
+        for off in ["0", "off", "No", "FALSE"] {
+            #expect(ModelCache.fromEnvironment(["HOME": "/h", "TOKKI_CACHE_DIR": "/c", "TOKKI_MODEL_CACHE": off]) == nil)
+        }
+        #expect(ModelCache.fromEnvironment([:]) == nil)
+    }
+
     @Test func theImageIsWhatLoads() throws {
         let a = Fixtures.url("hf/bytelevel_bpe.json").path, b = Fixtures.url("hf/metaspace_bpe.json").path
         let aBytes = ReadOnlyBytes(try readFileBytes(a)), bBytes = ReadOnlyBytes(try readFileBytes(b))
