@@ -148,7 +148,8 @@ public struct ChatTemplate: Sendable {
         /// The rendered conversation in UTF-8 (well-formed: every piece written is a whole
         /// string). Tokenizing from these bytes skips making and checking a string.
         public private(set) var utf8: [UInt8]
-        /// The rendered conversation.
+        /// The rendered conversation (a string made of ``utf8`` on each access; setting it
+        /// replaces ``utf8`` and leaves the spans as they are).
         public var text: String {
             get { String(decoding: utf8, as: UTF8.self) }
             set { utf8 = Array(newValue.utf8) }
