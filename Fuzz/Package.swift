@@ -8,7 +8,7 @@ import PackageDescription
 let fuzzTargets = [
     "sentencepiece_model", "tokenizer_json", "tiktoken_tekken", "gpt2_files", "megatron_idx",
     "normalizers", "encode", "decode", "jsonl", "instruction_templates", "input_decoding", "sft_records", "pii_scrub",
-    "substring_dedup", "embedding_matrix", "dedup_stages", "model_cache",
+    "substring_dedup", "embedding_matrix", "dedup_stages", "model_cache", "chat_templates",
 ]
 
 let package = Package(

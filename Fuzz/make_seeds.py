@@ -225,6 +225,15 @@ def main():
     write("sft_records", "sharegpt", b"\x79" + j({"conversations": [{"from": "human", "value": "질문"}, {"from": "gpt", "value": "답"}]}).encode())
     write("sft_records", "alpaca", b"\xf8" + j({"instruction": "요약", "input": "판결", "output": "요약문"}).encode())
     write("sft_records", "prompt-completion", b"\x7a" + j({"prompt": "민법?", "completion": "제750조"}).encode())
+    # chat_templates: the published templates of the tests, and a few broken ones.
+    tdir = os.path.join(FIX, "templates")
+    for name in sorted(os.listdir(tdir)):
+        if name.endswith(".jinja"):
+            with open(os.path.join(tdir, name), "rb") as f:
+                write("chat_templates", name[:-len(".jinja")], f.read())
+    write("chat_templates", "unclosed-for", "{% for m in messages %}{{ m.content }}")
+    write("chat_templates", "macro-recursion", "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}")
+    write("chat_templates", "chains", "{{ 'a' + messages[0].content + 1 }}{{ 1 ~ 2 + 3 ~ none }}{% generation %}x{% endgeneration %}")
     # PII scrubber: [selector (bit 0 template, bits 1-6 kinds)][text].
     for k, t in enumerate(PII_TEXTS):
         write("pii_scrub", f"text-{k}", bytes([k & 1]) + t.encode())

@@ -21,7 +21,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 FUZZ="$ROOT/Fuzz"
 WORK="$ROOT/.fuzz"
 NICE=(nice -n "${FUZZ_NICE:-10}")
-TARGETS_ALL=(sentencepiece_model tokenizer_json tiktoken_tekken gpt2_files megatron_idx normalizers encode decode jsonl instruction_templates input_decoding sft_records pii_scrub substring_dedup embedding_matrix dedup_stages model_cache)
+TARGETS_ALL=(sentencepiece_model tokenizer_json tiktoken_tekken gpt2_files megatron_idx normalizers encode decode jsonl instruction_templates input_decoding sft_records pii_scrub substring_dedup embedding_matrix dedup_stages model_cache chat_templates)
 BUILD_FLAGS=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
 
 build() {
