@@ -8,8 +8,13 @@ static inline __attribute__((always_inline)) void tk_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
 }
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/// Whether the `n` bytes at `p` are well-formed UTF-8: 1 or 0, with SIMD (x86-64 with
+/// SSSE3); -1 when this processor has no such path (the caller checks another way).
+int tk_utf8_valid(const uint8_t *p, size_t n);
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif

@@ -1,3 +1,5 @@
+import CSupport
+
 /// UTF-8 helpers that work on raw bytes (no `String`, no Foundation).
 package enum UTF8Validation {
     /// Returns the byte offset of the first ill-formed sequence in `bytes`, or `nil` when
@@ -13,6 +15,20 @@ package enum UTF8Validation {
     /// data-dependent branch; ASCII runs are skipped 16 bytes at a time.
     @inline(__always)
     package static func isWellFormed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let n = bytes.count
+        // Sixteen bytes per step with SIMD where the processor has it (a few table look-ups
+        // per block, whatever the script: Korean text is mostly three-byte sequences); short
+        // texts, and other processors, take the automaton.
+        if n >= 32 {
+            let simd = tk_utf8_valid(base, n)
+            if simd >= 0 { return simd == 1 }
+        }
+        return isWellFormedByAutomaton(bytes)
+    }
+
+    /// ``isWellFormed(_:)`` by the automaton alone (tests compare the two).
+    package static func isWellFormedByAutomaton(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let n = bytes.count
         var state = DFA.accept

@@ -56,6 +56,51 @@ struct UTF8ValidationTests {
 
 @Suite("UTF-8 validation automaton")
 struct UTF8AutomatonTests {
+    /// Every two-byte sequence, and every three- and four-byte sequence over a lead from C0 and
+    /// chosen later bytes, placed across a 16-byte block boundary, inside a block, and at the
+    /// very end of a text (the SIMD path's padded last block): ``UTF8Validation/isWellFormed(_:)``
+    /// (SIMD where the processor has it), the automaton and the standard library agree.
+    @Test func simdAndAutomatonAgreeOnEverySequenceAcrossBlocks() {
+        // Valid fillers: ASCII and Hangul, so that the sequence starts at varied offsets.
+        // Well-formed text of `k` bytes ending in ASCII, or in a syllable.
+        let hangul = Array("한국어 법률 제1조".utf8)   // 24 bytes
+        func before(_ k: Int, syllable: Bool) -> [UInt8] {
+            let pad = k - hangul.count - (syllable ? 3 : 0)
+            return hangul + [UInt8](repeating: 0x78, count: pad) + (syllable ? Array("가".utf8) : [])
+        }
+        let prefixes = [45, 32, 31, 30].flatMap { k in [before(k, syllable: false), before(k, syllable: true)] }
+        let after = Array(" 가나다 abc".utf8)
+        var checked = 0
+        func check(_ unit: [UInt8]) {
+            // The sequence starts at byte 45 (mid-block), 32 (a block's start), 31 or 30
+            // (across a boundary); then more text, or the end of the text.
+            for prefix in prefixes {
+                for tail in [after, []] {
+                    let bytes = prefix + unit + tail
+                    let expected = String(validating: bytes, as: UTF8.self) != nil
+                    bytes.withUnsafeBufferPointer { b in
+                        let simd = UTF8Validation.isWellFormed(b), automaton = UTF8Validation.isWellFormedByAutomaton(b)
+                        if simd != expected || automaton != expected {
+                            Issue.record("\(bytes.map { String($0, radix: 16) }): simd \(simd), automaton \(automaton), expected \(expected)")
+                        }
+                    }
+                    checked += 1
+                }
+            }
+        }
+        let later: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xFF]
+        for b0 in 0...255 {
+            for b1 in 0...255 { check([UInt8(b0), UInt8(b1)]) }
+        }
+        for b0 in 0xC0...0xFF {
+            for b1 in 0...255 { for b2: UInt8 in [0x41, 0x80, 0xBF, 0xC0, 0xE0] { check([UInt8(b0), UInt8(b1), b2]) } }
+        }
+        for b0 in 0xF0...0xF7 {
+            for b1 in later { for b2 in later { for b3 in later { check([UInt8(b0), b1, b2, b3]) } } }
+        }
+        #expect(checked > 2_000_000)
+    }
+
     /// Long mixed texts (ASCII runs past the 16-byte skip, Hangul, emoji) with one random
     /// byte changed: the automaton, the scalar scan and the standard library agree.
     @Test func agreesWithTheScalarScanOnLongTexts() {
