@@ -68,7 +68,8 @@ static int tk_utf8_valid_ssse3(const uint8_t *p, size_t n) {
         if (i + 16 <= n) {
             input = _mm_loadu_si128((const __m128i *)(p + i));
         } else if (i < n) {
-            // The last bytes, then zeros (ASCII: they close nothing, so an open sequence fails).
+            // The last n - i (< 16) bytes, then zeros (ASCII: they close nothing, so an open
+            // sequence fails).
             memset(last, 0, sizeof last);
             memcpy(last, p + i, n - i);
             input = _mm_loadu_si128((const __m128i *)last);

@@ -10,9 +10,8 @@ package enum UTF8Validation {
         isWellFormed(bytes) ? nil : firstInvalidOffsetScanning(bytes)
     }
 
-    /// Whether `bytes` is well-formed UTF-8: a shift-based automaton (each byte's row of the
-    /// table holds, for every state, the next state as a shift amount), so the loop has no
-    /// data-dependent branch; ASCII runs are skipped 16 bytes at a time.
+    /// Whether `bytes` is well-formed UTF-8 (SIMD where the processor has it, else
+    /// ``isWellFormedByAutomaton(_:)``).
     @inline(__always)
     package static func isWellFormed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
@@ -27,7 +26,10 @@ package enum UTF8Validation {
         return isWellFormedByAutomaton(bytes)
     }
 
-    /// ``isWellFormed(_:)`` by the automaton alone (tests compare the two).
+    /// ``isWellFormed(_:)`` by a shift-based automaton (each byte's row of the
+    /// table holds, for every state, the next state as a shift amount), so the loop has no
+    /// data-dependent branch; ASCII runs are skipped 16 bytes at a time.
+    /// (Tests compare it with the SIMD path.)
     package static func isWellFormedByAutomaton(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let n = bytes.count
