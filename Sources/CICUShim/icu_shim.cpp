@@ -375,6 +375,21 @@ int32_t tk_script(uint32_t codePoint) {
 
 int32_t tk_char_category(uint32_t codePoint) { return (int32_t)u_charType((UChar32)codePoint); }
 
+/* u_enumCharTypes callback: one range of equal category, written into the plane's table. */
+static UBool tk_fill_category_range(const void *context, UChar32 start, UChar32 limit, UCharCategory type) {
+    uint8_t *out = (uint8_t *)context;
+    if (start >= 0x10000) return false;
+    if (limit > 0x10000) limit = 0x10000;
+    if (start < 0 || limit <= start) return true;
+    memset(out + start, (int)type, (size_t)(limit - start));
+    return limit < 0x10000;
+}
+
+void tk_bmp_categories(uint8_t *out) {
+    memset(out, 0, 0x10000);
+    u_enumCharTypes(tk_fill_category_range, out);
+}
+
 int32_t tk_is_white_space(uint32_t codePoint) {
     return u_hasBinaryProperty((UChar32)codePoint, UCHAR_WHITE_SPACE) ? 1 : 0;
 }

@@ -55,6 +55,16 @@ enum ICU {
     /// ICU's general category (`UCharCategory`) of a code point.
     static func category(_ scalar: UInt32) -> Int32 { tk_char_category(scalar) }
 
+    /// The general category (as ``category(_:)``) of every code point U+0000...U+FFFF, from
+    /// ICU's ranges of equal category (a fraction of a millisecond, where 65,536 single
+    /// look-ups take over one).
+    static func bmpCategories() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 0x10000) { buffer, initialized in
+            if let base = buffer.baseAddress { tk_bmp_categories(base) }
+            initialized = buffer.baseAddress == nil ? 0 : 0x10000
+        }
+    }
+
     /// Whether a code point has the White_Space property (what `\s` matches).
     static func isWhiteSpace(_ scalar: UInt32) -> Bool { tk_is_white_space(scalar) != 0 }
 

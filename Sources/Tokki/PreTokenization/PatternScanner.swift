@@ -80,15 +80,29 @@ struct PatternScanner: Sendable {
     }
 
     /// Unicode punctuation (P) in the Basic Multilingual Plane.
-    static let bmpPunctuation: [Bool] = (0..<0x10000).map { v in
-        switch ICU.category(UInt32(v)) {
+    static let bmpPunctuation: [Bool] = ICU.bmpCategories().map { category in
+        switch category {
         case 19...23, 28, 29: return true
         default: return false
         }
     }
 
-    /// Classes of the Basic Multilingual Plane, one byte per code point.
-    static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
+    /// Classes of the Basic Multilingual Plane, one byte per code point (``classify(_:)`` of
+    /// each, from the categories of the whole plane read at once: every process that loads a
+    /// model with a split pattern makes this table).
+    static let bmp: [UInt8] = {
+        let categories = ICU.bmpCategories()
+        guard categories.count == 0x10000 else { return (0..<0x10000).map { classify(UInt32($0)) } }
+        // The class bits each category gives, then White_Space and CR/LF per code point.
+        let byCategory = (0..<32).map { classBits(category: Int32($0)) }
+        return (0..<0x10000).map { v in
+            let category = Int(categories[v])
+            var c = category < byCategory.count ? byCategory[category] : 0
+            if (12...15).contains(category) && ICU.isWhiteSpace(UInt32(v)) { c |= space }
+            if v == 0x0A || v == 0x0D { c |= newline }
+            return c
+        }
+    }()
     /// ``bmp`` at a fixed address, read by the scanners (``forEachMatch(_:_:)``, ``PieceCursor``)
     /// without a closure (made once and never freed: 64 KB, read-only).
     nonisolated(unsafe) static let bmpTable: UnsafePointer<UInt8> = {
@@ -98,10 +112,17 @@ struct PatternScanner: Sendable {
     }()
 
     static func classify(_ v: UInt32) -> UInt8 {
-        var c: UInt8 = 0
-        // One category look-up per code point: the table of all 65,536 is made in every
-        // process that loads a model with a split pattern.
         let category = ICU.category(v)
+        var c = classBits(category: category)
+        // Every White_Space code point is a separator (Zs Zl Zp) or a control (Cc).
+        if (12...15).contains(category) && ICU.isWhiteSpace(v) { c |= space }
+        if v == 0x0A || v == 0x0D { c |= newline }
+        return c
+    }
+
+    /// The class bits that a general category alone decides (all but ``space`` and ``newline``).
+    static func classBits(category: Int32) -> UInt8 {
+        var c: UInt8 = 0
         switch category {
         case 1...5: c |= letter          // Lu Ll Lt Lm Lo
         case 9...11: c |= number         // Nd Nl No
@@ -118,9 +139,6 @@ struct PatternScanner: Sendable {
         case 4, 5, 6, 7, 8: c |= upper | lower   // Lm Lo Mn Me Mc
         default: break
         }
-        // Every White_Space code point is a separator (Zs Zl Zp) or a control (Cc).
-        if (12...15).contains(category) && ICU.isWhiteSpace(v) { c |= space }
-        if v == 0x0A || v == 0x0D { c |= newline }
         return c
     }
 

@@ -125,6 +125,26 @@ import TokkiTestSupport
         #expect(spaces == 25)
     }
 
+    /// The plane-wide tables are made from ICU's ranges of equal category
+    /// (``ICU/bmpCategories()``): every code point of the plane, surrogates included, gets
+    /// the category, class and punctuation flag that its own look-up gives.
+    @Test func planeTablesAgreeWithSingleLookUps() {
+        let categories = ICU.bmpCategories()
+        #expect(categories.count == 0x10000)
+        var wrong: [String] = []
+        for v in 0..<0x10000 where wrong.count < 5 {
+            let category = ICU.category(UInt32(v))
+            let punctuation = [19, 20, 21, 22, 23, 28, 29].contains(category)
+            if Int32(categories[v]) != category || PatternScanner.bmp[v] != PatternScanner.classify(UInt32(v))
+                || PatternScanner.bmpPunctuation[v] != punctuation {
+                wrong.append("U+\(String(v, radix: 16)): category \(categories[v]) / \(category)")
+            }
+        }
+        #expect(wrong.isEmpty, Comment(rawValue: wrong.joined(separator: "\n")))
+        // Several categories, so a table of one value could not pass.
+        #expect(Set(categories).count > 20)
+    }
+
     @Test func otherPatternsHaveNoScanner() throws {
         #expect(try RegexSplit(pattern: #"\s+"#, behavior: .isolated).scanner == nil)
     }
