@@ -94,7 +94,15 @@ public struct LineReader: ~Copyable {
         self.path = named
         self.maxLineBytes = maxLineBytes
         source = chain
-        buffer = [UInt8](repeating: 0, count: max(16, min(blockSize, maxLineBytes + 2)))
+        // A small regular file gets a buffer of its size (at least 64 KB), not a whole block:
+        // zeroing 1 MB for a file of a few lines costs more than reading it. The buffer grows
+        // when a line fills it (a compressed file's text can be longer than the file).
+        var size = blockSize
+        var st = stat()
+        if named != nil, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+            size = min(blockSize, max(1 << 16, Int(st.st_size) - byteOffset + 16))
+        }
+        buffer = [UInt8](repeating: 0, count: max(16, min(size, maxLineBytes + 2)))
     }
 
     /// The name to show in messages: the path, or `<stdin>`.

@@ -46,6 +46,32 @@ struct InputDecodingTests {
         #expect(got == Self.want)
     }
 
+    /// A small compressed file starts with a buffer of its own size (at least 64 KB); a
+    /// decompressed line far longer than that makes the buffer grow, line by line intact.
+    @Test func aLongLineOfASmallCompressedFileGrowsTheBuffer() throws {
+        let dir = NSTemporaryDirectory() + "tokki-dec-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { removeScratch(dir) }
+        let long = String(repeating: "가나다라 ", count: 30_000)   // 390 KB, compresses to a few KB
+        let text = "첫 줄\n" + long + "\r\n끝"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/long.txt"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "gzip -c '\(dir)/long.txt' > '\(dir)/long.txt.gz' 2>/dev/null"]
+        try p.run(); p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return }   // no gzip
+        let size = (try FileManager.default.attributesOfItem(atPath: dir + "/long.txt.gz")[.size] as? Int) ?? 0
+        #expect(size > 0 && size < 1 << 16)
+        var reader = try LineReader(path: dir + "/long.txt.gz", decoding: InputDecoding())
+        var lines: [(String, LineEnd, Int)] = []
+        try reader.forEachLine({ (line, end, offset) throws(TokkiError) in
+            lines.append((String(decoding: line, as: UTF8.self), end, offset))
+        }, failure: { $0 })
+        #expect(lines.map(\.0) == ["첫 줄", long, "끝"])
+        #expect(lines.map(\.1) == [.lf, .crlf, .none])
+        #expect(lines.map(\.2) == [0, 8, 8 + long.utf8.count + 2])
+    }
+
     @Test func largeCompressedInputStreams() throws {
         // 3 MB of lines through gzip and zstd (many input refills), when the tools exist.
         let dir = NSTemporaryDirectory() + "tokki-dec-\(UUID().uuidString)"

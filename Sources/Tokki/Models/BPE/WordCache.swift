@@ -137,35 +137,45 @@ final class SharedWordTable: @unchecked Sendable {
     init(slotCount: Int = SharedWordTable.defaultSlotCount, poolCapacity: Int = SharedWordTable.defaultPoolCapacity) {
         let slotCount = max(2, slotCount), poolCapacity = min(max(1, poolCapacity), Int(UInt32.max))
         precondition(slotCount & (slotCount - 1) == 0, "slotCount must be a power of two")
-        // Zeroed by writing (an all-zero atomic holds 0), not by calloc: a page that is
-        // read before it is written maps the shared zero page, and the first write then
-        // replaces it, which stops every other thread of the process for a TLB flush — once
-        // per page, in the middle of encoding.
-        // Both blocks are aligned to 2 MB and marked for huge pages, so that look-ups, which land
-        // at random places in them, would need few TLB entries. The advice only takes when the
-        // allocator hands out fresh memory: after a model's load, the 2 MB of slots come from
-        // heap memory already in 4 KB pages. Slots in a huge page of their own (a fresh
-        // mapping) measured the same, as did a slot table a quarter the size and prefetching
-        // three pieces ahead instead of two: what look-ups wait for is the cache beyond L2
-        // (see ``View/prefetch(_:)``; the prefetches gave about 5%).
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: slotCount * MemoryLayout<UInt64>.stride,
-                                                   alignment: LargeArrays.alignment(forBytes: slotCount * MemoryLayout<UInt64>.stride))
-        LargeArrays.advise(raw, bytes: slotCount * MemoryLayout<UInt64>.stride)
-        raw.initializeMemory(as: UInt64.self, repeating: 0, count: slotCount)
+        // Both blocks are fresh mappings, aligned to 2 MB and marked for huge pages
+        // (``LargeArrays/map(bytes:populate:)``): the slots are then one zeroed huge page
+        // mapped in at once, not 512 page faults and a 2 MB memset (about 0.5 ms of every
+        // process that encodes), and look-ups, which land at random places, need one TLB
+        // entry. The slots are populated, not left to fault: a page read before it is written
+        // maps the shared zero page, and the first write then replaces it, which stops every
+        // other thread of the process for a TLB flush — once per page, in the middle of
+        // encoding. (An all-zero atomic holds 0.) Where the system refuses a mapping, the heap
+        // is used, zeroed by writing.
+        // A slot table a quarter the size, and prefetching three pieces ahead instead of two,
+        // measured the same: what look-ups wait for is the cache beyond L2 (see
+        // ``View/prefetch(_:)``; the prefetches gave about 5%).
+        let slotBytes = slotCount * MemoryLayout<UInt64>.stride
+        let poolBytes = poolCapacity * MemoryLayout<UInt32>.stride
+        let mappedSlots = LargeArrays.map(bytes: slotBytes, populate: true)
+        let raw = mappedSlots ?? UnsafeMutableRawPointer.allocate(byteCount: slotBytes, alignment: 64)
+        if mappedSlots == nil { raw.initializeMemory(as: UInt64.self, repeating: 0, count: slotCount) }
         let slots = raw.bindMemory(to: Atomic<UInt64>.self, capacity: slotCount)
         let counters = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 3 * Self.counterStride)
         for k in 0..<(3 * Self.counterStride) { (counters + k).initialize(to: Atomic(0)) }
-        let poolBytes = poolCapacity * MemoryLayout<UInt32>.stride
-        let poolRaw = UnsafeMutableRawPointer.allocate(byteCount: poolBytes, alignment: LargeArrays.alignment(forBytes: poolBytes))
-        LargeArrays.advise(poolRaw, bytes: poolBytes)
-        // Uninitialized: records are written before they are read (``View``).
+        // The pool's pages are mapped in as records are written (records are written before
+        // they are read, see ``View``).
+        let mappedPool = LargeArrays.map(bytes: poolBytes, populate: false)
+        let poolRaw = mappedPool ?? UnsafeMutableRawPointer.allocate(byteCount: poolBytes, alignment: 64)
         let pool = poolRaw.bindMemory(to: UInt32.self, capacity: poolCapacity)
+        memory = (mappedSlots != nil ? slotBytes : nil, mappedPool != nil ? poolBytes : nil)
         view = View(slots: slots, mask: slotCount - 1, pool: pool, poolCapacity: poolCapacity, counters: counters)
     }
 
+    /// The sizes of the slots' and the pool's mappings (nil: heap memory).
+    private let memory: (slots: Int?, pool: Int?)
+
     deinit {
-        UnsafeMutableRawPointer(view.slots).deallocate()
-        view.pool.deallocate()
+        if let bytes = memory.slots { LargeArrays.unmap(UnsafeMutableRawPointer(view.slots), bytes: bytes) } else {
+            UnsafeMutableRawPointer(view.slots).deallocate()
+        }
+        if let bytes = memory.pool { LargeArrays.unmap(UnsafeMutableRawPointer(view.pool), bytes: bytes) } else {
+            view.pool.deallocate()
+        }
         view.counters.deinitialize(count: 3 * Self.counterStride)
         view.counters.deallocate()
     }
