@@ -1,3 +1,4 @@
+import Synchronization
 /// Hugging Face's `Split` pre-tokenizer with a regular expression, on the system ICU regex
 /// engine: the matches of `pattern` (or, with `invert`, the text between them) are handled
 /// according to `behavior`, and empty pieces are dropped.
@@ -24,19 +25,43 @@ public struct RegexSplit: PreTokenizer {
     public let behavior: SplitBehavior
     /// Treat the text between matches as the delimiters instead.
     public let invert: Bool
-    private let regex: ICU.Regex
+    private let regex: LazyRegex
     /// A hand-written scanner giving the same matches, for the well-known patterns.
     let scanner: PatternScanner?
 
-    /// Compiles `pattern`.
+    /// Compiles `pattern` (a well-known pattern, which a hand-written scanner matches, is
+    /// compiled only if the regex engine is ever asked for its matches: compiling the `\p{…}`
+    /// classes of a tokenizer pattern costs about a millisecond of every load).
     ///
     /// - Throws: ``TokkiError/invalidConfiguration(_:)`` naming the offset of a bad pattern.
     public init(pattern: String, behavior: SplitBehavior, invert: Bool = false, dialect: Dialect = .standard) throws(TokkiError) {
         let icuPattern = dialect == .oniguruma ? try Self.fromOniguruma(pattern) : pattern
-        regex = try ICU.Regex(icuPattern)
         scanner = PatternScanner.forPattern(icuPattern)
+        regex = scanner == nil ? LazyRegex(try ICU.Regex(icuPattern)) : LazyRegex(pattern: icuPattern)
         self.behavior = behavior
         self.invert = invert
+    }
+
+    /// An ICU regex compiled at first use (once, whichever thread asks first).
+    final class LazyRegex: Sendable {
+        let pattern: String
+        private let compiled = AtomicLazyReference<ICU.Regex>()
+
+        /// A regex compiled already.
+        init(_ regex: ICU.Regex) {
+            pattern = regex.pattern
+            _ = compiled.storeIfNil(regex)
+        }
+
+        /// A pattern compiled at first use: one that ``PatternScanner/forPattern(_:)`` knows
+        /// (every one of them compiles; a test checks them against the regex engine).
+        init(pattern: String) { self.pattern = pattern }
+
+        /// The byte ranges of all non-overlapping matches in well-formed UTF-8 `text`.
+        func matches(in text: UnsafeBufferPointer<UInt8>) throws(TokkiError) -> [Range<Int>] {
+            if let r = compiled.load() { return try r.matches(in: text) }
+            return try compiled.storeIfNil(try ICU.Regex(pattern)).matches(in: text)
+        }
     }
 
     /// Rewrites Oniguruma's `X{1,m}+` (an interval repeated one or more times, i.e. `X+`) for

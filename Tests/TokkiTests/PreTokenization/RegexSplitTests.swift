@@ -69,6 +69,22 @@ struct RegexSplitTests {
         #expect(try RegexSplit(pattern: PretokenizationPattern.cl100k, behavior: .isolated, dialect: .oniguruma).pieces("1234567") == ["1234567"])
     }
 
+    /// A pattern a hand-written scanner covers is compiled by ICU only when its regex matches
+    /// are asked for; threads asking at once all get the same matches, those of the scanner.
+    @Test func aScannedPatternsRegexIsCompiledOnFirstUseOnAnyThread() throws {
+        let split = try RegexSplit(pattern: PretokenizationPattern.qwen2, behavior: .isolated)
+        #expect(split.scanner != nil)
+        #expect(split.pattern == PretokenizationPattern.qwen2)
+        let text = Array("제1조 대한민국은 민주공화국이다. It's 2024!\r\n  끝 ".utf8)
+        let want = text.withUnsafeBufferPointer { split.scanner!.matches($0) }
+        let results = Parallelism.map(8, threads: 4, empty: [Range<Int>]()) { range, out in
+            for k in range {
+                out[k] = (try? text.withUnsafeBufferPointer { (b) throws(TokkiError) in try split.regexMatches(b) }) ?? []
+            }
+        }
+        #expect(results.allSatisfy { $0 == want && !$0.isEmpty })
+    }
+
     @Test func badPatternIsAClearError() {
         #expect(throws: TokkiError.self) { try RegexSplit(pattern: "(unclosed", behavior: .isolated) }
         #expect(PretokenizationPattern.named("cl100k_base") == PretokenizationPattern.cl100k)
