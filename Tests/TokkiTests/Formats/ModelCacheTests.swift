@@ -61,6 +61,24 @@ struct ModelCacheTests {
         try Self.expectSame(plain, fromImage, "\(name) from the image")
     }
 
+    /// The program's identity (part of every image's name) is that of the running program
+    /// file: its size, modification time and inode, as `stat` of the path Foundation gives
+    /// for it reports them, and not zero.
+    @Test func theProgramIdentityIsTheRunningProgramFile() throws {
+        let exe = try #require(Bundle.main.executablePath)
+        var st = stat()
+        #expect(stat(exe, &st) == 0)
+        #if canImport(Darwin)
+        let mtime = (Int(st.st_mtimespec.tv_sec), Int(st.st_mtimespec.tv_nsec))
+        #else
+        let mtime = (Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec))
+        #endif
+        var words: [UInt64] = [UInt64(st.st_size), UInt64(bitPattern: Int64(mtime.0)), UInt64(bitPattern: Int64(mtime.1)), UInt64(st.st_ino)]
+        let want = words.withUnsafeMutableBytes { ContentHash.digest(UnsafeRawBufferPointer($0)) }
+        #expect(ModelCache.programIdentity == want)
+        #expect(ModelCache.programIdentity != (0, 0))
+    }
+
     /// A load through the cache reads the image when there is one: another model's image,
     /// stored under this file's key, is what loads.
     @Test func theFolderComesFromTheEnvironment() {
