@@ -87,6 +87,14 @@ package struct ReadOnlyBytes: @unchecked Sendable {
     /// Whether the bytes are a file mapping (rather than an array).
     package var isMapped: Bool { mapping != nil }
 
+    /// The first byte of the mapping, when the bytes are one: it stays valid as long as this
+    /// value, a copy of it, or ``mappingOwner`` lives.
+    var mappedBase: UnsafePointer<UInt8>? { mapping?.base }
+
+    /// What keeps the mapping mapped (nil for an array): a table using the mapping in place
+    /// (``TableArray``) holds it.
+    var mappingOwner: (any AnyObject & Sendable)? { mapping }
+
     /// Calls `body` with the bytes (valid only during the call).
     @inline(__always)
     package func withUnsafeBufferPointer<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {

@@ -359,16 +359,48 @@ struct ImageReader: @unchecked Sendable {
     /// The largest `field` of `words` and how many words are 0, in one pass without branches
     /// on the data (the compiler vectorizes it): how the hash tables of an image are checked.
     @inline(__always)
-    static func highestAndZeros(_ words: [UInt64], field: (UInt64) -> UInt64) -> (highest: UInt64, zeros: Int) {
-        words.withUnsafeBufferPointer { w in
-            var highest: UInt64 = 0, zeros = 0
-            for word in w {
-                highest = max(highest, field(word))
-                zeros &+= word == 0 ? 1 : 0
-            }
-            return (highest, zeros)
-        }
+    static func highestAndZeros(_ words: TableArray<UInt64>, field: (UInt64) -> UInt64) -> (highest: UInt64, zeros: Int) {
+        words.withUnsafeBufferPointer { highestAndZeros($0, field: field) }
     }
+
+    /// ``highestAndZeros(_:field:)`` of an array.
+    @inline(__always)
+    static func highestAndZeros(_ words: [UInt64], field: (UInt64) -> UInt64) -> (highest: UInt64, zeros: Int) {
+        words.withUnsafeBufferPointer { highestAndZeros($0, field: field) }
+    }
+
+    @inline(__always)
+    private static func highestAndZeros(_ w: UnsafeBufferPointer<UInt64>, field: (UInt64) -> UInt64) -> (highest: UInt64, zeros: Int) {
+        var highest: UInt64 = 0, zeros = 0
+        for word in w {
+            highest = max(highest, field(word))
+            zeros &+= word == 0 ? 1 : 0
+        }
+        return (highest, zeros)
+    }
+
+    /// An array written by ``ImageWriter/array(_:)`` of the same element type, used in place
+    /// in the image's mapping (``TableArray``) when the image is mapped and the array aligned
+    /// for `T`, else copied (``array(_:)``). The caller keeps ``mappingOwner`` as long as the
+    /// array lives.
+    mutating func mappedArray<T>(_: T.Type) throws(Malformed) -> TableArray<T> {
+        assert(_isPOD(T.self), "ImageReader: \(T.self) holds references")
+        guard let base = bytes.mappedBase else { return TableArray(try array(T.self)) }
+        var peek = self
+        let count = try peek.int(), stride = try peek.int()
+        guard stride == MemoryLayout<T>.stride else { throw Malformed(offset: peek.offset, problem: "element size \(stride), expected \(MemoryLayout<T>.stride)") }
+        let (size, overflow) = count.multipliedReportingOverflow(by: stride)
+        guard count >= 0, !overflow, size <= peek.end - peek.offset else { throw Malformed(offset: peek.offset, problem: "an array of \(count) runs past the end") }
+        let start = UnsafeRawPointer(base) + peek.offset
+        guard Int(bitPattern: start) % MemoryLayout<T>.alignment == 0 else { return TableArray(try array(T.self)) }
+        assert(peek.offset + size <= bytes.count)
+        offset = min(end, peek.offset + (size + 7) & ~7)
+        return TableArray(mappedAt: start.assumingMemoryBound(to: T.self), count: count)
+    }
+
+    /// What keeps the image's mapping alive, for tables that use arrays in it
+    /// (``mappedArray(_:)``): they must hold it.
+    var mappingOwner: (any AnyObject & Sendable)? { bytes.mappingOwner }
 
     /// Throws unless everything was read.
     func expectEnd() throws(Malformed) {

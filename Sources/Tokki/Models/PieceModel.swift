@@ -244,6 +244,21 @@ struct PieceCache: Sendable {
         scratch.cache.insert(p, n, h, out[first...])
     }
 
+    /// Caches `tokens`, the tokens of the pre-token `p[0..<n]` (hash `h`), which was not
+    /// cached: in the shared table while it has room, else in this thread's own. The miss
+    /// paths of a large model call this after tokenizing the piece themselves, rather than
+    /// handing ``tokensOnMiss(_:_:_:into:scratch:compute:)`` a closure: a closure that calls
+    /// the model captures (copies) the whole model on every miss.
+    @inline(__always)
+    static func remember(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, _ tokens: ArraySlice<ModelToken>,
+                         scratch: inout ModelScratch) {
+        if let view = scratch.cache.shared, !view.isFull,
+           view.insert(p, n, h, spans: tokens, offset: 0, gap: 0, deviation: 0, score: nil) {
+            return
+        }
+        scratch.cache.insert(p, n, h, tokens)
+    }
+
     /// The range in `values` of the cached tokens of `p[0..<n]` (hash `h`), or nil.
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Range<Int>? {

@@ -81,7 +81,9 @@ extension HuggingFaceTokenizer: Tokenizer {
     /// the offsets in UTF-8 bytes (``EncodeOptions/offsetsInBytes``).
     private func encodeFast(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], characterOffsets: inout [Range<Int>],
                             scratch: inout Scratch, wellFormed: Bool, inBytes: Bool) throws(TokkiError) -> Bool {
-        guard byteLevel, let model = bpe, model.byteLevel, !bertSplit,
+        // The model is passed on in place (`bpe!`), not bound with `if let`, which copies it
+        // (a large struct) for every text.
+        guard byteLevel, bpe?.byteLevel == true, !bertSplit,
               preTokenizer == nil || splitChain != nil, truncation == nil, padding == nil else { return false }
         var trim = false, addPrefixSpace = false
         switch postProcessor {
@@ -116,7 +118,7 @@ extension HuggingFaceTokenizer: Tokenizer {
                 var out = TokenSlots(ids: idBase, offsets: offsetBase, room: room)
                 var emitter = CharacterOffsetEmitter(input: input, base: base, trim: trim, addPrefixSpace: addPrefixSpace, inBytes: inBytes)
                 do throws(TokkiError) {
-                    written = try writeTokens(input, base: base, model: model, into: &out, emitter: &emitter, scratch: &scratch)
+                    written = try writeTokens(input, base: base, model: bpe!, into: &out, emitter: &emitter, scratch: &scratch)
                 } catch { failure = error }
             }
         }

@@ -476,8 +476,10 @@ extension HuggingFaceTokenizer {
                 return
             }
             if let pieceSplit {
-                if let bpe {
-                    bpe.appendPieceIDs(pieceSplit, piece, into: &ids, scratch: &scratch.model)
+                if bpe != nil {
+                    // Called through the optional in place: `if let` would copy the model (a
+                    // large struct) for every part of every text.
+                    bpe?.appendPieceIDs(pieceSplit, piece, into: &ids, scratch: &scratch.model)
                 } else {
                     Self.tokenizePieceIDs(model, pieceSplit, piece, into: &ids, scratch: &scratch.model)
                 }

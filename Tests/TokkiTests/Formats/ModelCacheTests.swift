@@ -59,6 +59,46 @@ struct ModelCacheTests {
         var image = try #require(cache.image(for: cache.key(for: bytes, kind: .tokenizerJSON)))
         let fromImage = try TokenizerJSON.loadCompiled(&image, path: path)
         try Self.expectSame(plain, fromImage, "\(name) from the image")
+        // Read from the cache, the hash tables are used where they lie in the image's mapping.
+        for t in [second, fromImage] {
+            let bpe = try #require(t.bpe)
+            #expect(bpe.tokens.table.isMapped && bpe.merges.isMapped, "\(name): tables copied out of the image")
+        }
+        #expect(!(try #require(plain.bpe)).tokens.table.isMapped)
+    }
+
+    /// A table used in place in an image's mapping is copied on its first change: the change
+    /// shows in the changed table only, and both answer every key as before.
+    @Test func aMappedTableIsCopiedOnItsFirstChange() throws {
+        let keys = (0..<3000).map { Array("키\($0)".utf8) }
+        let pool = keys.flatMap { $0 }
+        var starts: [Int32] = [], at: Int32 = 0
+        for k in keys { starts.append(at); at += Int32(k.count) }
+        let table = try ByteStringTable.build(pool: pool, starts: starts, lengths: keys.map { Int32($0.count) },
+                                              values: keys.indices.map(Int32.init)).get()
+        var w = ImageWriter()
+        table.write(to: &w)
+        let dir = NSTemporaryDirectory() + "tokki-mapped-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(w.bytes).write(to: URL(fileURLWithPath: dir + "/t.bin"))
+        let mapped = try mapFileBytes(dir + "/t.bin", mapThreshold: 0)
+        #expect(mapped.isMapped)
+        var r = ImageReader(bytes: mapped)
+        var sections = try ByteStringTable.sections(&r)
+        let read = try ByteStringTable(low: try ByteStringTableHalf(image: &sections[0]), high: try ByteStringTableHalf(image: &sections[1]),
+                                       pool: pool, at: 0)
+        #expect(read.isMapped)
+        var changed = read
+        let new = Array("새 키".utf8)
+        #expect(new.withUnsafeBufferPointer { changed.insert($0, 9999) })
+        #expect(!changed.isMapped && read.isMapped)
+        for (i, k) in keys.enumerated() {
+            #expect(k.withUnsafeBufferPointer { read.value($0.baseAddress!, $0.count) } == Int32(i))
+            #expect(k.withUnsafeBufferPointer { changed.value($0.baseAddress!, $0.count) } == Int32(i))
+        }
+        #expect(new.withUnsafeBufferPointer { changed.value($0.baseAddress!, $0.count) } == 9999)
+        #expect(new.withUnsafeBufferPointer { read.value($0.baseAddress!, $0.count) } == nil)
     }
 
     /// The program's identity (part of every image's name) is that of the running program

@@ -312,16 +312,24 @@ extension BPEModel: PieceModel {
         if !PieceCache.cachedTokens(p, n, h, into: &out, scratch: &scratch) { tokensOnMiss(p, n, h, into: &out, scratch: &scratch) }
     }
 
-    // The miss paths are not inlined, so the closure around the model (whose context holds a
-    // copy of it) is built on a miss only.
+    // The miss paths are not inlined, and call the model directly (no closure around it, which
+    // would copy the whole model on every miss), then cache the tokens (``PieceCache/remember``).
     @inline(never)
     func tokensOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into out: inout [ModelToken], scratch: inout ModelScratch) {
-        PieceCache.tokensOnMiss(p, n, h, into: &out, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+        let first = out.count
+        tokenizeUncached(p, n, into: &out, scratch: &scratch)
+        PieceCache.remember(p, n, h, out[first...], scratch: &scratch)
     }
 
     @inline(never)
     func idsOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, into ids: inout [Int32], scratch: inout ModelScratch) {
-        PieceCache.idsOnMiss(p, n, h, into: &ids, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+        var tokens: [ModelToken] = []
+        swap(&tokens, &scratch.missTokens)
+        tokens.removeAll(keepingCapacity: true)
+        tokenizeUncached(p, n, into: &tokens, scratch: &scratch)
+        PieceCache.remember(p, n, h, tokens[...], scratch: &scratch)
+        for t in tokens { ids.append(t.id) }
+        swap(&tokens, &scratch.missTokens)
     }
 
     @inline(never)
@@ -364,7 +372,17 @@ extension BPEModel: PieceModel {
 
     @inline(never)
     func recordOnMiss(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, scratch: inout ModelScratch) {
-        PieceCache.recordOnMiss(p, n, h, scratch: &scratch) { p, n, out, scratch in tokenizeUncached(p, n, into: &out, scratch: &scratch) }
+        var tokens: [ModelToken] = []
+        swap(&tokens, &scratch.missTokens)
+        tokens.removeAll(keepingCapacity: true)
+        // The shared table missed; this thread's own may hold it (when the shared one is full).
+        if case .own(let found) = scratch.cache.find(p, n, h) {
+            scratch.cache.values.withUnsafeBufferPointer { v in tokens.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
+        } else {
+            tokenizeUncached(p, n, into: &tokens, scratch: &scratch)
+            PieceCache.remember(p, n, h, tokens[...], scratch: &scratch)
+        }
+        swap(&tokens, &scratch.missTokens)
     }
 
     /// The tokens of ``tokenize(_:_:into:scratch:)`` for a caller that reads them itself,
@@ -707,21 +725,24 @@ struct PairTable: Sendable {
     }
 
     private static let empty = Slot(key: .max, value: 0)
-    private var slots: [Slot]
+    // Read from a cache image, the tables are used in place (``TableArray``).
+    private var slots: TableArray<Slot>
     private let mask: Int
     /// The compact form, used when every id is below 2^20 − 1 and every rank below 2^24:
     /// one UInt64 a pair, `(left + 1) << 44 | right << 24 | rank` (0: empty), at most 60%
     /// full — a quarter of the wide table's memory (2 MB for 150,000 merges), so more of it
     /// stays in cache. Empty otherwise.
-    private var packed: [UInt64] = []
+    private var packed = TableArray<UInt64>([])
     private var packedMask = 0
     /// The id each merge makes, by rank.
-    private var mergedByRank: [Int32] = []
+    private var mergedByRank = TableArray<Int32>([])
+    /// The image mapping the tables lie in, when read from one (kept alive with them).
+    private var imageOwner: (any AnyObject & Sendable)? = nil
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 + 2 { size <<= 1 }
-        slots = LargeArrays.make(repeating: Self.empty, count: size)
+        slots = TableArray(LargeArrays.make(repeating: Self.empty, count: size))
         mask = size - 1
     }
 
@@ -746,11 +767,11 @@ struct PairTable: Sendable {
                 if t[i] == 0 { t[i] = key << 24 | UInt64(rank) }
             }
         }
-        slots = []
+        slots = TableArray([])
         self.mask = 0
-        packed = table
+        packed = TableArray(table)
         packedMask = mask
-        mergedByRank = mergedIDs
+        mergedByRank = TableArray(mergedIDs)
     }
 
     /// Ids at or above this do not fit the compact form.
@@ -772,7 +793,7 @@ struct PairTable: Sendable {
         let n = merges.count
         var size = 16
         while size < n * 2 + 2 { size <<= 1 }
-        mergedByRank = mergedIDs
+        mergedByRank = TableArray(mergedIDs)
         let mask = size - 1
         let slotBits = size.trailingZeroBitCount
         let bucketBits = min(slotBits, 12)
@@ -808,7 +829,7 @@ struct PairTable: Sendable {
             }
         }
         homes = []
-        slots = [Slot](unsafeUninitializedCapacity: size) { t, count in
+        slots = TableArray([Slot](unsafeUninitializedCapacity: size) { t, count in
             // Slots below `cleared` are initialized; probing never looks past them unset.
             var cleared = 0
             for e in sorted {
@@ -826,7 +847,7 @@ struct PairTable: Sendable {
             }
             for k in cleared..<size { t[k] = Self.empty }
             count = size
-        }
+        })
         self.mask = mask
     }
 
@@ -854,7 +875,10 @@ struct PairTable: Sendable {
     func mergedID(rank: Int32) -> Int32 { mergedByRank[Int(rank)] }
 
     /// The id each merge makes, by rank.
-    var mergedIDs: [Int32] { mergedByRank }
+    var mergedIDs: [Int32] { mergedByRank.arrayValue }
+
+    /// Whether the table is used in place in a cache image's mapping (``TableArray``).
+    var isMapped: Bool { (packed.isEmpty ? slots.isMapped : packed.isMapped) && mergedByRank.isMapped }
 
     /// The rank of the merge of `a` and `b`, or -1.
     @inline(__always)
@@ -890,9 +914,9 @@ struct PairTable: Sendable {
 extension PairTable {
     /// Writes the table to a cache image.
     func write(to w: inout ImageWriter) {
-        w.array(slots)
-        w.array(packed)
-        w.array(mergedByRank)
+        w.array(slots.arrayValue)
+        w.array(packed.arrayValue)
+        w.array(mergedByRank.arrayValue)
     }
 
     /// A table read back from ``write(to:)``: one of its two forms, a power-of-two size with
@@ -900,16 +924,18 @@ extension PairTable {
     /// merges (the merged ids are checked by the caller).
     init(image r: inout ImageReader) throws(ImageReader.Malformed) {
         let at = r.offset
-        slots = try r.array(Slot.self)
-        packed = try r.array(UInt64.self)
-        mergedByRank = try r.array(Int32.self)
+        slots = try r.mappedArray(Slot.self)
+        packed = try r.mappedArray(UInt64.self)
+        mergedByRank = try r.mappedArray(Int32.self)
+        imageOwner = r.mappingOwner
         mask = max(slots.count - 1, 0)
         packedMask = max(packed.count - 1, 0)
         let n = UInt64(mergedByRank.count)
         let ok: Bool
         if packed.isEmpty {
-            ok = slots.count > 0 && slots.count & mask == 0 && slots.contains { $0.key == .max }
-                && slots.allSatisfy { $0.key == .max || $0.value >> 32 < n }
+            ok = slots.count > 0 && slots.count & mask == 0 && slots.withUnsafeBufferPointer { t in
+                t.contains { $0.key == .max } && t.allSatisfy { $0.key == .max || $0.value >> 32 < n }
+            }
         } else {
             let (highest, empty) = ImageReader.highestAndZeros(packed) { $0 & 0xFF_FFFF }   // the ranks
             // Without merges every slot must be empty: a rank-0 entry would index no merge.

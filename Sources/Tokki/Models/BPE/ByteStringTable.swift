@@ -78,6 +78,9 @@ struct ByteStringTable: Sendable {
 
     var count: Int { low.count + high.count }
 
+    /// Whether both halves are used in place in a cache image's mapping (``TableArray``).
+    var isMapped: Bool { low.isMapped && high.isMapped }
+
     /// The value of `p[0..<n]`, or nil.
     @inline(__always)
     func value(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
@@ -167,13 +170,16 @@ struct UnsafeByteStringLookup: @unchecked Sendable {
 
 /// One half of a ``ByteStringTable``.
 struct ByteStringTableHalf: Sendable {
-    private var slots: [UInt64]          // hash (low 32 bits, never 0) | entry index << 32
-    private var hashes: [UInt32] = []
+    // Read from a cache image, the three tables are used in place (``TableArray``).
+    private var slots: TableArray<UInt64>          // hash (low 32 bits, never 0) | entry index << 32
+    private var hashes = TableArray<UInt32>([])
     /// Per entry: key start in `pool`, key length, value — one array, so a lookup touches
     /// one cache line for all three.
-    private var entries: [Entry] = []
+    private var entries = TableArray<Entry>([])
     private var pool: [UInt8] = []
     private var mask: Int
+    /// The image mapping the tables lie in, when read from one (kept alive with them).
+    private var imageOwner: (any AnyObject & Sendable)? = nil
 
     fileprivate struct Entry: Sendable {
         var start: Int32
@@ -218,7 +224,7 @@ struct ByteStringTableHalf: Sendable {
     init(capacity: Int, poolCapacity: Int? = nil) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = LargeArrays.make(repeating: UInt64(0), count: size)
+        slots = TableArray(LargeArrays.make(repeating: UInt64(0), count: size))
         mask = size - 1
         hashes.reserveCapacity(capacity)
         entries.reserveCapacity(capacity)
@@ -226,6 +232,9 @@ struct ByteStringTableHalf: Sendable {
     }
 
     var count: Int { entries.count }
+
+    /// Whether the half's tables are used in place in a cache image's mapping.
+    var isMapped: Bool { slots.isMapped && hashes.isMapped && entries.isMapped }
 
     /// The half (`half`: the top hash bit) of a table of the given keys, whose hashes are
     /// `hashes`. The half shares `pool` (no key is copied). Also returns the first key (in
@@ -284,8 +293,8 @@ struct ByteStringTableHalf: Sendable {
         }
         entries.removeSubrange(used...)
         entryHashes.removeSubrange(used...)
-        table.entries = entries
-        table.hashes = entryHashes
+        table.entries = TableArray(entries)
+        table.hashes = TableArray(entryHashes)
         return (table, duplicate)
     }
 
@@ -390,12 +399,14 @@ struct ByteStringTableHalf: Sendable {
         let size = slots.count * 2
         var grown = LargeArrays.make(repeating: UInt64(0), count: size)
         let m = size - 1
-        for (index, h) in hashes.enumerated() {
-            var slot = Int(h) & m
-            while grown[slot] != 0 { slot = (slot + 1) & m }
-            grown[slot] = UInt64(h) | UInt64(index) << 32
+        hashes.withUnsafeBufferPointer { hs in
+            for (index, h) in hs.enumerated() {
+                var slot = Int(h) & m
+                while grown[slot] != 0 { slot = (slot + 1) & m }
+                grown[slot] = UInt64(h) | UInt64(index) << 32
+            }
         }
-        slots = grown
+        slots = TableArray(grown)
         mask = m
     }
 }
@@ -558,9 +569,9 @@ extension ByteStringTable {
 
 extension ByteStringTableHalf {
     fileprivate func write(to w: inout ImageWriter) {
-        w.array(slots)
-        w.array(hashes)
-        w.array(entries)
+        w.array(slots.arrayValue)
+        w.array(hashes.arrayValue)
+        w.array(entries.arrayValue)
     }
 
     /// A half read back from an image (without its pool: see ``share(_:)``). Every slot is
@@ -569,9 +580,10 @@ extension ByteStringTableHalf {
     /// read outside the arrays (and the image's checksum has already been checked).
     init(image r: inout ImageReader) throws(ImageReader.Malformed) {
         let at = r.offset
-        slots = try r.array(UInt64.self)
-        hashes = try r.array(UInt32.self)
-        entries = try r.array(Entry.self)
+        slots = try r.mappedArray(UInt64.self)
+        hashes = try r.mappedArray(UInt32.self)
+        entries = try r.mappedArray(Entry.self)
+        imageOwner = r.mappingOwner
         mask = slots.count - 1
         let bad = ImageReader.Malformed(offset: at, problem: "inconsistent hash table")
         guard !slots.isEmpty, slots.count & mask == 0, hashes.count == entries.count, entries.count < slots.count else { throw bad }
