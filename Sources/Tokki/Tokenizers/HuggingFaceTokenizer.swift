@@ -502,8 +502,8 @@ extension HuggingFaceTokenizer {
                     }
                     swap(&ranges, &next)
                 }
-                if let bpe {
-                    Self.tokenizeRangeIDs(bpe, base, ranges, into: &ids, scratch: &scratch.model)
+                if bpe != nil {
+                    Self.tokenizeRangeIDs(bpe!, base, ranges, into: &ids, scratch: &scratch.model)   // in place, no copy
                 } else {
                     Self.tokenizeRangeIDs(model, base, ranges, into: &ids, scratch: &scratch.model)
                 }
