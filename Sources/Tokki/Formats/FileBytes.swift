@@ -78,6 +78,23 @@ package struct ReadOnlyBytes: @unchecked Sendable {
         count = array.count
     }
 
+    /// A read-only memory mapping holding a copy of `bytes` (an array when they are empty or
+    /// the system refuses the mapping): the bytes of a file mapping without the file, so that
+    /// tests and fuzz targets reach the code that uses mapped bytes in place.
+    package init(mappedCopyOf bytes: [UInt8]) {
+        let n = bytes.count
+        if n > 0, let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
+            bytes.withUnsafeBytes { src in
+                assert(src.count == n)
+                p.copyMemory(from: src.baseAddress!, byteCount: n)
+            }
+            _ = mprotect(p, n, PROT_READ)
+            self.init(mapping: FileMapping(base: UnsafePointer(p.assumingMemoryBound(to: UInt8.self)), count: n))
+            return
+        }
+        self.init(bytes)
+    }
+
     fileprivate init(mapping: FileMapping) {
         array = []
         self.mapping = mapping
@@ -146,7 +163,8 @@ private final class FileMapping: @unchecked Sendable {
 ///
 /// Like every reader of a mapped file (safetensors, llama.cpp's GGUF loader), the process
 /// stops with SIGBUS if another process truncates the file while it is mapped; Tokki maps
-/// model files only while it parses them.
+/// model files only while it parses them, and model cache images while a tokenizer uses the
+/// tables in them (``TableArray``).
 ///
 /// - Throws: ``TokkiError/io(path:reason:)`` naming the file.
 package func mapFileBytes(_ path: String, mapThreshold: Int = 1 << 20) throws(TokkiError) -> ReadOnlyBytes {

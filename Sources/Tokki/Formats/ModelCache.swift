@@ -450,7 +450,8 @@ extension ModelCache {
     ///   malformed.
     @_spi(Fuzzing)
     public static func tokenizer(imagePayload payload: [UInt8], tiktoken: Bool) throws(TokkiError) -> any Tokenizer {
-        var reader = ImageReader(bytes: ReadOnlyBytes(payload))
+        // Mapped, as the cache maps image files: the tables are then used in place (``TableArray``).
+        var reader = ImageReader(bytes: ReadOnlyBytes(mappedCopyOf: payload))
         do {
             if tiktoken {
                 let table = try TokenTable(image: &reader)
