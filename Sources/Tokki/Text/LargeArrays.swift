@@ -35,14 +35,14 @@ package enum LargeArrays {
     package static func alignment(forBytes bytes: Int) -> Int { bytes >= hugePage ? hugePage : 16 }
 
     /// A fresh anonymous mapping of at least `bytes` bytes (whole pages), aligned to 2 MB when
-    /// it is 2 MB or larger and marked for huge pages, so that the kernel can back it with
+    /// it is 2 MB or larger (and the page size divides 2 MB) and marked for huge pages, so that the kernel can back it with
     /// them: one fault and one zeroed 2 MB page instead of 512 faults. Its memory reads as zero.
     /// With `populate`, every page is mapped in now, in one call (so that no page is first
     /// mapped to the shared zero page by a read and replaced on the first write). Free it with
     /// ``unmap(_:bytes:)`` and the same `bytes`; nil when the system refuses the mapping.
     package static func map(bytes: Int, populate: Bool) -> UnsafeMutableRawPointer? {
         let size = mappedSize(bytes)
-        let align = size >= hugePage ? hugePage : 1
+        let align = size >= hugePage && hugePage % pageSize == 0 ? hugePage : 1
         let total = size + (align > 1 ? align : 0)
         guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else { return nil }
         let address = Int(bitPattern: raw)
@@ -67,8 +67,14 @@ package enum LargeArrays {
         munmap(p, mappedSize(bytes))
     }
 
-    /// `bytes` rounded up to whole 4 KB pages (at least one).
-    private static func mappedSize(_ bytes: Int) -> Int { max(4096, (bytes + 4095) & ~4095) }
+    /// `bytes` rounded up to whole pages (at least one).
+    private static func mappedSize(_ bytes: Int) -> Int {
+        let page = pageSize
+        return max(page, (bytes + page - 1) / page * page)
+    }
+
+    /// The system's page size (4 KB on x86-64; 16 or 64 KB on some ARM systems).
+    private static let pageSize: Int = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
 
     /// Marks the 2 MB-aligned pages inside `bytes` bytes at `start` for huge pages (none when
     /// no whole 2 MB page lies inside). The memory must not have been written yet for it to
