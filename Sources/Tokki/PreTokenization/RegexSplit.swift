@@ -1,4 +1,5 @@
 import Synchronization
+
 /// Hugging Face's `Split` pre-tokenizer with a regular expression, on the system ICU regex
 /// engine: the matches of `pattern` (or, with `invert`, the text between them) are handled
 /// according to `behavior`, and empty pieces are dropped.
@@ -31,7 +32,7 @@ public struct RegexSplit: PreTokenizer {
 
     /// Compiles `pattern` (a well-known pattern, which a hand-written scanner matches, is
     /// compiled only if the regex engine is ever asked for its matches: compiling the `\p{…}`
-    /// classes of a tokenizer pattern costs about a millisecond of every load).
+    /// classes of a tokenizer pattern costs one to two milliseconds of every load).
     ///
     /// - Throws: ``TokkiError/invalidConfiguration(_:)`` naming the offset of a bad pattern.
     public init(pattern: String, behavior: SplitBehavior, invert: Bool = false, dialect: Dialect = .standard) throws(TokkiError) {
