@@ -219,13 +219,21 @@ struct PieceCache: Sendable {
         var tokens: [ModelToken] = []
         swap(&tokens, &scratch.missTokens)
         tokens.removeAll(keepingCapacity: true)
-        // The shared table missed; this thread's own may hold it (when the shared one is full).
-        if case .own(let found) = scratch.cache.find(p, n, h) {
-            scratch.cache.values.withUnsafeBufferPointer { v in tokens.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
-        } else {
+        if !appendOwn(p, n, h, to: &tokens, scratch: &scratch) {
             tokensOnMiss(p, n, h, into: &tokens, scratch: &scratch, compute: compute)
         }
         swap(&tokens, &scratch.missTokens)
+    }
+
+    /// After the shared table missed: appends the tokens of `p[0..<n]` (hash `h`) from this
+    /// thread's own table, which may hold them when the shared one is full; false (nothing
+    /// appended) when it does not.
+    @inline(__always)
+    static func appendOwn(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, to tokens: inout [ModelToken],
+                          scratch: inout ModelScratch) -> Bool {
+        guard case .own(let found) = scratch.cache.find(p, n, h) else { return false }
+        scratch.cache.values.withUnsafeBufferPointer { v in tokens.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
+        return true
     }
 
     /// The miss path of ``cachedTokens(_:_:_:into:scratch:)``: appends the tokens that
@@ -237,11 +245,7 @@ struct PieceCache: Sendable {
                              compute: (UnsafePointer<UInt8>, Int, inout [ModelToken], inout ModelScratch) -> Void) {
         let first = out.count
         compute(p, n, &out, &scratch)
-        if let view = scratch.cache.shared, !view.isFull,
-           view.insert(p, n, h, spans: out[first...], offset: 0, gap: 0, deviation: 0, score: nil) {
-            return
-        }
-        scratch.cache.insert(p, n, h, out[first...])
+        remember(p, n, h, out[first...], scratch: &scratch)
     }
 
     /// Caches `tokens`, the tokens of the pre-token `p[0..<n]` (hash `h`), which was not

@@ -375,10 +375,7 @@ extension BPEModel: PieceModel {
         var tokens: [ModelToken] = []
         swap(&tokens, &scratch.missTokens)
         tokens.removeAll(keepingCapacity: true)
-        // The shared table missed; this thread's own may hold it (when the shared one is full).
-        if case .own(let found) = scratch.cache.find(p, n, h) {
-            scratch.cache.values.withUnsafeBufferPointer { v in tokens.append(contentsOf: UnsafeBufferPointer(rebasing: v[found])) }
-        } else {
+        if !PieceCache.appendOwn(p, n, h, to: &tokens, scratch: &scratch) {
             tokenizeUncached(p, n, into: &tokens, scratch: &scratch)
             PieceCache.remember(p, n, h, tokens[...], scratch: &scratch)
         }
