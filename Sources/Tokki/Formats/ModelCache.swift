@@ -147,6 +147,11 @@ public struct ModelCache: Sendable, Equatable {
         if !direct {
             guard let exe = Bundle.main.executablePath, stat(exe, &st) == 0 else { return (0, 0) }
         }
+        return identity(of: st)
+    }()
+
+    /// The hash of a file's size, modification time and inode, as ``programIdentity`` takes it.
+    static func identity(of st: stat) -> ContentHash.Digest {
         #if canImport(Darwin)
         let mtime = (Int(st.st_mtimespec.tv_sec), Int(st.st_mtimespec.tv_nsec))
         #else
@@ -154,7 +159,7 @@ public struct ModelCache: Sendable, Equatable {
         #endif
         var words: [UInt64] = [UInt64(st.st_size), UInt64(bitPattern: Int64(mtime.0)), UInt64(bitPattern: Int64(mtime.1)), UInt64(st.st_ino)]
         return words.withUnsafeMutableBytes { ContentHash.digest(UnsafeRawBufferPointer($0)) }
-    }()
+    }
 
     /// The checked image of `key`, or nil (none, unreadable, of another file or layout, or
     /// failing its checksum).
