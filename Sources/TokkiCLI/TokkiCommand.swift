@@ -22,6 +22,8 @@ struct TokkiCommand: ParsableCommand {
                              and .tiktoken files are kept between runs
                              (default ~/.cache/tokki/model-cache)
           TOKKI_MODEL_CACHE  0 turns that cache off
+          TOKKI_CACHE_MAX_MB the most MiB that cache keeps (default 2048;
+                             the least recently used images go first)
         """,
         version: "0.1.0",
         subcommands: [Normalize.self, Encode.self, Decode.self, Inspect.self, Convert.self, Train.self, Extend.self, Stats.self,

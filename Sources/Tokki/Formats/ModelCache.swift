@@ -26,7 +26,9 @@ import Foundation
 ///   written, is passed over silently and the model file loaded as without a cache: the
 ///   cache never changes what a model loads as, only how fast.
 /// - Images are written atomically (a temporary file, then a rename). Deleting the folder at
-///   any time is safe. At most ``maximumEntries`` images are kept (the oldest go first).
+///   any time is safe. At most ``maximumEntries`` images and ``maximumBytes`` bytes are kept;
+///   the least recently used go first (an image read is marked used, at most once an hour),
+///   and the image just written always stays.
 ///
 /// ```swift
 /// var options = TokenizerLoadOptions()
@@ -43,25 +45,36 @@ public struct ModelCache: Sendable, Equatable {
     /// The most images kept in the folder.
     public static let maximumEntries = 64
 
+    /// The default of ``maximumBytes``: 2 GiB (an image of a 200,000-token tokenizer.json
+    /// takes about 30 MB).
+    public static let defaultMaximumBytes = 2 << 30
+
+    /// The most bytes of images kept in the folder (the image just written stays even when it
+    /// alone is larger).
+    public let maximumBytes: Int
+
     /// Images are made of files of at least this many bytes (``minimumSourceSize``; tests
     /// lower it).
     let minimumSize: Int
 
-    /// A cache in `directory`.
-    public init(directory: String) {
-        self.init(directory: directory, minimumSize: Self.minimumSourceSize)
+    /// A cache in `directory` that keeps at most `maximumBytes` bytes of images.
+    public init(directory: String, maximumBytes: Int = ModelCache.defaultMaximumBytes) {
+        self.init(directory: directory, minimumSize: Self.minimumSourceSize, maximumBytes: maximumBytes)
     }
 
     /// A cache that makes images of files of at least `minimumSize` bytes (tests and seeds).
     @_spi(Fuzzing)
-    public init(directory: String, minimumSize: Int) {
+    public init(directory: String, minimumSize: Int, maximumBytes: Int = ModelCache.defaultMaximumBytes) {
         self.directory = directory
         self.minimumSize = minimumSize
+        self.maximumBytes = max(0, maximumBytes)
     }
 
     /// The cache the environment asks for: `TOKKI_MODEL_CACHE` set to `0`, `off`, `no` or
     /// `false` turns it off; otherwise the folder is `TOKKI_CACHE_DIR`, else
     /// `$XDG_CACHE_HOME/tokki/model-cache`, else `~/.cache/tokki/model-cache` (nil without a home).
+    /// `TOKKI_CACHE_MAX_MB`, a whole number of mebibytes, sets ``maximumBytes`` (a value that
+    /// is not a whole number ≥ 0 is ignored).
     /// The folder is its own, apart from `~/.cache/tokki/models`, where the fetch scripts keep
     /// downloaded models: pruning the cache only ever touches its folder.
     public static func fromEnvironment() -> ModelCache? { fromEnvironment(ProcessInfo.processInfo.environment) }
@@ -69,9 +82,15 @@ public struct ModelCache: Sendable, Equatable {
     /// ``fromEnvironment()`` of the variables `env`.
     static func fromEnvironment(_ env: [String: String]) -> ModelCache? {
         if let flag = env["TOKKI_MODEL_CACHE"]?.lowercased(), ["0", "off", "no", "false"].contains(flag) { return nil }
-        if let dir = env["TOKKI_CACHE_DIR"], !dir.isEmpty { return ModelCache(directory: dir) }
-        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return ModelCache(directory: xdg + "/tokki/model-cache") }
-        if let home = env["HOME"], home.hasPrefix("/") { return ModelCache(directory: home + "/.cache/tokki/model-cache") }
+        var limit = defaultMaximumBytes
+        if let text = env["TOKKI_CACHE_MAX_MB"], let mb = Int(text), mb >= 0, mb <= Int.max >> 20 { limit = mb << 20 }
+        if let dir = env["TOKKI_CACHE_DIR"], !dir.isEmpty { return ModelCache(directory: dir, maximumBytes: limit) }
+        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return ModelCache(directory: xdg + "/tokki/model-cache", maximumBytes: limit)
+        }
+        if let home = env["HOME"], home.hasPrefix("/") {
+            return ModelCache(directory: home + "/.cache/tokki/model-cache", maximumBytes: limit)
+        }
         return nil
     }
 
@@ -180,7 +199,24 @@ public struct ModelCache: Sendable, Equatable {
             return word(6) == sum.0 && word(7) == sum.1 ? kind : nil
         }
         guard let kind else { return nil }
+        Self.markUsed(path)
         return (ImageReader(bytes: bytes, offset: Self.headerSize), kind)
+    }
+
+    /// Sets the modification time of the image at `path` to now when it is more than an hour
+    /// old, so that pruning, which removes the oldest first, removes the least recently used
+    /// (best effort; at most one metadata write an hour per image).
+    static func markUsed(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        #if canImport(Darwin)
+        let modified = st.st_mtimespec.tv_sec
+        #else
+        let modified = st.st_mtim.tv_sec
+        #endif
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        if now.tv_sec - modified > 3600 { _ = utimensat(AT_FDCWD, path, nil, 0) }
     }
 
     /// Writes `image`, of a source read as `kind`, as the image of `key` (best effort: a
@@ -211,12 +247,14 @@ public struct ModelCache: Sendable, Equatable {
             unlink(temporary)
             return
         }
-        prune()
+        prune(keeping: key.fileName)
     }
 
-    /// Removes the oldest images beyond ``maximumEntries``, and temporary files a process
-    /// that stopped while writing left more than an hour ago.
-    private func prune() {
+    /// Removes the least recently used images (the oldest modification times, see
+    /// ``markUsed(_:)``) beyond ``maximumEntries`` images or ``maximumBytes`` bytes, never the
+    /// image `kept` (the one just written); and temporary files that a process which stopped
+    /// while writing left more than an hour ago.
+    private func prune(keeping kept: String) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasSuffix(".tmp") {
@@ -225,14 +263,20 @@ public struct ModelCache: Sendable, Equatable {
                 try? fm.removeItem(atPath: path)
             }
         }
-        let images = names.filter { $0.hasSuffix(".tkc") }
-        guard images.count > Self.maximumEntries else { return }
-        let dated = images.map { name -> (String, Date) in
-            let date = (try? fm.attributesOfItem(atPath: directory + "/" + name)[.modificationDate] as? Date) ?? .distantPast
-            return (name, date)
-        }.sorted { $0.1 < $1.1 }
-        for (name, _) in dated.prefix(images.count - Self.maximumEntries) {
-            try? fm.removeItem(atPath: directory + "/" + name)
+        // (name, modification time, size), oldest first; ties by name, so the order is fixed.
+        var images: [(name: String, date: Date, size: Int)] = names.filter { $0.hasSuffix(".tkc") }.map { name in
+            let attributes = try? fm.attributesOfItem(atPath: directory + "/" + name)
+            return (name, attributes?[.modificationDate] as? Date ?? .distantPast, (attributes?[.size] as? NSNumber)?.intValue ?? 0)
+        }
+        images.sort { $0.date != $1.date ? $0.date < $1.date : $0.name < $1.name }
+        var count = images.count
+        var bytes = images.reduce(0) { $0 + $1.size }
+        for image in images where image.name != kept {
+            guard count > Self.maximumEntries || bytes > maximumBytes else { break }
+            if (try? fm.removeItem(atPath: directory + "/" + image.name)) != nil {
+                count -= 1
+                bytes -= image.size
+            }
         }
     }
 }

@@ -127,6 +127,13 @@ struct ModelCacheTests {
             #expect(ModelCache.fromEnvironment(["HOME": "/h", "TOKKI_CACHE_DIR": "/c", "TOKKI_MODEL_CACHE": off]) == nil)
         }
         #expect(ModelCache.fromEnvironment([:]) == nil)
+        #expect(ModelCache.fromEnvironment(["HOME": "/h"])?.maximumBytes == ModelCache.defaultMaximumBytes)
+        #expect(ModelCache.fromEnvironment(["HOME": "/h", "TOKKI_CACHE_MAX_MB": "5"])?.maximumBytes == 5 << 20)
+        #expect(ModelCache.fromEnvironment(["TOKKI_CACHE_DIR": "/c", "TOKKI_CACHE_MAX_MB": "0"])?.maximumBytes == 0)
+        #expect(ModelCache.fromEnvironment(["XDG_CACHE_HOME": "/x", "TOKKI_CACHE_MAX_MB": "7"])?.maximumBytes == 7 << 20)
+        for bad in ["-1", "1.5", "abc", "", "99999999999999999999"] {
+            #expect(ModelCache.fromEnvironment(["HOME": "/h", "TOKKI_CACHE_MAX_MB": bad])?.maximumBytes == ModelCache.defaultMaximumBytes)
+        }
     }
 
     @Test func theImageIsWhatLoads() throws {
@@ -426,6 +433,90 @@ struct ModelCacheTests {
         let left = Self.images(cache)
         #expect(left.count == ModelCache.maximumEntries)
         #expect(!left.contains("old-0.tkc") && !left.contains("old-5.tkc") && left.contains("old-6.tkc"))
+    }
+
+    /// Writes `count` fake images of `size` bytes each into `cache`'s folder, the k-th dated
+    /// 1,000,000 + k seconds after 1970 (older than anything real).
+    private static func fakeImages(_ cache: ModelCache, count: Int, size: Int) throws {
+        try FileManager.default.createDirectory(atPath: cache.directory, withIntermediateDirectories: true)
+        for k in 0..<count {
+            let file = cache.directory + "/old-\(k).tkc"
+            try Data(repeating: 7, count: size).write(to: URL(fileURLWithPath: file))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000 + Double(k))], ofItemAtPath: file)
+        }
+    }
+
+    /// The size of the image the byte-level BPE fixture makes.
+    private static func fixtureImageSize() throws -> Int {
+        let probe = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: probe.directory) }
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        _ = try TokenizerJSON.load(source: ReadOnlyBytes(try readFileBytes(path)), path: path, cache: probe)
+        let names = Self.images(probe)
+        try #require(names.count == 1)
+        return try #require((try FileManager.default.attributesOfItem(atPath: probe.directory + "/" + names[0])[.size] as? NSNumber)?.intValue)
+    }
+
+    /// Beyond ``ModelCache/maximumBytes``, the oldest images go first, until the rest fits;
+    /// the image just written stays.
+    @Test func imagesBeyondTheByteCapArePruned() throws {
+        let size = try Self.fixtureImageSize()
+        let plain = Self.cache()
+        let cache = ModelCache(directory: plain.directory, minimumSize: 0, maximumBytes: size + 25_000)
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        try Self.fakeImages(cache, count: 5, size: 10_000)
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        _ = try TokenizerJSON.load(source: ReadOnlyBytes(try readFileBytes(path)), path: path, cache: cache)
+        let left = Self.images(cache)
+        // The new image and the two newest fakes fit (size + 20,000); a third would not.
+        #expect(left.count == 3)
+        #expect(left.contains("old-3.tkc") && left.contains("old-4.tkc"))
+        #expect(!left.contains("old-0.tkc") && !left.contains("old-1.tkc") && !left.contains("old-2.tkc"))
+        let total = try left.reduce(0) { sum, name in
+            sum + ((try FileManager.default.attributesOfItem(atPath: cache.directory + "/" + name)[.size] as? NSNumber)?.intValue ?? 0)
+        }
+        #expect(total == size + 20_000)
+    }
+
+    /// An image larger than the whole cap is still kept when it was just written (the model
+    /// it was made for loads fast next time), and everything else goes.
+    @Test func theImageJustWrittenStaysAlone() throws {
+        let plain = Self.cache()
+        let cache = ModelCache(directory: plain.directory, minimumSize: 0, maximumBytes: 1)
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        try Self.fakeImages(cache, count: 3, size: 100)
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        let source = ReadOnlyBytes(try readFileBytes(path))
+        _ = try TokenizerJSON.load(source: source, path: path, cache: cache)
+        let left = Self.images(cache)
+        #expect(left.count == 1 && !left.contains { $0.hasPrefix("old-") })
+        // And it is used: a second load reads it, the same tokenizer.
+        try Self.expectSame(try TokenizerJSON.load(source: source, path: path), try TokenizerJSON.load(source: source, path: path, cache: cache),
+                            "after pruning")
+        #expect(Self.images(cache) == left)
+    }
+
+    /// Reading an image marks it used (its modification time, which pruning orders by), at
+    /// most once an hour: an image read two hours after it was last marked is marked again, one
+    /// marked ten minutes ago is left alone.
+    @Test func aReadImageIsMarkedUsed() throws {
+        let cache = Self.cache()
+        defer { try? FileManager.default.removeItem(atPath: cache.directory) }
+        let path = Fixtures.url("hf/bytelevel_bpe.json").path
+        let source = ReadOnlyBytes(try readFileBytes(path))
+        _ = try TokenizerJSON.load(source: source, path: path, cache: cache)
+        let names = Self.images(cache)
+        try #require(names.count == 1)
+        let image = cache.directory + "/" + names[0]
+        func modified() throws -> Date { try #require(try FileManager.default.attributesOfItem(atPath: image)[.modificationDate] as? Date) }
+        let twoHoursAgo = Date(timeIntervalSinceNow: -7200)
+        try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: image)
+        _ = try TokenizerJSON.load(source: source, path: path, cache: cache)
+        #expect(try modified().timeIntervalSinceNow > -60)
+        let tenMinutesAgo = Date(timeIntervalSinceNow: -600)
+        try FileManager.default.setAttributes([.modificationDate: tenMinutesAgo], ofItemAtPath: image)
+        _ = try TokenizerJSON.load(source: source, path: path, cache: cache)
+        #expect(abs(try modified().timeIntervalSince(tenMinutesAgo)) < 1)
     }
 
     /// The content hash differs when any single byte changes, at every length around the
