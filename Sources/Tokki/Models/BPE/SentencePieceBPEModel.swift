@@ -69,6 +69,8 @@ public struct SentencePieceBPEModel: TokenModel {
         var left: Int32
         var right: Int32
         var size: Int32
+        /// The piece the two make.
+        var id: Int32
 
         @inline(__always) static func before(_ a: Pair, _ b: Pair) -> Bool {
             a.score > b.score || (a.score == b.score && a.left < b.left)
@@ -82,6 +84,8 @@ public struct SentencePieceBPEModel: TokenModel {
         var prev: [Int32] = []
         var next: [Int32] = []
         var freeze: [Bool] = []
+        /// Each symbol's piece id once a merge made it (-1: not looked up yet).
+        var id: [Int32] = []
         var heap = MinHeap<Pair>()
         /// Empty buffers.
         public init() {}
@@ -110,6 +114,7 @@ public struct SentencePieceBPEModel: TokenModel {
         b.start.removeAll(keepingCapacity: true); b.length.removeAll(keepingCapacity: true)
         b.prev.removeAll(keepingCapacity: true); b.next.removeAll(keepingCapacity: true)
         b.freeze.removeAll(keepingCapacity: true); b.heap.removeAll(keepingCapacity: true)
+        b.id.removeAll(keepingCapacity: true)
         var i = 0
         while i < n {
             var len = 0
@@ -121,22 +126,27 @@ public struct SentencePieceBPEModel: TokenModel {
             }
             let index = Int32(b.start.count)
             b.start.append(Int32(i)); b.length.append(Int32(len)); b.freeze.append(frozen)
-            b.prev.append(index - 1)
+            b.prev.append(index - 1); b.id.append(-1)
             i += len
             b.next.append(i < n ? index + 1 : -1)
+        }
+        let hasUnused = v.hasUnused
+        let symbolCount = b.start.count
+        if dropout == nil && !hasUnused && symbolCount > 1 && symbolCount <= Self.linearLimit
+            && segmentLinear(p, b, into: &spans) {
+            return
         }
         var revMerge: [Int32: Int32] = [:]  // UNUSED piece id → length of its left part
         var heap = b.heap
         b.heap = MinHeap()
         defer { b.heap = heap }
-        let hasUnused = v.hasUnused
-        let symbolCount = b.start.count
         v.scores.withUnsafeBufferPointer { scores in
         b.start.withUnsafeMutableBufferPointer { start in
         b.length.withUnsafeMutableBufferPointer { length in
         b.prev.withUnsafeMutableBufferPointer { prev in
         b.next.withUnsafeMutableBufferPointer { next in
         b.freeze.withUnsafeBufferPointer { freeze in
+        b.id.withUnsafeMutableBufferPointer { ids in
             let isUnused = v.isUnused
             // Adds the pair (l, r) when their concatenation is a piece.
             @inline(__always) func candidate(_ l: Int32, _ r: Int32) -> Pair? {
@@ -145,7 +155,7 @@ public struct SentencePieceBPEModel: TokenModel {
                 let e = s + Int(length[Int(l)]) + Int(length[Int(r)])
                 guard let id = v.matchableID(p, s, e) else { return nil }
                 if hasUnused && isUnused[id] { revMerge[Int32(id)] = length[Int(l)] }
-                return Pair(score: scores[id], left: l, right: r, size: Int32(e - s))
+                return Pair(score: scores[id], left: l, right: r, size: Int32(e - s), id: Int32(id))
             }
             if symbolCount > 1 {
                 for k in 1..<symbolCount {
@@ -162,6 +172,9 @@ public struct SentencePieceBPEModel: TokenModel {
                     if dropout.alpha > 0 && dropout.rng.pointee.nextDouble() < dropout.alpha { continue }
                 }
                 length[l] += length[r]
+                // The merged piece's id, found when the pair was proposed: the final pieces
+                // need no second look-up (each one waits for memory in a large vocabulary).
+                ids[l] = top.id
                 next[l] = next[r]
                 assert(next[r] < Int32(symbolCount))
                 if next[r] >= 0 { prev[Int(next[r])] = Int32(l) }
@@ -169,10 +182,10 @@ public struct SentencePieceBPEModel: TokenModel {
                 if let c = candidate(prev[l], Int32(l)) { heap.push(c) }
                 if let c = candidate(Int32(l), next[l]) { heap.push(c) }
             }
-        }}}}}}
+        }}}}}}}
 
-        func resegment(_ s: Int, _ e: Int) {
-            let id = v.id(p, s, e)
+        func resegment(_ s: Int, _ e: Int, known: Int32 = -1) {
+            let id = known >= 0 ? Int(known) : v.id(p, s, e)
             if hasUnused && v.isUnused[id], let leftLength = revMerge[Int32(id)] {
                 resegment(s, s + Int(leftLength))
                 resegment(s + Int(leftLength), e)
@@ -183,8 +196,84 @@ public struct SentencePieceBPEModel: TokenModel {
         var k: Int32 = 0
         while k >= 0 && Int(k) < symbolCount {
             let s = Int(b.start[Int(k)])
-            resegment(s, s + Int(b.length[Int(k)]))
+            resegment(s, s + Int(b.length[Int(k)]), known: b.id[Int(k)])
             k = b.next[Int(k)]
+        }
+    }
+}
+
+extension SentencePieceBPEModel {
+    /// Words of at most this many symbols are merged by ``segmentLinear(_:_:into:)``.
+    static let linearLimit = 32
+
+    /// The merges of ``segment(_:into:buffers:dropout:)`` (no dropout, no UNUSED pieces) over
+    /// the few symbols in `b` (at least 2, at most ``linearLimit``): each adjacent pair is
+    /// looked up once, when it forms, and the next merge is found by a scan — the highest
+    /// score, leftmost on ties, which is the order the heap pops valid pairs in (a heap entry
+    /// is valid exactly while its pair is adjacent and unchanged, and positions keep the
+    /// symbols' order). For a short word cheaper than the heap. Appends the pieces and returns
+    /// true; false, with nothing appended, when a score is not a number (the heap's order is
+    /// then the reference's, not a scan's).
+    func segmentLinear(_ p: UnsafePointer<UInt8>, _ b: Buffers, into spans: inout [TokenSpan]) -> Bool {
+        let v = vocabulary
+        let limit = Self.linearLimit
+        var count = b.start.count
+        assert(count > 1 && count <= limit && b.length.count == count && b.freeze.count == count)
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 5 * limit) { w -> Bool in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: limit) { pairScore -> Bool in
+                // Symbols k < count: start, length, frozen (0/1), piece id (-1: not looked up);
+                // pair k < count - 1 (symbols k and k + 1): the piece it makes (-1: none) and its score.
+                guard let base = w.baseAddress, let pairScore = pairScore.baseAddress else { return false }
+                let start = base, length = base + limit, frozen = base + 2 * limit, id = base + 3 * limit, pairID = base + 4 * limit
+                for k in 0..<count {
+                    start[k] = b.start[k]; length[k] = b.length[k]; frozen[k] = b.freeze[k] ? 1 : 0; id[k] = -1
+                }
+                var sawNaN = false
+                v.scores.withUnsafeBufferPointer { scores in
+                    // Proposes pair k; true when its score is not a number. `count` is passed
+                    // and the flag returned, not captured: a captured variable is boxed on the heap.
+                    @inline(__always) func propose(_ k: Int, _ count: Int) -> Bool {
+                        assert(k + 1 < count && count <= limit)
+                        pairID[k] = -1
+                        if frozen[k] != 0 || frozen[k + 1] != 0 { return false }
+                        let s = Int(start[k])
+                        guard let piece = v.matchableID(p, s, s + Int(length[k]) + Int(length[k + 1])) else { return false }
+                        pairID[k] = Int32(piece)
+                        pairScore[k] = scores[piece]
+                        return pairScore[k].isNaN
+                    }
+                    for k in 0..<(count - 1) where propose(k, count) { sawNaN = true }
+                    while count > 1 && !sawNaN {
+                        var best = -1
+                        var bestScore: Float = 0
+                        for k in 0..<(count - 1) where pairID[k] >= 0 && (best < 0 || pairScore[k] > bestScore) {
+                            best = k; bestScore = pairScore[k]
+                        }
+                        if best < 0 { break }
+                        // Symbol best absorbs best + 1; the symbols and pairs after it move down one.
+                        length[best] += length[best + 1]
+                        id[best] = pairID[best]
+                        var k = best + 1
+                        while k < count - 1 {
+                            assert(k + 1 < limit)
+                            start[k] = start[k + 1]; length[k] = length[k + 1]; frozen[k] = frozen[k + 1]; id[k] = id[k + 1]
+                            if k < count - 2 { pairID[k] = pairID[k + 1]; pairScore[k] = pairScore[k + 1] }
+                            k += 1
+                        }
+                        count -= 1
+                        // The new pairs in the heap version's order: on the left, then on the right.
+                        if best > 0 && propose(best - 1, count) { sawNaN = true }
+                        if best + 1 < count && propose(best, count) { sawNaN = true }
+                    }
+                }
+                if sawNaN { return false }
+                for k in 0..<count {
+                    let s = Int(start[k]), e = s + Int(length[k])
+                    let piece = id[k] >= 0 ? Int(id[k]) : v.id(p, s, e)
+                    spans.append(TokenSpan(start: Int32(s), end: Int32(e), id: Int32(piece)))
+                }
+                return true
+            }
         }
     }
 }
