@@ -121,15 +121,29 @@ struct ByteStringTableTests {
 
     /// The table of a vocabulary's ids over its own pool: every key of the set is found with
     /// its id, ids outside the set and absent texts are not, and a repeated text is reported
-    /// with the later id.
+    /// with the later id. Keys run from 1 to 300 bytes and hold zero bytes (keys that differ
+    /// only in trailing zeros, or only past byte 255, are distinct).
     @Test func pooledKeyTableFindsExactlyItsIDs() {
         var rng = SplitMix64(seed: 21)
-        // Distinct short keys over a small alphabet (many shared prefixes and equal hashes' neighbours).
+        // Distinct keys over a small alphabet with 0 in it (many shared prefixes and equal
+        // hashes' neighbours), mostly short.
         var seen = Set<[UInt8]>()
         var texts: [[UInt8]] = []
+        func length() -> Int {
+            switch rng.next() % 10 {
+            case 0: return 250 + Int(rng.next() % 51)
+            case 1, 2: return 7 + Int(rng.next() % 6)
+            default: return 1 + Int(rng.next() % 8)
+            }
+        }
         while texts.count < 3_000 {
-            let k = (0..<(1 + Int(rng.next() % 8))).map { _ in UInt8(truncatingIfNeeded: 0x61 + rng.next() % 6) }
+            let k = (0..<length()).map { _ in [0x00, 0x61, 0x62, 0x63, 0x64, 0xEA][Int(rng.next() % 6)] as UInt8 }
             if seen.insert(k).inserted { texts.append(k) }
+        }
+        // Keys that differ only by trailing zeros, and long keys that differ only past byte 255.
+        for extra in [[0x61], [0x61, 0x00], [0x61, 0x00, 0x00], Array(repeating: 0x62, count: 256) + [0x61],
+                      Array(repeating: 0x62, count: 256) + [0x63]] as [[UInt8]] where seen.insert(extra).inserted {
+            texts.append(extra)
         }
         var pool: [UInt8] = [], starts: [Int32] = [0]
         for t in texts { pool += t; starts.append(Int32(pool.count)) }
@@ -145,12 +159,16 @@ struct ByteStringTableTests {
         }
         var absent = 0
         for _ in 0..<20_000 {
-            let q = (0..<(1 + Int(rng.next() % 9))).map { _ in UInt8(truncatingIfNeeded: 0x61 + rng.next() % 7) }
+            let q = (0..<length()).map { _ in [0x00, 0x61, 0x62, 0x63, 0x64, 0xEA, 0x65][Int(rng.next() % 7)] as UInt8 }
             if seen.contains(q) { continue }
             absent += 1
             q.withUnsafeBufferPointer { b in #expect(table.value(b.baseAddress!, b.count) == nil, "\(q)") }
         }
         #expect(absent > 1_000)
+        for q in [[0x61, 0x00, 0x00, 0x00], Array(repeating: 0x62, count: 256) + [0x64], Array(repeating: 0x62, count: 256)] as [[UInt8]]
+        where !seen.contains(q) {
+            q.withUnsafeBufferPointer { b in #expect(table.value(b.baseAddress!, b.count) == nil, "\(q.count) bytes") }
+        }
         // A text repeated under a later id.
         let dupPool = pool + texts[10]
         let dup = PooledKeyTable.build(pool: dupPool, starts: starts + [Int32(dupPool.count)], ids: ids + [Int32(texts.count)])
