@@ -214,7 +214,7 @@ extension SentencePieceBPEModel {
     /// symbols' order). For a short word cheaper than the heap. Appends the pieces and returns
     /// true; false, with nothing appended, when a score is not a number (the heap's order is
     /// then the reference's, not a scan's).
-    func segmentLinear(_ p: UnsafePointer<UInt8>, _ b: Buffers, into spans: inout [TokenSpan]) -> Bool {
+    func segmentLinear(_ p: UnsafePointer<UInt8>, _ b: borrowing Buffers, into spans: inout [TokenSpan]) -> Bool {
         let v = vocabulary
         let limit = Self.linearLimit
         var count = b.start.count
