@@ -36,7 +36,8 @@ let package = Package(
                 .linkedLibrary("zstd"),
             ]
         ),
-        // Processor hints (cache prefetch) as inline C functions.
+        // Processor hints (cache prefetch) as inline C functions; SIMD UTF-8 validation; Linux
+        // writeback hints (sync_file_range) for the dataset writers.
         .target(name: "CSupport"),
         .target(
             name: "Tokki",
@@ -60,7 +61,7 @@ let package = Package(
         // Dataset writers: .npy, safetensors, Megatron indexed datasets, JSONL.
         .target(
             name: "TokkiData",
-            dependencies: ["Tokki", "TokkiObjectives"]
+            dependencies: ["Tokki", "TokkiObjectives", "CSupport"]
         ),
         .executableTarget(
             name: "TokkiCLI",

@@ -1,3 +1,4 @@
+import CSupport
 import Tokki
 #if canImport(Glibc)
 import Glibc
@@ -103,6 +104,38 @@ public final class AtomicFile {
         try flush()
         let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, off_t(offset)) }
         guard n == bytes.count else { throw .io(path: path, reason: "write failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Writes `bytes` at `offset`, straight to the file (not through the append buffer; a file
+    /// written this way is written only this way). The file grows as needed; a range never
+    /// written reads as zeros.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(DataError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, reason: "write failed at byte \(offset + done): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { throw .io(path: path, reason: "write failed at byte \(offset + done): no progress") }
+            done += n
+        }
+    }
+
+    /// Starts writing `count` bytes at `offset` to the disk now, without waiting (Linux's
+    /// `sync_file_range`), so that `commit()`'s `fsync` finds less left to do. A hint only:
+    /// errors are ignored (`fsync` reports them), and elsewhere it does nothing.
+    public func startWriteback(offset: Int, count: Int) {
+        guard count > 0, !isDirect, fd >= 0 else { return }
+        _ = tk_start_writeback(fd, Int64(offset), Int64(count))
+    }
+
+    /// Waits until `count` bytes at `offset` are on the disk and lets the kernel drop them from
+    /// its page cache (Linux); for bytes written once and not read back, so that a large
+    /// output does not fill the cache. A hint: errors are ignored (`fsync` reports them).
+    public func finishWriteback(offset: Int, count: Int) {
+        guard count > 0, !isDirect, fd >= 0 else { return }
+        _ = tk_finish_writeback(fd, Int64(offset), Int64(count))
     }
 
     /// Copies the whole content of another (uncommitted) file after the current end.

@@ -109,27 +109,39 @@ public enum ElementType: String, Sendable, CaseIterable, Equatable {
     func encode(_ values: UnsafeBufferPointer<Int32>, into out: inout [UInt8], tensor: String) throws(DataError) {
         // Every value is checked before anything is appended; then all are written in one pass
         // through a pointer (not an append per value: batches hold tens of millions).
+        try check(values, tensor: tensor)
+        let start = out.count, n = values.count
+        out.append(contentsOf: repeatElement(0, count: n * size))
+        guard n > 0 else { return }
+        out.withUnsafeMutableBytes { raw in
+            // `raw` holds start + n * size bytes: value k goes to [start + k * size, start + (k + 1) * size).
+            assert(raw.count == start + n * size)
+            store(values, to: raw.baseAddress! + start)
+        }
+    }
+
+    /// Throws naming the first of `values` that does not fit this type.
+    func check(_ values: UnsafeBufferPointer<Int32>, tensor: String) throws(DataError) {
         let r = range
         if self != .int32 && self != .int64, let bad = values.first(where: { Int64($0) < r.lowerBound || Int64($0) > r.upperBound }) {
             throw .valueOutOfRange(value: Int64(bad), type: self, tensor: tensor)
         }
-        let start = out.count, width = size, n = values.count
-        out.append(contentsOf: repeatElement(0, count: n * width))
-        guard n > 0, let src = values.baseAddress else { return }
-        out.withUnsafeMutableBytes { raw in
-            // `raw` holds start + n * width bytes: value k goes to [start + k * width, start + (k + 1) * width).
-            assert(raw.count == start + n * width)
-            let dst = raw.baseAddress! + start
-            switch self {
-            case .int32:
-                dst.copyMemory(from: src, byteCount: n * 4)  // little-endian hosts (x86-64, arm64)
-            case .int64:
-                for k in 0..<n { dst.storeBytes(of: Int64(src[k]).littleEndian, toByteOffset: 8 * k, as: Int64.self) }
-            case .uint16, .int16:
-                for k in 0..<n { dst.storeBytes(of: UInt16(truncatingIfNeeded: src[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self) }
-            case .uint8, .int8:
-                for k in 0..<n { dst.storeBytes(of: UInt8(truncatingIfNeeded: src[k]), toByteOffset: k, as: UInt8.self) }
-            }
+    }
+
+    /// Stores `values` (already checked) little-endian as this type at `dst`, which has room
+    /// for `values.count * size` bytes.
+    func store(_ values: UnsafeBufferPointer<Int32>, to dst: UnsafeMutableRawPointer) {
+        guard let src = values.baseAddress else { return }
+        let n = values.count
+        switch self {
+        case .int32:
+            dst.copyMemory(from: src, byteCount: n * 4)  // little-endian hosts (x86-64, arm64)
+        case .int64:
+            for k in 0..<n { dst.storeBytes(of: Int64(src[k]).littleEndian, toByteOffset: 8 * k, as: Int64.self) }
+        case .uint16, .int16:
+            for k in 0..<n { dst.storeBytes(of: UInt16(truncatingIfNeeded: src[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self) }
+        case .uint8, .int8:
+            for k in 0..<n { dst.storeBytes(of: UInt8(truncatingIfNeeded: src[k]), toByteOffset: k, as: UInt8.self) }
         }
     }
 }

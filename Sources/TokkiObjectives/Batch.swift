@@ -129,4 +129,31 @@ public protocol BatchBuilder: Sendable {
     /// Removes up to `maxRows` rows and returns them as a batch (nil when there are none).
     /// `threads` > 1 applies the objective to rows in parallel; the result is identical.
     mutating func nextBatch(maxRows: Int, threads: Int) -> Batch?
+    /// Removes the rows `nextBatch(maxRows:threads:)` would take and returns only the shapes
+    /// of that batch's tensors, in output order (nil when no row is pending). A writer that
+    /// must know every tensor's size before the first byte (one safetensors file written in
+    /// place) plans with this, then builds the same batches again from the same documents.
+    mutating func nextBatchShapes(maxRows: Int) -> [TensorShape]?
+}
+
+/// The name and shape of one tensor of a batch, without its values.
+public struct TensorShape: Sendable, Equatable {
+    /// The tensor's name.
+    public var name: String
+    /// The dimensions, outermost first.
+    public var shape: [Int]
+
+    /// Creates a shape.
+    public init(name: String, shape: [Int]) {
+        self.name = name
+        self.shape = shape
+    }
+}
+
+extension BatchBuilder {
+    /// Builds the batch and keeps its shapes: right for every builder, and what a builder
+    /// whose shapes depend on the rows' content (ragged `cu_seqlens`) does.
+    public mutating func nextBatchShapes(maxRows: Int) -> [TensorShape]? {
+        nextBatch(maxRows: maxRows, threads: 1).map { $0.tensors.map { TensorShape(name: $0.name, shape: $0.shape) } }
+    }
 }

@@ -358,13 +358,20 @@ extension MaskedLanguageModeling {
                 let end = min(ids.count, start + room)
                 var row: [Int32] = []
                 row.reserveCapacity(end - start + 2)
-                var word: [Int32] = []
-                if let bos { row.append(bos); word.append(-1) }
+                if let bos { row.append(bos) }
                 row.append(contentsOf: ids[start..<end])
-                if let w = document.wordIDs { word.append(contentsOf: w[start..<end]) } else { word.append(contentsOf: repeatElement(0, count: end - start)) }
-                if let eos { row.append(eos); word.append(-1) }
+                if let eos { row.append(eos) }
                 rows.append(row)
-                if document.wordIDs != nil { words.append(word) } else { words.append([]) }
+                if let w = document.wordIDs {
+                    var word: [Int32] = []
+                    word.reserveCapacity(row.count)
+                    if bos != nil { word.append(-1) }
+                    word.append(contentsOf: w[start..<end])
+                    if eos != nil { word.append(-1) }
+                    words.append(word)
+                } else {
+                    words.append([])
+                }
                 start = end
             }
         }
@@ -389,6 +396,20 @@ extension MaskedLanguageModeling {
                                         width: width, threads: threads)
             nextSample += UInt64(take)
             return batch
+        }
+
+        /// The shapes of the next batch (every tensor `[rows, width]`), without masking.
+        public mutating func nextBatchShapes(maxRows: Int) -> [TensorShape]? {
+            let take = min(maxRows, pendingRows)
+            guard take > 0 else { return nil }
+            head += take
+            if head > 4096 && head * 2 > rows.count {
+                rows.removeSubrange(0..<head)
+                words.removeSubrange(0..<head)
+                head = 0
+            }
+            nextSample += UInt64(take)
+            return tensorNames.map { TensorShape(name: $0, shape: [take, width]) }
         }
     }
 }

@@ -15,6 +15,16 @@ static inline __attribute__((always_inline)) void tk_prefetch(const void *p) {
 /// Whether the `n` bytes at `p` are well-formed UTF-8: 1 or 0, with SIMD (x86-64 with
 /// SSSE3); -1 when this processor has no such path (the caller checks another way).
 int tk_utf8_valid(const uint8_t *p, size_t n);
+
+// Starts writing a file's dirty pages in [offset, offset + count) to the disk without waiting
+// (Linux sync_file_range with SYNC_FILE_RANGE_WRITE); elsewhere does nothing. 0 or -1 (errno).
+int tk_start_writeback(int fd, int64_t offset, int64_t count);
+
+// Waits until [offset, offset + count) is written to the disk, then lets the kernel drop those
+// pages from its cache (Linux sync_file_range, then POSIX_FADV_DONTNEED); elsewhere does
+// nothing. For data written once and not read back: the cache stays small instead of filling
+// with the whole output.
+int tk_finish_writeback(int fd, int64_t offset, int64_t count);
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif

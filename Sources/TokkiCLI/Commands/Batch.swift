@@ -237,20 +237,39 @@ struct BatchCommand: ParsableCommand {
             throw fail(.usage, "\(error)")
         }
         let type: ElementType = dtype == .int32 ? .int32 : .int64
+        let metadata = [("objective", objective.rawValue), ("seed", String(seed)), ("epoch", String(epoch)), ("format", "tokki")]
 
-        let writer: any BatchWriter
+        // One safetensors file is written in place, each tensor's bytes straight at their final
+        // offset (no spools copied into the file at the end): a first pass encodes the
+        // documents, keeps them in a spool and plans the batches' shapes; the second builds the
+        // same batches from the spooled documents (every random choice depends only on the
+        // row's number) and writes them. A destination that is not a regular file (a pipe)
+        // takes the spooling writer.
+        var planned: SafetensorsPlannedWriter?
+        var spool: DocumentSpool?
+        var writer: (any BatchWriter)?
         do {
-            if output.hasSuffix(".safetensors") {
-                writer = SafetensorsBatchWriter(path: output, type: type, metadata: [
-                    ("objective", objective.rawValue), ("seed", String(seed)), ("epoch", String(epoch)),
-                    ("format", "tokki"),
-                ])
+            if output.hasSuffix(".safetensors") && !isSpecialFile(output) {
+                planned = try SafetensorsPlannedWriter(path: output, type: type, metadata: metadata)
+                let slash = output.lastIndex(of: "/")
+                spool = try DocumentSpool(folder: slash.map { String(output[..<$0]) } ?? ".")
+            } else if output.hasSuffix(".safetensors") {
+                writer = SafetensorsBatchWriter(path: output, type: type, metadata: metadata)
             } else if output.hasSuffix(".jsonl") {
                 writer = try JSONLBatchWriter(path: output)
             } else {
                 writer = try NpyDirectoryWriter(directory: output, type: type)
             }
-        } catch { throw fail(.cannotCreate, error.description) }
+        } catch {
+            planned?.abort()
+            throw fail(.cannotCreate, error.description)
+        }
+        // With two or more threads, batches are converted and written on a thread of their own.
+        if workers > 1, let w = writer { writer = BackgroundBatchWriter(w) }
+        func abortOutput() {
+            writer?.abort()
+            planned?.abort()
+        }
 
         var source = try CorpusRecordReader(inputs: corpusInput.input, textField: corpusInput.textField, replaceInvalid: invalidInput.replace)
         source.maxLineBytes = lineLimit.maxLineBytes.value
@@ -259,20 +278,39 @@ struct BatchCommand: ParsableCommand {
         var batches = 0, rows = 0, documents = 0, missing = 0
         var pending: [[UInt8]] = []
         let limit = maxBatches
+        let initialBuilder = builder
+        var layout = SafetensorsLayout()
+        var planning = planned != nil
         func drain(final: Bool) throws(ExitCode) -> Bool {
             while builder.pendingRows >= batchSize || (final && builder.pendingRows > 0) {
                 if let limit, batches >= limit { return false }
-                guard let batch = builder.nextBatch(maxRows: batchSize, threads: workers) else { break }
-                do { try writer.append(batch) } catch {
-                    writer.abort()
+                if planning {
+                    guard let shapes = builder.nextBatchShapes(maxRows: batchSize) else { break }
+                    layout.add(shapes)
+                    batches += 1
+                    rows += shapes.first(where: { $0.shape.count > 1 })?.shape[0] ?? 0
+                    continue
+                }
+                // One thread: the other cores encode (first pass) or convert and write (the writer's
+                // thread); masking 32 rows on several threads costs more in hand-offs than it saves.
+                guard let batch = builder.nextBatch(maxRows: batchSize, threads: 1) else { break }
+                do { try writer?.append(batch) } catch {
+                    abortOutput()
                     if case .valueOutOfRange = error { throw fail(.dataError, "\(error.description); use a wider --dtype") }
                     throw fail(.ioError, error.description)
                 }
                 batches += 1
                 rows += batch.rows
+                if planned != nil, layout.batches > 0 { progress.report("write", Double(batches) / Double(layout.batches)) }
             }
             if let limit, batches >= limit { return false }
             return true
+        }
+        func feed(_ d: Document) throws(ExitCode) {
+            do { try builder.append(d) } catch {
+                abortOutput()
+                throw fail(.dataError, error.description)
+            }
         }
         // A batch of documents is encoded (on the workers) while the next is read.
         let encoder = DocumentEncoder(vocabulary, wordIDs: wantWordIDs, workers: workers)
@@ -291,9 +329,12 @@ struct BatchCommand: ParsableCommand {
             case .failure(let e): throw fail(e)
             }
             for d in docs {
-                do { try builder.append(d) } catch {
-                    writer.abort()
-                    throw fail(.dataError, error.description)
+                try feed(d)
+                if let spool {
+                    do { try spool.append(d) } catch {
+                        abortOutput()
+                        throw fail(.ioError, error.description)
+                    }
                 }
                 documents += 1
                 if try !drain(final: false) { return false }
@@ -330,13 +371,33 @@ struct BatchCommand: ParsableCommand {
             }
             // No rows: no output file at all.
             if rows == 0 { throw fail(.dataError, "the input produced no rows (is it empty?); nothing was written") }
-            try writer.finish()
+            if let planned, let spool {
+                // The second pass: the same documents, the same builder, the same batches.
+                planning = false
+                planned.plan(layout)
+                writer = workers > 1 ? BackgroundBatchWriter(planned) : planned
+                builder = initialBuilder
+                batches = 0
+                rows = 0
+                var stopped = false
+                let failure = try spool.forEach { (d) throws(ExitCode) -> Bool in
+                    try feed(d)
+                    if try !drain(final: false) { stopped = true }
+                    return !stopped
+                }
+                if let failure { throw fail(.ioError, failure.description) }
+                if !stopped {
+                    builder.finishInput()
+                    _ = try drain(final: true)
+                }
+            }
+            try writer?.finish()
         } catch let error as ExitCode {
-            writer.abort()
+            abortOutput()
             progress.finish()
             throw error
         } catch {
-            writer.abort()
+            abortOutput()
             progress.finish()
             throw fail(.ioError, "\(error)")
         }

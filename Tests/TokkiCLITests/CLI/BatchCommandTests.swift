@@ -83,6 +83,51 @@ struct BatchCommandTests {
         #expect(rows[0].input_ids.contains(5) && rows[0].labels.first == 5)
     }
 
+    /// A safetensors file is written in place after a first pass plans its layout (documents
+    /// spooled, then built again); the .npy writer streams each tensor to its own file in one
+    /// pass. Both hold the same tensors for every objective, with --max-batches cutting the
+    /// run in either pass, with whole-word ids spooled, and on one and two threads; nothing but
+    /// the outputs is left in the folder (the document spool has no name).
+    @Test(arguments: [["--objective", "mlm"], ["--objective", "mlm", "--whole-word", "offsets", "--max-batches", "7"],
+                      ["--objective", "causal", "--seq-len", "100"], ["--objective", "span", "--max-batches", "1"]])
+    func safetensorsWrittenInPlaceHoldWhatTheNpyWriterWrites(_ args: [String]) throws {
+        let dir = try Self.corpus()
+        defer { removeScratch(dir) }
+        for threads in ["1", "2"] {
+            let common = ["batch", "--model", Self.vocab, "--input", dir + "/corpus.txt", "--seed", "11", "--batch-size", "5",
+                          "--threads", threads, "--quiet"] + args + (args.contains("--seq-len") ? [] : ["--seq-len", "64"])
+            let st = try TokkiExecutable.run(common + ["--output", dir + "/t\(threads).safetensors"])
+            #expect(st.status == 0, "\(st.stderr)")
+            let npy = try TokkiExecutable.run(common + ["--output", dir + "/n\(threads)"])
+            #expect(npy.status == 0, "\(npy.stderr)")
+            let a = try TensorFiles.readSafetensors(dir + "/t\(threads).safetensors")
+            let b = try TensorFiles.readNpyDirectory(dir + "/n\(threads)")
+            #expect(Set(a.keys) == Set(b.keys) && a.count >= 3)
+            for (name, t) in b {
+                #expect(a[name]?.shape == t.shape, "\(args) \(name)")
+                #expect(a[name]?.values == t.values, "\(args) \(name)")
+            }
+            if let limit = args.firstIndex(of: "--max-batches").map({ Int(args[$0 + 1])! }) {
+                #expect(a["input_ids"]?.shape.first == 5 * limit)
+            }
+        }
+        #expect(try Self.bytes(dir + "/t1.safetensors") == Self.bytes(dir + "/t2.safetensors"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["corpus.txt", "n1", "n2", "t1.safetensors", "t2.safetensors"])
+    }
+
+    /// A .safetensors destination that is not a regular file (here a link to /dev/null) cannot
+    /// be written in place: the spooling writer writes it, and the link stays.
+    @Test func aSafetensorsDestinationThatIsADeviceIsWrittenThrough() throws {
+        let dir = try Self.corpus()
+        defer { removeScratch(dir) }
+        try FileManager.default.createSymbolicLink(atPath: dir + "/null.safetensors", withDestinationPath: "/dev/null")
+        let r = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                         "--seq-len", "64", "--threads", "2", "--output", dir + "/null.safetensors", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/null.safetensors") == "/dev/null")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["corpus.txt", "null.safetensors"])
+    }
+
     @Test(arguments: ["markers", "offsets"])
     func wholeWordMaskingSelectsWholeEojeol(_ unit: String) throws {
         let dir = try Self.corpus()

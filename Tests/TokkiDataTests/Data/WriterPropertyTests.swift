@@ -11,7 +11,7 @@ import TokkiTestSupport
 /// A value the type cannot hold is an error, and nothing then exists at the destination.
 @Suite("Property: batch writers")
 struct WriterPropertyTests {
-    enum Kind: String, CaseIterable, Sendable { case npy, safetensors, jsonl }
+    enum Kind: String, CaseIterable, Sendable { case npy, safetensors, planned, jsonl }
 
     struct Case: CustomTestStringConvertible, Sendable {
         let objective: String
@@ -77,6 +77,12 @@ struct WriterPropertyTests {
                     switch c.kind {
                     case .npy: writer = try NpyDirectoryWriter(directory: out, type: c.type)
                     case .safetensors: writer = SafetensorsBatchWriter(path: out, type: c.type)
+                    case .planned:
+                        // The layout from the shapes alone, planned on a second builder.
+                        var planner = try Self.builder(c.objective, length: length)
+                        let layout = try Self.plan(&planner, documents: docs, batchSize: batchSize)
+                        #expect(layout.batches == batches.count)
+                        writer = try SafetensorsPlannedWriter(path: out, type: c.type, layout: layout)
                     case .jsonl: writer = try JSONLBatchWriter(path: out)
                     }
                     // Every value fits the type, or the writer must refuse.
@@ -115,8 +121,16 @@ struct WriterPropertyTests {
                     let read: [String: (shape: [Int], values: [Int64])]
                     switch c.kind {
                     case .npy: read = try TensorFiles.readNpyDirectory(out)
-                    case .safetensors: read = try TensorFiles.readSafetensors(out)
+                    case .safetensors, .planned: read = try TensorFiles.readSafetensors(out)
                     case .jsonl: read = try Self.readJSONL(out, width: batches[0].tensors.filter { $0.shape.count == 2 }.map { ($0.name, $0.shape[1]) })
+                    }
+                    if c.kind == .planned {
+                        // Byte for byte the spooling writer's file.
+                        let spooled = out + ".spooled.safetensors"
+                        let other = SafetensorsBatchWriter(path: spooled, type: c.type)
+                        for b in batches { try other.append(b) }
+                        try other.finish()
+                        #expect(try readFileBytes(out) == readFileBytes(spooled), "\(label): planned and spooled files differ")
                     }
                     #expect(Set(read.keys) == Set(expected.keys), "\(label): tensors \(read.keys.sorted())")
                     for (name, e) in expected {
@@ -130,6 +144,18 @@ struct WriterPropertyTests {
         #expect(written + refused > 0)
         // Types that hold every id write; the narrow ones refuse (ids ≥ 105, labels −100).
         if [.int32, .int64, .int16].contains(c.type) { #expect(refused == 0 && written > 0) } else { #expect(refused > 0) }
+    }
+
+    /// The layout of the batches `drain` forms, from `nextBatchShapes` alone.
+    static func plan(_ builder: inout any BatchBuilder, documents: [Document], batchSize: Int) throws -> SafetensorsLayout {
+        var layout = SafetensorsLayout()
+        for d in documents {
+            try builder.append(d)
+            while builder.pendingRows >= batchSize, let shapes = builder.nextBatchShapes(maxRows: batchSize) { layout.add(shapes) }
+        }
+        builder.finishInput()
+        while let shapes = builder.nextBatchShapes(maxRows: batchSize) { layout.add(shapes) }
+        return layout
     }
 
     static func fits(_ v: Int32, _ type: ElementType) -> Bool {
