@@ -98,6 +98,25 @@ def best_tokki(cmd, repeat, inp=None, out=None, env=None):
     return best, rss
 
 
+def disk_write_time(path, size, repeat):
+    """Best time to write `size` bytes to a new file in 4 MB pieces and fsync it."""
+    piece = bytes(4 << 20)
+    best = float("inf")
+    for _ in range(repeat):
+        if os.path.exists(path):
+            os.remove(path)
+        t0 = time.perf_counter()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        left = size
+        while left > 0:
+            left -= os.write(fd, piece[:min(left, len(piece))])
+        os.fsync(fd)
+        os.close(fd)
+        best = min(best, time.perf_counter() - t0)
+        os.remove(path)
+    return best
+
+
 def reference(model, file, out, pattern, repeat):
     cmd = [sys.executable, os.path.join(HERE, "process_reference.py"), model, file, out]
     if pattern:
@@ -305,6 +324,13 @@ def main() -> None:
                 if not same:
                     mismatches.append(f"{label} on {where}: 1 and 2 threads differ")
                 print(" | ".join(srows[-1]), file=sys.stderr, flush=True)
+                if label.startswith("batch"):
+                    # What the disk allows: writing as many bytes in 4 MB pieces, then fsync, as
+                    # `batch` writes them. A run cannot end before its output is on the disk.
+                    size = sum(os.path.getsize(f) for f in outputs(args, 1) if os.path.exists(f))
+                    disk = disk_write_time(os.path.join(tmp, "disk-probe"), size, a.scaling_repeat)
+                    srows.append([f"disk: writing {size / 1e6:.0f} MB, fsync included", f"{disk:.3f}", f"{disk:.3f}", "-", "-"])
+                    print(" | ".join(srows[-1]), file=sys.stderr, flush=True)
             # What two cores give at best here: two independent one-thread processes at once
             # against one alone (same job), as aggregate throughput.
             base = [a.tokki, "encode", "--model", shipped, "--input", inp, "--threads", "1"]

@@ -281,6 +281,8 @@ struct BatchCommand: ParsableCommand {
         let initialBuilder = builder
         var layout = SafetensorsLayout()
         var planning = planned != nil
+        /// Progress shows "encode" then "write" for a file written in place, else "batch".
+        let firstPhase = planning ? "encode" : "batch"
         func drain(final: Bool) throws(ExitCode) -> Bool {
             while builder.pendingRows >= batchSize || (final && builder.pendingRows > 0) {
                 if let limit, batches >= limit { return false }
@@ -361,7 +363,7 @@ struct BatchCommand: ParsableCommand {
                 }
                 if pending.count >= DocumentEncoder.batchDocuments || pendingBytes >= DocumentEncoder.batchBytes {
                     guard try flush() else { return false }
-                    if let total = source.totalBytes, total > 0 { progress.report("batch", Double(offset) / Double(total)) }
+                    if let total = source.totalBytes, total > 0 { progress.report(firstPhase, Double(offset) / Double(total)) }
                 }
                 return true
             }
@@ -401,7 +403,7 @@ struct BatchCommand: ParsableCommand {
             progress.finish()
             throw fail(.ioError, "\(error)")
         }
-        progress.report("batch", 1)
+        progress.report(planned != nil ? "write" : "batch", 1)
         progress.finish()
         if !progressOptions.quiet {
             var message = "tokki batch: \(batches) batches, \(rows) rows from \(documents) documents; wrote \(output)"

@@ -191,6 +191,12 @@ struct BatchCommandTests {
                                              "--seq-len", "64", "--output", dir + "/p.jsonl"], environment: env)
         #expect(batch.status == 0)
         #expect(batch.stderr.contains("batch [##############################] 100% 0:0"), "\(batch.stderr)")
+        // A safetensors file is written in place after a first pass: two phases.
+        let inPlace = try TokkiExecutable.run(["batch", "--objective", "mlm", "--model", Self.vocab, "--input", dir + "/corpus.txt",
+                                               "--seq-len", "64", "--output", dir + "/p.safetensors"], environment: env)
+        #expect(inPlace.status == 0)
+        #expect(inPlace.stderr.contains("encode [") && inPlace.stderr.contains("write [##############################] 100% 0:0")
+                && !inPlace.stderr.contains("batch ["), "\(inPlace.stderr)")
         let train = try TokkiExecutable.run(["train", "--model-type", "bpe", "--vocab-size", "200", "--input", dir + "/corpus.txt",
                                              "--output", dir + "/m"], environment: env)
         #expect(train.status == 0, "\(train.stderr)")
