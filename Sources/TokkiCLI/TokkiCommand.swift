@@ -18,8 +18,8 @@ struct TokkiCommand: ParsableCommand {
         Environment:
           TOKKI_VOCAB        the default vocabulary (else Vocab/)
           TOKKI_NUM_THREADS  worker threads when --threads is not given
-          TOKKI_CACHE_DIR    where the built tables of large tokenizer.json
-                             and .tiktoken files are kept between runs
+          TOKKI_CACHE_DIR    where the built tables of large tokenizer.json,
+                             .tiktoken and .model files are kept between runs
                              (default ~/.cache/tokki/model-cache)
           TOKKI_MODEL_CACHE  0 turns that cache off
           TOKKI_CACHE_MAX_MB the most MiB that cache keeps (default 2048;

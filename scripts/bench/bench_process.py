@@ -257,7 +257,7 @@ def main() -> None:
                   "not counted). Tokki load = the whole process on empty input; \"w/o load\" = input bytes / "
                   "(whole time - load time): reading, encoding and writing ids on one core (\"-\" when the "
                   "difference is under 2 ms, too little to measure). Tokki runs as a user runs it: with its "
-                  "model cache (tokenizer.json BPE and .tiktoken files of 1 MB or more load their built tables "
+                  "model cache (tokenizer.json BPE, .tiktoken and .model files of 1 MB or more load their built tables "
                   "from an image the first load wrote; that first run is not counted). \"no cache\": "
                   "TOKKI_MODEL_CACHE=0, every load builds the tables from the file; the load floor is checked "
                   "on that column, the throughput floors on both.")

@@ -72,7 +72,8 @@ do {
     let cacheDir = NSTemporaryDirectory() + "tokki-seed-cache-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: cacheDir) }
     let cache = ModelCache(directory: cacheDir, minimumSize: 0)
-    for (selector, file) in [(UInt8(0), "hf/bytelevel_bpe.json"), (0, "hf/metaspace_bpe_bf.json"), (1, "tiktoken/korean-sample.tiktoken")] {
+    for (selector, file) in [(UInt8(0), "hf/bytelevel_bpe.json"), (0, "hf/metaspace_bpe_bf.json"), (1, "tiktoken/korean-sample.tiktoken"),
+                             (2, "sentencepiece/unigram_nfkc_bf.model"), (3, "sentencepiece/bpe_nfkc_bf.model")] {
         try? FileManager.default.removeItem(atPath: cacheDir)
         let source = corpus.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/" + file).path
         _ = try loadTokenizer(at: source, options: TokenizerLoadOptions(pattern: selector == 1 ? "cl100k" : nil, cache: cache))

@@ -14,8 +14,10 @@ import Foundation
 /// (about 50 ms on one core); its image is read in a few milliseconds. A command-line tool
 /// pays the load on every call, so `tokki` uses ``fromEnvironment()`` by default.
 ///
-/// - Used for files of at least ``minimumSourceSize`` bytes: `tokenizer.json` with a BPE model
-///   and tiktoken rank files. Other files load as before.
+/// - Used for files of at least ``minimumSourceSize`` bytes: `tokenizer.json` with a BPE model,
+///   tiktoken rank files and SentencePiece `.model` files (their vocabulary's trie or hash
+///   tables; the 262k-piece unigram trie is most of such a model's load). Other files load as
+///   before.
 /// - An image is found only for the same file (its device, inode, size, and modification
 ///   and status-change times: any write to it changes them) or, for bytes that are not a
 ///   file, the same bytes (a 128-bit content hash and the size); the same image layout; and
@@ -98,6 +100,8 @@ public struct ModelCache: Sendable, Equatable {
     enum Kind: UInt32 {
         case tokenizerJSON = 1
         case tiktoken = 2
+        /// A SentencePiece `.model` file's vocabulary tables (its trie or hash tables).
+        case sentencePiece = 3
     }
 
     /// The layout version of the images; changed whenever any writer changes.
@@ -515,5 +519,23 @@ extension ModelCache {
         } catch {
             throw .invalidModel(path: "image", problem: "\(error)")
         }
+    }
+
+    /// Reads the payload of a `.model` file's cache image as the loader does, checked against
+    /// `model` (the model the image would be of), and prepares `model` with its tables. For the
+    /// fuzz targets.
+    ///
+    /// - Throws: ``TokkiError/invalidModel(path:problem:)`` naming the byte offset of what is
+    ///   malformed.
+    @_spi(Fuzzing)
+    public static func sentencePieceTokenizer(imagePayload payload: [UInt8], model: SentencePieceModel) throws(TokkiError) -> SentencePieceTokenizer {
+        var reader = ImageReader(bytes: ReadOnlyBytes(mappedCopyOf: payload))
+        let tables: SentencePieceVocabulary.Tables
+        do {
+            tables = try SentencePieceVocabulary.Tables(image: &reader, model: model)
+        } catch {
+            throw .invalidModel(path: "image", problem: "byte offset \(error.offset): \(error.problem)")
+        }
+        return try SentencePieceTokenizer(model: model, tables: tables)
     }
 }

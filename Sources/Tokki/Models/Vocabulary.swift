@@ -46,7 +46,7 @@ public final class SentencePieceVocabulary: Sendable {
 
     /// Indexes `model`'s pieces. `prefixSearch` builds the trie the unigram model walks;
     /// without it (BPE) the matchable pieces go into a hash table instead.
-    init(model: SentencePieceModel, prefixSearch: Bool = true) throws(TokkiError) {
+    init(model: SentencePieceModel, prefixSearch: Bool = true, prebuilt: Tables? = nil) throws(TokkiError) {
         // The model's compact store is shared as it is: no string per piece is made here.
         let store = model.store
         let count = store.count
@@ -89,14 +89,21 @@ public final class SentencePieceVocabulary: Sendable {
             case .failure(let duplicate): throw definedTwice(Array(store.bytes(duplicate.id)))
             }
         }
-        matchableTable = prefixSearch ? nil : try table(mVals)
-        reserved = try table(rVals)
-        do {
-            matchable = prefixSearch ? try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals) : DoubleArrayTrie(units: [])
-        } catch .duplicateKey(let key) {
-            throw definedTwice(key)
-        } catch {
-            throw .invalidModel(path: model.path, problem: "cannot index the vocabulary: \(error)")
+        if let prebuilt, prebuilt.prefixSearch == prefixSearch {
+            // Read from a cache image of this very file (see ``Tables``).
+            matchableTable = prebuilt.matchableTable
+            reserved = prebuilt.reserved
+            matchable = prebuilt.trie
+        } else {
+            matchableTable = prefixSearch ? nil : try table(mVals)
+            reserved = try table(rVals)
+            do {
+                matchable = prefixSearch ? try DoubleArrayTrie(pool: pool, starts: mStarts, lengths: mLengths, values: mVals) : DoubleArrayTrie(units: [])
+            } catch .duplicateKey(let key) {
+                throw definedTwice(key)
+            } catch {
+                throw .invalidModel(path: model.path, problem: "cannot index the vocabulary: \(error)")
+            }
         }
         self.pool = pool; pieceStart = starts
         self.store = store; self.scores = scores; self.types = types
@@ -119,6 +126,61 @@ public final class SentencePieceVocabulary: Sendable {
 
     /// The number of pieces.
     public var count: Int { types.count }
+
+    /// The tables that indexing a vocabulary builds (the trie of a unigram model, or the hash
+    /// table of a BPE model's matchable pieces, and the reserved pieces' table): what a
+    /// ``ModelCache`` image of a `.model` file holds, so that the next load reads them instead
+    /// of building them (the trie of a 262k-piece unigram model takes most of its load).
+    struct Tables: Sendable {
+        let prefixSearch: Bool
+        let trie: DoubleArrayTrie
+        let matchableTable: PooledKeyTable?
+        let reserved: PooledKeyTable
+
+        /// A hash of the pieces' texts and boundaries: an image's tables are used only for the
+        /// pieces they were built from (whatever the cache's key says).
+        static func fingerprint(_ store: SentencePieceModel.PieceStore) -> ContentHash.Digest {
+            let a = store.pool.withUnsafeBytes { ContentHash.digest($0) }
+            let b = store.starts.withUnsafeBytes { ContentHash.digest($0) }
+            return (a.0 ^ (b.1 << 17 | b.1 >> 47), a.1 ^ (b.0 << 29 | b.0 >> 35))
+        }
+
+        /// Writes `vocabulary`'s tables.
+        static func write(_ vocabulary: SentencePieceVocabulary, to w: inout ImageWriter) {
+            w.int(vocabulary.count)
+            let digest = fingerprint(vocabulary.store)
+            w.int(Int(bitPattern: UInt(digest.0)))
+            w.int(Int(bitPattern: UInt(digest.1)))
+            w.int(vocabulary.matchableTable == nil ? 1 : 0)
+            w.array(vocabulary.matchable.units)
+            if let table = vocabulary.matchableTable { table.write(to: &w) }
+            vocabulary.reserved.write(to: &w)
+        }
+
+        /// The tables of an image written for `model`'s file, checked against it: the piece
+        /// count, every key table's ids and every value the trie can give (below the piece
+        /// count, so that no look-up reads outside the per-piece arrays).
+        init(image r: inout ImageReader, model: SentencePieceModel) throws(ImageReader.Malformed) {
+            let store = model.store
+            let at = r.offset
+            guard try r.int() == store.count else { throw ImageReader.Malformed(offset: at, problem: "another piece count") }
+            let digest = Self.fingerprint(store)
+            guard try UInt64(UInt(bitPattern: r.int())) == digest.0, try UInt64(UInt(bitPattern: r.int())) == digest.1 else {
+                throw ImageReader.Malformed(offset: at + 8, problem: "the tables of other pieces")
+            }
+            let flag = try r.int()
+            guard flag == 0 || flag == 1 else { throw ImageReader.Malformed(offset: at + 24, problem: "bad flag") }
+            prefixSearch = flag == 1
+            let trieAt = r.offset
+            trie = DoubleArrayTrie(units: try r.array(UInt32.self))
+            guard prefixSearch ? !trie.units.isEmpty && trie.valuesAreBelow(store.count) : trie.units.isEmpty else {
+                throw ImageReader.Malformed(offset: trieAt, problem: "inconsistent trie")
+            }
+            matchableTable = prefixSearch ? nil : try PooledKeyTable(image: &r, pool: store.pool, starts: store.starts)
+            reserved = try PooledKeyTable(image: &r, pool: store.pool, starts: store.starts)
+            try r.expectEnd()
+        }
+    }
 
     /// The text of piece `id` (which must exist).
     public func piece(_ id: Int) -> String { store.text(id) }

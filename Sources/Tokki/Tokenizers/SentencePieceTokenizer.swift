@@ -41,6 +41,32 @@ public struct SentencePieceTokenizer: Sendable {
 
     /// Prepares `model` for encoding.
     public init(model: SentencePieceModel) throws(TokkiError) {
+        try self.init(model: model, tables: nil)
+    }
+
+    /// Loads the `.model` file at `path` through a model cache: the vocabulary's tables are
+    /// read from the file's image when there is a sound one (`image`, found by the loader), and
+    /// an image is written when there is none (see ``ModelCache``). Without a cache, or for a
+    /// file below the cache's size, a plain load.
+    init(contentsOf url: URL, cache: ModelCache?, key: ModelCache.Key?, image: ImageReader?) throws(TokkiError) {
+        let model = try SentencePieceModel(contentsOf: url)
+        guard let cache, let key else {
+            try self.init(model: model, tables: nil)
+            return
+        }
+        if var image, let tables = try? SentencePieceVocabulary.Tables(image: &image, model: model) {
+            try self.init(model: model, tables: tables)
+            return
+        }
+        try self.init(model: model, tables: nil)
+        var w = ImageWriter()
+        SentencePieceVocabulary.Tables.write(vocabulary, to: &w)
+        cache.store(w, for: key, kind: .sentencePiece)
+    }
+
+    /// Prepares `model` for encoding, with its vocabulary's tables already built when `tables`
+    /// is given (read from a cache image of the same file).
+    init(model: SentencePieceModel, tables: SentencePieceVocabulary.Tables?) throws(TokkiError) {
         self.model = model
         // The vocabulary's tables and the normalizer's (its user-defined symbols, charsmap)
         // need nothing from each other: built side by side.
@@ -49,7 +75,7 @@ public struct SentencePieceTokenizer: Sendable {
         Parallelism.run(tasks: 2) { task in
             if task == 0 {
                 builtVocabulary.value = Result { () throws(TokkiError) in
-                    try SentencePieceVocabulary(model: model, prefixSearch: model.modelType == .unigram)
+                    try SentencePieceVocabulary(model: model, prefixSearch: model.modelType == .unigram, prebuilt: tables)
                 }
             } else {
                 builtNormalizer.value = Result { () throws(TokkiError) in try SentencePieceNormalizer(model: model) }

@@ -113,8 +113,12 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     let url = URL(fileURLWithPath: file)
     // A large file with an image in the cache is not read at all (see ModelCache.key(forFile:)).
     let fileKey = options.cache?.key(forFile: file)
+    /// A `.model` file's image: its tables are read once the file itself is parsed.
+    var sentencePieceImage: ImageReader? = nil
     if let cache = options.cache, let fileKey, var (image, kind) = cache.imageAndKind(for: fileKey) {
         switch kind {
+        case .sentencePiece:
+            sentencePieceImage = image
         case .tokenizerJSON:
             if options.specialTokens.isEmpty, var t = try? TokenizerJSON.loadCompiled(&image, path: file) {
                 if !options.storedTruncation { t.truncation = nil }
@@ -139,7 +143,7 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     switch format {
     case .sentencePiece:
         if let bytes { return try SentencePieceTokenizer(serialized: Data(bytes.arrayCopy)) }
-        return try SentencePieceTokenizer(contentsOf: url)
+        return try SentencePieceTokenizer(contentsOf: url, cache: options.cache, key: fileKey, image: sentencePieceImage)
     case .huggingFace:
         var t = try TokenizerJSON.load(source: try json(), path: file, cache: options.cache, key: fileKey)
         if !options.storedTruncation { t.truncation = nil }

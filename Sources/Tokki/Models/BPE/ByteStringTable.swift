@@ -448,12 +448,15 @@ func bytesEqual(_ ra: UnsafeRawPointer, _ rb: UnsafeRawPointer, _ n: Int) -> Boo
 /// copies each key's place and value into an entry array, which doubles what a 262k-piece
 /// model writes (and faults in) while it loads.
 struct PooledKeyTable: Sendable {
-    /// `hash` (never 0) | id << 32; 0 is empty.
-    private let slots: [UInt64]
+    /// `hash` (never 0) | id << 32; 0 is empty. Used in place in a cache image's mapping when
+    /// read from one (``init(image:pool:starts:)``).
+    private let slots: TableArray<UInt64>
     private let mask: Int
     /// Shared with the vocabulary (no copy).
     private let pool: [UInt8]
     private let starts: [Int32]
+    /// The image mapping the slots lie in, when read from one (kept alive with them).
+    private var imageOwner: (any AnyObject & Sendable)? = nil
 
     /// An id whose text equals an earlier id's.
     struct DuplicateKey: Error { let id: Int }
@@ -499,14 +502,46 @@ struct PooledKeyTable: Sendable {
             }
         }
         if let duplicate { return .failure(DuplicateKey(id: duplicate)) }
-        return .success(PooledKeyTable(slots: slots, mask: mask, pool: pool, starts: starts))
+        return .success(PooledKeyTable(slots: TableArray(slots), mask: mask, pool: pool, starts: starts))
     }
 
-    private init(slots: [UInt64], mask: Int, pool: [UInt8], starts: [Int32]) {
+    private init(slots: TableArray<UInt64>, mask: Int, pool: [UInt8], starts: [Int32]) {
         self.slots = slots
         self.mask = mask
         self.pool = pool
         self.starts = starts
+    }
+
+    /// Writes the slots to a cache image (the pool and starts are the model's own).
+    func write(to w: inout ImageWriter) {
+        w.array(slots.arrayValue)
+    }
+
+    /// A table read back from a cache image, over the `pool` and `starts` it was built on.
+    /// The slot count must be a power of two with at least one empty slot (so that every probe
+    /// ends), and every slot's id must name a key of `starts` (so that a look-up reads only
+    /// inside the pool). A slot's hash is not compared with its key's: a wrong one makes a
+    /// look-up miss, never read outside the arrays.
+    init(image r: inout ImageReader, pool: [UInt8], starts: [Int32]) throws(ImageReader.Malformed) {
+        let at = r.offset
+        let slots = try r.mappedArray(UInt64.self)
+        let bad = ImageReader.Malformed(offset: at, problem: "inconsistent key table")
+        guard slots.count >= 2, slots.count & (slots.count - 1) == 0, !starts.isEmpty else { throw bad }
+        let keys = UInt64(starts.count - 1)
+        let (highest, empty) = ImageReader.highestAndZeros(slots) { $0 >> 32 }   // the ids
+        guard empty > 0, empty == slots.count || highest < keys else { throw bad }
+        // Every key's range lies in the pool (the model's own arrays: checked once here).
+        let fits = starts.withUnsafeBufferPointer { st in
+            var previous: Int32 = 0
+            for v in st {
+                if v < previous || Int(v) > pool.count { return false }
+                previous = v
+            }
+            return true
+        }
+        guard fits else { throw bad }
+        self.init(slots: slots, mask: slots.count - 1, pool: pool, starts: starts)
+        imageOwner = r.mappingOwner
     }
 
     /// The id whose text is `p[0..<n]`, or nil.

@@ -107,6 +107,21 @@ package struct DoubleArrayTrie: Sendable, Equatable {
 }
 
 extension DoubleArrayTrie {
+    /// Whether every value a look-up can return is below `limit`: for each unit that marks a
+    /// key's end, the unit its offset leads to (where the value is read) holds a value below
+    /// `limit`, or lies outside the array (then a look-up stops there). One pass over the
+    /// units; how a trie read from a cache image is checked before its values index arrays.
+    package func valuesAreBelow(_ limit: Int) -> Bool {
+        units.withUnsafeBufferPointer { u in
+            let count = u.count
+            for q in 0..<count where Self.hasLeaf(u[q]) {
+                let p = q ^ Self.offset(u[q])
+                if p < count && Self.value(u[p]) >= limit { return false }
+            }
+            return true
+        }
+    }
+
     /// Errors from building a trie.
     package enum BuildError: Error, Equatable, Sendable {
         /// A key is empty or contains a NUL byte (keys are NUL-terminated in the layout).
