@@ -44,7 +44,7 @@ public struct SentencePieceTokenizer: Sendable {
         try self.init(model: model, tables: nil)
     }
 
-    /// Loads the `.model` file at `path` through a model cache: the vocabulary's tables are
+    /// Loads the `.model` file at `url` through a model cache: the vocabulary's tables are
     /// read from the file's image when there is a sound one (`image`, found by the loader), and
     /// an image is written when there is none (see ``ModelCache``). Without a cache, or for a
     /// file below the cache's size, a plain load.

@@ -27,7 +27,7 @@ final class DocumentSpool {
 
     /// Creates the (unnamed) file in `folder`.
     init(folder: String) throws(DataError) {
-        path = (folder.isEmpty ? "." : folder) + "/.tokki-documents-\(getpid()).spool"
+        path = (folder.isEmpty ? "." : folder) + "/.tokki-documents-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).spool"
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw .io(path: path, reason: "cannot create the document spool (\(String(cString: strerror(errno))))")
@@ -42,6 +42,11 @@ final class DocumentSpool {
     func append(_ document: Document) throws(DataError) {
         guard document.ids.count <= Int(UInt32.max) else {
             throw .mismatch("\(path): a document of \(document.ids.count) tokens is too long to spool")
+        }
+        // Records are read back by the ids' count: every array must have one value per id.
+        guard document.wordIDs.map({ $0.count == document.ids.count }) ?? true,
+              document.labels.map({ $0.count == document.ids.count }) ?? true else {
+            throw .mismatch("\(path): a document's word ids or labels are not one per token")
         }
         var flags: UInt8 = 0
         if document.wordIDs != nil { flags |= 1 }
@@ -70,7 +75,7 @@ final class DocumentSpool {
         let total = size
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var filled = 0, used = 0, offset = 0   // offset: file position of chunk[filled]
-        /// Makes `need` unread bytes available at `chunk[used...]`; false at a short file.
+        /// Makes `need` unread bytes available at `chunk[used...]`; an error at a short file.
         func ensure(_ need: Int) -> DataError? {
             if filled - used >= need { return nil }
             if used > 0 {
