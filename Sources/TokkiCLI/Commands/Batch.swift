@@ -16,7 +16,9 @@ struct BatchCommand: ParsableCommand {
 
         The output format follows the name: OUT.safetensors (one file, every batch
         stacked), OUT.jsonl (one row per line), anything else is a folder of .npy files
-        (input_ids.npy, attention_mask.npy, labels.npy, …).
+        (input_ids.npy, attention_mask.npy, labels.npy, …). OUT.safetensors is written
+        in place in two passes: the encoded documents wait in an unnamed temporary file
+        beside it (about 4 bytes per token) while the tensors' shapes are planned.
 
         Tensors: mlm → input_ids, attention_mask, labels (−100 where not masked);
         causal → input_ids, attention_mask, labels, position_ids, segment_ids,
