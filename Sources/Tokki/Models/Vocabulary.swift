@@ -137,12 +137,14 @@ public final class SentencePieceVocabulary: Sendable {
         let matchableTable: PooledKeyTable?
         let reserved: PooledKeyTable
 
-        /// A hash of the pieces' texts and boundaries: an image's tables are used only for the
-        /// pieces they were built from (whatever the cache's key says).
+        /// A hash of the pieces' texts, boundaries and types (which pieces the trie and tables
+        /// hold): an image's tables are used only for the pieces they were built from
+        /// (whatever the cache's key says).
         static func fingerprint(_ store: SentencePieceModel.PieceStore) -> ContentHash.Digest {
             let a = store.pool.withUnsafeBytes { ContentHash.digest($0) }
             let b = store.starts.withUnsafeBytes { ContentHash.digest($0) }
-            return (a.0 ^ (b.1 << 17 | b.1 >> 47), a.1 ^ (b.0 << 29 | b.0 >> 35))
+            let c = store.types.map { UInt8(truncatingIfNeeded: $0.rawValue) }.withUnsafeBytes { ContentHash.digest($0) }
+            return (a.0 ^ (b.1 << 17 | b.1 >> 47) ^ (c.0 << 41 | c.0 >> 23), a.1 ^ (b.0 << 29 | b.0 >> 35) ^ c.1)
         }
 
         /// Writes `vocabulary`'s tables.

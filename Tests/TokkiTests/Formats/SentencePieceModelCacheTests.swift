@@ -84,6 +84,23 @@ struct SentencePieceModelCacheTests {
         #expect(try SentencePieceVocabulary.Tables(image: &rewritten, model: plain.model).trie == plain.vocabulary.matchable)
     }
 
+    /// The same piece texts with one piece's type changed (a normal piece made a control
+    /// piece, which the trie must not hold): the image of the original is refused.
+    @Test func anotherTypeOfOnePieceIsRefused() throws {
+        let path = Fixtures.url("sentencepiece/unigram_identity.model").path
+        let plain = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: path))
+        var w = ImageWriter()
+        SentencePieceVocabulary.Tables.write(plain.vocabulary, to: &w)
+        var proto = try Sentencepiece_ModelProto(serializedBytes: try readFileBytes(path))
+        let k = try #require(proto.pieces.indices.last { proto.pieces[$0].type == .normal })
+        proto.pieces[k].type = .control
+        let edited = try SentencePieceModel(proto: proto, path: nil)
+        var same = ImageReader(bytes: ReadOnlyBytes(w.bytes))
+        _ = try SentencePieceVocabulary.Tables(image: &same, model: plain.model)
+        var other = ImageReader(bytes: ReadOnlyBytes(w.bytes))
+        #expect(throws: ImageReader.Malformed.self) { _ = try SentencePieceVocabulary.Tables(image: &other, model: edited) }
+    }
+
     /// A trie whose value units name pieces past the vocabulary, and key tables whose slots do
     /// (or that have no empty slot), are rejected; every truncation and every changed byte of
     /// a real payload throws or gives a tokenizer that encodes (under AddressSanitizer: inside
