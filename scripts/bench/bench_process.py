@@ -25,7 +25,9 @@ stats, prepare and batch (shipped default vocabulary), then on `--scaling-copies
 (default 4; batch left out: its output is 45 times its input) so that loading the model is a small
 part; outputs must be byte-identical. Each run's outputs are removed before it, untimed. One and two
 threads alternate, best of `--scaling-repeat` runs each (default 5): this machine is shared, and a
-slow period must not fall on one side only.
+slow period must not fall on one side only. After batch, a "disk" row: the best time to write as
+many bytes as its output in 4 MB pieces and fsync them (what the disk allows: batch's second pass
+writes its file that way).
 Memory: peak resident set of each side's process (os.wait4), encode of the largest input.
 """
 from __future__ import annotations
