@@ -18,7 +18,7 @@ struct PlannedSafetensorsTests {
 
     /// Batches of two tensors of different widths and a ragged `cu_seqlens`.
     static func batches(_ rows: [Int], width: Int) -> [Batch] {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMixGenerator(seed: 7)
         var sample: UInt64 = 0
         return rows.map { n in
             let ids = (0..<(n * width)).map { _ in Int32(truncatingIfNeeded: rng.next() % 70_000) - 100 }
@@ -29,18 +29,6 @@ struct PlannedSafetensorsTests {
                                    Tensor(name: "small", shape: [n, 3], values: mask),
                                    Tensor(name: "cu_seqlens", shape: [cu.count], values: cu)],
                          rows: n, firstSample: sample)
-        }
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 
