@@ -34,8 +34,7 @@ public final class AtomicFile {
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var st = stat()
-        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR {
+        if Self.writesDirectly(to: path) {
             isDirect = true
             temporaryPath = path
             fd = open(path, O_WRONLY | O_CLOEXEC)
@@ -54,6 +53,15 @@ public final class AtomicFile {
 
     deinit {
         if !done { abort() }
+    }
+
+    /// Whether an `AtomicFile` for `path` writes straight into it (``isDirect``): `path` exists
+    /// and is neither a regular file nor a folder (`/dev/null`, a named pipe, a terminal).
+    public static func writesDirectly(to path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
     }
 
     /// Appends bytes.

@@ -251,7 +251,7 @@ struct BatchCommand: ParsableCommand {
         var spool: DocumentSpool?
         var writer: (any BatchWriter)?
         do {
-            if output.hasSuffix(".safetensors") && !isSpecialFile(output) {
+            if output.hasSuffix(".safetensors") && !AtomicFile.writesDirectly(to: output) {
                 planned = try SafetensorsPlannedWriter(path: output, type: type, metadata: metadata)
                 let slash = output.lastIndex(of: "/")
                 spool = try DocumentSpool(folder: slash.map { String(output[..<$0]) } ?? ".")
