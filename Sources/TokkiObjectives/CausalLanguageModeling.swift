@@ -68,20 +68,27 @@ public struct CausalLanguageModeling: Sendable {
         public let objective: CausalLanguageModeling
         /// Tokens dropped by the `.drop` policy so far.
         public private(set) var droppedTokens = 0
-        // The row being filled: tokens and their segment numbers (1-based within the row).
-        var current: [Int32] = []
-        var currentSegments: [Int32] = []
-        var currentDocumentStart: [Bool] = []
-        var segment: Int32 = 0
-        var done: [Row] = []
+        // Rows are kept flat, with no arrays of their own: the tokens of the closed rows from
+        // `head` on and then of the open row, back to back in `tokens`; each row's segments
+        // (a document's tokens within one row) as their start within the row, with
+        // `documentStartFlag` set where a document begins, in `segments`. Closed row `r`
+        // begins at `rows[r]` in both; the open row at `open`.
+        var tokens: [Int32] = []
+        var segments: [Int32] = []
+        var rows: [Start] = []
+        var open = Start(token: 0, segment: 0)
         var head = 0
         var nextSample: UInt64 = 0
+        /// A document with its BOS and EOS, reused from one document to the next.
+        var document: [Int32] = []
 
-        struct Row {
-            var ids: [Int32]
-            var segments: [Int32]
-            var documentStart: [Bool]
+        struct Start {
+            var token: Int
+            var segment: Int
         }
+
+        /// Marks a segment that starts a document (its start within the row is below 2^30).
+        static let documentStartFlag: Int32 = 1 << 30
 
         /// Creates a builder.
         public init(_ objective: CausalLanguageModeling) { self.objective = objective }
@@ -91,7 +98,14 @@ public struct CausalLanguageModeling: Sendable {
         /// `sequenceLength` for the row tensors (`cu_seqlens` is ragged).
         public func width(of tensor: String) -> Int { tensor == "cu_seqlens" ? 0 : objective.configuration.sequenceLength }
         /// Rows waiting.
-        public var pendingRows: Int { done.count - head }
+        public var pendingRows: Int { rows.count - head }
+
+        /// Tokens in the open row.
+        var openCount: Int { tokens.count - open.token }
+
+        /// Where closed row `r` ends (the next row's start, or the open row's).
+        @inline(__always)
+        func end(of r: Int) -> Start { r + 1 < rows.count ? rows[r + 1] : open }
 
         /// Adds a document (an empty one is skipped).
         public mutating func append(_ document: Document) throws(ObjectiveError) {
@@ -101,8 +115,10 @@ public struct CausalLanguageModeling: Sendable {
             }
             // An empty document (a blank line) is not a document: no lone EOS.
             guard !document.ids.isEmpty else { return }
-            var doc: [Int32] = []
-            doc.reserveCapacity(document.ids.count + 2)
+            var doc = self.document
+            self.document = []
+            defer { self.document = doc }
+            doc.removeAll(keepingCapacity: true)
             if c.addBOS, let bos = t.bos { doc.append(bos) }
             doc.append(contentsOf: document.ids)
             if c.addEOS, let eos = t.eos { doc.append(eos) }
@@ -112,43 +128,58 @@ public struct CausalLanguageModeling: Sendable {
             case .carryOver, .pad:
                 // Padding starts a document that does not fit in a fresh row; both then cut
                 // what is longer than a row across rows.
-                if c.remainder == .pad && doc.count > L - current.count && !current.isEmpty { closeRow() }
+                if c.remainder == .pad && doc.count > L - openCount && openCount > 0 { closeRow() }
                 var start = 0
                 var first = true
                 while start < doc.count {
-                    let take = min(L - current.count, doc.count - start)
+                    let take = min(L - openCount, doc.count - start)
                     place(doc[start..<(start + take)], startsDocument: first)
                     first = false
                     start += take
-                    if current.count == L { closeRow() }
+                    if openCount == L { closeRow() }
                 }
             case .drop:
-                let take = min(L - current.count, doc.count)
+                let take = min(L - openCount, doc.count)
                 place(doc[0..<take], startsDocument: true)
                 droppedTokens += doc.count - take
-                if current.count == L { closeRow() }
+                if openCount == L { closeRow() }
             }
         }
 
-        mutating func place(_ tokens: ArraySlice<Int32>, startsDocument: Bool) {
-            segment += 1
-            current.append(contentsOf: tokens)
-            currentSegments.append(contentsOf: repeatElement(segment, count: tokens.count))
-            currentDocumentStart.append(startsDocument)
-            currentDocumentStart.append(contentsOf: repeatElement(false, count: tokens.count - 1))
+        mutating func place(_ piece: ArraySlice<Int32>, startsDocument: Bool) {
+            // A row holds at most sequenceLength tokens: the start fits below the flag.
+            assert(openCount < Int(Self.documentStartFlag))
+            segments.append(Int32(openCount) | (startsDocument ? Self.documentStartFlag : 0))
+            tokens.append(contentsOf: piece)
         }
 
         mutating func closeRow() {
-            guard !current.isEmpty else { return }
-            done.append(Row(ids: current, segments: currentSegments, documentStart: currentDocumentStart))
-            current.removeAll(keepingCapacity: true)
-            currentSegments.removeAll(keepingCapacity: true)
-            currentDocumentStart.removeAll(keepingCapacity: true)
-            segment = 0
+            guard openCount > 0 else { return }
+            rows.append(open)
+            open = Start(token: tokens.count, segment: segments.count)
         }
 
         /// The last partial row is padded and kept (nothing is lost).
         public mutating func finishInput() { closeRow() }
+
+        /// Hands out `take` rows: drops what is before the first row still waiting once that is
+        /// at least half the tokens kept (each token is moved at most once on average).
+        mutating func advance(_ take: Int) {
+            head += take
+            nextSample += UInt64(take)
+            let first = head < rows.count ? rows[head] : open
+            guard first.token >= 1 << 16 && first.token * 2 >= tokens.count || head == rows.count && head > 4096 else { return }
+            tokens.removeSubrange(0..<first.token)
+            segments.removeSubrange(0..<first.segment)
+            rows.removeSubrange(0..<head)
+            for k in rows.indices {
+                rows[k].token -= first.token
+                rows[k].segment -= first.segment
+            }
+            open.token -= first.token
+            open.segment -= first.segment
+            head = 0
+        }
 
         /// The next batch of up to `maxRows` rows.
         public mutating func nextBatch(maxRows: Int, threads: Int) -> Batch? {
@@ -157,51 +188,83 @@ public struct CausalLanguageModeling: Sendable {
             let c = objective.configuration
             let L = c.sequenceLength
             let pad = objective.tokens.pad ?? objective.tokens.eos ?? 0
+            let flag = Self.documentStartFlag
             var input = [Int32](repeating: pad, count: take * L)
             var attention = [Int32](repeating: 0, count: take * L)
             var labels = [Int32](repeating: -100, count: take * L)
             var positions = [Int32](repeating: 0, count: take * L)
-            var segments = [Int32](repeating: 0, count: take * L)
+            var segmentIDs = [Int32](repeating: 0, count: take * L)
             var cu: [Int32] = [0]
-            for r in 0..<take {
-                let row = done[head + r]
-                let base = r * L
-                var position: Int32 = 0
-                var previousSegment: Int32 = 0
-                for i in row.ids.indices {
-                    let s = row.segments[i]
-                    if s != previousSegment {
-                        if i > 0 { cu.append(Int32(base + i)) }
-                        position = 0
-                        previousSegment = s
+            cu.reserveCapacity(1 + 2 * take)
+            tokens.withUnsafeBufferPointer { tokens in
+            segments.withUnsafeBufferPointer { segments in
+            input.withUnsafeMutableBufferPointer { input in
+            attention.withUnsafeMutableBufferPointer { attention in
+            labels.withUnsafeMutableBufferPointer { labels in
+            positions.withUnsafeMutableBufferPointer { positions in
+            segmentIDs.withUnsafeMutableBufferPointer { segmentIDs in
+                for r in 0..<take {
+                    let from = rows[head + r], to = end(of: head + r)
+                    let n = to.token - from.token
+                    let base = r * L
+                    // A closed row holds 1 ... L tokens and at least one segment.
+                    assert(n > 0 && n <= L && to.segment > from.segment && base + L <= input.count)
+                    for i in 0..<n {
+                        let id = tokens[from.token + i]
+                        input[base + i] = id
+                        attention[base + i] = 1
+                        labels[base + i] = id
                     }
-                    input[base + i] = row.ids[i]
-                    attention[base + i] = 1
-                    labels[base + i] = (!c.crossDocumentLabels && row.documentStart[i] && i > 0) ? -100 : row.ids[i]
-                    positions[base + i] = c.resetPositionIDs ? position : Int32(i)
-                    segments[base + i] = s
-                    position += 1
+                    var lastStart = 0
+                    for k in from.segment..<to.segment {
+                        let start = Int(segments[k] & ~flag)
+                        let stop = k + 1 < to.segment ? Int(segments[k + 1] & ~flag) : n
+                        assert(start < stop && stop <= n)
+                        if k > from.segment { cu.append(Int32(base + start)) }
+                        // A document's first token has no label unless labels may cross documents.
+                        if segments[k] & flag != 0 && start > 0 && !c.crossDocumentLabels { labels[base + start] = -100 }
+                        let number = Int32(k - from.segment + 1)
+                        for i in start..<stop {
+                            positions[base + i] = c.resetPositionIDs ? Int32(i - start) : Int32(i)
+                            segmentIDs[base + i] = number
+                        }
+                        lastStart = start
+                    }
+                    // Padding positions continue counting (never read: labels and attention are 0).
+                    for i in n..<L { positions[base + i] = c.resetPositionIDs ? Int32(i - lastStart) : Int32(i) }
+                    if n < L { cu.append(Int32(base + n)) }
+                    cu.append(Int32(base + L))
                 }
-                // Padding positions continue counting (never read: labels and attention are 0).
-                for i in row.ids.count..<L { positions[base + i] = c.resetPositionIDs ? position + Int32(i - row.ids.count) : Int32(i) }
-                if row.ids.count < L { cu.append(Int32(base + row.ids.count)) }
-                cu.append(Int32(base + L))
-            }
-            head += take
-            if head > 4096 && head * 2 > done.count {
-                done.removeSubrange(0..<head)
-                head = 0
-            }
+            }}}}}}}
             let first = nextSample
-            nextSample += UInt64(take)
+            advance(take)
             return Batch(tensors: [
                 Tensor(name: "input_ids", shape: [take, L], values: input),
                 Tensor(name: "attention_mask", shape: [take, L], values: attention),
                 Tensor(name: "labels", shape: [take, L], values: labels),
                 Tensor(name: "position_ids", shape: [take, L], values: positions),
-                Tensor(name: "segment_ids", shape: [take, L], values: segments),
+                Tensor(name: "segment_ids", shape: [take, L], values: segmentIDs),
                 Tensor(name: "cu_seqlens", shape: [cu.count], values: cu),
             ], rows: take, firstSample: first)
+        }
+
+        /// The shapes of the next batch, counted without building it: every row tensor is
+        /// `[rows, sequenceLength]`, and `cu_seqlens` holds 0, then for each row one boundary
+        /// per segment after its first, one where its padding starts (if it has any) and its
+        /// end — as ``nextBatch(maxRows:threads:)`` appends them.
+        public mutating func nextBatchShapes(maxRows: Int) -> [TensorShape]? {
+            let take = min(maxRows, pendingRows)
+            guard take > 0 else { return nil }
+            let L = objective.configuration.sequenceLength
+            var cuCount = 1
+            for r in head..<(head + take) {
+                let from = rows[r], to = end(of: r)
+                cuCount += (to.segment - from.segment) + (to.token - from.token < L ? 1 : 0)
+            }
+            advance(take)
+            return CausalLanguageModeling.tensorNames.map { name in
+                TensorShape(name: name, shape: name == "cu_seqlens" ? [cuCount] : [take, L])
+            }
         }
     }
 }

@@ -268,71 +268,178 @@ struct BatchCommand: ParsableCommand {
         }
         // With two or more threads, batches are converted and written on a thread of their own.
         if workers > 1, let w = writer { writer = BackgroundBatchWriter(w) }
-        func abortOutput() {
+        var source: CorpusRecordReader
+        let mixer: SourceMixer?
+        do {
+            source = try CorpusRecordReader(inputs: corpusInput.input, textField: corpusInput.textField, replaceInvalid: invalidInput.replace)
+            source.maxLineBytes = lineLimit.maxLineBytes.value
+            mixer = try SourceMixer(mixing, reader: source)
+        } catch {
             writer?.abort()
             planned?.abort()
+            throw error
         }
-
-        var source = try CorpusRecordReader(inputs: corpusInput.input, textField: corpusInput.textField, replaceInvalid: invalidInput.replace)
-        source.maxLineBytes = lineLimit.maxLineBytes.value
-        let mixer = try SourceMixer(mixing, reader: source)
         let progress = progressOptions.progress()
-        var batches = 0, rows = 0, documents = 0, missing = 0
-        var pending: [[UInt8]] = []
-        let limit = maxBatches
-        let initialBuilder = builder
-        var layout = SafetensorsLayout()
-        var planning = planned != nil
-        /// Progress shows "encode" then "write" for a file written in place, else "batch".
-        let firstPhase = planning ? "encode" : "batch"
-        func drain(final: Bool) throws(ExitCode) -> Bool {
-            while builder.pendingRows >= batchSize || (final && builder.pendingRows > 0) {
-                if let limit, batches >= limit { return false }
-                if planning {
-                    guard let shapes = builder.nextBatchShapes(maxRows: batchSize) else { break }
-                    layout.add(shapes)
-                    batches += 1
-                    rows += shapes.first(where: { $0.shape.count > 1 })?.shape[0] ?? 0
-                    continue
-                }
-                // One thread: the other cores encode (first pass) or convert and write (the writer's
-                // thread); masking 32 rows on several threads costs more in hand-offs than it saves.
-                guard let batch = builder.nextBatch(maxRows: batchSize, threads: 1) else { break }
-                do { try writer?.append(batch) } catch {
-                    abortOutput()
-                    if case .valueOutOfRange = error { throw fail(.dataError, "\(error.description); use a wider --dtype") }
-                    throw fail(.ioError, error.description)
-                }
-                batches += 1
-                rows += batch.rows
-                if planned != nil, layout.batches > 0 { progress.report("write", Double(batches) / Double(layout.batches)) }
-            }
-            if let limit, batches >= limit { return false }
-            return true
-        }
-        func feed(_ d: Document) throws(ExitCode) {
-            do { try builder.append(d) } catch {
-                abortOutput()
-                throw fail(.dataError, error.description)
-            }
-        }
-        // A batch of documents is encoded (on the workers) while the next is read.
         let encoder = DocumentEncoder(vocabulary, wordIDs: wantWordIDs, workers: workers)
+        // The builder's own type from here on: its calls are direct, not through the
+        // existential, for every document.
+        let counts: BatchCounts
+        switch builder {
+        case let b as MaskedLanguageModeling.Builder:
+            counts = try produce(b, source: source, mixer: mixer, encoder: encoder, writer: writer, planned: planned, spool: spool, progress: progress)
+        case let b as CausalLanguageModeling.Builder:
+            counts = try produce(b, source: source, mixer: mixer, encoder: encoder, writer: writer, planned: planned, spool: spool, progress: progress)
+        case let b as SpanCorruption.Builder:
+            counts = try produce(b, source: source, mixer: mixer, encoder: encoder, writer: writer, planned: planned, spool: spool, progress: progress)
+        default:
+            counts = try produce(builder, source: source, mixer: mixer, encoder: encoder, writer: writer, planned: planned, spool: spool, progress: progress)
+        }
+        let (batches, rows, documents, missing) = (counts.batches, counts.rows, counts.documents, counts.missing)
+        progress.report(planned != nil ? "write" : "batch", 1)
+        progress.finish()
+        if !progressOptions.quiet {
+            var message = "tokki batch: \(batches) batches, \(rows) rows from \(documents) documents; wrote \(output)"
+            if missing > 0 { message += "; \(missing) JSONL lines had no '\(corpusInput.textField ?? "")'" }
+            if let mixer { message += "; " + mixer.summary }
+            if counts.droppedTokens > 0 {
+                message += "; --remainder drop dropped \(counts.droppedTokens) tokens"
+            }
+            printError(message)
+        }
+    }
+
+    /// Reads, encodes and batches every document with `builder` and writes the batches: in
+    /// one pass, or — for a safetensors file written in place (`planned` and `spool`) — a
+    /// first pass that plans the layout and a second that writes it. Throws the exit of the
+    /// first failure (the output is then dropped).
+    private func produce<B: BatchBuilder>(_ builder: B, source: CorpusRecordReader, mixer: SourceMixer?,
+                                          encoder: DocumentEncoder, writer: (any BatchWriter)?,
+                                          planned: SafetensorsPlannedWriter?, spool: DocumentSpool?,
+                                          progress: Progress) throws -> BatchCounts {
+        var run = BatchRun(builder: builder, batchSize: batchSize, limit: maxBatches, writer: writer, planned: planned,
+                           spool: spool, progress: progress)
+        // A batch of documents is encoded (on the workers) while the next is read.
         let pool = OrderedWorkers<Result<[Document], TokkiError>>(workers: encoder.workers)
         defer { pool.close() }
-        var pendingBytes = 0
-        /// Feeds encoded documents to the builder; false once --max-batches is reached.
-        func consume(_ results: [Result<[Document], TokkiError>]) throws(ExitCode) -> Bool {
-            for result in results { guard try consume(result) else { return false } }
-            return true
+        do {
+            try source.forEachRecord { (record) throws(ExitCode) in
+                guard case .text(let text) = record.text else {
+                    if case .rejected(let why) = record.text, why.rule == "missing_field" { run.counts.missing += 1 }
+                    return true   // blank lines are no documents
+                }
+                run.add(text, copies: mixer?.copies(record) ?? 1)
+                guard run.isFull else { return true }
+                guard try run.submit(pool, encoder) else { return false }
+                if let total = source.totalBytes, total > 0 { progress.report(run.firstPhase, Double(record.offset) / Double(total)) }
+                return true
+            }
+            try run.finishFirstPass(pool, encoder)
+            // No rows: no output file at all.
+            if run.counts.rows == 0 { throw fail(.dataError, "the input produced no rows (is it empty?); nothing was written") }
+            try run.writePlanned(workers: encoder.workers)
+            do { try run.writer?.finish() } catch { throw fail(.ioError, error.description) }
+        } catch let error as ExitCode {
+            run.abortOutput()
+            progress.finish()
+            throw error
+        } catch {
+            run.abortOutput()
+            progress.finish()
+            throw fail(.ioError, "\(error)")
         }
-        func consume(_ result: Result<[Document], TokkiError>) throws(ExitCode) -> Bool {
+        if let b = run.builder as? CausalLanguageModeling.Builder { run.counts.droppedTokens = b.droppedTokens }
+        return run.counts
+    }
+}
+
+/// What a `tokki batch` run made, for its closing message.
+struct BatchCounts {
+    var batches = 0, rows = 0, documents = 0, missing = 0, droppedTokens = 0
+}
+
+/// The state of one `tokki batch` run: the builder, the documents waiting to be encoded, the
+/// counts and the output. A struct with mutating methods, not local variables shared by
+/// nested functions and the reading closure: those would be boxed, and every access checked
+/// for exclusivity at run time, several times per document.
+struct BatchRun<B: BatchBuilder> {
+    var builder: B
+    let initialBuilder: B
+    let batchSize: Int
+    let limit: Int?
+    var writer: (any BatchWriter)?
+    let planned: SafetensorsPlannedWriter?
+    let spool: DocumentSpool?
+    let progress: Progress
+    var counts = BatchCounts()
+    var layout = SafetensorsLayout()
+    /// The first pass of a file written in place: batches are planned, not built.
+    var planning: Bool
+    /// --max-batches was reached: nothing more is fed.
+    var stopped = false
+    var pending: [[UInt8]] = []
+    var pendingBytes = 0
+
+    init(builder: B, batchSize: Int, limit: Int?, writer: (any BatchWriter)?, planned: SafetensorsPlannedWriter?,
+         spool: DocumentSpool?, progress: Progress) {
+        self.builder = builder
+        initialBuilder = builder
+        self.batchSize = batchSize
+        self.limit = limit
+        self.writer = writer
+        self.planned = planned
+        self.spool = spool
+        self.progress = progress
+        planning = planned != nil
+    }
+
+    /// Progress shows "encode" then "write" for a file written in place, else "batch".
+    var firstPhase: String { planned != nil ? "encode" : "batch" }
+
+    mutating func abortOutput() {
+        writer?.abort()
+        planned?.abort()
+    }
+
+    /// Queues a document's text (`copies` times, as the mixer asks) for encoding.
+    mutating func add(_ text: [UInt8], copies: Int) {
+        for _ in 0..<copies {
+            pending.append(text)
+            pendingBytes += text.count
+        }
+    }
+
+    /// Whether the queued documents make one job for a worker.
+    var isFull: Bool { pending.count >= DocumentEncoder.batchDocuments || pendingBytes >= DocumentEncoder.batchBytes }
+
+    /// Hands the queued documents to the workers and feeds the builder the documents that are
+    /// encoded; false once --max-batches is reached.
+    mutating func submit(_ pool: OrderedWorkers<Result<[Document], TokkiError>>, _ encoder: DocumentEncoder) throws(ExitCode) -> Bool {
+        guard !pending.isEmpty else { return !stopped }
+        let lines = pending
+        pending = []
+        pendingBytes = 0
+        return try consume(pool.submit { w in encoder.encode(lines, worker: w) })
+    }
+
+    /// The last queued documents, then every result still pending; the builder's last rows.
+    mutating func finishFirstPass(_ pool: OrderedWorkers<Result<[Document], TokkiError>>, _ encoder: DocumentEncoder) throws(ExitCode) {
+        // Once --max-batches is reached, documents encoded ahead are not fed (nor counted).
+        if try submit(pool, encoder), try consume(pool.finish()) {
+            builder.finishInput()
+            _ = try drain(final: true)
+        }
+    }
+
+    /// Feeds encoded documents to the builder; false once --max-batches is reached.
+    mutating func consume(_ results: [Result<[Document], TokkiError>]) throws(ExitCode) -> Bool {
+        for result in results {
             let docs: [Document]
             switch result {
             case .success(let d): docs = d
             case .failure(let e): throw fail(e)
             }
             for d in docs {
+                guard !stopped else { return false }
                 try feed(d)
                 if let spool {
                     do { try spool.append(d) } catch {
@@ -340,81 +447,71 @@ struct BatchCommand: ParsableCommand {
                         throw fail(.ioError, error.description)
                     }
                 }
-                documents += 1
-                if try !drain(final: false) { return false }
+                counts.documents += 1
+                if try !drain(final: false) { stopped = true }
             }
-            return true
         }
-        func flush() throws(ExitCode) -> Bool {
-            guard !pending.isEmpty else { return true }
-            let lines = pending
-            pending = []
-            pendingBytes = 0
-            return try consume(pool.submit { w in encoder.encode(lines, worker: w) })
-        }
-        do {
-            try source.forEachRecord { (record) throws(ExitCode) in
-                guard case .text(let text) = record.text else {
-                    if case .rejected(let why) = record.text, why.rule == "missing_field" { missing += 1 }
-                    return true   // blank lines are no documents
-                }
-                let offset = record.offset
-                for _ in 0..<(mixer?.copies(record) ?? 1) {
-                    pending.append(text)
-                    pendingBytes += text.count
-                }
-                if pending.count >= DocumentEncoder.batchDocuments || pendingBytes >= DocumentEncoder.batchBytes {
-                    guard try flush() else { return false }
-                    if let total = source.totalBytes, total > 0 { progress.report(firstPhase, Double(offset) / Double(total)) }
-                }
-                return true
-            }
-            if try flush(), try consume(pool.finish()) {
-                builder.finishInput()
-                _ = try drain(final: true)
-            }
-            // No rows: no output file at all.
-            if rows == 0 { throw fail(.dataError, "the input produced no rows (is it empty?); nothing was written") }
-            if let planned, let spool {
-                // The second pass: the same documents, the same builder, the same batches.
-                planning = false
-                planned.plan(layout)
-                writer = workers > 1 ? BackgroundBatchWriter(planned) : planned
-                builder = initialBuilder
-                batches = 0
-                rows = 0
-                var stopped = false
-                let failure = try spool.forEach { (d) throws(ExitCode) -> Bool in
-                    try feed(d)
-                    if try !drain(final: false) { stopped = true }
-                    return !stopped
-                }
-                if let failure { throw fail(.ioError, failure.description) }
-                if !stopped {
-                    builder.finishInput()
-                    _ = try drain(final: true)
-                }
-            }
-            try writer?.finish()
-        } catch let error as ExitCode {
+        return !stopped
+    }
+
+    mutating func feed(_ d: Document) throws(ExitCode) {
+        do { try builder.append(d) } catch {
             abortOutput()
-            progress.finish()
-            throw error
-        } catch {
-            abortOutput()
-            progress.finish()
-            throw fail(.ioError, "\(error)")
+            throw fail(.dataError, error.description)
         }
-        progress.report(planned != nil ? "write" : "batch", 1)
-        progress.finish()
-        if !progressOptions.quiet {
-            var message = "tokki batch: \(batches) batches, \(rows) rows from \(documents) documents; wrote \(output)"
-            if missing > 0 { message += "; \(missing) JSONL lines had no '\(corpusInput.textField ?? "")'" }
-            if let mixer { message += "; " + mixer.summary }
-            if let b = builder as? CausalLanguageModeling.Builder, b.droppedTokens > 0 {
-                message += "; --remainder drop dropped \(b.droppedTokens) tokens"
+    }
+
+    /// Hands out the batches the rows make (all of them when `final`): planned in the first
+    /// pass of a file written in place, else built and written. False once --max-batches is
+    /// reached.
+    mutating func drain(final: Bool) throws(ExitCode) -> Bool {
+        while builder.pendingRows >= batchSize || (final && builder.pendingRows > 0) {
+            if let limit, counts.batches >= limit { return false }
+            if planning {
+                guard let shapes = builder.nextBatchShapes(maxRows: batchSize) else { break }
+                layout.add(shapes)
+                counts.batches += 1
+                counts.rows += shapes.first(where: { $0.shape.count > 1 })?.shape[0] ?? 0
+                continue
             }
-            printError(message)
+            // One thread: the other cores encode (first pass) or convert and write (the writer's
+            // thread); masking 32 rows on several threads costs more in hand-offs than it saves.
+            guard let batch = builder.nextBatch(maxRows: batchSize, threads: 1) else { break }
+            do { try writer?.append(batch) } catch {
+                abortOutput()
+                if case .valueOutOfRange = error { throw fail(.dataError, "\(error.description); use a wider --dtype") }
+                throw fail(.ioError, error.description)
+            }
+            counts.batches += 1
+            counts.rows += batch.rows
+            if planned != nil, layout.batches > 0 { progress.report("write", Double(counts.batches) / Double(layout.batches)) }
+        }
+        if let limit, counts.batches >= limit { return false }
+        return true
+    }
+
+    /// The second pass of a file written in place: the same documents, the same builder, the
+    /// same batches, written at the offsets the first pass planned.
+    mutating func writePlanned(workers: Int) throws(ExitCode) {
+        guard let planned, let spool else { return }
+        planning = false
+        planned.plan(layout)
+        writer = workers > 1 ? BackgroundBatchWriter(planned) : planned
+        builder = initialBuilder
+        counts.batches = 0
+        counts.rows = 0
+        stopped = false
+        var run = self
+        let failure = try spool.forEach { (d) throws(ExitCode) -> Bool in
+            try run.feed(d)
+            if try !run.drain(final: false) { run.stopped = true }
+            return !run.stopped
+        }
+        self = run
+        if let failure { throw fail(.ioError, failure.description) }
+        if !stopped {
+            builder.finishInput()
+            _ = try drain(final: true)
         }
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Tokki
 import TokkiData
@@ -70,7 +71,7 @@ final class DocumentSpool {
 
     /// Calls `body` with every document, in the order they were appended, until it returns
     /// false.
-    func forEach<E: Error>(_ body: (Document) throws(E) -> Bool) throws(E) -> DataError? {
+    func forEach(_ body: (Document) throws(ExitCode) -> Bool) throws(ExitCode) -> DataError? {
         do { try flush() } catch { return error }
         let total = size
         var chunk = [UInt8](repeating: 0, count: 1 << 20)

@@ -141,4 +141,41 @@ struct PlannedSafetensorsTests {
         let after = mixed.nextBatchShapes(maxRows: 3)
         #expect(after == nil)
     }
+
+    /// The causal builder counts its shapes without building the batch (`cu_seqlens` from the
+    /// rows' segment counts and padding): the shapes `nextBatch` gives, for every remainder
+    /// policy, with and without BOS/EOS, the shortest rows (2 and 3 tokens) and documents longer
+    /// than a row, and the builder is left where `nextBatch` would leave it.
+    @Test(arguments: [CausalLanguageModeling.Remainder.carryOver, .pad, .drop])
+    func causalShapesMatchItsBatches(_ remainder: CausalLanguageModeling.Remainder) throws {
+        for length in [2, 3, 5, 24] {
+            for (bos, eos) in [(false, true), (true, true), (false, false)] {
+                var c = CausalLanguageModeling.Configuration()
+                c.sequenceLength = length
+                c.remainder = remainder
+                c.addBOS = bos
+                c.addEOS = eos
+                c.resetPositionIDs = length != 5
+                let objective = try CausalLanguageModeling(c, tokens: TestVocabulary.tokens)
+                let docs = PropertyCorpus.documents([0, 1, 23, 24, 60, 7, 100, 3, 2, 2, 1], seed: 4).map { Document(ids: $0) }
+                var full = CausalLanguageModeling.Builder(objective)
+                let batches = try drain(&full, documents: docs, batchSize: 3)
+                #expect(!batches.isEmpty)
+                var mixed = CausalLanguageModeling.Builder(objective)
+                for d in docs { try mixed.append(d) }
+                mixed.finishInput()
+                // Shapes for every other batch, real batches between them.
+                for (k, batch) in batches.enumerated() {
+                    if k % 2 == 0 {
+                        let shapes = mixed.nextBatchShapes(maxRows: 3)
+                        #expect(shapes == batch.tensors.map { TensorShape(name: $0.name, shape: $0.shape) },
+                                "length \(length), BOS \(bos), EOS \(eos), batch \(k)")
+                    } else {
+                        #expect(mixed.nextBatch(maxRows: 3, threads: 1) == batch, "length \(length), batch \(k)")
+                    }
+                }
+                #expect(mixed.nextBatchShapes(maxRows: 3) == nil)
+            }
+        }
+    }
 }
