@@ -21,9 +21,10 @@ sentencepiece for .model files, >= 10x tokenizers / tiktoken for the others; loa
 reference's or < 60 ms; peak RSS <= 1.5x the reference's. Other inputs are reported only. Id mismatches make the
 script exit 1; missed floors are reported, not fatal.
 Scaling: `--threads 2` against `--threads 1` on the largest input for encode (several models),
-stats, prepare and batch (shipped default vocabulary), then on `--scaling-copies` copies of it
-(default 4; batch left out: its output is 45 times its input) so that loading the model is a small
-part; outputs must be byte-identical. Each run's outputs are removed before it, untimed. One and two
+stats, prepare and batch (shipped default vocabulary; masked LM with rows of 128, one line per
+row, and causal packing in rows of 2048), then on `--scaling-copies` copies of it (default 4;
+the masked-LM batch left out: its output is 45 times its input) so that loading the model is a
+small part; outputs must be byte-identical. Each run's outputs are removed before it, untimed. One and two
 threads alternate, best of `--scaling-repeat` runs each (default 5): this machine is shared, and a
 slow period must not fall on one side only. After batch, a "disk" row: the best time to write as
 many bytes as its output in 4 MB pieces and fsync them (what the disk allows: batch's second pass
@@ -267,8 +268,8 @@ def main() -> None:
     if not a.no_scaling:
         big = max(inputs, key=os.path.getsize)
         # The same text repeated: a corpus large enough that loading the model (serial, paid
-        # once) is a small part, as in real use. batch stays on one copy (its int64 tensors
-        # are about 45 times the input).
+        # once) is a small part, as in real use. The masked-LM batch stays on one copy (its
+        # int64 tensors are about 45 times the input).
         many = os.path.join(tmp, f"{a.scaling_copies}x-{os.path.basename(big)}")
         with open(many, "wb") as f:
             data = open(big, "rb").read()
@@ -291,6 +292,10 @@ def main() -> None:
             if with_batch:
                 jobs.append(("batch mlm (shipped)", ["batch", "--objective", "mlm", "--model", shipped, "--input", inp,
                                                      "--seq-len", "128", "--output", os.path.join(tmp, "batch-THREADS.safetensors")]))
+            # Causal packing (GPT-style pre-training): no padding, so the output is about 9 times
+            # the input, and on both inputs.
+            jobs.append(("batch causal (shipped)", ["batch", "--objective", "causal", "--model", shipped, "--input", inp,
+                                                    "--seq-len", "2048", "--output", os.path.join(tmp, "causal-THREADS.safetensors")]))
             return jobs
 
         def outputs(args, t):
