@@ -26,6 +26,10 @@ public struct SentencePieceTokenizer: Sendable {
     /// Whether the ids-only path may cut the raw input at ASCII spaces and normalize and
     /// segment each piece on its own (see ``encodeIDsByRawWords(_:into:scratch:)``).
     let splitsRawWords: Bool
+    /// Whether the ids-only path may cut the raw input into pieces of spaces and the text
+    /// after them, for a BPE model whose normalizer only escapes spaces and keeps every one
+    /// (see ``encodeIDsBySpacedWords(_:into:scratch:)``).
+    let splitsSpacedWords: Bool
     /// Word tables shared by every thread encoding with this tokenizer (and its copies).
     var wordTables = SharedWordTables()
 
@@ -97,6 +101,13 @@ public struct SentencePieceTokenizer: Sendable {
         splitsRawWords = normalizer.normalizesWordsIndependently
             && ((unigram.map { $0.wordsAreIndependent && $0.joiners.isEmpty } ?? false)
                 || (bpe.map { $0.wordsAreIndependent && $0.joiners.isEmpty } ?? false))
+        // Llama 2, Mistral, Gemma: no charsmap (well-formed text is copied as it is), every
+        // space kept and escaped, the dummy `▁` (if any) in front, no user-defined symbol
+        // holding a space (it would be kept verbatim, unescaped).
+        let settings = normalizer.settings
+        splitsSpacedWords = !splitsRawWords && (bpe?.wordsAreIndependent ?? false)
+            && normalizer.charsmap == nil && settings.escapeWhitespaces && !settings.removeExtraWhitespaces && !ws
+            && !userDefined.contains { $0.utf8.contains(0x20) }
     }
 
     // MARK: Vocabulary
@@ -131,6 +142,8 @@ public struct SentencePieceTokenizer: Sendable {
         var bpe = SentencePieceBPEModel.Buffers()
         var wordCache = WordCache()
         var rawWordCache = WordCache()
+        /// A line's first piece behind one space (its dummy `▁`), as a cache key.
+        var spacedKey: [UInt8] = []
         /// The tables of the tokenizer the caches work for (kept alive by this reference).
         var tables: SharedWordTables? = nil
         /// Whether to cache words across calls (worth it when the scratch is reused; a
@@ -187,6 +200,8 @@ public struct SentencePieceTokenizer: Sendable {
         if addBOS, let bos = model.bosID { ids.append(Int32(bos)) }
         if splitsRawWords && scratch.cachesWords {
             encodeIDsByRawWords(input, into: &ids, scratch: &scratch)
+        } else if splitsSpacedWords && scratch.cachesWords && Self.hasNoSpaceSymbol(input) && UTF8Validation.isWellFormed(input) {
+            encodeIDsBySpacedWords(input, into: &ids, scratch: &scratch)
         } else {
             run(input, &scratch)
             var prevUnk = false
@@ -292,6 +307,112 @@ public struct SentencePieceTokenizer: Sendable {
             }
             appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
             i = end
+        }
+    }
+
+    /// Whether `input` holds no literal `▁` (U+2581), which the normalized text could not
+    /// tell from an escaped space.
+    @inline(__always)
+    static func hasNoSpaceSymbol(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = input.baseAddress else { return true }
+        let n = input.count
+        var k = 0
+        while k + 2 < n, let hit = memchr(p + k, 0xE2, n - 2 - k) {
+            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
+            if p[at + 1] == 0x96 && p[at + 2] == 0x81 { return false }
+            k = at + 1
+        }
+        return true
+    }
+
+    /// The ids of well-formed `input` without a literal `▁`, for a BPE model whose normalizer
+    /// only escapes spaces (``splitsSpacedWords``): cut into words of spaces and the text
+    /// after them, each segmented on its own and cached under its raw bytes.
+    ///
+    /// The normalized line is the dummy `▁` (if the model adds one) and the line with every
+    /// space escaped. Its words (``WordCache/Words``) end before a `▁` that follows other text,
+    /// unless that text ends with one of the model's joiners; in the raw line that is before a
+    /// run of spaces, under the same condition. A word's normalized form is its raw bytes with
+    /// every space escaped — for the line's first word, behind one space more (the dummy
+    /// prefix), which is also the key it is cached under. Segmenting the words one by one is
+    /// segmenting the line (``SentencePieceBPEModel/segmentCached(_:into:buffers:cache:)``).
+    func encodeIDsBySpacedWords(_ input: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout Scratch) {
+        guard let p = input.baseAddress, let bpe else { return }
+        let n = input.count
+        bindCaches(&scratch)
+        var cache = scratch.rawWordCache
+        scratch.rawWordCache = WordCache()
+        defer { scratch.rawWordCache = cache }
+        let unk = Int32(vocabulary.unknownID)
+        let byteIDs = vocabulary.byteIDs
+        let dummy = normalizer.settings.addDummyPrefix
+        let joiners = bpe.joiners
+        var prevUnk = false
+        var i = 0
+        while i < n {
+            var j = i
+            var spaces = i == 0 && dummy ? 1 : 0
+            while true {
+                while j < n && p[j] == 0x20 { j += 1; spaces += 1 }
+                let textStart = j
+                while j < n && p[j] != 0x20 { j += 1 }
+                // The word goes on over the next spaces when its text ends with a joiner.
+                guard j < n && j > textStart && !joiners.isEmpty else { break }
+                var k = j - 1
+                while k > textStart && p[k] & 0xC0 == 0x80 { k -= 1 }
+                if !joiners.contains(WordCache.Words.scalar(p + k, j - k)) { break }
+            }
+            // The key: the word's bytes, behind one space for the dummy prefix.
+            if i == 0 && dummy {
+                scratch.spacedKey.removeAll(keepingCapacity: true)
+                scratch.spacedKey.append(0x20)
+                scratch.spacedKey.append(contentsOf: UnsafeBufferPointer(start: p, count: j))
+            }
+            let normalizedLength = (j - i) + (i == 0 && dummy ? 1 : 0) + 2 * spaces
+            scratch.spacedKey.withUnsafeBufferPointer { spacedKey in
+                let key = i == 0 && dummy ? UnsafeBufferPointer(rebasing: spacedKey[...]) : UnsafeBufferPointer(start: p + i, count: j - i)
+                guard let k = key.baseAddress else { return }
+                var found: (slot: Int, record: Int?) = (-1, nil)
+                var h: UInt32 = 0
+                let cacheable = normalizedLength <= WordCache.maxWordLength
+                if cacheable {
+                    h = WordCache.hash(k, key.count)
+                    found = cache.find(k, key.count, h)
+                }
+                if let record = found.record {
+                    var escaped = false
+                    cache.forEachSpan(record) { start, end, id, _ in
+                        guard id == unk else { ids.append(id); prevUnk = false; return }
+                        if let byteIDs {
+                            // The normalized word's bytes (rare: written only for an unknown piece).
+                            if !escaped { Self.escapeSpaces(key, into: &scratch.normalized.bytes); escaped = true }
+                            for b in scratch.normalized.bytes[Int(start)..<Int(end)] { ids.append(byteIDs[Int(b)]) }
+                        } else if !prevUnk {
+                            ids.append(id)
+                        }
+                        prevUnk = true
+                    }
+                    return
+                }
+                Self.escapeSpaces(key, into: &scratch.normalized.bytes)
+                assert(scratch.normalized.bytes.count == normalizedLength)
+                scratch.spans.removeAll(keepingCapacity: true)
+                scratch.normalized.bytes.withUnsafeBufferPointer { norm in
+                    bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
+                }
+                if cacheable { cache.insert(k, key.count, h, slot: found.slot, spans: scratch.spans[...], offset: 0) }
+                appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+            }
+            i = j
+        }
+    }
+
+    /// Writes `bytes` into `out` with every space escaped (`▁`).
+    @inline(__always)
+    static func escapeSpaces(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        for b in bytes {
+            if b == 0x20 { out.append(0xE2); out.append(0x96); out.append(0x81) } else { out.append(b) }
         }
     }
 

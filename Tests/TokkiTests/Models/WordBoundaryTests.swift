@@ -12,7 +12,8 @@ struct WordBoundaryTests {
 
     /// Random pieces over a small alphabet; some hold `▁` after `>` or `a`, `joinerPieces`
     /// decides whether any do.
-    static func model(_ type: SentencePieceModel.ModelType, seed: UInt64, joinerPieces: Bool) throws -> SentencePieceTokenizer {
+    static func model(_ type: SentencePieceModel.ModelType, seed: UInt64, joinerPieces: Bool,
+                      dummyPrefix: Bool = false, byteFallback: Bool = false) throws -> SentencePieceTokenizer {
         var rng = SplitMix64(seed: seed)
         var texts = Set(alphabet)
         while texts.count < 60 {
@@ -31,10 +32,14 @@ struct WordBoundaryTests {
         for (k, t) in texts.sorted().enumerated() {
             pieces.append(.init(piece: t, score: type == .bpe ? -Float(k) : -Float(rng.next() % 1000) / 100 - 1))
         }
+        if byteFallback {
+            for b in 0..<256 { pieces.append(.init(piece: String(format: "<0x%02X>", b), score: 0, type: .byte)) }
+        }
         var trainer = SentencePieceModel.TrainerSettings()
         trainer.bosID = -1; trainer.eosID = -1
         trainer.splitByWhitespace = false
-        let normalizer = SentencePieceModel.NormalizerSettings(name: "identity", precompiledCharsmap: [], addDummyPrefix: false,
+        trainer.byteFallback = byteFallback
+        let normalizer = SentencePieceModel.NormalizerSettings(name: "identity", precompiledCharsmap: [], addDummyPrefix: dummyPrefix,
                                                                removeExtraWhitespaces: false, escapeWhitespaces: true)
         return try SentencePieceTokenizer(model: SentencePieceModel(pieces: pieces, modelType: type, normalizer: normalizer, trainer: trainer))
     }
@@ -48,14 +53,21 @@ struct WordBoundaryTests {
         #expect(plain.bpe?.joiners == [])
     }
 
+    /// Every space kept (Llama 2, Mistral, Gemma): BPE models take the spaced-words path
+    /// (``SentencePieceTokenizer/encodeIDsBySpacedWords(_:into:scratch:)``), with and without
+    /// the dummy prefix and byte fallback; characters outside the vocabulary (`é`, `😀`) are
+    /// unknown pieces or bytes, and a literal `▁` sends its line to the whole-line path.
     @Test(arguments: [SentencePieceModel.ModelType.bpe, .unigram], [false, true])
     func wordByWordEqualsTheWholeLine(_ type: SentencePieceModel.ModelType, _ joinerPieces: Bool) throws {
         for seed in UInt64(1)...4 {
-            let tokenizer = try Self.model(type, seed: seed, joinerPieces: joinerPieces)
+            let dummyPrefix = seed % 2 == 0, byteFallback = seed >= 3
+            let tokenizer = try Self.model(type, seed: seed, joinerPieces: joinerPieces, dummyPrefix: dummyPrefix, byteFallback: byteFallback)
+            #expect(tokenizer.splitsSpacedWords == (type == .bpe))
             var rng = SplitMix64(seed: seed &* 77)
+            let letters = Self.alphabet + ["é", "😀"]
             for _ in 0..<300 {
                 let text = (0..<Int(rng.next() % 40)).map { _ in
-                    rng.next() % 4 == 0 ? " " : Self.alphabet[Int(rng.next() % UInt64(Self.alphabet.count))]
+                    rng.next() % 4 == 0 ? " " : letters[Int(rng.next() % UInt64(letters.count))]
                 }.joined()
                 var cached = tokenizer.makeScratch()
                 var whole = tokenizer.makeScratch()
@@ -68,7 +80,7 @@ struct WordBoundaryTests {
                     tokenizer.encodeIDs(b, into: &again, scratch: &cached)
                     tokenizer.encodeIDs(b, into: &reference, scratch: &whole)
                 }
-                #expect(ids == reference, "\(type) seed \(seed): \(text)")
+                #expect(ids == reference, "\(type) seed \(seed) (dummy prefix \(dummyPrefix), byte fallback \(byteFallback)): \(text)")
                 #expect(again == reference, "\(type) seed \(seed), cached: \(text)")
             }
         }
