@@ -352,6 +352,8 @@ public struct SentencePieceTokenizer: Sendable {
         while i < n {
             var j = i
             var spaces = i == 0 && dummy ? 1 : 0
+            // The key's spaces all lead it (its normalized bytes are then `▁`s and its text).
+            var leading = true
             while true {
                 while j < n && p[j] == 0x20 { j += 1; spaces += 1 }
                 let textStart = j
@@ -361,6 +363,7 @@ public struct SentencePieceTokenizer: Sendable {
                 var k = j - 1
                 while k > textStart && p[k] & 0xC0 == 0x80 { k -= 1 }
                 if !joiners.contains(WordCache.Words.scalar(p + k, j - k)) { break }
+                leading = false
             }
             // The key: the word's bytes, behind one space for the dummy prefix.
             if i == 0 && dummy {
@@ -384,7 +387,15 @@ public struct SentencePieceTokenizer: Sendable {
                     cache.forEachSpan(record) { start, end, id, _ in
                         guard id == unk else { ids.append(id); prevUnk = false; return }
                         if let byteIDs {
-                            // The normalized word's bytes (rare: written only for an unknown piece).
+                            // The normalized word's bytes: `▁`s, then the text after the key's
+                            // spaces, or (spaces inside) the key escaped.
+                            if leading {
+                                for k in Int(start)..<Int(end) {
+                                    ids.append(byteIDs[Int(k < 3 * spaces ? Self.escapedSpace[k % 3] : key[spaces + k - 3 * spaces])])
+                                }
+                                prevUnk = true
+                                return
+                            }
                             if !escaped { Self.escapeSpaces(key, into: &scratch.normalized.bytes); escaped = true }
                             for b in scratch.normalized.bytes[Int(start)..<Int(end)] { ids.append(byteIDs[Int(b)]) }
                         } else if !prevUnk {
@@ -407,12 +418,29 @@ public struct SentencePieceTokenizer: Sendable {
         }
     }
 
+    /// The UTF-8 of `▁` (U+2581), an escaped space.
+    static let escapedSpace: [UInt8] = [0xE2, 0x96, 0x81]
+
     /// Writes `bytes` into `out` with every space escaped (`▁`).
-    @inline(__always)
     static func escapeSpaces(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var spaces = 0
+        for b in bytes where b == 0x20 { spaces += 1 }
         out.removeAll(keepingCapacity: true)
-        for b in bytes {
-            if b == 0x20 { out.append(0xE2); out.append(0x96); out.append(0x81) } else { out.append(b) }
+        out.append(contentsOf: repeatElement(0, count: bytes.count + 2 * spaces))
+        out.withUnsafeMutableBufferPointer { o in
+            var w = 0
+            for b in bytes {
+                // Each input byte takes 1 output byte, a space 3: `w` stays below the count.
+                if b == 0x20 {
+                    assert(w + 3 <= o.count)
+                    o[w] = 0xE2; o[w + 1] = 0x96; o[w + 2] = 0x81
+                    w += 3
+                } else {
+                    assert(w < o.count)
+                    o[w] = b
+                    w += 1
+                }
+            }
         }
     }
 
