@@ -115,7 +115,8 @@ func loadTokenizer(file: String, options: TokenizerLoadOptions) throws(TokkiErro
     let fileKey = options.cache?.key(forFile: file)
     /// A `.model` file's image: its tables are read once the file itself is parsed.
     var sentencePieceImage: ImageReader? = nil
-    if let cache = options.cache, let fileKey, var (image, kind) = cache.imageAndKind(for: fileKey) {
+    if let cache = options.cache, let fileKey, let (found, kind) = cache.imageAndKind(for: fileKey) {
+        var image = found
         switch kind {
         case .sentencePiece:
             sentencePieceImage = image
