@@ -154,6 +154,10 @@ def main():
         ids = [0, 1, 2, 3, 5, 100, 255, 256, 259, 300, 599, 999]
         write("decode", f"m{m}", bytes([m | 0x80]) + b"".join(struct.pack("<I", i) for i in ids))
         write("decode", f"m{m}-wild", bytes([m]) + b"".join(struct.pack("<i", i) for i in [-1, 1 << 30, 70000, 3]))
+    # 0x40: the SentencePiece BPE that keeps every space (selector 1 with bit 6): runs of
+    # spaces, leading and trailing spaces, a literal ▁, characters outside the vocabulary.
+    for k, t in enumerate(TEXTS[:3] + ["  제1조  (목적)   이 법은 ", "a ▁b  c", "😀 é  가나  "]):
+        write("encode", f"keep-spaces-{k}", b"\x40" + t.encode())
 
     # JSONL corpus: [selector (bit 0 strict, bits 1-2 field, bit 4 plain text)][lines].
     jl = "\n".join([j({"text": t}) for t in TEXTS[:4]] + [

@@ -7,6 +7,10 @@ public struct FixtureModels: Sendable {
     public let unigram: SentencePieceTokenizer
     /// SentencePiece BPE with NFKC and byte fallback.
     public let bpe: SentencePieceTokenizer
+    /// SentencePiece BPE that keeps every space, as Llama 2's normalizer does (identity, the
+    /// dummy prefix, no whitespace removal), over `bpe_identity_bf.model`'s pieces, with byte
+    /// fallback: its ids-only path cuts raw lines into spaced words.
+    public let bpeKeepingSpaces: SentencePieceTokenizer
     /// A GPT-2-style byte-level BPE tokenizer.json.
     public let byteLevel: HuggingFaceTokenizer
     /// A BERT WordPiece tokenizer.json.
@@ -30,6 +34,15 @@ public struct FixtureModels: Sendable {
         }
         unigram = sp("unigram_nfkc_bf.model")
         bpe = sp("bpe_nfkc_bf.model")
+        bpeKeepingSpaces = setup("bpe_identity_bf.model, spaces kept") {
+            let base = try SentencePieceModel(contentsOf: fixture("sentencepiece/bpe_identity_bf.model"))
+            var trainer = SentencePieceModel.TrainerSettings()
+            trainer.byteFallback = true
+            let normalizer = SentencePieceModel.NormalizerSettings(name: "identity", precompiledCharsmap: [], addDummyPrefix: true,
+                                                                   removeExtraWhitespaces: false, escapeWhitespaces: true)
+            return try SentencePieceTokenizer(model: SentencePieceModel(pieces: base.pieces, modelType: .bpe, normalizer: normalizer,
+                                                                        trainer: trainer))
+        }
         byteLevel = hf("bytelevel_bpe.json")
         wordPiece = hf("wordpiece_bert.json")
         metaspace = hf("metaspace_bpe_bf.json")

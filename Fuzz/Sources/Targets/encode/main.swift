@@ -1,5 +1,6 @@
 // Encodes arbitrary bytes with one fixture model per family, chosen by the first byte:
-// SentencePiece unigram / BPE, byte-level BPE, WordPiece, Metaspace BPE and Unigram
+// SentencePiece unigram / BPE (also one keeping every space, checked against the whole-line
+// path), byte-level BPE, WordPiece, Metaspace BPE and Unigram
 // tokenizer.json, tiktoken. Byte APIs get the raw bytes (they accept malformed UTF-8);
 // String APIs get them decoded with U+FFFD; UTF-8-only fast paths get well-formed input only.
 import Foundation
@@ -18,11 +19,19 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     body.withUnsafeBufferPointer { input in
         switch selector % 7 {
         case 0, 1:
-            let sp = selector % 7 == 0 ? models.unigram : models.bpe
-            _ = sp.encode(bytes: input, addBOS: true, addEOS: true)
+            // Selector 1 with bit 6 set: the BPE model that keeps every space, whose ids-only
+            // path (spaced words, cached) must give the whole-line path's ids, twice over.
+            let keepsSpaces = selector % 7 == 1 && selector & 0x40 != 0
+            let sp = selector % 7 == 0 ? models.unigram : keepsSpaces ? models.bpeKeepingSpaces : models.bpe
+            let whole = sp.encode(bytes: input, addBOS: true, addEOS: true)
             var ids: [Int32] = []
             var scratch = SentencePieceTokenizer.Scratch()
             sp.encodeIDs(input, into: &ids, scratch: &scratch, addBOS: true, addEOS: true)
+            if keepsSpaces {
+                var again: [Int32] = []
+                sp.encodeIDs(input, into: &again, scratch: &scratch, addBOS: true, addEOS: true)
+                precondition(ids == whole.ids.map { Int32($0) } && again == ids, "spaced words differ from the whole line")
+            }
             if selector & 0x80 != 0 && body.count < 512 {
                 _ = sp.nbestEncodeIDs(text, size: 3)
                 _ = sp.sampleEncodeIDs(text, alpha: 0.1, seed: UInt64(selector))
