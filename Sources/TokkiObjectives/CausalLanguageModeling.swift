@@ -44,10 +44,14 @@ public struct CausalLanguageModeling: Sendable {
     public let tokens: SpecialTokens
 
     /// Validates the settings: EOS is needed when documents are separated by it, a pad id when
-    /// rows can be padded, and a row must hold at least two tokens.
+    /// rows can be padded, and a row must hold at least two tokens and fewer than 2^30 (its
+    /// positions are int32, and the builder marks document starts with bit 30).
     public init(_ configuration: Configuration, tokens: SpecialTokens) throws(ObjectiveError) {
         guard configuration.sequenceLength >= 2 else {
             throw .sequenceTooShort(length: configuration.sequenceLength, minimum: 2, objective: "causal-LM")
+        }
+        guard configuration.sequenceLength < 1 << 30 else {
+            throw .invalidConfiguration("sequence length \(configuration.sequenceLength) is too large for the causal-LM objective (at most \((1 << 30) - 1))")
         }
         if configuration.addEOS && tokens.eos == nil {
             throw .missingToken("end-of-sequence token (EOS), the document separator", objective: "causal-LM")

@@ -374,13 +374,13 @@ public struct SentencePieceTokenizer: Sendable {
             let normalizedLength = (j - i) + (i == 0 && dummy ? 1 : 0) + 2 * spaces
             scratch.spacedKey.withUnsafeBufferPointer { spacedKey in
                 let key = i == 0 && dummy ? UnsafeBufferPointer(rebasing: spacedKey[...]) : UnsafeBufferPointer(start: p + i, count: j - i)
-                guard let k = key.baseAddress else { return }
+                guard let keyBase = key.baseAddress else { return }
                 var found: (slot: Int, record: Int?) = (-1, nil)
                 var h: UInt32 = 0
                 let cacheable = normalizedLength <= WordCache.maxWordLength
                 if cacheable {
-                    h = WordCache.hash(k, key.count)
-                    found = cache.find(k, key.count, h)
+                    h = WordCache.hash(keyBase, key.count)
+                    found = cache.find(keyBase, key.count, h)
                 }
                 if let record = found.record {
                     var escaped = false
@@ -411,7 +411,7 @@ public struct SentencePieceTokenizer: Sendable {
                 scratch.normalized.bytes.withUnsafeBufferPointer { norm in
                     bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
                 }
-                if cacheable { cache.insert(k, key.count, h, slot: found.slot, spans: scratch.spans[...], offset: 0) }
+                if cacheable { cache.insert(keyBase, key.count, h, slot: found.slot, spans: scratch.spans[...], offset: 0) }
                 appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
             }
             i = j

@@ -100,5 +100,11 @@ struct CausalLanguageModelingTests {
         #expect(throws: ObjectiveError.sequenceTooShort(length: 1, minimum: 2, objective: "causal-LM")) {
             try CausalLanguageModeling(one, tokens: TestVocabulary.tokens)
         }
+        // Rows of 2^30 tokens or more are refused (int32 positions; the builder's document mark).
+        var huge = CausalLanguageModeling.Configuration()
+        huge.sequenceLength = 1 << 30
+        #expect(throws: ObjectiveError.self) { try CausalLanguageModeling(huge, tokens: TestVocabulary.tokens) }
+        huge.sequenceLength = (1 << 30) - 1
+        #expect(throws: Never.self) { try CausalLanguageModeling(huge, tokens: TestVocabulary.tokens) }
     }
 }
