@@ -359,10 +359,7 @@ public struct SentencePieceTokenizer: Sendable {
                 let textStart = j
                 while j < n && p[j] != 0x20 { j += 1 }
                 // The word goes on over the next spaces when its text ends with a joiner.
-                guard j < n && j > textStart && !joiners.isEmpty else { break }
-                var k = j - 1
-                while k > textStart && p[k] & 0xC0 == 0x80 { k -= 1 }
-                if !joiners.contains(WordCache.Words.scalar(p + k, j - k)) { break }
+                guard j < n && j > textStart && WordCache.Words.endsWithJoiner(p, from: textStart, to: j, joiners: joiners) else { break }
                 leading = false
             }
             // The key: the word's bytes, behind one space for the dummy prefix.

@@ -466,11 +466,15 @@ struct WordCache: Sendable {
 
         /// Whether the character that ends just before byte `i` (> `wordStart`) is a joiner.
         @inline(__always)
-        func joinsNext(at i: Int) -> Bool {
+        func joinsNext(at i: Int) -> Bool { Self.endsWithJoiner(p, from: wordStart, to: i, joiners: joiners) }
+
+        /// Whether the last character of `p[start..<end]` (non-empty) is one of `joiners`.
+        @inline(__always)
+        static func endsWithJoiner(_ p: UnsafePointer<UInt8>, from start: Int, to end: Int, joiners: [UInt32]) -> Bool {
             if joiners.isEmpty { return false }
-            var k = i - 1
-            while k > wordStart && p[k] & 0xC0 == 0x80 { k -= 1 }
-            return joiners.contains(Self.scalar(p + k, i - k))
+            var k = end - 1
+            while k > start && p[k] & 0xC0 == 0x80 { k -= 1 }
+            return joiners.contains(scalar(p + k, end - k))
         }
 
         /// The code point of the UTF-8 sequence `p[0..<n]` (malformed bytes give distinct
