@@ -501,13 +501,11 @@ struct BatchRun<B: BatchBuilder> {
         counts.batches = 0
         counts.rows = 0
         stopped = false
-        var run = self
         let failure = try spool.forEach { (d) throws(ExitCode) -> Bool in
-            try run.feed(d)
-            if try !run.drain(final: false) { run.stopped = true }
-            return !run.stopped
+            try feed(d)
+            if try !drain(final: false) { stopped = true }
+            return !stopped
         }
-        self = run
         if let failure { throw fail(.ioError, failure.description) }
         if !stopped {
             builder.finishInput()
