@@ -49,6 +49,9 @@ public struct HuggingFaceTokenizer: Sendable {
     let pieceSplit: RegexSplit?
     /// The normalizer, when it is a Unicode normalization form (see ``unicodeForm(of:)``).
     let unicodeForm: ICUNormalizer?
+    /// How the ids-only path cuts raw text into words cached under their raw bytes, when the
+    /// pipeline allows it (see ``RawWords``).
+    let rawWords: RawWords?
     /// The file this was read from, if any.
     public let path: String?
     /// The pre-token table shared by every thread encoding with this tokenizer (and its copies).
@@ -125,6 +128,7 @@ public struct HuggingFaceTokenizer: Sendable {
         wordPiece = model as? WordPieceModel
         bpe = model as? BPEModel
         pieceSplit = splitChain.flatMap { $0.count == 1 ? $0[0] as? RegexSplit : nil }.flatMap { $0.scansPieces ? $0 : nil }
+        rawWords = normalized.isEmpty ? RawWords(idNormalizer, bertSplit: bertSplit, metaspaceSplit: implicitSplit != nil) : nil
     }
 
     /// The splitters of a pre-tokenizer made only of splitting stages (ByteLevel without a
@@ -407,6 +411,11 @@ extension HuggingFaceTokenizer {
         /// The most tokens the offsets path writes into the slots (20 MB of them); a text with
         /// more takes the general path.
         var fastSlotLimit = 1 << 20
+        /// The raw-word cache (``RawWords``) and the tables it works with (kept alive here).
+        var rawWordCache = WordCache()
+        var rawTables: SharedWordTables? = nil
+        /// The raw-word path's working memory: a key, its normalized bytes, a miss's ids.
+        var rawWordBuffers = RawWordBuffers()
         /// Empty working memory.
         public init() {}
     }
@@ -425,6 +434,7 @@ extension HuggingFaceTokenizer {
         try rawMatcher.forEachPart(input) { (token, range) throws(TokkiError) in
             if let t = token { ids.append(Int32(rawMatcher.tokens[t].id)); return }
             let segment = UnsafeBufferPointer(rebasing: input[range])
+            if let rawWords, try encodeRawWords(segment, rawWords, into: &ids, scratch: &scratch) { return }
             if let idNormalizer {
                 // Owned while encoding, so that `scratch` stays free to pass on.
                 var normalized: [UInt8] = [], spare: [UInt8] = []
@@ -442,6 +452,87 @@ extension HuggingFaceTokenizer {
                 try encodeNormalizedIDs(segment, base: range.lowerBound, into: &ids, scratch: &scratch)
             }
         }
+    }
+
+    /// Appends the ids of `segment` (text between added tokens) word by word, each word
+    /// looked up in the raw-word cache under its raw bytes and, when missing, normalized and
+    /// encoded as ``encodeNormalizedIDs(_:base:into:scratch:)`` would encode it within the
+    /// whole segment. False (nothing appended) when the segment has a literal `▁`, which would
+    /// move a ``RawWords/spaced`` cut.
+    private func encodeRawWords(_ segment: UnsafeBufferPointer<UInt8>, _ kind: RawWords, into ids: inout [Int32],
+                                scratch: inout Scratch) throws(TokkiError) -> Bool {
+        guard let p = segment.baseAddress, !segment.isEmpty else { return true }   // empty: no tokens either way
+        let n = segment.count
+        if kind == .spaced && !SentencePieceTokenizer.hasNoSpaceSymbol(segment) { return false }
+        if scratch.rawTables !== pieceTables {
+            // A scratch used with another tokenizer before must not replay its words.
+            scratch.rawTables = pieceTables
+            scratch.rawWordCache = WordCache(shared: pieceTables.raw.view)
+        }
+        // Owned while encoding (unique, no copy on write), so that `scratch` stays free to pass on.
+        var cache = WordCache(), buffers = RawWordBuffers()
+        swap(&cache, &scratch.rawWordCache)
+        swap(&buffers, &scratch.rawWordBuffers)
+        defer {
+            swap(&cache, &scratch.rawWordCache)
+            swap(&buffers, &scratch.rawWordBuffers)
+        }
+        var i = 0
+        while i < n {
+            var j = i
+            if kind == .spaceSeparated {
+                // Runs between spaces; the spaces themselves give no token.
+                while i < n && p[i] == 0x20 { i += 1 }
+                if i == n { break }
+                j = i
+                while j < n && p[j] != 0x20 { j += 1 }
+            } else {
+                // Spaces and the text after them (`▁`s stay with the text that follows).
+                while j < n && p[j] == 0x20 { j += 1 }
+                while j < n && p[j] != 0x20 { j += 1 }
+            }
+            // The first `.spaced` word is keyed behind one space: the prepended `▁`.
+            let prefixed = kind == .spaced && i == 0
+            if prefixed {
+                buffers.key.removeAll(keepingCapacity: true)
+                buffers.key.append(0x20)
+                buffers.key.append(contentsOf: UnsafeBufferPointer(start: p, count: j))
+            }
+            try buffers.key.withUnsafeBufferPointer { (prefixedKey) throws(TokkiError) in
+                let key = prefixed ? prefixedKey : UnsafeBufferPointer(start: p + i, count: j - i)
+                guard let kp = key.baseAddress else { return }
+                var h: UInt32 = 0
+                var slot = -1
+                let cacheable = key.count <= WordCache.maxWordLength
+                if cacheable {
+                    h = WordCache.hash(kp, key.count)
+                    let found = cache.find(kp, key.count, h)
+                    if let record = found.record {
+                        cache.appendIDs(record, to: &ids)
+                        return
+                    }
+                    slot = found.slot
+                }
+                // A miss: the word's normalized bytes, encoded as within the whole segment.
+                if kind == .spaced {
+                    SentencePieceTokenizer.escapeSpaces(key, into: &buffers.normalized)
+                } else if let idNormalizer {
+                    try idNormalizer.normalize(key, into: &buffers.normalized, spare: &buffers.spare)
+                }
+                buffers.ids.removeAll(keepingCapacity: true)
+                try buffers.normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
+                    try encodeNormalizedIDs(nb, base: 0, into: &buffers.ids, scratch: &scratch)
+                }
+                if cacheable {
+                    buffers.spans.removeAll(keepingCapacity: true)
+                    for id in buffers.ids { buffers.spans.append(TokenSpan(start: 0, end: 0, id: id)) }
+                    cache.insert(kp, key.count, h, slot: slot, spans: buffers.spans[...], offset: 0)
+                }
+                ids.append(contentsOf: buffers.ids)
+            }
+            i = j
+        }
+        return true
     }
 
     /// Whether a Unicode normalization form would leave `text` unchanged (ids need no copy).
@@ -549,4 +640,43 @@ extension HuggingFaceTokenizer {
             model.tokenize(base + start, end - start, into: &out, scratch: &scratch)
         }
     }
+}
+
+
+/// How the ids-only path of a ``HuggingFaceTokenizer`` can cut raw text (between added
+/// tokens) into words whose ids, concatenated, are the text's: each word is then cached under
+/// its raw bytes, and a hit needs neither normalization nor pre-tokenization.
+enum RawWords: Sendable, Equatable {
+    /// `BertNormalizer` and BERT's pre-tokenizer (any model): runs between ASCII spaces. The
+    /// normalizer works character by character (a space is a space, and NFD never moves a
+    /// mark across one), and the pre-tokenizer splits at every space.
+    case spaceSeparated
+    /// `Prepend("▁")` then `Replace(" ", "▁")`, with words cut before every `▁` that follows
+    /// another character (``MetaspaceWordSplit``; Llama 2's tokenizer.json): a run of spaces
+    /// and the text after it, the first behind one space (the prepended `▁`). A text with a
+    /// literal `▁` takes the general path.
+    case spaced
+
+    /// The split a pipeline allows, or nil: `normalizer` must be exactly one of the two above.
+    init?(_ normalizer: IDNormalizer?, bertSplit: Bool, metaspaceSplit: Bool) {
+        guard let steps = normalizer?.steps, steps.count == 1 else { return nil }
+        switch steps[0] {
+        case .bert where bertSplit:
+            self = .spaceSeparated
+        case .prependThenReplaceByte(let prefix, 0x20, let content)
+            where metaspaceSplit && prefix == SentencePieceTokenizer.escapedSpace && content == SentencePieceTokenizer.escapedSpace:
+            self = .spaced
+        default:
+            return nil
+        }
+    }
+}
+
+/// The working memory of ``HuggingFaceTokenizer``'s raw-word path.
+struct RawWordBuffers: Sendable {
+    var key: [UInt8] = []
+    var normalized: [UInt8] = []
+    var spare: [UInt8] = []
+    var ids: [Int32] = []
+    var spans: [TokenSpan] = []
 }

@@ -144,6 +144,8 @@ public struct SentencePieceTokenizer: Sendable {
         var rawWordCache = WordCache()
         /// A line's first piece behind one space (its dummy `▁`), as a cache key.
         var spacedKey: [UInt8] = []
+        /// A word's ids as record spans (the spaced-word path caches ids under byte fallback).
+        var idSpans: [TokenSpan] = []
         /// The tables of the tokenizer the caches work for (kept alive by this reference).
         var tables: SharedWordTables? = nil
         /// Whether to cache words across calls (worth it when the scratch is reused; a
@@ -352,15 +354,12 @@ public struct SentencePieceTokenizer: Sendable {
         while i < n {
             var j = i
             var spaces = i == 0 && dummy ? 1 : 0
-            // The key's spaces all lead it (its normalized bytes are then `▁`s and its text).
-            var leading = true
             while true {
                 while j < n && p[j] == 0x20 { j += 1; spaces += 1 }
                 let textStart = j
                 while j < n && p[j] != 0x20 { j += 1 }
                 // The word goes on over the next spaces when its text ends with a joiner.
                 guard j < n && j > textStart && WordCache.Words.endsWithJoiner(p, from: textStart, to: j, joiners: joiners) else { break }
-                leading = false
             }
             // The key: the word's bytes, behind one space for the dummy prefix.
             if i == 0 && dummy {
@@ -380,25 +379,16 @@ public struct SentencePieceTokenizer: Sendable {
                     found = cache.find(keyBase, key.count, h)
                 }
                 if let record = found.record {
-                    var escaped = false
-                    cache.forEachSpan(record) { start, end, id, _ in
-                        guard id == unk else { ids.append(id); prevUnk = false; return }
-                        if let byteIDs {
-                            // The normalized word's bytes: `▁`s, then the text after the key's
-                            // spaces, or (spaces inside) the key escaped.
-                            if leading {
-                                for k in Int(start)..<Int(end) {
-                                    ids.append(byteIDs[Int(k < 3 * spaces ? Self.escapedSpace[k % 3] : key[spaces + k - 3 * spaces])])
-                                }
-                                prevUnk = true
-                                return
-                            }
-                            if !escaped { Self.escapeSpaces(key, into: &scratch.normalized.bytes); escaped = true }
-                            for b in scratch.normalized.bytes[Int(start)..<Int(end)] { ids.append(byteIDs[Int(b)]) }
-                        } else if !prevUnk {
-                            ids.append(id)
-                        }
-                        prevUnk = true
+                    // With byte fallback a record holds the word's ids; without, its spans, and
+                    // an unknown piece right after another adds no id.
+                    if byteIDs != nil {
+                        cache.appendIDs(record, to: &ids)
+                        return
+                    }
+                    cache.forEachSpan(record) { _, _, id, _ in
+                        let isUnk = id == unk
+                        if !(isUnk && prevUnk) { ids.append(id) }
+                        prevUnk = isUnk
                     }
                     return
                 }
@@ -408,8 +398,20 @@ public struct SentencePieceTokenizer: Sendable {
                 scratch.normalized.bytes.withUnsafeBufferPointer { norm in
                     bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
                 }
-                if cacheable { cache.insert(keyBase, key.count, h, slot: found.slot, spans: scratch.spans[...], offset: 0) }
+                guard byteIDs != nil else {
+                    if cacheable { cache.insert(keyBase, key.count, h, slot: found.slot, spans: scratch.spans[...], offset: 0) }
+                    appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+                    return
+                }
+                // Byte fallback: the word's ids do not depend on the words around it, and are
+                // what the cache keeps (a hit then copies them, with no bytes to look up).
+                let first = ids.count
                 appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+                if cacheable {
+                    scratch.idSpans.removeAll(keepingCapacity: true)
+                    for k in first..<ids.count { scratch.idSpans.append(TokenSpan(start: 0, end: 0, id: ids[k])) }
+                    cache.insert(keyBase, key.count, h, slot: found.slot, spans: scratch.idSpans[...], offset: 0)
+                }
             }
             i = j
         }

@@ -1,7 +1,7 @@
 // Encodes arbitrary bytes with one fixture model per family, chosen by the first byte:
 // SentencePiece unigram / BPE (also one keeping every space, checked against the whole-line
 // path), byte-level BPE, WordPiece, Metaspace BPE and Unigram
-// tokenizer.json, tiktoken. Byte APIs get the raw bytes (they accept malformed UTF-8);
+// tokenizer.json (WordPiece and Metaspace BPE checked against the general path), tiktoken. Byte APIs get the raw bytes (they accept malformed UTF-8);
 // String APIs get them decoded with U+FFFD; UTF-8-only fast paths get well-formed input only.
 import Foundation
 import FuzzSupport
@@ -44,6 +44,15 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
                 var ids: [Int32] = []
                 var scratch = HuggingFaceTokenizer.Scratch()
                 try? hf.encodeIDs(input, into: &ids, scratch: &scratch, addSpecialTokens: selector & 0x80 != 0)
+                // WordPiece and Metaspace BPE take the raw-word path: its ids, from misses and
+                // then from the cache, must be the general path's.
+                if selector & 0x80 == 0 && (selector % 7 == 3 || selector % 7 == 4),
+                   let general = try? hf.encode(text, addSpecialTokens: false) {
+                    var again: [Int32] = []
+                    try? hf.encodeIDs(input, into: &again, scratch: &scratch)
+                    let expected = general.ids.map { Int32($0) }
+                    precondition(ids == expected && again == expected, "raw words differ from the general path")
+                }
             }
         default:
             _ = try? models.tiktoken.encodeOrdinary(text)

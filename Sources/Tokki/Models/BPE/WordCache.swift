@@ -377,6 +377,12 @@ struct WordCache: Sendable {
         withRecord(record) { WordRecord.appendSpans($0, base: base, to: &spans, running: &running) }
     }
 
+    /// Appends the ids of a record's spans to `ids`, in order.
+    @inline(__always)
+    func appendIDs(_ record: Int, to ids: inout [Int32]) {
+        withRecord(record) { WordRecord.appendIDs($0, to: &ids) }
+    }
+
     /// Calls `body(start, end, id, score)` for each span of a record, in order (positions
     /// relative to the word start; `score` is the span's path score).
     @inline(__always)
