@@ -523,11 +523,7 @@ extension HuggingFaceTokenizer {
                 try buffers.normalized.withUnsafeBufferPointer { (nb) throws(TokkiError) in
                     try encodeNormalizedIDs(nb, base: 0, into: &buffers.ids, scratch: &scratch)
                 }
-                if cacheable {
-                    buffers.spans.removeAll(keepingCapacity: true)
-                    for id in buffers.ids { buffers.spans.append(TokenSpan(start: 0, end: 0, id: id)) }
-                    cache.insert(kp, key.count, h, slot: slot, spans: buffers.spans[...], offset: 0)
-                }
+                if cacheable { cache.insertIDs(kp, key.count, h, slot: slot, ids: buffers.ids[...], spans: &buffers.spans) }
                 ids.append(contentsOf: buffers.ids)
             }
             i = j

@@ -237,6 +237,9 @@ public struct SentencePieceTokenizer: Sendable {
         let replaysScores = unigram != nil
         let unk = Int32(vocabulary.unknownID)
         let byteIDs = vocabulary.byteIDs
+        // BPE with byte fallback: a word's ids do not depend on the words around it, and its
+        // raw record holds them (a hit copies them); otherwise records hold spans.
+        let cachesIDs = bpe != nil && byteIDs != nil
         var running: Float = 0
         var prevUnk = false
         var i = 0
@@ -253,6 +256,11 @@ public struct SentencePieceTokenizer: Sendable {
             if len + 3 <= WordCache.maxWordLength {
                 h = WordCache.hash(p + i, len)
                 let (slot, record) = rawCache.find(p + i, len, h)
+                if let record, cachesIDs {
+                    rawCache.appendIDs(record, to: &ids)
+                    i = j
+                    continue
+                }
                 if let record {
                     let (gap, deviation) = rawCache.gapAndDeviation(record)
                     if !replaysScores || SentencePieceUnigramModel.replayIsExact(gap: gap, deviation: deviation, running: running, length: len + 3) {
@@ -287,6 +295,7 @@ public struct SentencePieceTokenizer: Sendable {
             let end = hasSpaceSymbol ? n : j
             normalizer.normalize(UnsafeBufferPointer(start: p + i, count: end - i), into: &scratch.normalized)
             scratch.spans.removeAll(keepingCapacity: true)
+            var idsCached = false
             scratch.normalized.bytes.withUnsafeBufferPointer { norm in
                 guard let q = norm.baseAddress else { return }
                 // The common case: the word normalizes to `▁` + itself; segment it and cache it
@@ -299,7 +308,14 @@ public struct SentencePieceTokenizer: Sendable {
                         }
                     } else if let bpe {
                         bpe.segment(norm, into: &scratch.spans, buffers: &scratch.bpe, dropout: nil)
-                        rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0)
+                        guard cachesIDs else {
+                            rawCache.insert(p + i, len, h, slot: freeSlot, spans: scratch.spans[...], offset: 0)
+                            return
+                        }
+                        let first = ids.count
+                        appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+                        rawCache.insertIDs(p + i, len, h, slot: freeSlot, ids: ids[first...], spans: &scratch.idSpans)
+                        idsCached = true
                     }
                 } else if let unigram {
                     unigram.segmentCached(norm, into: &scratch.spans, buffers: &scratch.unigram, cache: &cache, running: &running)
@@ -307,7 +323,7 @@ public struct SentencePieceTokenizer: Sendable {
                     bpe.segmentCached(norm, into: &scratch.spans, buffers: &scratch.bpe, cache: &cache)
                 }
             }
-            appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
+            if !idsCached { appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk) }
             i = end
         }
     }
@@ -407,11 +423,7 @@ public struct SentencePieceTokenizer: Sendable {
                 // what the cache keeps (a hit then copies them, with no bytes to look up).
                 let first = ids.count
                 appendIDs(scratch.spans, normalized: scratch.normalized.bytes, into: &ids, prevUnk: &prevUnk)
-                if cacheable {
-                    scratch.idSpans.removeAll(keepingCapacity: true)
-                    for k in first..<ids.count { scratch.idSpans.append(TokenSpan(start: 0, end: 0, id: ids[k])) }
-                    cache.insert(keyBase, key.count, h, slot: found.slot, spans: scratch.idSpans[...], offset: 0)
-                }
+                if cacheable { cache.insertIDs(keyBase, key.count, h, slot: found.slot, ids: ids[first...], spans: &scratch.idSpans) }
             }
             i = j
         }

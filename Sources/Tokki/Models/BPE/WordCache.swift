@@ -419,6 +419,15 @@ struct WordCache: Sendable {
         entries += 1
     }
 
+    /// Remembers a word's ids, as spans with no byte range, for paths that cache final ids
+    /// (``appendIDs(_:to:)``); `spans` is working memory.
+    mutating func insertIDs(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32, slot: Int, ids: ArraySlice<Int32>,
+                            spans: inout [TokenSpan]) {
+        spans.removeAll(keepingCapacity: true)
+        for id in ids { spans.append(TokenSpan(start: 0, end: 0, id: id)) }
+        insert(p, n, h, slot: slot, spans: spans[...], offset: 0)
+    }
+
     /// Doubles the table and re-places every record (the pool is unchanged).
     private mutating func grow() {
         var grown = [UInt64](repeating: 0, count: max(Self.initialSlots, table.count * 2))
