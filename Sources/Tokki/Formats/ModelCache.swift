@@ -105,7 +105,7 @@ public struct ModelCache: Sendable, Equatable {
     }
 
     /// The layout version of the images; changed whenever any writer changes.
-    static let layoutVersion: UInt32 = 2
+    static let layoutVersion: UInt32 = 3
     static let magic: UInt64 = 0x3143_4D49_4B4B_4F54  // "TOKKIMC1", little-endian
     static let headerSize = 64
 

@@ -267,7 +267,7 @@ struct PieceCache: Sendable {
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Range<Int>? {
         let mask = table.count - 1
-        var slot = Int(h) & mask
+        var slot = ByteStringTableHalf.home(h, mask)
         // Raw views: no reference counting and no slices on the hot path.
         return table.withUnsafeBufferPointer { t in
             entries.withUnsafeBufferPointer { es in
@@ -301,7 +301,7 @@ struct PieceCache: Sendable {
             }
         }
         let mask = table.count - 1
-        var slot = Int(h) & mask
+        var slot = ByteStringTableHalf.home(h, mask)
         while table[slot] >= 0 { slot = (slot + 1) & mask }
         table[slot] = Int32(entries.count)
         entries.append(Entry(hash: h, keyStart: Int32(keys.count), keyLength: Int32(n),
@@ -315,7 +315,7 @@ struct PieceCache: Sendable {
         var grown = [Int32](repeating: -1, count: table.count * 2)
         let mask = grown.count - 1
         for (k, e) in entries.enumerated() {
-            var slot = Int(e.hash) & mask
+            var slot = ByteStringTableHalf.home(e.hash, mask)
             while grown[slot] >= 0 { slot = (slot + 1) & mask }
             grown[slot] = Int32(k)
         }

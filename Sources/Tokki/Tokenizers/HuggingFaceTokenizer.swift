@@ -477,20 +477,19 @@ extension HuggingFaceTokenizer {
             swap(&cache, &scratch.rawWordCache)
             swap(&buffers, &scratch.rawWordBuffers)
         }
-        var i = 0
+        var (i, j) = kind.word(p, from: 0, n)
+        var nextHash: UInt32 = 0
+        var first = true
         while i < n {
-            var j = i
-            if kind == .spaceSeparated {
-                // Runs between spaces; the spaces themselves give no token.
-                while i < n && p[i] == 0x20 { i += 1 }
-                if i == n { break }
-                j = i
-                while j < n && p[j] != 0x20 { j += 1 }
-            } else {
-                // Spaces and the text after them (`▁`s stay with the text that follows).
-                while j < n && p[j] == 0x20 { j += 1 }
-                while j < n && p[j] != 0x20 { j += 1 }
+            // The next word, found now so that its slot of the table is on its way in while
+            // this one is looked up (and, on a miss, encoded).
+            let (ni, nj) = kind.word(p, from: j, n)
+            let hash = nextHash
+            if ni < n && nj - ni <= WordCache.maxWordLength {
+                nextHash = WordCache.hash(p + ni, nj - ni)
+                cache.prefetch(nextHash)
             }
+            defer { (i, j, first) = (ni, nj, false) }
             // The first `.spaced` word is keyed behind one space: the prepended `▁`.
             let prefixed = kind == .spaced && i == 0
             if prefixed {
@@ -505,7 +504,8 @@ extension HuggingFaceTokenizer {
                 var slot = -1
                 let cacheable = key.count <= WordCache.maxWordLength
                 if cacheable {
-                    h = WordCache.hash(kp, key.count)
+                    // Every word but the first (which may be the prefixed one) was hashed a word earlier.
+                    h = first ? WordCache.hash(kp, key.count) : hash
                     let found = cache.find(kp, key.count, h)
                     if let record = found.record {
                         cache.appendIDs(record, to: &ids)
@@ -526,7 +526,6 @@ extension HuggingFaceTokenizer {
                 if cacheable { cache.insertIDs(kp, key.count, h, slot: slot, ids: buffers.ids[...], spans: &buffers.spans) }
                 ids.append(contentsOf: buffers.ids)
             }
-            i = j
         }
         return true
     }
@@ -664,6 +663,29 @@ enum RawWords: Sendable, Equatable {
             self = .spaced
         default:
             return nil
+        }
+    }
+}
+
+extension RawWords {
+    /// The word that starts at or after `i` in `p[0..<n]`: its start (`n` when there is none)
+    /// and end.
+    @inline(__always)
+    func word(_ p: UnsafePointer<UInt8>, from i: Int, _ n: Int) -> (Int, Int) {
+        switch self {
+        case .spaceSeparated:
+            // Runs between spaces; the spaces themselves give no token.
+            var start = i
+            while start < n && p[start] == 0x20 { start += 1 }
+            var end = start
+            while end < n && p[end] != 0x20 { end += 1 }
+            return (start, end)
+        case .spaced:
+            // Spaces and the text after them (`▁`s stay with the text that follows).
+            var end = i
+            while end < n && p[end] == 0x20 { end += 1 }
+            while end < n && p[end] != 0x20 { end += 1 }
+            return (i, end)
         }
     }
 }

@@ -88,6 +88,21 @@ struct DoubleArrayTrieTests {
 
 @Suite("ByteStringTable")
 struct ByteStringTableTests {
+    /// Hashes always have their low bit set (never 0); the slot where a probe starts must not
+    /// depend on it, or only odd slots would start probes and clusters would double.
+    @Test func probesStartAtEvenAndOddSlots() {
+        let mask = 1023
+        var homes: Set<Int> = []
+        for k in 0..<4096 {
+            let key = Array("word\(k)".utf8)
+            let h = key.withUnsafeBufferPointer { ByteStringTableHalf.hash($0.baseAddress!, $0.count) }
+            #expect(h & 1 == 1)
+            homes.insert(ByteStringTableHalf.home(h, mask))
+        }
+        let even = homes.filter { $0 % 2 == 0 }.count
+        #expect(even > 300 && homes.count - even > 300, "homes: \(even) even of \(homes.count)")
+    }
+
     @Test func matchesADictionary() {
         var rng = SplitMix64(seed: 99)
         var reference: [[UInt8]: Int32] = [:]

@@ -22,6 +22,9 @@ struct TokenizerJSONRawWordTests {
         // A literal `▁`: the Metaspace path must leave such a text to the general path ("a▁" and
         // " b" are not the normalized words "▁a" and "▁▁b").
         "a▁ b", "▁lead ▁ mid▁ ▁▁ end▁", "x ▁▁y",
+        // White space other than a space next to spaces.
+        "a\t  b", "x\u{3000}  y", "tail  \t", "tail \t ", "a \u{2028} b", "end\u{85}  x", "nb\u{A0}  sp", "\u{180E}  m",
+        "zw\u{200B}  s", "  \r ", "cr\r  lf", "12  345 6789 1", "it's  'S 'll", "x  ,,  y!!  ?", "ＡＢＣ　ｶﾀｶﾅ  ①",
     ]
 
     private static func tokenizer(_ name: String) throws -> HuggingFaceTokenizer {
@@ -107,8 +110,9 @@ struct TokenizerJSONRawWordTests {
 
     @Test("Other pipelines keep their paths")
     func others() throws {
-        // A Metaspace pre-tokenizer (not the normalizer), byte-level BPE, Unigram: no raw words.
-        for name in ["metaspace_bpe.json", "bytelevel_bpe.json", "unigram.json"] {
+        // A Metaspace pre-tokenizer (not the normalizer), byte-level BPE, other splits,
+        // Unigram, WordLevel: no raw words.
+        for name in ["metaspace_bpe.json", "bytelevel_bpe.json", "misc_pipeline.json", "unigram.json", "wordlevel.json"] {
             #expect(try Self.tokenizer(name).rawWords == nil, "\(name)")
         }
         // An added token matched after normalization could sit across a raw cut.

@@ -144,7 +144,7 @@ struct UnsafeByteStringLookup: @unchecked Sendable {
         for j in keys.indices {
             let h = keys[j].hash
             let part = h >> 31 == 0 ? low : high
-            keys[j].slot = part.slots[Int(h) & part.mask]
+            keys[j].slot = part.slots[ByteStringTableHalf.home(h, part.mask)]
         }
         for j in keys.indices {
             let e = keys[j].slot
@@ -196,7 +196,7 @@ struct ByteStringTableHalf: Sendable {
 
         @inline(__always)
         func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Int32? {
-            var slot = Int(h) & mask
+            var slot = ByteStringTableHalf.home(h, mask)
             while true {
                 let e = slots[slot]
                 if e == 0 { return nil }
@@ -260,7 +260,7 @@ struct ByteStringTableHalf: Sendable {
                                 let h = hashes[k]
                                 guard Int(h >> 31) == half else { continue }
                                 let n = Int(lengths[k]), start = Int(starts[k])
-                                var slot = Int(h) & mask
+                                var slot = ByteStringTableHalf.home(h, mask)
                                 var isDuplicate = false
                                 while true {
                                     let e = sl[slot]
@@ -304,6 +304,12 @@ struct ByteStringTableHalf: Sendable {
         return withUnsafePointer(to: UInt8(0)) { hash($0, 0) }
     }
 
+    /// The slot where the probe for hash `h` starts in a table of `mask + 1` slots: the hash
+    /// without its low bit, which is always set (starting at `h & mask` would use odd slots
+    /// only, and every probe would run through the clusters that builds).
+    @inline(__always)
+    static func home(_ h: UInt32, _ mask: Int) -> Int { Int(h >> 1) & mask }
+
     /// The table hash of `p[0..<n]` (never 0). Words of 8 bytes, then the last 1–7 bytes in
     /// one word read with (overlapping) 4-byte or single-byte loads, so a short key costs a
     /// few multiplications rather than one per byte. Never reads outside `p[0..<n]`.
@@ -337,7 +343,7 @@ struct ByteStringTableHalf: Sendable {
     /// The value of `p[0..<n]` (whose hash is `h`), or nil.
     @inline(__always)
     func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Int32? {
-        var slot = Int(h) & mask
+        var slot = ByteStringTableHalf.home(h, mask)
         return slots.withUnsafeBufferPointer { s in
             entries.withUnsafeBufferPointer { en in
                 pool.withUnsafeBufferPointer { pl in
@@ -361,7 +367,7 @@ struct ByteStringTableHalf: Sendable {
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ h: UInt32, _ value: Int32) -> Bool {
         let n = key.count
         let p = key.baseAddress
-        var slot = Int(h) & mask
+        var slot = ByteStringTableHalf.home(h, mask)
         // One probe sequence: stop at an equal key (duplicate) or at the first empty slot.
         let duplicate: Bool = slots.withUnsafeBufferPointer { sl in
             pool.withUnsafeBufferPointer { pl in
@@ -381,7 +387,7 @@ struct ByteStringTableHalf: Sendable {
         if duplicate { return false }
         if (entries.count + 1) * 2 > slots.count {
             grow()
-            slot = Int(h) & mask
+            slot = ByteStringTableHalf.home(h, mask)
             while slots[slot] != 0 { slot = (slot + 1) & mask }
         }
         let index = entries.count
@@ -401,7 +407,7 @@ struct ByteStringTableHalf: Sendable {
         let m = size - 1
         hashes.withUnsafeBufferPointer { hs in
             for (index, h) in hs.enumerated() {
-                var slot = Int(h) & m
+                var slot = ByteStringTableHalf.home(h, m)
                 while grown[slot] != 0 { slot = (slot + 1) & m }
                 grown[slot] = UInt64(h) | UInt64(index) << 32
             }
@@ -479,7 +485,7 @@ struct PooledKeyTable: Sendable {
                             assert(id >= 0 && id + 1 < st.count && Int(st[id + 1]) <= pl.count)
                             let s = Int(st[id]), n = Int(st[id + 1]) - s
                             let h = ByteStringTableHalf.hash(base + s, n)
-                            var slot = Int(h) & mask
+                            var slot = ByteStringTableHalf.home(h, mask)
                             while true {
                                 let e = sl[slot]
                                 if e == 0 { break }
@@ -551,7 +557,7 @@ struct PooledKeyTable: Sendable {
         return slots.withUnsafeBufferPointer { sl in
             starts.withUnsafeBufferPointer { st in
                 pool.withUnsafeBufferPointer { pl in
-                    var slot = Int(h) & mask
+                    var slot = ByteStringTableHalf.home(h, mask)
                     while true {
                         let e = sl[slot]
                         if e == 0 { return nil }

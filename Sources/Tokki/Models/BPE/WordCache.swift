@@ -199,20 +199,20 @@ final class SharedWordTable: @unchecked Sendable {
         /// Starts loading the slot where a look-up of hash `h` begins (a hint, so that the
         /// look-up a word later does not wait for memory).
         @inline(__always)
-        func prefetch(_ h: UInt32) { tk_prefetch(UnsafeRawPointer(slots + (Int(h) & mask))) }
+        func prefetch(_ h: UInt32) { tk_prefetch(UnsafeRawPointer(slots + ByteStringTableHalf.home(h, mask))) }
 
         /// Starts loading the record that the first slot for hash `h` points to, when that
         /// slot holds the hash (read after ``prefetch(_:)`` has brought it in).
         @inline(__always)
         func prefetchRecord(_ h: UInt32) {
-            let e = slots[Int(h) & mask].load(ordering: .relaxed)
+            let e = slots[ByteStringTableHalf.home(h, mask)].load(ordering: .relaxed)
             if e != 0 && UInt32(truncatingIfNeeded: e) == h { tk_prefetch(UnsafeRawPointer(pool + Int(e >> 32))) }
         }
 
         /// The pool offset of the record of the `n` bytes at `p` (hash `h`), or nil.
         @inline(__always)
         func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> Int? {
-            var slot = Int(h) & mask
+            var slot = ByteStringTableHalf.home(h, mask)
             while true {
                 let e = slots[slot].load(ordering: .acquiring)
                 if e == 0 { return nil }
@@ -241,7 +241,7 @@ final class SharedWordTable: @unchecked Sendable {
             WordRecord.write(UnsafeMutableBufferPointer(start: pool + r, count: size), p, n, spans: spans, offset: offset,
                              gap: gap, deviation: deviation, score: score)
             let entry = UInt64(h) | UInt64(r) << 32
-            var slot = Int(h) & mask
+            var slot = ByteStringTableHalf.home(h, mask)
             while true {
                 let (exchanged, original) = slots[slot].compareExchange(expected: 0, desired: entry,
                                                                         successOrdering: .releasing, failureOrdering: .acquiring)
@@ -326,6 +326,10 @@ struct WordCache: Sendable {
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { ByteStringTableHalf.hash(p, n) }
 
+    /// Starts loading the shared table's slot for hash `h` (a hint, a word ahead of its look-up).
+    @inline(__always)
+    func prefetch(_ h: UInt32) { view?.prefetch(h) }
+
     /// Looks `word` up: a record handle when cached, else the empty slot of this thread's
     /// table where it would go (-1 when it goes to the shared table).
     @inline(__always)
@@ -341,7 +345,7 @@ struct WordCache: Sendable {
     private func findOwn(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt32) -> (slot: Int, record: Int?) {
         if table.isEmpty { return (-1, nil) }
         let mask = table.count - 1
-        var slot = Int(h) & mask
+        var slot = ByteStringTableHalf.home(h, mask)
         return table.withUnsafeBufferPointer { t in
             pool.withUnsafeBufferPointer { pl in
                 while true {
@@ -433,7 +437,7 @@ struct WordCache: Sendable {
         var grown = [UInt64](repeating: 0, count: max(Self.initialSlots, table.count * 2))
         let mask = grown.count - 1
         for e in table where e != 0 {
-            var slot = Int(UInt32(truncatingIfNeeded: e)) & mask
+            var slot = ByteStringTableHalf.home(UInt32(truncatingIfNeeded: e), mask)
             while grown[slot] != 0 { slot = (slot + 1) & mask }
             grown[slot] = e
         }
