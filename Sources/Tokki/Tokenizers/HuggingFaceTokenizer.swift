@@ -637,7 +637,6 @@ extension HuggingFaceTokenizer {
     }
 }
 
-
 /// How the ids-only path of a ``HuggingFaceTokenizer`` can cut raw text (between added
 /// tokens) into words whose ids, concatenated, are the text's: each word is then cached under
 /// its raw bytes, and a hit needs neither normalization nor pre-tokenization.
