@@ -229,11 +229,13 @@ public struct SentencePieceTokenizer: Sendable {
         let n = input.count
         // Own the caches while working, so that no copy-on-write check sees a second owner.
         bindCaches(&scratch)
-        var cache = scratch.wordCache
-        var rawCache = scratch.rawWordCache
-        scratch.wordCache = WordCache()
-        scratch.rawWordCache = WordCache()
-        defer { scratch.wordCache = cache; scratch.rawWordCache = rawCache }
+        var cache = WordCache(), rawCache = WordCache()
+        swap(&cache, &scratch.wordCache)
+        swap(&rawCache, &scratch.rawWordCache)
+        defer {
+            swap(&cache, &scratch.wordCache)
+            swap(&rawCache, &scratch.rawWordCache)
+        }
         let replaysScores = unigram != nil
         let unk = Int32(vocabulary.unknownID)
         let byteIDs = vocabulary.byteIDs
@@ -358,9 +360,10 @@ public struct SentencePieceTokenizer: Sendable {
         guard let p = input.baseAddress, let bpe else { return }
         let n = input.count
         bindCaches(&scratch)
-        var cache = scratch.rawWordCache
-        scratch.rawWordCache = WordCache()
-        defer { scratch.rawWordCache = cache }
+        // Owned while working (swapped, not copied: no reference counting per line).
+        var cache = WordCache()
+        swap(&cache, &scratch.rawWordCache)
+        defer { swap(&cache, &scratch.rawWordCache) }
         let unk = Int32(vocabulary.unknownID)
         let byteIDs = vocabulary.byteIDs
         let dummy = normalizer.settings.addDummyPrefix
