@@ -19,8 +19,8 @@ struct TokenizerJSONRawWordTests {
         "ctrl\u{1}char\u{7}s", "ΣΑΣ final sigma ΟΔΟΣ", "İstanbul ß ǅ ﬁ", String(repeating: "x", count: 150),
         String(repeating: "longword", count: 15) + " " + String(repeating: "대한민국", count: 30), "!!!...,,, ?!",
         "제1조 ①대한민국은  민주공화국이다.\r", "\u{200B}zero\u{200D}width", "a\u{A0} b", "trailing space ",
-        // A literal `▁`: the Metaspace path must leave such a text to the general path ("a▁" and
-        // " b" are not the normalized words "▁a" and "▁▁b").
+        // A literal `▁`: the Metaspace path must leave such a text to the general path (the raw
+        // words "a▁" and " b" normalize to "▁a▁" and "▁b", the line's words are "▁a" and "▁▁b").
         "a▁ b", "▁lead ▁ mid▁ ▁▁ end▁", "x ▁▁y",
         // White space other than a space next to spaces.
         "a\t  b", "x\u{3000}  y", "tail  \t", "tail \t ", "a \u{2028} b", "end\u{85}  x", "nb\u{A0}  sp", "\u{180E}  m",
@@ -99,7 +99,7 @@ struct TokenizerJSONRawWordTests {
         }
     }
 
-    @Test("Korean prose and a statute, cached raw, give the general path's ids")
+    @Test("Korean text, cached raw, gives the general path's ids")
     func korean() throws {
         let prose = String(decoding: try Fixtures.data("text/korean-sample.txt"), as: UTF8.self)
         let lines = prose.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
