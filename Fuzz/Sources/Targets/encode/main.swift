@@ -1,8 +1,9 @@
 // Encodes arbitrary bytes with one fixture model per family, chosen by the first byte:
 // SentencePiece unigram / BPE (also one keeping every space, checked against the whole-line
-// path), byte-level BPE, WordPiece, Metaspace BPE and Unigram
-// tokenizer.json (WordPiece and Metaspace BPE checked against the general path), tiktoken. Byte APIs get the raw bytes (they accept malformed UTF-8);
-// String APIs get them decoded with U+FFFD; UTF-8-only fast paths get well-formed input only.
+// path), byte-level BPE, WordPiece, Metaspace BPE and Unigram tokenizer.json (WordPiece and
+// Metaspace BPE checked against the general path), tiktoken. Byte APIs get the raw bytes (they
+// accept malformed UTF-8); String APIs get them decoded with U+FFFD; UTF-8-only fast paths get
+// well-formed input only.
 import Foundation
 import FuzzSupport
 import Tokki
